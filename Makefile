@@ -1,0 +1,59 @@
+# Surat: build, test and run a local cluster.
+GO      ?= go
+BIN     := bin/surat
+PKGS    := ./...
+DATA    ?= ./data
+GOBIN   := $(shell $(GO) env GOPATH)/bin
+
+.PHONY: all build test test-short race fuzz run stop bench lint generate acceptance clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/surat
+
+# The whole suite, with the race detector, plus a short bounded run of each
+# fuzz target (CI runs exactly this).
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+
+test-short:
+	$(GO) test -count=1 -short $(PKGS)
+
+# Every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time).
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for target in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+# A local three-node cluster on loopback with a demo domain and user.
+run: build
+	@deploy/local-cluster.sh start $(DATA)
+
+stop:
+	@deploy/local-cluster.sh stop $(DATA)
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./bench/...
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet $(PKGS)
+
+# Regenerate log/events.pb.go from log/events.proto (needs protoc; Debian: protobuf-compiler).
+generate:
+	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+	PATH="$(GOBIN):$$PATH" protoc --go_out=. --go_opt=paths=source_relative log/events.proto
+
+acceptance: build
+	../shared/acceptance/run . $(if $(ONLY),--only $(ONLY))
+
+clean:
+	rm -rf bin

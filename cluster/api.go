@@ -1,0 +1,85 @@
+package cluster
+
+import (
+	"errors"
+	"io"
+)
+
+// StateMachine is what the cluster replicates into: the mail projections.
+// The cluster hands it committed entries in log order and never interprets
+// the proposal bytes; it knows nothing of mail.
+type StateMachine interface {
+	// Apply applies the proposals of one committed log entry at index and
+	// returns one result per proposal (same length, same order). It must be
+	// deterministic and must skip proposals already applied before a crash
+	// (the applied position is stored with the changes). It is also called
+	// with no proposals for log entries that carry none (configuration
+	// changes), so that the applied index still advances.
+	Apply(index uint64, proposals [][]byte) [][]byte
+	// AppliedIndex is the index of the last entry Apply finished.
+	AppliedIndex() uint64
+	// Checkpoint captures a consistent copy of the state as of the last
+	// Apply. It is called between applies and must be quick (Pebble makes
+	// checkpoints from hard links); the copy is streamed out later.
+	Checkpoint() (Checkpoint, error)
+	// Restore replaces the whole state with a copy streamed by a
+	// Checkpoint's WriteTo, atomically: after a crash mid-restore the node
+	// has either the old state or the new one.
+	Restore(r io.Reader) error
+}
+
+// Checkpoint is a captured copy of the state, streamed to a Raft snapshot.
+// It is an alias of a plain interface type so that a state machine package
+// can return its own identical alias without importing this one.
+type Checkpoint = interface {
+	WriteTo(w io.Writer) (int64, error)
+	// Release frees the copy; it is called once, after WriteTo or instead.
+	Release()
+}
+
+// Errors a proposer sees. All but ErrRejected are temporary: the change may
+// or may not have been committed (except ErrNoLeader, where it was not), and
+// a client should be told to retry.
+var (
+	// ErrNoLeader: no leader is known, so nothing was proposed.
+	ErrNoLeader = errors.New("cluster: no leader")
+	// ErrNoQuorum: the leader could not reach a quorum in time.
+	ErrNoQuorum = errors.New("cluster: no quorum")
+	// ErrShutdown: this node is shutting down.
+	ErrShutdown = errors.New("cluster: shutting down")
+	// ErrTooLarge: the proposal exceeds MaxProposalSize.
+	ErrTooLarge = errors.New("cluster: proposal too large")
+)
+
+// IsTemporary reports whether err from Propose means "try again later"
+// rather than a permanent refusal.
+func IsTemporary(err error) bool {
+	return err != nil && !errors.Is(err, ErrTooLarge)
+}
+
+// MemberState is a member's Raft role as this node sees it.
+type MemberState string
+
+// Member states reported by Status.
+const (
+	StateLeader    MemberState = "leader"
+	StateFollower  MemberState = "follower"
+	StateCandidate MemberState = "candidate"
+	StateDown      MemberState = "down"
+)
+
+// Member is one server in the Raft configuration.
+type Member struct {
+	ID           string      `json:"id"`
+	State        MemberState `json:"state"`
+	AppliedIndex uint64      `json:"applied_index"`
+	RaftAddr     string      `json:"raft_addr"`
+	Voter        bool        `json:"voter"`
+}
+
+// Status is this node's view of the cluster (GET /v1/cluster).
+type Status struct {
+	Leader  string   `json:"leader"`
+	Self    string   `json:"self"`
+	Members []Member `json:"members"`
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// env is everything a command may touch of the process, injected so tests
+// can run commands without a process of their own.
+type env struct {
+	args           []string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitError = 1 // the command failed
+	exitUsage = 2 // the command line is wrong
+)
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// errHelp asks for the command's usage on stdout and exit 0.
+var errHelp = errors.New("help requested")
+
+const mainUsage = `Surat: a clustered mail server.
+
+Usage:
+  surat serve [flags]                          run a node (surat serve --help)
+  surat user add EMAIL [--password-stdin]      create a user
+  surat user passwd EMAIL [--password-stdin]   change a user's password
+  surat user del EMAIL                         delete a user and all its mail
+  surat user list                              list users, one a line
+  surat user quota EMAIL BYTES                 set a quota (0: none; K, M, G, T suffixes)
+  surat cluster status                         members, states and applied indexes
+  surat cluster keygen [--out FILE]            make a cluster key
+  surat version                                print the version
+  surat help [COMMAND]                         this text, or a command's
+
+Admin commands take --server URL (default http://127.0.0.1:8080) anywhere on
+the line and send SURAT_ADMIN_TOKEN as a bearer token when it is set.
+`
+
+// run executes one command line and returns the exit status. Every failure
+// is reported as exactly one line on stderr.
+func run(ctx context.Context, e *env) int {
+	err := dispatch(ctx, e, e.args)
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, errHelp) {
+		return exitOK
+	}
+	fmt.Fprintln(e.stderr, "surat: "+oneLine(err.Error()))
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	return exitError
+}
+
+func dispatch(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, mainUsage)
+		return usagef("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServeCommand(ctx, e, rest)
+	case "user":
+		return runUser(ctx, e, rest)
+	case "cluster":
+		return runCluster(ctx, e, rest)
+	case "version", "--version":
+		fmt.Fprintln(e.stdout, versionString())
+		return nil
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 && cmd == "help" {
+			return dispatch(ctx, e, []string{rest[0], "--help"})
+		}
+		fmt.Fprint(e.stdout, mainUsage)
+		return errHelp
+	default:
+		return usagef("unknown command %q (see surat help)", cmd)
+	}
+}
+
+// oneLine folds an error onto one line: the contract promises one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

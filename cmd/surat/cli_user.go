@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/surat-mail/surat/protocols/admin"
+)
+
+const defaultServer = "http://127.0.0.1:8080"
+
+const userUsage = `Usage:
+  surat user add EMAIL [--password-stdin] [--server URL]
+  surat user passwd EMAIL [--password-stdin] [--server URL]
+  surat user del EMAIL [--server URL]
+  surat user list [--server URL]
+  surat user quota EMAIL BYTES [--server URL]    (0: no limit; K, M, G, T suffixes)
+
+Without --password-stdin the password is prompted for, without echo, when
+standard input is a terminal. SURAT_ADMIN_TOKEN is sent when set.
+`
+
+// clientFlags are the flags every admin command shares.
+type clientFlags struct {
+	server        *string
+	passwordStdin *bool
+}
+
+func newClientFlagSet(name string, withPassword bool) (*flag.FlagSet, *clientFlags) {
+	fs := newFlagSet(name)
+	cf := &clientFlags{server: fs.String("server", defaultServer, "admin API `URL` of any node")}
+	if withPassword {
+		cf.passwordStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	}
+	return fs, cf
+}
+
+func (cf *clientFlags) client(e *env) (*admin.Client, error) {
+	c, err := admin.NewClient(*cf.server, e.getenv("SURAT_ADMIN_TOKEN"), 0)
+	if err != nil {
+		return nil, usagef("--server: %v", err)
+	}
+	return c, nil
+}
+
+func runUser(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(e.stdout, userUsage)
+		if len(args) == 0 {
+			return usagef("user: missing subcommand (add, passwd, del, list, quota)")
+		}
+		return errHelp
+	}
+	sub, rest := args[0], args[1:]
+	withPassword := sub == "add" || sub == "passwd"
+	fs, cf := newClientFlagSet("user "+sub, withPassword)
+	switch sub {
+	case "add", "passwd", "del", "list", "quota":
+	default:
+		return usagef("user: unknown subcommand %q (add, passwd, del, list, quota)", sub)
+	}
+	pos, err := parseInterleaved(fs, rest)
+	if err == errHelp {
+		fmt.Fprint(e.stdout, userUsage)
+		return errHelp
+	}
+	if err != nil {
+		return err
+	}
+	c, err := cf.client(e)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "add", "passwd":
+		if err := wantArgs("user "+sub, pos, "EMAIL"); err != nil {
+			return err
+		}
+		pw, err := readPassword(e, *cf.passwordStdin, pos[0])
+		if err != nil {
+			return fmt.Errorf("user %s %s: %w", sub, pos[0], err)
+		}
+		if sub == "add" {
+			err = c.AddUser(ctx, pos[0], pw)
+		} else {
+			err = c.SetPassword(ctx, pos[0], pw)
+		}
+		if err != nil {
+			return fmt.Errorf("user %s %s: %w", sub, pos[0], err)
+		}
+	case "del":
+		if err := wantArgs("user del", pos, "EMAIL"); err != nil {
+			return err
+		}
+		if err := c.DeleteUser(ctx, pos[0]); err != nil {
+			return fmt.Errorf("user del %s: %w", pos[0], err)
+		}
+	case "list":
+		if err := wantArgs("user list", pos); err != nil {
+			return err
+		}
+		users, err := c.Users(ctx)
+		if err != nil {
+			return fmt.Errorf("user list: %w", err)
+		}
+		for _, u := range users {
+			fmt.Fprintln(e.stdout, u)
+		}
+	case "quota":
+		if err := wantArgs("user quota", pos, "EMAIL", "BYTES"); err != nil {
+			return err
+		}
+		n, err := parseSize(pos[1])
+		if err != nil {
+			return usagef("user quota: %v", err)
+		}
+		if err := c.SetQuota(ctx, pos[0], n); err != nil {
+			return fmt.Errorf("user quota %s: %w", pos[0], err)
+		}
+	}
+	return nil
+}
+
+// parseSize parses BYTES with an optional binary suffix K, M, G or T
+// (KiB...TiB, as quotas are usually spoken of).
+func parseSize(s string) (uint64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	shift := 0
+	if t != "" {
+		switch t[len(t)-1] {
+		case 'K':
+			shift = 10
+		case 'M':
+			shift = 20
+		case 'G':
+			shift = 30
+		case 'T':
+			shift = 40
+		}
+		if shift > 0 {
+			t = t[:len(t)-1]
+		}
+	}
+	n, err := strconv.ParseUint(t, 10, 64)
+	if err != nil || (shift > 0 && n > (^uint64(0))>>shift) {
+		return 0, fmt.Errorf("bad size %q: want a number of bytes, optionally with K, M, G or T", s)
+	}
+	return n << shift, nil
+}

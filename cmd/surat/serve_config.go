@@ -1,0 +1,276 @@
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/surat-mail/surat/cluster"
+	"github.com/surat-mail/surat/protocols/admin"
+	"github.com/surat-mail/surat/protocols/dns"
+	"github.com/surat-mail/surat/protocols/tlsconf"
+)
+
+// serveConfig is a validated `surat serve` command line. Listener addresses
+// of protocols that are not served yet are kept here for when they are.
+type serveConfig struct {
+	ID              string
+	Data            string
+	Raft, Gossip    string
+	Join            []string
+	BootstrapExpect int
+	Domains         []string
+
+	SMTP, Submission, IMAP, POP3 string // "" = not served
+	IMAPS, POP3S, Submissions    string // implicit TLS (RFC 8314), optional
+	HTTP                         string
+	Smarthost                    string
+	MaxMessageSize               int64
+	ResolverSpec                 string
+	Resolver                     dns.Resolver
+	TLSCert, TLSKey              string
+	operatorCert                 *tls.Certificate // loaded while validating
+	ClusterKeyFile               string
+	ClusterKey                   []byte // nil: development key, loopback only
+	AdminToken                   string
+	LogLevel                     slog.Level
+	LogFormat                    string
+	configFile                   string
+}
+
+// Defaults: a single node on loopback.
+const (
+	defaultRaft           = "127.0.0.1:7001"
+	defaultGossip         = "127.0.0.1:7101"
+	defaultHTTP           = "127.0.0.1:8080"
+	defaultMaxMessageSize = 25 << 20 // 26214400, as CONTRACT.md's example
+	maxMaxMessageSize     = 1 << 30
+)
+
+const serveSynopsis = `surat serve --id NAME --data DIR [flags]
+
+Runs one node. Flags may also come from --config FILE: lines "name = value"
+(flag names without dashes, '#' starts a comment); the command line wins.
+Environment: SURAT_ADMIN_TOKEN (admin API bearer token; required when --http
+is not loopback), SURAT_CLUSTER_KEY (base64 cluster key; required when Raft
+or gossip leave loopback; see surat cluster keygen).`
+
+// serveFlags binds a flag set to raw string values; validation is separate
+// so that a config file can fill what the command line left unset.
+type serveFlags struct {
+	fs  *flag.FlagSet
+	raw map[string]*string
+}
+
+var serveFlagDocs = []struct{ name, def, usage string }{
+	{"config", "", "read flags from `FILE` (name = value lines); command-line flags override it"},
+	{"id", "", "stable node `name`, unique in the cluster (required)"},
+	{"data", "", "`DIR` for the Raft log, snapshots, the store and the TLS certificate (required)"},
+	{"raft", defaultRaft, "`HOST:PORT` for node-to-node Raft traffic"},
+	{"gossip", defaultGossip, "`HOST:PORT` for membership gossip (TCP and UDP)"},
+	{"join", "", "gossip `ADDRS` of other nodes, comma separated"},
+	{"bootstrap-expect", "0", "form a new cluster once `N` nodes see each other (first start only)"},
+	{"domain", "", "local mail `DOMAINS`, comma separated"},
+	{"smtp", "", "`HOST:PORT` for inbound mail (MX, no AUTH, STARTTLS)"},
+	{"submission", "", "`HOST:PORT` for submission (STARTTLS, then AUTH)"},
+	{"imap", "", "`HOST:PORT` for IMAP (STARTTLS)"},
+	{"pop3", "", "`HOST:PORT` for POP3 (STLS)"},
+	{"imaps", "", "`HOST:PORT` for IMAP over implicit TLS (RFC 8314)"},
+	{"pop3s", "", "`HOST:PORT` for POP3 over implicit TLS (RFC 8314)"},
+	{"submissions", "", "`HOST:PORT` for submission over implicit TLS (RFC 8314)"},
+	{"http", defaultHTTP, "`HOST:PORT` for the admin API, /metrics, /healthz and /readyz"},
+	{"smarthost", "", "relay all outbound mail to `HOST:PORT` instead of looking up MX"},
+	{"max-message-size", strconv.Itoa(defaultMaxMessageSize), "largest accepted message in `BYTES` (larger: 552)"},
+	{"resolver", "none", "DNS for MX/SPF/DKIM/PTR: `none`, system, or a server HOST:PORT"},
+	{"tls-cert", "", "PEM certificate chain `FILE` (default: self-signed, kept in DIR/tls)"},
+	{"tls-key", "", "PEM private key `FILE` for --tls-cert"},
+	{"cluster-key-file", "", "`FILE` holding the base64 cluster key (or set SURAT_CLUSTER_KEY)"},
+	{"log-level", "info", "`LEVEL`: debug, info, warn or error"},
+	{"log-format", "text", "`FORMAT`: text or json"},
+}
+
+func newServeFlags() *serveFlags {
+	f := &serveFlags{fs: newFlagSet("serve"), raw: map[string]*string{}}
+	for _, d := range serveFlagDocs {
+		f.raw[d.name] = f.fs.String(d.name, d.def, d.usage)
+	}
+	return f
+}
+
+// parseServe parses and validates a serve command line. It reads files
+// (config, key, certificate) but writes nothing and creates nothing.
+func parseServe(args []string, getenv func(string) string) (*serveConfig, error) {
+	f := newServeFlags()
+	positional, err := parseInterleaved(f.fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(positional) > 0 {
+		return nil, usagef("serve: unexpected argument %q (see surat serve --help)", positional[0])
+	}
+	if path := *f.raw["config"]; path != "" {
+		set := map[string]bool{}
+		f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+		values, err := readConfigFile(path)
+		if err != nil {
+			return nil, usagef("serve: %v", err)
+		}
+		for _, kv := range values {
+			if kv.name == "config" || f.fs.Lookup(kv.name) == nil {
+				return nil, usagef("serve: %s:%d: unknown setting %q", path, kv.line, kv.name)
+			}
+			if set[kv.name] {
+				continue // the command line overrides the file
+			}
+			if err := f.fs.Set(kv.name, kv.value); err != nil {
+				return nil, usagef("serve: %s:%d: %v", path, kv.line, err)
+			}
+		}
+	}
+	return f.validate(getenv)
+}
+
+func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) {
+	v := func(name string) string { return strings.TrimSpace(*f.raw[name]) }
+	c := &serveConfig{configFile: v("config"), AdminToken: getenv("SURAT_ADMIN_TOKEN")}
+	bad := func(name, format string, args ...any) error {
+		return usagef("serve: --%s %q: %s", name, v(name), fmt.Sprintf(format, args...))
+	}
+
+	c.ID = v("id")
+	if c.ID == "" {
+		return nil, usagef("serve: --id is required (a stable node name such as n1)")
+	}
+	if !validNodeID(c.ID) {
+		return nil, bad("id", "use 1 to 64 letters, digits, '.', '_' or '-'")
+	}
+	c.Data = v("data")
+	if c.Data == "" {
+		return nil, usagef("serve: --data is required (the node's state directory)")
+	}
+	if err := checkDataDir(c.Data); err != nil {
+		return nil, bad("data", "%v", err)
+	}
+
+	// Addresses: Raft and gossip are advertised to peers, so they need a
+	// concrete host; listeners may bind all interfaces (":25").
+	for _, a := range []struct {
+		name       string
+		dst        *string
+		advertised bool
+	}{
+		{"raft", &c.Raft, true}, {"gossip", &c.Gossip, true}, {"http", &c.HTTP, false},
+		{"smtp", &c.SMTP, false}, {"submission", &c.Submission, false}, {"imap", &c.IMAP, false},
+		{"pop3", &c.POP3, false}, {"imaps", &c.IMAPS, false}, {"pop3s", &c.POP3S, false},
+		{"submissions", &c.Submissions, false}, {"smarthost", &c.Smarthost, true},
+	} {
+		s := v(a.name)
+		if s == "" {
+			if a.name == "raft" || a.name == "gossip" || a.name == "http" {
+				return nil, usagef("serve: --%s must not be empty", a.name)
+			}
+			continue
+		}
+		if err := checkHostPort(s, a.advertised); err != nil {
+			return nil, bad(a.name, "%v", err)
+		}
+		*a.dst = s
+	}
+	if err := checkDistinctListeners(c); err != nil {
+		return nil, usagef("serve: %v", err)
+	}
+	for _, j := range splitList(v("join")) {
+		if err := checkHostPort(j, true); err != nil {
+			return nil, usagef("serve: --join: %q: %v", j, err)
+		}
+		c.Join = append(c.Join, j)
+	}
+	n, err := strconv.Atoi(v("bootstrap-expect"))
+	if err != nil || n < 0 || n > 64 {
+		return nil, bad("bootstrap-expect", "want a number of nodes from 0 to 64")
+	}
+	c.BootstrapExpect = n
+	for _, d := range splitList(v("domain")) {
+		d = strings.ToLower(strings.TrimSuffix(d, "."))
+		if err := admin.CheckDomain(d); err != nil {
+			return nil, usagef("serve: --domain: %v", err)
+		}
+		c.Domains = append(c.Domains, d)
+	}
+	size, err := strconv.ParseInt(v("max-message-size"), 10, 64)
+	if err != nil || size < 1024 || size > maxMaxMessageSize {
+		return nil, bad("max-message-size", "want a number of bytes from 1024 to %d", maxMaxMessageSize)
+	}
+	c.MaxMessageSize = size
+	c.ResolverSpec = v("resolver")
+	if c.Resolver, err = dns.Parse(c.ResolverSpec); err != nil {
+		return nil, bad("resolver", "%v", err)
+	}
+
+	c.TLSCert, c.TLSKey = v("tls-cert"), v("tls-key")
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return nil, usagef("serve: --tls-cert and --tls-key go together")
+	}
+	if c.TLSCert != "" {
+		cert, err := tlsconf.LoadKeyPair(c.TLSCert, c.TLSKey)
+		if err != nil {
+			return nil, usagef("serve: %v", err)
+		}
+		c.operatorCert = &cert
+	}
+
+	c.ClusterKeyFile = v("cluster-key-file")
+	if c.ClusterKey, err = cluster.LoadKey(getenv("SURAT_CLUSTER_KEY"), c.ClusterKeyFile); err != nil {
+		return nil, usagef("serve: %v", err)
+	}
+	if c.ClusterKey == nil {
+		// Without a key the cluster uses a public development key; its
+		// traffic must not leave the machine (DESIGN.md invariant 8).
+		addrs := []struct{ flag, addr string }{{"raft", c.Raft}, {"gossip", c.Gossip}}
+		for _, j := range c.Join {
+			addrs = append(addrs, struct{ flag, addr string }{"join", j})
+		}
+		for _, a := range addrs {
+			if !isLoopback(a.addr) {
+				return nil, usagef("serve: --%s %s is not a loopback address: set SURAT_CLUSTER_KEY or --cluster-key-file to run a cluster across hosts", a.flag, a.addr)
+			}
+		}
+	}
+	if c.AdminToken == "" && !isLoopback(c.HTTP) {
+		return nil, usagef("serve: --http %s is not a loopback address: set SURAT_ADMIN_TOKEN so the admin API is not open to the network", c.HTTP)
+	}
+
+	if err := c.LogLevel.UnmarshalText([]byte(v("log-level"))); err != nil {
+		return nil, bad("log-level", "want debug, info, warn or error")
+	}
+	c.LogFormat = v("log-format")
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, bad("log-format", "want text or json")
+	}
+	return c, nil
+}
+
+func validNodeID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

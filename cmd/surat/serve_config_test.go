@@ -1,0 +1,210 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/surat-mail/surat/cluster"
+	"github.com/surat-mail/surat/protocols/dns"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// baseArgs is a valid command line, as the acceptance harness builds it.
+func baseArgs(data string) []string {
+	return []string{"--id", "n1", "--data", data,
+		"--raft", "127.0.0.1:7001", "--gossip", "127.0.0.1:7101",
+		"--join", "127.0.0.1:7102,127.0.0.1:7103", "--bootstrap-expect", "3",
+		"--domain", "Example.TEST", "--smtp", "127.0.0.1:2525", "--submission", "127.0.0.1:5870",
+		"--imap", "127.0.0.1:1430", "--pop3", "127.0.0.1:1100", "--http", "127.0.0.1:8080",
+		"--smarthost", "127.0.0.1:2600", "--max-message-size", "1048576", "--resolver", "none"}
+}
+
+// with replaces or appends flag values in args.
+func with(args []string, kv ...string) []string {
+	out := slices.Clone(args)
+	for i := 0; i < len(kv); i += 2 {
+		j := slices.Index(out, kv[i])
+		if j >= 0 && kv[i+1] == "<drop>" {
+			out = slices.Delete(out, j, j+2)
+		} else if j >= 0 {
+			out[j+1] = kv[i+1]
+		} else {
+			out = append(out, kv[i], kv[i+1])
+		}
+	}
+	return out
+}
+
+func TestParseServeValid(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "n1", "data")
+	c, err := parseServe(baseArgs(data), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ID != "n1" || c.Data != data || c.BootstrapExpect != 3 || c.MaxMessageSize != 1048576 {
+		t.Errorf("config %+v", c)
+	}
+	if !slices.Equal(c.Join, []string{"127.0.0.1:7102", "127.0.0.1:7103"}) || !slices.Equal(c.Domains, []string{"example.test"}) {
+		t.Errorf("join %v domains %v", c.Join, c.Domains)
+	}
+	if _, ok := c.Resolver.(dns.None); !ok {
+		t.Errorf("resolver %T, want dns.None", c.Resolver)
+	}
+	if c.ClusterKey != nil {
+		t.Error("a key appeared from nowhere")
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Error("parsing created --data")
+	}
+
+	// Defaults: no --resolver means no DNS.
+	c, err = parseServe([]string{"--id", "n1", "--data", data}, envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Resolver.(dns.None); !ok || c.HTTP != defaultHTTP || c.SMTP != "" {
+		t.Errorf("defaults: resolver %T http %q smtp %q", c.Resolver, c.HTTP, c.SMTP)
+	}
+}
+
+func TestParseServeRefusals(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, []byte("not a directory\n"), 0o644)
+	readonly := filepath.Join(dir, "ro")
+	os.Mkdir(readonly, 0o555)
+	keyFile := filepath.Join(dir, "key")
+	if err := cluster.GenerateKeyFile(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	badKey := filepath.Join(dir, "badkey")
+	os.WriteFile(badKey, []byte("c2hvcnQ=\n"), 0o600)
+	data := filepath.Join(dir, "data")
+	base := baseArgs(data)
+
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // substring of the error
+	}{
+		{"unknown flag", append(slices.Clone(base), "--no-such-flag-acceptance"), nil, "flag provided but not defined"},
+		{"positional", append(slices.Clone(base), "extra"), nil, "unexpected argument"},
+		{"missing id", with(base, "--id", "<drop>"), nil, "--id is required"},
+		{"bad id", with(base, "--id", "n 1"), nil, "--id"},
+		{"missing data", with(base, "--data", "<drop>"), nil, "--data is required"},
+		{"data is a file", with(base, "--data", file), nil, "not a directory"},
+		{"data under a file", with(base, "--data", filepath.Join(file, "sub")), nil, "not a directory"},
+		{"bad raft", with(base, "--raft", "127.0.0.1"), nil, "--raft"},
+		{"raft port zero", with(base, "--raft", "127.0.0.1:0"), nil, "--raft"},
+		{"raft unspecified", with(base, "--raft", "0.0.0.0:7001"), map[string]string{"SURAT_CLUSTER_KEY": ""}, "--raft"},
+		{"bad gossip", with(base, "--gossip", "x:y"), nil, "--gossip"},
+		{"bad join", with(base, "--join", "127.0.0.1:7102,nope"), nil, "--join"},
+		{"bad smtp", with(base, "--smtp", "2525"), nil, "--smtp"},
+		{"same port twice", with(base, "--imap", "127.0.0.1:1100"), nil, "both use"},
+		{"bad bootstrap-expect", with(base, "--bootstrap-expect", "three"), nil, "--bootstrap-expect"},
+		{"negative bootstrap-expect", with(base, "--bootstrap-expect", "-1"), nil, "--bootstrap-expect"},
+		{"bad domain", with(base, "--domain", "exa mple.test"), nil, "--domain"},
+		{"bad max-message-size", with(base, "--max-message-size", "big"), nil, "--max-message-size"},
+		{"tiny max-message-size", with(base, "--max-message-size", "10"), nil, "--max-message-size"},
+		{"bad resolver", with(base, "--resolver", "8.8.8.8"), nil, "--resolver"},
+		{"cert without key", with(base, "--tls-cert", file), nil, "go together"},
+		{"unreadable cert", with(base, "--tls-cert", file, "--tls-key", file), nil, "tlsconf"},
+		{"bad log level", with(base, "--log-level", "loud"), nil, "--log-level"},
+		{"bad log format", with(base, "--log-format", "xml"), nil, "--log-format"},
+		{"http not loopback without token", with(base, "--http", "0.0.0.0:8080"), nil, "SURAT_ADMIN_TOKEN"},
+		{"http all interfaces without token", with(base, "--http", ":8080"), nil, "SURAT_ADMIN_TOKEN"},
+		{"raft not loopback without key", with(base, "--raft", "10.0.0.1:7001"), nil, "SURAT_CLUSTER_KEY"},
+		{"join not loopback without key", with(base, "--join", "10.0.0.2:7101"), nil, "--join 10.0.0.2:7101 is not a loopback"},
+		{"bad key in env", base, map[string]string{"SURAT_CLUSTER_KEY": "!!"}, "cluster key"},
+		{"short key file", with(base, "--cluster-key-file", badKey), nil, "cluster key"},
+		{"missing key file", with(base, "--cluster-key-file", filepath.Join(dir, "none")), nil, "cluster key"},
+		{"missing config", with(base, "--config", filepath.Join(dir, "none.conf")), nil, "config"},
+	}
+	if os.Geteuid() != 0 { // root may write anywhere
+		tests = append(tests, struct {
+			name string
+			args []string
+			env  map[string]string
+			want string
+		}{"data not writable", with(base, "--data", filepath.Join(readonly, "data")), nil, "not writable"})
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseServe(tc.args, envOf(tc.env))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if _, ok := err.(*usageError); !ok {
+				t.Errorf("error %T is not a usage error", err)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is not one line: %q", msg)
+			}
+			if !strings.Contains(msg, tc.want) {
+				t.Errorf("error %q lacks %q", msg, tc.want)
+			}
+			if _, err := os.Stat(data); !os.IsNotExist(err) {
+				t.Fatal("a refused command line created --data")
+			}
+		})
+	}
+
+	// The same command lines with a key and a token are fine.
+	okCases := [][]string{
+		with(base, "--http", "0.0.0.0:8080"),
+		with(base, "--raft", "10.0.0.1:7001", "--cluster-key-file", keyFile),
+	}
+	for _, args := range okCases {
+		if _, err := parseServe(args, envOf(map[string]string{"SURAT_ADMIN_TOKEN": "t"})); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
+
+func TestConfigFilePrecedence(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "surat.conf")
+	os.WriteFile(conf, []byte(`# a node
+id = from-file
+data = `+filepath.Join(dir, "data")+`
+domain = example.test, other.test   # two domains
+--smtp = 127.0.0.1:2525
+max-message-size = "2097152"
+
+http = 127.0.0.1:9090
+`), 0o644)
+	c, err := parseServe([]string{"--config", conf, "--http", "127.0.0.1:8081"}, envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ID != "from-file" || c.HTTP != "127.0.0.1:8081" || c.SMTP != "127.0.0.1:2525" || c.MaxMessageSize != 2097152 {
+		t.Errorf("config %+v", c)
+	}
+	if !slices.Equal(c.Domains, []string{"example.test", "other.test"}) {
+		t.Errorf("domains %v", c.Domains)
+	}
+
+	for name, body := range map[string]string{
+		"unknown setting":  "id = n1\nno-such = 1\n",
+		"config in config": "config = other\n",
+		"no equals":        "id n1\n",
+		"duplicate":        "id = a\nid = b\n",
+		"bad value":        "id = n1\ndata = " + dir + "\nbootstrap-expect = x\n",
+		"open quote":       "id = \"n1\n",
+	} {
+		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".conf")
+		os.WriteFile(p, []byte(body), 0o644)
+		_, err := parseServe([]string{"--config", p}, envOf(nil))
+		if err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: err %v", name, err)
+		}
+	}
+}

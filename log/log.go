@@ -1,0 +1,117 @@
+// Package log is Surat's event vocabulary: the event types (generated from
+// events.proto), their versioned binary encoding, and small helpers for the
+// values events carry (UID ranges, body chunks).
+//
+// Every change to mail state is an event; a proposal is a Batch of events
+// that apply atomically. The encoding is protobuf behind a one-byte format
+// version, so the schema can grow without old entries in a Raft log being
+// reinterpreted. This package does no I/O.
+package log
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// FormatV1 is the first byte of every encoded Batch and Outcome.
+const FormatV1 byte = 1
+
+// ChunkSize is the largest body chunk one BlobStored event carries, so that
+// no Raft entry grows without bound (DESIGN.md, invariant 4).
+const ChunkSize = 256 << 10
+
+// ErrUnknownFormat is returned when bytes carry a format version this build
+// does not know: a newer node wrote them.
+var ErrUnknownFormat = errors.New("log: unknown encoding format")
+
+var marshalOpts = proto.MarshalOptions{Deterministic: true}
+
+// EncodeBatch encodes a proposal.
+func EncodeBatch(b *Batch) ([]byte, error) {
+	return encode(b)
+}
+
+// DecodeBatch decodes a proposal written by EncodeBatch.
+func DecodeBatch(p []byte) (*Batch, error) {
+	b := new(Batch)
+	if err := decode(p, b); err != nil {
+		return nil, fmt.Errorf("decode batch: %w", err)
+	}
+	return b, nil
+}
+
+// EncodeOutcome encodes the answer to one proposal.
+func EncodeOutcome(o *Outcome) ([]byte, error) {
+	return encode(o)
+}
+
+// DecodeOutcome decodes bytes written by EncodeOutcome.
+func DecodeOutcome(p []byte) (*Outcome, error) {
+	o := new(Outcome)
+	if err := decode(p, o); err != nil {
+		return nil, fmt.Errorf("decode outcome: %w", err)
+	}
+	return o, nil
+}
+
+// MarshalRecord encodes a stored record deterministically (no format byte:
+// records live in the projections, which are rebuilt from the log).
+func MarshalRecord(m proto.Message) ([]byte, error) {
+	return marshalOpts.Marshal(m)
+}
+
+// UnmarshalRecord decodes a stored record.
+func UnmarshalRecord(p []byte, m proto.Message) error {
+	return proto.Unmarshal(p, m)
+}
+
+func encode(m proto.Message) ([]byte, error) {
+	size := marshalOpts.Size(m)
+	buf := make([]byte, 1, 1+size)
+	buf[0] = FormatV1
+	return marshalOpts.MarshalAppend(buf, m)
+}
+
+func decode(p []byte, m proto.Message) error {
+	if len(p) == 0 {
+		return errors.New("empty input")
+	}
+	if p[0] != FormatV1 {
+		return fmt.Errorf("%w %d", ErrUnknownFormat, p[0])
+	}
+	return proto.Unmarshal(p[1:], m)
+}
+
+// Chunks splits a body into BlobStored events of at most ChunkSize bytes,
+// all naming the body's SHA-256. An empty body is one empty chunk.
+func Chunks(body []byte) []*BlobStored {
+	sum := sha256.Sum256(body)
+	n := (len(body) + ChunkSize - 1) / ChunkSize
+	if n == 0 {
+		n = 1
+	}
+	out := make([]*BlobStored, 0, n)
+	for i := 0; i < n; i++ {
+		lo := i * ChunkSize
+		hi := min(lo+ChunkSize, len(body))
+		out = append(out, &BlobStored{
+			Hash:   sum[:],
+			Size:   uint64(len(body)),
+			Chunk:  uint32(i),
+			Chunks: uint32(n),
+			Data:   body[lo:hi],
+		})
+	}
+	return out
+}
+
+// Name is the event's type name, for logs and metrics.
+func (e *Event) Name() string {
+	if e == nil || e.Kind == nil {
+		return "none"
+	}
+	return string(e.ProtoReflect().WhichOneof(e.ProtoReflect().Descriptor().Oneofs().ByName("kind")).Name())
+}

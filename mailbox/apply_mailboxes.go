@@ -1,0 +1,333 @@
+package mailbox
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+
+	evlog "github.com/surat-mail/surat/log"
+)
+
+func decodeMailboxID(v []byte) uint64 {
+	if len(v) != mailboxIDLen {
+		return 0 // no mailbox has id 0, so loading it fails loudly
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+// loadMailbox returns the mailbox, or a NO_SUCH_MAILBOX refusal.
+func (t *txn) loadMailbox(id uint64) (*evlog.MailboxRecord, error) {
+	mb := new(evlog.MailboxRecord)
+	ok, err := t.getRecord(mailboxKey(id), mb)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_MAILBOX, "mailbox id %d", id)
+	}
+	return mb, nil
+}
+
+func (t *txn) saveMailbox(mb *evlog.MailboxRecord) error {
+	return t.putRecord(mailboxKey(mb.GetId()), mb)
+}
+
+// mailboxIDByName looks a canonical name up among the user's mailboxes.
+func (t *txn) mailboxIDByName(address, name string) (uint64, bool, error) {
+	v, ok, err := t.get(mailboxByNameKey(address, name))
+	if err != nil || !ok {
+		return 0, false, err
+	}
+	return decodeMailboxID(v), true, nil
+}
+
+// counter reads a counter stored as a big-endian integer of width bytes.
+func (t *txn) counter(name string) (uint64, error) {
+	v, ok, err := t.get(counterKey(name))
+	if err != nil || !ok {
+		return 0, err
+	}
+	switch len(v) {
+	case 4:
+		return uint64(binary.BigEndian.Uint32(v)), nil
+	case 8:
+		return binary.BigEndian.Uint64(v), nil
+	}
+	return 0, fmt.Errorf("counter %s of %d bytes", name, len(v))
+}
+
+// nextUIDValidity returns max(hint, last+1) and stores it: UIDVALIDITY
+// never repeats and never decreases on this store (RFC 9051 §2.3.1.1).
+func (t *txn) nextUIDValidity(hint uint32) (uint32, error) {
+	last, err := t.counter(counterUIDValidity)
+	if err != nil {
+		return 0, err
+	}
+	if last >= uint64(^uint32(0)) {
+		return 0, refuse(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, "UIDVALIDITY values exhausted")
+	}
+	v := max(uint32(last)+1, hint)
+	return v, t.put(counterKey(counterUIDValidity), binary.BigEndian.AppendUint32(nil, v))
+}
+
+// newMailbox creates a mailbox under a canonical name the caller checked
+// is free.
+func (t *txn) newMailbox(address, name, specialUse string, hint uint32) (*evlog.MailboxRecord, error) {
+	last, err := t.counter(counterMailboxID)
+	if err != nil {
+		return nil, err
+	}
+	id := last + 1
+	if err := t.put(counterKey(counterMailboxID), binary.BigEndian.AppendUint64(nil, id)); err != nil {
+		return nil, err
+	}
+	uv, err := t.nextUIDValidity(hint)
+	if err != nil {
+		return nil, err
+	}
+	mb := &evlog.MailboxRecord{
+		Id: id, Address: address, Name: name, SpecialUse: specialUse,
+		UidValidity: uv, UidNext: 1, HighestModseq: 1,
+	}
+	if err := t.saveMailbox(mb); err != nil {
+		return nil, err
+	}
+	if err := t.put(mailboxByNameKey(address, name), binary.BigEndian.AppendUint64(nil, id)); err != nil {
+		return nil, err
+	}
+	t.changes.add(Change{Index: t.index, MailboxID: id, Address: address, ModSeq: 1, Kind: MailboxCreated})
+	return mb, nil
+}
+
+// ensureParents creates the missing superiors of a hierarchical name
+// (RFC 9051 §6.3.4 and §6.3.6: the server SHOULD create them).
+func (t *txn) ensureParents(address, name string, hint uint32) error {
+	for i := 0; i < len(name); i++ {
+		if name[i] != '/' {
+			continue
+		}
+		parent := name[:i]
+		_, ok, err := t.mailboxIDByName(address, parent)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if _, err := t.newMailbox(address, parent, "", hint); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (t *txn) mailboxCreated(e *evlog.MailboxCreated) (*evlog.EventResult, error) {
+	u, err := t.loadUser(e.GetAddress())
+	if err != nil {
+		return nil, err
+	}
+	name, err := canonicalMailboxName(e.GetName())
+	if err != nil {
+		return nil, err
+	}
+	use, err := canonicalSpecialUse(e.GetSpecialUse())
+	if err != nil {
+		return nil, err
+	}
+	if _, ok, err := t.mailboxIDByName(u.GetAddress(), name); err != nil {
+		return nil, err
+	} else if ok {
+		return nil, refuse(evlog.ErrorCode_ERROR_CODE_MAILBOX_EXISTS, "mailbox %q", name)
+	}
+	if err := t.ensureParents(u.GetAddress(), name, e.GetUidValidityHint()); err != nil {
+		return nil, err
+	}
+	mb, err := t.newMailbox(u.GetAddress(), name, use, e.GetUidValidityHint())
+	if err != nil {
+		return nil, err
+	}
+	return &evlog.EventResult{MailboxId: mb.GetId(), UidValidity: mb.GetUidValidity(), Modseq: mb.GetHighestModseq()}, nil
+}
+
+// mailboxRenamed renames a mailbox and the mailboxes below it
+// (RFC 9051 §6.3.6).
+func (t *txn) mailboxRenamed(e *evlog.MailboxRenamed) (*evlog.EventResult, error) {
+	mb, err := t.loadMailbox(e.GetMailboxId())
+	if err != nil {
+		return nil, err
+	}
+	newName, err := canonicalMailboxName(e.GetNewName())
+	if err != nil {
+		return nil, err
+	}
+	addr := mb.GetAddress()
+	if _, ok, err := t.mailboxIDByName(addr, newName); err != nil {
+		return nil, err
+	} else if ok {
+		return nil, refuse(evlog.ErrorCode_ERROR_CODE_MAILBOX_EXISTS, "mailbox %q", newName)
+	}
+	if mb.GetName() == inboxName {
+		return t.renameInbox(mb, newName, e.GetUidValidityHint())
+	}
+	oldName := mb.GetName()
+	below := mailboxByNameKey(addr, oldName+"/")
+	children, err := t.scan(below, prefixEnd(below))
+	if err != nil {
+		return nil, err
+	}
+	renamed := []*evlog.MailboxRecord{mb}
+	for _, c := range children {
+		child, err := t.loadMailbox(decodeMailboxID(c.value))
+		if err != nil {
+			return nil, err
+		}
+		renamed = append(renamed, child)
+	}
+	// Free every old name first: a name may pass from one renamed mailbox
+	// to another (renaming "a" to "a/b" moves "a/c" to "a/b/c").
+	for _, r := range renamed {
+		if err := t.del(mailboxByNameKey(addr, r.GetName())); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range renamed {
+		to, err := canonicalMailboxName(newName + strings.TrimPrefix(r.GetName(), oldName))
+		if err != nil {
+			return nil, err
+		}
+		if _, ok, err := t.mailboxIDByName(addr, to); err != nil {
+			return nil, err
+		} else if ok {
+			return nil, refuse(evlog.ErrorCode_ERROR_CODE_MAILBOX_EXISTS, "mailbox %q (renaming %q)", to, r.GetName())
+		}
+		r.Name = to
+		if err := t.put(mailboxByNameKey(addr, to), binary.BigEndian.AppendUint64(nil, r.GetId())); err != nil {
+			return nil, err
+		}
+		if err := t.saveMailbox(r); err != nil {
+			return nil, err
+		}
+		t.changes.add(Change{Index: t.index, MailboxID: r.GetId(), Address: addr, ModSeq: r.GetHighestModseq(), Kind: MailboxRenamed})
+	}
+	if err := t.ensureParents(addr, newName, e.GetUidValidityHint()); err != nil {
+		return nil, err
+	}
+	return &evlog.EventResult{MailboxId: mb.GetId(), UidValidity: mb.GetUidValidity(), Modseq: mb.GetHighestModseq()}, nil
+}
+
+// renameInbox moves INBOX's messages into a new mailbox and leaves INBOX
+// empty (RFC 9051 §6.3.6); see the package doc for the UID choices.
+func (t *txn) renameInbox(inbox *evlog.MailboxRecord, newName string, hint uint32) (*evlog.EventResult, error) {
+	addr := inbox.GetAddress()
+	if err := t.ensureParents(addr, newName, hint); err != nil {
+		return nil, err
+	}
+	nm, err := t.newMailbox(addr, newName, "", hint)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := t.scan(messagePrefix(inbox.GetId()), prefixEnd(messagePrefix(inbox.GetId())))
+	if err != nil {
+		return nil, err
+	}
+	nm.UidNext = inbox.GetUidNext()
+	if len(msgs) > 0 {
+		inboxModseq := t.bump(inbox)
+		modseq := t.bump(nm)
+		for _, m := range msgs {
+			uid, err := parseMessageKey(m.key)
+			if err != nil {
+				return nil, err
+			}
+			rec := new(evlog.MessageRecord)
+			if err := evlog.UnmarshalRecord(m.value, rec); err != nil {
+				return nil, fmt.Errorf("decode message %d/%d: %w", inbox.GetId(), uid, err)
+			}
+			rec.Modseq = modseq
+			if err := t.del(m.key); err != nil {
+				return nil, err
+			}
+			if err := t.putRecord(messageKey(nm.GetId(), uid), rec); err != nil {
+				return nil, err
+			}
+		}
+		nm.Messages, nm.Size = inbox.GetMessages(), inbox.GetSize()
+		inbox.Messages, inbox.Size = 0, 0
+		t.changes.add(Change{Index: t.index, MailboxID: inbox.GetId(), Address: addr, ModSeq: inboxModseq, Kind: MessagesExpunged})
+		t.changes.add(Change{Index: t.index, MailboxID: nm.GetId(), Address: addr, ModSeq: modseq, Kind: MessagesAdded})
+	}
+	if err := t.saveMailbox(inbox); err != nil {
+		return nil, err
+	}
+	if err := t.saveMailbox(nm); err != nil {
+		return nil, err
+	}
+	return &evlog.EventResult{MailboxId: nm.GetId(), UidValidity: nm.GetUidValidity(), Modseq: nm.GetHighestModseq()}, nil
+}
+
+func (t *txn) mailboxDeleted(e *evlog.MailboxDeleted) (*evlog.EventResult, error) {
+	mb, err := t.loadMailbox(e.GetMailboxId())
+	if err != nil {
+		return nil, err
+	}
+	// RFC 9051 §6.3.5: it is an error to attempt to delete INBOX.
+	if mb.GetName() == inboxName {
+		return nil, refuse(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, "INBOX cannot be deleted")
+	}
+	u, err := t.loadUser(mb.GetAddress())
+	if err != nil {
+		return nil, err
+	}
+	if err := t.deleteMailbox(mb, u); err != nil {
+		return nil, err
+	}
+	return &evlog.EventResult{MailboxId: mb.GetId()}, t.putRecord(userKey(u.GetAddress()), u)
+}
+
+// deleteMailbox removes a mailbox and its messages, dereferencing their
+// bodies and taking their sizes off u (which the caller saves). Mailboxes
+// below it stay.
+func (t *txn) deleteMailbox(mb *evlog.MailboxRecord, u *evlog.UserRecord) error {
+	msgs, err := t.scan(messagePrefix(mb.GetId()), prefixEnd(messagePrefix(mb.GetId())))
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		rec := new(evlog.MessageRecord)
+		if err := evlog.UnmarshalRecord(m.value, rec); err != nil {
+			return fmt.Errorf("decode message %q: %w", m.key, err)
+		}
+		if err := t.derefBlob(rec.GetBlob()); err != nil {
+			return err
+		}
+		if err := subtractUsage(u, rec.GetSize()); err != nil {
+			return err
+		}
+		if err := t.del(m.key); err != nil {
+			return err
+		}
+	}
+	if err := t.del(mailboxKey(mb.GetId())); err != nil {
+		return err
+	}
+	t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MailboxDeleted})
+	return t.del(mailboxByNameKey(mb.GetAddress(), mb.GetName()))
+}
+
+// subscribed edits the subscription list; a name may be subscribed whether
+// or not a mailbox has it (RFC 9051 §6.3.7).
+func (t *txn) subscribed(e *evlog.Subscribed) (*evlog.EventResult, error) {
+	u, err := t.loadUser(e.GetAddress())
+	if err != nil {
+		return nil, err
+	}
+	name, err := canonicalMailboxName(e.GetName())
+	if err != nil {
+		return nil, err
+	}
+	key := subscriptionKey(u.GetAddress(), name)
+	t.changes.add(Change{Index: t.index, Address: u.GetAddress(), Kind: SubscriptionsChanged})
+	if e.GetSubscribed() {
+		return nil, t.put(key, nil)
+	}
+	return nil, t.del(key)
+}

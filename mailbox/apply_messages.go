@@ -1,0 +1,554 @@
+package mailbox
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"slices"
+
+	evlog "github.com/surat-mail/surat/log"
+)
+
+// bump gives mb its modseq for the current event: incremented the first
+// time the event changes mb, the same value after that (RFC 7162 §3.1).
+func (t *txn) bump(mb *evlog.MailboxRecord) uint64 {
+	if m, ok := t.bumped[mb.GetId()]; ok {
+		return m
+	}
+	mb.HighestModseq++
+	t.bumped[mb.GetId()] = mb.HighestModseq
+	return mb.HighestModseq
+}
+
+func (t *txn) saveUser(u *evlog.UserRecord) error {
+	return t.putRecord(userKey(u.GetAddress()), u)
+}
+
+// overQuota reports whether adding size bytes would exceed u's quota.
+func overQuota(u *evlog.UserRecord, size uint64) bool {
+	q := u.GetQuotaBytes()
+	return q > 0 && (u.GetUsedBytes() > q || size > q-u.GetUsedBytes())
+}
+
+func subtractUsage(u *evlog.UserRecord, size uint64) error {
+	if u.GetUsedBytes() < size {
+		return fmt.Errorf("user %s uses %d bytes, cannot release %d", u.GetAddress(), u.GetUsedBytes(), size)
+	}
+	u.UsedBytes -= size
+	return nil
+}
+
+func (t *txn) loadBlob(hash []byte) (*evlog.BlobRecord, bool, error) {
+	rec := new(evlog.BlobRecord)
+	ok, err := t.getRecord(blobKey(hash), rec)
+	return rec, ok, err
+}
+
+// completeBlob returns the blob a message may reference: all chunks stored
+// and the size as the event says.
+func (t *txn) completeBlob(hash []byte, size uint64) error {
+	if err := checkHash(hash); err != nil {
+		return err
+	}
+	rec, ok, err := t.loadBlob(hash)
+	if err != nil {
+		return err
+	}
+	if !ok || rec.GetStored() < rec.GetChunks() {
+		return refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_BLOB, "blob %x is not stored", hash)
+	}
+	if rec.GetSize() != size {
+		return refuse(errInvalid, "blob %x has %d bytes, event says %d", hash, rec.GetSize(), size)
+	}
+	return nil
+}
+
+func (t *txn) refBlob(hash []byte) error {
+	rec, ok, err := t.loadBlob(hash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("reference to missing blob %x", hash)
+	}
+	rec.Refs++
+	return t.putRecord(blobKey(hash), rec)
+}
+
+// derefBlob drops one reference; a body nobody references stays until a
+// BlobsCollected event names it.
+func (t *txn) derefBlob(hash []byte) error {
+	rec, ok, err := t.loadBlob(hash)
+	if err != nil {
+		return err
+	}
+	if !ok || rec.GetRefs() == 0 {
+		return fmt.Errorf("dereference of unreferenced blob %x", hash)
+	}
+	rec.Refs--
+	rec.TouchedIndex = t.index
+	return t.putRecord(blobKey(hash), rec)
+}
+
+// insertMessage files rec into mb with the next UID and the event's
+// modseq, referencing its body and charging u. The caller saves mb and u.
+func (t *txn) insertMessage(mb *evlog.MailboxRecord, u *evlog.UserRecord, rec *evlog.MessageRecord) (uint32, error) {
+	uid := mb.GetUidNext()
+	if uid == 0 || uid == ^uint32(0) {
+		// RFC 9051 §2.3.1.1: UIDs are 32-bit; a new UIDVALIDITY would be
+		// needed to go on.
+		return 0, refuse(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, "mailbox %d has no UIDs left", mb.GetId())
+	}
+	mb.UidNext++
+	rec.Modseq = t.bump(mb)
+	mb.Messages++
+	mb.Size += rec.GetSize()
+	u.UsedBytes += rec.GetSize()
+	if err := t.refBlob(rec.GetBlob()); err != nil {
+		return 0, err
+	}
+	return uid, t.putRecord(messageKey(mb.GetId(), uid), rec)
+}
+
+// removeMessage expunges one message. The caller saves mb and u.
+func (t *txn) removeMessage(mb *evlog.MailboxRecord, u *evlog.UserRecord, m message) error {
+	if mb.GetMessages() == 0 || mb.GetSize() < m.rec.GetSize() {
+		return fmt.Errorf("mailbox %d counts disagree with message %d", mb.GetId(), m.uid)
+	}
+	t.bump(mb)
+	mb.Messages--
+	mb.Size -= m.rec.GetSize()
+	if err := subtractUsage(u, m.rec.GetSize()); err != nil {
+		return err
+	}
+	if err := t.derefBlob(m.rec.GetBlob()); err != nil {
+		return err
+	}
+	return t.del(messageKey(mb.GetId(), m.uid))
+}
+
+type message struct {
+	uid uint32
+	rec *evlog.MessageRecord
+}
+
+// messagesIn returns the existing messages in spans, in UID order. It
+// scans the key range of each span, so a range like 1:4294967295 costs
+// only the messages that exist.
+func (t *txn) messagesIn(mailboxID uint64, spans []uidSpan) ([]message, error) {
+	var out []message
+	for _, s := range spans {
+		entries, err := t.scan(messageKey(mailboxID, s.first), keyAfter(messageKey(mailboxID, s.last)))
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			uid, err := parseMessageKey(e.key)
+			if err != nil {
+				return nil, err
+			}
+			rec := new(evlog.MessageRecord)
+			if err := evlog.UnmarshalRecord(e.value, rec); err != nil {
+				return nil, fmt.Errorf("decode message %d/%d: %w", mailboxID, uid, err)
+			}
+			out = append(out, message{uid, rec})
+		}
+	}
+	return out, nil
+}
+
+func uidsOf(msgs []message) []uint32 {
+	out := make([]uint32, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.uid
+	}
+	return out
+}
+
+// blobStored stores one chunk of a body (DESIGN.md, invariant 4). Chunks
+// must be laid out as log.Chunks lays them out.
+func (t *txn) blobStored(e *evlog.BlobStored) (*evlog.EventResult, error) {
+	hash := e.GetHash()
+	if err := checkHash(hash); err != nil {
+		return nil, err
+	}
+	size, chunks, chunk := e.GetSize(), e.GetChunks(), e.GetChunk()
+	want := size / evlog.ChunkSize
+	if size%evlog.ChunkSize != 0 || size == 0 {
+		want++
+	}
+	if uint64(chunks) != want || chunk >= chunks {
+		return nil, refuse(errInvalid, "chunk %d of %d for a body of %d bytes (want %d chunks)", chunk, chunks, size, want)
+	}
+	wantLen := uint64(evlog.ChunkSize)
+	if chunk == chunks-1 {
+		wantLen = size - uint64(chunks-1)*evlog.ChunkSize
+	}
+	if uint64(len(e.GetData())) != wantLen {
+		return nil, refuse(errInvalid, "chunk %d has %d bytes, want %d", chunk, len(e.GetData()), wantLen)
+	}
+	rec, ok, err := t.loadBlob(hash)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		rec = &evlog.BlobRecord{Size: size, Chunks: chunks}
+	} else if rec.GetSize() != size || rec.GetChunks() != chunks {
+		return nil, refuse(errInvalid, "blob %x is %d bytes in %d chunks, not %d in %d", hash, rec.GetSize(), rec.GetChunks(), size, chunks)
+	}
+	rec.TouchedIndex = t.index
+	have, err := t.has(chunkKey(hash, chunk))
+	if err != nil {
+		return nil, err
+	}
+	if !have {
+		if err := t.put(chunkKey(hash, chunk), e.GetData()); err != nil {
+			return nil, err
+		}
+		rec.Stored++
+		if rec.Stored == rec.Chunks {
+			if err := t.verifyBlob(hash); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return nil, t.putRecord(blobKey(hash), rec)
+}
+
+// verifyBlob checks a complete body against its name.
+func (t *txn) verifyBlob(hash []byte) error {
+	h := sha256.New()
+	err := scanRange(t.b, chunkPrefix(hash), prefixEnd(chunkPrefix(hash)), func(_, v []byte) (bool, error) {
+		h.Write(v)
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	if sum := h.Sum(nil); !bytes.Equal(sum, hash) {
+		return refuse(errInvalid, "body named %x hashes to %x", hash, sum)
+	}
+	return nil
+}
+
+func (t *txn) blobsCollected(e *evlog.BlobsCollected) (*evlog.EventResult, error) {
+	for _, hash := range e.GetHashes() {
+		if err := checkHash(hash); err != nil {
+			return nil, err
+		}
+		rec, ok, err := t.loadBlob(hash)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || rec.GetRefs() > 0 {
+			continue // referenced again since the proposer looked: keep it
+		}
+		if err := t.deletePrefix(chunkPrefix(hash)); err != nil {
+			return nil, err
+		}
+		if err := t.del(blobKey(hash)); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// delivered files one body into each recipient's mailbox.
+func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
+	if err := t.completeBlob(e.GetBlob(), e.GetSize()); err != nil {
+		return nil, err
+	}
+	if len(e.GetRecipients()) == 0 {
+		return nil, refuse(errInvalid, "delivery without recipients")
+	}
+	flags, err := canonicalFlags(e.GetFlags())
+	if err != nil {
+		return nil, err
+	}
+	res := &evlog.EventResult{}
+	for _, r := range e.GetRecipients() {
+		u, err := t.loadUser(r.GetAddress())
+		if refusedWith(err, evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER) {
+			res.Skipped = append(res.Skipped, r.GetAddress())
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		mb, err := t.deliveryMailbox(u.GetAddress(), r.GetMailbox())
+		if err != nil {
+			return nil, err
+		}
+		if overQuota(u, e.GetSize()) {
+			res.Skipped = append(res.Skipped, r.GetAddress())
+			continue
+		}
+		uid, err := t.insertMessage(mb, u, &evlog.MessageRecord{
+			Blob: e.GetBlob(), Size: e.GetSize(), Flags: flags,
+			InternalDateUnix: e.GetInternalDateUnix(), InternalDateOffset: e.GetInternalDateOffset(),
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := t.saveMailbox(mb); err != nil {
+			return nil, err
+		}
+		if err := t.saveUser(u); err != nil {
+			return nil, err
+		}
+		res.Uids = append(res.Uids, &evlog.UidRange{First: uid, Last: uid})
+		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: u.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded})
+	}
+	return res, nil
+}
+
+// deliveryMailbox is the named mailbox, or INBOX when the name is empty
+// or no longer exists (see the package doc).
+func (t *txn) deliveryMailbox(address, name string) (*evlog.MailboxRecord, error) {
+	if name != "" {
+		canon, err := canonicalMailboxName(name)
+		if err != nil {
+			return nil, err
+		}
+		id, ok, err := t.mailboxIDByName(address, canon)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return t.loadMailbox(id)
+		}
+	}
+	id, ok, err := t.mailboxIDByName(address, inboxName)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("user %s has no INBOX", address)
+	}
+	return t.loadMailbox(id)
+}
+
+func refusedWith(err error, code evlog.ErrorCode) bool {
+	r, ok := err.(*eventError)
+	return ok && r.code == code
+}
+
+func (t *txn) appended(e *evlog.Appended) (*evlog.EventResult, error) {
+	mb, err := t.loadMailbox(e.GetMailboxId())
+	if err != nil {
+		return nil, err
+	}
+	if err := t.completeBlob(e.GetBlob(), e.GetSize()); err != nil {
+		return nil, err
+	}
+	flags, err := canonicalFlags(e.GetFlags())
+	if err != nil {
+		return nil, err
+	}
+	u, err := t.loadUser(mb.GetAddress())
+	if err != nil {
+		return nil, err
+	}
+	if overQuota(u, e.GetSize()) {
+		// RFC 9208 §4.3 (OVERQUOTA): the append fails and stores nothing.
+		return nil, refuse(evlog.ErrorCode_ERROR_CODE_OVER_QUOTA, "user %s: %d of %d bytes used, message has %d", u.GetAddress(), u.GetUsedBytes(), u.GetQuotaBytes(), e.GetSize())
+	}
+	uid, err := t.insertMessage(mb, u, &evlog.MessageRecord{
+		Blob: e.GetBlob(), Size: e.GetSize(), Flags: flags,
+		InternalDateUnix: e.GetInternalDateUnix(), InternalDateOffset: e.GetInternalDateOffset(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := t.saveMailbox(mb); err != nil {
+		return nil, err
+	}
+	t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded})
+	// RFC 4315 §3: APPENDUID needs the UIDVALIDITY and the UID.
+	return &evlog.EventResult{
+		MailboxId: mb.GetId(), UidValidity: mb.GetUidValidity(), Modseq: mb.GetHighestModseq(),
+		Uids: []*evlog.UidRange{{First: uid, Last: uid}},
+	}, t.saveUser(u)
+}
+
+// flagsChanged implements STORE (RFC 9051 §6.4.6) with CONDSTORE's
+// UNCHANGEDSINCE (RFC 7162 §3.1.3).
+func (t *txn) flagsChanged(e *evlog.FlagsChanged) (*evlog.EventResult, error) {
+	mb, err := t.loadMailbox(e.GetMailboxId())
+	if err != nil {
+		return nil, err
+	}
+	spans, err := normalizeRanges(e.GetUids())
+	if err != nil {
+		return nil, err
+	}
+	if e.GetOp() < evlog.FlagOp_FLAG_OP_ADD || e.GetOp() > evlog.FlagOp_FLAG_OP_REPLACE {
+		return nil, refuse(errInvalid, "flag operation %v", e.GetOp())
+	}
+	flags, err := canonicalFlags(e.GetFlags())
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := t.messagesIn(mb.GetId(), spans)
+	if err != nil {
+		return nil, err
+	}
+	var changed, modified []uint32
+	for _, m := range msgs {
+		if since := e.GetUnchangedSince(); since > 0 && m.rec.GetModseq() > since {
+			modified = append(modified, m.uid)
+			continue
+		}
+		next := applyFlagOp(e.GetOp(), m.rec.GetFlags(), flags)
+		if slices.Equal(next, m.rec.GetFlags()) {
+			continue
+		}
+		m.rec.Flags = next
+		m.rec.Modseq = t.bump(mb)
+		if err := t.putRecord(messageKey(mb.GetId(), m.uid), m.rec); err != nil {
+			return nil, err
+		}
+		changed = append(changed, m.uid)
+	}
+	if len(changed) > 0 {
+		if err := t.saveMailbox(mb); err != nil {
+			return nil, err
+		}
+		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: FlagsChanged})
+	}
+	return &evlog.EventResult{
+		MailboxId: mb.GetId(), UidValidity: mb.GetUidValidity(), Modseq: mb.GetHighestModseq(),
+		Uids: evlog.RangesOf(changed), SourceUids: evlog.RangesOf(modified),
+	}, nil
+}
+
+// copyMessages implements COPY (RFC 9051 §6.4.7) and MOVE (RFC 6851 §3):
+// existing messages in the ranges are filed into the target in UID order
+// with new UIDs, keeping flags and internal date; MOVE then expunges them.
+func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64, move bool) (*evlog.EventResult, error) {
+	src, err := t.loadMailbox(srcID)
+	if err != nil {
+		return nil, err
+	}
+	dst := src
+	if dstID != srcID {
+		if dst, err = t.loadMailbox(dstID); err != nil {
+			return nil, err
+		}
+	}
+	spans, err := normalizeRanges(ranges)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := t.messagesIn(src.GetId(), spans)
+	if err != nil {
+		return nil, err
+	}
+	res := &evlog.EventResult{MailboxId: dst.GetId(), UidValidity: dst.GetUidValidity()}
+	if len(msgs) == 0 {
+		res.Modseq = dst.GetHighestModseq()
+		return res, nil
+	}
+	srcUser, err := t.loadUser(src.GetAddress())
+	if err != nil {
+		return nil, err
+	}
+	dstUser := srcUser
+	if dst.GetAddress() != src.GetAddress() {
+		if dstUser, err = t.loadUser(dst.GetAddress()); err != nil {
+			return nil, err
+		}
+	}
+	var total uint64
+	for _, m := range msgs {
+		total += m.rec.GetSize()
+	}
+	// A move within one account does not change its usage.
+	if (!move || dstUser != srcUser) && overQuota(dstUser, total) {
+		return nil, refuse(evlog.ErrorCode_ERROR_CODE_OVER_QUOTA, "user %s: %d of %d bytes used, messages have %d", dstUser.GetAddress(), dstUser.GetUsedBytes(), dstUser.GetQuotaBytes(), total)
+	}
+	newUIDs := make([]uint32, 0, len(msgs))
+	for _, m := range msgs {
+		uid, err := t.insertMessage(dst, dstUser, &evlog.MessageRecord{
+			Blob: m.rec.GetBlob(), Size: m.rec.GetSize(), Flags: m.rec.GetFlags(),
+			InternalDateUnix: m.rec.GetInternalDateUnix(), InternalDateOffset: m.rec.GetInternalDateOffset(),
+		})
+		if err != nil {
+			return nil, err
+		}
+		newUIDs = append(newUIDs, uid)
+	}
+	if move {
+		for _, m := range msgs {
+			if err := t.removeMessage(src, srcUser, m); err != nil {
+				return nil, err
+			}
+		}
+		t.changes.add(Change{Index: t.index, MailboxID: src.GetId(), Address: src.GetAddress(), ModSeq: src.GetHighestModseq(), Kind: MessagesExpunged})
+	}
+	for _, mb := range uniqueMailboxes(src, dst) {
+		if err := t.saveMailbox(mb); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.saveUser(srcUser); err != nil {
+		return nil, err
+	}
+	if dstUser != srcUser {
+		if err := t.saveUser(dstUser); err != nil {
+			return nil, err
+		}
+	}
+	t.changes.add(Change{Index: t.index, MailboxID: dst.GetId(), Address: dst.GetAddress(), ModSeq: dst.GetHighestModseq(), Kind: MessagesAdded})
+	// RFC 4315 §3: COPYUID pairs the source and new UIDs in order; both are
+	// ascending, so their ranges pair up too.
+	res.SourceUids = evlog.RangesOf(uidsOf(msgs))
+	res.Uids = evlog.RangesOf(newUIDs)
+	res.Modseq = dst.GetHighestModseq()
+	return res, nil
+}
+
+func uniqueMailboxes(a, b *evlog.MailboxRecord) []*evlog.MailboxRecord {
+	if a == b {
+		return []*evlog.MailboxRecord{a}
+	}
+	return []*evlog.MailboxRecord{a, b}
+}
+
+// expunged removes messages (RFC 9051 §6.4.3, UID EXPUNGE §6.4.9).
+func (t *txn) expunged(e *evlog.Expunged) (*evlog.EventResult, error) {
+	mb, err := t.loadMailbox(e.GetMailboxId())
+	if err != nil {
+		return nil, err
+	}
+	spans, err := normalizeRanges(e.GetUids())
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := t.messagesIn(mb.GetId(), spans)
+	if err != nil {
+		return nil, err
+	}
+	res := &evlog.EventResult{MailboxId: mb.GetId(), UidValidity: mb.GetUidValidity()}
+	if len(msgs) > 0 {
+		u, err := t.loadUser(mb.GetAddress())
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			if err := t.removeMessage(mb, u, m); err != nil {
+				return nil, err
+			}
+		}
+		if err := t.saveMailbox(mb); err != nil {
+			return nil, err
+		}
+		if err := t.saveUser(u); err != nil {
+			return nil, err
+		}
+		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesExpunged})
+		res.SourceUids = evlog.RangesOf(uidsOf(msgs))
+	}
+	res.Modseq = mb.GetHighestModseq()
+	return res, nil
+}

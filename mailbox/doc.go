@@ -1,0 +1,100 @@
+// Package mailbox owns Surat's mail projections: it applies committed events
+// (package log) to a Pebble store and serves the read side that protocol
+// sessions use: account and mailbox queries, message listings, bodies, a
+// state digest and a change feed.
+//
+// It must not know about Raft, the network or sockets: the cluster layer
+// hands it committed entries through Apply and moves snapshots through
+// Checkpoint and Restore; protocols read through Store methods and never
+// write to Pebble. Mail semantics live here and nowhere else.
+//
+// # Determinism and exactly-once apply
+//
+// Apply depends only on the proposal bytes and the prior state (DESIGN.md,
+// invariant 2): no clock, no randomness, no iteration over Go maps. Mailbox
+// ids, UIDVALIDITY, UIDs and MODSEQs are assigned from counters kept in the
+// store. Each proposal commits one Pebble batch holding both its changes and
+// the applied marker (invariant 3), so a replay after a crash skips exactly
+// what was already applied. Pebble writes use NoSync: the Raft log is the
+// durable record and a lost tail is re-applied from it.
+//
+// A storage failure while applying (Pebble returning an I/O error) is fatal:
+// the node must not go on with a projection that may differ from the log, so
+// Apply panics; after a restart the entries past the marker are replayed.
+//
+// # Semantics chosen where the events leave room
+//
+//   - MODSEQ (RFC 7162 §3.1): every mailbox starts at HIGHESTMODSEQ 1; each
+//     event that changes a mailbox increments it once, and the messages it
+//     changes carry the new value.
+//   - FlagsChanged with unchanged_since (RFC 7162 §3.1.3): messages whose
+//     modseq is greater are left alone and reported in
+//     EventResult.source_uids (the MODIFIED set); the UIDs whose flags did
+//     change are reported in EventResult.uids.
+//   - Expunged reports the UIDs it removed in EventResult.source_uids.
+//   - Flags: system flags are canonicalised (\Seen \Answered \Flagged
+//     \Deleted \Draft), \Recent is ignored (RFC 9051 §2.3.2 makes it
+//     server-managed and IMAP4rev2 dropped it), other backslash flags are
+//     invalid, keywords must be atoms (RFC 9051 §9, flag-keyword) and are
+//     deduplicated case-insensitively keeping the first spelling; stored
+//     flags are sorted bytewise.
+//   - Mailbox names: "INBOX" is case-insensitive, and so is the first
+//     component of a name below it ("inbox/x" is stored as "INBOX/x")
+//     (RFC 9051 §5.1). Creating or renaming to a name whose superiors do not
+//     exist creates them (RFC 9051 §6.3.4, §6.3.6).
+//   - Renaming INBOX (RFC 9051 §6.3.6) creates a new mailbox with the new
+//     name, a new id and a new UIDVALIDITY (from the hint); the messages move
+//     there keeping their UIDs and flags, with a new modseq. INBOX keeps its
+//     id, UIDVALIDITY and UIDNEXT (so its UIDs are never reused) and is left
+//     empty; mailboxes below INBOX are not renamed.
+//   - Renames and deletes leave subscriptions alone (RFC 9051 §6.3.7: a
+//     subscription may name a mailbox that does not exist).
+//   - Delivered to a named mailbox that no longer exists files the message
+//     into the recipient's INBOX, so mail is never dropped for a stale
+//     filing rule (RFC 5228 §4.1 lets fileinto save to an
+//     implementation-defined mailbox). A recipient whose
+//     user no longer exists, or whose quota the body would exceed, is
+//     reported in EventResult.skipped by address.
+//   - Users may be created in any domain; DomainRemoved does not delete the
+//     domain's users (the administrator does that explicitly).
+//   - BlobStored for a chunk already stored changes nothing but the blob's
+//     touched_index, so a re-upload keeps the body safe from a collection
+//     proposed concurrently. The last chunk's arrival checks the SHA-256 of
+//     the assembled body.
+//
+// # Key layout
+//
+// Every key starts with a four-byte prefix naming its kind. Integers are
+// big-endian so that byte order is numeric order. Addresses and mailbox
+// names never contain NUL (apply rejects them), which makes NUL a safe
+// separator. Records are encoded with log.MarshalRecord (deterministic
+// protobuf).
+//
+//	key                                         value
+//	"app/"                                      applied marker: index u64, done u32, total u32, prev u64 (local, not in Digest)
+//	"ctr/" counter-name                         counter: "mailbox-id" u64 (last id), "uidvalidity" u32 (last value)
+//	"dom/" domain                               empty: a local domain
+//	"usr/" address                              log.UserRecord
+//	"als/" alias                                target address (a user)
+//	"alt/" target 0x00 alias                    empty: aliases by target, for Aliases and UserDeleted
+//	"mbn/" address 0x00 name                    mailbox id u64: mailboxes by owner and name (name order)
+//	"mbx/" id u64                               log.MailboxRecord
+//	"msg/" mailbox-id u64 uid u32               log.MessageRecord (UID order within a mailbox)
+//	"sub/" address 0x00 name                    empty: a subscription (RFC 9051 §6.3.7)
+//	"blb/" sha256 (32 bytes)                    log.BlobRecord
+//	"chk/" sha256 (32 bytes) chunk u32          body chunk bytes
+//
+// The applied marker records the entry index, how many of that entry's
+// proposals are done, how many it has, and the last index finished before
+// it; AppliedIndex is index when done == total, prev otherwise.
+//
+// # Reads, snapshots and the change feed
+//
+// Reads run concurrently with Apply; a read-write lock guards the Pebble
+// handle so that Restore can swap the store under them. After each committed
+// proposal Apply publishes Changes to subscribers without ever blocking
+// (DESIGN.md, invariant 9); a subscriber that falls behind gets a Reset
+// instead of the changes it could not hold. Checkpoint and Restore move the
+// whole store as a tar of a Pebble checkpoint (invariant 6); the directory
+// swap is atomic, and Open finishes or discards a swap a crash interrupted.
+package mailbox

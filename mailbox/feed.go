@@ -1,0 +1,205 @@
+package mailbox
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// ChangeKind says what a Change is about.
+type ChangeKind uint8
+
+// Change kinds.
+const (
+	// MessagesAdded: delivery, append, copy or move into the mailbox.
+	MessagesAdded ChangeKind = iota + 1
+	// FlagsChanged: flags of messages in the mailbox changed.
+	FlagsChanged
+	// MessagesExpunged: messages left the mailbox (expunge, move, INBOX
+	// rename).
+	MessagesExpunged
+	MailboxCreated
+	MailboxRenamed
+	MailboxDeleted
+	// SubscriptionsChanged: the user's subscription list changed.
+	SubscriptionsChanged
+	// UserChanged: the account (password, quota, aliases) was created,
+	// changed or deleted.
+	UserChanged
+	// DomainsChanged: the set of local domains changed.
+	DomainsChanged
+	// Reset: the subscriber may have missed changes (its buffer overflowed,
+	// or the store was restored from a snapshot) and must resync.
+	Reset
+)
+
+var changeKindNames = [...]string{
+	MessagesAdded:        "messages-added",
+	FlagsChanged:         "flags-changed",
+	MessagesExpunged:     "messages-expunged",
+	MailboxCreated:       "mailbox-created",
+	MailboxRenamed:       "mailbox-renamed",
+	MailboxDeleted:       "mailbox-deleted",
+	SubscriptionsChanged: "subscriptions-changed",
+	UserChanged:          "user-changed",
+	DomainsChanged:       "domains-changed",
+	Reset:                "reset",
+}
+
+func (k ChangeKind) String() string {
+	if int(k) < len(changeKindNames) && changeKindNames[k] != "" {
+		return changeKindNames[k]
+	}
+	return "unknown"
+}
+
+// Change tells sessions that state changed at a log index (DESIGN.md,
+// invariant 9). MailboxID is 0 for account-level changes; ModSeq is the
+// mailbox's HIGHESTMODSEQ after the change, 0 when it does not apply.
+type Change struct {
+	Index     uint64
+	MailboxID uint64
+	Address   string
+	ModSeq    uint64
+	Kind      ChangeKind
+}
+
+// changeSet collects one proposal's changes, coalescing repeats of the same
+// (kind, mailbox, address) into the first one with the latest modseq.
+type changeSet struct {
+	list []Change
+	seen map[changeKey]int // index into list; lookups only
+}
+
+type changeKey struct {
+	kind      ChangeKind
+	mailboxID uint64
+	address   string
+}
+
+func (c *changeSet) add(ch Change) {
+	if c.seen == nil {
+		c.seen = map[changeKey]int{}
+	}
+	k := changeKey{ch.Kind, ch.MailboxID, ch.Address}
+	if i, ok := c.seen[k]; ok {
+		c.list[i].ModSeq = max(c.list[i].ModSeq, ch.ModSeq)
+		return
+	}
+	c.seen[k] = len(c.list)
+	c.list = append(c.list, ch)
+}
+
+// Subscription receives Changes on C. Publishing never blocks: when C is
+// full, changes are dropped and a Reset is queued instead, so a subscriber
+// never misses a change without being told to resync.
+type Subscription struct {
+	// C delivers changes in log order; it is closed by Close or when the
+	// store closes.
+	C <-chan Change
+
+	ch         chan Change
+	address    string
+	feed       *feed
+	mu         sync.Mutex // guards sends and closing ch
+	closed     bool
+	overflowed atomic.Bool
+}
+
+// Overflowed reports whether any change was dropped because C was full.
+// Each drop is followed by a Reset in C.
+func (sub *Subscription) Overflowed() bool { return sub.overflowed.Load() }
+
+// Close ends the subscription and closes C.
+func (sub *Subscription) Close() {
+	sub.feed.remove(sub)
+	sub.shut()
+}
+
+func (sub *Subscription) shut() {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if !sub.closed {
+		sub.closed = true
+		close(sub.ch)
+	}
+}
+
+// deliver queues c without blocking. C has one slot more than the buffer:
+// ordinary changes use at most buffer slots, so there is always room for
+// the Reset that reports a drop (or one is already queued behind the
+// changes the subscriber has yet to read).
+func (sub *Subscription) deliver(c Change) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if sub.closed {
+		return
+	}
+	// Only deliver sends on ch, under mu, so len(ch) can only shrink
+	// between this check and the send.
+	if c.Kind != Reset && len(sub.ch) < cap(sub.ch)-1 {
+		sub.ch <- c
+		return
+	}
+	if c.Kind != Reset {
+		sub.overflowed.Store(true)
+	}
+	select {
+	case sub.ch <- Change{Index: c.Index, Kind: Reset}:
+	default:
+		// Full, so a Reset is already queued after the changes before
+		// this one; reading it happens after c was committed.
+	}
+}
+
+// feed fans changes out to subscriptions.
+type feed struct {
+	buffer int
+	mu     sync.Mutex
+	subs   []*Subscription
+}
+
+// Subscribe returns a subscription to changes concerning address (a user's
+// canonical address), or to all changes when address is empty. Reset
+// changes reach every subscription.
+func (s *Store) Subscribe(address string) *Subscription {
+	ch := make(chan Change, s.feed.buffer+1)
+	sub := &Subscription{C: ch, ch: ch, address: address, feed: &s.feed}
+	s.feed.mu.Lock()
+	s.feed.subs = append(s.feed.subs, sub)
+	s.feed.mu.Unlock()
+	return sub
+}
+
+func (f *feed) remove(sub *Subscription) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if i := slices.Index(f.subs, sub); i >= 0 {
+		f.subs = slices.Delete(f.subs, i, i+1)
+	}
+}
+
+func (f *feed) publish(changes []Change) {
+	if len(changes) == 0 {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, sub := range f.subs {
+		for _, c := range changes {
+			if c.Kind == Reset || sub.address == "" || sub.address == c.Address {
+				sub.deliver(c)
+			}
+		}
+	}
+}
+
+func (f *feed) closeAll() {
+	f.mu.Lock()
+	subs := f.subs
+	f.subs = nil
+	f.mu.Unlock()
+	for _, sub := range subs {
+		sub.shut()
+	}
+}

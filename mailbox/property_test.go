@@ -1,0 +1,446 @@
+package mailbox
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	evlog "github.com/surat-mail/surat/log"
+)
+
+// entry is one committed log entry.
+type entry struct {
+	index     uint64
+	proposals [][]byte
+}
+
+// workload is a random but realistic event sequence split into proposals
+// and entries.
+type workload struct {
+	seed    uint64
+	entries []entry
+}
+
+func (w workload) proposals() int {
+	n := 0
+	for _, e := range w.entries {
+		n += len(e.proposals)
+	}
+	return n
+}
+
+// fixedSeeds are always run; a few random ones are added and logged.
+var fixedSeeds = []uint64{1, 2, 3, 7, 42, 1234, 99991}
+
+func seeds(t *testing.T) []uint64 {
+	out := append([]uint64(nil), fixedSeeds...)
+	for range 2 {
+		s := rand.Uint64()
+		t.Logf("random seed %d", s)
+		out = append(out, s)
+	}
+	return out
+}
+
+type generator struct {
+	rng       *rand.Rand
+	users     []string
+	bodies    [][]byte
+	mailboxes uint64 // upper bound of mailbox ids handed out so far
+}
+
+var (
+	genUsers = []string{"ann@example.org", "bob@example.org", "cy@example.net", "dee@example.org", "eve@example.net"}
+	genNames = []string{"Work", "Work/2024", "Lists", "lists", "inbox/sub", "Archive/Old", "a/b/c", "Trash"}
+	genFlags = []string{`\Seen`, `\Flagged`, `\Deleted`, `\Answered`, `\Draft`, `\Recent`, "$Label1", "work", "WORK", "$Junk"}
+)
+
+func newWorkload(seed uint64, events int) workload {
+	g := &generator{rng: rand.New(rand.NewPCG(seed, seed^0x5eed)), users: genUsers}
+	for i := range 6 {
+		size := 1 + g.rng.IntN(3000)
+		if i == 5 {
+			size = evlog.ChunkSize + 1 + g.rng.IntN(1000) // two chunks
+		}
+		b := make([]byte, size)
+		for j := range b {
+			b[j] = byte('a' + g.rng.IntN(26))
+		}
+		g.bodies = append(g.bodies, b)
+	}
+	evs := []*evlog.Event{domainAdded("example.org")}
+	for _, u := range g.users[:3] {
+		evs = append(evs, userCreated(u, int64(1_700_000_000+g.rng.IntN(1000))))
+		g.mailboxes += 6
+	}
+	for _, b := range g.bodies[:5] {
+		evs = append(evs, g.storeBody(b)...)
+	}
+	for len(evs) < events {
+		evs = append(evs, g.event()...)
+	}
+	return workload{seed: seed, entries: g.split(evs)}
+}
+
+func (g *generator) pick(s []string) string { return s[g.rng.IntN(len(s))] }
+
+func (g *generator) user() string { return g.pick(g.users) }
+
+// mailboxID mostly names the first users' long-lived mailboxes, sometimes
+// any id handed out so far, and sometimes one that does not exist.
+func (g *generator) mailboxID() uint64 {
+	if g.rng.IntN(10) < 7 {
+		return 1 + g.rng.Uint64N(18)
+	}
+	return 1 + g.rng.Uint64N(g.mailboxes+2)
+}
+
+func (g *generator) body() ([]byte, int) {
+	b := g.bodies[g.rng.IntN(len(g.bodies))]
+	h := sha(b)
+	return h, len(b)
+}
+
+func sha(b []byte) []byte {
+	c := evlog.Chunks(b)
+	return c[0].Hash
+}
+
+func (g *generator) storeBody(b []byte) []*evlog.Event {
+	var out []*evlog.Event
+	for _, c := range evlog.Chunks(b) {
+		out = append(out, blobStored(c))
+	}
+	g.rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+func (g *generator) ranges() []*evlog.UidRange {
+	if g.rng.IntN(10) == 0 {
+		return uidRanges(1, 4294967295)
+	}
+	var out []*evlog.UidRange
+	for range 1 + g.rng.IntN(2) {
+		first := uint32(1 + g.rng.IntN(12))
+		out = append(out, &evlog.UidRange{First: first, Last: first + uint32(g.rng.IntN(6))})
+	}
+	return out
+}
+
+func (g *generator) flags() []string {
+	var out []string
+	for range g.rng.IntN(3) {
+		out = append(out, g.pick(genFlags))
+	}
+	return out
+}
+
+// event returns one (occasionally more) events in a realistic mix.
+func (g *generator) event() []*evlog.Event {
+	r := g.rng.IntN(100)
+	switch {
+	case r < 22:
+		h, n := g.body()
+		var rc []*evlog.Recipient
+		for range 1 + g.rng.IntN(3) {
+			mb := ""
+			if g.rng.IntN(4) == 0 {
+				mb = g.pick(genNames)
+			}
+			rc = append(rc, rcpt(g.user(), mb))
+		}
+		return []*evlog.Event{ev(&evlog.Delivered{Blob: h, Size: uint64(n), InternalDateUnix: int64(g.rng.IntN(1 << 30)), Recipients: rc, Flags: g.flags()})}
+	case r < 30:
+		h, n := g.body()
+		return []*evlog.Event{appended(g.mailboxID(), h, n, g.flags()...)}
+	case r < 45:
+		op := evlog.FlagOp(1 + g.rng.IntN(3))
+		e := &evlog.FlagsChanged{MailboxId: g.mailboxID(), Uids: g.ranges(), Op: op, Flags: g.flags()}
+		if g.rng.IntN(5) == 0 {
+			e.UnchangedSince = uint64(g.rng.IntN(20))
+		}
+		return []*evlog.Event{ev(e)}
+	case r < 51:
+		return []*evlog.Event{copied(g.mailboxID(), g.ranges(), g.mailboxID())}
+	case r < 57:
+		return []*evlog.Event{moved(g.mailboxID(), g.ranges(), g.mailboxID())}
+	case r < 64:
+		return []*evlog.Event{expunged(g.mailboxID(), g.ranges())}
+	case r < 69:
+		g.mailboxes++
+		return []*evlog.Event{mailboxCreated(g.user(), g.pick(genNames), uint32(g.rng.IntN(5000)))}
+	case r < 72:
+		g.mailboxes++
+		return []*evlog.Event{mailboxRenamed(g.mailboxID(), g.pick(genNames)+"x", uint32(g.rng.IntN(5000)))}
+	case r < 74:
+		return []*evlog.Event{mailboxDeleted(g.mailboxID())}
+	case r < 76:
+		return []*evlog.Event{subscribed(g.user(), g.pick(genNames), g.rng.IntN(2) == 0)}
+	case r < 80:
+		g.mailboxes += 6
+		return []*evlog.Event{userCreated(g.user(), int64(1_700_000_000+g.rng.IntN(100000)))}
+	case r < 81:
+		return []*evlog.Event{userDeleted(g.user())}
+	case r < 83:
+		a := fmt.Sprintf("alias%d@example.org", g.rng.IntN(3))
+		if g.rng.IntN(2) == 0 {
+			return []*evlog.Event{aliasRemoved(a)}
+		}
+		return []*evlog.Event{aliasAdded(a, g.user())}
+	case r < 85:
+		return []*evlog.Event{quotaSet(g.user(), uint64(g.rng.IntN(4))*4000)}
+	case r < 86:
+		return []*evlog.Event{ev(&evlog.PasswordChanged{Address: g.user(), PasswordHash: fmt.Sprint(g.rng.Int())})}
+	case r < 87:
+		if g.rng.IntN(2) == 0 {
+			return []*evlog.Event{domainRemoved("example.net")}
+		}
+		return []*evlog.Event{domainAdded("example.net")}
+	case r < 90:
+		var hs [][]byte
+		for _, b := range g.bodies {
+			if g.rng.IntN(3) == 0 {
+				hs = append(hs, sha(b))
+			}
+		}
+		return []*evlog.Event{blobsCollected(hs...)}
+	case r < 95:
+		return g.storeBody(g.bodies[g.rng.IntN(len(g.bodies))])
+	default:
+		switch g.rng.IntN(3) {
+		case 0:
+			return []*evlog.Event{userCreated("not-an-address", 1)}
+		case 1:
+			return []*evlog.Event{flagsChanged(g.mailboxID(), opAdd, uidRanges(3, 1), `\Seen`)}
+		default:
+			return []*evlog.Event{ev(nil)}
+		}
+	}
+}
+
+// split groups events into proposals of 1-3 events and proposals into
+// entries of 0-3 proposals (0: a configuration entry).
+func (g *generator) split(evs []*evlog.Event) []entry {
+	var props [][]byte
+	for len(evs) > 0 {
+		n := min(len(evs), 1+g.rng.IntN(3))
+		if g.rng.IntN(3) > 0 {
+			n = 1
+		}
+		p, err := evlog.EncodeBatch(&evlog.Batch{Events: evs[:n]})
+		if err != nil {
+			panic(err)
+		}
+		props = append(props, p)
+		evs = evs[n:]
+	}
+	if g.rng.IntN(2) == 0 {
+		props = append(props, []byte{0xde, 0xad}) // undecodable
+	}
+	var entries []entry
+	index := uint64(1 + g.rng.IntN(10))
+	for len(props) > 0 {
+		n := min(len(props), g.rng.IntN(4))
+		entries = append(entries, entry{index: index, proposals: props[:n]})
+		props = props[n:]
+		index++
+	}
+	return entries
+}
+
+// run applies the workload and returns every outcome in order.
+func (w workload) run(t testing.TB, s *Store) [][]byte {
+	t.Helper()
+	var outs [][]byte
+	for _, e := range w.entries {
+		res := s.Apply(e.index, e.proposals)
+		if len(res) != len(e.proposals) {
+			t.Fatalf("entry %d: %d results for %d proposals", e.index, len(res), len(e.proposals))
+		}
+		outs = append(outs, res...)
+	}
+	return outs
+}
+
+func digestOf(t testing.TB, s *Store) (uint64, [32]byte) {
+	t.Helper()
+	idx, d, err := s.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idx, d
+}
+
+func lastIndex(w workload) uint64 { return w.entries[len(w.entries)-1].index }
+
+func TestDeterministicApply(t *testing.T) {
+	for _, seed := range seeds(t) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			w := newWorkload(seed, 400)
+			a, b := openStore(t, t.TempDir()), openStore(t, t.TempDir())
+			defer a.Close()
+			defer b.Close()
+			outA, outB := w.run(t, a), w.run(t, b)
+			kinds := map[string]int{}
+			failed := 0
+			for i := range outA {
+				if !bytes.Equal(outA[i], outB[i]) {
+					t.Fatalf("proposal %d: outcomes differ", i)
+				}
+				o := decodeOutcome(t, outA[i])
+				if o.GetError() != 0 {
+					failed++
+				}
+			}
+			idxA, dA := digestOf(t, a)
+			idxB, dB := digestOf(t, b)
+			if dA != dB || idxA != idxB || idxA != lastIndex(w) {
+				t.Fatalf("digests %x/%x, applied %d/%d (want %d)", dA, dB, idxA, idxB, lastIndex(w))
+			}
+			checkInvariants(t, a)
+			// The workload must exercise the store, not only be refused.
+			stats := storeStats(t, a)
+			t.Logf("%d proposals, %d refused; %v", len(outA), failed, stats)
+			if failed*10 > len(outA)*8 || stats["messages"] == 0 || stats["flagged"] == 0 {
+				t.Errorf("unrealistic workload: %d of %d refused, %v %v", failed, len(outA), stats, kinds)
+			}
+		})
+	}
+}
+
+// storeStats counts what a workload left behind.
+func storeStats(t testing.TB, s *Store) map[string]int {
+	stats := map[string]int{}
+	users, _ := s.Users()
+	stats["users"] = len(users)
+	for _, u := range users {
+		mbs, _ := s.Mailboxes(u)
+		stats["mailboxes"] += len(mbs)
+		for _, mb := range mbs {
+			_ = s.Messages(mb.GetId(), func(_ uint32, m *evlog.MessageRecord) bool {
+				stats["messages"]++
+				if len(m.GetFlags()) > 0 {
+					stats["flagged"]++
+				}
+				return true
+			})
+		}
+	}
+	return stats
+}
+
+// A difference in any replicated field changes the digest.
+func TestDigestDetectsDifferences(t *testing.T) {
+	base := func(t *testing.T) *fixture {
+		f := newFixture(t)
+		f.ok(flagsChanged(f.inbox, opAdd, uidRanges(1, 1), `\Seen`))
+		return f
+	}
+	ref := base(t)
+	_, want := digestOf(t, ref.s)
+	variants := map[string][]*evlog.Event{
+		"user":        {userCreated("z@example.org", 1)},
+		"mailbox":     {mailboxCreated(userA, "Z", 0)},
+		"flags":       {flagsChanged(1, opAdd, uidRanges(1, 1), `\Flagged`)},
+		"uid":         {delivered(sha([]byte(body1)), len(body1), rcpt(userA, "")), expunged(1, uidRanges(2, 2))},
+		"blob":        {blobStored(evlog.Chunks([]byte("other"))[0])},
+		"uidvalidity": {mailboxCreated(userA, "Z", 0), mailboxDeleted(14)},
+	}
+	for name, evs := range variants {
+		t.Run(name, func(t *testing.T) {
+			f := base(t)
+			f.ok(evs...)
+			if _, got := digestOf(t, f.s); got == want {
+				t.Errorf("digest unchanged after %s", name)
+			}
+		})
+	}
+	// And the same events give the same digest.
+	same := base(t)
+	if _, got := digestOf(t, same.s); got != want {
+		t.Error("equal stores, different digests")
+	}
+}
+
+var errCrash = errors.New("simulated crash")
+
+// TestCrashReplay crashes a store after every proposal boundary, reopens
+// it and feeds it the whole log again: the marker must make the result
+// equal to a store that never crashed (DESIGN.md, invariant 3).
+func TestCrashReplay(t *testing.T) {
+	for _, seed := range []uint64{5, 77} {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			w := newWorkload(seed, 90)
+			ref := openStore(t, t.TempDir())
+			refOut := w.run(t, ref)
+			refIdx, refDigest := digestOf(t, ref)
+			ref.Close()
+			for k := 0; k <= w.proposals(); k++ {
+				dir := t.TempDir()
+				s := openStore(t, dir)
+				crashAfter(t, s, w, k)
+				if err := s.Close(); err != nil {
+					t.Fatalf("close after crash: %v", err)
+				}
+				s = openStore(t, dir)
+				outs := w.run(t, s)
+				for i, o := range outs {
+					if i < k && o != nil {
+						t.Fatalf("k=%d: proposal %d applied twice", k, i)
+					}
+					if i >= k && !bytes.Equal(o, refOut[i]) {
+						t.Fatalf("k=%d: proposal %d outcome differs after replay", k, i)
+					}
+				}
+				idx, d := digestOf(t, s)
+				if d != refDigest || idx != refIdx {
+					t.Fatalf("k=%d: digest/applied %x/%d, want %x/%d", k, d, idx, refDigest, refIdx)
+				}
+				s.Close()
+			}
+		})
+	}
+}
+
+// crashAfter applies the workload until k proposals are committed, then
+// stops as a crash would (possibly in the middle of an entry).
+func crashAfter(t *testing.T, s *Store, w workload, k int) {
+	t.Helper()
+	done := 0
+	s.testAfterProposal = func() {
+		done++
+		if done == k {
+			panic(errCrash)
+		}
+	}
+	defer func() {
+		s.testAfterProposal = nil
+		if r := recover(); r != nil && r != errCrash {
+			panic(r)
+		}
+	}()
+	if k == 0 {
+		return
+	}
+	for _, e := range w.entries {
+		s.Apply(e.index, e.proposals)
+	}
+}
+
+func TestReapplyIsNoop(t *testing.T) {
+	w := newWorkload(11, 200)
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	w.run(t, s)
+	idx, d := digestOf(t, s)
+	for i, o := range w.run(t, s) {
+		if o != nil {
+			t.Fatalf("proposal %d applied again", i)
+		}
+	}
+	if idx2, d2 := digestOf(t, s); d2 != d || idx2 != idx {
+		t.Fatal("re-applying the log changed the store")
+	}
+}

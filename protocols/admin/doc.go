@@ -1,0 +1,25 @@
+// Package admin is Surat's operator HTTP API (CONTRACT.md "HTTP endpoints")
+// and the Client the surat CLI uses to call it.
+//
+// Routes (Go 1.22 method patterns):
+//
+//	GET    /healthz                        200 while serving; never needs the token
+//	GET    /readyz                         200 iff the node is ready, else 503; never needs the token
+//	GET    /metrics                        Prometheus text exposition
+//	GET    /v1/cluster                     this node's view of the cluster
+//	GET    /v1/digest                      {"applied_index": N, "digest": "<hex>"}
+//	GET    /v1/users                       {"users": [...]} sorted
+//	POST   /v1/users                       {"address","password"} → 201
+//	GET    /v1/users/{address}             the user's record
+//	PUT    /v1/users/{address}/password    {"password"} → 204
+//	PUT    /v1/users/{address}/quota       {"bytes": N} → 204
+//	DELETE /v1/users/{address}             → 204
+//
+// Errors are JSON {"error": "one line"}. With a token configured, /v1/ and
+// /metrics need "Authorization: Bearer <token>" (RFC 6750 §2.1).
+//
+// The package reads through small consumer-side interfaces (Directory,
+// Digester, Cluster) and writes only by proposing events: it must not import
+// mailbox/, open the store, or read the environment. Password hashes are
+// computed here, by the proposer (DESIGN.md invariant 2).
+package admin
