@@ -32,7 +32,7 @@ func TestFormsClusterAndReplicatesThroughAnyNode(t *testing.T) {
 			t.Fatalf("result via node %d = %q", i, got)
 		}
 		// Read-your-writes: the proposing node has applied it already.
-		if order := c.sms[i].snapshot(); order[len(order)-1] != fmt.Sprintf("via-%d", i) {
+		if order := c.mem(i).snapshot(); order[len(order)-1] != fmt.Sprintf("via-%d", i) {
 			t.Fatalf("node %d answered before applying: %v", i, order)
 		}
 	}
@@ -89,7 +89,7 @@ func TestGroupCommitCoalescesConcurrentProposals(t *testing.T) {
 	}
 	t.Logf("%d proposals in %d entries", total, hist)
 	c.waitConverged(10 * time.Second)
-	if got := len(c.sms[leader].snapshot()); got != total {
+	if got := len(c.mem(leader).snapshot()); got != total {
 		t.Fatalf("applied %d proposals, want %d", got, total)
 	}
 }
@@ -169,7 +169,7 @@ func TestLeaderKillLosesNoAcknowledgedProposal(t *testing.T) {
 	}
 	for i := range c.nodes {
 		seen := map[string]int{}
-		for _, p := range c.sms[i].snapshot() {
+		for _, p := range c.mem(i).snapshot() {
 			seen[p]++
 		}
 		for p := range acked {
@@ -203,7 +203,7 @@ func TestLaggingNodeCatchesUpBySnapshot(t *testing.T) {
 	if restores := testutil.ToFloat64(c.nodes[lagger].metrics.snapshotRestore); restores < 1 {
 		t.Fatalf("lagging node caught up without a snapshot (restores %v)", restores)
 	}
-	if got := len(c.sms[lagger].snapshot()); got != 100 {
+	if got := len(c.mem(lagger).snapshot()); got != 100 {
 		t.Fatalf("lagging node has %d proposals, want 100", got)
 	}
 }
@@ -255,7 +255,7 @@ func TestNodeWithWrongKeyCannotJoin(t *testing.T) {
 		t.Fatal("intruder read stats from a member")
 	}
 	for _, sm := range c.sms {
-		for _, p := range sm.snapshot() {
+		for _, p := range sm.(*memSM).snapshot() {
 			if p == "evil" {
 				t.Fatal("intruder's proposal was applied")
 			}

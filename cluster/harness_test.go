@@ -44,18 +44,30 @@ func freePorts(t testing.TB, count int) []int {
 // testCluster runs nodes in this process on loopback, each with its own
 // data directory, ports and state machine, as separate servers would.
 type testCluster struct {
-	t     testing.TB
-	cfgs  []Config
-	nodes []*Node
-	sms   []*memSM
-	regs  []*prometheus.Registry
+	t       testing.TB
+	cfgs    []Config
+	nodes   []*Node
+	sms     []StateMachine
+	closers []func()
+	regs    []*prometheus.Registry
+	newSM   smFactory
 }
 
+// smFactory opens node i's state machine; close is called after the node
+// stops. Durable state machines reopen what they had.
+type smFactory func(t testing.TB, cfg Config) (sm StateMachine, close func())
+
+func memFactory(testing.TB, Config) (StateMachine, func()) { return &memSM{}, func() {} }
+
 func newTestCluster(t testing.TB, size int, key []byte, tweak func(*Config)) *testCluster {
+	return newTestClusterWith(t, size, key, tweak, memFactory)
+}
+
+func newTestClusterWith(t testing.TB, size int, key []byte, tweak func(*Config), newSM smFactory) *testCluster {
 	t.Helper()
 	ports := freePorts(t, 2*size)
 	dir := t.TempDir()
-	c := &testCluster{t: t}
+	c := &testCluster{t: t, newSM: newSM}
 	for i := 0; i < size; i++ {
 		var join []string
 		for j := 0; j < size; j++ {
@@ -72,9 +84,9 @@ func newTestCluster(t testing.TB, size int, key []byte, tweak func(*Config)) *te
 			Key:        key,
 			// Generous under -race on two cores; failover speed is measured
 			// in bench/, not asserted here.
-			HeartbeatTimeout:   500 * time.Millisecond,
-			ElectionTimeout:    500 * time.Millisecond,
-			LeaderLeaseTimeout: 250 * time.Millisecond,
+			HeartbeatTimeout:   time.Second,
+			ElectionTimeout:    time.Second,
+			LeaderLeaseTimeout: 500 * time.Millisecond,
 			ProposeTimeout:     10 * time.Second,
 		}
 		if i == 0 {
@@ -86,6 +98,7 @@ func newTestCluster(t testing.TB, size int, key []byte, tweak func(*Config)) *te
 		c.cfgs = append(c.cfgs, cfg)
 		c.nodes = append(c.nodes, nil)
 		c.sms = append(c.sms, nil)
+		c.closers = append(c.closers, func() {})
 		c.regs = append(c.regs, nil)
 	}
 	for i := range c.cfgs {
@@ -103,12 +116,13 @@ func testLogger(t testing.TB, id string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("node", id)
 }
 
-// start (re)starts node i with a fresh in-memory state machine: what it
-// knew comes back from its Raft log and snapshots.
+// start (re)starts node i. An in-memory state machine starts empty and
+// what it knew comes back from the Raft log and snapshots; a durable one
+// reopens its own state.
 func (c *testCluster) start(i int) {
 	c.t.Helper()
 	cfg := c.cfgs[i]
-	c.sms[i] = &memSM{}
+	c.sms[i], c.closers[i] = c.newSM(c.t, cfg)
 	c.regs[i] = prometheus.NewRegistry()
 	cfg.StateMachine = c.sms[i]
 	cfg.Logger = testLogger(c.t, cfg.NodeID)
@@ -125,6 +139,7 @@ func (c *testCluster) kill(i int) {
 	if c.nodes[i] != nil {
 		_ = c.nodes[i].halt()
 		c.nodes[i] = nil
+		c.closers[i]()
 	}
 }
 
@@ -190,10 +205,10 @@ func (c *testCluster) waitConverged(timeout time.Duration) {
 	var last string
 	for time.Now().Before(deadline) {
 		live := c.live()
-		ref := c.sms[live[0]].digest()
+		ref := c.digest(live[0])
 		same := true
 		for _, i := range live[1:] {
-			if c.sms[i].digest() != ref {
+			if c.digest(i) != ref {
 				same = false
 			}
 		}
@@ -202,9 +217,22 @@ func (c *testCluster) waitConverged(timeout time.Duration) {
 		}
 		last = ""
 		for _, i := range live {
-			last += fmt.Sprintf(" %s:%d", c.cfgs[i].NodeID, len(c.sms[i].snapshot()))
+			last += fmt.Sprintf(" %s:%d", c.cfgs[i].NodeID, c.sms[i].AppliedIndex())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	c.t.Fatalf("state machines did not converge within %v:%s", timeout, last)
 }
+
+// digester is a state machine that can summarise its whole state.
+type digester interface{ digest() string }
+
+func (c *testCluster) digest(i int) string {
+	if d, ok := c.sms[i].(digester); ok {
+		return d.digest()
+	}
+	c.t.Fatalf("state machine %T has no digest", c.sms[i])
+	return ""
+}
+
+func (c *testCluster) mem(i int) *memSM { return c.sms[i].(*memSM) }

@@ -185,9 +185,14 @@ func (n *Node) runMembership(bootstrap bool) {
 // not currently see, so that a cluster heals after a partition or after
 // every other node restarted. It reports whether it tried.
 func (n *Node) rejoin() bool {
+	// The peer table, not memberlist.Members(): the latter hands out nodes
+	// that memberlist keeps mutating.
+	peers := n.gossip.snapshot()
 	alive := map[string]bool{}
-	for _, m := range n.gossip.ml.Members() {
-		alive[m.Address()] = true
+	for _, p := range peers {
+		if p.status == autopilot.NodeAlive {
+			alive[p.gossip] = true
+		}
 	}
 	var targets []string
 	for _, addr := range n.cfg.Join {
@@ -195,8 +200,8 @@ func (n *Node) rejoin() bool {
 			targets = append(targets, addr)
 		}
 	}
-	for _, p := range n.gossip.snapshot() {
-		if p.status != autopilot.NodeAlive && !alive[p.gossip] && !slices.Contains(targets, p.gossip) {
+	for _, p := range peers {
+		if p.status != autopilot.NodeAlive && !slices.Contains(targets, p.gossip) {
 			targets = append(targets, p.gossip)
 		}
 	}

@@ -26,16 +26,20 @@ stop() {
   [ $any = 1 ] && echo "cluster in $data stopped" || echo "no cluster running in $data"
 }
 
+running() {
+  [ -f "$data/n$1.pid" ] && kill -0 "$(cat "$data/n$1.pid")" 2>/dev/null
+}
+
+# start launches the nodes that are not running, so after a node was
+# killed, 'make run' restarts just that one, on its old data.
 start() {
   [ -x "$bin" ] || { echo "no $bin: run 'make build'" >&2; exit 1; }
   mkdir -p "$data"
   for i in 1 2 3; do
-    if [ -f "$data/n$i.pid" ] && kill -0 "$(cat "$data/n$i.pid")" 2>/dev/null; then
-      echo "a cluster is already running in $data (make stop)" >&2
-      exit 1
+    if running $i; then
+      echo "n$i already running"
+      continue
     fi
-  done
-  for i in 1 2 3; do
     join=()
     for j in 1 2 3; do [ $j = $i ] || join+=("127.0.0.1:710$j"); done
     extra=()
@@ -49,6 +53,7 @@ start() {
       --http 127.0.0.1:808$((i - 1)) --resolver none \
       >>"$data/n$i.log" 2>&1 &
     echo $! >"$data/n$i.pid"
+    echo "n$i started"
   done
   printf 'waiting for the cluster'
   for _ in $(seq 1 300); do
