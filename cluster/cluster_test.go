@@ -315,3 +315,46 @@ func TestProposalTooLarge(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestNewNodeIsAddedAndPromoted starts a fourth server that only knows one
+// member's gossip address: the leader adds it, autopilot promotes it to
+// voter once it is healthy, and it serves proposals like the others.
+func TestNewNodeIsAddedAndPromoted(t *testing.T) {
+	c := newTestCluster(t, 3, nil, nil)
+	leader := c.waitLeader(20 * time.Second)
+	propose(t, c.nodes[leader], "before-join")
+
+	ports := freePorts(t, 2)
+	cfg := c.cfgs[0]
+	cfg.NodeID = "n4"
+	cfg.DataDir = t.TempDir()
+	cfg.RaftAddr = fmt.Sprintf("127.0.0.1:%d", ports[0])
+	cfg.GossipAddr = fmt.Sprintf("127.0.0.1:%d", ports[1])
+	cfg.Join = []string{c.cfgs[2].GossipAddr}
+	cfg.BootstrapExpect = 0
+	c.cfgs = append(c.cfgs, cfg)
+	c.nodes = append(c.nodes, nil)
+	c.sms = append(c.sms, nil)
+	c.closers = append(c.closers, func() {})
+	c.regs = append(c.regs, nil)
+	c.start(3)
+
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		var n4 *Member
+		for _, m := range c.nodes[leader].Status(context.Background()).Members {
+			if m.ID == "n4" {
+				n4 = &m
+			}
+		}
+		if n4 != nil && n4.Voter && n4.State == StateFollower {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("n4 not a healthy voter in time: %+v", n4)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	propose(t, c.nodes[3], "via-n4")
+	c.waitConverged(10 * time.Second)
+}

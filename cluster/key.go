@@ -3,17 +3,20 @@ package cluster
 import (
 	"crypto/ed25519"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -177,6 +180,45 @@ func clusterTLS(key []byte) (*tls.Config, error) {
 		ServerName:   peerName,
 		MinVersion:   tls.VersionTLS13,
 	}, nil
+}
+
+// keyCheckFile records, in the Raft directory, a fingerprint of the key
+// the node's state was made with, so that a restart with another key is a
+// clear error rather than a node that silently cannot reach its peers.
+const keyCheckFile = "cluster-key.check"
+
+func keyFingerprint(key []byte) string {
+	if key == nil {
+		key = developmentKey[:]
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("surat cluster key check v1"))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// checkKey compares the key with the fingerprint stored in dir, writing it
+// on first use.
+func checkKey(dir string, key []byte) error {
+	path := filepath.Join(dir, keyCheckFile)
+	want := keyFingerprint(key)
+	got, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if strings.TrimSpace(string(got)) != want {
+			if key == nil {
+				return errors.New("this data directory belongs to a cluster with a key, and no cluster key is set")
+			}
+			return errors.New("the cluster key differs from the one this data directory was created with")
+		}
+		return nil
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.WriteFile(path, []byte(want+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	default:
+		return fmt.Errorf("read %s: %w", path, err)
+	}
 }
 
 // requireLoopback refuses non-loopback addresses for a node without a key.

@@ -108,3 +108,21 @@ func chainVerifies(from, to *tls.Config) error {
 	})
 	return err
 }
+
+func TestRestartWithAnotherKeyIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	a, _ := GenerateKey()
+	b, _ := GenerateKey()
+	if err := checkKey(dir, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkKey(dir, a); err != nil {
+		t.Fatalf("same key refused: %v", err)
+	}
+	if err := checkKey(dir, b); err == nil || !strings.Contains(err.Error(), "differs") {
+		t.Fatalf("other key: err = %v", err)
+	}
+	if err := checkKey(dir, nil); err == nil {
+		t.Fatal("no key accepted for a keyed data directory")
+	}
+}

@@ -105,8 +105,13 @@ func (m *mux) dispatch(raw net.Conn) {
 	defer m.track(conn, false)
 	_ = conn.SetDeadline(time.Now().Add(handshakeTimeout))
 	if err := conn.Handshake(); err != nil {
-		// A peer with another cluster key ends here.
-		m.log.Warn("cluster peer refused: TLS handshake failed", "remote", raw.RemoteAddr().String(), "err", err)
+		m.mu.Lock()
+		closing := m.closed
+		m.mu.Unlock()
+		if !closing {
+			// A peer with another cluster key ends here.
+			m.log.Warn("cluster peer refused: TLS handshake failed (different cluster key?)", "remote", raw.RemoteAddr().String(), "err", err)
+		}
 		conn.Close()
 		return
 	}

@@ -143,6 +143,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create raft directory: %w", err)
 	}
+	if err := checkKey(cfg.DataDir, cfg.Key); err != nil {
+		return nil, err
+	}
 	n := &Node{
 		cfg:         cfg,
 		log:         cfg.Logger,
