@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"github.com/surat-mail/surat/cluster/clustertest"
+
 	"context"
 	"errors"
 	"fmt"
@@ -214,7 +216,7 @@ func TestNodeWithWrongKeyCannotJoin(t *testing.T) {
 	c := newTestCluster(t, 3, keyA, nil)
 	c.waitLeader(20 * time.Second)
 
-	ports := freePorts(t, 2)
+	ports := clustertest.FreePorts(t, 2)
 	intruder := Config{
 		NodeID:         "intruder",
 		DataDir:        t.TempDir(),
@@ -324,7 +326,7 @@ func TestNewNodeIsAddedAndPromoted(t *testing.T) {
 	leader := c.waitLeader(20 * time.Second)
 	propose(t, c.nodes[leader], "before-join")
 
-	ports := freePorts(t, 2)
+	ports := clustertest.FreePorts(t, 2)
 	cfg := c.cfgs[0]
 	cfg.NodeID = "n4"
 	cfg.DataDir = t.TempDir()

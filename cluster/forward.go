@@ -20,7 +20,18 @@ import (
 // caller (read-your-writes on the node a client talks to).
 //
 // Request:  u32 length, entry bytes.
+// Receipt:  one byte, fwdReceived, sent as soon as the whole request is read
+//
+//	and before the entry is handed to Raft.
+//
 // Response: u8 status, u64 index, u32 length, payload (results or message).
+//
+// The receipt tells the two kinds of broken connection apart: one the
+// leader closed before reading the entry (it restarted since the
+// connection was pooled: safe to send again) and one that broke after
+// (the entry may be committed: the outcome is unknown).
+const fwdReceived byte = 'A'
+
 const (
 	fwdOK byte = iota
 	fwdNotLeader
@@ -57,39 +68,19 @@ func newForwarder(m *mux, timeout time.Duration) *forwarder {
 }
 
 func (f *forwarder) get(addr string) (*fwdConn, error) {
-	for {
-		f.mu.Lock()
-		conns := f.idle[addr]
-		if len(conns) == 0 {
-			f.mu.Unlock()
-			break
-		}
+	f.mu.Lock()
+	if conns := f.idle[addr]; len(conns) > 0 {
 		c := conns[len(conns)-1]
 		f.idle[addr] = conns[:len(conns)-1]
 		f.mu.Unlock()
-		if c.alive() {
-			return c, nil
-		}
-		c.Close()
+		return c, nil
 	}
+	f.mu.Unlock()
 	conn, err := f.mux.dial(addr, streamForward, 2*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	return &fwdConn{Conn: conn, r: bufio.NewReaderSize(conn, 64<<10), w: bufio.NewWriterSize(conn, 64<<10)}, nil
-}
-
-// alive tells a pooled connection the leader has closed (it restarted, or
-// stepped down and shut down) from a usable one, before anything is sent on
-// it: once an entry is written, a closed connection means the outcome is
-// unknown. The leader never closes an idle connection on its own, and a
-// read that times out leaves a TLS connection usable.
-func (c *fwdConn) alive() bool {
-	_ = c.SetReadDeadline(time.Now().Add(time.Millisecond))
-	_, err := c.r.Peek(1)
-	_ = c.SetReadDeadline(time.Time{})
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (f *forwarder) put(addr string, c *fwdConn) {
@@ -132,6 +123,13 @@ func (f *forwarder) forward(addr string, entry []byte) (uint64, [][]byte, error)
 	if err != nil {
 		c.Close()
 		return 0, nil, fmt.Errorf("%w: write to leader %s: %w", errNotSent, addr, err)
+	}
+	if b, err := c.r.ReadByte(); err != nil || b != fwdReceived {
+		c.Close()
+		if err == nil {
+			err = fmt.Errorf("unexpected receipt byte %d", b)
+		}
+		return 0, nil, fmt.Errorf("%w: leader %s did not take the entry: %w", errNotSent, addr, err)
 	}
 	status, index, payload, err := readResponse(c.r)
 	if err != nil {
@@ -195,6 +193,13 @@ func (n *Node) serveForward(conn net.Conn) {
 		}
 		entry := make([]byte, size)
 		if _, err := io.ReadFull(r, entry); err != nil {
+			return
+		}
+		_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if err := w.WriteByte(fwdReceived); err != nil {
+			return
+		}
+		if err := w.Flush(); err != nil {
 			return
 		}
 		status, index, payload := n.applyForwarded(entry)

@@ -1,45 +1,18 @@
 package cluster
 
 import (
+	"github.com/surat-mail/surat/cluster/clustertest"
+
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// freePorts returns loopback ports free for both TCP and UDP (gossip uses both).
-func freePorts(t testing.TB, count int) []int {
-	t.Helper()
-	var ports []int
-	var held []func()
-	defer func() {
-		for _, f := range held {
-			f()
-		}
-	}()
-	for len(ports) < count {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
-		if err != nil {
-			ln.Close()
-			continue
-		}
-		held = append(held, func() { ln.Close(); pc.Close() })
-		ports = append(ports, port)
-	}
-	return ports
-}
 
 // testCluster runs nodes in this process on loopback, each with its own
 // data directory, ports and state machine, as separate servers would.
@@ -65,7 +38,7 @@ func newTestCluster(t testing.TB, size int, key []byte, tweak func(*Config)) *te
 
 func newTestClusterWith(t testing.TB, size int, key []byte, tweak func(*Config), newSM smFactory) *testCluster {
 	t.Helper()
-	ports := freePorts(t, 2*size)
+	ports := clustertest.FreePorts(t, 2*size)
 	dir := t.TempDir()
 	c := &testCluster{t: t, newSM: newSM}
 	for i := 0; i < size; i++ {

@@ -58,10 +58,12 @@ func (c *Config) setDefaults() {
 	def(&c.HeartbeatTimeout, 200*time.Millisecond)
 	def(&c.ElectionTimeout, 200*time.Millisecond)
 	def(&c.LeaderLeaseTimeout, 100*time.Millisecond)
-	// Followers learn the commit index from the next AppendEntries; a short
-	// commit timeout bounds how long a forwarded proposal waits to be
-	// applied on the follower that made it.
-	def(&c.CommitTimeout, 5*time.Millisecond)
+	// Followers learn the commit index from the next AppendEntries, which
+	// an idle leader sends after a random 1-2x CommitTimeout: that is most
+	// of what a proposal forwarded by a follower waits for (measured: ~9.7 ms
+	// per forwarded delivery at 5 ms, against 0.6 ms on the leader). 1 ms
+	// costs ~2% of a core per idle three-node cluster.
+	def(&c.CommitTimeout, time.Millisecond)
 	def(&c.SnapshotInterval, 60*time.Second)
 	def(&c.ProposeTimeout, 10*time.Second)
 	if c.SnapshotThreshold == 0 {

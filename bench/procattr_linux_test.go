@@ -1,0 +1,12 @@
+package bench
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// dieWithParent makes the kernel kill cmd when the benchmark process dies
+// (a crash, a test timeout, ^C), so no node outlives it.
+func dieWithParent(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
