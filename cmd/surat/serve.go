@@ -10,13 +10,17 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/surat-mail/surat/cluster"
+	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/admin"
+	"github.com/surat-mail/surat/protocols/ratelimit"
+	"github.com/surat-mail/surat/protocols/smtp"
 	"github.com/surat-mail/surat/protocols/tlsconf"
 )
 
@@ -36,8 +40,8 @@ func runServeCommand(ctx context.Context, e *env, args []string) error {
 }
 
 // serve runs a node until ctx ends (SIGTERM/SIGINT), then stops it in
-// order: the admin API (no new writes), the cluster node (hands leadership
-// over, leaves membership intact), the store.
+// order: the mail listeners and the admin API (no new writes), the cluster
+// node (hands leadership over, leaves membership intact), the store.
 func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err error) {
 	// Layout of --data: raft/ (cluster), state/ (mailbox), tls/ (tlsconf).
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
@@ -49,7 +53,6 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	} else if tlsConfig, err = tlsconf.Server(tlsconf.Options{DataDir: cfg.Data, Hostnames: cfg.Domains}); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	_ = tlsConfig // handed to the SMTP/IMAP/POP3 listeners once they land
 
 	store, err := openStore(filepath.Join(cfg.Data, "state"), logger)
 	if err != nil {
@@ -71,6 +74,11 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		return fmt.Errorf("serve: listen --http: %w", err)
 	}
 	defer ln.Close()
+	mailListeners, err := listenMail(cfg)
+	if err != nil {
+		return err
+	}
+	defer mailListeners.close()
 
 	node, err := cluster.Start(ctx, cluster.Config{
 		NodeID:          cfg.ID,
@@ -121,6 +129,11 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, logger)
+	if err != nil {
+		srv.Close()
+		return err
+	}
 	logger.Info("serving", "http", cfg.HTTP, "raft", cfg.Raft, "gossip", cfg.Gossip,
 		"domains", cfg.Domains, "resolver", cfg.ResolverSpec, "cluster_key", cfg.ClusterKey != nil)
 
@@ -133,6 +146,9 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	}
 
 	deadline := time.Now().Add(shutdownBudget)
+	// Mail listeners first: no new deliveries while the cluster can still
+	// commit the ones in flight.
+	smtpServers.shutdown(2 * time.Second)
 	hctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	if err := srv.Shutdown(hctx); err != nil {
 		srv.Close() // in-flight requests waiting on the cluster are cut off
@@ -146,4 +162,122 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	}
 	logger.Info("stopped")
 	return runErr
+}
+
+// mailListeners are the mail ports, bound before the cluster starts so that
+// a port clash is reported before this node joins anything.
+type mailListeners struct {
+	smtp, submission, submissions net.Listener
+}
+
+func listenMail(cfg *serveConfig) (*mailListeners, error) {
+	m := &mailListeners{}
+	for _, l := range []struct {
+		flag, addr string
+		dst        *net.Listener
+	}{
+		{"smtp", cfg.SMTP, &m.smtp}, {"submission", cfg.Submission, &m.submission},
+		{"submissions", cfg.Submissions, &m.submissions},
+	} {
+		if l.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			m.close()
+			return nil, fmt.Errorf("serve: listen --%s: %w", l.flag, err)
+		}
+		*l.dst = ln
+	}
+	return m, nil
+}
+
+func (m *mailListeners) close() {
+	for _, ln := range []net.Listener{m.smtp, m.submission, m.submissions} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
+
+// smtpServers are the running SMTP listeners.
+type smtpServers struct {
+	servers []*smtp.Server
+	wg      sync.WaitGroup
+}
+
+// startSMTP serves MX, submission and submissions on the bound listeners.
+func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store *mailbox.Store,
+	node *cluster.Node, logger *slog.Logger) (*smtpServers, error) {
+	out := &smtpServers{}
+	// One limiter for every login path of this node (IMAP/POP3 will share it).
+	limiter := ratelimit.New(ratelimit.Config{})
+	for _, l := range []struct {
+		kind smtp.Kind
+		ln   net.Listener
+	}{
+		{smtp.MX, m.smtp}, {smtp.Submission, m.submission}, {smtp.Submissions, m.submissions},
+	} {
+		if l.ln == nil {
+			continue
+		}
+		srv, err := smtp.New(smtp.Config{
+			Kind:           l.kind,
+			Hostname:       mailHostname(cfg),
+			TLS:            tlsConfig,
+			Directory:      store,
+			Proposer:       node,
+			IsNotFound:     func(err error) bool { return errors.Is(err, mailbox.ErrNotFound) },
+			LocalDomains:   cfg.Domains,
+			Logger:         logger,
+			MaxMessageSize: cfg.MaxMessageSize,
+			AuthLimiter:    limiter,
+		})
+		if err != nil {
+			out.shutdown(time.Second)
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		out.servers = append(out.servers, srv)
+		out.wg.Add(1)
+		go func(ln net.Listener, kind smtp.Kind) {
+			defer out.wg.Done()
+			if err := srv.Serve(ln); err != nil {
+				logger.Error("smtp listener stopped", "listener", kind.String(), "err", err)
+			}
+		}(l.ln, l.kind)
+		logger.Info("smtp listening", "listener", l.kind.String(), "addr", l.ln.Addr().String())
+	}
+	return out, nil
+}
+
+// shutdown stops the listeners, lets sessions finish for up to grace, then
+// cuts the rest off (an unanswered DATA is retried by its client).
+func (s *smtpServers) shutdown(grace time.Duration) {
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, srv := range s.servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = srv.Shutdown(ctx)
+		}()
+	}
+	wg.Wait()
+	s.wg.Wait()
+}
+
+// mailHostname names this node in banners and Received fields: the first
+// --domain, else the host name.
+func mailHostname(cfg *serveConfig) string {
+	if len(cfg.Domains) > 0 {
+		return cfg.Domains[0]
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "localhost"
 }

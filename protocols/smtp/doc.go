@@ -1,0 +1,70 @@
+// Package smtp serves Surat's SMTP listeners on top of emersion/go-smtp:
+// inbound mail for local domains (MX, RFC 5321) and authenticated message
+// submission (RFC 6409 on port 587 with STARTTLS per RFC 3207, and RFC 8314
+// implicit TLS on port 465). It delivers to local mailboxes only; mail for
+// other domains goes to a Relay (the outbound queue), which is not built yet
+// (nil: such recipients get 451 4.3.0).
+//
+// It owns the protocol rules and the mapping of internal failures to SMTP
+// replies; it reads the mail projections through the narrow Directory
+// interface and writes only by proposing events through a Proposer (the
+// cluster). It never touches Pebble and never acknowledges before commit.
+//
+// # Delivery
+//
+// One accepted message is ONE proposal (DESIGN.md invariant 4): the body's
+// last BlobStored chunk plus one Delivered event naming every local
+// recipient (aliases resolved, duplicates merged). A body larger than one
+// chunk (log.ChunkSize) first stores its other chunks, one proposal each.
+// The stored body is the message as received with "Return-Path:" (RFC 5321
+// §4.4) and a "Received:" trace field (RFC 5321 §4.4, with-protocols of RFC
+// 3848) prepended. The 250 after DATA is written only when Submit has
+// returned: committed by a quorum and applied on this node (DESIGN.md
+// invariant 1). Recipients that apply skipped (user deleted meanwhile, over
+// quota) cannot be reported one by one after DATA in SMTP (only LMTP has
+// per-recipient replies, RFC 2033 §4.2): when all were skipped the reply is
+// 550 5.1.1 or 552 5.2.2, otherwise 250 and the skip is logged.
+//
+// # Replies to failures (errors.go)
+//
+// Every error handed to go-smtp is an *smtp.SMTPError: go-smtp turns any
+// other error into a permanent 554, which would bounce mail because of a
+// lost leader. A cluster that cannot commit (no leader, no quorum, shutting
+// down, timeout) answers 451 4.3.0; over quota 552 5.2.2; anything
+// unexpected a 4xx, so the sender retries rather than bounces.
+//
+// # SMTP smuggling
+//
+// go-smtp ends DATA only at <CRLF>.<CRLF> but passes bare LF and bare CR to
+// the backend (and drops the dot of "<CRLF>.<LF>"). Other MTAs end or split
+// messages at such sequences (CVE-2023-51764, CVE-2023-51765,
+// CVE-2023-51766), so a message containing any bare LF or bare CR is refused
+// with 550 5.6.0 (RFC 5321 §2.3.8: lines end in CRLF only) rather than
+// normalised: refusing stores nothing ambiguous and relays nothing that a
+// next hop could split. The same rule applies to BDAT (RFC 3030), for one
+// stored form. One sequence cannot be seen: go-smtp's dot-unstuffing drops
+// "." and a following CR at the start of a line ("<CRLF>.<CR>X" arrives as
+// "<CRLF>X"), so such a message is stored whole, with CRLF lines only, as
+// one message (the acceptance contract allows either outcome).
+//
+// # Limits
+//
+// Message size (RFC 1870: SIZE advertised, MAIL FROM SIZE= and the received
+// data checked, 552 5.3.4; the rest of an oversize message is read and
+// discarded, never buffered), recipients per message (452 4.5.3, RFC 5321
+// §4.5.3.1.8), line length (go-smtp's MaxLineLength: 500 5.4.0 and close),
+// idle timeouts on every read and write (RFC 5321 §4.5.3.2), and concurrent
+// sessions per node and per client IP (421 4.7.0 at connect, RFC 5321
+// §3.8). go-smtp counts the size before the end-of-data line, so a message
+// of exactly the limit is refused too: the limit is exclusive.
+//
+// # Authentication (submission)
+//
+// AUTH PLAIN (RFC 4616) and LOGIN are offered only under TLS (RFC 4954 §4,
+// RFC 8314); before TLS, AUTH gets 538 5.7.11. MAIL before AUTH gets 530
+// 5.7.0 (RFC 4954 §6); a wrong password 535 5.7.8; a MAIL FROM that is not
+// the user's address or one of its aliases 553 5.7.1 (RFC 6409 §6.1).
+// Failed logins are counted per client IP and per account by
+// protocols/ratelimit and slow later attempts; each failure is logged with
+// the keys remote and user.
+package smtp

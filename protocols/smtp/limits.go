@@ -1,0 +1,197 @@
+package smtp
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A closing session first sends FIN and reads what the client is still
+// sending for a moment: closing a socket with unread input makes the kernel
+// send RST, which can destroy the last reply (go-smtp answers a too-long
+// line with 500 and closes while the line is still arriving; acceptance
+// B6). net/http does the same (closeWriteAndWait).
+const (
+	lingerTime  = 500 * time.Millisecond
+	lingerBytes = 1 << 20
+)
+
+// maxRejecting bounds the goroutines that tell refused clients why: past
+// it, excess connections are closed without a reply.
+const maxRejecting = 64
+
+// sessionLimiter counts open connections per node (one listener) and per
+// client IP, and keeps them so that Close can cut them off (go-smtp's own
+// Close does nothing after a Shutdown that timed out).
+type sessionLimiter struct {
+	max, maxPerIP int
+
+	mu    sync.Mutex
+	total int
+	perIP map[string]int
+	conns map[*limitedConn]struct{}
+}
+
+func newSessionLimiter(max, maxPerIP int) *sessionLimiter {
+	return &sessionLimiter{max: max, maxPerIP: maxPerIP, perIP: map[string]int{}, conns: map[*limitedConn]struct{}{}}
+}
+
+func (l *sessionLimiter) acquire(c *limitedConn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.total >= l.max || l.perIP[c.ip] >= l.maxPerIP {
+		return false
+	}
+	l.total++
+	l.perIP[c.ip]++
+	l.conns[c] = struct{}{}
+	return true
+}
+
+func (l *sessionLimiter) release(c *limitedConn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.conns[c]; !ok {
+		return
+	}
+	delete(l.conns, c)
+	l.total--
+	if l.perIP[c.ip]--; l.perIP[c.ip] <= 0 {
+		delete(l.perIP, c.ip)
+	}
+}
+
+// open is the number of sessions now (tests).
+func (l *sessionLimiter) open() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.total
+}
+
+// closeAll cuts every open connection.
+func (l *sessionLimiter) closeAll() {
+	l.mu.Lock()
+	conns := make([]*limitedConn, 0, len(l.conns))
+	for c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		c.hard.Store(true)
+		c.Close()
+	}
+}
+
+// limitedListener admits connections within the session limits and wraps
+// them with idle timeouts. A refused client gets 421 4.7.0 (RFC 5321 §3.8:
+// a server may refuse a connection with 421), over TLS first when the
+// listener is implicit TLS (RFC 8314 §3.3), and is closed.
+type limitedListener struct {
+	net.Listener
+	limits       *sessionLimiter
+	readTimeout  time.Duration
+	writeTimeout time.Duration
+	implicitTLS  *tls.Config // non-nil: speak TLS before the 421
+	onRefuse     func(remote string)
+	rejecting    atomic.Int32
+}
+
+func (ln *limitedListener) Accept() (net.Conn, error) {
+	for {
+		raw, err := ln.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		c := &limitedConn{Conn: raw, ip: remoteIP(raw.RemoteAddr()), limits: ln.limits,
+			readTimeout: ln.readTimeout, writeTimeout: ln.writeTimeout}
+		if ln.limits.acquire(c) {
+			return c, nil
+		}
+		if ln.onRefuse != nil {
+			ln.onRefuse(c.ip)
+		}
+		if ln.rejecting.Add(1) > maxRejecting {
+			ln.rejecting.Add(-1)
+			raw.Close()
+			continue
+		}
+		go func() {
+			defer ln.rejecting.Add(-1)
+			ln.refuse(raw)
+		}()
+	}
+}
+
+func (ln *limitedListener) refuse(raw net.Conn) {
+	defer raw.Close()
+	_ = raw.SetDeadline(time.Now().Add(5 * time.Second))
+	var conn net.Conn = raw
+	if ln.implicitTLS != nil {
+		tc := tls.Server(raw, ln.implicitTLS)
+		if tc.Handshake() != nil {
+			return
+		}
+		conn = tc
+	}
+	e := errTooManySessions
+	fmt.Fprintf(conn, "%d %d.%d.%d %s\r\n", e.Code, e.EnhancedCode[0], e.EnhancedCode[1], e.EnhancedCode[2], e.Message)
+}
+
+// limitedConn releases its session slot once, on Close, and pushes the
+// read and write deadlines forward on every call: go-smtp sets a read
+// deadline per command line only, which would bound a whole DATA transfer;
+// an idle timeout per read bounds silence instead (RFC 5321 §4.5.3.2 gives
+// per-block timeouts for DATA, not one for the whole message).
+type limitedConn struct {
+	net.Conn
+	ip                        string
+	limits                    *sessionLimiter
+	readTimeout, writeTimeout time.Duration
+	closeOnce                 sync.Once
+	closeErr                  error
+	hard                      atomic.Bool // close without lingering (shutdown)
+}
+
+func (c *limitedConn) Read(p []byte) (int, error) {
+	if c.readTimeout > 0 {
+		_ = c.Conn.SetReadDeadline(time.Now().Add(c.readTimeout))
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *limitedConn) Write(p []byte) (int, error) {
+	if c.writeTimeout > 0 {
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *limitedConn) Close() error {
+	c.closeOnce.Do(func() {
+		if tc, ok := c.Conn.(*net.TCPConn); ok && !c.hard.Load() {
+			if tc.CloseWrite() == nil {
+				_ = tc.SetReadDeadline(time.Now().Add(lingerTime))
+				_, _ = io.CopyN(io.Discard, tc, lingerBytes)
+			}
+		}
+		c.closeErr = c.Conn.Close()
+		c.limits.release(c)
+	})
+	return c.closeErr
+}
+
+// remoteIP is the host part of addr (the whole string when it has none).
+func remoteIP(addr net.Addr) string {
+	if addr == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	return host
+}

@@ -1,0 +1,270 @@
+package smtp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+
+	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/propose"
+	"github.com/surat-mail/surat/protocols/ratelimit"
+)
+
+// Kind is what a listener is for.
+type Kind int
+
+const (
+	// MX takes mail for local domains from anyone: no AUTH, STARTTLS
+	// offered (RFC 5321, RFC 3207).
+	MX Kind = iota
+	// Submission takes mail from authenticated users after STARTTLS
+	// (RFC 6409 on port 587).
+	Submission
+	// Submissions is Submission over implicit TLS (RFC 8314 §3.3, port 465).
+	Submissions
+)
+
+func (k Kind) String() string {
+	switch k {
+	case MX:
+		return "mx"
+	case Submission:
+		return "submission"
+	case Submissions:
+		return "submissions"
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+func (k Kind) submission() bool { return k == Submission || k == Submissions }
+
+// Directory is the read side this package needs (*mailbox.Store has it).
+// Not-found answers are errors for which IsNotFound (Config) is true.
+type Directory interface {
+	// ResolveAddress maps a canonical address to the user receiving its
+	// mail: an alias to its target, a user to itself.
+	ResolveAddress(address string) (user string, err error)
+	// IsLocalDomain reports whether mail for domain is delivered here.
+	IsLocalDomain(domain string) (bool, error)
+	// User returns the account (password hash, quota) of a canonical address.
+	User(address string) (*evlog.UserRecord, error)
+}
+
+// Proposer commits events (*cluster.Node has it).
+type Proposer = propose.Proposer
+
+// Outbound is a message for non-local recipients, handed to the Relay.
+type Outbound struct {
+	From       string   // envelope sender
+	Recipients []string // non-local, as given in RCPT TO
+	Blob       []byte   // SHA-256 of the stored body (already in the batch)
+	Size       uint64
+	Received   time.Time
+	User       string // authenticated submitter
+}
+
+// Relay is the outbound queue. Its events are proposed in the same batch as
+// the body's last chunk and the local Delivered event, so that one 250
+// covers every recipient (one delivery, one proposal). Nil: no relay; a
+// non-local recipient of a submission then gets 451 4.3.0.
+type Relay interface {
+	// QueueEvents returns the events that queue m for delivery.
+	QueueEvents(m Outbound) ([]*evlog.Event, error)
+}
+
+// Config configures one listener's Server.
+type Config struct {
+	Kind      Kind
+	Hostname  string      // banner, Received "by"; required
+	TLS       *tls.Config // STARTTLS, or the implicit TLS of Submissions; required
+	Directory Directory   // required
+	Proposer  Proposer    // required
+	// IsNotFound reports whether a Directory error means "no such
+	// address/user" (mailbox.ErrNotFound); required.
+	IsNotFound func(error) bool
+	// LocalDomains are the node's --domain values, local even before the
+	// directory knows them (a domain enters the store with its first user).
+	LocalDomains []string
+	Relay        Relay // nil: outbound not available
+	Logger       *slog.Logger
+
+	MaxMessageSize   int64         // bytes; default 25 MiB
+	MaxRecipients    int           // default 100 (RFC 5321 §4.5.3.1.8 minimum)
+	MaxLineLength    int           // default 2000 (go-smtp's, twice RFC 5321 §4.5.3.1.6)
+	ReadTimeout      time.Duration // idle time per read; default 5 min (RFC 5321 §4.5.3.2.7)
+	WriteTimeout     time.Duration // per write; default 1 min
+	MaxSessions      int           // open sessions on this listener; default 500
+	MaxSessionsPerIP int           // open sessions per client IP; default 20
+	ProposeTimeout   time.Duration // how long a delivery may wait for the cluster; default 30 s
+	// AuthLimiter slows failed logins (shared with IMAP/POP3); nil: a
+	// private one with ratelimit's defaults.
+	AuthLimiter *ratelimit.Limiter
+	// VerifyPassword checks a password against a stored hash; default
+	// protocols/auth.Verify.
+	VerifyPassword func(hash, password string) (bool, error)
+	// Now is the clock for internal dates and Received; default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) setDefaults() error {
+	switch {
+	case c.Hostname == "":
+		return errors.New("smtp: Hostname is required")
+	case c.TLS == nil:
+		return errors.New("smtp: TLS configuration is required")
+	case c.Directory == nil || c.Proposer == nil || c.IsNotFound == nil:
+		return errors.New("smtp: Directory, Proposer and IsNotFound are required")
+	case c.Kind < MX || c.Kind > Submissions:
+		return fmt.Errorf("smtp: unknown listener kind %d", c.Kind)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxMessageSize <= 0 {
+		c.MaxMessageSize = 25 << 20
+	}
+	if c.MaxRecipients <= 0 {
+		c.MaxRecipients = 100
+	}
+	if c.MaxLineLength <= 0 {
+		c.MaxLineLength = 2000
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = 5 * time.Minute
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = time.Minute
+	}
+	if c.MaxSessions <= 0 {
+		c.MaxSessions = 500
+	}
+	if c.MaxSessionsPerIP <= 0 {
+		c.MaxSessionsPerIP = 20
+	}
+	if c.ProposeTimeout <= 0 {
+		c.ProposeTimeout = 30 * time.Second
+	}
+	if c.AuthLimiter == nil {
+		c.AuthLimiter = ratelimit.New(ratelimit.Config{})
+	}
+	if c.VerifyPassword == nil {
+		c.VerifyPassword = verifyPassword
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	domains := make([]string, 0, len(c.LocalDomains))
+	for _, d := range c.LocalDomains {
+		domains = append(domains, strings.ToLower(strings.TrimSuffix(d, ".")))
+	}
+	c.LocalDomains = domains
+	return nil
+}
+
+// Server serves one SMTP listener.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	smtp   *gosmtp.Server
+	limits *sessionLimiter
+}
+
+// New validates cfg and builds a Server; Serve starts it.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:    cfg,
+		log:    cfg.Logger.With("listener", cfg.Kind.String()),
+		limits: newSessionLimiter(cfg.MaxSessions, cfg.MaxSessionsPerIP),
+	}
+	gs := gosmtp.NewServer(backend{s})
+	gs.Domain = cfg.Hostname
+	gs.MaxMessageBytes = cfg.MaxMessageSize // RFC 1870 SIZE
+	gs.MaxRecipients = cfg.MaxRecipients    // RFC 5321 §4.5.3.1.8: 452 4.5.3 past it
+	gs.MaxLineLength = cfg.MaxLineLength
+	gs.ReadTimeout = cfg.ReadTimeout // also enforced per read by limitedConn
+	gs.WriteTimeout = cfg.WriteTimeout
+	gs.EnableSMTPUTF8 = true // RFC 6531: addresses and headers pass through as bytes
+	gs.TLSConfig = cfg.TLS
+	if cfg.Kind == Submissions {
+		gs.TLSConfig = nil // already TLS: no STARTTLS (RFC 8314 §3.3)
+	}
+	// Submission decides itself: AuthMechanisms is empty before TLS and AUTH
+	// then gets 538 5.7.11 (RFC 4954 §6) instead of go-smtp's 523.
+	gs.AllowInsecureAuth = cfg.Kind.submission()
+	gs.ErrorLog = slogPrinter{s.log}
+	s.smtp = gs
+	return s, nil
+}
+
+// Serve accepts connections on ln until Shutdown or Close. For Submissions
+// ln is a plain TCP listener: Serve adds the TLS layer.
+func (s *Server) Serve(ln net.Listener) error {
+	wrapped := &limitedListener{
+		Listener: ln, limits: s.limits,
+		readTimeout: s.cfg.ReadTimeout, writeTimeout: s.cfg.WriteTimeout,
+		onRefuse: func(ip string) { s.log.Info("smtp session refused: too many", "remote", ip) },
+	}
+	var l net.Listener = wrapped
+	if s.cfg.Kind == Submissions {
+		wrapped.implicitTLS = s.cfg.TLS
+		l = tls.NewListener(wrapped, s.cfg.TLS)
+	}
+	err := s.smtp.Serve(l)
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, lets sessions finish until ctx ends, then cuts
+// the rest off. An in-flight DATA either got its reply or gets none (the
+// client retries: a message is never acknowledged uncommitted).
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.smtp.Shutdown(ctx)
+	s.limits.closeAll()
+	if errors.Is(err, gosmtp.ErrServerClosed) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Close stops at once, cutting every session.
+func (s *Server) Close() error {
+	err := s.smtp.Close()
+	s.limits.closeAll()
+	if errors.Is(err, gosmtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// isLocalDomain reports whether domain is one of ours.
+func (s *Server) isLocalDomain(domain string) (bool, error) {
+	for _, d := range s.cfg.LocalDomains {
+		if d == domain {
+			return true, nil
+		}
+	}
+	return s.cfg.Directory.IsLocalDomain(domain)
+}
+
+// slogPrinter routes go-smtp's internal error log to slog.
+type slogPrinter struct{ l *slog.Logger }
+
+func (p slogPrinter) Printf(format string, v ...any) {
+	p.l.Debug("go-smtp: " + strings.TrimSpace(fmt.Sprintf(format, v...)))
+}
+
+func (p slogPrinter) Println(v ...any) {
+	p.l.Debug("go-smtp: " + strings.TrimSpace(fmt.Sprintln(v...)))
+}

@@ -1,0 +1,190 @@
+package smtp
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"strings"
+
+	gosmtp "github.com/emersion/go-smtp"
+	"golang.org/x/net/idna"
+)
+
+// backend makes a session per client greeting (go-smtp calls NewSession at
+// HELO/EHLO, and again after STARTTLS, RFC 3207 §4.2: all state is reset).
+type backend struct{ s *Server }
+
+func (b backend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
+	_, isTLS := c.TLSConnectionState()
+	base := &session{
+		srv:    b.s,
+		conn:   c,
+		remote: remoteIP(c.Conn().RemoteAddr()),
+		tls:    isTLS,
+	}
+	base.log = b.s.log.With("remote", base.remote)
+	if b.s.cfg.Kind.submission() {
+		return &submissionSession{session: base}, nil
+	}
+	return base, nil
+}
+
+// session is one client's SMTP state; MX uses it as is, submission wraps
+// it with AUTH. go-smtp calls its methods from the connection's goroutine
+// only, so it needs no lock.
+type session struct {
+	srv    *Server
+	conn   *gosmtp.Conn
+	log    *slog.Logger
+	remote string
+	tls    bool
+	user   string // authenticated canonical address; "" before AUTH
+
+	// The transaction (RFC 5321 §3.3), cleared by Reset.
+	from      string
+	utf8      bool
+	local     []string // canonical users, aliases resolved, no duplicates
+	nonLocal  []string // for the Relay (submission only)
+	rcptCount int      // RCPT TO accepted, as given (for Received "for")
+	firstRcpt string
+}
+
+var _ gosmtp.Session = (*session)(nil)
+
+func (s *session) Reset() {
+	s.from, s.utf8 = "", false
+	s.local, s.nonLocal = nil, nil
+	s.rcptCount, s.firstRcpt = 0, ""
+}
+
+func (s *session) Logout() error { return nil }
+
+// Mail starts a transaction (RFC 5321 §4.1.1.2). The SIZE parameter was
+// checked by go-smtp (RFC 1870 §6.2: 552 5.3.4 at MAIL).
+func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
+	if s.srv.cfg.Kind.submission() {
+		if s.user == "" {
+			s.log.Debug("smtp refused MAIL before AUTH", "from", from)
+			return errAuthRequired // RFC 4954 §6
+		}
+		if err := s.checkSender(from); err != nil {
+			return err
+		}
+	}
+	s.Reset()
+	s.from = from
+	s.utf8 = opts != nil && opts.UTF8
+	return nil
+}
+
+// checkSender enforces RFC 6409 §6.1: a submission server may (we do)
+// insist that the envelope sender is the authenticated user's address or
+// one of its aliases.
+func (s *session) checkSender(from string) error {
+	addr, err := canonicalAddress(from)
+	if err != nil {
+		s.log.Info("smtp sender refused", "from", from, "err", err)
+		return errSenderNotOwned
+	}
+	owner, err := s.srv.cfg.Directory.ResolveAddress(addr)
+	if err != nil && !s.srv.cfg.IsNotFound(err) {
+		s.log.Warn("smtp directory read failed", "from", addr, "err", err)
+		return errTemporary
+	}
+	if err != nil || owner != s.user {
+		s.log.Info("smtp sender refused", "from", addr)
+		return errSenderNotOwned
+	}
+	return nil
+}
+
+// Rcpt adds a recipient (RFC 5321 §4.1.1.3). Local recipients must exist;
+// non-local ones are refused on MX (no open relay, RFC 5321 §7.1) and handed
+// to the Relay on submission. go-smtp refuses past MaxRecipients itself
+// (452 4.5.3).
+func (s *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+	addr, err := canonicalAddress(to)
+	if err != nil {
+		s.log.Info("smtp recipient refused", "rcpt", to, "err", err)
+		return errBadSyntax
+	}
+	domain := addr[strings.LastIndexByte(addr, '@')+1:]
+	local, err := s.srv.isLocalDomain(domain)
+	if err != nil {
+		s.log.Warn("smtp directory read failed", "rcpt", addr, "err", err)
+		return errTemporary
+	}
+	if !local {
+		if !s.srv.cfg.Kind.submission() {
+			s.log.Info("smtp relay denied", "from", s.from, "rcpt", addr)
+			return errRelayDenied
+		}
+		if s.srv.cfg.Relay == nil {
+			s.log.Info("smtp no relay for recipient", "rcpt", addr)
+			return errNoRelay
+		}
+		s.nonLocal = append(s.nonLocal, addr)
+		s.noteRcpt(addr)
+		return nil
+	}
+	user, err := s.srv.cfg.Directory.ResolveAddress(addr)
+	if err != nil {
+		if s.srv.cfg.IsNotFound(err) {
+			s.log.Info("smtp unknown recipient", "from", s.from, "rcpt", addr)
+			return errNoSuchUser
+		}
+		s.log.Warn("smtp directory read failed", "rcpt", addr, "err", err)
+		return errTemporary
+	}
+	if !contains(s.local, user) {
+		s.local = append(s.local, user)
+	}
+	s.noteRcpt(addr)
+	return nil
+}
+
+func (s *session) noteRcpt(addr string) {
+	if s.rcptCount == 0 {
+		s.firstRcpt = addr
+	}
+	s.rcptCount++
+}
+
+// Data is in deliver.go.
+func (s *session) Data(r io.Reader) error { return s.data(r) }
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// canonicalAddress lower-cases an address and turns an internationalised
+// domain into its A-label, as accounts are stored (mailbox: lower-case
+// local@domain). It refuses what cannot be an address.
+func canonicalAddress(a string) (string, error) {
+	at := strings.LastIndexByte(a, '@')
+	if at <= 0 || at == len(a)-1 || len(a) > 254 {
+		return "", errBadSyntax
+	}
+	if strings.ContainsFunc(a, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
+		return "", errBadSyntax
+	}
+	domain := strings.TrimSuffix(a[at+1:], ".")
+	ascii, err := idna.Lookup.ToASCII(domain)
+	if err != nil || ascii == "" {
+		return "", errBadSyntax
+	}
+	return strings.ToLower(a[:at]) + "@" + strings.ToLower(ascii), nil
+}
+
+// newID is a short random id for the Received field and the logs.
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
