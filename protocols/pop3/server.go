@@ -1,0 +1,324 @@
+package pop3
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/auth"
+	"github.com/surat-mail/surat/protocols/propose"
+	"github.com/surat-mail/surat/protocols/ratelimit"
+)
+
+// Store is the read side a session needs (*mailbox.Store has it). Not-found
+// answers are errors for which Config.IsNotFound is true.
+type Store interface {
+	// User returns the account (password hash) of a canonical address.
+	User(address string) (*evlog.UserRecord, error)
+	// MailboxByName returns the user's mailbox (INBOX is case-insensitive).
+	MailboxByName(address, name string) (*evlog.MailboxRecord, error)
+	// Messages calls fn for each message of the mailbox in UID order.
+	Messages(mailboxID uint64, fn func(uid uint32, m *evlog.MessageRecord) bool) error
+	// Message returns one message: RETR checks it still exists.
+	Message(mailboxID uint64, uid uint32) (*evlog.MessageRecord, error)
+	// BlobReader streams a stored body.
+	BlobReader(hash []byte) (io.ReadCloser, error)
+}
+
+// Proposer commits events (*cluster.Node has it).
+type Proposer = propose.Proposer
+
+// Config configures one listener's Server.
+type Config struct {
+	Hostname string      // greeting; required
+	TLS      *tls.Config // STLS, or the implicit TLS of --pop3s; required
+	// ImplicitTLS: the listener speaks TLS from the first byte (RFC 8314
+	// §3.3, port 995) and offers no STLS.
+	ImplicitTLS bool
+	Store       Store    // required
+	Proposer    Proposer // required
+	// IsNotFound reports whether a Store error means "no such user or
+	// message" (mailbox.ErrNotFound); required.
+	IsNotFound func(error) bool
+	Logger     *slog.Logger
+
+	// KeepUnseen: RETR does not set \Seen (default: it does).
+	KeepUnseen bool
+	// SeenFlushInterval and SeenFlushCount bound how long \Seen changes wait
+	// for QUIT in a long session; defaults 1 min and 4,096 messages.
+	SeenFlushInterval time.Duration
+	SeenFlushCount    int
+
+	AuthTimeout      time.Duration // idle time in AUTHORIZATION; default 1 min
+	IdleTimeout      time.Duration // idle time in TRANSACTION; default 10 min (RFC 1939 §3 minimum)
+	WriteTimeout     time.Duration // per write; default 1 min
+	ProposeTimeout   time.Duration // how long QUIT may wait for the cluster; default 30 s
+	MaxSessions      int           // open sessions on this listener; default 500
+	MaxSessionsPerIP int           // open sessions per client IP; default 20
+	MaxBadCommands   int           // unknown or malformed commands before closing; default 20
+	MaxAuthFailures  int           // failed logins per connection before closing; default 5
+	MaxSASLLine      int           // octets of a SASL response line; default 12 KiB
+
+	// AuthLimiter slows failed logins (shared with SMTP and IMAP); nil: a
+	// private one with ratelimit's defaults.
+	AuthLimiter *ratelimit.Limiter
+	// VerifyPassword checks a password against a stored hash; default
+	// protocols/auth.Verify.
+	VerifyPassword func(hash, password string) (bool, error)
+	// Now is the clock for the \Seen flush interval; default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) setDefaults() error {
+	switch {
+	case c.Hostname == "":
+		return errors.New("pop3: Hostname is required")
+	case c.TLS == nil:
+		return errors.New("pop3: TLS configuration is required")
+	case c.Store == nil || c.Proposer == nil || c.IsNotFound == nil:
+		return errors.New("pop3: Store, Proposer and IsNotFound are required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	setDefault(&c.SeenFlushInterval, time.Minute)
+	setDefault(&c.SeenFlushCount, 4096)
+	setDefault(&c.AuthTimeout, time.Minute)
+	setDefault(&c.IdleTimeout, 10*time.Minute)
+	setDefault(&c.WriteTimeout, time.Minute)
+	setDefault(&c.ProposeTimeout, 30*time.Second)
+	setDefault(&c.MaxSessions, 500)
+	setDefault(&c.MaxSessionsPerIP, 20)
+	setDefault(&c.MaxBadCommands, 20)
+	setDefault(&c.MaxAuthFailures, 5)
+	setDefault(&c.MaxSASLLine, 12<<10)
+	if c.AuthLimiter == nil {
+		c.AuthLimiter = ratelimit.New(ratelimit.Config{})
+	}
+	if c.VerifyPassword == nil {
+		c.VerifyPassword = auth.Verify
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// Server serves POP3 on listeners given to Serve.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	sessions  map[*session]struct{}
+	perIP     map[string]int
+	closing   atomic.Bool
+	wg        sync.WaitGroup // sessions
+	rejecting atomic.Int32
+
+	// ctx bounds the proposals sessions make on their own (\Seen flushes);
+	// Close, or a Shutdown past its deadline, cancels it.
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// maxRejecting bounds the goroutines that tell refused clients why.
+const maxRejecting = 64
+
+// New validates cfg and builds a Server.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	kind := "pop3"
+	if cfg.ImplicitTLS {
+		kind = "pop3s"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{
+		cfg: cfg, log: cfg.Logger.With("listener", kind),
+		listeners: map[net.Listener]struct{}{}, sessions: map[*session]struct{}{}, perIP: map[string]int{},
+		ctx: ctx, cancel: cancel,
+	}, nil
+}
+
+// Serve accepts connections on ln (plain TCP; Serve adds TLS for an
+// implicit-TLS server) until Shutdown or Close, which make it return nil.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, ln)
+		s.mu.Unlock()
+	}()
+	var delay time.Duration
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// Out of file descriptors and the like: back off as
+				// net/http does.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return fmt.Errorf("pop3: accept: %w", err)
+		}
+		delay = 0
+		sess := newSession(s, conn)
+		if !s.admit(sess) {
+			s.refuse(conn)
+			continue
+		}
+		go sess.run()
+	}
+}
+
+// admit registers a session within the connection limits.
+func (s *Server) admit(sess *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() || len(s.sessions) >= s.cfg.MaxSessions || s.perIP[sess.ip] >= s.cfg.MaxSessionsPerIP {
+		return false
+	}
+	s.sessions[sess] = struct{}{}
+	s.perIP[sess.ip]++
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) release(sess *session) {
+	s.mu.Lock()
+	if _, ok := s.sessions[sess]; ok {
+		delete(s.sessions, sess)
+		if s.perIP[sess.ip]--; s.perIP[sess.ip] <= 0 {
+			delete(s.perIP, sess.ip)
+		}
+		s.wg.Done()
+	}
+	s.mu.Unlock()
+}
+
+// refuse tells a client over the limits why (over TLS first on an
+// implicit-TLS listener), without holding up the accept loop.
+func (s *Server) refuse(conn net.Conn) {
+	s.log.Info("pop3 session refused: too many", "remote", remoteIP(conn.RemoteAddr()))
+	if s.rejecting.Add(1) > maxRejecting {
+		s.rejecting.Add(-1)
+		conn.Close()
+		return
+	}
+	go func() {
+		defer s.rejecting.Add(-1)
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		var c net.Conn = conn
+		if s.cfg.ImplicitTLS {
+			tc := tls.Server(conn, s.cfg.TLS)
+			if tc.Handshake() != nil {
+				return
+			}
+			c = tc
+		}
+		_, _ = io.WriteString(c, errTooManyConns+"\r\n")
+	}()
+}
+
+// Sessions is the number of open sessions.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Shutdown stops accepting and ends idle sessions at once (a session
+// waiting for a command has nothing in flight: it never reached UPDATE, so
+// it deletes nothing), lets busy ones finish their command until ctx ends,
+// then cuts the rest off. A QUIT whose commit is cut off was not answered
+// +OK, so the client does not believe its messages deleted.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing.Store(true)
+	for ln := range s.listeners {
+		ln.Close()
+	}
+	for sess := range s.sessions {
+		sess.closeIfIdle()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
+		s.cancel()
+		s.closeAll()
+		<-done
+		return nil
+	}
+}
+
+// Close stops at once, cutting every session.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closing.Store(true)
+	for ln := range s.listeners {
+		ln.Close()
+	}
+	s.mu.Unlock()
+	s.cancel()
+	s.closeAll()
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for sess := range s.sessions {
+		sess.closeConn()
+	}
+}
+
+// remoteIP is the host part of addr (the whole string when it has none).
+func remoteIP(addr net.Addr) string {
+	if addr == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	return host
+}
