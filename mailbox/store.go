@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -168,6 +169,24 @@ func (s *Store) openPebble(path string, mustExist bool) (*pebble.DB, appliedMark
 	for i := range popts.Levels {
 		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
+	// Message bodies are most of the bytes and are written once. Kept in
+	// the LSM, every compaction rewrote them, and all nodes (applying the
+	// same log) compacted at the same moment: periodic 200-500 ms stalls of
+	// every commit under sustained SMTP ingest (bench/README.md). Value
+	// separation keeps large values in blob files that compactions only
+	// reference; a larger memtable flushes less often.
+	popts.FormatMajorVersion = pebble.FormatValueSeparation
+	popts.Experimental.EnableColumnarBlocks = func() bool { return true }
+	popts.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
+		return pebble.ValueSeparationPolicy{
+			Enabled:               true,
+			MinimumSize:           512,
+			MaxBlobReferenceDepth: 10,
+			RewriteMinimumAge:     10 * time.Minute,
+			TargetGarbageRatio:    0.25,
+		}
+	}
+	popts.MemTableSize = 32 << 20
 	cacheSize := s.opts.CacheSize
 	if cacheSize <= 0 {
 		cacheSize = defaultCacheSize
