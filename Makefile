@@ -5,7 +5,7 @@ PKGS    := ./...
 DATA    ?= ./data
 GOBIN   := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all build test test-short race fuzz run stop bench lint generate acceptance clean
+.PHONY: all build test test-short race fuzz run stop bench bench-smtp lint generate acceptance clean
 
 all: build
 
@@ -43,8 +43,15 @@ run: build
 stop:
 	@deploy/local-cluster.sh stop $(DATA)
 
+# The Go benchmarks, then SMTP ingest against Postfix → Dovecot (bench-smtp).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./bench/...
+	$(MAKE) --no-print-directory bench-smtp
+
+# SMTP ingest, Surat vs Postfix → Dovecot LMTP, in one run (~3 min). Needs root: it
+# installs Debian's postfix and dovecot if missing. Writes bench/results/smtp-ingest.md.
+bench-smtp: build
+	GO=$(GO) SURAT_BIN=$${SURAT_BIN:-$(CURDIR)/$(BIN)} bench/smtp-ingest.sh
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }

@@ -21,6 +21,12 @@
 //     SIGKILL (or stopped with SIGTERM, which hands leadership over) and the
 //     time until a surviving node's GET /v1/cluster names a new leader is
 //     measured, polling every 10 ms, over several rounds.
+//   - SMTP ingest (bench/smtp-ingest.sh, not a Go benchmark): the load
+//     generator of bench/smtpload (bench/cmd/smtpload: a new connection per
+//     4 KiB message, N senders) against a three-process Surat cluster and,
+//     in the same run, against Postfix delivering to Dovecot over LMTP
+//     (Debian's packages, configured from bench/peers); messages per second
+//     and the time from the end of DATA to the 250.
 //
 // Run everything with `make bench` (it builds bin/surat first), or:
 //
