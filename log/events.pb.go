@@ -87,22 +87,74 @@ func (FlagOp) EnumDescriptor() ([]byte, []int) {
 	return file_log_events_proto_rawDescGZIP(), []int{0}
 }
 
+// DsnReturn is RFC 3461 §4.3's RET parameter.
+type DsnReturn int32
+
+const (
+	DsnReturn_DSN_RETURN_UNSPECIFIED DsnReturn = 0 // not given: the reporting MTA chooses
+	DsnReturn_DSN_RETURN_FULL        DsnReturn = 1
+	DsnReturn_DSN_RETURN_HEADERS     DsnReturn = 2
+)
+
+// Enum value maps for DsnReturn.
+var (
+	DsnReturn_name = map[int32]string{
+		0: "DSN_RETURN_UNSPECIFIED",
+		1: "DSN_RETURN_FULL",
+		2: "DSN_RETURN_HEADERS",
+	}
+	DsnReturn_value = map[string]int32{
+		"DSN_RETURN_UNSPECIFIED": 0,
+		"DSN_RETURN_FULL":        1,
+		"DSN_RETURN_HEADERS":     2,
+	}
+)
+
+func (x DsnReturn) Enum() *DsnReturn {
+	p := new(DsnReturn)
+	*p = x
+	return p
+}
+
+func (x DsnReturn) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DsnReturn) Descriptor() protoreflect.EnumDescriptor {
+	return file_log_events_proto_enumTypes[1].Descriptor()
+}
+
+func (DsnReturn) Type() protoreflect.EnumType {
+	return &file_log_events_proto_enumTypes[1]
+}
+
+func (x DsnReturn) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DsnReturn.Descriptor instead.
+func (DsnReturn) EnumDescriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{1}
+}
+
 type ErrorCode int32
 
 const (
-	ErrorCode_ERROR_CODE_UNSPECIFIED     ErrorCode = 0 // success
-	ErrorCode_ERROR_CODE_INVALID         ErrorCode = 1
-	ErrorCode_ERROR_CODE_USER_EXISTS     ErrorCode = 2
-	ErrorCode_ERROR_CODE_NO_SUCH_USER    ErrorCode = 3
-	ErrorCode_ERROR_CODE_MAILBOX_EXISTS  ErrorCode = 4
-	ErrorCode_ERROR_CODE_NO_SUCH_MAILBOX ErrorCode = 5
-	ErrorCode_ERROR_CODE_OVER_QUOTA      ErrorCode = 6
-	ErrorCode_ERROR_CODE_NO_SUCH_BLOB    ErrorCode = 7
-	ErrorCode_ERROR_CODE_DOMAIN_EXISTS   ErrorCode = 8
-	ErrorCode_ERROR_CODE_NO_SUCH_DOMAIN  ErrorCode = 9
-	ErrorCode_ERROR_CODE_ALIAS_EXISTS    ErrorCode = 10
-	ErrorCode_ERROR_CODE_NO_SUCH_ALIAS   ErrorCode = 11
-	ErrorCode_ERROR_CODE_FORBIDDEN       ErrorCode = 12 // e.g. deleting INBOX
+	ErrorCode_ERROR_CODE_UNSPECIFIED         ErrorCode = 0 // success
+	ErrorCode_ERROR_CODE_INVALID             ErrorCode = 1
+	ErrorCode_ERROR_CODE_USER_EXISTS         ErrorCode = 2
+	ErrorCode_ERROR_CODE_NO_SUCH_USER        ErrorCode = 3
+	ErrorCode_ERROR_CODE_MAILBOX_EXISTS      ErrorCode = 4
+	ErrorCode_ERROR_CODE_NO_SUCH_MAILBOX     ErrorCode = 5
+	ErrorCode_ERROR_CODE_OVER_QUOTA          ErrorCode = 6
+	ErrorCode_ERROR_CODE_NO_SUCH_BLOB        ErrorCode = 7
+	ErrorCode_ERROR_CODE_DOMAIN_EXISTS       ErrorCode = 8
+	ErrorCode_ERROR_CODE_NO_SUCH_DOMAIN      ErrorCode = 9
+	ErrorCode_ERROR_CODE_ALIAS_EXISTS        ErrorCode = 10
+	ErrorCode_ERROR_CODE_NO_SUCH_ALIAS       ErrorCode = 11
+	ErrorCode_ERROR_CODE_FORBIDDEN           ErrorCode = 12 // e.g. deleting INBOX
+	ErrorCode_ERROR_CODE_NO_SUCH_QUEUE_ENTRY ErrorCode = 13
+	ErrorCode_ERROR_CODE_QUEUE_ENTRY_EXISTS  ErrorCode = 14
 )
 
 // Enum value maps for ErrorCode.
@@ -121,21 +173,25 @@ var (
 		10: "ERROR_CODE_ALIAS_EXISTS",
 		11: "ERROR_CODE_NO_SUCH_ALIAS",
 		12: "ERROR_CODE_FORBIDDEN",
+		13: "ERROR_CODE_NO_SUCH_QUEUE_ENTRY",
+		14: "ERROR_CODE_QUEUE_ENTRY_EXISTS",
 	}
 	ErrorCode_value = map[string]int32{
-		"ERROR_CODE_UNSPECIFIED":     0,
-		"ERROR_CODE_INVALID":         1,
-		"ERROR_CODE_USER_EXISTS":     2,
-		"ERROR_CODE_NO_SUCH_USER":    3,
-		"ERROR_CODE_MAILBOX_EXISTS":  4,
-		"ERROR_CODE_NO_SUCH_MAILBOX": 5,
-		"ERROR_CODE_OVER_QUOTA":      6,
-		"ERROR_CODE_NO_SUCH_BLOB":    7,
-		"ERROR_CODE_DOMAIN_EXISTS":   8,
-		"ERROR_CODE_NO_SUCH_DOMAIN":  9,
-		"ERROR_CODE_ALIAS_EXISTS":    10,
-		"ERROR_CODE_NO_SUCH_ALIAS":   11,
-		"ERROR_CODE_FORBIDDEN":       12,
+		"ERROR_CODE_UNSPECIFIED":         0,
+		"ERROR_CODE_INVALID":             1,
+		"ERROR_CODE_USER_EXISTS":         2,
+		"ERROR_CODE_NO_SUCH_USER":        3,
+		"ERROR_CODE_MAILBOX_EXISTS":      4,
+		"ERROR_CODE_NO_SUCH_MAILBOX":     5,
+		"ERROR_CODE_OVER_QUOTA":          6,
+		"ERROR_CODE_NO_SUCH_BLOB":        7,
+		"ERROR_CODE_DOMAIN_EXISTS":       8,
+		"ERROR_CODE_NO_SUCH_DOMAIN":      9,
+		"ERROR_CODE_ALIAS_EXISTS":        10,
+		"ERROR_CODE_NO_SUCH_ALIAS":       11,
+		"ERROR_CODE_FORBIDDEN":           12,
+		"ERROR_CODE_NO_SUCH_QUEUE_ENTRY": 13,
+		"ERROR_CODE_QUEUE_ENTRY_EXISTS":  14,
 	}
 )
 
@@ -150,11 +206,11 @@ func (x ErrorCode) String() string {
 }
 
 func (ErrorCode) Descriptor() protoreflect.EnumDescriptor {
-	return file_log_events_proto_enumTypes[1].Descriptor()
+	return file_log_events_proto_enumTypes[2].Descriptor()
 }
 
 func (ErrorCode) Type() protoreflect.EnumType {
-	return &file_log_events_proto_enumTypes[1]
+	return &file_log_events_proto_enumTypes[2]
 }
 
 func (x ErrorCode) Number() protoreflect.EnumNumber {
@@ -163,7 +219,56 @@ func (x ErrorCode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ErrorCode.Descriptor instead.
 func (ErrorCode) EnumDescriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{1}
+	return file_log_events_proto_rawDescGZIP(), []int{2}
+}
+
+type QueueRecipientStatus int32
+
+const (
+	QueueRecipientStatus_QUEUE_RECIPIENT_STATUS_PENDING QueueRecipientStatus = 0
+	QueueRecipientStatus_QUEUE_RECIPIENT_STATUS_SENT    QueueRecipientStatus = 1
+	QueueRecipientStatus_QUEUE_RECIPIENT_STATUS_BOUNCED QueueRecipientStatus = 2
+)
+
+// Enum value maps for QueueRecipientStatus.
+var (
+	QueueRecipientStatus_name = map[int32]string{
+		0: "QUEUE_RECIPIENT_STATUS_PENDING",
+		1: "QUEUE_RECIPIENT_STATUS_SENT",
+		2: "QUEUE_RECIPIENT_STATUS_BOUNCED",
+	}
+	QueueRecipientStatus_value = map[string]int32{
+		"QUEUE_RECIPIENT_STATUS_PENDING": 0,
+		"QUEUE_RECIPIENT_STATUS_SENT":    1,
+		"QUEUE_RECIPIENT_STATUS_BOUNCED": 2,
+	}
+)
+
+func (x QueueRecipientStatus) Enum() *QueueRecipientStatus {
+	p := new(QueueRecipientStatus)
+	*p = x
+	return p
+}
+
+func (x QueueRecipientStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (QueueRecipientStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_log_events_proto_enumTypes[3].Descriptor()
+}
+
+func (QueueRecipientStatus) Type() protoreflect.EnumType {
+	return &file_log_events_proto_enumTypes[3]
+}
+
+func (x QueueRecipientStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use QueueRecipientStatus.Descriptor instead.
+func (QueueRecipientStatus) EnumDescriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{3}
 }
 
 // Batch is one proposal: events applied all-or-nothing.
@@ -235,6 +340,12 @@ type Event struct {
 	//	*Event_Moved
 	//	*Event_Expunged
 	//	*Event_BlobsCollected
+	//	*Event_Queued
+	//	*Event_AttemptFailed
+	//	*Event_Sent
+	//	*Event_Bounced
+	//	*Event_QueueRetried
+	//	*Event_QueueDeleted
 	Kind          isEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -457,6 +568,60 @@ func (x *Event) GetBlobsCollected() *BlobsCollected {
 	return nil
 }
 
+func (x *Event) GetQueued() *Queued {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_Queued); ok {
+			return x.Queued
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetAttemptFailed() *AttemptFailed {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_AttemptFailed); ok {
+			return x.AttemptFailed
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSent() *Sent {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_Sent); ok {
+			return x.Sent
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetBounced() *Bounced {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_Bounced); ok {
+			return x.Bounced
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetQueueRetried() *QueueRetried {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_QueueRetried); ok {
+			return x.QueueRetried
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetQueueDeleted() *QueueDeleted {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_QueueDeleted); ok {
+			return x.QueueDeleted
+		}
+	}
+	return nil
+}
+
 type isEvent_Kind interface {
 	isEvent_Kind()
 }
@@ -544,6 +709,31 @@ type Event_BlobsCollected struct {
 	BlobsCollected *BlobsCollected `protobuf:"bytes,47,opt,name=blobs_collected,json=blobsCollected,proto3,oneof"`
 }
 
+type Event_Queued struct {
+	// Outbound queue.
+	Queued *Queued `protobuf:"bytes,60,opt,name=queued,proto3,oneof"`
+}
+
+type Event_AttemptFailed struct {
+	AttemptFailed *AttemptFailed `protobuf:"bytes,61,opt,name=attempt_failed,json=attemptFailed,proto3,oneof"`
+}
+
+type Event_Sent struct {
+	Sent *Sent `protobuf:"bytes,62,opt,name=sent,proto3,oneof"`
+}
+
+type Event_Bounced struct {
+	Bounced *Bounced `protobuf:"bytes,63,opt,name=bounced,proto3,oneof"`
+}
+
+type Event_QueueRetried struct {
+	QueueRetried *QueueRetried `protobuf:"bytes,64,opt,name=queue_retried,json=queueRetried,proto3,oneof"`
+}
+
+type Event_QueueDeleted struct {
+	QueueDeleted *QueueDeleted `protobuf:"bytes,65,opt,name=queue_deleted,json=queueDeleted,proto3,oneof"`
+}
+
 func (*Event_DomainAdded) isEvent_Kind() {}
 
 func (*Event_DomainRemoved) isEvent_Kind() {}
@@ -583,6 +773,18 @@ func (*Event_Moved) isEvent_Kind() {}
 func (*Event_Expunged) isEvent_Kind() {}
 
 func (*Event_BlobsCollected) isEvent_Kind() {}
+
+func (*Event_Queued) isEvent_Kind() {}
+
+func (*Event_AttemptFailed) isEvent_Kind() {}
+
+func (*Event_Sent) isEvent_Kind() {}
+
+func (*Event_Bounced) isEvent_Kind() {}
+
+func (*Event_QueueRetried) isEvent_Kind() {}
+
+func (*Event_QueueDeleted) isEvent_Kind() {}
 
 type DomainAdded struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1817,8 +2019,11 @@ func (x *Expunged) GetUids() []*UidRange {
 // an upload that never became a message are found by the proposer and named
 // here; apply re-checks that each is still unreferenced.
 type BlobsCollected struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Hashes        [][]byte               `protobuf:"bytes,1,rep,name=hashes,proto3" json:"hashes,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Hashes [][]byte               `protobuf:"bytes,1,rep,name=hashes,proto3" json:"hashes,omitempty"`
+	// When set, a blob stored or dereferenced at or after this log index is
+	// kept: it was touched after the proposer looked (an upload in progress).
+	TouchedBefore uint64 `protobuf:"varint,2,opt,name=touched_before,json=touchedBefore,proto3" json:"touched_before,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1860,6 +2065,560 @@ func (x *BlobsCollected) GetHashes() [][]byte {
 	return nil
 }
 
+func (x *BlobsCollected) GetTouchedBefore() uint64 {
+	if x != nil {
+		return x.TouchedBefore
+	}
+	return 0
+}
+
+type QueueRecipient struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	Notify        uint32                 `protobuf:"varint,2,opt,name=notify,proto3" json:"notify,omitempty"` // NOTIFY bit set (see above)
+	Orcpt         string                 `protobuf:"bytes,3,opt,name=orcpt,proto3" json:"orcpt,omitempty"`    // RFC 3461 §4.2 ORCPT as "addr-type;address", or empty
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueRecipient) Reset() {
+	*x = QueueRecipient{}
+	mi := &file_log_events_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueRecipient) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueRecipient) ProtoMessage() {}
+
+func (x *QueueRecipient) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueRecipient.ProtoReflect.Descriptor instead.
+func (*QueueRecipient) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *QueueRecipient) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *QueueRecipient) GetNotify() uint32 {
+	if x != nil {
+		return x.Notify
+	}
+	return 0
+}
+
+func (x *QueueRecipient) GetOrcpt() string {
+	if x != nil {
+		return x.Orcpt
+	}
+	return ""
+}
+
+// Queued puts one message for non-local recipients in the outbound queue
+// and references its body. The proposer stamps the id and every time.
+type Queued struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"` // 16 random bytes from the proposer
+	Blob          []byte                 `protobuf:"bytes,2,opt,name=blob,proto3" json:"blob,omitempty"`
+	Size          uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	MailFrom      string                 `protobuf:"bytes,4,opt,name=mail_from,json=mailFrom,proto3" json:"mail_from,omitempty"` // envelope sender; empty: a DSN (null reverse-path)
+	Recipients    []*QueueRecipient      `protobuf:"bytes,5,rep,name=recipients,proto3" json:"recipients,omitempty"`
+	Envid         string                 `protobuf:"bytes,6,opt,name=envid,proto3" json:"envid,omitempty"` // RFC 3461 §4.4 ENVID
+	Ret           DsnReturn              `protobuf:"varint,7,opt,name=ret,proto3,enum=surat.log.v1.DsnReturn" json:"ret,omitempty"`
+	QueuedUnix    int64                  `protobuf:"varint,8,opt,name=queued_unix,json=queuedUnix,proto3" json:"queued_unix,omitempty"`    // also the first attempt time
+	ExpiresUnix   int64                  `protobuf:"varint,9,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"` // give up (bounce) after this
+	Submitter     string                 `protobuf:"bytes,10,opt,name=submitter,proto3" json:"submitter,omitempty"`                        // authenticated user, for logs and the admin API
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Queued) Reset() {
+	*x = Queued{}
+	mi := &file_log_events_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Queued) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Queued) ProtoMessage() {}
+
+func (x *Queued) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Queued.ProtoReflect.Descriptor instead.
+func (*Queued) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Queued) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *Queued) GetBlob() []byte {
+	if x != nil {
+		return x.Blob
+	}
+	return nil
+}
+
+func (x *Queued) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Queued) GetMailFrom() string {
+	if x != nil {
+		return x.MailFrom
+	}
+	return ""
+}
+
+func (x *Queued) GetRecipients() []*QueueRecipient {
+	if x != nil {
+		return x.Recipients
+	}
+	return nil
+}
+
+func (x *Queued) GetEnvid() string {
+	if x != nil {
+		return x.Envid
+	}
+	return ""
+}
+
+func (x *Queued) GetRet() DsnReturn {
+	if x != nil {
+		return x.Ret
+	}
+	return DsnReturn_DSN_RETURN_UNSPECIFIED
+}
+
+func (x *Queued) GetQueuedUnix() int64 {
+	if x != nil {
+		return x.QueuedUnix
+	}
+	return 0
+}
+
+func (x *Queued) GetExpiresUnix() int64 {
+	if x != nil {
+		return x.ExpiresUnix
+	}
+	return 0
+}
+
+func (x *Queued) GetSubmitter() string {
+	if x != nil {
+		return x.Submitter
+	}
+	return ""
+}
+
+// AttemptFailed records a temporary failure for some recipients and when
+// the next attempt is due.
+type AttemptFailed struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Id              []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Recipients      []string               `protobuf:"bytes,2,rep,name=recipients,proto3" json:"recipients,omitempty"`
+	Reason          string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"` // the remote reply, or what went wrong locally
+	AttemptedUnix   int64                  `protobuf:"varint,4,opt,name=attempted_unix,json=attemptedUnix,proto3" json:"attempted_unix,omitempty"`
+	NextAttemptUnix int64                  `protobuf:"varint,5,opt,name=next_attempt_unix,json=nextAttemptUnix,proto3" json:"next_attempt_unix,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *AttemptFailed) Reset() {
+	*x = AttemptFailed{}
+	mi := &file_log_events_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttemptFailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttemptFailed) ProtoMessage() {}
+
+func (x *AttemptFailed) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttemptFailed.ProtoReflect.Descriptor instead.
+func (*AttemptFailed) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *AttemptFailed) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *AttemptFailed) GetRecipients() []string {
+	if x != nil {
+		return x.Recipients
+	}
+	return nil
+}
+
+func (x *AttemptFailed) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AttemptFailed) GetAttemptedUnix() int64 {
+	if x != nil {
+		return x.AttemptedUnix
+	}
+	return 0
+}
+
+func (x *AttemptFailed) GetNextAttemptUnix() int64 {
+	if x != nil {
+		return x.NextAttemptUnix
+	}
+	return 0
+}
+
+// Sent records recipients the next hop accepted. An entry whose recipients
+// are all Sent or Bounced leaves the queue and releases its body.
+type Sent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Recipients    []string               `protobuf:"bytes,2,rep,name=recipients,proto3" json:"recipients,omitempty"`
+	Reply         string                 `protobuf:"bytes,3,opt,name=reply,proto3" json:"reply,omitempty"`
+	SentUnix      int64                  `protobuf:"varint,4,opt,name=sent_unix,json=sentUnix,proto3" json:"sent_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Sent) Reset() {
+	*x = Sent{}
+	mi := &file_log_events_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Sent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Sent) ProtoMessage() {}
+
+func (x *Sent) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Sent.ProtoReflect.Descriptor instead.
+func (*Sent) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *Sent) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *Sent) GetRecipients() []string {
+	if x != nil {
+		return x.Recipients
+	}
+	return nil
+}
+
+func (x *Sent) GetReply() string {
+	if x != nil {
+		return x.Reply
+	}
+	return ""
+}
+
+func (x *Sent) GetSentUnix() int64 {
+	if x != nil {
+		return x.SentUnix
+	}
+	return 0
+}
+
+type BouncedRecipient struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	Diagnostic    string                 `protobuf:"bytes,2,opt,name=diagnostic,proto3" json:"diagnostic,omitempty"` // the remote reply, or why the MTA gave up
+	Status        string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`         // RFC 3463 enhanced status, e.g. "5.1.1"
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BouncedRecipient) Reset() {
+	*x = BouncedRecipient{}
+	mi := &file_log_events_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BouncedRecipient) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BouncedRecipient) ProtoMessage() {}
+
+func (x *BouncedRecipient) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BouncedRecipient.ProtoReflect.Descriptor instead.
+func (*BouncedRecipient) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *BouncedRecipient) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *BouncedRecipient) GetDiagnostic() string {
+	if x != nil {
+		return x.Diagnostic
+	}
+	return ""
+}
+
+func (x *BouncedRecipient) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+// Bounced records recipients that failed permanently (or expired). The DSN
+// to the sender, if any, travels in the same proposal (a Delivered for a
+// local sender, a Queued with an empty mail_from for a remote one).
+type Bounced struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Recipients    []*BouncedRecipient    `protobuf:"bytes,2,rep,name=recipients,proto3" json:"recipients,omitempty"`
+	BouncedUnix   int64                  `protobuf:"varint,3,opt,name=bounced_unix,json=bouncedUnix,proto3" json:"bounced_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Bounced) Reset() {
+	*x = Bounced{}
+	mi := &file_log_events_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Bounced) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Bounced) ProtoMessage() {}
+
+func (x *Bounced) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Bounced.ProtoReflect.Descriptor instead.
+func (*Bounced) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *Bounced) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *Bounced) GetRecipients() []*BouncedRecipient {
+	if x != nil {
+		return x.Recipients
+	}
+	return nil
+}
+
+func (x *Bounced) GetBouncedUnix() int64 {
+	if x != nil {
+		return x.BouncedUnix
+	}
+	return 0
+}
+
+// QueueRetried (operator) makes an entry due at next_attempt_unix.
+type QueueRetried struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Id              []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	NextAttemptUnix int64                  `protobuf:"varint,2,opt,name=next_attempt_unix,json=nextAttemptUnix,proto3" json:"next_attempt_unix,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *QueueRetried) Reset() {
+	*x = QueueRetried{}
+	mi := &file_log_events_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueRetried) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueRetried) ProtoMessage() {}
+
+func (x *QueueRetried) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueRetried.ProtoReflect.Descriptor instead.
+func (*QueueRetried) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *QueueRetried) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *QueueRetried) GetNextAttemptUnix() int64 {
+	if x != nil {
+		return x.NextAttemptUnix
+	}
+	return 0
+}
+
+// QueueDeleted (operator) drops an entry without a DSN.
+type QueueDeleted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueDeleted) Reset() {
+	*x = QueueDeleted{}
+	mi := &file_log_events_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueDeleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueDeleted) ProtoMessage() {}
+
+func (x *QueueDeleted) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueDeleted.ProtoReflect.Descriptor instead.
+func (*QueueDeleted) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *QueueDeleted) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
 // EventResult is what apply assigned for one event.
 type EventResult struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1875,7 +2634,7 @@ type EventResult struct {
 
 func (x *EventResult) Reset() {
 	*x = EventResult{}
-	mi := &file_log_events_proto_msgTypes[24]
+	mi := &file_log_events_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1887,7 +2646,7 @@ func (x *EventResult) String() string {
 func (*EventResult) ProtoMessage() {}
 
 func (x *EventResult) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[24]
+	mi := &file_log_events_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1900,7 +2659,7 @@ func (x *EventResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventResult.ProtoReflect.Descriptor instead.
 func (*EventResult) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{24}
+	return file_log_events_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *EventResult) GetMailboxId() uint64 {
@@ -1958,7 +2717,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_log_events_proto_msgTypes[25]
+	mi := &file_log_events_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1970,7 +2729,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[25]
+	mi := &file_log_events_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1983,7 +2742,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{25}
+	return file_log_events_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Outcome) GetError() ErrorCode {
@@ -2020,7 +2779,7 @@ type UserRecord struct {
 
 func (x *UserRecord) Reset() {
 	*x = UserRecord{}
-	mi := &file_log_events_proto_msgTypes[26]
+	mi := &file_log_events_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2032,7 +2791,7 @@ func (x *UserRecord) String() string {
 func (*UserRecord) ProtoMessage() {}
 
 func (x *UserRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[26]
+	mi := &file_log_events_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2045,7 +2804,7 @@ func (x *UserRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserRecord.ProtoReflect.Descriptor instead.
 func (*UserRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{26}
+	return file_log_events_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *UserRecord) GetAddress() string {
@@ -2100,7 +2859,7 @@ type MailboxRecord struct {
 
 func (x *MailboxRecord) Reset() {
 	*x = MailboxRecord{}
-	mi := &file_log_events_proto_msgTypes[27]
+	mi := &file_log_events_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2112,7 +2871,7 @@ func (x *MailboxRecord) String() string {
 func (*MailboxRecord) ProtoMessage() {}
 
 func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[27]
+	mi := &file_log_events_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2125,7 +2884,7 @@ func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxRecord.ProtoReflect.Descriptor instead.
 func (*MailboxRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{27}
+	return file_log_events_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *MailboxRecord) GetId() uint64 {
@@ -2205,7 +2964,7 @@ type MessageRecord struct {
 
 func (x *MessageRecord) Reset() {
 	*x = MessageRecord{}
-	mi := &file_log_events_proto_msgTypes[28]
+	mi := &file_log_events_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2217,7 +2976,7 @@ func (x *MessageRecord) String() string {
 func (*MessageRecord) ProtoMessage() {}
 
 func (x *MessageRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[28]
+	mi := &file_log_events_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2230,7 +2989,7 @@ func (x *MessageRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageRecord.ProtoReflect.Descriptor instead.
 func (*MessageRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{28}
+	return file_log_events_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *MessageRecord) GetBlob() []byte {
@@ -2288,7 +3047,7 @@ type BlobRecord struct {
 
 func (x *BlobRecord) Reset() {
 	*x = BlobRecord{}
-	mi := &file_log_events_proto_msgTypes[29]
+	mi := &file_log_events_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2300,7 +3059,7 @@ func (x *BlobRecord) String() string {
 func (*BlobRecord) ProtoMessage() {}
 
 func (x *BlobRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[29]
+	mi := &file_log_events_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2313,7 +3072,7 @@ func (x *BlobRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobRecord.ProtoReflect.Descriptor instead.
 func (*BlobRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{29}
+	return file_log_events_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *BlobRecord) GetSize() uint64 {
@@ -2351,13 +3110,239 @@ func (x *BlobRecord) GetTouchedIndex() uint64 {
 	return 0
 }
 
+// QueueRecord is one outbound queue entry: the Queued event's envelope plus
+// what the attempts so far have done.
+type QueueRecord struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Id              []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Blob            []byte                 `protobuf:"bytes,2,opt,name=blob,proto3" json:"blob,omitempty"`
+	Size            uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	MailFrom        string                 `protobuf:"bytes,4,opt,name=mail_from,json=mailFrom,proto3" json:"mail_from,omitempty"`
+	Recipients      []*QueueRecipientState `protobuf:"bytes,5,rep,name=recipients,proto3" json:"recipients,omitempty"`
+	Envid           string                 `protobuf:"bytes,6,opt,name=envid,proto3" json:"envid,omitempty"`
+	Ret             DsnReturn              `protobuf:"varint,7,opt,name=ret,proto3,enum=surat.log.v1.DsnReturn" json:"ret,omitempty"`
+	QueuedUnix      int64                  `protobuf:"varint,8,opt,name=queued_unix,json=queuedUnix,proto3" json:"queued_unix,omitempty"`
+	ExpiresUnix     int64                  `protobuf:"varint,9,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"`
+	Submitter       string                 `protobuf:"bytes,10,opt,name=submitter,proto3" json:"submitter,omitempty"`
+	Attempts        uint32                 `protobuf:"varint,11,opt,name=attempts,proto3" json:"attempts,omitempty"`                                        // AttemptFailed events so far
+	NextAttemptUnix int64                  `protobuf:"varint,12,opt,name=next_attempt_unix,json=nextAttemptUnix,proto3" json:"next_attempt_unix,omitempty"` // the qdu/ index holds the same value
+	LastAttemptUnix int64                  `protobuf:"varint,13,opt,name=last_attempt_unix,json=lastAttemptUnix,proto3" json:"last_attempt_unix,omitempty"`
+	LastReply       string                 `protobuf:"bytes,14,opt,name=last_reply,json=lastReply,proto3" json:"last_reply,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *QueueRecord) Reset() {
+	*x = QueueRecord{}
+	mi := &file_log_events_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueRecord) ProtoMessage() {}
+
+func (x *QueueRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueRecord.ProtoReflect.Descriptor instead.
+func (*QueueRecord) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *QueueRecord) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *QueueRecord) GetBlob() []byte {
+	if x != nil {
+		return x.Blob
+	}
+	return nil
+}
+
+func (x *QueueRecord) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *QueueRecord) GetMailFrom() string {
+	if x != nil {
+		return x.MailFrom
+	}
+	return ""
+}
+
+func (x *QueueRecord) GetRecipients() []*QueueRecipientState {
+	if x != nil {
+		return x.Recipients
+	}
+	return nil
+}
+
+func (x *QueueRecord) GetEnvid() string {
+	if x != nil {
+		return x.Envid
+	}
+	return ""
+}
+
+func (x *QueueRecord) GetRet() DsnReturn {
+	if x != nil {
+		return x.Ret
+	}
+	return DsnReturn_DSN_RETURN_UNSPECIFIED
+}
+
+func (x *QueueRecord) GetQueuedUnix() int64 {
+	if x != nil {
+		return x.QueuedUnix
+	}
+	return 0
+}
+
+func (x *QueueRecord) GetExpiresUnix() int64 {
+	if x != nil {
+		return x.ExpiresUnix
+	}
+	return 0
+}
+
+func (x *QueueRecord) GetSubmitter() string {
+	if x != nil {
+		return x.Submitter
+	}
+	return ""
+}
+
+func (x *QueueRecord) GetAttempts() uint32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *QueueRecord) GetNextAttemptUnix() int64 {
+	if x != nil {
+		return x.NextAttemptUnix
+	}
+	return 0
+}
+
+func (x *QueueRecord) GetLastAttemptUnix() int64 {
+	if x != nil {
+		return x.LastAttemptUnix
+	}
+	return 0
+}
+
+func (x *QueueRecord) GetLastReply() string {
+	if x != nil {
+		return x.LastReply
+	}
+	return ""
+}
+
+type QueueRecipientState struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	Notify        uint32                 `protobuf:"varint,2,opt,name=notify,proto3" json:"notify,omitempty"`
+	Orcpt         string                 `protobuf:"bytes,3,opt,name=orcpt,proto3" json:"orcpt,omitempty"`
+	Status        QueueRecipientStatus   `protobuf:"varint,4,opt,name=status,proto3,enum=surat.log.v1.QueueRecipientStatus" json:"status,omitempty"`
+	Reply         string                 `protobuf:"bytes,5,opt,name=reply,proto3" json:"reply,omitempty"` // the last reply for this recipient
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueRecipientState) Reset() {
+	*x = QueueRecipientState{}
+	mi := &file_log_events_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueRecipientState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueRecipientState) ProtoMessage() {}
+
+func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueRecipientState.ProtoReflect.Descriptor instead.
+func (*QueueRecipientState) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *QueueRecipientState) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *QueueRecipientState) GetNotify() uint32 {
+	if x != nil {
+		return x.Notify
+	}
+	return 0
+}
+
+func (x *QueueRecipientState) GetOrcpt() string {
+	if x != nil {
+		return x.Orcpt
+	}
+	return ""
+}
+
+func (x *QueueRecipientState) GetStatus() QueueRecipientStatus {
+	if x != nil {
+		return x.Status
+	}
+	return QueueRecipientStatus_QUEUE_RECIPIENT_STATUS_PENDING
+}
+
+func (x *QueueRecipientState) GetReply() string {
+	if x != nil {
+		return x.Reply
+	}
+	return ""
+}
+
 var File_log_events_proto protoreflect.FileDescriptor
 
 const file_log_events_proto_rawDesc = "" +
 	"\n" +
 	"\x10log/events.proto\x12\fsurat.log.v1\"4\n" +
 	"\x05Batch\x12+\n" +
-	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\xfa\t\n" +
+	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\xd3\f\n" +
 	"\x05Event\x12>\n" +
 	"\fdomain_added\x18\x01 \x01(\v2\x19.surat.log.v1.DomainAddedH\x00R\vdomainAdded\x12D\n" +
 	"\x0edomain_removed\x18\x02 \x01(\v2\x1b.surat.log.v1.DomainRemovedH\x00R\rdomainRemoved\x12>\n" +
@@ -2382,7 +3367,13 @@ const file_log_events_proto_rawDesc = "" +
 	"\x06copied\x18, \x01(\v2\x14.surat.log.v1.CopiedH\x00R\x06copied\x12+\n" +
 	"\x05moved\x18- \x01(\v2\x13.surat.log.v1.MovedH\x00R\x05moved\x124\n" +
 	"\bexpunged\x18. \x01(\v2\x16.surat.log.v1.ExpungedH\x00R\bexpunged\x12G\n" +
-	"\x0fblobs_collected\x18/ \x01(\v2\x1c.surat.log.v1.BlobsCollectedH\x00R\x0eblobsCollectedB\x06\n" +
+	"\x0fblobs_collected\x18/ \x01(\v2\x1c.surat.log.v1.BlobsCollectedH\x00R\x0eblobsCollected\x12.\n" +
+	"\x06queued\x18< \x01(\v2\x14.surat.log.v1.QueuedH\x00R\x06queued\x12D\n" +
+	"\x0eattempt_failed\x18= \x01(\v2\x1b.surat.log.v1.AttemptFailedH\x00R\rattemptFailed\x12(\n" +
+	"\x04sent\x18> \x01(\v2\x12.surat.log.v1.SentH\x00R\x04sent\x121\n" +
+	"\abounced\x18? \x01(\v2\x15.surat.log.v1.BouncedH\x00R\abounced\x12A\n" +
+	"\rqueue_retried\x18@ \x01(\v2\x1a.surat.log.v1.QueueRetriedH\x00R\fqueueRetried\x12A\n" +
+	"\rqueue_deleted\x18A \x01(\v2\x1a.surat.log.v1.QueueDeletedH\x00R\fqueueDeletedB\x06\n" +
 	"\x04kind\"%\n" +
 	"\vDomainAdded\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\"'\n" +
@@ -2477,9 +3468,61 @@ const file_log_events_proto_rawDesc = "" +
 	"\bExpunged\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12*\n" +
-	"\x04uids\x18\x02 \x03(\v2\x16.surat.log.v1.UidRangeR\x04uids\"(\n" +
+	"\x04uids\x18\x02 \x03(\v2\x16.surat.log.v1.UidRangeR\x04uids\"O\n" +
 	"\x0eBlobsCollected\x12\x16\n" +
-	"\x06hashes\x18\x01 \x03(\fR\x06hashes\"\xe6\x01\n" +
+	"\x06hashes\x18\x01 \x03(\fR\x06hashes\x12%\n" +
+	"\x0etouched_before\x18\x02 \x01(\x04R\rtouchedBefore\"X\n" +
+	"\x0eQueueRecipient\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x16\n" +
+	"\x06notify\x18\x02 \x01(\rR\x06notify\x12\x14\n" +
+	"\x05orcpt\x18\x03 \x01(\tR\x05orcpt\"\xbe\x02\n" +
+	"\x06Queued\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
+	"\x04blob\x18\x02 \x01(\fR\x04blob\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x04R\x04size\x12\x1b\n" +
+	"\tmail_from\x18\x04 \x01(\tR\bmailFrom\x12<\n" +
+	"\n" +
+	"recipients\x18\x05 \x03(\v2\x1c.surat.log.v1.QueueRecipientR\n" +
+	"recipients\x12\x14\n" +
+	"\x05envid\x18\x06 \x01(\tR\x05envid\x12)\n" +
+	"\x03ret\x18\a \x01(\x0e2\x17.surat.log.v1.DsnReturnR\x03ret\x12\x1f\n" +
+	"\vqueued_unix\x18\b \x01(\x03R\n" +
+	"queuedUnix\x12!\n" +
+	"\fexpires_unix\x18\t \x01(\x03R\vexpiresUnix\x12\x1c\n" +
+	"\tsubmitter\x18\n" +
+	" \x01(\tR\tsubmitter\"\xaa\x01\n" +
+	"\rAttemptFailed\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1e\n" +
+	"\n" +
+	"recipients\x18\x02 \x03(\tR\n" +
+	"recipients\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12%\n" +
+	"\x0eattempted_unix\x18\x04 \x01(\x03R\rattemptedUnix\x12*\n" +
+	"\x11next_attempt_unix\x18\x05 \x01(\x03R\x0fnextAttemptUnix\"i\n" +
+	"\x04Sent\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1e\n" +
+	"\n" +
+	"recipients\x18\x02 \x03(\tR\n" +
+	"recipients\x12\x14\n" +
+	"\x05reply\x18\x03 \x01(\tR\x05reply\x12\x1b\n" +
+	"\tsent_unix\x18\x04 \x01(\x03R\bsentUnix\"d\n" +
+	"\x10BouncedRecipient\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x1e\n" +
+	"\n" +
+	"diagnostic\x18\x02 \x01(\tR\n" +
+	"diagnostic\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\"|\n" +
+	"\aBounced\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\fR\x02id\x12>\n" +
+	"\n" +
+	"recipients\x18\x02 \x03(\v2\x1e.surat.log.v1.BouncedRecipientR\n" +
+	"recipients\x12!\n" +
+	"\fbounced_unix\x18\x03 \x01(\x03R\vbouncedUnix\"J\n" +
+	"\fQueueRetried\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\fR\x02id\x12*\n" +
+	"\x11next_attempt_unix\x18\x02 \x01(\x03R\x0fnextAttemptUnix\"\x1e\n" +
+	"\fQueueDeleted\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\fR\x02id\"\xe6\x01\n" +
 	"\vEventResult\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12!\n" +
@@ -2527,12 +3570,42 @@ const file_log_events_proto_rawDesc = "" +
 	"\x06chunks\x18\x02 \x01(\rR\x06chunks\x12\x16\n" +
 	"\x06stored\x18\x03 \x01(\rR\x06stored\x12\x12\n" +
 	"\x04refs\x18\x04 \x01(\x04R\x04refs\x12#\n" +
-	"\rtouched_index\x18\x05 \x01(\x04R\ftouchedIndex*[\n" +
+	"\rtouched_index\x18\x05 \x01(\x04R\ftouchedIndex\"\xdb\x03\n" +
+	"\vQueueRecord\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
+	"\x04blob\x18\x02 \x01(\fR\x04blob\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x04R\x04size\x12\x1b\n" +
+	"\tmail_from\x18\x04 \x01(\tR\bmailFrom\x12A\n" +
+	"\n" +
+	"recipients\x18\x05 \x03(\v2!.surat.log.v1.QueueRecipientStateR\n" +
+	"recipients\x12\x14\n" +
+	"\x05envid\x18\x06 \x01(\tR\x05envid\x12)\n" +
+	"\x03ret\x18\a \x01(\x0e2\x17.surat.log.v1.DsnReturnR\x03ret\x12\x1f\n" +
+	"\vqueued_unix\x18\b \x01(\x03R\n" +
+	"queuedUnix\x12!\n" +
+	"\fexpires_unix\x18\t \x01(\x03R\vexpiresUnix\x12\x1c\n" +
+	"\tsubmitter\x18\n" +
+	" \x01(\tR\tsubmitter\x12\x1a\n" +
+	"\battempts\x18\v \x01(\rR\battempts\x12*\n" +
+	"\x11next_attempt_unix\x18\f \x01(\x03R\x0fnextAttemptUnix\x12*\n" +
+	"\x11last_attempt_unix\x18\r \x01(\x03R\x0flastAttemptUnix\x12\x1d\n" +
+	"\n" +
+	"last_reply\x18\x0e \x01(\tR\tlastReply\"\xaf\x01\n" +
+	"\x13QueueRecipientState\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x16\n" +
+	"\x06notify\x18\x02 \x01(\rR\x06notify\x12\x14\n" +
+	"\x05orcpt\x18\x03 \x01(\tR\x05orcpt\x12:\n" +
+	"\x06status\x18\x04 \x01(\x0e2\".surat.log.v1.QueueRecipientStatusR\x06status\x12\x14\n" +
+	"\x05reply\x18\x05 \x01(\tR\x05reply*[\n" +
 	"\x06FlagOp\x12\x17\n" +
 	"\x13FLAG_OP_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vFLAG_OP_ADD\x10\x01\x12\x12\n" +
 	"\x0eFLAG_OP_REMOVE\x10\x02\x12\x13\n" +
-	"\x0fFLAG_OP_REPLACE\x10\x03*\x81\x03\n" +
+	"\x0fFLAG_OP_REPLACE\x10\x03*T\n" +
+	"\tDsnReturn\x12\x1a\n" +
+	"\x16DSN_RETURN_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fDSN_RETURN_FULL\x10\x01\x12\x16\n" +
+	"\x12DSN_RETURN_HEADERS\x10\x02*\xc8\x03\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ERROR_CODE_INVALID\x10\x01\x12\x1a\n" +
@@ -2547,7 +3620,13 @@ const file_log_events_proto_rawDesc = "" +
 	"\x17ERROR_CODE_ALIAS_EXISTS\x10\n" +
 	"\x12\x1c\n" +
 	"\x18ERROR_CODE_NO_SUCH_ALIAS\x10\v\x12\x18\n" +
-	"\x14ERROR_CODE_FORBIDDEN\x10\fB%Z#github.com/surat-mail/surat/log;logb\x06proto3"
+	"\x14ERROR_CODE_FORBIDDEN\x10\f\x12\"\n" +
+	"\x1eERROR_CODE_NO_SUCH_QUEUE_ENTRY\x10\r\x12!\n" +
+	"\x1dERROR_CODE_QUEUE_ENTRY_EXISTS\x10\x0e*\x7f\n" +
+	"\x14QueueRecipientStatus\x12\"\n" +
+	"\x1eQUEUE_RECIPIENT_STATUS_PENDING\x10\x00\x12\x1f\n" +
+	"\x1bQUEUE_RECIPIENT_STATUS_SENT\x10\x01\x12\"\n" +
+	"\x1eQUEUE_RECIPIENT_STATUS_BOUNCED\x10\x02B%Z#github.com/surat-mail/surat/log;logb\x06proto3"
 
 var (
 	file_log_events_proto_rawDescOnce sync.Once
@@ -2561,79 +3640,103 @@ func file_log_events_proto_rawDescGZIP() []byte {
 	return file_log_events_proto_rawDescData
 }
 
-var file_log_events_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_log_events_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_log_events_proto_goTypes = []any{
-	(FlagOp)(0),             // 0: surat.log.v1.FlagOp
-	(ErrorCode)(0),          // 1: surat.log.v1.ErrorCode
-	(*Batch)(nil),           // 2: surat.log.v1.Batch
-	(*Event)(nil),           // 3: surat.log.v1.Event
-	(*DomainAdded)(nil),     // 4: surat.log.v1.DomainAdded
-	(*DomainRemoved)(nil),   // 5: surat.log.v1.DomainRemoved
-	(*UserCreated)(nil),     // 6: surat.log.v1.UserCreated
-	(*PasswordChanged)(nil), // 7: surat.log.v1.PasswordChanged
-	(*UserDeleted)(nil),     // 8: surat.log.v1.UserDeleted
-	(*AliasAdded)(nil),      // 9: surat.log.v1.AliasAdded
-	(*AliasRemoved)(nil),    // 10: surat.log.v1.AliasRemoved
-	(*QuotaSet)(nil),        // 11: surat.log.v1.QuotaSet
-	(*MailboxCreated)(nil),  // 12: surat.log.v1.MailboxCreated
-	(*MailboxRenamed)(nil),  // 13: surat.log.v1.MailboxRenamed
-	(*MailboxDeleted)(nil),  // 14: surat.log.v1.MailboxDeleted
-	(*Subscribed)(nil),      // 15: surat.log.v1.Subscribed
-	(*UidRange)(nil),        // 16: surat.log.v1.UidRange
-	(*BlobStored)(nil),      // 17: surat.log.v1.BlobStored
-	(*Recipient)(nil),       // 18: surat.log.v1.Recipient
-	(*Delivered)(nil),       // 19: surat.log.v1.Delivered
-	(*Appended)(nil),        // 20: surat.log.v1.Appended
-	(*FlagsChanged)(nil),    // 21: surat.log.v1.FlagsChanged
-	(*Copied)(nil),          // 22: surat.log.v1.Copied
-	(*Moved)(nil),           // 23: surat.log.v1.Moved
-	(*Expunged)(nil),        // 24: surat.log.v1.Expunged
-	(*BlobsCollected)(nil),  // 25: surat.log.v1.BlobsCollected
-	(*EventResult)(nil),     // 26: surat.log.v1.EventResult
-	(*Outcome)(nil),         // 27: surat.log.v1.Outcome
-	(*UserRecord)(nil),      // 28: surat.log.v1.UserRecord
-	(*MailboxRecord)(nil),   // 29: surat.log.v1.MailboxRecord
-	(*MessageRecord)(nil),   // 30: surat.log.v1.MessageRecord
-	(*BlobRecord)(nil),      // 31: surat.log.v1.BlobRecord
+	(FlagOp)(0),                 // 0: surat.log.v1.FlagOp
+	(DsnReturn)(0),              // 1: surat.log.v1.DsnReturn
+	(ErrorCode)(0),              // 2: surat.log.v1.ErrorCode
+	(QueueRecipientStatus)(0),   // 3: surat.log.v1.QueueRecipientStatus
+	(*Batch)(nil),               // 4: surat.log.v1.Batch
+	(*Event)(nil),               // 5: surat.log.v1.Event
+	(*DomainAdded)(nil),         // 6: surat.log.v1.DomainAdded
+	(*DomainRemoved)(nil),       // 7: surat.log.v1.DomainRemoved
+	(*UserCreated)(nil),         // 8: surat.log.v1.UserCreated
+	(*PasswordChanged)(nil),     // 9: surat.log.v1.PasswordChanged
+	(*UserDeleted)(nil),         // 10: surat.log.v1.UserDeleted
+	(*AliasAdded)(nil),          // 11: surat.log.v1.AliasAdded
+	(*AliasRemoved)(nil),        // 12: surat.log.v1.AliasRemoved
+	(*QuotaSet)(nil),            // 13: surat.log.v1.QuotaSet
+	(*MailboxCreated)(nil),      // 14: surat.log.v1.MailboxCreated
+	(*MailboxRenamed)(nil),      // 15: surat.log.v1.MailboxRenamed
+	(*MailboxDeleted)(nil),      // 16: surat.log.v1.MailboxDeleted
+	(*Subscribed)(nil),          // 17: surat.log.v1.Subscribed
+	(*UidRange)(nil),            // 18: surat.log.v1.UidRange
+	(*BlobStored)(nil),          // 19: surat.log.v1.BlobStored
+	(*Recipient)(nil),           // 20: surat.log.v1.Recipient
+	(*Delivered)(nil),           // 21: surat.log.v1.Delivered
+	(*Appended)(nil),            // 22: surat.log.v1.Appended
+	(*FlagsChanged)(nil),        // 23: surat.log.v1.FlagsChanged
+	(*Copied)(nil),              // 24: surat.log.v1.Copied
+	(*Moved)(nil),               // 25: surat.log.v1.Moved
+	(*Expunged)(nil),            // 26: surat.log.v1.Expunged
+	(*BlobsCollected)(nil),      // 27: surat.log.v1.BlobsCollected
+	(*QueueRecipient)(nil),      // 28: surat.log.v1.QueueRecipient
+	(*Queued)(nil),              // 29: surat.log.v1.Queued
+	(*AttemptFailed)(nil),       // 30: surat.log.v1.AttemptFailed
+	(*Sent)(nil),                // 31: surat.log.v1.Sent
+	(*BouncedRecipient)(nil),    // 32: surat.log.v1.BouncedRecipient
+	(*Bounced)(nil),             // 33: surat.log.v1.Bounced
+	(*QueueRetried)(nil),        // 34: surat.log.v1.QueueRetried
+	(*QueueDeleted)(nil),        // 35: surat.log.v1.QueueDeleted
+	(*EventResult)(nil),         // 36: surat.log.v1.EventResult
+	(*Outcome)(nil),             // 37: surat.log.v1.Outcome
+	(*UserRecord)(nil),          // 38: surat.log.v1.UserRecord
+	(*MailboxRecord)(nil),       // 39: surat.log.v1.MailboxRecord
+	(*MessageRecord)(nil),       // 40: surat.log.v1.MessageRecord
+	(*BlobRecord)(nil),          // 41: surat.log.v1.BlobRecord
+	(*QueueRecord)(nil),         // 42: surat.log.v1.QueueRecord
+	(*QueueRecipientState)(nil), // 43: surat.log.v1.QueueRecipientState
 }
 var file_log_events_proto_depIdxs = []int32{
-	3,  // 0: surat.log.v1.Batch.events:type_name -> surat.log.v1.Event
-	4,  // 1: surat.log.v1.Event.domain_added:type_name -> surat.log.v1.DomainAdded
-	5,  // 2: surat.log.v1.Event.domain_removed:type_name -> surat.log.v1.DomainRemoved
-	6,  // 3: surat.log.v1.Event.user_created:type_name -> surat.log.v1.UserCreated
-	7,  // 4: surat.log.v1.Event.password_changed:type_name -> surat.log.v1.PasswordChanged
-	8,  // 5: surat.log.v1.Event.user_deleted:type_name -> surat.log.v1.UserDeleted
-	9,  // 6: surat.log.v1.Event.alias_added:type_name -> surat.log.v1.AliasAdded
-	10, // 7: surat.log.v1.Event.alias_removed:type_name -> surat.log.v1.AliasRemoved
-	11, // 8: surat.log.v1.Event.quota_set:type_name -> surat.log.v1.QuotaSet
-	12, // 9: surat.log.v1.Event.mailbox_created:type_name -> surat.log.v1.MailboxCreated
-	13, // 10: surat.log.v1.Event.mailbox_renamed:type_name -> surat.log.v1.MailboxRenamed
-	14, // 11: surat.log.v1.Event.mailbox_deleted:type_name -> surat.log.v1.MailboxDeleted
-	15, // 12: surat.log.v1.Event.subscribed:type_name -> surat.log.v1.Subscribed
-	17, // 13: surat.log.v1.Event.blob_stored:type_name -> surat.log.v1.BlobStored
-	19, // 14: surat.log.v1.Event.delivered:type_name -> surat.log.v1.Delivered
-	20, // 15: surat.log.v1.Event.appended:type_name -> surat.log.v1.Appended
-	21, // 16: surat.log.v1.Event.flags_changed:type_name -> surat.log.v1.FlagsChanged
-	22, // 17: surat.log.v1.Event.copied:type_name -> surat.log.v1.Copied
-	23, // 18: surat.log.v1.Event.moved:type_name -> surat.log.v1.Moved
-	24, // 19: surat.log.v1.Event.expunged:type_name -> surat.log.v1.Expunged
-	25, // 20: surat.log.v1.Event.blobs_collected:type_name -> surat.log.v1.BlobsCollected
-	18, // 21: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
-	16, // 22: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
-	0,  // 23: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
-	16, // 24: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
-	16, // 25: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
-	16, // 26: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
-	16, // 27: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
-	16, // 28: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
-	1,  // 29: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
-	26, // 30: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	5,  // 0: surat.log.v1.Batch.events:type_name -> surat.log.v1.Event
+	6,  // 1: surat.log.v1.Event.domain_added:type_name -> surat.log.v1.DomainAdded
+	7,  // 2: surat.log.v1.Event.domain_removed:type_name -> surat.log.v1.DomainRemoved
+	8,  // 3: surat.log.v1.Event.user_created:type_name -> surat.log.v1.UserCreated
+	9,  // 4: surat.log.v1.Event.password_changed:type_name -> surat.log.v1.PasswordChanged
+	10, // 5: surat.log.v1.Event.user_deleted:type_name -> surat.log.v1.UserDeleted
+	11, // 6: surat.log.v1.Event.alias_added:type_name -> surat.log.v1.AliasAdded
+	12, // 7: surat.log.v1.Event.alias_removed:type_name -> surat.log.v1.AliasRemoved
+	13, // 8: surat.log.v1.Event.quota_set:type_name -> surat.log.v1.QuotaSet
+	14, // 9: surat.log.v1.Event.mailbox_created:type_name -> surat.log.v1.MailboxCreated
+	15, // 10: surat.log.v1.Event.mailbox_renamed:type_name -> surat.log.v1.MailboxRenamed
+	16, // 11: surat.log.v1.Event.mailbox_deleted:type_name -> surat.log.v1.MailboxDeleted
+	17, // 12: surat.log.v1.Event.subscribed:type_name -> surat.log.v1.Subscribed
+	19, // 13: surat.log.v1.Event.blob_stored:type_name -> surat.log.v1.BlobStored
+	21, // 14: surat.log.v1.Event.delivered:type_name -> surat.log.v1.Delivered
+	22, // 15: surat.log.v1.Event.appended:type_name -> surat.log.v1.Appended
+	23, // 16: surat.log.v1.Event.flags_changed:type_name -> surat.log.v1.FlagsChanged
+	24, // 17: surat.log.v1.Event.copied:type_name -> surat.log.v1.Copied
+	25, // 18: surat.log.v1.Event.moved:type_name -> surat.log.v1.Moved
+	26, // 19: surat.log.v1.Event.expunged:type_name -> surat.log.v1.Expunged
+	27, // 20: surat.log.v1.Event.blobs_collected:type_name -> surat.log.v1.BlobsCollected
+	29, // 21: surat.log.v1.Event.queued:type_name -> surat.log.v1.Queued
+	30, // 22: surat.log.v1.Event.attempt_failed:type_name -> surat.log.v1.AttemptFailed
+	31, // 23: surat.log.v1.Event.sent:type_name -> surat.log.v1.Sent
+	33, // 24: surat.log.v1.Event.bounced:type_name -> surat.log.v1.Bounced
+	34, // 25: surat.log.v1.Event.queue_retried:type_name -> surat.log.v1.QueueRetried
+	35, // 26: surat.log.v1.Event.queue_deleted:type_name -> surat.log.v1.QueueDeleted
+	20, // 27: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
+	18, // 28: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
+	0,  // 29: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
+	18, // 30: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
+	18, // 31: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
+	18, // 32: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
+	28, // 33: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
+	1,  // 34: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
+	32, // 35: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
+	18, // 36: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
+	18, // 37: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
+	2,  // 38: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
+	36, // 39: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
+	43, // 40: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
+	1,  // 41: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
+	3,  // 42: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_log_events_proto_init() }
@@ -2662,14 +3765,20 @@ func file_log_events_proto_init() {
 		(*Event_Moved)(nil),
 		(*Event_Expunged)(nil),
 		(*Event_BlobsCollected)(nil),
+		(*Event_Queued)(nil),
+		(*Event_AttemptFailed)(nil),
+		(*Event_Sent)(nil),
+		(*Event_Bounced)(nil),
+		(*Event_QueueRetried)(nil),
+		(*Event_QueueDeleted)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_log_events_proto_rawDesc), len(file_log_events_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   30,
+			NumEnums:      4,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

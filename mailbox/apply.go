@@ -200,6 +200,18 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 		return t.expunged(k.Expunged)
 	case *evlog.Event_BlobsCollected:
 		return t.blobsCollected(k.BlobsCollected)
+	case *evlog.Event_Queued:
+		return t.queued(k.Queued)
+	case *evlog.Event_AttemptFailed:
+		return t.attemptFailed(k.AttemptFailed)
+	case *evlog.Event_Sent:
+		return t.sent(k.Sent)
+	case *evlog.Event_Bounced:
+		return t.bounced(k.Bounced)
+	case *evlog.Event_QueueRetried:
+		return t.queueRetried(k.QueueRetried)
+	case *evlog.Event_QueueDeleted:
+		return t.queueDeleted(k.QueueDeleted)
 	default:
 		// An event kind this build does not know (a newer proposer) or none.
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_INVALID, "unknown or empty event")

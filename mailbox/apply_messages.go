@@ -243,6 +243,9 @@ func (t *txn) blobsCollected(e *evlog.BlobsCollected) (*evlog.EventResult, error
 		if !ok || rec.GetRefs() > 0 {
 			continue // referenced again since the proposer looked: keep it
 		}
+		if tb := e.GetTouchedBefore(); tb > 0 && rec.GetTouchedIndex() >= tb {
+			continue // stored again since the proposer looked: keep it
+		}
 		if err := t.deletePrefix(chunkPrefix(hash)); err != nil {
 			return nil, err
 		}

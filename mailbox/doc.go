@@ -57,6 +57,15 @@
 //     reported in EventResult.skipped by address.
 //   - Users may be created in any domain; DomainRemoved does not delete the
 //     domain's users (the administrator does that explicitly).
+//   - The outbound queue: Queued references its body (refs++) and makes
+//     the entry due at queued_unix; AttemptFailed, Sent and Bounced name
+//     recipients of the entry (a name it does not have is invalid; one
+//     already final is left alone, so a duplicate report after a leader
+//     change changes nothing). When every recipient is Sent or Bounced,
+//     or on QueueDeleted, the entry and its due index leave the store and
+//     the body's reference is dropped. An outcome for an id that is not
+//     queued (finished or deleted meanwhile) is refused with
+//     NO_SUCH_QUEUE_ENTRY, so a DSN proposed with it is not delivered twice.
 //   - BlobStored for a chunk already stored changes nothing but the blob's
 //     touched_index, so a re-upload keeps the body safe from a collection
 //     proposed concurrently. The last chunk's arrival checks the SHA-256 of
@@ -83,6 +92,8 @@
 //	"sub/" address 0x00 name                    empty: a subscription (RFC 9051 §6.3.7)
 //	"blb/" sha256 (32 bytes)                    log.BlobRecord
 //	"chk/" sha256 (32 bytes) chunk u32          body chunk bytes
+//	"que/" queue-id (16 bytes)                  log.QueueRecord: an outbound queue entry
+//	"qdu/" next-attempt-unix u64 queue-id       empty: entries by next attempt time, for the worker's due scan
 //
 // The applied marker records the entry index, how many of that entry's
 // proposals are done, how many it has, and the last index finished before

@@ -191,6 +191,18 @@ func ev(k any) *evlog.Event {
 		e.Kind = &evlog.Event_Expunged{Expunged: k}
 	case *evlog.BlobsCollected:
 		e.Kind = &evlog.Event_BlobsCollected{BlobsCollected: k}
+	case *evlog.Queued:
+		e.Kind = &evlog.Event_Queued{Queued: k}
+	case *evlog.AttemptFailed:
+		e.Kind = &evlog.Event_AttemptFailed{AttemptFailed: k}
+	case *evlog.Sent:
+		e.Kind = &evlog.Event_Sent{Sent: k}
+	case *evlog.Bounced:
+		e.Kind = &evlog.Event_Bounced{Bounced: k}
+	case *evlog.QueueRetried:
+		e.Kind = &evlog.Event_QueueRetried{QueueRetried: k}
+	case *evlog.QueueDeleted:
+		e.Kind = &evlog.Event_QueueDeleted{QueueDeleted: k}
 	case nil:
 	default:
 		panic(fmt.Sprintf("ev: %T", k))
@@ -253,6 +265,38 @@ func expunged(id uint64, ranges []*evlog.UidRange) *evlog.Event {
 func blobsCollected(hashes ...[]byte) *evlog.Event {
 	return ev(&evlog.BlobsCollected{Hashes: hashes})
 }
+
+func queueID(n byte) []byte {
+	id := make([]byte, queueIDLen)
+	id[0], id[15] = 0x0e, n
+	return id
+}
+
+func queued(id, hash []byte, size int, from string, rcpts ...string) *evlog.Event {
+	q := &evlog.Queued{Id: id, Blob: hash, Size: uint64(size), MailFrom: from,
+		QueuedUnix: 1700000000, ExpiresUnix: 1700000000 + 5*86400, Submitter: from}
+	for _, r := range rcpts {
+		q.Recipients = append(q.Recipients, &evlog.QueueRecipient{Address: r})
+	}
+	return ev(q)
+}
+func attemptFailed(id []byte, next int64, rcpts ...string) *evlog.Event {
+	return ev(&evlog.AttemptFailed{Id: id, Recipients: rcpts, Reason: "451 4.3.0 try later", AttemptedUnix: 1700000100, NextAttemptUnix: next})
+}
+func sent(id []byte, rcpts ...string) *evlog.Event {
+	return ev(&evlog.Sent{Id: id, Recipients: rcpts, Reply: "250 2.0.0 ok", SentUnix: 1700000200})
+}
+func bounced(id []byte, rcpts ...string) *evlog.Event {
+	b := &evlog.Bounced{Id: id, BouncedUnix: 1700000300}
+	for _, r := range rcpts {
+		b.Recipients = append(b.Recipients, &evlog.BouncedRecipient{Address: r, Diagnostic: "550 5.1.1 no such user", Status: "5.1.1"})
+	}
+	return ev(b)
+}
+func queueRetried(id []byte, next int64) *evlog.Event {
+	return ev(&evlog.QueueRetried{Id: id, NextAttemptUnix: next})
+}
+func queueDeleted(id []byte) *evlog.Event { return ev(&evlog.QueueDeleted{Id: id}) }
 
 const (
 	opAdd     = evlog.FlagOp_FLAG_OP_ADD
@@ -317,6 +361,40 @@ func checkInvariants(t testing.TB, s *Store) {
 		}
 		if !hasInbox(mbs) {
 			t.Errorf("user %s has no INBOX", a)
+		}
+	}
+	// Queue entries reference their body once, and each has exactly one
+	// due-index key, at its next attempt time.
+	entries, err := s.QueueEntries(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := 0
+	err = s.view(func(r reader) error {
+		return scanRange(r, []byte(prefixQueueDue), prefixEnd([]byte(prefixQueueDue)), func(_, _ []byte) (bool, error) {
+			due++
+			return true, nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if due != len(entries) {
+		t.Errorf("%d queue entries, %d due-index keys", len(entries), due)
+	}
+	for _, q := range entries {
+		refs[string(q.GetBlob())]++
+		if _, ok, _ := readValue(s.db, queueDueKey(q.GetNextAttemptUnix(), q.GetId())); !ok {
+			t.Errorf("queue entry %x: no due key at %d", q.GetId(), q.GetNextAttemptUnix())
+		}
+		final := 0
+		for _, r := range q.GetRecipients() {
+			if !pending(r) {
+				final++
+			}
+		}
+		if final == len(q.GetRecipients()) {
+			t.Errorf("queue entry %x: every recipient final but still queued", q.GetId())
 		}
 	}
 	err = s.view(func(r reader) error {

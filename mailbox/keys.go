@@ -20,12 +20,16 @@ const (
 	prefixSubscription    = "sub/"
 	prefixBlob            = "blb/"
 	prefixChunk           = "chk/"
+	prefixQueue           = "que/"
+	prefixQueueDue        = "qdu/"
 	prefixLen             = 4
 	counterMailboxID      = "mailbox-id"
 	counterUIDValidity    = "uidvalidity"
 	mailboxIDLen          = 8
 	messageKeyLen         = prefixLen + mailboxIDLen + 4
 	hashLen               = 32
+	queueIDLen            = 16
+	queueDueKeyLen        = prefixLen + 8 + queueIDLen
 	appliedMarkerValueLen = 8 + 4 + 4 + 8
 )
 
@@ -89,6 +93,23 @@ func chunkPrefix(hash []byte) []byte { return append([]byte(prefixChunk), hash..
 
 func chunkKey(hash []byte, chunk uint32) []byte {
 	return binary.BigEndian.AppendUint32(chunkPrefix(hash), chunk)
+}
+
+func queueKey(id []byte) []byte { return append([]byte(prefixQueue), id...) }
+
+// queueDueKey orders entries by next attempt time, then id. Times before
+// the epoch sort as 0 (apply refuses negative times anyway).
+func queueDueKey(next int64, id []byte) []byte {
+	k := binary.BigEndian.AppendUint64([]byte(prefixQueueDue), uint64(max(next, 0)))
+	return append(k, id...)
+}
+
+// parseQueueDueKey returns the id of a key under prefixQueueDue.
+func parseQueueDueKey(k []byte) ([]byte, error) {
+	if len(k) != queueDueKeyLen {
+		return nil, fmt.Errorf("queue due key of %d bytes", len(k))
+	}
+	return k[prefixLen+8:], nil
 }
 
 // prefixEnd is the smallest key greater than every key starting with p, for

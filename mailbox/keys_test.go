@@ -38,7 +38,8 @@ func documentedPrefixes(t *testing.T) map[string]bool {
 func TestKeyLayout(t *testing.T) {
 	documented := documentedPrefixes(t)
 	code := []string{prefixApplied, prefixCounter, prefixDomain, prefixUser, prefixAlias, prefixAliasByTarget,
-		prefixMailboxByName, prefixMailbox, prefixMessage, prefixSubscription, prefixBlob, prefixChunk}
+		prefixMailboxByName, prefixMailbox, prefixMessage, prefixSubscription, prefixBlob, prefixChunk,
+		prefixQueue, prefixQueueDue}
 	for _, p := range code {
 		if !documented[p] {
 			t.Errorf("prefix %q is used in code but not documented", p)
@@ -118,6 +119,17 @@ func checkKeyShape(t *testing.T, prefix string, k, v []byte) {
 	case prefixChunk:
 		if len(k) != prefixLen+hashLen+4 {
 			t.Errorf("chunk key %q", k)
+		}
+	case prefixQueue:
+		if len(k) != prefixLen+queueIDLen {
+			t.Errorf("queue key %q", k)
+		}
+		if err := evlog.UnmarshalRecord(v, new(evlog.QueueRecord)); err != nil {
+			t.Errorf("queue entry %q: %v", k, err)
+		}
+	case prefixQueueDue:
+		if len(k) != queueDueKeyLen || len(v) != 0 {
+			t.Errorf("queue due key %q = %x", k, v)
 		}
 	}
 }

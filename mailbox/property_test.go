@@ -49,6 +49,13 @@ type generator struct {
 	users     []string
 	bodies    [][]byte
 	mailboxes uint64 // upper bound of mailbox ids handed out so far
+	queued    []genQueued
+}
+
+// genQueued is a queue entry the generator made (it may be gone since).
+type genQueued struct {
+	id    []byte
+	rcpts []string
 }
 
 var (
@@ -139,8 +146,10 @@ func (g *generator) flags() []string {
 
 // event returns one (occasionally more) events in a realistic mix.
 func (g *generator) event() []*evlog.Event {
-	r := g.rng.IntN(100)
+	r := g.rng.IntN(112)
 	switch {
+	case r >= 100:
+		return g.queueEvent()
 	case r < 22:
 		h, n := g.body()
 		var rc []*evlog.Recipient
@@ -217,6 +226,53 @@ func (g *generator) event() []*evlog.Event {
 		default:
 			return []*evlog.Event{ev(nil)}
 		}
+	}
+}
+
+var genRemote = []string{"x@remote.test", "y@remote.test", "z@other.test", "reject-w@remote.test"}
+
+// queueEvent returns an outbound queue event: mostly outcomes for entries
+// queued earlier (some finished or deleted meanwhile, so refused), with
+// recipients partly not in the entry.
+func (g *generator) queueEvent() []*evlog.Event {
+	if len(g.queued) == 0 || g.rng.IntN(4) == 0 {
+		id := make([]byte, queueIDLen)
+		for i := range id {
+			id[i] = byte(g.rng.IntN(256))
+		}
+		n := 1 + g.rng.IntN(3)
+		rcpts := genRemote[:n]
+		h, size := g.body()
+		q := genQueued{id: id, rcpts: rcpts}
+		g.queued = append(g.queued, q)
+		from := g.user()
+		if g.rng.IntN(5) == 0 {
+			from = ""
+		}
+		return []*evlog.Event{queued(id, h, size, from, rcpts...)}
+	}
+	q := g.queued[g.rng.IntN(len(g.queued))]
+	some := []string{q.rcpts[g.rng.IntN(len(q.rcpts))]}
+	if g.rng.IntN(8) == 0 {
+		some = []string{"stranger@remote.test"}
+	}
+	next := int64(1_700_000_000 + g.rng.IntN(100_000))
+	switch g.rng.IntN(6) {
+	case 0:
+		return []*evlog.Event{attemptFailed(q.id, next, some...)}
+	case 1:
+		return []*evlog.Event{sent(q.id, some...)}
+	case 2:
+		return []*evlog.Event{bounced(q.id, some...)}
+	case 3:
+		return []*evlog.Event{sent(q.id, q.rcpts...)}
+	case 4:
+		return []*evlog.Event{queueRetried(q.id, next)}
+	default:
+		if g.rng.IntN(3) == 0 {
+			return []*evlog.Event{queueDeleted(q.id)}
+		}
+		return []*evlog.Event{attemptFailed(q.id, next, q.rcpts...)}
 	}
 }
 

@@ -45,6 +45,9 @@ Usage:
   surat user del EMAIL                         delete a user and all its mail
   surat user list                              list users, one a line
   surat user quota EMAIL BYTES                 set a quota (0: none; K, M, G, T suffixes)
+  surat queue list                             the outbound queue
+  surat queue retry ID                         try a queue entry again now
+  surat queue delete ID                        drop a queue entry (no bounce)
   surat cluster status                         members, states and applied indexes
   surat cluster keygen [--out FILE]            make a cluster key
   surat version                                print the version
@@ -85,6 +88,8 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		return runUser(ctx, e, rest)
 	case "cluster":
 		return runCluster(ctx, e, rest)
+	case "queue":
+		return runQueue(ctx, e, rest)
 	case "version", "--version":
 		fmt.Fprintln(e.stdout, versionString())
 		return nil

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/protocols/admin"
@@ -28,6 +29,8 @@ type serveConfig struct {
 	IMAPS, POP3S, Submissions    string // implicit TLS (RFC 8314), optional
 	HTTP                         string
 	Smarthost                    string
+	QueueLifetime                time.Duration   // outbound retries before a bounce
+	QueueSchedule                []time.Duration // backoff between outbound attempts
 	MaxMessageSize               int64
 	ResolverSpec                 string
 	Resolver                     dns.Resolver
@@ -83,6 +86,8 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"submissions", "", "`HOST:PORT` for submission over implicit TLS (RFC 8314)"},
 	{"http", defaultHTTP, "`HOST:PORT` for the admin API, /metrics, /healthz and /readyz"},
 	{"smarthost", "", "relay all outbound mail to `HOST:PORT` instead of looking up MX"},
+	{"queue-lifetime", "120h", "retry outbound mail for `DURATION` before bouncing it"},
+	{"queue-schedule", "1m,5m,15m,30m,1h,2h", "backoff between outbound attempts: `DURATIONS`, comma separated; the last repeats"},
 	{"max-message-size", strconv.Itoa(defaultMaxMessageSize), "largest accepted message in `BYTES` (larger: 552)"},
 	{"resolver", "none", "DNS for MX/SPF/DKIM/PTR: `none`, system, or a server HOST:PORT"},
 	{"tls-cert", "", "PEM certificate chain `FILE` (default: self-signed, kept in DIR/tls)"},
@@ -205,6 +210,19 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 		return nil, bad("max-message-size", "want a number of bytes from 1024 to %d", maxMaxMessageSize)
 	}
 	c.MaxMessageSize = size
+	if c.QueueLifetime, err = time.ParseDuration(v("queue-lifetime")); err != nil || c.QueueLifetime < time.Minute {
+		return nil, bad("queue-lifetime", "want a duration of at least 1m, such as 120h")
+	}
+	for _, d := range splitList(v("queue-schedule")) {
+		step, err := time.ParseDuration(d)
+		if err != nil || step < time.Second {
+			return nil, bad("queue-schedule", "want durations of at least 1s, comma separated, such as 1m,5m,1h")
+		}
+		c.QueueSchedule = append(c.QueueSchedule, step)
+	}
+	if len(c.QueueSchedule) == 0 {
+		return nil, bad("queue-schedule", "want at least one duration")
+	}
 	c.ResolverSpec = v("resolver")
 	if c.Resolver, err = dns.Parse(c.ResolverSpec); err != nil {
 		return nil, bad("resolver", "%v", err)

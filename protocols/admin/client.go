@@ -104,6 +104,23 @@ func (c *Client) Digest(ctx context.Context) (DigestResponse, error) {
 	return out, err
 }
 
+// Queue lists the outbound queue.
+func (c *Client) Queue(ctx context.Context) ([]QueueEntry, error) {
+	var out QueueResponse
+	err := c.do(ctx, http.MethodGet, "/v1/queue", nil, &out)
+	return out.Entries, err
+}
+
+// RetryQueue makes a queue entry due now.
+func (c *Client) RetryQueue(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodPost, "/v1/queue/"+url.PathEscape(id)+"/retry", nil, nil)
+}
+
+// DeleteQueue drops a queue entry without a bounce.
+func (c *Client) DeleteQueue(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/queue/"+url.PathEscape(id), nil, nil)
+}
+
 // Ready reports whether GET /readyz answers 200.
 func (c *Client) Ready(ctx context.Context) (bool, error) {
 	err := c.do(ctx, http.MethodGet, "/readyz", nil, nil)

@@ -14,12 +14,15 @@
 //	PUT    /v1/users/{address}/password    {"password"} → 204
 //	PUT    /v1/users/{address}/quota       {"bytes": N} → 204
 //	DELETE /v1/users/{address}             → 204
+//	GET    /v1/queue                       {"entries": [...]} the outbound queue, by id
+//	POST   /v1/queue/{id}/retry            make the entry due now (QueueRetried) → 204; 404 if unknown
+//	DELETE /v1/queue/{id}                  drop the entry, no DSN (QueueDeleted) → 204; 404 if unknown
 //
 // Errors are JSON {"error": "one line"}. With a token configured, /v1/ and
 // /metrics need "Authorization: Bearer <token>" (RFC 6750 §2.1).
 //
 // The package reads through small consumer-side interfaces (Directory,
-// Digester, Cluster) and writes only by proposing events: it must not import
+// Digester, Cluster, Queue) and writes only by proposing events: it must not import
 // mailbox/, open the store, or read the environment. Password hashes are
 // computed here, by the proposer (DESIGN.md invariant 2).
 package admin

@@ -48,8 +48,11 @@ type Config struct {
 	Directory Directory
 	Digester  Digester
 	Cluster   Cluster
-	// IsNotFound reports whether an error from Directory.User means "no
-	// such user" (cmd passes errors.Is(err, mailbox.ErrNotFound)).
+	// Queue serves /v1/queue; nil: an empty queue.
+	Queue Queue
+	// IsNotFound reports whether an error from Directory.User (or
+	// Queue.QueueEntry) means "not found" (cmd passes errors.Is(err,
+	// mailbox.ErrNotFound)).
 	IsNotFound func(error) bool
 
 	// Token, when not empty, is required as a bearer token on /v1/ and
@@ -147,6 +150,9 @@ func New(cfg Config) (*Server, error) {
 	guarded("PUT /v1/users/{address}/password", http.HandlerFunc(s.setPassword))
 	guarded("PUT /v1/users/{address}/quota", http.HandlerFunc(s.setQuota))
 	guarded("DELETE /v1/users/{address}", http.HandlerFunc(s.deleteUser))
+	guarded("GET /v1/queue", http.HandlerFunc(s.listQueue))
+	guarded("POST /v1/queue/{id}/retry", http.HandlerFunc(s.retryQueue))
+	guarded("DELETE /v1/queue/{id}", http.HandlerFunc(s.deleteQueue))
 	// Unknown /v1/ paths answer in JSON, and behind the token so that they
 	// do not reveal which routes exist.
 	guarded("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

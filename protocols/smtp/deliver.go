@@ -43,6 +43,7 @@ func (s *session) data(r io.Reader) error {
 	defer cancel()
 	skipped, err := s.srv.deliver(ctx, delivery{
 		from: s.from, user: s.user, local: s.local, nonLocal: s.nonLocal, body: stored, date: now,
+		params: s.params, envID: s.envID, ret: s.ret,
 	})
 	if err != nil {
 		se := replyFor(err)
@@ -72,6 +73,8 @@ type delivery struct {
 	from, user string
 	local      []string // canonical users
 	nonLocal   []string
+	params     []RecipientParams // DSN parameters of nonLocal
+	envID, ret string
 	body       []byte // as stored
 	date       time.Time
 }
@@ -109,6 +112,7 @@ func (s *Server) deliver(ctx context.Context, d delivery) (skipped []string, err
 		}
 		queued, err := s.cfg.Relay.QueueEvents(Outbound{
 			From: d.from, Recipients: d.nonLocal, Blob: last.Hash, Size: last.Size, Received: d.date, User: d.user,
+			EnvID: d.envID, Return: d.ret, Params: d.params,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("relay: %w", err)
@@ -118,6 +122,11 @@ func (s *Server) deliver(ctx context.Context, d delivery) (skipped []string, err
 	out, err := propose.Submit(ctx, s.cfg.Proposer, events...)
 	if err != nil {
 		return nil, err
+	}
+	if len(d.nonLocal) > 0 {
+		if n, ok := s.cfg.Relay.(interface{ Queued() }); ok {
+			n.Queued() // wake the queue worker (when it runs on this node)
+		}
 	}
 	if deliveredAt >= 0 && deliveredAt < len(out.GetResults()) {
 		skipped = out.GetResults()[deliveredAt].GetSkipped()

@@ -1,9 +1,11 @@
 // Package smtp serves Surat's SMTP listeners on top of emersion/go-smtp:
 // inbound mail for local domains (MX, RFC 5321) and authenticated message
 // submission (RFC 6409 on port 587 with STARTTLS per RFC 3207, and RFC 8314
-// implicit TLS on port 465). It delivers to local mailboxes only; mail for
-// other domains goes to a Relay (the outbound queue), which is not built yet
-// (nil: such recipients get 451 4.3.0).
+// implicit TLS on port 465). It delivers to local mailboxes; mail for
+// other domains, from authenticated submitters only, goes to a Relay (the
+// outbound queue, protocols/outbound), whose events join the same proposal
+// (nil Relay: such recipients get 451 4.3.0). Submission advertises DSN
+// (RFC 3461) and hands NOTIFY/ORCPT/RET/ENVID to the Relay in Outbound.
 //
 // It owns the protocol rules and the mapping of internal failures to SMTP
 // replies; it reads the mail projections through the narrow Directory

@@ -22,7 +22,7 @@ var (
 	errNoSuchUser = reply(550, 5, 1, 1, "No such user here")
 	// RFC 5321 §3.6.2 and §7.1, RFC 3463 X.7.1: no open relay.
 	errRelayDenied = reply(550, 5, 7, 1, "Relaying denied: not a local domain")
-	// The outbound queue is not built yet: temporary, so the client keeps
+	// No outbound queue is configured: temporary, so the client keeps
 	// the message and retries (RFC 5321 §4.2.5).
 	errNoRelay = reply(451, 4, 3, 0, "Outbound relay not available yet, try again later")
 	// RFC 5321 §4.2.5 / RFC 3463 X.3.0: the cluster cannot commit now.

@@ -68,6 +68,17 @@ type Outbound struct {
 	Size       uint64
 	Received   time.Time
 	User       string // authenticated submitter
+
+	// DSN parameters (RFC 3461) as the client gave them on MAIL and RCPT.
+	EnvID  string            // ENVID, §4.4
+	Return string            // RET, §4.3: "FULL", "HDRS" or ""
+	Params []RecipientParams // per entry of Recipients, same order
+}
+
+// RecipientParams are one RCPT's DSN parameters (RFC 3461 §4.1, §4.2).
+type RecipientParams struct {
+	Notify []string // NEVER, or any of SUCCESS, FAILURE, DELAY; empty: not given
+	ORCPT  string   // "addr-type;address", or ""
 }
 
 // Relay is the outbound queue. Its events are proposed in the same batch as
@@ -201,6 +212,9 @@ func New(cfg Config) (*Server, error) {
 	// Submission decides itself: AuthMechanisms is empty before TLS and AUTH
 	// then gets 538 5.7.11 (RFC 4954 §6) instead of go-smtp's 523.
 	gs.AllowInsecureAuth = cfg.Kind.submission()
+	// RFC 3461: DSN parameters are taken on submission, where the queue
+	// honours them; MX delivers locally only.
+	gs.EnableDSN = cfg.Kind.submission()
 	gs.ErrorLog = slogPrinter{s.log}
 	s.smtp = gs
 	return s, nil

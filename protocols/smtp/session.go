@@ -44,9 +44,12 @@ type session struct {
 	// The transaction (RFC 5321 §3.3), cleared by Reset.
 	from      string
 	utf8      bool
-	local     []string // canonical users, aliases resolved, no duplicates
-	nonLocal  []string // for the Relay (submission only)
-	rcptCount int      // RCPT TO accepted, as given (for Received "for")
+	local     []string          // canonical users, aliases resolved, no duplicates
+	nonLocal  []string          // for the Relay (submission only)
+	params    []RecipientParams // DSN parameters of nonLocal, same order
+	envID     string
+	ret       string
+	rcptCount int // RCPT TO accepted, as given (for Received "for")
 	firstRcpt string
 }
 
@@ -54,7 +57,8 @@ var _ gosmtp.Session = (*session)(nil)
 
 func (s *session) Reset() {
 	s.from, s.utf8 = "", false
-	s.local, s.nonLocal = nil, nil
+	s.local, s.nonLocal, s.params = nil, nil, nil
+	s.envID, s.ret = "", ""
 	s.rcptCount, s.firstRcpt = 0, ""
 }
 
@@ -75,6 +79,9 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 	s.Reset()
 	s.from = from
 	s.utf8 = opts != nil && opts.UTF8
+	if opts != nil {
+		s.envID, s.ret = opts.EnvelopeID, string(opts.Return)
+	}
 	return nil
 }
 
@@ -103,7 +110,7 @@ func (s *session) checkSender(from string) error {
 // non-local ones are refused on MX (no open relay, RFC 5321 §7.1) and handed
 // to the Relay on submission. go-smtp refuses past MaxRecipients itself
 // (452 4.5.3).
-func (s *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 	addr, err := canonicalAddress(to)
 	if err != nil {
 		s.log.Info("smtp recipient refused", "rcpt", to, "err", err)
@@ -124,7 +131,12 @@ func (s *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 			s.log.Info("smtp no relay for recipient", "rcpt", addr)
 			return errNoRelay
 		}
+		if contains(s.nonLocal, addr) {
+			s.noteRcpt(addr)
+			return nil
+		}
 		s.nonLocal = append(s.nonLocal, addr)
+		s.params = append(s.params, rcptParams(opts))
 		s.noteRcpt(addr)
 		return nil
 	}
@@ -142,6 +154,22 @@ func (s *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 	}
 	s.noteRcpt(addr)
 	return nil
+}
+
+// rcptParams keeps RCPT's DSN parameters for the queue (RFC 3461 §4.1,
+// §4.2); go-smtp has checked their syntax.
+func rcptParams(opts *gosmtp.RcptOptions) RecipientParams {
+	var p RecipientParams
+	if opts == nil {
+		return p
+	}
+	for _, n := range opts.Notify {
+		p.Notify = append(p.Notify, string(n))
+	}
+	if opts.OriginalRecipient != "" {
+		p.ORCPT = string(opts.OriginalRecipientType) + ";" + opts.OriginalRecipient
+	}
+	return p
 }
 
 func (s *session) noteRcpt(addr string) {

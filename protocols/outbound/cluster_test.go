@@ -1,0 +1,557 @@
+package outbound
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/surat-mail/surat/cluster"
+	"github.com/surat-mail/surat/cluster/clustertest"
+	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/auth"
+	"github.com/surat-mail/surat/protocols/propose"
+	"github.com/surat-mail/surat/protocols/smtp"
+	"github.com/surat-mail/surat/protocols/tlsconf"
+)
+
+// These tests run a real three-node cluster (Raft + Pebble) in this
+// process, a worker on every node, and an SMTP sink on loopback as the
+// smarthost. Nothing leaves the machine and no DNS is asked.
+
+const (
+	domain    = "example.test"
+	alice     = "alice@example.test"
+	alicePass = "alice's password"
+)
+
+func testLogger() *slog.Logger {
+	level := slog.LevelError
+	if os.Getenv("SURAT_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+type testNode struct {
+	id     string
+	node   *cluster.Node
+	store  *mailbox.Store
+	relay  *Relay
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type testCluster struct {
+	t     *testing.T
+	nodes []*testNode
+	sink  *sink
+	tls   *tls.Config
+}
+
+// workerConfig is short enough for tests: 1 s backoff (queue times are in
+// whole seconds), quick polls.
+func workerConfig(n *testNode, s *sink) Config {
+	return Config{
+		Store: n.store, Cluster: n.node,
+		Deliverer:  &Transport{Smarthost: s.addr, DialTimeout: 2 * time.Second, CommandTimeout: 10 * time.Second},
+		IsNotFound: func(err error) bool { return errors.Is(err, mailbox.ErrNotFound) },
+		OneRoute:   true, Hostname: "mx." + domain, LocalDomains: []string{domain},
+		Schedule: []time.Duration{time.Second}, PollInterval: 100 * time.Millisecond,
+		LeaderCheck: 50 * time.Millisecond, HoldOff: time.Second, ProposeTimeout: 10 * time.Second,
+		CollectInterval: -1, Logger: testLogger().With("node", n.id),
+	}
+}
+
+func startCluster(t *testing.T, size int, lifetime time.Duration) *testCluster {
+	t.Helper()
+	dir := t.TempDir()
+	ports := clustertest.FreePorts(t, 2*size)
+	c := &testCluster{t: t, sink: newSink(t, "", nil, false)}
+	for i := range size {
+		var join []string
+		for j := range size {
+			if j != i {
+				join = append(join, fmt.Sprintf("127.0.0.1:%d", ports[2*j+1]))
+			}
+		}
+		id := fmt.Sprintf("n%d", i+1)
+		st, err := mailbox.Open(filepath.Join(dir, id, "state"), mailbox.Options{Logger: testLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := cluster.Config{
+			NodeID: id, DataDir: filepath.Join(dir, id, "raft"),
+			RaftAddr:   fmt.Sprintf("127.0.0.1:%d", ports[2*i]),
+			GossipAddr: fmt.Sprintf("127.0.0.1:%d", ports[2*i+1]),
+			Join:       join, StateMachine: st, Logger: testLogger().With("node", id),
+			HeartbeatTimeout: time.Second, ElectionTimeout: time.Second,
+			LeaderLeaseTimeout: 500 * time.Millisecond, ProposeTimeout: 5 * time.Second,
+		}
+		if i == 0 {
+			cfg.BootstrapExpect = size
+		}
+		node, err := cluster.Start(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := &testNode{id: id, node: node, store: st}
+		w, err := New(workerConfig(n, c.sink))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.relay = &Relay{Lifetime: lifetime, Wake: w.Wake}
+		ctx, cancel := context.WithCancel(context.Background())
+		n.cancel, n.done = cancel, make(chan struct{})
+		go func() {
+			defer close(n.done)
+			w.Run(ctx)
+		}()
+		c.nodes = append(c.nodes, n)
+	}
+	t.Cleanup(c.stop)
+	deadline := time.Now().Add(60 * time.Second)
+	for _, n := range c.nodes {
+		for !n.node.Ready() {
+			if time.Now().After(deadline) {
+				t.Fatalf("node %s not ready within 60 s", n.id)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	var err error
+	if c.tls, err = tlsconf.Server(tlsconf.Options{DataDir: dir, Hostnames: []string{"mx." + domain}}); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := auth.HashWith(auth.Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, alicePass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.submit(&evlog.Event{Kind: &evlog.Event_DomainAdded{DomainAdded: &evlog.DomainAdded{Domain: domain}}},
+		&evlog.Event{Kind: &evlog.Event_UserCreated{UserCreated: &evlog.UserCreated{Address: alice, PasswordHash: hash, CreatedUnix: time.Now().Unix()}}})
+	return c
+}
+
+func (c *testCluster) live() []*testNode {
+	var out []*testNode
+	for _, n := range c.nodes {
+		if n.node != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (c *testCluster) leader() *testNode {
+	c.t.Helper()
+	var l *testNode
+	waitUntil(c.t, 20*time.Second, "a leader", func() bool {
+		for _, n := range c.live() {
+			if n.node.IsLeader() {
+				l = n
+				return true
+			}
+		}
+		return false
+	})
+	return l
+}
+
+// kill stops a node abruptly: its worker is cut off mid-attempt, Raft
+// stops without waiting for a hand-over.
+func (c *testCluster) kill(n *testNode) {
+	if n.node == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = n.node.Shutdown(ctx) // canceled: no wait for a leadership transfer
+	n.cancel()
+	<-n.done
+	n.node = nil
+	n.store.Close()
+}
+
+func (c *testCluster) stop() {
+	for _, n := range c.nodes {
+		if n.node != nil {
+			n.cancel()
+			<-n.done
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			stopped := make(chan struct{})
+			go func(node *cluster.Node) {
+				defer close(stopped)
+				_ = node.Shutdown(ctx)
+			}(n.node)
+			select {
+			case <-stopped:
+				n.store.Close()
+			case <-time.After(20 * time.Second):
+				// hashicorp/raft v1.7.3 can block in Shutdown while a
+				// pipelined AppendEntries waits on a peer that stopped
+				// reading; leave the node (and its store) to the process
+				// end rather than hang the test binary.
+				c.t.Logf("node %s: raft shutdown did not finish in 20 s; abandoned", n.id)
+			}
+			cancel()
+			n.node = nil
+		}
+	}
+}
+
+func (c *testCluster) submit(events ...*evlog.Event) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := propose.Submit(ctx, c.live()[0].node, events...); err != nil {
+		c.t.Fatalf("submit %s: %v", events[0].Name(), err)
+	}
+}
+
+// queue submits a message as protocols/smtp does: body chunk, local
+// delivery (none here) and the Relay's Queued event in one proposal.
+func (c *testCluster) queue(n *testNode, from string, rcpts []string, body []byte) []byte {
+	c.t.Helper()
+	chunks := evlog.Chunks(body)
+	evs, err := n.relay.QueueEvents(smtp.Outbound{From: from, Recipients: rcpts, Blob: chunks[0].Hash,
+		Size: chunks[0].Size, Received: time.Now(), User: from})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	all := append([]*evlog.Event{{Kind: &evlog.Event_BlobStored{BlobStored: chunks[0]}}}, evs...)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := propose.Submit(ctx, n.node, all...); err != nil {
+		c.t.Fatalf("queue: %v", err)
+	}
+	n.relay.Queued()
+	return evs[0].GetQueued().GetId()
+}
+
+// waitGone waits until no live node has the entry.
+func (c *testCluster) waitGone(id []byte, d time.Duration) {
+	c.t.Helper()
+	waitUntil(c.t, d, fmt.Sprintf("queue entry %x to finish", id), func() bool {
+		for _, n := range c.live() {
+			if _, err := n.store.QueueEntry(id); !errors.Is(err, mailbox.ErrNotFound) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func inbox(t *testing.T, n *testNode, user string) [][]byte {
+	t.Helper()
+	mb, err := n.store.MailboxByName(user, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	err = n.store.Messages(mb.GetId(), func(_ uint32, m *evlog.MessageRecord) bool {
+		b, err := n.store.Blob(m.GetBlob())
+		if err != nil {
+			t.Error(err)
+			return false
+		}
+		out = append(out, b)
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func message(subject string) []byte {
+	return []byte("From: <" + alice + ">\r\nTo: <dave@remote.test>\r\nSubject: " + subject +
+		"\r\nMessage-ID: <" + strings.ReplaceAll(subject, " ", "-") + "@example.test>\r\n\r\nHello.\r\n")
+}
+
+// Submission over real SMTP (STARTTLS, AUTH) to a follower: the remote
+// recipient reaches the smarthost exactly once, the local one is
+// delivered, and the entry leaves the queue on every node.
+func TestSubmissionRelayedOnce(t *testing.T) {
+	c := startCluster(t, 3, time.Hour)
+	var follower *testNode
+	for _, n := range c.nodes {
+		if !n.node.IsLeader() {
+			follower = n
+			break
+		}
+	}
+	waitUntil(t, 5*time.Second, "the user on the follower", func() bool {
+		_, err := follower.store.User(alice)
+		return err == nil
+	})
+	srv, err := smtp.New(smtp.Config{
+		Kind: smtp.Submission, Hostname: "mx." + domain, TLS: c.tls, Directory: follower.store,
+		Proposer: follower.node, IsNotFound: func(err error) bool { return errors.Is(err, mailbox.ErrNotFound) },
+		LocalDomains: []string{domain}, Relay: follower.relay, Logger: testLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
+	cl, err := gosmtp.DialStartTLS(ln.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.Auth(sasl.NewPlainClient("", alice, alicePass)); err != nil {
+		t.Fatal(err)
+	}
+	body := message("relay once")
+	if err := cl.SendMail(alice, []string{"dave@remote.test", alice}, bytes.NewReader(body)); err != nil {
+		t.Fatalf("submission: %v", err)
+	}
+	waitUntil(t, 15*time.Second, "the message at the smarthost", func() bool { return c.sink.countWith("relay-once@") == 1 })
+	if got := inbox(t, follower, alice); len(got) != 1 {
+		t.Fatalf("local recipient: %d messages", len(got))
+	}
+	entries, _ := follower.store.QueueEntries(0)
+	for _, e := range entries {
+		c.waitGone(e.GetId(), 10*time.Second)
+	}
+	waitUntil(t, 10*time.Second, "the queue to empty", func() bool {
+		for _, n := range c.live() {
+			if k, _ := n.store.QueueLength(); k != 0 {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(500 * time.Millisecond) // a duplicate would show by now
+	m := c.sink.all()
+	if len(m) != 1 || m[0].From != alice || len(m[0].Rcpts) != 1 || m[0].Rcpts[0] != "dave@remote.test" {
+		t.Fatalf("sink got %d messages: %+v", len(m), m)
+	}
+	if !bytes.HasSuffix(m[0].Data, body) {
+		t.Fatalf("relayed body differs:\n%s", m[0].Data)
+	}
+	// The body stays referenced by the local delivery only.
+	chunks := evlog.Chunks(inbox(t, follower, alice)[0])
+	if b, err := follower.store.BlobInfo(chunks[0].Hash); err != nil || b.GetRefs() != 1 {
+		t.Fatalf("blob refs after the entry finished: %v %v", b, err)
+	}
+}
+
+// A 4xx is retried after the backoff, then the 2xx finishes the entry.
+func TestTemporaryFailureRetried(t *testing.T) {
+	c := startCluster(t, 3, time.Hour)
+	var mu sync.Mutex
+	calls := 0
+	c.sink.mu.Lock()
+	c.sink.dataHook = func(int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls == 1 {
+			return errTempFail
+		}
+		return nil
+	}
+	c.sink.mu.Unlock()
+	l := c.leader()
+	id := c.queue(l, alice, []string{"dave@remote.test"}, message("retry me"))
+	waitUntil(t, 10*time.Second, "the failed attempt recorded", func() bool {
+		q, err := l.store.QueueEntry(id)
+		return err == nil && q.GetAttempts() == 1
+	})
+	q, _ := l.store.QueueEntry(id)
+	if !strings.HasPrefix(q.GetLastReply(), "451") || q.GetNextAttemptUnix() <= q.GetLastAttemptUnix()-1 {
+		t.Fatalf("after the 4xx: %v", q)
+	}
+	c.waitGone(id, 15*time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 2 || c.sink.countWith("retry-me@") != 1 {
+		t.Fatalf("%d DATA attempts, %d accepted", calls, c.sink.countWith("retry-me@"))
+	}
+}
+
+// A 5xx bounces that recipient only; the local sender gets a DSN in its
+// INBOX, in the same commit as the Bounced event.
+func TestPermanentFailureDSN(t *testing.T) {
+	c := startCluster(t, 3, time.Hour)
+	l := c.leader()
+	id := c.queue(l, alice, []string{"dave@remote.test", "reject-carol@remote.test"}, message("bounce me"))
+	c.waitGone(id, 15*time.Second)
+	if c.sink.countWith("bounce-me@") != 1 {
+		t.Fatalf("the good recipient: %d messages", c.sink.countWith("bounce-me@"))
+	}
+	for _, n := range c.live() {
+		waitUntil(t, 5*time.Second, "the DSN on "+n.id, func() bool { return len(inbox(t, n, alice)) == 1 })
+	}
+	dsn := inbox(t, l, alice)[0]
+	fields := checkDSN(t, dsn, "reject-carol@remote.test")
+	if fields["Status"] != "5.1.1" || !strings.HasPrefix(fields["Diagnostic-Code"], "smtp; 550") {
+		t.Fatalf("delivery-status fields: %v", fields)
+	}
+	if strings.Contains(string(dsn), "dave@remote.test>: failed") {
+		t.Fatal("the delivered recipient is reported as failed")
+	}
+}
+
+// checkDSN parses a DSN (RFC 3464 in RFC 6522 multipart/report) and
+// returns the per-recipient fields of rcpt's block.
+func checkDSN(t *testing.T, raw []byte, rcpt string) map[string]string {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("DSN does not parse: %v\n%s", err, raw)
+	}
+	if msg.Header.Get("Return-Path") != "<>" {
+		t.Errorf("Return-Path %q, want <> (null reverse-path)", msg.Header.Get("Return-Path"))
+	}
+	if !strings.HasPrefix(msg.Header.Get("From"), "Mail Delivery System <MAILER-DAEMON@"+domain) {
+		t.Errorf("From %q", msg.Header.Get("From"))
+	}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/report" || params["report-type"] != "delivery-status" {
+		t.Fatalf("Content-Type %q: %v", msg.Header.Get("Content-Type"), err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	var types []string
+	fields := map[string]string{}
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("DSN part: %v", err)
+		}
+		ct := p.Header.Get("Content-Type")
+		types = append(types, strings.Split(ct, ";")[0])
+		data, _ := io.ReadAll(p)
+		if strings.HasPrefix(ct, "message/delivery-status") {
+			blocks := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n\n")
+			if !strings.Contains(blocks[0], "Reporting-MTA: dns; ") || !strings.Contains(blocks[0], "Arrival-Date: ") {
+				t.Errorf("per-message fields: %q", blocks[0])
+			}
+			for _, b := range blocks[1:] {
+				if !strings.Contains(b, "Final-Recipient: rfc822; "+rcpt) {
+					continue
+				}
+				for _, line := range strings.Split(b, "\n") {
+					if k, v, ok := strings.Cut(line, ": "); ok {
+						fields[k] = v
+					}
+				}
+			}
+		}
+	}
+	if strings.Join(types, ",") != "text/plain,message/delivery-status,message/rfc822" {
+		t.Fatalf("DSN parts %v", types)
+	}
+	if fields["Action"] != "failed" {
+		t.Fatalf("no failed block for %s: %v", rcpt, fields)
+	}
+	return fields
+}
+
+// An entry still failing temporarily after its expiry bounces (4.4.7).
+func TestExpiryBounces(t *testing.T) {
+	c := startCluster(t, 3, time.Second)
+	c.sink.mu.Lock()
+	c.sink.rcptHook = func(string) error { return errTempFail }
+	c.sink.mu.Unlock()
+	l := c.leader()
+	id := c.queue(l, alice, []string{"dave@remote.test"}, message("expire me"))
+	c.waitGone(id, 20*time.Second)
+	waitUntil(t, 5*time.Second, "the DSN", func() bool { return len(inbox(t, l, alice)) == 1 })
+	fields := checkDSN(t, inbox(t, l, alice)[0], "dave@remote.test")
+	if fields["Status"] != "4.4.7" || !strings.Contains(fields["Diagnostic-Code"], "451") {
+		t.Fatalf("expiry fields: %v", fields)
+	}
+	if c.sink.count() != 0 {
+		t.Fatal("message accepted by a sink that refuses it")
+	}
+}
+
+// A bounce with an empty sender (a DSN itself) produces no DSN.
+func TestNoBounceOfBounce(t *testing.T) {
+	c := startCluster(t, 1, time.Hour)
+	l := c.leader()
+	id := c.queue(l, "", []string{"reject-x@remote.test"}, message("null sender"))
+	c.waitGone(id, 10*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if n := len(inbox(t, l, alice)); n != 0 {
+		t.Fatalf("%d messages in alice's INBOX", n)
+	}
+	if n, _ := l.store.QueueLength(); n != 0 {
+		t.Fatalf("a DSN to <> was queued: %d entries", n)
+	}
+}
+
+// The leader dies while the smarthost holds the reply to the message: the
+// new leader delivers it. The sink sees it once or, since the attempt was
+// cut off after the data arrived, twice; never more.
+func TestLeaderKilledMidAttempt(t *testing.T) {
+	c := startCluster(t, 3, time.Hour)
+	gate := make(chan struct{})
+	started := make(chan struct{}, 1)
+	c.sink.mu.Lock()
+	c.sink.dataGate, c.sink.dataStarted = gate, started
+	c.sink.mu.Unlock()
+	l := c.leader()
+	id := c.queue(l, alice, []string{"dave@remote.test"}, message("failover"))
+	select {
+	case <-started:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no attempt started")
+	}
+	c.kill(l)
+	c.sink.mu.Lock()
+	c.sink.dataGate, c.sink.dataStarted = nil, nil
+	c.sink.mu.Unlock()
+	close(gate) // the cut-off attempt's data is recorded too: a duplicate
+	nl := c.leader()
+	if nl == l {
+		t.Fatal("killed node still leads")
+	}
+	c.waitGone(id, 30*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	n := c.sink.countWith("failover@")
+	t.Logf("leader %s killed mid-attempt; new leader %s; sink has %d copies", l.id, nl.id, n)
+	if n < 1 || n > 2 {
+		t.Fatalf("sink got %d copies, want 1 or 2", n)
+	}
+	// The survivors agree.
+	var digests [][32]byte
+	for _, n := range c.live() {
+		waitUntil(t, 5*time.Second, "applied", func() bool { return n.store.AppliedIndex() >= nl.store.AppliedIndex() })
+		_, d, err := n.store.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, d)
+	}
+	if len(digests) == 2 && digests[0] != digests[1] {
+		t.Fatal("survivors' digests differ")
+	}
+}

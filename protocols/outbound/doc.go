@@ -1,0 +1,67 @@
+// Package outbound is Surat's outbound mail queue: the Relay that turns an
+// accepted submission's remote recipients into a Queued event (in the same
+// proposal as the message's body and local delivery), the Worker that
+// delivers queued mail over SMTP, and the blob Collector.
+//
+// Queue state lives in the mail projections (mailbox: "que/" entries and the
+// "qdu/" due index) and changes only through events: Queued, AttemptFailed,
+// Sent, Bounced, QueueRetried, QueueDeleted. This package reads the local
+// store and proposes events through the cluster; it never writes Pebble,
+// and mailbox knows nothing of SMTP.
+//
+// # One worker at a time, at least once
+//
+// The Worker runs on every node but works the queue only while its node is
+// the Raft leader (polled), and only once the node has applied the log it
+// knows of, so a new leader starts from the state the old one left. An
+// attempt's outcome is recorded by proposing AttemptFailed/Sent/Bounced;
+// only the commit makes it done. An attempt in flight when its node dies
+// (or loses leadership before the outcome commits) leaves the entry due, so
+// the next leader tries again: delivery is at least once, as for every MTA
+// (RFC 5321 §6.1 accepts duplicates over loss). When leadership is lost in
+// the middle of an SMTP transaction the connection is cut at once; when it
+// is lost after the remote host accepted, the outcome is still proposed
+// (forwarded to the new leader), which keeps duplicates rare.
+//
+// # Routing (RFC 5321 §5.1)
+//
+// With a smarthost, all mail goes there. Otherwise the recipient domain's
+// MX records are looked up through dns.Resolver, tried in preference order
+// (equal preferences in random order); no MX record means the domain itself
+// (its A/AAAA) is the host; a null MX (RFC 7505, a single "." record) bounces
+// at once with 5.1.10. A DNS failure, or DNS disabled (--resolver none)
+// without a smarthost, is temporary: the entry stays queued and the reason
+// is logged and shown by `surat queue list`. STARTTLS (RFC 3207) is used
+// when offered; to MX hosts it is opportunistic (RFC 7435: the certificate
+// is not verified unless configured), and a failed handshake falls back to
+// plaintext on a new connection.
+//
+// # Outcomes
+//
+// Per recipient (RFC 5321 §4.2.1, §4.5.4.1): 2xx is Sent; 5xx at RCPT, or
+// at MAIL/DATA for all recipients, is Bounced; anything else (4xx, a lost
+// connection, a timeout) is AttemptFailed with the next attempt from the
+// backoff schedule (default 1m, 5m, 15m, 30m, 1h, then every 2h). When a
+// temporary failure happens after the entry's expiry (default 5 days from
+// queueing, RFC 5321 §4.5.4.1 suggests 4-5 days) the recipient bounces with
+// status 4.4.7.
+//
+// # Delivery status notifications (RFC 3464, RFC 3461, RFC 6522)
+//
+// A bounce produces a multipart/report DSN to the envelope sender (From:
+// MAILER-DAEMON of the first local domain, null reverse-path) unless the
+// sender is empty (never bounce a bounce, RFC 5321 §4.5.5) or the recipient
+// asked NOTIFY=NEVER or a NOTIFY without FAILURE. RET=HDRS returns only the
+// header; RET=FULL (and, for messages under 256 KiB, no RET) the whole
+// message. A recipient with NOTIFY=SUCCESS relayed to a host without the
+// DSN extension gets an "Action: relayed" DSN (RFC 3461 §6.2.1); to a host
+// with DSN the parameters are passed on. The DSN is part of the outcome's
+// proposal: a Delivered into a local sender's INBOX or a Queued to a remote
+// one, so it exists exactly when the bounce is recorded.
+//
+// # Blob collection
+//
+// The Collector, on the leader, proposes BlobsCollected for bodies that no
+// message or queue entry references and that were last touched more than
+// a set number of log entries ago (an upload that never became a message).
+package outbound

@@ -1,0 +1,179 @@
+package outbound
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// fullReturnLimit: with no RET, messages up to this size are returned
+// whole in a DSN, larger ones by their header only (RFC 3461 §4.3 leaves
+// the choice to the reporting MTA).
+const fullReturnLimit = 256 << 10
+
+// DSNRecipient is one per-recipient block of a delivery-status report
+// (RFC 3464 §2.3).
+type DSNRecipient struct {
+	Address     string // Final-Recipient
+	ORCPT       string // Original-Recipient, "addr-type;address"
+	Action      string // failed, delayed, delivered, relayed, expanded
+	Status      string // RFC 3463 code
+	RemoteMTA   string
+	Diagnostic  string // the remote reply, for Diagnostic-Code: smtp
+	LastAttempt time.Time
+}
+
+// Report is what a DSN says.
+type Report struct {
+	ReportingMTA string // our host name
+	Domain       string // for MAILER-DAEMON@ and the Message-ID
+	To           string // the original envelope sender
+	EnvID        string
+	Arrival      time.Time
+	Date         time.Time
+	Return       string // "FULL", "HDRS" or "" (choose by size)
+	Original     []byte
+	Recipients   []DSNRecipient
+}
+
+// BuildDSN formats a multipart/report (RFC 6522) with a human-readable
+// part, a message/delivery-status part (RFC 3464) and the original message
+// (message/rfc822) or its header (text/rfc822-headers). Lines end in CRLF.
+func BuildDSN(r Report) []byte {
+	boundary := randomToken(12)
+	var b bytes.Buffer
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\r\n", args...) }
+	failed := false
+	for _, rc := range r.Recipients {
+		if rc.Action == "failed" {
+			failed = true
+		}
+	}
+	subject := "Delivery Status Notification"
+	if failed {
+		subject = "Undelivered Mail Returned to Sender"
+	}
+	w("From: Mail Delivery System <MAILER-DAEMON@%s>", r.Domain)
+	w("To: <%s>", headerSafe(r.To))
+	w("Subject: %s", subject)
+	w("Date: %s", r.Date.Format(time.RFC1123Z))
+	w("Message-ID: <%s@%s>", randomToken(16), r.Domain)
+	w("Auto-Submitted: auto-replied") // RFC 3834 §5
+	w("MIME-Version: 1.0")
+	w("Content-Type: multipart/report; report-type=delivery-status;")
+	w("\tboundary=\"%s\"", boundary)
+	w("")
+	w("This is a MIME-encapsulated message.")
+	w("")
+
+	// The human-readable part (RFC 6522 §3, first part).
+	w("--%s", boundary)
+	w("Content-Type: text/plain; charset=utf-8")
+	w("Content-Transfer-Encoding: 8bit")
+	w("")
+	w("This is the mail system at host %s.", r.ReportingMTA)
+	w("")
+	if failed {
+		w("Your message could not be delivered to one or more recipients.")
+		w("It is attached below.")
+	} else {
+		w("This is a report on the delivery of your message.")
+	}
+	w("")
+	for _, rc := range r.Recipients {
+		w("<%s>: %s", headerSafe(rc.Address), rc.Action)
+		if rc.Diagnostic != "" {
+			w("    %s", headerSafe(rc.Diagnostic))
+		}
+	}
+	w("")
+
+	// RFC 3464 §2.2 per-message fields, then §2.3 per-recipient blocks.
+	w("--%s", boundary)
+	w("Content-Type: message/delivery-status")
+	w("")
+	w("Reporting-MTA: dns; %s", headerSafe(r.ReportingMTA))
+	if r.EnvID != "" {
+		w("Original-Envelope-Id: %s", headerSafe(r.EnvID))
+	}
+	if !r.Arrival.IsZero() {
+		w("Arrival-Date: %s", r.Arrival.Format(time.RFC1123Z))
+	}
+	for _, rc := range r.Recipients {
+		w("")
+		if rc.ORCPT != "" {
+			w("Original-Recipient: %s", headerSafe(rc.ORCPT))
+		}
+		w("Final-Recipient: rfc822; %s", headerSafe(rc.Address))
+		w("Action: %s", rc.Action)
+		w("Status: %s", rc.Status)
+		if rc.RemoteMTA != "" {
+			w("Remote-MTA: dns; %s", headerSafe(rc.RemoteMTA))
+		}
+		if rc.Diagnostic != "" {
+			w("Diagnostic-Code: smtp; %s", headerSafe(rc.Diagnostic))
+		}
+		if !rc.LastAttempt.IsZero() {
+			w("Last-Attempt-Date: %s", rc.LastAttempt.Format(time.RFC1123Z))
+		}
+	}
+	w("")
+
+	// The returned content (RFC 6522 §3, third part; RFC 3462 / 6522
+	// text/rfc822-headers for headers only).
+	ret := r.Return
+	if ret == "" {
+		ret = "FULL"
+		if len(r.Original) > fullReturnLimit {
+			ret = "HDRS"
+		}
+	}
+	w("--%s", boundary)
+	if ret == "HDRS" {
+		w("Content-Type: text/rfc822-headers")
+		w("")
+		b.Write(headerSection(r.Original))
+	} else {
+		w("Content-Type: message/rfc822")
+		w("")
+		b.Write(r.Original)
+		if !bytes.HasSuffix(r.Original, []byte("\r\n")) {
+			b.WriteString("\r\n")
+		}
+	}
+	w("")
+	w("--%s--", boundary)
+	return b.Bytes()
+}
+
+// headerSection is the message up to and including the blank line that
+// ends its header (RFC 5322 §2.1), or all of it when there is no body.
+func headerSection(msg []byte) []byte {
+	if i := bytes.Index(msg, []byte("\r\n\r\n")); i >= 0 {
+		return msg[:i+4]
+	}
+	out := bytes.Clone(msg)
+	if !bytes.HasSuffix(out, []byte("\r\n")) {
+		out = append(out, "\r\n"...)
+	}
+	return out
+}
+
+// headerSafe keeps a value on one header line.
+func headerSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' || r == 0 {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

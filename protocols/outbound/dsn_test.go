@@ -1,0 +1,66 @@
+package outbound
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/smtp"
+)
+
+func TestBuildDSNReturnHeaders(t *testing.T) {
+	orig := []byte("Subject: secret\r\nMessage-ID: <m@x>\r\n\r\nbody text\r\n")
+	now := time.Unix(1700000000, 0)
+	dsn := string(BuildDSN(Report{
+		ReportingMTA: "mx.example.test", Domain: "example.test", To: "alice@example.test", EnvID: "env-1",
+		Arrival: now, Date: now, Return: "HDRS", Original: orig,
+		Recipients: []DSNRecipient{{Address: "dave@remote.test", ORCPT: "rfc822;dave@remote.test", Action: "relayed",
+			Status: "2.0.0", RemoteMTA: "sink.test", Diagnostic: "250 ok\r\nInjected: x"}},
+	}))
+	for _, want := range []string{
+		"Content-Type: text/rfc822-headers", "Original-Envelope-Id: env-1",
+		"Original-Recipient: rfc822;dave@remote.test", "Action: relayed", "Subject: Delivery Status Notification",
+		"Diagnostic-Code: smtp; 250 ok  Injected: x",
+	} {
+		if !strings.Contains(dsn, want) {
+			t.Errorf("DSN lacks %q:\n%s", want, dsn)
+		}
+	}
+	if strings.Contains(dsn, "body text") {
+		t.Error("RET=HDRS returned the body")
+	}
+	if strings.Contains(dsn, "\r\nInjected: x") {
+		t.Error("a multi-line reply broke out of its field")
+	}
+}
+
+func TestRelayQueueEvents(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	r := &Relay{Lifetime: time.Hour, Now: func() time.Time { return now }}
+	evs, err := r.QueueEvents(smtp.Outbound{
+		From: "alice@example.test", Recipients: []string{"a@remote.test", "b@remote.test"}, Blob: make([]byte, 32),
+		Size: 10, User: "alice@example.test", EnvID: "E", Return: "hdrs",
+		Params: []smtp.RecipientParams{{Notify: []string{"SUCCESS", "FAILURE"}, ORCPT: "rfc822;a@remote.test"}, {Notify: []string{"NEVER"}}},
+	})
+	if err != nil || len(evs) != 1 {
+		t.Fatal(evs, err)
+	}
+	q := evs[0].GetQueued()
+	if len(q.GetId()) != 16 || q.GetQueuedUnix() != now.Unix() || q.GetExpiresUnix() != now.Add(time.Hour).Unix() ||
+		q.GetRet() != evlog.DsnReturn_DSN_RETURN_HEADERS || q.GetEnvid() != "E" {
+		t.Fatalf("%v", q)
+	}
+	if n := q.GetRecipients()[0].GetNotify(); n != notifySuccess|notifyFailure || !wantsSuccessDSN(n) {
+		t.Errorf("notify %b", n)
+	}
+	if n := q.GetRecipients()[1].GetNotify(); n != notifyNever || wantsFailureDSN(n) {
+		t.Errorf("NEVER: %b", n)
+	}
+	if !wantsFailureDSN(0) {
+		t.Error("no NOTIFY must mean FAILURE (RFC 3461 §4.1)")
+	}
+	if got := strings.Join(notifyNames(notifySuccess|notifyDelay), ","); got != "SUCCESS,DELAY" {
+		t.Errorf("notifyNames %q", got)
+	}
+}

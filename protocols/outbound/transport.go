@@ -1,0 +1,511 @@
+package outbound
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/textproto"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/surat-mail/surat/protocols/dns"
+)
+
+// Class is what a reply means for one recipient.
+type Class int
+
+const (
+	// Temporary: try again later (4xx, connection trouble, DNS trouble).
+	Temporary Class = iota
+	// Delivered: the next hop took responsibility (2xx after DATA).
+	Delivered
+	// Permanent: bounce (5xx).
+	Permanent
+)
+
+func (c Class) String() string {
+	switch c {
+	case Delivered:
+		return "delivered"
+	case Permanent:
+		return "permanent"
+	}
+	return "temporary"
+}
+
+// Result is one recipient's outcome of an attempt.
+type Result struct {
+	Class  Class
+	Reply  string // the remote reply ("550 5.1.1 ..."), or what went wrong
+	Status string // RFC 3463 enhanced status code, e.g. "5.1.1"
+}
+
+// Envelope is what one attempt sends.
+type Envelope struct {
+	From       string
+	Recipients []Recipient
+	EnvID      string
+	Return     string // "FULL", "HDRS" or ""
+	Body       []byte
+}
+
+// Recipient is one RCPT with its DSN parameters.
+type Recipient struct {
+	Address string
+	Notify  uint32 // NOTIFY bits
+	ORCPT   string
+}
+
+// Attempt is the outcome of delivering one envelope.
+type Attempt struct {
+	Results   map[string]Result // by recipient address
+	RemoteMTA string            // host that gave the final answers, if any
+	DSN       bool              // the remote host took DSN parameters (RFC 3461)
+}
+
+// Transport delivers envelopes over SMTP: to a smarthost, or by MX look-up.
+type Transport struct {
+	// Smarthost, when set (HOST:PORT), receives all mail.
+	Smarthost string
+	// Resolver answers MX and A/AAAA look-ups; nil: dns.None.
+	Resolver dns.Resolver
+	// Hostname is our EHLO name (RFC 5321 §4.1.1.1).
+	Hostname string
+	// Port is the SMTP port of MX hosts; 0: 25. Tests use another.
+	Port int
+	// TLS, when set, is used for STARTTLS to a smarthost and, if
+	// VerifyMX, to MX hosts; otherwise MX STARTTLS does not verify the
+	// certificate (opportunistic, RFC 7435).
+	TLS      *tls.Config
+	VerifyMX bool
+	// DialTimeout bounds one TCP connect; 0: 30 s.
+	DialTimeout time.Duration
+	// CommandTimeout bounds each reply; 0: 5 min (RFC 5321 §4.5.3.2).
+	CommandTimeout time.Duration
+	// DataTimeout bounds the reply after the message; 0: 10 min
+	// (RFC 5321 §4.5.3.2.6).
+	DataTimeout time.Duration
+}
+
+var errNoRoute = errors.New("no smarthost configured and DNS is disabled (--resolver none): cannot route")
+
+// Deliver attempts env for recipients of one domain (or all, with a
+// smarthost). It never returns without a result for every recipient.
+func (t *Transport) Deliver(ctx context.Context, domain string, env Envelope) Attempt {
+	// RFC 7435 opportunistic TLS unless a verified configuration is
+	// asked for; a verified one never falls back to plaintext.
+	cfg, strict := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, false
+	if t.Smarthost != "" {
+		if t.TLS != nil {
+			cfg, strict = t.TLS.Clone(), true
+		}
+		return t.deliverToHosts(ctx, env, []string{t.Smarthost}, cfg, strict)
+	}
+	hosts, res := t.route(ctx, domain)
+	if res != nil {
+		return allResults(env, *res, "")
+	}
+	if t.VerifyMX && t.TLS != nil {
+		cfg, strict = t.TLS.Clone(), true
+	}
+	return t.deliverToHosts(ctx, env, hosts, cfg, strict)
+}
+
+// route resolves the domain's mail hosts as HOST:PORT in the order to try
+// (RFC 5321 §5.1), or a result for every recipient when there is none.
+func (t *Transport) route(ctx context.Context, domain string) ([]string, *Result) {
+	r := t.Resolver
+	if r == nil {
+		r = dns.None{}
+	}
+	port := t.Port
+	if port == 0 {
+		port = 25
+	}
+	mxs, err := r.LookupMX(ctx, domain)
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, dns.ErrDisabled):
+		return nil, &Result{Class: Temporary, Reply: errNoRoute.Error(), Status: "4.4.3"}
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		// No MX: the domain is its own mail host ("implicit MX", §5.1),
+		// decided below by its address records.
+		mxs = nil
+	case err != nil:
+		// RFC 3463 X.4.3: directory server failure; try later.
+		return nil, &Result{Class: Temporary, Reply: "MX look-up for " + domain + " failed: " + err.Error(), Status: "4.4.3"}
+	}
+	// RFC 7505 §3: a single MX with the root as host: no mail accepted.
+	if len(mxs) == 1 && (mxs[0].Host == "." || mxs[0].Host == "") {
+		return nil, &Result{Class: Permanent, Reply: "556 5.1.10 " + domain + " does not accept mail (null MX, RFC 7505)", Status: "5.1.10"}
+	}
+	var names []string
+	if len(mxs) == 0 {
+		names = []string{domain}
+	} else {
+		// RFC 5321 §5.1: lowest preference first; equal preferences in
+		// random order to spread the load.
+		mxs = slices.Clone(mxs)
+		rand.Shuffle(len(mxs), func(i, j int) { mxs[i], mxs[j] = mxs[j], mxs[i] })
+		slices.SortStableFunc(mxs, func(a, b *net.MX) int { return int(a.Pref) - int(b.Pref) })
+		for _, mx := range mxs {
+			if h := strings.TrimSuffix(mx.Host, "."); h != "" {
+				names = append(names, h)
+			}
+		}
+	}
+	var hosts []string
+	var lastErr error
+	for _, name := range names {
+		addrs, err := r.LookupHost(ctx, name)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		for _, a := range addrs {
+			hosts = append(hosts, net.JoinHostPort(a, strconv.Itoa(port)))
+		}
+	}
+	if len(hosts) == 0 {
+		if len(mxs) == 0 && errors.As(lastErr, &dnsErr) && dnsErr.IsNotFound {
+			// Neither MX nor address: the domain does not exist as a
+			// mail destination (RFC 3463 X.1.2 bad destination system).
+			return nil, &Result{Class: Permanent, Reply: "550 5.1.2 domain " + domain + " has no MX and no address", Status: "5.1.2"}
+		}
+		reason := "no address for the mail hosts of " + domain
+		if lastErr != nil {
+			reason += ": " + lastErr.Error()
+		}
+		return nil, &Result{Class: Temporary, Reply: reason, Status: "4.4.3"}
+	}
+	return hosts, nil
+}
+
+func allResults(env Envelope, r Result, mta string) Attempt {
+	a := Attempt{Results: map[string]Result{}, RemoteMTA: mta}
+	for _, rc := range env.Recipients {
+		a.Results[rc.Address] = r
+	}
+	return a
+}
+
+// deliverToHosts tries hosts in order until one gives per-recipient
+// answers; a host that cannot be reached or fails the whole transaction
+// temporarily passes the turn to the next (RFC 5321 §5.1).
+func (t *Transport) deliverToHosts(ctx context.Context, env Envelope, hosts []string, tlsCfg *tls.Config, strict bool) Attempt {
+	last := Attempt{}
+	for _, h := range hosts {
+		if ctx.Err() != nil {
+			break
+		}
+		a, final := t.tryHost(ctx, h, env, tlsCfg, strict)
+		if final {
+			return a
+		}
+		last = a
+	}
+	if last.Results == nil {
+		reason := "no mail host could be tried"
+		if ctx.Err() != nil {
+			reason = "attempt abandoned: " + ctx.Err().Error()
+		}
+		return allResults(env, Result{Class: Temporary, Reply: reason, Status: "4.4.1"}, "")
+	}
+	return last
+}
+
+// tryHost runs one SMTP transaction. final is false when the host did not
+// get as far as answering for the recipients (the next host may).
+func (t *Transport) tryHost(ctx context.Context, hostport string, env Envelope, tlsCfg *tls.Config, strict bool) (Attempt, bool) {
+	host, _, _ := net.SplitHostPort(hostport)
+	fail := func(err error) (Attempt, bool) {
+		r := classify(err)
+		r.Reply = fmt.Sprintf("%s (%s)", r.Reply, hostport)
+		// A 5xx before RCPT (greeting, EHLO, MAIL) refuses the whole
+		// message at this host: final. Anything else: try the next host.
+		return allResults(env, r, host), r.Class == Permanent
+	}
+	useTLS := tlsCfg != nil
+	for {
+		conn, err := t.open(ctx, hostport, tlsCfg, useTLS, host)
+		if errors.Is(err, errTLSFailed) && !strict && useTLS {
+			useTLS = false // opportunistic: plaintext on a new connection
+			continue
+		}
+		if err != nil {
+			return fail(err)
+		}
+		return t.transact(ctx, conn, env, host)
+	}
+}
+
+var errTLSFailed = errors.New("STARTTLS failed")
+
+// open connects, reads the greeting, says EHLO and upgrades with STARTTLS
+// when offered and wanted. It returns a connection on which go-smtp's
+// client starts afresh: the greeting it expects is replayed, and it says
+// EHLO again (required after STARTTLS, RFC 3207 §4.2; allowed otherwise,
+// RFC 5321 §4.1.4).
+func (t *Transport) open(ctx context.Context, hostport string, tlsCfg *tls.Config, useTLS bool, host string) (net.Conn, error) {
+	dialTimeout := t.DialTimeout
+	if dialTimeout <= 0 {
+		dialTimeout = 30 * time.Second
+	}
+	d := net.Dialer{Timeout: dialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", hostport)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	_ = conn.SetDeadline(time.Now().Add(t.commandTimeout()))
+	defer conn.SetDeadline(time.Time{})
+	br := bufio.NewReader(conn)
+	tp := textproto.NewConn(struct {
+		io.Reader
+		io.WriteCloser
+	}{br, conn})
+	code, greeting, err := tp.ReadResponse(220)
+	if err != nil {
+		conn.Close()
+		return nil, protoErr(code, greeting, err)
+	}
+	if !useTLS {
+		return &replayConn{Conn: conn, r: io.MultiReader(strings.NewReader("220 "+firstLine(greeting)+"\r\n"), br)}, nil
+	}
+	if err := tp.PrintfLine("EHLO %s", t.hostname()); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	code, msg, err := tp.ReadResponse(250)
+	if err != nil {
+		conn.Close()
+		return nil, protoErr(code, msg, err)
+	}
+	if !hasExtension(msg, "STARTTLS") {
+		return &replayConn{Conn: conn, r: io.MultiReader(strings.NewReader("220 "+firstLine(greeting)+"\r\n"), br)}, nil
+	}
+	if err := tp.PrintfLine("STARTTLS"); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if code, msg, err := tp.ReadResponse(220); err != nil {
+		conn.Close()
+		if code >= 400 && code < 600 {
+			return nil, fmt.Errorf("%w: %d %s", errTLSFailed, code, msg)
+		}
+		return nil, err
+	}
+	cfg := tlsCfg.Clone()
+	if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
+		cfg.ServerName = host
+	}
+	tc := tls.Client(conn, cfg)
+	hctx, cancel := context.WithTimeout(ctx, t.commandTimeout())
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("%w: %v", errTLSFailed, err)
+	}
+	return &replayConn{Conn: tc, r: io.MultiReader(strings.NewReader("220 "+firstLine(greeting)+"\r\n"), tc)}, nil
+}
+
+// transact runs EHLO, MAIL, RCPT, DATA with go-smtp's client.
+func (t *Transport) transact(ctx context.Context, conn net.Conn, env Envelope, host string) (Attempt, bool) {
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	c := gosmtp.NewClient(conn)
+	defer c.Close()
+	c.CommandTimeout = t.commandTimeout()
+	c.SubmissionTimeout = t.DataTimeout
+	if c.SubmissionTimeout <= 0 {
+		c.SubmissionTimeout = 10 * time.Minute
+	}
+	fail := func(err error) (Attempt, bool) {
+		r := classify(err)
+		if ctx.Err() != nil {
+			r = Result{Class: Temporary, Reply: "attempt abandoned: " + ctx.Err().Error(), Status: "4.4.1"}
+		}
+		return allResults(env, r, host), r.Class == Permanent
+	}
+	if err := c.Hello(t.hostname()); err != nil {
+		return fail(err)
+	}
+	dsn, _ := c.Extension("DSN")
+	opts := &gosmtp.MailOptions{Size: int64(len(env.Body)), EnvelopeID: env.EnvID, Return: gosmtp.DSNReturn(env.Return)}
+	if needsUTF8(env) {
+		if ok, _ := c.Extension("SMTPUTF8"); !ok {
+			// RFC 6531 §3.2: no downgrade; the message cannot go here.
+			return allResults(env, Result{Class: Permanent, Reply: "553 5.6.7 " + host + " does not support SMTPUTF8", Status: "5.6.7"}, host), true
+		}
+		opts.UTF8 = true
+	}
+	if err := c.Mail(env.From, opts); err != nil {
+		return fail(err)
+	}
+	a := Attempt{Results: map[string]Result{}, RemoteMTA: host, DSN: dsn}
+	var accepted []string
+	for _, rc := range env.Recipients {
+		ro := &gosmtp.RcptOptions{}
+		for _, n := range notifyNames(rc.Notify) {
+			ro.Notify = append(ro.Notify, gosmtp.DSNNotify(n))
+		}
+		if typ, addr, ok := strings.Cut(rc.ORCPT, ";"); ok {
+			ro.OriginalRecipientType = gosmtp.DSNAddressType(strings.ToUpper(typ))
+			ro.OriginalRecipient = addr
+		}
+		if err := c.Rcpt(rc.Address, ro); err != nil {
+			var se *gosmtp.SMTPError
+			if !errors.As(err, &se) {
+				return fail(err) // the connection is gone: nothing was accepted
+			}
+			a.Results[rc.Address] = classify(err)
+			continue
+		}
+		accepted = append(accepted, rc.Address)
+	}
+	if len(accepted) == 0 {
+		_ = c.Quit()
+		return a, true
+	}
+	w, err := c.Data()
+	if err == nil {
+		_, err = w.Write(env.Body)
+		if err == nil {
+			var resp *gosmtp.DataResponse
+			resp, err = w.CloseWithResponse()
+			if err == nil {
+				ok := Result{Class: Delivered, Reply: "250 " + firstLine(resp.StatusText), Status: "2.0.0"}
+				for _, r := range accepted {
+					a.Results[r] = ok
+				}
+				_ = c.Quit()
+				return a, true
+			}
+		}
+	}
+	var se *gosmtp.SMTPError
+	if !errors.As(err, &se) && ctx.Err() != nil {
+		err = fmt.Errorf("attempt abandoned: %w", ctx.Err())
+	}
+	r := classify(err)
+	for _, rc := range accepted {
+		a.Results[rc] = r
+	}
+	// A failure after RCPT is final for this attempt: the recipients were
+	// answered by this host (and the message may even have arrived, if the
+	// connection broke after the final dot: retrying risks a duplicate,
+	// which RFC 5321 §6.1 prefers to a loss).
+	return a, true
+}
+
+func (t *Transport) commandTimeout() time.Duration {
+	if t.CommandTimeout > 0 {
+		return t.CommandTimeout
+	}
+	return 5 * time.Minute
+}
+
+func (t *Transport) hostname() string {
+	if t.Hostname != "" {
+		return t.Hostname
+	}
+	return "localhost"
+}
+
+// classify maps an error from the conversation to a Result.
+func classify(err error) Result {
+	var se *gosmtp.SMTPError
+	if errors.As(err, &se) {
+		status := fmt.Sprintf("%d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
+		if se.EnhancedCode == gosmtp.NoEnhancedCode || se.EnhancedCode[0] <= 0 {
+			status = fmt.Sprintf("%d.0.0", se.Code/100)
+		}
+		reply := fmt.Sprintf("%d %s %s", se.Code, status, oneLine(se.Message))
+		switch {
+		case se.Code >= 500 && se.Code < 600:
+			return Result{Class: Permanent, Reply: reply, Status: status}
+		case se.Code >= 200 && se.Code < 300:
+			return Result{Class: Delivered, Reply: reply, Status: status}
+		}
+		if status[0] != '4' {
+			status = "4.0.0"
+		}
+		return Result{Class: Temporary, Reply: reply, Status: status}
+	}
+	// RFC 3463 X.4.1: no answer from host; X.4.2: bad connection.
+	return Result{Class: Temporary, Reply: oneLine(err.Error()), Status: "4.4.1"}
+}
+
+// protoErr turns a textproto failure at the greeting or EHLO into an
+// *SMTPError when the server did answer.
+func protoErr(code int, msg string, err error) error {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return &gosmtp.SMTPError{Code: te.Code, EnhancedCode: gosmtp.NoEnhancedCode, Message: te.Msg}
+	}
+	if code != 0 {
+		return &gosmtp.SMTPError{Code: code, EnhancedCode: gosmtp.NoEnhancedCode, Message: msg}
+	}
+	return err
+}
+
+func hasExtension(ehlo, ext string) bool {
+	for _, l := range strings.Split(ehlo, "\n")[1:] {
+		if f := strings.Fields(l); len(f) > 0 && strings.EqualFold(f[0], ext) {
+			return true
+		}
+	}
+	return false
+}
+
+func needsUTF8(env Envelope) bool {
+	if !isASCII(env.From) {
+		return true
+	}
+	for _, r := range env.Recipients {
+		if !isASCII(r.Address) {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return strings.TrimSpace(line)
+}
+
+// oneLine folds a (multi-line) reply for the queue record and the DSN's
+// Diagnostic-Code (RFC 3464 §2.3.6 is a single header field).
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// replayConn serves reads from r (a replayed greeting, then the
+// connection) so that go-smtp's client can start on a connection whose
+// greeting was already read.
+type replayConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
