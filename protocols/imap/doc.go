@@ -1,0 +1,87 @@
+// Package imap makes a node an IMAP server over the shared projections:
+// a user's phone on one node and laptop on another see the same mailboxes,
+// the same UIDs and UIDVALIDITY, and each other's changes at once.
+//
+// The wire protocol is go-imap v2's imapserver; this package is its backend.
+// Reads come from the local Pebble projections (package mailbox). Every
+// change (STORE, APPEND, COPY, MOVE, EXPUNGE, CREATE, RENAME, DELETE,
+// SUBSCRIBE, and \Seen set by a FETCH of a body) is an event proposed
+// through the cluster (protocols/propose), and the tagged OK is sent only
+// once the event is committed by a quorum and applied on this node
+// (DESIGN.md invariant 1). A cluster failure (no leader, no quorum,
+// timeout) answers NO [UNAVAILABLE]; apply's refusals map to
+// [OVERQUOTA], [ALREADYEXISTS], [NONEXISTENT] or [TRYCREATE] (errors.go).
+// It must not write to Pebble, and it keeps no mail state of its own beyond
+// what sessions were told.
+//
+// # Capabilities
+//
+// Served (advertised after login unless noted):
+//
+//   - IMAP4rev2 (RFC 9051) and IMAP4rev1 (RFC 3501), before and after login
+//   - STARTTLS (RFC 9051 §6.2.1) on the plain listener, LOGINDISABLED before
+//     TLS (RFC 3501 §6.2.3); implicit TLS on --imaps (RFC 8314 §3.2)
+//   - AUTH=PLAIN (RFC 4616) and SASL-IR (RFC 4959), after TLS only
+//   - LITERAL+ (RFC 7888; LITERAL- is implied), ENABLE (RFC 5161),
+//     UTF8=ACCEPT (RFC 6855), IDLE (RFC 2177), UNSELECT (RFC 3691)
+//   - NAMESPACE (RFC 2342), UIDPLUS (RFC 4315), MOVE (RFC 6851)
+//   - ESEARCH (RFC 4731), SEARCHRES (RFC 5182)
+//   - LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), CHILDREN (RFC 3348)
+//   - SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154)
+//   - STATUS=SIZE (RFC 8438), APPENDLIMIT=n (RFC 7889)
+//   - BINARY FETCH items are answered (IMAP4rev2 includes them) but BINARY
+//     (RFC 3516) is not advertised: APPEND stores literal8 data as given.
+//
+// Not served (go-imap v2 beta.8 has no server support, or we have none yet):
+// CONDSTORE and QRESYNC (RFC 7162; the projections keep HIGHESTMODSEQ and a
+// MODSEQ per message, ready for them), QUOTA (RFC 9208; the per-user quota
+// is enforced, APPEND and COPY answer NO [OVERQUOTA], and it is set with
+// `surat user quota`), ID (RFC 2971), COMPRESS, METADATA, SORT, THREAD,
+// ACL, NOTIFY, UNAUTHENTICATE, BINARY (see above).
+//
+// # Unilateral updates
+//
+// Each node keeps one snapshot per selected mailbox (hub.go): UIDs in order
+// with modseq and flags, read from one consistent store view. One
+// subscription to the store's change feed per node marks snapshots stale;
+// a goroutine per changing mailbox (not per session) re-reads it. A Reset
+// from the feed refreshes every snapshot. Each session keeps a pointer to
+// the snapshot its client has been told about (view.go) and, at the end of
+// every command and continuously during IDLE, diffs it against the current
+// one into EXPUNGE (highest sequence number first; never during FETCH,
+// STORE or SEARCH, RFC 9051 §7.4.1), FETCH FLAGS and EXISTS. UIDs only
+// grow, so new messages only extend the sequence. go-imap's MailboxTracker
+// is not used: its panics on an inconsistent expunge cannot happen with
+// diffs of whole snapshots. Sessions also refresh right after their own
+// writes and cheaply (one record read) at every poll, so a client always
+// sees its own changes at once.
+//
+// # Limits and bad input
+//
+// go-imap fixes a 50 KiB command line (longer: BAD and the connection is
+// closed), 4 KiB literals inside commands, 30 s to send a command and 30 s
+// idle before login, 35 min after (RFC 9051 §5.4 asks at least 30);
+// Config.IdleTimeout can lower these. go-imap refuses an oversized literal
+// inside a command (LOGIN {999999999}) without a word and waits for more
+// input, as the client waits for "+": the stall rule in limits.go breaks
+// that wait after 5 s, the command gets NO and the session goes on; nothing
+// of the literal is read. Deep nesting gets BAD (the parsers recurse only
+// as deep as the 50 KiB line allows). APPEND literals above AppendLimit get
+// NO [TOOBIG] before they are read; a non-synchronising literal (LITERAL+)
+// is sent by the client regardless, and its bytes are then read as
+// commands of that same session (go-imap behaviour; only the client's own
+// session is affected). Unknown commands get BAD (before login, BYE).
+// Failed logins are slowed by protocols/ratelimit, the same limiter and
+// policy as SMTP AUTH: after five failures every attempt for that IP or
+// account waits first, up to 5 s, and the reply says "too many failures,
+// slowed down"; a right password is still accepted after the wait.
+// Connections per node and per IP are bounded. go-imap recovers a panic in
+// a command per connection (logged, that connection closed); this
+// package's own goroutines recover theirs.
+//
+// # Future work
+//
+// SEARCH scans the mailbox and parses bodies for header and text criteria:
+// a text index belongs in mailbox/. Snapshot refreshes re-read the whole
+// mailbox: a per-mailbox modseq index would let them read only changes.
+package imap

@@ -1,0 +1,70 @@
+package imap
+
+import (
+	"errors"
+
+	"github.com/emersion/go-imap/v2"
+
+	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/propose"
+)
+
+func no(code imap.ResponseCode, text string) *imap.Error {
+	return &imap.Error{Type: imap.StatusResponseTypeNo, Code: code, Text: text}
+}
+
+func bad(text string) *imap.Error {
+	return &imap.Error{Type: imap.StatusResponseTypeBad, Code: imap.ResponseCodeClientBug, Text: text}
+}
+
+// The replies this package sends, each with its RFC 5530 response code.
+var (
+	errNonExistent   = no(imap.ResponseCodeNonExistent, "No such mailbox")
+	errTryCreate     = no(imap.ResponseCodeTryCreate, "No such mailbox") // RFC 9051 §6.3.12, §6.4.7
+	errAlreadyExists = no(imap.ResponseCodeAlreadyExists, "Mailbox already exists")
+	errOverQuota     = no(imap.ResponseCodeOverQuota, "Over quota")
+	errUnavailable   = no(imap.ResponseCodeUnavailable, "Temporary failure, try again later")
+	errReadOnly      = no(imap.ResponseCodeCannot, "Mailbox is read-only (EXAMINE)")
+	errInboxDelete   = no(imap.ResponseCodeCannot, "INBOX cannot be deleted") // RFC 9051 §6.3.5
+	errSameMailbox   = no(imap.ResponseCodeCannot, "Source and destination mailboxes are the same")
+	errInvalidName   = no(imap.ResponseCodeCannot, "Invalid mailbox name")
+	errInvalid       = no(imap.ResponseCodeCannot, "Invalid request")
+	errAuthFailed    = no(imap.ResponseCodeAuthenticationFailed, "Authentication failed")
+	// A hint for clients and operators: slowed, not locked out (RFC 9051
+	// §11.4 asks servers to slow password guessing).
+	errAuthFailedSlowed = no(imap.ResponseCodeAuthenticationFailed, "Authentication failed; too many failures, slowed down")
+	errAuthTemporary    = no(imap.ResponseCodeUnavailable, "Temporary authentication failure, try again later")
+)
+
+// replyFor maps an error from the store, the cluster or apply to the reply
+// a client must see: the one place where internal failures get their IMAP
+// meaning (STYLE.md, maddy's exterrors). A cluster failure (no leader, no
+// quorum, timeout) is always [UNAVAILABLE], never a permanent NO or OK.
+func replyFor(err error) error {
+	var ie *imap.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie):
+		return ie
+	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_OVER_QUOTA):
+		return errOverQuota // RFC 9208 §4.3 (response code defined by RFC 5530)
+	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_MAILBOX_EXISTS):
+		return errAlreadyExists
+	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_NO_SUCH_MAILBOX), errors.Is(err, mailbox.ErrNotFound):
+		return errNonExistent
+	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_INVALID):
+		var rej *propose.RejectedError
+		errors.As(err, &rej)
+		return no(imap.ResponseCodeCannot, "Refused: "+rej.Message)
+	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_FORBIDDEN):
+		return no(imap.ResponseCodeCannot, "Not allowed")
+	case propose.Code(err) != evlog.ErrorCode_ERROR_CODE_UNSPECIFIED:
+		return no(imap.ResponseCodeCannot, "Refused")
+	default:
+		// Cluster errors (cluster.IsTemporary), timeouts, a malformed
+		// outcome, a store read error: the client may retry.
+		return errUnavailable
+	}
+}

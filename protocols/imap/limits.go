@@ -1,0 +1,213 @@
+package imap
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// connLimiter counts open connections per node and per client IP, and
+// keeps them so that Close can cut them off.
+type connLimiter struct {
+	max, maxPerIP int
+
+	mu    sync.Mutex
+	total int
+	perIP map[string]int
+	conns map[*limitedConn]struct{}
+}
+
+func newConnLimiter(max, maxPerIP int) *connLimiter {
+	return &connLimiter{max: max, maxPerIP: maxPerIP, perIP: map[string]int{}, conns: map[*limitedConn]struct{}{}}
+}
+
+func (l *connLimiter) acquire(c *limitedConn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.total >= l.max || l.perIP[c.ip] >= l.maxPerIP {
+		return false
+	}
+	l.total++
+	l.perIP[c.ip]++
+	l.conns[c] = struct{}{}
+	return true
+}
+
+func (l *connLimiter) release(c *limitedConn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.conns[c]; !ok {
+		return
+	}
+	delete(l.conns, c)
+	l.total--
+	if l.perIP[c.ip]--; l.perIP[c.ip] <= 0 {
+		delete(l.perIP, c.ip)
+	}
+}
+
+func (l *connLimiter) open() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.total
+}
+
+func (l *connLimiter) closeAll() {
+	l.mu.Lock()
+	conns := make([]*limitedConn, 0, len(l.conns))
+	for c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+// limitedListener admits connections within the limits. A refused client
+// of the STARTTLS listener gets "* BYE [UNAVAILABLE]" (RFC 9051 §7.1.5,
+// RFC 5530 §3); an implicit-TLS one is closed (its greeting would need a
+// handshake first, which is what the limit is there to save).
+type limitedListener struct {
+	net.Listener
+	srv       *Server
+	rejecting atomic.Int32
+}
+
+// maxRejecting bounds the goroutines that tell refused clients why.
+const maxRejecting = 64
+
+func (ln *limitedListener) Accept() (net.Conn, error) {
+	for {
+		raw, err := ln.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		c := &limitedConn{Conn: raw, ip: remoteIP(raw.RemoteAddr()), limits: ln.srv.limits, idle: ln.srv.cfg.IdleTimeout}
+		if ln.srv.limits.acquire(c) {
+			return c, nil
+		}
+		ln.srv.log.Info("imap connection refused: too many", "remote", c.ip)
+		if ln.rejecting.Add(1) > maxRejecting {
+			ln.rejecting.Add(-1)
+			raw.Close()
+			continue
+		}
+		go func() {
+			defer ln.rejecting.Add(-1)
+			defer raw.Close()
+			_ = raw.SetDeadline(time.Now().Add(5 * time.Second))
+			_, _ = raw.Write([]byte("* BYE [UNAVAILABLE] Too many connections, try again later\r\n"))
+		}()
+	}
+}
+
+// Stall detection. go-imap refuses a literal it will not take (over 4 KiB
+// inside a command, such as "LOGIN {999999999}") without sending anything
+// and then waits for more of the command, while the client waits for the
+// continuation request: both would sit until go-imap's 30 s command
+// timeout. So when the client has sent a little (a command line, not an
+// upload) since the server last wrote, and then nothing for stallTimeout
+// while the server waits to read, the connection is closed. Large
+// transfers and silent idle clients are never affected: the rule needs
+// client bytes after the server's last write, fewer than stallBytes of them.
+const (
+	stallTimeout = 5 * time.Second
+	stallBytes   = 16 << 10
+)
+
+// limitedConn releases its slot once, on Close, caps every read deadline
+// go-imap sets at the configured idle timeout, and applies the stall rule.
+type limitedConn struct {
+	net.Conn
+	ip        string
+	limits    *connLimiter
+	idle      time.Duration
+	closeOnce sync.Once
+	closeErr  error
+
+	mu        sync.Mutex
+	deadline  time.Time // the read deadline go-imap asked for (capped)
+	owedSince time.Time // first client bytes since the server last wrote
+	owedBytes int
+	lastData  time.Time
+}
+
+func (c *limitedConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	d := c.deadline
+	if !c.owedSince.IsZero() && c.owedBytes < stallBytes {
+		if stall := c.lastData.Add(stallTimeout); d.IsZero() || stall.Before(d) {
+			d = stall
+		}
+	}
+	c.mu.Unlock()
+	_ = c.Conn.SetReadDeadline(d)
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		now := time.Now()
+		c.mu.Lock()
+		if c.owedSince.IsZero() {
+			c.owedSince = now
+		}
+		c.owedBytes += n
+		c.lastData = now
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+func (c *limitedConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.owedSince = time.Time{}
+	c.owedBytes = 0
+	c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+func (c *limitedConn) SetReadDeadline(t time.Time) error {
+	t = c.capDeadline(t)
+	c.mu.Lock()
+	c.deadline = t
+	c.mu.Unlock()
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *limitedConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.SetReadDeadline(t)
+}
+
+func (c *limitedConn) capDeadline(t time.Time) time.Time {
+	if c.idle <= 0 {
+		return t
+	}
+	limit := time.Now().Add(c.idle)
+	if t.IsZero() || t.After(limit) {
+		return limit
+	}
+	return t
+}
+
+func (c *limitedConn) Close() error {
+	c.closeOnce.Do(func() {
+		c.closeErr = c.Conn.Close()
+		c.limits.release(c)
+	})
+	return c.closeErr
+}
+
+// remoteIP is the host part of addr (the whole string when it has none).
+func remoteIP(addr net.Addr) string {
+	if addr == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	return host
+}

@@ -1,0 +1,313 @@
+package imap
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	gomessage "github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+
+	evlog "github.com/surat-mail/surat/log"
+)
+
+// Search evaluates SEARCH / UID SEARCH (RFC 9051 §6.4.4) over the messages
+// of the session's view, with ESEARCH results (RFC 4731) and SEARCHRES
+// (RFC 5182). Flags, sizes and internal dates come from the message
+// records; header and body criteria read the stored body and parse it with
+// go-message, only for messages the cheaper criteria left in. This is a
+// scan: an index for text search is future work (doc.go).
+func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+	sel := s.sel
+	v := sel.view
+	data := &imap.SearchData{}
+	var seqs imap.SeqSet
+	var uids imap.UIDSet
+	var firstErr error
+	i := 0
+	err := s.srv.cfg.Store.Messages(sel.state.id, func(uid uint32, m *evlog.MessageRecord) bool {
+		// Merge the store's UID order with the view's: only messages the
+		// client knows have sequence numbers.
+		for i < len(v.uids) && v.uids[i] < uid {
+			i++
+		}
+		if i >= len(v.uids) {
+			return false
+		}
+		if v.uids[i] != uid {
+			return true
+		}
+		c := &candidate{s: s, seq: uint32(i + 1), uid: uid, rec: m, sel: sel}
+		ok := c.match(criteria)
+		if c.err != nil && firstErr == nil {
+			firstErr = c.err
+		}
+		if !ok {
+			return true
+		}
+		uids.AddNum(imap.UID(uid))
+		num := c.seq
+		if kind == imapserver.NumKindUID {
+			num = uid
+		} else {
+			seqs.AddNum(c.seq)
+		}
+		if data.Min == 0 || num < data.Min {
+			data.Min = num
+		}
+		if num > data.Max {
+			data.Max = num
+		}
+		data.Count++
+		return true
+	})
+	if err == nil {
+		err = firstErr
+	}
+	if err != nil {
+		return nil, replyFor(err)
+	}
+	if kind == imapserver.NumKindUID {
+		data.All = uids
+	} else {
+		data.All = seqs
+	}
+	if options != nil && options.ReturnSave {
+		sel.searchRes = uids
+	}
+	return data, nil
+}
+
+// candidate is one message under evaluation; its body is read and parsed
+// at most once, and only if a criterion needs it.
+type candidate struct {
+	s      *session
+	sel    *selected
+	seq    uint32
+	uid    uint32
+	rec    *evlog.MessageRecord
+	body   []byte
+	header *textproto.Header
+	loaded bool
+	err    error
+}
+
+func (c *candidate) load() bool {
+	if !c.loaded {
+		c.loaded = true
+		body, err := c.s.srv.cfg.Store.Blob(c.rec.GetBlob())
+		if err != nil {
+			c.err = err
+			return false
+		}
+		c.body = body
+		h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(body)))
+		if err == nil {
+			c.header = &h
+		} else {
+			c.header = &textproto.Header{}
+		}
+	}
+	return c.err == nil
+}
+
+func (c *candidate) match(cr *imap.SearchCriteria) bool {
+	v := c.sel.view
+	for _, set := range cr.SeqNum {
+		if !containsSeq(set, c.seq, uint32(len(v.uids))) {
+			return false
+		}
+	}
+	for _, set := range cr.UID {
+		if imap.IsSearchRes(set) {
+			set = c.sel.searchRes
+		}
+		if !containsUID(set, c.uid, v.maxUID()) {
+			return false
+		}
+	}
+	// RFC 9051 §6.4.4: dates compare without time or zone.
+	if !matchDate(internalDate(c.rec), cr.Since, cr.Before) {
+		return false
+	}
+	for _, f := range cr.Flag {
+		if !hasFlag(c.rec.GetFlags(), f) {
+			return false
+		}
+	}
+	for _, f := range cr.NotFlag {
+		if hasFlag(c.rec.GetFlags(), f) {
+			return false
+		}
+	}
+	size := int64(c.rec.GetSize())
+	if cr.Larger != 0 && size <= cr.Larger {
+		return false
+	}
+	if cr.Smaller != 0 && size >= cr.Smaller {
+		return false
+	}
+	if cr.ModSeq != nil && c.rec.GetModseq() < cr.ModSeq.ModSeq {
+		return false
+	}
+	if len(cr.Header) > 0 || !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() {
+		if !c.load() {
+			return false
+		}
+		h := mail.Header{Header: gomessage.Header{Header: *c.header}}
+		for _, hf := range cr.Header {
+			if !matchHeader(h.FieldsByKey(hf.Key), hf.Value) {
+				return false
+			}
+		}
+		if !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() {
+			t, err := h.Date()
+			if err != nil || !matchDate(t, cr.SentSince, cr.SentBefore) {
+				return false
+			}
+		}
+	}
+	for _, text := range cr.Text {
+		if !c.load() || !matchEntity(c.body, text, true) {
+			return false
+		}
+	}
+	for _, text := range cr.Body {
+		if !c.load() || !matchEntity(c.body, text, false) {
+			return false
+		}
+	}
+	for i := range cr.Not {
+		if c.match(&cr.Not[i]) {
+			return false
+		}
+	}
+	for i := range cr.Or {
+		if !c.match(&cr.Or[i][0]) && !c.match(&cr.Or[i][1]) {
+			return false
+		}
+	}
+	return true
+}
+
+func containsSeq(set imap.SeqSet, seq, max uint32) bool {
+	for _, r := range set {
+		lo, hi := staticRange(r.Start, r.Stop, max)
+		if seq >= lo && seq <= hi {
+			return true
+		}
+	}
+	return false
+}
+
+func containsUID(set imap.UIDSet, uid, max uint32) bool {
+	for _, r := range set {
+		lo, hi := staticRange(uint32(r.Start), uint32(r.Stop), max)
+		if uid >= lo && uid <= hi {
+			return true
+		}
+	}
+	return false
+}
+
+// hasFlag compares case-insensitively (RFC 9051 §2.3.2: flags are
+// case-insensitive). \Recent is never set.
+func hasFlag(flags []string, f imap.Flag) bool {
+	for _, x := range flags {
+		if strings.EqualFold(x, string(f)) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchDate(t, since, before time.Time) bool {
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	if !since.IsZero() && day.Before(since) {
+		return false
+	}
+	if !before.IsZero() && !day.Before(before) {
+		return false
+	}
+	return true
+}
+
+// matchHeader: a field exists (empty pattern) or its decoded value holds
+// the pattern, case-insensitively (RFC 9051 §6.4.4 HEADER).
+func matchHeader(fields gomessage.HeaderFields, pattern string) bool {
+	if pattern == "" {
+		return fields.Len() > 0
+	}
+	pattern = strings.ToLower(pattern)
+	for fields.Next() {
+		v, err := fields.Text()
+		if err != nil {
+			v = fields.Value()
+		}
+		if strings.Contains(strings.ToLower(v), pattern) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxSearchDepth bounds MIME nesting walked by BODY/TEXT search.
+const maxSearchDepth = 16
+
+// matchEntity searches the decoded text parts (and, for TEXT, the
+// headers) of a message for pattern, case-insensitively.
+func matchEntity(body []byte, pattern string, includeHeader bool) bool {
+	if pattern == "" {
+		return true
+	}
+	e, err := gomessage.Read(bytes.NewReader(body))
+	if e == nil {
+		// Unparseable: fall back to the raw bytes.
+		_ = err
+		return bytes.Contains(bytes.ToLower(body), bytes.ToLower([]byte(pattern)))
+	}
+	return matchPart(e, strings.ToLower(pattern), includeHeader, 0)
+}
+
+func matchPart(e *gomessage.Entity, pattern string, includeHeader bool, depth int) bool {
+	if includeHeader {
+		fields := e.Header.Fields()
+		for fields.Next() {
+			v, err := fields.Text()
+			if err != nil {
+				v = fields.Value()
+			}
+			if strings.Contains(strings.ToLower(v), pattern) {
+				return true
+			}
+		}
+	}
+	if mr := e.MultipartReader(); mr != nil {
+		if depth >= maxSearchDepth {
+			return false
+		}
+		for {
+			part, err := mr.NextPart()
+			if err != nil {
+				return false
+			}
+			if matchPart(part, pattern, includeHeader, depth+1) {
+				return true
+			}
+		}
+	}
+	t, _, _ := e.Header.ContentType()
+	if t != "" && !strings.HasPrefix(t, "text/") && !strings.HasPrefix(t, "message/") {
+		return false
+	}
+	buf, err := io.ReadAll(io.LimitReader(e.Body, 64<<20))
+	if err != nil && len(buf) == 0 {
+		return false
+	}
+	return bytes.Contains(bytes.ToLower(buf), []byte(pattern))
+}

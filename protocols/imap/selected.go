@@ -1,0 +1,337 @@
+package imap
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	evlog "github.com/surat-mail/surat/log"
+)
+
+// systemFlags are the flags every mailbox offers (RFC 9051 §2.3.2).
+var systemFlags = []imap.Flag{imap.FlagSeen, imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagDraft}
+
+// Select opens a mailbox (RFC 9051 §6.3.2, EXAMINE §6.3.3). The session's
+// view starts as the node's current snapshot; UIDVALIDITY and UIDs come
+// from the projection, so they are the same on every node.
+func (s *session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
+	s.unselect()
+	mb, err := s.mailboxByName(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.srv.hub.acquire(mb.GetId())
+	if err != nil {
+		return nil, replyFor(err)
+	}
+	cur, _ := st.current()
+	if cur.gone {
+		s.srv.hub.release(st)
+		return nil, errNonExistent
+	}
+	s.sel = &selected{state: st, name: mb.GetName(), readOnly: options != nil && options.ReadOnly, view: cur}
+	flags := slices.Clone(systemFlags)
+	seen := map[string]bool{}
+	var firstUnseen uint32
+	for i, m := range cur.msgs {
+		isSeen := false
+		for _, f := range m.flags {
+			if f == `\Seen` {
+				isSeen = true
+			}
+			if !strings.HasPrefix(f, `\`) && !seen[strings.ToLower(f)] {
+				seen[strings.ToLower(f)] = true
+				flags = append(flags, imap.Flag(f))
+			}
+		}
+		if !isSeen && firstUnseen == 0 {
+			firstUnseen = uint32(i + 1)
+		}
+	}
+	permanent := append(slices.Clone(flags), imap.FlagWildcard)
+	if s.sel.readOnly {
+		permanent = nil // RFC 9051 §6.3.3
+	}
+	s.log.Debug("imap select", "mailbox", mb.GetName(), "exists", len(cur.uids), "read_only", s.sel.readOnly)
+	return &imap.SelectData{
+		Flags:             flags,
+		PermanentFlags:    permanent,
+		NumMessages:       uint32(len(cur.uids)),
+		FirstUnseenSeqNum: firstUnseen,
+		UIDNext:           imap.UID(cur.uidNext),
+		UIDValidity:       cur.uidValidity,
+	}, nil
+}
+
+func (s *session) Unselect() error {
+	s.unselect()
+	return nil
+}
+
+func (s *session) unselect() {
+	if s.sel != nil {
+		s.srv.hub.release(s.sel.state)
+		s.sel = nil
+	}
+}
+
+// Poll reports what changed since the client last heard (RFC 9051 §7.4),
+// at the end of every command. A cheap check of the mailbox's HIGHESTMODSEQ
+// first, so that a change applied here a moment ago is not missed while the
+// feed is still on its way.
+func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
+	if s.sel == nil {
+		return nil
+	}
+	cur, err := s.sel.state.refresh(false)
+	if err != nil {
+		s.log.Warn("imap poll: refresh failed", "err", err)
+		cur, _ = s.sel.state.current()
+	}
+	return s.sel.report(w, cur, allowExpunge)
+}
+
+// Idle waits for changes and reports them as they come (RFC 2177, RFC 9051
+// §6.3.13): the node's feed wakes every session of the mailbox at once,
+// whichever node the change was made on.
+func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	if s.sel == nil {
+		<-stop
+		return nil
+	}
+	for {
+		cur, wake := s.sel.state.current()
+		if err := s.sel.report(w, cur, true); err != nil {
+			return err
+		}
+		select {
+		case <-wake:
+		case <-stop:
+			return nil
+		}
+	}
+}
+
+// uidRanges turns sorted UIDs into ranges for an event.
+func uidRanges(uids []uint32) []*evlog.UidRange {
+	return evlog.RangesOf(uids)
+}
+
+func uidsOf(pairs []seqUID) []uint32 {
+	out := make([]uint32, len(pairs))
+	for i, p := range pairs {
+		out[i] = p.uid
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// expandRanges lists the UIDs of ranges (results from apply).
+func expandRanges(ranges []*evlog.UidRange) []uint32 {
+	var out []uint32
+	for _, r := range ranges {
+		for u := uint64(r.GetFirst()); u <= uint64(r.GetLast()); u++ {
+			out = append(out, uint32(u))
+		}
+	}
+	return out
+}
+
+func toUIDSet(ranges []*evlog.UidRange) imap.UIDSet {
+	var set imap.UIDSet
+	for _, r := range ranges {
+		set.AddRange(imap.UID(r.GetFirst()), imap.UID(r.GetLast()))
+	}
+	return set
+}
+
+// Expunge removes the \Deleted messages (RFC 9051 §6.4.3), or those of them
+// in uids (UID EXPUNGE, RFC 4315 §2.1). Only messages the client knows are
+// candidates: a \Deleted message it has not been told of stays until then.
+func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
+	sel := s.sel
+	if sel.readOnly {
+		// Nothing is expunged from an EXAMINEd mailbox; go-imap also calls
+		// this for CLOSE, which must then succeed (RFC 9051 §6.4.1).
+		return nil
+	}
+	cur, err := sel.state.refresh(false)
+	if err != nil {
+		return replyFor(err)
+	}
+	var target []uint32
+	for _, uid := range sel.view.uids {
+		if uids != nil && !uids.Contains(imap.UID(uid)) {
+			continue
+		}
+		if j := cur.index(uid); j >= 0 && slices.Contains(cur.msgs[j].flags, `\Deleted`) {
+			target = append(target, uid)
+		}
+	}
+	if len(target) == 0 {
+		return nil
+	}
+	out, err := s.srv.propose(ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{
+		MailboxId: sel.state.id, Uids: uidRanges(target),
+	}}))
+	if err != nil {
+		s.log.Info("imap expunge failed", "mailbox", sel.name, "err", err)
+		return replyFor(err)
+	}
+	var removed []uint32
+	if res := out.GetResults(); len(res) > 0 {
+		removed = expandRanges(res[0].GetSourceUids())
+	}
+	s.refreshSelected(sel.state.id)
+	s.log.Info("imap expunge", "mailbox", sel.name, "count", len(removed))
+	// Expunged by another session meanwhile: reported by the next poll.
+	return sel.expungeOwn(removed, w.WriteExpunge)
+}
+
+// Store changes flags (RFC 9051 §6.4.6) through one FlagsChanged event;
+// without .SILENT the new flags of every message named are returned,
+// read from the store after apply.
+func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, _ *imap.StoreOptions) error {
+	sel := s.sel
+	if sel.readOnly {
+		return errReadOnly
+	}
+	pairs := sel.resolve(numSet)
+	if len(pairs) == 0 {
+		return nil
+	}
+	op := evlog.FlagOp_FLAG_OP_REPLACE
+	switch flags.Op {
+	case imap.StoreFlagsAdd:
+		op = evlog.FlagOp_FLAG_OP_ADD
+	case imap.StoreFlagsDel:
+		op = evlog.FlagOp_FLAG_OP_REMOVE
+	}
+	names := make([]string, len(flags.Flags))
+	for i, f := range flags.Flags {
+		names[i] = string(f)
+	}
+	out, err := s.srv.propose(ev(&evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
+		MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), Op: op, Flags: names,
+	}}))
+	if err != nil {
+		s.log.Info("imap store failed", "mailbox", sel.name, "err", err)
+		return replyFor(err)
+	}
+	if res := out.GetResults(); len(res) > 0 {
+		sel.suppress = map[uint32]uint64{}
+		for _, uid := range expandRanges(res[0].GetUids()) {
+			sel.suppress[uid] = res[0].GetModseq()
+		}
+	}
+	s.refreshSelected(sel.state.id)
+	if flags.Silent {
+		return nil
+	}
+	_, isUID := numSet.(imap.UIDSet)
+	for _, p := range pairs {
+		m, err := s.srv.cfg.Store.Message(sel.state.id, p.uid)
+		if err != nil {
+			continue // expunged meanwhile
+		}
+		rw := w.CreateMessage(p.seq)
+		if isUID {
+			rw.WriteUID(imap.UID(p.uid))
+		}
+		rw.WriteFlags(imapFlags(m.GetFlags()))
+		if err := rw.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// target resolves the destination of COPY/MOVE: [TRYCREATE] when it does
+// not exist (RFC 9051 §6.4.7).
+func (s *session) target(dest string) (*evlog.MailboxRecord, error) {
+	mb, err := s.mailboxByName(dest)
+	if err == errNonExistent {
+		return nil, errTryCreate
+	}
+	return mb, err
+}
+
+// Copy files copies of messages into dest (RFC 9051 §6.4.7) with COPYUID
+// (RFC 4315 §3).
+func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) {
+	sel := s.sel
+	dst, err := s.target(dest)
+	if err != nil {
+		return nil, err
+	}
+	pairs := sel.resolve(numSet)
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	out, err := s.srv.propose(ev(&evlog.Event_Copied{Copied: &evlog.Copied{
+		MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), TargetMailboxId: dst.GetId(),
+	}}))
+	if err != nil {
+		s.log.Info("imap copy failed", "mailbox", sel.name, "to", dst.GetName(), "err", err)
+		if replyFor(err) == errNonExistent {
+			return nil, errTryCreate
+		}
+		return nil, replyFor(err)
+	}
+	s.refreshSelected(dst.GetId())
+	res := out.GetResults()
+	if len(res) == 0 || len(res[0].GetUids()) == 0 {
+		return nil, nil
+	}
+	return &imap.CopyData{
+		UIDValidity: res[0].GetUidValidity(),
+		SourceUIDs:  toUIDSet(res[0].GetSourceUids()),
+		DestUIDs:    toUIDSet(res[0].GetUids()),
+	}, nil
+}
+
+// Move moves messages (RFC 6851 §3) with one Moved event: COPYUID first,
+// then an EXPUNGE for each moved message.
+func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+	sel := s.sel
+	if sel.readOnly {
+		return errReadOnly
+	}
+	dst, err := s.target(dest)
+	if err != nil {
+		return err
+	}
+	if dst.GetId() == sel.state.id {
+		return errSameMailbox
+	}
+	pairs := sel.resolve(numSet)
+	if len(pairs) == 0 {
+		return nil
+	}
+	out, err := s.srv.propose(ev(&evlog.Event_Moved{Moved: &evlog.Moved{
+		MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), TargetMailboxId: dst.GetId(),
+	}}))
+	if err != nil {
+		s.log.Info("imap move failed", "mailbox", sel.name, "to", dst.GetName(), "err", err)
+		if replyFor(err) == errNonExistent {
+			return errTryCreate
+		}
+		return replyFor(err)
+	}
+	s.refreshSelected(sel.state.id)
+	res := out.GetResults()
+	if len(res) == 0 || len(res[0].GetUids()) == 0 {
+		return nil
+	}
+	s.log.Info("imap move", "mailbox", sel.name, "to", dst.GetName(), "count", len(expandRanges(res[0].GetUids())))
+	if err := w.WriteCopyData(&imap.CopyData{
+		UIDValidity: res[0].GetUidValidity(),
+		SourceUIDs:  toUIDSet(res[0].GetSourceUids()),
+		DestUIDs:    toUIDSet(res[0].GetUids()),
+	}); err != nil {
+		return err
+	}
+	return sel.expungeOwn(expandRanges(res[0].GetSourceUids()), w.WriteExpunge)
+}

@@ -1,0 +1,282 @@
+package imap
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/propose"
+	"github.com/surat-mail/surat/protocols/ratelimit"
+)
+
+// Store is the read side this package needs (*mailbox.Store has it). Not
+// found is mailbox.ErrNotFound.
+type Store interface {
+	User(address string) (*evlog.UserRecord, error)
+	Mailboxes(address string) ([]*evlog.MailboxRecord, error)
+	MailboxByName(address, name string) (*evlog.MailboxRecord, error)
+	Mailbox(id uint64) (*evlog.MailboxRecord, error)
+	Subscriptions(address string) ([]string, error)
+	Message(mailboxID uint64, uid uint32) (*evlog.MessageRecord, error)
+	Messages(mailboxID uint64, fn func(uid uint32, m *evlog.MessageRecord) bool) error
+	Blob(hash []byte) ([]byte, error)
+	BlobReader(hash []byte) (io.ReadCloser, error)
+	MailboxSnapshot(id uint64, fn func(uid uint32, m *evlog.MessageRecord)) (*evlog.MailboxRecord, error)
+	Subscribe(address string) *mailbox.Subscription
+}
+
+var _ Store = (*mailbox.Store)(nil)
+
+// Proposer commits events (*cluster.Node has it).
+type Proposer = propose.Proposer
+
+// Config configures a Server. One Server serves the STARTTLS listener
+// (Serve) and the implicit-TLS one (ServeTLS).
+type Config struct {
+	Hostname string      // greeting; required
+	TLS      *tls.Config // STARTTLS and implicit TLS; required
+	Store    Store       // required
+	Proposer Proposer    // required
+	Logger   *slog.Logger
+
+	// AppendLimit is the largest message APPEND takes (RFC 7889
+	// APPENDLIMIT); a larger literal is refused before it is read. Default
+	// 25 MiB, like SMTP's --max-message-size.
+	AppendLimit uint32
+	// IdleTimeout caps how long a connection may stay silent. go-imap
+	// itself allows 30 s before login and 35 min after (RFC 9051 §5.4: at
+	// least 30 min); a smaller value here lowers both. Zero: go-imap's.
+	IdleTimeout time.Duration
+	// MaxSessions and MaxSessionsPerIP bound open connections; defaults
+	// 10,000 and 100.
+	MaxSessions      int
+	MaxSessionsPerIP int
+	// ProposeTimeout bounds one write through the cluster; default 30 s.
+	ProposeTimeout time.Duration
+	// AuthLimiter slows failed logins (shared with SMTP/POP3); nil: a
+	// private one with ratelimit's defaults.
+	AuthLimiter *ratelimit.Limiter
+	// VerifyPassword checks a password against a stored hash; default
+	// protocols/auth.Verify.
+	VerifyPassword func(hash, password string) (bool, error)
+	// Now is the clock for internal dates and UIDVALIDITY hints.
+	Now func() time.Time
+}
+
+func (c *Config) setDefaults() error {
+	switch {
+	case c.Hostname == "":
+		return errors.New("imap: Hostname is required")
+	case c.TLS == nil:
+		return errors.New("imap: TLS configuration is required")
+	case c.Store == nil || c.Proposer == nil:
+		return errors.New("imap: Store and Proposer are required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.AppendLimit == 0 {
+		c.AppendLimit = 25 << 20
+	}
+	if c.MaxSessions <= 0 {
+		c.MaxSessions = 10_000
+	}
+	if c.MaxSessionsPerIP <= 0 {
+		c.MaxSessionsPerIP = 100
+	}
+	if c.ProposeTimeout <= 0 {
+		c.ProposeTimeout = 30 * time.Second
+	}
+	if c.AuthLimiter == nil {
+		c.AuthLimiter = ratelimit.New(ratelimit.Config{})
+	}
+	if c.VerifyPassword == nil {
+		c.VerifyPassword = verifyPassword
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// capabilities are the ones advertised (doc.go lists them with their RFCs).
+// go-imap adds the ones that need no backend (SASL-IR, LITERAL-, ENABLE,
+// IDLE, UNSELECT, UTF8=ACCEPT, STARTTLS/LOGINDISABLED, AUTH=PLAIN) and
+// APPENDLIMIT=n from SessionAppendLimit. Advertising one whose interface
+// the session lacks makes go-imap panic at connect (DEPENDENCIES.md).
+var capabilities = imap.CapSet{
+	imap.CapIMAP4rev1:        {},
+	imap.CapIMAP4rev2:        {},
+	imap.CapNamespace:        {},
+	imap.CapUIDPlus:          {},
+	imap.CapESearch:          {},
+	imap.CapSearchRes:        {},
+	imap.CapListExtended:     {},
+	imap.CapListStatus:       {},
+	imap.CapMove:             {},
+	imap.CapStatusSize:       {},
+	imap.CapChildren:         {},
+	imap.CapSpecialUse:       {},
+	imap.CapCreateSpecialUse: {},
+	imap.CapLiteralPlus:      {},
+}
+
+// Server serves IMAP on any number of listeners.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	imap   *imapserver.Server
+	hub    *hub
+	limits *connLimiter
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	closed   bool
+	panics   atomic.Int64 // recovered by go-imap (tests assert none)
+}
+
+// New validates cfg and builds a Server; Serve and ServeTLS start it.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger.With("proto", "imap"),
+		limits:   newConnLimiter(cfg.MaxSessions, cfg.MaxSessionsPerIP),
+		sessions: map[*session]struct{}{},
+	}
+	s.hub = newHub(cfg.Store, s.log)
+	s.imap = imapserver.New(&imapserver.Options{
+		NewSession: s.newSession,
+		Caps:       capabilities,
+		Logger:     slogPrinter{s.log, &s.panics},
+		TLSConfig:  cfg.TLS,
+	})
+	return s, nil
+}
+
+// Serve accepts plain connections on ln, offering STARTTLS; LOGIN and
+// AUTHENTICATE are refused before TLS (RFC 9051 §6.2.3, RFC 8314 §3).
+func (s *Server) Serve(ln net.Listener) error {
+	return s.serve(&limitedListener{Listener: ln, srv: s})
+}
+
+// ServeTLS accepts implicit-TLS connections on the plain TCP listener ln
+// (RFC 8314 §3.2, port 993). go-imap detects TLS by conn.(*tls.Conn), so
+// the TLS layer is the outermost one.
+func (s *Server) ServeTLS(ln net.Listener) error {
+	return s.serve(tls.NewListener(&limitedListener{Listener: ln, srv: s}, s.cfg.TLS))
+}
+
+func (s *Server) serve(ln net.Listener) error {
+	err := s.imap.Serve(ln)
+	if err == nil || errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "server closed") {
+		return nil
+	}
+	return err
+}
+
+// Shutdown says BYE to every session (RFC 9051 §7.1.5), waits for them
+// until ctx ends, then closes everything. A command in flight either got
+// its tagged reply or gets none; an unanswered write may or may not have
+// been committed, which IMAP clients handle by resynchronising.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	sessions := make([]*session, 0, len(s.sessions))
+	for sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, sess := range sessions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = sess.conn.NetConn().SetWriteDeadline(time.Now().Add(time.Second))
+			_ = sess.conn.Bye("Server shutting down")
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return s.Close()
+}
+
+// Close stops at once, cutting every session.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	err := s.imap.Close()
+	s.limits.closeAll()
+	s.hub.close()
+	if err != nil && strings.Contains(err.Error(), "server closed") {
+		return nil
+	}
+	return err
+}
+
+func (s *Server) newSession(conn *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+	sess := &session{srv: s, conn: conn, remote: remoteIP(conn.NetConn().RemoteAddr())}
+	sess.log = s.log.With("remote", sess.remote)
+	s.mu.Lock()
+	closed := s.closed
+	if !closed {
+		s.sessions[sess] = struct{}{}
+	}
+	s.mu.Unlock()
+	if closed {
+		return nil, nil, &imap.Error{Type: imap.StatusResponseTypeBye, Text: "Server shutting down"}
+	}
+	return sess, nil, nil
+}
+
+func (s *Server) forget(sess *session) {
+	s.mu.Lock()
+	delete(s.sessions, sess)
+	s.mu.Unlock()
+}
+
+// propose submits events through the cluster and waits until they are
+// committed and applied here (DESIGN.md invariant 1).
+func (s *Server) propose(events ...*evlog.Event) (*evlog.Outcome, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ProposeTimeout)
+	defer cancel()
+	return propose.Submit(ctx, s.cfg.Proposer, events...)
+}
+
+// slogPrinter routes go-imap's log (failed reads, recovered panics) to
+// slog. Panics are errors; the rest is connection noise.
+type slogPrinter struct {
+	l      *slog.Logger
+	panics *atomic.Int64
+}
+
+func (p slogPrinter) Printf(format string, v ...any) {
+	msg := strings.TrimSpace(fmt.Sprintf(format, v...))
+	if strings.HasPrefix(msg, "panic") {
+		// go-imap recovered it and closes only that connection.
+		p.panics.Add(1)
+		p.l.Error("go-imap: " + msg)
+		return
+	}
+	p.l.Debug("go-imap: " + msg)
+}

@@ -1,0 +1,546 @@
+package imap
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/auth"
+)
+
+// delim is the hierarchy delimiter (mailbox names are '/' separated).
+const delim = '/'
+
+// authWaitLimit bounds a rate-limit wait, whatever the limiter says.
+const authWaitLimit = 10 * time.Second
+
+// session is one IMAP connection's backend.
+type session struct {
+	srv    *Server
+	conn   *imapserver.Conn
+	remote string
+	log    *slog.Logger
+	user   string // canonical address once logged in
+	sel    *selected
+}
+
+var (
+	_ imapserver.SessionIMAP4rev2   = (*session)(nil)
+	_ imapserver.SessionAppendLimit = (*session)(nil)
+)
+
+func (s *session) Close() error {
+	s.unselect()
+	s.srv.forget(s)
+	return nil
+}
+
+// Login checks a password (RFC 9051 §6.2.3; go-imap also routes
+// AUTHENTICATE PLAIN here, RFC 4616), slowed by earlier failures from this
+// IP or for this account (protocols/ratelimit, the policy SMTP AUTH uses).
+// The wait comes first, for right and wrong passwords alike.
+func (s *session) Login(username, password string) error {
+	cfg := &s.srv.cfg
+	addr := canonicalAddress(username)
+	ipKey, userKey := "ip:"+s.remote, "user:"+addr
+	ctx, cancel := context.WithTimeout(context.Background(), authWaitLimit)
+	waited, werr := cfg.AuthLimiter.Wait(ctx, ipKey, userKey)
+	cancel()
+	if waited > 0 {
+		s.log.Info("imap login slowed", "user", addr, "delay", waited)
+	}
+	if werr != nil {
+		return errAuthTemporary
+	}
+	ok, err := s.verify(addr, password)
+	if err != nil {
+		s.log.Warn("imap login check failed", "user", addr, "err", err)
+		return errAuthTemporary
+	}
+	if !ok {
+		cfg.AuthLimiter.Fail(ipKey, userKey)
+		s.log.Info("imap login failed", "user", addr, "delayed", waited)
+		if waited > 0 {
+			return errAuthFailedSlowed
+		}
+		return errAuthFailed
+	}
+	cfg.AuthLimiter.Reset(userKey)
+	s.user = addr
+	s.log = s.log.With("user", addr)
+	s.log.Info("imap login")
+	return nil
+}
+
+// verify reports whether password is addr's. An unknown user costs a
+// verification too, so that timing does not reveal which accounts exist.
+func (s *session) verify(addr, password string) (bool, error) {
+	cfg := &s.srv.cfg
+	u, err := cfg.Store.User(addr)
+	if errors.Is(err, mailbox.ErrNotFound) {
+		_, _ = cfg.VerifyPassword(dummyHash, password)
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	ok, err := cfg.VerifyPassword(u.GetPasswordHash(), password)
+	if errors.Is(err, auth.ErrUnsupportedHash) || errors.Is(err, auth.ErrMalformedHash) {
+		return false, nil
+	}
+	return ok, err
+}
+
+// dummyHash is a real argon2id hash (of a random password), verified for
+// unknown users.
+const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$r/4B0hRSqCE6yYChrlbCyg$HcDRkIsO26Qeey8S80qYghhbCLI5MAUUFJHPlUjKgTs"
+
+func verifyPassword(hash, password string) (bool, error) { return auth.Verify(hash, password) }
+
+// canonicalAddress lower-cases a login name; the store keys users by their
+// lower-case address.
+func canonicalAddress(a string) string {
+	return strings.ToLower(strings.TrimSpace(a))
+}
+
+// AppendLimit is advertised as APPENDLIMIT=n (RFC 7889); go-imap refuses a
+// larger APPEND literal with NO [TOOBIG] before reading it.
+func (s *session) AppendLimit() uint32 { return s.srv.cfg.AppendLimit }
+
+// Namespace: one personal namespace, no others (RFC 2342).
+func (s *session) Namespace() (*imap.NamespaceData, error) {
+	return &imap.NamespaceData{Personal: []imap.NamespaceDescriptor{{Prefix: "", Delim: delim}}}, nil
+}
+
+// mailboxByName finds one of the user's mailboxes.
+func (s *session) mailboxByName(name string) (*evlog.MailboxRecord, error) {
+	mb, err := s.srv.cfg.Store.MailboxByName(s.user, name)
+	if errors.Is(err, mailbox.ErrNotFound) {
+		return nil, errNonExistent
+	}
+	if err != nil {
+		return nil, replyFor(err)
+	}
+	return mb, nil
+}
+
+// ev wraps one event kind (the oneof interface is unexported).
+func ev(kind any) *evlog.Event {
+	e := &evlog.Event{}
+	switch k := kind.(type) {
+	case *evlog.Event_MailboxCreated:
+		e.Kind = k
+	case *evlog.Event_MailboxRenamed:
+		e.Kind = k
+	case *evlog.Event_MailboxDeleted:
+		e.Kind = k
+	case *evlog.Event_Subscribed:
+		e.Kind = k
+	case *evlog.Event_BlobStored:
+		e.Kind = k
+	case *evlog.Event_Appended:
+		e.Kind = k
+	case *evlog.Event_FlagsChanged:
+		e.Kind = k
+	case *evlog.Event_Copied:
+		e.Kind = k
+	case *evlog.Event_Moved:
+		e.Kind = k
+	case *evlog.Event_Expunged:
+		e.Kind = k
+	default:
+		panic("imap: ev: unexpected event kind")
+	}
+	return e
+}
+
+// responseCodeUseAttr is RFC 6154 §6's USEATTR (not in go-imap).
+const responseCodeUseAttr imap.ResponseCode = "USEATTR"
+
+// Create proposes MailboxCreated (RFC 9051 §6.3.4); a trailing delimiter
+// only says the client means to create names below it. CREATE-SPECIAL-USE
+// (RFC 6154 §3) passes one attribute through.
+func (s *session) Create(name string, options *imap.CreateOptions) error {
+	name = strings.TrimRight(name, string(delim))
+	if name == "" {
+		return errInvalidName
+	}
+	var special string
+	if options != nil && len(options.SpecialUse) > 0 {
+		if len(options.SpecialUse) > 1 {
+			return no(responseCodeUseAttr, "Only one special-use attribute per mailbox")
+		}
+		special = string(options.SpecialUse[0])
+	}
+	_, err := s.srv.propose(ev(&evlog.Event_MailboxCreated{MailboxCreated: &evlog.MailboxCreated{
+		Address: s.user, Name: name, SpecialUse: special,
+		UidValidityHint: uint32(s.srv.cfg.Now().Unix()),
+	}}))
+	if err != nil {
+		s.log.Info("imap create failed", "mailbox", name, "err", err)
+		if special != "" && strings.Contains(err.Error(), "special-use") {
+			return no(responseCodeUseAttr, "Unknown special-use attribute")
+		}
+		return replyFor(err)
+	}
+	return nil
+}
+
+// Delete proposes MailboxDeleted (RFC 9051 §6.3.5); mailboxes below it
+// stay, and INBOX cannot be deleted.
+func (s *session) Delete(name string) error {
+	mb, err := s.mailboxByName(name)
+	if err != nil {
+		return err
+	}
+	if mb.GetName() == "INBOX" {
+		return errInboxDelete
+	}
+	_, err = s.srv.propose(ev(&evlog.Event_MailboxDeleted{MailboxDeleted: &evlog.MailboxDeleted{MailboxId: mb.GetId()}}))
+	return replyFor(err)
+}
+
+// Rename proposes MailboxRenamed (RFC 9051 §6.3.6): the mailbox keeps its
+// id, UIDs and UIDVALIDITY; renaming INBOX moves its messages to a new
+// mailbox and leaves INBOX empty.
+func (s *session) Rename(oldName, newName string, _ *imap.RenameOptions) error {
+	newName = strings.TrimRight(newName, string(delim))
+	if newName == "" {
+		return errInvalidName
+	}
+	mb, err := s.mailboxByName(oldName)
+	if err != nil {
+		return err
+	}
+	_, err = s.srv.propose(ev(&evlog.Event_MailboxRenamed{MailboxRenamed: &evlog.MailboxRenamed{
+		MailboxId: mb.GetId(), NewName: newName, UidValidityHint: uint32(s.srv.cfg.Now().Unix()),
+	}}))
+	return replyFor(err)
+}
+
+// Subscribe and Unsubscribe edit the subscription list (RFC 9051 §6.3.7,
+// §6.3.8); a name need not exist to be subscribed.
+func (s *session) Subscribe(name string) error   { return s.subscribe(name, true) }
+func (s *session) Unsubscribe(name string) error { return s.subscribe(name, false) }
+
+func (s *session) subscribe(name string, on bool) error {
+	name = strings.TrimRight(name, string(delim))
+	if name == "" {
+		return errInvalidName
+	}
+	_, err := s.srv.propose(ev(&evlog.Event_Subscribed{Subscribed: &evlog.Subscribed{
+		Address: s.user, Name: name, Subscribed: on,
+	}}))
+	return replyFor(err)
+}
+
+// listEntry is one name LIST may report.
+type listEntry struct {
+	name        string
+	rec         *evlog.MailboxRecord // nil: a parent that does not exist
+	subscribed  bool
+	hasChildren bool
+	childSub    bool // some child is subscribed (CHILDINFO, RFC 5258 §3.5)
+}
+
+// List implements LIST with LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC
+// 5819), SPECIAL-USE (RFC 6154) and CHILDREN (RFC 3348); LSUB arrives as
+// LIST (SUBSCRIBED). Special-use attributes are always returned, which RFC
+// 6154 §2 allows. A missing parent of an existing mailbox is returned as
+// \Noselect (RFC 3501 §6.3.8) or, when only subscriptions name it,
+// \NonExistent (RFC 5258 §3).
+func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, options *imap.ListOptions) error {
+	if len(patterns) == 0 {
+		// RFC 9051 §6.3.9: an empty pattern asks for the delimiter.
+		return w.WriteList(&imap.ListData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Delim: delim, Mailbox: ""})
+	}
+	st := s.srv.cfg.Store
+	boxes, err := st.Mailboxes(s.user)
+	if err != nil {
+		return replyFor(err)
+	}
+	subs, err := st.Subscriptions(s.user)
+	if err != nil {
+		return replyFor(err)
+	}
+	entries := map[string]*listEntry{}
+	entry := func(name string) *listEntry {
+		e := entries[name]
+		if e == nil {
+			e = &listEntry{name: name}
+			entries[name] = e
+		}
+		return e
+	}
+	for _, mb := range boxes {
+		entry(mb.GetName()).rec = mb
+	}
+	for _, name := range subs {
+		entry(name).subscribed = true
+	}
+	// Parents: every prefix of an existing or subscribed name.
+	for _, e := range snapshotEntries(entries) {
+		name := e.name
+		for {
+			i := strings.LastIndexByte(name, delim)
+			if i <= 0 {
+				break
+			}
+			name = name[:i]
+			p := entry(name)
+			if e.rec != nil {
+				p.hasChildren = true
+			}
+			if e.subscribed {
+				p.childSub = true
+			}
+		}
+	}
+	names := make([]string, 0, len(entries))
+	for n := range entries {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		// INBOX first, then bytewise.
+		if (names[i] == "INBOX") != (names[j] == "INBOX") {
+			return names[i] == "INBOX"
+		}
+		return names[i] < names[j]
+	})
+	ref = canonicalInbox(ref)
+	for _, name := range names {
+		e := entries[name]
+		if !matchAny(name, ref, patterns) {
+			continue
+		}
+		if options.SelectSubscribed && !e.subscribed {
+			// RFC 5258 §3.5: RECURSIVEMATCH reports a parent of a
+			// subscribed name with CHILDINFO.
+			if !(options.SelectRecursiveMatch && e.childSub) {
+				continue
+			}
+		}
+		if options.SelectSpecialUse && (e.rec == nil || e.rec.GetSpecialUse() == "") {
+			continue
+		}
+		if e.rec == nil && !e.hasChildren && !options.SelectSubscribed {
+			continue // only a subscription names it: not listed by plain LIST
+		}
+		data := &imap.ListData{Mailbox: name, Delim: delim}
+		switch {
+		case e.rec == nil && e.hasChildren:
+			data.Attrs = append(data.Attrs, imap.MailboxAttrNoSelect)
+		case e.rec == nil:
+			data.Attrs = append(data.Attrs, imap.MailboxAttrNonExistent)
+		}
+		if e.hasChildren {
+			data.Attrs = append(data.Attrs, imap.MailboxAttrHasChildren)
+		} else {
+			data.Attrs = append(data.Attrs, imap.MailboxAttrHasNoChildren)
+		}
+		if e.subscribed && (options.SelectSubscribed || options.ReturnSubscribed) {
+			data.Attrs = append(data.Attrs, imap.MailboxAttrSubscribed)
+		}
+		if e.rec != nil && e.rec.GetSpecialUse() != "" {
+			data.Attrs = append(data.Attrs, imap.MailboxAttr(e.rec.GetSpecialUse()))
+		}
+		if options.SelectRecursiveMatch && e.childSub {
+			data.ChildInfo = &imap.ListDataChildInfo{Subscribed: true}
+		}
+		if options.ReturnStatus != nil && e.rec != nil {
+			if data.Status, err = s.status(e.rec, options.ReturnStatus); err != nil {
+				return replyFor(err)
+			}
+		}
+		if err := w.WriteList(data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func snapshotEntries(m map[string]*listEntry) []*listEntry {
+	out := make([]*listEntry, 0, len(m))
+	for _, e := range m {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// canonicalInbox spells a leading "inbox" component as INBOX (RFC 9051
+// §5.1: INBOX is case-insensitive), for references and patterns.
+func canonicalInbox(s string) string {
+	first, rest, below := strings.Cut(s, string(delim))
+	if strings.EqualFold(first, "INBOX") {
+		if below {
+			return "INBOX" + string(delim) + rest
+		}
+		return "INBOX"
+	}
+	return s
+}
+
+func matchAny(name, ref string, patterns []string) bool {
+	for _, p := range patterns {
+		if imapserver.MatchList(name, delim, ref, canonicalInbox(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Status answers STATUS (RFC 9051 §6.3.11) with STATUS=SIZE (RFC 8438).
+func (s *session) Status(name string, options *imap.StatusOptions) (*imap.StatusData, error) {
+	mb, err := s.mailboxByName(name)
+	if err != nil {
+		return nil, err
+	}
+	data, err := s.status(mb, options)
+	if err != nil {
+		return nil, replyFor(err)
+	}
+	data.Mailbox = name
+	return data, nil
+}
+
+func (s *session) status(mb *evlog.MailboxRecord, options *imap.StatusOptions) (*imap.StatusData, error) {
+	data := &imap.StatusData{Mailbox: mb.GetName()}
+	if options.NumMessages {
+		n := mb.GetMessages()
+		data.NumMessages = &n
+	}
+	if options.UIDNext {
+		data.UIDNext = imap.UID(mb.GetUidNext())
+	}
+	if options.UIDValidity {
+		data.UIDValidity = mb.GetUidValidity()
+	}
+	if options.Size {
+		size := int64(mb.GetSize())
+		data.Size = &size
+	}
+	if options.NumRecent {
+		var zero uint32 // \Recent is not kept (IMAP4rev2 dropped it)
+		data.NumRecent = &zero
+	}
+	if options.AppendLimit {
+		limit := s.srv.cfg.AppendLimit
+		data.AppendLimit = &limit
+	}
+	if options.NumUnseen || options.NumDeleted {
+		var seen, deleted uint32
+		err := s.srv.cfg.Store.Messages(mb.GetId(), func(_ uint32, m *evlog.MessageRecord) bool {
+			for _, f := range m.GetFlags() {
+				switch f {
+				case `\Seen`:
+					seen++
+				case `\Deleted`:
+					deleted++
+				}
+			}
+			return true
+		})
+		if err != nil {
+			return nil, err
+		}
+		// The counts come from one scan, MESSAGES from the record: a
+		// change between them can only make UNSEEN briefly inexact.
+		unseen := uint32(0)
+		if total := mb.GetMessages(); total > seen {
+			unseen = total - seen
+		}
+		if options.NumUnseen {
+			data.NumUnseen = &unseen
+		}
+		if options.NumDeleted {
+			data.NumDeleted = &deleted
+		}
+	}
+	return data, nil
+}
+
+// Append stores a message (RFC 9051 §6.3.12) and answers APPENDUID (RFC
+// 4315 §3). The body goes as BlobStored chunks: all but the last in
+// proposals of their own, the last with the Appended event, so no Raft
+// entry exceeds log.ChunkSize plus a little (DESIGN.md invariant 4). The
+// OK comes once the Appended event is committed and applied here.
+func (s *session) Append(name string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
+	mb, err := s.srv.cfg.Store.MailboxByName(s.user, name)
+	if errors.Is(err, mailbox.ErrNotFound) {
+		_, _ = io.Copy(io.Discard, r)
+		return nil, errTryCreate
+	}
+	if err != nil {
+		return nil, replyFor(err)
+	}
+	limit := int64(s.srv.cfg.AppendLimit)
+	body, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > limit {
+		return nil, no(imap.ResponseCodeTooBig, "Message exceeds the APPENDLIMIT")
+	}
+	if u, err := s.srv.cfg.Store.User(s.user); err == nil && u.GetQuotaBytes() > 0 &&
+		u.GetUsedBytes()+uint64(len(body)) > u.GetQuotaBytes() {
+		// Refused before the body crosses the cluster; apply checks again.
+		return nil, errOverQuota
+	}
+	date := options.Time
+	if date.IsZero() {
+		date = s.srv.cfg.Now()
+	}
+	_, offset := date.Zone()
+	flags := make([]string, len(options.Flags))
+	for i, f := range options.Flags {
+		flags[i] = string(f)
+	}
+	chunks := evlog.Chunks(body)
+	last := chunks[len(chunks)-1]
+	for _, c := range chunks[:len(chunks)-1] {
+		if _, err := s.srv.propose(ev(&evlog.Event_BlobStored{BlobStored: c})); err != nil {
+			s.log.Warn("imap append chunk failed", "mailbox", name, "err", err)
+			return nil, replyFor(err)
+		}
+	}
+	out, err := s.srv.propose(ev(&evlog.Event_BlobStored{BlobStored: last}),
+		ev(&evlog.Event_Appended{Appended: &evlog.Appended{
+			MailboxId: mb.GetId(), Blob: last.Hash, Size: last.Size, Flags: flags,
+			InternalDateUnix: date.Unix(), InternalDateOffset: int32(offset),
+		}}))
+	if err != nil {
+		s.log.Info("imap append failed", "mailbox", name, "size", len(body), "err", err)
+		if errors.Is(replyFor(err), errNonExistent) {
+			return nil, errTryCreate
+		}
+		return nil, replyFor(err)
+	}
+	s.refreshSelected(mb.GetId())
+	res := out.GetResults()
+	if len(res) < 2 || len(res[1].GetUids()) == 0 {
+		return nil, nil // committed; no APPENDUID to give
+	}
+	s.log.Info("imap append", "mailbox", name, "uid", res[1].GetUids()[0].GetFirst(), "size", len(body))
+	return &imap.AppendData{UIDValidity: res[1].GetUidValidity(), UID: imap.UID(res[1].GetUids()[0].GetFirst())}, nil
+}
+
+// refreshSelected brings the node's state of the selected mailbox up to
+// date right after this session changed mailbox id, so that the poll at
+// the end of the command reports the change (read-your-writes).
+func (s *session) refreshSelected(id uint64) {
+	if s.sel != nil && s.sel.state.id == id {
+		if _, err := s.sel.state.refresh(false); err != nil {
+			s.log.Warn("imap refresh failed", "err", err)
+		}
+	}
+}
