@@ -143,7 +143,24 @@ func (m *mux) dial(addr string, kind byte, timeout time.Duration) (net.Conn, err
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
 	_ = conn.SetWriteDeadline(time.Time{})
-	return conn, nil
+	if !m.track(conn, true) {
+		conn.Close()
+		return nil, fmt.Errorf("dial %s: %w", addr, net.ErrClosed)
+	}
+	// Tracked so that close() also ends connections this node opened
+	// (Raft's pipelines among them), not only those it accepted.
+	return &trackedConn{Conn: conn, mux: m}, nil
+}
+
+type trackedConn struct {
+	net.Conn
+	mux  *mux
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() { c.mux.track(c.Conn, false) })
+	return c.Conn.Close()
 }
 
 func (m *mux) close() {

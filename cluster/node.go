@@ -345,7 +345,22 @@ func (n *Node) Shutdown(ctx context.Context) error {
 func (n *Node) halt() error {
 	var err error
 	close(n.stop)
-	if e := n.raft.Shutdown().Error(); e != nil {
+	// raft.Shutdown waits for its replication goroutines; one blocked on a
+	// connection to a dead peer can hold it for long (seen in tests). If it
+	// has not finished promptly, closing the transport unblocks it.
+	shutdown := n.raft.Shutdown()
+	done := make(chan error, 1)
+	go func() { done <- shutdown.Error() }()
+	var e error
+	select {
+	case e = <-done:
+	case <-time.After(2 * time.Second):
+		n.log.Warn("raft shutdown is slow; closing the transport")
+		n.transport.Close()
+		n.mux.close()
+		e = <-done
+	}
+	if e != nil {
 		err = fmt.Errorf("raft shutdown: %w", e)
 	}
 	n.metrics.setState("shutdown")
