@@ -79,6 +79,16 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		return err
 	}
 	defer mailListeners.close()
+	imapLns, err := listenIMAP(cfg)
+	if err != nil {
+		return err
+	}
+	defer imapLns.close()
+	pop3Lns, err := listenPOP3(cfg)
+	if err != nil {
+		return err
+	}
+	defer pop3Lns.close()
 
 	node, err := cluster.Start(ctx, cluster.Config{
 		NodeID:          cfg.ID,
@@ -106,6 +116,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 
 	api, err := admin.New(admin.Config{
 		Directory:    store,
+		Queue:        store,
 		Digester:     store,
 		Cluster:      node,
 		IsNotFound:   isNotFound,
@@ -129,8 +140,31 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, logger)
+	// Outbound queue: the worker runs on every node and works only while
+	// its node leads; submission queues through its Relay.
+	queue, err := startOutbound(cfg, store, node, reg, logger)
 	if err != nil {
+		srv.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer queue.stop()
+	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, logger)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	// IMAP: after the cluster, sharing SMTP's login limiter.
+	imapSrv, err := startIMAP(cfg, imapLns, tlsConfig, store, node, smtpServers.limiter, logger)
+	if err != nil {
+		smtpServers.shutdown(time.Second)
+		srv.Close()
+		return err
+	}
+	// POP3: after the cluster, sharing SMTP's login limiter.
+	pop3Srv, err := startPOP3(cfg, pop3Lns, tlsConfig, store, node, smtpServers.limiter, logger)
+	if err != nil {
+		imapSrv.shutdown(time.Second)
+		smtpServers.shutdown(time.Second)
 		srv.Close()
 		return err
 	}
@@ -149,6 +183,9 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	// Mail listeners first: no new deliveries while the cluster can still
 	// commit the ones in flight.
 	smtpServers.shutdown(2 * time.Second)
+	queue.stop() // attempts in flight are cut off; the next leader retries them
+	imapSrv.shutdown(time.Second)
+	pop3Srv.shutdown(time.Second) // a QUIT in flight gets its commit or no +OK
 	hctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	if err := srv.Shutdown(hctx); err != nil {
 		srv.Close() // in-flight requests waiting on the cluster are cut off
@@ -203,15 +240,17 @@ func (m *mailListeners) close() {
 // smtpServers are the running SMTP listeners.
 type smtpServers struct {
 	servers []*smtp.Server
+	limiter *ratelimit.Limiter // every login path's (IMAP shares it)
 	wg      sync.WaitGroup
 }
 
 // startSMTP serves MX, submission and submissions on the bound listeners.
 func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store *mailbox.Store,
-	node *cluster.Node, logger *slog.Logger) (*smtpServers, error) {
+	node *cluster.Node, relay smtp.Relay, logger *slog.Logger) (*smtpServers, error) {
 	out := &smtpServers{}
 	// One limiter for every login path of this node (IMAP/POP3 will share it).
 	limiter := ratelimit.New(ratelimit.Config{})
+	out.limiter = limiter
 	for _, l := range []struct {
 		kind smtp.Kind
 		ln   net.Listener
@@ -232,6 +271,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			Logger:         logger,
 			MaxMessageSize: cfg.MaxMessageSize,
 			AuthLimiter:    limiter,
+			Relay:          relay,
 		})
 		if err != nil {
 			out.shutdown(time.Second)

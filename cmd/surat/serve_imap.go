@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/surat-mail/surat/cluster"
+	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/imap"
+	"github.com/surat-mail/surat/protocols/ratelimit"
+)
+
+// imapListeners are --imap and --imaps, bound before the cluster starts so
+// that a port clash is reported before this node joins anything.
+type imapListeners struct {
+	plain, implicit net.Listener
+}
+
+func listenIMAP(cfg *serveConfig) (*imapListeners, error) {
+	m := &imapListeners{}
+	for _, l := range []struct {
+		flag, addr string
+		dst        *net.Listener
+	}{{"imap", cfg.IMAP, &m.plain}, {"imaps", cfg.IMAPS, &m.implicit}} {
+		if l.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			m.close()
+			return nil, fmt.Errorf("serve: listen --%s: %w", l.flag, err)
+		}
+		*l.dst = ln
+	}
+	return m, nil
+}
+
+func (m *imapListeners) close() {
+	for _, ln := range []net.Listener{m.plain, m.implicit} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
+
+// imapServer is the running IMAP server (one for both listeners).
+type imapServer struct {
+	srv *imap.Server
+	wg  sync.WaitGroup
+}
+
+// startIMAP serves --imap (STARTTLS) and --imaps (implicit TLS). limiter is
+// the node's login limiter shared with SMTP AUTH (nil: a new one).
+func startIMAP(cfg *serveConfig, m *imapListeners, tlsConfig *tls.Config, store *mailbox.Store,
+	node *cluster.Node, limiter *ratelimit.Limiter, logger *slog.Logger) (*imapServer, error) {
+	if m.plain == nil && m.implicit == nil {
+		return nil, nil
+	}
+	if limiter == nil {
+		limiter = ratelimit.New(ratelimit.Config{})
+	}
+	appendLimit := uint32(0)
+	if cfg.MaxMessageSize > 0 && cfg.MaxMessageSize < 1<<32 {
+		appendLimit = uint32(cfg.MaxMessageSize)
+	}
+	srv, err := imap.New(imap.Config{
+		Hostname:    mailHostname(cfg),
+		TLS:         tlsConfig,
+		Store:       store,
+		Proposer:    node,
+		Logger:      logger,
+		AppendLimit: appendLimit,
+		AuthLimiter: limiter,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	out := &imapServer{srv: srv}
+	for _, l := range []struct {
+		name string
+		ln   net.Listener
+		run  func(net.Listener) error
+	}{{"imap", m.plain, srv.Serve}, {"imaps", m.implicit, srv.ServeTLS}} {
+		if l.ln == nil {
+			continue
+		}
+		out.wg.Add(1)
+		go func() {
+			defer out.wg.Done()
+			if err := l.run(l.ln); err != nil {
+				logger.Error("imap listener stopped", "listener", l.name, "err", err)
+			}
+		}()
+		logger.Info("imap listening", "listener", l.name, "addr", l.ln.Addr().String())
+	}
+	return out, nil
+}
+
+// shutdown says BYE to every session, waits up to grace, then cuts the
+// rest off.
+func (s *imapServer) shutdown(grace time.Duration) {
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	_ = s.srv.Shutdown(ctx)
+	s.wg.Wait()
+}

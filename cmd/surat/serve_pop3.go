@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/surat-mail/surat/cluster"
+	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/pop3"
+	"github.com/surat-mail/surat/protocols/ratelimit"
+)
+
+// pop3Listeners are --pop3 (STLS) and --pop3s (implicit TLS), bound before
+// the cluster starts so that a port clash is reported before joining.
+type pop3Listeners struct {
+	plain, implicit net.Listener
+}
+
+func listenPOP3(cfg *serveConfig) (*pop3Listeners, error) {
+	m := &pop3Listeners{}
+	for _, l := range []struct {
+		flag, addr string
+		dst        *net.Listener
+	}{{"pop3", cfg.POP3, &m.plain}, {"pop3s", cfg.POP3S, &m.implicit}} {
+		if l.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			m.close()
+			return nil, fmt.Errorf("serve: listen --%s: %w", l.flag, err)
+		}
+		*l.dst = ln
+	}
+	return m, nil
+}
+
+func (m *pop3Listeners) close() {
+	for _, ln := range []net.Listener{m.plain, m.implicit} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
+
+// pop3Servers are the running POP3 servers (one per listener: the
+// implicit-TLS one offers no STLS).
+type pop3Servers struct {
+	servers []*pop3.Server
+	wg      sync.WaitGroup
+}
+
+// startPOP3 serves the bound POP3 listeners. limiter is the node's login
+// limiter shared with SMTP AUTH and IMAP (nil: a new one).
+func startPOP3(cfg *serveConfig, m *pop3Listeners, tlsConfig *tls.Config, store *mailbox.Store,
+	node *cluster.Node, limiter *ratelimit.Limiter, logger *slog.Logger) (*pop3Servers, error) {
+	if limiter == nil {
+		limiter = ratelimit.New(ratelimit.Config{})
+	}
+	out := &pop3Servers{}
+	for _, l := range []struct {
+		name     string
+		ln       net.Listener
+		implicit bool
+	}{{"pop3", m.plain, false}, {"pop3s", m.implicit, true}} {
+		if l.ln == nil {
+			continue
+		}
+		srv, err := pop3.New(pop3.Config{
+			Hostname:    mailHostname(cfg),
+			TLS:         tlsConfig,
+			ImplicitTLS: l.implicit,
+			Store:       store,
+			Proposer:    node,
+			IsNotFound:  isNotFound,
+			Logger:      logger,
+			AuthLimiter: limiter,
+		})
+		if err != nil {
+			out.shutdown(time.Second)
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		out.servers = append(out.servers, srv)
+		out.wg.Add(1)
+		go func() {
+			defer out.wg.Done()
+			if err := srv.Serve(l.ln); err != nil {
+				logger.Error("pop3 listener stopped", "listener", l.name, "err", err)
+			}
+		}()
+		logger.Info("pop3 listening", "listener", l.name, "addr", l.ln.Addr().String())
+	}
+	return out, nil
+}
+
+// shutdown stops the listeners, lets commands in flight (a QUIT's commit)
+// finish for up to grace, then cuts the rest off. Idle sessions end at once:
+// they never reached UPDATE, so they delete nothing.
+func (s *pop3Servers) shutdown(grace time.Duration) {
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, srv := range s.servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = srv.Shutdown(ctx)
+		}()
+	}
+	wg.Wait()
+	s.wg.Wait()
+}
