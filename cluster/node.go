@@ -198,8 +198,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.transport = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  n.mux.raft,
 		MaxPool: 4,
-		Timeout: 5 * time.Second,
-		Logger:  newHCLogger(n.log, "raft-net"),
+		// No pipelining: raft v1.7.3's pipeline can deadlock its own
+		// shutdown (pipelineSend blocked handing a future to a decoder that
+		// waits on a consumer which has already exited; seen in tests as a
+		// Shutdown that never returns), and raft's authors measured that it
+		// helps little once entries are batched, as ours are.
+		MaxRPCsInFlight: 1,
+		Timeout:         5 * time.Second,
+		Logger:          newHCLogger(n.log, "raft-net"),
 	})
 
 	rc := raft.DefaultConfig()
