@@ -27,6 +27,13 @@
 //     in the same run, against Postfix delivering to Dovecot over LMTP
 //     (Debian's packages, configured from bench/peers); messages per second
 //     and the time from the end of DATA to the 250.
+//   - IMAP and POP3 (bench/imap-pop3.sh, not a Go benchmark): the load
+//     generator of bench/imapload (bench/cmd/imapload: go-imap v2's client,
+//     a small POP3 client) against the same three-process cluster and, in
+//     the same run, Dovecot (bench/peers): single commands on a 10,000-message
+//     INBOX (SELECT, the metadata and body fetches, header and body SEARCH),
+//     POP3 UIDL and RETR, a mixed workload of 20 persistent clients, and the
+//     memory of idle connections on one node.
 //
 // Run everything with `make bench` (it builds bin/surat first), or:
 //
