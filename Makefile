@@ -55,7 +55,7 @@ bench: build
 bench-smtp: build
 	GO=$(GO) SURAT_BIN=$${SURAT_BIN:-$(CURDIR)/$(BIN)} bench/smtp-ingest.sh
 
-# IMAP and POP3, Surat vs Dovecot, in one run (~6-7 min, ~2.5 of them the 10,000 idle
+# IMAP and POP3, Surat vs Dovecot, in one run (~5-6 min, ~2.5 of them the 10,000 idle
 # connections' logins). Needs root: it installs Debian's dovecot if missing and raises the
 # file limit. Writes bench/results/imap-pop3.md.
 bench-imap: build

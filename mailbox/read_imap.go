@@ -38,3 +38,62 @@ func (s *Store) MailboxSnapshot(id uint64, fn func(uid uint32, m *evlog.MessageR
 	}
 	return mb, nil
 }
+
+// BlobPrefix reads a complete body's chunks in order from ONE consistent
+// view, calling stop with everything read so far after each chunk, and
+// ends early when stop returns true: an IMAP server reads a message's
+// header block without reading its whole body. complete reports that the
+// whole body was read. Returns ErrNotFound like Blob. Reads only.
+func (s *Store) BlobPrefix(hash []byte, stop func(prefix []byte) bool) (prefix []byte, complete bool, err error) {
+	err = s.view(func(r reader) error {
+		prefix, complete, err = blobPrefix(r, hash, stop)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return prefix, complete, nil
+}
+
+func blobPrefix(r reader, hash []byte, stop func(prefix []byte) bool) (prefix []byte, complete bool, err error) {
+	rec := new(evlog.BlobRecord)
+	if err := readRecord(r, blobKey(hash), rec); err != nil {
+		return nil, false, err
+	}
+	if rec.GetStored() < rec.GetChunks() {
+		return nil, false, fmt.Errorf("%w: blob %x has %d of %d chunks", ErrNotFound, hash, rec.GetStored(), rec.GetChunks())
+	}
+	for i := uint32(0); i < rec.GetChunks(); i++ {
+		v, ok, err := readValue(r, chunkKey(hash, i))
+		if err != nil {
+			return nil, false, err
+		}
+		if !ok {
+			return nil, false, fmt.Errorf("%w: blob %x chunk %d", ErrNotFound, hash, i)
+		}
+		if prefix == nil {
+			prefix = v // readValue returns a copy
+		} else {
+			prefix = append(prefix, v...)
+		}
+		if i+1 < rec.GetChunks() && stop(prefix) {
+			return prefix, false, nil
+		}
+	}
+	return prefix, true, nil
+}
+
+// BlobPrefixes is BlobPrefix for several bodies under ONE consistent view
+// (one Pebble snapshot for a whole FETCH batch rather than one per
+// message): fn is called for each hash in order with what BlobPrefix would
+// return. fn runs while the store's read lock is held: it must not call
+// Store methods. Reads only.
+func (s *Store) BlobPrefixes(hashes [][]byte, stop func(prefix []byte) bool, fn func(i int, prefix []byte, complete bool, err error)) error {
+	return s.view(func(r reader) error {
+		for i, hash := range hashes {
+			prefix, complete, err := blobPrefix(r, hash, stop)
+			fn(i, prefix, complete, err)
+		}
+		return nil
+	})
+}

@@ -79,9 +79,19 @@
 // a command per connection (logged, that connection closed); this
 // package's own goroutines recover theirs.
 //
+// # Header cache
+//
+// ENVELOPE, header-only FETCH sections (BODY[HEADER], HEADER.FIELDS,
+// RFC822.HEADER) and header SEARCH criteria read a message's header block
+// only: from a node-local cache keyed by body hash (bodies are
+// content-addressed and immutable, so it needs no invalidation), shared by
+// every session and bounded by Config.HeaderCacheSize (64 MiB, least
+// recently used out), or on a miss from the body's first chunks up to the
+// blank line, a batch of messages under one store view (headercache.go).
+//
 // # Future work
 //
-// SEARCH scans the mailbox and parses bodies for header and text criteria:
+// SEARCH scans the mailbox and parses bodies for text criteria:
 // a text index belongs in mailbox/. Snapshot refreshes re-read the whole
 // mailbox: a per-mailbox modseq index would let them read only changes.
 package imap

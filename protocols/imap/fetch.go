@@ -3,6 +3,7 @@ package imap
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"slices"
 	"time"
@@ -12,12 +13,15 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/mailbox"
 )
 
 // Fetch answers FETCH and UID FETCH (RFC 9051 §6.4.5) from the projection:
-// flags, sizes and dates from the message record, ENVELOPE, BODYSTRUCTURE
-// and sections parsed from the stored body with go-message (go-imap's
-// Extract* helpers). A whole-body BODY[] is streamed chunk by chunk. A
+// flags, sizes and dates from the message records of the mailbox's
+// current snapshot, ENVELOPE, BODYSTRUCTURE and sections parsed from the
+// stored body with go-message (go-imap's Extract* helpers). ENVELOPE and
+// header-only sections read only the header block, through the node's
+// header cache (headercache.go). A whole-body BODY[] is streamed chunk by chunk. A
 // non-PEEK body fetch sets \Seen through one FlagsChanged event first, and
 // the response then carries the new FLAGS (§6.4.5).
 func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
@@ -52,18 +56,66 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 			s.refreshSelected(sel.state.id)
 		}
 	}
-	for _, p := range pairs {
-		m, err := s.srv.cfg.Store.Message(sel.state.id, p.uid)
-		if err != nil {
-			// Expunged by another session and not yet reported: RFC 2180
-			// §4.1.2 lets the server omit it.
-			continue
+	// Flags, sizes, dates and body hashes come from the mailbox's current
+	// snapshot, brought up to the store's state first (one record read),
+	// instead of one record read per message.
+	cur, err := sel.state.refresh(false)
+	if err != nil || cur == nil || cur.gone {
+		cur = nil
+	}
+	// Headers for ENVELOPE and header sections are read ahead into the
+	// node's cache a batch at a time, each batch under one store view.
+	prefetch := cur != nil && options.BodyStructure == nil && len(options.BinarySection) == 0 &&
+		len(options.BinarySectionSize) == 0 && (options.Envelope || slices.ContainsFunc(options.BodySection, headerOnly)) &&
+		!slices.ContainsFunc(options.BodySection, func(bs *imap.FetchItemBodySection) bool { return !wholeBody(bs) && !headerOnly(bs) })
+	for k, p := range pairs {
+		if prefetch && k%prefetchBatch == 0 {
+			var hashes [][]byte
+			for _, q := range pairs[k:min(k+prefetchBatch, len(pairs))] {
+				if j := cur.index(q.uid); j >= 0 {
+					hashes = append(hashes, cur.msgs[j].rec.GetBlob())
+				}
+			}
+			s.srv.prefetchHeaders(hashes)
+		}
+		var m *evlog.MessageRecord
+		if cur != nil {
+			if j := cur.index(p.uid); j >= 0 {
+				m = cur.msgs[j].rec
+			}
+		}
+		if m == nil {
+			// Not in the snapshot (or no snapshot): read the record.
+			if m, err = s.srv.cfg.Store.Message(sel.state.id, p.uid); err != nil {
+				// Expunged by another session and not yet reported: RFC
+				// 2180 §4.1.2 lets the server omit it.
+				continue
+			}
 		}
 		if err := s.fetchOne(w, p, m, options, seenSet[p.uid]); err != nil {
+			if errors.Is(err, errExpunged) {
+				continue
+			}
 			return err
 		}
 	}
 	return nil
+}
+
+// prefetchBatch is how many messages' headers FETCH reads ahead under one
+// store view.
+const prefetchBatch = 256
+
+// errExpunged is fetchOne's answer when the message's body is gone
+// because the message was expunged since the snapshot was read: the
+// message is omitted (RFC 2180 §4.1.2), as when its record is gone.
+var errExpunged = errors.New("imap: message expunged during fetch")
+
+// headerOnly is a section served from the header block alone: BODY[HEADER],
+// BODY[HEADER.FIELDS (...)], BODY[HEADER.FIELDS.NOT (...)] and
+// RFC822.HEADER, on the message itself (not a part).
+func headerOnly(bs *imap.FetchItemBodySection) bool {
+	return len(bs.Part) == 0 && bs.Specifier == imap.PartSpecifierHeader
 }
 
 func marksSeen(options *imap.FetchOptions) bool {
@@ -84,13 +136,31 @@ func marksSeen(options *imap.FetchOptions) bool {
 // encoder lock until Close, so Close is always called.
 func (s *session) fetchOne(w *imapserver.FetchWriter, p seqUID, m *evlog.MessageRecord, options *imap.FetchOptions, seenChanged bool) (err error) {
 	var body []byte
-	needBody := options.Envelope || options.BodyStructure != nil || len(options.BinarySection) > 0 ||
-		len(options.BinarySectionSize) > 0 || slices.ContainsFunc(options.BodySection, func(bs *imap.FetchItemBodySection) bool { return !wholeBody(bs) })
+	var hdr *headerEntry
+	needBody := options.BodyStructure != nil || len(options.BinarySection) > 0 ||
+		len(options.BinarySectionSize) > 0 || slices.ContainsFunc(options.BodySection, func(bs *imap.FetchItemBodySection) bool {
+		return !wholeBody(bs) && !headerOnly(bs)
+	})
+	needHeader := !needBody && (options.Envelope || slices.ContainsFunc(options.BodySection, headerOnly))
+	if needHeader {
+		// From the node's header cache, or the body read only up to the
+		// end of its header.
+		if hdr, err = s.srv.header(m.GetBlob()); err != nil {
+			return s.bodyUnreadable(p, err)
+		}
+		needBody = hdr == nil
+	}
 	if needBody {
 		if body, err = s.srv.cfg.Store.Blob(m.GetBlob()); err != nil {
-			s.log.Warn("imap fetch: body unreadable", "mailbox", s.sel.name, "uid", p.uid, "err", err)
-			return replyFor(err)
+			return s.bodyUnreadable(p, err)
 		}
+	}
+	// The bytes header-only sections and ENVELOPE are parsed from: the
+	// header block, or the whole body (parsing stops at the same blank
+	// line either way).
+	head := body
+	if hdr != nil {
+		head = hdr.header
 	}
 	rw := w.CreateMessage(p.seq)
 	closed := false
@@ -114,7 +184,9 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, p seqUID, m *evlog.Message
 		rw.WriteRFC822Size(int64(m.GetSize()))
 	}
 	if options.Envelope {
-		if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(body))); err == nil {
+		if hdr != nil {
+			rw.WriteEnvelope(hdr.envelope())
+		} else if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(body))); err == nil {
 			rw.WriteEnvelope(imapserver.ExtractEnvelope(h))
 		} else {
 			rw.WriteEnvelope(&imap.Envelope{})
@@ -130,7 +202,11 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, p seqUID, m *evlog.Message
 			}
 			continue
 		}
-		buf := imapserver.ExtractBodySection(bytes.NewReader(body), bs)
+		src := body
+		if headerOnly(bs) {
+			src = head
+		}
+		buf := imapserver.ExtractBodySection(bytes.NewReader(src), bs)
 		if err := writeLiteral(rw.WriteBodySection(bs, int64(len(buf))), buf); err != nil {
 			return err
 		}
@@ -150,6 +226,18 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, p seqUID, m *evlog.Message
 
 // wholeBody is BODY[] or BODY[]<partial>: served from the store's chunks
 // without parsing or holding the whole body.
+// bodyUnreadable answers a body that cannot be read: errExpunged when the
+// message is gone (the caller omits it), else a NO.
+func (s *session) bodyUnreadable(p seqUID, err error) error {
+	if errors.Is(err, mailbox.ErrNotFound) {
+		if _, merr := s.srv.cfg.Store.Message(s.sel.state.id, p.uid); errors.Is(merr, mailbox.ErrNotFound) {
+			return errExpunged
+		}
+	}
+	s.log.Warn("imap fetch: body unreadable", "mailbox", s.sel.name, "uid", p.uid, "err", err)
+	return replyFor(err)
+}
+
 func wholeBody(bs *imap.FetchItemBodySection) bool {
 	return len(bs.Part) == 0 && bs.Specifier == imap.PartSpecifierNone &&
 		len(bs.HeaderFields) == 0 && len(bs.HeaderFieldsNot) == 0

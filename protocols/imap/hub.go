@@ -28,6 +28,10 @@ type snapshot struct {
 type msgState struct {
 	modseq uint64
 	flags  []string
+	// rec is the whole record as read (size, internal date, body hash):
+	// FETCH answers from it instead of reading the record again. Never
+	// modified.
+	rec *evlog.MessageRecord
 }
 
 // index is the position of uid in s, or -1.
@@ -127,7 +131,7 @@ func readSnapshot(store Store, id uint64) (*snapshot, error) {
 	s := &snapshot{mailboxID: id}
 	rec, err := store.MailboxSnapshot(id, func(uid uint32, m *evlog.MessageRecord) {
 		s.uids = append(s.uids, uid)
-		s.msgs = append(s.msgs, msgState{modseq: m.GetModseq(), flags: m.GetFlags()})
+		s.msgs = append(s.msgs, msgState{modseq: m.GetModseq(), flags: m.GetFlags(), rec: m})
 	})
 	if errors.Is(err, mailbox.ErrNotFound) {
 		return &snapshot{mailboxID: id, gone: true}, nil

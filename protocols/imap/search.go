@@ -19,8 +19,9 @@ import (
 // Search evaluates SEARCH / UID SEARCH (RFC 9051 §6.4.4) over the messages
 // of the session's view, with ESEARCH results (RFC 4731) and SEARCHRES
 // (RFC 5182). Flags, sizes and internal dates come from the message
-// records; header and body criteria read the stored body and parse it with
-// go-message, only for messages the cheaper criteria left in. This is a
+// records; header criteria read the header block through the node's
+// header cache (headercache.go), body criteria the stored body, parsed
+// with go-message, only for messages the cheaper criteria left in. This is a
 // scan: an index for text search is future work (doc.go).
 func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
 	sel := s.sel
@@ -30,6 +31,16 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	var uids imap.UIDSet
 	var firstErr error
 	i := 0
+	// Criteria every message's header is needed for (header criteria at the
+	// top level) read headers ahead into the node's cache, a batch under
+	// one store view, from the mailbox's current snapshot.
+	var cur *snapshot
+	if len(criteria.Header) > 0 || !criteria.SentSince.IsZero() || !criteria.SentBefore.IsZero() {
+		if c, err := sel.state.refresh(false); err == nil && c != nil && !c.gone {
+			cur = c
+		}
+	}
+	nextPrefetch := 0
 	err := s.srv.cfg.Store.Messages(sel.state.id, func(uid uint32, m *evlog.MessageRecord) bool {
 		// Merge the store's UID order with the view's: only messages the
 		// client knows have sequence numbers.
@@ -41,6 +52,16 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		}
 		if v.uids[i] != uid {
 			return true
+		}
+		if cur != nil && i >= nextPrefetch {
+			var hashes [][]byte
+			for _, u := range v.uids[i:min(i+prefetchBatch, len(v.uids))] {
+				if j := cur.index(u); j >= 0 {
+					hashes = append(hashes, cur.msgs[j].rec.GetBlob())
+				}
+			}
+			s.srv.prefetchHeaders(hashes)
+			nextPrefetch = i + prefetchBatch
 		}
 		c := &candidate{s: s, seq: uint32(i + 1), uid: uid, rec: m, sel: sel}
 		ok := c.match(criteria)
@@ -116,6 +137,25 @@ func (c *candidate) load() bool {
 	return c.err == nil
 }
 
+// loadHeader makes c.header available, from the node's header cache or
+// by reading the body only up to the end of its header; it falls back to
+// load for a header too long to read on its own.
+func (c *candidate) loadHeader() bool {
+	if c.header != nil || c.loaded {
+		return c.err == nil
+	}
+	e, err := c.s.srv.header(c.rec.GetBlob())
+	if err != nil {
+		c.loaded, c.err = true, err
+		return false
+	}
+	if e == nil {
+		return c.load()
+	}
+	c.header = e.shared() // only read by match
+	return true
+}
+
 func (c *candidate) match(cr *imap.SearchCriteria) bool {
 	v := c.sel.view
 	for _, set := range cr.SeqNum {
@@ -156,7 +196,7 @@ func (c *candidate) match(cr *imap.SearchCriteria) bool {
 		return false
 	}
 	if len(cr.Header) > 0 || !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() {
-		if !c.load() {
+		if !c.loadHeader() {
 			return false
 		}
 		h := mail.Header{Header: gomessage.Header{Header: *c.header}}

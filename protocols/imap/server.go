@@ -34,6 +34,8 @@ type Store interface {
 	Messages(mailboxID uint64, fn func(uid uint32, m *evlog.MessageRecord) bool) error
 	Blob(hash []byte) ([]byte, error)
 	BlobReader(hash []byte) (io.ReadCloser, error)
+	BlobPrefix(hash []byte, stop func(prefix []byte) bool) ([]byte, bool, error)
+	BlobPrefixes(hashes [][]byte, stop func(prefix []byte) bool, fn func(i int, prefix []byte, complete bool, err error)) error
 	MailboxSnapshot(id uint64, fn func(uid uint32, m *evlog.MessageRecord)) (*evlog.MailboxRecord, error)
 	Subscribe(address string) *mailbox.Subscription
 }
@@ -74,6 +76,9 @@ type Config struct {
 	VerifyPassword func(hash, password string) (bool, error)
 	// Now is the clock for internal dates and UIDVALIDITY hints.
 	Now func() time.Time
+	// HeaderCacheSize bounds the node's cache of message header blocks
+	// (headercache.go), shared by every session; default 64 MiB.
+	HeaderCacheSize int64
 }
 
 func (c *Config) setDefaults() error {
@@ -90,6 +95,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.AppendLimit == 0 {
 		c.AppendLimit = 25 << 20
+	}
+	if c.HeaderCacheSize <= 0 {
+		c.HeaderCacheSize = defaultHeaderCacheSize
 	}
 	if c.MaxSessions <= 0 {
 		c.MaxSessions = 10_000
@@ -136,11 +144,12 @@ var capabilities = imap.CapSet{
 
 // Server serves IMAP on any number of listeners.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	imap   *imapserver.Server
-	hub    *hub
-	limits *connLimiter
+	cfg     Config
+	log     *slog.Logger
+	imap    *imapserver.Server
+	hub     *hub
+	headers *headerCache // shared by all sessions
+	limits  *connLimiter
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -157,6 +166,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		log:      cfg.Logger.With("proto", "imap"),
 		limits:   newConnLimiter(cfg.MaxSessions, cfg.MaxSessionsPerIP),
+		headers:  newHeaderCache(cfg.HeaderCacheSize),
 		sessions: map[*session]struct{}{},
 	}
 	s.hub = newHub(cfg.Store, s.log)
