@@ -19,6 +19,7 @@ import (
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/admin"
+	"github.com/surat-mail/surat/protocols/auth"
 	"github.com/surat-mail/surat/protocols/ratelimit"
 	"github.com/surat-mail/surat/protocols/smtp"
 	"github.com/surat-mail/surat/protocols/tlsconf"
@@ -148,20 +149,25 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer queue.stop()
-	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, logger)
+	lg, err := newLogins()
 	if err != nil {
 		srv.Close()
 		return err
 	}
-	// IMAP: after the cluster, sharing SMTP's login limiter.
-	imapSrv, err := startIMAP(cfg, imapLns, tlsConfig, store, node, smtpServers.limiter, logger)
+	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, logger)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	// IMAP: after the cluster, sharing the node's logins with SMTP.
+	imapSrv, err := startIMAP(cfg, imapLns, tlsConfig, store, node, lg, logger)
 	if err != nil {
 		smtpServers.shutdown(time.Second)
 		srv.Close()
 		return err
 	}
-	// POP3: after the cluster, sharing SMTP's login limiter.
-	pop3Srv, err := startPOP3(cfg, pop3Lns, tlsConfig, store, node, smtpServers.limiter, logger)
+	// POP3: after the cluster, sharing the node's logins with SMTP.
+	pop3Srv, err := startPOP3(cfg, pop3Lns, tlsConfig, store, node, lg, logger)
 	if err != nil {
 		imapSrv.shutdown(time.Second)
 		smtpServers.shutdown(time.Second)
@@ -240,17 +246,36 @@ func (m *mailListeners) close() {
 // smtpServers are the running SMTP listeners.
 type smtpServers struct {
 	servers []*smtp.Server
-	limiter *ratelimit.Limiter // every login path's (IMAP shares it)
 	wg      sync.WaitGroup
+}
+
+// logins is what every login path of a node (SMTP AUTH, IMAP, POP3)
+// shares: the failed-login limiter and the cache of recently verified
+// credentials (protocols/auth.Cache).
+type logins struct {
+	limiter *ratelimit.Limiter
+	verify  func(hash, password string) (bool, error)
+}
+
+// Verified credentials are remembered for loginCacheTTL, up to
+// loginCacheSize of them.
+const (
+	loginCacheTTL  = 15 * time.Minute
+	loginCacheSize = 100_000
+)
+
+func newLogins() (*logins, error) {
+	cache, err := auth.NewCache(loginCacheSize, loginCacheTTL)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	return &logins{limiter: ratelimit.New(ratelimit.Config{}), verify: cache.Verify}, nil
 }
 
 // startSMTP serves MX, submission and submissions on the bound listeners.
 func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store *mailbox.Store,
-	node *cluster.Node, relay smtp.Relay, logger *slog.Logger) (*smtpServers, error) {
+	node *cluster.Node, relay smtp.Relay, lg *logins, logger *slog.Logger) (*smtpServers, error) {
 	out := &smtpServers{}
-	// One limiter for every login path of this node (IMAP/POP3 will share it).
-	limiter := ratelimit.New(ratelimit.Config{})
-	out.limiter = limiter
 	for _, l := range []struct {
 		kind smtp.Kind
 		ln   net.Listener
@@ -270,7 +295,8 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			LocalDomains:   cfg.Domains,
 			Logger:         logger,
 			MaxMessageSize: cfg.MaxMessageSize,
-			AuthLimiter:    limiter,
+			AuthLimiter:    lg.limiter,
+			VerifyPassword: lg.verify,
 			Relay:          relay,
 		})
 		if err != nil {

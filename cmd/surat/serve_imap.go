@@ -12,7 +12,6 @@ import (
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/imap"
-	"github.com/surat-mail/surat/protocols/ratelimit"
 )
 
 // imapListeners are --imap and --imaps, bound before the cluster starts so
@@ -54,28 +53,26 @@ type imapServer struct {
 	wg  sync.WaitGroup
 }
 
-// startIMAP serves --imap (STARTTLS) and --imaps (implicit TLS). limiter is
-// the node's login limiter shared with SMTP AUTH (nil: a new one).
+// startIMAP serves --imap (STARTTLS) and --imaps (implicit TLS), sharing
+// the node's logins (limiter and verified-credentials cache) with SMTP AUTH.
 func startIMAP(cfg *serveConfig, m *imapListeners, tlsConfig *tls.Config, store *mailbox.Store,
-	node *cluster.Node, limiter *ratelimit.Limiter, logger *slog.Logger) (*imapServer, error) {
+	node *cluster.Node, lg *logins, logger *slog.Logger) (*imapServer, error) {
 	if m.plain == nil && m.implicit == nil {
 		return nil, nil
-	}
-	if limiter == nil {
-		limiter = ratelimit.New(ratelimit.Config{})
 	}
 	appendLimit := uint32(0)
 	if cfg.MaxMessageSize > 0 && cfg.MaxMessageSize < 1<<32 {
 		appendLimit = uint32(cfg.MaxMessageSize)
 	}
 	srv, err := imap.New(imap.Config{
-		Hostname:    mailHostname(cfg),
-		TLS:         tlsConfig,
-		Store:       store,
-		Proposer:    node,
-		Logger:      logger,
-		AppendLimit: appendLimit,
-		AuthLimiter: limiter,
+		Hostname:       mailHostname(cfg),
+		TLS:            tlsConfig,
+		Store:          store,
+		Proposer:       node,
+		Logger:         logger,
+		AppendLimit:    appendLimit,
+		AuthLimiter:    lg.limiter,
+		VerifyPassword: lg.verify,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)

@@ -12,7 +12,6 @@ import (
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/pop3"
-	"github.com/surat-mail/surat/protocols/ratelimit"
 )
 
 // pop3Listeners are --pop3 (STLS) and --pop3s (implicit TLS), bound before
@@ -55,13 +54,10 @@ type pop3Servers struct {
 	wg      sync.WaitGroup
 }
 
-// startPOP3 serves the bound POP3 listeners. limiter is the node's login
-// limiter shared with SMTP AUTH and IMAP (nil: a new one).
+// startPOP3 serves the bound POP3 listeners, sharing the node's logins
+// with SMTP AUTH and IMAP.
 func startPOP3(cfg *serveConfig, m *pop3Listeners, tlsConfig *tls.Config, store *mailbox.Store,
-	node *cluster.Node, limiter *ratelimit.Limiter, logger *slog.Logger) (*pop3Servers, error) {
-	if limiter == nil {
-		limiter = ratelimit.New(ratelimit.Config{})
-	}
+	node *cluster.Node, lg *logins, logger *slog.Logger) (*pop3Servers, error) {
 	out := &pop3Servers{}
 	for _, l := range []struct {
 		name     string
@@ -72,14 +68,15 @@ func startPOP3(cfg *serveConfig, m *pop3Listeners, tlsConfig *tls.Config, store 
 			continue
 		}
 		srv, err := pop3.New(pop3.Config{
-			Hostname:    mailHostname(cfg),
-			TLS:         tlsConfig,
-			ImplicitTLS: l.implicit,
-			Store:       store,
-			Proposer:    node,
-			IsNotFound:  isNotFound,
-			Logger:      logger,
-			AuthLimiter: limiter,
+			Hostname:       mailHostname(cfg),
+			TLS:            tlsConfig,
+			ImplicitTLS:    l.implicit,
+			Store:          store,
+			Proposer:       node,
+			IsNotFound:     isNotFound,
+			Logger:         logger,
+			AuthLimiter:    lg.limiter,
+			VerifyPassword: lg.verify,
 		})
 		if err != nil {
 			out.shutdown(time.Second)
