@@ -1,69 +1,12 @@
 package imap
 
 import (
+	"github.com/surat-mail/surat/protocols/connlimit"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-// connLimiter counts open connections per node and per client IP, and
-// keeps them so that Close can cut them off.
-type connLimiter struct {
-	max, maxPerIP int
-
-	mu    sync.Mutex
-	total int
-	perIP map[string]int
-	conns map[*limitedConn]struct{}
-}
-
-func newConnLimiter(max, maxPerIP int) *connLimiter {
-	return &connLimiter{max: max, maxPerIP: maxPerIP, perIP: map[string]int{}, conns: map[*limitedConn]struct{}{}}
-}
-
-func (l *connLimiter) acquire(c *limitedConn) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.total >= l.max || l.perIP[c.ip] >= l.maxPerIP {
-		return false
-	}
-	l.total++
-	l.perIP[c.ip]++
-	l.conns[c] = struct{}{}
-	return true
-}
-
-func (l *connLimiter) release(c *limitedConn) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, ok := l.conns[c]; !ok {
-		return
-	}
-	delete(l.conns, c)
-	l.total--
-	if l.perIP[c.ip]--; l.perIP[c.ip] <= 0 {
-		delete(l.perIP, c.ip)
-	}
-}
-
-func (l *connLimiter) open() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.total
-}
-
-func (l *connLimiter) closeAll() {
-	l.mu.Lock()
-	conns := make([]*limitedConn, 0, len(l.conns))
-	for c := range l.conns {
-		conns = append(conns, c)
-	}
-	l.mu.Unlock()
-	for _, c := range conns {
-		c.Close()
-	}
-}
 
 // limitedListener admits connections within the limits. A refused client
 // of the STARTTLS listener gets "* BYE [UNAVAILABLE]" (RFC 9051 §7.1.5,
@@ -85,7 +28,7 @@ func (ln *limitedListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		c := &limitedConn{Conn: raw, ip: remoteIP(raw.RemoteAddr()), limits: ln.srv.limits, idle: ln.srv.cfg.IdleTimeout}
-		if ln.srv.limits.acquire(c) {
+		if ln.srv.limits.Acquire(c, c.ip) {
 			return c, nil
 		}
 		ln.srv.log.Info("imap connection refused: too many", "remote", c.ip)
@@ -122,7 +65,7 @@ const (
 type limitedConn struct {
 	net.Conn
 	ip        string
-	limits    *connLimiter
+	limits    *connlimit.Limiter[*limitedConn]
 	idle      time.Duration
 	closeOnce sync.Once
 	closeErr  error
@@ -195,7 +138,7 @@ func (c *limitedConn) capDeadline(t time.Time) time.Time {
 func (c *limitedConn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closeErr = c.Conn.Close()
-		c.limits.release(c)
+		c.limits.Release(c)
 	})
 	return c.closeErr
 }

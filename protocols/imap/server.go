@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/surat-mail/surat/protocols/connlimit"
 	"io"
 	"log/slog"
 	"net"
@@ -149,7 +150,7 @@ type Server struct {
 	imap    *imapserver.Server
 	hub     *hub
 	headers *headerCache // shared by all sessions
-	limits  *connLimiter
+	limits  *connlimit.Limiter[*limitedConn]
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -165,7 +166,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Logger.With("proto", "imap"),
-		limits:   newConnLimiter(cfg.MaxSessions, cfg.MaxSessionsPerIP),
+		limits:   connlimit.New[*limitedConn](cfg.MaxSessions, cfg.MaxSessionsPerIP),
 		headers:  newHeaderCache(cfg.HeaderCacheSize),
 		sessions: map[*session]struct{}{},
 	}
@@ -236,7 +237,9 @@ func (s *Server) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	err := s.imap.Close()
-	s.limits.closeAll()
+	for _, c := range s.limits.Conns() {
+		c.Close()
+	}
 	s.hub.close()
 	if err != nil && strings.Contains(err.Error(), "server closed") {
 		return nil

@@ -657,7 +657,7 @@ func TestIdleTimeoutAndLimits(t *testing.T) {
 		t.Fatalf("idle connection still open: %q", l)
 	}
 	_ = raw2
-	waitFor(t, func() bool { return srv.limits.open() == 0 })
+	waitFor(t, func() bool { return srv.limits.Open() == 0 })
 }
 
 func waitFor(t testing.TB, cond func() bool) {

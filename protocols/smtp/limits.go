@@ -3,6 +3,7 @@ package smtp
 import (
 	"crypto/tls"
 	"fmt"
+	"github.com/surat-mail/surat/protocols/connlimit"
 	"io"
 	"net"
 	"sync"
@@ -24,63 +25,10 @@ const (
 // it, excess connections are closed without a reply.
 const maxRejecting = 64
 
-// sessionLimiter counts open connections per node (one listener) and per
-// client IP, and keeps them so that Close can cut them off (go-smtp's own
-// Close does nothing after a Shutdown that timed out).
-type sessionLimiter struct {
-	max, maxPerIP int
-
-	mu    sync.Mutex
-	total int
-	perIP map[string]int
-	conns map[*limitedConn]struct{}
-}
-
-func newSessionLimiter(max, maxPerIP int) *sessionLimiter {
-	return &sessionLimiter{max: max, maxPerIP: maxPerIP, perIP: map[string]int{}, conns: map[*limitedConn]struct{}{}}
-}
-
-func (l *sessionLimiter) acquire(c *limitedConn) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.total >= l.max || l.perIP[c.ip] >= l.maxPerIP {
-		return false
-	}
-	l.total++
-	l.perIP[c.ip]++
-	l.conns[c] = struct{}{}
-	return true
-}
-
-func (l *sessionLimiter) release(c *limitedConn) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, ok := l.conns[c]; !ok {
-		return
-	}
-	delete(l.conns, c)
-	l.total--
-	if l.perIP[c.ip]--; l.perIP[c.ip] <= 0 {
-		delete(l.perIP, c.ip)
-	}
-}
-
-// open is the number of sessions now (tests).
-func (l *sessionLimiter) open() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.total
-}
-
-// closeAll cuts every open connection.
-func (l *sessionLimiter) closeAll() {
-	l.mu.Lock()
-	conns := make([]*limitedConn, 0, len(l.conns))
-	for c := range l.conns {
-		conns = append(conns, c)
-	}
-	l.mu.Unlock()
-	for _, c := range conns {
+// closeAll cuts every open connection (go-smtp's own Close does nothing
+// after a Shutdown that timed out).
+func closeAll(l *connlimit.Limiter[*limitedConn]) {
+	for _, c := range l.Conns() {
 		c.hard.Store(true)
 		c.Close()
 	}
@@ -92,7 +40,7 @@ func (l *sessionLimiter) closeAll() {
 // listener is implicit TLS (RFC 8314 §3.3), and is closed.
 type limitedListener struct {
 	net.Listener
-	limits       *sessionLimiter
+	limits       *connlimit.Limiter[*limitedConn]
 	readTimeout  time.Duration
 	writeTimeout time.Duration
 	implicitTLS  *tls.Config // non-nil: speak TLS before the 421
@@ -108,7 +56,7 @@ func (ln *limitedListener) Accept() (net.Conn, error) {
 		}
 		c := &limitedConn{Conn: raw, ip: remoteIP(raw.RemoteAddr()), limits: ln.limits,
 			readTimeout: ln.readTimeout, writeTimeout: ln.writeTimeout}
-		if ln.limits.acquire(c) {
+		if ln.limits.Acquire(c, c.ip) {
 			return c, nil
 		}
 		if ln.onRefuse != nil {
@@ -149,7 +97,7 @@ func (ln *limitedListener) refuse(raw net.Conn) {
 type limitedConn struct {
 	net.Conn
 	ip                        string
-	limits                    *sessionLimiter
+	limits                    *connlimit.Limiter[*limitedConn]
 	readTimeout, writeTimeout time.Duration
 	closeOnce                 sync.Once
 	closeErr                  error
@@ -179,7 +127,7 @@ func (c *limitedConn) Close() error {
 			}
 		}
 		c.closeErr = c.Conn.Close()
-		c.limits.release(c)
+		c.limits.Release(c)
 	})
 	return c.closeErr
 }

@@ -131,7 +131,7 @@ func TestSessionLimits(t *testing.T) {
 				t.Fatal("refused session not closed")
 			}
 			first.must(221, "QUIT")
-			waitFor(t, func() bool { return srv.limits.open() == 1 })
+			waitFor(t, func() bool { return srv.limits.Open() == 1 })
 			again := dial(t, addr)
 			again.must(250, "NOOP")
 		})
@@ -162,7 +162,7 @@ func TestIdleTimeout(t *testing.T) {
 	if code != 421 || !strings.HasPrefix(msg, "4.4.2") {
 		t.Fatalf("after idling: %d %s", code, msg)
 	}
-	waitFor(t, func() bool { return srv.limits.open() == 0 })
+	waitFor(t, func() bool { return srv.limits.Open() == 0 })
 }
 
 // TestSlowDataIsNotCutOff: the read timeout bounds silence, not a whole

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/surat-mail/surat/protocols/connlimit"
 	"log/slog"
 	"net"
 	"strings"
@@ -184,7 +185,7 @@ type Server struct {
 	cfg    Config
 	log    *slog.Logger
 	smtp   *gosmtp.Server
-	limits *sessionLimiter
+	limits *connlimit.Limiter[*limitedConn]
 }
 
 // New validates cfg and builds a Server; Serve starts it.
@@ -195,7 +196,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:    cfg,
 		log:    cfg.Logger.With("listener", cfg.Kind.String()),
-		limits: newSessionLimiter(cfg.MaxSessions, cfg.MaxSessionsPerIP),
+		limits: connlimit.New[*limitedConn](cfg.MaxSessions, cfg.MaxSessionsPerIP),
 	}
 	gs := gosmtp.NewServer(backend{s})
 	gs.Domain = cfg.Hostname
@@ -245,7 +246,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // client retries: a message is never acknowledged uncommitted).
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.smtp.Shutdown(ctx)
-	s.limits.closeAll()
+	closeAll(s.limits)
 	if errors.Is(err, gosmtp.ErrServerClosed) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return nil
 	}
@@ -255,7 +256,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close stops at once, cutting every session.
 func (s *Server) Close() error {
 	err := s.smtp.Close()
-	s.limits.closeAll()
+	closeAll(s.limits)
 	if errors.Is(err, gosmtp.ErrServerClosed) {
 		return nil
 	}
