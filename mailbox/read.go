@@ -21,6 +21,14 @@ type reader interface {
 	iterable
 }
 
+// point runs fn, which reads ONE key, on the database itself: a single Get
+// is atomic without a snapshot, and a Pebble snapshot is not free (opening
+// and closing one takes the database mutex, and closing one may schedule a
+// compaction), which matters for FETCH's thousands of record and chunk reads.
+func (s *Store) point(fn func(r getter) error) error {
+	return s.readDB(func(db *pebble.DB) error { return fn(db) })
+}
+
 // view runs fn on a snapshot, so multi-key reads agree with each other.
 func (s *Store) view(fn func(r reader) error) error {
 	return s.readDB(func(db *pebble.DB) error {
@@ -91,7 +99,7 @@ func (s *Store) IsLocalDomain(domain string) (ok bool, err error) {
 // User returns the account with the canonical address, or ErrNotFound.
 func (s *Store) User(address string) (*evlog.UserRecord, error) {
 	u := new(evlog.UserRecord)
-	if err := s.view(func(r reader) error { return readRecord(r, userKey(address), u) }); err != nil {
+	if err := s.point(func(r getter) error { return readRecord(r, userKey(address), u) }); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -189,7 +197,7 @@ func (s *Store) MailboxByName(address, name string) (*evlog.MailboxRecord, error
 // Mailbox returns the mailbox with the id, or ErrNotFound.
 func (s *Store) Mailbox(id uint64) (*evlog.MailboxRecord, error) {
 	mb := new(evlog.MailboxRecord)
-	if err := s.view(func(r reader) error { return readRecord(r, mailboxKey(id), mb) }); err != nil {
+	if err := s.point(func(r getter) error { return readRecord(r, mailboxKey(id), mb) }); err != nil {
 		return nil, err
 	}
 	return mb, nil
@@ -208,7 +216,7 @@ func (s *Store) Subscriptions(address string) (out []string, err error) {
 // Message returns one message, or ErrNotFound.
 func (s *Store) Message(mailboxID uint64, uid uint32) (*evlog.MessageRecord, error) {
 	m := new(evlog.MessageRecord)
-	if err := s.view(func(r reader) error { return readRecord(r, messageKey(mailboxID, uid), m) }); err != nil {
+	if err := s.point(func(r getter) error { return readRecord(r, messageKey(mailboxID, uid), m) }); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -285,7 +293,7 @@ func (s *Store) messagesBetween(mailboxID uint64, first, last uint32, fn func(ui
 // ErrNotFound.
 func (s *Store) BlobInfo(hash []byte) (*evlog.BlobRecord, error) {
 	rec := new(evlog.BlobRecord)
-	if err := s.view(func(r reader) error { return readRecord(r, blobKey(hash), rec) }); err != nil {
+	if err := s.point(func(r getter) error { return readRecord(r, blobKey(hash), rec) }); err != nil {
 		return nil, err
 	}
 	return rec, nil
@@ -358,7 +366,7 @@ func (b *blobReader) Read(p []byte) (int, error) {
 		if b.next >= b.chunks {
 			return 0, io.EOF
 		}
-		err := b.s.view(func(r reader) error {
+		err := b.s.point(func(r getter) error {
 			v, ok, err := readValue(r, chunkKey(b.hash, b.next))
 			if err != nil {
 				return err

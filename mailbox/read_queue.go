@@ -14,7 +14,7 @@ func (s *Store) QueueEntry(id []byte) (*evlog.QueueRecord, error) {
 		return nil, fmt.Errorf("%w: queue id of %d bytes", ErrNotFound, len(id))
 	}
 	rec := new(evlog.QueueRecord)
-	if err := s.view(func(r reader) error { return readRecord(r, queueKey(id), rec) }); err != nil {
+	if err := s.point(func(r getter) error { return readRecord(r, queueKey(id), rec) }); err != nil {
 		return nil, err
 	}
 	return rec, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/propose"
@@ -103,6 +104,55 @@ func benchCommand(b *testing.B, setup func(b *testing.B, addr, user string) func
 			run := setup(b, addr, user)
 			b.StartTimer()
 			run()
+		}
+	})
+}
+
+// BenchmarkSelect is SELECT INBOX on a new connection, as a client opening
+// the mailbox does: "warm" reuses one server (the node has read the mailbox
+// before), "cold" starts a new server each time.
+func BenchmarkSelect(b *testing.B) {
+	benchCommand(b, func(b *testing.B, addr, user string) func() {
+		return func() {
+			b.StopTimer()
+			cl, _ := dial(b, addr, user)
+			b.StartTimer()
+			if d := mustSelect(b, cl, "INBOX"); d.NumMessages != benchMessages {
+				b.Fatalf("select: %d messages", d.NumMessages)
+			}
+			b.StopTimer()
+			cl.Close()
+			b.StartTimer()
+		}
+	})
+}
+
+// BenchmarkFetchBodies is UID FETCH 1:* BODY.PEEK[] over the whole
+// mailbox, reading every literal.
+func BenchmarkFetchBodies(b *testing.B) {
+	opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}
+	benchCommand(b, func(b *testing.B, addr, user string) func() {
+		cl, _ := dial(b, addr, user)
+		mustSelect(b, cl, "INBOX")
+		buf := make([]byte, 32<<10)
+		return func() {
+			cmd := cl.Fetch(imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}, opts)
+			n := 0
+			for m := cmd.Next(); m != nil; m = cmd.Next() {
+				for item := m.Next(); item != nil; item = m.Next() {
+					if s, ok := item.(imapclient.FetchItemDataBodySection); ok && s.Literal != nil {
+						n++
+						for {
+							if _, err := s.Literal.Read(buf); err != nil {
+								break
+							}
+						}
+					}
+				}
+			}
+			if err := cmd.Close(); err != nil || n != benchMessages {
+				b.Fatalf("fetch bodies: %d, %v", n, err)
+			}
 		}
 	})
 }

@@ -24,11 +24,19 @@ import (
 // header cache (headercache.go). A whole-body BODY[] is streamed chunk by chunk. A
 // non-PEEK body fetch sets \Seen through one FlagsChanged event first, and
 // the response then carries the new FLAGS (§6.4.5).
-func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
+func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) (err error) {
 	sel := s.sel
 	pairs := sel.resolve(numSet)
 	if len(pairs) == 0 {
 		return nil
+	}
+	if lc := connOf(s.conn.NetConn()); lc != nil && len(pairs) > 1 {
+		lc.holdWrites()
+		defer func() {
+			if werr := lc.releaseWrites(); err == nil {
+				err = werr
+			}
+		}()
 	}
 	seenSet := map[uint32]bool{}
 	if !sel.readOnly && marksSeen(options) {

@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"container/list"
 	"errors"
 	"log/slog"
 	"runtime/debug"
@@ -69,14 +70,18 @@ func (s *snapshot) without(drop map[uint32]bool) *snapshot {
 // synchronously (after their own writes, and cheaply at the end of every
 // command) so that a session always sees its own changes at once.
 type mailboxState struct {
-	id    uint64
-	hub   *hub
-	refs  int // guarded by hub.mu
-	mu    sync.Mutex
-	cur   *snapshot
-	wake  chan struct{} // closed and replaced when cur changes
-	dirty bool          // a refresh is wanted; guarded by mu
-	busy  bool          // a background refresh runs; guarded by mu
+	id   uint64
+	hub  *hub
+	refs int           // guarded by hub.mu
+	warm *list.Element // in hub.warm while refs == 0; guarded by hub.mu
+	// warmSize is the messages counted for m in hub.warmMsgs while warm;
+	// guarded by hub.mu.
+	warmSize int
+	mu       sync.Mutex
+	cur      *snapshot
+	wake     chan struct{} // closed and replaced when cur changes
+	dirty    bool          // a refresh is wanted; guarded by mu
+	busy     bool          // a background refresh runs; guarded by mu
 }
 
 // current returns the latest snapshot and the channel that is closed when a
@@ -145,24 +150,39 @@ func readSnapshot(store Store, id uint64) (*snapshot, error) {
 	return s, nil
 }
 
+// defaultWarmMessages is Config.WarmMessages' default.
+const defaultWarmMessages = 200_000
+
 // hub owns the node's mailbox states and its one subscription to the
 // change feed: a single goroutine reads every change and marks the affected
 // mailbox states for a refresh, which runs in a goroutine per changing
 // mailbox (not per session), so 10,000 idle sessions cost no goroutines of
 // their own beyond go-imap's.
+//
+// A mailbox no session holds any more stays "warm" for a while: its last
+// snapshot is kept (least recently released first out, up to warmLimit
+// messages in all) but no longer refreshed on changes, so the next SELECT
+// of it reads one record (its HIGHESTMODSEQ) instead of the whole mailbox
+// when nothing changed meanwhile, as a client reopening a mailbox usually
+// finds. A warm snapshot that is out of date is read again whole on
+// acquire.
 type hub struct {
-	store Store
-	log   *slog.Logger
+	store     Store
+	log       *slog.Logger
+	warmLimit int // messages kept in warm snapshots, in all
 
-	mu     sync.Mutex
-	states map[uint64]*mailboxState
+	mu       sync.Mutex
+	states   map[uint64]*mailboxState // held and warm
+	warm     *list.List               // of *mailboxState, most recently released first
+	warmMsgs int                      // messages in the warm snapshots
 
 	sub  *mailbox.Subscription
 	done chan struct{}
 }
 
-func newHub(store Store, log *slog.Logger) *hub {
-	h := &hub{store: store, log: log, states: map[uint64]*mailboxState{}, done: make(chan struct{})}
+func newHub(store Store, log *slog.Logger, warmLimit int) *hub {
+	h := &hub{store: store, log: log, warmLimit: warmLimit, states: map[uint64]*mailboxState{},
+		warm: list.New(), done: make(chan struct{})}
 	h.sub = store.Subscribe("")
 	go h.run()
 	return h
@@ -179,18 +199,26 @@ func (h *hub) run() {
 		switch c.Kind {
 		case mailbox.Reset:
 			h.mu.Lock()
-			all := make([]*mailboxState, 0, len(h.states))
+			held := make([]*mailboxState, 0, len(h.states))
 			for _, m := range h.states {
-				all = append(all, m)
+				if m.refs > 0 {
+					held = append(held, m)
+				}
 			}
 			h.mu.Unlock()
-			for _, m := range all {
+			for _, m := range held {
 				h.kick(m)
 			}
 		case mailbox.MessagesAdded, mailbox.FlagsChanged, mailbox.MessagesExpunged,
 			mailbox.MailboxDeleted, mailbox.MailboxRenamed:
 			h.mu.Lock()
 			m := h.states[c.MailboxID]
+			if m != nil && m.refs <= 0 && c.Kind == mailbox.MailboxDeleted {
+				h.evictLocked(m)
+			}
+			if m != nil && m.refs <= 0 {
+				m = nil // warm: checked when next acquired
+			}
 			h.mu.Unlock()
 			if m != nil {
 				h.kick(m)
@@ -243,6 +271,11 @@ func (h *hub) acquire(id uint64) (*mailboxState, error) {
 		m = &mailboxState{id: id, hub: h, wake: make(chan struct{})}
 		h.states[id] = m
 	}
+	if m.warm != nil {
+		h.warm.Remove(m.warm)
+		m.warm = nil
+		h.warmMsgs -= m.warmSize
+	}
 	m.refs++
 	h.mu.Unlock()
 	if _, err := m.refresh(false); err != nil {
@@ -256,14 +289,34 @@ func (h *hub) release(m *mailboxState) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	m.refs--
-	if m.refs <= 0 && h.states[m.id] == m {
+	if m.refs > 0 || h.states[m.id] != m {
+		return
+	}
+	if cur, _ := m.current(); cur == nil || cur.gone || h.warmLimit <= 0 {
 		delete(h.states, m.id)
+		return
+	}
+	m.warm = h.warm.PushFront(m)
+	m.warmSize = m.size()
+	h.warmMsgs += m.warmSize
+	for h.warmMsgs > h.warmLimit {
+		h.evictLocked(h.warm.Back().Value.(*mailboxState))
 	}
 }
 
-// stateOf returns the state of mailbox id if some session holds it.
-func (h *hub) stateOf(id uint64) *mailboxState {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.states[id]
+// evictLocked forgets the warm state m.
+func (h *hub) evictLocked(m *mailboxState) {
+	h.warm.Remove(m.warm)
+	m.warm = nil
+	h.warmMsgs -= m.warmSize
+	delete(h.states, m.id)
+}
+
+// size is how many messages m's snapshot holds.
+func (m *mailboxState) size() int {
+	cur, _ := m.current()
+	if cur == nil {
+		return 0
+	}
+	return len(cur.uids)
 }

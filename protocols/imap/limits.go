@@ -1,11 +1,15 @@
 package imap
 
 import (
-	"github.com/surat-mail/surat/protocols/connlimit"
+	"crypto/tls"
+	"fmt"
 	"net"
+
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/surat-mail/surat/protocols/connlimit"
 )
 
 // limitedListener admits connections within the limits. A refused client
@@ -70,6 +74,12 @@ type limitedConn struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// held collects writes while a FETCH runs (see holdWrites); guarded
+	// by wmu, which also orders the flush against later writes.
+	wmu     sync.Mutex
+	holding bool
+	held    []byte
+
 	mu        sync.Mutex
 	deadline  time.Time // the read deadline go-imap asked for (capped)
 	owedSince time.Time // first client bytes since the server last wrote
@@ -106,7 +116,68 @@ func (c *limitedConn) Write(p []byte) (int, error) {
 	c.owedSince = time.Time{}
 	c.owedBytes = 0
 	c.mu.Unlock()
-	return c.Conn.Write(p)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.holding {
+		return c.Conn.Write(p)
+	}
+	c.held = append(c.held, p...)
+	if len(c.held) >= heldWriteSize {
+		if err := c.flushHeldLocked(); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// Write coalescing. go-imap flushes its buffer after every FETCH response,
+// so a FETCH of 10,000 messages would cost 10,000 write system calls (and
+// as many TCP segments). While a FETCH runs, the session holds the
+// connection's writes and sends them heldWriteSize at a time; it releases
+// them before go-imap writes the tagged completion, so nothing a client
+// waits for stays behind.
+const heldWriteSize = 64 << 10
+
+// holdWrites starts collecting writes until releaseWrites.
+func (c *limitedConn) holdWrites() {
+	c.wmu.Lock()
+	c.holding = true
+	c.wmu.Unlock()
+}
+
+// releaseWrites sends what was collected and stops collecting.
+func (c *limitedConn) releaseWrites() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.holding = false
+	return c.flushHeldLocked()
+}
+
+func (c *limitedConn) flushHeldLocked() error {
+	if len(c.held) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(c.held)
+	if cap(c.held) > 2*heldWriteSize {
+		c.held = nil // do not keep a large buffer on an idle connection
+	} else {
+		c.held = c.held[:0]
+	}
+	if err != nil {
+		return fmt.Errorf("imap: write: %w", err)
+	}
+	return nil
+}
+
+// connOf is the connection limitedListener made under c, which go-imap
+// may have wrapped in TLS (implicit TLS, or after STARTTLS); nil when c
+// did not come from a limitedListener.
+func connOf(c net.Conn) *limitedConn {
+	if t, ok := c.(*tls.Conn); ok {
+		c = t.NetConn()
+	}
+	l, _ := c.(*limitedConn)
+	return l
 }
 
 func (c *limitedConn) SetReadDeadline(t time.Time) error {

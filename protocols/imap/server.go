@@ -80,6 +80,10 @@ type Config struct {
 	// HeaderCacheSize bounds the node's cache of message header blocks
 	// (headercache.go), shared by every session; default 64 MiB.
 	HeaderCacheSize int64
+	// WarmMessages bounds the snapshots kept of mailboxes no session has
+	// selected any more (hub.go), counted in messages over all of them;
+	// default 200,000 (roughly 50 MiB). Negative: keep none.
+	WarmMessages int
 }
 
 func (c *Config) setDefaults() error {
@@ -96,6 +100,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.AppendLimit == 0 {
 		c.AppendLimit = 25 << 20
+	}
+	if c.WarmMessages == 0 {
+		c.WarmMessages = defaultWarmMessages
 	}
 	if c.HeaderCacheSize <= 0 {
 		c.HeaderCacheSize = defaultHeaderCacheSize
@@ -170,7 +177,7 @@ func New(cfg Config) (*Server, error) {
 		headers:  newHeaderCache(cfg.HeaderCacheSize),
 		sessions: map[*session]struct{}{},
 	}
-	s.hub = newHub(cfg.Store, s.log)
+	s.hub = newHub(cfg.Store, s.log, cfg.WarmMessages)
 	s.imap = imapserver.New(&imapserver.Options{
 		NewSession: s.newSession,
 		Caps:       capabilities,

@@ -1,0 +1,124 @@
+package imap
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	evlog "github.com/surat-mail/surat/log"
+)
+
+// countingStore is the real store, counting whole-mailbox reads.
+type countingStore struct {
+	Store
+	wholeReads atomic.Int64
+}
+
+func (c *countingStore) MailboxSnapshot(id uint64, fn func(uid uint32, m *evlog.MessageRecord)) (*evlog.MailboxRecord, error) {
+	c.wholeReads.Add(1)
+	return c.Store.MailboxSnapshot(id, fn)
+}
+
+// inboxOf is the id of user's INBOX.
+func inboxOf(t *testing.T, c *testCluster, user string) uint64 {
+	t.Helper()
+	mb, err := c.nodes[0].store.MailboxByName(user, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mb.GetId()
+}
+
+func acquireSize(t *testing.T, h *hub, id uint64) (*mailboxState, int) {
+	t.Helper()
+	st, err := h.acquire(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := st.current()
+	return st, len(cur.uids)
+}
+
+func TestHubWarmMailbox(t *testing.T) {
+	c := sharedCluster(t)
+	store := &countingStore{Store: c.nodes[0].store}
+	h := newHub(store, testLogger(), 100)
+	defer h.close()
+	user := c.newUser(t, "warm")
+	id := inboxOf(t, c, user)
+	for i := range 3 {
+		c.deliver(t, c.nodes[0], user, msg(fmt.Sprintf("warm %d", i), "body"))
+	}
+
+	st, n := acquireSize(t, h, id)
+	if n != 3 || store.wholeReads.Load() != 1 {
+		t.Fatalf("first acquire: %d messages, %d whole reads; want 3, 1", n, store.wholeReads.Load())
+	}
+	h.release(st)
+
+	// Unchanged since released: the warm snapshot serves without a read.
+	st, n = acquireSize(t, h, id)
+	if n != 3 || store.wholeReads.Load() != 1 {
+		t.Fatalf("warm acquire: %d messages, %d whole reads; want 3, 1", n, store.wholeReads.Load())
+	}
+	h.release(st)
+
+	// Changed while warm: the next acquire must see the change.
+	c.deliver(t, c.nodes[0], user, msg("warm 3", "body"))
+	st, n = acquireSize(t, h, id)
+	if n != 4 {
+		t.Fatalf("acquire after a delivery to a warm mailbox: %d messages, want 4", n)
+	}
+	h.release(st)
+}
+
+func TestHubWarmEviction(t *testing.T) {
+	c := sharedCluster(t)
+	h := newHub(c.nodes[0].store, testLogger(), 3) // room for one 2-message mailbox
+	defer h.close()
+	var ids []uint64
+	for range 2 {
+		user := c.newUser(t, "evict")
+		for i := range 2 {
+			c.deliver(t, c.nodes[0], user, msg(fmt.Sprintf("evict %d", i), "body"))
+		}
+		ids = append(ids, inboxOf(t, c, user))
+	}
+	for _, id := range ids {
+		st, _ := acquireSize(t, h, id)
+		h.release(st)
+	}
+	h.mu.Lock()
+	_, first := h.states[ids[0]]
+	_, second := h.states[ids[1]]
+	warm, msgs := h.warm.Len(), h.warmMsgs
+	h.mu.Unlock()
+	if first || !second || warm != 1 || msgs != 2 {
+		t.Fatalf("after releasing two 2-message mailboxes with room for 3 messages: first kept %v, second kept %v, %d warm holding %d; want false, true, 1, 2",
+			first, second, warm, msgs)
+	}
+
+	// A held mailbox is never counted or evicted.
+	st, _ := acquireSize(t, h, ids[1])
+	h.mu.Lock()
+	warm, msgs = h.warm.Len(), h.warmMsgs
+	h.mu.Unlock()
+	if warm != 0 || msgs != 0 {
+		t.Fatalf("held mailbox still warm: %d warm holding %d", warm, msgs)
+	}
+	h.release(st)
+}
+
+func TestHubNoWarm(t *testing.T) {
+	c := sharedCluster(t)
+	h := newHub(c.nodes[0].store, testLogger(), -1)
+	defer h.close()
+	user := c.newUser(t, "cold")
+	st, _ := acquireSize(t, h, inboxOf(t, c, user))
+	h.release(st)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.states) != 0 || h.warm.Len() != 0 {
+		t.Fatalf("with warm snapshots off, %d states and %d warm remain", len(h.states), h.warm.Len())
+	}
+}
