@@ -300,7 +300,7 @@ func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
 			return nil, err
 		}
 		res.Uids = append(res.Uids, &evlog.UidRange{First: uid, Last: uid})
-		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: u.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded})
+		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: u.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded, UIDs: []uint32{uid}})
 	}
 	return res, nil
 }
@@ -366,7 +366,7 @@ func (t *txn) appended(e *evlog.Appended) (*evlog.EventResult, error) {
 	if err := t.saveMailbox(mb); err != nil {
 		return nil, err
 	}
-	t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded})
+	t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded, UIDs: []uint32{uid}})
 	// RFC 4315 §3: APPENDUID needs the UIDVALIDITY and the UID.
 	return &evlog.EventResult{
 		MailboxId: mb.GetId(), UidValidity: mb.GetUidValidity(), Modseq: mb.GetHighestModseq(),
@@ -417,7 +417,7 @@ func (t *txn) flagsChanged(e *evlog.FlagsChanged) (*evlog.EventResult, error) {
 		if err := t.saveMailbox(mb); err != nil {
 			return nil, err
 		}
-		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: FlagsChanged})
+		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: FlagsChanged, UIDs: changed})
 	}
 	return &evlog.EventResult{
 		MailboxId: mb.GetId(), UidValidity: mb.GetUidValidity(), Modseq: mb.GetHighestModseq(),
@@ -487,7 +487,7 @@ func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64,
 				return nil, err
 			}
 		}
-		t.changes.add(Change{Index: t.index, MailboxID: src.GetId(), Address: src.GetAddress(), ModSeq: src.GetHighestModseq(), Kind: MessagesExpunged})
+		t.changes.add(Change{Index: t.index, MailboxID: src.GetId(), Address: src.GetAddress(), ModSeq: src.GetHighestModseq(), Kind: MessagesExpunged, UIDs: uidsOf(msgs)})
 	}
 	for _, mb := range uniqueMailboxes(src, dst) {
 		if err := t.saveMailbox(mb); err != nil {
@@ -502,7 +502,7 @@ func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64,
 			return nil, err
 		}
 	}
-	t.changes.add(Change{Index: t.index, MailboxID: dst.GetId(), Address: dst.GetAddress(), ModSeq: dst.GetHighestModseq(), Kind: MessagesAdded})
+	t.changes.add(Change{Index: t.index, MailboxID: dst.GetId(), Address: dst.GetAddress(), ModSeq: dst.GetHighestModseq(), Kind: MessagesAdded, UIDs: newUIDs})
 	// RFC 4315 §3: COPYUID pairs the source and new UIDs in order; both are
 	// ascending, so their ranges pair up too.
 	res.SourceUids = evlog.RangesOf(uidsOf(msgs))
@@ -549,7 +549,7 @@ func (t *txn) expunged(e *evlog.Expunged) (*evlog.EventResult, error) {
 		if err := t.saveUser(u); err != nil {
 			return nil, err
 		}
-		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesExpunged})
+		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesExpunged, UIDs: uidsOf(msgs)})
 		res.SourceUids = evlog.RangesOf(uidsOf(msgs))
 	}
 	res.Modseq = mb.GetHighestModseq()

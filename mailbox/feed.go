@@ -62,6 +62,11 @@ type Change struct {
 	Address   string
 	ModSeq    uint64
 	Kind      ChangeKind
+	// UIDs are the messages a MessagesAdded, FlagsChanged or
+	// MessagesExpunged change is about, ascending, so that a reader can
+	// bring a copy of the mailbox up to date by reading only them. Nil
+	// when they are not listed: the reader must read the whole mailbox.
+	UIDs []uint32
 }
 
 // changeSet collects one proposal's changes, coalescing repeats of the same
@@ -84,10 +89,23 @@ func (c *changeSet) add(ch Change) {
 	k := changeKey{ch.Kind, ch.MailboxID, ch.Address}
 	if i, ok := c.seen[k]; ok {
 		c.list[i].ModSeq = max(c.list[i].ModSeq, ch.ModSeq)
+		c.list[i].UIDs = mergeUIDs(c.list[i].UIDs, ch.UIDs)
 		return
 	}
 	c.seen[k] = len(c.list)
 	c.list = append(c.list, ch)
+}
+
+// mergeUIDs is the ascending union of two UID lists; nil (not listed) when
+// either is.
+func mergeUIDs(a, b []uint32) []uint32 {
+	if a == nil || b == nil {
+		return nil
+	}
+	out := make([]uint32, 0, len(a)+len(b))
+	out = append(append(out, a...), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Subscription receives Changes on C. Publishing never blocks: when C is

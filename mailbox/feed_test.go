@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"slices"
 	"sync"
 	"testing"
 
@@ -51,6 +52,12 @@ func TestFeedReportsMailboxChanges(t *testing.T) {
 			t.Errorf("change %d: modseq %d after %d", i, c.ModSeq, last)
 		}
 		last = c.ModSeq
+	}
+	// Each lists the UIDs it is about; the two deliveries' are merged.
+	for i, want := range [][]uint32{{2, 3}, {1, 2, 3}, {2}} {
+		if !slices.Equal(got[i].UIDs, want) {
+			t.Errorf("change %d (%v): UIDs %v, want %v", i, got[i].Kind, got[i].UIDs, want)
+		}
 	}
 	// Coalesced: two deliveries in one proposal are one Change with the
 	// latest modseq, equal to the mailbox's.
@@ -117,4 +124,22 @@ func TestFeedConcurrentSubscribers(t *testing.T) {
 		t.Error("subscription still open after store Close")
 	}
 	sub.Close() // after the store closed it: no panic
+}
+
+func TestMergeUIDs(t *testing.T) {
+	for _, tc := range []struct {
+		a, b, want []uint32
+	}{
+		{[]uint32{1, 3}, []uint32{2, 3, 4}, []uint32{1, 2, 3, 4}},
+		{[]uint32{5}, []uint32{}, []uint32{5}},
+		{[]uint32{}, []uint32{}, []uint32{}},
+		{[]uint32{9, 1}, []uint32{4}, []uint32{1, 4, 9}},
+		{nil, []uint32{1}, nil}, // not listed stays not listed
+		{[]uint32{1}, nil, nil},
+	} {
+		got := mergeUIDs(tc.a, tc.b)
+		if !slices.Equal(got, tc.want) || (got == nil) != (tc.want == nil) {
+			t.Errorf("mergeUIDs(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
 }

@@ -5,64 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"runtime/debug"
-	"slices"
 	"sync"
+	"time"
 
-	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
 )
-
-// snapshot is one consistent state of a mailbox: its UIDs in order with
-// each message's modseq and flags. Snapshots are immutable once built and
-// shared by every session of the node that selected the mailbox, so an
-// idle session costs a pointer, not a copy of its mailbox.
-type snapshot struct {
-	mailboxID   uint64
-	modseq      uint64 // the mailbox's HIGHESTMODSEQ when read
-	uidValidity uint32
-	uidNext     uint32
-	gone        bool // the mailbox was deleted
-	uids        []uint32
-	msgs        []msgState // parallel to uids
-}
-
-type msgState struct {
-	modseq uint64
-	flags  []string
-	// rec is the whole record as read (size, internal date, body hash):
-	// FETCH answers from it instead of reading the record again. Never
-	// modified.
-	rec *evlog.MessageRecord
-}
-
-// index is the position of uid in s, or -1.
-func (s *snapshot) index(uid uint32) int {
-	i, ok := slices.BinarySearch(s.uids, uid)
-	if !ok {
-		return -1
-	}
-	return i
-}
-
-func (s *snapshot) maxUID() uint32 {
-	if len(s.uids) == 0 {
-		return 0
-	}
-	return s.uids[len(s.uids)-1]
-}
-
-// without is s minus the UIDs in drop (a private snapshot for one session).
-func (s *snapshot) without(drop map[uint32]bool) *snapshot {
-	out := &snapshot{mailboxID: s.mailboxID, modseq: s.modseq, uidValidity: s.uidValidity,
-		uidNext: s.uidNext, gone: s.gone}
-	for i, uid := range s.uids {
-		if !drop[uid] {
-			out.uids = append(out.uids, uid)
-			out.msgs = append(out.msgs, s.msgs[i])
-		}
-	}
-	return out
-}
 
 // mailboxState is the node's current snapshot of one mailbox, shared by the
 // sessions that selected it. The hub replaces the snapshot when the change
@@ -82,6 +29,11 @@ type mailboxState struct {
 	wake     chan struct{} // closed and replaced when cur changes
 	dirty    bool          // a refresh is wanted; guarded by mu
 	busy     bool          // a background refresh runs; guarded by mu
+	// pending are the feed's changes to the mailbox not yet applied to
+	// cur; whole asks for a whole read instead (a change without UIDs, a
+	// rename or delete, a Reset). Both guarded by mu.
+	pending []mailbox.Change
+	whole   bool
 }
 
 // current returns the latest snapshot and the channel that is closed when a
@@ -92,8 +44,16 @@ func (m *mailboxState) current() (*snapshot, <-chan struct{}) {
 	return m.cur, m.wake
 }
 
-// refresh re-reads the mailbox if its HIGHESTMODSEQ moved (or always, with
-// force) and publishes the new snapshot.
+// catchUpWait bounds how long refresh waits for the hub to apply the
+// feed's changes up to the store's HIGHESTMODSEQ before it reads the whole
+// mailbox itself. The feed is published as each entry is applied, so the
+// wait is normally the hub's few microseconds of work.
+const catchUpWait = 100 * time.Millisecond
+
+// refresh brings the snapshot up to the store's state: when the mailbox's
+// HIGHESTMODSEQ moved past it, it waits (briefly) for the hub to apply the
+// changes the feed reported, and reads the mailbox whole if that does not
+// happen; with force it always reads the mailbox whole.
 func (m *mailboxState) refresh(force bool) (*snapshot, error) {
 	old, _ := m.current()
 	if !force && old != nil {
@@ -107,47 +67,63 @@ func (m *mailboxState) refresh(force bool) (*snapshot, error) {
 			return old, err
 		case rec.GetHighestModseq() == old.modseq && !old.gone:
 			return old, nil
+		case !old.gone && m.tracked():
+			if cur, ok := m.awaitModseq(rec.GetHighestModseq()); ok {
+				return cur, nil
+			}
 		}
 	}
 	next, err := readSnapshot(m.hub.store, m.id)
 	if err != nil {
 		return old, err
 	}
+	return m.publish(next), nil
+}
+
+// tracked reports whether the hub applies the feed's changes to m (it
+// does for every state in its map; a state evicted from it is on its own).
+func (m *mailboxState) tracked() bool {
+	m.hub.mu.Lock()
+	defer m.hub.mu.Unlock()
+	return m.hub.states[m.id] == m
+}
+
+// awaitModseq waits up to catchUpWait for a snapshot at modseq or later.
+func (m *mailboxState) awaitModseq(modseq uint64) (*snapshot, bool) {
+	timer := time.NewTimer(catchUpWait)
+	defer timer.Stop()
+	for {
+		cur, wake := m.current()
+		if cur != nil && (cur.gone || cur.modseq >= modseq) {
+			return cur, true
+		}
+		select {
+		case <-wake:
+		case <-timer.C:
+			return nil, false
+		}
+	}
+}
+
+// publish makes next the current snapshot unless the current one is newer,
+// and returns the current one.
+func (m *mailboxState) publish(next *snapshot) *snapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// Keep the newer of two concurrent refreshes: modseq only grows for a
 	// mailbox that exists, and a deleted mailbox stays deleted.
 	if m.cur != nil && !next.gone && !m.cur.gone && next.modseq < m.cur.modseq {
-		return m.cur, nil
+		return m.cur
 	}
 	if m.cur != nil && m.cur.gone {
-		return m.cur, nil
+		return m.cur
 	}
 	if m.cur == nil || next.modseq != m.cur.modseq || next.gone != m.cur.gone {
 		m.cur = next
 		close(m.wake)
 		m.wake = make(chan struct{})
 	}
-	return m.cur, nil
-}
-
-// readSnapshot reads the mailbox from one consistent view of the store.
-func readSnapshot(store Store, id uint64) (*snapshot, error) {
-	s := &snapshot{mailboxID: id}
-	rec, err := store.MailboxSnapshot(id, func(uid uint32, m *evlog.MessageRecord) {
-		s.uids = append(s.uids, uid)
-		s.msgs = append(s.msgs, msgState{modseq: m.GetModseq(), flags: m.GetFlags(), rec: m})
-	})
-	if errors.Is(err, mailbox.ErrNotFound) {
-		return &snapshot{mailboxID: id, gone: true}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.modseq = rec.GetHighestModseq()
-	s.uidValidity = rec.GetUidValidity()
-	s.uidNext = rec.GetUidNext()
-	return s, nil
+	return m.cur
 }
 
 // defaultWarmMessages is Config.WarmMessages' default.
@@ -159,13 +135,15 @@ const defaultWarmMessages = 200_000
 // mailbox (not per session), so 10,000 idle sessions cost no goroutines of
 // their own beyond go-imap's.
 //
-// A mailbox no session holds any more stays "warm" for a while: its last
-// snapshot is kept (least recently released first out, up to warmLimit
-// messages in all) but no longer refreshed on changes, so the next SELECT
-// of it reads one record (its HIGHESTMODSEQ) instead of the whole mailbox
-// when nothing changed meanwhile, as a client reopening a mailbox usually
-// finds. A warm snapshot that is out of date is read again whole on
-// acquire.
+// Changes are applied to a snapshot by reading only the messages the
+// feed's Change names (snapshot.go), not the whole mailbox, so a delivery
+// to a 10,000-message mailbox costs each node one record read.
+//
+// A mailbox no session holds any more stays "warm" for a while: its
+// snapshot is kept and kept current (least recently released first out,
+// up to warmLimit messages in all, counted when released), so the next
+// SELECT of it reads one record (its HIGHESTMODSEQ) instead of the whole
+// mailbox. A change that needs a whole read evicts a warm mailbox instead.
 type hub struct {
 	store     Store
 	log       *slog.Logger
@@ -199,35 +177,59 @@ func (h *hub) run() {
 		switch c.Kind {
 		case mailbox.Reset:
 			h.mu.Lock()
-			held := make([]*mailboxState, 0, len(h.states))
+			var held []*mailboxState
 			for _, m := range h.states {
 				if m.refs > 0 {
 					held = append(held, m)
+				} else {
+					h.evictLocked(m)
 				}
 			}
 			h.mu.Unlock()
 			for _, m := range held {
-				h.kick(m)
+				h.queue(m, c)
 			}
 		case mailbox.MessagesAdded, mailbox.FlagsChanged, mailbox.MessagesExpunged,
 			mailbox.MailboxDeleted, mailbox.MailboxRenamed:
 			h.mu.Lock()
 			m := h.states[c.MailboxID]
-			if m != nil && m.refs <= 0 && c.Kind == mailbox.MailboxDeleted {
+			if m != nil && m.refs <= 0 && needsWholeRead(c) {
+				// Warm: read whole when next acquired, if ever.
 				h.evictLocked(m)
-			}
-			if m != nil && m.refs <= 0 {
-				m = nil // warm: checked when next acquired
+				m = nil
 			}
 			h.mu.Unlock()
 			if m != nil {
-				h.kick(m)
+				h.queue(m, c)
 			}
 		}
 	}
 }
 
-// kick schedules a refresh of m; refreshes of one mailbox coalesce.
+// needsWholeRead reports whether c cannot be applied to a snapshot by
+// reading only the messages it names.
+func needsWholeRead(c mailbox.Change) bool {
+	switch c.Kind {
+	case mailbox.MessagesAdded, mailbox.FlagsChanged, mailbox.MessagesExpunged:
+		return c.UIDs == nil
+	}
+	return true
+}
+
+// queue hands c to m's refresher.
+func (h *hub) queue(m *mailboxState, c mailbox.Change) {
+	m.mu.Lock()
+	if needsWholeRead(c) {
+		m.whole, m.pending = true, nil
+	} else if !m.whole {
+		m.pending = append(m.pending, c)
+	}
+	m.mu.Unlock()
+	h.kick(m)
+}
+
+// kick schedules a refresh of m; refreshes of one mailbox coalesce into
+// one goroutine that applies the queued changes in order.
 func (h *hub) kick(m *mailboxState) {
 	m.mu.Lock()
 	m.dirty = true
@@ -254,8 +256,10 @@ func (h *hub) kick(m *mailboxState) {
 				return
 			}
 			m.dirty = false
+			changes, whole := m.pending, m.whole
+			m.pending, m.whole = nil, false
 			m.mu.Unlock()
-			if _, err := m.refresh(false); err != nil {
+			if err := m.apply(changes, whole); err != nil {
 				h.log.Warn("imap mailbox refresh failed", "mailbox_id", m.id, "err", err)
 			}
 		}

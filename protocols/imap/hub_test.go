@@ -2,8 +2,10 @@ package imap
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	evlog "github.com/surat-mail/surat/log"
 )
@@ -120,5 +122,95 @@ func TestHubNoWarm(t *testing.T) {
 	defer h.mu.Unlock()
 	if len(h.states) != 0 || h.warm.Len() != 0 {
 		t.Fatalf("with warm snapshots off, %d states and %d warm remain", len(h.states), h.warm.Len())
+	}
+}
+
+// waitSnapshot waits until the state's snapshot satisfies cond.
+func waitSnapshot(t *testing.T, st *mailboxState, what string, cond func(*snapshot) bool) *snapshot {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		cur, wake := st.current()
+		if cond(cur) {
+			return cur
+		}
+		select {
+		case <-wake:
+		case <-deadline:
+			t.Fatalf("%s: snapshot never got there; last %+v", what, cur)
+		}
+	}
+}
+
+// TestHubAppliesChangesIncrementally: a held mailbox follows deliveries,
+// flag changes and expunges made anywhere by reading only the messages
+// each change names, and ends up equal to a whole read.
+func TestHubAppliesChangesIncrementally(t *testing.T) {
+	c := sharedCluster(t)
+	store := &countingStore{Store: c.nodes[0].store}
+	h := newHub(store, testLogger(), 100)
+	defer h.close()
+	user := c.newUser(t, "incr")
+	id := inboxOf(t, c, user)
+	for i := range 5 {
+		c.deliver(t, c.nodes[0], user, msg(fmt.Sprintf("incr %d", i), "body"))
+	}
+	st, n := acquireSize(t, h, id)
+	defer h.release(st)
+	if n != 5 {
+		t.Fatalf("acquired %d messages, want 5", n)
+	}
+	reads := store.wholeReads.Load()
+
+	c.deliver(t, c.nodes[0], user, msg("incr 5", "body"))
+	c.submit(t, ev(&evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
+		MailboxId: id, Uids: uidRanges([]uint32{2, 6}), Op: evlog.FlagOp_FLAG_OP_ADD, Flags: []string{`\Flagged`}}}))
+	c.submit(t, ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{MailboxId: id, Uids: uidRanges([]uint32{3})}}))
+
+	want, err := store.Mailbox(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := waitSnapshot(t, st, "follow the changes", func(s *snapshot) bool { return s.modseq >= want.GetHighestModseq() })
+	if r := store.wholeReads.Load(); r != reads {
+		t.Errorf("%d whole reads while following ordinary changes, want none", r-reads)
+	}
+	whole, err := readSnapshot(c.nodes[0].store, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.uids, whole.uids) || got.uidNext != whole.uidNext || got.modseq != whole.modseq || got.uidValidity != whole.uidValidity {
+		t.Fatalf("incremental snapshot uids %v uidnext %d modseq %d; whole read uids %v uidnext %d modseq %d",
+			got.uids, got.uidNext, got.modseq, whole.uids, whole.uidNext, whole.modseq)
+	}
+	for i := range got.msgs {
+		if got.msgs[i].modseq != whole.msgs[i].modseq || !slices.Equal(got.msgs[i].flags, whole.msgs[i].flags) {
+			t.Errorf("uid %d: modseq %d flags %v; whole read %d %v", got.uids[i],
+				got.msgs[i].modseq, got.msgs[i].flags, whole.msgs[i].modseq, whole.msgs[i].flags)
+		}
+	}
+	if !slices.Equal(got.uids, []uint32{1, 2, 4, 5, 6}) {
+		t.Errorf("uids %v, want [1 2 4 5 6]", got.uids)
+	}
+
+	// A session's refresh after its own write sees it at once.
+	c.submit(t, ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{MailboxId: id, Uids: uidRanges([]uint32{1})}}))
+	cur, err := st.refresh(false)
+	if err != nil || cur.index(1) >= 0 {
+		t.Fatalf("refresh after an expunge: %v, uids %v", err, cur.uids)
+	}
+}
+
+// TestSortSnapshot: the fallback that restores UID order.
+func TestSortSnapshot(t *testing.T) {
+	s := &snapshot{uids: []uint32{5, 1, 9, 3}, msgs: []msgState{{modseq: 5}, {modseq: 1}, {modseq: 9}, {modseq: 3}}}
+	sortSnapshot(s)
+	if !slices.Equal(s.uids, []uint32{1, 3, 5, 9}) {
+		t.Fatalf("uids %v", s.uids)
+	}
+	for i, uid := range s.uids {
+		if s.msgs[i].modseq != uint64(uid) {
+			t.Errorf("uid %d carries modseq %d", uid, s.msgs[i].modseq)
+		}
 	}
 }
