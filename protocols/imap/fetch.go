@@ -76,7 +76,12 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 	prefetch := cur != nil && options.BodyStructure == nil && len(options.BinarySection) == 0 &&
 		len(options.BinarySectionSize) == 0 && (options.Envelope || slices.ContainsFunc(options.BodySection, headerOnly)) &&
 		!slices.ContainsFunc(options.BodySection, func(bs *imap.FetchItemBodySection) bool { return !wholeBody(bs) && !headerOnly(bs) })
+	readBodies := cur != nil && needsBody(options)
+	var bodies map[string][]byte
 	for k, p := range pairs {
+		if readBodies && k%bodyBatch == 0 {
+			bodies = s.srv.readBodies(cur, pairs[k:min(k+bodyBatch, len(pairs))])
+		}
 		if prefetch && k%prefetchBatch == 0 {
 			var hashes [][]byte
 			for _, q := range pairs[k:min(k+prefetchBatch, len(pairs))] {
@@ -100,7 +105,7 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 				continue
 			}
 		}
-		if err := s.fetchOne(w, p, m, options, seenSet[p.uid]); err != nil {
+		if err := s.fetchOne(w, p, m, options, seenSet[p.uid], bodies[string(m.GetBlob())]); err != nil {
 			if errors.Is(err, errExpunged) {
 				continue
 			}
@@ -113,6 +118,53 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 // prefetchBatch is how many messages' headers FETCH reads ahead under one
 // store view.
 const prefetchBatch = 256
+
+// Bodies FETCH reads ahead: up to bodyBatch messages at a time, each at
+// most maxBatchedBody, up to bodyBatchBytes in all; larger bodies are
+// streamed chunk by chunk as before.
+const (
+	bodyBatch      = 128
+	maxBatchedBody = 1 << 20
+	bodyBatchBytes = 8 << 20
+)
+
+// needsBody reports whether a FETCH with options reads message bodies
+// beyond their header blocks.
+func needsBody(options *imap.FetchOptions) bool {
+	return options.BodyStructure != nil || len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0 ||
+		slices.ContainsFunc(options.BodySection, func(bs *imap.FetchItemBodySection) bool { return !headerOnly(bs) })
+}
+
+// readBodies reads the bodies of the pairs' messages, those small enough,
+// under one store iterator, keyed by blob hash. A body it cannot read is
+// left out: fetchOne then reads it alone and answers its error.
+func (srv *Server) readBodies(cur *snapshot, pairs []seqUID) map[string][]byte {
+	var hashes [][]byte
+	total := 0
+	for _, p := range pairs {
+		j := cur.index(p.uid)
+		if j < 0 {
+			continue
+		}
+		rec := cur.msgs[j].rec
+		size := int(rec.GetSize())
+		if size > maxBatchedBody || total+size > bodyBatchBytes {
+			continue
+		}
+		total += size
+		hashes = append(hashes, rec.GetBlob())
+	}
+	out := make(map[string][]byte, len(hashes))
+	err := srv.cfg.Store.Bodies(hashes, func(i int, body []byte, err error) {
+		if err == nil {
+			out[string(hashes[i])] = body
+		}
+	})
+	if err != nil {
+		srv.log.Warn("imap fetch: reading bodies ahead failed", "err", err)
+	}
+	return out
+}
 
 // errExpunged is fetchOne's answer when the message's body is gone
 // because the message was expunged since the snapshot was read: the
@@ -142,15 +194,15 @@ func marksSeen(options *imap.FetchOptions) bool {
 
 // fetchOne writes one FETCH response. The response writer holds go-imap's
 // encoder lock until Close, so Close is always called.
-func (s *session) fetchOne(w *imapserver.FetchWriter, p seqUID, m *evlog.MessageRecord, options *imap.FetchOptions, seenChanged bool) (err error) {
-	var body []byte
+func (s *session) fetchOne(w *imapserver.FetchWriter, p seqUID, m *evlog.MessageRecord, options *imap.FetchOptions, seenChanged bool, readAhead []byte) (err error) {
+	body := readAhead
 	var hdr *headerEntry
 	needBody := options.BodyStructure != nil || len(options.BinarySection) > 0 ||
 		len(options.BinarySectionSize) > 0 || slices.ContainsFunc(options.BodySection, func(bs *imap.FetchItemBodySection) bool {
 		return !wholeBody(bs) && !headerOnly(bs)
 	})
 	needHeader := !needBody && (options.Envelope || slices.ContainsFunc(options.BodySection, headerOnly))
-	if needHeader {
+	if needHeader && body == nil {
 		// From the node's header cache, or the body read only up to the
 		// end of its header.
 		if hdr, err = s.srv.header(m.GetBlob()); err != nil {
@@ -158,7 +210,7 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, p seqUID, m *evlog.Message
 		}
 		needBody = hdr == nil
 	}
-	if needBody {
+	if needBody && body == nil {
 		if body, err = s.srv.cfg.Store.Blob(m.GetBlob()); err != nil {
 			return s.bodyUnreadable(p, err)
 		}
@@ -204,6 +256,18 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, p seqUID, m *evlog.Message
 		rw.WriteBodyStructure(imapserver.ExtractBodyStructure(bytes.NewReader(body)))
 	}
 	for _, bs := range options.BodySection {
+		if wholeBody(bs) && body != nil {
+			// RFC 9051 §6.4.5: <offset.length>, truncated to what exists.
+			part := body
+			if bs.Partial != nil {
+				offset := min(bs.Partial.Offset, int64(len(body)))
+				part = body[offset : offset+min(bs.Partial.Size, int64(len(body))-offset)]
+			}
+			if err := writeLiteral(rw.WriteBodySection(bs, int64(len(part))), part); err != nil {
+				return err
+			}
+			continue
+		}
 		if wholeBody(bs) {
 			if err := s.streamBody(rw, bs, m); err != nil {
 				return err

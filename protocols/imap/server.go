@@ -38,6 +38,7 @@ type Store interface {
 	BlobPrefix(hash []byte, stop func(prefix []byte) bool) ([]byte, bool, error)
 	BlobPrefixes(hashes [][]byte, stop func(prefix []byte) bool, fn func(i int, prefix []byte, complete bool, err error)) error
 	MailboxSnapshot(id uint64, fn func(uid uint32, m *evlog.MessageRecord)) (*evlog.MailboxRecord, error)
+	Bodies(hashes [][]byte, fn func(i int, body []byte, err error)) error
 	Subscribe(address string) *mailbox.Subscription
 }
 
