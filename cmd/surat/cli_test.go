@@ -260,7 +260,8 @@ func TestCLIHelpAndErrors(t *testing.T) {
 	r := runCLI(t, nil, "", "serve", "--help")
 	for _, flag := range []string{"id", "data", "raft", "gossip", "join", "bootstrap-expect", "domain", "smtp",
 		"submission", "imap", "pop3", "http", "imaps", "pop3s", "submissions", "smarthost", "max-message-size",
-		"resolver", "tls-cert", "tls-key", "config", "cluster-key-file", "log-level", "log-format"} {
+		"resolver", "tls-cert", "tls-key", "config", "cluster-key-file", "log-level", "log-format",
+		"snapshot-threshold", "snapshot-interval", "trailing-logs"} {
 		if !strings.Contains(r.stdout, "-"+flag+" ") {
 			t.Errorf("serve --help lacks -%s", flag)
 		}

@@ -102,6 +102,10 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		StateMachine:    store,
 		Logger:          logger,
 		Registerer:      reg,
+
+		SnapshotThreshold: cfg.SnapshotThreshold,
+		SnapshotInterval:  cfg.SnapshotInterval,
+		TrailingLogs:      cfg.TrailingLogs,
 	})
 	if err != nil {
 		return fmt.Errorf("serve: start cluster: %w", err)

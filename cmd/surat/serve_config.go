@@ -34,6 +34,9 @@ type serveConfig struct {
 	MaxMessageSize               int64
 	ResolverSpec                 string
 	Resolver                     dns.Resolver
+	SnapshotThreshold            uint64        // Raft entries between snapshots
+	SnapshotInterval             time.Duration // how often a snapshot is considered
+	TrailingLogs                 uint64        // entries kept after a snapshot
 	TLSCert, TLSKey              string
 	operatorCert                 *tls.Certificate // loaded while validating
 	ClusterKeyFile               string
@@ -89,6 +92,9 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"queue-lifetime", "120h", "retry outbound mail for `DURATION` before bouncing it"},
 	{"queue-schedule", "1m,5m,15m,30m,1h,2h", "backoff between outbound attempts: `DURATIONS`, comma separated; the last repeats"},
 	{"max-message-size", strconv.Itoa(defaultMaxMessageSize), "largest accepted message in `BYTES` (larger: 552)"},
+	{"snapshot-threshold", "8192", "take a Raft snapshot (and compact the log) after `N` new entries"},
+	{"snapshot-interval", "60s", "check for a snapshot to take every `DURATION`"},
+	{"trailing-logs", "10240", "keep `N` entries in the Raft log after a snapshot, for followers that lag"},
 	{"resolver", "none", "DNS for MX/SPF/DKIM/PTR: `none`, system, or a server HOST:PORT"},
 	{"tls-cert", "", "PEM certificate chain `FILE` (default: self-signed, kept in DIR/tls)"},
 	{"tls-key", "", "PEM private key `FILE` for --tls-cert"},
@@ -222,6 +228,15 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if len(c.QueueSchedule) == 0 {
 		return nil, bad("queue-schedule", "want at least one duration")
+	}
+	if c.SnapshotThreshold, err = strconv.ParseUint(v("snapshot-threshold"), 10, 64); err != nil || c.SnapshotThreshold < 16 {
+		return nil, bad("snapshot-threshold", "want a number of entries of at least 16")
+	}
+	if c.SnapshotInterval, err = time.ParseDuration(v("snapshot-interval")); err != nil || c.SnapshotInterval < 100*time.Millisecond {
+		return nil, bad("snapshot-interval", "want a duration of at least 100ms, such as 60s")
+	}
+	if c.TrailingLogs, err = strconv.ParseUint(v("trailing-logs"), 10, 64); err != nil || c.TrailingLogs < 1 {
+		return nil, bad("trailing-logs", "want a number of entries of at least 1")
 	}
 	c.ResolverSpec = v("resolver")
 	if c.Resolver, err = dns.Parse(c.ResolverSpec); err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/protocols/dns"
@@ -71,6 +72,14 @@ func TestParseServeValid(t *testing.T) {
 	if _, ok := c.Resolver.(dns.None); !ok || c.HTTP != defaultHTTP || c.SMTP != "" {
 		t.Errorf("defaults: resolver %T http %q smtp %q", c.Resolver, c.HTTP, c.SMTP)
 	}
+	if c.SnapshotThreshold != 8192 || c.SnapshotInterval != time.Minute || c.TrailingLogs != 10240 {
+		t.Errorf("snapshot defaults: threshold %d interval %v trailing %d", c.SnapshotThreshold, c.SnapshotInterval, c.TrailingLogs)
+	}
+	c, err = parseServe([]string{"--id", "n1", "--data", data, "--snapshot-threshold", "64",
+		"--snapshot-interval", "500ms", "--trailing-logs", "10"}, envOf(nil))
+	if err != nil || c.SnapshotThreshold != 64 || c.SnapshotInterval != 500*time.Millisecond || c.TrailingLogs != 10 {
+		t.Errorf("snapshot flags: %+v, %v", c, err)
+	}
 }
 
 func TestParseServeRefusals(t *testing.T) {
@@ -113,6 +122,9 @@ func TestParseServeRefusals(t *testing.T) {
 		{"bad domain", with(base, "--domain", "exa mple.test"), nil, "--domain"},
 		{"bad max-message-size", with(base, "--max-message-size", "big"), nil, "--max-message-size"},
 		{"tiny max-message-size", with(base, "--max-message-size", "10"), nil, "--max-message-size"},
+		{"tiny snapshot-threshold", with(base, "--snapshot-threshold", "1"), nil, "--snapshot-threshold"},
+		{"bad snapshot-interval", with(base, "--snapshot-interval", "soon"), nil, "--snapshot-interval"},
+		{"zero trailing-logs", with(base, "--trailing-logs", "0"), nil, "--trailing-logs"},
 		{"bad resolver", with(base, "--resolver", "8.8.8.8"), nil, "--resolver"},
 		{"cert without key", with(base, "--tls-cert", file), nil, "go together"},
 		{"unreadable cert", with(base, "--tls-cert", file, "--tls-key", file), nil, "tlsconf"},
