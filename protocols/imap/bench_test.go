@@ -86,6 +86,30 @@ func BenchmarkSearchHeader(b *testing.B) {
 	})
 }
 
+// BenchmarkSearchBody is UID SEARCH BODY over the whole mailbox, for a
+// word in no message and for one in every message (the benchmark's
+// messages share their filler), which takes the full MIME parse of each.
+func BenchmarkSearchBody(b *testing.B) {
+	for _, bc := range []struct {
+		name, word string
+		hits       int
+	}{{"miss", "zeppelin", 0}, {"hit", "ipsum", benchMessages}} {
+		b.Run(bc.name, func(b *testing.B) {
+			crit := &imap.SearchCriteria{Body: []string{bc.word}}
+			benchCommand(b, func(b *testing.B, addr, user string) func() {
+				cl, _ := dial(b, addr, user)
+				mustSelect(b, cl, "INBOX")
+				return func() {
+					d, err := cl.UIDSearch(crit, nil).Wait()
+					if err != nil || len(d.AllUIDs()) != bc.hits {
+						b.Fatalf("search: %d, %v", len(d.AllUIDs()), err)
+					}
+				}
+			})
+		})
+	}
+}
+
 func benchCommand(b *testing.B, setup func(b *testing.B, addr, user string) func()) {
 	c, user := benchUser(b)
 	b.Run("warm", func(b *testing.B) {

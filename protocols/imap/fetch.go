@@ -80,7 +80,11 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 	var bodies map[string][]byte
 	for k, p := range pairs {
 		if readBodies && k%bodyBatch == 0 {
-			bodies = s.srv.readBodies(cur, pairs[k:min(k+bodyBatch, len(pairs))])
+			batch := make([]uint32, 0, bodyBatch)
+			for _, q := range pairs[k:min(k+bodyBatch, len(pairs))] {
+				batch = append(batch, q.uid)
+			}
+			bodies = s.srv.readBodies(cur, batch)
 		}
 		if prefetch && k%prefetchBatch == 0 {
 			var hashes [][]byte
@@ -135,14 +139,14 @@ func needsBody(options *imap.FetchOptions) bool {
 		slices.ContainsFunc(options.BodySection, func(bs *imap.FetchItemBodySection) bool { return !headerOnly(bs) })
 }
 
-// readBodies reads the bodies of the pairs' messages, those small enough,
+// readBodies reads the bodies of the messages uids, those small enough,
 // under one store iterator, keyed by blob hash. A body it cannot read is
 // left out: fetchOne then reads it alone and answers its error.
-func (srv *Server) readBodies(cur *snapshot, pairs []seqUID) map[string][]byte {
+func (srv *Server) readBodies(cur *snapshot, uids []uint32) map[string][]byte {
 	var hashes [][]byte
 	total := 0
-	for _, p := range pairs {
-		j := cur.index(p.uid)
+	for _, uid := range uids {
+		j := cur.index(uid)
 		if j < 0 {
 			continue
 		}

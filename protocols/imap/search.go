@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -35,12 +36,17 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	// top level) read headers ahead into the node's cache, a batch under
 	// one store view, from the mailbox's current snapshot.
 	var cur *snapshot
-	if len(criteria.Header) > 0 || !criteria.SentSince.IsZero() || !criteria.SentBefore.IsZero() {
+	headers := len(criteria.Header) > 0 || !criteria.SentSince.IsZero() || !criteria.SentBefore.IsZero()
+	// Bodies, when a criterion may need them, are read ahead likewise
+	// (Store.Bodies, as FETCH does).
+	needBodies := searchesText(criteria)
+	if headers || needBodies {
 		if c, err := sel.state.refresh(false); err == nil && c != nil && !c.gone {
 			cur = c
 		}
 	}
-	nextPrefetch := 0
+	nextPrefetch, nextBodies := 0, 0
+	var bodies map[string][]byte
 	err := s.srv.cfg.Store.Messages(sel.state.id, func(uid uint32, m *evlog.MessageRecord) bool {
 		// Merge the store's UID order with the view's: only messages the
 		// client knows have sequence numbers.
@@ -53,7 +59,11 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		if v.uids[i] != uid {
 			return true
 		}
-		if cur != nil && i >= nextPrefetch {
+		if cur != nil && needBodies && i >= nextBodies {
+			bodies = s.srv.readBodies(cur, v.uids[i:min(i+bodyBatch, len(v.uids))])
+			nextBodies = i + bodyBatch
+		}
+		if cur != nil && headers && i >= nextPrefetch {
 			var hashes [][]byte
 			for _, u := range v.uids[i:min(i+prefetchBatch, len(v.uids))] {
 				if j := cur.index(u); j >= 0 {
@@ -63,7 +73,7 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 			s.srv.prefetchHeaders(hashes)
 			nextPrefetch = i + prefetchBatch
 		}
-		c := &candidate{s: s, seq: uint32(i + 1), uid: uid, rec: m, sel: sel}
+		c := &candidate{s: s, seq: uint32(i + 1), uid: uid, rec: m, sel: sel, body: bodies[string(m.GetBlob())]}
 		ok := c.match(criteria)
 		if c.err != nil && firstErr == nil {
 			firstErr = c.err
@@ -107,24 +117,29 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 // candidate is one message under evaluation; its body is read and parsed
 // at most once, and only if a criterion needs it.
 type candidate struct {
-	s      *session
-	sel    *selected
-	seq    uint32
-	uid    uint32
-	rec    *evlog.MessageRecord
-	body   []byte
-	header *textproto.Header
-	loaded bool
-	err    error
+	s    *session
+	sel  *selected
+	seq  uint32
+	uid  uint32
+	rec  *evlog.MessageRecord
+	body []byte // read ahead, or by load
+	// rawDiffers caches rawTextDiffers(body); 0 until computed.
+	rawDiffers uint8
+	header     *textproto.Header
+	loaded     bool
+	err        error
 }
 
 func (c *candidate) load() bool {
 	if !c.loaded {
 		c.loaded = true
-		body, err := c.s.srv.cfg.Store.Blob(c.rec.GetBlob())
-		if err != nil {
-			c.err = err
-			return false
+		body := c.body
+		if body == nil {
+			var err error
+			if body, err = c.s.srv.cfg.Store.Blob(c.rec.GetBlob()); err != nil {
+				c.err = err
+				return false
+			}
 		}
 		c.body = body
 		h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(body)))
@@ -213,12 +228,12 @@ func (c *candidate) match(cr *imap.SearchCriteria) bool {
 		}
 	}
 	for _, text := range cr.Text {
-		if !c.load() || !matchEntity(c.body, text, true) {
+		if !c.load() || c.textCannotMatch(text, true) || !matchEntity(c.body, text, true) {
 			return false
 		}
 	}
 	for _, text := range cr.Body {
-		if !c.load() || !matchEntity(c.body, text, false) {
+		if !c.load() || c.textCannotMatch(text, false) || !matchEntity(c.body, text, false) {
 			return false
 		}
 	}
@@ -298,6 +313,136 @@ func matchHeader(fields gomessage.HeaderFields, pattern string) bool {
 
 // maxSearchDepth bounds MIME nesting walked by BODY/TEXT search.
 const maxSearchDepth = 16
+
+// searchesText reports whether cr (or a criterion under NOT or OR) is a
+// TEXT or BODY search, which reads bodies.
+func searchesText(cr *imap.SearchCriteria) bool {
+	if len(cr.Text) > 0 || len(cr.Body) > 0 {
+		return true
+	}
+	for i := range cr.Not {
+		if searchesText(&cr.Not[i]) {
+			return true
+		}
+	}
+	for i := range cr.Or {
+		if searchesText(&cr.Or[i][0]) || searchesText(&cr.Or[i][1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// textCannotMatch is a quick test that spares most messages the MIME parse
+// of matchEntity: an ASCII pattern that is not in the raw message, in any
+// ASCII letter case, is not in its decoded text either, unless
+//   - for TEXT, a header is folded (its value, unfolded, joins two lines);
+//   - some part is transfer-encoded (base64, quoted-printable, where a soft
+//     line break can split a word), a header has RFC 2047 encoded words
+//     ("=?", searched by TEXT), or a charset is one where ASCII text is not
+//     ASCII bytes (UTF-16/32, UTF-7) — all named in a header block, the
+//     message's own or, in a multipart message, its parts';
+//   - the message holds one of the two non-ASCII letters whose lower case
+//     is ASCII (U+212A KELVIN SIGN is "k", U+0130 is "i" and a dot), which
+//     matchEntity's Unicode lower-casing would turn into the pattern.
+//
+// Each is spotted in the raw bytes, which may send a message the slow way
+// needlessly but never wrongly rules one out (FuzzTextCannotMatch).
+func (c *candidate) textCannotMatch(pattern string, includeHeader bool) bool {
+	if pattern == "" {
+		return false // matches everything
+	}
+	for i := 0; i < len(pattern); i++ {
+		if pattern[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	if c.rawDiffers == 0 {
+		c.rawDiffers = rawTextDiffers(c.body)
+	}
+	if c.rawDiffers&rawDecodes != 0 || (includeHeader && c.rawDiffers&rawFolded != 0) {
+		return false
+	}
+	return !containsFoldASCII(c.body, strings.ToLower(pattern))
+}
+
+// What rawTextDiffers finds, as bits.
+const (
+	rawChecked = 1 << iota // computed
+	rawDecodes             // decoding may produce ASCII text the bytes lack
+	rawFolded              // a header is folded: its unfolded value joins lines
+)
+
+// rawTextDiffers says how body's decoded text may hold ASCII text its raw
+// bytes do not (see textCannotMatch).
+func rawTextDiffers(body []byte) uint8 {
+	found := uint8(rawChecked)
+	if bytes.Contains(body, []byte("\u212a")) || bytes.Contains(body, []byte("\u0130")) {
+		found |= rawDecodes
+	}
+	head := body
+	if end := bytes.Index(body, []byte("\n\r\n")); end >= 0 {
+		head = body[:end]
+	} else if end := bytes.Index(body, []byte("\n\n")); end >= 0 {
+		head = body[:end]
+	}
+	head = bytes.ToLower(head)
+	if bytes.Contains(head, []byte("multipart")) {
+		head = bytes.ToLower(body) // the parts' headers are in the body
+	}
+	for _, marker := range []string{"base64", "quoted-printable", "=?", "utf-16", "utf16", "utf-32", "utf32",
+		"utf-7", "utf7", "ucs-2", "ucs2", "ucs-4", "ucs4"} {
+		if bytes.Contains(head, []byte(marker)) {
+			found |= rawDecodes
+		}
+	}
+	// RFC 5322 §2.2.3: unfolding removes the line break before a line
+	// that starts with white space.
+	if bytes.Contains(head, []byte("\n ")) || bytes.Contains(head, []byte("\n\t")) {
+		found |= rawFolded
+	}
+	return found
+}
+
+// containsFoldASCII reports whether s holds pattern (lower-case ASCII,
+// not empty) with its ASCII letters in any case, without lowering a copy
+// of s.
+func containsFoldASCII(s []byte, pattern string) bool {
+	first := pattern[0]
+	upper := first
+	if 'a' <= first && first <= 'z' {
+		upper = first - ('a' - 'A')
+	}
+	for len(s) >= len(pattern) {
+		i := bytes.IndexByte(s[:len(s)-len(pattern)+1], first)
+		if upper != first {
+			if j := bytes.IndexByte(s[:len(s)-len(pattern)+1], upper); j >= 0 && (i < 0 || j < i) {
+				i = j
+			}
+		}
+		if i < 0 {
+			return false
+		}
+		if equalFoldASCII(s[i:i+len(pattern)], pattern) {
+			return true
+		}
+		s = s[i+1:]
+	}
+	return false
+}
+
+func equalFoldASCII(b []byte, lower string) bool {
+	for i := range len(lower) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
 
 // matchEntity searches the decoded text parts (and, for TEXT, the
 // headers) of a message for pattern, case-insensitively.
