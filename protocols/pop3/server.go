@@ -14,6 +14,7 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/auth"
+	"github.com/surat-mail/surat/protocols/connlimit"
 	"github.com/surat-mail/surat/protocols/propose"
 	"github.com/surat-mail/surat/protocols/ratelimit"
 )
@@ -123,10 +124,10 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 
-	mu        sync.Mutex
+	limits *connlimit.Limiter[*session]
+
+	mu        sync.Mutex // guards listeners, and closing with wg.Add
 	listeners map[net.Listener]struct{}
-	sessions  map[*session]struct{}
-	perIP     map[string]int
 	closing   atomic.Bool
 	wg        sync.WaitGroup // sessions
 	rejecting atomic.Int32
@@ -152,8 +153,8 @@ func New(cfg Config) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
 		cfg: cfg, log: cfg.Logger.With("listener", kind),
-		listeners: map[net.Listener]struct{}{}, sessions: map[*session]struct{}{}, perIP: map[string]int{},
-		ctx: ctx, cancel: cancel,
+		limits:    connlimit.New[*session](cfg.MaxSessions, cfg.MaxSessionsPerIP),
+		listeners: map[net.Listener]struct{}{}, ctx: ctx, cancel: cancel,
 	}, nil
 }
 
@@ -204,25 +205,21 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) admit(sess *session) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing.Load() || len(s.sessions) >= s.cfg.MaxSessions || s.perIP[sess.ip] >= s.cfg.MaxSessionsPerIP {
+	if s.closing.Load() || !s.limits.Acquire(sess, sess.ip) {
 		return false
 	}
-	s.sessions[sess] = struct{}{}
-	s.perIP[sess.ip]++
+	sess.admitted = true
 	s.wg.Add(1)
 	return true
 }
 
+// release frees the slot of a session admit admitted; run calls it once,
+// on its way out.
 func (s *Server) release(sess *session) {
-	s.mu.Lock()
-	if _, ok := s.sessions[sess]; ok {
-		delete(s.sessions, sess)
-		if s.perIP[sess.ip]--; s.perIP[sess.ip] <= 0 {
-			delete(s.perIP, sess.ip)
-		}
+	if sess.admitted {
+		s.limits.Release(sess)
 		s.wg.Done()
 	}
-	s.mu.Unlock()
 }
 
 // refuse tells a client over the limits why (over TLS first on an
@@ -252,9 +249,7 @@ func (s *Server) refuse(conn net.Conn) {
 
 // Sessions is the number of open sessions.
 func (s *Server) Sessions() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.sessions)
+	return s.limits.Open()
 }
 
 // Shutdown stops accepting and ends idle sessions at once (a session
@@ -268,10 +263,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for ln := range s.listeners {
 		ln.Close()
 	}
-	for sess := range s.sessions {
+	s.mu.Unlock()
+	for _, sess := range s.limits.Conns() {
 		sess.closeIfIdle()
 	}
-	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
@@ -304,9 +299,7 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) closeAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for sess := range s.sessions {
+	for _, sess := range s.limits.Conns() {
 		sess.closeConn()
 	}
 }

@@ -49,13 +49,14 @@ const (
 // session is one POP3 connection. Its fields are owned by its goroutine,
 // except idle and the close bookkeeping, which Shutdown uses.
 type session struct {
-	srv *Server
-	cfg *Config
-	raw net.Conn // the accepted TCP connection
-	tcp *timedConn
-	r   *bufio.Reader
-	w   *bufio.Writer
-	buf []byte // body copy buffer, allocated at the first RETR or TOP
+	srv      *Server
+	cfg      *Config
+	admitted bool     // counted by srv's limits (set before run starts)
+	raw      net.Conn // the accepted TCP connection
+	tcp      *timedConn
+	r        *bufio.Reader
+	w        *bufio.Writer
+	buf      []byte // body copy buffer, allocated at the first RETR or TOP
 
 	ip  string
 	log *slog.Logger
