@@ -5,7 +5,7 @@ PKGS    := ./...
 DATA    ?= ./data
 GOBIN   := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all build test test-short race fuzz run stop bench bench-smtp bench-imap lint generate acceptance clean
+.PHONY: all build test test-short test-faults race fuzz run stop bench bench-smtp bench-imap lint generate acceptance clean
 
 all: build
 
@@ -23,6 +23,17 @@ test:
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)
+
+# Real-process fault tests (cluster/faults, build tag faults): rounds of kill -9 (the
+# leader, a follower, the leader and then its successor) under SMTP and IMAP load on three
+# nodes; after each, digest convergence, every acknowledged message exactly once on every
+# node, and a porcupine linearizability check of the IMAP history. SURAT_FAULT_ROUNDS
+# rounds (default 20, ~1.5 min on 2 cores; CI: SURAT_FAULT_ROUNDS=5, ~30 s). On failure,
+# node logs, problem lists and porcupine's HTML are kept under bin/faults/_artifacts/.
+test-faults: build
+	@mkdir -p bin/faults
+	SURAT_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 -tags faults -timeout 30m -v \
+	  -artifacts -outputdir $(CURDIR)/bin/faults ./cluster/faults/...
 
 # Every fuzz target for FUZZTIME each (a duration, or a count such as 20000x;
 # go test -fuzz takes one target at a time).
@@ -43,23 +54,58 @@ run: build
 stop:
 	@deploy/local-cluster.sh stop $(DATA)
 
-# The Go benchmarks, then SMTP ingest against Postfix → Dovecot (bench-smtp), then IMAP and
-# POP3 against Dovecot (bench-imap).
+# Surat (three real nodes) vs Postfix + Dovecot on every workload, then Surat's failover, then
+# the one-page summary: bench/results/summary.md and summary.png (~15 min, root; see
+# bench/README.md). QUICK=1 runs every step with small settings (~5 min: a smoke test, not
+# numbers to publish); BENCH_RESULTS=DIR writes everything there instead of bench/results.
+BENCH_RESULTS ?= $(CURDIR)/bench/results
+BENCH_QUICK := $(filter 1,$(QUICK))
+BENCH_QUICK_SCALE := -levels 1000,5000 -messages 3000
+.PHONY: bench-go bench-failover bench-report bench-scale
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3s ./bench/...
 	$(MAKE) --no-print-directory bench-smtp
 	$(MAKE) --no-print-directory bench-imap
+	$(MAKE) --no-print-directory bench-failover
+	$(MAKE) --no-print-directory bench-report
+
+# The Go benchmarks: replicated commit throughput in process, failover rounds (~1 min).
+bench-go: build
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./bench/...
 
 # SMTP ingest, Surat vs Postfix → Dovecot LMTP, in one run (~3 min). Needs root: it
-# installs Debian's postfix and dovecot if missing. Writes bench/results/smtp-ingest.md.
+# installs Debian's postfix and dovecot if missing. Writes smtp-ingest.md and .jsonl.
 bench-smtp: build
-	GO=$(GO) SURAT_BIN=$${SURAT_BIN:-$(CURDIR)/$(BIN)} bench/smtp-ingest.sh
+	GO=$(GO) SURAT_BIN=$${SURAT_BIN:-$(CURDIR)/$(BIN)} RESULTS=$(BENCH_RESULTS) \
+	$(if $(BENCH_QUICK),ROUNDS=$${ROUNDS:-1} MESSAGES=$${MESSAGES:-600}) bench/smtp-ingest.sh
 
-# IMAP and POP3, Surat vs Dovecot, in one run (~5-6 min, ~2.5 of them the 10,000 idle
-# connections' logins). Needs root: it installs Debian's dovecot if missing and raises the
-# file limit. Writes bench/results/imap-pop3.md.
+# IMAP and POP3, Surat vs Dovecot, in one run (~6 min, ~2.5 of them the 10,000 idle
+# connections: IDLE_N= skips them). Needs root: it installs Debian's dovecot if missing and
+# raises the file limit. Writes imap-pop3.md and .jsonl.
 bench-imap: build
-	GO=$(GO) SURAT_BIN=$${SURAT_BIN:-$(CURDIR)/$(BIN)} bench/imap-pop3.sh
+	GO=$(GO) SURAT_BIN=$${SURAT_BIN:-$(CURDIR)/$(BIN)} RESULTS=$(BENCH_RESULTS) \
+	$(if $(BENCH_QUICK),ROUNDS=$${ROUNDS:-1} BIG=$${BIG:-2000} SMALL=$${SMALL:-200} PER_USER=$${PER_USER:-40} MIXED_DURATION=$${MIXED_DURATION:-5s} IDLE_N=$${IDLE_N-}) \
+	bench/imap-pop3.sh
+
+# Surat's leader failover with real processes: SIGKILL/SIGTERM rounds, and SMTP throughput
+# per 100 ms while the leader is SIGKILLed under load (~2 min). Writes failover.jsonl.
+bench-failover: build
+	mkdir -p $(BENCH_RESULTS) && rm -f $(BENCH_RESULTS)/failover.jsonl
+	$(GO) run ./bench/cmd/failover -bin $${SURAT_BIN:-$(CURDIR)/$(BIN)} -out $(BENCH_RESULTS)/failover.jsonl \
+	$(if $(BENCH_QUICK),-kill-rounds 2 -term-rounds 1 -timelines 1 -window 6s -kill-at 2s)
+
+# summary.md and summary.png from the JSON lines of the three above.
+bench-report:
+	$(GO) run ./bench/cmd/report -results $(BENCH_RESULTS) $${SURAT_REV:+-rev "$$SURAT_REV"}
+
+# How cost grows: ingest, RSS and Pebble size at 1k/10k/100k users (real processes), then
+# recovery of a wiped node from a snapshot of 1,000,000 messages (in process) (~15 min).
+# Writes scale.jsonl and scale.md.
+bench-scale: build
+	mkdir -p $(BENCH_RESULTS) && rm -f $(BENCH_RESULTS)/scale.jsonl
+	$(GO) run ./bench/cmd/scale users -bin $${SURAT_BIN:-$(CURDIR)/$(BIN)} -out $(BENCH_RESULTS)/scale.jsonl \
+	$(if $(BENCH_QUICK),$(BENCH_QUICK_SCALE))
+	$(GO) run ./bench/cmd/scale snapshot -out $(BENCH_RESULTS)/scale.jsonl $(if $(BENCH_QUICK),-messages 50000)
+	$(GO) run ./bench/cmd/report -scale -results $(BENCH_RESULTS) $${SURAT_REV:+-rev "$$SURAT_REV"}
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }

@@ -16,17 +16,20 @@
 //     node), and how many proposals each Raft entry carried (group commit),
 //     for 1, 8 and 32 concurrent senders, and for one sender on the leader
 //     alone and on a follower alone (the cost of forwarding).
+//
 //   - BenchmarkFailover: leader failover with real processes. Three
 //     `bin/surat serve` processes on loopback; the leader is killed with
 //     SIGKILL (or stopped with SIGTERM, which hands leadership over) and the
 //     time until a surviving node's GET /v1/cluster names a new leader is
 //     measured, polling every 10 ms, over several rounds.
+//
 //   - SMTP ingest (bench/smtp-ingest.sh, not a Go benchmark): the load
 //     generator of bench/smtpload (bench/cmd/smtpload: a new connection per
 //     4 KiB message, N senders) against a three-process Surat cluster and,
 //     in the same run, against Postfix delivering to Dovecot over LMTP
 //     (Debian's packages, configured from bench/peers); messages per second
 //     and the time from the end of DATA to the 250.
+//
 //   - IMAP and POP3 (bench/imap-pop3.sh, not a Go benchmark): the load
 //     generator of bench/imapload (bench/cmd/imapload: go-imap v2's client,
 //     a small POP3 client) against the same three-process cluster and, in
@@ -35,9 +38,21 @@
 //     POP3 UIDL and RETR, a mixed workload of 20 persistent clients, and the
 //     memory of idle connections on one node.
 //
-// Run everything with `make bench` (it builds bin/surat first), or:
+//   - Failover under load (bench/cmd/failover, library bench/failover): the
+//     same three processes (bench/proccluster starts and drives them), SIGKILL
+//     and SIGTERM rounds, and SMTP acknowledgements per 100 ms bucket while
+//     the leader is SIGKILLed under load, the senders retrying on the next MX.
 //
-//	go test -run '^$' -bench . -benchtime 3s ./bench/...
+//   - How cost grows (bench/cmd/scale, library bench/scale): ingest, RSS and
+//     Pebble size at 1k/10k/100k users on real processes, and the time a
+//     wiped node takes to recover from a snapshot of 1,000,000 messages.
+//
+//   - The summary (bench/cmd/report, library bench/report): summary.md and
+//     summary.png in bench/results, from the JSON lines of all the above.
+//
+// Run the comparison with `make bench` (it builds bin/surat first), the
+// Go benchmarks with `make bench-go`, or:
+//
 //	go test -run '^$' -bench 'Deliveries/senders=8' -benchtime 5s ./bench/
 //	go test -run '^$' -bench Failover -benchtime 5x ./bench/  # needs `make build`
 //

@@ -16,6 +16,8 @@
 #     looping SELECT, FETCH, STORE, STORE, EXPUNGE, APPEND (ops/s per command);
 #   - idle connections on one Surat node (IDLE_N, logged in, INBOX selected, IDLE): the node's
 #     RSS and Go heap per connection.
+# The fill retries an APPEND answered NO [UNAVAILABLE] (or whose connection broke) with backoff,
+# as a client would, and counts the retries (in the report).
 # Surat refuses LOGIN/USER before TLS, so Surat is measured over STARTTLS/STLS; Dovecot both
 # plaintext (as the reference figures of shared/peers were measured) and over STARTTLS/STLS
 # (the fair comparison). It writes bench/results/imap-pop3.md (and .jsonl), and stops and
@@ -258,14 +260,14 @@ fill() { # label addrs tls-flag...
 	local label=$1 addrs=$2
 	shift 2
 	if [ "$label" = surat ]; then
-		"$LOAD" fill -label "$label" -addr "$addrs" "$@" -users "$BIG_USER" -messages "$BIG" -conns 12 || return 1
+		"$LOAD" fill -label "$label" -addr "$addrs" "$@" -users "$BIG_USER" -messages "$BIG" -conns 12 -out "$JSONL" || return 1
 	else
 		# mail/example.test/u100/Maildir, made here (as root): all of it vmail's, as Dovecot's own.
 		"$LOAD" maildir -dir "$PEER_STATE/mail/example.test/${BIG_USER%@*}/Maildir" -user "$BIG_USER" -messages "$BIG" &&
 			chown -R vmail:vmail "$PEER_STATE/mail/example.test" || return 1
 	fi
-	"$LOAD" fill -label "$label" -addr "$addrs" "$@" -users "$SMALL_USER" -messages "$SMALL" -conns 6 &&
-		"$LOAD" fill -label "$label" -addr "$addrs" "$@" -users "$MIX_USERS" -messages "$PER_USER" -conns 12
+	"$LOAD" fill -label "$label" -addr "$addrs" "$@" -users "$SMALL_USER" -messages "$SMALL" -conns 6 -out "$JSONL" &&
+		"$LOAD" fill -label "$label" -addr "$addrs" "$@" -users "$MIX_USERS" -messages "$PER_USER" -conns 12 -out "$JSONL"
 }
 say "filling both: $BIG_USER $BIG, $SMALL_USER $SMALL, u1..u50 $PER_USER each (4 KiB messages)"
 T_FILL=$(date +%s)

@@ -5,7 +5,9 @@
 # For each round and each sender count it runs bench/cmd/smtpload (4 KiB messages, a new
 # connection per message, one recipient, no TLS unless STARTTLS=1) against Surat's MX (each
 # sender takes the three nodes in turn) and against Postfix, where it also waits until every
-# accepted message is in the maildir. It writes bench/results/smtp-ingest.md (and .jsonl),
+# accepted message is in the maildir. A temporary failure (4xx, a refused or broken connection) is
+# retried on the next address with backoff, as an MTA would, and counted (the report's retries
+# column). It writes bench/results/smtp-ingest.md (and .jsonl),
 # and stops and removes everything it started on every exit path.
 #
 # Needs root (apt-get, Postfix, Dovecot) and Linux. Installs what is missing.

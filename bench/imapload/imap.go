@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,22 @@ type FillConfig struct {
 	// Messages per user; message i of a user is Message(user, i).
 	Messages    int
 	Connections int // concurrent connections in all
+	// Attempts is how many times one APPEND (or the login before it) is
+	// tried in all; default 8. Only temporary failures are retried: a
+	// NO [UNAVAILABLE] (Surat's answer when a commit could not be made:
+	// no leader, no quorum, a timeout) or a lost connection, which is
+	// opened again on the next of Conns. Backoff starts at 100 ms and
+	// doubles up to 2 s.
+	Attempts int
+}
+
+// FillResult is what a fill did.
+type FillResult struct {
+	Appended int `json:"appended"`
+	// Retries counts APPENDs and logins tried again after a temporary
+	// failure, by what they met (RetryKinds).
+	Retries    int            `json:"retries"`
+	RetryKinds map[string]int `json:"retry_kinds,omitempty"`
 }
 
 // fillChunk is how many of one user's messages a connection APPENDs in a
@@ -72,13 +89,24 @@ const fillChunk = 200
 
 // Fill APPENDs cfg.Messages messages to every user's INBOX over
 // cfg.Connections connections. Each connection takes chunks of fillChunk
-// messages of one user, logged in as that user. It returns the number
-// appended and the first error; it stops at the first failure.
-func Fill(ctx context.Context, cfg FillConfig) (int, error) {
+// messages of one user, logged in as that user. Temporary failures are
+// retried as a client would (see FillConfig.Attempts); it stops at the
+// first failure that is not, or that outlasts its attempts. An APPEND whose
+// connection broke before its answer may have been stored: its retry can
+// leave one message twice, which Surat's ack-after-commit rule makes
+// rare (the failure must fall between the commit and the OK).
+func Fill(ctx context.Context, cfg FillConfig) (FillResult, error) {
+	if cfg.Attempts < 1 {
+		cfg.Attempts = 8
+	}
 	type job struct {
 		user     string
 		from, to int
 	}
+	// Cancelled at the first final failure; made before the producer
+	// starts, which reads it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	jobs := make(chan job, 1024)
 	go func() {
 		defer close(jobs)
@@ -97,47 +125,34 @@ func Fill(ctx context.Context, cfg FillConfig) (int, error) {
 		errOnce  sync.Once
 		firstErr error
 		wg       sync.WaitGroup
+		mu       sync.Mutex
+		res      = FillResult{}
 	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	fail := func(err error) {
 		errOnce.Do(func() { firstErr = err; cancel() })
+	}
+	retried := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		res.Retries++
+		if res.RetryKinds == nil {
+			res.RetryKinds = map[string]int{}
+		}
+		res.RetryKinds[retryKind(err)]++
 	}
 	for k := range max(cfg.Connections, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			conn := cfg.Conns[k%len(cfg.Conns)]
-			var (
-				cl   *imapclient.Client
-				user string
-			)
-			defer func() {
-				if cl != nil {
-					_ = cl.Logout().Wait()
-					cl.Close()
-				}
-			}()
+			f := &filler{conns: cfg.Conns, next: k, attempts: cfg.Attempts, retried: retried}
+			defer f.close()
 			for j := range jobs {
 				if ctx.Err() != nil {
 					return
 				}
-				if cl == nil || user != j.user {
-					if cl != nil {
-						_ = cl.Logout().Wait()
-						cl.Close()
-						cl = nil
-					}
-					var err error
-					if cl, err = conn.Dial(j.user); err != nil {
-						fail(err)
-						return
-					}
-					user = j.user
-				}
 				for i := j.from; i < j.to; i++ {
-					if err := appendMessage(cl, Message(j.user, i)); err != nil {
-						fail(fmt.Errorf("APPEND %s #%d to %s: %w", j.user, i, conn.Addr, err))
+					if err := f.append(ctx, j.user, Message(j.user, i)); err != nil {
+						fail(fmt.Errorf("APPEND %s #%d: %w", j.user, i, err))
 						return
 					}
 					done.Add(1)
@@ -146,7 +161,122 @@ func Fill(ctx context.Context, cfg FillConfig) (int, error) {
 		}()
 	}
 	wg.Wait()
-	return int(done.Load()), firstErr
+	res.Appended = int(done.Load())
+	return res, firstErr
+}
+
+// filler is one fill connection: logged in as user on conns[next % len],
+// reopened (on the next address) when it breaks.
+type filler struct {
+	conns    []Conn
+	next     int
+	attempts int
+	retried  func(error)
+	cl       *imapclient.Client
+	user     string
+	addr     string
+}
+
+func (f *filler) close() {
+	if f.cl != nil {
+		_ = f.cl.Logout().Wait()
+		f.cl.Close()
+		f.cl = nil
+	}
+}
+
+// append stores msg in user's INBOX, logging in first if needed, and
+// retries temporary failures with backoff.
+func (f *filler) append(ctx context.Context, user string, msg []byte) error {
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := f.try(user, msg)
+		if err == nil {
+			return nil
+		}
+		if !temporary(err) || attempt >= f.attempts {
+			return fmt.Errorf("on %s, attempt %d: %w", f.addr, attempt, err)
+		}
+		f.retried(err)
+		if errors.Is(err, errClosed) || !isIMAPStatus(err) {
+			// The connection is gone or unusable: open another, on the
+			// next node (a client would try the next address too).
+			if f.cl != nil {
+				f.cl.Close()
+				f.cl = nil
+			}
+			f.next++
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+func (f *filler) try(user string, msg []byte) error {
+	if f.cl != nil && (f.user != user || closed(f.cl)) {
+		f.close()
+	}
+	if f.cl == nil {
+		conn := f.conns[f.next%len(f.conns)]
+		f.addr = conn.Addr
+		cl, err := conn.Dial(user)
+		if err != nil {
+			return err
+		}
+		f.cl, f.user = cl, user
+	}
+	err := appendMessage(f.cl, msg)
+	if err != nil && closed(f.cl) {
+		return fmt.Errorf("%w: %v", errClosed, err)
+	}
+	return err
+}
+
+// temporary reports whether a client should try again: NO [UNAVAILABLE]
+// (RFC 9051 §7.1: a temporary failure), or the connection failed (closed,
+// refused, reset, timed out, or the server said BYE). A NO or BAD with any
+// other code is final.
+func temporary(err error) bool {
+	var ie *imap.Error
+	if errors.As(err, &ie) {
+		return ie.Type == imap.StatusResponseTypeNo && ie.Code == imap.ResponseCodeUnavailable ||
+			ie.Type == imap.StatusResponseTypeBye
+	}
+	return true
+}
+
+func isIMAPStatus(err error) bool {
+	var ie *imap.Error
+	return errors.As(err, &ie) && ie.Type != imap.StatusResponseTypeBye
+}
+
+// retryKind names a retried failure for the report: the status and code,
+// or the kind of connection failure.
+func retryKind(err error) string {
+	var ie *imap.Error
+	if errors.As(err, &ie) {
+		if ie.Code != "" {
+			return fmt.Sprintf("%s [%s]", ie.Type, ie.Code)
+		}
+		return string(ie.Type)
+	}
+	var ne net.Error
+	switch msg := err.Error(); {
+	case errors.Is(err, errClosed):
+		return "connection closed"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case strings.Contains(msg, "connection refused"):
+		return "connection refused"
+	case strings.Contains(msg, "connection reset"):
+		return "connection reset"
+	default:
+		return "connection failed"
+	}
 }
 
 func appendMessage(cl *imapclient.Client, msg []byte) error {

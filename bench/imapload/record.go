@@ -12,7 +12,7 @@ import (
 // Record is one measurement as bench/imap-pop3.sh keeps it: one JSON object
 // a line. Kind says which payload is set.
 type Record struct {
-	Kind   string    `json:"kind"`  // "static", "pop3", "mixed", "idle"
+	Kind   string    `json:"kind"`  // "static", "pop3", "mixed", "idle", "fill"
 	Label  string    `json:"label"` // the server: "surat", "dovecot"
 	TLS    bool      `json:"tls"`   // STARTTLS (IMAP) / STLS (POP3) before login
 	Note   string    `json:"note,omitempty"`
@@ -25,6 +25,7 @@ type Record struct {
 	POP3   *POP3Result
 	Mixed  *MixedResult
 	Idle   *IdleResult
+	Fill   *FillResult `json:"Fill,omitempty"`
 	// StepCPU is, per timed step (static and pop3: "select", "fetch_body",
 	// ...; mixed: "run"), the CPU seconds (user+system) each named server
 	// process tree used during it, and "client" for this process.

@@ -3,6 +3,7 @@ package imapload
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -94,7 +95,7 @@ func WriteTables(w io.Writer, recs []Record, subject string) {
 	seen := map[group]bool{}
 	for _, r := range recs {
 		g := group{r.Label, r.TLS}
-		if r.Kind != "idle" && !seen[g] {
+		if r.Kind != "idle" && r.Kind != "fill" && !seen[g] {
 			seen[g] = true
 			groups = append(groups, g)
 		}
@@ -258,6 +259,50 @@ func WriteTables(w io.Writer, recs []Record, subject string) {
 
 	writeMixed(w, recs, groups, subj, peers)
 	writeIdle(w, recs)
+	writeFill(w, recs)
+}
+
+// writeFill says how many APPENDs of the fill were retried after a
+// temporary failure (NO [UNAVAILABLE], a lost connection), per server.
+func writeFill(w io.Writer, recs []Record) {
+	type tally struct {
+		appended, retries int
+		kinds             map[string]int
+	}
+	byLabel := map[string]*tally{}
+	var labels []string
+	for _, r := range recs {
+		if r.Kind != "fill" || r.Fill == nil {
+			continue
+		}
+		t := byLabel[r.Label]
+		if t == nil {
+			t = &tally{kinds: map[string]int{}}
+			byLabel[r.Label] = t
+			labels = append(labels, r.Label)
+		}
+		t.appended += r.Fill.Appended
+		t.retries += r.Fill.Retries
+		for k, n := range r.Fill.RetryKinds {
+			t.kinds[k] += n
+		}
+	}
+	if len(labels) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "### The fill: APPENDs retried after a temporary failure (as a client would, with backoff)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| server | messages APPENDed | retries | what they met |")
+	fmt.Fprintln(w, "|---|---:|---:|---|")
+	for _, l := range labels {
+		t := byLabel[l]
+		var kinds []string
+		for _, k := range slices.Sorted(maps.Keys(t.kinds)) {
+			kinds = append(kinds, fmt.Sprintf("%s ×%d", k, t.kinds[k]))
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %s |\n", l, t.appended, t.retries, strings.Join(kinds, ", "))
+	}
+	fmt.Fprintln(w)
 }
 
 // cpuOf is, from one step's CPU readings, "client" (this process),

@@ -68,8 +68,8 @@ func WriteTables(w io.Writer, results []Result, subject, peer string, target Tar
 	fmt.Fprintf(w, "committed on a quorum of the three nodes and applied on the one that answered; %s's means\n", peer)
 	fmt.Fprintf(w, "queued (fsync'd) by Postfix, and *end to end* counts a message when Dovecot has written it\n")
 	fmt.Fprintf(w, "into the maildir. The ratio is %s accepted / %s end to end.\n\n", subject, peer)
-	fmt.Fprintf(w, "| senders | %[1]s msgs/s | %[1]s p50 ms | %[1]s p99 ms | %[2]s accepted msgs/s | %[2]s p50 ms | %[2]s p99 ms | %[2]s end-to-end msgs/s | ratio | errors (%[1]s / %[2]s) |\n", subject, peer)
-	fmt.Fprintf(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "| senders | %[1]s msgs/s | %[1]s p50 ms | %[1]s p99 ms | %[2]s accepted msgs/s | %[2]s p50 ms | %[2]s p99 ms | %[2]s end-to-end msgs/s | ratio | errors (%[1]s / %[2]s) | retries (%[1]s / %[2]s) |\n", subject, peer)
+	fmt.Fprintf(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range sortedLevels {
 		s, p := groups[key{subject, c}], groups[key{peer, c}]
 		ratio := "–"
@@ -78,10 +78,10 @@ func WriteTables(w io.Writer, results []Result, subject, peer string, target Tar
 				ratio = fmt.Sprintf("**%.2f×**", median(field(s, acc))/m)
 			}
 		}
-		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %d / %d |\n", c,
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %d / %d | %d / %d |\n", c,
 			spread(field(s, acc), "%.0f"), spread(field(s, p50), "%.1f"), spread(field(s, p99), "%.1f"),
 			spread(field(p, acc), "%.0f"), spread(field(p, p50), "%.1f"), spread(field(p, p99), "%.1f"), spread(field(p, e2e), "%.0f"),
-			ratio, errorsOf(s), errorsOf(p))
+			ratio, errorsOf(s), errorsOf(p), retriesOf(s), retriesOf(p))
 	}
 	// What each message cost the servers, and how much else was running.
 	perMsg := func(r Result) float64 {
@@ -166,6 +166,24 @@ func WriteTables(w io.Writer, results []Result, subject, peer string, target Tar
 		slices.Sort(kinds)
 		fmt.Fprintf(w, "\nErrors: %s.\n", strings.Join(kinds, "; "))
 	}
+	var retried []string
+	for _, r := range results {
+		for k, n := range r.RetryKinds {
+			retried = append(retried, fmt.Sprintf("%s senders=%d: %s ×%d", r.Label, r.Senders, k, n))
+		}
+	}
+	if len(retried) > 0 {
+		slices.Sort(retried)
+		fmt.Fprintf(w, "\nRetried (temporary failures, each followed by another attempt on the next address): %s.\n", strings.Join(retried, "; "))
+	}
+}
+
+func retriesOf(rs []Result) int {
+	n := 0
+	for _, r := range rs {
+		n += r.Retries
+	}
+	return n
 }
 
 func errorsOf(rs []Result) int {

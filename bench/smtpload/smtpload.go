@@ -8,9 +8,12 @@
 // what was refused.
 //
 // It talks only to the addresses it is given (the benchmarks give it
-// loopback ones), stops after a fixed number of messages or a time bound,
-// whichever comes first, and never retries: a refused or failed message is
-// counted as an error, not sent again.
+// loopback ones) and stops after a fixed number of messages or a time
+// bound, whichever comes first. With Config.Attempts above one it retries
+// a message as a sending MTA does: after a temporary failure (a 4xx reply,
+// a refused, reset or timed-out connection) it waits a backoff and tries
+// the next address; a 5xx is final. Retries are counted apart, so a run
+// shows how many messages needed them and why.
 //
 // It must not be imported by the server; it knows nothing of Surat beyond
 // the Prometheus metric names in metrics.go, and measures any SMTP server
@@ -59,9 +62,25 @@ type Config struct {
 	Sources int
 	// Samples, when set, gets one CSV line per message after the run:
 	// at_ms (the final "." sent, from the start; 0 if never sent), addr,
-	// accepted, data_end_ms, session_ms, error.
+	// accepted, data_end_ms, session_ms, attempts, error.
 	Samples io.Writer
+	// Recipients, when set, replaces To: message n (from 1) goes to
+	// Recipients[(n-1) % len], to spread deliveries over many users.
+	Recipients []string
+	// Attempts is how many times a message is tried in all (0 or 1: once).
+	// A retry follows a temporary failure only and goes to the next
+	// address of Addrs: at once when the host could not be reached,
+	// otherwise (and after every address was tried) after RetryBackoff
+	// (default 50 ms) doubled at each further wait up to 2 s.
+	Attempts     int
+	RetryBackoff time.Duration
+	// Bucket > 0 fills Result.Timeline: acknowledgements and failed
+	// attempts per Bucket of the run.
+	Bucket time.Duration
 }
+
+// maxBackoff bounds the wait between two attempts of one message.
+const maxBackoff = 2 * time.Second
 
 // Result is what one run measured. Durations are in milliseconds or
 // seconds as the field names say, for the JSON a bench script keeps.
@@ -80,6 +99,14 @@ type Result struct {
 	// ErrorKinds counts errors by stage and reply ("DATA-end 451",
 	// "connect: ...", ...).
 	ErrorKinds map[string]int `json:"error_kinds,omitempty"`
+	// Retries is the number of attempts after a message's first (only with
+	// Config.Attempts > 1), RetriedMessages how many messages needed any,
+	// and RetryKinds what the failed attempts met, as ErrorKinds.
+	Retries         int            `json:"retries"`
+	RetriedMessages int            `json:"retried_messages"`
+	RetryKinds      map[string]int `json:"retry_kinds,omitempty"`
+	// Timeline (Config.Bucket > 0): what happened in each bucket of the run.
+	Timeline *Timeline `json:"timeline,omitempty"`
 	// WallS is from the first connection to the last sender's end (after
 	// its QUIT); AcceptedPerS is Accepted / WallS.
 	WallS        float64 `json:"wall_s"`
@@ -113,22 +140,49 @@ type Result struct {
 	Note       string             `json:"note,omitempty"`
 }
 
-// sample is one message's outcome.
+// Timeline is a run cut into equal buckets from its start: in each, how
+// many messages were acknowledged (the 250 after DATA read) and how many
+// attempts failed (the failure seen).
+type Timeline struct {
+	BucketMs float64 `json:"bucket_ms"`
+	Accepted []int   `json:"accepted"`
+	Failed   []int   `json:"failed"`
+}
+
+// sample is one message's outcome (its last attempt's, with the earlier
+// failures).
 type sample struct {
 	addr     string
 	at       time.Duration // "." written, from the start of the run
 	accepted bool
 	dataEnd  time.Duration // "." written → final reply read
-	session  time.Duration
+	session  time.Duration // first connect → end of the last attempt
 	errKind  string
+	attempts int
+	// connectFailed: the last attempt could not connect at all.
+	connectFailed bool
+	// failures: when each failed attempt ended (from the start of the
+	// run), and what it met.
+	failures []failure
+}
+
+type failure struct {
+	at   time.Duration
+	kind string
 }
 
 // Run sends cfg.Messages messages (or as many as fit in cfg.Duration) and
 // returns what it measured. It returns an error only for a bad Config;
 // failures of the server under test are counted in the Result.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
-	if len(cfg.Addrs) == 0 || cfg.Senders < 1 || cfg.Messages < 1 || cfg.From == "" || cfg.To == "" {
+	if len(cfg.Addrs) == 0 || cfg.Senders < 1 || cfg.Messages < 1 || cfg.From == "" || (cfg.To == "" && len(cfg.Recipients) == 0) {
 		return nil, errors.New("smtpload: need addresses, senders >= 1, messages >= 1, from and to")
+	}
+	if cfg.Attempts < 1 {
+		cfg.Attempts = 1
+	}
+	if cfg.RetryBackoff <= 0 {
+		cfg.RetryBackoff = 50 * time.Millisecond
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
@@ -153,7 +207,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var (
 		next    atomic.Int64 // messages handed out so far
 		mu      sync.Mutex
-		samples = make([]sample, 0, cfg.Messages)
+		samples = make([]sample, 0, min(cfg.Messages, 1<<16))
 		wg      sync.WaitGroup
 		tlsConf = &tls.Config{
 			InsecureSkipVerify: true, // loopback benchmark against self-signed certificates
@@ -176,12 +230,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				if n > int64(cfg.Messages) {
 					return
 				}
+				first := int(n - 1)
 				if cfg.PerSender {
-					s.addr = cfg.Addrs[i%len(cfg.Addrs)]
-				} else {
-					s.addr = cfg.Addrs[int(n-1)%len(cfg.Addrs)]
+					first = i
 				}
-				sm := s.send(int(n), start)
+				sm := s.deliver(ctx, int(n), first, start)
 				mu.Lock()
 				samples = append(samples, sm)
 				mu.Unlock()
@@ -192,9 +245,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	wall := time.Since(start)
 	if cfg.Samples != nil {
 		w := bufio.NewWriter(cfg.Samples)
-		fmt.Fprintln(w, "at_ms,addr,accepted,data_end_ms,session_ms,error")
+		fmt.Fprintln(w, "at_ms,addr,accepted,data_end_ms,session_ms,attempts,error")
 		for _, sm := range samples {
-			fmt.Fprintf(w, "%.3f,%s,%t,%.3f,%.3f,%q\n", ms(sm.at), sm.addr, sm.accepted, ms(sm.dataEnd), ms(sm.session), sm.errKind)
+			fmt.Fprintf(w, "%.3f,%s,%t,%.3f,%.3f,%d,%q\n", ms(sm.at), sm.addr, sm.accepted, ms(sm.dataEnd), ms(sm.session), sm.attempts, sm.errKind)
 		}
 		if err := w.Flush(); err != nil {
 			return nil, fmt.Errorf("smtpload: samples: %w", err)
@@ -208,6 +261,17 @@ func summarise(cfg Config, start time.Time, wall time.Duration, samples []sample
 		BodySize: cfg.BodySize, Attempted: len(samples), WallS: wall.Seconds()}
 	var dataEnd, session []time.Duration
 	for _, s := range samples {
+		if s.attempts > 1 {
+			r.RetriedMessages++
+			r.Retries += s.attempts - 1
+		}
+		// Every failed attempt but a failed message's last was retried.
+		for _, f := range s.failures[:min(len(s.failures), max(s.attempts-1, 0))] {
+			if r.RetryKinds == nil {
+				r.RetryKinds = map[string]int{}
+			}
+			r.RetryKinds[f.kind]++
+		}
 		if s.accepted {
 			r.Accepted++
 			dataEnd = append(dataEnd, s.dataEnd)
@@ -229,7 +293,27 @@ func summarise(cfg Config, start time.Time, wall time.Duration, samples []sample
 	r.MaxMs = ms(Percentile(dataEnd, 100))
 	r.SessionP50Ms = ms(Percentile(session, 50))
 	r.SessionP99Ms = ms(Percentile(session, 99))
+	if cfg.Bucket > 0 {
+		r.Timeline = timeline(cfg.Bucket, wall, samples)
+	}
 	return r
+}
+
+// timeline counts acknowledgements (when the 250 was read) and failed
+// attempts (when the failure was seen) per bucket of the run.
+func timeline(bucket, wall time.Duration, samples []sample) *Timeline {
+	n := int(wall/bucket) + 1
+	t := &Timeline{BucketMs: ms(bucket), Accepted: make([]int, n), Failed: make([]int, n)}
+	slot := func(d time.Duration) int { return min(max(int(d/bucket), 0), n-1) }
+	for _, s := range samples {
+		if s.accepted {
+			t.Accepted[slot(s.at+s.dataEnd)]++
+		}
+		for _, f := range s.failures {
+			t.Failed[slot(f.at)]++
+		}
+	}
+	return t
 }
 
 // Percentile is the nearest-rank percentile (0 < p <= 100) of d, which it
@@ -291,21 +375,72 @@ func (e *replyError) kind() string {
 	return e.stage + ": " + msg
 }
 
-func (s *sender) send(n int, runStart time.Time) sample {
+// deliver sends message n, retrying temporary failures (up to
+// cfg.Attempts in all) on the addresses after Addrs[first].
+func (s *sender) deliver(ctx context.Context, n, first int, runStart time.Time) sample {
 	begin := time.Now()
-	sm := sample{addr: s.addr}
-	err := s.session(n, runStart, &sm)
-	sm.session = time.Since(begin)
-	if err != nil {
-		sm.accepted = false
-		var re *replyError
-		if errors.As(err, &re) {
-			sm.errKind = re.kind()
-		} else {
-			sm.errKind = err.Error()
+	var (
+		sm       sample
+		failures []failure
+		wait     = s.cfg.RetryBackoff
+	)
+	for attempt := 1; ; attempt++ {
+		s.addr = s.cfg.Addrs[(first+attempt-1)%len(s.cfg.Addrs)]
+		var temporary bool
+		sm, temporary = s.send(n, runStart)
+		sm.attempts = attempt
+		if sm.accepted {
+			break
+		}
+		failures = append(failures, failure{at: time.Since(runStart), kind: sm.errKind})
+		if !temporary || attempt >= s.cfg.Attempts {
+			break
+		}
+		if ctx.Err() != nil {
+			// The run is over: a message given up here is not the
+			// server's failure alone, and is counted apart.
+			sm.errKind = "run ended: " + sm.errKind
+			break
+		}
+		// A host that cannot be reached is skipped at once for the next
+		// one, as an MTA walks its MX list in one delivery attempt; once
+		// every address has been tried, or after a failure inside a
+		// session (a 4xx, a broken connection), it waits. The jitter
+		// keeps senders that failed together from coming back together.
+		if sm.connectFailed && attempt%len(s.cfg.Addrs) != 0 {
+			continue
+		}
+		d := wait/2 + time.Duration(s.rng.Int64N(int64(wait)))
+		wait = min(2*wait, maxBackoff)
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
 		}
 	}
+	sm.failures = failures
+	sm.session = time.Since(begin)
 	return sm
+}
+
+// send makes one attempt at message n on s.addr. temporary says whether a
+// failure may be retried: a 4xx reply, or the connection failed (refused,
+// reset, closed or timed out, possibly after the "." was sent: a real MTA
+// retries then too, at the risk of a duplicate).
+func (s *sender) send(n int, runStart time.Time) (sample, bool) {
+	sm := sample{addr: s.addr}
+	err := s.session(n, runStart, &sm)
+	if err == nil {
+		return sm, false
+	}
+	sm.accepted = false
+	var re *replyError
+	if errors.As(err, &re) {
+		sm.errKind = re.kind()
+		sm.connectFailed = re.stage == "connect"
+		return sm, re.code == 0 || re.code/100 == 4
+	}
+	sm.errKind = err.Error()
+	return sm, false
 }
 
 // session runs one SMTP transaction on a fresh connection. sm.accepted is
@@ -338,11 +473,15 @@ func (s *sender) session(n int, runStart time.Time, sm *sample) error {
 			return err
 		}
 	}
-	s.msg = appendMessage(s.msg[:0], s.rng, n, s.cfg.From, s.cfg.To, s.cfg.BodySize)
+	to := s.cfg.To
+	if len(s.cfg.Recipients) > 0 {
+		to = s.cfg.Recipients[(n-1)%len(s.cfg.Recipients)]
+	}
+	s.msg = appendMessage(s.msg[:0], s.rng, n, s.cfg.From, to, s.cfg.BodySize)
 	if err := c.cmd("MAIL", 2, "MAIL FROM:<%s> SIZE=%d", s.cfg.From, len(s.msg)); err != nil {
 		return err
 	}
-	if err := c.cmd("RCPT", 2, "RCPT TO:<%s>", s.cfg.To); err != nil {
+	if err := c.cmd("RCPT", 2, "RCPT TO:<%s>", to); err != nil {
 		return err
 	}
 	if err := c.cmd("DATA", 3, "DATA"); err != nil {

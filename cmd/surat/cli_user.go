@@ -13,14 +13,18 @@ import (
 const defaultServer = "http://127.0.0.1:8080"
 
 const userUsage = `Usage:
-  surat user add EMAIL [--password-stdin] [--server URL]
+  surat user add EMAIL [--password-stdin | --password-hash HASH] [--server URL]
   surat user passwd EMAIL [--password-stdin] [--server URL]
   surat user del EMAIL [--server URL]
   surat user list [--server URL]
   surat user quota EMAIL BYTES [--server URL]    (0: no limit; K, M, G, T suffixes)
 
 Without --password-stdin the password is prompted for, without echo, when
-standard input is a terminal. SURAT_ADMIN_TOKEN is sent when set.
+standard input is a terminal. --password-hash imports an existing hash as it
+is (argon2id in PHC form, or bcrypt $2a$/$2b$/$2y$, as Dovecot's ARGON2ID and
+BLF-CRYPT schemes store them, without the {SCHEME} prefix); "-" reads it from
+the first line of standard input, which keeps it out of the process list.
+SURAT_ADMIN_TOKEN is sent when set.
 `
 
 // clientFlags are the flags every admin command shares.
@@ -57,6 +61,10 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	sub, rest := args[0], args[1:]
 	withPassword := sub == "add" || sub == "passwd"
 	fs, cf := newClientFlagSet("user "+sub, withPassword)
+	var passwordHash *string
+	if sub == "add" {
+		passwordHash = fs.String("password-hash", "", "import this argon2id (PHC) or bcrypt `HASH` instead of a password (\"-\": the first line of standard input)")
+	}
 	switch sub {
 	case "add", "passwd", "del", "list", "quota":
 	default:
@@ -78,6 +86,21 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	case "add", "passwd":
 		if err := wantArgs("user "+sub, pos, "EMAIL"); err != nil {
 			return err
+		}
+		if passwordHash != nil && *passwordHash != "" {
+			if *cf.passwordStdin {
+				return usagef("user add: --password-hash and --password-stdin exclude each other (--password-hash - reads the hash from stdin)")
+			}
+			hash := *passwordHash
+			if hash == "-" {
+				if hash, err = firstLine(e.stdin); err != nil {
+					return fmt.Errorf("user add %s: %w", pos[0], err)
+				}
+			}
+			if err := c.AddUserWithHash(ctx, pos[0], hash); err != nil {
+				return fmt.Errorf("user add %s: %w", pos[0], err)
+			}
+			return nil
 		}
 		pw, err := readPassword(e, *cf.passwordStdin, pos[0])
 		if err != nil {

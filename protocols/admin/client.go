@@ -61,6 +61,12 @@ func (c *Client) AddUser(ctx context.Context, address, password string) error {
 	return c.do(ctx, http.MethodPost, "/v1/users", AddUserRequest{Address: address, Password: password}, nil)
 }
 
+// AddUserWithHash creates address with an existing password hash
+// (argon2id in PHC form, or bcrypt), imported as it is.
+func (c *Client) AddUserWithHash(ctx context.Context, address, hash string) error {
+	return c.do(ctx, http.MethodPost, "/v1/users", AddUserRequest{Address: address, PasswordHash: hash}, nil)
+}
+
 // SetPassword replaces address's password.
 func (c *Client) SetPassword(ctx context.Context, address, password string) error {
 	return c.do(ctx, http.MethodPut, userPath(address, "password"), PasswordRequest{Password: password}, nil)

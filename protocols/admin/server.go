@@ -227,7 +227,14 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	if !s.cfg.Cluster.Ready() {
-		writeError(w, http.StatusServiceUnavailable, "not ready: no known leader or log not yet applied")
+		reason := "no known leader or log not yet applied"
+		// *cluster.Node says which (including low disk space).
+		if r, ok := s.cfg.Cluster.(interface{ NotReadyReason() string }); ok {
+			if why := r.NotReadyReason(); why != "" {
+				reason = why
+			}
+		}
+		writeError(w, http.StatusServiceUnavailable, "not ready: "+reason)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -303,10 +310,14 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		UsedBytes: rec.GetUsedBytes(), CreatedUnix: rec.GetCreatedUnix()})
 }
 
-// AddUserRequest is the body of POST /v1/users.
+// AddUserRequest is the body of POST /v1/users: a password, or instead
+// an existing hash to import as it is (PasswordHash: argon2id in PHC form,
+// or bcrypt, what auth.Supported accepts), so accounts migrated from
+// another server keep their passwords without the cleartext.
 type AddUserRequest struct {
-	Address  string `json:"address"`
-	Password string `json:"password"`
+	Address      string `json:"address"`
+	Password     string `json:"password,omitempty"`
+	PasswordHash string `json:"password_hash,omitempty"`
 }
 
 // PasswordRequest is the body of PUT /v1/users/{address}/password.
@@ -329,9 +340,22 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if msg := checkPassword(req.Password); msg != "" {
-		writeError(w, http.StatusBadRequest, msg)
+	switch {
+	case req.PasswordHash != "" && req.Password != "":
+		writeError(w, http.StatusBadRequest, "give a password or a password hash, not both")
 		return
+	case req.PasswordHash != "":
+		// Checked here, not at the first login: an import that would
+		// lock the user out is refused up front.
+		if !auth.Supported(req.PasswordHash) {
+			writeError(w, http.StatusBadRequest, "unsupported password hash: want argon2id ($argon2id$v=19$m=..,t=..,p=..$salt$hash) or bcrypt ($2a$, $2b$, $2y$)")
+			return
+		}
+	default:
+		if msg := checkPassword(req.Password); msg != "" {
+			writeError(w, http.StatusBadRequest, msg)
+			return
+		}
 	}
 	domain := addr[strings.LastIndexByte(addr, '@')+1:]
 	known, err := s.cfg.Directory.Domains()
@@ -347,10 +371,12 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 		}
 		addDomain = true
 	}
-	hash, err := s.cfg.HashPassword(req.Password)
-	if err != nil {
-		s.internal(w, "hash password", err)
-		return
+	hash := req.PasswordHash
+	if hash == "" {
+		if hash, err = s.cfg.HashPassword(req.Password); err != nil {
+			s.internal(w, "hash password", err)
+			return
+		}
 	}
 	created := &evlog.Event{Kind: &evlog.Event_UserCreated{UserCreated: &evlog.UserCreated{
 		Address: addr, PasswordHash: hash, CreatedUnix: s.cfg.Now().Unix(),

@@ -1,7 +1,7 @@
 // Command imapload drives bench/imapload against any IMAP/POP3 server;
 // bench/imap-pop3.sh runs it against Surat and Dovecot.
 //
-//	imapload fill   -addr A[,B,..] [-starttls] -users U1,U2.. -messages N -conns C
+//	imapload fill   -addr A[,B,..] [-starttls] -users U1,U2.. -messages N -conns C [-attempts 8] [-label L -out F]
 //	imapload maildir -dir DIR -user U -messages N
 //	imapload static -label L -addr A [-starttls] -user U -rounds 3 -warm 1 [-proc name=PID].. -out F
 //	imapload pop3   -label L -addr A [-starttls] -big-user U -small-user V -rounds 3 -warm 1 [-proc ..] -out F
@@ -19,10 +19,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -161,11 +163,23 @@ func fill(ctx context.Context, args []string) error {
 	us := c.fs.String("users", "", "users to fill, comma separated")
 	n := c.fs.Int("messages", 100, "messages per user")
 	conns := c.fs.Int("conns", 8, "concurrent connections")
+	attempts := c.fs.Int("attempts", 8, "tries per APPEND in all: NO [UNAVAILABLE] and lost connections are retried with backoff, as a client would")
 	_ = c.fs.Parse(args)
 	t := time.Now()
-	done, err := imapload.Fill(ctx, imapload.FillConfig{Conns: c.conns(), Users: users(*us), Messages: *n, Connections: *conns})
+	res, err := imapload.Fill(ctx, imapload.FillConfig{Conns: c.conns(), Users: users(*us), Messages: *n, Connections: *conns, Attempts: *attempts})
 	el := time.Since(t).Seconds()
-	fmt.Fprintf(os.Stderr, "fill %s: %d messages APPENDed in %.1f s (%.0f/s)\n", *c.label, done, el, float64(done)/el)
+	fmt.Fprintf(os.Stderr, "fill %s: %d messages APPENDed in %.1f s (%.0f/s), %d retries", *c.label, res.Appended, el, float64(res.Appended)/el, res.Retries)
+	for _, k := range slices.Sorted(maps.Keys(res.RetryKinds)) {
+		fmt.Fprintf(os.Stderr, "; %s ×%d", k, res.RetryKinds[k])
+	}
+	fmt.Fprintln(os.Stderr)
+	// The fill is kept as a record too, so the report can say how many
+	// APPENDs had to be retried.
+	rec := c.record("fill")
+	rec.Fill = &res
+	if werr := c.write(rec); werr != nil && err == nil {
+		err = werr
+	}
 	return err
 }
 

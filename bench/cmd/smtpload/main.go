@@ -4,7 +4,7 @@
 //
 //	smtpload run -label surat -addr 127.0.0.1:2525 -senders 8 -messages 3000 \
 //	    -to u1@example.test [-starttls] [-maildir GLOB] [-proc name=PID]... \
-//	    [-metrics URL,URL] [-out results.jsonl]
+//	    [-metrics URL,URL] [-attempts 5] [-out results.jsonl]
 //	smtpload table -in results.jsonl [-subject surat -peer postfix]
 //
 // run prints one line of summary and appends the Result as one JSON line to
@@ -83,6 +83,8 @@ func run(args []string) error {
 		out      = fs.String("out", "", "append the result as one JSON line to this `FILE`")
 		note     = fs.String("note", "", "free text kept with the result")
 		samples  = fs.String("samples", "", "write one CSV line per message to this `FILE`")
+		attempts = fs.Int("attempts", 5, "tries per message in all: a temporary failure (4xx, connection failure) is retried on the next -addr after a backoff, as an MTA would; 1: never retry")
+		backoff  = fs.Duration("retry-backoff", 50*time.Millisecond, "first wait before a retry (doubled each time, at most 2 s)")
 		procs    = procFlags{}
 	)
 	fs.Var(procs, "proc", "`NAME=PID`: report the CPU time of this process tree (repeatable)")
@@ -91,6 +93,7 @@ func run(args []string) error {
 	cfg := smtpload.Config{
 		Addrs: strings.Split(*addrs, ","), Senders: *senders, Messages: *messages, Duration: *duration,
 		From: *from, To: *to, BodySize: *size, StartTLS: *startTLS, PerSender: *pinned, Sources: *sources,
+		Attempts: *attempts, RetryBackoff: *backoff,
 	}
 	if *samples != "" {
 		f, err := os.Create(*samples)
@@ -175,6 +178,13 @@ func run(args []string) error {
 	fmt.Printf(" busy=%.0f%% other-cpu=%.1fs load=%.2f\n", 100*res.MachineBusy, res.OtherCPUS, res.Load1Before)
 	for k, n := range res.ErrorKinds {
 		fmt.Printf("  error %s ×%d\n", k, n)
+	}
+	if res.Retries > 0 {
+		fmt.Printf("  %d messages needed %d retries:", res.RetriedMessages, res.Retries)
+		for k, n := range res.RetryKinds {
+			fmt.Printf(" %s ×%d;", k, n)
+		}
+		fmt.Println()
 	}
 	if *out != "" {
 		f, err := os.OpenFile(*out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

@@ -1,4 +1,4 @@
-package bench
+package proccluster
 
 import (
 	"os/exec"
@@ -6,7 +6,7 @@ import (
 )
 
 // dieWithParent makes the kernel kill cmd when the benchmark process dies
-// (a crash, a test timeout, ^C), so no node outlives it.
+// (a crash, a timeout, ^C), so no node outlives it.
 func dieWithParent(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
