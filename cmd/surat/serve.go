@@ -296,6 +296,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			Directory:      store,
 			Proposer:       node,
 			IsNotFound:     func(err error) bool { return errors.Is(err, mailbox.ErrNotFound) },
+			CaughtUp:       node.CaughtUp,
 			LocalDomains:   cfg.Domains,
 			Logger:         logger,
 			MaxMessageSize: cfg.MaxMessageSize,

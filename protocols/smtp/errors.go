@@ -20,6 +20,8 @@ func reply(code int, class, subject, detail int, msg string) *gosmtp.SMTPError {
 var (
 	// RFC 5321 §4.2.2, RFC 3463 X.1.1: bad destination mailbox address.
 	errNoSuchUser = reply(550, 5, 1, 1, "No such user here")
+	// The recipient is not known yet: the node is catching up on the log.
+	errNotCaughtUp = reply(451, 4, 3, 0, "Recipient not known yet, try again later")
 	// RFC 5321 §3.6.2 and §7.1, RFC 3463 X.7.1: no open relay.
 	errRelayDenied = reply(550, 5, 7, 1, "Relaying denied: not a local domain")
 	// No outbound queue is configured: temporary, so the client keeps

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -113,6 +114,36 @@ func TestMXRecipientReplies(t *testing.T) {
 				t.Fatalf("RCPT TO:<%s>: %d %s; want %d %s", tc.rcpt, code, msg, tc.code, tc.enhanced)
 			}
 		})
+	}
+}
+
+// TestMXUnknownRecipientWhileCatchingUp: a node that has not applied all
+// it has heard is committed (just restarted, say) cannot tell an unknown
+// recipient from one it has not heard of yet, so it answers 451, not 550,
+// which would bounce the mail; known recipients and relay refusals are
+// unaffected.
+func TestMXUnknownRecipientWhileCatchingUp(t *testing.T) {
+	c := sharedCluster(t)
+	var caughtUp atomic.Bool
+	_, addr := c.serve(t, c.nodes[0], MX, func(cfg *Config) { cfg.CaughtUp = caughtUp.Load })
+	cl := dial(t, addr)
+	cl.hello()
+	cl.must(250, "MAIL FROM:<%s>", sender)
+	for _, tc := range []struct {
+		caughtUp bool
+		rcpt     string
+		code     int
+		enhanced string
+	}{
+		{false, "nobody@" + domain, 451, "4.3.0"},
+		{false, alice, 250, "2.0.0"},
+		{false, "victim@remote.test", 550, "5.7.1"},
+		{true, "nobody@" + domain, 550, "5.1.1"},
+	} {
+		caughtUp.Store(tc.caughtUp)
+		if code, msg := cl.cmd("RCPT TO:<%s>", tc.rcpt); code != tc.code || !strings.HasPrefix(msg, tc.enhanced) {
+			t.Errorf("caught up %v, RCPT TO:<%s>: %d %s; want %d %s", tc.caughtUp, tc.rcpt, code, msg, tc.code, tc.enhanced)
+		}
 	}
 }
 

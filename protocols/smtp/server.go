@@ -101,6 +101,11 @@ type Config struct {
 	// IsNotFound reports whether a Directory error means "no such
 	// address/user" (mailbox.ErrNotFound); required.
 	IsNotFound func(error) bool
+	// CaughtUp reports whether the node has applied all it has heard is
+	// committed (*cluster.Node has it); until then an unknown local
+	// recipient gets 451 4.3.0, not 550 5.1.1, since the user may be in the
+	// part of the log not yet applied. Nil: always caught up.
+	CaughtUp func() bool
 	// LocalDomains are the node's --domain values, local even before the
 	// directory knows them (a domain enters the store with its first user).
 	LocalDomains []string

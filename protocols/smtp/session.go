@@ -143,6 +143,13 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 	user, err := s.srv.cfg.Directory.ResolveAddress(addr)
 	if err != nil {
 		if s.srv.cfg.IsNotFound(err) {
+			if s.srv.cfg.CaughtUp != nil && !s.srv.cfg.CaughtUp() {
+				// RFC 5321 §4.2.5: a 4xx makes the sender retry, where
+				// a 550 would bounce mail for a user this node has not
+				// heard of yet (a restart, catching up on the log).
+				s.log.Info("smtp unknown recipient while catching up; temporary", "from", s.from, "rcpt", addr)
+				return errNotCaughtUp
+			}
 			s.log.Info("smtp unknown recipient", "from", s.from, "rcpt", addr)
 			return errNoSuchUser
 		}
