@@ -24,12 +24,13 @@ test:
 test-short:
 	$(GO) test -count=1 -short $(PKGS)
 
-# Real-process fault tests (cluster/faults, build tag faults): rounds of kill -9 (the
+# Real-process fault tests (cluster/faults/..., build tag faults): rounds of kill -9 (the
 # leader, a follower, the leader and then its successor) under SMTP and IMAP load on three
 # nodes; after each, digest convergence, every acknowledged message exactly once on every
 # node, and a porcupine linearizability check of the IMAP history. SURAT_FAULT_ROUNDS
-# rounds (default 20, ~1.5 min on 2 cores; CI: SURAT_FAULT_ROUNDS=5, ~30 s). On failure,
-# node logs, problem lists and porcupine's HTML are kept under bin/faults/_artifacts/.
+# rounds (default 20: ~1.5 min for cluster/faults on 2 cores; CI: SURAT_FAULT_ROUNDS=5,
+# ~25 s), plus the partition tests of cluster/faults/netns. On failure, node logs, problem
+# lists and porcupine's HTML are kept under bin/faults/_artifacts/.
 test-faults: build
 	@mkdir -p bin/faults
 	SURAT_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 -tags faults -timeout 30m -v \
