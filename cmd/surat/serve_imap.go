@@ -73,6 +73,7 @@ func startIMAP(cfg *serveConfig, m *imapListeners, tlsConfig *tls.Config, store 
 		AppendLimit:    appendLimit,
 		AuthLimiter:    lg.limiter,
 		VerifyPassword: lg.verify,
+		CaughtUp:       node.CaughtUp,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)

@@ -77,6 +77,7 @@ func startPOP3(cfg *serveConfig, m *pop3Listeners, tlsConfig *tls.Config, store 
 			Logger:         logger,
 			AuthLimiter:    lg.limiter,
 			VerifyPassword: lg.verify,
+			CaughtUp:       node.CaughtUp,
 		})
 		if err != nil {
 			out.shutdown(time.Second)

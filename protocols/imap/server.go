@@ -73,6 +73,11 @@ type Config struct {
 	// AuthLimiter slows failed logins (shared with SMTP/POP3); nil: a
 	// private one with ratelimit's defaults.
 	AuthLimiter *ratelimit.Limiter
+	// CaughtUp reports whether the node has applied all it has heard is
+	// committed (*cluster.Node has it); until then LOGIN of an unknown
+	// user is a temporary failure, since the account may be in the part
+	// of the log not applied yet. Nil: always caught up.
+	CaughtUp func() bool
 	// VerifyPassword checks a password against a stored hash; default
 	// protocols/auth.Verify.
 	VerifyPassword func(hash, password string) (bool, error)

@@ -88,6 +88,9 @@ func (s *session) verify(addr, password string) (bool, error) {
 	u, err := cfg.Store.User(addr)
 	if errors.Is(err, mailbox.ErrNotFound) {
 		_, _ = cfg.VerifyPassword(dummyHash, password)
+		if cfg.CaughtUp != nil && !cfg.CaughtUp() {
+			return false, errUserNotYetKnown
+		}
 		return false, nil
 	}
 	if err != nil {

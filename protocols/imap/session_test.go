@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -668,5 +669,32 @@ func waitFor(t testing.TB, cond func() bool) {
 			t.Fatal("condition not met within 5 s")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestUnknownUserWhileCatchingUp: a node that has not applied all it has
+// heard is committed answers an unknown user's LOGIN with NO [UNAVAILABLE]
+// (temporary), not [AUTHENTICATIONFAILED]; known users log in as ever.
+func TestUnknownUserWhileCatchingUp(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.newUser(t, "catchup")
+	var caughtUp atomic.Bool
+	_, addr, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.CaughtUp = caughtUp.Load })
+	for _, tc := range []struct {
+		caughtUp bool
+		user     string
+		want     imap.ResponseCode
+	}{
+		{false, "nobody@" + domain, imap.ResponseCodeUnavailable},
+		{false, user, ""},
+		{true, "nobody@" + domain, imap.ResponseCodeAuthenticationFailed},
+	} {
+		caughtUp.Store(tc.caughtUp)
+		cl, _ := dial(t, addr, "")
+		err := cl.Login(tc.user, password).Wait()
+		if (tc.want == "") != (err == nil) || imapCode(err) != tc.want {
+			t.Errorf("caught up %v, LOGIN %s: %v, want %q", tc.caughtUp, tc.user, err, tc.want)
+		}
+		cl.Close()
 	}
 }

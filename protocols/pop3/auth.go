@@ -11,6 +11,10 @@ import (
 	"github.com/surat-mail/surat/protocols/auth"
 )
 
+// errUserNotYetKnown: the user is not in this node's projections, but the
+// node has not applied the whole committed log yet.
+var errUserNotYetKnown = errors.New("pop3: user not known yet: the node is catching up on the log")
+
 // authWaitLimit bounds a rate-limit wait, whatever the limiter says.
 const authWaitLimit = 10 * time.Second
 
@@ -184,6 +188,9 @@ func (s *session) verify(addr, password string) (bool, error) {
 			return false, err
 		}
 		_, _ = s.cfg.VerifyPassword(dummyHash, password)
+		if s.cfg.CaughtUp != nil && !s.cfg.CaughtUp() {
+			return false, errUserNotYetKnown
+		}
 		return false, nil
 	}
 	ok, err := s.cfg.VerifyPassword(u.GetPasswordHash(), password)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -90,5 +91,34 @@ func TestTooManyFailuresCloses(t *testing.T) {
 	}
 	if l := cl.line(); !strings.HasPrefix(l, "EOF") {
 		t.Fatalf("still open: %q", l)
+	}
+}
+
+// TestUnknownUserWhileCatchingUp: a node that has not applied all it has
+// heard is committed answers an unknown user's login with a temporary
+// failure (RFC 3206 [SYS/TEMP]), not a wrong-password one; known users log
+// in as ever.
+func TestUnknownUserWhileCatchingUp(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.newUser(t, "catchup")
+	var caughtUp atomic.Bool
+	_, addr := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.CaughtUp = caughtUp.Load })
+	for _, tc := range []struct {
+		caughtUp bool
+		user     string
+		want     string
+	}{
+		{false, "nobody@" + domain, "-ERR [SYS/TEMP]"},
+		{false, user, "+OK"},
+		{true, "nobody@" + domain, "-ERR [AUTH]"},
+	} {
+		caughtUp.Store(tc.caughtUp)
+		cl := dial(t, addr)
+		cl.stls()
+		cl.must("USER " + tc.user)
+		if got := cl.cmd("PASS " + password); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("caught up %v, login as %s: %q, want %s", tc.caughtUp, tc.user, got, tc.want)
+		}
+		cl.conn.Close()
 	}
 }

@@ -74,6 +74,11 @@ type Config struct {
 	// VerifyPassword checks a password against a stored hash; default
 	// protocols/auth.Verify.
 	VerifyPassword func(hash, password string) (bool, error)
+	// CaughtUp reports whether the node has applied all it has heard is
+	// committed (*cluster.Node has it); until then USER/PASS or AUTH of an
+	// unknown user is a temporary failure ([SYS/TEMP]), since the account
+	// may be in the part of the log not applied yet. Nil: always caught up.
+	CaughtUp func() bool
 	// Now is the clock for the \Seen flush interval; default time.Now.
 	Now func() time.Time
 }
