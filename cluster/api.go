@@ -49,6 +49,11 @@ var (
 	ErrShutdown = errors.New("cluster: shutting down")
 	// ErrTooLarge: the proposal exceeds MaxProposalSize.
 	ErrTooLarge = errors.New("cluster: proposal too large")
+	// ErrInsufficientStorage: this node, or the leader it forwards to, is
+	// below its free disk space threshold (Config.MinFreeBytes), so nothing
+	// was proposed. Temporary: it clears when space is freed, and another
+	// node may accept the change meanwhile.
+	ErrInsufficientStorage = errors.New("cluster: insufficient storage")
 )
 
 // IsTemporary reports whether err from Propose means "try again later"

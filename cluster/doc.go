@@ -51,6 +51,16 @@
 // the proposal may or may not have committed, and the client must be told
 // to try again later (a temporary error), never that it failed for good.
 //
+// # Running out of disk space
+//
+// With Config.MinFreeBytes set, a node whose data filesystem falls below
+// it refuses new proposals with the temporary ErrInsufficientStorage,
+// reports itself not ready and hands leadership to a voter with space;
+// below half of it, it also stops appending to its Raft log and applying,
+// and catches up once space is freed. Pebble cannot survive a write that
+// fails for lack of space, so the guard keeps it from ever seeing one;
+// diskguard.go records what was measured and why.
+//
 // # Snapshots
 //
 // Snapshots are the state machine's own checkpoints (Pebble checkpoints),

@@ -39,6 +39,7 @@ const (
 	fwdShutdown
 	fwdTooLarge
 	fwdFailed
+	fwdInsufficientStorage // the leader is low on disk space; not appended
 )
 
 // errNotSent marks a forwarding failure that happened before the leader can
@@ -48,6 +49,11 @@ var errNotSent = errors.New("cluster: entry not sent")
 // errNotLeader is the leader's answer when it lost leadership before
 // appending the entry; retrying with the new leader is safe.
 var errNotLeader = errors.New("cluster: peer is not the leader")
+
+// errLeaderLowStorage is the leader's answer when it is low on disk space
+// and did not append the entry: retrying is safe, and worth it for a
+// moment while the leader hands over (see submit).
+var errLeaderLowStorage = fmt.Errorf("%w: the leader is low on disk space", ErrInsufficientStorage)
 
 type forwarder struct {
 	mux     *mux
@@ -153,6 +159,8 @@ func (f *forwarder) forward(addr string, entry []byte) (uint64, [][]byte, error)
 		return 0, nil, fmt.Errorf("%w: leader %s is shutting down", ErrNoQuorum, addr)
 	case fwdTooLarge:
 		return 0, nil, ErrTooLarge
+	case fwdInsufficientStorage:
+		return 0, nil, fmt.Errorf("%w (%s): %s", errLeaderLowStorage, addr, payload)
 	default:
 		return 0, nil, fmt.Errorf("leader %s: %s", addr, payload)
 	}
@@ -224,6 +232,10 @@ func (n *Node) serveForward(conn net.Conn) {
 func (n *Node) applyForwarded(entry []byte) (byte, uint64, []byte) {
 	if _, err := decodeItems(entry); err != nil {
 		return fwdFailed, 0, []byte(err.Error())
+	}
+	if n.guard.refusing() && n.IsLeader() {
+		// Not appended; the storage guard is handing leadership over.
+		return fwdInsufficientStorage, 0, []byte(n.guard.describe())
 	}
 	index, results, err := n.applyAsLeader(entry)
 	switch {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -19,6 +21,16 @@ type fsm struct {
 
 	mu      sync.Mutex
 	applied chan struct{} // closed and replaced after every apply
+
+	// Set by Start before Raft runs (see diskguard.go).
+	guard         *diskGuard
+	stop          <-chan struct{} // the node's stop signal
+	onStorageFull func(error)
+	// halted: the node stopped while apply waited for space, and the
+	// entries Raft handed over since were not applied. Nothing may be
+	// applied or snapshotted after that: applying a later entry would skip
+	// one, and a snapshot would claim entries the state does not hold.
+	halted atomic.Bool
 }
 
 func newFSM(sm StateMachine, log *slog.Logger, m *metrics) *fsm {
@@ -36,6 +48,10 @@ var _ raft.BatchingFSM = (*fsm)(nil)
 func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 	out := make([]interface{}, len(logs))
 	for i, l := range logs {
+		if !f.waitForSpace(l.Index) {
+			out[i] = fmt.Errorf("entry %d not applied: %w", l.Index, ErrShutdown)
+			continue
+		}
 		out[i] = f.applyOne(l)
 	}
 	f.metrics.appliedIndex.Set(float64(f.sm.AppliedIndex()))
@@ -44,13 +60,54 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 }
 
 func (f *fsm) Apply(l *raft.Log) interface{} {
+	if !f.waitForSpace(l.Index) {
+		return fmt.Errorf("entry %d not applied: %w", l.Index, ErrShutdown)
+	}
 	r := f.applyOne(l)
 	f.metrics.appliedIndex.Set(float64(f.sm.AppliedIndex()))
 	f.wake()
 	return r
 }
 
+// waitForSpace holds entry index back while the disk is below the guard's
+// reserve, and reports whether to apply it. It waits before the state
+// machine is touched, holding none of its locks, so reads go on; Pebble
+// cannot retry a write that failed for lack of space (diskguard.go), so
+// waiting beforehand is the only way to resume in this process. The
+// entries stay in the Raft log meanwhile. When the node stops while
+// waiting, the entry and every later one are left unapplied (Raft is
+// shutting down; a restart replays them from the applied index).
+func (f *fsm) waitForSpace(index uint64) bool {
+	if f.halted.Load() {
+		return false
+	}
+	if f.guard == nil || !f.guard.critical() {
+		return true
+	}
+	f.log.Warn("apply paused: disk below the reserve; this node falls behind until space is freed",
+		"raft_index", index, "free_bytes", f.guard.free.Load(), "reserve_bytes", f.guard.reserve())
+	wait := 50 * time.Millisecond
+	for {
+		select {
+		case <-f.stop:
+			f.halted.Store(true)
+			f.log.Warn("node stopping while apply waits for disk space; the rest of the log is applied after a restart",
+				"raft_index", index, "applied_index", f.sm.AppliedIndex())
+			return false
+		case <-time.After(wait):
+		}
+		if !f.guard.critical() {
+			f.log.Info("apply resumed: disk space above the reserve", "raft_index", index, "free_bytes", f.guard.free.Load())
+			return true
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
 func (f *fsm) applyOne(l *raft.Log) interface{} {
+	if f.onStorageFull != nil {
+		defer f.exitIfStorageFull(l.Index)
+	}
 	if l.Type != raft.LogCommand {
 		// Configuration entries carry no proposals, but advancing the
 		// applied index keeps every node's reported index in step.
@@ -67,6 +124,20 @@ func (f *fsm) applyOne(l *raft.Log) interface{} {
 	}
 	f.metrics.batchProposals.Observe(float64(len(proposals)))
 	return &applyResult{index: l.Index, results: f.sm.Apply(l.Index, proposals)}
+}
+
+// exitIfStorageFull hands a state machine panic caused by a full disk to
+// Config.OnStorageFull (a clean exit; the state machine cannot continue in
+// this process) and lets every other panic go on as it was.
+func (f *fsm) exitIfStorageFull(index uint64) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if err, ok := r.(error); ok && isStorageFull(err) {
+		f.onStorageFull(fmt.Errorf("apply entry %d: %w", index, err))
+	}
+	panic(r)
 }
 
 func (f *fsm) wake() {
@@ -94,15 +165,21 @@ func (f *fsm) waitApplied(ctx context.Context, index uint64) error {
 }
 
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	if f.halted.Load() {
+		return nil, fmt.Errorf("checkpoint state: %w: entries were left unapplied", ErrShutdown)
+	}
 	cp, err := f.sm.Checkpoint()
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint state: %w", err)
 	}
-	return &fsmSnapshot{cp: cp}, nil
+	return &fsmSnapshot{cp: cp, guard: f.guard}, nil
 }
 
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
+	if f.halted.Load() {
+		return fmt.Errorf("restore state from snapshot: %w", ErrShutdown)
+	}
 	if err := f.sm.Restore(rc); err != nil {
 		return fmt.Errorf("restore state from snapshot: %w", err)
 	}
@@ -114,12 +191,17 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 }
 
 type fsmSnapshot struct {
-	cp   Checkpoint
-	once sync.Once
+	cp    Checkpoint
+	guard *diskGuard
+	once  sync.Once
 }
 
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	if _, err := s.cp.WriteTo(sink); err != nil {
+	var w io.Writer = sink
+	if s.guard != nil && s.guard.enabled() {
+		w = &spaceCheckedWriter{w: sink, guard: s.guard, written: snapshotCheckEvery}
+	}
+	if _, err := s.cp.WriteTo(w); err != nil {
 		sink.Cancel()
 		return fmt.Errorf("stream checkpoint: %w", err)
 	}

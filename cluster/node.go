@@ -45,6 +45,30 @@ type Config struct {
 	TrailingLogs       uint64
 	ProposeTimeout     time.Duration // how long a proposal may wait for a leader and a commit
 	MaxInflightEntries int           // entries a node has in Raft at once; more proposals queue and coalesce
+
+	// MinFreeBytes is the free disk space below which this node refuses new
+	// proposals with ErrInsufficientStorage, reports itself not ready and
+	// hands leadership over; below half of it, it also stops appending to
+	// its Raft log and applying until space returns (see diskguard.go).
+	// 0 turns the guard off.
+	MinFreeBytes uint64
+	// StoragePaths are directories watched besides DataDir (the state
+	// machine's), for when they may live on another filesystem.
+	StoragePaths []string
+	// StorageCheckInterval is how often free space is checked in the
+	// background (the write paths also check it themselves); 0: 1 s.
+	StorageCheckInterval time.Duration
+	// OnStorageFull is called, from the apply goroutine, when the state
+	// machine failed because the disk is full and cannot continue in this
+	// process (Pebble does not recover from a failed write). It must not
+	// return: the process should exit so that a supervisor restarts it
+	// once space is freed, and the restart replays the log from the
+	// applied index. Nil: the state machine's panic is left to crash the
+	// process.
+	OnStorageFull func(error)
+
+	// freeSpace measures a path's free bytes; nil: statfs. Tests set it.
+	freeSpace func(path string) (uint64, error)
 }
 
 func (c *Config) setDefaults() {
@@ -66,6 +90,7 @@ func (c *Config) setDefaults() {
 	def(&c.CommitTimeout, time.Millisecond)
 	def(&c.SnapshotInterval, 60*time.Second)
 	def(&c.ProposeTimeout, 10*time.Second)
+	def(&c.StorageCheckInterval, time.Second)
 	if c.SnapshotThreshold == 0 {
 		c.SnapshotThreshold = 8192
 	}
@@ -122,6 +147,7 @@ type Node struct {
 	maxInflight int
 	queue       chan *pending
 	healthy     atomic.Bool
+	guard       *diskGuard
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -157,7 +183,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		queue:       make(chan *pending, 4096),
 		stop:        make(chan struct{}),
 	}
+	n.guard = newDiskGuard(&cfg, n.log)
+	// Know the disk's state before Raft starts appending and applying.
+	n.guard.check()
 	n.fsm = newFSM(cfg.StateMachine, n.log, n.metrics)
+	n.fsm.guard, n.fsm.stop, n.fsm.onStorageFull = n.guard, n.stop, cfg.OnStorageFull
 	ok := false
 	defer func() {
 		if !ok {
@@ -172,9 +202,13 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open raft log %s: %w (is another node using this data directory?)", filepath.Join(cfg.DataDir, "raft.db"), err)
 	}
-	logs, err := raft.NewLogCache(1024, n.store)
-	if err != nil {
+	var logs raft.LogStore
+	if logs, err = raft.NewLogCache(1024, n.store); err != nil {
 		return nil, fmt.Errorf("raft log cache: %w", err)
+	}
+	if n.guard.enabled() {
+		// Outside the cache, whose errors lose their chain (%q).
+		logs = guardedLogStore{LogStore: logs, guard: n.guard}
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, 2, newHCLogger(n.log, "snapshots"))
 	if err != nil {
@@ -244,6 +278,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	go n.runProposer()
 	go n.runMembership(cfg.BootstrapExpect > 0 && !hasState)
 	go n.watchLeadership()
+	if n.guard.enabled() {
+		n.wg.Add(1)
+		go n.runStorageGuard()
+	}
 	if hasState && cfg.BootstrapExpect > 0 {
 		n.log.Info("existing cluster state found; --bootstrap-expect ignored")
 	}

@@ -15,6 +15,11 @@ const (
 	maxEntryBytes   = 4 << 20
 )
 
+// storageRetryWindow is how long a proposal refused by a leader low on
+// disk space is retried while leadership moves to a node with space; a
+// transfer takes one election round trip (milliseconds on a LAN).
+const storageRetryWindow = 2 * time.Second
+
 // pending is one proposal waiting for its entry to commit.
 type pending struct {
 	data []byte
@@ -102,7 +107,8 @@ func (n *Node) commit(batch []*pending) {
 // appended (no leader yet, leader changed before appending, connection
 // refused), so a retry never duplicates a proposal.
 func (n *Node) submit(entry []byte) (uint64, [][]byte, error) {
-	deadline := time.Now().Add(n.cfg.ProposeTimeout)
+	started := time.Now()
+	deadline := started.Add(n.cfg.ProposeTimeout)
 	for attempt := 0; ; attempt++ {
 		select {
 		case <-n.stop:
@@ -118,13 +124,20 @@ func (n *Node) submit(entry []byte) (uint64, [][]byte, error) {
 		switch {
 		case id == "":
 			err = ErrNoLeader
+		case string(id) == n.cfg.NodeID && n.guard.refusing():
+			// Queued before this node ran low (Propose refuses after).
+			err = fmt.Errorf("%w: %s", ErrInsufficientStorage, n.guard.describe())
 		case string(id) == n.cfg.NodeID:
 			index, results, err = n.applyAsLeader(entry)
 		default:
 			n.metrics.forwarded.Inc()
 			index, results, err = n.fwd.forward(string(addr), entry)
 		}
-		retry := errors.Is(err, ErrNoLeader) || errors.Is(err, errNotLeader) || errors.Is(err, errNotSent)
+		// A leader low on disk space refused the entry without appending
+		// it and is handing leadership over: the next leader will likely
+		// take it. If none has space, say so without waiting long.
+		lowLeader := errors.Is(err, errLeaderLowStorage) && time.Since(started) < storageRetryWindow
+		retry := errors.Is(err, ErrNoLeader) || errors.Is(err, errNotLeader) || errors.Is(err, errNotSent) || lowLeader
 		if !retry {
 			return index, results, err
 		}
@@ -152,6 +165,12 @@ func (n *Node) Propose(ctx context.Context, proposal []byte) ([]byte, error) {
 	if len(proposal) > MaxProposalSize {
 		n.metrics.proposals.WithLabelValues("too_large").Inc()
 		return nil, fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, len(proposal), MaxProposalSize)
+	}
+	if n.guard.refusing() {
+		// This node may soon be unable to apply what it proposes, and its
+		// clients can go to a node with space (diskguard.go).
+		n.metrics.proposals.WithLabelValues("low_storage").Inc()
+		return nil, fmt.Errorf("%w: %s", ErrInsufficientStorage, n.guard.describe())
 	}
 	start := time.Now()
 	p := &pending{data: proposal, done: make(chan proposeResult, 1)}

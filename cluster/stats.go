@@ -22,6 +22,9 @@ type peerStats struct {
 	CommitIndex   uint64 `json:"commit_index"`
 	AppliedIndex  uint64 `json:"applied_index"`
 	LastContactMS int64  `json:"last_contact_ms"` // -1: never, 0: is leader
+	// StorageLow: below its free space threshold, so not a leader to
+	// hand over to (diskguard.go). Absent from older nodes: false.
+	StorageLow bool `json:"storage_low,omitempty"`
 }
 
 func (n *Node) localStats() peerStats {
@@ -45,6 +48,7 @@ func (n *Node) localStats() peerStats {
 		CommitIndex:   num("commit_index"),
 		AppliedIndex:  n.sm.AppliedIndex(),
 		LastContactMS: contact,
+		StorageLow:    n.guard.refusing(),
 	}
 }
 
@@ -132,16 +136,17 @@ func (n *Node) Status(ctx context.Context) Status {
 	return st
 }
 
-// Ready reports whether this node knows a leader and has applied everything
-// it has heard is committed.
-func (n *Node) Ready() bool {
-	if _, id := n.raft.LeaderWithID(); id == "" {
-		return false
+// Ready reports whether this node knows a leader, has applied everything
+// it has heard is committed, and has the disk space to take writes.
+func (n *Node) Ready() bool { return n.NotReadyReason() == "" }
+
+// NotReadyReason says why the node is not ready, or "" when it is.
+func (n *Node) NotReadyReason() string {
+	if why := n.lagReason(); why != "" {
+		return why
 	}
-	// Raft's own applied index counts no-op entries too, which never reach
-	// the state machine; everything up to it has been applied here.
-	s := n.raft.Stats()
-	commit, _ := strconv.ParseUint(s["commit_index"], 10, 64)
-	applied, _ := strconv.ParseUint(s["applied_index"], 10, 64)
-	return commit > 0 && applied >= commit
+	if n.guard.refusing() {
+		return "low disk space: " + n.guard.describe()
+	}
+	return ""
 }

@@ -3,6 +3,7 @@ package mailbox
 import (
 	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
 	"google.golang.org/protobuf/proto"
@@ -110,20 +111,63 @@ func (s *Store) applyProposal(index uint64, next appliedMarker, p []byte) ([]byt
 
 // commit writes the marker into b and commits it.
 func (s *Store) commit(b *pebble.Batch, m appliedMarker, what string) {
-	defer b.Close()
 	if err := b.Set(appliedKey(), m.encode(), nil); err != nil {
+		_ = b.Close()
 		s.fatal(m.Index, fmt.Errorf("set applied marker: %w", err))
 	}
-	if err := b.Commit(pebble.NoSync); err != nil {
+	if err := commitBatch(b); err != nil {
+		// Not closed: after a failed write Pebble's commit pipeline may
+		// still hold the batch, and the store is going down anyway.
 		s.fatal(m.Index, fmt.Errorf("commit %s: %w", what, err))
 	}
+	_ = b.Close()
+}
+
+// commitBatch commits b without syncing. Pebble does not return a failed
+// WAL write as an error: it panics with the I/O error (DB.commitWrite),
+// leaving its commit pipeline locked, so that no later commit or Close
+// can finish. The panic becomes an error here so that fatal can say what
+// happened (a full disk reads differently from corruption) before the
+// store stops; panics that carry no error are Pebble's own invariants and
+// go on unchanged.
+func commitBatch(b *pebble.Batch) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(error)
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("pebble panicked: %w", e)
+		}
+	}()
+	return b.Commit(pebble.NoSync)
 }
 
 // fatal stops the node on a storage failure: continuing could leave this
-// node's projections different from the log's (see the package doc).
+// node's projections different from the log's (see the package doc). It
+// panics with an error wrapping err, so that the caller running Apply can
+// tell a full disk (ENOSPC, EDQUOT) from other failures.
+//
+// A full disk is fatal too, though temporary: Pebble cannot carry on after
+// a write failed for lack of space (see commitBatch; its error is sticky
+// and its locks stay held), so the only way back is a new process once
+// space is freed, which replays the entries after the applied marker. The
+// cluster's storage guard keeps the disk from getting that full: this is
+// the path for when something else filled it faster.
 func (s *Store) fatal(index uint64, err error) {
-	s.logger.Error("apply failed; stopping", "raft_index", index, "err", err)
-	panic(fmt.Sprintf("mailbox: apply entry %d: %v", index, err))
+	if isStorageFull(err) {
+		s.logger.Error("apply failed: disk full; the store cannot continue in this process: free disk space and restart the node, which replays the log from the applied index",
+			"raft_index", index, "applied_index", s.marker.applied(), "err", err)
+	} else {
+		s.logger.Error("apply failed; stopping", "raft_index", index, "err", err)
+	}
+	panic(fmt.Errorf("mailbox: apply entry %d: %w", index, err))
+}
+
+// isStorageFull reports whether err is the operating system saying the
+// disk, or the user's quota, is full.
+func isStorageFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
 // txn is one proposal's view: an indexed batch, so later events see earlier

@@ -28,6 +28,11 @@ import (
 // shutdownBudget is the whole of a graceful stop; CONTRACT.md allows 10 s.
 const shutdownBudget = 9 * time.Second
 
+// exitStorageFull is the exit status after the store failed on a full
+// disk: EX_TEMPFAIL (sysexits.h), a temporary failure; systemd's
+// Restart=on-failure (deploy/systemd) restarts the node.
+const exitStorageFull = 75
+
 func runServeCommand(ctx context.Context, e *env, args []string) error {
 	cfg, err := parseServe(args, e.getenv)
 	if errors.Is(err, errHelp) {
@@ -106,6 +111,17 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		SnapshotThreshold: cfg.SnapshotThreshold,
 		SnapshotInterval:  cfg.SnapshotInterval,
 		TrailingLogs:      cfg.TrailingLogs,
+
+		MinFreeBytes: cfg.MinFreeSpace,
+		StoragePaths: []string{filepath.Join(cfg.Data, "state")},
+		OnStorageFull: func(err error) {
+			// The store cannot go on in this process (cluster/diskguard.go):
+			// exit, without the graceful stop that would wait on it, so that
+			// the supervisor restarts the node; the restart replays the log.
+			logger.Error("disk full: exiting; free space on --data and the node catches up after its restart",
+				"data", cfg.Data, "exit_code", exitStorageFull, "err", err)
+			os.Exit(exitStorageFull)
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("serve: start cluster: %w", err)

@@ -37,6 +37,7 @@ type serveConfig struct {
 	SnapshotThreshold            uint64        // Raft entries between snapshots
 	SnapshotInterval             time.Duration // how often a snapshot is considered
 	TrailingLogs                 uint64        // entries kept after a snapshot
+	MinFreeSpace                 uint64        // bytes; below it the node refuses writes (0: off)
 	TLSCert, TLSKey              string
 	operatorCert                 *tls.Certificate // loaded while validating
 	ClusterKeyFile               string
@@ -54,6 +55,13 @@ const (
 	defaultHTTP           = "127.0.0.1:8080"
 	defaultMaxMessageSize = 25 << 20 // 26214400, as CONTRACT.md's example
 	maxMaxMessageSize     = 1 << 30
+	// defaultMinFreeSpace leaves Pebble room for a memtable flush, a new
+	// WAL (it preallocates 110% of the 32 MiB memtable) and a compaction
+	// below the half that the guard keeps in reserve.
+	defaultMinFreeSpace = 256 << 20
+	// minMinFreeSpace: a smaller non-zero threshold could not hold even
+	// one Raft entry (4 MiB) in its reserve.
+	minMinFreeSpace = 16 << 20
 )
 
 const serveSynopsis = `surat serve --id NAME --data DIR [flags]
@@ -95,6 +103,7 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"snapshot-threshold", "8192", "take a Raft snapshot (and compact the log) after `N` new entries"},
 	{"snapshot-interval", "60s", "check for a snapshot to take every `DURATION`"},
 	{"trailing-logs", "10240", "keep `N` entries in the Raft log after a snapshot, for followers that lag"},
+	{"min-free-space", strconv.Itoa(defaultMinFreeSpace), "below `BYTES` free on --data, refuse new writes with a temporary error (SMTP 452 4.3.1) and hand leadership over; below half of it, also pause the Raft log and apply until space is freed; 0: off"},
 	{"resolver", "none", "DNS for MX/SPF/DKIM/PTR: `none`, system, or a server HOST:PORT"},
 	{"tls-cert", "", "PEM certificate chain `FILE` (default: self-signed, kept in DIR/tls)"},
 	{"tls-key", "", "PEM private key `FILE` for --tls-cert"},
@@ -237,6 +246,9 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if c.TrailingLogs, err = strconv.ParseUint(v("trailing-logs"), 10, 64); err != nil || c.TrailingLogs < 1 {
 		return nil, bad("trailing-logs", "want a number of entries of at least 1")
+	}
+	if c.MinFreeSpace, err = strconv.ParseUint(v("min-free-space"), 10, 64); err != nil || (c.MinFreeSpace != 0 && c.MinFreeSpace < minMinFreeSpace) {
+		return nil, bad("min-free-space", "want 0 (off) or a number of bytes of at least %d", minMinFreeSpace)
 	}
 	c.ResolverSpec = v("resolver")
 	if c.Resolver, err = dns.Parse(c.ResolverSpec); err != nil {

@@ -80,6 +80,21 @@ func TestParseServeValid(t *testing.T) {
 	if err != nil || c.SnapshotThreshold != 64 || c.SnapshotInterval != 500*time.Millisecond || c.TrailingLogs != 10 {
 		t.Errorf("snapshot flags: %+v, %v", c, err)
 	}
+	for _, tc := range []struct {
+		args []string
+		want uint64
+	}{
+		{nil, 256 << 20},
+		{[]string{"--min-free-space", "0"}, 0},
+		{[]string{"--min-free-space", "67108864"}, 64 << 20},
+	} {
+		c, err = parseServe(append([]string{"--id", "n1", "--data", data}, tc.args...), envOf(nil))
+		if err != nil {
+			t.Errorf("%v: %v", tc.args, err)
+		} else if c.MinFreeSpace != tc.want {
+			t.Errorf("%v: min free space %d, want %d", tc.args, c.MinFreeSpace, tc.want)
+		}
+	}
 }
 
 func TestParseServeRefusals(t *testing.T) {
@@ -125,6 +140,9 @@ func TestParseServeRefusals(t *testing.T) {
 		{"tiny snapshot-threshold", with(base, "--snapshot-threshold", "1"), nil, "--snapshot-threshold"},
 		{"bad snapshot-interval", with(base, "--snapshot-interval", "soon"), nil, "--snapshot-interval"},
 		{"zero trailing-logs", with(base, "--trailing-logs", "0"), nil, "--trailing-logs"},
+		{"bad min-free-space", with(base, "--min-free-space", "1G"), nil, "--min-free-space"},
+		{"negative min-free-space", with(base, "--min-free-space", "-1"), nil, "--min-free-space"},
+		{"tiny min-free-space", with(base, "--min-free-space", "4096"), nil, "--min-free-space"},
 		{"bad resolver", with(base, "--resolver", "8.8.8.8"), nil, "--resolver"},
 		{"cert without key", with(base, "--tls-cert", file), nil, "go together"},
 		{"unreadable cert", with(base, "--tls-cert", file, "--tls-key", file), nil, "tlsconf"},

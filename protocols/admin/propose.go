@@ -63,6 +63,8 @@ func proposeStatus(err error, addr string) (int, string) {
 		return http.StatusServiceUnavailable, "cluster has no quorum; the change may or may not have been applied, try again"
 	case errors.Is(err, cluster.ErrShutdown):
 		return http.StatusServiceUnavailable, "node is shutting down; try another node"
+	case errors.Is(err, cluster.ErrInsufficientStorage):
+		return http.StatusServiceUnavailable, "insufficient disk space on this node or the leader; nothing was changed, try another node or free space"
 	case errors.Is(err, cluster.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, "proposal too large"
 	case errors.Is(err, context.DeadlineExceeded):

@@ -5,6 +5,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/surat-mail/surat/cluster"
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/propose"
@@ -37,6 +38,11 @@ var (
 	errAuthTemporary    = no(imap.ResponseCodeUnavailable, "Temporary authentication failure, try again later")
 )
 
+// errNoStorage: the node is low on disk space. RFC 5530's OVERQUOTA is
+// about the user's quota (a client would ask the user to delete mail);
+// this is the server's own, and temporary: UNAVAILABLE.
+var errNoStorage = no(imap.ResponseCodeUnavailable, "Insufficient storage on the server, try again later")
+
 // replyFor maps an error from the store, the cluster or apply to the reply
 // a client must see: the one place where internal failures get their IMAP
 // meaning (STYLE.md, maddy's exterrors). A cluster failure (no leader, no
@@ -48,6 +54,8 @@ func replyFor(err error) error {
 		return nil
 	case errors.As(err, &ie):
 		return ie
+	case errors.Is(err, cluster.ErrInsufficientStorage):
+		return errNoStorage
 	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_OVER_QUOTA):
 		return errOverQuota // RFC 9208 §4.3 (response code defined by RFC 5530)
 	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_MAILBOX_EXISTS):

@@ -3,6 +3,7 @@ package pop3
 import (
 	"errors"
 
+	"github.com/surat-mail/surat/cluster"
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/propose"
 )
@@ -21,6 +22,7 @@ const (
 	errTemporary     = "-ERR [SYS/TEMP] Temporary failure, try again later"
 	errAuthTemporary = "-ERR [SYS/TEMP] Temporary authentication failure, try again later"
 	errQuitTemporary = "-ERR [SYS/TEMP] Could not commit changes; nothing was deleted, try again later"
+	errQuitNoStorage = "-ERR [SYS/TEMP] Insufficient storage on the server; nothing was deleted, try again later"
 	// RFC 3206 §4 [SYS/PERM]: the maildrop went away (user deleted).
 	errQuitPermanent = "-ERR [SYS/PERM] Maildrop no longer exists; nothing was deleted"
 
@@ -55,6 +57,8 @@ func quitReplyFor(err error) string {
 	case errors.Is(err, errPartialCommit):
 		// RFC 1939 §6 QUIT: "-ERR some deleted messages not removed".
 		return "-ERR [SYS/TEMP] Some deleted messages not removed, try again later"
+	case errors.Is(err, cluster.ErrInsufficientStorage):
+		return errQuitNoStorage
 	default:
 		return errQuitTemporary
 	}

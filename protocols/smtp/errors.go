@@ -29,6 +29,10 @@ var (
 	errNoRelay = reply(451, 4, 3, 0, "Outbound relay not available yet, try again later")
 	// RFC 5321 §4.2.5 / RFC 3463 X.3.0: the cluster cannot commit now.
 	errTemporary = reply(451, 4, 3, 0, "Temporary storage failure, try again later")
+	// RFC 5321 §4.2.2 452 (insufficient system storage), RFC 3463 X.3.1
+	// (mail system full): this node is low on disk space; temporary, so
+	// the client retries, here later or at another MX.
+	errInsufficientStorage = reply(452, 4, 3, 1, "Insufficient system storage, try again later")
 	// RFC 3463 X.2.2: mailbox full.
 	errOverQuota = reply(552, 5, 2, 2, "Mailbox full: over quota")
 	// RFC 1870 §6.3, RFC 3463 X.3.4: message too big for system.
@@ -74,6 +78,8 @@ func replyFor(err error) *gosmtp.SMTPError {
 	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER):
 		// The user vanished between RCPT and commit.
 		return errNoSuchUser
+	case errors.Is(err, cluster.ErrInsufficientStorage):
+		return errInsufficientStorage
 	case errors.Is(err, cluster.ErrNoLeader), errors.Is(err, cluster.ErrNoQuorum),
 		errors.Is(err, cluster.ErrShutdown), errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, context.Canceled), cluster.IsTemporary(err):

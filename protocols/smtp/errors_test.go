@@ -28,6 +28,7 @@ func TestReplyFor(t *testing.T) {
 		{"no leader", fmt.Errorf("propose BlobStored: %w", cluster.ErrNoLeader), 451, gosmtp.EnhancedCode{4, 3, 0}},
 		{"no quorum", fmt.Errorf("propose: %w: %w", cluster.ErrNoQuorum, context.DeadlineExceeded), 451, gosmtp.EnhancedCode{4, 3, 0}},
 		{"shutdown", cluster.ErrShutdown, 451, gosmtp.EnhancedCode{4, 3, 0}},
+		{"node low on disk", fmt.Errorf("propose blob_stored: %w: 10 bytes free", cluster.ErrInsufficientStorage), 452, gosmtp.EnhancedCode{4, 3, 1}},
 		{"timeout", context.DeadlineExceeded, 451, gosmtp.EnhancedCode{4, 3, 0}},
 		{"too large (a bug): still temporary", cluster.ErrTooLarge, 451, gosmtp.EnhancedCode{4, 3, 0}},
 		{"malformed outcome", propose.ErrMalformedOutcome, 451, gosmtp.EnhancedCode{4, 3, 0}},
