@@ -41,11 +41,15 @@
 //
 // # Unilateral updates
 //
-// Each node keeps one snapshot per selected mailbox (hub.go): UIDs in order
-// with modseq and flags, read from one consistent store view. One
-// subscription to the store's change feed per node marks snapshots stale;
-// a goroutine per changing mailbox (not per session) re-reads it. A Reset
-// from the feed refreshes every snapshot. Each session keeps a pointer to
+// Each node keeps one snapshot per selected mailbox (hub.go, snapshot.go):
+// UIDs in order with modseq and flags. One subscription to the store's
+// change feed per node brings snapshots forward: a goroutine per changing
+// mailbox (not per session) reads only the messages each change names
+// (a delivery to a 10,000-message mailbox costs each node one record
+// read); renames, deletes, Resets and changes touching much of the mailbox
+// read it whole, from one consistent store view. Mailboxes no session
+// holds any more stay "warm" (kept current, up to Config.WarmMessages in
+// all), so reopening one costs one record read. Each session keeps a pointer to
 // the snapshot its client has been told about (view.go) and, at the end of
 // every command and continuously during IDLE, diffs it against the current
 // one into EXPUNGE (highest sequence number first; never during FETCH,
@@ -53,8 +57,17 @@
 // grow, so new messages only extend the sequence. go-imap's MailboxTracker
 // is not used: its panics on an inconsistent expunge cannot happen with
 // diffs of whole snapshots. Sessions also refresh right after their own
-// writes and cheaply (one record read) at every poll, so a client always
-// sees its own changes at once.
+// writes and cheaply (one record read, then a short wait for the hub) at
+// every poll, so a client always sees its own changes at once.
+//
+// # Reading fast
+//
+// FETCH takes flags and sizes from the snapshot, headers (ENVELOPE,
+// BODY[HEADER...]) from a node-wide header cache, and bodies 128 at a time
+// under one Pebble iterator; it sends its responses 64 KiB at a time rather
+// than one write per message. SEARCH HEADER uses the header cache; SEARCH
+// BODY/TEXT skips the MIME parse for a message whose raw bytes cannot hold
+// the pattern (search.go says exactly when that is sound).
 //
 // # Limits and bad input
 //
