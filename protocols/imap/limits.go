@@ -145,12 +145,16 @@ func (c *limitedConn) holdWrites() {
 	c.wmu.Unlock()
 }
 
-// releaseWrites sends what was collected and stops collecting.
+// releaseWrites sends what was collected and stops collecting. The buffer
+// goes too: an idle connection must not keep 64 KiB (10,000 of them are
+// meant to fit in well under 64 KiB each).
 func (c *limitedConn) releaseWrites() error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.holding = false
-	return c.flushHeldLocked()
+	err := c.flushHeldLocked()
+	c.held = nil
+	return err
 }
 
 func (c *limitedConn) flushHeldLocked() error {
@@ -158,11 +162,7 @@ func (c *limitedConn) flushHeldLocked() error {
 		return nil
 	}
 	_, err := c.Conn.Write(c.held)
-	if cap(c.held) > 2*heldWriteSize {
-		c.held = nil // do not keep a large buffer on an idle connection
-	} else {
-		c.held = c.held[:0]
-	}
+	c.held = c.held[:0]
 	if err != nil {
 		return fmt.Errorf("imap: write: %w", err)
 	}
