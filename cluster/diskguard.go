@@ -247,6 +247,11 @@ func (g *diskGuard) lowest() (uint64, string, error) {
 
 // runStorageGuard checks free space on a timer and, while this node is low
 // and leads, hands leadership to a voter with space.
+// StorageLow reports whether this node refuses new writes for lack of disk
+// space (below --min-free-space), so that a protocol can say so before a
+// client uploads a message it would refuse anyway.
+func (n *Node) StorageLow() bool { return n.guard.refusing() }
+
 func (n *Node) runStorageGuard() {
 	defer n.wg.Done()
 	tick := time.NewTicker(n.guard.interval)

@@ -313,6 +313,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			Proposer:       node,
 			IsNotFound:     func(err error) bool { return errors.Is(err, mailbox.ErrNotFound) },
 			CaughtUp:       node.CaughtUp,
+			StorageLow:     node.StorageLow,
 			LocalDomains:   cfg.Domains,
 			Logger:         logger,
 			MaxMessageSize: cfg.MaxMessageSize,

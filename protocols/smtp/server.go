@@ -106,6 +106,10 @@ type Config struct {
 	// recipient gets 451 4.3.0, not 550 5.1.1, since the user may be in the
 	// part of the log not yet applied. Nil: always caught up.
 	CaughtUp func() bool
+	// StorageLow reports whether the node refuses writes for lack of disk
+	// space (*cluster.Node has it); then MAIL gets 452 4.3.1 at once,
+	// before the client sends a body. Nil: never.
+	StorageLow func() bool
 	// LocalDomains are the node's --domain values, local even before the
 	// directory knows them (a domain enters the store with its first user).
 	LocalDomains []string

@@ -76,6 +76,13 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 			return err
 		}
 	}
+	if s.srv.cfg.StorageLow != nil && s.srv.cfg.StorageLow() {
+		// RFC 5321 §4.2.2, §4.5.3.1.10: 452 to MAIL, so that the client
+		// keeps the message and tries later (or another MX) without
+		// sending a body this node would refuse after reading it.
+		s.log.Info("smtp MAIL refused: low disk space", "from", from)
+		return errInsufficientStorage
+	}
 	s.Reset()
 	s.from = from
 	s.utf8 = opts != nil && opts.UTF8

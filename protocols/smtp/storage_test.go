@@ -3,6 +3,7 @@ package smtp
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/surat-mail/surat/cluster"
@@ -49,5 +50,25 @@ func TestInsufficientStorageIs452(t *testing.T) {
 			}
 			cl.must(250, "NOOP")
 		})
+	}
+}
+
+// TestLowStorageRefusesMail: while the node says its disk is low, MAIL
+// gets 452 4.3.1 before any body is sent; once space is back, mail flows.
+func TestLowStorageRefusesMail(t *testing.T) {
+	c := sharedCluster(t)
+	var low atomic.Bool
+	_, addr := c.serve(t, c.nodes[0], MX, func(cfg *Config) { cfg.StorageLow = low.Load })
+	cl := dial(t, addr)
+	cl.hello()
+	low.Store(true)
+	if code, msg := cl.cmd("MAIL FROM:<%s>", sender); code != 452 || !strings.HasPrefix(msg, "4.3.1") {
+		t.Fatalf("MAIL while low: %d %s, want 452 4.3.1", code, msg)
+	}
+	low.Store(false)
+	cl.must(250, "MAIL FROM:<%s>", sender)
+	cl.must(250, "RCPT TO:<%s>", bob)
+	if code, msg := cl.data(message("space is back")); code != 250 {
+		t.Fatalf("DATA once space is back: %d %s", code, msg)
 	}
 }
