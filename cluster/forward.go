@@ -61,6 +61,9 @@ type forwarder struct {
 
 	mu   sync.Mutex
 	idle map[string][]*fwdConn
+	// busy are the connections with a forward in flight, by leader address,
+	// so that a change of leader can cut the waits on the old one short.
+	busy map[string]map[*fwdConn]struct{}
 }
 
 type fwdConn struct {
@@ -70,23 +73,97 @@ type fwdConn struct {
 }
 
 func newForwarder(m *mux, timeout time.Duration) *forwarder {
-	return &forwarder{mux: m, timeout: timeout, idle: map[string][]*fwdConn{}}
+	return &forwarder{mux: m, timeout: timeout, idle: map[string][]*fwdConn{}, busy: map[string]map[*fwdConn]struct{}{}}
 }
 
 func (f *forwarder) get(addr string) (*fwdConn, error) {
-	f.mu.Lock()
-	if conns := f.idle[addr]; len(conns) > 0 {
+	for {
+		f.mu.Lock()
+		conns := f.idle[addr]
+		if len(conns) == 0 {
+			f.mu.Unlock()
+			break
+		}
 		c := conns[len(conns)-1]
 		f.idle[addr] = conns[:len(conns)-1]
 		f.mu.Unlock()
-		return c, nil
+		if c.alive() {
+			return c, nil
+		}
+		c.Close()
 	}
-	f.mu.Unlock()
 	conn, err := f.mux.dial(addr, streamForward, 2*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	return &fwdConn{Conn: conn, r: bufio.NewReaderSize(conn, 64<<10), w: bufio.NewWriterSize(conn, 64<<10)}, nil
+}
+
+// alive reports whether a pooled connection still looks open: the leader
+// sends nothing unasked, so a read that does not time out at once found
+// the connection closed (the leader restarted since) or broken. Catching
+// that here, before the entry is sent, keeps a stale connection from
+// turning into an unknown outcome (see forward).
+func (c *fwdConn) alive() bool {
+	if c.r.Buffered() > 0 {
+		return false
+	}
+	_ = c.SetReadDeadline(time.Now())
+	_, err := c.r.Peek(1)
+	var ne net.Error
+	ok := errors.As(err, &ne) && ne.Timeout()
+	_ = c.SetReadDeadline(time.Time{})
+	return ok
+}
+
+// track and untrack record a forward in flight on c.
+func (f *forwarder) track(addr string, c *fwdConn) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.busy[addr] == nil {
+		f.busy[addr] = map[*fwdConn]struct{}{}
+	}
+	f.busy[addr][c] = struct{}{}
+}
+
+func (f *forwarder) untrack(addr string, c *fwdConn) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.busy[addr], c)
+	if len(f.busy[addr]) == 0 {
+		delete(f.busy, addr)
+	}
+}
+
+// leaderChanged cuts short every forward waiting on a node that is no
+// longer the leader as this node sees it (leader is "" during an
+// election), and drops idle connections to it. Such a forward would
+// otherwise wait out its whole deadline on a dead or partitioned leader,
+// holding one of the node's few in-flight proposal slots: after a leader
+// was cut off, the majority acknowledged nothing for ~10 s although a new
+// leader was elected in well under one. The cut forwards' outcome is
+// unknown (the old leader may have appended them), so their callers get
+// ErrNoQuorum, a temporary error, at once.
+func (f *forwarder) leaderChanged(leader string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for addr, conns := range f.busy {
+		if addr == leader {
+			continue
+		}
+		for c := range conns {
+			c.Close()
+		}
+	}
+	for addr, conns := range f.idle {
+		if addr == leader {
+			continue
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+		delete(f.idle, addr)
+	}
 }
 
 func (f *forwarder) put(addr string, c *fwdConn) {
@@ -116,6 +193,8 @@ func (f *forwarder) forward(addr string, entry []byte) (uint64, [][]byte, error)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w: %w", errNotSent, err)
 	}
+	f.track(addr, c)
+	defer f.untrack(addr, c)
 	_ = c.SetDeadline(time.Now().Add(f.timeout))
 	var hdr [4]byte
 	binary.BigEndian.PutUint32(hdr[:], uint32(len(entry)))
@@ -130,12 +209,23 @@ func (f *forwarder) forward(addr string, entry []byte) (uint64, [][]byte, error)
 		c.Close()
 		return 0, nil, fmt.Errorf("%w: write to leader %s: %w", errNotSent, addr, err)
 	}
+	// Only a clean end of stream before the receipt proves the leader did
+	// not take the entry: it writes the receipt before handing the entry
+	// to Raft, and a close after that delivers the receipt first. A reset
+	// or a timeout proves nothing — a reset discards a receipt already on
+	// its way — so the outcome is unknown and the entry must not be sent
+	// again (the partition tests saw acknowledged mail delivered twice
+	// when it was).
 	if b, err := c.r.ReadByte(); err != nil || b != fwdReceived {
 		c.Close()
-		if err == nil {
-			err = fmt.Errorf("unexpected receipt byte %d", b)
+		switch {
+		case errors.Is(err, io.EOF):
+			return 0, nil, fmt.Errorf("%w: leader %s closed the connection before taking the entry", errNotSent, addr)
+		case err == nil:
+			return 0, nil, fmt.Errorf("leader %s: unexpected receipt byte %d", addr, b)
+		default:
+			return 0, nil, fmt.Errorf("%w: lost contact with leader %s before its receipt: %w", ErrNoQuorum, addr, err)
 		}
-		return 0, nil, fmt.Errorf("%w: leader %s did not take the entry: %w", errNotSent, addr, err)
 	}
 	status, index, payload, err := readResponse(c.r)
 	if err != nil {

@@ -343,6 +343,7 @@ func (n *Node) watchLeadership() {
 			lo := o.Data.(raft.LeaderObservation)
 			n.metrics.leaderChanges.Inc()
 			n.log.Info("leader changed", "leader", string(lo.LeaderID))
+			n.fwd.leaderChanged(string(lo.LeaderAddr))
 		case isLeader := <-n.raft.LeaderCh():
 			if isLeader && !piloting {
 				n.pilot.Start(pilotCtx)
