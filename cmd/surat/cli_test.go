@@ -261,7 +261,8 @@ func TestCLIHelpAndErrors(t *testing.T) {
 	for _, flag := range []string{"id", "data", "raft", "gossip", "join", "bootstrap-expect", "domain", "smtp",
 		"submission", "imap", "pop3", "http", "imaps", "pop3s", "submissions", "smarthost", "max-message-size",
 		"resolver", "tls-cert", "tls-key", "config", "cluster-key-file", "log-level", "log-format",
-		"snapshot-threshold", "snapshot-interval", "trailing-logs"} {
+		"snapshot-threshold", "snapshot-interval", "trailing-logs",
+		"raft-heartbeat-timeout", "raft-election-timeout", "raft-lease-timeout", "min-free-space"} {
 		if !strings.Contains(r.stdout, "-"+flag+" ") {
 			t.Errorf("serve --help lacks -%s", flag)
 		}

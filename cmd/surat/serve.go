@@ -108,9 +108,12 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		Logger:          logger,
 		Registerer:      reg,
 
-		SnapshotThreshold: cfg.SnapshotThreshold,
-		SnapshotInterval:  cfg.SnapshotInterval,
-		TrailingLogs:      cfg.TrailingLogs,
+		HeartbeatTimeout:   cfg.RaftHeartbeat,
+		ElectionTimeout:    cfg.RaftElection,
+		LeaderLeaseTimeout: cfg.RaftLease,
+		SnapshotThreshold:  cfg.SnapshotThreshold,
+		SnapshotInterval:   cfg.SnapshotInterval,
+		TrailingLogs:       cfg.TrailingLogs,
 
 		MinFreeBytes: cfg.MinFreeSpace,
 		StoragePaths: []string{filepath.Join(cfg.Data, "state")},

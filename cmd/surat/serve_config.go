@@ -34,6 +34,8 @@ type serveConfig struct {
 	MaxMessageSize               int64
 	ResolverSpec                 string
 	Resolver                     dns.Resolver
+	RaftHeartbeat, RaftElection  time.Duration // Raft timeouts
+	RaftLease                    time.Duration
 	SnapshotThreshold            uint64        // Raft entries between snapshots
 	SnapshotInterval             time.Duration // how often a snapshot is considered
 	TrailingLogs                 uint64        // entries kept after a snapshot
@@ -100,6 +102,9 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"queue-lifetime", "120h", "retry outbound mail for `DURATION` before bouncing it"},
 	{"queue-schedule", "1m,5m,15m,30m,1h,2h", "backoff between outbound attempts: `DURATIONS`, comma separated; the last repeats"},
 	{"max-message-size", strconv.Itoa(defaultMaxMessageSize), "largest accepted message in `BYTES` (larger: 552)"},
+	{"raft-heartbeat-timeout", "200ms", "a follower without word from the leader for `DURATION` starts an election (LAN default; raise it on slow or lossy links)"},
+	{"raft-election-timeout", "200ms", "a candidate without a quorum of votes for `DURATION` tries again"},
+	{"raft-lease-timeout", "100ms", "a leader that has not reached a quorum for `DURATION` steps down (at most --raft-heartbeat-timeout)"},
 	{"snapshot-threshold", "8192", "take a Raft snapshot (and compact the log) after `N` new entries"},
 	{"snapshot-interval", "60s", "check for a snapshot to take every `DURATION`"},
 	{"trailing-logs", "10240", "keep `N` entries in the Raft log after a snapshot, for followers that lag"},
@@ -237,6 +242,19 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if len(c.QueueSchedule) == 0 {
 		return nil, bad("queue-schedule", "want at least one duration")
+	}
+	// hashicorp/raft refuses timeouts under 5 ms and a lease longer than
+	// the heartbeat timeout.
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+	}{{"raft-heartbeat-timeout", &c.RaftHeartbeat}, {"raft-election-timeout", &c.RaftElection}, {"raft-lease-timeout", &c.RaftLease}} {
+		if *d.to, err = time.ParseDuration(v(d.name)); err != nil || *d.to < 5*time.Millisecond || *d.to > time.Minute {
+			return nil, bad(d.name, "want a duration from 5ms to 1m, such as 200ms")
+		}
+	}
+	if c.RaftLease > c.RaftHeartbeat {
+		return nil, bad("raft-lease-timeout", "must not exceed --raft-heartbeat-timeout (%v)", c.RaftHeartbeat)
 	}
 	if c.SnapshotThreshold, err = strconv.ParseUint(v("snapshot-threshold"), 10, 64); err != nil || c.SnapshotThreshold < 16 {
 		return nil, bad("snapshot-threshold", "want a number of entries of at least 16")

@@ -72,6 +72,13 @@ func TestParseServeValid(t *testing.T) {
 	if _, ok := c.Resolver.(dns.None); !ok || c.HTTP != defaultHTTP || c.SMTP != "" {
 		t.Errorf("defaults: resolver %T http %q smtp %q", c.Resolver, c.HTTP, c.SMTP)
 	}
+	if c.RaftHeartbeat != 200*time.Millisecond || c.RaftElection != 200*time.Millisecond || c.RaftLease != 100*time.Millisecond {
+		t.Errorf("raft defaults: heartbeat %v election %v lease %v", c.RaftHeartbeat, c.RaftElection, c.RaftLease)
+	}
+	if c, err := parseServe([]string{"--id", "n1", "--data", data, "--raft-heartbeat-timeout", "1s",
+		"--raft-election-timeout", "1s", "--raft-lease-timeout", "500ms"}, envOf(nil)); err != nil || c.RaftLease != 500*time.Millisecond || c.RaftHeartbeat != time.Second {
+		t.Errorf("raft flags for a slow network: %+v, %v", c, err)
+	}
 	if c.SnapshotThreshold != 8192 || c.SnapshotInterval != time.Minute || c.TrailingLogs != 10240 {
 		t.Errorf("snapshot defaults: threshold %d interval %v trailing %d", c.SnapshotThreshold, c.SnapshotInterval, c.TrailingLogs)
 	}
@@ -140,6 +147,9 @@ func TestParseServeRefusals(t *testing.T) {
 		{"tiny snapshot-threshold", with(base, "--snapshot-threshold", "1"), nil, "--snapshot-threshold"},
 		{"bad snapshot-interval", with(base, "--snapshot-interval", "soon"), nil, "--snapshot-interval"},
 		{"zero trailing-logs", with(base, "--trailing-logs", "0"), nil, "--trailing-logs"},
+		{"lease above heartbeat", with(base, "--raft-lease-timeout", "300ms"), nil, "--raft-lease-timeout"},
+		{"tiny heartbeat", with(base, "--raft-heartbeat-timeout", "1ms"), nil, "--raft-heartbeat-timeout"},
+		{"bad election timeout", with(base, "--raft-election-timeout", "fast"), nil, "--raft-election-timeout"},
 		{"bad min-free-space", with(base, "--min-free-space", "1G"), nil, "--min-free-space"},
 		{"negative min-free-space", with(base, "--min-free-space", "-1"), nil, "--min-free-space"},
 		{"tiny min-free-space", with(base, "--min-free-space", "4096"), nil, "--min-free-space"},
