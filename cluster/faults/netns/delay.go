@@ -192,13 +192,17 @@ func (t *Topology) renderDelay(rules map[string]delayRule, relayPort int) string
 		if !ok {
 			continue
 		}
-		match := "meta l4proto tcp"
+		// Only a SYN may start a redirected connection: conntrack picks
+		// up connections that were established before it was loaded
+		// (nf_conntrack_tcp_loose) as new on their next packet, and
+		// redirecting that mid-stream packet reset them.
+		match := "tcp flags & (syn | ack) == syn"
 		if len(rule.ports) > 0 {
 			ports := make([]string, len(rule.ports))
 			for i, p := range rule.ports {
 				ports[i] = fmt.Sprint(p)
 			}
-			match = "tcp dport { " + strings.Join(ports, ", ") + " }"
+			match += " tcp dport { " + strings.Join(ports, ", ") + " }"
 		}
 		// For locally generated packets `redirect` rewrites the
 		// destination to 127.0.0.1, where the relay listens.

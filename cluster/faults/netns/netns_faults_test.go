@@ -603,9 +603,31 @@ func TestDelay(t *testing.T) {
 		t.Fatalf("relayed before any Delay: local %s, server saw %s", res.local, res.seen)
 	}
 
+	// A connection open before Delay is left alone: it must neither be
+	// reset nor diverted (conntrack would pick it up mid-stream as new).
+	before, err := topo.Dial(t.Context(), "h1", "tcp4", netip.AddrPortFrom(topo.Addr("h2"), echoPort).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer before.Close()
+	before.SetDeadline(time.Now().Add(time.Minute))
+	beforeR := bufio.NewReader(before)
+	if _, err := beforeR.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+
 	const d = 100 * time.Millisecond
 	if err := topo.Delay(t.Context(), DelaySpec{From: "h1", Delay: d}); err != nil {
 		t.Fatal(err)
+	}
+	for i := range 3 {
+		line := fmt.Sprintf("still here %d\n", i)
+		if _, err := io.WriteString(before, line); err != nil {
+			t.Fatalf("connection opened before Delay: write: %v", err)
+		}
+		if got, err := beforeR.ReadString('\n'); err != nil || got != line {
+			t.Fatalf("connection opened before Delay: echo %q, %v", got, err)
+		}
 	}
 	res := mustProbe("h1", "h2", echoPort)
 	if !relayed(res) || res.seen.Addr() != topo.Addr("h1") {
