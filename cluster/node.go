@@ -139,6 +139,7 @@ type Node struct {
 	metrics     *metrics
 	raft        *raft.Raft
 	store       *raftboltdb.BoltStore
+	logs        raft.LogStore // the Raft log as Raft reads it (cached)
 	transport   *raft.NetworkTransport
 	mux         *mux
 	fwd         *forwarder
@@ -206,6 +207,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if logs, err = raft.NewLogCache(1024, n.store); err != nil {
 		return nil, fmt.Errorf("raft log cache: %w", err)
 	}
+	n.logs = logs // read by ReadBarrier
 	if n.guard.enabled() {
 		// Outside the cache, whose errors lose their chain (%q).
 		logs = guardedLogStore{LogStore: logs, guard: n.guard}

@@ -315,7 +315,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			Directory:      store,
 			Proposer:       node,
 			IsNotFound:     func(err error) bool { return errors.Is(err, mailbox.ErrNotFound) },
-			CaughtUp:       node.CaughtUp,
+			ReadBarrier:    node.ReadBarrier,
 			StorageLow:     node.StorageLow,
 			LocalDomains:   cfg.Domains,
 			Logger:         logger,

@@ -2,6 +2,8 @@ package smtp
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -117,32 +119,46 @@ func TestMXRecipientReplies(t *testing.T) {
 	}
 }
 
-// TestMXUnknownRecipientWhileCatchingUp: a node that has not applied all
-// it has heard is committed (just restarted, say) cannot tell an unknown
-// recipient from one it has not heard of yet, so it answers 451, not 550,
-// which would bounce the mail; known recipients and relay refusals are
-// unaffected.
-func TestMXUnknownRecipientWhileCatchingUp(t *testing.T) {
+// TestMXUnknownRecipientNeedsReadBarrier: before an unknown recipient
+// gets 550 the node catches up with the leader (ReadBarrier); while it
+// cannot (just restarted, leader unreachable) the recipient gets 451, as a
+// 550 would bounce mail for a user it has not applied yet; known
+// recipients and relay refusals never wait for it.
+func TestMXUnknownRecipientNeedsReadBarrier(t *testing.T) {
 	c := sharedCluster(t)
-	var caughtUp atomic.Bool
-	_, addr := c.serve(t, c.nodes[0], MX, func(cfg *Config) { cfg.CaughtUp = caughtUp.Load })
+	var barrierFails atomic.Bool
+	var barriers atomic.Int32
+	_, addr := c.serve(t, c.nodes[0], MX, func(cfg *Config) {
+		cfg.ReadBarrier = func(ctx context.Context) error {
+			barriers.Add(1)
+			if barrierFails.Load() {
+				return errors.New("no leader")
+			}
+			return c.nodes[0].node.ReadBarrier(ctx)
+		}
+	})
 	cl := dial(t, addr)
 	cl.hello()
 	cl.must(250, "MAIL FROM:<%s>", sender)
 	for _, tc := range []struct {
-		caughtUp bool
+		fails    bool
 		rcpt     string
 		code     int
 		enhanced string
+		barriers int32
 	}{
-		{false, "nobody@" + domain, 451, "4.3.0"},
-		{false, alice, 250, "2.0.0"},
-		{false, "victim@remote.test", 550, "5.7.1"},
-		{true, "nobody@" + domain, 550, "5.1.1"},
+		{true, "nobody@" + domain, 451, "4.3.0", 1},
+		{true, alice, 250, "2.0.0", 0},
+		{true, "victim@remote.test", 550, "5.7.1", 0},
+		{false, "nobody@" + domain, 550, "5.1.1", 1},
 	} {
-		caughtUp.Store(tc.caughtUp)
+		barrierFails.Store(tc.fails)
+		before := barriers.Load()
 		if code, msg := cl.cmd("RCPT TO:<%s>", tc.rcpt); code != tc.code || !strings.HasPrefix(msg, tc.enhanced) {
-			t.Errorf("caught up %v, RCPT TO:<%s>: %d %s; want %d %s", tc.caughtUp, tc.rcpt, code, msg, tc.code, tc.enhanced)
+			t.Errorf("barrier fails %v, RCPT TO:<%s>: %d %s; want %d %s", tc.fails, tc.rcpt, code, msg, tc.code, tc.enhanced)
+		}
+		if got := barriers.Load() - before; got != tc.barriers {
+			t.Errorf("RCPT TO:<%s>: %d read barriers, want %d", tc.rcpt, got, tc.barriers)
 		}
 	}
 }

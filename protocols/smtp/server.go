@@ -101,11 +101,12 @@ type Config struct {
 	// IsNotFound reports whether a Directory error means "no such
 	// address/user" (mailbox.ErrNotFound); required.
 	IsNotFound func(error) bool
-	// CaughtUp reports whether the node has applied all it has heard is
-	// committed (*cluster.Node has it); until then an unknown local
-	// recipient gets 451 4.3.0, not 550 5.1.1, since the user may be in the
-	// part of the log not yet applied. Nil: always caught up.
-	CaughtUp func() bool
+	// ReadBarrier waits until the node has applied all the leader had
+	// committed (*cluster.Node has it). An unknown local recipient is
+	// looked up again after it before it gets 550 5.1.1; when it fails,
+	// the recipient gets 451 4.3.0. Nil: the node's state is taken as it
+	// is.
+	ReadBarrier func(ctx context.Context) error
 	// StorageLow reports whether the node refuses writes for lack of disk
 	// space (*cluster.Node has it); then MAIL gets 452 4.3.1 at once,
 	// before the client sends a body. Nil: never.

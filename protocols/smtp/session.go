@@ -1,11 +1,13 @@
 package smtp
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
 	"golang.org/x/net/idna"
@@ -148,15 +150,23 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 		return nil
 	}
 	user, err := s.srv.cfg.Directory.ResolveAddress(addr)
+	if err != nil && s.srv.cfg.IsNotFound(err) && s.srv.cfg.ReadBarrier != nil {
+		// Before a 550, which bounces the mail: this node may not have
+		// applied the user yet (it restarted and is catching up, or the
+		// user was created through another node a moment ago). Catch up
+		// with the leader's commit index and look again; if that cannot
+		// be done, say 4xx, so the sender retries (RFC 5321 §4.2.5).
+		ctx, cancel := context.WithTimeout(context.Background(), rcptBarrierTimeout)
+		berr := s.srv.cfg.ReadBarrier(ctx)
+		cancel()
+		if berr != nil {
+			s.log.Info("smtp unknown recipient, not caught up with the cluster; temporary", "from", s.from, "rcpt", addr, "err", berr)
+			return errNotCaughtUp
+		}
+		user, err = s.srv.cfg.Directory.ResolveAddress(addr)
+	}
 	if err != nil {
 		if s.srv.cfg.IsNotFound(err) {
-			if s.srv.cfg.CaughtUp != nil && !s.srv.cfg.CaughtUp() {
-				// RFC 5321 §4.2.5: a 4xx makes the sender retry, where
-				// a 550 would bounce mail for a user this node has not
-				// heard of yet (a restart, catching up on the log).
-				s.log.Info("smtp unknown recipient while catching up; temporary", "from", s.from, "rcpt", addr)
-				return errNotCaughtUp
-			}
 			s.log.Info("smtp unknown recipient", "from", s.from, "rcpt", addr)
 			return errNoSuchUser
 		}
@@ -169,6 +179,10 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 	s.noteRcpt(addr)
 	return nil
 }
+
+// rcptBarrierTimeout bounds the catch-up before an unknown recipient's
+// 550 (Config.ReadBarrier).
+const rcptBarrierTimeout = 5 * time.Second
 
 // rcptParams keeps RCPT's DSN parameters for the queue (RFC 3461 §4.1,
 // §4.2); go-smtp has checked their syntax.
