@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,6 +26,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/surat-mail/surat/cluster/clustertest"
 )
 
 // Options describe a cluster to start.
@@ -87,7 +88,7 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 			perNode++
 		}
 	}
-	ports, err := FreePorts(perNode * o.Size)
+	ports, err := clustertest.Ports(perNode * o.Size)
 	if err != nil {
 		return nil, err
 	}
@@ -449,36 +450,6 @@ func (c *Cluster) LogTails(lines int) string {
 		fmt.Fprintf(&b, "--- %s log tail:\n%s\n", n.ID, strings.Join(all[max(0, len(all)-lines):], "\n"))
 	}
 	return b.String()
-}
-
-// FreePorts returns count distinct loopback ports free for both TCP and UDP
-// right now (memberlist gossips over both on one port).
-func FreePorts(count int) ([]int, error) {
-	var ports []int
-	var held []func()
-	defer func() {
-		for _, release := range held {
-			release()
-		}
-	}()
-	for tries := 0; len(ports) < count; tries++ {
-		if tries > 10*count+100 {
-			return nil, errors.New("proccluster: could not find free loopback ports")
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("proccluster: free port: %w", err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
-		if err != nil {
-			ln.Close()
-			continue
-		}
-		held = append(held, func() { ln.Close(); pc.Close() })
-		ports = append(ports, port)
-	}
-	return ports, nil
 }
 
 // RSSBytes is the resident set of a process (VmRSS from /proc).

@@ -6,20 +6,6 @@ import (
 	"testing"
 )
 
-func TestFreePorts(t *testing.T) {
-	ports, err := FreePorts(12)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[int]bool{}
-	for _, p := range ports {
-		if p <= 0 || seen[p] {
-			t.Fatalf("ports %v: not distinct positive ports", ports)
-		}
-		seen[p] = true
-	}
-}
-
 func TestDirBytes(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []struct {

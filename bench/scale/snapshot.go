@@ -16,6 +16,7 @@ import (
 
 	"github.com/surat-mail/surat/bench/proccluster"
 	"github.com/surat-mail/surat/cluster"
+	"github.com/surat-mail/surat/cluster/clustertest"
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/propose"
@@ -121,7 +122,7 @@ func Snapshot(ctx context.Context, cfg SnapshotConfig) (*SnapshotResult, error) 
 	if !cfg.Keep {
 		defer os.RemoveAll(dir)
 	}
-	ports, err := proccluster.FreePorts(6)
+	ports, err := clustertest.Ports(6)
 	if err != nil {
 		return nil, err
 	}

@@ -1,17 +1,29 @@
 // Package clustertest holds helpers for tests and benchmarks that run Surat
-// nodes on loopback. It is imported only from _test files.
+// nodes on loopback (tests, the fault harness and the bench tools).
 package clustertest
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"testing"
 )
 
 // FreePorts returns count distinct loopback ports that are free for both
-// TCP and UDP right now (memberlist gossips over both on one port).
+// TCP and UDP right now (memberlist gossips over both on one port); it
+// ends the test when there are none.
 func FreePorts(tb testing.TB, count int) []int {
 	tb.Helper()
+	ports, err := Ports(count)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ports
+}
+
+// Ports is FreePorts for callers that are not tests.
+func Ports(count int) ([]int, error) {
 	var ports []int
 	var held []func()
 	defer func() {
@@ -19,10 +31,13 @@ func FreePorts(tb testing.TB, count int) []int {
 			release()
 		}
 	}()
-	for len(ports) < count {
+	for tries := 0; len(ports) < count; tries++ {
+		if tries > 10*count+100 {
+			return nil, errors.New("clustertest: could not find free loopback ports")
+		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			tb.Fatal(err)
+			return nil, fmt.Errorf("clustertest: free port: %w", err)
 		}
 		port := ln.Addr().(*net.TCPAddr).Port
 		pc, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
@@ -33,5 +48,5 @@ func FreePorts(tb testing.TB, count int) []int {
 		held = append(held, func() { ln.Close(); pc.Close() })
 		ports = append(ports, port)
 	}
-	return ports
+	return ports, nil
 }
