@@ -298,13 +298,18 @@ func matchHeader(fields gomessage.HeaderFields, pattern string) bool {
 	if pattern == "" {
 		return fields.Len() > 0
 	}
-	pattern = strings.ToLower(pattern)
+	return fieldsContain(fields, strings.ToLower(pattern))
+}
+
+// fieldsContain reports whether one of fields' values, decoded (RFC 2047;
+// raw when it does not decode), holds lower, case-insensitively.
+func fieldsContain(fields gomessage.HeaderFields, lower string) bool {
 	for fields.Next() {
 		v, err := fields.Text()
 		if err != nil {
 			v = fields.Value()
 		}
-		if strings.Contains(strings.ToLower(v), pattern) {
+		if strings.Contains(strings.ToLower(v), lower) {
 			return true
 		}
 	}
@@ -460,17 +465,8 @@ func matchEntity(body []byte, pattern string, includeHeader bool) bool {
 }
 
 func matchPart(e *gomessage.Entity, pattern string, includeHeader bool, depth int) bool {
-	if includeHeader {
-		fields := e.Header.Fields()
-		for fields.Next() {
-			v, err := fields.Text()
-			if err != nil {
-				v = fields.Value()
-			}
-			if strings.Contains(strings.ToLower(v), pattern) {
-				return true
-			}
-		}
+	if includeHeader && fieldsContain(e.Header.Fields(), pattern) {
+		return true
 	}
 	if mr := e.MultipartReader(); mr != nil {
 		if depth >= maxSearchDepth {
