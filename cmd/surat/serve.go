@@ -85,12 +85,12 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		return err
 	}
 	defer mailListeners.close()
-	imapLns, err := listenIMAP(cfg)
+	imapLns, err := listenPair("imap", cfg.IMAP, "imaps", cfg.IMAPS)
 	if err != nil {
 		return err
 	}
 	defer imapLns.close()
-	pop3Lns, err := listenPOP3(cfg)
+	pop3Lns, err := listenPair("pop3", cfg.POP3, "pop3s", cfg.POP3S)
 	if err != nil {
 		return err
 	}

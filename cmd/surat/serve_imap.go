@@ -14,39 +14,6 @@ import (
 	"github.com/surat-mail/surat/protocols/imap"
 )
 
-// imapListeners are --imap and --imaps, bound before the cluster starts so
-// that a port clash is reported before this node joins anything.
-type imapListeners struct {
-	plain, implicit net.Listener
-}
-
-func listenIMAP(cfg *serveConfig) (*imapListeners, error) {
-	m := &imapListeners{}
-	for _, l := range []struct {
-		flag, addr string
-		dst        *net.Listener
-	}{{"imap", cfg.IMAP, &m.plain}, {"imaps", cfg.IMAPS, &m.implicit}} {
-		if l.addr == "" {
-			continue
-		}
-		ln, err := net.Listen("tcp", l.addr)
-		if err != nil {
-			m.close()
-			return nil, fmt.Errorf("serve: listen --%s: %w", l.flag, err)
-		}
-		*l.dst = ln
-	}
-	return m, nil
-}
-
-func (m *imapListeners) close() {
-	for _, ln := range []net.Listener{m.plain, m.implicit} {
-		if ln != nil {
-			ln.Close()
-		}
-	}
-}
-
 // imapServer is the running IMAP server (one for both listeners).
 type imapServer struct {
 	srv *imap.Server
@@ -55,7 +22,7 @@ type imapServer struct {
 
 // startIMAP serves --imap (STARTTLS) and --imaps (implicit TLS), sharing
 // the node's logins (limiter and verified-credentials cache) with SMTP AUTH.
-func startIMAP(cfg *serveConfig, m *imapListeners, tlsConfig *tls.Config, store *mailbox.Store,
+func startIMAP(cfg *serveConfig, m *tlsListenerPair, tlsConfig *tls.Config, store *mailbox.Store,
 	node *cluster.Node, lg *logins, logger *slog.Logger) (*imapServer, error) {
 	if m.plain == nil && m.implicit == nil {
 		return nil, nil

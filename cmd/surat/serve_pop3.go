@@ -14,39 +14,6 @@ import (
 	"github.com/surat-mail/surat/protocols/pop3"
 )
 
-// pop3Listeners are --pop3 (STLS) and --pop3s (implicit TLS), bound before
-// the cluster starts so that a port clash is reported before joining.
-type pop3Listeners struct {
-	plain, implicit net.Listener
-}
-
-func listenPOP3(cfg *serveConfig) (*pop3Listeners, error) {
-	m := &pop3Listeners{}
-	for _, l := range []struct {
-		flag, addr string
-		dst        *net.Listener
-	}{{"pop3", cfg.POP3, &m.plain}, {"pop3s", cfg.POP3S, &m.implicit}} {
-		if l.addr == "" {
-			continue
-		}
-		ln, err := net.Listen("tcp", l.addr)
-		if err != nil {
-			m.close()
-			return nil, fmt.Errorf("serve: listen --%s: %w", l.flag, err)
-		}
-		*l.dst = ln
-	}
-	return m, nil
-}
-
-func (m *pop3Listeners) close() {
-	for _, ln := range []net.Listener{m.plain, m.implicit} {
-		if ln != nil {
-			ln.Close()
-		}
-	}
-}
-
 // pop3Servers are the running POP3 servers (one per listener: the
 // implicit-TLS one offers no STLS).
 type pop3Servers struct {
@@ -56,7 +23,7 @@ type pop3Servers struct {
 
 // startPOP3 serves the bound POP3 listeners, sharing the node's logins
 // with SMTP AUTH and IMAP.
-func startPOP3(cfg *serveConfig, m *pop3Listeners, tlsConfig *tls.Config, store *mailbox.Store,
+func startPOP3(cfg *serveConfig, m *tlsListenerPair, tlsConfig *tls.Config, store *mailbox.Store,
 	node *cluster.Node, lg *logins, logger *slog.Logger) (*pop3Servers, error) {
 	out := &pop3Servers{}
 	for _, l := range []struct {
