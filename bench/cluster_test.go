@@ -254,7 +254,7 @@ func groupCommit(b *testing.B, m *memberNode) (entries, proposals float64) {
 }
 
 // checkConverged fails the benchmark unless every node reaches the same
-// applied index with the same digest (DESIGN.md, invariant 2). This is a
+// applied index with the same digest (docs/DESIGN.md, invariant 2). This is a
 // correctness check, not a timing one.
 func checkConverged(b *testing.B, members []*memberNode) {
 	b.Helper()

@@ -10,7 +10,7 @@ import (
 )
 
 // CaughtUp reports whether this node knows a leader and has applied every
-// entry it has heard is committed. Reads are local (DESIGN.md: reads never
+// entry it has heard is committed. Reads are local (docs/DESIGN.md: reads never
 // go through Raft), so until then an absence in this node's projections —
 // an unknown recipient, an unknown user — may only mean "not applied yet":
 // protocols answer it with a temporary error rather than a permanent one.

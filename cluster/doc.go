@@ -21,7 +21,7 @@
 //	  answer the session ◄── this node has applied the entry's index ◄┘
 //
 // A session is answered only after its proposal is committed by a quorum
-// and applied on the node it talks to (DESIGN.md, invariant 1), so its next
+// and applied on the node it talks to (docs/DESIGN.md, invariant 1), so its next
 // read there sees the change. A follower learns the commit from the next
 // AppendEntries; CommitTimeout bounds that wait.
 //

@@ -7,7 +7,7 @@ import (
 )
 
 // A Raft entry written by Surat carries several proposals (group commit,
-// DESIGN.md invariant 5); a forwarding reply carries one result per
+// docs/DESIGN.md invariant 5); a forwarding reply carries one result per
 // proposal. Both use the same framing: a version byte, a count, then each
 // item length-prefixed. Varints keep small proposals small.
 const entryV1 byte = 1

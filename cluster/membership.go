@@ -16,7 +16,7 @@ import (
 )
 
 // nodeMeta is what every node publishes about itself through gossip
-// (DESIGN.md, invariant 7): its Raft identity and, when it was started with
+// (docs/DESIGN.md, invariant 7): its Raft identity and, when it was started with
 // one, its --bootstrap-expect.
 type nodeMeta struct {
 	ID      string `json:"id"`
@@ -146,7 +146,7 @@ func (g *gossip) snapshot() map[string]peer {
 
 func (g *gossip) shutdown() {
 	// No Leave: a node that stops keeps its place in the cluster and
-	// rejoins as itself (CONTRACT: SIGTERM leaves membership intact).
+	// rejoins as itself (docs/OPERATING.md: SIGTERM leaves membership intact).
 	if err := g.ml.Shutdown(); err != nil {
 		g.n.log.Warn("gossip shutdown", "err", err)
 	}

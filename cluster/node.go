@@ -368,7 +368,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	n.stopOnce.Do(func() {
 		if n.raft.State() == raft.Leader {
 			// raft.Shutdown does not hand over; without this the cluster
-			// waits for an election timeout (DEPENDENCIES.md).
+			// waits for an election timeout (docs/DEPENDENCIES.md).
 			done := make(chan error, 1)
 			go func() { done <- n.raft.LeadershipTransfer().Error() }()
 			select {

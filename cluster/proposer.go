@@ -9,7 +9,7 @@ import (
 
 // Size limits. A proposal carries at most one body chunk (256 KiB) plus its
 // events; an entry coalesces proposals up to maxEntryBytes so no Raft entry
-// grows without bound (DESIGN.md, invariant 4).
+// grows without bound (docs/DESIGN.md, invariant 4).
 const (
 	MaxProposalSize = 1 << 20
 	maxEntryBytes   = 4 << 20
@@ -32,7 +32,7 @@ type proposeResult struct {
 	err    error
 }
 
-// runProposer is the group commit loop (DESIGN.md, invariant 5): while
+// runProposer is the group commit loop (docs/DESIGN.md, invariant 5): while
 // maxInflight entries are on their way through Raft, new proposals queue;
 // when a slot frees, everything queued (up to maxEntryBytes) leaves as one
 // entry, so a node under load pays one log append and one fsync per entry,
@@ -159,7 +159,7 @@ func (n *Node) submit(entry []byte) (uint64, [][]byte, error) {
 
 // Propose replicates one proposal and returns the state machine's result
 // for it, once it is committed by a quorum and applied on this node
-// (DESIGN.md, invariant 1). An error means the proposal may or may not have
+// (docs/DESIGN.md, invariant 1). An error means the proposal may or may not have
 // been committed, except for ErrNoLeader and ErrTooLarge, where it was not.
 func (n *Node) Propose(ctx context.Context, proposal []byte) ([]byte, error) {
 	if len(proposal) > MaxProposalSize {

@@ -20,7 +20,7 @@ import (
 const FormatV1 byte = 1
 
 // ChunkSize is the largest body chunk one BlobStored event carries, so that
-// no Raft entry grows without bound (DESIGN.md, invariant 4).
+// no Raft entry grows without bound (docs/DESIGN.md, invariant 4).
 const ChunkSize = 256 << 10
 
 // ErrUnknownFormat is returned when bytes carry a format version this build

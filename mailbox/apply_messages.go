@@ -165,7 +165,7 @@ func uidsOf(msgs []message) []uint32 {
 	return out
 }
 
-// blobStored stores one chunk of a body (DESIGN.md, invariant 4). Chunks
+// blobStored stores one chunk of a body (docs/DESIGN.md, invariant 4). Chunks
 // must be laid out as log.Chunks lays them out.
 func (t *txn) blobStored(e *evlog.BlobStored) (*evlog.EventResult, error) {
 	hash := e.GetHash()

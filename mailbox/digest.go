@@ -10,7 +10,7 @@ import (
 // Digest hashes the replicated state as of one consistent view: SHA-256
 // over every key and value in key order, each preceded by its length (u64
 // big-endian), leaving out only the applied marker, which is local. Stores
-// that applied the same entries have equal digests (DESIGN.md, invariant
+// that applied the same entries have equal digests (docs/DESIGN.md, invariant
 // 2); the applied index returned is the one of the same view.
 func (s *Store) Digest() (appliedIndex uint64, digest [32]byte, err error) {
 	err = s.view(func(r reader) error {

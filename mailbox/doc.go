@@ -10,7 +10,7 @@
 //
 // # Determinism and exactly-once apply
 //
-// Apply depends only on the proposal bytes and the prior state (DESIGN.md,
+// Apply depends only on the proposal bytes and the prior state (docs/DESIGN.md,
 // invariant 2): no clock, no randomness, no iteration over Go maps. Mailbox
 // ids, UIDVALIDITY, UIDs and MODSEQs are assigned from counters kept in the
 // store. Each proposal commits one Pebble batch holding both its changes and
@@ -104,7 +104,7 @@
 // Reads run concurrently with Apply; a read-write lock guards the Pebble
 // handle so that Restore can swap the store under them. After each committed
 // proposal Apply publishes Changes to subscribers without ever blocking
-// (DESIGN.md, invariant 9); a subscriber that falls behind gets a Reset
+// (docs/DESIGN.md, invariant 9); a subscriber that falls behind gets a Reset
 // instead of the changes it could not hold. Checkpoint and Restore move the
 // whole store as a tar of a Pebble checkpoint (invariant 6); the directory
 // swap is atomic, and Open finishes or discards a swap a crash interrupted.

@@ -53,7 +53,7 @@ func (k ChangeKind) String() string {
 	return "unknown"
 }
 
-// Change tells sessions that state changed at a log index (DESIGN.md,
+// Change tells sessions that state changed at a log index (docs/DESIGN.md,
 // invariant 9). MailboxID is 0 for account-level changes; ModSeq is the
 // mailbox's HIGHESTMODSEQ after the change, 0 when it does not apply.
 type Change struct {

@@ -424,7 +424,7 @@ var errCrash = errors.New("simulated crash")
 
 // TestCrashReplay crashes a store after every proposal boundary, reopens
 // it and feeds it the whole log again: the marker must make the result
-// equal to a store that never crashed (DESIGN.md, invariant 3).
+// equal to a store that never crashed (docs/DESIGN.md, invariant 3).
 func TestCrashReplay(t *testing.T) {
 	for _, seed := range []uint64{5, 77} {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {

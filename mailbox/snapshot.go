@@ -16,7 +16,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 )
 
-// Checkpoint captures the store as of the last Apply (DESIGN.md, invariant
+// Checkpoint captures the store as of the last Apply (docs/DESIGN.md, invariant
 // 6). It holds the apply lock only while Pebble hard-links the files, so it
 // is quick; the copy lives in dir/checkpoints until Release.
 func (s *Store) Checkpoint() (Checkpoint, error) {

@@ -4,9 +4,9 @@
 // needs from the outside (who leads, SIGKILL and restart a node, wait until
 // every node reports the same /v1/digest, a node's RSS and on-disk size).
 //
-// It talks to the nodes only as an operator would (flags of the acceptance
-// CONTRACT.md, the HTTP endpoints /readyz, /v1/cluster, /v1/digest), so it
-// measures the binary it is given, whatever its source. It is never
+// It talks to the nodes only as an operator would (the flags and the HTTP
+// endpoints of docs/OPERATING.md: /readyz, /v1/cluster, /v1/digest), so
+// it measures the binary it is given, whatever its source. It is never
 // imported by the server.
 package proccluster
 

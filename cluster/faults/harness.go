@@ -466,7 +466,7 @@ type Digest struct {
 }
 
 // DigestMismatchError reports nodes that applied the same index but project
-// different states: a broken determinism invariant (DESIGN.md invariant 2).
+// different states: a broken determinism invariant (docs/DESIGN.md invariant 2).
 type DigestMismatchError struct {
 	Digests []Digest
 }
@@ -766,7 +766,7 @@ func (n *Node) Exited() <-chan struct{} {
 	return n.done
 }
 
-// ClusterStatus is the body of GET /v1/cluster (CONTRACT.md): the
+// ClusterStatus is the body of GET /v1/cluster (docs/OPERATING.md): the
 // harness reads the nodes as an operator does, through their documented
 // endpoints, not the server's Go types.
 type ClusterStatus struct {

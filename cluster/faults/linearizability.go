@@ -51,7 +51,7 @@ import (
 // is expunged in this mailbox). Reads whose answer was lost are dropped.
 //
 // Reads and Raft: Surat serves reads from the local projection without a
-// Raft round trip (DESIGN.md: "Reads never go through Raft"), so a plain
+// Raft round trip (docs/DESIGN.md: "Reads never go through Raft"), so a plain
 // read on a node that has not yet applied a write acknowledged by another
 // node returns the older state; that is allowed by the design and is not
 // linearizable. A read is therefore checked as a fenced read: the client

@@ -22,7 +22,7 @@ const (
 	// dot). The server never had the whole message: it must not exist.
 	Refused Outcome = iota
 	// Acked: 250 after DATA. The message must exist, exactly once, for
-	// every recipient (DESIGN.md invariant 1).
+	// every recipient (docs/DESIGN.md invariant 1).
 	Acked
 	// TempFailed: a 4xx reply after DATA. Not acknowledged; the proposal
 	// may still have been committed, so it may exist (at most once).

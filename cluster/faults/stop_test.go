@@ -11,7 +11,7 @@ import (
 )
 
 // TestStopRestart drives the harness's clean path: SIGTERM to the leader
-// (CONTRACT.md: a clean exit with status 0 within 10 s) under SMTP load,
+// (docs/OPERATING.md: a clean exit with status 0 within 10 s) under SMTP load,
 // once per node, each time restarting it on its data; nothing acknowledged
 // may be lost and the digests must converge.
 func TestStopRestart(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 )
 
 // newLogger builds the process logger; every record carries the node id
-// under "node" (STYLE.md: the same keys everywhere).
+// under "node" (docs/DESIGN.md: the same keys everywhere).
 func newLogger(w io.Writer, format string, level slog.Level, nodeID string) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler

@@ -1,7 +1,7 @@
 // Command surat is the Surat mail server and its admin CLI.
 //
 // This package owns flags, the config file, wiring and the CLI's output; it
-// must not hold logic worth testing elsewhere (DESIGN.md): mail semantics
+// must not hold logic worth testing elsewhere (docs/DESIGN.md): mail semantics
 // live in mailbox/ and protocols/, Raft in cluster/. main stays thin so the
 // rest can be tested with injected arguments, streams and environment.
 package main

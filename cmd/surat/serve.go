@@ -25,7 +25,7 @@ import (
 	"github.com/surat-mail/surat/protocols/tlsconf"
 )
 
-// shutdownBudget is the whole of a graceful stop; CONTRACT.md allows 10 s.
+// shutdownBudget is the whole of a graceful stop; docs/OPERATING.md promises 10 s.
 const shutdownBudget = 9 * time.Second
 
 // exitStorageFull is the exit status after the store failed on a full

@@ -55,7 +55,7 @@ const (
 	defaultRaft           = "127.0.0.1:7001"
 	defaultGossip         = "127.0.0.1:7101"
 	defaultHTTP           = "127.0.0.1:8080"
-	defaultMaxMessageSize = 25 << 20 // 26214400, as CONTRACT.md's example
+	defaultMaxMessageSize = 25 << 20 // 26214400 (docs/OPERATING.md)
 	maxMaxMessageSize     = 1 << 30
 	// defaultMinFreeSpace leaves Pebble room for a memtable flush, a new
 	// WAL (it preallocates 110% of the 32 MiB memtable) and a compaction
@@ -291,7 +291,7 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if c.ClusterKey == nil {
 		// Without a key the cluster uses a public development key; its
-		// traffic must not leave the machine (DESIGN.md invariant 8).
+		// traffic must not leave the machine (docs/DESIGN.md invariant 8).
 		addrs := []struct{ flag, addr string }{{"raft", c.Raft}, {"gossip", c.Gossip}}
 		for _, j := range c.Join {
 			addrs = append(addrs, struct{ flag, addr string }{"join", j})

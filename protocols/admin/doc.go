@@ -1,4 +1,4 @@
-// Package admin is Surat's operator HTTP API (CONTRACT.md "HTTP endpoints")
+// Package admin is Surat's operator HTTP API (docs/OPERATING.md, "HTTP endpoints")
 // and the Client the surat CLI uses to call it.
 //
 // Routes (Go 1.22 method patterns):
@@ -24,5 +24,5 @@
 // The package reads through small consumer-side interfaces (Directory,
 // Digester, Cluster, Queue) and writes only by proposing events: it must not import
 // mailbox/, open the store, or read the environment. Password hashes are
-// computed here, by the proposer (DESIGN.md invariant 2).
+// computed here, by the proposer (docs/DESIGN.md invariant 2).
 package admin

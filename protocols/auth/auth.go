@@ -7,9 +7,9 @@
 // login, so memory and time are kept moderate. bcrypt hashes ($2a$, $2b$, $2y$)
 // verify too, so accounts migrated from Dovecot keep their passwords.
 //
-// Hashing is done by the proposer, never by apply (DESIGN.md invariant 2): the
-// hash travels in the UserCreated/PasswordChanged event. This package does no
-// I/O besides reading crypto/rand and holds no state.
+// Hashing is done by the proposer, never by apply (docs/DESIGN.md invariant
+// 2): the hash travels in the UserCreated/PasswordChanged event. This package
+// does no I/O besides reading crypto/rand and holds no state.
 package auth
 
 import (

@@ -8,7 +8,7 @@
 // SUBSCRIBE, and \Seen set by a FETCH of a body) is an event proposed
 // through the cluster (protocols/propose), and the tagged OK is sent only
 // once the event is committed by a quorum and applied on this node
-// (DESIGN.md invariant 1). A cluster failure (no leader, no quorum,
+// (docs/DESIGN.md invariant 1). A cluster failure (no leader, no quorum,
 // timeout) answers NO [UNAVAILABLE]; apply's refusals map to
 // [OVERQUOTA], [ALREADYEXISTS], [NONEXISTENT] or [TRYCREATE] (errors.go).
 // It must not write to Pebble, and it keeps no mail state of its own beyond

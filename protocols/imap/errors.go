@@ -45,7 +45,7 @@ var errNoStorage = no(imap.ResponseCodeUnavailable, "Insufficient storage on the
 
 // replyFor maps an error from the store, the cluster or apply to the reply
 // a client must see: the one place where internal failures get their IMAP
-// meaning (STYLE.md, maddy's exterrors). A cluster failure (no leader, no
+// meaning (docs/DESIGN.md, Conventions). A cluster failure (no leader, no
 // quorum, timeout) is always [UNAVAILABLE], never a permanent NO or OK.
 func replyFor(err error) error {
 	var ie *imap.Error

@@ -138,7 +138,7 @@ func (c *Config) setDefaults() error {
 // go-imap adds the ones that need no backend (SASL-IR, LITERAL-, ENABLE,
 // IDLE, UNSELECT, UTF8=ACCEPT, STARTTLS/LOGINDISABLED, AUTH=PLAIN) and
 // APPENDLIMIT=n from SessionAppendLimit. Advertising one whose interface
-// the session lacks makes go-imap panic at connect (DEPENDENCIES.md).
+// the session lacks makes go-imap panic at connect (docs/DEPENDENCIES.md).
 var capabilities = imap.CapSet{
 	imap.CapIMAP4rev1:        {},
 	imap.CapIMAP4rev2:        {},
@@ -282,7 +282,7 @@ func (s *Server) forget(sess *session) {
 }
 
 // propose submits events through the cluster and waits until they are
-// committed and applied here (DESIGN.md invariant 1).
+// committed and applied here (docs/DESIGN.md invariant 1).
 func (s *Server) propose(events ...*evlog.Event) (*evlog.Outcome, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ProposeTimeout)
 	defer cancel()

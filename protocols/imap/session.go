@@ -475,7 +475,7 @@ func (s *session) status(mb *evlog.MailboxRecord, options *imap.StatusOptions) (
 // Append stores a message (RFC 9051 §6.3.12) and answers APPENDUID (RFC
 // 4315 §3). The body goes as BlobStored chunks: all but the last in
 // proposals of their own, the last with the Appended event, so no Raft
-// entry exceeds log.ChunkSize plus a little (DESIGN.md invariant 4). The
+// entry exceeds log.ChunkSize plus a little (docs/DESIGN.md invariant 4). The
 // OK comes once the Appended event is committed and applied here.
 func (s *session) Append(name string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
 	mb, err := s.srv.cfg.Store.MailboxByName(s.user, name)

@@ -26,7 +26,7 @@ const (
 type Relay struct {
 	// Lifetime is how long an entry is retried; 0: DefaultLifetime.
 	Lifetime time.Duration
-	// Now stamps the entry (the proposer's clock, DESIGN.md invariant 2);
+	// Now stamps the entry (the proposer's clock, docs/DESIGN.md invariant 2);
 	// nil: time.Now.
 	Now func() time.Time
 	// Wake, if set, is called after a queueing proposal commits.

@@ -557,7 +557,7 @@ func (w *Worker) localSender(addr string) (bool, string, error) {
 
 // collect proposes BlobsCollected for bodies nothing references that were
 // last touched CollectDistance entries ago or earlier: uploads that never
-// became a message (DESIGN.md invariant 4).
+// became a message (docs/DESIGN.md invariant 4).
 func (w *Worker) collect(ctx context.Context) {
 	applied := w.cfg.Store.AppliedIndex()
 	if applied <= w.cfg.CollectDistance {

@@ -10,7 +10,7 @@ import (
 )
 
 // Benchmarks over loopback with real TLS against the real store. They
-// print numbers and assert no times (STYLE.md). Dovecot for comparison
+// print numbers and assert no times (docs/DESIGN.md). Dovecot for comparison
 // (the figures): RETR of 1,000 4 KiB messages ~0.14 s warm, UIDL
 // of 10,000 messages ~1 ms.
 

@@ -10,7 +10,7 @@ import (
 // TestThreeNodes: UIDL is the same on every node and stable across
 // sessions; DELE+QUIT through one node is gone from another node's store;
 // with two of three nodes gone, QUIT answers -ERR [SYS/TEMP] and deletes
-// nothing (DESIGN.md invariant 1).
+// nothing (docs/DESIGN.md invariant 1).
 func TestThreeNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")

@@ -218,7 +218,7 @@ func (s *session) rset(cmd command) bool {
 
 // update is QUIT in TRANSACTION: the UPDATE state (RFC 1939 §6). The
 // \Seen changes and the deletions are proposed as one batch; +OK only once
-// it is committed and applied here (DESIGN.md invariant 1).
+// it is committed and applied here (docs/DESIGN.md invariant 1).
 func (s *session) update(cmd command) bool {
 	if len(cmd.args) != 0 {
 		return s.badCommand(errSyntax)

@@ -60,7 +60,7 @@
 // messages retrieved and not yet flagged, then one Expunged for the messages
 // marked deleted. +OK is sent only after propose.Submit returns success, that
 // is after the batch is committed by a quorum and applied on this node
-// (DESIGN.md invariant 1). Any cluster failure answers -ERR [SYS/TEMP]
+// (docs/DESIGN.md invariant 1). Any cluster failure answers -ERR [SYS/TEMP]
 // (RFC 3206 §4) and nothing is claimed deleted. A session that ends any other
 // way (dropped connection, timeout, shutdown) never enters UPDATE and deletes
 // nothing (RFC 1939 §6).

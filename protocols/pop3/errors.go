@@ -46,7 +46,7 @@ const (
 )
 
 // quitReplyFor maps a failed QUIT commit to its reply: the one place where
-// cluster and apply failures get their POP3 meaning (STYLE.md). Anything
+// cluster and apply failures get their POP3 meaning (docs/DESIGN.md). Anything
 // that may succeed on retry (no leader, no quorum, a timeout, a malformed
 // outcome) is [SYS/TEMP], never +OK.
 func quitReplyFor(err error) string {

@@ -272,7 +272,7 @@ func (s *session) capa(cmd command) bool {
 			s.reply("STLS") // RFC 2595 §4
 		}
 		// RFC 2449 §6.2: USER is served (under TLS; before it, refused
-		// with [AUTH] until STLS, as the CONTRACT's CAPA expects it listed).
+		// with [AUTH] until STLS, as docs/OPERATING.md lists it in CAPA).
 		s.reply("USER")
 		if s.tls {
 			s.reply("SASL PLAIN") // RFC 5034 §3, RFC 2449 §6.3

@@ -16,7 +16,7 @@ func TestSTLSRules(t *testing.T) {
 	_, addr := c.serve(t, c.nodes[0], nil)
 	cl := dial(t, addr)
 	_, caps := cl.mustMulti("CAPA")
-	for _, want := range []string{"STLS", "USER", "UIDL", "TOP"} { // CONTRACT.md
+	for _, want := range []string{"STLS", "USER", "UIDL", "TOP"} { // docs/OPERATING.md
 		if !slices.Contains(caps, want) {
 			t.Errorf("CAPA before TLS lacks %s: %q", want, caps)
 		}

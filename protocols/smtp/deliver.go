@@ -15,7 +15,7 @@ import (
 
 // data receives the message and delivers it (RFC 5321 §4.1.1.4). Its
 // return is the reply to the end of data: 250 only once the delivery is
-// committed and applied here (DESIGN.md invariant 1).
+// committed and applied here (docs/DESIGN.md invariant 1).
 func (s *session) data(r io.Reader) error {
 	body, err := readMessage(r, s.srv.cfg.MaxMessageSize)
 	if err != nil {
@@ -87,7 +87,7 @@ func (s *Server) deliver(ctx context.Context, d delivery) (skipped []string, err
 	chunks := evlog.Chunks(d.body)
 	last := chunks[len(chunks)-1]
 	for _, c := range chunks[:len(chunks)-1] {
-		// DESIGN.md invariant 4: no Raft entry exceeds a fixed bound.
+		// docs/DESIGN.md invariant 4: no Raft entry exceeds a fixed bound.
 		if _, err := propose.Submit(ctx, s.cfg.Proposer, &evlog.Event{Kind: &evlog.Event_BlobStored{BlobStored: c}}); err != nil {
 			return nil, fmt.Errorf("store chunk %d/%d: %w", c.Chunk+1, c.Chunks, err)
 		}

@@ -14,14 +14,14 @@
 //
 // # Delivery
 //
-// One accepted message is ONE proposal (DESIGN.md invariant 4): the body's
+// One accepted message is ONE proposal (docs/DESIGN.md invariant 4): the body's
 // last BlobStored chunk plus one Delivered event naming every local
 // recipient (aliases resolved, duplicates merged). A body larger than one
 // chunk (log.ChunkSize) first stores its other chunks, one proposal each.
 // The stored body is the message as received with "Return-Path:" (RFC 5321
 // §4.4) and a "Received:" trace field (RFC 5321 §4.4, with-protocols of RFC
 // 3848) prepended. The 250 after DATA is written only when Submit has
-// returned: committed by a quorum and applied on this node (DESIGN.md
+// returned: committed by a quorum and applied on this node (docs/DESIGN.md
 // invariant 1). Recipients that apply skipped (user deleted meanwhile, over
 // quota) cannot be reported one by one after DATA in SMTP (only LMTP has
 // per-recipient replies, RFC 2033 §4.2): when all were skipped the reply is

@@ -64,7 +64,7 @@ var (
 
 // replyFor maps any error from the directory, the cluster or apply to the
 // reply a client must see. It is the one place where internal failures get
-// their SMTP meaning (maddy's exterrors, STYLE.md): nothing that might
+// their SMTP meaning (docs/DESIGN.md, Conventions): nothing that might
 // succeed on retry is ever reported as permanent.
 func replyFor(err error) *gosmtp.SMTPError {
 	var se *gosmtp.SMTPError

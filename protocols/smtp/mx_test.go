@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// TestMXDeliversAfterCommit pins DESIGN.md invariant 1: when the client has
+// TestMXDeliversAfterCommit pins docs/DESIGN.md invariant 1: when the client has
 // its 250, the message is already in the store of the node that answered,
 // with Return-Path and Received prepended to the body as received.
 func TestMXDeliversAfterCommit(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 
 // TestThreeNodes: a delivery through a follower is acknowledged only once
 // committed and applied there, and every node has it; with two of three
-// nodes gone, the survivor answers 4xx after DATA, never 250 (CONTRACT:
-// "without a quorum, a 4xx reply, never 250"; acceptance F4).
+// nodes gone, the survivor answers 4xx after DATA, never 250 (docs/OPERATING.md:
+// "never a success, never a permanent failure").
 func TestThreeNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
