@@ -19,7 +19,7 @@
 # The fill retries an APPEND answered NO [UNAVAILABLE] (or whose connection broke) with backoff,
 # as a client would, and counts the retries (in the report).
 # Surat refuses LOGIN/USER before TLS, so Surat is measured over STARTTLS/STLS; Dovecot both
-# plaintext (as the reference figures of shared/peers were measured) and over STARTTLS/STLS
+# plaintext (as the peer recipe's reference figures were measured) and over STARTTLS/STLS
 # (the fair comparison). It writes bench/results/imap-pop3.md (and .jsonl), and stops and
 # removes everything it started on every exit path.
 #
@@ -350,7 +350,7 @@ load_during=$(awk '{print $2}' "$STATE/load.log" | sort -n | sed -n '1p;$p' | pa
 	echo "| mailboxes | filled over IMAP APPEND (Dovecot's $BIG_USER: files written into its Maildir, indexed by the warm-up SELECT), identical bytes on both: $BIG_USER $BIG messages, $SMALL_USER $SMALL, u1..u50 $PER_USER each; 4,096-byte text/plain body + ~330 bytes of header; 1 in 100 has \`kumquat\` in its Subject, 1 in 100 \`zeppelin\` in its body |"
 	echo "| client | \`bench/cmd/imapload\` (go-imap v2 client; POP3: its own), one process, on the same machine |"
 	echo
-	echo "Ratios are speed ratios, Surat over Dovecot (Dovecot's time / Surat's time; ops/s Surat / ops/s Dovecot): ≥ 1.00 means Surat is at least as fast. Surat is always over TLS (it refuses LOGIN and USER/PASS without it); **the fair comparison is the STARTTLS column**, the plaintext one is how shared/peers measured its figures."
+	echo "Ratios are speed ratios, Surat over Dovecot (Dovecot's time / Surat's time; ops/s Surat / ops/s Dovecot): ≥ 1.00 means Surat is at least as fast. Surat is always over TLS (it refuses LOGIN and USER/PASS without it); **the fair comparison is the STARTTLS column**, the plaintext one is how the peer recipe's reference figures were measured."
 	echo
 	"$LOAD" table -in "$JSONL"
 } >"$RESULTS/imap-pop3.md"

@@ -142,7 +142,7 @@ say "building the load generator"
 (cd "$ROOT" && "$GO" build -o "$STATE/smtpload" ./bench/cmd/smtpload)
 LOAD=$STATE/smtpload
 
-# --- the peer stack: Postfix → Dovecot LMTP (bench/peers, as shared/peers/start.sh) ---------
+# --- the peer stack: Postfix → Dovecot LMTP (bench/peers) ---------------------------------------
 start_peer() {
 	mkdir -p "$PEER_STATE/run" "$PEER_STATE/ssl" "$PEER_STATE/mail" "$PF_CONF"
 	chmod 755 "$PEER_STATE" "$PEER_STATE/run"
