@@ -57,5 +57,5 @@
 //	go test -run '^$' -bench Failover -benchtime 5x ./bench/  # needs `make build`
 //
 // SURAT_BENCH_LOG=1 sends the in-process nodes' warnings to stderr.
-// README.md explains each number and keeps the results measured so far.
+// README.md explains each number; results/LOG.md keeps every published run.
 package bench

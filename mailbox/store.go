@@ -175,7 +175,7 @@ func (s *Store) openPebble(path string, mustExist bool) (*pebble.DB, appliedMark
 	// Message bodies are most of the bytes and are written once. Kept in
 	// the LSM, every compaction rewrote them, and all nodes (applying the
 	// same log) compacted at the same moment: periodic 200-500 ms stalls of
-	// every commit under sustained SMTP ingest (bench/README.md). Value
+	// every commit under sustained SMTP ingest (bench/results/LOG.md). Value
 	// separation keeps large values in blob files that compactions only
 	// reference; a larger memtable flushes less often.
 	popts.FormatMajorVersion = pebble.FormatValueSeparation
