@@ -1,0 +1,211 @@
+package mailbox
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	evlog "github.com/surat-mail/surat/log"
+)
+
+func banAdded(prefix string, created, expires int64, reason string) *evlog.Event {
+	return &evlog.Event{Kind: &evlog.Event_BanAdded{BanAdded: &evlog.BanAdded{
+		Prefix: prefix, CreatedUnix: created, ExpiresUnix: expires, Reason: reason, Source: "admin"}}}
+}
+
+func banRemoved(prefix string) *evlog.Event {
+	return &evlog.Event{Kind: &evlog.Event_BanRemoved{BanRemoved: &evlog.BanRemoved{Prefix: prefix}}}
+}
+
+func bansPruned(now int64) *evlog.Event {
+	return &evlog.Event{Kind: &evlog.Event_BansPruned{BansPruned: &evlog.BansPruned{NowUnix: now}}}
+}
+
+func TestBanPrefix(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":                "192.0.2.7/32",
+		" 192.0.2.7 ":              "192.0.2.7/32",
+		"192.0.2.7/24":             "192.0.2.0/24",
+		"0.0.0.0/0":                "0.0.0.0/0",
+		"::ffff:192.0.2.7":         "192.0.2.7/32",
+		"::ffff:192.0.2.0/120":     "192.0.2.0/24",
+		"2001:db8:1:2:3:4:5:6":     "2001:db8:1:2::/64",
+		"2001:db8:1:2:3:4:5:6/128": "2001:db8:1:2::/64",
+		"2001:db8:1:2:3::/80":      "2001:db8:1:2::/64",
+		"2001:db8:1:2::/48":        "2001:db8:1::/48",
+		"2001:DB8::1":              "2001:db8::/64",
+	} {
+		p, err := BanPrefix(in)
+		if err != nil || p.String() != want {
+			t.Errorf("BanPrefix(%q) = %v, %v; want %s", in, p, err, want)
+		}
+	}
+	for _, in := range []string{"", "example.org", "192.0.2.1/33", "fe80::1%eth0", "192.0.2", "1.2.3.4/-1"} {
+		if p, err := BanPrefix(in); err == nil {
+			t.Errorf("BanPrefix(%q) = %v, want an error", in, p)
+		}
+	}
+}
+
+func TestBanLookup(t *testing.T) {
+	h := newHarness(t)
+	now := time.Unix(1_800_000_000, 0)
+	h.ok(banAdded("192.0.2.7/32", now.Unix(), now.Unix()+3600, "guessing"),
+		banAdded("198.51.100.0/24", now.Unix(), 0, "spam run"),
+		banAdded("2001:db8:1:2::/64", now.Unix(), now.Unix()+60, "v6 guessing"),
+		banAdded("10.0.0.0/8", now.Unix()-100, now.Unix()-1, "expired already"))
+	for ip, want := range map[string]string{
+		"192.0.2.7":              "192.0.2.7/32",
+		"192.0.2.8":              "",
+		"198.51.100.200":         "198.51.100.0/24",
+		"::ffff:198.51.100.1":    "198.51.100.0/24",
+		"2001:db8:1:2:ffff::1":   "2001:db8:1:2::/64",
+		"2001:db8:1:3::1":        "",
+		"10.1.2.3":               "", // expired: stops counting at read time
+		"2001:db8:1:2::1%eth0":   "2001:db8:1:2::/64",
+		"203.0.113.1":            "",
+		"::":                     "",
+		"2001:db8:1:2::dead:bee": "2001:db8:1:2::/64",
+	} {
+		a := netip.MustParseAddr(ip)
+		b, ok, err := h.s.BanFor(a, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if ok {
+			got = b.Prefix.String()
+		}
+		if got != want {
+			t.Errorf("BanFor(%s) = %q, want %q", ip, got, want)
+		}
+		if h.s.Banned(a, now) != (want != "") {
+			t.Errorf("Banned(%s) = %v", ip, !ok)
+		}
+	}
+	// Expiry is judged against the caller's now.
+	v6 := netip.MustParseAddr("2001:db8:1:2::1")
+	if h.s.Banned(v6, now.Add(time.Minute)) || !h.s.Banned(v6, now.Add(59*time.Second)) {
+		t.Error("a ban counts exactly until its expiry")
+	}
+	if !h.s.Banned(netip.MustParseAddr("198.51.100.1"), now.Add(100*365*24*time.Hour)) {
+		t.Error("a ban without expiry stops counting")
+	}
+	// A shorter active prefix covers an address whose longer ban expired.
+	h.ok(banAdded("192.0.0.0/16", now.Unix(), 0, "wide"), banAdded("192.0.2.7/32", now.Unix()-10, now.Unix()-5, "old"))
+	if b, ok, _ := h.s.BanFor(netip.MustParseAddr("192.0.2.7"), now); !ok || b.Prefix.String() != "192.0.0.0/16" {
+		t.Errorf("longest active prefix: %v %v", b, ok)
+	}
+
+	list, err := h.s.Bans(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range list {
+		got = append(got, b.Prefix.String()+" "+b.Reason)
+	}
+	want := []string{"192.0.0.0/16 wide", "198.51.100.0/24 spam run", "2001:db8:1:2::/64 v6 guessing"}
+	if len(got) != len(want) {
+		t.Fatalf("Bans = %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("Bans = %q, want %q", got, want)
+		}
+	}
+}
+
+func TestBanReplaceRemovePrune(t *testing.T) {
+	h := newHarness(t)
+	h.ok(banAdded("192.0.2.7/32", 100, 200, "first"))
+	h.ok(banAdded("192.0.2.7/32", 150, 1000, "second")) // replaces, moves its expiry
+	at, ok, err := h.s.NextBanExpiry()
+	if err != nil || !ok || at.Unix() != 1000 {
+		t.Fatalf("NextBanExpiry = %v %v %v, want 1000", at, ok, err)
+	}
+	h.ok(bansPruned(999)) // nothing expired yet: the old expiry index is gone
+	if !h.s.Banned(netip.MustParseAddr("192.0.2.7"), time.Unix(500, 0)) {
+		t.Fatal("re-added ban lost to a prune of its old expiry")
+	}
+	h.ok(banAdded("198.51.100.0/24", 100, 0, "forever"), banAdded("2001:db8::/64", 100, 1000, "v6"),
+		banAdded("203.0.113.0/24", 100, 1001, "later"))
+	h.ok(bansPruned(1000))
+	list, _ := h.s.Bans(time.Unix(0, 0))
+	if len(list) != 2 || list[0].Prefix.String() != "198.51.100.0/24" || list[1].Prefix.String() != "203.0.113.0/24" {
+		t.Fatalf("after prune at 1000: %v", list)
+	}
+	if list[1].Expires.Unix() != 1001 || list[1].Created.Unix() != 100 || list[1].Source != "admin" || !list[0].Expires.IsZero() {
+		t.Fatalf("ban fields: %+v", list)
+	}
+	h.ok(banRemoved("198.51.100.0/24"))
+	h.fails(evlog.ErrorCode_ERROR_CODE_NO_SUCH_BAN, banRemoved("198.51.100.0/24"))
+	h.ok(bansPruned(5000))
+	if _, ok, _ := h.s.NextBanExpiry(); ok {
+		t.Fatal("an expiry left after pruning everything")
+	}
+	checkNoBanKeys(t, h.s)
+}
+
+func checkNoBanKeys(t *testing.T, s *Store) {
+	t.Helper()
+	err := s.view(func(r reader) error {
+		for _, p := range []string{prefixBan, prefixBanExpiry} {
+			err := scanRange(r, []byte(p), prefixEnd([]byte(p)), func(k, _ []byte) (bool, error) {
+				t.Errorf("key %x left", k)
+				return true, nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBanRefusals(t *testing.T) {
+	h := newHarness(t)
+	for name, e := range map[string]*evlog.Event{
+		"not canonical":    banAdded("192.0.2.7/24", 1, 0, ""),
+		"bare address":     banAdded("192.0.2.7", 1, 0, ""),
+		"v6 too long":      banAdded("2001:db8::1/128", 1, 0, ""),
+		"v4 in v6":         banAdded("::ffff:192.0.2.7/128", 1, 0, ""),
+		"upper case v6":    banAdded("2001:DB8::/64", 1, 0, ""),
+		"zone":             banAdded("fe80::%eth0/64", 1, 0, ""),
+		"expires first":    banAdded("192.0.2.7/32", 100, 100, ""),
+		"negative created": banAdded("192.0.2.7/32", -1, 0, ""),
+		"control reason":   banAdded("192.0.2.7/32", 1, 0, "a\nb"),
+		"remove garbage":   banRemoved("nonsense"),
+		"prune negative":   bansPruned(-1),
+	} {
+		t.Run(name, func(t *testing.T) { h.fails(evlog.ErrorCode_ERROR_CODE_INVALID, e) })
+	}
+}
+
+// A password change or a re-creation gives the user a new credential
+// index, which sessions compare (package doc).
+func TestCredentialIndex(t *testing.T) {
+	h := newHarness(t)
+	h.ok(userCreated(userA, 1))
+	first := h.user(userA).GetCredentialIndex()
+	if first != h.index {
+		t.Fatalf("credential index %d after UserCreated at %d", first, h.index)
+	}
+	h.ok(quotaSet(userA, 100))
+	if h.user(userA).GetCredentialIndex() != first {
+		t.Fatal("a quota change moved the credential index")
+	}
+	h.ok(ev(&evlog.PasswordChanged{Address: userA, PasswordHash: "x"}))
+	second := h.user(userA).GetCredentialIndex()
+	if second != h.index || second == first {
+		t.Fatalf("credential index %d after PasswordChanged at %d", second, h.index)
+	}
+	h.ok(userDeleted(userA))
+	h.ok(userCreated(userA, 1))
+	if third := h.user(userA).GetCredentialIndex(); third == second || third != h.index {
+		t.Fatalf("re-created user's credential index %d", third)
+	}
+}
