@@ -4,60 +4,23 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
-	"strings"
 
 	evlog "github.com/surat-mail/surat/log"
 )
 
-// The ban list: client IP prefixes refused at connect (see BanAdded in
-// log/events.proto). An IPv6 client is banned by its /64 at least: one
-// client holds a whole /64, so a longer prefix would ban nothing real.
+// Bounds of a ban's free-text fields.
 const (
 	maxBanReasonLen = 512
 	maxBanSourceLen = 64
-	// MaxBanBitsIPv6 is the longest IPv6 prefix a ban may name.
-	MaxBanBitsIPv6 = 64
 )
 
-// BanPrefix turns an operator's ADDR or CIDR into the prefix a ban names:
-// an IPv4 address becomes its /32, an IPv6 address or a prefix longer
-// than /64 its /64, host bits are cleared and an IPv4-mapped IPv6 address
-// is taken as IPv4. It refuses what is not an IP address or prefix.
-func BanPrefix(s string) (netip.Prefix, error) {
-	s = strings.TrimSpace(s)
-	if strings.Contains(s, "%") {
-		return netip.Prefix{}, fmt.Errorf("%q: a ban cannot name a zone", s)
-	}
-	var p netip.Prefix
-	if strings.Contains(s, "/") {
-		var err error
-		if p, err = netip.ParsePrefix(s); err != nil {
-			return netip.Prefix{}, fmt.Errorf("%q is not an IP prefix: %w", s, err)
-		}
-		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
-			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
-		}
-	} else {
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("%q is not an IP address: %w", s, err)
-		}
-		a = a.Unmap()
-		p = netip.PrefixFrom(a, a.BitLen())
-	}
-	if p.Addr().Is6() && p.Bits() > MaxBanBitsIPv6 {
-		p = netip.PrefixFrom(p.Addr(), MaxBanBitsIPv6)
-	}
-	return p.Masked(), nil
-}
-
 // parseBan validates the prefix of a ban event: it must already be in the
-// canonical form BanPrefix gives, so that every node keys it the same.
+// canonical form evlog.BanPrefix gives, so that every node keys it the same.
 func parseBan(s string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(s)
 	if err != nil || p.Addr().Zone() != "" || p.Addr().Is4In6() || p != p.Masked() || p.String() != s ||
-		(p.Addr().Is6() && p.Bits() > MaxBanBitsIPv6) {
-		return netip.Prefix{}, refuse(errInvalid, "ban prefix %q is not a canonical IPv4 prefix or IPv6 prefix of at most /%d", s, MaxBanBitsIPv6)
+		(p.Addr().Is6() && p.Bits() > evlog.MaxBanBitsIPv6) {
+		return netip.Prefix{}, refuse(errInvalid, "ban prefix %q is not a canonical IPv4 prefix or IPv6 prefix of at most /%d", s, evlog.MaxBanBitsIPv6)
 	}
 	return p, nil
 }

@@ -2,9 +2,11 @@ package mailbox
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -48,7 +50,7 @@ func (s *Store) BanFor(addr netip.Addr, now time.Time) (ban Ban, ok bool, err er
 	addr = addr.Unmap().WithZone("")
 	maxBits := 32
 	if addr.Is6() {
-		maxBits = MaxBanBitsIPv6
+		maxBits = evlog.MaxBanBitsIPv6
 	}
 	fam := banFamilyPrefix(addr)
 	err = s.readDB(func(db *pebble.DB) error {
@@ -99,21 +101,26 @@ func (s *Store) Banned(ip netip.Addr, now time.Time) bool {
 	return ok
 }
 
-// Bans lists the bans in force at now, in key order (IPv4 before IPv6,
-// then by prefix length and address).
-func (s *Store) Bans(now time.Time) (out []Ban, err error) {
+// Bans lists the bans in force at now, in address order (IPv4 before
+// IPv6; a shorter prefix before a longer one at the same address).
+func (s *Store) Bans(now time.Time) (out []*evlog.BanRecord, err error) {
+	defer func() {
+		slices.SortFunc(out, func(a, b *evlog.BanRecord) int {
+			pa, pb := netip.MustParsePrefix(a.GetPrefix()), netip.MustParsePrefix(b.GetPrefix())
+			return cmp.Or(pa.Addr().Compare(pb.Addr()), cmp.Compare(pa.Bits(), pb.Bits()))
+		})
+	}()
 	err = s.view(func(r reader) error {
 		return scanRange(r, []byte(prefixBan), prefixEnd([]byte(prefixBan)), func(k, v []byte) (bool, error) {
 			rec := new(evlog.BanRecord)
 			if err := evlog.UnmarshalRecord(v, rec); err != nil {
 				return false, fmt.Errorf("mailbox: decode ban %x: %w", k, err)
 			}
-			b, err := banOf(rec)
-			if err != nil {
-				return false, err
+			if _, err := netip.ParsePrefix(rec.GetPrefix()); err != nil {
+				return false, fmt.Errorf("mailbox: stored ban %x: %w", k, err)
 			}
-			if b.Active(now) {
-				out = append(out, b)
+			if x := rec.GetExpiresUnix(); x == 0 || now.Unix() < x {
+				out = append(out, rec)
 			}
 			return true, nil
 		})

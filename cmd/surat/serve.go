@@ -141,6 +141,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	api, err := admin.New(admin.Config{
 		Directory:    store,
 		Queue:        store,
+		Bans:         store,
 		Digester:     store,
 		Cluster:      node,
 		IsNotFound:   isNotFound,
