@@ -178,6 +178,9 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		srv.Close()
 		return err
 	}
+	gateBans(store, mailListeners, imapLns, pop3Lns, logger)
+	pruner := startBanPruner(store, node, logger)
+	defer pruner.stop()
 	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, logger)
 	if err != nil {
 		srv.Close()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/bans"
 	"github.com/surat-mail/surat/protocols/propose"
 )
 
@@ -95,7 +96,7 @@ func (s *Server) addBan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "ban reason longer than 512 bytes")
 		return
 	}
-	ban := NewBan(p.String(), reason, "admin", s.cfg.Now(), d)
+	ban := bans.New(p, reason, "admin", s.cfg.Now(), d)
 	if err := s.submit(r.Context(), ban); err != nil {
 		s.proposeFailed(w, r, err, p.String())
 		return
@@ -124,19 +125,6 @@ func (s *Server) deleteBan(w http.ResponseWriter, r *http.Request) {
 	}
 	s.cfg.Logger.InfoContext(r.Context(), "ban removed", "prefix", p.String())
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// NewBan is the BanAdded event for a canonical prefix (evlog.BanPrefix),
-// stamped with the proposer's now; d == 0 bans for good.
-func NewBan(prefix, reason, source string, now time.Time, d time.Duration) *evlog.Event {
-	e := &evlog.BanAdded{Prefix: prefix, Reason: reason, Source: source, CreatedUnix: now.Unix()}
-	if d > 0 {
-		e.ExpiresUnix = now.Add(d).Unix()
-		if e.ExpiresUnix <= e.CreatedUnix {
-			e.ExpiresUnix = e.CreatedUnix + 1
-		}
-	}
-	return &evlog.Event{Kind: &evlog.Event_BanAdded{BanAdded: e}}
 }
 
 // Bans lists the bans in force.
