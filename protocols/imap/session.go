@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -31,6 +32,7 @@ type session struct {
 	log    *slog.Logger
 	user   string // canonical address once logged in
 	sel    *selected
+	cred   atomic.Pointer[credential] // bound at login (revoke.go)
 }
 
 var (
