@@ -7,6 +7,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
+	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
 )
 
@@ -26,11 +27,10 @@ var errCredentialsChanged = &imap.Error{Type: imap.StatusResponseTypeNo, Code: i
 // revokedText is the BYE a revoked session gets.
 const revokedText = "Credentials changed or account removed; log in again"
 
-// credential is what a session logged in with.
+// credential is the user a session logged in as and with what.
 type credential struct {
-	user  string
-	index uint64
-	hash  string
+	user string
+	evlog.Credential
 }
 
 // guardedSession binds a session to its credentials at login. go-imap
@@ -60,7 +60,7 @@ func (g guardedSession) Login(username, password string) error {
 		g.user = ""
 		return errCredentialsChanged
 	}
-	g.cred.Store(&credential{user: g.user, index: u.GetCredentialIndex(), hash: u.GetPasswordHash()})
+	g.cred.Store(&credential{user: g.user, Credential: u.Credential()})
 	return nil
 }
 
@@ -116,7 +116,7 @@ func (r *revoker) check(user string) {
 			r.srv.log.Warn("imap revocation check failed", "user", b.cred.user, "err", err)
 			continue
 		}
-		if err == nil && u.GetCredentialIndex() == b.cred.index && u.GetPasswordHash() == b.cred.hash {
+		if err == nil && u.Credential() == b.cred.Credential {
 			continue
 		}
 		r.srv.log.Info("imap session revoked: credentials changed or account removed", "user", b.cred.user, "remote", b.sess.remote)

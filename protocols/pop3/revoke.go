@@ -1,6 +1,7 @@
 package pop3
 
 import (
+	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
 )
 
@@ -21,11 +22,10 @@ type Feed interface {
 	AppliedIndex() uint64
 }
 
-// credential is what a session logged in with.
+// credential is the user a session logged in as and with what.
 type credential struct {
-	user  string
-	index uint64
-	hash  string
+	user string
+	evlog.Credential
 }
 
 // authorize runs a command in AUTHORIZATION and, when it logged the
@@ -50,7 +50,7 @@ func (s *session) authorize(cmd command) bool {
 		s.revoked.Store(true)
 		return more
 	}
-	s.cred.Store(&credential{user: s.addr, index: u.GetCredentialIndex(), hash: u.GetPasswordHash()})
+	s.cred.Store(&credential{user: s.addr, Credential: u.Credential()})
 	return more
 }
 
@@ -88,7 +88,7 @@ func (s *Server) checkCredentials(user string) {
 			s.log.Warn("pop3 revocation check failed", "user", cr.user, "err", err)
 			continue
 		}
-		if err == nil && u.GetCredentialIndex() == cr.index && u.GetPasswordHash() == cr.hash {
+		if err == nil && u.Credential() == cr.Credential {
 			continue
 		}
 		if sess.cred.CompareAndSwap(cr, nil) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/emersion/go-sasl"
+
+	evlog "github.com/surat-mail/surat/log"
 )
 
 // Revocation on submission. A session that authenticated is bound to the
@@ -24,11 +26,10 @@ var errCredentialsChanged = reply(454, 4, 7, 0, "Credentials changed during auth
 // a Directory without it gets no revocation.
 type appliedIndexer interface{ AppliedIndex() uint64 }
 
-// credential is what a session authenticated with.
+// credential is the user a session authenticated as and with what.
 type credential struct {
-	user  string
-	index uint64
-	hash  string
+	user string
+	evlog.Credential
 }
 
 // boundSession is a submission session whose AUTH exchanges bind it to
@@ -69,7 +70,7 @@ func (b *bindingSASL) Next(response []byte) ([]byte, bool, error) {
 		b.s.user = ""
 		return nil, true, errCredentialsChanged
 	}
-	b.s.cred = &credential{user: b.s.user, index: u.GetCredentialIndex(), hash: u.GetPasswordHash()}
+	b.s.cred = &credential{user: b.s.user, Credential: u.Credential()}
 	return challenge, done, nil
 }
 
@@ -87,7 +88,7 @@ func (s *session) checkCredentials() error {
 		s.log.Warn("smtp credentials check failed", "err", err)
 		return errTemporary
 	}
-	if err == nil && u.GetCredentialIndex() == s.cred.index && u.GetPasswordHash() == s.cred.hash {
+	if err == nil && u.Credential() == s.cred.Credential {
 		return nil
 	}
 	s.log.Info("smtp session revoked: credentials changed or account removed")
