@@ -27,3 +27,25 @@ func TestBanPrefix(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBanPrefix: whatever BanPrefix accepts is canonical (what apply
+// requires) and a fixed point.
+func FuzzBanPrefix(f *testing.F) {
+	for _, s := range []string{"192.0.2.7", "192.0.2.7/24", "2001:db8::1", "2001:db8::/128", "::ffff:1.2.3.4/120",
+		"::ffff:1.2.3.4/90", "fe80::1%eth0", "0.0.0.0/0", "::/0", " 10.0.0.1 ", "1.2.3.4/33", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := BanPrefix(s)
+		if err != nil {
+			return
+		}
+		a := p.Addr()
+		if !p.IsValid() || p != p.Masked() || a.Zone() != "" || a.Is4In6() || (a.Is6() && p.Bits() > MaxBanBitsIPv6) {
+			t.Fatalf("BanPrefix(%q) = %v: not canonical", s, p)
+		}
+		if q, err := BanPrefix(p.String()); err != nil || q != p {
+			t.Fatalf("BanPrefix(%q) = %v, again %v, %v", s, p, q, err)
+		}
+	})
+}

@@ -178,7 +178,10 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		srv.Close()
 		return err
 	}
-	gateBans(store, mailListeners, imapLns, pop3Lns, logger)
+	if err := gateBans(store, mailListeners, imapLns, pop3Lns, reg, logger); err != nil {
+		srv.Close()
+		return err
+	}
 	pruner := startBanPruner(store, node, logger)
 	defer pruner.stop()
 	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, logger)

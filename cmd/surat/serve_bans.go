@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/mailbox"
@@ -15,7 +18,15 @@ import (
 // ban in force covers is refused at connect, on every node, before any
 // protocol code runs. Implicit-TLS listeners close such clients without a
 // reply (a reply would cost a handshake).
-func gateBans(store *mailbox.Store, mail *mailListeners, imapLns, pop3Lns *tlsListenerPair, logger *slog.Logger) {
+func gateBans(store *mailbox.Store, mail *mailListeners, imapLns, pop3Lns *tlsListenerPair,
+	reg prometheus.Registerer, logger *slog.Logger) error {
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "surat_banned_connections_total",
+		Help: "Connections refused at connect because a ban covers the client, by listener.",
+	}, []string{"listener"})
+	if err := reg.Register(refused); err != nil {
+		return fmt.Errorf("serve: register ban metrics: %w", err)
+	}
 	for _, l := range []struct {
 		name    string
 		ln      *net.Listener
@@ -30,9 +41,11 @@ func gateBans(store *mailbox.Store, mail *mailListeners, imapLns, pop3Lns *tlsLi
 		{"pop3s", &pop3Lns.implicit, ""},
 	} {
 		if *l.ln != nil {
-			*l.ln = bans.Gate(*l.ln, bans.GateConfig{Bans: store, Refusal: l.refusal, Listener: l.name, Logger: logger})
+			*l.ln = bans.Gate(*l.ln, bans.GateConfig{Bans: store, Refusal: l.refusal, Listener: l.name,
+				Refused: refused.WithLabelValues(l.name), Logger: logger})
 		}
 	}
+	return nil
 }
 
 // banPruner runs the ban list's pruner; it proposes only while this node

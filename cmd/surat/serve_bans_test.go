@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +49,17 @@ func TestBansRefuseOnEveryNode(t *testing.T) {
 			if got := greetingLine(t, "127.0.0.2", p.addr, p.implicit); !strings.HasPrefix(got, p.greeting) {
 				t.Fatalf("%s %s: an unbanned client got %q", n.id, p.name, got)
 			}
+		}
+	}
+	resp, err := http.Get(nodes[1].url() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, l := range []string{"smtp", "submission", "imap", "pop3", "imaps", "pop3s"} {
+		if !strings.Contains(string(metrics), `surat_banned_connections_total{listener="`+l+`"}`) {
+			t.Errorf("n2's /metrics lacks the refusals on %s", l)
 		}
 	}
 	r := runCLI(t, nil, "", "ban", "list", "--server", nodes[2].url())

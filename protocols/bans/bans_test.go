@@ -119,6 +119,39 @@ func TestGate(t *testing.T) {
 	}
 }
 
+// An IPv6 client is banned by its /64.
+func TestGateIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	n := newNode(t)
+	g := Gate(ln, GateConfig{Bans: n.store, Refusal: RefusalPOP3})
+	t.Cleanup(func() { g.Close() })
+	go func() {
+		for {
+			c, err := g.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = io.WriteString(c, "HELLO\r\n")
+			c.Close()
+		}
+	}()
+	addr := ln.Addr().String()
+	if got := greeting(t, "::1", addr); got != "HELLO\r\n" {
+		t.Fatalf("before the ban: %q", got)
+	}
+	n.ban(t, "::1", time.Now(), time.Hour)
+	if got := greeting(t, "::1", addr); got != RefusalPOP3+"\r\n" {
+		t.Fatalf("banned IPv6 client got %q", got)
+	}
+	list, _ := n.store.Bans(time.Now())
+	if len(list) != 1 || list[0].GetPrefix() != "::/64" {
+		t.Fatalf("ban of ::1 recorded as %v", list)
+	}
+}
+
 // A flood of banned clients never blocks the accept loop: the ones past
 // maxRefusing are closed without a reply, and a client that is not banned
 // is still served at once.

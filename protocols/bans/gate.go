@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Checker says whether a ban in force at now covers ip (*mailbox.Store has
@@ -36,8 +38,10 @@ type GateConfig struct {
 	Refusal string
 	// Listener names the listener in logs ("smtp", "imaps", ...).
 	Listener string
-	Now      func() time.Time // default time.Now
-	Logger   *slog.Logger
+	// Refused, if set, counts the clients refused.
+	Refused prometheus.Counter
+	Now     func() time.Time // default time.Now
+	Logger  *slog.Logger
 }
 
 // maxRefusing bounds the goroutines that send refusals: past it, banned
@@ -67,7 +71,6 @@ type gate struct {
 	net.Listener
 	cfg      GateConfig
 	refusing atomic.Int32
-	refused  atomic.Int64
 }
 
 func (g *gate) Accept() (net.Conn, error) {
@@ -80,7 +83,9 @@ func (g *gate) Accept() (net.Conn, error) {
 		if !ip.IsValid() || !g.cfg.Bans.Banned(ip, g.cfg.Now()) {
 			return c, nil
 		}
-		g.refused.Add(1)
+		if g.cfg.Refused != nil {
+			g.cfg.Refused.Inc()
+		}
 		g.cfg.Logger.Debug("banned client refused", "listener", g.cfg.Listener, "remote", ip.String())
 		if g.cfg.Refusal == "" || g.refusing.Add(1) > maxRefusing {
 			if g.cfg.Refusal != "" {
