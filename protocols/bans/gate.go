@@ -21,6 +21,8 @@ type Checker interface {
 const (
 	// RFC 5321 §3.1: a server may refuse a connection by answering its
 	// opening with 554 instead of 220; 5.7.1 (RFC 3463) says by policy.
+	// The RFC would have the server then wait for QUIT; a banned client
+	// gets no session, only the reply and a short linger before the close.
 	RefusalSMTP = "554 5.7.1 Client address is banned by this server"
 	// RFC 9051 §7.1.5: BYE as the greeting, the server is closing.
 	RefusalIMAP = "* BYE Client address is banned by this server"
