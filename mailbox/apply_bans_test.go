@@ -1,6 +1,8 @@
 package mailbox
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 	"time"
@@ -181,5 +183,89 @@ func TestCredentialIndex(t *testing.T) {
 	h.ok(userCreated(userA, 1))
 	if third := h.user(userA).GetCredentialIndex(); third == second || third != h.index {
 		t.Fatalf("re-created user's credential index %d", third)
+	}
+}
+
+// BenchmarkBanFor is the look-up every accepted connection pays: with no
+// ban of the client's family, and with 10,000 bans of which none covers it.
+func BenchmarkBanFor(b *testing.B) {
+	for _, n := range []int{0, 10_000} {
+		b.Run(fmt.Sprintf("bans=%d", n), func(b *testing.B) {
+			h := newHarness(b)
+			var evs []*evlog.Event
+			for i := range n {
+				evs = append(evs, banAdded(fmt.Sprintf("10.%d.%d.0/24", i/256, i%256), 1, 0, ""))
+				if len(evs) == 500 {
+					h.ok(evs...)
+					evs = nil
+				}
+			}
+			if len(evs) > 0 {
+				h.ok(evs...)
+			}
+			ip, now := netip.MustParseAddr("192.0.2.1"), time.Unix(2, 0)
+			b.ResetTimer()
+			for b.Loop() {
+				if h.s.Banned(ip, now) {
+					b.Fatal("banned")
+				}
+			}
+		})
+	}
+}
+
+// TestBanForMatchesBruteForce compares BanFor with the longest active
+// prefix found by trying every ban, over random bans and addresses.
+func TestBanForMatchesBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	h := newHarness(t)
+	now := int64(1_000_000)
+	type rec struct {
+		p       netip.Prefix
+		expires int64
+	}
+	bans := map[netip.Prefix]rec{}
+	randAddr := func(v6 bool) netip.Addr {
+		if v6 {
+			var b [16]byte
+			b[0], b[1], b[2] = 0x20, 0x01, byte(rng.IntN(4))
+			b[3], b[7], b[15] = byte(rng.IntN(4)), byte(rng.IntN(4)), byte(rng.IntN(256))
+			return netip.AddrFrom16(b)
+		}
+		return netip.AddrFrom4([4]byte{10, byte(rng.IntN(4)), byte(rng.IntN(4)), byte(rng.IntN(8))})
+	}
+	for range 300 {
+		v6 := rng.IntN(3) == 0
+		bits := rng.IntN(33)
+		if v6 {
+			bits = rng.IntN(evlog.MaxBanBitsIPv6 + 1)
+		}
+		p := netip.PrefixFrom(randAddr(v6), bits).Masked()
+		var expires int64
+		if rng.IntN(3) > 0 {
+			expires = now - 50 + int64(rng.IntN(100))
+		}
+		h.ok(banAdded(p.String(), now-100, expires, ""))
+		bans[p] = rec{p, expires}
+	}
+	for range 3000 {
+		a := randAddr(rng.IntN(3) == 0)
+		want := ""
+		for _, r := range bans {
+			if r.p.Contains(a) && (r.expires == 0 || now < r.expires) && (want == "" || r.p.Bits() > netip.MustParsePrefix(want).Bits()) {
+				want = r.p.String()
+			}
+		}
+		b, ok, err := h.s.BanFor(a, time.Unix(now, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if ok {
+			got = b.Prefix.String()
+		}
+		if got != want {
+			t.Fatalf("BanFor(%s) = %q, brute force %q", a, got, want)
+		}
 	}
 }

@@ -109,9 +109,10 @@
 //	"ban/" family u8 bits u8 address            log.BanRecord: a banned client prefix (family 4 or 6; address 4 or 16 bytes, host bits zero)
 //	"bex/" expires-unix u64 family bits address empty: bans that expire, by expiry time, for BansPruned
 //
-// A client's ban is found by one seek per prefix length (32 for IPv4, 64
-// for IPv6, longest first), so a look-up costs the same however long the
-// list; a store with no ban of the client's family answers after one.
+// A client's ban is found by seeking, for each prefix length from 0 up,
+// the client's address masked to it; a seek that lands on a longer length
+// skips the lengths no ban uses, so a look-up costs a few seeks however
+// long the list (ban/ keys sort by family, then length).
 //
 // The applied marker records the entry index, how many of that entry's
 // proposals are done, how many it has, and the last index finished before

@@ -59,34 +59,48 @@ func (s *Store) BanFor(addr netip.Addr, now time.Time) (ban Ban, ok bool, err er
 			return fmt.Errorf("mailbox: ban look-up: %w", err)
 		}
 		defer it.Close()
-		if !it.First() {
-			return it.Error() // no bans of this family: the common case
-		}
-		for bits := maxBits; bits >= 0; bits-- {
+		// Lengths from short to long; a seek that lands on a longer
+		// length skips the lengths no ban has. The longest active match
+		// wins.
+		for bits := 0; bits <= maxBits; {
 			k := banKey(netip.PrefixFrom(addr, bits).Masked())
-			if !it.SeekGE(k) || !bytes.Equal(it.Key(), k) {
+			if !it.SeekGE(k) {
+				break
+			}
+			if len(it.Key()) <= len(fam) {
+				return fmt.Errorf("mailbox: ban key %x", it.Key())
+			}
+			if got := int(it.Key()[len(fam)]); got > bits {
+				bits = got
 				continue
 			}
-			v, err := it.ValueAndErr()
-			if err != nil {
-				return fmt.Errorf("mailbox: read ban %x: %w", k, err)
+			if bytes.Equal(it.Key(), k) {
+				b, err := banAt(it)
+				if err != nil {
+					return err
+				}
+				if b.Active(now) {
+					ban, ok = b, true
+				}
 			}
-			rec := new(evlog.BanRecord)
-			if err := evlog.UnmarshalRecord(v, rec); err != nil {
-				return fmt.Errorf("mailbox: decode ban %x: %w", k, err)
-			}
-			b, err := banOf(rec)
-			if err != nil {
-				return err
-			}
-			if b.Active(now) {
-				ban, ok = b, true
-				return nil
-			}
+			bits++
 		}
 		return it.Error()
 	})
 	return ban, ok, err
+}
+
+// banAt decodes the ban under the iterator.
+func banAt(it *pebble.Iterator) (Ban, error) {
+	v, err := it.ValueAndErr()
+	if err != nil {
+		return Ban{}, fmt.Errorf("mailbox: read ban %x: %w", it.Key(), err)
+	}
+	rec := new(evlog.BanRecord)
+	if err := evlog.UnmarshalRecord(v, rec); err != nil {
+		return Ban{}, fmt.Errorf("mailbox: decode ban %x: %w", it.Key(), err)
+	}
+	return banOf(rec)
 }
 
 // Banned reports whether a ban in force at now covers ip. A failed read
