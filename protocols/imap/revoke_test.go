@@ -120,6 +120,14 @@ func TestRevocation(t *testing.T) {
 	submitVia(t, b, &evlog.Event{Kind: &evlog.Event_QuotaSet{QuotaSet: &evlog.QuotaSet{Address: user, Bytes: 1 << 20}}})
 	time.Sleep(200 * time.Millisecond)
 	s1.expectAlive(t)
+	// s2 waits in IDLE (RFC 2177) when the change comes.
+	fmt.Fprintf(s2.conn, "s SELECT INBOX\r\n")
+	for l := s2.line(t); !strings.HasPrefix(l, "s "); l = s2.line(t) {
+	}
+	fmt.Fprintf(s2.conn, "i IDLE\r\n")
+	if l := s2.line(t); !strings.HasPrefix(l, "+ ") {
+		t.Fatalf("IDLE: %q", l)
+	}
 
 	newHash, err := auth.HashWith(auth.Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, "new password")
 	if err != nil {
@@ -146,4 +154,33 @@ func TestRevocation(t *testing.T) {
 	submitVia(t, b, &evlog.Event{Kind: &evlog.Event_UserDeleted{UserDeleted: &evlog.UserDeleted{Address: user}}})
 	s4.expectBye(t, 5*time.Second)
 	by.expectAlive(t)
+}
+
+// TestIdleDropped: a client that drops its connection in IDLE (and so a
+// revoked or shut-down session in IDLE) ends cleanly: go-imap calls Close
+// without waiting for Idle, which must not release the mailbox under it
+// (the race detector and the panic count tell).
+func TestIdleDropped(t *testing.T) {
+	c := sharedCluster(t)
+	srv, _, addr := c.serve(t, c.nodes[0], nil)
+	user := c.newUser(t, "idledrop")
+	for range 20 {
+		s := rawLogin(t, addr, user, password)
+		fmt.Fprintf(s.conn, "s SELECT INBOX\r\n")
+		for l := s.line(t); !strings.HasPrefix(l, "s "); l = s.line(t) {
+		}
+		fmt.Fprintf(s.conn, "i IDLE\r\n")
+		if l := s.line(t); !strings.HasPrefix(l, "+ ") {
+			t.Fatalf("IDLE: %q", l)
+		}
+		s.conn.Close()
+	}
+	waitFor(t, func() bool {
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		return len(srv.sessions) == 0
+	})
+	if n := srv.panics.Load(); n > 0 {
+		t.Fatalf("%d panics recovered by go-imap", n)
+	}
 }
