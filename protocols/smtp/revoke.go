@@ -2,6 +2,7 @@ package smtp
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/emersion/go-sasl"
 
@@ -78,8 +79,10 @@ func (b *bindingSASL) Next(response []byte) ([]byte, bool, error) {
 // connection, when the session's credentials are no longer the account's.
 // go-smtp writes a backend's error as the reply but keeps the connection,
 // so the 421 goes out here (go-smtp has flushed every earlier reply) and
-// the connection is closed under it.
-func (s *session) checkCredentials() error {
+// the connection is closed under it. In DATA, body is the message being
+// received: it is read to its end first (go-smtp bounds it by the size
+// limit), so that the 421 is the reply to it rather than lost to a reset.
+func (s *session) checkCredentials(body io.Reader) error {
 	if s.cred == nil {
 		return nil
 	}
@@ -93,6 +96,9 @@ func (s *session) checkCredentials() error {
 	}
 	s.log.Info("smtp session revoked: credentials changed or account removed")
 	s.cred, s.user = nil, ""
+	if body != nil {
+		_, _ = io.Copy(io.Discard, body)
+	}
 	e := errRevoked
 	_, _ = fmt.Fprintf(s.conn.Conn(), "%d %d.%d.%d %s\r\n", e.Code, e.EnhancedCode[0], e.EnhancedCode[1], e.EnhancedCode[2], e.Message)
 	_ = s.conn.Close()

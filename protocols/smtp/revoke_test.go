@@ -80,5 +80,24 @@ func TestSubmissionRevocation(t *testing.T) {
 		return err == nil && u.GetCreatedUnix() == 1
 	})
 	expectRevoked(cl, "RCPT TO:<"+user+">")
-	login("new password").must(250, "MAIL FROM:<%s>", user)
+
+	// Revoked between RCPT and DATA: the message is read, refused with
+	// 421 and stored nowhere.
+	cl = login("new password")
+	cl.must(250, "MAIL FROM:<%s>", user)
+	cl.must(250, "RCPT TO:<%s>", user)
+	submitVia(1, &evlog.Event{Kind: &evlog.Event_PasswordChanged{PasswordChanged: &evlog.PasswordChanged{Address: user, PasswordHash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"}}})
+	waitFor(t, func() bool {
+		u, err := c.nodes[0].store.User(user)
+		return err == nil && u.GetPasswordHash() != hash
+	})
+	if code, msg := cl.data(message("after revocation")); code != 421 || !strings.HasPrefix(msg, "4.7.0") {
+		t.Fatalf("DATA after the change: %d %s, want 421 4.7.0", code, msg)
+	}
+	if code, msg := cl.read(); code != 0 {
+		t.Fatalf("connection still open after 421: %d %s", code, msg)
+	}
+	if got := inbox(t, c.nodes[0], user); len(got) != 0 {
+		t.Fatalf("revoked DATA stored %d messages", len(got))
+	}
 }

@@ -70,7 +70,7 @@ func (s *session) Logout() error { return nil }
 // Mail starts a transaction (RFC 5321 §4.1.1.2). The SIZE parameter was
 // checked by go-smtp (RFC 1870 §6.2: 552 5.3.4 at MAIL).
 func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
-	if err := s.checkCredentials(); err != nil {
+	if err := s.checkCredentials(nil); err != nil {
 		return err
 	}
 	if s.srv.cfg.Kind.submission() {
@@ -124,7 +124,7 @@ func (s *session) checkSender(from string) error {
 // to the Relay on submission. go-smtp refuses past MaxRecipients itself
 // (452 4.5.3).
 func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
-	if err := s.checkCredentials(); err != nil {
+	if err := s.checkCredentials(nil); err != nil {
 		return err
 	}
 	addr, err := canonicalAddress(to)
@@ -216,7 +216,7 @@ func (s *session) noteRcpt(addr string) {
 
 // Data is in deliver.go.
 func (s *session) Data(r io.Reader) error {
-	if err := s.checkCredentials(); err != nil {
+	if err := s.checkCredentials(r); err != nil {
 		return err
 	}
 	return s.data(r)
