@@ -184,3 +184,39 @@ func TestIdleDropped(t *testing.T) {
 		t.Fatalf("%d panics recovered by go-imap", n)
 	}
 }
+
+// TestLoginRacesPasswordChange: a password change committed while LOGIN
+// checks the old password refuses the login ([UNAVAILABLE], try again)
+// instead of binding a session to credentials already replaced.
+func TestLoginRacesPasswordChange(t *testing.T) {
+	c := sharedCluster(t)
+	n := c.nodes[0]
+	user := c.newUser(t, "race")
+	var changed bool
+	_, _, addr := c.serve(t, n, func(cfg *Config) {
+		cfg.VerifyPassword = func(hash, pw string) (bool, error) {
+			ok, err := verifyPassword(hash, pw)
+			if ok && !changed {
+				changed = true // one login at a time in this test
+				submitVia(t, n, &evlog.Event{Kind: &evlog.Event_PasswordChanged{PasswordChanged: &evlog.PasswordChanged{
+					Address: user, PasswordHash: hash}}}) // same hash: only the index moves
+			}
+			return ok, err
+		}
+	})
+	conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	s := &rawSession{conn: conn, r: bufio.NewReader(conn)}
+	s.line(t)
+	fmt.Fprintf(conn, "a LOGIN %q %q\r\n", user, password)
+	if l := s.line(t); !strings.HasPrefix(l, "a NO [UNAVAILABLE]") {
+		t.Fatalf("LOGIN racing a password change: %q", l)
+	}
+	fmt.Fprintf(conn, "b LOGIN %q %q\r\n", user, password)
+	if l := s.line(t); !strings.HasPrefix(l, "b OK") {
+		t.Fatalf("LOGIN again: %q", l)
+	}
+}

@@ -113,3 +113,32 @@ func TestRevocation(t *testing.T) {
 	expectClosed(t, s, 5*time.Second)
 	by.must("NOOP")
 }
+
+// TestLoginRacesPasswordChange: a password change committed while PASS
+// checks the old password ends the session before its next command,
+// instead of binding it to credentials already replaced.
+func TestLoginRacesPasswordChange(t *testing.T) {
+	c := sharedCluster(t)
+	n := c.nodes[0]
+	user := c.newUser(t, "race")
+	c.deliver(t, user, message("m1"))
+	var changed bool
+	_, addr := c.serve(t, n, func(cfg *Config) {
+		cfg.Feed = n.store
+		cfg.VerifyPassword = func(hash, pw string) (bool, error) {
+			ok, err := auth.Verify(hash, pw)
+			if ok && !changed {
+				changed = true
+				submitVia(t, n, &evlog.Event{Kind: &evlog.Event_PasswordChanged{PasswordChanged: &evlog.PasswordChanged{
+					Address: user, PasswordHash: hash}}}) // same hash: only the index moves
+			}
+			return ok, err
+		}
+	})
+	cl := login(t, addr, user)
+	if got := cl.cmd("STAT"); !strings.HasPrefix(got, "EOF") {
+		t.Fatalf("STAT after a login that raced a password change: %q", got)
+	}
+	cl = login(t, addr, user)
+	cl.must("STAT")
+}

@@ -101,3 +101,33 @@ func TestSubmissionRevocation(t *testing.T) {
 		t.Fatalf("revoked DATA stored %d messages", len(got))
 	}
 }
+
+// TestAuthRacesPasswordChange: a password change committed while AUTH
+// checks the old password refuses it with 454 4.7.0 (try again) instead
+// of binding the session to credentials already replaced.
+func TestAuthRacesPasswordChange(t *testing.T) {
+	c := sharedCluster(t)
+	n := c.nodes[0]
+	user := uniqueAddress("race")
+	c.createUser(t, user, "pw")
+	var changed bool
+	_, addr := c.serve(t, n, Submission, func(cfg *Config) {
+		cfg.VerifyPassword = func(hash, pw string) (bool, error) {
+			ok, err := auth.Verify(hash, pw)
+			if ok && !changed {
+				changed = true
+				c.mustSubmit(t, &evlog.Event{Kind: &evlog.Event_PasswordChanged{PasswordChanged: &evlog.PasswordChanged{
+					Address: user, PasswordHash: hash}}}) // same hash: only the index moves
+			}
+			return ok, err
+		}
+	})
+	cl := dial(t, addr)
+	cl.hello()
+	if code, msg := cl.cmd("AUTH PLAIN %s", plain(user, "pw")); code != 454 || !strings.HasPrefix(msg, "4.7.0") {
+		t.Fatalf("AUTH racing a password change: %d %s", code, msg)
+	}
+	cl.must(530, "MAIL FROM:<%s>", user)
+	cl.must(235, "AUTH PLAIN %s", plain(user, "pw"))
+	cl.must(250, "MAIL FROM:<%s>", user)
+}
