@@ -44,14 +44,7 @@ func TestBanLookup(t *testing.T) {
 		"2001:db8:1:2::dead:bee": "2001:db8:1:2::/64",
 	} {
 		a := netip.MustParseAddr(ip)
-		b, ok, err := h.s.BanFor(a, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := ""
-		if ok {
-			got = b.Prefix.String()
-		}
+		got, ok := banPrefixFor(t, h.s, a, now)
 		if got != want {
 			t.Errorf("BanFor(%s) = %q, want %q", ip, got, want)
 		}
@@ -90,6 +83,19 @@ func TestBanLookup(t *testing.T) {
 			t.Fatalf("Bans = %q, want %q", got, want)
 		}
 	}
+}
+
+// banPrefixFor is the prefix of the ban BanFor finds, "" when none.
+func banPrefixFor(t *testing.T, s *Store, a netip.Addr, now time.Time) (string, bool) {
+	t.Helper()
+	b, ok, err := s.BanFor(a, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		return "", false
+	}
+	return b.Prefix.String(), true
 }
 
 func TestBanReplaceRemovePrune(t *testing.T) {
@@ -256,15 +262,7 @@ func TestBanForMatchesBruteForce(t *testing.T) {
 				want = r.p.String()
 			}
 		}
-		b, ok, err := h.s.BanFor(a, time.Unix(now, 0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := ""
-		if ok {
-			got = b.Prefix.String()
-		}
-		if got != want {
+		if got, _ := banPrefixFor(t, h.s, a, time.Unix(now, 0)); got != want {
 			t.Fatalf("BanFor(%s) = %q, brute force %q", a, got, want)
 		}
 	}

@@ -59,6 +59,11 @@ func serveGate(t *testing.T, bans Checker, refusal string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveGateOn(t, ln, bans, refusal)
+}
+
+func serveGateOn(t *testing.T, ln net.Listener, bans Checker, refusal string) string {
+	t.Helper()
 	g := Gate(ln, GateConfig{Bans: bans, Refusal: refusal, Listener: "test"})
 	t.Cleanup(func() { g.Close() })
 	go func() {
@@ -126,19 +131,7 @@ func TestGateIPv6(t *testing.T) {
 		t.Skip("no IPv6 loopback:", err)
 	}
 	n := newNode(t)
-	g := Gate(ln, GateConfig{Bans: n.store, Refusal: RefusalPOP3})
-	t.Cleanup(func() { g.Close() })
-	go func() {
-		for {
-			c, err := g.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = io.WriteString(c, "HELLO\r\n")
-			c.Close()
-		}
-	}()
-	addr := ln.Addr().String()
+	addr := serveGateOn(t, ln, n.store, RefusalPOP3)
 	if got := greeting(t, "::1", addr); got != "HELLO\r\n" {
 		t.Fatalf("before the ban: %q", got)
 	}
