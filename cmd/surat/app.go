@@ -49,7 +49,8 @@ Usage:
   surat queue retry ID                         try a queue entry again now
   surat queue delete ID                        drop a queue entry (no bounce)
   surat ban list                               client bans in force: prefix, expiry, reason
-  surat ban add ADDR|CIDR [--for D] [--reason T]  refuse a client on every node (default 24h; 0: for good)
+  surat ban add ADDR|CIDR [--for D] [--reason T]
+                                               refuse a client on every node (24h; --for 0: for good)
   surat ban del ADDR|CIDR                      lift a ban
   surat cluster status                         members, states and applied indexes
   surat cluster keygen [--out FILE]            make a cluster key

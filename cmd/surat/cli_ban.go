@@ -9,7 +9,7 @@ import (
 )
 
 const banUsage = `Usage:
-  surat ban list [--server URL]                                   bans in force: prefix, expiry, reason
+  surat ban list [--server URL]            bans in force, one a line: prefix, expiry, reason
   surat ban add ADDR|CIDR [--for DURATION] [--reason TEXT] [--server URL]
   surat ban del ADDR|CIDR [--server URL]
 
