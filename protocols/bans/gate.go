@@ -119,10 +119,14 @@ func (g *gate) refuse(c net.Conn) {
 // remoteAddr is the client's IP address, IPv4-mapped addresses unmapped;
 // invalid when the connection has no IP address (a Unix socket).
 func remoteAddr(c net.Conn) netip.Addr {
-	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+	ra := c.RemoteAddr()
+	if a, ok := ra.(*net.TCPAddr); ok && a != nil {
 		return a.AddrPort().Addr().Unmap()
 	}
-	ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
+	if ra == nil {
+		return netip.Addr{}
+	}
+	ap, err := netip.ParseAddrPort(ra.String())
 	if err != nil {
 		return netip.Addr{}
 	}
