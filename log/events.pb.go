@@ -155,6 +155,7 @@ const (
 	ErrorCode_ERROR_CODE_FORBIDDEN           ErrorCode = 12 // e.g. deleting INBOX
 	ErrorCode_ERROR_CODE_NO_SUCH_QUEUE_ENTRY ErrorCode = 13
 	ErrorCode_ERROR_CODE_QUEUE_ENTRY_EXISTS  ErrorCode = 14
+	ErrorCode_ERROR_CODE_NO_SUCH_BAN         ErrorCode = 30
 )
 
 // Enum value maps for ErrorCode.
@@ -175,6 +176,7 @@ var (
 		12: "ERROR_CODE_FORBIDDEN",
 		13: "ERROR_CODE_NO_SUCH_QUEUE_ENTRY",
 		14: "ERROR_CODE_QUEUE_ENTRY_EXISTS",
+		30: "ERROR_CODE_NO_SUCH_BAN",
 	}
 	ErrorCode_value = map[string]int32{
 		"ERROR_CODE_UNSPECIFIED":         0,
@@ -192,6 +194,7 @@ var (
 		"ERROR_CODE_FORBIDDEN":           12,
 		"ERROR_CODE_NO_SUCH_QUEUE_ENTRY": 13,
 		"ERROR_CODE_QUEUE_ENTRY_EXISTS":  14,
+		"ERROR_CODE_NO_SUCH_BAN":         30,
 	}
 )
 
@@ -346,6 +349,9 @@ type Event struct {
 	//	*Event_Bounced
 	//	*Event_QueueRetried
 	//	*Event_QueueDeleted
+	//	*Event_BanAdded
+	//	*Event_BanRemoved
+	//	*Event_BansPruned
 	Kind          isEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -622,6 +628,33 @@ func (x *Event) GetQueueDeleted() *QueueDeleted {
 	return nil
 }
 
+func (x *Event) GetBanAdded() *BanAdded {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_BanAdded); ok {
+			return x.BanAdded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetBanRemoved() *BanRemoved {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_BanRemoved); ok {
+			return x.BanRemoved
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetBansPruned() *BansPruned {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_BansPruned); ok {
+			return x.BansPruned
+		}
+	}
+	return nil
+}
+
 type isEvent_Kind interface {
 	isEvent_Kind()
 }
@@ -734,6 +767,19 @@ type Event_QueueDeleted struct {
 	QueueDeleted *QueueDeleted `protobuf:"bytes,65,opt,name=queue_deleted,json=queueDeleted,proto3,oneof"`
 }
 
+type Event_BanAdded struct {
+	// Security.
+	BanAdded *BanAdded `protobuf:"bytes,80,opt,name=ban_added,json=banAdded,proto3,oneof"`
+}
+
+type Event_BanRemoved struct {
+	BanRemoved *BanRemoved `protobuf:"bytes,81,opt,name=ban_removed,json=banRemoved,proto3,oneof"`
+}
+
+type Event_BansPruned struct {
+	BansPruned *BansPruned `protobuf:"bytes,82,opt,name=bans_pruned,json=bansPruned,proto3,oneof"`
+}
+
 func (*Event_DomainAdded) isEvent_Kind() {}
 
 func (*Event_DomainRemoved) isEvent_Kind() {}
@@ -785,6 +831,12 @@ func (*Event_Bounced) isEvent_Kind() {}
 func (*Event_QueueRetried) isEvent_Kind() {}
 
 func (*Event_QueueDeleted) isEvent_Kind() {}
+
+func (*Event_BanAdded) isEvent_Kind() {}
+
+func (*Event_BanRemoved) isEvent_Kind() {}
+
+func (*Event_BansPruned) isEvent_Kind() {}
 
 type DomainAdded struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2619,6 +2671,178 @@ func (x *QueueDeleted) GetId() []byte {
 	return nil
 }
 
+// BanAdded refuses connections from a client IP prefix until expires_unix.
+// The prefix is in canonical CIDR form with its host bits zero: an IPv4
+// prefix ("192.0.2.7/32", "198.51.100.0/24") or an IPv6 one of at most 64
+// bits ("2001:db8:1:2::/64"), since one IPv6 client holds a whole /64.
+// Adding a prefix already banned replaces its reason and times.
+type BanAdded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Prefix        string                 `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	CreatedUnix   int64                  `protobuf:"varint,3,opt,name=created_unix,json=createdUnix,proto3" json:"created_unix,omitempty"` // proposer's clock
+	ExpiresUnix   int64                  `protobuf:"varint,4,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"` // proposer's clock; 0: never
+	Source        string                 `protobuf:"bytes,5,opt,name=source,proto3" json:"source,omitempty"`                               // who banned: "admin", "login" (automatic), ...
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BanAdded) Reset() {
+	*x = BanAdded{}
+	mi := &file_log_events_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BanAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BanAdded) ProtoMessage() {}
+
+func (x *BanAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BanAdded.ProtoReflect.Descriptor instead.
+func (*BanAdded) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *BanAdded) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *BanAdded) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *BanAdded) GetCreatedUnix() int64 {
+	if x != nil {
+		return x.CreatedUnix
+	}
+	return 0
+}
+
+func (x *BanAdded) GetExpiresUnix() int64 {
+	if x != nil {
+		return x.ExpiresUnix
+	}
+	return 0
+}
+
+func (x *BanAdded) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+// BanRemoved lifts the ban of exactly this prefix.
+type BanRemoved struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Prefix        string                 `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BanRemoved) Reset() {
+	*x = BanRemoved{}
+	mi := &file_log_events_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BanRemoved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BanRemoved) ProtoMessage() {}
+
+func (x *BanRemoved) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BanRemoved.ProtoReflect.Descriptor instead.
+func (*BanRemoved) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *BanRemoved) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+// BansPruned removes every ban whose expires_unix is at or before
+// now_unix (the proposer's clock), so that the list stays bounded.
+type BansPruned struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NowUnix       int64                  `protobuf:"varint,1,opt,name=now_unix,json=nowUnix,proto3" json:"now_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BansPruned) Reset() {
+	*x = BansPruned{}
+	mi := &file_log_events_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BansPruned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BansPruned) ProtoMessage() {}
+
+func (x *BansPruned) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BansPruned.ProtoReflect.Descriptor instead.
+func (*BansPruned) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *BansPruned) GetNowUnix() int64 {
+	if x != nil {
+		return x.NowUnix
+	}
+	return 0
+}
+
 // EventResult is what apply assigned for one event.
 type EventResult struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2634,7 +2858,7 @@ type EventResult struct {
 
 func (x *EventResult) Reset() {
 	*x = EventResult{}
-	mi := &file_log_events_proto_msgTypes[32]
+	mi := &file_log_events_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2646,7 +2870,7 @@ func (x *EventResult) String() string {
 func (*EventResult) ProtoMessage() {}
 
 func (x *EventResult) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[32]
+	mi := &file_log_events_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2659,7 +2883,7 @@ func (x *EventResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventResult.ProtoReflect.Descriptor instead.
 func (*EventResult) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{32}
+	return file_log_events_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *EventResult) GetMailboxId() uint64 {
@@ -2717,7 +2941,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_log_events_proto_msgTypes[33]
+	mi := &file_log_events_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2729,7 +2953,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[33]
+	mi := &file_log_events_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2742,7 +2966,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{33}
+	return file_log_events_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Outcome) GetError() ErrorCode {
@@ -2767,19 +2991,24 @@ func (x *Outcome) GetResults() []*EventResult {
 }
 
 type UserRecord struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
-	PasswordHash  string                 `protobuf:"bytes,2,opt,name=password_hash,json=passwordHash,proto3" json:"password_hash,omitempty"`
-	QuotaBytes    uint64                 `protobuf:"varint,3,opt,name=quota_bytes,json=quotaBytes,proto3" json:"quota_bytes,omitempty"`
-	CreatedUnix   int64                  `protobuf:"varint,4,opt,name=created_unix,json=createdUnix,proto3" json:"created_unix,omitempty"`
-	UsedBytes     uint64                 `protobuf:"varint,5,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"` // sum of the sizes of the user's messages
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Address      string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	PasswordHash string                 `protobuf:"bytes,2,opt,name=password_hash,json=passwordHash,proto3" json:"password_hash,omitempty"`
+	QuotaBytes   uint64                 `protobuf:"varint,3,opt,name=quota_bytes,json=quotaBytes,proto3" json:"quota_bytes,omitempty"`
+	CreatedUnix  int64                  `protobuf:"varint,4,opt,name=created_unix,json=createdUnix,proto3" json:"created_unix,omitempty"`
+	UsedBytes    uint64                 `protobuf:"varint,5,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"` // sum of the sizes of the user's messages
+	// credential_index is the log index of the event that last set the
+	// user's credentials (UserCreated, PasswordChanged): a session bound to
+	// another value is revoked, and a re-created address never matches an
+	// old session's.
+	CredentialIndex uint64 `protobuf:"varint,30,opt,name=credential_index,json=credentialIndex,proto3" json:"credential_index,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UserRecord) Reset() {
 	*x = UserRecord{}
-	mi := &file_log_events_proto_msgTypes[34]
+	mi := &file_log_events_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2791,7 +3020,7 @@ func (x *UserRecord) String() string {
 func (*UserRecord) ProtoMessage() {}
 
 func (x *UserRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[34]
+	mi := &file_log_events_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2804,7 +3033,7 @@ func (x *UserRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserRecord.ProtoReflect.Descriptor instead.
 func (*UserRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{34}
+	return file_log_events_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *UserRecord) GetAddress() string {
@@ -2842,6 +3071,13 @@ func (x *UserRecord) GetUsedBytes() uint64 {
 	return 0
 }
 
+func (x *UserRecord) GetCredentialIndex() uint64 {
+	if x != nil {
+		return x.CredentialIndex
+	}
+	return 0
+}
+
 type MailboxRecord struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -2859,7 +3095,7 @@ type MailboxRecord struct {
 
 func (x *MailboxRecord) Reset() {
 	*x = MailboxRecord{}
-	mi := &file_log_events_proto_msgTypes[35]
+	mi := &file_log_events_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2871,7 +3107,7 @@ func (x *MailboxRecord) String() string {
 func (*MailboxRecord) ProtoMessage() {}
 
 func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[35]
+	mi := &file_log_events_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2884,7 +3120,7 @@ func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxRecord.ProtoReflect.Descriptor instead.
 func (*MailboxRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{35}
+	return file_log_events_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *MailboxRecord) GetId() uint64 {
@@ -2964,7 +3200,7 @@ type MessageRecord struct {
 
 func (x *MessageRecord) Reset() {
 	*x = MessageRecord{}
-	mi := &file_log_events_proto_msgTypes[36]
+	mi := &file_log_events_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2976,7 +3212,7 @@ func (x *MessageRecord) String() string {
 func (*MessageRecord) ProtoMessage() {}
 
 func (x *MessageRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[36]
+	mi := &file_log_events_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2989,7 +3225,7 @@ func (x *MessageRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageRecord.ProtoReflect.Descriptor instead.
 func (*MessageRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{36}
+	return file_log_events_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *MessageRecord) GetBlob() []byte {
@@ -3047,7 +3283,7 @@ type BlobRecord struct {
 
 func (x *BlobRecord) Reset() {
 	*x = BlobRecord{}
-	mi := &file_log_events_proto_msgTypes[37]
+	mi := &file_log_events_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3059,7 +3295,7 @@ func (x *BlobRecord) String() string {
 func (*BlobRecord) ProtoMessage() {}
 
 func (x *BlobRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[37]
+	mi := &file_log_events_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3072,7 +3308,7 @@ func (x *BlobRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobRecord.ProtoReflect.Descriptor instead.
 func (*BlobRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{37}
+	return file_log_events_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *BlobRecord) GetSize() uint64 {
@@ -3134,7 +3370,7 @@ type QueueRecord struct {
 
 func (x *QueueRecord) Reset() {
 	*x = QueueRecord{}
-	mi := &file_log_events_proto_msgTypes[38]
+	mi := &file_log_events_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3146,7 +3382,7 @@ func (x *QueueRecord) String() string {
 func (*QueueRecord) ProtoMessage() {}
 
 func (x *QueueRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[38]
+	mi := &file_log_events_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3159,7 +3395,7 @@ func (x *QueueRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecord.ProtoReflect.Descriptor instead.
 func (*QueueRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{38}
+	return file_log_events_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *QueueRecord) GetId() []byte {
@@ -3260,6 +3496,83 @@ func (x *QueueRecord) GetLastReply() string {
 	return ""
 }
 
+// BanRecord is one banned prefix (see BanAdded).
+type BanRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Prefix        string                 `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	CreatedUnix   int64                  `protobuf:"varint,3,opt,name=created_unix,json=createdUnix,proto3" json:"created_unix,omitempty"`
+	ExpiresUnix   int64                  `protobuf:"varint,4,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"` // 0: never
+	Source        string                 `protobuf:"bytes,5,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BanRecord) Reset() {
+	*x = BanRecord{}
+	mi := &file_log_events_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BanRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BanRecord) ProtoMessage() {}
+
+func (x *BanRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BanRecord.ProtoReflect.Descriptor instead.
+func (*BanRecord) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *BanRecord) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *BanRecord) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *BanRecord) GetCreatedUnix() int64 {
+	if x != nil {
+		return x.CreatedUnix
+	}
+	return 0
+}
+
+func (x *BanRecord) GetExpiresUnix() int64 {
+	if x != nil {
+		return x.ExpiresUnix
+	}
+	return 0
+}
+
+func (x *BanRecord) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
 type QueueRecipientState struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
@@ -3273,7 +3586,7 @@ type QueueRecipientState struct {
 
 func (x *QueueRecipientState) Reset() {
 	*x = QueueRecipientState{}
-	mi := &file_log_events_proto_msgTypes[39]
+	mi := &file_log_events_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3285,7 +3598,7 @@ func (x *QueueRecipientState) String() string {
 func (*QueueRecipientState) ProtoMessage() {}
 
 func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[39]
+	mi := &file_log_events_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3298,7 +3611,7 @@ func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecipientState.ProtoReflect.Descriptor instead.
 func (*QueueRecipientState) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{39}
+	return file_log_events_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *QueueRecipientState) GetAddress() string {
@@ -3342,7 +3655,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\n" +
 	"\x10log/events.proto\x12\fsurat.log.v1\"4\n" +
 	"\x05Batch\x12+\n" +
-	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\xd3\f\n" +
+	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\x84\x0e\n" +
 	"\x05Event\x12>\n" +
 	"\fdomain_added\x18\x01 \x01(\v2\x19.surat.log.v1.DomainAddedH\x00R\vdomainAdded\x12D\n" +
 	"\x0edomain_removed\x18\x02 \x01(\v2\x1b.surat.log.v1.DomainRemovedH\x00R\rdomainRemoved\x12>\n" +
@@ -3373,7 +3686,12 @@ const file_log_events_proto_rawDesc = "" +
 	"\x04sent\x18> \x01(\v2\x12.surat.log.v1.SentH\x00R\x04sent\x121\n" +
 	"\abounced\x18? \x01(\v2\x15.surat.log.v1.BouncedH\x00R\abounced\x12A\n" +
 	"\rqueue_retried\x18@ \x01(\v2\x1a.surat.log.v1.QueueRetriedH\x00R\fqueueRetried\x12A\n" +
-	"\rqueue_deleted\x18A \x01(\v2\x1a.surat.log.v1.QueueDeletedH\x00R\fqueueDeletedB\x06\n" +
+	"\rqueue_deleted\x18A \x01(\v2\x1a.surat.log.v1.QueueDeletedH\x00R\fqueueDeleted\x125\n" +
+	"\tban_added\x18P \x01(\v2\x16.surat.log.v1.BanAddedH\x00R\bbanAdded\x12;\n" +
+	"\vban_removed\x18Q \x01(\v2\x18.surat.log.v1.BanRemovedH\x00R\n" +
+	"banRemoved\x12;\n" +
+	"\vbans_pruned\x18R \x01(\v2\x18.surat.log.v1.BansPrunedH\x00R\n" +
+	"bansPrunedB\x06\n" +
 	"\x04kind\"%\n" +
 	"\vDomainAdded\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\"'\n" +
@@ -3522,7 +3840,19 @@ const file_log_events_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12*\n" +
 	"\x11next_attempt_unix\x18\x02 \x01(\x03R\x0fnextAttemptUnix\"\x1e\n" +
 	"\fQueueDeleted\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\fR\x02id\"\xe6\x01\n" +
+	"\x02id\x18\x01 \x01(\fR\x02id\"\x98\x01\n" +
+	"\bBanAdded\x12\x16\n" +
+	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +
+	"\fcreated_unix\x18\x03 \x01(\x03R\vcreatedUnix\x12!\n" +
+	"\fexpires_unix\x18\x04 \x01(\x03R\vexpiresUnix\x12\x16\n" +
+	"\x06source\x18\x05 \x01(\tR\x06source\"$\n" +
+	"\n" +
+	"BanRemoved\x12\x16\n" +
+	"\x06prefix\x18\x01 \x01(\tR\x06prefix\"'\n" +
+	"\n" +
+	"BansPruned\x12\x19\n" +
+	"\bnow_unix\x18\x01 \x01(\x03R\anowUnix\"\xe6\x01\n" +
 	"\vEventResult\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12!\n" +
@@ -3535,7 +3865,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\aOutcome\x12-\n" +
 	"\x05error\x18\x01 \x01(\x0e2\x17.surat.log.v1.ErrorCodeR\x05error\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x123\n" +
-	"\aresults\x18\x03 \x03(\v2\x19.surat.log.v1.EventResultR\aresults\"\xae\x01\n" +
+	"\aresults\x18\x03 \x03(\v2\x19.surat.log.v1.EventResultR\aresults\"\xd9\x01\n" +
 	"\n" +
 	"UserRecord\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12#\n" +
@@ -3544,7 +3874,8 @@ const file_log_events_proto_rawDesc = "" +
 	"quotaBytes\x12!\n" +
 	"\fcreated_unix\x18\x04 \x01(\x03R\vcreatedUnix\x12\x1d\n" +
 	"\n" +
-	"used_bytes\x18\x05 \x01(\x04R\tusedBytes\"\x89\x02\n" +
+	"used_bytes\x18\x05 \x01(\x04R\tusedBytes\x12)\n" +
+	"\x10credential_index\x18\x1e \x01(\x04R\x0fcredentialIndex\"\x89\x02\n" +
 	"\rMailboxRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x12\n" +
@@ -3590,7 +3921,13 @@ const file_log_events_proto_rawDesc = "" +
 	"\x11next_attempt_unix\x18\f \x01(\x03R\x0fnextAttemptUnix\x12*\n" +
 	"\x11last_attempt_unix\x18\r \x01(\x03R\x0flastAttemptUnix\x12\x1d\n" +
 	"\n" +
-	"last_reply\x18\x0e \x01(\tR\tlastReply\"\xaf\x01\n" +
+	"last_reply\x18\x0e \x01(\tR\tlastReply\"\x99\x01\n" +
+	"\tBanRecord\x12\x16\n" +
+	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +
+	"\fcreated_unix\x18\x03 \x01(\x03R\vcreatedUnix\x12!\n" +
+	"\fexpires_unix\x18\x04 \x01(\x03R\vexpiresUnix\x12\x16\n" +
+	"\x06source\x18\x05 \x01(\tR\x06source\"\xaf\x01\n" +
 	"\x13QueueRecipientState\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x16\n" +
 	"\x06notify\x18\x02 \x01(\rR\x06notify\x12\x14\n" +
@@ -3605,7 +3942,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\tDsnReturn\x12\x1a\n" +
 	"\x16DSN_RETURN_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fDSN_RETURN_FULL\x10\x01\x12\x16\n" +
-	"\x12DSN_RETURN_HEADERS\x10\x02*\xc8\x03\n" +
+	"\x12DSN_RETURN_HEADERS\x10\x02*\xe4\x03\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ERROR_CODE_INVALID\x10\x01\x12\x1a\n" +
@@ -3622,7 +3959,8 @@ const file_log_events_proto_rawDesc = "" +
 	"\x18ERROR_CODE_NO_SUCH_ALIAS\x10\v\x12\x18\n" +
 	"\x14ERROR_CODE_FORBIDDEN\x10\f\x12\"\n" +
 	"\x1eERROR_CODE_NO_SUCH_QUEUE_ENTRY\x10\r\x12!\n" +
-	"\x1dERROR_CODE_QUEUE_ENTRY_EXISTS\x10\x0e*\x7f\n" +
+	"\x1dERROR_CODE_QUEUE_ENTRY_EXISTS\x10\x0e\x12\x1a\n" +
+	"\x16ERROR_CODE_NO_SUCH_BAN\x10\x1e*\x7f\n" +
 	"\x14QueueRecipientStatus\x12\"\n" +
 	"\x1eQUEUE_RECIPIENT_STATUS_PENDING\x10\x00\x12\x1f\n" +
 	"\x1bQUEUE_RECIPIENT_STATUS_SENT\x10\x01\x12\"\n" +
@@ -3641,7 +3979,7 @@ func file_log_events_proto_rawDescGZIP() []byte {
 }
 
 var file_log_events_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_log_events_proto_goTypes = []any{
 	(FlagOp)(0),                 // 0: surat.log.v1.FlagOp
 	(DsnReturn)(0),              // 1: surat.log.v1.DsnReturn
@@ -3679,14 +4017,18 @@ var file_log_events_proto_goTypes = []any{
 	(*Bounced)(nil),             // 33: surat.log.v1.Bounced
 	(*QueueRetried)(nil),        // 34: surat.log.v1.QueueRetried
 	(*QueueDeleted)(nil),        // 35: surat.log.v1.QueueDeleted
-	(*EventResult)(nil),         // 36: surat.log.v1.EventResult
-	(*Outcome)(nil),             // 37: surat.log.v1.Outcome
-	(*UserRecord)(nil),          // 38: surat.log.v1.UserRecord
-	(*MailboxRecord)(nil),       // 39: surat.log.v1.MailboxRecord
-	(*MessageRecord)(nil),       // 40: surat.log.v1.MessageRecord
-	(*BlobRecord)(nil),          // 41: surat.log.v1.BlobRecord
-	(*QueueRecord)(nil),         // 42: surat.log.v1.QueueRecord
-	(*QueueRecipientState)(nil), // 43: surat.log.v1.QueueRecipientState
+	(*BanAdded)(nil),            // 36: surat.log.v1.BanAdded
+	(*BanRemoved)(nil),          // 37: surat.log.v1.BanRemoved
+	(*BansPruned)(nil),          // 38: surat.log.v1.BansPruned
+	(*EventResult)(nil),         // 39: surat.log.v1.EventResult
+	(*Outcome)(nil),             // 40: surat.log.v1.Outcome
+	(*UserRecord)(nil),          // 41: surat.log.v1.UserRecord
+	(*MailboxRecord)(nil),       // 42: surat.log.v1.MailboxRecord
+	(*MessageRecord)(nil),       // 43: surat.log.v1.MessageRecord
+	(*BlobRecord)(nil),          // 44: surat.log.v1.BlobRecord
+	(*QueueRecord)(nil),         // 45: surat.log.v1.QueueRecord
+	(*BanRecord)(nil),           // 46: surat.log.v1.BanRecord
+	(*QueueRecipientState)(nil), // 47: surat.log.v1.QueueRecipientState
 }
 var file_log_events_proto_depIdxs = []int32{
 	5,  // 0: surat.log.v1.Batch.events:type_name -> surat.log.v1.Event
@@ -3716,27 +4058,30 @@ var file_log_events_proto_depIdxs = []int32{
 	33, // 24: surat.log.v1.Event.bounced:type_name -> surat.log.v1.Bounced
 	34, // 25: surat.log.v1.Event.queue_retried:type_name -> surat.log.v1.QueueRetried
 	35, // 26: surat.log.v1.Event.queue_deleted:type_name -> surat.log.v1.QueueDeleted
-	20, // 27: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
-	18, // 28: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
-	0,  // 29: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
-	18, // 30: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
-	18, // 31: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
-	18, // 32: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
-	28, // 33: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
-	1,  // 34: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
-	32, // 35: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
-	18, // 36: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
-	18, // 37: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
-	2,  // 38: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
-	36, // 39: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
-	43, // 40: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
-	1,  // 41: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
-	3,  // 42: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
-	43, // [43:43] is the sub-list for method output_type
-	43, // [43:43] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	36, // 27: surat.log.v1.Event.ban_added:type_name -> surat.log.v1.BanAdded
+	37, // 28: surat.log.v1.Event.ban_removed:type_name -> surat.log.v1.BanRemoved
+	38, // 29: surat.log.v1.Event.bans_pruned:type_name -> surat.log.v1.BansPruned
+	20, // 30: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
+	18, // 31: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
+	0,  // 32: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
+	18, // 33: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
+	18, // 34: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
+	18, // 35: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
+	28, // 36: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
+	1,  // 37: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
+	32, // 38: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
+	18, // 39: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
+	18, // 40: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
+	2,  // 41: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
+	39, // 42: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
+	47, // 43: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
+	1,  // 44: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
+	3,  // 45: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
+	46, // [46:46] is the sub-list for method output_type
+	46, // [46:46] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_log_events_proto_init() }
@@ -3771,6 +4116,9 @@ func file_log_events_proto_init() {
 		(*Event_Bounced)(nil),
 		(*Event_QueueRetried)(nil),
 		(*Event_QueueDeleted)(nil),
+		(*Event_BanAdded)(nil),
+		(*Event_BanRemoved)(nil),
+		(*Event_BansPruned)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3778,7 +4126,7 @@ func file_log_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_log_events_proto_rawDesc), len(file_log_events_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   40,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -256,6 +256,12 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 		return t.queueRetried(k.QueueRetried)
 	case *evlog.Event_QueueDeleted:
 		return t.queueDeleted(k.QueueDeleted)
+	case *evlog.Event_BanAdded:
+		return t.banAdded(k.BanAdded)
+	case *evlog.Event_BanRemoved:
+		return t.banRemoved(k.BanRemoved)
+	case *evlog.Event_BansPruned:
+		return t.bansPruned(k.BansPruned)
 	default:
 		// An event kind this build does not know (a newer proposer) or none.
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_INVALID, "unknown or empty event")

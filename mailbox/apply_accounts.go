@@ -81,7 +81,8 @@ func (t *txn) userCreated(e *evlog.UserCreated) (*evlog.EventResult, error) {
 	if taken {
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_USER_EXISTS, "address %q is a user or an alias", addr)
 	}
-	u := &evlog.UserRecord{Address: addr, PasswordHash: e.GetPasswordHash(), CreatedUnix: e.GetCreatedUnix()}
+	u := &evlog.UserRecord{Address: addr, PasswordHash: e.GetPasswordHash(), CreatedUnix: e.GetCreatedUnix(),
+		CredentialIndex: t.index}
 	if err := t.putRecord(userKey(addr), u); err != nil {
 		return nil, err
 	}
@@ -120,6 +121,7 @@ func (t *txn) passwordChanged(e *evlog.PasswordChanged) (*evlog.EventResult, err
 		return nil, err
 	}
 	u.PasswordHash = e.GetPasswordHash()
+	u.CredentialIndex = t.index // revokes the sessions bound to the old one
 	t.changes.add(Change{Index: t.index, Address: u.GetAddress(), Kind: UserChanged})
 	return nil, t.putRecord(userKey(u.GetAddress()), u)
 }

@@ -71,6 +71,18 @@
 //     proposed concurrently. The last chunk's arrival checks the SHA-256 of
 //     the assembled body.
 //
+// The ban list (BanAdded, BanRemoved, BansPruned) names client prefixes in
+// canonical form: IPv4 prefixes, and IPv6 prefixes of at most 64 bits (one
+// IPv6 client holds a /64, so BanPrefix widens an address to it); apply
+// refuses any other spelling so that every node keys a ban the same.
+// Adding a banned prefix again replaces its reason and times. Expiry is
+// judged at read time against the proposer-stamped expires_unix (Ban.Active),
+// so an expired ban stops counting on every node at once; BansPruned,
+// proposed by the leader with its clock, deletes the expired records so the
+// list stays bounded. UserRecord.credential_index is the log index of the
+// event that last set the user's credentials (UserCreated, PasswordChanged):
+// sessions bound to another value, or to another hash, are revoked.
+//
 // # Key layout
 //
 // Every key starts with a four-byte prefix naming its kind. Integers are
@@ -94,6 +106,13 @@
 //	"chk/" sha256 (32 bytes) chunk u32          body chunk bytes
 //	"que/" queue-id (16 bytes)                  log.QueueRecord: an outbound queue entry
 //	"qdu/" next-attempt-unix u64 queue-id       empty: entries by next attempt time, for the worker's due scan
+//	"ban/" family u8 bits u8 address            log.BanRecord: a banned client prefix (family 4 or 6; address 4 or 16 bytes, host bits zero)
+//	"bex/" expires-unix u64 family bits address empty: bans that expire, by expiry time, for BansPruned
+//
+// A client's ban is found by seeking, for each prefix length from 0 up,
+// the client's address masked to it; a seek that lands on a longer length
+// skips the lengths no ban uses, so a look-up costs a few seeks however
+// long the list (ban/ keys sort by family, then length).
 //
 // The applied marker records the entry index, how many of that entry's
 // proposals are done, how many it has, and the last index finished before

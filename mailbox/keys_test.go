@@ -39,7 +39,7 @@ func TestKeyLayout(t *testing.T) {
 	documented := documentedPrefixes(t)
 	code := []string{prefixApplied, prefixCounter, prefixDomain, prefixUser, prefixAlias, prefixAliasByTarget,
 		prefixMailboxByName, prefixMailbox, prefixMessage, prefixSubscription, prefixBlob, prefixChunk,
-		prefixQueue, prefixQueueDue}
+		prefixQueue, prefixQueueDue, prefixBan, prefixBanExpiry}
 	for _, p := range code {
 		if !documented[p] {
 			t.Errorf("prefix %q is used in code but not documented", p)
@@ -130,6 +130,17 @@ func checkKeyShape(t *testing.T, prefix string, k, v []byte) {
 	case prefixQueueDue:
 		if len(k) != queueDueKeyLen || len(v) != 0 {
 			t.Errorf("queue due key %q = %x", k, v)
+		}
+	case prefixBan:
+		if n := len(k) - prefixLen - 2; !(k[prefixLen] == 4 && n == 4 || k[prefixLen] == 6 && n == 16) {
+			t.Errorf("ban key %x", k)
+		}
+		if err := evlog.UnmarshalRecord(v, new(evlog.BanRecord)); err != nil {
+			t.Errorf("ban %x: %v", k, err)
+		}
+	case prefixBanExpiry:
+		if _, err := banKeyOfExpiry(k); err != nil || len(v) != 0 {
+			t.Errorf("ban expiry key %x = %x: %v", k, v, err)
 		}
 	}
 }

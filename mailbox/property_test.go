@@ -146,8 +146,10 @@ func (g *generator) flags() []string {
 
 // event returns one (occasionally more) events in a realistic mix.
 func (g *generator) event() []*evlog.Event {
-	r := g.rng.IntN(112)
+	r := g.rng.IntN(116)
 	switch {
+	case r >= 112:
+		return g.banEvent()
 	case r >= 100:
 		return g.queueEvent()
 	case r < 22:
@@ -226,6 +228,27 @@ func (g *generator) event() []*evlog.Event {
 		default:
 			return []*evlog.Event{ev(nil)}
 		}
+	}
+}
+
+var genBans = []string{"192.0.2.7/32", "192.0.2.0/24", "198.51.100.0/24", "2001:db8:1:2::/64", "2001:db8::/32", "192.0.2.7"}
+
+// banEvent adds, removes or prunes bans (some already gone, one prefix
+// not canonical), with expiries on both sides of the prunes' times.
+func (g *generator) banEvent() []*evlog.Event {
+	p := g.pick(genBans)
+	now := int64(1_700_000_000 + g.rng.IntN(1000))
+	switch g.rng.IntN(5) {
+	case 0:
+		return []*evlog.Event{banRemoved(p)}
+	case 1:
+		return []*evlog.Event{bansPruned(now)}
+	default:
+		var expires int64
+		if g.rng.IntN(4) > 0 {
+			expires = now + int64(1+g.rng.IntN(1000))
+		}
+		return []*evlog.Event{banAdded(p, now, expires, "r")}
 	}
 }
 
@@ -403,6 +426,7 @@ func TestDigestDetectsDifferences(t *testing.T) {
 		"uid":         {delivered(sha([]byte(body1)), len(body1), rcpt(userA, "")), expunged(1, uidRanges(2, 2))},
 		"blob":        {blobStored(evlog.Chunks([]byte("other"))[0])},
 		"uidvalidity": {mailboxCreated(userA, "Z", 0), mailboxDeleted(14)},
+		"ban":         {banAdded("192.0.2.0/24", 1, 0, "")},
 	}
 	for name, evs := range variants {
 		t.Run(name, func(t *testing.T) {

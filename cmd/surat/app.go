@@ -48,6 +48,10 @@ Usage:
   surat queue list                             the outbound queue
   surat queue retry ID                         try a queue entry again now
   surat queue delete ID                        drop a queue entry (no bounce)
+  surat ban list                               client bans in force: prefix, expiry, reason
+  surat ban add ADDR|CIDR [--for D] [--reason T]
+                                               refuse a client on every node (24h; --for 0: for good)
+  surat ban del ADDR|CIDR                      lift a ban
   surat cluster status                         members, states and applied indexes
   surat cluster keygen [--out FILE]            make a cluster key
   surat version                                print the version
@@ -90,6 +94,8 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		return runCluster(ctx, e, rest)
 	case "queue":
 		return runQueue(ctx, e, rest)
+	case "ban":
+		return runBan(ctx, e, rest)
 	case "version", "--version":
 		fmt.Fprintln(e.stdout, versionString())
 		return nil

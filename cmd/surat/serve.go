@@ -141,6 +141,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	api, err := admin.New(admin.Config{
 		Directory:    store,
 		Queue:        store,
+		Bans:         store,
 		Digester:     store,
 		Cluster:      node,
 		IsNotFound:   isNotFound,
@@ -177,6 +178,12 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		srv.Close()
 		return err
 	}
+	if err := gateBans(store, mailListeners, imapLns, pop3Lns, reg, logger); err != nil {
+		srv.Close()
+		return err
+	}
+	pruner := startBanPruner(store, node, logger)
+	defer pruner.stop()
 	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, logger)
 	if err != nil {
 		srv.Close()

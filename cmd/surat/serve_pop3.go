@@ -45,6 +45,7 @@ func startPOP3(cfg *serveConfig, m *tlsListenerPair, tlsConfig *tls.Config, stor
 			AuthLimiter:    lg.limiter,
 			VerifyPassword: lg.verify,
 			CaughtUp:       node.CaughtUp,
+			Feed:           store,
 		})
 		if err != nil {
 			out.shutdown(time.Second)

@@ -50,6 +50,9 @@ type Config struct {
 	Cluster   Cluster
 	// Queue serves /v1/queue; nil: an empty queue.
 	Queue Queue
+	// Bans serves GET /v1/bans; nil: an empty list (adding and removing
+	// bans only propose).
+	Bans BanList
 	// IsNotFound reports whether an error from Directory.User (or
 	// Queue.QueueEntry) means "not found" (cmd passes errors.Is(err,
 	// mailbox.ErrNotFound)).
@@ -153,6 +156,9 @@ func New(cfg Config) (*Server, error) {
 	guarded("GET /v1/queue", http.HandlerFunc(s.listQueue))
 	guarded("POST /v1/queue/{id}/retry", http.HandlerFunc(s.retryQueue))
 	guarded("DELETE /v1/queue/{id}", http.HandlerFunc(s.deleteQueue))
+	guarded("GET /v1/bans", http.HandlerFunc(s.listBans))
+	guarded("POST /v1/bans", http.HandlerFunc(s.addBan))
+	guarded("DELETE /v1/bans/{prefix...}", http.HandlerFunc(s.deleteBan))
 	// Unknown /v1/ paths answer in JSON, and behind the token so that they
 	// do not reveal which routes exist.
 	guarded("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -102,6 +102,9 @@
 // recently used out), or on a miss from the body's first chunks up to the
 // blank line, a batch of messages under one store view (headercache.go).
 //
+// A logged-in session is bound to the user's credentials (revoke.go): a
+// password change or deletion through any node ends it with BYE.
+//
 // # Future work
 //
 // SEARCH scans the mailbox and parses bodies for text criteria:

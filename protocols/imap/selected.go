@@ -97,6 +97,8 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 // §6.3.13): the node's feed wakes every session of the mailbox at once,
 // whichever node the change was made on.
 func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	s.idleMu.Lock()
+	defer s.idleMu.Unlock()
 	if s.sel == nil {
 		<-stop
 		return nil

@@ -40,6 +40,8 @@ type Store interface {
 	MailboxSnapshot(id uint64, fn func(uid uint32, m *evlog.MessageRecord)) (*evlog.MailboxRecord, error)
 	Bodies(hashes [][]byte, fn func(i int, body []byte, err error)) error
 	Subscribe(address string) *mailbox.Subscription
+	// AppliedIndex is the last log index applied here (revoke.go).
+	AppliedIndex() uint64
 }
 
 var _ Store = (*mailbox.Store)(nil)
@@ -162,6 +164,7 @@ type Server struct {
 	log     *slog.Logger
 	imap    *imapserver.Server
 	hub     *hub
+	revoker *revoker
 	headers *headerCache // shared by all sessions
 	limits  *connlimit.Limiter[*limitedConn]
 
@@ -184,6 +187,7 @@ func New(cfg Config) (*Server, error) {
 		sessions: map[*session]struct{}{},
 	}
 	s.hub = newHub(cfg.Store, s.log, cfg.WarmMessages)
+	s.revoker = newRevoker(s)
 	s.imap = imapserver.New(&imapserver.Options{
 		NewSession: s.newSession,
 		Caps:       capabilities,
@@ -254,6 +258,7 @@ func (s *Server) Close() error {
 		c.Close()
 	}
 	s.hub.close()
+	s.revoker.close()
 	if err != nil && strings.Contains(err.Error(), "server closed") {
 		return nil
 	}
@@ -272,7 +277,7 @@ func (s *Server) newSession(conn *imapserver.Conn) (imapserver.Session, *imapser
 	if closed {
 		return nil, nil, &imap.Error{Type: imap.StatusResponseTypeBye, Text: "Server shutting down"}
 	}
-	return sess, nil, nil
+	return guardedSession{sess}, nil, nil
 }
 
 func (s *Server) forget(sess *session) {

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -31,6 +33,11 @@ type session struct {
 	log    *slog.Logger
 	user   string // canonical address once logged in
 	sel    *selected
+	cred   atomic.Pointer[credential] // bound at login (revoke.go)
+	// idleMu is held by Idle while it runs: go-imap returns from IDLE on
+	// a dropped connection without waiting for Idle, and then calls
+	// Close, which must not release the mailbox under it.
+	idleMu sync.Mutex
 }
 
 var (
@@ -39,6 +46,8 @@ var (
 )
 
 func (s *session) Close() error {
+	s.idleMu.Lock()
+	defer s.idleMu.Unlock()
 	s.unselect()
 	s.srv.forget(s)
 	return nil

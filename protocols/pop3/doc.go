@@ -85,4 +85,8 @@
 // IdleTimeout (RFC 1939 §3: at least 10 minutes). Failed logins are slowed by
 // protocols/ratelimit, shared with SMTP and IMAP. Each connection recovers
 // from panics, so no input brings the server down.
+//
+// With Config.Feed, a session is bound to the user's credentials at login
+// (revoke.go): a password change or deletion through any node closes it,
+// after the command in progress, so that an UPDATE is never cut halfway.
 package pop3

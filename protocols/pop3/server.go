@@ -13,6 +13,7 @@ import (
 	"time"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/auth"
 	"github.com/surat-mail/surat/protocols/connlimit"
 	"github.com/surat-mail/surat/protocols/propose"
@@ -81,6 +82,10 @@ type Config struct {
 	CaughtUp func() bool
 	// Now is the clock for the \Seen flush interval; default time.Now.
 	Now func() time.Time
+	// Feed lets the server end sessions whose credentials changed on any
+	// node (revoke.go); *mailbox.Store has it. Nil: sessions are never
+	// revoked.
+	Feed Feed
 }
 
 func (c *Config) setDefaults() error {
@@ -141,6 +146,9 @@ type Server struct {
 	// Close, or a Shutdown past its deadline, cancels it.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	revocations *mailbox.Subscription // nil without Config.Feed
+	revokerDone chan struct{}
 }
 
 // maxRejecting bounds the goroutines that tell refused clients why.
@@ -156,11 +164,24 @@ func New(cfg Config) (*Server, error) {
 		kind = "pop3s"
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
+	s := &Server{
 		cfg: cfg, log: cfg.Logger.With("listener", kind),
 		limits:    connlimit.New[*session](cfg.MaxSessions, cfg.MaxSessionsPerIP),
 		listeners: map[net.Listener]struct{}{}, ctx: ctx, cancel: cancel,
-	}, nil
+	}
+	if cfg.Feed != nil {
+		s.revocations, s.revokerDone = cfg.Feed.Subscribe(""), make(chan struct{})
+		go s.watchRevocations(s.revocations)
+	}
+	return s, nil
+}
+
+// stopRevocations ends the revocation watcher (Shutdown and Close).
+func (s *Server) stopRevocations() {
+	if s.revocations != nil {
+		s.revocations.Close()
+		<-s.revokerDone
+	}
 }
 
 // Serve accepts connections on ln (plain TCP; Serve adds TLS for an
@@ -277,6 +298,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.wg.Wait()
 		close(done)
 	}()
+	defer s.stopRevocations()
 	select {
 	case <-done:
 		s.cancel()
@@ -300,6 +322,7 @@ func (s *Server) Close() error {
 	s.cancel()
 	s.closeAll()
 	s.wg.Wait()
+	s.stopRevocations()
 	return nil
 }
 

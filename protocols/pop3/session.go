@@ -72,6 +72,8 @@ type session struct {
 
 	idle      atomic.Bool // waiting for a command line
 	hard      atomic.Bool // closed by the server: do not linger
+	revoked   atomic.Bool // credentials changed: end before the next command (revoke.go)
+	cred      atomic.Pointer[credential]
 	closeOnce sync.Once
 }
 
@@ -135,7 +137,7 @@ func (s *session) serve() {
 			return
 		}
 		s.idle.Store(true)
-		if s.srv.closing.Load() {
+		if s.srv.closing.Load() || s.revoked.Load() {
 			return
 		}
 		timeout := s.cfg.AuthTimeout
@@ -146,7 +148,7 @@ func (s *session) serve() {
 		for {
 			line, err := readLine(s.r, maxCommandLine)
 			s.idle.Store(false)
-			if !s.handleLine(line, err) {
+			if !s.handleLine(line, err) || s.revoked.Load() {
 				return
 			}
 			// RFC 2449 §6.6 PIPELINING: answer every command already
@@ -181,7 +183,7 @@ func (s *session) handleLine(line []byte, err error) bool {
 		return s.badCommand(errUnknownCommand)
 	}
 	if s.state == stateAuthorization {
-		return s.authorization(cmd)
+		return s.authorize(cmd)
 	}
 	return s.transaction(cmd)
 }

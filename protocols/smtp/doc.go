@@ -68,5 +68,8 @@
 // the user's address or one of its aliases 553 5.7.1 (RFC 6409 §6.1).
 // Failed logins are counted per client IP and per account by
 // protocols/ratelimit and slow later attempts; each failure is logged with
-// the keys remote and user.
+// the keys remote and user. A session is bound to the credentials AUTH
+// verified (revoke.go): after a password change or deletion through any
+// node, its next MAIL, RCPT or DATA gets 421 4.7.0 and the connection
+// closes.
 package smtp

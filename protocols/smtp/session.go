@@ -27,7 +27,7 @@ func (b backend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
 	}
 	base.log = b.s.log.With("remote", base.remote)
 	if b.s.cfg.Kind.submission() {
-		return &submissionSession{session: base}, nil
+		return boundSession{&submissionSession{session: base}}, nil
 	}
 	return base, nil
 }
@@ -41,7 +41,8 @@ type session struct {
 	log    *slog.Logger
 	remote string
 	tls    bool
-	user   string // authenticated canonical address; "" before AUTH
+	user   string      // authenticated canonical address; "" before AUTH
+	cred   *credential // what AUTH verified (revoke.go)
 
 	// The transaction (RFC 5321 §3.3), cleared by Reset.
 	from      string
@@ -69,6 +70,9 @@ func (s *session) Logout() error { return nil }
 // Mail starts a transaction (RFC 5321 §4.1.1.2). The SIZE parameter was
 // checked by go-smtp (RFC 1870 §6.2: 552 5.3.4 at MAIL).
 func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
+	if err := s.checkCredentials(nil); err != nil {
+		return err
+	}
 	if s.srv.cfg.Kind.submission() {
 		if s.user == "" {
 			s.log.Debug("smtp refused MAIL before AUTH", "from", from)
@@ -120,6 +124,9 @@ func (s *session) checkSender(from string) error {
 // to the Relay on submission. go-smtp refuses past MaxRecipients itself
 // (452 4.5.3).
 func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
+	if err := s.checkCredentials(nil); err != nil {
+		return err
+	}
 	addr, err := canonicalAddress(to)
 	if err != nil {
 		s.log.Info("smtp recipient refused", "rcpt", to, "err", err)
@@ -208,7 +215,12 @@ func (s *session) noteRcpt(addr string) {
 }
 
 // Data is in deliver.go.
-func (s *session) Data(r io.Reader) error { return s.data(r) }
+func (s *session) Data(r io.Reader) error {
+	if err := s.checkCredentials(r); err != nil {
+		return err
+	}
+	return s.data(r)
+}
 
 func contains(list []string, v string) bool {
 	for _, x := range list {

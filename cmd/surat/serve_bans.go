@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/surat-mail/surat/cluster"
+	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/bans"
+)
+
+// gateBans puts the ban list in front of every mail listener: a client a
+// ban in force covers is refused at connect, on every node, before any
+// protocol code runs. Implicit-TLS listeners close such clients without a
+// reply (a reply would cost a handshake).
+func gateBans(store *mailbox.Store, mail *mailListeners, imapLns, pop3Lns *tlsListenerPair,
+	reg prometheus.Registerer, logger *slog.Logger) error {
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "surat_banned_connections_total",
+		Help: "Connections refused at connect because a ban covers the client, by listener.",
+	}, []string{"listener"})
+	if err := reg.Register(refused); err != nil {
+		return fmt.Errorf("serve: register ban metrics: %w", err)
+	}
+	for _, l := range []struct {
+		name    string
+		ln      *net.Listener
+		refusal string
+	}{
+		{"smtp", &mail.smtp, bans.RefusalSMTP},
+		{"submission", &mail.submission, bans.RefusalSMTP},
+		{"submissions", &mail.submissions, ""},
+		{"imap", &imapLns.plain, bans.RefusalIMAP},
+		{"imaps", &imapLns.implicit, ""},
+		{"pop3", &pop3Lns.plain, bans.RefusalPOP3},
+		{"pop3s", &pop3Lns.implicit, ""},
+	} {
+		if *l.ln != nil {
+			*l.ln = bans.Gate(*l.ln, bans.GateConfig{Bans: store, Refusal: l.refusal, Listener: l.name,
+				Refused: refused.WithLabelValues(l.name), Logger: logger})
+		}
+	}
+	return nil
+}
+
+// banPruner runs the ban list's pruner; it proposes only while this node
+// leads.
+type banPruner struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func startBanPruner(store *mailbox.Store, node *cluster.Node, logger *slog.Logger) *banPruner {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &banPruner{cancel: cancel}
+	pr := bans.NewPruner(bans.PrunerConfig{Store: store, Cluster: node, Logger: logger.With("component", "bans")})
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		pr.Run(ctx)
+	}()
+	return p
+}
+
+func (p *banPruner) stop() {
+	p.cancel()
+	p.wg.Wait()
+}
