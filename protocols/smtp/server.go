@@ -125,6 +125,13 @@ type Config struct {
 	MaxSessions      int           // open sessions on this listener; default 500
 	MaxSessionsPerIP int           // open sessions per client IP; default 20
 	ProposeTimeout   time.Duration // how long a delivery may wait for the cluster; default 30 s
+	// MaxSendPerHour bounds the remote recipients one authenticated user
+	// may queue in an hour, cluster-wide (sendlimits.go); default 500,
+	// negative: no limit.
+	MaxSendPerHour int
+	// MaxQueuedBytesPerUser bounds the bytes of one user's messages
+	// waiting in the outbound queue; default 256 MiB, negative: no limit.
+	MaxQueuedBytesPerUser int64
 	// AuthLimiter slows failed logins (shared with IMAP/POP3); nil: a
 	// private one with ratelimit's defaults.
 	AuthLimiter *ratelimit.Limiter
@@ -172,6 +179,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.ProposeTimeout <= 0 {
 		c.ProposeTimeout = 30 * time.Second
+	}
+	if c.MaxSendPerHour == 0 {
+		c.MaxSendPerHour = DefaultMaxSendPerHour
+	}
+	if c.MaxQueuedBytesPerUser == 0 {
+		c.MaxQueuedBytesPerUser = DefaultMaxQueuedBytesPerUser
 	}
 	if c.AuthLimiter == nil {
 		c.AuthLimiter = ratelimit.New(ratelimit.Config{})

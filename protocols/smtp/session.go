@@ -144,6 +144,9 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 			s.noteRcpt(addr)
 			return nil
 		}
+		if err := s.checkSendLimits(); err != nil { // sendlimits.go
+			return err
+		}
 		s.nonLocal = append(s.nonLocal, addr)
 		s.params = append(s.params, rcptParams(opts))
 		s.noteRcpt(addr)
