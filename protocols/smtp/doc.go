@@ -76,6 +76,12 @@
 // cluster's outbound reputation and disk; local mail is bounded by
 // quotas. Per-user overrides are not offered yet.
 //
+// Session bounds (sessionlimits.go), so that a client keeping inside the
+// idle timeout cannot hold a slot for ever: a session's whole length
+// (MaxSessionDuration, 30 minutes; then go-smtp's 421 4.4.2) and its MAIL
+// commands (MaxTransactions, 1,000; then 421 4.7.0 and the connection
+// closes, RFC 5321 §3.8).
+//
 // # Authentication (submission)
 //
 // AUTH PLAIN (RFC 4616) and LOGIN are offered only under TLS (RFC 4954 §4,

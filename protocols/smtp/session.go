@@ -69,6 +69,9 @@ func (s *session) Logout() error { return nil }
 // Mail starts a transaction (RFC 5321 §4.1.1.2). The SIZE parameter was
 // checked by go-smtp (RFC 1870 §6.2: 552 5.3.4 at MAIL).
 func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
+	if err := s.countTransaction(); err != nil { // sessionlimits.go
+		return err
+	}
 	if s.srv.cfg.Kind.submission() {
 		if s.user == "" {
 			s.log.Debug("smtp refused MAIL before AUTH", "from", from)
