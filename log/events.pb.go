@@ -1404,12 +1404,15 @@ func (x *MailboxDeleted) GetMailboxId() uint64 {
 }
 
 type Subscribed struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Subscribed    bool                   `protobuf:"varint,3,opt,name=subscribed,proto3" json:"subscribed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Address    string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	Name       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Subscribed bool                   `protobuf:"varint,3,opt,name=subscribed,proto3" json:"subscribed,omitempty"`
+	// Stamped by the proposer (0: none): subscribing one name more than this
+	// is refused with MAILBOX_LIMIT; unsubscribing always succeeds.
+	MaxSubscriptions uint32 `protobuf:"varint,40,opt,name=max_subscriptions,json=maxSubscriptions,proto3" json:"max_subscriptions,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Subscribed) Reset() {
@@ -1461,6 +1464,13 @@ func (x *Subscribed) GetSubscribed() bool {
 		return x.Subscribed
 	}
 	return false
+}
+
+func (x *Subscribed) GetMaxSubscriptions() uint32 {
+	if x != nil {
+		return x.MaxSubscriptions
+	}
+	return 0
 }
 
 type UidRange struct {
@@ -3485,14 +3495,15 @@ const file_log_events_proto_rawDesc = "" +
 	"\x0emax_name_depth\x18) \x01(\rR\fmaxNameDepth\"/\n" +
 	"\x0eMailboxDeleted\x12\x1d\n" +
 	"\n" +
-	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\"Z\n" +
+	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\"\x87\x01\n" +
 	"\n" +
 	"Subscribed\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1e\n" +
 	"\n" +
 	"subscribed\x18\x03 \x01(\bR\n" +
-	"subscribed\"4\n" +
+	"subscribed\x12+\n" +
+	"\x11max_subscriptions\x18( \x01(\rR\x10maxSubscriptions\"4\n" +
 	"\bUidRange\x12\x14\n" +
 	"\x05first\x18\x01 \x01(\rR\x05first\x12\x12\n" +
 	"\x04last\x18\x02 \x01(\rR\x04last\"v\n" +

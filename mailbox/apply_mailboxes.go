@@ -350,6 +350,9 @@ func (t *txn) subscribed(e *evlog.Subscribed) (*evlog.EventResult, error) {
 	key := subscriptionKey(u.GetAddress(), name)
 	t.changes.add(Change{Index: t.index, Address: u.GetAddress(), Kind: SubscriptionsChanged})
 	if e.GetSubscribed() {
+		if err := t.checkSubscriptionCount(u.GetAddress(), key, e.GetMaxSubscriptions()); err != nil {
+			return nil, err
+		}
 		return nil, t.put(key, nil)
 	}
 	return nil, t.del(key)
@@ -398,6 +401,30 @@ func (t *txn) checkMailboxCount(address string, before uint64, limit uint32) err
 	}
 	if limit > 0 && n > uint64(limit) && n > before {
 		return refuse(errMailboxLimit, "%s would have %d mailboxes, more than the limit of %d", address, n, limit)
+	}
+	return nil
+}
+
+// checkSubscriptionCount refuses a new subscription past limit (names need
+// not exist, RFC 9051 §6.3.7, so the mailbox count does not bound them);
+// subscribing a name again adds nothing and passes.
+func (t *txn) checkSubscriptionCount(address string, key []byte, limit uint32) error {
+	if limit == 0 {
+		return nil
+	}
+	if ok, err := t.has(key); err != nil || ok {
+		return err
+	}
+	var n uint64
+	p := subscriptionPrefix(address)
+	if err := scanRange(t.b, p, prefixEnd(p), func(_, _ []byte) (bool, error) {
+		n++
+		return true, nil
+	}); err != nil {
+		return err
+	}
+	if n >= uint64(limit) {
+		return refuse(errMailboxLimit, "%s has %d subscriptions, the limit", address, n)
 	}
 	return nil
 }

@@ -81,7 +81,9 @@
 //     MailboxCreated and MailboxRenamed are refused with MAILBOX_LIMIT when
 //     a name they produce has more than max_name_depth levels, or when the
 //     user ends with more than max_mailboxes mailboxes (parents created
-//     along included) and more than before the event.
+//     along included) and more than before the event; Subscribed, when a
+//     new subscription would pass max_subscriptions (names need not
+//     exist, so the mailbox count does not bound them).
 //   - BlobStored for a chunk already stored changes nothing but the blob's
 //     touched_index, so a re-upload keeps the body safe from a collection
 //     proposed concurrently. The last chunk's arrival checks the SHA-256 of

@@ -55,3 +55,20 @@ func TestMailboxDepthLimit(t *testing.T) {
 	deep := strings.Repeat("n/", 40) + "n"
 	h.ok(limitedCreate(userA, deep, 0, 0))
 }
+
+// TestSubscriptionLimit: names need not exist to be subscribed, so their
+// number is bounded on its own: past the limit the event carries, a new
+// subscription is refused; one again, and unsubscribing, pass.
+func TestSubscriptionLimit(t *testing.T) {
+	h := newHarness(t)
+	h.ok(domainAdded("example.org"), userCreated(userA, 1000)) // six subscribed
+	sub := func(name string, on bool, limit uint32) *evlog.Event {
+		return ev(&evlog.Subscribed{Address: userA, Name: name, Subscribed: on, MaxSubscriptions: limit})
+	}
+	h.ok(sub("ghost", true, 7))
+	h.fails(evlog.ErrorCode_ERROR_CODE_MAILBOX_LIMIT, sub("ghost2", true, 7))
+	h.ok(sub("ghost", true, 7)) // already subscribed
+	h.ok(sub("ghost2", true, 0))
+	h.ok(sub("ghost", false, 7), sub("Sent", false, 7)) // 6
+	h.ok(sub("ghost3", true, 7))
+}

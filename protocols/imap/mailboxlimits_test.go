@@ -58,3 +58,16 @@ func TestMailboxDepthLimit(t *testing.T) {
 	mustLimit(t, "RENAME INBOX p/q/r/s", cl.Rename("INBOX", "p/q/r/s", nil).Wait())
 	mustOK(t, "RENAME INBOX p/q/r", cl.Rename("INBOX", "p/q/r", nil).Wait())
 }
+
+// TestSubscriptionLimit: SUBSCRIBE to names that need not exist is bounded
+// by the mailbox limit too: past it, NO [LIMIT].
+func TestSubscriptionLimit(t *testing.T) {
+	c := sharedCluster(t)
+	_, addr, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.MaxMailboxes = 7 })
+	user := c.newUser(t, "subs")
+	cl, _ := dial(t, addr, user) // six subscribed to begin with
+	mustOK(t, "SUBSCRIBE ghost", cl.Subscribe("ghost").Wait())
+	mustLimit(t, "SUBSCRIBE ghost2", cl.Subscribe("ghost2").Wait())
+	mustOK(t, "UNSUBSCRIBE ghost", cl.Unsubscribe("ghost").Wait())
+	mustOK(t, "SUBSCRIBE ghost2", cl.Subscribe("ghost2").Wait())
+}

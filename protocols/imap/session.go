@@ -256,8 +256,11 @@ func (s *session) subscribe(name string, on bool) error {
 	if name == "" {
 		return errInvalidName
 	}
+	// Names need not exist to be subscribed: their number is bounded by
+	// the mailbox limit on its own (mailboxlimits.go).
+	maxCount, _ := s.srv.cfg.mailboxLimits()
 	_, err := s.srv.propose(ev(&evlog.Event_Subscribed{Subscribed: &evlog.Subscribed{
-		Address: s.user, Name: name, Subscribed: on,
+		Address: s.user, Name: name, Subscribed: on, MaxSubscriptions: maxCount,
 	}}))
 	return replyFor(err)
 }
