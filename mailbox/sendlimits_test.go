@@ -161,3 +161,38 @@ func TestQueuedWithoutSubmitterIsNotCounted(t *testing.T) {
 		t.Fatalf("queued bytes %d after an uncounted entry left, want 0", u.QueuedBytes)
 	}
 }
+
+// checkQueuedBytes verifies the per-submitter queued bytes apply keeps
+// against the queue itself: each equals the sizes of that submitter's
+// entries, and none is kept at 0 (part of checkInvariants).
+func checkQueuedBytes(t testing.TB, s *Store) {
+	t.Helper()
+	entries, err := s.QueueEntries(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]uint64{}
+	for _, q := range entries {
+		if countsAsSubmitter(q.GetSubmitter()) {
+			want[q.GetSubmitter()] += q.GetSize()
+		}
+	}
+	err = s.view(func(r reader) error {
+		p := []byte(prefixQueuedBytes)
+		return scanRange(r, p, prefixEnd(p), func(k, v []byte) (bool, error) {
+			who := string(k[len(p):])
+			got := decodeBucket(v)
+			if got == 0 || got != want[who] {
+				t.Errorf("queued bytes of %s: %d, entries hold %d", who, got, want[who])
+			}
+			delete(want, who)
+			return true, nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for who, n := range want {
+		t.Errorf("%s has %d bytes queued but no count", who, n)
+	}
+}
