@@ -128,8 +128,10 @@ func (t *txn) countQueued(e *evlog.Queued) error {
 		return refuse(evlog.ErrorCode_ERROR_CODE_QUEUED_BYTES_LIMIT,
 			"%s has %d bytes queued; %d more would pass the limit of %d", who, queued, e.GetSize(), limit)
 	}
-	// Prune the buckets no window from here on can reach, keeping the
-	// state bounded (docs/DESIGN.md: expiry is part of apply).
+	// Prune the buckets the window of this queued time no longer reaches,
+	// keeping the state bounded (docs/DESIGN.md: pruning is part of the
+	// log). A later Queued stamped by a node whose clock is behind sees a
+	// few pruned minutes less: nodes' clocks agree to well within a step.
 	if bucket >= sendWindowBuckets {
 		stale, err := t.scan(sentBucketPrefix(who), sentBucketKey(who, bucket-sendWindowBuckets+1))
 		if err != nil {
