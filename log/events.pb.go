@@ -156,6 +156,9 @@ const (
 	ErrorCode_ERROR_CODE_NO_SUCH_QUEUE_ENTRY ErrorCode = 13
 	ErrorCode_ERROR_CODE_QUEUE_ENTRY_EXISTS  ErrorCode = 14
 	ErrorCode_ERROR_CODE_NO_SUCH_BAN         ErrorCode = 30
+	ErrorCode_ERROR_CODE_MAILBOX_LIMIT       ErrorCode = 40 // too many mailboxes, or a name too deep
+	ErrorCode_ERROR_CODE_SEND_RATE_LIMIT     ErrorCode = 41 // the submitter's hourly recipients are used up
+	ErrorCode_ERROR_CODE_QUEUED_BYTES_LIMIT  ErrorCode = 42 // the submitter's share of the queue is full
 )
 
 // Enum value maps for ErrorCode.
@@ -177,6 +180,9 @@ var (
 		13: "ERROR_CODE_NO_SUCH_QUEUE_ENTRY",
 		14: "ERROR_CODE_QUEUE_ENTRY_EXISTS",
 		30: "ERROR_CODE_NO_SUCH_BAN",
+		40: "ERROR_CODE_MAILBOX_LIMIT",
+		41: "ERROR_CODE_SEND_RATE_LIMIT",
+		42: "ERROR_CODE_QUEUED_BYTES_LIMIT",
 	}
 	ErrorCode_value = map[string]int32{
 		"ERROR_CODE_UNSPECIFIED":         0,
@@ -195,6 +201,9 @@ var (
 		"ERROR_CODE_NO_SUCH_QUEUE_ENTRY": 13,
 		"ERROR_CODE_QUEUE_ENTRY_EXISTS":  14,
 		"ERROR_CODE_NO_SUCH_BAN":         30,
+		"ERROR_CODE_MAILBOX_LIMIT":       40,
+		"ERROR_CODE_SEND_RATE_LIMIT":     41,
+		"ERROR_CODE_QUEUED_BYTES_LIMIT":  42,
 	}
 )
 
@@ -1239,8 +1248,15 @@ type MailboxCreated struct {
 	Name            string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`                                                 // full hierarchical name, '/' separated
 	SpecialUse      string                 `protobuf:"bytes,3,opt,name=special_use,json=specialUse,proto3" json:"special_use,omitempty"`                   // RFC 6154 attribute such as "\\Sent", or empty
 	UidValidityHint uint32                 `protobuf:"varint,4,opt,name=uid_validity_hint,json=uidValidityHint,proto3" json:"uid_validity_hint,omitempty"` // proposer's clock; apply keeps UIDVALIDITY increasing
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Limits stamped by the proposer from its configuration, so that every
+	// node enforces the same ones (0: none). Apply refuses with MAILBOX_LIMIT
+	// when the user would own more than max_mailboxes mailboxes (parents
+	// created along included) or the name has more than max_name_depth
+	// hierarchy levels.
+	MaxMailboxes  uint32 `protobuf:"varint,40,opt,name=max_mailboxes,json=maxMailboxes,proto3" json:"max_mailboxes,omitempty"`
+	MaxNameDepth  uint32 `protobuf:"varint,41,opt,name=max_name_depth,json=maxNameDepth,proto3" json:"max_name_depth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MailboxCreated) Reset() {
@@ -1301,14 +1317,33 @@ func (x *MailboxCreated) GetUidValidityHint() uint32 {
 	return 0
 }
 
+func (x *MailboxCreated) GetMaxMailboxes() uint32 {
+	if x != nil {
+		return x.MaxMailboxes
+	}
+	return 0
+}
+
+func (x *MailboxCreated) GetMaxNameDepth() uint32 {
+	if x != nil {
+		return x.MaxNameDepth
+	}
+	return 0
+}
+
 // MailboxRenamed renames the mailbox and every mailbox below it.
 type MailboxRenamed struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	MailboxId       uint64                 `protobuf:"varint,1,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
 	NewName         string                 `protobuf:"bytes,2,opt,name=new_name,json=newName,proto3" json:"new_name,omitempty"`
 	UidValidityHint uint32                 `protobuf:"varint,3,opt,name=uid_validity_hint,json=uidValidityHint,proto3" json:"uid_validity_hint,omitempty"` // for the new INBOX when INBOX itself is renamed
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// As in MailboxCreated: checked against every name the rename produces
+	// and against the mailboxes it creates (missing parents, a new mailbox
+	// for INBOX's messages).
+	MaxMailboxes  uint32 `protobuf:"varint,40,opt,name=max_mailboxes,json=maxMailboxes,proto3" json:"max_mailboxes,omitempty"`
+	MaxNameDepth  uint32 `protobuf:"varint,41,opt,name=max_name_depth,json=maxNameDepth,proto3" json:"max_name_depth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MailboxRenamed) Reset() {
@@ -1362,6 +1397,20 @@ func (x *MailboxRenamed) GetUidValidityHint() uint32 {
 	return 0
 }
 
+func (x *MailboxRenamed) GetMaxMailboxes() uint32 {
+	if x != nil {
+		return x.MaxMailboxes
+	}
+	return 0
+}
+
+func (x *MailboxRenamed) GetMaxNameDepth() uint32 {
+	if x != nil {
+		return x.MaxNameDepth
+	}
+	return 0
+}
+
 type MailboxDeleted struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	MailboxId     uint64                 `protobuf:"varint,1,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
@@ -1407,12 +1456,15 @@ func (x *MailboxDeleted) GetMailboxId() uint64 {
 }
 
 type Subscribed struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Subscribed    bool                   `protobuf:"varint,3,opt,name=subscribed,proto3" json:"subscribed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Address    string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	Name       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Subscribed bool                   `protobuf:"varint,3,opt,name=subscribed,proto3" json:"subscribed,omitempty"`
+	// Stamped by the proposer (0: none): subscribing one name more than this
+	// is refused with MAILBOX_LIMIT; unsubscribing always succeeds.
+	MaxSubscriptions uint32 `protobuf:"varint,40,opt,name=max_subscriptions,json=maxSubscriptions,proto3" json:"max_subscriptions,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Subscribed) Reset() {
@@ -1464,6 +1516,13 @@ func (x *Subscribed) GetSubscribed() bool {
 		return x.Subscribed
 	}
 	return false
+}
+
+func (x *Subscribed) GetMaxSubscriptions() uint32 {
+	if x != nil {
+		return x.MaxSubscriptions
+	}
+	return 0
 }
 
 type UidRange struct {
@@ -2187,19 +2246,27 @@ func (x *QueueRecipient) GetOrcpt() string {
 // Queued puts one message for non-local recipients in the outbound queue
 // and references its body. The proposer stamps the id and every time.
 type Queued struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"` // 16 random bytes from the proposer
-	Blob          []byte                 `protobuf:"bytes,2,opt,name=blob,proto3" json:"blob,omitempty"`
-	Size          uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
-	MailFrom      string                 `protobuf:"bytes,4,opt,name=mail_from,json=mailFrom,proto3" json:"mail_from,omitempty"` // envelope sender; empty: a DSN (null reverse-path)
-	Recipients    []*QueueRecipient      `protobuf:"bytes,5,rep,name=recipients,proto3" json:"recipients,omitempty"`
-	Envid         string                 `protobuf:"bytes,6,opt,name=envid,proto3" json:"envid,omitempty"` // RFC 3461 §4.4 ENVID
-	Ret           DsnReturn              `protobuf:"varint,7,opt,name=ret,proto3,enum=surat.log.v1.DsnReturn" json:"ret,omitempty"`
-	QueuedUnix    int64                  `protobuf:"varint,8,opt,name=queued_unix,json=queuedUnix,proto3" json:"queued_unix,omitempty"`    // also the first attempt time
-	ExpiresUnix   int64                  `protobuf:"varint,9,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"` // give up (bounce) after this
-	Submitter     string                 `protobuf:"bytes,10,opt,name=submitter,proto3" json:"submitter,omitempty"`                        // authenticated user, for logs and the admin API
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"` // 16 random bytes from the proposer
+	Blob        []byte                 `protobuf:"bytes,2,opt,name=blob,proto3" json:"blob,omitempty"`
+	Size        uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	MailFrom    string                 `protobuf:"bytes,4,opt,name=mail_from,json=mailFrom,proto3" json:"mail_from,omitempty"` // envelope sender; empty: a DSN (null reverse-path)
+	Recipients  []*QueueRecipient      `protobuf:"bytes,5,rep,name=recipients,proto3" json:"recipients,omitempty"`
+	Envid       string                 `protobuf:"bytes,6,opt,name=envid,proto3" json:"envid,omitempty"` // RFC 3461 §4.4 ENVID
+	Ret         DsnReturn              `protobuf:"varint,7,opt,name=ret,proto3,enum=surat.log.v1.DsnReturn" json:"ret,omitempty"`
+	QueuedUnix  int64                  `protobuf:"varint,8,opt,name=queued_unix,json=queuedUnix,proto3" json:"queued_unix,omitempty"`    // also the first attempt time
+	ExpiresUnix int64                  `protobuf:"varint,9,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"` // give up (bounce) after this
+	Submitter   string                 `protobuf:"bytes,10,opt,name=submitter,proto3" json:"submitter,omitempty"`                        // authenticated user, for logs and the admin API
+	// The submitter's limits, stamped by the proposer from its configuration
+	// (0: none). Apply counts each submitter's queued recipients in
+	// five-minute buckets of queued_unix and the bytes of its entries still
+	// queued, and refuses with SEND_RATE_LIMIT when the recipients queued in
+	// the hour up to queued_unix would pass max_recipients_per_hour, or with
+	// QUEUED_BYTES_LIMIT when its queued bytes would pass max_queued_bytes.
+	MaxRecipientsPerHour uint32 `protobuf:"varint,40,opt,name=max_recipients_per_hour,json=maxRecipientsPerHour,proto3" json:"max_recipients_per_hour,omitempty"`
+	MaxQueuedBytes       uint64 `protobuf:"varint,41,opt,name=max_queued_bytes,json=maxQueuedBytes,proto3" json:"max_queued_bytes,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Queued) Reset() {
@@ -2300,6 +2367,20 @@ func (x *Queued) GetSubmitter() string {
 		return x.Submitter
 	}
 	return ""
+}
+
+func (x *Queued) GetMaxRecipientsPerHour() uint32 {
+	if x != nil {
+		return x.MaxRecipientsPerHour
+	}
+	return 0
+}
+
+func (x *Queued) GetMaxQueuedBytes() uint64 {
+	if x != nil {
+		return x.MaxQueuedBytes
+	}
+	return 0
 }
 
 // AttemptFailed records a temporary failure for some recipients and when
@@ -3714,28 +3795,33 @@ const file_log_events_proto_rawDesc = "" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\":\n" +
 	"\bQuotaSet\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x14\n" +
-	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"\x8b\x01\n" +
+	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"\xd6\x01\n" +
 	"\x0eMailboxCreated\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1f\n" +
 	"\vspecial_use\x18\x03 \x01(\tR\n" +
 	"specialUse\x12*\n" +
-	"\x11uid_validity_hint\x18\x04 \x01(\rR\x0fuidValidityHint\"v\n" +
+	"\x11uid_validity_hint\x18\x04 \x01(\rR\x0fuidValidityHint\x12#\n" +
+	"\rmax_mailboxes\x18( \x01(\rR\fmaxMailboxes\x12$\n" +
+	"\x0emax_name_depth\x18) \x01(\rR\fmaxNameDepth\"\xc1\x01\n" +
 	"\x0eMailboxRenamed\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12\x19\n" +
 	"\bnew_name\x18\x02 \x01(\tR\anewName\x12*\n" +
-	"\x11uid_validity_hint\x18\x03 \x01(\rR\x0fuidValidityHint\"/\n" +
+	"\x11uid_validity_hint\x18\x03 \x01(\rR\x0fuidValidityHint\x12#\n" +
+	"\rmax_mailboxes\x18( \x01(\rR\fmaxMailboxes\x12$\n" +
+	"\x0emax_name_depth\x18) \x01(\rR\fmaxNameDepth\"/\n" +
 	"\x0eMailboxDeleted\x12\x1d\n" +
 	"\n" +
-	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\"Z\n" +
+	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\"\x87\x01\n" +
 	"\n" +
 	"Subscribed\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1e\n" +
 	"\n" +
 	"subscribed\x18\x03 \x01(\bR\n" +
-	"subscribed\"4\n" +
+	"subscribed\x12+\n" +
+	"\x11max_subscriptions\x18( \x01(\rR\x10maxSubscriptions\"4\n" +
 	"\bUidRange\x12\x14\n" +
 	"\x05first\x18\x01 \x01(\rR\x05first\x12\x12\n" +
 	"\x04last\x18\x02 \x01(\rR\x04last\"v\n" +
@@ -3793,7 +3879,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\x0eQueueRecipient\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x16\n" +
 	"\x06notify\x18\x02 \x01(\rR\x06notify\x12\x14\n" +
-	"\x05orcpt\x18\x03 \x01(\tR\x05orcpt\"\xbe\x02\n" +
+	"\x05orcpt\x18\x03 \x01(\tR\x05orcpt\"\x9f\x03\n" +
 	"\x06Queued\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04blob\x18\x02 \x01(\fR\x04blob\x12\x12\n" +
@@ -3808,7 +3894,9 @@ const file_log_events_proto_rawDesc = "" +
 	"queuedUnix\x12!\n" +
 	"\fexpires_unix\x18\t \x01(\x03R\vexpiresUnix\x12\x1c\n" +
 	"\tsubmitter\x18\n" +
-	" \x01(\tR\tsubmitter\"\xaa\x01\n" +
+	" \x01(\tR\tsubmitter\x125\n" +
+	"\x17max_recipients_per_hour\x18( \x01(\rR\x14maxRecipientsPerHour\x12(\n" +
+	"\x10max_queued_bytes\x18) \x01(\x04R\x0emaxQueuedBytes\"\xaa\x01\n" +
 	"\rAttemptFailed\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1e\n" +
 	"\n" +
@@ -3942,7 +4030,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\tDsnReturn\x12\x1a\n" +
 	"\x16DSN_RETURN_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fDSN_RETURN_FULL\x10\x01\x12\x16\n" +
-	"\x12DSN_RETURN_HEADERS\x10\x02*\xe4\x03\n" +
+	"\x12DSN_RETURN_HEADERS\x10\x02*\xc5\x04\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ERROR_CODE_INVALID\x10\x01\x12\x1a\n" +
@@ -3960,7 +4048,10 @@ const file_log_events_proto_rawDesc = "" +
 	"\x14ERROR_CODE_FORBIDDEN\x10\f\x12\"\n" +
 	"\x1eERROR_CODE_NO_SUCH_QUEUE_ENTRY\x10\r\x12!\n" +
 	"\x1dERROR_CODE_QUEUE_ENTRY_EXISTS\x10\x0e\x12\x1a\n" +
-	"\x16ERROR_CODE_NO_SUCH_BAN\x10\x1e*\x7f\n" +
+	"\x16ERROR_CODE_NO_SUCH_BAN\x10\x1e\x12\x1c\n" +
+	"\x18ERROR_CODE_MAILBOX_LIMIT\x10(\x12\x1e\n" +
+	"\x1aERROR_CODE_SEND_RATE_LIMIT\x10)\x12!\n" +
+	"\x1dERROR_CODE_QUEUED_BYTES_LIMIT\x10**\x7f\n" +
 	"\x14QueueRecipientStatus\x12\"\n" +
 	"\x1eQUEUE_RECIPIENT_STATUS_PENDING\x10\x00\x12\x1f\n" +
 	"\x1bQUEUE_RECIPIENT_STATUS_SENT\x10\x01\x12\"\n" +

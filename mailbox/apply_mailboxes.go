@@ -138,11 +138,17 @@ func (t *txn) mailboxCreated(e *evlog.MailboxCreated) (*evlog.EventResult, error
 	} else if ok {
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_MAILBOX_EXISTS, "mailbox %q", name)
 	}
+	if err := checkNameDepth(name, e.GetMaxNameDepth()); err != nil {
+		return nil, err
+	}
 	if err := t.ensureParents(u.GetAddress(), name, e.GetUidValidityHint()); err != nil {
 		return nil, err
 	}
 	mb, err := t.newMailbox(u.GetAddress(), name, use, e.GetUidValidityHint())
 	if err != nil {
+		return nil, err
+	}
+	if err := t.checkMailboxCount(u.GetAddress(), 0, e.GetMaxMailboxes()); err != nil {
 		return nil, err
 	}
 	return &evlog.EventResult{MailboxId: mb.GetId(), UidValidity: mb.GetUidValidity(), Modseq: mb.GetHighestModseq()}, nil
@@ -165,8 +171,19 @@ func (t *txn) mailboxRenamed(e *evlog.MailboxRenamed) (*evlog.EventResult, error
 	} else if ok {
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_MAILBOX_EXISTS, "mailbox %q", newName)
 	}
+	before, err := t.mailboxCount(addr, e.GetMaxMailboxes())
+	if err != nil {
+		return nil, err
+	}
 	if mb.GetName() == inboxName {
-		return t.renameInbox(mb, newName, e.GetUidValidityHint())
+		if err := checkNameDepth(newName, e.GetMaxNameDepth()); err != nil {
+			return nil, err
+		}
+		r, err := t.renameInbox(mb, newName, e.GetUidValidityHint())
+		if err != nil {
+			return nil, err
+		}
+		return r, t.checkMailboxCount(addr, before, e.GetMaxMailboxes())
 	}
 	oldName := mb.GetName()
 	below := mailboxByNameKey(addr, oldName+"/")
@@ -199,6 +216,9 @@ func (t *txn) mailboxRenamed(e *evlog.MailboxRenamed) (*evlog.EventResult, error
 		} else if ok {
 			return nil, refuse(evlog.ErrorCode_ERROR_CODE_MAILBOX_EXISTS, "mailbox %q (renaming %q)", to, r.GetName())
 		}
+		if err := checkNameDepth(to, e.GetMaxNameDepth()); err != nil {
+			return nil, err
+		}
 		r.Name = to
 		if err := t.put(mailboxByNameKey(addr, to), binary.BigEndian.AppendUint64(nil, r.GetId())); err != nil {
 			return nil, err
@@ -209,6 +229,9 @@ func (t *txn) mailboxRenamed(e *evlog.MailboxRenamed) (*evlog.EventResult, error
 		t.changes.add(Change{Index: t.index, MailboxID: r.GetId(), Address: addr, ModSeq: r.GetHighestModseq(), Kind: MailboxRenamed})
 	}
 	if err := t.ensureParents(addr, newName, e.GetUidValidityHint()); err != nil {
+		return nil, err
+	}
+	if err := t.checkMailboxCount(addr, before, e.GetMaxMailboxes()); err != nil {
 		return nil, err
 	}
 	return &evlog.EventResult{MailboxId: mb.GetId(), UidValidity: mb.GetUidValidity(), Modseq: mb.GetHighestModseq()}, nil
@@ -327,7 +350,81 @@ func (t *txn) subscribed(e *evlog.Subscribed) (*evlog.EventResult, error) {
 	key := subscriptionKey(u.GetAddress(), name)
 	t.changes.add(Change{Index: t.index, Address: u.GetAddress(), Kind: SubscriptionsChanged})
 	if e.GetSubscribed() {
+		if err := t.checkSubscriptionCount(u.GetAddress(), key, e.GetMaxSubscriptions()); err != nil {
+			return nil, err
+		}
 		return nil, t.put(key, nil)
 	}
 	return nil, t.del(key)
+}
+
+// ---------------------------------------------------------------- limits
+
+// The limits on a user's mailboxes travel in MailboxCreated and
+// MailboxRenamed, stamped by the proposer from its configuration (0: none),
+// so that every node refuses alike whatever its own flags say and entries
+// written before the limits existed apply as they always did. A refusal
+// (MAILBOX_LIMIT) drops the whole event, parents it created included.
+
+var errMailboxLimit = evlog.ErrorCode_ERROR_CODE_MAILBOX_LIMIT
+
+// checkNameDepth refuses a canonical name with more than limit hierarchy
+// levels ("a/b/c" has 3).
+func checkNameDepth(name string, limit uint32) error {
+	if d := strings.Count(name, "/") + 1; limit > 0 && d > int(limit) {
+		return refuse(errMailboxLimit, "mailbox name %q has %d hierarchy levels, more than the limit of %d", name, d, limit)
+	}
+	return nil
+}
+
+// mailboxCount counts the user's mailboxes as this proposal sees them; with
+// no limit it counts nothing and returns 0.
+func (t *txn) mailboxCount(address string, limit uint32) (n uint64, err error) {
+	if limit == 0 {
+		return 0, nil
+	}
+	p := mailboxByNamePrefix(address)
+	err = scanRange(t.b, p, prefixEnd(p), func(_, _ []byte) (bool, error) {
+		n++
+		return true, nil
+	})
+	return n, err
+}
+
+// checkMailboxCount refuses an event that left the user with more than
+// limit mailboxes and more than before: a user already past a limit lowered
+// since may still rename, which creates no mailbox.
+func (t *txn) checkMailboxCount(address string, before uint64, limit uint32) error {
+	n, err := t.mailboxCount(address, limit)
+	if err != nil {
+		return err
+	}
+	if limit > 0 && n > uint64(limit) && n > before {
+		return refuse(errMailboxLimit, "%s would have %d mailboxes, more than the limit of %d", address, n, limit)
+	}
+	return nil
+}
+
+// checkSubscriptionCount refuses a new subscription past limit (names need
+// not exist, RFC 9051 §6.3.7, so the mailbox count does not bound them);
+// subscribing a name again adds nothing and passes.
+func (t *txn) checkSubscriptionCount(address string, key []byte, limit uint32) error {
+	if limit == 0 {
+		return nil
+	}
+	if ok, err := t.has(key); err != nil || ok {
+		return err
+	}
+	var n uint64
+	p := subscriptionPrefix(address)
+	if err := scanRange(t.b, p, prefixEnd(p), func(_, _ []byte) (bool, error) {
+		n++
+		return true, nil
+	}); err != nil {
+		return err
+	}
+	if n >= uint64(limit) {
+		return refuse(errMailboxLimit, "%s has %d subscriptions, the limit", address, n)
+	}
+	return nil
 }

@@ -66,9 +66,13 @@ func (t *txn) scheduleQueueEntry(rec *evlog.QueueRecord, next int64) error {
 	return t.put(queueDueKey(next, rec.GetId()), nil)
 }
 
-// removeQueueEntry drops the entry, its due index and its body reference.
+// removeQueueEntry drops the entry, its due index and its body reference,
+// and takes its size off its submitter's queued bytes.
 func (t *txn) removeQueueEntry(rec *evlog.QueueRecord) error {
 	if err := t.del(queueDueKey(rec.GetNextAttemptUnix(), rec.GetId())); err != nil {
+		return err
+	}
+	if err := t.releaseQueued(rec); err != nil {
 		return err
 	}
 	if err := t.derefBlob(rec.GetBlob()); err != nil {
@@ -163,6 +167,9 @@ func (t *txn) queued(e *evlog.Queued) (*evlog.EventResult, error) {
 	}
 	if exists {
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_QUEUE_ENTRY_EXISTS, "queue entry %x exists", e.GetId())
+	}
+	if err := t.countQueued(e); err != nil { // sendlimits.go
+		return nil, err
 	}
 	if err := t.completeBlob(e.GetBlob(), e.GetSize()); err != nil {
 		return nil, err

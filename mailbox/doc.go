@@ -66,6 +66,24 @@
 //     the body's reference is dropped. An outcome for an id that is not
 //     queued (finished or deleted meanwhile) is refused with
 //     NO_SUCH_QUEUE_ENTRY, so a DSN proposed with it is not delivered twice.
+//   - Per-user limits (sendlimits.go, the end of apply_mailboxes.go) are
+//     stamped into the events by the proposer from its configuration
+//     (0: none), never read from a node's flags, so every node refuses
+//     alike and old entries apply as before. Queued counts, for a
+//     submitter that is an address (not a DSN's empty one), its recipients
+//     in five-minute buckets of queued_unix and its bytes while queued;
+//     it is refused with SEND_RATE_LIMIT when the recipients of the hour
+//     up to queued_unix (the last twelve buckets) would pass
+//     max_recipients_per_hour, or QUEUED_BYTES_LIMIT when the queued bytes
+//     would pass max_queued_bytes. A submitter's buckets older than that
+//     hour are pruned at its next Queued; its bytes leave with the entry,
+//     stopping at 0 for entries queued before the count existed.
+//     MailboxCreated and MailboxRenamed are refused with MAILBOX_LIMIT when
+//     a name they produce has more than max_name_depth levels, or when the
+//     user ends with more than max_mailboxes mailboxes (parents created
+//     along included) and more than before the event; Subscribed, when a
+//     new subscription would pass max_subscriptions (names need not
+//     exist, so the mailbox count does not bound them).
 //   - BlobStored for a chunk already stored changes nothing but the blob's
 //     touched_index, so a re-upload keeps the body safe from a collection
 //     proposed concurrently. The last chunk's arrival checks the SHA-256 of
@@ -108,6 +126,8 @@
 //	"qdu/" next-attempt-unix u64 queue-id       empty: entries by next attempt time, for the worker's due scan
 //	"ban/" family u8 bits u8 address            log.BanRecord: a banned client prefix (family 4 or 6; address 4 or 16 bytes, host bits zero)
 //	"bex/" expires-unix u64 family bits address empty: bans that expire, by expiry time, for BansPruned
+//	"snt/" submitter 0x00 bucket u64            u64: remote recipients the submitter queued in that five-minute bucket of queued_unix
+//	"sqb/" submitter                            u64: bytes of the submitter's entries still queued (absent: 0)
 //
 // A client's ban is found by seeking, for each prefix length from 0 up,
 // the client's address masked to it; a seek that lands on a longer length

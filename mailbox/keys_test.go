@@ -39,7 +39,8 @@ func TestKeyLayout(t *testing.T) {
 	documented := documentedPrefixes(t)
 	code := []string{prefixApplied, prefixCounter, prefixDomain, prefixUser, prefixAlias, prefixAliasByTarget,
 		prefixMailboxByName, prefixMailbox, prefixMessage, prefixSubscription, prefixBlob, prefixChunk,
-		prefixQueue, prefixQueueDue, prefixBan, prefixBanExpiry}
+		prefixQueue, prefixQueueDue, prefixBan, prefixBanExpiry,
+		prefixSentBucket, prefixQueuedBytes}
 	for _, p := range code {
 		if !documented[p] {
 			t.Errorf("prefix %q is used in code but not documented", p)

@@ -330,6 +330,10 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			AuthLimiter:    lg.limiter,
 			VerifyPassword: lg.verify,
 			Relay:          relay,
+
+			// serve's 0 ("no limit") is the package's negative.
+			MaxSendPerHour:        noLimitIfZero(cfg.MaxSendPerHour),
+			MaxQueuedBytesPerUser: noLimitIfZero(cfg.MaxQueuedBytesPerUser),
 		})
 		if err != nil {
 			out.shutdown(time.Second)

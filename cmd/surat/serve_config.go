@@ -12,6 +12,8 @@ import (
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/protocols/admin"
 	"github.com/surat-mail/surat/protocols/dns"
+	"github.com/surat-mail/surat/protocols/imap"
+	"github.com/surat-mail/surat/protocols/smtp"
 	"github.com/surat-mail/surat/protocols/tlsconf"
 )
 
@@ -32,6 +34,10 @@ type serveConfig struct {
 	QueueLifetime                time.Duration   // outbound retries before a bounce
 	QueueSchedule                []time.Duration // backoff between outbound attempts
 	MaxMessageSize               int64
+	MaxSendPerHour               int   // remote recipients per user and hour; 0: no limit
+	MaxQueuedBytesPerUser        int64 // bytes per user in the outbound queue; 0: no limit
+	MaxMailboxes                 int   // mailboxes per user; 0: no limit
+	MaxMailboxDepth              int   // hierarchy levels of a mailbox name; 0: no limit
 	ResolverSpec                 string
 	Resolver                     dns.Resolver
 	RaftHeartbeat, RaftElection  time.Duration // Raft timeouts
@@ -102,6 +108,10 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"queue-lifetime", "120h", "retry outbound mail for `DURATION` before bouncing it"},
 	{"queue-schedule", "1m,5m,15m,30m,1h,2h", "backoff between outbound attempts: `DURATIONS`, comma separated; the last repeats"},
 	{"max-message-size", strconv.Itoa(defaultMaxMessageSize), "largest accepted message in `BYTES` (larger: 552)"},
+	{"max-send-per-hour", strconv.Itoa(smtp.DefaultMaxSendPerHour), "remote recipients one user may queue per hour, counted cluster-wide (past it: 450 4.7.1); `N`, 0: no limit"},
+	{"max-queued-bytes-per-user", strconv.Itoa(smtp.DefaultMaxQueuedBytesPerUser), "`BYTES` of one user's mail that may wait in the outbound queue (past it: 452 4.3.1); 0: no limit"},
+	{"max-mailboxes", strconv.Itoa(imap.DefaultMaxMailboxes), "mailboxes one user may own (past it: NO [LIMIT]); `N`, 0: no limit"},
+	{"max-mailbox-depth", strconv.Itoa(imap.DefaultMaxMailboxDepth), "hierarchy levels of a mailbox name (past it: NO [LIMIT]); `N`, 0: no limit"},
 	{"raft-heartbeat-timeout", "200ms", "a follower without word from the leader for `DURATION` starts an election (LAN default; raise it on slow or lossy links)"},
 	{"raft-election-timeout", "200ms", "a candidate without a quorum of votes for `DURATION` tries again"},
 	{"raft-lease-timeout", "100ms", "a leader that has not reached a quorum for `DURATION` steps down (at most --raft-heartbeat-timeout)"},
@@ -230,6 +240,22 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 		return nil, bad("max-message-size", "want a number of bytes from 1024 to %d", maxMaxMessageSize)
 	}
 	c.MaxMessageSize = size
+	if c.MaxSendPerHour, err = strconv.Atoi(v("max-send-per-hour")); err != nil || c.MaxSendPerHour < 0 || c.MaxSendPerHour > 1<<30 {
+		return nil, bad("max-send-per-hour", "want a number of recipients, 0 for no limit")
+	}
+	if c.MaxQueuedBytesPerUser, err = strconv.ParseInt(v("max-queued-bytes-per-user"), 10, 64); err != nil || c.MaxQueuedBytesPerUser < 0 ||
+		(c.MaxQueuedBytesPerUser != 0 && c.MaxQueuedBytesPerUser < c.MaxMessageSize) {
+		// Below the message size a largest message could never be queued.
+		return nil, bad("max-queued-bytes-per-user", "want 0 (no limit) or a number of bytes of at least --max-message-size (%d)", c.MaxMessageSize)
+	}
+	if c.MaxMailboxes, err = strconv.Atoi(v("max-mailboxes")); err != nil || c.MaxMailboxes < 0 || c.MaxMailboxes > 1<<30 ||
+		(c.MaxMailboxes != 0 && c.MaxMailboxes < 6) {
+		// A new account has six mailboxes (INBOX and the special-use ones).
+		return nil, bad("max-mailboxes", "want 0 (no limit) or a number of mailboxes of at least 6")
+	}
+	if c.MaxMailboxDepth, err = strconv.Atoi(v("max-mailbox-depth")); err != nil || c.MaxMailboxDepth < 0 || c.MaxMailboxDepth > 1024 {
+		return nil, bad("max-mailbox-depth", "want a number of levels up to 1024, 0 for no limit")
+	}
 	if c.QueueLifetime, err = time.ParseDuration(v("queue-lifetime")); err != nil || c.QueueLifetime < time.Minute {
 		return nil, bad("queue-lifetime", "want a duration of at least 1m, such as 120h")
 	}

@@ -41,6 +41,9 @@ func startIMAP(cfg *serveConfig, m *tlsListenerPair, tlsConfig *tls.Config, stor
 		AuthLimiter:    lg.limiter,
 		VerifyPassword: lg.verify,
 		CaughtUp:       node.CaughtUp,
+
+		MaxMailboxes:    noLimitIfZero(cfg.MaxMailboxes),
+		MaxMailboxDepth: noLimitIfZero(cfg.MaxMailboxDepth),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
@@ -76,4 +79,13 @@ func (s *imapServer) shutdown(grace time.Duration) {
 	defer cancel()
 	_ = s.srv.Shutdown(ctx)
 	s.wg.Wait()
+}
+
+// noLimitIfZero turns a flag's 0 ("no limit") into the negative value the
+// protocol packages read as no limit (their 0 means their default).
+func noLimitIfZero[T int | int64](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }

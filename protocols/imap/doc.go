@@ -88,9 +88,16 @@
 // policy as SMTP AUTH: after five failures every attempt for that IP or
 // account waits first, up to 5 s, and the reply says "too many failures,
 // slowed down"; a right password is still accepted after the wait.
-// Connections per node and per IP are bounded. go-imap recovers a panic in
-// a command per connection (logged, that connection closed); this
-// package's own goroutines recover theirs.
+// Connections per node and per IP are bounded. A user owns at most
+// MaxMailboxes mailboxes (default 1,000) of at most MaxMailboxDepth
+// hierarchy levels (default 16): CREATE and RENAME past them get NO [LIMIT]
+// (RFC 5530 §3, mailboxlimits.go), and so does SUBSCRIBE past MaxMailboxes
+// subscriptions (the names need not exist). The node stamps the limits
+// into the event and apply enforces them, so a CREATE that only its
+// missing parents take past the count, or two racing on two nodes, are
+// refused alike. go-imap recovers a panic in a command per connection
+// (logged, that connection closed); this package's own goroutines recover
+// theirs.
 //
 // # Header cache
 //

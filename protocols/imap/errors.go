@@ -58,6 +58,10 @@ func replyFor(err error) error {
 		return errNoStorage
 	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_OVER_QUOTA):
 		return errOverQuota // RFC 9208 §4.3 (response code defined by RFC 5530)
+	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_MAILBOX_LIMIT):
+		var rej *propose.RejectedError
+		errors.As(err, &rej)
+		return no(imap.ResponseCodeLimit, "Limit reached: "+rej.Message) // RFC 5530 §3
 	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_MAILBOX_EXISTS):
 		return errAlreadyExists
 	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_NO_SUCH_MAILBOX), errors.Is(err, mailbox.ErrNotFound):

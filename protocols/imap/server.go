@@ -72,6 +72,11 @@ type Config struct {
 	MaxSessionsPerIP int
 	// ProposeTimeout bounds one write through the cluster; default 30 s.
 	ProposeTimeout time.Duration
+	// MaxMailboxes bounds the mailboxes a user may own and MaxMailboxDepth
+	// the hierarchy levels of a name (mailboxlimits.go); CREATE and RENAME
+	// past them get NO [LIMIT]. Defaults 1,000 and 16; negative: none.
+	MaxMailboxes    int
+	MaxMailboxDepth int
 	// AuthLimiter slows failed logins (shared with SMTP/POP3); nil: a
 	// private one with ratelimit's defaults.
 	AuthLimiter *ratelimit.Limiter
@@ -123,6 +128,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.ProposeTimeout <= 0 {
 		c.ProposeTimeout = 30 * time.Second
+	}
+	if c.MaxMailboxes == 0 {
+		c.MaxMailboxes = DefaultMaxMailboxes
+	}
+	if c.MaxMailboxDepth == 0 {
+		c.MaxMailboxDepth = DefaultMaxMailboxDepth
 	}
 	if c.AuthLimiter == nil {
 		c.AuthLimiter = ratelimit.New(ratelimit.Config{})

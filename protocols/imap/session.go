@@ -193,9 +193,14 @@ func (s *session) Create(name string, options *imap.CreateOptions) error {
 		}
 		special = string(options.SpecialUse[0])
 	}
+	if err := s.checkMailboxLimits(name, "", 1); err != nil { // mailboxlimits.go
+		return err
+	}
+	maxCount, maxDepth := s.srv.cfg.mailboxLimits()
 	_, err := s.srv.propose(ev(&evlog.Event_MailboxCreated{MailboxCreated: &evlog.MailboxCreated{
 		Address: s.user, Name: name, SpecialUse: special,
 		UidValidityHint: uint32(s.srv.cfg.Now().Unix()),
+		MaxMailboxes:    maxCount, MaxNameDepth: maxDepth,
 	}}))
 	if err != nil {
 		s.log.Info("imap create failed", "mailbox", name, "err", err)
@@ -233,8 +238,19 @@ func (s *session) Rename(oldName, newName string, _ *imap.RenameOptions) error {
 	if err != nil {
 		return err
 	}
+	// Renaming INBOX moves its messages to a new mailbox and leaves what
+	// is below INBOX where it is (mailbox/doc.go).
+	from, adds := mb.GetName(), 0
+	if from == "INBOX" {
+		from, adds = "", 1
+	}
+	if err := s.checkMailboxLimits(newName, from, adds); err != nil { // mailboxlimits.go
+		return err
+	}
+	maxCount, maxDepth := s.srv.cfg.mailboxLimits()
 	_, err = s.srv.propose(ev(&evlog.Event_MailboxRenamed{MailboxRenamed: &evlog.MailboxRenamed{
 		MailboxId: mb.GetId(), NewName: newName, UidValidityHint: uint32(s.srv.cfg.Now().Unix()),
+		MaxMailboxes: maxCount, MaxNameDepth: maxDepth,
 	}}))
 	return replyFor(err)
 }
@@ -249,8 +265,11 @@ func (s *session) subscribe(name string, on bool) error {
 	if name == "" {
 		return errInvalidName
 	}
+	// Names need not exist to be subscribed: their number is bounded by
+	// the mailbox limit on its own (mailboxlimits.go).
+	maxCount, _ := s.srv.cfg.mailboxLimits()
 	_, err := s.srv.propose(ev(&evlog.Event_Subscribed{Subscribed: &evlog.Subscribed{
-		Address: s.user, Name: name, Subscribed: on,
+		Address: s.user, Name: name, Subscribed: on, MaxSubscriptions: maxCount,
 	}}))
 	return replyFor(err)
 }

@@ -117,6 +117,7 @@ func (s *Server) deliver(ctx context.Context, d delivery) (skipped []string, err
 		if err != nil {
 			return nil, fmt.Errorf("relay: %w", err)
 		}
+		s.stampSendLimits(queued)
 		events = append(events, queued...)
 	}
 	out, err := propose.Submit(ctx, s.cfg.Proposer, events...)

@@ -60,6 +60,28 @@
 // §3.8). go-smtp counts the size before the end-of-data line, so a message
 // of exactly the limit is refused too: the limit is exclusive.
 //
+// Per-user send limits (submission, sendlimits.go): the remote recipients
+// an authenticated user queued in the last hour (MaxSendPerHour, default
+// 500; recipients, not messages, are counted) and the bytes of its mail
+// still in the outbound queue (MaxQueuedBytesPerUser, default 256 MiB).
+// Both are read from the replicated queue projection, so they hold across
+// nodes and failovers. RCPT to a remote address gets 450 4.7.1 when the
+// hour is used up, 452 4.5.3 when this recipient would pass it (RFC 5321
+// §4.5.3.1.10: the client sends to the others and retries the rest), and
+// 452 4.3.1 when the user's queued bytes are at the limit. The node stamps
+// its limits into the Queued event, and apply enforces them (a message
+// that would pass the bytes limit gets 452 4.3.1 after DATA), so
+// concurrent sessions on several nodes cannot together pass them. Local
+// recipients count towards neither limit: they exist to protect the
+// cluster's outbound reputation and disk; local mail is bounded by
+// quotas. Per-user overrides are not offered yet.
+//
+// Session bounds (sessionlimits.go), so that a client keeping inside the
+// idle timeout cannot hold a slot for ever: a session's whole length
+// (MaxSessionDuration, 30 minutes; then go-smtp's 421 4.4.2) and its MAIL
+// commands (MaxTransactions, 1,000; then 421 4.7.0 and the connection
+// closes, RFC 5321 §3.8).
+//
 // # Authentication (submission)
 //
 // AUTH PLAIN (RFC 4616) and LOGIN are offered only under TLS (RFC 4954 §4,

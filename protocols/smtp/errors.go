@@ -60,6 +60,20 @@ var (
 	errTooManySessions = reply(421, 4, 7, 0, "Too many connections, try again later")
 	// RFC 5321 §4.5.3.2: the client was idle or too slow.
 	errTimeout = reply(421, 4, 4, 2, "Timeout, closing connection")
+	// The user's remote recipients of the last hour are used up (Config.
+	// MaxSendPerHour): RFC 5321 §4.2.2 450, RFC 3463 X.7.1 (delivery not
+	// authorized: a policy of this server), temporary so the client keeps
+	// the message and retries, as Postfix answers a rate limit.
+	errSendRateLimit = reply(450, 4, 7, 1, "Hourly sending limit reached for this user, try again later")
+	// This recipient would pass the hourly limit though earlier ones fit:
+	// RFC 5321 §4.5.3.1.10, RFC 3463 X.5.3 (too many recipients): the
+	// client sends to those accepted and retries the rest later.
+	errSendRateRecipients = reply(452, 4, 5, 3, "Too many recipients for this user's hourly sending limit, send the rest later")
+	// The user's share of the outbound queue is full (Config.
+	// MaxQueuedBytesPerUser): RFC 5321 §4.2.2 452 (insufficient system
+	// storage), RFC 3463 X.3.1 (mail system full: the storage allotted to
+	// the user's outgoing mail); temporary, it drains as mail leaves.
+	errQueuedBytesLimit = reply(452, 4, 3, 1, "Too much of this user's mail is waiting in the outbound queue, try again later")
 )
 
 // replyFor maps any error from the directory, the cluster or apply to the
@@ -75,6 +89,10 @@ func replyFor(err error) *gosmtp.SMTPError {
 		return se
 	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_OVER_QUOTA):
 		return errOverQuota
+	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_SEND_RATE_LIMIT):
+		return errSendRateLimit
+	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_QUEUED_BYTES_LIMIT):
+		return errQueuedBytesLimit
 	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER):
 		// The user vanished between RCPT and commit.
 		return errNoSuchUser

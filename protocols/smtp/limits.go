@@ -46,6 +46,7 @@ type limitedListener struct {
 	implicitTLS  *tls.Config // non-nil: speak TLS before the 421
 	onRefuse     func(remote string)
 	rejecting    atomic.Int32
+	maxDuration  time.Duration // a session's whole length; 0: unbounded
 }
 
 func (ln *limitedListener) Accept() (net.Conn, error) {
@@ -56,6 +57,9 @@ func (ln *limitedListener) Accept() (net.Conn, error) {
 		}
 		c := &limitedConn{Conn: raw, ip: remoteIP(raw.RemoteAddr()), limits: ln.limits,
 			readTimeout: ln.readTimeout, writeTimeout: ln.writeTimeout}
+		if ln.maxDuration > 0 {
+			c.ends = time.Now().Add(ln.maxDuration)
+		}
 		if ln.limits.Acquire(c, c.ip) {
 			return c, nil
 		}
@@ -102,11 +106,19 @@ type limitedConn struct {
 	closeOnce                 sync.Once
 	closeErr                  error
 	hard                      atomic.Bool // close without lingering (shutdown)
+	// ends is when the session's time is up (zero: never): no read waits
+	// past it, so a client trickling bytes just inside the idle timeout
+	// cannot hold its slot for ever (sessionlimits.go).
+	ends time.Time
+	// transactions counts MAIL commands (sessionlimits.go); closeAfterWrite
+	// makes the next reply the last.
+	transactions    atomic.Int64
+	closeAfterWrite atomic.Bool
 }
 
 func (c *limitedConn) Read(p []byte) (int, error) {
-	if c.readTimeout > 0 {
-		_ = c.Conn.SetReadDeadline(time.Now().Add(c.readTimeout))
+	if c.readTimeout > 0 || !c.ends.IsZero() {
+		_ = c.Conn.SetReadDeadline(readDeadline(time.Now(), c.readTimeout, c.ends))
 	}
 	return c.Conn.Read(p)
 }
@@ -115,7 +127,11 @@ func (c *limitedConn) Write(p []byte) (int, error) {
 	if c.writeTimeout > 0 {
 		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
 	}
-	return c.Conn.Write(p)
+	n, err := c.Conn.Write(p)
+	if c.closeAfterWrite.Load() {
+		c.Close()
+	}
+	return n, err
 }
 
 func (c *limitedConn) Close() error {

@@ -125,6 +125,18 @@ type Config struct {
 	MaxSessions      int           // open sessions on this listener; default 500
 	MaxSessionsPerIP int           // open sessions per client IP; default 20
 	ProposeTimeout   time.Duration // how long a delivery may wait for the cluster; default 30 s
+	// MaxSendPerHour bounds the remote recipients one authenticated user
+	// may queue in an hour, cluster-wide (sendlimits.go); default 500,
+	// negative: no limit.
+	MaxSendPerHour int
+	// MaxQueuedBytesPerUser bounds the bytes of one user's messages
+	// waiting in the outbound queue; default 256 MiB, negative: no limit.
+	MaxQueuedBytesPerUser int64
+	// MaxSessionDuration bounds one connection's whole length and
+	// MaxTransactions its MAIL commands (sessionlimits.go); defaults 30 min
+	// and 1,000, negative: unbounded.
+	MaxSessionDuration time.Duration
+	MaxTransactions    int
 	// AuthLimiter slows failed logins (shared with IMAP/POP3); nil: a
 	// private one with ratelimit's defaults.
 	AuthLimiter *ratelimit.Limiter
@@ -172,6 +184,18 @@ func (c *Config) setDefaults() error {
 	}
 	if c.ProposeTimeout <= 0 {
 		c.ProposeTimeout = 30 * time.Second
+	}
+	if c.MaxSessionDuration == 0 {
+		c.MaxSessionDuration = DefaultMaxSessionDuration
+	}
+	if c.MaxTransactions == 0 {
+		c.MaxTransactions = DefaultMaxTransactions
+	}
+	if c.MaxSendPerHour == 0 {
+		c.MaxSendPerHour = DefaultMaxSendPerHour
+	}
+	if c.MaxQueuedBytesPerUser == 0 {
+		c.MaxQueuedBytesPerUser = DefaultMaxQueuedBytesPerUser
 	}
 	if c.AuthLimiter == nil {
 		c.AuthLimiter = ratelimit.New(ratelimit.Config{})
@@ -239,6 +263,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		readTimeout: s.cfg.ReadTimeout, writeTimeout: s.cfg.WriteTimeout,
 		onRefuse: func(ip string) { s.log.Info("smtp session refused: too many", "remote", ip) },
 	}
+	wrapped.maxDuration = s.cfg.MaxSessionDuration
 	var l net.Listener = wrapped
 	if s.cfg.Kind == Submissions {
 		wrapped.implicitTLS = s.cfg.TLS

@@ -73,6 +73,9 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 	if err := s.checkCredentials(nil); err != nil {
 		return err
 	}
+	if err := s.countTransaction(); err != nil { // sessionlimits.go
+		return err
+	}
 	if s.srv.cfg.Kind.submission() {
 		if s.user == "" {
 			s.log.Debug("smtp refused MAIL before AUTH", "from", from)
@@ -150,6 +153,9 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 		if contains(s.nonLocal, addr) {
 			s.noteRcpt(addr)
 			return nil
+		}
+		if err := s.checkSendLimits(); err != nil { // sendlimits.go
+			return err
 		}
 		s.nonLocal = append(s.nonLocal, addr)
 		s.params = append(s.params, rcptParams(opts))
