@@ -56,7 +56,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	var tlsConfig *tls.Config
 	if cfg.operatorCert != nil {
 		tlsConfig = tlsconf.Config(*cfg.operatorCert)
-	} else if tlsConfig, err = tlsconf.Server(tlsconf.Options{DataDir: cfg.Data, Hostnames: cfg.Domains}); err != nil {
+	} else if tlsConfig, err = tlsconf.Server(tlsconf.Options{DataDir: cfg.Data, Hostnames: append([]string{cfg.Hostname}, cfg.Domains...)}); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 
@@ -197,7 +197,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		srv.Close()
 		return err
 	}
-	logger.Info("serving", "http", cfg.HTTP, "raft", cfg.Raft, "gossip", cfg.Gossip,
+	logger.Info("serving", "hostname", cfg.Hostname, "http", cfg.HTTP, "raft", cfg.Raft, "gossip", cfg.Gossip,
 		"domains", cfg.Domains, "resolver", cfg.ResolverSpec, "cluster_key", cfg.ClusterKey != nil)
 
 	var runErr error
@@ -310,7 +310,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 		}
 		srv, err := smtp.New(smtp.Config{
 			Kind:           l.kind,
-			Hostname:       mailHostname(cfg),
+			Hostname:       cfg.Hostname,
 			TLS:            tlsConfig,
 			Directory:      store,
 			Proposer:       node,
@@ -359,16 +359,4 @@ func (s *smtpServers) shutdown(grace time.Duration) {
 	}
 	wg.Wait()
 	s.wg.Wait()
-}
-
-// mailHostname names this node in banners and Received fields: the first
-// --domain, else the host name.
-func mailHostname(cfg *serveConfig) string {
-	if len(cfg.Domains) > 0 {
-		return cfg.Domains[0]
-	}
-	if h, err := os.Hostname(); err == nil && h != "" {
-		return h
-	}
-	return "localhost"
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ type serveConfig struct {
 	Join            []string
 	BootstrapExpect int
 	Domains         []string
+	Hostname        string // the node's public mail name: EHLO, Received, certificate
 
 	SMTP, Submission, IMAP, POP3 string // "" = not served
 	IMAPS, POP3S, Submissions    string // implicit TLS (RFC 8314), optional
@@ -90,6 +92,7 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"join", "", "gossip `ADDRS` of other nodes, comma separated"},
 	{"bootstrap-expect", "0", "form a new cluster once `N` nodes see each other (first start only)"},
 	{"domain", "", "local mail `DOMAINS`, comma separated"},
+	{"hostname", "", "this node's public mail `NAME` (greeting, EHLO, Received, TLS certificate; default: the OS host name)"},
 	{"smtp", "", "`HOST:PORT` for inbound mail (MX, no AUTH, STARTTLS)"},
 	{"submission", "", "`HOST:PORT` for submission (STARTTLS, then AUTH)"},
 	{"imap", "", "`HOST:PORT` for IMAP (STARTTLS)"},
@@ -225,6 +228,9 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 		}
 		c.Domains = append(c.Domains, d)
 	}
+	if c.Hostname, err = mailHostname(v("hostname"), os.Hostname); err != nil {
+		return nil, usagef("serve: %v", err)
+	}
 	size, err := strconv.ParseInt(v("max-message-size"), 10, 64)
 	if err != nil || size < 1024 || size > maxMaxMessageSize {
 		return nil, bad("max-message-size", "want a number of bytes from 1024 to %d", maxMaxMessageSize)
@@ -314,6 +320,31 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 		return nil, bad("log-format", "want text or json")
 	}
 	return c, nil
+}
+
+// mailHostname is the node's one public mail name (CONTRACT.md, "Common
+// to all of them"): --hostname, else the operating system's host name. It
+// must be a domain name, since it goes into EHLO (RFC 5321 §4.1.1.1),
+// Received fields (§4.4) and the certificate; a host name that is not one
+// is refused, as Postfix refuses to start with an unusable myhostname.
+func mailHostname(flagValue string, osHostname func() (string, error)) (string, error) {
+	name := flagValue
+	from := "--hostname"
+	if name == "" {
+		h, err := osHostname()
+		if err != nil {
+			return "", fmt.Errorf("cannot read the host name (%v): set --hostname", err)
+		}
+		name, from = h, "the host name"
+	}
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	if err := admin.CheckDomain(name); err != nil {
+		if from == "--hostname" {
+			return "", fmt.Errorf("--hostname %q: %v", flagValue, err)
+		}
+		return "", fmt.Errorf("%s %q is not a domain name (%v): set --hostname", from, name, err)
+	}
+	return name, nil
 }
 
 func validNodeID(s string) bool {

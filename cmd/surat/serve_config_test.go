@@ -248,3 +248,56 @@ http = 127.0.0.1:9090
 		}
 	}
 }
+
+// --hostname names the node (CONTRACT.md, "Common to all of them"); without
+// it the OS host name, which must then be a domain name.
+func TestParseServeHostname(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	c, err := parseServe(append(baseArgs(data), "--hostname", "MX.Example.TEST."), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Hostname != "mx.example.test" {
+		t.Errorf("hostname %q, want mx.example.test", c.Hostname)
+	}
+	// Not the first --domain any more: the default is the host name.
+	c, err = parseServe(baseArgs(data), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := os.Hostname(); c.Hostname != strings.ToLower(strings.TrimSuffix(h, ".")) {
+		t.Errorf("default hostname %q, want the OS host name %q", c.Hostname, h)
+	}
+	if _, err := parseServe(append(baseArgs(data), "--hostname", "mx_1.example.test"), envOf(nil)); err == nil ||
+		!strings.Contains(err.Error(), "--hostname") {
+		t.Errorf("bad --hostname: err %v", err)
+	}
+	for _, tc := range []struct {
+		os      string
+		osErr   error
+		want    string
+		wantErr string
+	}{
+		{"node7.example.net", nil, "node7.example.net", ""},
+		{"Laptop", nil, "laptop", ""},
+		{"my_box", nil, "", "set --hostname"},
+		{"", os.ErrNotExist, "", "set --hostname"},
+	} {
+		got, err := mailHostname("", func() (string, error) { return tc.os, tc.osErr })
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("os host name %q: err %v, want %q", tc.os, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("os host name %q: %q, %v; want %q", tc.os, got, err, tc.want)
+		}
+	}
+	// From the config file too.
+	conf := filepath.Join(t.TempDir(), "surat.conf")
+	os.WriteFile(conf, []byte("hostname = mail.example.test\n"), 0o644)
+	if c, err := parseServe(append(baseArgs(data), "--config", conf), envOf(nil)); err != nil || c.Hostname != "mail.example.test" {
+		t.Errorf("hostname from config file: %v, %v", c, err)
+	}
+}

@@ -26,7 +26,7 @@ type outboundQueue struct {
 // startOutbound starts the queue worker (active only while this node
 // leads) and the blob collector it runs.
 func startOutbound(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, reg prometheus.Registerer, logger *slog.Logger) (*outboundQueue, error) {
-	host := mailHostname(cfg)
+	host := cfg.Hostname
 	transport := &outbound.Transport{
 		Smarthost: cfg.Smarthost, Resolver: cfg.Resolver, Hostname: host,
 		DialTimeout: 30 * time.Second, CommandTimeout: 5 * time.Minute,

@@ -24,6 +24,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -42,7 +43,7 @@ const selfSignedValidity = 10 * 365 * 24 * time.Hour
 type Options struct {
 	CertFile, KeyFile string   // both or neither
 	DataDir           string   // for the self-signed certificate: DataDir/tls/
-	Hostnames         []string // DNS names for a generated certificate (e.g. the mail domains)
+	Hostnames         []string // DNS names for a generated certificate; the first (the node's --hostname) is its CommonName
 	Now               func() time.Time
 }
 
@@ -130,15 +131,20 @@ func generate(hostnames []string, now time.Time) (certPEM, keyPEM []byte, err er
 	if err != nil {
 		return nil, nil, fmt.Errorf("tlsconf: serial: %w", err)
 	}
-	names := []string{"localhost"}
+	var names []string
 	for _, h := range hostnames {
-		if h != "" && h != "localhost" {
+		if h != "" && h != "localhost" && !slices.Contains(names, h) {
 			names = append(names, h)
 		}
 	}
+	cn := "localhost"
+	if len(names) > 0 {
+		cn = names[0]
+	}
+	names = append(names, "localhost")
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: names[len(names)-1], Organization: []string{"Surat self-signed"}},
+		Subject:               pkix.Name{CommonName: cn, Organization: []string{"Surat self-signed"}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(selfSignedValidity),
 		KeyUsage:              x509.KeyUsageDigitalSignature,

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -121,4 +122,24 @@ func TestHandshake(t *testing.T) {
 		t.Fatalf("TLS handshake: %v", err)
 	}
 	c.Close()
+}
+
+// The generated certificate is named after the node's mail host name (the
+// first of Hostnames) and covers the mail domains too.
+func TestSelfSignedNamesHostnameFirst(t *testing.T) {
+	cfg, err := Server(Options{DataDir: t.TempDir(), Hostnames: []string{"mx.example.test", "example.test", "mx.example.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(cfg.Certificates[0].Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if leaf.Subject.CommonName != "mx.example.test" {
+		t.Errorf("CommonName %q, want mx.example.test", leaf.Subject.CommonName)
+	}
+	want := []string{"mx.example.test", "example.test", "localhost"}
+	if !slices.Equal(leaf.DNSNames, want) {
+		t.Errorf("DNSNames %v, want %v", leaf.DNSNames, want)
+	}
 }
