@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/protocols/admin"
 	"github.com/surat-mail/surat/protocols/dns"
+	"github.com/surat-mail/surat/protocols/outbound"
 	"github.com/surat-mail/surat/protocols/tlsconf"
 )
 
@@ -31,6 +33,9 @@ type serveConfig struct {
 	IMAPS, POP3S, Submissions    string // implicit TLS (RFC 8314), optional
 	HTTP                         string
 	Smarthost                    string
+	SmarthostTLS                 outbound.TLSMode
+	SmarthostCA                  *x509.CertPool // nil: the system roots
+	SmarthostAuth                *outbound.Credentials
 	QueueLifetime                time.Duration   // outbound retries before a bounce
 	QueueSchedule                []time.Duration // backoff between outbound attempts
 	MaxMessageSize               int64
@@ -102,6 +107,10 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"submissions", "", "`HOST:PORT` for submission over implicit TLS (RFC 8314)"},
 	{"http", defaultHTTP, "`HOST:PORT` for the admin API, /metrics, /healthz and /readyz"},
 	{"smarthost", "", "relay all outbound mail to `HOST:PORT` instead of looking up MX"},
+	{"smarthost-tls", "", "protection of the smarthost connection: `MODE` verify (STARTTLS required, certificate verified), starttls (required, not verified) or none (plaintext); default verify, or none for a loopback smarthost"},
+	{"smarthost-ca", "", "PEM `FILE` of CA certificates to verify the smarthost with, instead of the system roots"},
+	{"smarthost-auth", "", "`USER:PASSWORD` for AUTH PLAIN at the smarthost (visible in ps: prefer --smarthost-auth-file)"},
+	{"smarthost-auth-file", "", "`FILE` whose first line is USER:PASSWORD for AUTH PLAIN at the smarthost"},
 	{"queue-lifetime", "120h", "retry outbound mail for `DURATION` before bouncing it"},
 	{"queue-schedule", "1m,5m,15m,30m,1h,2h", "backoff between outbound attempts: `DURATIONS`, comma separated; the last repeats"},
 	{"max-message-size", strconv.Itoa(defaultMaxMessageSize), "largest accepted message in `BYTES` (larger: 552)"},
@@ -274,6 +283,9 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	if c.MinFreeSpace, err = strconv.ParseUint(v("min-free-space"), 10, 64); err != nil || (c.MinFreeSpace != 0 && c.MinFreeSpace < minMinFreeSpace) {
 		return nil, bad("min-free-space", "want 0 (off) or a number of bytes of at least %d", minMinFreeSpace)
 	}
+	if err := c.smarthostSecurity(v); err != nil {
+		return nil, err
+	}
 	c.ResolverSpec = v("resolver")
 	if c.Resolver, err = dns.Parse(c.ResolverSpec); err != nil {
 		return nil, bad("resolver", "%v", err)
@@ -345,6 +357,71 @@ func mailHostname(flagValue string, osHostname func() (string, error)) (string, 
 		return "", fmt.Errorf("%s %q is not a domain name (%v): set --hostname", from, name, err)
 	}
 	return name, nil
+}
+
+// smarthostSecurity reads the --smarthost-* flags. The default is verify:
+// a smarthost across a network gets STARTTLS and a verified certificate,
+// or nothing. A smarthost on a loopback address (a content filter or a
+// local MTA on this machine) defaults to none: no network is crossed, and
+// such relays commonly speak plaintext. Either way the choice is explicit
+// and logged; nothing falls back to plaintext by itself.
+func (c *serveConfig) smarthostSecurity(v func(string) string) error {
+	mode, ca, auth, authFile := v("smarthost-tls"), v("smarthost-ca"), v("smarthost-auth"), v("smarthost-auth-file")
+	if c.Smarthost == "" {
+		for _, f := range []struct{ name, val string }{{"smarthost-tls", mode}, {"smarthost-ca", ca}, {"smarthost-auth", auth}, {"smarthost-auth-file", authFile}} {
+			if f.val != "" {
+				return usagef("serve: --%s needs --smarthost", f.name)
+			}
+		}
+		return nil
+	}
+	switch {
+	case mode != "":
+		m, err := outbound.ParseTLSMode(mode)
+		if err != nil {
+			return usagef("serve: --smarthost-tls %q: %v", mode, err)
+		}
+		c.SmarthostTLS = m
+	case isLoopback(c.Smarthost):
+		c.SmarthostTLS = outbound.TLSNone
+	default:
+		c.SmarthostTLS = outbound.TLSVerify
+	}
+	if ca != "" {
+		if c.SmarthostTLS != outbound.TLSVerify {
+			return usagef("serve: --smarthost-ca is used only with --smarthost-tls verify")
+		}
+		data, err := os.ReadFile(ca)
+		if err != nil {
+			return usagef("serve: --smarthost-ca: %v", err)
+		}
+		if c.SmarthostCA, err = outbound.LoadCA(data); err != nil {
+			return usagef("serve: --smarthost-ca %s: %v", ca, err)
+		}
+	}
+	if auth != "" && authFile != "" {
+		return usagef("serve: --smarthost-auth and --smarthost-auth-file exclude each other")
+	}
+	from := "--smarthost-auth"
+	if authFile != "" {
+		data, err := os.ReadFile(authFile)
+		if err != nil {
+			return usagef("serve: --smarthost-auth-file: %v", err)
+		}
+		line, _, _ := strings.Cut(string(data), "\n")
+		auth, from = strings.TrimSuffix(line, "\r"), "--smarthost-auth-file "+authFile
+	}
+	if auth != "" {
+		user, pass, ok := strings.Cut(auth, ":")
+		if !ok || user == "" || pass == "" {
+			return usagef("serve: %s: want USER:PASSWORD", from)
+		}
+		if c.SmarthostTLS == outbound.TLSNone && !isLoopback(c.Smarthost) {
+			return usagef("serve: %s: a password would cross the network in plaintext; use --smarthost-tls verify or starttls", from)
+		}
+		c.SmarthostAuth = &outbound.Credentials{Username: user, Password: pass}
+	}
+	return nil
 }
 
 func validNodeID(s string) bool {

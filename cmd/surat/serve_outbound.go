@@ -29,7 +29,12 @@ func startOutbound(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, r
 	host := cfg.Hostname
 	transport := &outbound.Transport{
 		Smarthost: cfg.Smarthost, Resolver: cfg.Resolver, Hostname: host,
+		SmarthostTLS: cfg.SmarthostTLS, SmarthostCA: cfg.SmarthostCA, SmarthostAuth: cfg.SmarthostAuth,
 		DialTimeout: 30 * time.Second, CommandTimeout: 5 * time.Minute,
+	}
+	if cfg.Smarthost != "" {
+		logger.Info("outbound mail goes to the smarthost", "smarthost", cfg.Smarthost,
+			"smarthost_tls", cfg.SmarthostTLS.String(), "private_ca", cfg.SmarthostCA != nil, "auth", cfg.SmarthostAuth != nil)
 	}
 	w, err := outbound.New(outbound.Config{
 		Store: store, Cluster: node, Deliverer: transport,

@@ -68,10 +68,10 @@ type testCluster struct {
 
 // workerConfig is short enough for tests: 1 s backoff (queue times are in
 // whole seconds), quick polls.
-func workerConfig(n *testNode, s *sink) Config {
+func workerConfig(n *testNode, tr *Transport) Config {
 	return Config{
 		Store: n.store, Cluster: n.node,
-		Deliverer:  &Transport{Smarthost: s.addr, DialTimeout: 2 * time.Second, CommandTimeout: 10 * time.Second},
+		Deliverer:  tr,
 		IsNotFound: func(err error) bool { return errors.Is(err, mailbox.ErrNotFound) },
 		OneRoute:   true, Hostname: "mx." + domain, LocalDomains: []string{domain},
 		Schedule: []time.Duration{time.Second}, PollInterval: 100 * time.Millisecond,
@@ -82,9 +82,18 @@ func workerConfig(n *testNode, s *sink) Config {
 
 func startCluster(t *testing.T, size int, lifetime time.Duration) *testCluster {
 	t.Helper()
+	return startClusterWith(t, size, lifetime, newSink(t, "", nil, false), func(addr string) *Transport {
+		return &Transport{Smarthost: addr, SmarthostTLS: TLSNone, DialTimeout: 2 * time.Second, CommandTimeout: 10 * time.Second}
+	})
+}
+
+// startClusterWith relays to s through the transport that newTransport
+// makes for s's address.
+func startClusterWith(t *testing.T, size int, lifetime time.Duration, s *sink, newTransport func(addr string) *Transport) *testCluster {
+	t.Helper()
 	dir := t.TempDir()
 	ports := clustertest.FreePorts(t, 2*size)
-	c := &testCluster{t: t, sink: newSink(t, "", nil, false)}
+	c := &testCluster{t: t, sink: s}
 	for i := range size {
 		var join []string
 		for j := range size {
@@ -113,7 +122,7 @@ func startCluster(t *testing.T, size int, lifetime time.Duration) *testCluster {
 			t.Fatal(err)
 		}
 		n := &testNode{id: id, node: node, store: st}
-		w, err := New(workerConfig(n, c.sink))
+		w, err := New(workerConfig(n, newTransport(c.sink.addr)))
 		if err != nil {
 			t.Fatal(err)
 		}

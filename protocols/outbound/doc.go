@@ -31,10 +31,23 @@
 // (its A/AAAA) is the host; a null MX (RFC 7505, a single "." record) bounces
 // at once with 5.1.10. A DNS failure, or DNS disabled (--resolver none)
 // without a smarthost, is temporary: the entry stays queued and the reason
-// is logged and shown by `surat queue list`. STARTTLS (RFC 3207) is used
-// when offered; to MX hosts it is opportunistic (RFC 7435: the certificate
-// is not verified unless configured), and a failed handshake falls back to
-// plaintext on a new connection.
+// is logged and shown by `surat queue list`.
+//
+// # TLS
+//
+// The smarthost connection is protected as Transport.SmarthostTLS says:
+// TLSVerify (the zero value) requires STARTTLS and a certificate that
+// verifies for the smarthost's name against the system roots or
+// SmarthostCA; TLSStartTLS requires STARTTLS without verifying; TLSNone is
+// plaintext. A required STARTTLS that is not offered (4.7.4), refused or
+// fails its handshake or verification (4.7.5) is a temporary failure: the
+// message stays queued, nothing is sent in plaintext. SmarthostAuth logs in
+// with AUTH PLAIN after TLS; a refused login is temporary too. To MX hosts
+// STARTTLS is opportunistic (RFC 3207, RFC 7435 §3): used when offered, not
+// verified, and a failed handshake falls back to plaintext on a new
+// connection. Every delivery log line carries the connection's outcome
+// (tls=verified|unverified|plaintext|failed, tls_version, tls_cipher,
+// tls_detail) and surat_outbound_tls_total counts them.
 //
 // # Outcomes
 //

@@ -164,7 +164,7 @@ func TestMXNoRoute(t *testing.T) {
 
 func TestSmarthostPerRecipient(t *testing.T) {
 	s := newSink(t, "", nil, true)
-	tr := &Transport{Smarthost: s.addr, Resolver: dns.None{}, DialTimeout: 2 * time.Second, CommandTimeout: 5 * time.Second}
+	tr := &Transport{Smarthost: s.addr, SmarthostTLS: TLSNone, Resolver: dns.None{}, DialTimeout: 2 * time.Second, CommandTimeout: 5 * time.Second}
 	e := env1("ok@remote.test", "reject-me@remote.test")
 	e.Recipients[0].Notify = notifySuccess | notifyFailure
 	e.Recipients[0].ORCPT = "rfc822;ok@remote.test"
@@ -200,7 +200,7 @@ func TestSmarthostPerRecipient(t *testing.T) {
 		t.Fatalf("4xx at DATA: %+v", r)
 	}
 	// Nobody listening: temporary.
-	down := &Transport{Smarthost: "127.0.0.1:1", DialTimeout: time.Second}
+	down := &Transport{Smarthost: "127.0.0.1:1", SmarthostTLS: TLSNone, DialTimeout: time.Second}
 	if r := down.Deliver(context.Background(), "x", env1("x@remote.test")).Results["x@remote.test"]; r.Class != Temporary {
 		t.Fatalf("no listener: %+v", r)
 	}
@@ -233,7 +233,7 @@ func TestAttemptCancelled(t *testing.T) {
 	s.dataGate = make(chan struct{})
 	s.dataStarted = make(chan struct{}, 1)
 	defer close(s.dataGate)
-	tr := &Transport{Smarthost: s.addr, DialTimeout: time.Second, CommandTimeout: 30 * time.Second}
+	tr := &Transport{Smarthost: s.addr, SmarthostTLS: TLSNone, DialTimeout: time.Second, CommandTimeout: 30 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-s.dataStarted

@@ -302,12 +302,17 @@ func (w *Worker) attempt(ctx context.Context, q *evlog.QueueRecord) {
 	results := map[string]Result{}
 	mta := map[string]string{}
 	dsnOK := map[string]bool{}
+	tlsOf := map[string]TLSOutcome{}
 	for _, group := range w.groups(rcpts) {
 		env := Envelope{From: q.GetMailFrom(), EnvID: q.GetEnvid(), Return: returnName(q.GetRet()), Body: body}
 		for _, r := range group.rcpts {
 			env.Recipients = append(env.Recipients, Recipient{Address: r.GetAddress(), Notify: r.GetNotify(), ORCPT: r.GetOrcpt()})
 		}
 		a := w.cfg.Deliverer.Deliver(ctx, group.domain, env)
+		w.metrics.observeTLS(a.TLS)
+		if a.TLS.State == TLSFailed {
+			log.Warn("queue: TLS required and not had; nothing sent", "remote", a.RemoteMTA, "tls_detail", a.TLS.Detail)
+		}
 		for _, r := range group.rcpts {
 			res, ok := a.Results[r.GetAddress()]
 			if !ok {
@@ -316,9 +321,10 @@ func (w *Worker) attempt(ctx context.Context, q *evlog.QueueRecord) {
 			results[r.GetAddress()] = res
 			mta[r.GetAddress()] = a.RemoteMTA
 			dsnOK[r.GetAddress()] = a.DSN
+			tlsOf[r.GetAddress()] = a.TLS
 		}
 	}
-	w.record(ctx, q, rcpts, results, mta, dsnOK, body, log)
+	w.record(ctx, q, rcpts, results, mta, dsnOK, tlsOf, body, log)
 }
 
 type domainGroup struct {
@@ -369,7 +375,7 @@ func returnName(r evlog.DsnReturn) string {
 // proposal is forwarded to the new leader), except for temporary failures
 // caused by the loss itself: the new leader retries those.
 func (w *Worker) record(ctx context.Context, q *evlog.QueueRecord, rcpts []*evlog.QueueRecipientState,
-	results map[string]Result, mta map[string]string, dsnOK map[string]bool, body []byte, log *slog.Logger) {
+	results map[string]Result, mta map[string]string, dsnOK map[string]bool, tlsOf map[string]TLSOutcome, body []byte, log *slog.Logger) {
 	now := w.cfg.Now()
 	id := q.GetId()
 	var (
@@ -391,14 +397,14 @@ func (w *Worker) record(ctx context.Context, q *evlog.QueueRecord, rcpts []*evlo
 				report = append(report, DSNRecipient{Address: a, ORCPT: r.GetOrcpt(), Action: "relayed",
 					Status: "2.0.0", RemoteMTA: mta[a], Diagnostic: res.Reply, LastAttempt: now})
 			}
-			log.Info("queue delivered", "rcpt", a, "remote", mta[a], "reply", res.Reply)
+			log.Info("queue delivered", append([]any{"rcpt", a, "remote", mta[a], "reply", res.Reply}, tlsAttrs(tlsOf[a])...)...)
 		case Permanent:
 			bounced = append(bounced, &evlog.BouncedRecipient{Address: a, Diagnostic: res.Reply, Status: res.Status})
 			if wantsFailureDSN(r.GetNotify()) {
 				report = append(report, DSNRecipient{Address: a, ORCPT: r.GetOrcpt(), Action: "failed",
 					Status: res.Status, RemoteMTA: mta[a], Diagnostic: res.Reply, LastAttempt: now})
 			}
-			log.Info("queue bounced", "rcpt", a, "remote", mta[a], "reply", res.Reply)
+			log.Info("queue bounced", append([]any{"rcpt", a, "remote", mta[a], "reply", res.Reply}, tlsAttrs(tlsOf[a])...)...)
 		default:
 			if now.Unix() >= q.GetExpiresUnix() {
 				// RFC 3463 X.4.7: delivery time expired.
@@ -419,7 +425,7 @@ func (w *Worker) record(ctx context.Context, q *evlog.QueueRecord, rcpts []*evlo
 			if strings.Contains(res.Reply, errNoRoute.Error()) {
 				log.Warn("queue deferred: no route", "rcpt", a, "reason", res.Reply)
 			} else {
-				log.Info("queue deferred", "rcpt", a, "remote", mta[a], "reply", res.Reply)
+				log.Info("queue deferred", append([]any{"rcpt", a, "remote", mta[a], "reply", res.Reply}, tlsAttrs(tlsOf[a])...)...)
 			}
 		}
 	}
@@ -582,4 +588,20 @@ func (w *Worker) collect(ctx context.Context) {
 	}
 	w.metrics.collected.Add(float64(len(hashes)))
 	w.log.Info("blobs collected", "count", len(hashes), "touched_before", before)
+}
+
+// tlsAttrs are the log attributes of a connection's TLS outcome: one
+// message's delivery lines say whether and how it was encrypted.
+func tlsAttrs(o TLSOutcome) []any {
+	if o.State == "" {
+		return nil
+	}
+	attrs := []any{"tls", o.State}
+	if o.Version != "" {
+		attrs = append(attrs, "tls_version", o.Version, "tls_cipher", o.Cipher)
+	}
+	if o.Detail != "" {
+		attrs = append(attrs, "tls_detail", o.Detail)
+	}
+	return attrs
 }
