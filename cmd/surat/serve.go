@@ -146,6 +146,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		IsNotFound:   isNotFound,
 		Token:        cfg.AdminToken,
 		LocalDomains: cfg.Domains,
+		Hosts:        adminHosts(cfg),
 		Gatherer:     reg,
 		Registerer:   reg,
 		Logger:       logger,
@@ -163,7 +164,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- serveAdmin(srv, ln, cfg.HTTP, tlsConfig) }()
 	// Outbound queue: the worker runs on every node and works only while
 	// its node leads; submission queues through its Relay.
 	queue, err := startOutbound(cfg, store, node, reg, logger)
@@ -197,7 +198,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		srv.Close()
 		return err
 	}
-	logger.Info("serving", "hostname", cfg.Hostname, "http", cfg.HTTP, "raft", cfg.Raft, "gossip", cfg.Gossip,
+	logger.Info("serving", "hostname", cfg.Hostname, "http", cfg.HTTP, "http_tls", !isLoopback(cfg.HTTP), "raft", cfg.Raft, "gossip", cfg.Gossip,
 		"domains", cfg.Domains, "resolver", cfg.ResolverSpec, "cluster_key", cfg.ClusterKey != nil)
 
 	var runErr error
@@ -359,4 +360,26 @@ func (s *smtpServers) shutdown(grace time.Duration) {
 	}
 	wg.Wait()
 	s.wg.Wait()
+}
+
+// serveAdmin serves the admin API on ln: over TLS (the mail listeners'
+// certificate) unless addr is a loopback address, since the token and
+// the passwords that user add sends must not cross a network in clear.
+func serveAdmin(srv *http.Server, ln net.Listener, addr string, tlsConfig *tls.Config) error {
+	if isLoopback(addr) {
+		return srv.Serve(ln)
+	}
+	srv.TLSConfig = tlsConfig.Clone()
+	return srv.ServeTLS(ln, "", "")
+}
+
+// adminHosts are the names the admin API answers to in the Host header
+// besides IP addresses and localhost: the node's --hostname, the --http
+// host when it is a name, and --http-names.
+func adminHosts(cfg *serveConfig) []string {
+	hosts := append([]string{cfg.Hostname}, cfg.HTTPNames...)
+	if h, _, err := net.SplitHostPort(cfg.HTTP); err == nil && h != "" && net.ParseIP(h) == nil {
+		hosts = append(hosts, h)
+	}
+	return hosts
 }

@@ -32,6 +32,7 @@ type serveConfig struct {
 	SMTP, Submission, IMAP, POP3 string // "" = not served
 	IMAPS, POP3S, Submissions    string // implicit TLS (RFC 8314), optional
 	HTTP                         string
+	HTTPNames                    []string // more names the admin API answers to (Host header)
 	Smarthost                    string
 	SmarthostTLS                 outbound.TLSMode
 	SmarthostCA                  *x509.CertPool // nil: the system roots
@@ -105,7 +106,8 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"imaps", "", "`HOST:PORT` for IMAP over implicit TLS (RFC 8314)"},
 	{"pop3s", "", "`HOST:PORT` for POP3 over implicit TLS (RFC 8314)"},
 	{"submissions", "", "`HOST:PORT` for submission over implicit TLS (RFC 8314)"},
-	{"http", defaultHTTP, "`HOST:PORT` for the admin API, /metrics, /healthz and /readyz"},
+	{"http", defaultHTTP, "`HOST:PORT` for the admin API, /metrics, /healthz and /readyz (HTTPS with the --tls-cert certificate unless on loopback)"},
+	{"http-names", "", "more host `NAMES` the admin API may be addressed by, comma separated (besides IP addresses, localhost and --hostname; others are refused)"},
 	{"smarthost", "", "relay all outbound mail to `HOST:PORT` instead of looking up MX"},
 	{"smarthost-tls", "", "protection of the smarthost connection: `MODE` verify (STARTTLS required, certificate verified), starttls (required, not verified) or none (plaintext); default verify, or none for a loopback smarthost"},
 	{"smarthost-ca", "", "PEM `FILE` of CA certificates to verify the smarthost with, instead of the system roots"},
@@ -236,6 +238,13 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 			return nil, usagef("serve: --domain: %v", err)
 		}
 		c.Domains = append(c.Domains, d)
+	}
+	for _, h := range splitList(v("http-names")) {
+		h = strings.ToLower(strings.TrimSuffix(h, "."))
+		if err := admin.CheckDomain(h); err != nil {
+			return nil, usagef("serve: --http-names: %v", err)
+		}
+		c.HTTPNames = append(c.HTTPNames, h)
 	}
 	if c.Hostname, err = mailHostname(v("hostname"), os.Hostname); err != nil {
 		return nil, usagef("serve: %v", err)
