@@ -56,7 +56,7 @@
 // discarded, never buffered), recipients per message (452 4.5.3, RFC 5321
 // §4.5.3.1.8), line length (a message line is bounded only by the message size and stored
 // unchanged; MAIL/RCPT paths and HELO names by RFC 5321 §4.5.3.1: see
-// linelimit.go),
+// guard.go),
 // idle timeouts on every read and write (RFC 5321 §4.5.3.2), and concurrent
 // sessions per node and per client IP (421 4.7.0 at connect, RFC 5321
 // §3.8). go-smtp counts the size before the end-of-data line, so a message

@@ -204,11 +204,11 @@ func New(cfg Config) (*Server, error) {
 		log:    cfg.Logger.With("listener", cfg.Kind.String()),
 		limits: connlimit.New[*limitedConn](cfg.MaxSessions, cfg.MaxSessionsPerIP),
 	}
-	gs := gosmtp.NewServer(limitedBackend{backend{s}})
+	gs := gosmtp.NewServer(guardedBackend{backend{s}})
 	gs.Domain = cfg.Hostname
 	gs.MaxMessageBytes = cfg.MaxMessageSize           // RFC 1870 SIZE
 	gs.MaxRecipients = cfg.MaxRecipients              // RFC 5321 §4.5.3.1.8: 452 4.5.3 past it
-	gs.MaxLineLength = lineLength(cfg.MaxMessageSize) // see linelimit.go
+	gs.MaxLineLength = lineLength(cfg.MaxMessageSize) // see guard.go
 	gs.ReadTimeout = cfg.ReadTimeout                  // also enforced per read by limitedConn
 	gs.WriteTimeout = cfg.WriteTimeout
 	gs.EnableSMTPUTF8 = true // RFC 6531: addresses and headers pass through as bytes
