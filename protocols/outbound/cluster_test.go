@@ -361,6 +361,10 @@ func TestSubmissionRelayedOnce(t *testing.T) {
 	if !bytes.HasSuffix(m[0].Data, body) {
 		t.Fatalf("relayed body differs:\n%s", m[0].Data)
 	}
+	// RFC 5321 §4.4: the local copy has our Return-Path, the relayed one none.
+	if bytes.Contains(m[0].Data, []byte("Return-Path:")) || !bytes.HasPrefix(inbox(t, follower, alice)[0], []byte("Return-Path: <"+alice+">")) {
+		t.Fatalf("Return-Path: relayed\n%s", m[0].Data)
+	}
 	// The body stays referenced by the local delivery only.
 	chunks := evlog.Chunks(inbox(t, follower, alice)[0])
 	if b, err := follower.store.BlobInfo(chunks[0].Hash); err != nil || b.GetRefs() != 1 {

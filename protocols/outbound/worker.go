@@ -304,7 +304,7 @@ func (w *Worker) attempt(ctx context.Context, q *evlog.QueueRecord) {
 	dsnOK := map[string]bool{}
 	tlsOf := map[string]TLSOutcome{}
 	for _, group := range w.groups(rcpts) {
-		env := Envelope{From: q.GetMailFrom(), EnvID: q.GetEnvid(), Return: returnName(q.GetRet()), Body: body}
+		env := Envelope{From: q.GetMailFrom(), EnvID: q.GetEnvid(), Return: returnName(q.GetRet()), Body: withoutReturnPath(body)}
 		for _, r := range group.rcpts {
 			env.Recipients = append(env.Recipients, Recipient{Address: r.GetAddress(), Notify: r.GetNotify(), ORCPT: r.GetOrcpt()})
 		}
