@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // fullReturnLimit: with no RET, messages up to this size are returned
@@ -86,7 +87,7 @@ func BuildDSN(r Report) []byte {
 	for _, rc := range r.Recipients {
 		w("<%s>: %s", headerSafe(rc.Address), rc.Action)
 		if rc.Diagnostic != "" {
-			w("    %s", headerSafe(rc.Diagnostic))
+			w("    %s", truncateDiagnostic(headerSafe(rc.Diagnostic)))
 		}
 	}
 	w("")
@@ -114,7 +115,7 @@ func BuildDSN(r Report) []byte {
 			w("Remote-MTA: dns; %s", headerSafe(rc.RemoteMTA))
 		}
 		if rc.Diagnostic != "" {
-			w("Diagnostic-Code: smtp; %s", headerSafe(rc.Diagnostic))
+			b.WriteString(foldField("Diagnostic-Code: smtp; " + truncateDiagnostic(headerSafe(rc.Diagnostic))))
 		}
 		if !rc.LastAttempt.IsZero() {
 			w("Last-Attempt-Date: %s", rc.LastAttempt.Format(time.RFC1123Z))
@@ -160,6 +161,45 @@ func headerSection(msg []byte) []byte {
 		out = append(out, "\r\n"...)
 	}
 	return out
+}
+
+// maxDiagnostic bounds a remote reply quoted in a DSN, so that its line
+// stays under RFC 5322 §2.1.1's 998 octets even when it cannot be folded
+// (a reply of one long word).
+const maxDiagnostic = 900
+
+// truncateDiagnostic cuts s to maxDiagnostic octets on a UTF-8 boundary.
+func truncateDiagnostic(s string) string {
+	if len(s) <= maxDiagnostic {
+		return s
+	}
+	cut := maxDiagnostic - 3
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// foldField folds a header field line at spaces so that lines stay near 78
+// octets (RFC 5322 §2.2.3) and returns it with its CRLF.
+func foldField(line string) string {
+	const soft = 78
+	var b strings.Builder
+	for len(line) > soft {
+		i := strings.LastIndexByte(line[:soft], ' ')
+		if i <= 0 {
+			if i = strings.IndexByte(line[soft:], ' '); i < 0 {
+				break
+			}
+			i += soft
+		}
+		b.WriteString(line[:i])
+		b.WriteString("\r\n")
+		line = line[i:] // the space starts the continuation line
+	}
+	b.WriteString(line)
+	b.WriteString("\r\n")
+	return b.String()
 }
 
 // headerSafe keeps a value on one header line.

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/smtp"
@@ -62,5 +63,37 @@ func TestRelayQueueEvents(t *testing.T) {
 	}
 	if got := strings.Join(notifyNames(notifySuccess|notifyDelay), ","); got != "SUCCESS,DELAY" {
 		t.Errorf("notifyNames %q", got)
+	}
+}
+
+// A remote reply longer than a line may be (RFC 5322 §2.1.1: 998 octets)
+// is folded and, past maxDiagnostic, truncated; a long word too.
+func TestBuildDSNLongDiagnostic(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	for name, diag := range map[string]string{
+		"words":    "550 5.7.1 " + strings.Repeat("policy rejection text ", 120),
+		"one word": "550 5.7.1 " + strings.Repeat("x", 3000),
+		"utf-8":    "550 5.7.1 " + strings.Repeat("é", 1500),
+	} {
+		dsn := string(BuildDSN(Report{
+			ReportingMTA: "mx.example.test", Domain: "example.test", To: "alice@example.test",
+			Date: now, Original: []byte("Subject: s\r\n\r\nb\r\n"),
+			Recipients: []DSNRecipient{{Address: "dave@remote.test", Action: "failed", Status: "5.7.1", Diagnostic: diag}},
+		}))
+		for i, line := range strings.Split(dsn, "\r\n") {
+			if len(line) > 998 {
+				t.Errorf("%s: line %d is %d octets", name, i, len(line))
+			}
+			if !utf8.ValidString(line) {
+				t.Errorf("%s: line %d is not UTF-8", name, i)
+			}
+		}
+		if !strings.Contains(dsn, "Diagnostic-Code: smtp; 550") {
+			t.Errorf("%s: no Diagnostic-Code", name)
+		}
+	}
+	if got := foldField("Diagnostic-Code: smtp; " + strings.Repeat("ab ", 60)); strings.Contains(got, "\r\n\r\n") ||
+		!strings.Contains(got, "\r\n ab") {
+		t.Errorf("folding: %q", got)
 	}
 }
