@@ -226,3 +226,34 @@ func TestSlowDataIsNotCutOff(t *testing.T) {
 		t.Fatalf("slow DATA: %d %s", code, text)
 	}
 }
+
+// TestHopCount: RFC 5321 §6.3: a message that arrives with more than
+// maxHops Received fields is in a loop: 554 5.4.6, stored nowhere; at the
+// limit it is delivered.
+func TestHopCount(t *testing.T) {
+	c := sharedCluster(t)
+	n := c.nodes[0]
+	_, addr := c.serve(t, n, MX, nil)
+	received := func(k int) []byte {
+		return []byte(strings.Repeat("Received: from a.test by b.test; Mon, 1 Jan 2026 00:00:00 +0000\r\n", k))
+	}
+	before := len(inbox(t, n, bob))
+	cl := dial(t, addr)
+	cl.hello()
+	cl.must(250, "MAIL FROM:<%s>", sender)
+	cl.must(250, "RCPT TO:<%s>", bob)
+	if code, msg := cl.data(append(received(maxHops+1), message("looping")...)); code != 554 || !strings.HasPrefix(msg, "5.4.6") {
+		t.Fatalf("%d Received fields: %d %s", maxHops+1, code, msg)
+	}
+	cl.must(250, "MAIL FROM:<%s>", sender)
+	cl.must(250, "RCPT TO:<%s>", bob)
+	// Received in the body does not count.
+	body := append(received(maxHops), message("many hops")...)
+	body = append(body, received(50)...)
+	if code, msg := cl.data(body); code != 250 {
+		t.Fatalf("%d Received fields: %d %s", maxHops, code, msg)
+	}
+	if got := len(inbox(t, n, bob)); got != before+1 {
+		t.Fatalf("inbox grew by %d, want 1", got-before)
+	}
+}
