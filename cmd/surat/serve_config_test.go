@@ -321,6 +321,15 @@ func TestParseServeSmarthostTLS(t *testing.T) {
 	if err != nil || c.SmarthostTLS != outbound.TLSVerify {
 		t.Fatalf("remote smarthost: %v, %v", c.SmarthostTLS, err)
 	}
+	if c.AllowPrivateMX {
+		t.Error("--allow-private-mx on by default")
+	}
+	if c, err := parse("--allow-private-mx", "true"); err != nil || !c.AllowPrivateMX {
+		t.Errorf("--allow-private-mx true: %v", err)
+	}
+	if _, err := parse("--allow-private-mx", "maybe"); err == nil {
+		t.Error("--allow-private-mx maybe accepted")
+	}
 	c, err = parse("--smarthost-tls", "starttls")
 	if err != nil || c.SmarthostTLS != outbound.TLSStartTLS {
 		t.Fatalf("starttls: %v, %v", c.SmarthostTLS, err)

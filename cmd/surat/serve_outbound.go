@@ -30,7 +30,8 @@ func startOutbound(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, r
 	transport := &outbound.Transport{
 		Smarthost: cfg.Smarthost, Resolver: cfg.Resolver, Hostname: host,
 		SmarthostTLS: cfg.SmarthostTLS, SmarthostCA: cfg.SmarthostCA, SmarthostAuth: cfg.SmarthostAuth,
-		DialTimeout: 30 * time.Second, CommandTimeout: 5 * time.Minute,
+		AllowPrivate: cfg.AllowPrivateMX,
+		DialTimeout:  30 * time.Second, CommandTimeout: 5 * time.Minute,
 	}
 	if cfg.Smarthost != "" {
 		logger.Info("outbound mail goes to the smarthost", "smarthost", cfg.Smarthost,

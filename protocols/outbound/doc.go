@@ -29,7 +29,9 @@
 // MX records are looked up through dns.Resolver, tried in preference order
 // (equal preferences in random order); no MX record means the domain itself
 // (its A/AAAA) is the host; a null MX (RFC 7505, a single "." record) bounces
-// at once with 5.1.10. A DNS failure, or DNS disabled (--resolver none)
+// at once with 5.1.10. Addresses that are not public (loopback, private,
+// link-local, shared, multicast) are skipped unless Transport.AllowPrivate;
+// a domain with only those bounces with 5.4.4. A DNS failure, or DNS disabled (--resolver none)
 // without a smarthost, is temporary: the entry stays queued and the reason
 // is logged and shown by `surat queue list`.
 //

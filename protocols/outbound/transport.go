@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"net/textproto"
 	"slices"
 	"strconv"
@@ -93,6 +94,12 @@ type Transport struct {
 	SmarthostCA *x509.CertPool
 	// SmarthostAuth, when set, logs in to the smarthost with AUTH PLAIN.
 	SmarthostAuth *Credentials
+	// AllowPrivate lets MX delivery connect to loopback, private,
+	// link-local and other non-public addresses. Off, such addresses from
+	// DNS are skipped: a domain whose mail hosts resolve only to them
+	// would have this node deliver into its own network (or to itself).
+	// The smarthost, configured by the operator, is always allowed.
+	AllowPrivate bool
 	// DialTimeout bounds one TCP connect; 0: 30 s.
 	DialTimeout time.Duration
 	// CommandTimeout bounds each reply; 0: 5 min (RFC 5321 §4.5.3.2).
@@ -161,7 +168,7 @@ func (t *Transport) route(ctx context.Context, domain string) ([]string, *Result
 			}
 		}
 	}
-	var hosts []string
+	var hosts, refused []string
 	var lastErr error
 	for _, name := range names {
 		addrs, err := r.LookupHost(ctx, name)
@@ -170,8 +177,19 @@ func (t *Transport) route(ctx context.Context, domain string) ([]string, *Result
 			continue
 		}
 		for _, a := range addrs {
+			if !t.AllowPrivate && !publicAddress(a) {
+				refused = append(refused, a)
+				continue
+			}
 			hosts = append(hosts, net.JoinHostPort(a, strconv.Itoa(port)))
 		}
+	}
+	if len(hosts) == 0 && len(refused) > 0 {
+		// RFC 3463 X.4.4: unable to route. Permanent: the records say
+		// so, and a retry would find the same.
+		return nil, &Result{Class: Permanent, Status: "5.4.4",
+			Reply: "554 5.4.4 the mail hosts of " + domain + " resolve only to non-public addresses (" +
+				strings.Join(refused, ", ") + "); refused without --allow-private-mx"}
 	}
 	if len(hosts) == 0 {
 		if len(mxs) == 0 && errors.As(lastErr, &dnsErr) && dnsErr.IsNotFound {
@@ -553,3 +571,20 @@ type replayConn struct {
 }
 
 func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// cgnat is RFC 6598's shared address space, not reachable across the
+// Internet either.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// publicAddress reports whether an MX address may be connected to without
+// AllowPrivate: not loopback, private (RFC 1918, RFC 4193), link-local,
+// shared (RFC 6598), unspecified or multicast.
+func publicAddress(s string) bool {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	return !(a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsUnspecified() ||
+		a.IsMulticast() || a.IsLinkLocalMulticast() || cgnat.Contains(a) || a.Is4() && a.As4()[0] == 0)
+}

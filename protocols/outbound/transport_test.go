@@ -103,7 +103,7 @@ func TestMXPreferenceAndFallback(t *testing.T) {
 			"amx.test":       {"127.0.0.1"}, // no MX: implicit MX
 		},
 	}
-	tr := &Transport{Resolver: r, Port: port, Hostname: "mx.example.test", DialTimeout: 2 * time.Second, CommandTimeout: 5 * time.Second}
+	tr := &Transport{Resolver: r, Port: port, AllowPrivate: true, Hostname: "mx.example.test", DialTimeout: 2 * time.Second, CommandTimeout: 5 * time.Second}
 	ctx := context.Background()
 
 	a := tr.Deliver(ctx, "pref.test", env1("u@pref.test"))
@@ -136,7 +136,7 @@ func TestMXNoRoute(t *testing.T) {
 		},
 		mxErr: map[string]error{"flaky.test": &net.DNSError{Err: "server misbehaving", Name: "flaky.test", IsTemporary: true}},
 	}
-	tr := &Transport{Resolver: r, Port: 1, DialTimeout: time.Second}
+	tr := &Transport{Resolver: r, Port: 1, AllowPrivate: true, DialTimeout: time.Second}
 	cases := []struct {
 		domain string
 		class  Class
@@ -217,7 +217,7 @@ func TestOpportunisticSTARTTLS(t *testing.T) {
 	_, p, _ := net.SplitHostPort(s.addr)
 	port, _ := strconv.Atoi(p)
 	r := &fakeResolver{hosts: map[string][]string{"tls.test": {"127.0.0.1"}}}
-	tr := &Transport{Resolver: r, Port: port, DialTimeout: 2 * time.Second, CommandTimeout: 5 * time.Second}
+	tr := &Transport{Resolver: r, Port: port, AllowPrivate: true, DialTimeout: 2 * time.Second, CommandTimeout: 5 * time.Second}
 	a := tr.Deliver(context.Background(), "tls.test", env1("u@tls.test"))
 	if r := a.Results["u@tls.test"]; r.Class != Delivered {
 		t.Fatalf("%+v", r)
@@ -246,5 +246,36 @@ func TestAttemptCancelled(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("took %v to give up", d)
+	}
+}
+
+// MX results on loopback, private or link-local addresses are not
+// connected to unless allowed; a domain with nothing else bounces 5.4.4.
+func TestMXPrivateAddressesRefused(t *testing.T) {
+	s := newSink(t, "", nil, false)
+	_, p, _ := net.SplitHostPort(s.addr)
+	port, _ := strconv.Atoi(p)
+	r := &fakeResolver{
+		mx: map[string][]*net.MX{"inside.test": {{Host: "mx.inside.test.", Pref: 10}}, "mixed.test": {{Host: "mx.mixed.test.", Pref: 10}}},
+		hosts: map[string][]string{
+			"mx.inside.test": {"127.0.0.1", "10.1.2.3", "fe80::1", "::ffff:192.168.1.1"},
+			"mx.mixed.test":  {"169.254.0.1", "192.0.2.7", "100.64.0.1"},
+		},
+	}
+	tr := &Transport{Resolver: r, Port: port, DialTimeout: time.Second, CommandTimeout: 5 * time.Second}
+	got := tr.Deliver(context.Background(), "inside.test", env1("u@inside.test")).Results["u@inside.test"]
+	if got.Class != Permanent || got.Status != "5.4.4" || !strings.Contains(got.Reply, "--allow-private-mx") {
+		t.Fatalf("private-only MX: %+v", got)
+	}
+	if s.count() != 0 {
+		t.Fatal("delivered to a loopback MX")
+	}
+	hosts, res := tr.route(context.Background(), "mixed.test")
+	if res != nil || len(hosts) != 1 || hosts[0] != net.JoinHostPort("192.0.2.7", p) {
+		t.Fatalf("mixed: hosts %v, result %+v", hosts, res)
+	}
+	tr.AllowPrivate = true
+	if got := tr.Deliver(context.Background(), "inside.test", env1("u@inside.test")).Results["u@inside.test"]; got.Class != Delivered {
+		t.Fatalf("allowed: %+v", got)
 	}
 }
