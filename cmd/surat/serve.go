@@ -324,6 +324,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			AuthLimiter:    lg.limiter,
 			VerifyPassword: lg.verify,
 			Relay:          relay,
+			Postmaster:     cfg.Postmaster,
 		})
 		if err != nil {
 			out.shutdown(time.Second)

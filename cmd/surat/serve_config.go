@@ -38,6 +38,7 @@ type serveConfig struct {
 	SmarthostCA                  *x509.CertPool // nil: the system roots
 	SmarthostAuth                *outbound.Credentials
 	AllowPrivateMX               bool            // MX delivery may connect to loopback/private addresses
+	Postmaster                   string          // receives postmaster@ of every local domain without one
 	QueueLifetime                time.Duration   // outbound retries before a bounce
 	QueueSchedule                []time.Duration // backoff between outbound attempts
 	MaxMessageSize               int64
@@ -107,6 +108,7 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"imaps", "", "`HOST:PORT` for IMAP over implicit TLS (RFC 8314)"},
 	{"pop3s", "", "`HOST:PORT` for POP3 over implicit TLS (RFC 8314)"},
 	{"submissions", "", "`HOST:PORT` for submission over implicit TLS (RFC 8314)"},
+	{"postmaster", "", "`EMAIL` (user or alias) that receives mail to postmaster@ of every local domain without such an address (RFC 5321 4.5.1); default postmaster@ the first --domain"},
 	{"http", defaultHTTP, "`HOST:PORT` for the admin API, /metrics, /healthz and /readyz (HTTPS with the --tls-cert certificate unless on loopback)"},
 	{"http-names", "", "more host `NAMES` the admin API may be addressed by, comma separated (besides IP addresses, localhost and --hostname; others are refused)"},
 	{"smarthost", "", "relay all outbound mail to `HOST:PORT` instead of looking up MX"},
@@ -250,6 +252,11 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if c.Hostname, err = mailHostname(v("hostname"), os.Hostname); err != nil {
 		return nil, usagef("serve: %v", err)
+	}
+	if pm := v("postmaster"); pm != "" {
+		if c.Postmaster, err = admin.CanonicalAddress(pm); err != nil {
+			return nil, bad("postmaster", "%v", err)
+		}
 	}
 	size, err := strconv.ParseInt(v("max-message-size"), 10, 64)
 	if err != nil || size < 1024 || size > maxMaxMessageSize {

@@ -321,6 +321,15 @@ func TestParseServeSmarthostTLS(t *testing.T) {
 	if err != nil || c.SmarthostTLS != outbound.TLSVerify {
 		t.Fatalf("remote smarthost: %v, %v", c.SmarthostTLS, err)
 	}
+	if c.Postmaster != "" {
+		t.Errorf("postmaster %q by default (smtp picks postmaster@ the first domain)", c.Postmaster)
+	}
+	if c, err := parse("--postmaster", "Hostmaster@Example.TEST"); err != nil || c.Postmaster != "hostmaster@example.test" {
+		t.Errorf("--postmaster: %v", err)
+	}
+	if _, err := parse("--postmaster", "nobody"); err == nil {
+		t.Error("--postmaster nobody accepted")
+	}
 	if c.AllowPrivateMX {
 		t.Error("--allow-private-mx on by default")
 	}

@@ -3,6 +3,8 @@ package smtp
 import (
 	"errors"
 	"io"
+	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,7 +47,11 @@ func lineLength(maxMessageSize int64) int {
 // guardedBackend checks the HELO name before a session exists, and wraps
 // sessions so that MAIL and RCPT paths are checked before they are used and
 // a message still in Data is never reset under it.
-type guardedBackend struct{ b gosmtp.Backend }
+type guardedBackend struct {
+	b          gosmtp.Backend
+	postmaster string // Config.Postmaster
+	log        *slog.Logger
+}
 
 func (lb guardedBackend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
 	if len(c.Hostname()) > maxDomainLength {
@@ -56,9 +62,9 @@ func (lb guardedBackend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
 		return nil, err
 	}
 	if as, ok := sess.(gosmtp.AuthSession); ok {
-		return &guardedAuthSession{guardedSession{Session: sess}, as}, nil
+		return &guardedAuthSession{guardedSession{Session: sess, backend: lb}, as}, nil
 	}
-	return &guardedSession{Session: sess}, nil
+	return &guardedSession{Session: sess, backend: lb}, nil
 }
 
 // guardedSession serialises Data with the rest of the session. With BDAT
@@ -76,9 +82,10 @@ func (lb guardedBackend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
 // closed (a read then gives io.ErrClosedPipe instead of the writer's error).
 type guardedSession struct {
 	gosmtp.Session
-	mu     sync.Mutex
-	inData chan struct{}  // closed when the running Data returns; nil: none
-	bdat   *io.PipeReader // the last BDAT transfer's reader, until go-smtp is done with it
+	backend guardedBackend
+	mu      sync.Mutex
+	inData  chan struct{}  // closed when the running Data returns; nil: none
+	bdat    *io.PipeReader // the last BDAT transfer's reader, until go-smtp is done with it
 }
 
 func (s *guardedSession) Data(r io.Reader) error {
@@ -147,7 +154,30 @@ func (s *guardedSession) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 	if len(to)+2 > maxPathLength {
 		return errPathTooLong
 	}
-	return s.Session.Rcpt(to, opts)
+	err := s.Session.Rcpt(to, opts)
+	// RFC 5321 §4.5.1: postmaster@ of every local domain must be
+	// accepted (the local part case-insensitively). Without a user or
+	// alias of that name it goes to Config.Postmaster, as an alias map
+	// entry "postmaster: root" does for Postfix. Only a local domain's
+	// unknown user gets errNoSuchUser.
+	target := s.backend.postmaster
+	if err == errNoSuchUser && isPostmaster(to) && target != "" && !strings.EqualFold(to, target) {
+		if perr := s.Session.Rcpt(target, opts); perr != nil {
+			s.backend.log.Warn("smtp postmaster address has no mailbox: create it or set --postmaster",
+				"rcpt", to, "postmaster", target, "err", perr)
+			return err
+		}
+		return nil
+	}
+	if err == errNoSuchUser && isPostmaster(to) {
+		s.backend.log.Warn("smtp postmaster address has no mailbox: create it or set --postmaster", "rcpt", to)
+	}
+	return err
+}
+
+func isPostmaster(addr string) bool {
+	at := strings.LastIndexByte(addr, '@')
+	return at > 0 && strings.EqualFold(addr[:at], "postmaster")
 }
 
 // guardedAuthSession keeps submission's AUTH (go-smtp looks for

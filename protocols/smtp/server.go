@@ -115,7 +115,11 @@ type Config struct {
 	// directory knows them (a domain enters the store with its first user).
 	LocalDomains []string
 	Relay        Relay // nil: outbound not available
-	Logger       *slog.Logger
+	// Postmaster receives mail to postmaster@ of every local domain that
+	// has no such user or alias (RFC 5321 §4.5.1); default
+	// postmaster@<first local domain>.
+	Postmaster string
+	Logger     *slog.Logger
 
 	MaxMessageSize   int64         // bytes; default 25 MiB
 	MaxRecipients    int           // default 100 (RFC 5321 §4.5.3.1.8 minimum)
@@ -183,6 +187,9 @@ func (c *Config) setDefaults() error {
 		domains = append(domains, strings.ToLower(strings.TrimSuffix(d, ".")))
 	}
 	c.LocalDomains = domains
+	if c.Postmaster == "" && len(domains) > 0 {
+		c.Postmaster = "postmaster@" + domains[0]
+	}
 	return nil
 }
 
@@ -204,7 +211,7 @@ func New(cfg Config) (*Server, error) {
 		log:    cfg.Logger.With("listener", cfg.Kind.String()),
 		limits: connlimit.New[*limitedConn](cfg.MaxSessions, cfg.MaxSessionsPerIP),
 	}
-	gs := gosmtp.NewServer(guardedBackend{backend{s}})
+	gs := gosmtp.NewServer(guardedBackend{b: backend{s}, postmaster: cfg.Postmaster, log: s.log})
 	gs.Domain = cfg.Hostname
 	gs.MaxMessageBytes = cfg.MaxMessageSize           // RFC 1870 SIZE
 	gs.MaxRecipients = cfg.MaxRecipients              // RFC 5321 §4.5.3.1.8: 452 4.5.3 past it
