@@ -257,3 +257,47 @@ func TestHopCount(t *testing.T) {
 		t.Fatalf("inbox grew by %d, want 1", got-before)
 	}
 }
+
+// TestSessionBounds: a session ends after MaxSessionTime however busy the
+// client keeps it (421, closed), and after MaxCommands transaction
+// commands (421 4.7.0, closed), so that no client holds a slot for ever.
+func TestSessionBounds(t *testing.T) {
+	c := sharedCluster(t)
+	_, addr := c.serve(t, c.nodes[0], MX, func(cfg *Config) { cfg.MaxSessionTime = 1500 * time.Millisecond })
+	cl := dial(t, addr)
+	cl.hello()
+	start := time.Now()
+	for time.Since(start) < 5*time.Second {
+		code, msg := cl.cmd("NOOP")
+		if code == 421 {
+			if d := time.Since(start); d > 3*time.Second {
+				t.Fatalf("ended after %v", d)
+			}
+			if code, _ := cl.read(); code != 0 {
+				t.Fatalf("still open after 421: %d", code)
+			}
+			goto commands
+		}
+		if code != 250 {
+			t.Fatalf("NOOP: %d %s", code, msg)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("a busy session outlived MaxSessionTime")
+
+commands:
+	_, addr = c.serve(t, c.nodes[0], MX, func(cfg *Config) { cfg.MaxCommands = 7 })
+	cl = dial(t, addr)
+	cl.hello() // the session after STARTTLS starts afresh (RFC 3207 §4.2)
+	cl.must(250, "MAIL FROM:<%s>", sender)
+	for range 5 {
+		cl.must(250, "RCPT TO:<%s>", bob)
+	}
+	cl.must(250, "RSET") // the 7th
+	if code, msg := cl.cmd("MAIL FROM:<%s>", sender); code != 421 || !strings.HasPrefix(msg, "4.7.0") {
+		t.Fatalf("command past the limit: %d %s", code, msg)
+	}
+	if code, _ := cl.cmd("NOOP"); code == 250 {
+		t.Fatal("session went on past 421")
+	}
+}
