@@ -43,7 +43,12 @@ type Report struct {
 // BuildDSN formats a multipart/report (RFC 6522) with a human-readable
 // part, a message/delivery-status part (RFC 3464) and the original message
 // (message/rfc822) or its header (text/rfc822-headers). Lines end in CRLF.
+//
+// For internationalised mail (RFC 6533) the types are the global ones:
+// message/global-delivery-status, message/global and
+// message/global-headers, and non-ASCII addresses are of type utf-8.
 func BuildDSN(r Report) []byte {
+	global := r.international()
 	boundary := randomToken(12)
 	var b bytes.Buffer
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\r\n", args...) }
@@ -94,7 +99,11 @@ func BuildDSN(r Report) []byte {
 
 	// RFC 3464 §2.2 per-message fields, then §2.3 per-recipient blocks.
 	w("--%s", boundary)
-	w("Content-Type: message/delivery-status")
+	if global {
+		w("Content-Type: message/global-delivery-status") // RFC 6533 §6.1
+	} else {
+		w("Content-Type: message/delivery-status")
+	}
 	w("")
 	w("Reporting-MTA: dns; %s", headerSafe(r.ReportingMTA))
 	if r.EnvID != "" {
@@ -108,7 +117,7 @@ func BuildDSN(r Report) []byte {
 		if rc.ORCPT != "" {
 			w("Original-Recipient: %s", headerSafe(rc.ORCPT))
 		}
-		w("Final-Recipient: rfc822; %s", headerSafe(rc.Address))
+		w("Final-Recipient: %s; %s", addressType(rc.Address), headerSafe(rc.Address))
 		w("Action: %s", rc.Action)
 		w("Status: %s", rc.Status)
 		if rc.RemoteMTA != "" {
@@ -133,12 +142,21 @@ func BuildDSN(r Report) []byte {
 		}
 	}
 	w("--%s", boundary)
-	if ret == "HDRS" {
+	switch {
+	case ret == "HDRS" && global:
+		w("Content-Type: message/global-headers") // RFC 6533 §6.3
+		w("")
+		b.Write(headerSection(r.Original))
+	case ret == "HDRS":
 		w("Content-Type: text/rfc822-headers")
 		w("")
 		b.Write(headerSection(r.Original))
-	} else {
-		w("Content-Type: message/rfc822")
+	default:
+		if global {
+			w("Content-Type: message/global") // RFC 6532 §3.7
+		} else {
+			w("Content-Type: message/rfc822")
+		}
 		w("")
 		b.Write(r.Original)
 		if !bytes.HasSuffix(r.Original, []byte("\r\n")) {
@@ -148,6 +166,29 @@ func BuildDSN(r Report) []byte {
 	w("")
 	w("--%s--", boundary)
 	return b.Bytes()
+}
+
+// international reports whether the DSN concerns internationalised mail
+// (RFC 6530): a non-ASCII address, or a header that is not ASCII.
+func (r Report) international() bool {
+	if !isASCII(r.To) || !isASCII(string(headerSection(r.Original))) {
+		return true
+	}
+	for _, rc := range r.Recipients {
+		if !isASCII(rc.Address) || !isASCII(rc.ORCPT) {
+			return true
+		}
+	}
+	return false
+}
+
+// addressType is the address-type of a DSN recipient field: rfc822, or
+// utf-8 for a non-ASCII address (RFC 6533 §3).
+func addressType(addr string) string {
+	if isASCII(addr) {
+		return "rfc822"
+	}
+	return "utf-8"
 }
 
 // headerSection is the message up to and including the blank line that

@@ -97,3 +97,41 @@ func TestBuildDSNLongDiagnostic(t *testing.T) {
 		t.Errorf("folding: %q", got)
 	}
 }
+
+// RFC 6533: a DSN about internationalised mail uses the global types and
+// the utf-8 address type; ASCII mail keeps the RFC 3464 ones.
+func TestBuildDSNGlobal(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	build := func(to, rcpt, ret string, orig string) string {
+		return string(BuildDSN(Report{
+			ReportingMTA: "mx.example.test", Domain: "example.test", To: to, Date: now, Return: ret,
+			Original:   []byte(orig),
+			Recipients: []DSNRecipient{{Address: rcpt, Action: "failed", Status: "5.1.1", Diagnostic: "550 5.1.1 unknown"}},
+		}))
+	}
+	for name, dsn := range map[string]string{
+		"utf-8 recipient": build("alice@example.test", "δοκιμή@παράδειγμα.test", "FULL", "Subject: hi\r\n\r\nb\r\n"),
+		"utf-8 sender":    build("ålice@example.test", "dave@remote.test", "FULL", "Subject: hi\r\n\r\nb\r\n"),
+		"utf-8 header":    build("alice@example.test", "dave@remote.test", "FULL", "Subject: café\r\n\r\nb\r\n"),
+	} {
+		for _, want := range []string{"Content-Type: message/global-delivery-status", "Content-Type: message/global\r\n"} {
+			if !strings.Contains(dsn, want) {
+				t.Errorf("%s: lacks %q", name, want)
+			}
+		}
+		if strings.Contains(dsn, "message/delivery-status") || strings.Contains(dsn, "message/rfc822") {
+			t.Errorf("%s: RFC 3464 types in a global DSN", name)
+		}
+	}
+	if dsn := build("alice@example.test", "δοκιμή@παράδειγμα.test", "FULL", "S: x\r\n\r\n"); !strings.Contains(dsn, "Final-Recipient: utf-8; δοκιμή@παράδειγμα.test") {
+		t.Errorf("utf-8 address type missing:\n%s", dsn)
+	}
+	if dsn := build("alice@example.test", "δ@x.test", "HDRS", "S: x\r\n\r\n"); !strings.Contains(dsn, "Content-Type: message/global-headers") {
+		t.Errorf("RET=HDRS: no message/global-headers")
+	}
+	ascii := build("alice@example.test", "dave@remote.test", "FULL", "Subject: hi\r\n\r\nb\r\n")
+	if !strings.Contains(ascii, "Content-Type: message/delivery-status") || !strings.Contains(ascii, "Final-Recipient: rfc822; dave@remote.test") ||
+		!strings.Contains(ascii, "Content-Type: message/rfc822") {
+		t.Errorf("ASCII DSN changed:\n%s", ascii)
+	}
+}
