@@ -40,6 +40,7 @@ type serveConfig struct {
 	AllowPrivateMX               bool            // MX delivery may connect to loopback/private addresses
 	Postmaster                   string          // receives postmaster@ of every local domain without one
 	QueueLifetime                time.Duration   // outbound retries before a bounce
+	DelayWarning                 time.Duration   // one delay DSN after this long pending; 0: never
 	QueueSchedule                []time.Duration // backoff between outbound attempts
 	MaxMessageSize               int64
 	ResolverSpec                 string
@@ -118,6 +119,7 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"allow-private-mx", "false", "let MX delivery connect to loopback, private and link-local addresses that DNS returns (off: such mail hosts are skipped, and a domain with only those bounces 5.4.4)"},
 	{"smarthost-auth-file", "", "`FILE` whose first line is USER:PASSWORD for AUTH PLAIN at the smarthost"},
 	{"queue-lifetime", "120h", "retry outbound mail for `DURATION` before bouncing it"},
+	{"delay-warning", "4h", "tell the sender once when outbound mail is still undelivered after `DURATION` (RFC 3464 delayed DSN, if NOTIFY allows); 0: never"},
 	{"queue-schedule", "1m,5m,15m,30m,1h,2h", "backoff between outbound attempts: `DURATIONS`, comma separated; the last repeats"},
 	{"max-message-size", strconv.Itoa(defaultMaxMessageSize), "largest accepted message in `BYTES` (larger: 552)"},
 	{"raft-heartbeat-timeout", "200ms", "a follower without word from the leader for `DURATION` starts an election (LAN default; raise it on slow or lossy links)"},
@@ -265,6 +267,10 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	c.MaxMessageSize = size
 	if c.QueueLifetime, err = time.ParseDuration(v("queue-lifetime")); err != nil || c.QueueLifetime < time.Minute {
 		return nil, bad("queue-lifetime", "want a duration of at least 1m, such as 120h")
+	}
+	if c.DelayWarning, err = time.ParseDuration(v("delay-warning")); err != nil || c.DelayWarning < 0 ||
+		(c.DelayWarning > 0 && c.DelayWarning < time.Minute) {
+		return nil, bad("delay-warning", "want 0 or a duration of at least 1m, such as 4h")
 	}
 	for _, d := range splitList(v("queue-schedule")) {
 		step, err := time.ParseDuration(d)

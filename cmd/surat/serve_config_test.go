@@ -321,6 +321,15 @@ func TestParseServeSmarthostTLS(t *testing.T) {
 	if err != nil || c.SmarthostTLS != outbound.TLSVerify {
 		t.Fatalf("remote smarthost: %v, %v", c.SmarthostTLS, err)
 	}
+	if c.DelayWarning != 4*time.Hour {
+		t.Errorf("delay warning %v by default", c.DelayWarning)
+	}
+	if c, err := parse("--delay-warning", "0"); err != nil || c.DelayWarning != 0 {
+		t.Errorf("--delay-warning 0: %v", err)
+	}
+	if _, err := parse("--delay-warning", "5s"); err == nil {
+		t.Error("--delay-warning 5s accepted")
+	}
 	if c.Postmaster != "" {
 		t.Errorf("postmaster %q by default (smtp picks postmaster@ the first domain)", c.Postmaster)
 	}

@@ -44,6 +44,7 @@ func startOutbound(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, r
 		Hostname:     host,
 		LocalDomains: cfg.Domains,
 		Schedule:     cfg.QueueSchedule,
+		DelayWarning: cfg.DelayWarning,
 		Logger:       logger,
 		Registerer:   reg,
 	})

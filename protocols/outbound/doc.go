@@ -74,6 +74,14 @@
 // proposal: a Delivered into a local sender's INBOX or a Queued to a remote
 // one, so it exists exactly when the bounce is recorded.
 //
+// A recipient still pending Config.DelayWarning after queueing (and whose
+// NOTIFY allows DELAY; no NOTIFY counts as FAILURE,DELAY, RFC 3461 §4.1)
+// gets one "Action: delayed" DSN with the header only and
+// Will-Retry-Until. It is sent by the attempt that crosses the mark, in
+// the proposal that records that attempt, so the log itself says whether
+// it went out: a new leader neither skips nor repeats it. DSNs about
+// internationalised mail use RFC 6533's global types.
+//
 // # Blob collection
 //
 // The Collector, on the leader, proposes BlobsCollected for bodies that no

@@ -25,6 +25,18 @@ type DSNRecipient struct {
 	RemoteMTA   string
 	Diagnostic  string // the remote reply, for Diagnostic-Code: smtp
 	LastAttempt time.Time
+	// WillRetryUntil, for Action delayed, is when the queue gives up.
+	WillRetryUntil time.Time
+}
+
+// delayedOnly reports whether every recipient of a report is delayed.
+func delayedOnly(rs []DSNRecipient) bool {
+	for _, r := range rs {
+		if r.Action != "delayed" {
+			return false
+		}
+	}
+	return len(rs) > 0
 }
 
 // Report is what a DSN says.
@@ -59,8 +71,11 @@ func BuildDSN(r Report) []byte {
 		}
 	}
 	subject := "Delivery Status Notification"
-	if failed {
+	switch {
+	case failed:
 		subject = "Undelivered Mail Returned to Sender"
+	case delayedOnly(r.Recipients):
+		subject = "Delayed Mail (still being retried)"
 	}
 	w("From: Mail Delivery System <MAILER-DAEMON@%s>", r.Domain)
 	w("To: <%s>", headerSafe(r.To))
@@ -82,10 +97,15 @@ func BuildDSN(r Report) []byte {
 	w("")
 	w("This is the mail system at host %s.", r.ReportingMTA)
 	w("")
-	if failed {
+	switch {
+	case failed:
 		w("Your message could not be delivered to one or more recipients.")
 		w("It is attached below.")
-	} else {
+	case delayedOnly(r.Recipients):
+		w("Your message could not be delivered yet to the recipients below.")
+		w("The mail system will keep trying until %s;", r.Recipients[0].WillRetryUntil.Format(time.RFC1123Z))
+		w("you need not send it again. Its header is attached below.")
+	default:
 		w("This is a report on the delivery of your message.")
 	}
 	w("")
@@ -128,6 +148,9 @@ func BuildDSN(r Report) []byte {
 		}
 		if !rc.LastAttempt.IsZero() {
 			w("Last-Attempt-Date: %s", rc.LastAttempt.Format(time.RFC1123Z))
+		}
+		if rc.Action == "delayed" && !rc.WillRetryUntil.IsZero() {
+			w("Will-Retry-Until: %s", rc.WillRetryUntil.Format(time.RFC1123Z)) // RFC 3464 §2.3.7
 		}
 	}
 	w("")

@@ -135,3 +135,35 @@ func TestBuildDSNGlobal(t *testing.T) {
 		t.Errorf("ASCII DSN changed:\n%s", ascii)
 	}
 }
+
+func TestDelayDue(t *testing.T) {
+	for n, want := range map[uint32]bool{0: true, notifyDelay: true, notifyFailure | notifyDelay: true,
+		notifyFailure: false, notifySuccess: false, notifyNever: false} {
+		if wantsDelayDSN(n) != want {
+			t.Errorf("NOTIFY bits %b: %v", n, !want)
+		}
+	}
+	w := &Worker{cfg: Config{DelayWarning: 4 * time.Hour}}
+	q0 := int64(1700000000)
+	mark := q0 + 4*3600
+	for _, tc := range []struct {
+		last, now int64
+		from      string
+		want      bool
+	}{
+		{0, q0, "a@x.test", false},            // first attempt, early
+		{q0, mark - 1, "a@x.test", false},     // not yet
+		{mark - 60, mark, "a@x.test", true},   // this attempt crosses
+		{mark, mark + 600, "a@x.test", false}, // already crossed and recorded
+		{0, mark + 3600, "a@x.test", true},    // first attempt late (held)
+		{mark - 60, mark + 1, "", false},      // never to the null sender
+	} {
+		q := &evlog.QueueRecord{QueuedUnix: q0, LastAttemptUnix: tc.last, MailFrom: tc.from}
+		if got := w.delayDue(q, time.Unix(tc.now, 0)); got != tc.want {
+			t.Errorf("last %d now %d from %q: %v", tc.last-q0, tc.now-q0, tc.from, got)
+		}
+	}
+	if (&Worker{}).delayDue(&evlog.QueueRecord{QueuedUnix: q0, MailFrom: "a@x.test"}, time.Unix(mark, 0)) {
+		t.Error("DelayWarning 0 sends delay DSNs")
+	}
+}

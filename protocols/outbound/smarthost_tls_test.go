@@ -214,7 +214,7 @@ func TestSmarthostTLSFailureStaysQueued(t *testing.T) {
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return cert.Load(), nil }}, false)
 	c := startClusterWith(t, 1, time.Hour, s, func(addr string) *Transport {
 		return smarthostTransport(addr, TLSVerify, trusted.pool)
-	})
+	}, nil)
 	l := c.leader()
 	id := c.queue(l, alice, []string{"dave@remote.test"}, message("tls please"))
 	waitUntil(t, 10*time.Second, "the failed attempt recorded", func() bool {

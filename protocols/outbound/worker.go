@@ -67,6 +67,11 @@ type Config struct {
 	MaxConcurrent  int             // attempts at once; default 8
 	ScanLimit      int             // entries per scan; default 256
 	ProposeTimeout time.Duration   // default 30 s
+	// DelayWarning, when positive, sends one "delayed" DSN (RFC 3464
+	// Action: delayed) for recipients still pending this long after
+	// queueing, if they asked for it (RFC 3461 NOTIFY=DELAY, or no
+	// NOTIFY). 0: never (Postfix's delay_warning_time default).
+	DelayWarning time.Duration
 	// HoldOff is how long an entry whose outcome could not be recorded
 	// waits before this node tries it again; default 30 s.
 	HoldOff time.Duration
@@ -422,6 +427,11 @@ func (w *Worker) record(ctx context.Context, q *evlog.QueueRecord, rcpts []*evlo
 			}
 			deferred = append(deferred, a)
 			deferReason = res.Reply
+			if wantsDelayDSN(r.GetNotify()) && w.delayDue(q, now) {
+				report = append(report, DSNRecipient{Address: a, ORCPT: r.GetOrcpt(), Action: "delayed",
+					Status: res.Status, RemoteMTA: mta[a], Diagnostic: res.Reply, LastAttempt: now,
+					WillRetryUntil: time.Unix(q.GetExpiresUnix(), 0)})
+			}
 			if strings.Contains(res.Reply, errNoRoute.Error()) {
 				log.Warn("queue deferred: no route", "rcpt", a, "reason", res.Reply)
 			} else {
@@ -473,6 +483,20 @@ func (w *Worker) record(ctx context.Context, q *evlog.QueueRecord, rcpts []*evlo
 	w.metrics.observe(len(sent), len(bounced), len(deferred))
 }
 
+// delayDue reports whether this attempt is the one that crosses the
+// entry's DelayWarning mark: the last recorded attempt was before it, this
+// one is at or after it. The DSN goes in the same proposal as this
+// attempt's AttemptFailed, so the mark's crossing is recorded exactly when
+// the DSN is: a new leader that retries an unrecorded attempt sends it, one
+// that sees the recorded attempt does not (one delay DSN per entry).
+func (w *Worker) delayDue(q *evlog.QueueRecord, now time.Time) bool {
+	if w.cfg.DelayWarning <= 0 || q.GetMailFrom() == "" {
+		return false
+	}
+	mark := q.GetQueuedUnix() + int64(w.cfg.DelayWarning/time.Second)
+	return q.GetLastAttemptUnix() < mark && now.Unix() >= mark
+}
+
 func (w *Worker) backoff(attempts uint32) time.Duration {
 	s := w.cfg.Schedule
 	return s[min(int(attempts), len(s)-1)]
@@ -486,9 +510,13 @@ func (w *Worker) dsnEvents(ctx context.Context, q *evlog.QueueRecord, report []D
 	if len(w.cfg.LocalDomains) > 0 {
 		domain = w.cfg.LocalDomains[0]
 	}
+	ret := returnName(q.GetRet())
+	if delayedOnly(report) {
+		ret = "HDRS" // the message is still on its way: its header identifies it
+	}
 	msg := BuildDSN(Report{
 		ReportingMTA: w.cfg.Hostname, Domain: domain, To: q.GetMailFrom(), EnvID: q.GetEnvid(),
-		Arrival: time.Unix(q.GetQueuedUnix(), 0), Date: now, Return: returnName(q.GetRet()),
+		Arrival: time.Unix(q.GetQueuedUnix(), 0), Date: now, Return: ret,
 		Original: body, Recipients: report,
 	})
 	local, user, err := w.localSender(q.GetMailFrom())
