@@ -92,6 +92,18 @@ func TestAdminPlainOnLoopback(t *testing.T) {
 	resp.Body.Close()
 }
 
+func TestAdminIPs(t *testing.T) {
+	for addr, want := range map[string]string{"10.0.0.1:8080": "10.0.0.1", "0.0.0.0:8080": "", "127.0.0.1:8080": "", "admin.test:8080": "", "[2001:db8::1]:8080": "2001:db8::1"} {
+		got := ""
+		if ips := adminIPs(&serveConfig{HTTP: addr}); len(ips) == 1 {
+			got = ips[0].String()
+		}
+		if got != want {
+			t.Errorf("%s: %q, want %q", addr, got, want)
+		}
+	}
+}
+
 func TestAdminHosts(t *testing.T) {
 	c := &serveConfig{Hostname: "mx1.example.org", HTTP: "admin.example.org:8080", HTTPNames: []string{"ops.example.org"}}
 	got := strings.Join(adminHosts(c), ",")

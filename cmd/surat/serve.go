@@ -56,7 +56,8 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	var tlsConfig *tls.Config
 	if cfg.operatorCert != nil {
 		tlsConfig = tlsconf.Config(*cfg.operatorCert)
-	} else if tlsConfig, err = tlsconf.Server(tlsconf.Options{DataDir: cfg.Data, Hostnames: append([]string{cfg.Hostname}, cfg.Domains...)}); err != nil {
+	} else if tlsConfig, err = tlsconf.Server(tlsconf.Options{DataDir: cfg.Data,
+		Hostnames: append(append([]string{cfg.Hostname}, cfg.Domains...), cfg.HTTPNames...), IPs: adminIPs(cfg)}); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 
@@ -383,4 +384,19 @@ func adminHosts(cfg *serveConfig) []string {
 		hosts = append(hosts, h)
 	}
 	return hosts
+}
+
+// adminIPs is the --http address when it is a concrete IP off loopback:
+// the self-signed certificate names it, so that `--server https://IP:PORT
+// --ca-file DATA/tls/cert.pem` verifies.
+func adminIPs(cfg *serveConfig) []net.IP {
+	h, _, err := net.SplitHostPort(cfg.HTTP)
+	if err != nil {
+		return nil
+	}
+	ip := net.ParseIP(h)
+	if ip == nil || ip.IsLoopback() || ip.IsUnspecified() {
+		return nil
+	}
+	return []net.IP{ip}
 }

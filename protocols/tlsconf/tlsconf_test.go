@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/tls"
 	"crypto/x509"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,7 +42,7 @@ func TestSelfSignedIsPersistedAndReused(t *testing.T) {
 		t.Errorf("key mode %v, want 0600", st.Mode().Perm())
 	}
 
-	again, err := Server(Options{DataDir: data, Hostnames: []string{"other.test"}})
+	again, err := Server(Options{DataDir: data, Hostnames: []string{"example.test", "other.test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestSelfSignedIsPersistedAndReused(t *testing.T) {
 
 func TestOperatorCertificate(t *testing.T) {
 	dir := t.TempDir()
-	certPEM, keyPEM, err := generate([]string{"mail.example.test"}, time.Now())
+	certPEM, keyPEM, err := generate([]string{"mail.example.test"}, nil, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,5 +142,36 @@ func TestSelfSignedNamesHostnameFirst(t *testing.T) {
 	want := []string{"mx.example.test", "example.test", "localhost"}
 	if !slices.Equal(leaf.DNSNames, want) {
 		t.Errorf("DNSNames %v, want %v", leaf.DNSNames, want)
+	}
+}
+
+// A renamed node (another --hostname) or one on a new admin address gets a
+// new self-signed certificate naming it; the old one verified for nobody.
+func TestSelfSignedFollowsHostname(t *testing.T) {
+	data := t.TempDir()
+	leafOf := func(opts Options) *x509.Certificate {
+		t.Helper()
+		opts.DataDir = data
+		cfg, err := Server(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf, err := x509.ParseCertificate(cfg.Certificates[0].Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return leaf
+	}
+	first := leafOf(Options{Hostnames: []string{"mx1.example.test", "example.test"}})
+	if same := leafOf(Options{Hostnames: []string{"mx1.example.test", "example.test", "new.test"}}); !same.Equal(first) {
+		t.Error("a new mail domain replaced the certificate")
+	}
+	renamed := leafOf(Options{Hostnames: []string{"mx9.example.test"}})
+	if renamed.Equal(first) || renamed.VerifyHostname("mx9.example.test") != nil {
+		t.Errorf("renamed node: certificate names %v", renamed.DNSNames)
+	}
+	withIP := leafOf(Options{Hostnames: []string{"mx9.example.test"}, IPs: []net.IP{net.ParseIP("10.0.0.1")}})
+	if withIP.VerifyHostname("10.0.0.1") != nil {
+		t.Errorf("IPs %v", withIP.IPAddresses)
 	}
 }
