@@ -57,9 +57,7 @@
 // §4.5.3.1.8), line length (a message line is bounded only by the message size and stored
 // unchanged; MAIL/RCPT paths and HELO names by RFC 5321 §4.5.3.1: see
 // guard.go),
-// idle timeouts on every read and write (RFC 5321 §4.5.3.2), a whole
-// session's time (30 min) and transaction commands (10,000; 421 4.7.0), a
-// message's Received fields (100, RFC 5321 §6.3: 554 5.4.6), and concurrent
+// idle timeouts on every read and write (RFC 5321 §4.5.3.2), and concurrent
 // sessions per node and per client IP (421 4.7.0 at connect, RFC 5321
 // §3.8). go-smtp counts the size before the end-of-data line, so a message
 // of exactly the limit is refused too: the limit is exclusive.

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -49,14 +48,10 @@ func lineLength(maxMessageSize int64) int {
 // sessions so that MAIL and RCPT paths are checked before they are used and
 // a message still in Data is never reset under it.
 type guardedBackend struct {
-	b           gosmtp.Backend
-	postmaster  string // Config.Postmaster
-	maxCommands int    // Config.MaxCommands
-	log         *slog.Logger
+	b          gosmtp.Backend
+	postmaster string // Config.Postmaster
+	log        *slog.Logger
 }
-
-// RFC 5321 §4.2.2 421, RFC 3463 X.7.0: this client has used its share.
-var errTooManyCommands = reply(421, 4, 7, 0, "Too many commands in one session, closing connection")
 
 func (lb guardedBackend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
 	if len(c.Hostname()) > maxDomainLength {
@@ -66,11 +61,10 @@ func (lb guardedBackend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn := limitedConnOf(c.Conn())
 	if as, ok := sess.(gosmtp.AuthSession); ok {
-		return &guardedAuthSession{guardedSession{Session: sess, backend: lb, conn: conn}, as}, nil
+		return &guardedAuthSession{guardedSession{Session: sess, backend: lb}, as}, nil
 	}
-	return &guardedSession{Session: sess, backend: lb, conn: conn}, nil
+	return &guardedSession{Session: sess, backend: lb}, nil
 }
 
 // guardedSession serialises Data with the rest of the session. With BDAT
@@ -88,30 +82,13 @@ func (lb guardedBackend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
 // closed (a read then gives io.ErrClosedPipe instead of the writer's error).
 type guardedSession struct {
 	gosmtp.Session
-	backend  guardedBackend
-	conn     *limitedConn // nil outside Server.Serve
-	commands atomic.Int64 // transaction commands so far (MaxCommands); Data may run in go-smtp's BDAT goroutine
-	mu       sync.Mutex
-	inData   chan struct{}  // closed when the running Data returns; nil: none
-	bdat     *io.PipeReader // the last BDAT transfer's reader, until go-smtp is done with it
-}
-
-// count counts a transaction command; past MaxCommands the connection is
-// ended (the reply, 421, is this command's; the next read fails).
-func (s *guardedSession) count() error {
-	if n := s.commands.Add(1); s.backend.maxCommands > 0 && n > int64(s.backend.maxCommands) {
-		if s.conn != nil {
-			s.conn.expire()
-		}
-		return errTooManyCommands
-	}
-	return nil
+	backend guardedBackend
+	mu      sync.Mutex
+	inData  chan struct{}  // closed when the running Data returns; nil: none
+	bdat    *io.PipeReader // the last BDAT transfer's reader, until go-smtp is done with it
 }
 
 func (s *guardedSession) Data(r io.Reader) error {
-	if err := s.count(); err != nil {
-		return err
-	}
 	done := make(chan struct{})
 	pr, _ := r.(*io.PipeReader)
 	s.mu.Lock()
@@ -157,7 +134,6 @@ func (s *guardedSession) waitBDAT() {
 
 func (s *guardedSession) Reset() {
 	s.waitData()
-	_ = s.count() // RSET cannot refuse; a session past the limit ends at its next read
 	s.Session.Reset()
 }
 
@@ -168,9 +144,6 @@ func (s *guardedSession) Logout() error {
 
 func (s *guardedSession) Mail(from string, opts *gosmtp.MailOptions) error {
 	s.waitBDAT()
-	if err := s.count(); err != nil {
-		return err
-	}
 	if len(from)+2 > maxPathLength {
 		return errPathTooLong
 	}
@@ -178,9 +151,6 @@ func (s *guardedSession) Mail(from string, opts *gosmtp.MailOptions) error {
 }
 
 func (s *guardedSession) Rcpt(to string, opts *gosmtp.RcptOptions) error {
-	if err := s.count(); err != nil {
-		return err
-	}
 	if len(to)+2 > maxPathLength {
 		return errPathTooLong
 	}

@@ -43,7 +43,6 @@ type limitedListener struct {
 	limits       *connlimit.Limiter[*limitedConn]
 	readTimeout  time.Duration
 	writeTimeout time.Duration
-	maxSession   time.Duration
 	implicitTLS  *tls.Config // non-nil: speak TLS before the 421
 	onRefuse     func(remote string)
 	rejecting    atomic.Int32
@@ -57,9 +56,6 @@ func (ln *limitedListener) Accept() (net.Conn, error) {
 		}
 		c := &limitedConn{Conn: raw, ip: remoteIP(raw.RemoteAddr()), limits: ln.limits,
 			readTimeout: ln.readTimeout, writeTimeout: ln.writeTimeout}
-		if ln.maxSession > 0 {
-			c.end = time.Now().Add(ln.maxSession)
-		}
 		if ln.limits.Acquire(c, c.ip) {
 			return c, nil
 		}
@@ -106,40 +102,13 @@ type limitedConn struct {
 	closeOnce                 sync.Once
 	closeErr                  error
 	hard                      atomic.Bool // close without lingering (shutdown)
-	end                       time.Time   // the session's end (Config.MaxSessionTime); zero: none
-	expired                   atomic.Bool // end the session at the next read
 }
 
 func (c *limitedConn) Read(p []byte) (int, error) {
-	now := time.Now()
-	deadline := c.end // zero: no session bound
-	if c.readTimeout > 0 && (deadline.IsZero() || now.Add(c.readTimeout).Before(deadline)) {
-		deadline = now.Add(c.readTimeout)
+	if c.readTimeout > 0 {
+		_ = c.Conn.SetReadDeadline(time.Now().Add(c.readTimeout))
 	}
-	if c.expired.Load() {
-		deadline = now
-	}
-	_ = c.Conn.SetReadDeadline(deadline)
 	return c.Conn.Read(p)
-}
-
-// expire makes the next read fail as a timeout: go-smtp then answers 421
-// and closes the connection.
-func (c *limitedConn) expire() { c.expired.Store(true) }
-
-// limitedConnOf finds the limitedConn under conn (under TLS too).
-func limitedConnOf(conn net.Conn) *limitedConn {
-	for conn != nil {
-		switch c := conn.(type) {
-		case *limitedConn:
-			return c
-		case interface{ NetConn() net.Conn }:
-			conn = c.NetConn()
-		default:
-			return nil
-		}
-	}
-	return nil
 }
 
 func (c *limitedConn) Write(p []byte) (int, error) {

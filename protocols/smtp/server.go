@@ -121,17 +121,9 @@ type Config struct {
 	Postmaster string
 	Logger     *slog.Logger
 
-	MaxMessageSize int64         // bytes; default 25 MiB
-	MaxRecipients  int           // default 100 (RFC 5321 §4.5.3.1.8 minimum)
-	ReadTimeout    time.Duration // idle time per read; default 5 min (RFC 5321 §4.5.3.2.7)
-	// MaxSessionTime bounds a whole connection, so that a client that
-	// trickles commands cannot hold a session slot for ever; default 30
-	// min. Past it the next read fails and go-smtp answers 421 4.4.2.
-	MaxSessionTime time.Duration
-	// MaxCommands bounds the transaction commands (MAIL, RCPT, DATA/BDAT,
-	// RSET, HELO/EHLO) of one connection; past it they get 421 4.7.0 and
-	// the connection is closed. Default 10,000.
-	MaxCommands      int
+	MaxMessageSize   int64         // bytes; default 25 MiB
+	MaxRecipients    int           // default 100 (RFC 5321 §4.5.3.1.8 minimum)
+	ReadTimeout      time.Duration // idle time per read; default 5 min (RFC 5321 §4.5.3.2.7)
 	WriteTimeout     time.Duration // per write; default 1 min
 	MaxSessions      int           // open sessions on this listener; default 500
 	MaxSessionsPerIP int           // open sessions per client IP; default 20
@@ -168,12 +160,6 @@ func (c *Config) setDefaults() error {
 	}
 	if c.ReadTimeout <= 0 {
 		c.ReadTimeout = 5 * time.Minute
-	}
-	if c.MaxSessionTime <= 0 {
-		c.MaxSessionTime = 30 * time.Minute
-	}
-	if c.MaxCommands <= 0 {
-		c.MaxCommands = 10_000
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = time.Minute
@@ -225,7 +211,7 @@ func New(cfg Config) (*Server, error) {
 		log:    cfg.Logger.With("listener", cfg.Kind.String()),
 		limits: connlimit.New[*limitedConn](cfg.MaxSessions, cfg.MaxSessionsPerIP),
 	}
-	gs := gosmtp.NewServer(guardedBackend{b: backend{s}, postmaster: cfg.Postmaster, maxCommands: cfg.MaxCommands, log: s.log})
+	gs := gosmtp.NewServer(guardedBackend{b: backend{s}, postmaster: cfg.Postmaster, log: s.log})
 	gs.Domain = cfg.Hostname
 	gs.MaxMessageBytes = cfg.MaxMessageSize           // RFC 1870 SIZE
 	gs.MaxRecipients = cfg.MaxRecipients              // RFC 5321 §4.5.3.1.8: 452 4.5.3 past it
@@ -253,7 +239,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Serve(ln net.Listener) error {
 	wrapped := &limitedListener{
 		Listener: ln, limits: s.limits,
-		readTimeout: s.cfg.ReadTimeout, writeTimeout: s.cfg.WriteTimeout, maxSession: s.cfg.MaxSessionTime,
+		readTimeout: s.cfg.ReadTimeout, writeTimeout: s.cfg.WriteTimeout,
 		onRefuse: func(ip string) { s.log.Info("smtp session refused: too many", "remote", ip) },
 	}
 	var l net.Listener = wrapped
