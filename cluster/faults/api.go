@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +30,11 @@ func newAPIClient(base, token string, dial DialFunc) *apiClient {
 	// Nodes are killed all the time: an idle connection to a dead process
 	// would fail the next call for nothing.
 	tr.DisableKeepAlives = true
+	// Off loopback a node serves its API over TLS with its self-signed
+	// certificate, made when it first starts (after this client); the
+	// harness talks to the processes it started itself. The CLI, run as an
+	// operator would, verifies it (Node.CLI).
+	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
 	return &apiClient{base: base, token: token, http: &http.Client{Transport: tr, Timeout: apiTimeout}}
 }
 

@@ -602,8 +602,14 @@ func (n *Node) SMTPTarget() Target { return Target{Node: n.id, Addr: n.SMTPAddr(
 // IMAPTarget is the node's IMAP listener for the IMAP clients and checks.
 func (n *Node) IMAPTarget() Target { return Target{Node: n.id, Addr: n.IMAPAddr(), Dial: n.dial} }
 
-// HTTPURL is the base URL of the node's admin API.
-func (n *Node) HTTPURL() string { return "http://" + n.addr(n.ports.HTTP) }
+// HTTPURL is the base URL of the node's admin API: https off loopback,
+// where a node serves it over TLS.
+func (n *Node) HTTPURL() string {
+	if ip := net.ParseIP(n.host); ip != nil && !ip.IsLoopback() {
+		return "https://" + n.addr(n.ports.HTTP)
+	}
+	return "http://" + n.addr(n.ports.HTTP)
+}
 
 // DataDir is the node's --data directory.
 func (n *Node) DataDir() string { return n.dataDir }
@@ -818,6 +824,10 @@ func (n *Node) Digest(ctx context.Context) (Digest, error) {
 func (n *Node) CLI(ctx context.Context, stdin string, args ...string) error {
 	argv := append(append(append([]string{}, n.prefix...), n.bin), args...)
 	argv = append(argv, "--server", n.HTTPURL())
+	if strings.HasPrefix(n.HTTPURL(), "https:") {
+		// The node's self-signed certificate names its --http address.
+		argv = append(argv, "--ca-file", filepath.Join(n.dataDir, "tls", "cert.pem"))
+	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), n.env...)
 	cmd.Stdin = strings.NewReader(stdin)

@@ -58,7 +58,9 @@ Usage:
   surat help [COMMAND]                         this text, or a command's
 
 Admin commands take --server URL (default http://127.0.0.1:8080) anywhere on
-the line and send SURAT_ADMIN_TOKEN as a bearer token when it is set.
+the line and send SURAT_ADMIN_TOKEN as a bearer token when it is set. A node
+whose --http is not on loopback serves https: trust its certificate with
+--ca-file FILE (or SURAT_ADMIN_CA), or skip the check with --insecure.
 `
 
 // run executes one command line and returns the exit status. Every failure

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -30,12 +33,16 @@ SURAT_ADMIN_TOKEN is sent when set.
 // clientFlags are the flags every admin command shares.
 type clientFlags struct {
 	server        *string
+	caFile        *string
+	insecure      *bool
 	passwordStdin *bool
 }
 
 func newClientFlagSet(name string, withPassword bool) (*flag.FlagSet, *clientFlags) {
 	fs := newFlagSet(name)
-	cf := &clientFlags{server: fs.String("server", defaultServer, "admin API `URL` of any node")}
+	cf := &clientFlags{server: fs.String("server", defaultServer, "admin API `URL` of any node"),
+		caFile:   fs.String("ca-file", "", "PEM `FILE` to trust for an https --server, e.g. the node's DATA/tls/cert.pem (or set SURAT_ADMIN_CA)"),
+		insecure: fs.Bool("insecure", false, "do not verify an https --server's certificate")}
 	if withPassword {
 		cf.passwordStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input")
 	}
@@ -46,6 +53,24 @@ func (cf *clientFlags) client(e *env) (*admin.Client, error) {
 	c, err := admin.NewClient(*cf.server, e.getenv("SURAT_ADMIN_TOKEN"), 0)
 	if err != nil {
 		return nil, usagef("--server: %v", err)
+	}
+	caFile := *cf.caFile
+	if caFile == "" {
+		caFile = e.getenv("SURAT_ADMIN_CA")
+	}
+	if caFile != "" || *cf.insecure {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: *cf.insecure}
+		if caFile != "" {
+			pem, err := os.ReadFile(caFile)
+			if err != nil {
+				return nil, usagef("--ca-file: %v", err)
+			}
+			cfg.RootCAs = x509.NewCertPool()
+			if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, usagef("--ca-file %s: no PEM certificate found", caFile)
+			}
+		}
+		c.SetTLS(cfg)
 	}
 	return c, nil
 }

@@ -56,7 +56,8 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	var tlsConfig *tls.Config
 	if cfg.operatorCert != nil {
 		tlsConfig = tlsconf.Config(*cfg.operatorCert)
-	} else if tlsConfig, err = tlsconf.Server(tlsconf.Options{DataDir: cfg.Data, Hostnames: cfg.Domains}); err != nil {
+	} else if tlsConfig, err = tlsconf.Server(tlsconf.Options{DataDir: cfg.Data,
+		Hostnames: append(append([]string{cfg.Hostname}, cfg.Domains...), cfg.HTTPNames...), IPs: adminIPs(cfg)}); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 
@@ -147,6 +148,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		IsNotFound:   isNotFound,
 		Token:        cfg.AdminToken,
 		LocalDomains: cfg.Domains,
+		Hosts:        adminHosts(cfg),
 		Gatherer:     reg,
 		Registerer:   reg,
 		Logger:       logger,
@@ -164,7 +166,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- serveAdmin(srv, ln, cfg.HTTP, tlsConfig) }()
 	// Outbound queue: the worker runs on every node and works only while
 	// its node leads; submission queues through its Relay.
 	queue, err := startOutbound(cfg, store, node, reg, logger)
@@ -204,7 +206,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		srv.Close()
 		return err
 	}
-	logger.Info("serving", "http", cfg.HTTP, "raft", cfg.Raft, "gossip", cfg.Gossip,
+	logger.Info("serving", "hostname", cfg.Hostname, "http", cfg.HTTP, "http_tls", !isLoopback(cfg.HTTP), "raft", cfg.Raft, "gossip", cfg.Gossip,
 		"domains", cfg.Domains, "resolver", cfg.ResolverSpec, "cluster_key", cfg.ClusterKey != nil)
 
 	var runErr error
@@ -317,7 +319,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 		}
 		srv, err := smtp.New(smtp.Config{
 			Kind:           l.kind,
-			Hostname:       mailHostname(cfg),
+			Hostname:       cfg.Hostname,
 			TLS:            tlsConfig,
 			Directory:      store,
 			Proposer:       node,
@@ -334,6 +336,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			// serve's 0 ("no limit") is the package's negative.
 			MaxSendPerHour:        noLimitIfZero(cfg.MaxSendPerHour),
 			MaxQueuedBytesPerUser: noLimitIfZero(cfg.MaxQueuedBytesPerUser),
+			Postmaster:            cfg.Postmaster,
 		})
 		if err != nil {
 			out.shutdown(time.Second)
@@ -372,14 +375,39 @@ func (s *smtpServers) shutdown(grace time.Duration) {
 	s.wg.Wait()
 }
 
-// mailHostname names this node in banners and Received fields: the first
-// --domain, else the host name.
-func mailHostname(cfg *serveConfig) string {
-	if len(cfg.Domains) > 0 {
-		return cfg.Domains[0]
+// serveAdmin serves the admin API on ln: over TLS (the mail listeners'
+// certificate) unless addr is a loopback address, since the token and
+// the passwords that user add sends must not cross a network in clear.
+func serveAdmin(srv *http.Server, ln net.Listener, addr string, tlsConfig *tls.Config) error {
+	if isLoopback(addr) {
+		return srv.Serve(ln)
 	}
-	if h, err := os.Hostname(); err == nil && h != "" {
-		return h
+	srv.TLSConfig = tlsConfig.Clone()
+	return srv.ServeTLS(ln, "", "")
+}
+
+// adminHosts are the names the admin API answers to in the Host header
+// besides IP addresses and localhost: the node's --hostname, the --http
+// host when it is a name, and --http-names.
+func adminHosts(cfg *serveConfig) []string {
+	hosts := append([]string{cfg.Hostname}, cfg.HTTPNames...)
+	if h, _, err := net.SplitHostPort(cfg.HTTP); err == nil && h != "" && net.ParseIP(h) == nil {
+		hosts = append(hosts, h)
 	}
-	return "localhost"
+	return hosts
+}
+
+// adminIPs is the --http address when it is a concrete IP off loopback:
+// the self-signed certificate names it, so that `--server https://IP:PORT
+// --ca-file DATA/tls/cert.pem` verifies.
+func adminIPs(cfg *serveConfig) []net.IP {
+	h, _, err := net.SplitHostPort(cfg.HTTP)
+	if err != nil {
+		return nil
+	}
+	ip := net.ParseIP(h)
+	if ip == nil || ip.IsLoopback() || ip.IsUnspecified() {
+		return nil
+	}
+	return []net.IP{ip}
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/surat-mail/surat/protocols/admin"
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/imap"
+	"github.com/surat-mail/surat/protocols/outbound"
 	"github.com/surat-mail/surat/protocols/smtp"
 	"github.com/surat-mail/surat/protocols/tlsconf"
 )
@@ -26,12 +29,20 @@ type serveConfig struct {
 	Join            []string
 	BootstrapExpect int
 	Domains         []string
+	Hostname        string // the node's public mail name: EHLO, Received, certificate
 
 	SMTP, Submission, IMAP, POP3 string // "" = not served
 	IMAPS, POP3S, Submissions    string // implicit TLS (RFC 8314), optional
 	HTTP                         string
+	HTTPNames                    []string // more names the admin API answers to (Host header)
 	Smarthost                    string
+	SmarthostTLS                 outbound.TLSMode
+	SmarthostCA                  *x509.CertPool // nil: the system roots
+	SmarthostAuth                *outbound.Credentials
+	AllowPrivateMX               bool            // MX delivery may connect to loopback/private addresses
+	Postmaster                   string          // receives postmaster@ of every local domain without one
 	QueueLifetime                time.Duration   // outbound retries before a bounce
+	DelayWarning                 time.Duration   // one delay DSN after this long pending; 0: never
 	QueueSchedule                []time.Duration // backoff between outbound attempts
 	MaxMessageSize               int64
 	MaxSendPerHour               int   // remote recipients per user and hour; 0: no limit
@@ -96,6 +107,7 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"join", "", "gossip `ADDRS` of other nodes, comma separated"},
 	{"bootstrap-expect", "0", "form a new cluster once `N` nodes see each other (first start only)"},
 	{"domain", "", "local mail `DOMAINS`, comma separated"},
+	{"hostname", "", "this node's public mail `NAME` (greeting, EHLO, Received, TLS certificate; default: the OS host name)"},
 	{"smtp", "", "`HOST:PORT` for inbound mail (MX, no AUTH, STARTTLS)"},
 	{"submission", "", "`HOST:PORT` for submission (STARTTLS, then AUTH)"},
 	{"imap", "", "`HOST:PORT` for IMAP (STARTTLS)"},
@@ -103,9 +115,17 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"imaps", "", "`HOST:PORT` for IMAP over implicit TLS (RFC 8314)"},
 	{"pop3s", "", "`HOST:PORT` for POP3 over implicit TLS (RFC 8314)"},
 	{"submissions", "", "`HOST:PORT` for submission over implicit TLS (RFC 8314)"},
-	{"http", defaultHTTP, "`HOST:PORT` for the admin API, /metrics, /healthz and /readyz"},
+	{"postmaster", "", "`EMAIL` (user or alias) that receives mail to postmaster@ of every local domain without such an address (RFC 5321 4.5.1); default postmaster@ the first --domain"},
+	{"http", defaultHTTP, "`HOST:PORT` for the admin API, /metrics, /healthz and /readyz (HTTPS with the --tls-cert certificate unless on loopback)"},
+	{"http-names", "", "more host `NAMES` the admin API may be addressed by, comma separated (besides IP addresses, localhost and --hostname; others are refused)"},
 	{"smarthost", "", "relay all outbound mail to `HOST:PORT` instead of looking up MX"},
+	{"smarthost-tls", "", "protection of the smarthost connection: `MODE` verify (STARTTLS required, certificate verified), starttls (required, not verified) or none (plaintext); default verify, or none for a loopback smarthost"},
+	{"smarthost-ca", "", "PEM `FILE` of CA certificates to verify the smarthost with, instead of the system roots"},
+	{"smarthost-auth", "", "`USER:PASSWORD` for AUTH PLAIN at the smarthost (visible in ps: prefer --smarthost-auth-file)"},
+	{"allow-private-mx", "false", "let MX delivery connect to loopback, private and link-local addresses that DNS returns (off: such mail hosts are skipped, and a domain with only those bounces 5.4.4)"},
+	{"smarthost-auth-file", "", "`FILE` whose first line is USER:PASSWORD for AUTH PLAIN at the smarthost"},
 	{"queue-lifetime", "120h", "retry outbound mail for `DURATION` before bouncing it"},
+	{"delay-warning", "4h", "tell the sender once when outbound mail is still undelivered after `DURATION` (RFC 3464 delayed DSN, if NOTIFY allows); 0: never"},
 	{"queue-schedule", "1m,5m,15m,30m,1h,2h", "backoff between outbound attempts: `DURATIONS`, comma separated; the last repeats"},
 	{"max-message-size", strconv.Itoa(defaultMaxMessageSize), "largest accepted message in `BYTES` (larger: 552)"},
 	{"max-send-per-hour", strconv.Itoa(smtp.DefaultMaxSendPerHour), "remote recipients one user may queue per hour, counted cluster-wide (past it: 450 4.7.1); `N`, 0: no limit"},
@@ -235,6 +255,21 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 		}
 		c.Domains = append(c.Domains, d)
 	}
+	for _, h := range splitList(v("http-names")) {
+		h = strings.ToLower(strings.TrimSuffix(h, "."))
+		if err := admin.CheckDomain(h); err != nil {
+			return nil, usagef("serve: --http-names: %v", err)
+		}
+		c.HTTPNames = append(c.HTTPNames, h)
+	}
+	if c.Hostname, err = mailHostname(v("hostname"), os.Hostname); err != nil {
+		return nil, usagef("serve: %v", err)
+	}
+	if pm := v("postmaster"); pm != "" {
+		if c.Postmaster, err = admin.CanonicalAddress(pm); err != nil {
+			return nil, bad("postmaster", "%v", err)
+		}
+	}
 	size, err := strconv.ParseInt(v("max-message-size"), 10, 64)
 	if err != nil || size < 1024 || size > maxMaxMessageSize {
 		return nil, bad("max-message-size", "want a number of bytes from 1024 to %d", maxMaxMessageSize)
@@ -258,6 +293,10 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if c.QueueLifetime, err = time.ParseDuration(v("queue-lifetime")); err != nil || c.QueueLifetime < time.Minute {
 		return nil, bad("queue-lifetime", "want a duration of at least 1m, such as 120h")
+	}
+	if c.DelayWarning, err = time.ParseDuration(v("delay-warning")); err != nil || c.DelayWarning < 0 ||
+		(c.DelayWarning > 0 && c.DelayWarning < time.Minute) {
+		return nil, bad("delay-warning", "want 0 or a duration of at least 1m, such as 4h")
 	}
 	for _, d := range splitList(v("queue-schedule")) {
 		step, err := time.ParseDuration(d)
@@ -293,6 +332,12 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if c.MinFreeSpace, err = strconv.ParseUint(v("min-free-space"), 10, 64); err != nil || (c.MinFreeSpace != 0 && c.MinFreeSpace < minMinFreeSpace) {
 		return nil, bad("min-free-space", "want 0 (off) or a number of bytes of at least %d", minMinFreeSpace)
+	}
+	if c.AllowPrivateMX, err = strconv.ParseBool(v("allow-private-mx")); err != nil {
+		return nil, bad("allow-private-mx", "want true or false")
+	}
+	if err := c.smarthostSecurity(v); err != nil {
+		return nil, err
 	}
 	c.ResolverSpec = v("resolver")
 	if c.Resolver, err = dns.Parse(c.ResolverSpec); err != nil {
@@ -340,6 +385,96 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 		return nil, bad("log-format", "want text or json")
 	}
 	return c, nil
+}
+
+// mailHostname is the node's one public mail name (CONTRACT.md, "Common
+// to all of them"): --hostname, else the operating system's host name. It
+// must be a domain name, since it goes into EHLO (RFC 5321 §4.1.1.1),
+// Received fields (§4.4) and the certificate; a host name that is not one
+// is refused, as Postfix refuses to start with an unusable myhostname.
+func mailHostname(flagValue string, osHostname func() (string, error)) (string, error) {
+	name := flagValue
+	from := "--hostname"
+	if name == "" {
+		h, err := osHostname()
+		if err != nil {
+			return "", fmt.Errorf("cannot read the host name (%v): set --hostname", err)
+		}
+		name, from = h, "the host name"
+	}
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	if err := admin.CheckDomain(name); err != nil {
+		if from == "--hostname" {
+			return "", fmt.Errorf("--hostname %q: %v", flagValue, err)
+		}
+		return "", fmt.Errorf("%s %q is not a domain name (%v): set --hostname", from, name, err)
+	}
+	return name, nil
+}
+
+// smarthostSecurity reads the --smarthost-* flags. The default is verify:
+// a smarthost across a network gets STARTTLS and a verified certificate,
+// or nothing. A smarthost on a loopback address (a content filter or a
+// local MTA on this machine) defaults to none: no network is crossed, and
+// such relays commonly speak plaintext. Either way the choice is explicit
+// and logged; nothing falls back to plaintext by itself.
+func (c *serveConfig) smarthostSecurity(v func(string) string) error {
+	mode, ca, auth, authFile := v("smarthost-tls"), v("smarthost-ca"), v("smarthost-auth"), v("smarthost-auth-file")
+	if c.Smarthost == "" {
+		for _, f := range []struct{ name, val string }{{"smarthost-tls", mode}, {"smarthost-ca", ca}, {"smarthost-auth", auth}, {"smarthost-auth-file", authFile}} {
+			if f.val != "" {
+				return usagef("serve: --%s needs --smarthost", f.name)
+			}
+		}
+		return nil
+	}
+	switch {
+	case mode != "":
+		m, err := outbound.ParseTLSMode(mode)
+		if err != nil {
+			return usagef("serve: --smarthost-tls %q: %v", mode, err)
+		}
+		c.SmarthostTLS = m
+	case isLoopback(c.Smarthost):
+		c.SmarthostTLS = outbound.TLSNone
+	default:
+		c.SmarthostTLS = outbound.TLSVerify
+	}
+	if ca != "" {
+		if c.SmarthostTLS != outbound.TLSVerify {
+			return usagef("serve: --smarthost-ca is used only with --smarthost-tls verify")
+		}
+		data, err := os.ReadFile(ca)
+		if err != nil {
+			return usagef("serve: --smarthost-ca: %v", err)
+		}
+		if c.SmarthostCA, err = outbound.LoadCA(data); err != nil {
+			return usagef("serve: --smarthost-ca %s: %v", ca, err)
+		}
+	}
+	if auth != "" && authFile != "" {
+		return usagef("serve: --smarthost-auth and --smarthost-auth-file exclude each other")
+	}
+	from := "--smarthost-auth"
+	if authFile != "" {
+		data, err := os.ReadFile(authFile)
+		if err != nil {
+			return usagef("serve: --smarthost-auth-file: %v", err)
+		}
+		line, _, _ := strings.Cut(string(data), "\n")
+		auth, from = strings.TrimSuffix(line, "\r"), "--smarthost-auth-file "+authFile
+	}
+	if auth != "" {
+		user, pass, ok := strings.Cut(auth, ":")
+		if !ok || user == "" || pass == "" {
+			return usagef("serve: %s: want USER:PASSWORD", from)
+		}
+		if c.SmarthostTLS == outbound.TLSNone && !isLoopback(c.Smarthost) {
+			return usagef("serve: %s: a password would cross the network in plaintext; use --smarthost-tls verify or starttls", from)
+		}
+		c.SmarthostAuth = &outbound.Credentials{Username: user, Password: pass}
+	}
+	return nil
 }
 
 func validNodeID(s string) bool {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/protocols/dns"
+	"github.com/surat-mail/surat/protocols/outbound"
+	"github.com/surat-mail/surat/protocols/tlsconf"
 )
 
 func envOf(m map[string]string) func(string) string {
@@ -247,4 +249,157 @@ http = 127.0.0.1:9090
 			t.Errorf("%s: err %v", name, err)
 		}
 	}
+}
+
+// --hostname names the node (CONTRACT.md, "Common to all of them"); without
+// it the OS host name, which must then be a domain name.
+func TestParseServeHostname(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	c, err := parseServe(append(baseArgs(data), "--hostname", "MX.Example.TEST."), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Hostname != "mx.example.test" {
+		t.Errorf("hostname %q, want mx.example.test", c.Hostname)
+	}
+	// Not the first --domain any more: the default is the host name.
+	c, err = parseServe(baseArgs(data), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := os.Hostname(); c.Hostname != strings.ToLower(strings.TrimSuffix(h, ".")) {
+		t.Errorf("default hostname %q, want the OS host name %q", c.Hostname, h)
+	}
+	if _, err := parseServe(append(baseArgs(data), "--hostname", "mx_1.example.test"), envOf(nil)); err == nil ||
+		!strings.Contains(err.Error(), "--hostname") {
+		t.Errorf("bad --hostname: err %v", err)
+	}
+	for _, tc := range []struct {
+		os      string
+		osErr   error
+		want    string
+		wantErr string
+	}{
+		{"node7.example.net", nil, "node7.example.net", ""},
+		{"Laptop", nil, "laptop", ""},
+		{"my_box", nil, "", "set --hostname"},
+		{"", os.ErrNotExist, "", "set --hostname"},
+	} {
+		got, err := mailHostname("", func() (string, error) { return tc.os, tc.osErr })
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("os host name %q: err %v, want %q", tc.os, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("os host name %q: %q, %v; want %q", tc.os, got, err, tc.want)
+		}
+	}
+	// From the config file too.
+	conf := filepath.Join(t.TempDir(), "surat.conf")
+	os.WriteFile(conf, []byte("hostname = mail.example.test\n"), 0o644)
+	if c, err := parseServe(append(baseArgs(data), "--config", conf), envOf(nil)); err != nil || c.Hostname != "mail.example.test" {
+		t.Errorf("hostname from config file: %v, %v", c, err)
+	}
+}
+
+// --smarthost-tls defaults to verify, and to none for a smarthost on
+// loopback; credentials never go over a network in plaintext.
+func TestParseServeSmarthostTLS(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	base := baseArgs(data) // --smarthost 127.0.0.1:2600
+	parse := func(args ...string) (*serveConfig, error) {
+		return parseServe(with(base, args...), envOf(nil))
+	}
+	c, err := parse()
+	if err != nil || c.SmarthostTLS != outbound.TLSNone || c.SmarthostAuth != nil {
+		t.Fatalf("loopback smarthost: %+v, %v", c, err)
+	}
+	c, err = parse("--smarthost", "relay.example.net:587")
+	if err != nil || c.SmarthostTLS != outbound.TLSVerify {
+		t.Fatalf("remote smarthost: %v, %v", c.SmarthostTLS, err)
+	}
+	if c.DelayWarning != 4*time.Hour {
+		t.Errorf("delay warning %v by default", c.DelayWarning)
+	}
+	if c, err := parse("--delay-warning", "0"); err != nil || c.DelayWarning != 0 {
+		t.Errorf("--delay-warning 0: %v", err)
+	}
+	if _, err := parse("--delay-warning", "5s"); err == nil {
+		t.Error("--delay-warning 5s accepted")
+	}
+	if c.Postmaster != "" {
+		t.Errorf("postmaster %q by default (smtp picks postmaster@ the first domain)", c.Postmaster)
+	}
+	if c, err := parse("--postmaster", "Hostmaster@Example.TEST"); err != nil || c.Postmaster != "hostmaster@example.test" {
+		t.Errorf("--postmaster: %v", err)
+	}
+	if _, err := parse("--postmaster", "nobody"); err == nil {
+		t.Error("--postmaster nobody accepted")
+	}
+	if c.AllowPrivateMX {
+		t.Error("--allow-private-mx on by default")
+	}
+	if c, err := parse("--allow-private-mx", "true"); err != nil || !c.AllowPrivateMX {
+		t.Errorf("--allow-private-mx true: %v", err)
+	}
+	if _, err := parse("--allow-private-mx", "maybe"); err == nil {
+		t.Error("--allow-private-mx maybe accepted")
+	}
+	c, err = parse("--smarthost-tls", "starttls")
+	if err != nil || c.SmarthostTLS != outbound.TLSStartTLS {
+		t.Fatalf("starttls: %v, %v", c.SmarthostTLS, err)
+	}
+
+	caFile := filepath.Join(dir, "ca.pem")
+	os.WriteFile(caFile, selfSignedPEM(t), 0o644)
+	c, err = parse("--smarthost", "relay.example.net:587", "--smarthost-ca", caFile)
+	if err != nil || c.SmarthostCA == nil {
+		t.Fatalf("--smarthost-ca: %v", err)
+	}
+	authFile := filepath.Join(dir, "auth")
+	os.WriteFile(authFile, []byte("relay-user:pa:ss word\r\nignored\n"), 0o600)
+	c, err = parse("--smarthost", "relay.example.net:587", "--smarthost-auth-file", authFile)
+	if err != nil || c.SmarthostAuth == nil || c.SmarthostAuth.Username != "relay-user" || c.SmarthostAuth.Password != "pa:ss word" {
+		t.Fatalf("--smarthost-auth-file: %+v, %v", c.SmarthostAuth, err)
+	}
+	c, err = parse("--smarthost-auth", "u:p")
+	if err != nil || c.SmarthostAuth == nil || c.SmarthostAuth.Username != "u" {
+		t.Fatalf("--smarthost-auth on loopback: %+v, %v", c.SmarthostAuth, err)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--smarthost-tls", "may"}, "--smarthost-tls"},
+		{[]string{"--smarthost", "<drop>", "--smarthost-tls", "verify"}, "needs --smarthost"},
+		{[]string{"--smarthost-ca", filepath.Join(dir, "none.pem"), "--smarthost-tls", "verify"}, "--smarthost-ca"},
+		{[]string{"--smarthost-ca", authFile, "--smarthost-tls", "verify"}, "no PEM certificate"},
+		{[]string{"--smarthost-ca", caFile}, "only with --smarthost-tls verify"},
+		{[]string{"--smarthost-auth", "nopassword"}, "USER:PASSWORD"},
+		{[]string{"--smarthost-auth", "u:p", "--smarthost-auth-file", authFile}, "exclude each other"},
+		{[]string{"--smarthost", "relay.example.net:25", "--smarthost-tls", "none", "--smarthost-auth", "u:p"}, "plaintext"},
+	} {
+		_, err := parse(tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: err %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// selfSignedPEM is a self-signed certificate in PEM, to use as a CA file.
+func selfSignedPEM(t *testing.T) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := tlsconf.Certificate(tlsconf.Options{DataDir: dir, Hostnames: []string{"ca.test"}}); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := os.ReadFile(filepath.Join(dir, tlsconf.Dir, tlsconf.CertName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
 }

@@ -32,7 +32,7 @@ func startIMAP(cfg *serveConfig, m *tlsListenerPair, tlsConfig *tls.Config, stor
 		appendLimit = uint32(cfg.MaxMessageSize)
 	}
 	srv, err := imap.New(imap.Config{
-		Hostname:       mailHostname(cfg),
+		Hostname:       cfg.Hostname,
 		TLS:            tlsConfig,
 		Store:          store,
 		Proposer:       node,

@@ -26,10 +26,16 @@ type outboundQueue struct {
 // startOutbound starts the queue worker (active only while this node
 // leads) and the blob collector it runs.
 func startOutbound(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, reg prometheus.Registerer, logger *slog.Logger) (*outboundQueue, error) {
-	host := mailHostname(cfg)
+	host := cfg.Hostname
 	transport := &outbound.Transport{
 		Smarthost: cfg.Smarthost, Resolver: cfg.Resolver, Hostname: host,
-		DialTimeout: 30 * time.Second, CommandTimeout: 5 * time.Minute,
+		SmarthostTLS: cfg.SmarthostTLS, SmarthostCA: cfg.SmarthostCA, SmarthostAuth: cfg.SmarthostAuth,
+		AllowPrivate: cfg.AllowPrivateMX,
+		DialTimeout:  30 * time.Second, CommandTimeout: 5 * time.Minute,
+	}
+	if cfg.Smarthost != "" {
+		logger.Info("outbound mail goes to the smarthost", "smarthost", cfg.Smarthost,
+			"smarthost_tls", cfg.SmarthostTLS.String(), "private_ca", cfg.SmarthostCA != nil, "auth", cfg.SmarthostAuth != nil)
 	}
 	w, err := outbound.New(outbound.Config{
 		Store: store, Cluster: node, Deliverer: transport,
@@ -38,6 +44,7 @@ func startOutbound(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, r
 		Hostname:     host,
 		LocalDomains: cfg.Domains,
 		Schedule:     cfg.QueueSchedule,
+		DelayWarning: cfg.DelayWarning,
 		Logger:       logger,
 		Registerer:   reg,
 	})

@@ -35,7 +35,7 @@ func startPOP3(cfg *serveConfig, m *tlsListenerPair, tlsConfig *tls.Config, stor
 			continue
 		}
 		srv, err := pop3.New(pop3.Config{
-			Hostname:       mailHostname(cfg),
+			Hostname:       cfg.Hostname,
 			TLS:            tlsConfig,
 			ImplicitTLS:    l.implicit,
 			Store:          store,

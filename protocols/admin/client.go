@@ -3,6 +3,7 @@ package admin
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +38,15 @@ func NewClient(baseURL, token string, timeout time.Duration) (*Client, error) {
 		timeout = DefaultClientTimeout
 	}
 	return &Client{base: u, token: token, http: &http.Client{Timeout: timeout}}, nil
+}
+
+// SetTLS makes the client verify an https server with cfg (a CA to
+// trust, or InsecureSkipVerify for a self-signed certificate the operator
+// chose not to check).
+func (c *Client) SetTLS(cfg *tls.Config) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = cfg
+	c.http.Transport = t
 }
 
 // APIError is a non-2xx answer; Message is the server's one-line reason.
@@ -179,6 +189,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		msg := ""
 		if json.Unmarshal(data, &e) == nil {
 			msg = e.Error
+		}
+		if msg == "" && resp.StatusCode == http.StatusBadRequest && bytes.Contains(data, []byte("HTTPS server")) {
+			msg = "the server speaks HTTPS: use --server https://" + c.base.Host
 		}
 		if msg == "" {
 			msg = fmt.Sprintf("%s %s: %s", method, path, resp.Status)

@@ -61,6 +61,10 @@ type Config struct {
 	// Token, when not empty, is required as a bearer token on /v1/ and
 	// /metrics. The caller reads it from SURAT_ADMIN_TOKEN.
 	Token string
+	// Hosts are the names (besides IP addresses and localhost) by which
+	// the API may be addressed in the Host header; others are refused
+	// (DNS rebinding). Lower case, no port.
+	Hosts []string
 	// LocalDomains are the node's --domain values: a user may be created in
 	// one of them even before the cluster has recorded it.
 	LocalDomains []string
@@ -124,6 +128,11 @@ func New(cfg Config) (*Server, error) {
 		domains = append(domains, strings.ToLower(strings.TrimSuffix(d, ".")))
 	}
 	cfg.LocalDomains = domains
+	hosts := make([]string, 0, len(cfg.Hosts))
+	for _, h := range cfg.Hosts {
+		hosts = append(hosts, strings.ToLower(strings.TrimSuffix(h, ".")))
+	}
+	cfg.Hosts = hosts
 
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	if cfg.Token != "" {
@@ -167,7 +176,12 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.sameSite(w, r) {
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // statusRecorder remembers the status for logs and metrics.
 type statusRecorder struct {

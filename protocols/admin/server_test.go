@@ -156,7 +156,7 @@ func (f *fakeNode) addUser(a string) {
 
 func cheapHash(pw string) (string, error) { return "hash:" + pw, nil }
 
-func newTestServer(t *testing.T, f *fakeNode, token string) *Server {
+func newTestServer(t *testing.T, f *fakeNode, token string, hosts ...string) *Server {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	s, err := New(Config{
@@ -164,6 +164,7 @@ func newTestServer(t *testing.T, f *fakeNode, token string) *Server {
 		IsNotFound:   func(err error) bool { return errors.Is(err, errNotFound) },
 		Token:        token,
 		LocalDomains: []string{"Example.test", "new.test"},
+		Hosts:        hosts,
 		Gatherer:     reg, Registerer: reg,
 		HashPassword: cheapHash,
 		Now:          func() time.Time { return time.Unix(1700000000, 0) },
@@ -182,6 +183,10 @@ type call struct {
 func do(t *testing.T, h http.Handler, c call) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))
+	req.Host = "127.0.0.1:8080"
+	if c.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}

@@ -282,13 +282,13 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, p seqUID, m *evlog.Message
 		if headerOnly(bs) {
 			src = head
 		}
-		buf := imapserver.ExtractBodySection(bytes.NewReader(src), bs)
+		buf := imapserver.ExtractBodySection(bytes.NewReader(src), clampBodyPartial(bs, len(src)))
 		if err := writeLiteral(rw.WriteBodySection(bs, int64(len(buf))), buf); err != nil {
 			return err
 		}
 	}
 	for _, bs := range options.BinarySection {
-		buf := imapserver.ExtractBinarySection(bytes.NewReader(body), bs)
+		buf := imapserver.ExtractBinarySection(bytes.NewReader(body), clampBinaryPartial(bs, len(body)))
 		if err := writeLiteral(rw.WriteBinarySection(bs, int64(len(buf))), buf); err != nil {
 			return err
 		}
@@ -362,4 +362,34 @@ func writeLiteral(wc io.WriteCloser, buf []byte) error {
 // internalDate is the message's INTERNALDATE in its recorded zone.
 func internalDate(m *evlog.MessageRecord) time.Time {
 	return time.Unix(m.GetInternalDateUnix(), 0).In(time.FixedZone("", int(m.GetInternalDateOffset())))
+}
+
+// clampPartial bounds a <offset.size> partial (RFC 9051 §6.4.5) by n, the
+// length of what the section is cut from. go-imap (v2.0.0-beta.8) adds
+// offset and size unchecked: <1.9223372036854775807> overflows to a
+// negative end and panics while slicing. A section is never longer than
+// n, so no answer changes.
+func clampPartial(p *imap.SectionPartial, n int) *imap.SectionPartial {
+	if p == nil || p.Size <= int64(n) {
+		return p
+	}
+	return &imap.SectionPartial{Offset: p.Offset, Size: int64(n)}
+}
+
+func clampBodyPartial(bs *imap.FetchItemBodySection, n int) *imap.FetchItemBodySection {
+	if p := clampPartial(bs.Partial, n); p != bs.Partial {
+		c := *bs
+		c.Partial = p
+		return &c
+	}
+	return bs
+}
+
+func clampBinaryPartial(bs *imap.FetchItemBinarySection, n int) *imap.FetchItemBinarySection {
+	if p := clampPartial(bs.Partial, n); p != bs.Partial {
+		c := *bs
+		c.Partial = p
+		return &c
+	}
+	return bs
 }

@@ -3,7 +3,9 @@ package imap
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 )
@@ -62,5 +64,58 @@ func TestFetchWholeBodies(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFetchPartialOverflow: a <offset.size> whose sum overflows int64 (go-imap
+// adds them unchecked and panicked, dropping the connection) is answered
+// with what exists, for body parts, header sections and BINARY, and the
+// session goes on.
+func TestFetchPartialOverflow(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.newUser(t, "partial")
+	_, _, implicit := c.serve(t, c.nodes[0], nil)
+	rc := dialRawTLS(t, implicit, user)
+	defer rc.conn.Close()
+	appendRaw(rc, "INBOX", "Subject: overflow\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\npart one\r\n--b--\r\n")
+	if r := last(rc.cmd("s", "SELECT INBOX")); !strings.HasPrefix(r, "s OK") {
+		t.Fatalf("SELECT: %q", r)
+	}
+	// untilTag reads past literals (their blank lines) to the tagged reply;
+	// "" when the connection dropped.
+	untilTag := func(tag, line string) []string {
+		fmt.Fprintf(rc.conn, "%s %s\r\n", tag, line)
+		_ = rc.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var out []string
+		for {
+			l, err := rc.r.ReadString('\n')
+			if err != nil {
+				return append(out, "")
+			}
+			out = append(out, strings.TrimRight(l, "\r\n"))
+			if strings.HasPrefix(l, tag+" ") {
+				return out
+			}
+		}
+	}
+	for i, item := range []string{
+		"BODY.PEEK[HEADER]<1.9223372036854775807>",
+		"BODY.PEEK[1]<2.9223372036854775807>",
+		"BODY.PEEK[TEXT]<9223372036854775807.9223372036854775807>",
+		"BINARY.PEEK[1]<1.9223372036854775807>",
+		"BODY.PEEK[]<1.9223372036854775807>",
+	} {
+		tag := fmt.Sprintf("f%d", i)
+		lines := untilTag(tag, "FETCH 1 ("+item+")")
+		if r := last(lines); !strings.HasPrefix(r, tag+" OK") {
+			t.Fatalf("%s: %q", item, lines)
+		}
+	}
+	lines := untilTag("p", "FETCH 1 (BODY.PEEK[1]<2.9223372036854775807>)")
+	if !strings.Contains(strings.Join(lines, "\n"), "rt one") {
+		t.Errorf("BODY[1]<2.huge>: %q", lines)
+	}
+	if r := last(untilTag("n", "NOOP")); !strings.HasPrefix(r, "n OK") {
+		t.Fatalf("NOOP after: %q", r)
 	}
 }

@@ -68,10 +68,10 @@ type testCluster struct {
 
 // workerConfig is short enough for tests: 1 s backoff (queue times are in
 // whole seconds), quick polls.
-func workerConfig(n *testNode, s *sink) Config {
+func workerConfig(n *testNode, tr *Transport) Config {
 	return Config{
 		Store: n.store, Cluster: n.node,
-		Deliverer:  &Transport{Smarthost: s.addr, DialTimeout: 2 * time.Second, CommandTimeout: 10 * time.Second},
+		Deliverer:  tr,
 		IsNotFound: func(err error) bool { return errors.Is(err, mailbox.ErrNotFound) },
 		OneRoute:   true, Hostname: "mx." + domain, LocalDomains: []string{domain},
 		Schedule: []time.Duration{time.Second}, PollInterval: 100 * time.Millisecond,
@@ -82,9 +82,20 @@ func workerConfig(n *testNode, s *sink) Config {
 
 func startCluster(t *testing.T, size int, lifetime time.Duration) *testCluster {
 	t.Helper()
+	return startClusterWith(t, size, lifetime, newSink(t, "", nil, false), plainSmarthost, nil)
+}
+
+func plainSmarthost(addr string) *Transport {
+	return &Transport{Smarthost: addr, SmarthostTLS: TLSNone, DialTimeout: 2 * time.Second, CommandTimeout: 10 * time.Second}
+}
+
+// startClusterWith relays to s through the transport that newTransport
+// makes for s's address; tweak, if set, changes the workers' Config.
+func startClusterWith(t *testing.T, size int, lifetime time.Duration, s *sink, newTransport func(addr string) *Transport, tweak func(*Config)) *testCluster {
+	t.Helper()
 	dir := t.TempDir()
 	ports := clustertest.FreePorts(t, 2*size)
-	c := &testCluster{t: t, sink: newSink(t, "", nil, false)}
+	c := &testCluster{t: t, sink: s}
 	for i := range size {
 		var join []string
 		for j := range size {
@@ -113,7 +124,11 @@ func startCluster(t *testing.T, size int, lifetime time.Duration) *testCluster {
 			t.Fatal(err)
 		}
 		n := &testNode{id: id, node: node, store: st}
-		w, err := New(workerConfig(n, c.sink))
+		wc := workerConfig(n, newTransport(c.sink.addr))
+		if tweak != nil {
+			tweak(&wc)
+		}
+		w, err := New(wc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,6 +367,10 @@ func TestSubmissionRelayedOnce(t *testing.T) {
 	if !bytes.HasSuffix(m[0].Data, body) {
 		t.Fatalf("relayed body differs:\n%s", m[0].Data)
 	}
+	// RFC 5321 §4.4: the local copy has our Return-Path, the relayed one none.
+	if bytes.Contains(m[0].Data, []byte("Return-Path:")) || !bytes.HasPrefix(inbox(t, follower, alice)[0], []byte("Return-Path: <"+alice+">")) {
+		t.Fatalf("Return-Path: relayed\n%s", m[0].Data)
+	}
 	// The body stays referenced by the local delivery only.
 	chunks := evlog.Chunks(inbox(t, follower, alice)[0])
 	if b, err := follower.store.BlobInfo(chunks[0].Hash); err != nil || b.GetRefs() != 1 {
@@ -553,5 +572,44 @@ func TestLeaderKilledMidAttempt(t *testing.T) {
 	}
 	if len(digests) == 2 && digests[0] != digests[1] {
 		t.Fatal("survivors' digests differ")
+	}
+}
+
+// RFC 3464 Action: delayed: a recipient still pending DelayWarning after
+// queueing gets one delay DSN (NOTIFY absent counts as FAILURE,DELAY), in
+// the proposal of the attempt that crossed the mark, and no more after
+// it; a recipient with NOTIFY=FAILURE gets none.
+func TestDelayDSN(t *testing.T) {
+	c := startClusterWith(t, 1, time.Hour, newSink(t, "", nil, false), plainSmarthost,
+		func(cfg *Config) { cfg.DelayWarning = 2 * time.Second })
+	c.sink.mu.Lock()
+	c.sink.dataHook = func(int) error { return errTempFail }
+	c.sink.mu.Unlock()
+	l := c.leader()
+	id := c.queue(l, alice, []string{"dave@remote.test"}, message("slow road"))
+	waitUntil(t, 15*time.Second, "four failed attempts", func() bool {
+		q, err := l.store.QueueEntry(id)
+		return err == nil && q.GetAttempts() >= 4
+	})
+	var dsns [][]byte
+	for _, m := range inbox(t, l, alice) {
+		if bytes.Contains(m, []byte("Action: delayed")) {
+			dsns = append(dsns, m)
+		}
+	}
+	if len(dsns) != 1 {
+		t.Fatalf("%d delay DSNs, want 1", len(dsns))
+	}
+	for _, want := range []string{"Subject: Delayed Mail (still being retried)", "Content-Type: text/rfc822-headers",
+		"Final-Recipient: rfc822; dave@remote.test", "Status: 4.", "Will-Retry-Until: ", "Subject: slow road"} {
+		if !bytes.Contains(dsns[0], []byte(want)) {
+			t.Errorf("delay DSN lacks %q:\n%s", want, dsns[0])
+		}
+	}
+	if bytes.Contains(dsns[0], []byte("Hello.")) {
+		t.Error("a delay DSN returns the whole message; want its header only")
+	}
+	if _, err := l.store.QueueEntry(id); err != nil {
+		t.Fatalf("the entry is no longer queued: %v", err)
 	}
 }

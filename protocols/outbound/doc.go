@@ -29,12 +29,27 @@
 // MX records are looked up through dns.Resolver, tried in preference order
 // (equal preferences in random order); no MX record means the domain itself
 // (its A/AAAA) is the host; a null MX (RFC 7505, a single "." record) bounces
-// at once with 5.1.10. A DNS failure, or DNS disabled (--resolver none)
+// at once with 5.1.10. Addresses that are not public (loopback, private,
+// link-local, shared, multicast) are skipped unless Transport.AllowPrivate;
+// a domain with only those bounces with 5.4.4. A DNS failure, or DNS disabled (--resolver none)
 // without a smarthost, is temporary: the entry stays queued and the reason
-// is logged and shown by `surat queue list`. STARTTLS (RFC 3207) is used
-// when offered; to MX hosts it is opportunistic (RFC 7435: the certificate
-// is not verified unless configured), and a failed handshake falls back to
-// plaintext on a new connection.
+// is logged and shown by `surat queue list`.
+//
+// # TLS
+//
+// The smarthost connection is protected as Transport.SmarthostTLS says:
+// TLSVerify (the zero value) requires STARTTLS and a certificate that
+// verifies for the smarthost's name against the system roots or
+// SmarthostCA; TLSStartTLS requires STARTTLS without verifying; TLSNone is
+// plaintext. A required STARTTLS that is not offered (4.7.4), refused or
+// fails its handshake or verification (4.7.5) is a temporary failure: the
+// message stays queued, nothing is sent in plaintext. SmarthostAuth logs in
+// with AUTH PLAIN after TLS; a refused login is temporary too. To MX hosts
+// STARTTLS is opportunistic (RFC 3207, RFC 7435 §3): used when offered, not
+// verified, and a failed handshake falls back to plaintext on a new
+// connection. Every delivery log line carries the connection's outcome
+// (tls=verified|unverified|plaintext|failed, tls_version, tls_cipher,
+// tls_detail) and surat_outbound_tls_total counts them.
 //
 // # Outcomes
 //
@@ -58,6 +73,14 @@
 // with DSN the parameters are passed on. The DSN is part of the outcome's
 // proposal: a Delivered into a local sender's INBOX or a Queued to a remote
 // one, so it exists exactly when the bounce is recorded.
+//
+// A recipient still pending Config.DelayWarning after queueing (and whose
+// NOTIFY allows DELAY; no NOTIFY counts as FAILURE,DELAY, RFC 3461 §4.1)
+// gets one "Action: delayed" DSN with the header only and
+// Will-Retry-Until. It is sent by the attempt that crosses the mark, in
+// the proposal that records that attempt, so the log itself says whether
+// it went out: a new leader neither skips nor repeats it. DSNs about
+// internationalised mail use RFC 6533's global types.
 //
 // # Blob collection
 //

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // fullReturnLimit: with no RET, messages up to this size are returned
@@ -24,6 +25,18 @@ type DSNRecipient struct {
 	RemoteMTA   string
 	Diagnostic  string // the remote reply, for Diagnostic-Code: smtp
 	LastAttempt time.Time
+	// WillRetryUntil, for Action delayed, is when the queue gives up.
+	WillRetryUntil time.Time
+}
+
+// delayedOnly reports whether every recipient of a report is delayed.
+func delayedOnly(rs []DSNRecipient) bool {
+	for _, r := range rs {
+		if r.Action != "delayed" {
+			return false
+		}
+	}
+	return len(rs) > 0
 }
 
 // Report is what a DSN says.
@@ -42,7 +55,12 @@ type Report struct {
 // BuildDSN formats a multipart/report (RFC 6522) with a human-readable
 // part, a message/delivery-status part (RFC 3464) and the original message
 // (message/rfc822) or its header (text/rfc822-headers). Lines end in CRLF.
+//
+// For internationalised mail (RFC 6533) the types are the global ones:
+// message/global-delivery-status, message/global and
+// message/global-headers, and non-ASCII addresses are of type utf-8.
 func BuildDSN(r Report) []byte {
+	global := r.international()
 	boundary := randomToken(12)
 	var b bytes.Buffer
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\r\n", args...) }
@@ -53,8 +71,11 @@ func BuildDSN(r Report) []byte {
 		}
 	}
 	subject := "Delivery Status Notification"
-	if failed {
+	switch {
+	case failed:
 		subject = "Undelivered Mail Returned to Sender"
+	case delayedOnly(r.Recipients):
+		subject = "Delayed Mail (still being retried)"
 	}
 	w("From: Mail Delivery System <MAILER-DAEMON@%s>", r.Domain)
 	w("To: <%s>", headerSafe(r.To))
@@ -76,24 +97,33 @@ func BuildDSN(r Report) []byte {
 	w("")
 	w("This is the mail system at host %s.", r.ReportingMTA)
 	w("")
-	if failed {
+	switch {
+	case failed:
 		w("Your message could not be delivered to one or more recipients.")
 		w("It is attached below.")
-	} else {
+	case delayedOnly(r.Recipients):
+		w("Your message could not be delivered yet to the recipients below.")
+		w("The mail system will keep trying until %s;", r.Recipients[0].WillRetryUntil.Format(time.RFC1123Z))
+		w("you need not send it again. Its header is attached below.")
+	default:
 		w("This is a report on the delivery of your message.")
 	}
 	w("")
 	for _, rc := range r.Recipients {
 		w("<%s>: %s", headerSafe(rc.Address), rc.Action)
 		if rc.Diagnostic != "" {
-			w("    %s", headerSafe(rc.Diagnostic))
+			w("    %s", truncateDiagnostic(headerSafe(rc.Diagnostic)))
 		}
 	}
 	w("")
 
 	// RFC 3464 §2.2 per-message fields, then §2.3 per-recipient blocks.
 	w("--%s", boundary)
-	w("Content-Type: message/delivery-status")
+	if global {
+		w("Content-Type: message/global-delivery-status") // RFC 6533 §6.1
+	} else {
+		w("Content-Type: message/delivery-status")
+	}
 	w("")
 	w("Reporting-MTA: dns; %s", headerSafe(r.ReportingMTA))
 	if r.EnvID != "" {
@@ -107,17 +137,20 @@ func BuildDSN(r Report) []byte {
 		if rc.ORCPT != "" {
 			w("Original-Recipient: %s", headerSafe(rc.ORCPT))
 		}
-		w("Final-Recipient: rfc822; %s", headerSafe(rc.Address))
+		w("Final-Recipient: %s; %s", addressType(rc.Address), headerSafe(rc.Address))
 		w("Action: %s", rc.Action)
 		w("Status: %s", rc.Status)
 		if rc.RemoteMTA != "" {
 			w("Remote-MTA: dns; %s", headerSafe(rc.RemoteMTA))
 		}
 		if rc.Diagnostic != "" {
-			w("Diagnostic-Code: smtp; %s", headerSafe(rc.Diagnostic))
+			b.WriteString(foldField("Diagnostic-Code: smtp; " + truncateDiagnostic(headerSafe(rc.Diagnostic))))
 		}
 		if !rc.LastAttempt.IsZero() {
 			w("Last-Attempt-Date: %s", rc.LastAttempt.Format(time.RFC1123Z))
+		}
+		if rc.Action == "delayed" && !rc.WillRetryUntil.IsZero() {
+			w("Will-Retry-Until: %s", rc.WillRetryUntil.Format(time.RFC1123Z)) // RFC 3464 §2.3.7
 		}
 	}
 	w("")
@@ -132,12 +165,21 @@ func BuildDSN(r Report) []byte {
 		}
 	}
 	w("--%s", boundary)
-	if ret == "HDRS" {
+	switch {
+	case ret == "HDRS" && global:
+		w("Content-Type: message/global-headers") // RFC 6533 §6.3
+		w("")
+		b.Write(headerSection(r.Original))
+	case ret == "HDRS":
 		w("Content-Type: text/rfc822-headers")
 		w("")
 		b.Write(headerSection(r.Original))
-	} else {
-		w("Content-Type: message/rfc822")
+	default:
+		if global {
+			w("Content-Type: message/global") // RFC 6532 §3.7
+		} else {
+			w("Content-Type: message/rfc822")
+		}
 		w("")
 		b.Write(r.Original)
 		if !bytes.HasSuffix(r.Original, []byte("\r\n")) {
@@ -147,6 +189,29 @@ func BuildDSN(r Report) []byte {
 	w("")
 	w("--%s--", boundary)
 	return b.Bytes()
+}
+
+// international reports whether the DSN concerns internationalised mail
+// (RFC 6530): a non-ASCII address, or a header that is not ASCII.
+func (r Report) international() bool {
+	if !isASCII(r.To) || !isASCII(string(headerSection(r.Original))) {
+		return true
+	}
+	for _, rc := range r.Recipients {
+		if !isASCII(rc.Address) || !isASCII(rc.ORCPT) {
+			return true
+		}
+	}
+	return false
+}
+
+// addressType is the address-type of a DSN recipient field: rfc822, or
+// utf-8 for a non-ASCII address (RFC 6533 §3).
+func addressType(addr string) string {
+	if isASCII(addr) {
+		return "rfc822"
+	}
+	return "utf-8"
 }
 
 // headerSection is the message up to and including the blank line that
@@ -160,6 +225,45 @@ func headerSection(msg []byte) []byte {
 		out = append(out, "\r\n"...)
 	}
 	return out
+}
+
+// maxDiagnostic bounds a remote reply quoted in a DSN, so that its line
+// stays under RFC 5322 §2.1.1's 998 octets even when it cannot be folded
+// (a reply of one long word).
+const maxDiagnostic = 900
+
+// truncateDiagnostic cuts s to maxDiagnostic octets on a UTF-8 boundary.
+func truncateDiagnostic(s string) string {
+	if len(s) <= maxDiagnostic {
+		return s
+	}
+	cut := maxDiagnostic - 3
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// foldField folds a header field line at spaces so that lines stay near 78
+// octets (RFC 5322 §2.2.3) and returns it with its CRLF.
+func foldField(line string) string {
+	const soft = 78
+	var b strings.Builder
+	for len(line) > soft {
+		i := strings.LastIndexByte(line[:soft], ' ')
+		if i <= 0 {
+			if i = strings.IndexByte(line[soft:], ' '); i < 0 {
+				break
+			}
+			i += soft
+		}
+		b.WriteString(line[:i])
+		b.WriteString("\r\n")
+		line = line[i:] // the space starts the continuation line
+	}
+	b.WriteString(line)
+	b.WriteString("\r\n")
+	return b.String()
 }
 
 // headerSafe keeps a value on one header line.

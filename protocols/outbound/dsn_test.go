@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/smtp"
@@ -62,5 +63,107 @@ func TestRelayQueueEvents(t *testing.T) {
 	}
 	if got := strings.Join(notifyNames(notifySuccess|notifyDelay), ","); got != "SUCCESS,DELAY" {
 		t.Errorf("notifyNames %q", got)
+	}
+}
+
+// A remote reply longer than a line may be (RFC 5322 §2.1.1: 998 octets)
+// is folded and, past maxDiagnostic, truncated; a long word too.
+func TestBuildDSNLongDiagnostic(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	for name, diag := range map[string]string{
+		"words":    "550 5.7.1 " + strings.Repeat("policy rejection text ", 120),
+		"one word": "550 5.7.1 " + strings.Repeat("x", 3000),
+		"utf-8":    "550 5.7.1 " + strings.Repeat("é", 1500),
+	} {
+		dsn := string(BuildDSN(Report{
+			ReportingMTA: "mx.example.test", Domain: "example.test", To: "alice@example.test",
+			Date: now, Original: []byte("Subject: s\r\n\r\nb\r\n"),
+			Recipients: []DSNRecipient{{Address: "dave@remote.test", Action: "failed", Status: "5.7.1", Diagnostic: diag}},
+		}))
+		for i, line := range strings.Split(dsn, "\r\n") {
+			if len(line) > 998 {
+				t.Errorf("%s: line %d is %d octets", name, i, len(line))
+			}
+			if !utf8.ValidString(line) {
+				t.Errorf("%s: line %d is not UTF-8", name, i)
+			}
+		}
+		if !strings.Contains(dsn, "Diagnostic-Code: smtp; 550") {
+			t.Errorf("%s: no Diagnostic-Code", name)
+		}
+	}
+	if got := foldField("Diagnostic-Code: smtp; " + strings.Repeat("ab ", 60)); strings.Contains(got, "\r\n\r\n") ||
+		!strings.Contains(got, "\r\n ab") {
+		t.Errorf("folding: %q", got)
+	}
+}
+
+// RFC 6533: a DSN about internationalised mail uses the global types and
+// the utf-8 address type; ASCII mail keeps the RFC 3464 ones.
+func TestBuildDSNGlobal(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	build := func(to, rcpt, ret string, orig string) string {
+		return string(BuildDSN(Report{
+			ReportingMTA: "mx.example.test", Domain: "example.test", To: to, Date: now, Return: ret,
+			Original:   []byte(orig),
+			Recipients: []DSNRecipient{{Address: rcpt, Action: "failed", Status: "5.1.1", Diagnostic: "550 5.1.1 unknown"}},
+		}))
+	}
+	for name, dsn := range map[string]string{
+		"utf-8 recipient": build("alice@example.test", "δοκιμή@παράδειγμα.test", "FULL", "Subject: hi\r\n\r\nb\r\n"),
+		"utf-8 sender":    build("ålice@example.test", "dave@remote.test", "FULL", "Subject: hi\r\n\r\nb\r\n"),
+		"utf-8 header":    build("alice@example.test", "dave@remote.test", "FULL", "Subject: café\r\n\r\nb\r\n"),
+	} {
+		for _, want := range []string{"Content-Type: message/global-delivery-status", "Content-Type: message/global\r\n"} {
+			if !strings.Contains(dsn, want) {
+				t.Errorf("%s: lacks %q", name, want)
+			}
+		}
+		if strings.Contains(dsn, "message/delivery-status") || strings.Contains(dsn, "message/rfc822") {
+			t.Errorf("%s: RFC 3464 types in a global DSN", name)
+		}
+	}
+	if dsn := build("alice@example.test", "δοκιμή@παράδειγμα.test", "FULL", "S: x\r\n\r\n"); !strings.Contains(dsn, "Final-Recipient: utf-8; δοκιμή@παράδειγμα.test") {
+		t.Errorf("utf-8 address type missing:\n%s", dsn)
+	}
+	if dsn := build("alice@example.test", "δ@x.test", "HDRS", "S: x\r\n\r\n"); !strings.Contains(dsn, "Content-Type: message/global-headers") {
+		t.Errorf("RET=HDRS: no message/global-headers")
+	}
+	ascii := build("alice@example.test", "dave@remote.test", "FULL", "Subject: hi\r\n\r\nb\r\n")
+	if !strings.Contains(ascii, "Content-Type: message/delivery-status") || !strings.Contains(ascii, "Final-Recipient: rfc822; dave@remote.test") ||
+		!strings.Contains(ascii, "Content-Type: message/rfc822") {
+		t.Errorf("ASCII DSN changed:\n%s", ascii)
+	}
+}
+
+func TestDelayDue(t *testing.T) {
+	for n, want := range map[uint32]bool{0: true, notifyDelay: true, notifyFailure | notifyDelay: true,
+		notifyFailure: false, notifySuccess: false, notifyNever: false} {
+		if wantsDelayDSN(n) != want {
+			t.Errorf("NOTIFY bits %b: %v", n, !want)
+		}
+	}
+	w := &Worker{cfg: Config{DelayWarning: 4 * time.Hour}}
+	q0 := int64(1700000000)
+	mark := q0 + 4*3600
+	for _, tc := range []struct {
+		last, now int64
+		from      string
+		want      bool
+	}{
+		{0, q0, "a@x.test", false},            // first attempt, early
+		{q0, mark - 1, "a@x.test", false},     // not yet
+		{mark - 60, mark, "a@x.test", true},   // this attempt crosses
+		{mark, mark + 600, "a@x.test", false}, // already crossed and recorded
+		{0, mark + 3600, "a@x.test", true},    // first attempt late (held)
+		{mark - 60, mark + 1, "", false},      // never to the null sender
+	} {
+		q := &evlog.QueueRecord{QueuedUnix: q0, LastAttemptUnix: tc.last, MailFrom: tc.from}
+		if got := w.delayDue(q, time.Unix(tc.now, 0)); got != tc.want {
+			t.Errorf("last %d now %d from %q: %v", tc.last-q0, tc.now-q0, tc.from, got)
+		}
+	}
+	if (&Worker{}).delayDue(&evlog.QueueRecord{QueuedUnix: q0, MailFrom: "a@x.test"}, time.Unix(mark, 0)) {
+		t.Error("DelayWarning 0 sends delay DSNs")
 	}
 }

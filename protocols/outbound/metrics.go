@@ -8,6 +8,7 @@ import (
 
 type metrics struct {
 	attempts  *prometheus.CounterVec // per recipient: sent, bounced, deferred
+	tls       *prometheus.CounterVec // per connection that answered an attempt: verified, unverified, plaintext, failed
 	collected prometheus.Counter
 }
 
@@ -18,6 +19,10 @@ func newMetrics(reg prometheus.Registerer, store Store) (*metrics, error) {
 			Name: "surat_queue_attempts_total",
 			Help: "Outbound delivery attempt results per recipient (sent, bounced, deferred), recorded by this node.",
 		}, []string{"result"}),
+		tls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "surat_outbound_tls_total",
+			Help: "Outbound SMTP connections that answered a delivery attempt, by TLS outcome (verified, unverified, plaintext, failed: TLS required and not had).",
+		}, []string{"state"}),
 		collected: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "surat_blobs_collected_total",
 			Help: "Unreferenced bodies this node proposed for collection.",
@@ -36,8 +41,11 @@ func newMetrics(reg prometheus.Registerer, store Store) (*metrics, error) {
 	for _, r := range []string{"sent", "bounced", "deferred"} {
 		m.attempts.WithLabelValues(r)
 	}
+	for _, s := range []string{TLSVerified, TLSUnverified, TLSPlaintext, TLSFailed} {
+		m.tls.WithLabelValues(s)
+	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.attempts, m.collected, length} {
+		for _, c := range []prometheus.Collector{m.attempts, m.tls, m.collected, length} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("outbound: register metrics: %w", err)
 			}
@@ -50,4 +58,10 @@ func (m *metrics) observe(sent, bounced, deferred int) {
 	m.attempts.WithLabelValues("sent").Add(float64(sent))
 	m.attempts.WithLabelValues("bounced").Add(float64(bounced))
 	m.attempts.WithLabelValues("deferred").Add(float64(deferred))
+}
+
+func (m *metrics) observeTLS(o TLSOutcome) {
+	if o.State != "" {
+		m.tls.WithLabelValues(o.State).Inc()
+	}
 }

@@ -142,3 +142,7 @@ func notifyNames(n uint32) []string {
 func wantsFailureDSN(n uint32) bool { return n == 0 || n&notifyFailure != 0 }
 
 func wantsSuccessDSN(n uint32) bool { return n&notifySuccess != 0 }
+
+// wantsDelayDSN: NOTIFY=DELAY, or no NOTIFY, which RFC 3461 §4.1 lets an
+// MTA read as FAILURE,DELAY.
+func wantsDelayDSN(n uint32) bool { return n == 0 || n&notifyDelay != 0 }

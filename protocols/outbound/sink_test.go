@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
 )
 
@@ -20,6 +21,7 @@ type sinkMessage struct {
 	Data   []byte
 	TLS    bool
 	Notify map[string][]gosmtp.DSNNotify
+	User   string // the AUTH identity, if the client logged in
 }
 
 // sink is an SMTP server on loopback that records what it accepts. Its
@@ -41,6 +43,9 @@ type sink struct {
 	dataGate    chan struct{}
 	sessions    int
 	closed      chan struct{} // releases every gate at cleanup
+	// logins, if set, makes the sink offer AUTH PLAIN for these
+	// user/password pairs and refuse MAIL before it.
+	logins map[string]string
 }
 
 func newSink(t testing.TB, addr string, tlsCfg *tls.Config, dsn bool) *sink {
@@ -105,12 +110,40 @@ func (b sinkBackend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
 type sinkSession struct {
 	s      *sink
 	tls    bool
+	user   string
 	from   string
 	rcpts  []string
 	notify map[string][]gosmtp.DSNNotify
 }
 
+func (ss *sinkSession) AuthMechanisms() []string {
+	ss.s.mu.Lock()
+	defer ss.s.mu.Unlock()
+	if ss.s.logins == nil {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (ss *sinkSession) Auth(mech string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		ss.s.mu.Lock()
+		defer ss.s.mu.Unlock()
+		if want, ok := ss.s.logins[user]; !ok || want != pass {
+			return &gosmtp.SMTPError{Code: 535, EnhancedCode: gosmtp.EnhancedCode{5, 7, 8}, Message: "authentication failed"}
+		}
+		ss.user = user
+		return nil
+	}), nil
+}
+
 func (ss *sinkSession) Mail(from string, _ *gosmtp.MailOptions) error {
+	ss.s.mu.Lock()
+	needAuth := ss.s.logins != nil
+	ss.s.mu.Unlock()
+	if needAuth && ss.user == "" {
+		return &gosmtp.SMTPError{Code: 530, EnhancedCode: gosmtp.EnhancedCode{5, 7, 0}, Message: "authentication required"}
+	}
 	ss.from, ss.rcpts = from, nil
 	return nil
 }
@@ -160,7 +193,7 @@ func (ss *sinkSession) Data(r io.Reader) error {
 		}
 	}
 	ss.s.mu.Lock()
-	ss.s.messages = append(ss.s.messages, sinkMessage{From: ss.from, Rcpts: ss.rcpts, Data: data, TLS: ss.tls, Notify: ss.notify})
+	ss.s.messages = append(ss.s.messages, sinkMessage{From: ss.from, Rcpts: ss.rcpts, Data: data, TLS: ss.tls, Notify: ss.notify, User: ss.user})
 	ss.s.mu.Unlock()
 	return nil
 }

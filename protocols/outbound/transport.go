@@ -4,17 +4,20 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/surat-mail/surat/protocols/dns"
@@ -70,6 +73,7 @@ type Attempt struct {
 	Results   map[string]Result // by recipient address
 	RemoteMTA string            // host that gave the final answers, if any
 	DSN       bool              // the remote host took DSN parameters (RFC 3461)
+	TLS       TLSOutcome        // how the connection to RemoteMTA was protected
 }
 
 // Transport delivers envelopes over SMTP: to a smarthost, or by MX look-up.
@@ -82,11 +86,20 @@ type Transport struct {
 	Hostname string
 	// Port is the SMTP port of MX hosts; 0: 25. Tests use another.
 	Port int
-	// TLS, when set, is used for STARTTLS to a smarthost and, if
-	// VerifyMX, to MX hosts; otherwise MX STARTTLS does not verify the
-	// certificate (opportunistic, RFC 7435).
-	TLS      *tls.Config
-	VerifyMX bool
+	// SmarthostTLS protects the smarthost connection; the zero value,
+	// TLSVerify, requires STARTTLS and a verified certificate.
+	SmarthostTLS TLSMode
+	// SmarthostCA, when set, is trusted for the smarthost's certificate
+	// instead of the system roots (a private CA).
+	SmarthostCA *x509.CertPool
+	// SmarthostAuth, when set, logs in to the smarthost with AUTH PLAIN.
+	SmarthostAuth *Credentials
+	// AllowPrivate lets MX delivery connect to loopback, private,
+	// link-local and other non-public addresses. Off, such addresses from
+	// DNS are skipped: a domain whose mail hosts resolve only to them
+	// would have this node deliver into its own network (or to itself).
+	// The smarthost, configured by the operator, is always allowed.
+	AllowPrivate bool
 	// DialTimeout bounds one TCP connect; 0: 30 s.
 	DialTimeout time.Duration
 	// CommandTimeout bounds each reply; 0: 5 min (RFC 5321 §4.5.3.2).
@@ -101,23 +114,15 @@ var errNoRoute = errors.New("no smarthost configured and DNS is disabled (--reso
 // Deliver attempts env for recipients of one domain (or all, with a
 // smarthost). It never returns without a result for every recipient.
 func (t *Transport) Deliver(ctx context.Context, domain string, env Envelope) Attempt {
-	// RFC 7435 opportunistic TLS unless a verified configuration is
-	// asked for; a verified one never falls back to plaintext.
-	cfg, strict := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, false
 	if t.Smarthost != "" {
-		if t.TLS != nil {
-			cfg, strict = t.TLS.Clone(), true
-		}
-		return t.deliverToHosts(ctx, env, []string{t.Smarthost}, cfg, strict)
+		// The smarthost gets what --smarthost-tls says, and never less.
+		return t.deliverToHosts(ctx, env, []string{t.Smarthost}, t.smarthostPolicy())
 	}
 	hosts, res := t.route(ctx, domain)
 	if res != nil {
 		return allResults(env, *res, "")
 	}
-	if t.VerifyMX && t.TLS != nil {
-		cfg, strict = t.TLS.Clone(), true
-	}
-	return t.deliverToHosts(ctx, env, hosts, cfg, strict)
+	return t.deliverToHosts(ctx, env, hosts, opportunistic())
 }
 
 // route resolves the domain's mail hosts as HOST:PORT in the order to try
@@ -163,7 +168,7 @@ func (t *Transport) route(ctx context.Context, domain string) ([]string, *Result
 			}
 		}
 	}
-	var hosts []string
+	var hosts, refused []string
 	var lastErr error
 	for _, name := range names {
 		addrs, err := r.LookupHost(ctx, name)
@@ -172,8 +177,19 @@ func (t *Transport) route(ctx context.Context, domain string) ([]string, *Result
 			continue
 		}
 		for _, a := range addrs {
+			if !t.AllowPrivate && !publicAddress(a) {
+				refused = append(refused, a)
+				continue
+			}
 			hosts = append(hosts, net.JoinHostPort(a, strconv.Itoa(port)))
 		}
+	}
+	if len(hosts) == 0 && len(refused) > 0 {
+		// RFC 3463 X.4.4: unable to route. Permanent: the records say
+		// so, and a retry would find the same.
+		return nil, &Result{Class: Permanent, Status: "5.4.4",
+			Reply: "554 5.4.4 the mail hosts of " + domain + " resolve only to non-public addresses (" +
+				strings.Join(refused, ", ") + "); refused without --allow-private-mx"}
 	}
 	if len(hosts) == 0 {
 		if len(mxs) == 0 && errors.As(lastErr, &dnsErr) && dnsErr.IsNotFound {
@@ -201,13 +217,13 @@ func allResults(env Envelope, r Result, mta string) Attempt {
 // deliverToHosts tries hosts in order until one gives per-recipient
 // answers; a host that cannot be reached or fails the whole transaction
 // temporarily passes the turn to the next (RFC 5321 §5.1).
-func (t *Transport) deliverToHosts(ctx context.Context, env Envelope, hosts []string, tlsCfg *tls.Config, strict bool) Attempt {
+func (t *Transport) deliverToHosts(ctx context.Context, env Envelope, hosts []string, policy tlsPolicy) Attempt {
 	last := Attempt{}
 	for _, h := range hosts {
 		if ctx.Err() != nil {
 			break
 		}
-		a, final := t.tryHost(ctx, h, env, tlsCfg, strict)
+		a, final := t.tryHost(ctx, h, env, policy)
 		if final {
 			return a
 		}
@@ -225,37 +241,44 @@ func (t *Transport) deliverToHosts(ctx context.Context, env Envelope, hosts []st
 
 // tryHost runs one SMTP transaction. final is false when the host did not
 // get as far as answering for the recipients (the next host may).
-func (t *Transport) tryHost(ctx context.Context, hostport string, env Envelope, tlsCfg *tls.Config, strict bool) (Attempt, bool) {
+func (t *Transport) tryHost(ctx context.Context, hostport string, env Envelope, policy tlsPolicy) (Attempt, bool) {
 	host, _, _ := net.SplitHostPort(hostport)
-	fail := func(err error) (Attempt, bool) {
+	fail := func(err error, out TLSOutcome) (Attempt, bool) {
 		r := classify(err)
 		r.Reply = fmt.Sprintf("%s (%s)", r.Reply, hostport)
 		// A 5xx before RCPT (greeting, EHLO, MAIL) refuses the whole
 		// message at this host: final. Anything else: try the next host.
-		return allResults(env, r, host), r.Class == Permanent
+		a := allResults(env, r, host)
+		a.TLS = out
+		return a, r.Class == Permanent
 	}
-	useTLS := tlsCfg != nil
-	for {
-		conn, err := t.open(ctx, hostport, tlsCfg, useTLS, host)
-		if errors.Is(err, errTLSFailed) && !strict && useTLS {
-			useTLS = false // opportunistic: plaintext on a new connection
-			continue
-		}
-		if err != nil {
-			return fail(err)
-		}
-		return t.transact(ctx, conn, env, host)
+	conn, out, err := t.open(ctx, hostport, policy, host)
+	if errors.Is(err, errTLSFailed) && !policy.require {
+		// Opportunistic (RFC 7435 §3): plaintext on a new connection,
+		// and the outcome says so.
+		detail := err.Error()
+		conn, out, err = t.open(ctx, hostport, tlsPolicy{}, host)
+		out.Detail = detail
 	}
+	if err != nil {
+		var te *tlsError
+		if errors.As(err, &te) {
+			out = TLSOutcome{State: TLSFailed, Detail: te.msg}
+		}
+		return fail(err, out)
+	}
+	a, final := t.transact(ctx, conn, env, host)
+	a.TLS = out
+	return a, final
 }
-
-var errTLSFailed = errors.New("STARTTLS failed")
 
 // open connects, reads the greeting, says EHLO and upgrades with STARTTLS
 // when offered and wanted. It returns a connection on which go-smtp's
 // client starts afresh: the greeting it expects is replayed, and it says
 // EHLO again (required after STARTTLS, RFC 3207 §4.2; allowed otherwise,
 // RFC 5321 §4.1.4).
-func (t *Transport) open(ctx context.Context, hostport string, tlsCfg *tls.Config, useTLS bool, host string) (net.Conn, error) {
+func (t *Transport) open(ctx context.Context, hostport string, policy tlsPolicy, host string) (net.Conn, TLSOutcome, error) {
+	plain := TLSOutcome{State: TLSPlaintext}
 	dialTimeout := t.DialTimeout
 	if dialTimeout <= 0 {
 		dialTimeout = 30 * time.Second
@@ -263,7 +286,7 @@ func (t *Transport) open(ctx context.Context, hostport string, tlsCfg *tls.Confi
 	d := net.Dialer{Timeout: dialTimeout}
 	conn, err := d.DialContext(ctx, "tcp", hostport)
 	if err != nil {
-		return nil, err
+		return nil, TLSOutcome{}, err
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
@@ -277,46 +300,52 @@ func (t *Transport) open(ctx context.Context, hostport string, tlsCfg *tls.Confi
 	code, greeting, err := tp.ReadResponse(220)
 	if err != nil {
 		conn.Close()
-		return nil, protoErr(code, greeting, err)
+		return nil, TLSOutcome{}, protoErr(code, greeting, err)
 	}
-	if !useTLS {
-		return &replayConn{Conn: conn, r: io.MultiReader(strings.NewReader("220 "+firstLine(greeting)+"\r\n"), br)}, nil
+	replay := func(c net.Conn, r io.Reader) net.Conn {
+		return &replayConn{Conn: c, r: io.MultiReader(strings.NewReader("220 "+firstLine(greeting)+"\r\n"), r)}
+	}
+	if policy.cfg == nil {
+		plain.Detail = "STARTTLS not attempted (--smarthost-tls none)"
+		return replay(conn, br), plain, nil
 	}
 	if err := tp.PrintfLine("EHLO %s", t.hostname()); err != nil {
 		conn.Close()
-		return nil, err
+		return nil, TLSOutcome{}, err
 	}
 	code, msg, err := tp.ReadResponse(250)
 	if err != nil {
 		conn.Close()
-		return nil, protoErr(code, msg, err)
+		return nil, TLSOutcome{}, protoErr(code, msg, err)
 	}
 	if !hasExtension(msg, "STARTTLS") {
-		return &replayConn{Conn: conn, r: io.MultiReader(strings.NewReader("220 "+firstLine(greeting)+"\r\n"), br)}, nil
+		if policy.require {
+			// Never downgrade silently: the message stays queued.
+			conn.Close()
+			return nil, TLSOutcome{}, &tlsError{status: "4.7.4", msg: "TLS is required, but " + host + " does not offer STARTTLS"}
+		}
+		plain.Detail = "STARTTLS not offered"
+		return replay(conn, br), plain, nil
 	}
 	if err := tp.PrintfLine("STARTTLS"); err != nil {
 		conn.Close()
-		return nil, err
+		return nil, TLSOutcome{}, err
 	}
 	if code, msg, err := tp.ReadResponse(220); err != nil {
 		conn.Close()
 		if code >= 400 && code < 600 {
-			return nil, fmt.Errorf("%w: %d %s", errTLSFailed, code, msg)
+			return nil, TLSOutcome{}, &tlsError{status: "4.7.5", msg: fmt.Sprintf("STARTTLS refused by %s: %d %s", host, code, oneLine(msg))}
 		}
-		return nil, err
+		return nil, TLSOutcome{}, err
 	}
-	cfg := tlsCfg.Clone()
-	if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
-		cfg.ServerName = host
-	}
-	tc := tls.Client(conn, cfg)
+	tc := tls.Client(conn, policy.cfg.Clone())
 	hctx, cancel := context.WithTimeout(ctx, t.commandTimeout())
 	defer cancel()
 	if err := tc.HandshakeContext(hctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("%w: %v", errTLSFailed, err)
+		return nil, TLSOutcome{}, &tlsError{status: "4.7.5", msg: "TLS handshake with " + host + " failed: " + oneLine(err.Error())}
 	}
-	return &replayConn{Conn: tc, r: io.MultiReader(strings.NewReader("220 "+firstLine(greeting)+"\r\n"), tc)}, nil
+	return replay(tc, tc), tlsOutcome(tc.ConnectionState(), policy.verified()), nil
 }
 
 // transact runs EHLO, MAIL, RCPT, DATA with go-smtp's client.
@@ -339,6 +368,11 @@ func (t *Transport) transact(ctx context.Context, conn net.Conn, env Envelope, h
 	}
 	if err := c.Hello(t.hostname()); err != nil {
 		return fail(err)
+	}
+	if t.Smarthost != "" && t.SmarthostAuth != nil {
+		if err := t.login(c, host); err != nil {
+			return fail(err)
+		}
 	}
 	dsn, _ := c.Extension("DSN")
 	opts := &gosmtp.MailOptions{Size: int64(len(env.Body)), EnvelopeID: env.EnvID, Return: gosmtp.DSNReturn(env.Return)}
@@ -408,6 +442,30 @@ func (t *Transport) transact(ctx context.Context, conn net.Conn, env Envelope, h
 	return a, true
 }
 
+// login authenticates to the smarthost with AUTH PLAIN (RFC 4954, RFC
+// 4616). Every failure is temporary, as with Postfix's default
+// smtp_sasl_auth_soft_bounce: wrong credentials are the operator's to fix,
+// not a reason to bounce the mail.
+func (t *Transport) login(c *gosmtp.Client, host string) error {
+	if ok, _ := c.Extension("AUTH"); !ok {
+		return &gosmtp.SMTPError{Code: 454, EnhancedCode: gosmtp.EnhancedCode{4, 7, 0},
+			Message: "credentials are configured but " + host + " does not offer AUTH"}
+	}
+	err := c.Auth(sasl.NewPlainClient("", t.SmarthostAuth.Username, t.SmarthostAuth.Password))
+	if err == nil {
+		return nil
+	}
+	var se *gosmtp.SMTPError
+	if errors.As(err, &se) {
+		// RFC 4954 §6: 535 5.7.8 is a credentials problem; keep the
+		// reply, make it temporary (X.7.8: authentication credentials
+		// invalid).
+		return &gosmtp.SMTPError{Code: 454, EnhancedCode: gosmtp.EnhancedCode{4, 7, 8},
+			Message: fmt.Sprintf("AUTH PLAIN as %s refused: %d %s", t.SmarthostAuth.Username, se.Code, oneLine(se.Message))}
+	}
+	return fmt.Errorf("AUTH PLAIN: %w", err)
+}
+
 func (t *Transport) commandTimeout() time.Duration {
 	if t.CommandTimeout > 0 {
 		return t.CommandTimeout
@@ -424,6 +482,10 @@ func (t *Transport) hostname() string {
 
 // classify maps an error from the conversation to a Result.
 func classify(err error) Result {
+	var te *tlsError
+	if errors.As(err, &te) {
+		return Result{Class: Temporary, Reply: te.status + " " + te.msg, Status: te.status}
+	}
 	var se *gosmtp.SMTPError
 	if errors.As(err, &se) {
 		status := fmt.Sprintf("%d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
@@ -509,3 +571,20 @@ type replayConn struct {
 }
 
 func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// cgnat is RFC 6598's shared address space, not reachable across the
+// Internet either.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// publicAddress reports whether an MX address may be connected to without
+// AllowPrivate: not loopback, private (RFC 1918, RFC 4193), link-local,
+// shared (RFC 6598), unspecified or multicast.
+func publicAddress(s string) bool {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	return !(a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsUnspecified() ||
+		a.IsMulticast() || a.IsLinkLocalMulticast() || cgnat.Contains(a) || a.Is4() && a.As4()[0] == 0)
+}

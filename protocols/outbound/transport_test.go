@@ -103,7 +103,7 @@ func TestMXPreferenceAndFallback(t *testing.T) {
 			"amx.test":       {"127.0.0.1"}, // no MX: implicit MX
 		},
 	}
-	tr := &Transport{Resolver: r, Port: port, Hostname: "mx.example.test", DialTimeout: 2 * time.Second, CommandTimeout: 5 * time.Second}
+	tr := &Transport{Resolver: r, Port: port, AllowPrivate: true, Hostname: "mx.example.test", DialTimeout: 2 * time.Second, CommandTimeout: 5 * time.Second}
 	ctx := context.Background()
 
 	a := tr.Deliver(ctx, "pref.test", env1("u@pref.test"))
@@ -136,7 +136,7 @@ func TestMXNoRoute(t *testing.T) {
 		},
 		mxErr: map[string]error{"flaky.test": &net.DNSError{Err: "server misbehaving", Name: "flaky.test", IsTemporary: true}},
 	}
-	tr := &Transport{Resolver: r, Port: 1, DialTimeout: time.Second}
+	tr := &Transport{Resolver: r, Port: 1, AllowPrivate: true, DialTimeout: time.Second}
 	cases := []struct {
 		domain string
 		class  Class
@@ -164,7 +164,7 @@ func TestMXNoRoute(t *testing.T) {
 
 func TestSmarthostPerRecipient(t *testing.T) {
 	s := newSink(t, "", nil, true)
-	tr := &Transport{Smarthost: s.addr, Resolver: dns.None{}, DialTimeout: 2 * time.Second, CommandTimeout: 5 * time.Second}
+	tr := &Transport{Smarthost: s.addr, SmarthostTLS: TLSNone, Resolver: dns.None{}, DialTimeout: 2 * time.Second, CommandTimeout: 5 * time.Second}
 	e := env1("ok@remote.test", "reject-me@remote.test")
 	e.Recipients[0].Notify = notifySuccess | notifyFailure
 	e.Recipients[0].ORCPT = "rfc822;ok@remote.test"
@@ -200,7 +200,7 @@ func TestSmarthostPerRecipient(t *testing.T) {
 		t.Fatalf("4xx at DATA: %+v", r)
 	}
 	// Nobody listening: temporary.
-	down := &Transport{Smarthost: "127.0.0.1:1", DialTimeout: time.Second}
+	down := &Transport{Smarthost: "127.0.0.1:1", SmarthostTLS: TLSNone, DialTimeout: time.Second}
 	if r := down.Deliver(context.Background(), "x", env1("x@remote.test")).Results["x@remote.test"]; r.Class != Temporary {
 		t.Fatalf("no listener: %+v", r)
 	}
@@ -217,7 +217,7 @@ func TestOpportunisticSTARTTLS(t *testing.T) {
 	_, p, _ := net.SplitHostPort(s.addr)
 	port, _ := strconv.Atoi(p)
 	r := &fakeResolver{hosts: map[string][]string{"tls.test": {"127.0.0.1"}}}
-	tr := &Transport{Resolver: r, Port: port, DialTimeout: 2 * time.Second, CommandTimeout: 5 * time.Second}
+	tr := &Transport{Resolver: r, Port: port, AllowPrivate: true, DialTimeout: 2 * time.Second, CommandTimeout: 5 * time.Second}
 	a := tr.Deliver(context.Background(), "tls.test", env1("u@tls.test"))
 	if r := a.Results["u@tls.test"]; r.Class != Delivered {
 		t.Fatalf("%+v", r)
@@ -233,7 +233,7 @@ func TestAttemptCancelled(t *testing.T) {
 	s.dataGate = make(chan struct{})
 	s.dataStarted = make(chan struct{}, 1)
 	defer close(s.dataGate)
-	tr := &Transport{Smarthost: s.addr, DialTimeout: time.Second, CommandTimeout: 30 * time.Second}
+	tr := &Transport{Smarthost: s.addr, SmarthostTLS: TLSNone, DialTimeout: time.Second, CommandTimeout: 30 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-s.dataStarted
@@ -246,5 +246,36 @@ func TestAttemptCancelled(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("took %v to give up", d)
+	}
+}
+
+// MX results on loopback, private or link-local addresses are not
+// connected to unless allowed; a domain with nothing else bounces 5.4.4.
+func TestMXPrivateAddressesRefused(t *testing.T) {
+	s := newSink(t, "", nil, false)
+	_, p, _ := net.SplitHostPort(s.addr)
+	port, _ := strconv.Atoi(p)
+	r := &fakeResolver{
+		mx: map[string][]*net.MX{"inside.test": {{Host: "mx.inside.test.", Pref: 10}}, "mixed.test": {{Host: "mx.mixed.test.", Pref: 10}}},
+		hosts: map[string][]string{
+			"mx.inside.test": {"127.0.0.1", "10.1.2.3", "fe80::1", "::ffff:192.168.1.1"},
+			"mx.mixed.test":  {"169.254.0.1", "192.0.2.7", "100.64.0.1"},
+		},
+	}
+	tr := &Transport{Resolver: r, Port: port, DialTimeout: time.Second, CommandTimeout: 5 * time.Second}
+	got := tr.Deliver(context.Background(), "inside.test", env1("u@inside.test")).Results["u@inside.test"]
+	if got.Class != Permanent || got.Status != "5.4.4" || !strings.Contains(got.Reply, "--allow-private-mx") {
+		t.Fatalf("private-only MX: %+v", got)
+	}
+	if s.count() != 0 {
+		t.Fatal("delivered to a loopback MX")
+	}
+	hosts, res := tr.route(context.Background(), "mixed.test")
+	if res != nil || len(hosts) != 1 || hosts[0] != net.JoinHostPort("192.0.2.7", p) {
+		t.Fatalf("mixed: hosts %v, result %+v", hosts, res)
+	}
+	tr.AllowPrivate = true
+	if got := tr.Deliver(context.Background(), "inside.test", env1("u@inside.test")).Results["u@inside.test"]; got.Class != Delivered {
+		t.Fatalf("allowed: %+v", got)
 	}
 }

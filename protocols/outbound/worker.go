@@ -67,6 +67,11 @@ type Config struct {
 	MaxConcurrent  int             // attempts at once; default 8
 	ScanLimit      int             // entries per scan; default 256
 	ProposeTimeout time.Duration   // default 30 s
+	// DelayWarning, when positive, sends one "delayed" DSN (RFC 3464
+	// Action: delayed) for recipients still pending this long after
+	// queueing, if they asked for it (RFC 3461 NOTIFY=DELAY, or no
+	// NOTIFY). 0: never (Postfix's delay_warning_time default).
+	DelayWarning time.Duration
 	// HoldOff is how long an entry whose outcome could not be recorded
 	// waits before this node tries it again; default 30 s.
 	HoldOff time.Duration
@@ -302,12 +307,17 @@ func (w *Worker) attempt(ctx context.Context, q *evlog.QueueRecord) {
 	results := map[string]Result{}
 	mta := map[string]string{}
 	dsnOK := map[string]bool{}
+	tlsOf := map[string]TLSOutcome{}
 	for _, group := range w.groups(rcpts) {
-		env := Envelope{From: q.GetMailFrom(), EnvID: q.GetEnvid(), Return: returnName(q.GetRet()), Body: body}
+		env := Envelope{From: q.GetMailFrom(), EnvID: q.GetEnvid(), Return: returnName(q.GetRet()), Body: withoutReturnPath(body)}
 		for _, r := range group.rcpts {
 			env.Recipients = append(env.Recipients, Recipient{Address: r.GetAddress(), Notify: r.GetNotify(), ORCPT: r.GetOrcpt()})
 		}
 		a := w.cfg.Deliverer.Deliver(ctx, group.domain, env)
+		w.metrics.observeTLS(a.TLS)
+		if a.TLS.State == TLSFailed {
+			log.Warn("queue: TLS required and not had; nothing sent", "remote", a.RemoteMTA, "tls_detail", a.TLS.Detail)
+		}
 		for _, r := range group.rcpts {
 			res, ok := a.Results[r.GetAddress()]
 			if !ok {
@@ -316,9 +326,10 @@ func (w *Worker) attempt(ctx context.Context, q *evlog.QueueRecord) {
 			results[r.GetAddress()] = res
 			mta[r.GetAddress()] = a.RemoteMTA
 			dsnOK[r.GetAddress()] = a.DSN
+			tlsOf[r.GetAddress()] = a.TLS
 		}
 	}
-	w.record(ctx, q, rcpts, results, mta, dsnOK, body, log)
+	w.record(ctx, q, rcpts, results, mta, dsnOK, tlsOf, body, log)
 }
 
 type domainGroup struct {
@@ -369,7 +380,7 @@ func returnName(r evlog.DsnReturn) string {
 // proposal is forwarded to the new leader), except for temporary failures
 // caused by the loss itself: the new leader retries those.
 func (w *Worker) record(ctx context.Context, q *evlog.QueueRecord, rcpts []*evlog.QueueRecipientState,
-	results map[string]Result, mta map[string]string, dsnOK map[string]bool, body []byte, log *slog.Logger) {
+	results map[string]Result, mta map[string]string, dsnOK map[string]bool, tlsOf map[string]TLSOutcome, body []byte, log *slog.Logger) {
 	now := w.cfg.Now()
 	id := q.GetId()
 	var (
@@ -391,14 +402,14 @@ func (w *Worker) record(ctx context.Context, q *evlog.QueueRecord, rcpts []*evlo
 				report = append(report, DSNRecipient{Address: a, ORCPT: r.GetOrcpt(), Action: "relayed",
 					Status: "2.0.0", RemoteMTA: mta[a], Diagnostic: res.Reply, LastAttempt: now})
 			}
-			log.Info("queue delivered", "rcpt", a, "remote", mta[a], "reply", res.Reply)
+			log.Info("queue delivered", append([]any{"rcpt", a, "remote", mta[a], "reply", res.Reply}, tlsAttrs(tlsOf[a])...)...)
 		case Permanent:
 			bounced = append(bounced, &evlog.BouncedRecipient{Address: a, Diagnostic: res.Reply, Status: res.Status})
 			if wantsFailureDSN(r.GetNotify()) {
 				report = append(report, DSNRecipient{Address: a, ORCPT: r.GetOrcpt(), Action: "failed",
 					Status: res.Status, RemoteMTA: mta[a], Diagnostic: res.Reply, LastAttempt: now})
 			}
-			log.Info("queue bounced", "rcpt", a, "remote", mta[a], "reply", res.Reply)
+			log.Info("queue bounced", append([]any{"rcpt", a, "remote", mta[a], "reply", res.Reply}, tlsAttrs(tlsOf[a])...)...)
 		default:
 			if now.Unix() >= q.GetExpiresUnix() {
 				// RFC 3463 X.4.7: delivery time expired.
@@ -416,10 +427,15 @@ func (w *Worker) record(ctx context.Context, q *evlog.QueueRecord, rcpts []*evlo
 			}
 			deferred = append(deferred, a)
 			deferReason = res.Reply
+			if wantsDelayDSN(r.GetNotify()) && w.delayDue(q, now) {
+				report = append(report, DSNRecipient{Address: a, ORCPT: r.GetOrcpt(), Action: "delayed",
+					Status: res.Status, RemoteMTA: mta[a], Diagnostic: res.Reply, LastAttempt: now,
+					WillRetryUntil: time.Unix(q.GetExpiresUnix(), 0)})
+			}
 			if strings.Contains(res.Reply, errNoRoute.Error()) {
 				log.Warn("queue deferred: no route", "rcpt", a, "reason", res.Reply)
 			} else {
-				log.Info("queue deferred", "rcpt", a, "remote", mta[a], "reply", res.Reply)
+				log.Info("queue deferred", append([]any{"rcpt", a, "remote", mta[a], "reply", res.Reply}, tlsAttrs(tlsOf[a])...)...)
 			}
 		}
 	}
@@ -467,6 +483,20 @@ func (w *Worker) record(ctx context.Context, q *evlog.QueueRecord, rcpts []*evlo
 	w.metrics.observe(len(sent), len(bounced), len(deferred))
 }
 
+// delayDue reports whether this attempt is the one that crosses the
+// entry's DelayWarning mark: the last recorded attempt was before it, this
+// one is at or after it. The DSN goes in the same proposal as this
+// attempt's AttemptFailed, so the mark's crossing is recorded exactly when
+// the DSN is: a new leader that retries an unrecorded attempt sends it, one
+// that sees the recorded attempt does not (one delay DSN per entry).
+func (w *Worker) delayDue(q *evlog.QueueRecord, now time.Time) bool {
+	if w.cfg.DelayWarning <= 0 || q.GetMailFrom() == "" {
+		return false
+	}
+	mark := q.GetQueuedUnix() + int64(w.cfg.DelayWarning/time.Second)
+	return q.GetLastAttemptUnix() < mark && now.Unix() >= mark
+}
+
 func (w *Worker) backoff(attempts uint32) time.Duration {
 	s := w.cfg.Schedule
 	return s[min(int(attempts), len(s)-1)]
@@ -480,9 +510,13 @@ func (w *Worker) dsnEvents(ctx context.Context, q *evlog.QueueRecord, report []D
 	if len(w.cfg.LocalDomains) > 0 {
 		domain = w.cfg.LocalDomains[0]
 	}
+	ret := returnName(q.GetRet())
+	if delayedOnly(report) {
+		ret = "HDRS" // the message is still on its way: its header identifies it
+	}
 	msg := BuildDSN(Report{
 		ReportingMTA: w.cfg.Hostname, Domain: domain, To: q.GetMailFrom(), EnvID: q.GetEnvid(),
-		Arrival: time.Unix(q.GetQueuedUnix(), 0), Date: now, Return: returnName(q.GetRet()),
+		Arrival: time.Unix(q.GetQueuedUnix(), 0), Date: now, Return: ret,
 		Original: body, Recipients: report,
 	})
 	local, user, err := w.localSender(q.GetMailFrom())
@@ -582,4 +616,20 @@ func (w *Worker) collect(ctx context.Context) {
 	}
 	w.metrics.collected.Add(float64(len(hashes)))
 	w.log.Info("blobs collected", "count", len(hashes), "touched_before", before)
+}
+
+// tlsAttrs are the log attributes of a connection's TLS outcome: one
+// message's delivery lines say whether and how it was encrypted.
+func tlsAttrs(o TLSOutcome) []any {
+	if o.State == "" {
+		return nil
+	}
+	attrs := []any{"tls", o.State}
+	if o.Version != "" {
+		attrs = append(attrs, "tls_version", o.Version, "tls_cipher", o.Cipher)
+	}
+	if o.Detail != "" {
+		attrs = append(attrs, "tls_detail", o.Detail)
+	}
+	return attrs
 }

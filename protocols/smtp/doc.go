@@ -54,7 +54,9 @@
 // Message size (RFC 1870: SIZE advertised, MAIL FROM SIZE= and the received
 // data checked, 552 5.3.4; the rest of an oversize message is read and
 // discarded, never buffered), recipients per message (452 4.5.3, RFC 5321
-// §4.5.3.1.8), line length (go-smtp's MaxLineLength: 500 5.4.0 and close),
+// §4.5.3.1.8), line length (a message line is bounded only by the message size and stored
+// unchanged; MAIL/RCPT paths and HELO names by RFC 5321 §4.5.3.1: see
+// guard.go),
 // idle timeouts on every read and write (RFC 5321 §4.5.3.2), and concurrent
 // sessions per node and per client IP (421 4.7.0 at connect, RFC 5321
 // §3.8). go-smtp counts the size before the end-of-data line, so a message

@@ -2,6 +2,7 @@ package smtp
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -84,23 +85,62 @@ func TestLongCommandLine(t *testing.T) {
 	other.must(250, "NOOP")
 }
 
-// TestLongLineInData: a message line past the line limit is refused.
+// TestLongLineInData: message lines longer than go-smtp's 2,000-octet
+// default (real mail has them) are accepted and stored unchanged; only the
+// message size bounds them, over STARTTLS too.
 func TestLongLineInData(t *testing.T) {
 	c := sharedCluster(t)
 	n := c.nodes[0]
-	_, addr := c.serve(t, n, MX, nil)
-	before := len(inbox(t, n, bob))
+	_, addr := c.serve(t, n, MX, func(cfg *Config) { cfg.MaxMessageSize = 256 << 10 })
+	for _, size := range []int{2893, 100_000} {
+		before := len(inbox(t, n, bob))
+		cl := dial(t, addr)
+		cl.hello() // STARTTLS: the limit applies above TLS
+		cl.must(250, "MAIL FROM:<%s>", sender)
+		cl.must(250, "RCPT TO:<%s>", bob)
+		line := strings.Repeat("w", size)
+		body := append(message(fmt.Sprintf("long line %d", size)), line+"\r\n"...)
+		if code, msg := cl.data(body); code != 250 {
+			t.Fatalf("%d-octet message line: %d %s", size, code, msg)
+		}
+		msgs := inbox(t, n, bob)
+		if len(msgs) != before+1 || !bytes.Contains(msgs[len(msgs)-1], []byte("\r\n"+line+"\r\n")) {
+			t.Fatalf("%d-octet line not stored unchanged", size)
+		}
+		cl.must(250, "NOOP") // the session goes on
+	}
+	// A line longer than the whole size limit: 552, not a closed connection.
 	cl := dial(t, addr)
 	cl.hello()
 	cl.must(250, "MAIL FROM:<%s>", sender)
 	cl.must(250, "RCPT TO:<%s>", bob)
-	body := append(message("long line"), strings.Repeat("w", 5000)+"\r\n"...)
-	if code, msg := cl.data(body); code < 500 {
-		t.Fatalf("5,000-character message line: %d %s", code, msg)
+	if code, msg := cl.data(append(message("too long"), strings.Repeat("x", 300<<10)+"\r\n"...)); code != 552 {
+		t.Fatalf("line past the size limit: %d %s", code, msg)
 	}
-	if got := len(inbox(t, n, bob)); got != before {
-		t.Fatal("message with an over-long line stored")
+	cl = dial(t, addr)
+	cl.hello()
+	cl.must(250, "MAIL FROM:<%s>", sender)
+	cl.must(250, "RCPT TO:<%s>", bob)
+	if code, msg := cl.data(append(message("far too long"), strings.Repeat("x", 2<<20)+"\r\n"...)); code != 552 {
+		t.Fatalf("2 MiB line: %d %s", code, msg)
 	}
+}
+
+// TestLongCommandArguments: what commands carry stays within RFC 5321
+// §4.5.3.1 though a line may be long.
+func TestLongCommandArguments(t *testing.T) {
+	c := sharedCluster(t)
+	_, addr := c.serve(t, c.nodes[0], MX, nil)
+	cl := dial(t, addr)
+	if code, msg := cl.cmd("EHLO %s.example.test", strings.Repeat("h", 300)); code != 501 {
+		t.Fatalf("300-octet EHLO name: %d %s", code, msg)
+	}
+	cl.hello()
+	cl.must(250, "MAIL FROM:<%s>", sender)
+	if code, msg := cl.cmd("RCPT TO:<%s@example.test>", strings.Repeat("r", 260)); code != 501 {
+		t.Fatalf("long RCPT path: %d %s", code, msg)
+	}
+	cl.must(250, "RCPT TO:<%s>", bob)
 }
 
 // TestSessionLimits: RFC 5321 §3.8: a connection over the per-IP or the
@@ -184,5 +224,36 @@ func TestSlowDataIsNotCutOff(t *testing.T) {
 	cl.conn.Write([]byte(".\r\n"))
 	if code, text := cl.read(); code != 250 {
 		t.Fatalf("slow DATA: %d %s", code, text)
+	}
+}
+
+// TestHopCount: RFC 5321 §6.3: a message that arrives with more than
+// maxHops Received fields is in a loop: 554 5.4.6, stored nowhere; at the
+// limit it is delivered.
+func TestHopCount(t *testing.T) {
+	c := sharedCluster(t)
+	n := c.nodes[0]
+	_, addr := c.serve(t, n, MX, nil)
+	received := func(k int) []byte {
+		return []byte(strings.Repeat("Received: from a.test by b.test; Mon, 1 Jan 2026 00:00:00 +0000\r\n", k))
+	}
+	before := len(inbox(t, n, bob))
+	cl := dial(t, addr)
+	cl.hello()
+	cl.must(250, "MAIL FROM:<%s>", sender)
+	cl.must(250, "RCPT TO:<%s>", bob)
+	if code, msg := cl.data(append(received(maxHops+1), message("looping")...)); code != 554 || !strings.HasPrefix(msg, "5.4.6") {
+		t.Fatalf("%d Received fields: %d %s", maxHops+1, code, msg)
+	}
+	cl.must(250, "MAIL FROM:<%s>", sender)
+	cl.must(250, "RCPT TO:<%s>", bob)
+	// Received in the body does not count.
+	body := append(received(maxHops), message("many hops")...)
+	body = append(body, received(50)...)
+	if code, msg := cl.data(body); code != 250 {
+		t.Fatalf("%d Received fields: %d %s", maxHops, code, msg)
+	}
+	if got := len(inbox(t, n, bob)); got != before+1 {
+		t.Fatalf("inbox grew by %d, want 1", got-before)
 	}
 }

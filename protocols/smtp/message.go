@@ -66,12 +66,40 @@ func readMessage(r io.Reader, limit int64) ([]byte, error) {
 			if !lines.end() {
 				return nil, errBareLineEnding
 			}
+			if receivedFields(buf.Bytes()) > maxHops {
+				return nil, errTooManyHops
+			}
 			return buf.Bytes(), nil
 		}
 		if err != nil {
 			return nil, readError(err)
 		}
 	}
+}
+
+// maxHops is the most Received fields a message may arrive with: RFC
+// 5321 §6.3 asks a server to detect loops by counting them, with a limit
+// of at least 100 in its words, "a large number"; Postfix's
+// hopcount_limit is 50 and real mail stays far below either.
+const maxHops = 100
+
+// RFC 5321 §6.3, RFC 3463 X.4.6: routing loop detected.
+var errTooManyHops = reply(554, 5, 4, 6, "Too many hops: mail loop (more than 100 Received fields)")
+
+// receivedFields counts the Received fields of msg's header.
+func receivedFields(msg []byte) int {
+	n := 0
+	for len(msg) > 0 {
+		line, rest, _ := bytes.Cut(msg, []byte("\r\n"))
+		if len(line) == 0 {
+			break // end of the header
+		}
+		if len(line) >= 9 && bytes.EqualFold(line[:9], []byte("Received:")) {
+			n++
+		}
+		msg = rest
+	}
+	return n
 }
 
 // readError maps a failure while reading the message to a reply.

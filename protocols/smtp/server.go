@@ -115,11 +115,14 @@ type Config struct {
 	// directory knows them (a domain enters the store with its first user).
 	LocalDomains []string
 	Relay        Relay // nil: outbound not available
-	Logger       *slog.Logger
+	// Postmaster receives mail to postmaster@ of every local domain that
+	// has no such user or alias (RFC 5321 §4.5.1); default
+	// postmaster@<first local domain>.
+	Postmaster string
+	Logger     *slog.Logger
 
 	MaxMessageSize   int64         // bytes; default 25 MiB
 	MaxRecipients    int           // default 100 (RFC 5321 §4.5.3.1.8 minimum)
-	MaxLineLength    int           // default 2000 (go-smtp's, twice RFC 5321 §4.5.3.1.6)
 	ReadTimeout      time.Duration // idle time per read; default 5 min (RFC 5321 §4.5.3.2.7)
 	WriteTimeout     time.Duration // per write; default 1 min
 	MaxSessions      int           // open sessions on this listener; default 500
@@ -167,9 +170,6 @@ func (c *Config) setDefaults() error {
 	if c.MaxRecipients <= 0 {
 		c.MaxRecipients = 100
 	}
-	if c.MaxLineLength <= 0 {
-		c.MaxLineLength = 2000
-	}
 	if c.ReadTimeout <= 0 {
 		c.ReadTimeout = 5 * time.Minute
 	}
@@ -211,6 +211,9 @@ func (c *Config) setDefaults() error {
 		domains = append(domains, strings.ToLower(strings.TrimSuffix(d, ".")))
 	}
 	c.LocalDomains = domains
+	if c.Postmaster == "" && len(domains) > 0 {
+		c.Postmaster = "postmaster@" + domains[0]
+	}
 	return nil
 }
 
@@ -232,12 +235,12 @@ func New(cfg Config) (*Server, error) {
 		log:    cfg.Logger.With("listener", cfg.Kind.String()),
 		limits: connlimit.New[*limitedConn](cfg.MaxSessions, cfg.MaxSessionsPerIP),
 	}
-	gs := gosmtp.NewServer(backend{s})
+	gs := gosmtp.NewServer(guardedBackend{b: backend{s}, postmaster: cfg.Postmaster, log: s.log})
 	gs.Domain = cfg.Hostname
-	gs.MaxMessageBytes = cfg.MaxMessageSize // RFC 1870 SIZE
-	gs.MaxRecipients = cfg.MaxRecipients    // RFC 5321 §4.5.3.1.8: 452 4.5.3 past it
-	gs.MaxLineLength = cfg.MaxLineLength
-	gs.ReadTimeout = cfg.ReadTimeout // also enforced per read by limitedConn
+	gs.MaxMessageBytes = cfg.MaxMessageSize           // RFC 1870 SIZE
+	gs.MaxRecipients = cfg.MaxRecipients              // RFC 5321 §4.5.3.1.8: 452 4.5.3 past it
+	gs.MaxLineLength = lineLength(cfg.MaxMessageSize) // see guard.go
+	gs.ReadTimeout = cfg.ReadTimeout                  // also enforced per read by limitedConn
 	gs.WriteTimeout = cfg.WriteTimeout
 	gs.EnableSMTPUTF8 = true // RFC 6531: addresses and headers pass through as bytes
 	gs.TLSConfig = cfg.TLS

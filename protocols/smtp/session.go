@@ -105,6 +105,13 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 // insist that the envelope sender is the authenticated user's address or
 // one of its aliases.
 func (s *session) checkSender(from string) error {
+	if from == "" {
+		// The null reverse-path (RFC 5321 §4.5.5) is for notifications
+		// that must not be answered: an authenticated user's MDNs (RFC
+		// 8098 §2.1) and vacation replies need it. It names nobody, so
+		// it claims no one else's address.
+		return nil
+	}
 	addr, err := canonicalAddress(from)
 	if err != nil {
 		s.log.Info("smtp sender refused", "from", from, "err", err)

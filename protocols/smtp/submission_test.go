@@ -74,9 +74,9 @@ func TestSubmissionAuth(t *testing.T) {
 		if code, msg := cl.cmd("MAIL FROM:<%s>", bob); code != 553 || !strings.HasPrefix(msg, "5.7.1") {
 			t.Fatalf("MAIL FROM another user: %d %s", code, msg)
 		}
-		if code, msg := cl.cmd("MAIL FROM:<>"); code != 553 {
-			t.Fatalf("MAIL FROM null: %d %s", code, msg)
-		}
+		// The null sender is allowed (MDNs, RFC 8098 §2.1).
+		cl.must(250, "MAIL FROM:<>")
+		cl.must(250, "RSET")
 		cl.must(250, "MAIL FROM:<%s>", strings.ToUpper(aliceAlias)) // her alias
 		cl.must(250, "RSET")
 		cl.must(250, "MAIL FROM:<%s>", alice)
@@ -228,5 +228,27 @@ func TestAuthRateLimit(t *testing.T) {
 	other.must(235, "AUTH PLAIN %s", plain(alice, alicePass))
 	if got := clk.waits(); len(got) != 4 {
 		t.Fatalf("a login an hour later waited: %v", got)
+	}
+}
+
+// TestSubmissionNullSender: an authenticated user sends an MDN with the
+// null reverse-path (RFC 8098 §2.1, RFC 5321 §4.5.5); it is delivered with
+// "Return-Path: <>".
+func TestSubmissionNullSender(t *testing.T) {
+	c := sharedCluster(t)
+	n := c.nodes[0]
+	_, addr := c.serve(t, n, Submission, nil)
+	before := len(inbox(t, n, bob))
+	cl := dial(t, addr)
+	cl.hello()
+	cl.must(235, "AUTH PLAIN %s", plain(alice, alicePass))
+	cl.must(250, "MAIL FROM:<>")
+	cl.must(250, "RCPT TO:<%s>", bob)
+	if code, msg := cl.data(message("Disposition notification")); code != 250 {
+		t.Fatalf("MDN: %d %s", code, msg)
+	}
+	got := inbox(t, n, bob)
+	if len(got) != before+1 || !strings.HasPrefix(string(got[len(got)-1]), "Return-Path: <>\r\n") {
+		t.Fatalf("MDN not delivered with a null Return-Path")
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -42,7 +43,8 @@ const selfSignedValidity = 10 * 365 * 24 * time.Hour
 type Options struct {
 	CertFile, KeyFile string   // both or neither
 	DataDir           string   // for the self-signed certificate: DataDir/tls/
-	Hostnames         []string // DNS names for a generated certificate (e.g. the mail domains)
+	Hostnames         []string // DNS names for a generated certificate; the first (the node's --hostname) is its CommonName
+	IPs               []net.IP // more IP addresses for a generated certificate (loopback is always in)
 	Now               func() time.Time
 }
 
@@ -76,8 +78,13 @@ func Certificate(opts Options) (tls.Certificate, error) {
 	dir := filepath.Join(opts.DataDir, Dir)
 	certPath, keyPath := filepath.Join(dir, CertName), filepath.Join(dir, KeyName)
 	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
-	if err == nil {
+	if err == nil && covers(cert, opts) {
 		return cert, nil
+	}
+	if err == nil {
+		// The node was renamed (--hostname) or given another address:
+		// a certificate naming the old one verifies for nobody.
+		err = fs.ErrNotExist
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return tls.Certificate{}, fmt.Errorf("tlsconf: load self-signed certificate from %s: %w", dir, err)
@@ -86,7 +93,7 @@ func Certificate(opts Options) (tls.Certificate, error) {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	certPEM, keyPEM, err := generate(opts.Hostnames, now())
+	certPEM, keyPEM, err := generate(opts.Hostnames, opts.IPs, now())
 	if err != nil {
 		return tls.Certificate{}, err
 	}
@@ -121,7 +128,26 @@ func LoadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
 	return cert, nil
 }
 
-func generate(hostnames []string, now time.Time) (certPEM, keyPEM []byte, err error) {
+// covers reports whether a stored self-signed certificate still names
+// the node: its first host name and its IPs. Other names (mail domains
+// added later) do not force a new certificate on clients that pinned it.
+func covers(cert tls.Certificate, opts Options) bool {
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return false
+	}
+	if len(opts.Hostnames) > 0 && opts.Hostnames[0] != "" && leaf.VerifyHostname(opts.Hostnames[0]) != nil {
+		return false
+	}
+	for _, ip := range opts.IPs {
+		if leaf.VerifyHostname(ip.String()) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func generate(hostnames []string, ips []net.IP, now time.Time) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tlsconf: generate key: %w", err)
@@ -130,22 +156,27 @@ func generate(hostnames []string, now time.Time) (certPEM, keyPEM []byte, err er
 	if err != nil {
 		return nil, nil, fmt.Errorf("tlsconf: serial: %w", err)
 	}
-	names := []string{"localhost"}
+	var names []string
 	for _, h := range hostnames {
-		if h != "" && h != "localhost" {
+		if h != "" && h != "localhost" && !slices.Contains(names, h) {
 			names = append(names, h)
 		}
 	}
+	cn := "localhost"
+	if len(names) > 0 {
+		cn = names[0]
+	}
+	names = append(names, "localhost")
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: names[len(names)-1], Organization: []string{"Surat self-signed"}},
+		Subject:               pkix.Name{CommonName: cn, Organization: []string{"Surat self-signed"}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(selfSignedValidity),
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		DNSNames:              names,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		IPAddresses:           append([]net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, ips...),
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {

@@ -4,8 +4,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/tls"
 	"crypto/x509"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -40,7 +42,7 @@ func TestSelfSignedIsPersistedAndReused(t *testing.T) {
 		t.Errorf("key mode %v, want 0600", st.Mode().Perm())
 	}
 
-	again, err := Server(Options{DataDir: data, Hostnames: []string{"other.test"}})
+	again, err := Server(Options{DataDir: data, Hostnames: []string{"example.test", "other.test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +57,7 @@ func TestSelfSignedIsPersistedAndReused(t *testing.T) {
 
 func TestOperatorCertificate(t *testing.T) {
 	dir := t.TempDir()
-	certPEM, keyPEM, err := generate([]string{"mail.example.test"}, time.Now())
+	certPEM, keyPEM, err := generate([]string{"mail.example.test"}, nil, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,4 +123,55 @@ func TestHandshake(t *testing.T) {
 		t.Fatalf("TLS handshake: %v", err)
 	}
 	c.Close()
+}
+
+// The generated certificate is named after the node's mail host name (the
+// first of Hostnames) and covers the mail domains too.
+func TestSelfSignedNamesHostnameFirst(t *testing.T) {
+	cfg, err := Server(Options{DataDir: t.TempDir(), Hostnames: []string{"mx.example.test", "example.test", "mx.example.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(cfg.Certificates[0].Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if leaf.Subject.CommonName != "mx.example.test" {
+		t.Errorf("CommonName %q, want mx.example.test", leaf.Subject.CommonName)
+	}
+	want := []string{"mx.example.test", "example.test", "localhost"}
+	if !slices.Equal(leaf.DNSNames, want) {
+		t.Errorf("DNSNames %v, want %v", leaf.DNSNames, want)
+	}
+}
+
+// A renamed node (another --hostname) or one on a new admin address gets a
+// new self-signed certificate naming it; the old one verified for nobody.
+func TestSelfSignedFollowsHostname(t *testing.T) {
+	data := t.TempDir()
+	leafOf := func(opts Options) *x509.Certificate {
+		t.Helper()
+		opts.DataDir = data
+		cfg, err := Server(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf, err := x509.ParseCertificate(cfg.Certificates[0].Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return leaf
+	}
+	first := leafOf(Options{Hostnames: []string{"mx1.example.test", "example.test"}})
+	if same := leafOf(Options{Hostnames: []string{"mx1.example.test", "example.test", "new.test"}}); !same.Equal(first) {
+		t.Error("a new mail domain replaced the certificate")
+	}
+	renamed := leafOf(Options{Hostnames: []string{"mx9.example.test"}})
+	if renamed.Equal(first) || renamed.VerifyHostname("mx9.example.test") != nil {
+		t.Errorf("renamed node: certificate names %v", renamed.DNSNames)
+	}
+	withIP := leafOf(Options{Hostnames: []string{"mx9.example.test"}, IPs: []net.IP{net.ParseIP("10.0.0.1")}})
+	if withIP.VerifyHostname("10.0.0.1") != nil {
+		t.Errorf("IPs %v", withIP.IPAddresses)
+	}
 }
