@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/surat-mail/surat/cluster"
-	"github.com/surat-mail/surat/protocols/admin"
+	"github.com/surat-mail/surat/protocols/address"
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/tlsconf"
 )
@@ -219,8 +219,8 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	c.BootstrapExpect = n
 	for _, d := range splitList(v("domain")) {
-		d = strings.ToLower(strings.TrimSuffix(d, "."))
-		if err := admin.CheckDomain(d); err != nil {
+		d, err := address.Domain(d)
+		if err != nil {
 			return nil, usagef("serve: --domain: %v", err)
 		}
 		c.Domains = append(c.Domains, d)
