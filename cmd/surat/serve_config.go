@@ -32,6 +32,7 @@ type serveConfig struct {
 	QueueLifetime                time.Duration   // outbound retries before a bounce
 	QueueSchedule                []time.Duration // backoff between outbound attempts
 	MaxMessageSize               int64
+	AuthConcurrency              int // password verifications at once (0: one per core)
 	ResolverSpec                 string
 	Resolver                     dns.Resolver
 	RaftHeartbeat, RaftElection  time.Duration // Raft timeouts
@@ -102,6 +103,7 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"queue-lifetime", "120h", "retry outbound mail for `DURATION` before bouncing it"},
 	{"queue-schedule", "1m,5m,15m,30m,1h,2h", "backoff between outbound attempts: `DURATIONS`, comma separated; the last repeats"},
 	{"max-message-size", strconv.Itoa(defaultMaxMessageSize), "largest accepted message in `BYTES` (larger: 552)"},
+	{"auth-concurrency", "0", "verify at most `N` passwords at once, each ~19 MiB of memory (0: one per core); more logins wait briefly, then get a temporary failure"},
 	{"raft-heartbeat-timeout", "200ms", "a follower without word from the leader for `DURATION` starts an election (LAN default; raise it on slow or lossy links)"},
 	{"raft-election-timeout", "200ms", "a candidate without a quorum of votes for `DURATION` tries again"},
 	{"raft-lease-timeout", "100ms", "a leader that has not reached a quorum for `DURATION` steps down (at most --raft-heartbeat-timeout)"},
@@ -230,6 +232,9 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 		return nil, bad("max-message-size", "want a number of bytes from 1024 to %d", maxMaxMessageSize)
 	}
 	c.MaxMessageSize = size
+	if c.AuthConcurrency, err = strconv.Atoi(v("auth-concurrency")); err != nil || c.AuthConcurrency < 0 || c.AuthConcurrency > 1024 {
+		return nil, bad("auth-concurrency", "want a number from 0 (one per core) to 1024")
+	}
 	if c.QueueLifetime, err = time.ParseDuration(v("queue-lifetime")); err != nil || c.QueueLifetime < time.Minute {
 		return nil, bad("queue-lifetime", "want a duration of at least 1m, such as 120h")
 	}

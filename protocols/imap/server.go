@@ -19,8 +19,8 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/propose"
-	"github.com/surat-mail/surat/protocols/ratelimit"
 )
 
 // Store is the read side this package needs (*mailbox.Store has it). Not
@@ -70,17 +70,11 @@ type Config struct {
 	MaxSessionsPerIP int
 	// ProposeTimeout bounds one write through the cluster; default 30 s.
 	ProposeTimeout time.Duration
-	// AuthLimiter slows failed logins (shared with SMTP/POP3); nil: a
-	// private one with ratelimit's defaults.
-	AuthLimiter *ratelimit.Limiter
-	// CaughtUp reports whether the node has applied all it has heard is
-	// committed (*cluster.Node has it); until then LOGIN of an unknown
-	// user is a temporary failure, since the account may be in the part
-	// of the log not applied yet. Nil: always caught up.
-	CaughtUp func() bool
-	// VerifyPassword checks a password against a stored hash; default
-	// protocols/auth.Verify.
-	VerifyPassword func(hash, password string) (bool, error)
+	// Login is the node's one login path, shared with SMTP and POP3 (it
+	// checks that the node is caught up, bounds verifications, limits
+	// guessing). Nil: a private one over Store with protocols/login's
+	// defaults.
+	Login *login.Authenticator
 	// Now is the clock for internal dates and UIDVALIDITY hints.
 	Now func() time.Time
 	// HeaderCacheSize bounds the node's cache of message header blocks
@@ -122,11 +116,11 @@ func (c *Config) setDefaults() error {
 	if c.ProposeTimeout <= 0 {
 		c.ProposeTimeout = 30 * time.Second
 	}
-	if c.AuthLimiter == nil {
-		c.AuthLimiter = ratelimit.New(ratelimit.Config{})
-	}
-	if c.VerifyPassword == nil {
-		c.VerifyPassword = verifyPassword
+	if c.Login == nil {
+		var err error
+		if c.Login, err = login.New(login.Config{Directory: c.Store}); err != nil {
+			return fmt.Errorf("imap: %w", err)
+		}
 	}
 	if c.Now == nil {
 		c.Now = time.Now

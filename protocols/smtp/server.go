@@ -14,8 +14,8 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/propose"
-	"github.com/surat-mail/surat/protocols/ratelimit"
 )
 
 // Kind is what a listener is for.
@@ -125,12 +125,10 @@ type Config struct {
 	MaxSessions      int           // open sessions on this listener; default 500
 	MaxSessionsPerIP int           // open sessions per client IP; default 20
 	ProposeTimeout   time.Duration // how long a delivery may wait for the cluster; default 30 s
-	// AuthLimiter slows failed logins (shared with IMAP/POP3); nil: a
-	// private one with ratelimit's defaults.
-	AuthLimiter *ratelimit.Limiter
-	// VerifyPassword checks a password against a stored hash; default
-	// protocols/auth.Verify.
-	VerifyPassword func(hash, password string) (bool, error)
+	// Login is the node's one login path (AUTH), shared with IMAP and
+	// POP3; its limiter also counts unknown recipients (RCPT). Nil: a
+	// private one over Directory with protocols/login's defaults.
+	Login *login.Authenticator
 	// Now is the clock for internal dates and Received; default time.Now.
 	Now func() time.Time
 }
@@ -173,11 +171,11 @@ func (c *Config) setDefaults() error {
 	if c.ProposeTimeout <= 0 {
 		c.ProposeTimeout = 30 * time.Second
 	}
-	if c.AuthLimiter == nil {
-		c.AuthLimiter = ratelimit.New(ratelimit.Config{})
-	}
-	if c.VerifyPassword == nil {
-		c.VerifyPassword = verifyPassword
+	if c.Login == nil {
+		var err error
+		if c.Login, err = login.New(login.Config{Directory: c.Directory, IsNotFound: c.IsNotFound}); err != nil {
+			return fmt.Errorf("smtp: %w", err)
+		}
 	}
 	if c.Now == nil {
 		c.Now = time.Now
