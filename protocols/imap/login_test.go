@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -167,5 +168,33 @@ func TestLoginFlood(t *testing.T) {
 	}
 	if v, ok := replies.Load("NO [UNAVAILABLE]"); !ok || v.(*atomic.Int32).Load() == 0 {
 		t.Fatal("the bounded queue never filled: the test did not flood")
+	}
+}
+
+// TestLockedClientRefusedAtGreeting: a client locked out for 10 s or more
+// gets BYE instead of a greeting, before STARTTLS, so reconnecting
+// costs the node no TLS handshake and no verification.
+func TestLockedClientRefusedAtGreeting(t *testing.T) {
+	c := sharedCluster(t)
+	a, err := login.New(login.Config{Directory: c.nodes[0].store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, plain, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.Login = a })
+	for range 40 {
+		a.Limiter().ClientFailed(netip.MustParseAddr("127.0.0.1"))
+	}
+	conn, err := net.DialTimeout("tcp", plain, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(conn)
+	if l, _ := r.ReadString('\n'); !strings.HasPrefix(l, "* BYE") {
+		t.Fatalf("greeting to a locked-out client: %q", l)
+	}
+	if _, err := r.ReadString('\n'); err == nil {
+		t.Fatal("connection still open")
 	}
 }

@@ -21,10 +21,16 @@
 //     argon2id verification holds ~19 MiB for ~20-30 ms: without the bound,
 //     a flood of wrong passwords holds 19 MiB per connection at once and
 //     takes the node's memory. Waiting is cancellable with the session's
-//     context; a full queue answers Temporary at once. Clients that logged
+//     context; a full queue answers Temporary at once, and counts against
+//     the client (only), so a flood locks itself out. Clients that logged
 //     in to the account before (ratelimit's trusted pairs) wait in a lane
 //     of their own that is served first, so a flood does not keep the real
 //     users out.
+//
+// A client locked out for ConnectLock (10 s) or more, or banned, is refused
+// when it connects (RefuseAtConnect): IMAP and POP3 answer BYE or -ERR
+// instead of the greeting, before any TLS handshake on their STARTTLS
+// ports, so a guesser that reconnects costs the node next to nothing.
 //
 // Each connection has a Conn, which counts its failures: after
 // MaxFailuresPerConn (default 3, as Dovecot's login processes do) the
@@ -95,6 +101,9 @@ type Config struct {
 	// MaxFailuresPerConn closes a connection after this many failed
 	// attempts; default 3.
 	MaxFailuresPerConn int
+	// ConnectLock: a client locked for at least this long is refused
+	// when it connects (RefuseAtConnect); default 10 s.
+	ConnectLock time.Duration
 	// Now is the clock for bans; default time.Now.
 	Now func() time.Time
 }
@@ -135,6 +144,9 @@ func New(cfg Config) (*Authenticator, error) {
 	if cfg.MaxFailuresPerConn <= 0 {
 		cfg.MaxFailuresPerConn = 3
 	}
+	if cfg.ConnectLock <= 0 {
+		cfg.ConnectLock = 10 * time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -144,6 +156,22 @@ func New(cfg Config) (*Authenticator, error) {
 // Limiter is the failure limiter, for the protocols' other guessable
 // commands (SMTP RCPT).
 func (a *Authenticator) Limiter() *ratelimit.Limiter { return a.cfg.Limiter }
+
+// RefuseAtConnect reports whether a new connection from remote is to be
+// refused before anything else (before a TLS handshake where the protocol
+// allows): the client is banned, or locked for at least ConnectLock, a
+// clear attack (fail2ban would have banned it; Postfix's anvil refuses it
+// at connect). A locked-out guesser that reconnects then costs the node a
+// greeting, not a handshake. Shorter locks are left to Login, where a
+// client the user logged in from before is exempt.
+func (a *Authenticator) RefuseAtConnect(remote string) (retryAfter time.Duration, refuse bool) {
+	ip, _ := netip.ParseAddr(remote)
+	if a.cfg.Bans != nil && a.cfg.Bans.Banned(ip, a.cfg.Now()) {
+		return 0, true
+	}
+	wait := a.cfg.Limiter.ClientLocked(ip)
+	return wait, wait >= a.cfg.ConnectLock
+}
 
 // Verifying is the number of verifications running now (metrics, tests).
 func (a *Authenticator) Verifying() int { return a.slots.inUse() }
@@ -310,6 +338,14 @@ func (c *Conn) login(ctx context.Context, username, password string) Outcome {
 		// An unusable stored hash never logs in.
 		c.log.Warn("login: stored password hash unusable", "user", acct, "err", verr)
 		ok = false
+	case errors.Is(verr, ErrBusy):
+		// A full queue is the client's failure on its own key only:
+		// a flood of guesses is locked out within its first second
+		// instead of keeping the queue full for everyone, and no
+		// account is touched (RFC 4954 §9).
+		a.cfg.Limiter.ClientFailed(c.ip)
+		out.Result, out.Err = Temporary, verr
+		return out
 	case verr != nil:
 		out.Result, out.Err = Temporary, verr
 		return out

@@ -206,6 +206,8 @@ func TestFloodBoundsVerifications(t *testing.T) {
 			time.Sleep(2 * time.Millisecond) // an argon2id verification's order of time
 			return auth.Verify(h, p)
 		}})
+	st.Must(t, &evlog.Event{Kind: &evlog.Event_UserCreated{UserCreated: &evlog.UserCreated{
+		Address: "carol@example.test", PasswordHash: hash(t, "carol's"), CreatedUnix: 1_700_000_000}}})
 	home := "203.0.113.5"
 	if o := a.NewConn(home, nil).Login(context.Background(), alice, alicePass); o.Result != OK {
 		t.Fatalf("before the flood: %+v", o)
@@ -229,9 +231,28 @@ func TestFloodBoundsVerifications(t *testing.T) {
 	t0 := time.Now()
 	o := a.NewConn(home, nil).Login(context.Background(), alice, alicePass)
 	during := time.Since(t0)
+	// A user never seen before, from another client, retrying after a
+	// temporary failure as mail clients do: a full queue counts against
+	// the flooding clients, which lock themselves out, so the queue frees.
+	var tries int
+	var first Outcome
+	for tries = 1; tries <= 50; tries++ {
+		if first = a.NewConn("198.51.100.9", nil).Login(context.Background(), "carol@example.test", "carol's"); first.Result != Temporary {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	wg.Wait()
 	if o.Result != OK {
 		t.Fatalf("valid login during the flood: %v (%v)", o.Result, o.Err)
+	}
+	if first.Result != OK {
+		t.Fatalf("first-time login during the flood: %v (%v) after %d tries", first.Result, first.Err, tries)
+	}
+	// Each flooding client made 10 attempts, refused as busy or verified
+	// wrong: every one counts against it.
+	if client, _, _ := a.Limiter().Failures(netip.MustParseAddr("10.0.0.7"), ""); client < 9 {
+		t.Fatalf("flooding client's failures %v, want its 10 attempts", client)
 	}
 	if p := peak.Load(); p > bound {
 		t.Fatalf("%d verifications at once, bound %d", p, bound)
@@ -239,6 +260,7 @@ func TestFloodBoundsVerifications(t *testing.T) {
 	if results[OK].Load() != 0 {
 		t.Fatal("a wrong password logged in")
 	}
+	t.Logf("first-time login OK after %d tries", tries)
 	t.Logf("valid login took %v during the flood; flood: %d unknown, %d temporary, %d locked; %d verifications, peak %d",
 		during, results[Unknown].Load(), results[Temporary].Load(), results[Locked].Load(), verified.Load(), peak.Load())
 	if results[Temporary].Load() == 0 {
@@ -302,5 +324,30 @@ func TestBusyQueueIsTemporary(t *testing.T) {
 	waitQueued(t, s, 1, 1)
 	if err := s.acquire(context.Background(), false); !errors.Is(err, ErrBusy) {
 		t.Fatalf("full lane: %v, want ErrBusy", err)
+	}
+}
+
+// TestRefuseAtConnect: a client locked for 10 s or more, or banned, is
+// refused when it connects; a briefly slowed one is not.
+func TestRefuseAtConnect(t *testing.T) {
+	a := newAuth(t, Config{Directory: newStore(t), Bans: banList{netip.MustParseAddr("192.0.2.66"): true}})
+	if _, refuse := a.RefuseAtConnect("192.0.2.66"); !refuse {
+		t.Fatal("banned client admitted")
+	}
+	ip := netip.MustParseAddr("192.0.2.9")
+	for range 22 {
+		a.Limiter().ClientFailed(ip)
+	}
+	if wait, refuse := a.RefuseAtConnect(ip.String()); refuse {
+		t.Fatalf("refused at connect after a short lock (%v)", wait)
+	}
+	for range 10 {
+		a.Limiter().ClientFailed(ip)
+	}
+	if wait, refuse := a.RefuseAtConnect(ip.String()); !refuse || wait < 10*time.Second {
+		t.Fatalf("client locked %v not refused at connect", wait)
+	}
+	if _, refuse := a.RefuseAtConnect("192.0.2.10"); refuse {
+		t.Fatal("another client refused")
 	}
 }

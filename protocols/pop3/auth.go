@@ -107,6 +107,10 @@ func (s *session) cmdAuth(cmd command) bool {
 	return s.login(authc, string(parts[2]))
 }
 
+// errClientLocked replaces the greeting for a locked-out client (RFC 2449
+// §8.1.2 response codes; RFC 1939 §4 lets a server refuse with -ERR).
+const errClientLocked = "-ERR [SYS/TEMP] Too many failed logins from your address, try again later"
+
 // sameAccount reports whether two names are one account.
 func sameAccount(a, b string) bool {
 	x, errA := address.Account(a)

@@ -121,6 +121,12 @@ func (s *session) run() {
 			return
 		}
 	}
+	if wait, refuse := s.cfg.Login.RefuseAtConnect(s.ip); refuse {
+		s.log.Info("pop3 connection refused: client locked out", "retry_after", wait)
+		s.reply(errClientLocked)
+		_ = s.w.Flush()
+		return
+	}
 	s.log.Debug("pop3 session start", "tls", s.tls)
 	// RFC 1939 §4: the greeting. No APOP timestamp: APOP is not offered.
 	s.reply("+OK " + s.cfg.Hostname + " Surat POP3 server ready")
