@@ -1,8 +1,11 @@
 package pop3
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -139,5 +142,32 @@ func TestUnknownUserWhileCatchingUp(t *testing.T) {
 			t.Errorf("caught up %v, login as %s: %q, want %s", tc.caughtUp, tc.user, got, tc.want)
 		}
 		cl.conn.Close()
+	}
+}
+
+// TestLockedClientRefusedAtGreeting: a client locked out for 10 s or more
+// gets -ERR [SYS/TEMP] instead of the greeting, before STLS.
+func TestLockedClientRefusedAtGreeting(t *testing.T) {
+	c := sharedCluster(t)
+	a, err := authn.New(authn.Config{Directory: c.nodes[0].store, IsNotFound: isNotFound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, addr := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.Login = a })
+	for range 40 {
+		a.Limiter().ClientFailed(netip.MustParseAddr("127.0.0.1"))
+	}
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(conn)
+	if l, _ := r.ReadString('\n'); !strings.HasPrefix(l, "-ERR [SYS/TEMP] Too many failed logins") {
+		t.Fatalf("greeting to a locked-out client: %q", l)
+	}
+	if _, err := r.ReadString('\n'); err == nil {
+		t.Fatal("connection still open")
 	}
 }
