@@ -222,6 +222,10 @@ type Outcome struct {
 	// User is the canonical address tried ("" when the name was not an
 	// address); on OK, the logged-in account.
 	User string
+	// Record is, on OK, the account as read for this check: the password
+	// hash that was verified, for a session to bind itself to (a later
+	// password change then shows as a different record).
+	Record *evlog.UserRecord
 	// RetryAfter is how long a Locked client must wait.
 	RetryAfter time.Duration
 	// Slowed: the attempt was delayed by earlier failures; a reply may
@@ -356,7 +360,7 @@ func (c *Conn) login(ctx context.Context, username, password string) Outcome {
 	case !ok:
 		out.Result = Wrong
 	default:
-		out.Result = OK
+		out.Result, out.Record = OK, u
 		a.cfg.Limiter.Succeeded(c.ip, acct)
 		return out
 	}

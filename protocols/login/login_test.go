@@ -85,6 +85,9 @@ func TestOutcomes(t *testing.T) {
 			if o.Result != tc.want || o.User != tc.wantUser {
 				t.Fatalf("Login(%q) = %v %q (%v), want %v %q", tc.user, o.Result, o.User, o.Err, tc.want, tc.wantUser)
 			}
+			if (o.Result == OK) != (o.Record != nil) || o.Record != nil && o.Record.GetPasswordHash() == "" {
+				t.Fatalf("OK without the verified record, or a record without OK: %+v", o)
+			}
 			if (o.Result == Temporary) != (o.Err != nil) {
 				t.Fatalf("Temporary without a cause or a cause without Temporary: %+v", o)
 			}
