@@ -44,7 +44,8 @@
 // first, no IPv6 prefix in the second).
 //
 // Memory is bounded: at most MaxKeys keys per table; when full, keys that
-// decayed to nothing go first, then the least recently failed. The clock
+// decayed to nothing go first, then the least recently failed, a tenth of
+// the table at a time. The clock
 // and the sleep are injectable for tests. The package does no I/O and knows
 // nothing of protocols; state is per node (a replicated ban list is the
 // cluster-wide answer).
@@ -54,6 +55,7 @@ import (
 	"context"
 	"math"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 )
@@ -334,6 +336,7 @@ type table struct {
 	p       Policy
 	max     int
 	entries map[string]*entry
+	evicted int // evict calls (tests)
 }
 
 type entry struct {
@@ -414,21 +417,30 @@ func (t *table) fail(key string, now time.Time) {
 func (t *table) forget(key string) { delete(t.entries, key) }
 
 // evict makes room: drop every key that decayed to nothing and is not
-// locked; if none did, the least recently failed one. Called only when
-// full, so the linear scan is paid once per max insertions in steady state.
+// locked; if that frees less than a tenth of the table, also the least
+// recently failed keys until a tenth is free. Called only when full, so
+// its sort is paid once per max/10 insertions at most, even when an
+// attacker keeps every key fresh.
 func (t *table) evict(now time.Time) {
-	var oldestKey string
-	var oldest time.Time
+	t.evicted++
+	type aged struct {
+		key  string
+		last time.Time
+	}
+	var live []aged
 	for k, e := range t.entries {
 		if t.current(e, now) == 0 && !e.next.After(now) {
 			delete(t.entries, k)
 			continue
 		}
-		if oldestKey == "" || e.last.Before(oldest) {
-			oldestKey, oldest = k, e.last
-		}
+		live = append(live, aged{k, e.last})
 	}
-	if len(t.entries) >= t.max && oldestKey != "" {
-		delete(t.entries, oldestKey)
+	target := t.max - max(1, t.max/10)
+	if len(t.entries) <= target {
+		return
+	}
+	slices.SortFunc(live, func(a, b aged) int { return a.last.Compare(b.last) })
+	for _, a := range live[:len(t.entries)-target] {
+		delete(t.entries, a.key)
 	}
 }

@@ -261,6 +261,25 @@ func TestMemoryIsBounded(t *testing.T) {
 	}
 }
 
+// TestEvictionIsAmortised: an attacker that keeps every key fresh (a new
+// client for each failure) costs one scan of the table per tenth of it,
+// not one per failure.
+func TestEvictionIsAmortised(t *testing.T) {
+	c := newClock()
+	l := newLimiter(c, Config{MaxKeys: 1000})
+	for i := range 20_000 {
+		l.ClientFailed(netip.AddrFrom4([4]byte{10, 3, byte(i >> 8), byte(i)}))
+	}
+	n, scans := len(l.client.entries), l.client.evicted
+	t.Logf("%d keys kept, %d scans", n, scans)
+	if n > 1000 || scans > 20_000/100+1 {
+		t.Fatalf("%d keys, %d scans for 20,000 fresh clients", n, scans)
+	}
+	if _, ok := l.client.entries[ClientKey(netip.AddrFrom4([4]byte{10, 3, byte(19_999 >> 8), byte(19_999 & 0xff)}))]; !ok {
+		t.Fatal("the newest client was evicted")
+	}
+}
+
 func TestConcurrentUse(t *testing.T) {
 	l := New(Config{MaxWait: time.Nanosecond})
 	var wg sync.WaitGroup
