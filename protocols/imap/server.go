@@ -269,7 +269,7 @@ func (s *Server) newSession(conn *imapserver.Conn) (imapserver.Session, *imapser
 	if wait, refuse := s.cfg.Login.RefuseAtConnect(sess.remote); refuse {
 		// RFC 9051 §7.1.5: BYE instead of a greeting.
 		s.forget(sess)
-		sess.log.Info("imap connection refused: client locked out", "retry_after", wait)
+		sess.log.Debug("imap connection refused: client locked out", "retry_after", wait)
 		return nil, nil, &imap.Error{Type: imap.StatusResponseTypeBye, Text: "Too many failed logins from your address, try again later"}
 	}
 	return sess, nil, nil

@@ -289,13 +289,18 @@ func (c *Conn) Login(ctx context.Context, username, password string) Outcome {
 	if o.Slowed > 0 {
 		attrs = append(attrs, "delayed", o.Slowed)
 	}
-	switch o.Result {
-	case OK:
+	// Refusals that cost nothing (locked, busy) are at debug level: a
+	// flood sends thousands a second, and the failures that led to them
+	// were logged already.
+	switch {
+	case o.Result == OK:
 		c.log.Info("login", attrs...)
-	case Temporary:
+	case o.Result == Temporary && errors.Is(o.Err, ErrBusy):
+		c.log.Debug("login not checked", append(attrs, "err", o.Err)...)
+	case o.Result == Temporary:
 		c.log.Warn("login not checked", append(attrs, "err", o.Err)...)
-	case Locked:
-		c.log.Info("login refused", append(attrs, "retry_after", o.RetryAfter)...)
+	case o.Result == Locked:
+		c.log.Debug("login refused", append(attrs, "retry_after", o.RetryAfter)...)
 	default:
 		c.log.Info("login failed", attrs...)
 	}

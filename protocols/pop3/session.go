@@ -122,7 +122,7 @@ func (s *session) run() {
 		}
 	}
 	if wait, refuse := s.cfg.Login.RefuseAtConnect(s.ip); refuse {
-		s.log.Info("pop3 connection refused: client locked out", "retry_after", wait)
+		s.log.Debug("pop3 connection refused: client locked out", "retry_after", wait)
 		s.reply(errClientLocked)
 		_ = s.w.Flush()
 		return

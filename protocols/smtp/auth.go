@@ -113,7 +113,7 @@ func (s *session) checkGuessing() error {
 		s.closeAfterReply()
 		return errBanned
 	case wait > 0:
-		s.log.Info("smtp RCPT refused: client locked", "retry_after", wait)
+		s.log.Debug("smtp RCPT refused: client locked", "retry_after", wait)
 		s.closeAfterReply()
 		return errTooManyUnknownRecipients
 	}
