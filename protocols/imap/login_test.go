@@ -17,16 +17,12 @@ import (
 
 	"github.com/surat-mail/surat/protocols/auth"
 	"github.com/surat-mail/surat/protocols/login"
+	"github.com/surat-mail/surat/protocols/login/logintest"
 )
 
 // withLogin gives a server its own login path over n's store.
 func withLogin(t testing.TB, n *testNode, cfg login.Config) func(*Config) {
-	t.Helper()
-	cfg.Directory = n.store
-	a, err := login.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := logintest.New(t, n.store, cfg)
 	return func(c *Config) { c.Login = a }
 }
 

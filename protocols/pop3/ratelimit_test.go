@@ -13,6 +13,7 @@ import (
 	"time"
 
 	authn "github.com/surat-mail/surat/protocols/login"
+	"github.com/surat-mail/surat/protocols/login/logintest"
 	"github.com/surat-mail/surat/protocols/ratelimit"
 )
 
@@ -39,12 +40,7 @@ func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
 
 // withLogin gives a server its own login path over n's store.
 func withLogin(t testing.TB, n *testNode, cfg authn.Config) func(*Config) {
-	t.Helper()
-	cfg.Directory = n.store
-	a, err := authn.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := logintest.New(t, n.store, cfg)
 	return func(c *Config) { c.Login = a }
 }
 

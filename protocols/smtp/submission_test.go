@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/surat-mail/surat/protocols/login"
+	"github.com/surat-mail/surat/protocols/login/logintest"
 	"github.com/surat-mail/surat/protocols/ratelimit"
 )
 
@@ -197,12 +198,7 @@ func (c *fakeClock) waits() []time.Duration {
 
 // withLogin gives a server its own login path over n's store.
 func withLogin(t *testing.T, n *testNode, cfg login.Config) func(*Config) {
-	t.Helper()
-	cfg.Directory = n.store
-	a, err := login.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := logintest.New(t, n.store, cfg)
 	return func(c *Config) { c.Login = a }
 }
 
