@@ -10,9 +10,10 @@
 //  3. protocols/ratelimit admits the attempt, after a short wait for
 //     earlier failures, or refuses it at once as Locked;
 //  4. a node that has not applied all the cluster committed
-//     (Config.CaughtUp) first catches up (Config.ReadBarrier) or answers
-//     Temporary: it must neither call an existing user unknown nor accept
-//     a password the cluster already changed;
+//     (Config.CaughtUp) first catches up (Config.ReadBarrier, one round
+//     shared by the logins waiting for it) or answers Temporary: it must
+//     neither call an existing user unknown nor accept a password the
+//     cluster already changed;
 //  5. the user is looked up; an unknown user costs a verification against
 //     a fixed hash too, so timing does not reveal who exists;
 //  6. the password is verified: auth.Cache first, then argon2id under a
@@ -111,8 +112,9 @@ type Config struct {
 // Authenticator checks logins for every protocol of a node. It is safe for
 // concurrent use.
 type Authenticator struct {
-	cfg   Config
-	slots *slots
+	cfg      Config
+	slots    *slots
+	barriers *barriers // nil without Config.ReadBarrier
 }
 
 // New fills in cfg's defaults and returns an Authenticator.
@@ -150,7 +152,11 @@ func New(cfg Config) (*Authenticator, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Authenticator{cfg: cfg, slots: newSlots(cfg.MaxVerifying, cfg.MaxQueued)}, nil
+	a := &Authenticator{cfg: cfg, slots: newSlots(cfg.MaxVerifying, cfg.MaxQueued)}
+	if cfg.ReadBarrier != nil {
+		a.barriers = &barriers{fn: cfg.ReadBarrier, timeout: cfg.BarrierTimeout}
+	}
+	return a, nil
 }
 
 // Limiter is the failure limiter, for the protocols' other guessable
@@ -378,12 +384,10 @@ func (a *Authenticator) catchUp(ctx context.Context) error {
 	if a.cfg.CaughtUp == nil || a.cfg.CaughtUp() {
 		return nil
 	}
-	if a.cfg.ReadBarrier == nil {
+	if a.barriers == nil {
 		return ErrNotCaughtUp
 	}
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.BarrierTimeout)
-	defer cancel()
-	if err := a.cfg.ReadBarrier(ctx); err != nil {
+	if err := a.barriers.wait(ctx); err != nil {
 		return fmt.Errorf("%w: %w", ErrNotCaughtUp, err)
 	}
 	return nil
