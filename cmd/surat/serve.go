@@ -172,7 +172,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer queue.stop()
-	lg, err := newLogins(cfg, store, node)
+	lg, err := newLogins(cfg, store, node, reg)
 	if err != nil {
 		srv.Close()
 		return err
@@ -283,13 +283,13 @@ const (
 // AUTH, IMAP and POP3: one failure limiter, one cache of recently verified
 // credentials (protocols/auth.Cache), one bound on concurrent password
 // verifications, and the catch-up check before any answer.
-func newLogins(cfg *serveConfig, store *mailbox.Store, node *cluster.Node) (*login.Authenticator, error) {
+func newLogins(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, reg prometheus.Registerer) (*login.Authenticator, error) {
 	cache, err := auth.NewCache(loginCacheSize, loginCacheTTL)
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	a, err := login.New(login.Config{Directory: store, CaughtUp: node.CaughtUp, ReadBarrier: node.ReadBarrier,
-		Cache: cache, MaxVerifying: cfg.AuthConcurrency})
+		Cache: cache, MaxVerifying: cfg.AuthConcurrency, Registerer: reg})
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}

@@ -49,6 +49,8 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/address"
@@ -107,6 +109,10 @@ type Config struct {
 	ConnectLock time.Duration
 	// Now is the clock for bans; default time.Now.
 	Now func() time.Time
+	// Registerer, if set, receives the login metrics:
+	// surat_login_attempts_total{result}, surat_login_verifications_running
+	// and surat_login_verifications_queued.
+	Registerer prometheus.Registerer
 }
 
 // Authenticator checks logins for every protocol of a node. It is safe for
@@ -114,7 +120,8 @@ type Config struct {
 type Authenticator struct {
 	cfg      Config
 	slots    *slots
-	barriers *barriers // nil without Config.ReadBarrier
+	barriers *barriers              // nil without Config.ReadBarrier
+	attempts *prometheus.CounterVec // nil without Config.Registerer
 }
 
 // New fills in cfg's defaults and returns an Authenticator.
@@ -156,7 +163,35 @@ func New(cfg Config) (*Authenticator, error) {
 	if cfg.ReadBarrier != nil {
 		a.barriers = &barriers{fn: cfg.ReadBarrier, timeout: cfg.BarrierTimeout}
 	}
+	if cfg.Registerer != nil {
+		if err := a.register(cfg.Registerer); err != nil {
+			return nil, fmt.Errorf("login: register metrics: %w", err)
+		}
+	}
 	return a, nil
+}
+
+func (a *Authenticator) register(r prometheus.Registerer) error {
+	a.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "surat_login_attempts_total",
+		Help: "Login attempts (SMTP AUTH, IMAP, POP3) by outcome: ok, wrong, unknown, temporary, locked, banned.",
+	}, []string{"result"})
+	for _, c := range []prometheus.Collector{
+		a.attempts,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "surat_login_verifications_running",
+			Help: "Password verifications running now (at most --auth-concurrency).",
+		}, func() float64 { return float64(a.slots.inUse()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "surat_login_verifications_queued",
+			Help: "Logins waiting for a password verification.",
+		}, func() float64 { return float64(a.slots.queued()) }),
+	} {
+		if err := r.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Limiter is the failure limiter, for the protocols' other guessable
@@ -290,6 +325,9 @@ func (c *Conn) Login(ctx context.Context, username, password string) Outcome {
 		o.Close = c.failures >= c.a.cfg.MaxFailuresPerConn
 	case Banned:
 		o.Close = true
+	}
+	if c.a.attempts != nil {
+		c.a.attempts.WithLabelValues(o.Result.String()).Inc()
 	}
 	attrs := []any{"user", o.User, "result", o.Result.String()}
 	if o.Slowed > 0 {

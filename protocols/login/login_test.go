@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox/mailboxtest"
 	"github.com/surat-mail/surat/protocols/auth"
@@ -352,5 +355,23 @@ func TestRefuseAtConnect(t *testing.T) {
 	}
 	if _, refuse := a.RefuseAtConnect("192.0.2.10"); refuse {
 		t.Fatal("another client refused")
+	}
+}
+
+// TestMetrics: attempts are counted by outcome for /metrics.
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	a := newAuth(t, Config{Directory: newStore(t), Registerer: reg})
+	c := a.NewConn("192.0.2.1", nil)
+	c.Login(context.Background(), alice, alicePass)
+	c.Login(context.Background(), alice, "guess")
+	c.Login(context.Background(), "nobody@example.test", "guess")
+	for result, want := range map[string]float64{"ok": 1, "wrong": 1, "unknown": 1, "locked": 0} {
+		if got := testutil.ToFloat64(a.attempts.WithLabelValues(result)); got != want {
+			t.Errorf("surat_login_attempts_total{result=%q} = %v, want %v", result, got, want)
+		}
+	}
+	if n, err := testutil.GatherAndCount(reg, "surat_login_verifications_running", "surat_login_verifications_queued"); err != nil || n != 2 {
+		t.Fatalf("gauges: %d, %v", n, err)
 	}
 }

@@ -80,3 +80,10 @@ func (s *slots) inUse() int {
 	defer s.mu.Unlock()
 	return s.size - s.free
 }
+
+// queued is the number of waiters in both lanes.
+func (s *slots) queued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lanes[0].Len() + s.lanes[1].Len()
+}
