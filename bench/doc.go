@@ -47,6 +47,12 @@
 //     Pebble size at 1k/10k/100k users on real processes, and the time a
 //     wiped node takes to recover from a snapshot of 1,000,000 messages.
 //
+//   - Login flood (bench/cmd/loginflood, library bench/loginflood): one real
+//     node (bench/proccluster) while 2,000 connections from 40 loopback
+//     addresses loop wrong IMAP passwords for 20 s: the node's RSS (idle,
+//     peak) and the login time of a returning user and of first-time
+//     users meanwhile.
+//
 //   - The summary (bench/cmd/report, library bench/report): summary.md and
 //     summary.png in bench/results, from the JSON lines of all the above.
 //

@@ -20,7 +20,7 @@ import (
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/admin"
 	"github.com/surat-mail/surat/protocols/auth"
-	"github.com/surat-mail/surat/protocols/ratelimit"
+	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/smtp"
 	"github.com/surat-mail/surat/protocols/tlsconf"
 )
@@ -175,7 +175,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer queue.stop()
-	lg, err := newLogins()
+	lg, err := newLogins(cfg, store, node, reg)
 	if err != nil {
 		srv.Close()
 		return err
@@ -281,14 +281,6 @@ type smtpServers struct {
 	wg      sync.WaitGroup
 }
 
-// logins is what every login path of a node (SMTP AUTH, IMAP, POP3)
-// shares: the failed-login limiter and the cache of recently verified
-// credentials (protocols/auth.Cache).
-type logins struct {
-	limiter *ratelimit.Limiter
-	verify  func(hash, password string) (bool, error)
-}
-
 // Verified credentials are remembered for loginCacheTTL, up to
 // loginCacheSize of them.
 const (
@@ -296,17 +288,26 @@ const (
 	loginCacheSize = 100_000
 )
 
-func newLogins() (*logins, error) {
+// newLogins is the node's one login path (protocols/login), shared by SMTP
+// AUTH, IMAP and POP3: one failure limiter, one cache of recently verified
+// credentials (protocols/auth.Cache), one bound on concurrent password
+// verifications, and the catch-up check before any answer.
+func newLogins(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, reg prometheus.Registerer) (*login.Authenticator, error) {
 	cache, err := auth.NewCache(loginCacheSize, loginCacheTTL)
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	return &logins{limiter: ratelimit.New(ratelimit.Config{}), verify: cache.Verify}, nil
+	a, err := login.New(login.Config{Directory: store, Bans: store, CaughtUp: node.CaughtUp, ReadBarrier: node.ReadBarrier,
+		Cache: cache, MaxVerifying: cfg.AuthConcurrency, Registerer: reg})
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	return a, nil
 }
 
 // startSMTP serves MX, submission and submissions on the bound listeners.
 func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store *mailbox.Store,
-	node *cluster.Node, relay smtp.Relay, lg *logins, logger *slog.Logger) (*smtpServers, error) {
+	node *cluster.Node, relay smtp.Relay, lg *login.Authenticator, logger *slog.Logger) (*smtpServers, error) {
 	out := &smtpServers{}
 	for _, l := range []struct {
 		kind smtp.Kind
@@ -329,8 +330,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			LocalDomains:   cfg.Domains,
 			Logger:         logger,
 			MaxMessageSize: cfg.MaxMessageSize,
-			AuthLimiter:    lg.limiter,
-			VerifyPassword: lg.verify,
+			Login:          lg,
 			Relay:          relay,
 
 			// serve's 0 ("no limit") is the package's negative.

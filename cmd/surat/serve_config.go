@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/surat-mail/surat/cluster"
-	"github.com/surat-mail/surat/protocols/admin"
+	"github.com/surat-mail/surat/protocols/address"
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/imap"
 	"github.com/surat-mail/surat/protocols/outbound"
@@ -49,6 +49,7 @@ type serveConfig struct {
 	MaxQueuedBytesPerUser        int64 // bytes per user in the outbound queue; 0: no limit
 	MaxMailboxes                 int   // mailboxes per user; 0: no limit
 	MaxMailboxDepth              int   // hierarchy levels of a mailbox name; 0: no limit
+	AuthConcurrency              int   // password verifications at once (0: one per core)
 	ResolverSpec                 string
 	Resolver                     dns.Resolver
 	RaftHeartbeat, RaftElection  time.Duration // Raft timeouts
@@ -132,6 +133,7 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"max-queued-bytes-per-user", strconv.Itoa(smtp.DefaultMaxQueuedBytesPerUser), "`BYTES` of one user's mail that may wait in the outbound queue (past it: 452 4.3.1); 0: no limit"},
 	{"max-mailboxes", strconv.Itoa(imap.DefaultMaxMailboxes), "mailboxes one user may own (past it: NO [LIMIT]); `N`, 0: no limit"},
 	{"max-mailbox-depth", strconv.Itoa(imap.DefaultMaxMailboxDepth), "hierarchy levels of a mailbox name (past it: NO [LIMIT]); `N`, 0: no limit"},
+	{"auth-concurrency", "0", "verify at most `N` passwords at once, each ~19 MiB of memory (0: one per core); more logins wait briefly, then get a temporary failure"},
 	{"raft-heartbeat-timeout", "200ms", "a follower without word from the leader for `DURATION` starts an election (LAN default; raise it on slow or lossy links)"},
 	{"raft-election-timeout", "200ms", "a candidate without a quorum of votes for `DURATION` tries again"},
 	{"raft-lease-timeout", "100ms", "a leader that has not reached a quorum for `DURATION` steps down (at most --raft-heartbeat-timeout)"},
@@ -249,15 +251,15 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	c.BootstrapExpect = n
 	for _, d := range splitList(v("domain")) {
-		d = strings.ToLower(strings.TrimSuffix(d, "."))
-		if err := admin.CheckDomain(d); err != nil {
+		d, err := address.Domain(d)
+		if err != nil {
 			return nil, usagef("serve: --domain: %v", err)
 		}
 		c.Domains = append(c.Domains, d)
 	}
 	for _, h := range splitList(v("http-names")) {
-		h = strings.ToLower(strings.TrimSuffix(h, "."))
-		if err := admin.CheckDomain(h); err != nil {
+		h, err := address.Domain(h)
+		if err != nil {
 			return nil, usagef("serve: --http-names: %v", err)
 		}
 		c.HTTPNames = append(c.HTTPNames, h)
@@ -266,9 +268,11 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 		return nil, usagef("serve: %v", err)
 	}
 	if pm := v("postmaster"); pm != "" {
-		if c.Postmaster, err = admin.CanonicalAddress(pm); err != nil {
+		a, err := address.Account(pm)
+		if err != nil {
 			return nil, bad("postmaster", "%v", err)
 		}
+		c.Postmaster = a.String()
 	}
 	size, err := strconv.ParseInt(v("max-message-size"), 10, 64)
 	if err != nil || size < 1024 || size > maxMaxMessageSize {
@@ -290,6 +294,9 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if c.MaxMailboxDepth, err = strconv.Atoi(v("max-mailbox-depth")); err != nil || c.MaxMailboxDepth < 0 || c.MaxMailboxDepth > 1024 {
 		return nil, bad("max-mailbox-depth", "want a number of levels up to 1024, 0 for no limit")
+	}
+	if c.AuthConcurrency, err = strconv.Atoi(v("auth-concurrency")); err != nil || c.AuthConcurrency < 0 || c.AuthConcurrency > 1024 {
+		return nil, bad("auth-concurrency", "want a number from 0 (one per core) to 1024")
 	}
 	if c.QueueLifetime, err = time.ParseDuration(v("queue-lifetime")); err != nil || c.QueueLifetime < time.Minute {
 		return nil, bad("queue-lifetime", "want a duration of at least 1m, such as 120h")
@@ -387,8 +394,7 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	return c, nil
 }
 
-// mailHostname is the node's one public mail name (CONTRACT.md, "Common
-// to all of them"): --hostname, else the operating system's host name. It
+// mailHostname is the node's one public mail name (docs/OPERATING.md): --hostname, else the operating system's host name. It
 // must be a domain name, since it goes into EHLO (RFC 5321 §4.1.1.1),
 // Received fields (§4.4) and the certificate; a host name that is not one
 // is refused, as Postfix refuses to start with an unusable myhostname.
@@ -402,14 +408,14 @@ func mailHostname(flagValue string, osHostname func() (string, error)) (string, 
 		}
 		name, from = h, "the host name"
 	}
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	if err := admin.CheckDomain(name); err != nil {
+	canonical, err := address.Domain(name)
+	if err != nil {
 		if from == "--hostname" {
 			return "", fmt.Errorf("--hostname %q: %v", flagValue, err)
 		}
 		return "", fmt.Errorf("%s %q is not a domain name (%v): set --hostname", from, name, err)
 	}
-	return name, nil
+	return canonical, nil
 }
 
 // smarthostSecurity reads the --smarthost-* flags. The default is verify:

@@ -12,6 +12,7 @@ import (
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/imap"
+	"github.com/surat-mail/surat/protocols/login"
 )
 
 // imapServer is the running IMAP server (one for both listeners).
@@ -23,7 +24,7 @@ type imapServer struct {
 // startIMAP serves --imap (STARTTLS) and --imaps (implicit TLS), sharing
 // the node's logins (limiter and verified-credentials cache) with SMTP AUTH.
 func startIMAP(cfg *serveConfig, m *tlsListenerPair, tlsConfig *tls.Config, store *mailbox.Store,
-	node *cluster.Node, lg *logins, logger *slog.Logger) (*imapServer, error) {
+	node *cluster.Node, lg *login.Authenticator, logger *slog.Logger) (*imapServer, error) {
 	if m.plain == nil && m.implicit == nil {
 		return nil, nil
 	}
@@ -32,15 +33,13 @@ func startIMAP(cfg *serveConfig, m *tlsListenerPair, tlsConfig *tls.Config, stor
 		appendLimit = uint32(cfg.MaxMessageSize)
 	}
 	srv, err := imap.New(imap.Config{
-		Hostname:       cfg.Hostname,
-		TLS:            tlsConfig,
-		Store:          store,
-		Proposer:       node,
-		Logger:         logger,
-		AppendLimit:    appendLimit,
-		AuthLimiter:    lg.limiter,
-		VerifyPassword: lg.verify,
-		CaughtUp:       node.CaughtUp,
+		Hostname:    cfg.Hostname,
+		TLS:         tlsConfig,
+		Store:       store,
+		Proposer:    node,
+		Logger:      logger,
+		AppendLimit: appendLimit,
+		Login:       lg,
 
 		MaxMailboxes:    noLimitIfZero(cfg.MaxMailboxes),
 		MaxMailboxDepth: noLimitIfZero(cfg.MaxMailboxDepth),

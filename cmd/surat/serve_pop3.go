@@ -11,6 +11,7 @@ import (
 
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/pop3"
 )
 
@@ -24,7 +25,7 @@ type pop3Servers struct {
 // startPOP3 serves the bound POP3 listeners, sharing the node's logins
 // with SMTP AUTH and IMAP.
 func startPOP3(cfg *serveConfig, m *tlsListenerPair, tlsConfig *tls.Config, store *mailbox.Store,
-	node *cluster.Node, lg *logins, logger *slog.Logger) (*pop3Servers, error) {
+	node *cluster.Node, lg *login.Authenticator, logger *slog.Logger) (*pop3Servers, error) {
 	out := &pop3Servers{}
 	for _, l := range []struct {
 		name     string
@@ -35,17 +36,15 @@ func startPOP3(cfg *serveConfig, m *tlsListenerPair, tlsConfig *tls.Config, stor
 			continue
 		}
 		srv, err := pop3.New(pop3.Config{
-			Hostname:       cfg.Hostname,
-			TLS:            tlsConfig,
-			ImplicitTLS:    l.implicit,
-			Store:          store,
-			Proposer:       node,
-			IsNotFound:     isNotFound,
-			Logger:         logger,
-			AuthLimiter:    lg.limiter,
-			VerifyPassword: lg.verify,
-			CaughtUp:       node.CaughtUp,
-			Feed:           store,
+			Hostname:    cfg.Hostname,
+			TLS:         tlsConfig,
+			ImplicitTLS: l.implicit,
+			Store:       store,
+			Proposer:    node,
+			IsNotFound:  isNotFound,
+			Logger:      logger,
+			Login:       lg,
+			Feed:        store,
 		})
 		if err != nil {
 			out.shutdown(time.Second)

@@ -64,31 +64,49 @@ func (c *Cache) id(hash, password string) [32]byte {
 // Verify is Verify with the cache in front: a success seen within the
 // lifetime is answered without hashing again.
 func (c *Cache) Verify(hash, password string) (bool, error) {
-	id := c.id(hash, password)
-	now := c.now()
-	c.mu.Lock()
-	if el, ok := c.entries[id]; ok {
-		e := el.Value.(*cacheEntry)
-		if now.Before(e.expires) {
-			c.order.MoveToFront(el)
-			c.mu.Unlock()
-			return true, nil
-		}
-		c.order.Remove(el)
-		delete(c.entries, id)
+	if c.Cached(hash, password) {
+		return true, nil
 	}
-	c.mu.Unlock()
-
 	ok, err := c.verify(hash, password)
 	if err != nil || !ok {
 		return ok, err
 	}
+	c.Remember(hash, password)
+	return true, nil
+}
+
+// Cached reports whether password was verified against hash within the
+// lifetime. A caller that bounds its own verifications (protocols/login)
+// asks this first, and Remembers a success it verified itself.
+func (c *Cache) Cached(hash, password string) bool {
+	id := c.id(hash, password)
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[id]
+	if !ok {
+		return false
+	}
+	if now.Before(el.Value.(*cacheEntry).expires) {
+		c.order.MoveToFront(el)
+		return true
+	}
+	c.order.Remove(el)
+	delete(c.entries, id)
+	return false
+}
+
+// Remember records that password matched hash (only ever call it after a
+// successful verification).
+func (c *Cache) Remember(hash, password string) {
+	id := c.id(hash, password)
+	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, found := c.entries[id]; found {
 		el.Value.(*cacheEntry).expires = now.Add(c.ttl)
 		c.order.MoveToFront(el)
-		return true, nil
+		return
 	}
 	c.entries[id] = c.order.PushFront(&cacheEntry{id: id, expires: now.Add(c.ttl)})
 	for c.order.Len() > c.max {
@@ -96,7 +114,6 @@ func (c *Cache) Verify(hash, password string) (bool, error) {
 		c.order.Remove(oldest)
 		delete(c.entries, oldest.Value.(*cacheEntry).id)
 	}
-	return true, nil
 }
 
 // Len is the number of cached successes.

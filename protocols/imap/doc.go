@@ -84,10 +84,12 @@
 // is sent by the client regardless, and its bytes are then read as
 // commands of that same session (go-imap behaviour; only the client's own
 // session is affected). Unknown commands get BAD (before login, BYE).
-// Failed logins are slowed by protocols/ratelimit, the same limiter and
-// policy as SMTP AUTH: after five failures every attempt for that IP or
-// account waits first, up to 5 s, and the reply says "too many failures,
-// slowed down"; a right password is still accepted after the wait.
+// LOGIN and AUTHENTICATE go through the node's one login path
+// (protocols/login, shared with SMTP AUTH and POP3): guessing is slowed,
+// then locked out (NO [UNAVAILABLE] with the time left); the third failure
+// on a connection gets BYE; a client locked for 10 s or more gets BYE
+// instead of the greeting; a node behind the cluster answers
+// NO [UNAVAILABLE].
 // Connections per node and per IP are bounded. A user owns at most
 // MaxMailboxes mailboxes (default 1,000) of at most MaxMailboxDepth
 // hierarchy levels (default 16): CREATE and RENAME past them get NO [LIMIT]

@@ -80,7 +80,3 @@ func replyFor(err error) error {
 		return errUnavailable
 	}
 }
-
-// errUserNotYetKnown: the user is not in this node's projections, but the
-// node has not applied the whole committed log yet.
-var errUserNotYetKnown = errors.New("imap: user not known yet: the node is catching up on the log")

@@ -12,6 +12,8 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/auth"
+	"github.com/surat-mail/surat/protocols/login"
+	"github.com/surat-mail/surat/protocols/login/logintest"
 	"github.com/surat-mail/surat/protocols/propose"
 )
 
@@ -194,15 +196,15 @@ func TestLoginRacesPasswordChange(t *testing.T) {
 	user := c.newUser(t, "race")
 	var changed bool
 	_, _, addr := c.serve(t, n, func(cfg *Config) {
-		cfg.VerifyPassword = func(hash, pw string) (bool, error) {
-			ok, err := verifyPassword(hash, pw)
+		cfg.Login = logintest.New(t, n.store, login.Config{Verify: func(hash, pw string) (bool, error) {
+			ok, err := auth.Verify(hash, pw)
 			if ok && !changed {
 				changed = true // one login at a time in this test
 				submitVia(t, n, &evlog.Event{Kind: &evlog.Event_PasswordChanged{PasswordChanged: &evlog.PasswordChanged{
 					Address: user, PasswordHash: hash}}}) // same hash: only the index moves
 			}
 			return ok, err
-		}
+		}})
 	})
 	conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
 	if err != nil {

@@ -19,8 +19,8 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/propose"
-	"github.com/surat-mail/surat/protocols/ratelimit"
 )
 
 // Store is the read side this package needs (*mailbox.Store has it). Not
@@ -77,17 +77,11 @@ type Config struct {
 	// past them get NO [LIMIT]. Defaults 1,000 and 16; negative: none.
 	MaxMailboxes    int
 	MaxMailboxDepth int
-	// AuthLimiter slows failed logins (shared with SMTP/POP3); nil: a
-	// private one with ratelimit's defaults.
-	AuthLimiter *ratelimit.Limiter
-	// CaughtUp reports whether the node has applied all it has heard is
-	// committed (*cluster.Node has it); until then LOGIN of an unknown
-	// user is a temporary failure, since the account may be in the part
-	// of the log not applied yet. Nil: always caught up.
-	CaughtUp func() bool
-	// VerifyPassword checks a password against a stored hash; default
-	// protocols/auth.Verify.
-	VerifyPassword func(hash, password string) (bool, error)
+	// Login is the node's one login path, shared with SMTP and POP3 (it
+	// checks that the node is caught up, bounds verifications, limits
+	// guessing). Nil: a private one over Store with protocols/login's
+	// defaults.
+	Login *login.Authenticator
 	// Now is the clock for internal dates and UIDVALIDITY hints.
 	Now func() time.Time
 	// HeaderCacheSize bounds the node's cache of message header blocks
@@ -135,11 +129,11 @@ func (c *Config) setDefaults() error {
 	if c.MaxMailboxDepth == 0 {
 		c.MaxMailboxDepth = DefaultMaxMailboxDepth
 	}
-	if c.AuthLimiter == nil {
-		c.AuthLimiter = ratelimit.New(ratelimit.Config{})
-	}
-	if c.VerifyPassword == nil {
-		c.VerifyPassword = verifyPassword
+	if c.Login == nil {
+		var err error
+		if c.Login, err = login.New(login.Config{Directory: c.Store}); err != nil {
+			return fmt.Errorf("imap: %w", err)
+		}
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -287,6 +281,12 @@ func (s *Server) newSession(conn *imapserver.Conn) (imapserver.Session, *imapser
 	s.mu.Unlock()
 	if closed {
 		return nil, nil, &imap.Error{Type: imap.StatusResponseTypeBye, Text: "Server shutting down"}
+	}
+	if wait, refuse := s.cfg.Login.RefuseAtConnect(sess.remote); refuse {
+		// RFC 9051 §7.1.5: BYE instead of a greeting.
+		s.forget(sess)
+		sess.log.Debug("imap connection refused: client locked out", "retry_after", wait)
+		return nil, nil, &imap.Error{Type: imap.StatusResponseTypeBye, Text: "Too many failed logins from your address, try again later"}
 	}
 	return guardedSession{sess}, nil, nil
 }

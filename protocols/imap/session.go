@@ -3,27 +3,24 @@ package imap
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
-	"github.com/surat-mail/surat/protocols/auth"
+	"github.com/surat-mail/surat/protocols/login"
 )
 
 // delim is the hierarchy delimiter (mailbox names are '/' separated).
 const delim = '/'
-
-// authWaitLimit bounds a rate-limit wait, whatever the limiter says.
-const authWaitLimit = 10 * time.Second
 
 // session is one IMAP connection's backend.
 type session struct {
@@ -31,7 +28,8 @@ type session struct {
 	conn   *imapserver.Conn
 	remote string
 	log    *slog.Logger
-	user   string // canonical address once logged in
+	user   string      // canonical address once logged in
+	auth   *login.Conn // this connection on the login path; made at first use
 	sel    *selected
 	cred   atomic.Pointer[credential] // bound at login (revoke.go)
 	// idleMu is held by Idle while it runs: go-imap returns from IDLE on
@@ -53,75 +51,38 @@ func (s *session) Close() error {
 	return nil
 }
 
-// Login checks a password (RFC 9051 §6.2.3; go-imap also routes
-// AUTHENTICATE PLAIN here, RFC 4616), slowed by earlier failures from this
-// IP or for this account (protocols/ratelimit, the policy SMTP AUTH uses).
-// The wait comes first, for right and wrong passwords alike.
+// Login checks a password through the node's one login path
+// (protocols/login; go-imap also routes AUTHENTICATE PLAIN here, RFC 4616)
+// and maps its outcome to RFC 5530's response codes. After too many
+// failures on one connection the server says BYE and closes it (RFC 9051
+// §7.1.5).
 func (s *session) Login(username, password string) error {
-	cfg := &s.srv.cfg
-	addr := canonicalAddress(username)
-	ipKey, userKey := "ip:"+s.remote, "user:"+addr
-	ctx, cancel := context.WithTimeout(context.Background(), authWaitLimit)
-	waited, werr := cfg.AuthLimiter.Wait(ctx, ipKey, userKey)
-	cancel()
-	if waited > 0 {
-		s.log.Info("imap login slowed", "user", addr, "delay", waited)
+	if s.auth == nil {
+		s.auth = s.srv.cfg.Login.NewConn(s.remote, s.log)
 	}
-	if werr != nil {
-		return errAuthTemporary
-	}
-	ok, err := s.verify(addr, password)
-	if err != nil {
-		s.log.Warn("imap login check failed", "user", addr, "err", err)
-		return errAuthTemporary
-	}
-	if !ok {
-		cfg.AuthLimiter.Fail(ipKey, userKey)
-		s.log.Info("imap login failed", "user", addr, "delayed", waited)
-		if waited > 0 {
-			return errAuthFailedSlowed
+	o := s.auth.Login(context.Background(), username, password)
+	if o.Close {
+		text := "Too many failed logins, closing connection"
+		if o.Result == login.Banned {
+			text = "Client address banned, closing connection"
 		}
+		_ = s.conn.Bye(text)
 		return errAuthFailed
 	}
-	cfg.AuthLimiter.Reset(userKey)
-	s.user = addr
-	s.log = s.log.With("user", addr)
-	s.log.Info("imap login")
-	return nil
-}
-
-// verify reports whether password is addr's. An unknown user costs a
-// verification too, so that timing does not reveal which accounts exist.
-func (s *session) verify(addr, password string) (bool, error) {
-	cfg := &s.srv.cfg
-	u, err := cfg.Store.User(addr)
-	if errors.Is(err, mailbox.ErrNotFound) {
-		_, _ = cfg.VerifyPassword(dummyHash, password)
-		if cfg.CaughtUp != nil && !cfg.CaughtUp() {
-			return false, errUserNotYetKnown
-		}
-		return false, nil
+	switch o.Result {
+	case login.OK:
+		s.user = o.User
+		s.log = s.log.With("user", o.User)
+		return nil
+	case login.Temporary:
+		return errAuthTemporary
+	case login.Locked:
+		return no(imap.ResponseCodeUnavailable, fmt.Sprintf("Too many failed logins, try again in %d seconds", o.RetrySeconds()))
 	}
-	if err != nil {
-		return false, err
+	if o.Slowed > 0 {
+		return errAuthFailedSlowed
 	}
-	ok, err := cfg.VerifyPassword(u.GetPasswordHash(), password)
-	if errors.Is(err, auth.ErrUnsupportedHash) || errors.Is(err, auth.ErrMalformedHash) {
-		return false, nil
-	}
-	return ok, err
-}
-
-// dummyHash is a real argon2id hash (of a random password), verified for
-// unknown users.
-const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$r/4B0hRSqCE6yYChrlbCyg$HcDRkIsO26Qeey8S80qYghhbCLI5MAUUFJHPlUjKgTs"
-
-func verifyPassword(hash, password string) (bool, error) { return auth.Verify(hash, password) }
-
-// canonicalAddress lower-cases a login name; the store keys users by their
-// lower-case address.
-func canonicalAddress(a string) string {
-	return strings.ToLower(strings.TrimSpace(a))
+	return errAuthFailed
 }
 
 // AppendLimit is advertised as APPENDLIMIT=n (RFC 7889); go-imap refuses a

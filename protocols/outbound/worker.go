@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/address"
 	"github.com/surat-mail/surat/protocols/propose"
 )
 
@@ -562,7 +563,11 @@ func (w *Worker) dsnEvents(ctx context.Context, q *evlog.QueueRecord, report []D
 // localSender reports whether addr is in a local domain and, if so, the
 // user that receives its mail ("" when there is none).
 func (w *Worker) localSender(addr string) (bool, string, error) {
-	d := domainOf(addr)
+	a, err := address.Path(addr)
+	if err != nil {
+		return false, "", nil // not an address a local user could have
+	}
+	d := a.Domain()
 	local := false
 	for _, ld := range w.cfg.LocalDomains {
 		if strings.EqualFold(ld, d) {
@@ -579,7 +584,7 @@ func (w *Worker) localSender(addr string) (bool, string, error) {
 	if !local {
 		return false, "", nil
 	}
-	user, err := w.cfg.Store.ResolveAddress(strings.ToLower(addr))
+	user, err := w.cfg.Store.ResolveAddress(a.String())
 	if err != nil {
 		if w.cfg.IsNotFound(err) {
 			return true, "", nil

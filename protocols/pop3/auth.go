@@ -2,29 +2,15 @@ package pop3
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
-	"github.com/surat-mail/surat/protocols/auth"
+	"github.com/surat-mail/surat/protocols/address"
+	authn "github.com/surat-mail/surat/protocols/login"
 )
-
-// errUserNotYetKnown: the user is not in this node's projections, but the
-// node has not applied the whole committed log yet.
-var errUserNotYetKnown = errors.New("pop3: user not known yet: the node is catching up on the log")
-
-// authWaitLimit bounds a rate-limit wait, whatever the limiter says.
-const authWaitLimit = 10 * time.Second
-
-// dummyHash is a real argon2id hash (of a random password, with the default
-// parameters), verified for unknown users so that timing does not reveal
-// which accounts exist.
-const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$r/4B0hRSqCE6yYChrlbCyg$HcDRkIsO26Qeey8S80qYghhbCLI5MAUUFJHPlUjKgTs"
-
-// canonicalAddress lower-cases a login name, as the store keys users.
-func canonicalAddress(name string) string { return strings.ToLower(name) }
 
 // cmdUser is USER (RFC 1939 §7), refused before TLS (RFC 2595 §4).
 func (s *session) cmdUser(cmd command) bool {
@@ -35,7 +21,7 @@ func (s *session) cmdUser(cmd command) bool {
 	if len(cmd.args) != 1 {
 		return s.badCommand(errSyntax)
 	}
-	s.user = canonicalAddress(cmd.args[0])
+	s.user = cmd.args[0] // parsed by the login path, with PASS
 	s.reply("+OK Send PASS")
 	return true
 }
@@ -111,45 +97,57 @@ func (s *session) cmdAuth(cmd command) bool {
 	// RFC 4616 §2: [authzid] NUL authcid NUL passwd.
 	parts := bytes.Split(raw, []byte{0})
 	if len(parts) != 3 || len(parts[1]) == 0 {
-		return s.loginFailed("", 0)
+		return s.login("", "") // a failure like any other
 	}
-	authz, authc := canonicalAddress(string(parts[0])), canonicalAddress(string(parts[1]))
-	if authz != "" && authz != authc {
+	authz, authc := string(parts[0]), string(parts[1])
+	if authz != "" && !sameAccount(authz, authc) {
 		// Acting as another user is not supported (RFC 4616 §2).
-		return s.loginFailed(authc, 0)
+		return s.login("", "")
 	}
 	return s.login(authc, string(parts[2]))
 }
 
-// login checks a password, slowed by earlier failures from this IP or for
-// this account (protocols/ratelimit, shared with SMTP and IMAP). The wait
-// comes first, for right and wrong passwords alike, so its length leaks
-// nothing. On success it opens the maildrop and enters TRANSACTION.
-func (s *session) login(addr, password string) bool {
-	cfg := s.cfg
-	ipKey, userKey := "ip:"+s.ip, "user:"+addr
-	ctx, cancel := context.WithTimeout(s.srv.ctx, authWaitLimit)
-	waited, werr := cfg.AuthLimiter.Wait(ctx, ipKey, userKey)
-	cancel()
-	if waited > 0 {
-		s.log.Info("pop3 login slowed", "user", addr, "delay", waited)
+// errClientLocked replaces the greeting for a locked-out client (RFC 2449
+// §8.1.2 response codes; RFC 1939 §4 lets a server refuse with -ERR).
+const errClientLocked = "-ERR [SYS/TEMP] Too many failed logins from your address, try again later"
+
+// sameAccount reports whether two names are one account.
+func sameAccount(a, b string) bool {
+	x, errA := address.Account(a)
+	y, errB := address.Account(b)
+	return errA == nil && errB == nil && x == y
+}
+
+// login checks a password through the node's one login path
+// (protocols/login) and answers with RFC 2449/3206 response codes. On
+// success it opens the maildrop and enters TRANSACTION.
+func (s *session) login(name, password string) bool {
+	if s.auth == nil {
+		s.auth = s.cfg.Login.NewConn(s.ip, s.log)
 	}
-	if werr != nil {
+	o := s.auth.Login(s.srv.ctx, name, password)
+	if o.Close {
+		s.reply(errTooManyFails)
+		return false
+	}
+	switch o.Result {
+	case authn.OK:
+	case authn.Temporary:
 		s.reply(errAuthTemporary)
 		return true
-	}
-	ok, err := s.verify(addr, password)
-	if err != nil {
-		s.log.Warn("pop3 login check failed", "user", addr, "err", err)
-		s.reply(errAuthTemporary)
+	case authn.Locked:
+		s.reply(fmt.Sprintf("-ERR [SYS/TEMP] Too many failed logins, try again in %d seconds", o.RetrySeconds()))
+		return true
+	default:
+		if o.Slowed > 0 {
+			s.reply(errAuthSlowed)
+		} else {
+			s.reply(errAuthFailed)
+		}
 		return true
 	}
-	if !ok {
-		cfg.AuthLimiter.Fail(ipKey, userKey)
-		return s.loginFailed(addr, waited)
-	}
-	cfg.AuthLimiter.Reset(userKey)
-	md, err := loadMaildrop(cfg.Store, addr)
+	addr := o.User
+	md, err := loadMaildrop(s.cfg.Store, addr)
 	if err != nil {
 		s.log.Warn("pop3 maildrop not readable", "user", addr, "err", err)
 		s.reply(errTemporary)
@@ -160,42 +158,4 @@ func (s *session) login(addr, password string) bool {
 	s.log.Info("pop3 login", "messages", md.count, "mailbox", md.mailboxID)
 	s.reply("+OK Logged in, " + itoa(uint64(md.count)) + " messages (" + itoa(md.size) + " octets)")
 	return true
-}
-
-// loginFailed answers a failed login and closes the session after too
-// many.
-func (s *session) loginFailed(addr string, waited time.Duration) bool {
-	s.authFails++
-	s.log.Info("pop3 login failed", "user", addr, "delayed", waited)
-	if s.authFails >= s.cfg.MaxAuthFailures {
-		s.reply(errTooManyFails)
-		return false
-	}
-	if waited > 0 {
-		s.reply(errAuthSlowed)
-	} else {
-		s.reply(errAuthFailed)
-	}
-	return true
-}
-
-// verify reports whether password is addr's. An unknown user costs a
-// verification too.
-func (s *session) verify(addr, password string) (bool, error) {
-	u, err := s.cfg.Store.User(addr)
-	if err != nil {
-		if !s.cfg.IsNotFound(err) {
-			return false, err
-		}
-		_, _ = s.cfg.VerifyPassword(dummyHash, password)
-		if s.cfg.CaughtUp != nil && !s.cfg.CaughtUp() {
-			return false, errUserNotYetKnown
-		}
-		return false, nil
-	}
-	ok, err := s.cfg.VerifyPassword(u.GetPasswordHash(), password)
-	if errors.Is(err, auth.ErrUnsupportedHash) || errors.Is(err, auth.ErrMalformedHash) {
-		return false, nil // an unusable stored hash never logs in
-	}
-	return ok, err
 }

@@ -82,8 +82,11 @@
 // (RFC 5034 §4) up to MaxSASLLine. Unknown commands and commands in the wrong
 // state get -ERR; after MaxBadCommands of them the session is closed. The
 // AUTHORIZATION state times out after AuthTimeout, TRANSACTION after
-// IdleTimeout (RFC 1939 §3: at least 10 minutes). Failed logins are slowed by
-// protocols/ratelimit, shared with SMTP and IMAP. Each connection recovers
+// IdleTimeout (RFC 1939 §3: at least 10 minutes). USER/PASS and AUTH go
+// through the node's one login path (protocols/login, shared with SMTP and
+// IMAP): guessing is slowed, then locked out ([SYS/TEMP] with the time
+// left), the third failure on a connection closes it, and a client locked
+// for 10 s or more gets -ERR instead of the greeting. Each connection recovers
 // from panics, so no input brings the server down.
 //
 // With Config.Feed, a session is bound to the user's credentials at login

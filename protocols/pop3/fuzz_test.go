@@ -17,6 +17,7 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
+	authn "github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/ratelimit"
 	"github.com/surat-mail/surat/protocols/tlsconf"
 )
@@ -153,9 +154,14 @@ func tlsConfigForFuzz(tb testing.TB) *tls.Config {
 }
 
 func fuzzServerWith(tb testing.TB, st Store, tweak func(*Config)) *Server {
+	a, err := authn.New(authn.Config{Directory: st, IsNotFound: isNotFound, Verify: plainVerify,
+		Limiter: ratelimit.New(ratelimit.Config{Sleep: noSleep})})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	cfg := Config{
 		Hostname: "h", Store: st, TLS: tlsConfigForFuzz(tb), Proposer: okProposer{}, IsNotFound: isNotFound,
-		AuthLimiter: ratelimit.New(ratelimit.Config{Sleep: noSleep}), VerifyPassword: plainVerify,
+		Login: a,
 	}
 	if tweak != nil {
 		tweak(&cfg)

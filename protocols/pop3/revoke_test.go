@@ -9,6 +9,8 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/auth"
+	authn "github.com/surat-mail/surat/protocols/login"
+	"github.com/surat-mail/surat/protocols/login/logintest"
 	"github.com/surat-mail/surat/protocols/propose"
 )
 
@@ -125,7 +127,7 @@ func TestLoginRacesPasswordChange(t *testing.T) {
 	var changed bool
 	_, addr := c.serve(t, n, func(cfg *Config) {
 		cfg.Feed = n.store
-		cfg.VerifyPassword = func(hash, pw string) (bool, error) {
+		cfg.Login = logintest.New(t, n.store, authn.Config{Verify: func(hash, pw string) (bool, error) {
 			ok, err := auth.Verify(hash, pw)
 			if ok && !changed {
 				changed = true
@@ -133,7 +135,7 @@ func TestLoginRacesPasswordChange(t *testing.T) {
 					Address: user, PasswordHash: hash}}}) // same hash: only the index moves
 			}
 			return ok, err
-		}
+		}})
 	})
 	cl := login(t, addr, user)
 	if got := cl.cmd("STAT"); !strings.HasPrefix(got, "EOF") {

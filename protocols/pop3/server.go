@@ -14,10 +14,9 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
-	"github.com/surat-mail/surat/protocols/auth"
 	"github.com/surat-mail/surat/protocols/connlimit"
+	authn "github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/propose"
-	"github.com/surat-mail/surat/protocols/ratelimit"
 )
 
 // Store is the read side a session needs (*mailbox.Store has it). Not-found
@@ -66,20 +65,13 @@ type Config struct {
 	MaxSessions      int           // open sessions on this listener; default 500
 	MaxSessionsPerIP int           // open sessions per client IP; default 20
 	MaxBadCommands   int           // unknown or malformed commands before closing; default 20
-	MaxAuthFailures  int           // failed logins per connection before closing; default 5
 	MaxSASLLine      int           // octets of a SASL response line; default 12 KiB
 
-	// AuthLimiter slows failed logins (shared with SMTP and IMAP); nil: a
-	// private one with ratelimit's defaults.
-	AuthLimiter *ratelimit.Limiter
-	// VerifyPassword checks a password against a stored hash; default
-	// protocols/auth.Verify.
-	VerifyPassword func(hash, password string) (bool, error)
-	// CaughtUp reports whether the node has applied all it has heard is
-	// committed (*cluster.Node has it); until then USER/PASS or AUTH of an
-	// unknown user is a temporary failure ([SYS/TEMP]), since the account
-	// may be in the part of the log not applied yet. Nil: always caught up.
-	CaughtUp func() bool
+	// Login is the node's one login path, shared with SMTP and IMAP (it
+	// checks that the node is caught up, bounds verifications, limits
+	// guessing and closes a connection after too many failures). Nil: a
+	// private one over Store with protocols/login's defaults.
+	Login *authn.Authenticator
 	// Now is the clock for the \Seen flush interval; default time.Now.
 	Now func() time.Time
 	// Feed lets the server end sessions whose credentials changed on any
@@ -109,13 +101,12 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.MaxSessions, 500)
 	setDefault(&c.MaxSessionsPerIP, 20)
 	setDefault(&c.MaxBadCommands, 20)
-	setDefault(&c.MaxAuthFailures, 5)
 	setDefault(&c.MaxSASLLine, 12<<10)
-	if c.AuthLimiter == nil {
-		c.AuthLimiter = ratelimit.New(ratelimit.Config{})
-	}
-	if c.VerifyPassword == nil {
-		c.VerifyPassword = auth.Verify
+	if c.Login == nil {
+		var err error
+		if c.Login, err = authn.New(authn.Config{Directory: c.Store, IsNotFound: c.IsNotFound}); err != nil {
+			return fmt.Errorf("pop3: %w", err)
+		}
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/surat-mail/surat/protocols/propose"
+
+	authn "github.com/surat-mail/surat/protocols/login"
 )
 
 // Buffer sizes: commands are short (255 octets); the writer is large
@@ -61,14 +63,14 @@ type session struct {
 	ip  string
 	log *slog.Logger
 
-	tls       bool
-	state     state
-	user      string // USER's argument, awaiting PASS
-	addr      string // the logged-in user
-	md        *maildrop
-	bad       int // unknown or malformed commands
-	authFails int
-	quit      bool // QUIT was received: no drop-flush
+	tls   bool
+	state state
+	user  string // USER's argument, awaiting PASS
+	addr  string // the logged-in user
+	md    *maildrop
+	bad   int         // unknown or malformed commands
+	auth  *authn.Conn // this connection on the login path; made at first use
+	quit  bool        // QUIT was received: no drop-flush
 
 	idle      atomic.Bool // waiting for a command line
 	hard      atomic.Bool // closed by the server: do not linger
@@ -120,6 +122,12 @@ func (s *session) run() {
 		if !s.handshake() {
 			return
 		}
+	}
+	if wait, refuse := s.cfg.Login.RefuseAtConnect(s.ip); refuse {
+		s.log.Debug("pop3 connection refused: client locked out", "retry_after", wait)
+		s.reply(errClientLocked)
+		_ = s.w.Flush()
+		return
 	}
 	s.log.Debug("pop3 session start", "tls", s.tls)
 	// RFC 1939 §4: the greeting. No APOP timestamp: APOP is not offered.

@@ -125,12 +125,15 @@ func TestAuthPlain(t *testing.T) {
 			{"AUTH PLAIN !!!", "-ERR Invalid base64 in SASL response"},
 			{"AUTH PLAIN =", "-ERR [AUTH] Authentication failed"},
 			{"AUTH PLAIN " + plain(other, user, password), "-ERR [AUTH] Authentication failed"},
-			{"AUTH PLAIN " + plain("", user, "wrong"), "-ERR [AUTH] Authentication failed"},
+			// The third failure on one connection closes it.
+			{"AUTH PLAIN " + plain("", user, "wrong"), "-ERR [AUTH] Too many failed logins, closing connection"},
 		} {
 			if got := cl.cmd(tc.cmd); got != tc.want {
 				t.Fatalf("%s: %q, want %q", tc.cmd, got, tc.want)
 			}
 		}
+		cl = dial(t, addr)
+		cl.stls()
 		if got := cl.cmd("AUTH PLAIN"); got != "+ " {
 			t.Fatalf("AUTH PLAIN: %q", got)
 		}

@@ -3,17 +3,28 @@ package smtp
 import (
 	"bytes"
 	"context"
-	"errors"
-	"time"
+	"crypto/tls"
+	"fmt"
 
 	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
 
-	"github.com/surat-mail/surat/protocols/auth"
+	"github.com/surat-mail/surat/protocols/login"
 )
 
-// authWaitLimit bounds a rate-limit wait, whatever the limiter says.
-const authWaitLimit = 10 * time.Second
+// Replies of the login path and of the guessing limits (RCPT below).
+var (
+	// RFC 5321 §3.8: 421 closes; RFC 3463 X.7.0: security or policy.
+	errTooManyAuthFailures = reply(421, 4, 7, 0, "Too many failed logins, closing connection")
+	errBanned              = reply(421, 4, 7, 1, "Client address banned, closing connection")
+	// Postfix's smtpd_hard_error_limit: too many unknown recipients in
+	// one session, or from one client over many (address harvesting).
+	errTooManyUnknownRecipients = reply(421, 4, 7, 0, "Too many unknown recipients, closing connection")
+)
+
+// maxUnknownRecipients closes a session after this many unknown local
+// recipients, as Postfix's smtpd_hard_error_limit (default 20) does.
+const maxUnknownRecipients = 20
 
 // submissionSession is a session with AUTH (RFC 4954).
 type submissionSession struct{ *session }
@@ -40,9 +51,10 @@ func (s *submissionSession) Auth(mech string) (sasl.Server, error) {
 	case sasl.Plain:
 		return sasl.NewPlainServer(func(identity, username, password string) error {
 			// RFC 4616 §2: an authorization identity other than the
-			// authentication identity is not supported here.
+			// authentication identity is not supported here; the
+			// attempt still counts as a failure.
 			if identity != "" && identity != username {
-				return errAuthFailed
+				return s.login("", "")
 			}
 			return s.login(username, password)
 		}), nil
@@ -52,71 +64,94 @@ func (s *submissionSession) Auth(mech string) (sasl.Server, error) {
 	return nil, gosmtp.ErrAuthUnknownMechanism
 }
 
-// login checks a password, slowed by earlier failures from this IP or for
-// this account (protocols/ratelimit). The wait comes first, for right and
-// wrong passwords alike, so its length leaks nothing.
+// login checks a password through the node's one login path
+// (protocols/login) and maps its outcome to RFC 4954's replies.
 func (s *submissionSession) login(username, password string) error {
-	cfg := &s.srv.cfg
-	addr, err := canonicalAddress(username)
-	if err != nil {
-		addr = username // still counted against the IP and the name tried
-	}
-	ipKey, userKey := "ip:"+s.remote, "user:"+addr
-	ctx, cancel := context.WithTimeout(context.Background(), authWaitLimit)
-	waited, werr := cfg.AuthLimiter.Wait(ctx, ipKey, userKey)
-	cancel()
-	if waited > 0 {
-		s.log.Info("smtp login slowed", "user", addr, "delay", waited)
-	}
-	if werr != nil {
-		return errAuthTemporary
-	}
-	ok, err := s.verify(addr, password)
-	if err != nil {
-		s.log.Warn("smtp login check failed", "user", addr, "err", err)
-		return errAuthTemporary
-	}
-	if !ok {
-		cfg.AuthLimiter.Fail(ipKey, userKey)
-		s.log.Info("smtp login failed", "user", addr, "delayed", waited)
-		if waited > 0 {
-			// A hint for clients and operators: slowed, not locked out.
-			return reply(535, 5, 7, 8, "Authentication credentials invalid; too many failures, slowed down")
+	o := s.loginConn().Login(context.Background(), username, password)
+	if o.Close {
+		// RFC 5321 §3.8: 421, then the server closes the connection.
+		s.closeAfterReply()
+		if o.Result == login.Banned {
+			return errBanned
 		}
-		return errAuthFailed
+		return errTooManyAuthFailures
 	}
-	cfg.AuthLimiter.Reset(userKey)
-	s.user = addr
-	s.log = s.log.With("user", addr)
-	s.log.Info("smtp login")
+	switch o.Result {
+	case login.OK:
+		s.user = o.User
+		s.log = s.log.With("user", o.User)
+		return nil
+	case login.Temporary:
+		return errAuthTemporary // RFC 4954 §6: 454 4.7.0
+	case login.Locked:
+		return reply(454, 4, 7, 0, fmt.Sprintf("Too many failed logins, try again in %d seconds", o.RetrySeconds()))
+	}
+	if o.Slowed > 0 {
+		// A hint for clients and operators: slowed, not locked out.
+		return reply(535, 5, 7, 8, "Authentication credentials invalid; too many failures, slowed down")
+	}
+	return errAuthFailed
+}
+
+// loginConn is the session's view of the node's login path.
+func (s *session) loginConn() *login.Conn {
+	if s.auth == nil {
+		s.auth = s.srv.cfg.Login.NewConn(s.remote, s.log.With("proto", "smtp"))
+	}
+	return s.auth
+}
+
+// checkGuessing refuses RCPTs from a client that has failed too often,
+// here or anywhere on this node (protocols/ratelimit's client key): once
+// a harvester is locked, a known address must not answer differently from
+// an unknown one.
+func (s *session) checkGuessing() error {
+	wait, banned := s.loginConn().ClientLocked()
+	switch {
+	case banned:
+		s.log.Info("smtp RCPT from a banned client")
+		s.closeAfterReply()
+		return errBanned
+	case wait > 0:
+		s.log.Debug("smtp RCPT refused: client locked", "retry_after", wait)
+		s.closeAfterReply()
+		return errTooManyUnknownRecipients
+	}
 	return nil
 }
 
-// verify reports whether password is addr's. An unknown user costs a
-// verification too, against a fixed hash, so that timing does not reveal
-// which accounts exist.
-func (s *submissionSession) verify(addr, password string) (bool, error) {
-	cfg := &s.srv.cfg
-	u, err := cfg.Directory.User(addr)
-	if err != nil {
-		if !cfg.IsNotFound(err) {
-			return false, err
-		}
-		_, _ = cfg.VerifyPassword(dummyHash, password)
-		return false, nil
+// unknownRecipient answers an unknown local recipient (RFC 5321 §4.2.2,
+// 550 5.1.1) and counts it against the client; past the session's limit,
+// 421 and close.
+func (s *session) unknownRecipient() error {
+	s.loginConn().ClientFailed()
+	s.unknownRcpts++
+	if s.unknownRcpts >= maxUnknownRecipients {
+		s.closeAfterReply()
+		return errTooManyUnknownRecipients
 	}
-	ok, err := cfg.VerifyPassword(u.GetPasswordHash(), password)
-	if errors.Is(err, auth.ErrUnsupportedHash) || errors.Is(err, auth.ErrMalformedHash) {
-		return false, nil // an unusable stored hash never logs in
-	}
-	return ok, err
+	return errNoSuchUser
 }
 
-// dummyHash is a real argon2id hash (of a random password, with the
-// default parameters), verified for unknown users.
-const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$r/4B0hRSqCE6yYChrlbCyg$HcDRkIsO26Qeey8S80qYghhbCLI5MAUUFJHPlUjKgTs"
-
-func verifyPassword(hash, password string) (bool, error) { return auth.Verify(hash, password) }
+// closeAfterReply makes the session end once the reply under way is
+// written: the read side is shut, so go-smtp's next read sees the end of
+// the stream and closes the connection.
+func (s *session) closeAfterReply() {
+	c := s.conn.Conn()
+	for c != nil {
+		switch x := c.(type) {
+		case interface{ CloseRead() error }:
+			_ = x.CloseRead()
+			return
+		case *tls.Conn:
+			c = x.NetConn()
+		case *limitedConn:
+			c = x.Conn
+		default:
+			return
+		}
+	}
+}
 
 // loginServer is the server side of the LOGIN mechanism
 // (draft-murchison-sasl-login): "Username:", then "Password:"; go-sasl has

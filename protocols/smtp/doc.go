@@ -90,10 +90,14 @@
 // RFC 8314); before TLS, AUTH gets 538 5.7.11. MAIL before AUTH gets 530
 // 5.7.0 (RFC 4954 §6); a wrong password 535 5.7.8; a MAIL FROM that is not
 // the user's address or one of its aliases 553 5.7.1 (RFC 6409 §6.1).
-// Failed logins are counted per client IP and per account by
-// protocols/ratelimit and slow later attempts; each failure is logged with
-// the keys remote and user. A session is bound to the credentials AUTH
-// verified (revoke.go): after a password change or deletion through any
-// node, its next MAIL, RCPT or DATA gets 421 4.7.0 and the connection
-// closes.
+// Logins go through the node's one login path (protocols/login, shared with
+// IMAP and POP3): a node behind the cluster answers 454 4.7.0, a locked-out
+// client 454 4.7.0 with the time left, and the third failure on a
+// connection 421 4.7.0 and a close. Unknown local recipients count against
+// the client too (address harvesting): 421 4.7.0 after 20 in a session,
+// and for every RCPT while the client is locked. Each attempt is logged
+// with the keys remote and user.
+// A session is bound to the credentials AUTH verified (revoke.go): after a
+// password change or deletion through any node, its next MAIL, RCPT or
+// DATA gets 421 4.7.0 and the connection closes.
 package smtp

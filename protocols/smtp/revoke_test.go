@@ -8,6 +8,8 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/auth"
+	"github.com/surat-mail/surat/protocols/login"
+	"github.com/surat-mail/surat/protocols/login/logintest"
 	"github.com/surat-mail/surat/protocols/propose"
 )
 
@@ -112,7 +114,7 @@ func TestAuthRacesPasswordChange(t *testing.T) {
 	c.createUser(t, user, "pw")
 	var changed bool
 	_, addr := c.serve(t, n, Submission, func(cfg *Config) {
-		cfg.VerifyPassword = func(hash, pw string) (bool, error) {
+		cfg.Login = logintest.New(t, n.store, login.Config{Verify: func(hash, pw string) (bool, error) {
 			ok, err := auth.Verify(hash, pw)
 			if ok && !changed {
 				changed = true
@@ -120,7 +122,7 @@ func TestAuthRacesPasswordChange(t *testing.T) {
 					Address: user, PasswordHash: hash}}}) // same hash: only the index moves
 			}
 			return ok, err
-		}
+		}})
 	})
 	cl := dial(t, addr)
 	cl.hello()

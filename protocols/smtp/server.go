@@ -14,8 +14,8 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/propose"
-	"github.com/surat-mail/surat/protocols/ratelimit"
 )
 
 // Kind is what a listener is for.
@@ -140,12 +140,10 @@ type Config struct {
 	// and 1,000, negative: unbounded.
 	MaxSessionDuration time.Duration
 	MaxTransactions    int
-	// AuthLimiter slows failed logins (shared with IMAP/POP3); nil: a
-	// private one with ratelimit's defaults.
-	AuthLimiter *ratelimit.Limiter
-	// VerifyPassword checks a password against a stored hash; default
-	// protocols/auth.Verify.
-	VerifyPassword func(hash, password string) (bool, error)
+	// Login is the node's one login path (AUTH), shared with IMAP and
+	// POP3; its limiter also counts unknown recipients (RCPT). Nil: a
+	// private one over Directory with protocols/login's defaults.
+	Login *login.Authenticator
 	// Now is the clock for internal dates and Received; default time.Now.
 	Now func() time.Time
 }
@@ -197,11 +195,11 @@ func (c *Config) setDefaults() error {
 	if c.MaxQueuedBytesPerUser == 0 {
 		c.MaxQueuedBytesPerUser = DefaultMaxQueuedBytesPerUser
 	}
-	if c.AuthLimiter == nil {
-		c.AuthLimiter = ratelimit.New(ratelimit.Config{})
-	}
-	if c.VerifyPassword == nil {
-		c.VerifyPassword = verifyPassword
+	if c.Login == nil {
+		var err error
+		if c.Login, err = login.New(login.Config{Directory: c.Directory, IsNotFound: c.IsNotFound}); err != nil {
+			return fmt.Errorf("smtp: %w", err)
+		}
 	}
 	if c.Now == nil {
 		c.Now = time.Now

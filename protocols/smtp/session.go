@@ -10,7 +10,9 @@ import (
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
-	"golang.org/x/net/idna"
+
+	"github.com/surat-mail/surat/protocols/address"
+	"github.com/surat-mail/surat/protocols/login"
 )
 
 // backend makes a session per client greeting (go-smtp calls NewSession at
@@ -43,6 +45,10 @@ type session struct {
 	tls    bool
 	user   string      // authenticated canonical address; "" before AUTH
 	cred   *credential // what AUTH verified (revoke.go)
+	// auth counts this client's failures (logins, unknown recipients)
+	// on the node's login path; made at first use.
+	auth         *login.Conn
+	unknownRcpts int // RCPTs answered "no such user" in this session
 
 	// The transaction (RFC 5321 §3.3), cleared by Reset.
 	from      string
@@ -169,6 +175,9 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 		s.noteRcpt(addr)
 		return nil
 	}
+	if err := s.checkGuessing(); err != nil {
+		return err
+	}
 	user, err := s.srv.cfg.Directory.ResolveAddress(addr)
 	if err != nil && s.srv.cfg.IsNotFound(err) && s.srv.cfg.ReadBarrier != nil {
 		// Before a 550, which bounces the mail: this node may not have
@@ -188,7 +197,7 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 	if err != nil {
 		if s.srv.cfg.IsNotFound(err) {
 			s.log.Info("smtp unknown recipient", "from", s.from, "rcpt", addr)
-			return errNoSuchUser
+			return s.unknownRecipient()
 		}
 		s.log.Warn("smtp directory read failed", "rcpt", addr, "err", err)
 		return errTemporary
@@ -244,23 +253,15 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-// canonicalAddress lower-cases an address and turns an internationalised
-// domain into its A-label, as accounts are stored (mailbox: lower-case
-// local@domain). It refuses what cannot be an address.
+// canonicalAddress is an SMTP path's address in the one canonical form
+// (protocols/address.Path: UTF-8 local parts allowed, RFC 6531 §3.3), or
+// 501 5.1.3.
 func canonicalAddress(a string) (string, error) {
-	at := strings.LastIndexByte(a, '@')
-	if at <= 0 || at == len(a)-1 || len(a) > 254 {
+	addr, err := address.Path(a)
+	if err != nil {
 		return "", errBadSyntax
 	}
-	if strings.ContainsFunc(a, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
-		return "", errBadSyntax
-	}
-	domain := strings.TrimSuffix(a[at+1:], ".")
-	ascii, err := idna.Lookup.ToASCII(domain)
-	if err != nil || ascii == "" {
-		return "", errBadSyntax
-	}
-	return strings.ToLower(a[:at]) + "@" + strings.ToLower(ascii), nil
+	return addr.String(), nil
 }
 
 // newID is a short random id for the Received field and the logs.

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/surat-mail/surat/protocols/login"
+	"github.com/surat-mail/surat/protocols/login/logintest"
 	"github.com/surat-mail/surat/protocols/ratelimit"
 )
 
@@ -62,10 +66,11 @@ func TestSubmissionAuth(t *testing.T) {
 		if code, msg := cl.cmd("AUTH PLAIN %s", plain("nobody@"+domain, "x")); code != 535 {
 			t.Fatalf("unknown user: %d %s", code, msg)
 		}
-		if code, msg := cl.cmd("AUTH PLAIN %s", base64.StdEncoding.EncodeToString([]byte("bob@example.test\x00"+alice+"\x00"+alicePass))); code != 535 {
-			t.Fatalf("authorization identity of another user: %d %s", code, msg)
-		}
 		cl.must(530, "MAIL FROM:<%s>", alice)
+		// The third failure on one connection closes it (guessing_test.go).
+		if code, msg := cl.cmd("AUTH PLAIN %s", base64.StdEncoding.EncodeToString([]byte("bob@example.test\x00"+alice+"\x00"+alicePass))); code != 421 {
+			t.Fatalf("authorization identity of another user, third failure: %d %s", code, msg)
+		}
 	})
 	t.Run("sender must be owned", func(t *testing.T) {
 		cl := dial(t, addr)
@@ -158,11 +163,12 @@ func TestSubmissionsImplicitTLS(t *testing.T) {
 
 // fakeClock drives the auth limiter without waiting.
 type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	slept  []time.Duration
-	sleeps int
+	mu    sync.Mutex
+	now   time.Time
+	slept []time.Duration
 }
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
 
 func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()
@@ -178,55 +184,67 @@ func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
 	return nil
 }
 
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
 func (c *fakeClock) waits() []time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]time.Duration(nil), c.slept...)
 }
 
-// TestAuthRateLimit: failed logins slow later attempts from the IP and for
-// the account, with a hint in the reply; the right password still works
-// (slowed, not locked out: acceptance G4); the account is forgiven on
-// success, the IP is not.
+// withLogin gives a server its own login path over n's store.
+func withLogin(t *testing.T, n *testNode, cfg login.Config) func(*Config) {
+	a := logintest.New(t, n.store, cfg)
+	return func(c *Config) { c.Login = a }
+}
+
+// TestAuthRateLimit: failed logins slow later attempts for the client and
+// account, with a hint in the reply; a long lock is refused at once with
+// 454 4.7.0 and the time left; the right password works once the client
+// waits as told; the pair is forgiven on success, the client is not.
 func TestAuthRateLimit(t *testing.T) {
 	c := sharedCluster(t)
-	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
-	lim := ratelimit.New(ratelimit.Config{Free: 3, Base: time.Second, Max: 4 * time.Second, Decay: time.Minute,
-		Now: clk.Now, Sleep: clk.Sleep})
-	_, addr := c.serve(t, c.nodes[0], Submission, func(cfg *Config) { cfg.AuthLimiter = lim })
+	clk := newFakeClock()
+	lim := ratelimit.New(ratelimit.Config{Pair: ratelimit.Policy{Free: 3, Base: time.Second, Max: 8 * time.Second},
+		MaxWait: 2 * time.Second, Now: clk.Now, Sleep: clk.Sleep})
+	_, addr := c.serve(t, c.nodes[0], Submission, withLogin(t, c.nodes[0], login.Config{Limiter: lim, MaxFailuresPerConn: 100}))
 
 	cl := dial(t, addr)
 	cl.hello()
 	var last string
-	for range 6 {
+	for range 5 {
 		code, msg := cl.cmd("AUTH PLAIN %s", plain(bob, "guess"))
 		if code != 535 {
 			t.Fatalf("wrong password: %d %s", code, msg)
 		}
 		last = msg
 	}
-	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
-	if got := clk.waits(); len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+	want := []time.Duration{time.Second, 2 * time.Second}
+	if got := clk.waits(); !slices.Equal(got, want) {
 		t.Fatalf("delays %v, want %v", got, want)
 	}
 	if !strings.Contains(last, "slowed") {
 		t.Fatalf("a slowed failure gives no hint: %q", last)
 	}
-	cl.must(235, "AUTH PLAIN %s", plain(bob, bobPass)) // after the capped wait
-	if got := clk.waits(); len(got) != 4 || got[3] != 4*time.Second {
-		t.Fatalf("correct password after the burst: waits %v, want a last one of 4s", got)
+	// 4 s left: more than the 2 s that are slept.
+	if code, msg := cl.cmd("AUTH PLAIN %s", plain(bob, bobPass)); code != 454 || !strings.Contains(msg, "try again in 4 seconds") {
+		t.Fatalf("locked: %d %s, want 454 4.7.0 with the time left", code, msg)
 	}
-	if lim.Failures("user:"+bob) != 0 || lim.Failures("ip:127.0.0.1") == 0 {
-		t.Fatalf("after success: account %v (want 0), ip %v (want > 0)",
-			lim.Failures("user:"+bob), lim.Failures("ip:127.0.0.1"))
+	clk.advance(4 * time.Second)
+	cl.must(235, "AUTH PLAIN %s", plain(bob, bobPass))
+	ip := netip.MustParseAddr("127.0.0.1")
+	if client, pair, _ := lim.Failures(ip, bob); pair != 0 || client == 0 {
+		t.Fatalf("after success: pair %v (want 0), client %v (want > 0)", pair, client)
 	}
-	clk.mu.Lock()
-	clk.now = clk.now.Add(time.Hour) // failures decay
-	clk.mu.Unlock()
+	clk.advance(time.Hour) // failures decay
 	other := dial(t, addr)
 	other.hello()
 	other.must(235, "AUTH PLAIN %s", plain(alice, alicePass))
-	if got := clk.waits(); len(got) != 4 {
+	if got := clk.waits(); len(got) != 2 {
 		t.Fatalf("a login an hour later waited: %v", got)
 	}
 }
