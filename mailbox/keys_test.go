@@ -39,7 +39,7 @@ func TestKeyLayout(t *testing.T) {
 	documented := documentedPrefixes(t)
 	code := []string{prefixApplied, prefixCounter, prefixDomain, prefixUser, prefixAlias, prefixAliasByTarget,
 		prefixMailboxByName, prefixMailbox, prefixMessage, prefixSubscription, prefixBlob, prefixChunk,
-		prefixQueue, prefixQueueDue}
+		prefixQueue, prefixQueueDue, prefixProposalKey, prefixProposalByIndex}
 	for _, p := range code {
 		if !documented[p] {
 			t.Errorf("prefix %q is used in code but not documented", p)
@@ -130,6 +130,16 @@ func checkKeyShape(t *testing.T, prefix string, k, v []byte) {
 	case prefixQueueDue:
 		if len(k) != queueDueKeyLen || len(v) != 0 {
 			t.Errorf("queue due key %q = %x", k, v)
+		}
+	case prefixProposalKey:
+		if len(k) != prefixLen+proposalKeyLen || len(v) < 8 {
+			t.Errorf("proposal key %q = %x", k, v)
+		} else if _, err := evlog.DecodeOutcome(v[8:]); err != nil {
+			t.Errorf("proposal key %q outcome: %v", k, err)
+		}
+	case prefixProposalByIndex:
+		if len(k) != proposalByIndexKeyLen || len(v) != 0 {
+			t.Errorf("proposal index key %q = %x", k, v)
 		}
 	}
 }

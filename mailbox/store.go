@@ -13,6 +13,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // Errors returned by reads.
@@ -41,6 +42,10 @@ type Options struct {
 	FeedBuffer int
 	// CacheSize is Pebble's block cache in bytes; 0: defaultCacheSize.
 	CacheSize int64
+
+	// fs, set by tests, is the filesystem Pebble uses (to inject I/O
+	// errors); nil: the operating system's.
+	fs vfs.FS
 }
 
 // Checkpoint is a consistent copy of the store, taken between applies and
@@ -164,6 +169,9 @@ func (s *Store) openPebble(path string, mustExist bool) (*pebble.DB, appliedMark
 	popts := &pebble.Options{
 		Logger:           pebbleLogger{s.logger.With("component", "pebble")},
 		ErrorIfNotExists: mustExist,
+	}
+	if s.opts.fs != nil {
+		popts.FS = s.opts.fs
 	}
 	// Apply looks up keys that mostly do not exist yet (a new body's blob
 	// record, a new chunk): without bloom filters every such miss reads
