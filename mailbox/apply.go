@@ -339,6 +339,7 @@ type txn struct {
 	b        *pebble.Batch
 	index    uint64
 	proposal uint32 // position of the proposal in its entry
+	event    uint32 // position of the event being applied in its proposal
 	changes  changeSet
 	// bumped holds the modseq each mailbox got in the current event, so a
 	// mailbox changes modseq at most once per event (lookups only).
@@ -364,6 +365,7 @@ func (t *txn) applyEventsGuarded(events []*evlog.Event) (results []*evlog.EventR
 func (t *txn) applyEvents(events []*evlog.Event) ([]*evlog.EventResult, error) {
 	results := make([]*evlog.EventResult, 0, len(events))
 	for i, ev := range events {
+		t.event = uint32(i)
 		t.bumped = map[uint64]uint64{}
 		r, err := t.applyEvent(ev)
 		if err != nil {
