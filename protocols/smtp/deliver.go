@@ -112,7 +112,7 @@ func (s *Server) deliver(ctx context.Context, d delivery) (skipped []*evlog.Skip
 			Blob: last.Hash, Size: last.Size, Recipients: rcpts,
 			InternalDateUnix: d.date.Unix(), InternalDateOffset: int32(offset),
 			// For the DSN of a recipient apply cannot deliver to.
-			ReturnPath: d.from, Envid: d.envID, Ret: dsnReturn(d.ret), Relayed: len(d.nonLocal) > 0,
+			ReturnPath: d.from, Envid: d.envID, Ret: DSNReturn(d.ret), Relayed: len(d.nonLocal) > 0,
 		}}})
 	}
 	if len(d.nonLocal) > 0 {
@@ -180,8 +180,9 @@ func describeSkipped(skipped []*evlog.SkippedRecipient) []string {
 	return out
 }
 
-// dsnReturn is RET (RFC 3461 §4.3) as the event carries it.
-func dsnReturn(ret string) evlog.DsnReturn {
+// DSNReturn is RET (RFC 3461 §4.3), as MAIL gave it, as the events carry
+// it (the outbound queue's Relay uses it too).
+func DSNReturn(ret string) evlog.DsnReturn {
 	switch strings.ToUpper(ret) {
 	case "FULL":
 		return evlog.DsnReturn_DSN_RETURN_FULL
