@@ -90,10 +90,12 @@ func (n *Node) commit(batch []*pending) {
 		proposals[i] = Proposal{Key: p.key, Data: p.data}
 	}
 	// Every copy of the entry that submit sends is these same bytes: the
-	// same keys, the same first-sent index. The commit index this node has
-	// seen is below the index any copy gets, which lets the state machine
-	// tell a copy it may have forgotten (StateMachine.ApplyEntry).
-	entry := encodeEntry(n.raft.CommitIndex(), proposals)
+	// same keys, the same first-sent index. What this node knows to be
+	// committed is below the index any copy gets, which lets the state
+	// machine tell a copy it may have forgotten (StateMachine.ApplyEntry).
+	// Raft's commit index is 0 after a restart until the leader speaks;
+	// the applied index, durable in the state machine, is known at once.
+	entry := encodeEntry(max(n.raft.CommitIndex(), n.sm.AppliedIndex()), proposals)
 	n.metrics.entryBytes.Observe(float64(len(entry)))
 	index, results, err := n.submit(entry)
 	if err == nil && len(results) != len(batch) {

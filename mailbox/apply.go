@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -172,7 +173,7 @@ func (s *Store) applyBatch(index uint64, proposal uint32, p Proposal) (*evlog.Ou
 		return outcome, s.db.NewBatch(), nil
 	}
 	b := s.db.NewIndexedBatch()
-	t := &txn{b: b, index: index, proposal: proposal}
+	t := &txn{b: b, index: index, proposal: proposal, logger: s.logger, beforeEvent: s.testBeforeEvent}
 	results, err := t.applyEventsGuarded(batch.GetEvents())
 	var (
 		refusal *eventError
@@ -340,7 +341,10 @@ type txn struct {
 	index    uint64
 	proposal uint32 // position of the proposal in its entry
 	event    uint32 // position of the event being applied in its proposal
-	changes  changeSet
+	logger   *slog.Logger
+	// beforeEvent is Store.testBeforeEvent.
+	beforeEvent func(*evlog.Event)
+	changes     changeSet
 	// bumped holds the modseq each mailbox got in the current event, so a
 	// mailbox changes modseq at most once per event (lookups only).
 	bumped map[uint64]uint64
@@ -356,7 +360,11 @@ func (t *txn) applyEventsGuarded(events []*evlog.Event) (results []*evlog.EventR
 			if e, ok := r.(error); ok && errors.As(e, new(*storageError)) {
 				panic(r)
 			}
-			results, err = nil, fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+			// The stack goes to the log only: the outcome is recorded
+			// with the proposal's key and must be the same on every node,
+			// and a stack holds goroutine ids and addresses.
+			t.logger.Error("panic while applying a proposal", "raft_index", t.index, "proposal", t.proposal, "panic", r, "stack", string(debug.Stack()))
+			results, err = nil, fmt.Errorf("event %d: panic: %v", t.event, r)
 		}
 	}()
 	return t.applyEvents(events)
@@ -367,6 +375,9 @@ func (t *txn) applyEvents(events []*evlog.Event) ([]*evlog.EventResult, error) {
 	for i, ev := range events {
 		t.event = uint32(i)
 		t.bumped = map[uint64]uint64{}
+		if t.beforeEvent != nil {
+			t.beforeEvent(ev)
+		}
 		r, err := t.applyEvent(ev)
 		if err != nil {
 			var refusal *eventError

@@ -117,3 +117,35 @@ func TestStorageIOErrorStops(t *testing.T) {
 		t.Fatalf("Apply stopped with %v, want the injected I/O error", err)
 	}
 }
+
+// TestPanicInApplyIsRefused: a panic in apply's own code (a bug this
+// proposal meets on this state, so on every node) refuses the proposal
+// with ERROR_CODE_INTERNAL instead of stopping the node. The recorded
+// outcome (kept with the proposal's key) is the same on every node: two
+// stores applying the same entries keep equal digests.
+func TestPanicInApplyIsRefused(t *testing.T) {
+	var digests [][32]byte
+	for range 2 {
+		h := newHarness(t)
+		h.s.testBeforeEvent = func(e *evlog.Event) {
+			if e.GetMailboxCreated().GetName() == "Boom" {
+				var m map[string]int
+				m["x"]++ // a nil-map write: a runtime panic, as a bug would cause
+			}
+		}
+		h.ok(domainAdded("example.org"), userCreated(userA, 1000))
+		o := decodeOutcome(t, h.applyKeyed(key(1), h.index, mailboxCreated(userA, "Boom", 0)))
+		if o.GetError() != evlog.ErrorCode_ERROR_CODE_INTERNAL || !strings.HasPrefix(o.GetMessage(), "event 0: panic: ") {
+			t.Fatalf("outcome %v %q", o.GetError(), o.GetMessage())
+		}
+		h.ok(mailboxCreated(userA, "Fine", 0))
+		_, d, err := h.s.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, d)
+	}
+	if digests[0] != digests[1] {
+		t.Fatal("two stores applying the same entries differ after a refused panic")
+	}
+}

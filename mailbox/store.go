@@ -14,6 +14,8 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	evlog "github.com/surat-mail/surat/log"
 )
 
 // Errors returned by reads.
@@ -82,6 +84,9 @@ type Store struct {
 	ckptSeq atomic.Uint64 // names checkpoint directories
 	feed    feed
 
+	// testBeforeEvent, when set by a test, runs before each event is
+	// applied; a panic there stands for a bug in apply's code.
+	testBeforeEvent func(*evlog.Event)
 	// testAfterProposal, when set by a test, runs after each proposal's
 	// commit; a panic there simulates a crash between proposals.
 	testAfterProposal func()
