@@ -252,13 +252,30 @@ func (s *Store) rememberKey(b *pebble.Batch, index uint64, key, outcome []byte) 
 // forgetKeys deletes, in b, the keys of entries that left the window when
 // the entry at index is applied: those applied at or before index -
 // IdempotencyWindow. A copy that could have needed one is refused as stale
-// (applyBatch), so forgetting never lets a proposal apply twice.
+// (applyBatch), so forgetting never lets a proposal apply twice. The
+// counter "keys-forgotten" remembers how far it went, so that each entry
+// reads only the keys it forgets, never the deletions before them (a scan
+// from the start of the range walked every tombstone not yet compacted).
 func (s *Store) forgetKeys(b *pebble.Batch, index uint64) {
 	if index <= IdempotencyWindow {
 		return
 	}
-	upper := proposalByIndexKey(index-IdempotencyWindow+1, nil)
-	err := scanRange(s.db, []byte(prefixProposalByIndex), upper, func(k, _ []byte) (bool, error) {
+	upTo := index - IdempotencyWindow
+	var from uint64
+	v, closer, err := s.db.Get(counterKey(counterKeysForgotten))
+	switch {
+	case err == nil:
+		if len(v) == 8 {
+			from = binary.BigEndian.Uint64(v)
+		}
+		closer.Close()
+	case !errors.Is(err, pebble.ErrNotFound):
+		s.fatal(index, fmt.Errorf("read forgotten keys counter: %w", err))
+	}
+	if from >= upTo {
+		return
+	}
+	err = scanRange(s.db, proposalByIndexKey(from+1, nil), proposalByIndexKey(upTo+1, nil), func(k, _ []byte) (bool, error) {
 		key, err := parseProposalByIndexKey(k)
 		if err != nil {
 			return false, err
@@ -268,6 +285,9 @@ func (s *Store) forgetKeys(b *pebble.Batch, index uint64) {
 		}
 		return true, b.Delete(k, nil)
 	})
+	if err == nil {
+		err = b.Set(counterKey(counterKeysForgotten), binary.BigEndian.AppendUint64(nil, upTo), nil)
+	}
 	if err != nil {
 		s.fatal(index, fmt.Errorf("forget proposal keys: %w", err))
 	}

@@ -118,7 +118,8 @@
 //
 //	key                                         value
 //	"app/"                                      applied marker: index u64, done u32, total u32, prev u64 (local, not in Digest)
-//	"ctr/" counter-name                         counter: "mailbox-id" u64 (last id), "uidvalidity" u32 (last value)
+//	"ctr/" counter-name                         counter: "mailbox-id" u64 (last id), "uidvalidity" u32 (last value),
+//	                                            "keys-forgotten" u64 (idempotency keys of entries up to it are forgotten)
 //	"dom/" domain                               empty: a local domain
 //	"usr/" address                              log.UserRecord
 //	"als/" alias                                target address (a user)

@@ -27,6 +27,7 @@ const (
 	prefixLen             = 4
 	counterMailboxID      = "mailbox-id"
 	counterUIDValidity    = "uidvalidity"
+	counterKeysForgotten  = "keys-forgotten"
 	mailboxIDLen          = 8
 	messageKeyLen         = prefixLen + mailboxIDLen + 4
 	hashLen               = 32
