@@ -1609,8 +1609,9 @@ func (x *Recipient) GetMailbox() string {
 }
 
 // Delivered files one stored body into the mailboxes of all its local
-// recipients. Recipients that no longer exist at apply time are skipped and
-// reported in the result.
+// recipients. Recipients that no longer exist at apply time, or whose quota
+// the body would exceed, are skipped and reported in the result with their
+// reason (EventResult.skipped_recipients).
 type Delivered struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
 	Blob               []byte                 `protobuf:"bytes,1,opt,name=blob,proto3" json:"blob,omitempty"`
