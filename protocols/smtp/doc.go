@@ -27,9 +27,9 @@
 // # Full mailboxes and skipped recipients
 //
 // A local recipient whose mailbox is at its quota, or that MAIL's SIZE=
-// would not fit, gets 452 4.2.2 at RCPT (quota.go), temporary as in
-// Postfix: the sender keeps the message for that recipient, the others get
-// it. Apply checks again at commit and reports each recipient it skipped
+// would not fit, gets 452 4.2.2 at RCPT (quota.go), temporary as in the
+// usual Postfix and Dovecot quota-status setup: the sender keeps the
+// message for that recipient, the others get it. Apply checks again at commit and reports each recipient it skipped
 // with its reason (over quota, user deleted meanwhile); the front end never
 // reads the directory again to guess. SMTP cannot report recipients one by
 // one after DATA (only LMTP can, RFC 2033 §4.2): when all were skipped the

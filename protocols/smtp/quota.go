@@ -7,9 +7,11 @@ import (
 // errMailboxFull refuses a recipient whose mailbox is full. RFC 5321
 // §4.2.2 gives 452 for "insufficient system storage" and §4.5.3.1.10 makes
 // a RCPT refusal a client can recover from a 452 (not RFC 821's 552);
-// RFC 3463 X.2.2 is "mailbox full", and it is temporary here, as Postfix
-// answers for a full mailbox at RCPT: the user may make room, and the
-// sender keeps the message and retries until its queue lifetime ends.
+// RFC 3463 X.2.2 is "mailbox full". It is temporary here, as Postfix
+// answers at RCPT when asked by Dovecot's quota-status service in the
+// usual setup (quota_status_overquota = "452 4.2.2 ..."; Dovecot's own
+// example is 552 5.2.2): the user may make room, and the sender keeps the
+// message and retries until its queue lifetime ends, then bounces it.
 var errMailboxFull = reply(452, 4, 2, 2, "Mailbox full, try again later")
 
 // checkQuota refuses a local recipient at RCPT whose mailbox is full: its
