@@ -125,7 +125,8 @@ func (s *Store) ApplyEntry(index uint64, proposals []Proposal) [][]byte {
 // first proposal of an entry also forgets the keys that left the window.
 func (s *Store) applyProposal(index uint64, next appliedMarker, p Proposal, first bool) ([]byte, []Change) {
 	proposal := next.Done - 1
-	if p.Key != nil {
+	keyed := len(p.Key) == proposalKeyLen
+	if keyed {
 		out, seen := s.rememberedOutcome(index, p.Key)
 		if seen {
 			s.logger.Info("proposal applied before; answering with its recorded outcome",
@@ -140,7 +141,7 @@ func (s *Store) applyProposal(index uint64, next appliedMarker, p Proposal, firs
 	}
 	outcome, b, changes := s.applyBatch(index, proposal, p)
 	out := s.encodeOutcome(index, outcome)
-	if p.Key != nil {
+	if keyed {
 		s.rememberKey(b, index, p.Key, out)
 	}
 	if first {
@@ -276,12 +277,10 @@ func (s *Store) forgetKeys(b *pebble.Batch, index uint64) {
 		return
 	}
 	err = scanRange(s.db, proposalByIndexKey(from+1, nil), proposalByIndexKey(upTo+1, nil), func(k, _ []byte) (bool, error) {
-		key, err := parseProposalByIndexKey(k)
-		if err != nil {
-			return false, err
-		}
-		if err := b.Delete(proposalKey(key), nil); err != nil {
-			return false, err
+		if key, err := parseProposalByIndexKey(k); err == nil {
+			if err := b.Delete(proposalKey(key), nil); err != nil {
+				return false, err
+			}
 		}
 		return true, b.Delete(k, nil)
 	})

@@ -137,3 +137,17 @@ func TestKeysSurviveRestart(t *testing.T) {
 		t.Fatalf("after a restart the copy answered %v", decodeOutcome(t, again))
 	}
 }
+
+// TestMalformedKeyRefused: a key of the wrong length (no node writes one)
+// is refused as invalid and not remembered, so it can never trip the
+// pruning of keys later.
+func TestMalformedKeyRefused(t *testing.T) {
+	h := newHarness(t)
+	o := decodeOutcome(t, h.applyKeyed([]byte("short"), h.index, domainAdded("example.org")))
+	if o.GetError() != evlog.ErrorCode_ERROR_CODE_INVALID {
+		t.Fatalf("outcome %v, want INVALID", o)
+	}
+	if h.remembered([]byte("short")) {
+		t.Fatal("a malformed key was recorded")
+	}
+}
