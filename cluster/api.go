@@ -9,13 +9,25 @@ import (
 // The cluster hands it committed entries in log order and never interprets
 // the proposal bytes; it knows nothing of mail.
 type StateMachine interface {
-	// Apply applies the proposals of one committed log entry at index and
-	// returns one result per proposal (same length, same order). It must be
-	// deterministic and must skip proposals already applied before a crash
-	// (the applied position is stored with the changes). It is also called
-	// with no proposals for log entries that carry none (configuration
-	// changes), so that the applied index still advances.
-	Apply(index uint64, proposals [][]byte) [][]byte
+	// ApplyEntry applies the proposals of one committed log entry at index
+	// and returns one result per proposal (same length, same order). It
+	// must be deterministic and must skip proposals already applied before
+	// a crash (the applied position is stored with the changes). It is
+	// also called with no proposals for log entries that carry none
+	// (configuration changes), so that the applied index still advances.
+	//
+	// A proposal with a Key may arrive more than once: a node whose
+	// forward lost the leader's answer sends the entry again, since it
+	// cannot know whether the first copy committed. The state machine
+	// remembers the keys (durably, with the state) for a window of log
+	// entries and answers a key it has seen with the result it gave then,
+	// applying nothing; a key it may have forgotten (ProposedAt further
+	// back than its window) it refuses without applying. So a proposal is
+	// applied at most once, and the answer is always the real one.
+	//
+	// A state machine that cannot go on (its storage failed) panics with
+	// an error; Config.OnStorageFull or Config.OnStorageFailure receives it.
+	ApplyEntry(index uint64, proposals []Proposal) [][]byte
 	// AppliedIndex is the index of the last entry Apply finished.
 	AppliedIndex() uint64
 	// Checkpoint captures a consistent copy of the state as of the last
@@ -26,6 +38,23 @@ type StateMachine interface {
 	// Checkpoint's WriteTo, atomically: after a crash mid-restore the node
 	// has either the old state or the new one.
 	Restore(r io.Reader) error
+}
+
+// Proposal is one proposal of a committed entry. It is an alias of an
+// unnamed struct type, as Checkpoint is of an interface, so that a state
+// machine package can declare the identical type without importing this
+// one.
+type Proposal = struct {
+	// Key is the 16 random bytes the proposing node chose for this
+	// proposal; every copy of it carries the same. Nil in entries written
+	// before keys existed.
+	Key []byte
+	// ProposedAt is the proposing node's last Raft log index when it first
+	// sent the entry, so that a copy arriving after the state machine's
+	// window can be recognised.
+	ProposedAt uint64
+	// Data is the proposal, opaque here.
+	Data []byte
 }
 
 // Checkpoint is a captured copy of the state, streamed to a Raft snapshot.

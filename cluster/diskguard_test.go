@@ -370,23 +370,25 @@ type panicSM struct {
 	err error
 }
 
-func (p *panicSM) Apply(uint64, [][]byte) [][]byte { panic(p.err) }
+func (p *panicSM) ApplyEntry(uint64, []Proposal) [][]byte { panic(p.err) }
 
-func TestExitIfStorageFull(t *testing.T) {
+func TestExitOnStorageFailure(t *testing.T) {
 	tests := []struct {
 		name     string
 		err      error
-		wantHook bool
+		wantHook bool // OnStorageFull, not OnStorageFailure
 	}{
 		{"disk full", fmt.Errorf("commit: %w", &os.PathError{Op: "write", Path: "000008.log", Err: syscall.ENOSPC}), true},
 		{"quota", fmt.Errorf("commit: %w", syscall.EDQUOT), true},
 		{"corruption", errors.New("pebble: corrupt block"), false},
+		{"I/O error", fmt.Errorf("commit: %w", &os.PathError{Op: "write", Path: "000008.log", Err: syscall.EIO}), false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var hooked error
+			var hooked, failed error
 			f := newFSM(&panicSM{err: tc.err}, slog.New(slog.DiscardHandler), newMetrics(nil))
 			f.onStorageFull = func(err error) { hooked = err }
+			f.onFailure = func(err error) { failed = err }
 			var recovered any
 			func() {
 				defer func() { recovered = recover() }()
@@ -400,6 +402,10 @@ func TestExitIfStorageFull(t *testing.T) {
 			}
 			if hooked != nil && !errors.Is(hooked, tc.err) {
 				t.Fatalf("OnStorageFull got %v, want it to wrap %v", hooked, tc.err)
+			}
+			// Every other storage failure goes to OnStorageFailure (exit 74).
+			if tc.wantHook == (failed != nil) || (failed != nil && !errors.Is(failed, tc.err)) {
+				t.Fatalf("OnStorageFailure called with %v; want a call wrapping %v: %v", failed, tc.err, !tc.wantHook)
 			}
 		})
 	}

@@ -16,7 +16,7 @@
 //	               │no                                                │
 //	               └─► forward entry to leader (mTLS 'F' stream) ──────┤
 //	                                                                  ▼
-//	              FSM.ApplyBatch on every node ─► StateMachine.Apply(index, proposals)
+//	              FSM.ApplyBatch on every node ─► StateMachine.ApplyEntry(index, proposals)
 //	                                                                  │
 //	  answer the session ◄── this node has applied the entry's index ◄┘
 //
@@ -45,11 +45,24 @@
 //
 // # Failure semantics
 //
-// Propose retries only where the entry cannot have been appended (no
-// leader yet, leadership moved before appending, connection refused before
-// sending). Any other failure is reported as ErrNoQuorum or ErrShutdown:
-// the proposal may or may not have committed, and the client must be told
-// to try again later (a temporary error), never that it failed for good.
+// Every proposal gets a 16-byte random idempotency key from the node that
+// proposes it, and the entry records the commit index that node had seen
+// when it first sent it (entry.go, version 2). Propose retries where the
+// entry cannot have been appended (no leader yet, leadership moved before
+// appending, connection refused before sending) and also where the outcome
+// is unknown (the leader's answer was lost, leadership moved while the
+// entry was in flight): it sends the same bytes again, and the state
+// machine, which remembers keys for a window of log entries, applies a
+// copy that already committed only once and answers it with the first
+// copy's real result (StateMachine.ApplyEntry). What is left once the
+// propose deadline passes is reported as ErrNoQuorum or ErrShutdown: the
+// proposal may or may not have committed, and the client must be told to
+// try again later (a temporary error), never that it failed for good.
+//
+// A state machine that panics with an error (its storage failed) stops the
+// node through Config.OnStorageFull (a full disk) or
+// Config.OnStorageFailure (any other I/O error); deterministic failures are
+// the state machine's to refuse, on every node alike.
 //
 // # Running out of disk space
 //

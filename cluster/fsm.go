@@ -26,6 +26,7 @@ type fsm struct {
 	guard         *diskGuard
 	stop          <-chan struct{} // the node's stop signal
 	onStorageFull func(error)
+	onFailure     func(error)
 	// halted: the node stopped while apply waited for space, and the
 	// entries Raft handed over since were not applied. Nothing may be
 	// applied or snapshotted after that: applying a later entry would skip
@@ -105,37 +106,45 @@ func (f *fsm) waitForSpace(index uint64) bool {
 }
 
 func (f *fsm) applyOne(l *raft.Log) interface{} {
-	if f.onStorageFull != nil {
-		defer f.exitIfStorageFull(l.Index)
+	if f.onStorageFull != nil || f.onFailure != nil {
+		defer f.exitOnStorageFailure(l.Index)
 	}
 	if l.Type != raft.LogCommand {
 		// Configuration entries carry no proposals, but advancing the
 		// applied index keeps every node's reported index in step.
-		f.sm.Apply(l.Index, nil)
+		f.sm.ApplyEntry(l.Index, nil)
 		return nil
 	}
-	proposals, err := decodeItems(l.Data)
+	proposals, err := decodeEntry(l.Data)
 	if err != nil {
 		// Only a node of another version could write this; apply nothing,
 		// keep the index moving, and say so loudly.
 		f.log.Error("skipping undecodable raft entry", "raft_index", l.Index, "err", err)
-		f.sm.Apply(l.Index, nil)
+		f.sm.ApplyEntry(l.Index, nil)
 		return fmt.Errorf("entry %d: %w", l.Index, err)
 	}
 	f.metrics.batchProposals.Observe(float64(len(proposals)))
-	return &applyResult{index: l.Index, results: f.sm.Apply(l.Index, proposals)}
+	return &applyResult{index: l.Index, results: f.sm.ApplyEntry(l.Index, proposals)}
 }
 
-// exitIfStorageFull hands a state machine panic caused by a full disk to
-// Config.OnStorageFull (a clean exit; the state machine cannot continue in
-// this process) and lets every other panic go on as it was.
-func (f *fsm) exitIfStorageFull(index uint64) {
+// exitOnStorageFailure hands a state machine panic carrying an error (its
+// storage failed; see StateMachine) to Config.OnStorageFull when the disk
+// is full, else to Config.OnStorageFailure: clean exits, since the state
+// machine cannot continue in this process. Other panics, and errors with
+// no hook set, go on as they were.
+func (f *fsm) exitOnStorageFailure(index uint64) {
 	r := recover()
 	if r == nil {
 		return
 	}
-	if err, ok := r.(error); ok && isStorageFull(err) {
-		f.onStorageFull(fmt.Errorf("apply entry %d: %w", index, err))
+	if err, ok := r.(error); ok {
+		err = fmt.Errorf("apply entry %d: %w", index, err)
+		switch {
+		case isStorageFull(err) && f.onStorageFull != nil:
+			f.onStorageFull(err)
+		case !isStorageFull(err) && f.onFailure != nil:
+			f.onFailure(err)
+		}
 	}
 	panic(r)
 }

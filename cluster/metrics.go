@@ -13,6 +13,7 @@ type metrics struct {
 	entryBytes      prometheus.Histogram
 	proposals       *prometheus.CounterVec
 	forwarded       prometheus.Counter
+	resent          prometheus.Counter
 	members         prometheus.Gauge
 	leaderChanges   prometheus.Counter
 	snapshotRestore prometheus.Counter
@@ -55,6 +56,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "surat_raft_forwarded_entries_total",
 			Help: "Entries this node forwarded to the leader.",
 		}),
+		resent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "surat_raft_resent_entries_total",
+			Help: "Entries sent again, with the same idempotency keys, after their outcome was lost.",
+		}),
 		members: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "surat_gossip_members",
 			Help: "Live members this node sees through gossip.",
@@ -70,7 +75,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.raftState, m.appliedIndex, m.commitIndex, m.commitLatency,
-			m.batchProposals, m.entryBytes, m.proposals, m.forwarded, m.members,
+			m.batchProposals, m.entryBytes, m.proposals, m.forwarded, m.resent, m.members,
 			m.leaderChanges, m.snapshotRestore)
 	}
 	return m

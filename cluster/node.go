@@ -66,6 +66,12 @@ type Config struct {
 	// applied index. Nil: the state machine's panic is left to crash the
 	// process.
 	OnStorageFull func(error)
+	// OnStorageFailure is called, from the apply goroutine, when the state
+	// machine stopped on any other storage failure (an I/O error): it must
+	// not return either. Deterministic failures never get here: the state
+	// machine refuses the proposal on every node alike and goes on. Nil:
+	// the panic is left to crash the process.
+	OnStorageFailure func(error)
 
 	// freeSpace measures a path's free bytes; nil: statfs. Tests set it.
 	freeSpace func(path string) (uint64, error)
@@ -149,6 +155,9 @@ type Node struct {
 	queue       chan *pending
 	healthy     atomic.Bool
 	guard       *diskGuard
+	// testDropAnswers, set by tests, is how many forwarded entries this
+	// node, as leader, commits without answering (a lost answer).
+	testDropAnswers atomic.Int32
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -188,7 +197,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	// Know the disk's state before Raft starts appending and applying.
 	n.guard.check()
 	n.fsm = newFSM(cfg.StateMachine, n.log, n.metrics)
-	n.fsm.guard, n.fsm.stop, n.fsm.onStorageFull = n.guard, n.stop, cfg.OnStorageFull
+	n.fsm.guard, n.fsm.stop, n.fsm.onStorageFull, n.fsm.onFailure = n.guard, n.stop, cfg.OnStorageFull, cfg.OnStorageFailure
 	ok := false
 	defer func() {
 		if !ok {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"time"
@@ -22,6 +23,7 @@ const storageRetryWindow = 2 * time.Second
 
 // pending is one proposal waiting for its entry to commit.
 type pending struct {
+	key  []byte // idempotency key, KeyLen random bytes (see StateMachine)
 	data []byte
 	done chan proposeResult // buffered: the committer never blocks on it
 }
@@ -83,11 +85,17 @@ func (n *Node) runProposer() {
 }
 
 func (n *Node) commit(batch []*pending) {
-	items := make([][]byte, len(batch))
+	proposals := make([]Proposal, len(batch))
 	for i, p := range batch {
-		items[i] = p.data
+		proposals[i] = Proposal{Key: p.key, Data: p.data}
 	}
-	entry := encodeItems(items)
+	// Every copy of the entry that submit sends is these same bytes: the
+	// same keys, the same first-sent index. What this node knows to be
+	// committed is below the index any copy gets, which lets the state
+	// machine tell a copy it may have forgotten (StateMachine.ApplyEntry).
+	// Raft's commit index is 0 after a restart until the leader speaks;
+	// the applied index, durable in the state machine, is known at once.
+	entry := encodeEntry(max(n.raft.CommitIndex(), n.sm.AppliedIndex()), proposals)
 	n.metrics.entryBytes.Observe(float64(len(entry)))
 	index, results, err := n.submit(entry)
 	if err == nil && len(results) != len(batch) {
@@ -103,9 +111,16 @@ func (n *Node) commit(batch []*pending) {
 }
 
 // submit gets one entry committed: appended locally when this node leads,
-// forwarded otherwise. It retries only where the entry cannot have been
+// forwarded otherwise. It retries where the entry cannot have been
 // appended (no leader yet, leader changed before appending, connection
-// refused), so a retry never duplicates a proposal.
+// refused) and also where the outcome is unknown (the leader's answer was
+// lost with the connection, or leadership moved while the entry was in
+// flight): every proposal in the entry carries its idempotency key, so the
+// state machine applies a copy that arrives twice only once and answers
+// the second with the first's real result (StateMachine.ApplyEntry).
+// Before the keys, such an entry was answered with ErrNoQuorum, a 451 to
+// an SMTP client whose retry then made a second copy of a message already
+// delivered.
 func (n *Node) submit(entry []byte) (uint64, [][]byte, error) {
 	started := time.Now()
 	deadline := started.Add(n.cfg.ProposeTimeout)
@@ -137,9 +152,14 @@ func (n *Node) submit(entry []byte) (uint64, [][]byte, error) {
 		// it and is handing leadership over: the next leader will likely
 		// take it. If none has space, say so without waiting long.
 		lowLeader := errors.Is(err, errLeaderLowStorage) && time.Since(started) < storageRetryWindow
-		retry := errors.Is(err, ErrNoLeader) || errors.Is(err, errNotLeader) || errors.Is(err, errNotSent) || lowLeader
+		retry := errors.Is(err, ErrNoLeader) || errors.Is(err, errNotLeader) || errors.Is(err, errNotSent) || lowLeader ||
+			errors.Is(err, ErrNoQuorum) // outcome unknown: safe to send again with the same keys
 		if !retry {
 			return index, results, err
+		}
+		if errors.Is(err, ErrNoQuorum) {
+			n.metrics.resent.Inc()
+			n.log.Info("entry outcome unknown; sending it again with the same keys", "attempt", attempt+1, "err", err)
 		}
 		if time.Now().After(deadline) {
 			if errors.Is(err, errNotLeader) || errors.Is(err, errNotSent) {
@@ -173,7 +193,11 @@ func (n *Node) Propose(ctx context.Context, proposal []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s", ErrInsufficientStorage, n.guard.describe())
 	}
 	start := time.Now()
-	p := &pending{data: proposal, done: make(chan proposeResult, 1)}
+	key := make([]byte, KeyLen)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("cluster: idempotency key: %w", err)
+	}
+	p := &pending{key: key, data: proposal, done: make(chan proposeResult, 1)}
 	select {
 	case n.queue <- p:
 	case <-n.stop:

@@ -9,17 +9,19 @@ import (
 )
 
 // memSM is a small, complete StateMachine for the cluster's own tests: it
-// records every applied proposal in order. It is in memory, so tests that
-// restart a node give it a fresh one and let snapshots and log replay
-// rebuild it.
+// records every applied proposal in order, and remembers each key's
+// result as the real state machine does (without its window). It is in
+// memory, so tests that restart a node give it a fresh one and let
+// snapshots and log replay rebuild it.
 type memSM struct {
 	mu      sync.Mutex
 	applied uint64
 	done    uint32 // proposals applied of entry `applied`
 	order   []string
+	keys    map[string]string // idempotency key -> result
 }
 
-func (m *memSM) Apply(index uint64, proposals [][]byte) [][]byte {
+func (m *memSM) ApplyEntry(index uint64, proposals []Proposal) [][]byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([][]byte, len(proposals))
@@ -30,12 +32,22 @@ func (m *memSM) Apply(index uint64, proposals [][]byte) [][]byte {
 	if index == m.applied {
 		skip = m.done
 	}
+	if m.keys == nil {
+		m.keys = map[string]string{}
+	}
 	for i, p := range proposals {
 		if uint32(i) < skip {
 			continue
 		}
-		m.order = append(m.order, string(p))
-		out[i] = fmt.Appendf(nil, "%d:%s", len(m.order), p)
+		if r, ok := m.keys[string(p.Key)]; ok && p.Key != nil {
+			out[i] = []byte(r)
+			continue
+		}
+		m.order = append(m.order, string(p.Data))
+		out[i] = fmt.Appendf(nil, "%d:%s", len(m.order), p.Data)
+		if p.Key != nil {
+			m.keys[string(p.Key)] = string(out[i])
+		}
 	}
 	m.applied, m.done = index, uint32(len(proposals))
 	return out
@@ -51,6 +63,7 @@ type memState struct {
 	Applied uint64
 	Done    uint32
 	Order   []string
+	Keys    map[string]string
 }
 
 type memCheckpoint struct{ data []byte }
@@ -64,7 +77,7 @@ func (c memCheckpoint) Release() {}
 func (m *memSM) Checkpoint() (Checkpoint, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	data, err := json.Marshal(memState{Applied: m.applied, Done: m.done, Order: m.order})
+	data, err := json.Marshal(memState{Applied: m.applied, Done: m.done, Order: m.order, Keys: m.keys})
 	return memCheckpoint{data: data}, err
 }
 
@@ -75,7 +88,7 @@ func (m *memSM) Restore(r io.Reader) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.applied, m.done, m.order = st.Applied, st.Done, st.Order
+	m.applied, m.done, m.order, m.keys = st.Applied, st.Done, st.Order, st.Keys
 	return nil
 }
 

@@ -155,10 +155,18 @@ const (
 	ErrorCode_ERROR_CODE_FORBIDDEN           ErrorCode = 12 // e.g. deleting INBOX
 	ErrorCode_ERROR_CODE_NO_SUCH_QUEUE_ENTRY ErrorCode = 13
 	ErrorCode_ERROR_CODE_QUEUE_ENTRY_EXISTS  ErrorCode = 14
-	ErrorCode_ERROR_CODE_NO_SUCH_BAN         ErrorCode = 30
-	ErrorCode_ERROR_CODE_MAILBOX_LIMIT       ErrorCode = 40 // too many mailboxes, or a name too deep
-	ErrorCode_ERROR_CODE_SEND_RATE_LIMIT     ErrorCode = 41 // the submitter's hourly recipients are used up
-	ErrorCode_ERROR_CODE_QUEUED_BYTES_LIMIT  ErrorCode = 42 // the submitter's share of the queue is full
+	// Apply met a state it cannot handle (a broken invariant, a record that
+	// does not decode, a bug): the proposal is refused on every node alike
+	// instead of stopping them all. The message says what, for the logs.
+	ErrorCode_ERROR_CODE_INTERNAL ErrorCode = 20
+	// The proposal was first sent too long ago (more log entries than the
+	// idempotency window) for apply to know whether an earlier copy of it
+	// was applied; nothing was applied. Temporary: propose it again.
+	ErrorCode_ERROR_CODE_STALE_PROPOSAL     ErrorCode = 21
+	ErrorCode_ERROR_CODE_NO_SUCH_BAN        ErrorCode = 30
+	ErrorCode_ERROR_CODE_MAILBOX_LIMIT      ErrorCode = 40 // too many mailboxes, or a name too deep
+	ErrorCode_ERROR_CODE_SEND_RATE_LIMIT    ErrorCode = 41 // the submitter's hourly recipients are used up
+	ErrorCode_ERROR_CODE_QUEUED_BYTES_LIMIT ErrorCode = 42 // the submitter's share of the queue is full
 )
 
 // Enum value maps for ErrorCode.
@@ -179,6 +187,8 @@ var (
 		12: "ERROR_CODE_FORBIDDEN",
 		13: "ERROR_CODE_NO_SUCH_QUEUE_ENTRY",
 		14: "ERROR_CODE_QUEUE_ENTRY_EXISTS",
+		20: "ERROR_CODE_INTERNAL",
+		21: "ERROR_CODE_STALE_PROPOSAL",
 		30: "ERROR_CODE_NO_SUCH_BAN",
 		40: "ERROR_CODE_MAILBOX_LIMIT",
 		41: "ERROR_CODE_SEND_RATE_LIMIT",
@@ -200,6 +210,8 @@ var (
 		"ERROR_CODE_FORBIDDEN":           12,
 		"ERROR_CODE_NO_SUCH_QUEUE_ENTRY": 13,
 		"ERROR_CODE_QUEUE_ENTRY_EXISTS":  14,
+		"ERROR_CODE_INTERNAL":            20,
+		"ERROR_CODE_STALE_PROPOSAL":      21,
 		"ERROR_CODE_NO_SUCH_BAN":         30,
 		"ERROR_CODE_MAILBOX_LIMIT":       40,
 		"ERROR_CODE_SEND_RATE_LIMIT":     41,
@@ -1708,8 +1720,9 @@ func (x *Recipient) GetMailbox() string {
 }
 
 // Delivered files one stored body into the mailboxes of all its local
-// recipients. Recipients that no longer exist at apply time are skipped and
-// reported in the result.
+// recipients. Recipients that no longer exist at apply time, or whose quota
+// the body would exceed, are skipped and reported in the result with their
+// reason (EventResult.skipped_recipients).
 type Delivered struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
 	Blob               []byte                 `protobuf:"bytes,1,opt,name=blob,proto3" json:"blob,omitempty"`
@@ -1718,8 +1731,22 @@ type Delivered struct {
 	InternalDateOffset int32                  `protobuf:"varint,4,opt,name=internal_date_offset,json=internalDateOffset,proto3" json:"internal_date_offset,omitempty"` // seconds east of UTC
 	Recipients         []*Recipient           `protobuf:"bytes,5,rep,name=recipients,proto3" json:"recipients,omitempty"`
 	Flags              []string               `protobuf:"bytes,6,rep,name=flags,proto3" json:"flags,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The envelope, for a DSN when apply cannot deliver to a recipient
+	// (RFC 3464): a recipient skipped here is put in the outbound queue as
+	// a local failure (QueueRecord.local_failure), and the queue worker
+	// sends the sender its DSN. Empty return_path: the null reverse-path
+	// (a DSN itself) or no DSN wanted, so none is made (RFC 5321 §4.5.5).
+	ReturnPath  string    `protobuf:"bytes,20,opt,name=return_path,json=returnPath,proto3" json:"return_path,omitempty"`
+	Envid       string    `protobuf:"bytes,21,opt,name=envid,proto3" json:"envid,omitempty"`                                 // RFC 3461 §4.4 ENVID
+	Ret         DsnReturn `protobuf:"varint,22,opt,name=ret,proto3,enum=surat.log.v1.DsnReturn" json:"ret,omitempty"`        // RFC 3461 §4.3 RET
+	ExpiresUnix int64     `protobuf:"varint,23,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"` // how long a DSN to a remote sender is retried; 0: 5 days after internal_date_unix
+	// The same batch queues the message for other (remote) recipients, so
+	// it is accepted even when every recipient here is skipped: those get
+	// a DSN too. Without it, a Delivered that delivers to nobody makes no
+	// DSN (the front end refuses the message instead).
+	Relayed       bool `protobuf:"varint,24,opt,name=relayed,proto3" json:"relayed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Delivered) Reset() {
@@ -1792,6 +1819,41 @@ func (x *Delivered) GetFlags() []string {
 		return x.Flags
 	}
 	return nil
+}
+
+func (x *Delivered) GetReturnPath() string {
+	if x != nil {
+		return x.ReturnPath
+	}
+	return ""
+}
+
+func (x *Delivered) GetEnvid() string {
+	if x != nil {
+		return x.Envid
+	}
+	return ""
+}
+
+func (x *Delivered) GetRet() DsnReturn {
+	if x != nil {
+		return x.Ret
+	}
+	return DsnReturn_DSN_RETURN_UNSPECIFIED
+}
+
+func (x *Delivered) GetExpiresUnix() int64 {
+	if x != nil {
+		return x.ExpiresUnix
+	}
+	return 0
+}
+
+func (x *Delivered) GetRelayed() bool {
+	if x != nil {
+		return x.Relayed
+	}
+	return false
 }
 
 type Appended struct {
@@ -2926,15 +2988,16 @@ func (x *BansPruned) GetNowUnix() int64 {
 
 // EventResult is what apply assigned for one event.
 type EventResult struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MailboxId     uint64                 `protobuf:"varint,1,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
-	UidValidity   uint32                 `protobuf:"varint,2,opt,name=uid_validity,json=uidValidity,proto3" json:"uid_validity,omitempty"`
-	SourceUids    []*UidRange            `protobuf:"bytes,3,rep,name=source_uids,json=sourceUids,proto3" json:"source_uids,omitempty"` // COPY/MOVE: the UIDs that existed
-	Uids          []*UidRange            `protobuf:"bytes,4,rep,name=uids,proto3" json:"uids,omitempty"`                               // APPEND/COPY/MOVE/Delivered: assigned UIDs
-	Modseq        uint64                 `protobuf:"varint,5,opt,name=modseq,proto3" json:"modseq,omitempty"`
-	Skipped       []string               `protobuf:"bytes,6,rep,name=skipped,proto3" json:"skipped,omitempty"` // Delivered: recipients that no longer exist
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	MailboxId         uint64                 `protobuf:"varint,1,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
+	UidValidity       uint32                 `protobuf:"varint,2,opt,name=uid_validity,json=uidValidity,proto3" json:"uid_validity,omitempty"`
+	SourceUids        []*UidRange            `protobuf:"bytes,3,rep,name=source_uids,json=sourceUids,proto3" json:"source_uids,omitempty"` // COPY/MOVE: the UIDs that existed
+	Uids              []*UidRange            `protobuf:"bytes,4,rep,name=uids,proto3" json:"uids,omitempty"`                               // APPEND/COPY/MOVE/Delivered: assigned UIDs
+	Modseq            uint64                 `protobuf:"varint,5,opt,name=modseq,proto3" json:"modseq,omitempty"`
+	Skipped           []string               `protobuf:"bytes,6,rep,name=skipped,proto3" json:"skipped,omitempty"`                                               // Delivered: recipients not delivered to (kept for older readers)
+	SkippedRecipients []*SkippedRecipient    `protobuf:"bytes,20,rep,name=skipped_recipients,json=skippedRecipients,proto3" json:"skipped_recipients,omitempty"` // Delivered: the same recipients, each with its reason
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *EventResult) Reset() {
@@ -3009,6 +3072,68 @@ func (x *EventResult) GetSkipped() []string {
 	return nil
 }
 
+func (x *EventResult) GetSkippedRecipients() []*SkippedRecipient {
+	if x != nil {
+		return x.SkippedRecipients
+	}
+	return nil
+}
+
+// SkippedRecipient is a Delivered recipient apply did not deliver to, and
+// why: ERROR_CODE_NO_SUCH_USER (deleted since the proposer looked) or
+// ERROR_CODE_OVER_QUOTA (the body does not fit in the user's quota).
+type SkippedRecipient struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	Reason        ErrorCode              `protobuf:"varint,2,opt,name=reason,proto3,enum=surat.log.v1.ErrorCode" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SkippedRecipient) Reset() {
+	*x = SkippedRecipient{}
+	mi := &file_log_events_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SkippedRecipient) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SkippedRecipient) ProtoMessage() {}
+
+func (x *SkippedRecipient) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SkippedRecipient.ProtoReflect.Descriptor instead.
+func (*SkippedRecipient) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *SkippedRecipient) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *SkippedRecipient) GetReason() ErrorCode {
+	if x != nil {
+		return x.Reason
+	}
+	return ErrorCode_ERROR_CODE_UNSPECIFIED
+}
+
 // Outcome answers one Batch. When error is set, nothing in the batch was
 // applied and results is empty.
 type Outcome struct {
@@ -3022,7 +3147,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_log_events_proto_msgTypes[36]
+	mi := &file_log_events_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3034,7 +3159,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[36]
+	mi := &file_log_events_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3047,7 +3172,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{36}
+	return file_log_events_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Outcome) GetError() ErrorCode {
@@ -3089,7 +3214,7 @@ type UserRecord struct {
 
 func (x *UserRecord) Reset() {
 	*x = UserRecord{}
-	mi := &file_log_events_proto_msgTypes[37]
+	mi := &file_log_events_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3101,7 +3226,7 @@ func (x *UserRecord) String() string {
 func (*UserRecord) ProtoMessage() {}
 
 func (x *UserRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[37]
+	mi := &file_log_events_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3114,7 +3239,7 @@ func (x *UserRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserRecord.ProtoReflect.Descriptor instead.
 func (*UserRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{37}
+	return file_log_events_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *UserRecord) GetAddress() string {
@@ -3176,7 +3301,7 @@ type MailboxRecord struct {
 
 func (x *MailboxRecord) Reset() {
 	*x = MailboxRecord{}
-	mi := &file_log_events_proto_msgTypes[38]
+	mi := &file_log_events_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3188,7 +3313,7 @@ func (x *MailboxRecord) String() string {
 func (*MailboxRecord) ProtoMessage() {}
 
 func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[38]
+	mi := &file_log_events_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3201,7 +3326,7 @@ func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxRecord.ProtoReflect.Descriptor instead.
 func (*MailboxRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{38}
+	return file_log_events_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *MailboxRecord) GetId() uint64 {
@@ -3281,7 +3406,7 @@ type MessageRecord struct {
 
 func (x *MessageRecord) Reset() {
 	*x = MessageRecord{}
-	mi := &file_log_events_proto_msgTypes[39]
+	mi := &file_log_events_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3293,7 +3418,7 @@ func (x *MessageRecord) String() string {
 func (*MessageRecord) ProtoMessage() {}
 
 func (x *MessageRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[39]
+	mi := &file_log_events_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3306,7 +3431,7 @@ func (x *MessageRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageRecord.ProtoReflect.Descriptor instead.
 func (*MessageRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{39}
+	return file_log_events_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *MessageRecord) GetBlob() []byte {
@@ -3364,7 +3489,7 @@ type BlobRecord struct {
 
 func (x *BlobRecord) Reset() {
 	*x = BlobRecord{}
-	mi := &file_log_events_proto_msgTypes[40]
+	mi := &file_log_events_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3376,7 +3501,7 @@ func (x *BlobRecord) String() string {
 func (*BlobRecord) ProtoMessage() {}
 
 func (x *BlobRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[40]
+	mi := &file_log_events_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3389,7 +3514,7 @@ func (x *BlobRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobRecord.ProtoReflect.Descriptor instead.
 func (*BlobRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{40}
+	return file_log_events_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *BlobRecord) GetSize() uint64 {
@@ -3445,13 +3570,17 @@ type QueueRecord struct {
 	NextAttemptUnix int64                  `protobuf:"varint,12,opt,name=next_attempt_unix,json=nextAttemptUnix,proto3" json:"next_attempt_unix,omitempty"` // the qdu/ index holds the same value
 	LastAttemptUnix int64                  `protobuf:"varint,13,opt,name=last_attempt_unix,json=lastAttemptUnix,proto3" json:"last_attempt_unix,omitempty"`
 	LastReply       string                 `protobuf:"bytes,14,opt,name=last_reply,json=lastReply,proto3" json:"last_reply,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The recipients are local ones a Delivered could not deliver to (see
+	// Delivered.return_path): the worker attempts nothing, it bounces them
+	// with their reply and status and sends the sender a DSN.
+	LocalFailure  bool `protobuf:"varint,20,opt,name=local_failure,json=localFailure,proto3" json:"local_failure,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *QueueRecord) Reset() {
 	*x = QueueRecord{}
-	mi := &file_log_events_proto_msgTypes[41]
+	mi := &file_log_events_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3463,7 +3592,7 @@ func (x *QueueRecord) String() string {
 func (*QueueRecord) ProtoMessage() {}
 
 func (x *QueueRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[41]
+	mi := &file_log_events_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3476,7 +3605,7 @@ func (x *QueueRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecord.ProtoReflect.Descriptor instead.
 func (*QueueRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{41}
+	return file_log_events_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *QueueRecord) GetId() []byte {
@@ -3577,6 +3706,13 @@ func (x *QueueRecord) GetLastReply() string {
 	return ""
 }
 
+func (x *QueueRecord) GetLocalFailure() bool {
+	if x != nil {
+		return x.LocalFailure
+	}
+	return false
+}
+
 // BanRecord is one banned prefix (see BanAdded).
 type BanRecord struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3591,7 +3727,7 @@ type BanRecord struct {
 
 func (x *BanRecord) Reset() {
 	*x = BanRecord{}
-	mi := &file_log_events_proto_msgTypes[42]
+	mi := &file_log_events_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3603,7 +3739,7 @@ func (x *BanRecord) String() string {
 func (*BanRecord) ProtoMessage() {}
 
 func (x *BanRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[42]
+	mi := &file_log_events_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3616,7 +3752,7 @@ func (x *BanRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanRecord.ProtoReflect.Descriptor instead.
 func (*BanRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{42}
+	return file_log_events_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *BanRecord) GetPrefix() string {
@@ -3655,19 +3791,20 @@ func (x *BanRecord) GetSource() string {
 }
 
 type QueueRecipientState struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
-	Notify        uint32                 `protobuf:"varint,2,opt,name=notify,proto3" json:"notify,omitempty"`
-	Orcpt         string                 `protobuf:"bytes,3,opt,name=orcpt,proto3" json:"orcpt,omitempty"`
-	Status        QueueRecipientStatus   `protobuf:"varint,4,opt,name=status,proto3,enum=surat.log.v1.QueueRecipientStatus" json:"status,omitempty"`
-	Reply         string                 `protobuf:"bytes,5,opt,name=reply,proto3" json:"reply,omitempty"` // the last reply for this recipient
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Address        string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	Notify         uint32                 `protobuf:"varint,2,opt,name=notify,proto3" json:"notify,omitempty"`
+	Orcpt          string                 `protobuf:"bytes,3,opt,name=orcpt,proto3" json:"orcpt,omitempty"`
+	Status         QueueRecipientStatus   `protobuf:"varint,4,opt,name=status,proto3,enum=surat.log.v1.QueueRecipientStatus" json:"status,omitempty"`
+	Reply          string                 `protobuf:"bytes,5,opt,name=reply,proto3" json:"reply,omitempty"`                                          // the last reply for this recipient
+	EnhancedStatus string                 `protobuf:"bytes,20,opt,name=enhanced_status,json=enhancedStatus,proto3" json:"enhanced_status,omitempty"` // RFC 3463 status of a local failure, e.g. "5.2.2"
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *QueueRecipientState) Reset() {
 	*x = QueueRecipientState{}
-	mi := &file_log_events_proto_msgTypes[43]
+	mi := &file_log_events_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3679,7 +3816,7 @@ func (x *QueueRecipientState) String() string {
 func (*QueueRecipientState) ProtoMessage() {}
 
 func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[43]
+	mi := &file_log_events_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3692,7 +3829,7 @@ func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecipientState.ProtoReflect.Descriptor instead.
 func (*QueueRecipientState) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{43}
+	return file_log_events_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *QueueRecipientState) GetAddress() string {
@@ -3726,6 +3863,13 @@ func (x *QueueRecipientState) GetStatus() QueueRecipientStatus {
 func (x *QueueRecipientState) GetReply() string {
 	if x != nil {
 		return x.Reply
+	}
+	return ""
+}
+
+func (x *QueueRecipientState) GetEnhancedStatus() string {
+	if x != nil {
+		return x.EnhancedStatus
 	}
 	return ""
 }
@@ -3834,7 +3978,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\x04data\x18\x05 \x01(\fR\x04data\"?\n" +
 	"\tRecipient\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x18\n" +
-	"\amailbox\x18\x02 \x01(\tR\amailbox\"\xe2\x01\n" +
+	"\amailbox\x18\x02 \x01(\tR\amailbox\"\x81\x03\n" +
 	"\tDelivered\x12\x12\n" +
 	"\x04blob\x18\x01 \x01(\fR\x04blob\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x04R\x04size\x12,\n" +
@@ -3843,7 +3987,13 @@ const file_log_events_proto_rawDesc = "" +
 	"\n" +
 	"recipients\x18\x05 \x03(\v2\x17.surat.log.v1.RecipientR\n" +
 	"recipients\x12\x14\n" +
-	"\x05flags\x18\x06 \x03(\tR\x05flags\"\xc7\x01\n" +
+	"\x05flags\x18\x06 \x03(\tR\x05flags\x12\x1f\n" +
+	"\vreturn_path\x18\x14 \x01(\tR\n" +
+	"returnPath\x12\x14\n" +
+	"\x05envid\x18\x15 \x01(\tR\x05envid\x12)\n" +
+	"\x03ret\x18\x16 \x01(\x0e2\x17.surat.log.v1.DsnReturnR\x03ret\x12!\n" +
+	"\fexpires_unix\x18\x17 \x01(\x03R\vexpiresUnix\x12\x18\n" +
+	"\arelayed\x18\x18 \x01(\bR\arelayed\"\xc7\x01\n" +
 	"\bAppended\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12\x12\n" +
@@ -3940,7 +4090,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\x06prefix\x18\x01 \x01(\tR\x06prefix\"'\n" +
 	"\n" +
 	"BansPruned\x12\x19\n" +
-	"\bnow_unix\x18\x01 \x01(\x03R\anowUnix\"\xe6\x01\n" +
+	"\bnow_unix\x18\x01 \x01(\x03R\anowUnix\"\xb5\x02\n" +
 	"\vEventResult\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12!\n" +
@@ -3949,7 +4099,11 @@ const file_log_events_proto_rawDesc = "" +
 	"sourceUids\x12*\n" +
 	"\x04uids\x18\x04 \x03(\v2\x16.surat.log.v1.UidRangeR\x04uids\x12\x16\n" +
 	"\x06modseq\x18\x05 \x01(\x04R\x06modseq\x12\x18\n" +
-	"\askipped\x18\x06 \x03(\tR\askipped\"\x87\x01\n" +
+	"\askipped\x18\x06 \x03(\tR\askipped\x12M\n" +
+	"\x12skipped_recipients\x18\x14 \x03(\v2\x1e.surat.log.v1.SkippedRecipientR\x11skippedRecipients\"]\n" +
+	"\x10SkippedRecipient\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12/\n" +
+	"\x06reason\x18\x02 \x01(\x0e2\x17.surat.log.v1.ErrorCodeR\x06reason\"\x87\x01\n" +
 	"\aOutcome\x12-\n" +
 	"\x05error\x18\x01 \x01(\x0e2\x17.surat.log.v1.ErrorCodeR\x05error\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x123\n" +
@@ -3989,7 +4143,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\x06chunks\x18\x02 \x01(\rR\x06chunks\x12\x16\n" +
 	"\x06stored\x18\x03 \x01(\rR\x06stored\x12\x12\n" +
 	"\x04refs\x18\x04 \x01(\x04R\x04refs\x12#\n" +
-	"\rtouched_index\x18\x05 \x01(\x04R\ftouchedIndex\"\xdb\x03\n" +
+	"\rtouched_index\x18\x05 \x01(\x04R\ftouchedIndex\"\x80\x04\n" +
 	"\vQueueRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04blob\x18\x02 \x01(\fR\x04blob\x12\x12\n" +
@@ -4009,19 +4163,21 @@ const file_log_events_proto_rawDesc = "" +
 	"\x11next_attempt_unix\x18\f \x01(\x03R\x0fnextAttemptUnix\x12*\n" +
 	"\x11last_attempt_unix\x18\r \x01(\x03R\x0flastAttemptUnix\x12\x1d\n" +
 	"\n" +
-	"last_reply\x18\x0e \x01(\tR\tlastReply\"\x99\x01\n" +
+	"last_reply\x18\x0e \x01(\tR\tlastReply\x12#\n" +
+	"\rlocal_failure\x18\x14 \x01(\bR\flocalFailure\"\x99\x01\n" +
 	"\tBanRecord\x12\x16\n" +
 	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +
 	"\fcreated_unix\x18\x03 \x01(\x03R\vcreatedUnix\x12!\n" +
 	"\fexpires_unix\x18\x04 \x01(\x03R\vexpiresUnix\x12\x16\n" +
-	"\x06source\x18\x05 \x01(\tR\x06source\"\xaf\x01\n" +
+	"\x06source\x18\x05 \x01(\tR\x06source\"\xd8\x01\n" +
 	"\x13QueueRecipientState\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x16\n" +
 	"\x06notify\x18\x02 \x01(\rR\x06notify\x12\x14\n" +
 	"\x05orcpt\x18\x03 \x01(\tR\x05orcpt\x12:\n" +
 	"\x06status\x18\x04 \x01(\x0e2\".surat.log.v1.QueueRecipientStatusR\x06status\x12\x14\n" +
-	"\x05reply\x18\x05 \x01(\tR\x05reply*[\n" +
+	"\x05reply\x18\x05 \x01(\tR\x05reply\x12'\n" +
+	"\x0fenhanced_status\x18\x14 \x01(\tR\x0eenhancedStatus*[\n" +
 	"\x06FlagOp\x12\x17\n" +
 	"\x13FLAG_OP_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vFLAG_OP_ADD\x10\x01\x12\x12\n" +
@@ -4030,7 +4186,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\tDsnReturn\x12\x1a\n" +
 	"\x16DSN_RETURN_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fDSN_RETURN_FULL\x10\x01\x12\x16\n" +
-	"\x12DSN_RETURN_HEADERS\x10\x02*\xc5\x04\n" +
+	"\x12DSN_RETURN_HEADERS\x10\x02*\xfd\x04\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ERROR_CODE_INVALID\x10\x01\x12\x1a\n" +
@@ -4047,7 +4203,9 @@ const file_log_events_proto_rawDesc = "" +
 	"\x18ERROR_CODE_NO_SUCH_ALIAS\x10\v\x12\x18\n" +
 	"\x14ERROR_CODE_FORBIDDEN\x10\f\x12\"\n" +
 	"\x1eERROR_CODE_NO_SUCH_QUEUE_ENTRY\x10\r\x12!\n" +
-	"\x1dERROR_CODE_QUEUE_ENTRY_EXISTS\x10\x0e\x12\x1a\n" +
+	"\x1dERROR_CODE_QUEUE_ENTRY_EXISTS\x10\x0e\x12\x17\n" +
+	"\x13ERROR_CODE_INTERNAL\x10\x14\x12\x1d\n" +
+	"\x19ERROR_CODE_STALE_PROPOSAL\x10\x15\x12\x1a\n" +
 	"\x16ERROR_CODE_NO_SUCH_BAN\x10\x1e\x12\x1c\n" +
 	"\x18ERROR_CODE_MAILBOX_LIMIT\x10(\x12\x1e\n" +
 	"\x1aERROR_CODE_SEND_RATE_LIMIT\x10)\x12!\n" +
@@ -4070,7 +4228,7 @@ func file_log_events_proto_rawDescGZIP() []byte {
 }
 
 var file_log_events_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_log_events_proto_goTypes = []any{
 	(FlagOp)(0),                 // 0: surat.log.v1.FlagOp
 	(DsnReturn)(0),              // 1: surat.log.v1.DsnReturn
@@ -4112,14 +4270,15 @@ var file_log_events_proto_goTypes = []any{
 	(*BanRemoved)(nil),          // 37: surat.log.v1.BanRemoved
 	(*BansPruned)(nil),          // 38: surat.log.v1.BansPruned
 	(*EventResult)(nil),         // 39: surat.log.v1.EventResult
-	(*Outcome)(nil),             // 40: surat.log.v1.Outcome
-	(*UserRecord)(nil),          // 41: surat.log.v1.UserRecord
-	(*MailboxRecord)(nil),       // 42: surat.log.v1.MailboxRecord
-	(*MessageRecord)(nil),       // 43: surat.log.v1.MessageRecord
-	(*BlobRecord)(nil),          // 44: surat.log.v1.BlobRecord
-	(*QueueRecord)(nil),         // 45: surat.log.v1.QueueRecord
-	(*BanRecord)(nil),           // 46: surat.log.v1.BanRecord
-	(*QueueRecipientState)(nil), // 47: surat.log.v1.QueueRecipientState
+	(*SkippedRecipient)(nil),    // 40: surat.log.v1.SkippedRecipient
+	(*Outcome)(nil),             // 41: surat.log.v1.Outcome
+	(*UserRecord)(nil),          // 42: surat.log.v1.UserRecord
+	(*MailboxRecord)(nil),       // 43: surat.log.v1.MailboxRecord
+	(*MessageRecord)(nil),       // 44: surat.log.v1.MessageRecord
+	(*BlobRecord)(nil),          // 45: surat.log.v1.BlobRecord
+	(*QueueRecord)(nil),         // 46: surat.log.v1.QueueRecord
+	(*BanRecord)(nil),           // 47: surat.log.v1.BanRecord
+	(*QueueRecipientState)(nil), // 48: surat.log.v1.QueueRecipientState
 }
 var file_log_events_proto_depIdxs = []int32{
 	5,  // 0: surat.log.v1.Batch.events:type_name -> surat.log.v1.Event
@@ -4153,26 +4312,29 @@ var file_log_events_proto_depIdxs = []int32{
 	37, // 28: surat.log.v1.Event.ban_removed:type_name -> surat.log.v1.BanRemoved
 	38, // 29: surat.log.v1.Event.bans_pruned:type_name -> surat.log.v1.BansPruned
 	20, // 30: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
-	18, // 31: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
-	0,  // 32: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
-	18, // 33: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
-	18, // 34: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
-	18, // 35: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
-	28, // 36: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
-	1,  // 37: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
-	32, // 38: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
-	18, // 39: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
-	18, // 40: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
-	2,  // 41: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
-	39, // 42: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
-	47, // 43: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
-	1,  // 44: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
-	3,  // 45: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
-	46, // [46:46] is the sub-list for method output_type
-	46, // [46:46] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	1,  // 31: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
+	18, // 32: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
+	0,  // 33: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
+	18, // 34: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
+	18, // 35: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
+	18, // 36: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
+	28, // 37: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
+	1,  // 38: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
+	32, // 39: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
+	18, // 40: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
+	18, // 41: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
+	40, // 42: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
+	2,  // 43: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
+	2,  // 44: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
+	39, // 45: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
+	48, // 46: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
+	1,  // 47: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
+	3,  // 48: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
+	49, // [49:49] is the sub-list for method output_type
+	49, // [49:49] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_log_events_proto_init() }
@@ -4217,7 +4379,7 @@ func file_log_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_log_events_proto_rawDesc), len(file_log_events_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   44,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

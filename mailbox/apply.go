@@ -1,8 +1,12 @@
 package mailbox
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -25,12 +29,56 @@ func refuse(code evlog.ErrorCode, format string, args ...any) error {
 	return &eventError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
-// Apply applies the proposals of the committed log entry at index and
+// storageError is the store failing (Pebble returning an error from a read
+// or a write), as opposed to the proposal or the state being wrong: the
+// only kind of error that stops the node (see the package doc).
+type storageError struct{ err error }
+
+func (e *storageError) Error() string { return e.err.Error() }
+func (e *storageError) Unwrap() error { return e.err }
+
+func storageFailure(format string, args ...any) error {
+	return &storageError{err: fmt.Errorf(format, args...)}
+}
+
+// Proposal is one proposal of a committed entry: the same type as
+// cluster.Proposal (an alias of an identical unnamed struct type), so this
+// package need not import the cluster's.
+type Proposal = struct {
+	// Key is the proposal's idempotency key (proposalKeyLen random bytes
+	// from the proposing node), nil when it has none.
+	Key []byte
+	// ProposedAt is the proposing node's commit index when it first sent
+	// the entry.
+	ProposedAt uint64
+	Data       []byte
+}
+
+// IdempotencyWindow is how many log entries a proposal's key is
+// remembered for (see the package doc). It is part of apply's semantics:
+// every node must use the same value.
+const IdempotencyWindow = 10_000
+
+// Apply applies proposals without idempotency keys (as Raft entries
+// written before keys carried them, and the tests' direct proposers); see
+// ApplyEntry.
+func (s *Store) Apply(index uint64, proposals [][]byte) [][]byte {
+	ps := make([]Proposal, len(proposals))
+	for i, p := range proposals {
+		ps[i] = Proposal{Data: p}
+	}
+	return s.ApplyEntry(index, ps)
+}
+
+// ApplyEntry applies the proposals of the committed log entry at index and
 // returns one encoded log.Outcome per proposal. Proposals already applied
 // before a crash (per the applied marker) are skipped and get a nil result.
-// An entry without proposals only advances the marker. Calling Apply on a
-// closed store, like a storage failure, panics (see the package doc).
-func (s *Store) Apply(index uint64, proposals [][]byte) [][]byte {
+// A proposal whose key was applied before (a copy sent again after its
+// answer was lost) is not applied again: it gets the outcome recorded
+// then. An entry without proposals only advances the marker. A storage
+// failure panics (see the package doc), as does calling it on a closed
+// store; a proposal that breaks an invariant is refused instead.
+func (s *Store) ApplyEntry(index uint64, proposals []Proposal) [][]byte {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
 	s.mu.RLock()
@@ -62,7 +110,7 @@ func (s *Store) Apply(index uint64, proposals [][]byte) [][]byte {
 	}
 	for i := start; i < len(proposals); i++ {
 		next.Done = uint32(i + 1)
-		out, changes := s.applyProposal(index, next, proposals[i])
+		out, changes := s.applyProposal(index, next, proposals[i], i == 0)
 		s.setMarker(next)
 		results[i] = out
 		s.feed.publish(changes)
@@ -73,40 +121,175 @@ func (s *Store) Apply(index uint64, proposals [][]byte) [][]byte {
 	return results
 }
 
-// applyProposal applies one proposal and commits it with the marker.
-func (s *Store) applyProposal(index uint64, next appliedMarker, p []byte) ([]byte, []Change) {
-	outcome := &evlog.Outcome{}
-	var changes []Change
-	batch, err := evlog.DecodeBatch(p)
-	b := s.db.NewIndexedBatch()
-	if err != nil {
-		outcome.Error = evlog.ErrorCode_ERROR_CODE_INVALID
-		outcome.Message = err.Error()
-	} else {
-		t := &txn{b: b, index: index}
-		results, err := t.applyEvents(batch.GetEvents())
-		var refusal *eventError
-		switch {
-		case errors.As(err, &refusal):
-			outcome.Error, outcome.Message = refusal.code, refusal.msg
-			// All or nothing: drop the batch's changes, keep only the marker.
-			_ = b.Close()
-			b = s.db.NewBatch()
-			s.logger.Debug("proposal refused", "raft_index", index, "proposal", next.Done-1, "code", refusal.code.String(), "reason", refusal.msg)
-		case err != nil:
-			_ = b.Close()
-			s.fatal(index, err)
-		default:
-			outcome.Results = results
-			changes = t.changes.list
+// applyProposal applies one proposal and commits it with the marker. The
+// first proposal of an entry also forgets the keys that left the window.
+func (s *Store) applyProposal(index uint64, next appliedMarker, p Proposal, first bool) ([]byte, []Change) {
+	proposal := next.Done - 1
+	keyed := len(p.Key) == proposalKeyLen
+	if keyed {
+		out, seen := s.rememberedOutcome(index, p.Key)
+		if seen {
+			s.logger.Info("proposal applied before; answering with its recorded outcome",
+				"raft_index", index, "proposal", proposal, "key", fmt.Sprintf("%x", p.Key))
+			b := s.db.NewBatch()
+			if first {
+				s.forgetKeys(b, index)
+			}
+			s.commit(b, next, "repeated proposal")
+			return out, nil
 		}
 	}
+	outcome, b, changes := s.applyBatch(index, proposal, p)
+	out := s.encodeOutcome(index, outcome)
+	if keyed {
+		s.rememberKey(b, index, p.Key, out)
+	}
+	if first {
+		s.forgetKeys(b, index)
+	}
 	s.commit(b, next, "proposal")
-	out, err := evlog.EncodeOutcome(outcome)
+	return out, changes
+}
+
+// applyBatch applies a proposal's events in an indexed batch and returns
+// its outcome with the batch to commit: the changes, or an empty batch
+// when the proposal was refused (all or nothing).
+func (s *Store) applyBatch(index uint64, proposal uint32, p Proposal) (*evlog.Outcome, *pebble.Batch, []Change) {
+	outcome := &evlog.Outcome{}
+	if p.Key != nil && len(p.Key) != proposalKeyLen {
+		outcome.Error, outcome.Message = errInvalid, fmt.Sprintf("idempotency key of %d bytes, want %d", len(p.Key), proposalKeyLen)
+		return outcome, s.db.NewBatch(), nil
+	}
+	if p.Key != nil && index >= p.ProposedAt && index-p.ProposedAt >= IdempotencyWindow {
+		// A copy of it may have been applied and forgotten since.
+		outcome.Error = evlog.ErrorCode_ERROR_CODE_STALE_PROPOSAL
+		outcome.Message = fmt.Sprintf("proposal first sent at index %d, more than %d entries ago: propose it again", p.ProposedAt, IdempotencyWindow)
+		s.logger.Warn("stale proposal refused", "raft_index", index, "proposal", proposal, "proposed_at", p.ProposedAt)
+		return outcome, s.db.NewBatch(), nil
+	}
+	batch, err := evlog.DecodeBatch(p.Data)
+	if err != nil {
+		outcome.Error = errInvalid
+		outcome.Message = err.Error()
+		return outcome, s.db.NewBatch(), nil
+	}
+	b := s.db.NewIndexedBatch()
+	t := &txn{b: b, index: index, proposal: proposal, logger: s.logger, beforeEvent: s.testBeforeEvent}
+	results, err := t.applyEventsGuarded(batch.GetEvents())
+	var (
+		refusal *eventError
+		storage *storageError
+	)
+	switch {
+	case errors.As(err, &storage):
+		_ = b.Close()
+		s.fatal(index, err)
+	case errors.As(err, &refusal):
+		outcome.Error, outcome.Message = refusal.code, refusal.msg
+		s.logger.Debug("proposal refused", "raft_index", index, "proposal", proposal, "code", refusal.code.String(), "reason", refusal.msg)
+	case err != nil:
+		// Not the disk: this state and this proposal give the same error
+		// on every node, so every node refuses it alike and goes on,
+		// where stopping would stop them all, again at every restart.
+		outcome.Error, outcome.Message = evlog.ErrorCode_ERROR_CODE_INTERNAL, err.Error()
+		s.logger.Error("apply refused a proposal it cannot handle (a bug or a broken invariant); every node refuses it alike",
+			"raft_index", index, "proposal", proposal, "err", err)
+	default:
+		outcome.Results = results
+		return outcome, b, t.changes.list
+	}
+	_ = b.Close()
+	return outcome, s.db.NewBatch(), nil
+}
+
+// encodeOutcome encodes o; an outcome that cannot be encoded (a message
+// that is not UTF-8) is replaced by an internal refusal saying so.
+func (s *Store) encodeOutcome(index uint64, o *evlog.Outcome) []byte {
+	o.Message = strings.ToValidUTF8(o.Message, "\ufffd")
+	out, err := evlog.EncodeOutcome(o)
+	if err == nil {
+		return out
+	}
+	s.logger.Error("apply could not encode an outcome", "raft_index", index, "err", err)
+	out, err = evlog.EncodeOutcome(&evlog.Outcome{Error: evlog.ErrorCode_ERROR_CODE_INTERNAL, Message: "outcome not encodable"})
 	if err != nil {
 		s.fatal(index, fmt.Errorf("encode outcome: %w", err))
 	}
-	return out, changes
+	return out
+}
+
+// rememberedOutcome returns the outcome recorded for key, if it is within
+// the window.
+func (s *Store) rememberedOutcome(index uint64, key []byte) ([]byte, bool) {
+	v, closer, err := s.db.Get(proposalKey(key))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false
+	}
+	if err != nil {
+		s.fatal(index, fmt.Errorf("read proposal key: %w", err))
+	}
+	defer closer.Close()
+	if len(v) < 8 {
+		// Not written by this package: treat the key as unknown rather than
+		// stop; apply stays deterministic either way.
+		s.logger.Error("malformed proposal key record; ignoring it", "raft_index", index, "key", fmt.Sprintf("%x", key))
+		return nil, false
+	}
+	return append([]byte(nil), v[8:]...), true
+}
+
+// rememberKey records key's outcome in b, under the entry that applied it.
+func (s *Store) rememberKey(b *pebble.Batch, index uint64, key, outcome []byte) {
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(outcome)), index)
+	v = append(v, outcome...)
+	if err := b.Set(proposalKey(key), v, nil); err != nil {
+		s.fatal(index, fmt.Errorf("record proposal key: %w", err))
+	}
+	if err := b.Set(proposalByIndexKey(index, key), nil, nil); err != nil {
+		s.fatal(index, fmt.Errorf("record proposal key index: %w", err))
+	}
+}
+
+// forgetKeys deletes, in b, the keys of entries that left the window when
+// the entry at index is applied: those applied at or before index -
+// IdempotencyWindow. A copy that could have needed one is refused as stale
+// (applyBatch), so forgetting never lets a proposal apply twice. The
+// counter "keys-forgotten" remembers how far it went, so that each entry
+// reads only the keys it forgets, never the deletions before them (a scan
+// from the start of the range walked every tombstone not yet compacted).
+func (s *Store) forgetKeys(b *pebble.Batch, index uint64) {
+	if index <= IdempotencyWindow {
+		return
+	}
+	upTo := index - IdempotencyWindow
+	var from uint64
+	v, closer, err := s.db.Get(counterKey(counterKeysForgotten))
+	switch {
+	case err == nil:
+		if len(v) == 8 {
+			from = binary.BigEndian.Uint64(v)
+		}
+		closer.Close()
+	case !errors.Is(err, pebble.ErrNotFound):
+		s.fatal(index, fmt.Errorf("read forgotten keys counter: %w", err))
+	}
+	if from >= upTo {
+		return
+	}
+	err = scanRange(s.db, proposalByIndexKey(from+1, nil), proposalByIndexKey(upTo+1, nil), func(k, _ []byte) (bool, error) {
+		if key, err := parseProposalByIndexKey(k); err == nil {
+			if err := b.Delete(proposalKey(key), nil); err != nil {
+				return false, err
+			}
+		}
+		return true, b.Delete(k, nil)
+	})
+	if err == nil {
+		err = b.Set(counterKey(counterKeysForgotten), binary.BigEndian.AppendUint64(nil, upTo), nil)
+	}
+	if err != nil {
+		s.fatal(index, fmt.Errorf("forget proposal keys: %w", err))
+	}
 }
 
 // commit writes the marker into b and commits it.
@@ -173,18 +356,47 @@ func isStorageFull(err error) bool {
 // txn is one proposal's view: an indexed batch, so later events see earlier
 // events' writes.
 type txn struct {
-	b       *pebble.Batch
-	index   uint64
-	changes changeSet
+	b        *pebble.Batch
+	index    uint64
+	proposal uint32 // position of the proposal in its entry
+	event    uint32 // position of the event being applied in its proposal
+	logger   *slog.Logger
+	// beforeEvent is Store.testBeforeEvent.
+	beforeEvent func(*evlog.Event)
+	changes     changeSet
 	// bumped holds the modseq each mailbox got in the current event, so a
 	// mailbox changes modseq at most once per event (lookups only).
 	bumped map[uint64]uint64
 }
 
+// applyEventsGuarded is applyEvents with a panic in apply's own code (a
+// bug met by this proposal on this state: the same on every node) turned
+// into an error, so that it refuses the proposal instead of stopping every
+// node at the same entry, again at each restart.
+func (t *txn) applyEventsGuarded(events []*evlog.Event) (results []*evlog.EventResult, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok && errors.As(e, new(*storageError)) {
+				panic(r)
+			}
+			// The stack goes to the log only: the outcome is recorded
+			// with the proposal's key and must be the same on every node,
+			// and a stack holds goroutine ids and addresses.
+			t.logger.Error("panic while applying a proposal", "raft_index", t.index, "proposal", t.proposal, "panic", r, "stack", string(debug.Stack()))
+			results, err = nil, fmt.Errorf("event %d: panic: %v", t.event, r)
+		}
+	}()
+	return t.applyEvents(events)
+}
+
 func (t *txn) applyEvents(events []*evlog.Event) ([]*evlog.EventResult, error) {
 	results := make([]*evlog.EventResult, 0, len(events))
 	for i, ev := range events {
+		t.event = uint32(i)
 		t.bumped = map[uint64]uint64{}
+		if t.beforeEvent != nil {
+			t.beforeEvent(ev)
+		}
 		r, err := t.applyEvent(ev)
 		if err != nil {
 			var refusal *eventError
@@ -277,10 +489,13 @@ func (t *txn) get(key []byte) (v []byte, ok bool, err error) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("get %q: %w", key, err)
+		return nil, false, storageFailure("get %q: %w", key, err)
 	}
 	v = append([]byte(nil), val...)
-	return v, true, closer.Close()
+	if err := closer.Close(); err != nil {
+		return nil, false, storageFailure("get %q: %w", key, err)
+	}
+	return v, true, nil
 }
 
 func (t *txn) has(key []byte) (bool, error) {
@@ -302,7 +517,7 @@ func (t *txn) getRecord(key []byte, m proto.Message) (bool, error) {
 
 func (t *txn) put(key, value []byte) error {
 	if err := t.b.Set(key, value, nil); err != nil {
-		return fmt.Errorf("set %q: %w", key, err)
+		return storageFailure("set %q: %w", key, err)
 	}
 	return nil
 }
@@ -317,7 +532,7 @@ func (t *txn) putRecord(key []byte, m proto.Message) error {
 
 func (t *txn) del(key []byte) error {
 	if err := t.b.Delete(key, nil); err != nil {
-		return fmt.Errorf("delete %q: %w", key, err)
+		return storageFailure("delete %q: %w", key, err)
 	}
 	return nil
 }
@@ -340,26 +555,30 @@ type iterable interface {
 }
 
 // scanRange calls fn for each entry in [lower, upper) until it returns
-// false. k and v are valid only during the call.
+// false. k and v are valid only during the call. The store's own errors
+// are storage failures; fn's pass through as they are.
 func scanRange(r iterable, lower, upper []byte, fn func(k, v []byte) (bool, error)) (err error) {
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
-		return fmt.Errorf("new iterator: %w", err)
+		return storageFailure("new iterator: %w", err)
 	}
 	defer func() {
 		if cerr := it.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("close iterator: %w", cerr)
+			err = storageFailure("close iterator: %w", cerr)
 		}
 	}()
 	for ok := it.First(); ok; ok = it.Next() {
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return fmt.Errorf("read %q: %w", it.Key(), err)
+			return storageFailure("read %q: %w", it.Key(), err)
 		}
 		more, err := fn(it.Key(), v)
 		if err != nil || !more {
 			return err
 		}
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return storageFailure("iterate: %w", err)
+	}
+	return nil
 }

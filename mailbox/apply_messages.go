@@ -3,6 +3,7 @@ package mailbox
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"slices"
 
@@ -256,7 +257,9 @@ func (t *txn) blobsCollected(e *evlog.BlobsCollected) (*evlog.EventResult, error
 	return nil, nil
 }
 
-// delivered files one body into each recipient's mailbox.
+// delivered files one body into each recipient's mailbox. Recipients it
+// cannot deliver to are reported with their reason and, when the message
+// is accepted for someone, queued for a DSN (see the package doc).
 func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
 	if err := t.completeBlob(e.GetBlob(), e.GetSize()); err != nil {
 		return nil, err
@@ -269,10 +272,14 @@ func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
 		return nil, err
 	}
 	res := &evlog.EventResult{}
+	skip := func(address string, reason evlog.ErrorCode) {
+		res.Skipped = append(res.Skipped, address)
+		res.SkippedRecipients = append(res.SkippedRecipients, &evlog.SkippedRecipient{Address: address, Reason: reason})
+	}
 	for _, r := range e.GetRecipients() {
 		u, err := t.loadUser(r.GetAddress())
 		if refusedWith(err, evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER) {
-			res.Skipped = append(res.Skipped, r.GetAddress())
+			skip(r.GetAddress(), evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER)
 			continue
 		}
 		if err != nil {
@@ -283,7 +290,7 @@ func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
 			return nil, err
 		}
 		if overQuota(u, e.GetSize()) {
-			res.Skipped = append(res.Skipped, r.GetAddress())
+			skip(r.GetAddress(), evlog.ErrorCode_ERROR_CODE_OVER_QUOTA)
 			continue
 		}
 		uid, err := t.insertMessage(mb, u, &evlog.MessageRecord{
@@ -302,7 +309,85 @@ func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
 		res.Uids = append(res.Uids, &evlog.UidRange{First: uid, Last: uid})
 		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: u.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded, UIDs: []uint32{uid}})
 	}
+	if len(res.SkippedRecipients) > 0 && (len(res.Uids) > 0 || e.GetRelayed()) {
+		if err := t.queueLocalFailures(e, res.SkippedRecipients); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
+}
+
+// defaultDSNLifetime is how long a DSN to a remote sender is retried when
+// the Delivered event does not say: RFC 5321 §4.5.4.1's "at least 4-5
+// days", as the outbound queue's own default.
+const defaultDSNLifetime = 5 * 24 * 3600
+
+// localFailureReply is the reply and RFC 3463 status a DSN gives for the
+// reason a recipient was skipped, as an LMTP server would have answered
+// for it (RFC 2033 §4.2): X.2.2 mailbox full, X.1.1 bad destination
+// mailbox.
+func localFailureReply(reason evlog.ErrorCode) (reply, status string) {
+	switch reason {
+	case evlog.ErrorCode_ERROR_CODE_OVER_QUOTA:
+		return "552 5.2.2 Mailbox full: over quota", "5.2.2"
+	case evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER:
+		return "550 5.1.1 No such user here", "5.1.1"
+	}
+	return "550 5.0.0 Not delivered", "5.0.0"
+}
+
+// queueLocalFailures puts the skipped recipients of an accepted message in
+// the outbound queue, marked local_failure, so that the queue worker
+// bounces them with a DSN to the envelope sender (RFC 3464), as an MTA
+// does when a local delivery agent refuses a recipient after the message
+// was accepted. The null reverse-path gets no DSN (RFC 5321 §4.5.5); a
+// return path or ENVID apply would refuse elsewhere is treated as absent
+// rather than refusing the delivery. The id is (raft index, proposal,
+// event): unique and the same on every node.
+func (t *txn) queueLocalFailures(e *evlog.Delivered, skipped []*evlog.SkippedRecipient) error {
+	from := e.GetReturnPath()
+	if from == "" || checkAddress("sender", from) != nil {
+		return nil
+	}
+	envid := e.GetEnvid()
+	if hasControl(envid) || len(envid) > 100 {
+		envid = "" // RFC 3461 §4.4
+	}
+	ret := e.GetRet()
+	if ret < evlog.DsnReturn_DSN_RETURN_UNSPECIFIED || ret > evlog.DsnReturn_DSN_RETURN_HEADERS {
+		ret = evlog.DsnReturn_DSN_RETURN_UNSPECIFIED
+	}
+	queued := max(e.GetInternalDateUnix(), 0)
+	expires := e.GetExpiresUnix()
+	if expires < queued {
+		expires = queued + defaultDSNLifetime
+	}
+	id := binary.BigEndian.AppendUint64(make([]byte, 0, queueIDLen), t.index)
+	id = binary.BigEndian.AppendUint32(id, t.proposal)
+	id = binary.BigEndian.AppendUint32(id, t.event)
+	exists, err := t.has(queueKey(id))
+	if err != nil {
+		return err
+	}
+	if exists {
+		return fmt.Errorf("queue entry %x for local failures exists", id)
+	}
+	rec := &evlog.QueueRecord{
+		Id: id, Blob: e.GetBlob(), Size: e.GetSize(), MailFrom: from, Envid: envid, Ret: ret,
+		QueuedUnix: queued, ExpiresUnix: expires, NextAttemptUnix: queued, LocalFailure: true,
+	}
+	for _, r := range skipped {
+		reply, status := localFailureReply(r.GetReason())
+		rec.Recipients = append(rec.Recipients, &evlog.QueueRecipientState{
+			Address: r.GetAddress(), Reply: reply, EnhancedStatus: status})
+	}
+	if err := t.refBlob(e.GetBlob()); err != nil {
+		return err
+	}
+	if err := t.put(queueDueKey(rec.GetNextAttemptUnix(), id), nil); err != nil {
+		return err
+	}
+	return t.putRecord(queueKey(id), rec)
 }
 
 // deliveryMailbox is the named mailbox, or INBOX when the name is empty

@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	evlog "github.com/surat-mail/surat/log"
 )
@@ -34,12 +35,18 @@ func checkTime(what string, t int64) error {
 }
 
 // clip keeps stored text bounded without refusing the event: a long
-// remote reply must not make an outcome impossible to record.
+// remote reply must not make an outcome impossible to record. It cuts
+// before a character, never inside one: records hold UTF-8 (protobuf
+// strings), and a cut character made the record impossible to encode.
 func clip(s string) string {
-	if len(s) > maxQueueText {
-		return s[:maxQueueText]
+	if len(s) <= maxQueueText {
+		return s
 	}
-	return s
+	cut := maxQueueText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
 
 func (t *txn) loadQueueEntry(id []byte) (*evlog.QueueRecord, error) {

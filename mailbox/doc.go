@@ -20,7 +20,36 @@
 //
 // A storage failure while applying (Pebble returning an I/O error) is fatal:
 // the node must not go on with a projection that may differ from the log, so
-// Apply panics; after a restart the entries past the marker are replayed.
+// Apply panics with the error (the cluster layer turns it into an exit:
+// status 75 for a full disk, 74 for any other I/O error); after a restart
+// the entries past the marker are replayed. Nothing else stops the node:
+// a proposal that does not decode, names an event kind this build does not
+// know, or meets a broken invariant (counts that disagree, a record that
+// does not decode, a reference to a missing blob, even a panic in apply's
+// own code) fails the same way on every node, since apply depends only on
+// the log. It is refused, all or nothing, with ERROR_CODE_INVALID or
+// ERROR_CODE_INTERNAL and a message, logged at error level with its
+// raft_index, and the next entry is applied. Stopping instead would stop
+// every node at the same entry, again at each restart (a poison pill).
+//
+// # Idempotency keys
+//
+// Each proposal the cluster layer sends carries a 16-byte random key chosen
+// by the proposing node, and the index it had seen committed when it first
+// sent it (Proposal). A node whose forward lost the leader's answer cannot
+// know whether the entry committed, so it sends the same bytes again. Apply
+// records every keyed proposal's outcome (a refusal too) in the same batch
+// as its changes; a proposal whose key is recorded is not applied again and
+// gets the recorded outcome (UIDs included). Keys are remembered for
+// IdempotencyWindow (10,000) log entries, counted in log indexes, not time,
+// so every node forgets the same keys at the same entry: the first proposal
+// of entry i deletes the keys recorded by entries at or below
+// i - IdempotencyWindow. A copy first sent that long ago may have been
+// applied and forgotten, so it is refused with ERROR_CODE_STALE_PROPOSAL (a
+// temporary error) instead of being applied: as the recording entry comes
+// after the index the proposer had seen committed, a key is never forgotten
+// while a copy of it can still be applied. The keys are part of the store,
+// so snapshots and restarts keep them, and part of the digest.
 //
 // # Semantics chosen where the events leave room
 //
@@ -54,7 +83,15 @@
 //     filing rule (RFC 5228 §4.1 lets fileinto save to an
 //     implementation-defined mailbox). A recipient whose
 //     user no longer exists, or whose quota the body would exceed, is
-//     reported in EventResult.skipped by address.
+//     reported in EventResult.skipped_recipients with its reason
+//     (NO_SUCH_USER, OVER_QUOTA), and by address in EventResult.skipped
+//     for older readers. When some recipients were delivered and the event
+//     names a return_path, the skipped ones become one outbound queue entry
+//     marked local_failure, with id (raft index u64, proposal u32, event
+//     u32) and per recipient the reply and RFC 3463 status; the queue
+//     worker bounces them with a DSN to the sender. When none was
+//     delivered no entry is made: the front end answers the client with an
+//     error instead, so the sender keeps the message.
 //   - Users may be created in any domain; DomainRemoved does not delete the
 //     domain's users (the administrator does that explicitly).
 //   - The outbound queue: Queued references its body (refs++) and makes
@@ -111,7 +148,8 @@
 //
 //	key                                         value
 //	"app/"                                      applied marker: index u64, done u32, total u32, prev u64 (local, not in Digest)
-//	"ctr/" counter-name                         counter: "mailbox-id" u64 (last id), "uidvalidity" u32 (last value)
+//	"ctr/" counter-name                         counter: "mailbox-id" u64 (last id), "uidvalidity" u32 (last value),
+//	                                            "keys-forgotten" u64 (idempotency keys of entries up to it are forgotten)
 //	"dom/" domain                               empty: a local domain
 //	"usr/" address                              log.UserRecord
 //	"als/" alias                                target address (a user)
@@ -128,6 +166,8 @@
 //	"bex/" expires-unix u64 family bits address empty: bans that expire, by expiry time, for BansPruned
 //	"snt/" submitter 0x00 bucket u64            u64: remote recipients the submitter queued in that five-minute bucket of queued_unix
 //	"sqb/" submitter                            u64: bytes of the submitter's entries still queued (absent: 0)
+//	"idk/" proposal-key (16 bytes)              entry index u64, then the proposal's encoded log.Outcome (idempotency keys)
+//	"idi/" entry-index u64 proposal-key         empty: remembered keys by the entry that applied them, for pruning
 //
 // A client's ban is found by seeking, for each prefix length from 0 up,
 // the client's address masked to it; a seek that lands on a longer length

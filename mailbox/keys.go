@@ -22,14 +22,19 @@ const (
 	prefixChunk           = "chk/"
 	prefixQueue           = "que/"
 	prefixQueueDue        = "qdu/"
+	prefixProposalKey     = "idk/"
+	prefixProposalByIndex = "idi/"
 	prefixLen             = 4
 	counterMailboxID      = "mailbox-id"
 	counterUIDValidity    = "uidvalidity"
+	counterKeysForgotten  = "keys-forgotten"
 	mailboxIDLen          = 8
 	messageKeyLen         = prefixLen + mailboxIDLen + 4
 	hashLen               = 32
 	queueIDLen            = 16
 	queueDueKeyLen        = prefixLen + 8 + queueIDLen
+	proposalKeyLen        = 16 // cluster.KeyLen
+	proposalByIndexKeyLen = prefixLen + 8 + proposalKeyLen
 	appliedMarkerValueLen = 8 + 4 + 4 + 8
 )
 
@@ -108,6 +113,26 @@ func queueDueKey(next int64, id []byte) []byte {
 func parseQueueDueKey(k []byte) ([]byte, error) {
 	if len(k) != queueDueKeyLen {
 		return nil, fmt.Errorf("queue due key of %d bytes", len(k))
+	}
+	return k[prefixLen+8:], nil
+}
+
+// proposalKey holds a remembered proposal's entry index and outcome (see
+// the package doc, "Idempotency keys").
+func proposalKey(key []byte) []byte { return append([]byte(prefixProposalKey), key...) }
+
+// proposalByIndexKey orders remembered proposals by the entry that applied
+// them, for pruning.
+func proposalByIndexKey(index uint64, key []byte) []byte {
+	k := binary.BigEndian.AppendUint64([]byte(prefixProposalByIndex), index)
+	return append(k, key...)
+}
+
+// parseProposalByIndexKey returns the proposal key of a key under
+// prefixProposalByIndex.
+func parseProposalByIndexKey(k []byte) ([]byte, error) {
+	if len(k) != proposalByIndexKeyLen {
+		return nil, fmt.Errorf("proposal index key of %d bytes", len(k))
 	}
 	return k[prefixLen+8:], nil
 }

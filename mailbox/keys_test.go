@@ -40,7 +40,7 @@ func TestKeyLayout(t *testing.T) {
 	code := []string{prefixApplied, prefixCounter, prefixDomain, prefixUser, prefixAlias, prefixAliasByTarget,
 		prefixMailboxByName, prefixMailbox, prefixMessage, prefixSubscription, prefixBlob, prefixChunk,
 		prefixQueue, prefixQueueDue, prefixBan, prefixBanExpiry,
-		prefixSentBucket, prefixQueuedBytes}
+		prefixSentBucket, prefixQueuedBytes, prefixProposalKey, prefixProposalByIndex}
 	for _, p := range code {
 		if !documented[p] {
 			t.Errorf("prefix %q is used in code but not documented", p)
@@ -95,7 +95,8 @@ func checkKeyShape(t *testing.T, prefix string, k, v []byte) {
 		}
 	case prefixCounter:
 		name := string(k[prefixLen:])
-		if !(name == counterMailboxID && len(v) == 8 || name == counterUIDValidity && len(v) == 4) {
+		if !(name == counterMailboxID && len(v) == 8 || name == counterUIDValidity && len(v) == 4 ||
+			name == counterKeysForgotten && len(v) == 8) {
 			t.Errorf("counter %q = %x", k, v)
 		}
 	case prefixMailboxByName:
@@ -142,6 +143,16 @@ func checkKeyShape(t *testing.T, prefix string, k, v []byte) {
 	case prefixBanExpiry:
 		if _, err := banKeyOfExpiry(k); err != nil || len(v) != 0 {
 			t.Errorf("ban expiry key %x = %x: %v", k, v, err)
+		}
+	case prefixProposalKey:
+		if len(k) != prefixLen+proposalKeyLen || len(v) < 8 {
+			t.Errorf("proposal key %q = %x", k, v)
+		} else if _, err := evlog.DecodeOutcome(v[8:]); err != nil {
+			t.Errorf("proposal key %q outcome: %v", k, err)
+		}
+	case prefixProposalByIndex:
+		if len(k) != proposalByIndexKeyLen || len(v) != 0 {
+			t.Errorf("proposal index key %q = %x", k, v)
 		}
 	}
 }

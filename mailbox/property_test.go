@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -329,12 +330,27 @@ func (g *generator) split(evs []*evlog.Event) []entry {
 	return entries
 }
 
+// keyed gives every proposal but every fifth an idempotency key, as the
+// cluster layer does (the others stand for entries written before keys),
+// derived from the seed and its position so that runs agree.
+func (w workload) keyed(e entry) []Proposal {
+	out := make([]Proposal, len(e.proposals))
+	for i, p := range e.proposals {
+		out[i] = Proposal{Data: p}
+		if (int(e.index)+i)%5 != 0 {
+			k := sha256.Sum256(fmt.Appendf(nil, "%d/%d/%d", w.seed, e.index, i))
+			out[i].Key, out[i].ProposedAt = k[:proposalKeyLen], e.index-1
+		}
+	}
+	return out
+}
+
 // run applies the workload and returns every outcome in order.
 func (w workload) run(t testing.TB, s *Store) [][]byte {
 	t.Helper()
 	var outs [][]byte
 	for _, e := range w.entries {
-		res := s.Apply(e.index, e.proposals)
+		res := s.ApplyEntry(e.index, w.keyed(e))
 		if len(res) != len(e.proposals) {
 			t.Fatalf("entry %d: %d results for %d proposals", e.index, len(res), len(e.proposals))
 		}
@@ -505,7 +521,7 @@ func crashAfter(t *testing.T, s *Store, w workload, k int) {
 		return
 	}
 	for _, e := range w.entries {
-		s.Apply(e.index, e.proposals)
+		s.ApplyEntry(e.index, w.keyed(e))
 	}
 }
 

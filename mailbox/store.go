@@ -13,6 +13,9 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	evlog "github.com/surat-mail/surat/log"
 )
 
 // Errors returned by reads.
@@ -41,6 +44,10 @@ type Options struct {
 	FeedBuffer int
 	// CacheSize is Pebble's block cache in bytes; 0: defaultCacheSize.
 	CacheSize int64
+
+	// fs, set by tests, is the filesystem Pebble uses (to inject I/O
+	// errors); nil: the operating system's.
+	fs vfs.FS
 }
 
 // Checkpoint is a consistent copy of the store, taken between applies and
@@ -77,6 +84,9 @@ type Store struct {
 	ckptSeq atomic.Uint64 // names checkpoint directories
 	feed    feed
 
+	// testBeforeEvent, when set by a test, runs before each event is
+	// applied; a panic there stands for a bug in apply's code.
+	testBeforeEvent func(*evlog.Event)
 	// testAfterProposal, when set by a test, runs after each proposal's
 	// commit; a panic there simulates a crash between proposals.
 	testAfterProposal func()
@@ -164,6 +174,9 @@ func (s *Store) openPebble(path string, mustExist bool) (*pebble.DB, appliedMark
 	popts := &pebble.Options{
 		Logger:           pebbleLogger{s.logger.With("component", "pebble")},
 		ErrorIfNotExists: mustExist,
+	}
+	if s.opts.fs != nil {
+		popts.FS = s.opts.fs
 	}
 	// Apply looks up keys that mostly do not exist yet (a new body's blob
 	// record, a new chunk): without bloom filters every such miss reads

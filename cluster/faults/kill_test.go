@@ -147,8 +147,15 @@ func TestKillRounds(t *testing.T) {
 	if err != nil {
 		t.Fatalf("final mail check: %v", err)
 	}
-	t.Logf("final mail check of %d rounds: %d nodes, %d INBOX messages, unacknowledged present %v, %d problems, in %v",
-		rounds, mail.Nodes, mail.Messages, describePresent(mail.Present), len(mail.Problems), time.Since(finalStart).Round(time.Millisecond))
+	var total faults.Counts
+	for r := 1; r <= rounds; r++ {
+		c := ledger.Counts(r)
+		total.TempFailed += c.TempFailed
+		total.Unknown += c.Unknown
+	}
+	t.Logf("final mail check of %d rounds: %d nodes, %d INBOX messages, unacknowledged present %v, %d problems, in %v\n\t%s",
+		rounds, mail.Nodes, mail.Messages, describePresent(mail.Present), len(mail.Problems), time.Since(finalStart).Round(time.Millisecond),
+		describeDuplicates(mail.Present, total))
 	reportProblems(t, "final check", filepath.Join(artifacts, "final-problems.txt"), mail.Problems)
 	t.Logf("%d rounds in %v", rounds, time.Since(began).Round(time.Millisecond))
 }
@@ -257,11 +264,12 @@ func runRound(t *testing.T, c *faults.Cluster, rd round) {
 		"\timap: %s\n"+
 		"\tconverged at index %d (digest %.12s) %v after the load stopped; mail check: %d nodes, %d INBOX messages, unacknowledged present %v, %d problems\n"+
 		"\t%s\n"+
+		"\t%s\n"+
 		"\tround took %v",
 		prefix, faultLog, counts, describeLinStats(linStats),
 		digest.AppliedIndex, digest.Digest, settled.Round(time.Millisecond),
 		mail.Nodes, mail.Messages, describePresent(mail.Present), len(mail.Problems),
-		linSummary, time.Since(began).Round(time.Millisecond))
+		describeDuplicates(mail.Present, counts), linSummary, time.Since(began).Round(time.Millisecond))
 
 	if counts.Acked == 0 {
 		t.Errorf("%s: no message was acknowledged during the round: the load did not run", prefix)
@@ -437,6 +445,16 @@ func describeLinStats(s faults.LinStats) string {
 		parts[i] = fmt.Sprintf("%s %d", k, s.Ops[k])
 	}
 	return fmt.Sprintf("%d commands (%s), %d reconnects", total, strings.Join(parts, ", "), s.Reconnects)
+}
+
+// describeDuplicates states how many messages a sender's retry would have
+// duplicated: answered 4xx after DATA (the answer lost with a leader, or
+// the commit's fate unknown) yet delivered, and, apart, those whose
+// connection broke after the final dot (the SMTP node itself was killed)
+// yet delivered, which no server can tell a retry of.
+func describeDuplicates(present map[faults.Outcome]int, c faults.Counts) string {
+	return fmt.Sprintf("duplicates after a lost answer: %d of %d answered 4xx after DATA were delivered (a retry copies them); connection lost after the dot yet delivered: %d of %d",
+		present[faults.TempFailed], c.TempFailed, present[faults.Unknown], c.Unknown)
 }
 
 func describePresent(p map[faults.Outcome]int) string {

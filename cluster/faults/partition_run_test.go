@@ -263,12 +263,13 @@ func (e *partitionEnv) runScenario(t *testing.T, sc partitionScenario) {
 		"\timap: %s\n"+
 		"\tconverged at index %d (digest %.12s) %v after the load stopped; mail check: %d nodes, %d INBOX messages, unacknowledged present %v, %d problems\n"+
 		"\t%s\n"+
+		"\t%s\n"+
 		"\tscenario took %v",
 		prefix, run.describeNotes(), e.raftSummary(run, loadStarted),
 		loadStopped.Sub(loadStarted).Round(time.Millisecond), counts, probeSummary, describeLinStats(linStats),
 		digest.AppliedIndex, digest.Digest, settled.Round(time.Millisecond),
 		mail.Nodes, mail.Messages, describePresent(mail.Present), len(mail.Problems),
-		linSummary, time.Since(began).Round(time.Millisecond))
+		describeDuplicates(mail.Present, counts), linSummary, time.Since(began).Round(time.Millisecond))
 	for _, f := range run.findings {
 		e.findings = append(e.findings, prefix+": "+f)
 		if e.strict {

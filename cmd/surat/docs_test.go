@@ -46,7 +46,7 @@ func TestOperatingDocumentsEveryServeFlag(t *testing.T) {
 		}
 	}
 
-	for _, code := range []int{exitOK, exitError, exitUsage, exitStorageFull} {
+	for _, code := range []int{exitOK, exitError, exitUsage, exitStorageFull, exitStorageFailure} {
 		if !strings.Contains(doc, "\n| "+strconv.Itoa(code)+" |") {
 			t.Errorf("exit status %d is not in %s: add a row for it to the Exit statuses table", code, operatingDoc)
 		}

@@ -33,6 +33,12 @@ const shutdownBudget = 9 * time.Second
 // Restart=on-failure (deploy/systemd) restarts the node.
 const exitStorageFull = 75
 
+// exitStorageFailure is the exit status after the store failed on any
+// other I/O error: EX_IOERR (sysexits.h). The node cannot trust its disk;
+// an operator looks at the disk and the log before restarting it (README,
+// "Operating it").
+const exitStorageFailure = 74
+
 func runServeCommand(ctx context.Context, e *env, args []string) error {
 	cfg, err := parseServe(args, e.getenv)
 	if errors.Is(err, errHelp) {
@@ -125,6 +131,14 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 			logger.Error("disk full: exiting; free space on --data and the node catches up after its restart",
 				"data", cfg.Data, "exit_code", exitStorageFull, "err", err)
 			os.Exit(exitStorageFull)
+		},
+		OnStorageFailure: func(err error) {
+			// Not a mail problem (those are refused, deterministically, on
+			// every node): the store's reads or writes fail. Exit rather
+			// than apply past an entry this node could not record.
+			logger.Error("storage I/O error: exiting; check the disk and the kernel log, then restart the node (it replays the log from its applied index), or replace its --data from a peer",
+				"data", cfg.Data, "exit_code", exitStorageFailure, "err", err)
+			os.Exit(exitStorageFailure)
 		},
 	})
 	if err != nil {

@@ -63,6 +63,11 @@
 //
 // # Delivery status notifications (RFC 3464, RFC 3461, RFC 6522)
 //
+// An entry marked local_failure holds local recipients that apply could
+// not deliver to after the message was accepted (a mailbox that filled
+// between RCPT and the commit): the worker attempts nothing and bounces
+// them at once with the reply apply recorded (552 5.2.2, 550 5.1.1).
+//
 // A bounce produces a multipart/report DSN to the envelope sender (From:
 // MAILER-DAEMON of the first local domain, null reverse-path) unless the
 // sender is empty (never bounce a bounce, RFC 5321 §4.5.5) or the recipient

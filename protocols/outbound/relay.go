@@ -58,7 +58,7 @@ func (r *Relay) QueueEvents(m smtp.Outbound) ([]*evlog.Event, error) {
 	}
 	q := &evlog.Queued{
 		Id: id, Blob: m.Blob, Size: m.Size, MailFrom: m.From, Envid: m.EnvID,
-		Ret: dsnReturn(m.Return), QueuedUnix: received.Unix(),
+		Ret: smtp.DSNReturn(m.Return), QueuedUnix: received.Unix(),
 		ExpiresUnix: received.Add(lifetime).Unix(), Submitter: m.User,
 	}
 	for i, a := range m.Recipients {
@@ -86,16 +86,6 @@ func NewID() ([]byte, error) {
 		return nil, err
 	}
 	return id, nil
-}
-
-func dsnReturn(s string) evlog.DsnReturn {
-	switch strings.ToUpper(s) {
-	case "FULL":
-		return evlog.DsnReturn_DSN_RETURN_FULL
-	case "HDRS":
-		return evlog.DsnReturn_DSN_RETURN_HEADERS
-	}
-	return evlog.DsnReturn_DSN_RETURN_UNSPECIFIED
 }
 
 func notifyBits(values []string) uint32 {

@@ -309,6 +309,17 @@ func (w *Worker) attempt(ctx context.Context, q *evlog.QueueRecord) {
 	mta := map[string]string{}
 	dsnOK := map[string]bool{}
 	tlsOf := map[string]TLSOutcome{}
+	if q.GetLocalFailure() {
+		// Local recipients apply could not deliver to after the message
+		// was accepted (mailbox full, user gone): nothing to attempt; they
+		// bounce with the reason apply recorded, and the sender gets a DSN
+		// (RFC 3464), as from an MTA whose local delivery agent refused.
+		for _, r := range rcpts {
+			results[r.GetAddress()] = Result{Class: Permanent, Reply: r.GetReply(), Status: r.GetEnhancedStatus()}
+		}
+		w.record(ctx, q, rcpts, results, mta, dsnOK, tlsOf, body, log)
+		return
+	}
 	for _, group := range w.groups(rcpts) {
 		env := Envelope{From: q.GetMailFrom(), EnvID: q.GetEnvid(), Return: returnName(q.GetRet()), Body: withoutReturnPath(body)}
 		for _, r := range group.rcpts {

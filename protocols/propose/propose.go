@@ -5,6 +5,9 @@
 // It owns no policy: it does not retry, does not decide which errors are
 // temporary (cluster errors pass through wrapped, so cluster.IsTemporary and
 // errors.Is(err, cluster.ErrNoQuorum) still work) and never touches the store.
+// The one outcome it translates is ERROR_CODE_STALE_PROPOSAL, which is not
+// a refusal of the change but the cluster's (nothing was applied): it
+// becomes a temporary cluster.ErrNoQuorum.
 package propose
 
 import (
@@ -12,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/surat-mail/surat/cluster"
 	evlog "github.com/surat-mail/surat/log"
 )
 
@@ -75,6 +79,12 @@ func Submit(ctx context.Context, p Proposer, events ...*evlog.Event) (*evlog.Out
 	out, err := evlog.DecodeOutcome(res)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrMalformedOutcome, events[0].Name(), err)
+	}
+	if out.GetError() == evlog.ErrorCode_ERROR_CODE_STALE_PROPOSAL {
+		// Not a refusal of the change: apply could not tell whether an
+		// earlier copy was applied, so it applied nothing. Temporary, like
+		// every cluster failure; the caller's client tries again.
+		return nil, fmt.Errorf("propose %s: %w: %s", events[0].Name(), cluster.ErrNoQuorum, out.GetMessage())
 	}
 	if out.GetError() != evlog.ErrorCode_ERROR_CODE_UNSPECIFIED {
 		return out, &RejectedError{Code: out.GetError(), Message: out.GetMessage()}

@@ -113,3 +113,14 @@ func TestIsCodeUnspecified(t *testing.T) {
 		t.Error("nil matched")
 	}
 }
+
+// A proposal apply refused as stale (its idempotency key may have been
+// forgotten) was not applied: a temporary cluster error, not a rejection.
+func TestSubmitStaleIsTemporary(t *testing.T) {
+	f := &fakeProposer{answer: outcome(t, &evlog.Outcome{Error: evlog.ErrorCode_ERROR_CODE_STALE_PROPOSAL, Message: "first sent too long ago"})}
+	_, err := Submit(context.Background(), f, userCreated("a@example.test"))
+	var rej *RejectedError
+	if !errors.Is(err, cluster.ErrNoQuorum) || !cluster.IsTemporary(err) || errors.As(err, &rej) {
+		t.Fatalf("err = %v, want a temporary cluster error", err)
+	}
+}

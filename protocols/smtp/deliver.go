@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
@@ -56,13 +57,16 @@ func (s *session) data(r io.Reader) error {
 	}
 	if len(skipped) > 0 {
 		if len(skipped) == len(s.local) && len(s.nonLocal) == 0 {
-			se := s.srv.skippedReply(skipped)
-			log.Info("smtp delivery refused at apply", "skipped", skipped, "code", se.Code)
+			se := skippedReply(skipped)
+			log.Info("smtp delivery refused at apply", "skipped", describeSkipped(skipped), "code", se.Code)
 			return se
 		}
 		// SMTP has one reply for all recipients after DATA (per-recipient
-		// replies exist only in LMTP, RFC 2033 §4.2): the others got it.
-		log.Warn("smtp delivered with recipients skipped at apply", "skipped", skipped)
+		// replies exist only in LMTP, RFC 2033 §4.2): the others got it,
+		// so the message is accepted, and apply queued a DSN to the
+		// sender for the skipped ones in the same commit (RFC 3464; as
+		// Postfix does when its local delivery agent refuses a recipient).
+		log.Warn("smtp delivered with recipients skipped at apply; DSN queued to the sender", "skipped", describeSkipped(skipped))
 	}
 	log.Info("smtp delivered", "local", len(s.local), "relayed", len(s.nonLocal), "raft_index", s.srv.appliedIndex())
 	return nil
@@ -70,6 +74,8 @@ func (s *session) data(r io.Reader) error {
 
 // delivery is one accepted message on its way to the log.
 type delivery struct {
+	// from is the envelope sender: the DSN for recipients apply skips
+	// goes there (empty: the null reverse-path, no DSN).
 	from, user string
 	local      []string // canonical users
 	nonLocal   []string
@@ -82,8 +88,9 @@ type delivery struct {
 // deliver proposes the message: every chunk but the last in a proposal of
 // its own, then the last chunk with the Delivered event (and the Relay's
 // events) in ONE proposal, so that one commit makes the message visible to
-// all its recipients at once. It returns the recipients apply skipped.
-func (s *Server) deliver(ctx context.Context, d delivery) (skipped []string, err error) {
+// all its recipients at once. It returns the recipients apply skipped,
+// with apply's reason for each.
+func (s *Server) deliver(ctx context.Context, d delivery) (skipped []*evlog.SkippedRecipient, err error) {
 	chunks := evlog.Chunks(d.body)
 	last := chunks[len(chunks)-1]
 	for _, c := range chunks[:len(chunks)-1] {
@@ -104,6 +111,8 @@ func (s *Server) deliver(ctx context.Context, d delivery) (skipped []string, err
 		events = append(events, &evlog.Event{Kind: &evlog.Event_Delivered{Delivered: &evlog.Delivered{
 			Blob: last.Hash, Size: last.Size, Recipients: rcpts,
 			InternalDateUnix: d.date.Unix(), InternalDateOffset: int32(offset),
+			// For the DSN of a recipient apply cannot deliver to.
+			ReturnPath: d.from, Envid: d.envID, Ret: DSNReturn(d.ret), Relayed: len(d.nonLocal) > 0,
 		}}})
 	}
 	if len(d.nonLocal) > 0 {
@@ -130,21 +139,58 @@ func (s *Server) deliver(ctx context.Context, d delivery) (skipped []string, err
 		}
 	}
 	if deliveredAt >= 0 && deliveredAt < len(out.GetResults()) {
-		skipped = out.GetResults()[deliveredAt].GetSkipped()
+		r := out.GetResults()[deliveredAt]
+		skipped = r.GetSkippedRecipients()
+		if len(skipped) == 0 {
+			// An apply from before reasons were reported.
+			for _, a := range r.GetSkipped() {
+				skipped = append(skipped, &evlog.SkippedRecipient{Address: a})
+			}
+		}
 	}
 	return skipped, nil
 }
 
-// skippedReply explains why every recipient was skipped: a user that still
-// exists was skipped for its quota (552 5.2.2), else it was deleted since
-// RCPT (550 5.1.1).
-func (s *Server) skippedReply(skipped []string) *gosmtp.SMTPError {
-	for _, a := range skipped {
-		if _, err := s.cfg.Directory.User(a); err == nil {
-			return errOverQuota
+// skippedReply answers the end of DATA when apply delivered to none of the
+// recipients, from apply's reasons (the directory is not read again: it
+// may have changed since). A recipient over its quota makes it 452 4.2.2,
+// temporary, as at RCPT (quota.go): the user may make room, and the
+// sender's retry then meets the RCPT check. Only when every recipient was
+// deleted since RCPT is it 550 5.1.1. A reason this build does not know
+// (or none, from an older apply) is 451: the sender keeps the message.
+func skippedReply(skipped []*evlog.SkippedRecipient) *gosmtp.SMTPError {
+	reply := errNoSuchUser
+	for _, r := range skipped {
+		switch r.GetReason() {
+		case evlog.ErrorCode_ERROR_CODE_OVER_QUOTA:
+			return errMailboxFull
+		case evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER:
+		default:
+			reply = errTemporary
 		}
 	}
-	return errNoSuchUser
+	return reply
+}
+
+// describeSkipped is skipped recipients with their reasons, for the log.
+func describeSkipped(skipped []*evlog.SkippedRecipient) []string {
+	out := make([]string, len(skipped))
+	for i, r := range skipped {
+		out[i] = r.GetAddress() + " (" + r.GetReason().String() + ")"
+	}
+	return out
+}
+
+// DSNReturn is RET (RFC 3461 §4.3), as MAIL gave it, as the events carry
+// it (the outbound queue's Relay uses it too).
+func DSNReturn(ret string) evlog.DsnReturn {
+	switch strings.ToUpper(ret) {
+	case "FULL":
+		return evlog.DsnReturn_DSN_RETURN_FULL
+	case "HDRS":
+		return evlog.DsnReturn_DSN_RETURN_HEADERS
+	}
+	return evlog.DsnReturn_DSN_RETURN_UNSPECIFIED
 }
 
 // appliedIndex is this node's applied Raft index when the Directory knows

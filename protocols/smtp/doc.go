@@ -22,17 +22,28 @@
 // §4.4) and a "Received:" trace field (RFC 5321 §4.4, with-protocols of RFC
 // 3848) prepended. The 250 after DATA is written only when Submit has
 // returned: committed by a quorum and applied on this node (docs/DESIGN.md
-// invariant 1). Recipients that apply skipped (user deleted meanwhile, over
-// quota) cannot be reported one by one after DATA in SMTP (only LMTP has
-// per-recipient replies, RFC 2033 §4.2): when all were skipped the reply is
-// 550 5.1.1 or 552 5.2.2, otherwise 250 and the skip is logged.
+// invariant 1).
+//
+// # Full mailboxes and skipped recipients
+//
+// A local recipient whose mailbox is at its quota, or that MAIL's SIZE=
+// would not fit, gets 452 4.2.2 at RCPT (quota.go), temporary as in the
+// usual Postfix and Dovecot quota-status setup: the sender keeps the
+// message for that recipient, the others get it. Apply checks again at commit and reports each recipient it skipped
+// with its reason (over quota, user deleted meanwhile); the front end never
+// reads the directory again to guess. SMTP cannot report recipients one by
+// one after DATA (only LMTP can, RFC 2033 §4.2): when all were skipped the
+// reply is 452 4.2.2 if one was over quota (the retry meets the RCPT
+// check), else 550 5.1.1; otherwise it is 250, and the same commit queued
+// a DSN for the skipped ones to the envelope sender (log.Delivered's
+// return_path; the outbound queue worker sends it).
 //
 // # Replies to failures (errors.go)
 //
 // Every error handed to go-smtp is an *smtp.SMTPError: go-smtp turns any
 // other error into a permanent 554, which would bounce mail because of a
 // lost leader. A cluster that cannot commit (no leader, no quorum, shutting
-// down, timeout) answers 451 4.3.0; over quota 552 5.2.2; anything
+// down, timeout) answers 451 4.3.0; a refusal for quota 552 5.2.2; anything
 // unexpected a 4xx, so the sender retries rather than bounces.
 //
 // # SMTP smuggling

@@ -112,7 +112,9 @@ func TestStorageFailuresAreTemporary(t *testing.T) {
 
 // TestSkippedAtApply: a recipient that vanished between RCPT and commit,
 // or is over quota, is skipped by apply; with every recipient skipped the
-// reply says why.
+// reply says why, from apply's reasons: 452 4.2.2 for a full mailbox (as
+// at RCPT), 550 5.1.1 for a deleted user. With some delivered, the reply
+// is 250 and apply queued a DSN for the others to the sender.
 func TestSkippedAtApply(t *testing.T) {
 	c := sharedCluster(t)
 	n := c.nodes[0]
@@ -126,7 +128,7 @@ func TestSkippedAtApply(t *testing.T) {
 		cl.hello()
 		cl.must(250, "MAIL FROM:<%s>", sender)
 		cl.must(250, "RCPT TO:<%s>", user)
-		if code, msg := cl.data(message("too much for the quota")); code != 552 || !strings.HasPrefix(msg, "5.2.2") {
+		if code, msg := cl.data(message("too much for the quota")); code != 452 || !strings.HasPrefix(msg, "4.2.2") {
 			t.Fatalf("over quota: %d %s", code, msg)
 		}
 	})
@@ -157,6 +159,22 @@ func TestSkippedAtApply(t *testing.T) {
 		}
 		if got := len(inbox(t, n, bob)); got != before+1 {
 			t.Fatal("bob did not get it")
+		}
+		// The skipped copy is not silently lost: its DSN to the sender is
+		// in the queue, committed with the delivery.
+		entries, err := n.store.QueueEntries(1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, q := range entries {
+			if q.GetLocalFailure() && q.GetMailFrom() == sender && len(q.GetRecipients()) == 1 &&
+				q.GetRecipients()[0].GetAddress() == user && q.GetRecipients()[0].GetEnhancedStatus() == "5.2.2" {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("no DSN queued for %s among %d queue entries", user, len(entries))
 		}
 	})
 }

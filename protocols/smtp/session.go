@@ -60,6 +60,7 @@ type session struct {
 	ret       string
 	rcptCount int // RCPT TO accepted, as given (for Received "for")
 	firstRcpt string
+	size      int64 // MAIL's SIZE= (RFC 1870), 0 when not given
 }
 
 var _ gosmtp.Session = (*session)(nil)
@@ -69,6 +70,7 @@ func (s *session) Reset() {
 	s.local, s.nonLocal, s.params = nil, nil, nil
 	s.envID, s.ret = "", ""
 	s.rcptCount, s.firstRcpt = 0, ""
+	s.size = 0
 }
 
 func (s *session) Logout() error { return nil }
@@ -103,6 +105,7 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 	s.utf8 = opts != nil && opts.UTF8
 	if opts != nil {
 		s.envID, s.ret = opts.EnvelopeID, string(opts.Return)
+		s.size = opts.Size
 	}
 	return nil
 }
@@ -201,6 +204,9 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 		}
 		s.log.Warn("smtp directory read failed", "rcpt", addr, "err", err)
 		return errTemporary
+	}
+	if err := s.checkQuota(user); err != nil {
+		return err
 	}
 	if !contains(s.local, user) {
 		s.local = append(s.local, user)
