@@ -16,6 +16,16 @@ func newFlagSet(name string) *flag.FlagSet {
 	return fs
 }
 
+// parseCommand is parseInterleaved for one admin command: on -h or
+// --help it prints usage and returns errHelp.
+func parseCommand(e *env, fs *flag.FlagSet, args []string, usage string) ([]string, error) {
+	pos, err := parseInterleaved(fs, args)
+	if err == errHelp {
+		fmt.Fprint(e.stdout, usage)
+	}
+	return pos, err
+}
+
 // parseInterleaved parses args allowing flags before, between and after
 // positional arguments (the flag package stops at the first non-flag:
 // "user add EMAIL --password-stdin --server URL" must work). A "--" ends

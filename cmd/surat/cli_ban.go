@@ -42,15 +42,7 @@ func runBan(ctx context.Context, e *env, args []string) error {
 		fs.DurationVar(&forDur, "for", admin.DefaultBanDuration, "how long the ban lasts (`DURATION`; 0: for good)")
 		fs.StringVar(&reason, "reason", "", "why, shown by ban list (`TEXT`)")
 	}
-	pos, err := parseInterleaved(fs, rest)
-	if err == errHelp {
-		fmt.Fprint(e.stdout, banUsage)
-		return errHelp
-	}
-	if err != nil {
-		return err
-	}
-	c, err := cf.client(e)
+	pos, c, err := parseClientCommand(e, fs, cf, rest, banUsage)
 	if err != nil {
 		return err
 	}

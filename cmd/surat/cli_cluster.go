@@ -33,11 +33,7 @@ func runCluster(ctx context.Context, e *env, args []string) error {
 
 func clusterStatus(ctx context.Context, e *env, args []string) error {
 	fs, cf := newClientFlagSet("cluster status", false)
-	pos, err := parseInterleaved(fs, args)
-	if err == errHelp {
-		fmt.Fprint(e.stdout, clusterUsage)
-		return errHelp
-	}
+	pos, err := parseCommand(e, fs, args, clusterUsage)
 	if err != nil {
 		return err
 	}
@@ -86,11 +82,7 @@ func writeStatus(e *env, st cluster.Status) {
 func clusterKeygen(e *env, args []string) error {
 	fs := newFlagSet("cluster keygen")
 	out := fs.String("out", "", "write the key to `FILE` (mode 0600, never overwritten) instead of stdout")
-	pos, err := parseInterleaved(fs, args)
-	if err == errHelp {
-		fmt.Fprint(e.stdout, clusterUsage)
-		return errHelp
-	}
+	pos, err := parseCommand(e, fs, args, clusterUsage)
 	if err != nil {
 		return err
 	}

@@ -31,15 +31,7 @@ func runQueue(ctx context.Context, e *env, args []string) error {
 		return usagef("queue: unknown subcommand %q (list, retry, delete)", sub)
 	}
 	fs, cf := newClientFlagSet("queue "+sub, false)
-	pos, err := parseInterleaved(fs, rest)
-	if err == errHelp {
-		fmt.Fprint(e.stdout, queueUsage)
-		return errHelp
-	}
-	if err != nil {
-		return err
-	}
-	c, err := cf.client(e)
+	pos, c, err := parseClientCommand(e, fs, cf, rest, queueUsage)
 	if err != nil {
 		return err
 	}

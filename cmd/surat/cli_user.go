@@ -49,6 +49,20 @@ func newClientFlagSet(name string, withPassword bool) (*flag.FlagSet, *clientFla
 	return fs, cf
 }
 
+// parseClientCommand parses an admin command's arguments (parseCommand)
+// and makes the client its flags name.
+func parseClientCommand(e *env, fs *flag.FlagSet, cf *clientFlags, args []string, usage string) ([]string, *admin.Client, error) {
+	pos, err := parseCommand(e, fs, args, usage)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := cf.client(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pos, c, nil
+}
+
 func (cf *clientFlags) client(e *env) (*admin.Client, error) {
 	c, err := admin.NewClient(*cf.server, e.getenv("SURAT_ADMIN_TOKEN"), 0)
 	if err != nil {
@@ -95,15 +109,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	default:
 		return usagef("user: unknown subcommand %q (add, passwd, del, list, quota)", sub)
 	}
-	pos, err := parseInterleaved(fs, rest)
-	if err == errHelp {
-		fmt.Fprint(e.stdout, userUsage)
-		return errHelp
-	}
-	if err != nil {
-		return err
-	}
-	c, err := cf.client(e)
+	pos, c, err := parseClientCommand(e, fs, cf, rest, userUsage)
 	if err != nil {
 		return err
 	}
