@@ -74,7 +74,7 @@ func TestFetchWholeBodies(t *testing.T) {
 func TestFetchPartialOverflow(t *testing.T) {
 	c := sharedCluster(t)
 	user := c.newUser(t, "partial")
-	_, _, implicit := c.serve(t, c.nodes[0], nil)
+	_, _, implicit := c.serve(t, c.Nodes[0], nil)
 	rc := dialRawTLS(t, implicit, user)
 	defer rc.conn.Close()
 	appendRaw(rc, "INBOX", "Subject: overflow\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\npart one\r\n--b--\r\n")

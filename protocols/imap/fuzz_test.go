@@ -36,7 +36,7 @@ func FuzzCommands(f *testing.F) {
 	}
 	c := sharedCluster(f)
 	user := c.newUser(f, "fuzz")
-	srv, _, implicit := c.serve(f, c.nodes[0], nil)
+	srv, _, implicit := c.serve(f, c.Nodes[0], nil)
 	// Something to work on.
 	setup := dialRawTLS(f, implicit, user)
 	appendRaw(setup, "INBOX", "Subject: a\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n")

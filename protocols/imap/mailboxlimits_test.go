@@ -26,7 +26,7 @@ func mustLimit(t *testing.T, what string, err error) {
 // missing parent passes the count).
 func TestMailboxCountLimit(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.MaxMailboxes = 8 })
+	_, addr, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.MaxMailboxes = 8 })
 	user := c.newUser(t, "count")
 	cl, _ := dial(t, addr, user) // six mailboxes to begin with
 
@@ -46,7 +46,7 @@ func TestMailboxCountLimit(t *testing.T) {
 // CREATE and on RENAME, counting the mailboxes a rename moves below it.
 func TestMailboxDepthLimit(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.MaxMailboxDepth = 3 })
+	_, addr, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.MaxMailboxDepth = 3 })
 	user := c.newUser(t, "depth")
 	cl, _ := dial(t, addr, user)
 
@@ -63,7 +63,7 @@ func TestMailboxDepthLimit(t *testing.T) {
 // by the mailbox limit too: past it, NO [LIMIT].
 func TestSubscriptionLimit(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.MaxMailboxes = 7 })
+	_, addr, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.MaxMailboxes = 7 })
 	user := c.newUser(t, "subs")
 	cl, _ := dial(t, addr, user) // six subscribed to begin with
 	mustOK(t, "SUBSCRIBE ghost", cl.Subscribe("ghost").Wait())

@@ -90,7 +90,7 @@ func last(lines []string) string { return lines[len(lines)-1] }
 func TestLoginNeedsTLS(t *testing.T) {
 	c := sharedCluster(t)
 	user := c.newUser(t, "tls")
-	_, plain, implicit := c.serve(t, c.nodes[0], nil)
+	_, plain, implicit := c.serve(t, c.Nodes[0], nil)
 
 	raw := dialRaw(t, plain, false)
 	caps := strings.Join(raw.cmd("a1", "CAPABILITY"), " ")
@@ -170,7 +170,7 @@ func TestCapabilitiesAfterLogin(t *testing.T) {
 func TestWrongPasswordAndRateLimit(t *testing.T) {
 	c := sharedCluster(t)
 	user := c.newUser(t, "brute")
-	_, addr, _ := c.serve(t, c.nodes[0], nil)
+	_, addr, _ := c.serve(t, c.Nodes[0], nil)
 	var lastErr error
 	for i := range 6 {
 		cl, _ := dial(t, addr, "")
@@ -621,7 +621,7 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 	// APPEND over APPENDLIMIT is refused before the literal is sent.
-	_, small, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.AppendLimit = 1000 })
+	_, small, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.AppendLimit = 1000 })
 	raw = dialRaw(t, small, false)
 	raw.starttls()
 	raw.cmd("a1", "LOGIN "+user+" \""+password+"\"")
@@ -640,7 +640,7 @@ func TestBadInput(t *testing.T) {
 
 func TestIdleTimeoutAndLimits(t *testing.T) {
 	c := sharedCluster(t)
-	srv, addr, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.IdleTimeout = 300 * time.Millisecond; cfg.MaxSessionsPerIP = 2 })
+	srv, addr, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.IdleTimeout = 300 * time.Millisecond; cfg.MaxSessionsPerIP = 2 })
 	raw := dialRaw(t, addr, false)
 	raw2 := dialRaw(t, addr, false)
 	// A third connection from the same IP is refused.
@@ -681,7 +681,7 @@ func TestUnknownUserWhileCatchingUp(t *testing.T) {
 	c := sharedCluster(t)
 	user := c.newUser(t, "catchup")
 	var caughtUp atomic.Bool
-	_, addr, _ := c.serve(t, c.nodes[0], withLogin(t, c.nodes[0], login.Config{CaughtUp: caughtUp.Load}))
+	_, addr, _ := c.serve(t, c.Nodes[0], withLogin(t, c.Nodes[0], login.Config{CaughtUp: caughtUp.Load}))
 	for _, tc := range []struct {
 		caughtUp bool
 		user     string
