@@ -64,7 +64,7 @@ func BenchmarkRetr1000(b *testing.B) {
 
 func benchRetr(b *testing.B, depth int) {
 	c, user, _ := benchSetup(b)
-	_, addr := c.serve(b, c.nodes[0], nil)
+	_, addr := c.serve(b, c.Nodes[0], nil)
 	cl := login(b, addr, user)
 	var cmds bytes.Buffer
 	b.ResetTimer()
@@ -93,7 +93,7 @@ func benchRetr(b *testing.B, depth int) {
 // BenchmarkUIDL10k is UIDL of a 10,000-message maildrop.
 func BenchmarkUIDL10k(b *testing.B) {
 	c, _, user := benchSetup(b)
-	_, addr := c.serve(b, c.nodes[0], nil)
+	_, addr := c.serve(b, c.Nodes[0], nil)
 	cl := login(b, addr, user)
 	b.ResetTimer()
 	for range b.N {
@@ -105,7 +105,7 @@ func BenchmarkUIDL10k(b *testing.B) {
 // BenchmarkLogin10k is login (the maildrop scan) with 10,000 messages.
 func BenchmarkLogin10k(b *testing.B) {
 	c, _, user := benchSetup(b)
-	_, addr := c.serve(b, c.nodes[0], nil)
+	_, addr := c.serve(b, c.Nodes[0], nil)
 	cl := dial(b, addr)
 	cl.stls()
 	b.ResetTimer()

@@ -13,7 +13,7 @@ import (
 // it succeeds and removes the others.
 func TestExpungedMeanwhile(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	user := c.newUser(t, "meanwhile")
 	c.deliver(t, user, message("a"), message("b"), message("c"))
 	uids, _ := inbox(t, n, user)
@@ -43,7 +43,7 @@ func TestExpungedMeanwhile(t *testing.T) {
 // (RFC 1939 §6); the \Seen of a RETR is still proposed (doc.go).
 func TestDropDeletesNothing(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	user := c.newUser(t, "drop")
 	c.deliver(t, user, message("a"), message("b"))
 	srv, addr := c.serve(t, n, nil)
@@ -65,7 +65,7 @@ func TestDropDeletesNothing(t *testing.T) {
 // TestRsetThenQuit: RSET undoes DELE; QUIT then deletes nothing.
 func TestRsetThenQuit(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	user := c.newUser(t, "rset")
 	c.deliver(t, user, message("a"), message("b"))
 	_, addr := c.serve(t, n, nil)
@@ -85,7 +85,7 @@ func TestRsetThenQuit(t *testing.T) {
 // interval has passed (one proposal for all pending RETRs).
 func TestSeenFlush(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	user := c.newUser(t, "flush")
 	c.deliver(t, user, message("a"), message("b"), message("c"))
 	var clock atomic.Int64 // unix seconds

@@ -69,7 +69,7 @@ func runClient(t *testing.T, home string, env []string, bin string, args ...stri
 func writeCertPEM(t *testing.T, c *testCluster, dir string) string {
 	t.Helper()
 	path := filepath.Join(dir, "server-cert.pem")
-	der := c.tls.Certificates[0].Certificate[0]
+	der := c.TLS.Certificates[0].Certificate[0]
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func checkDelivered(t *testing.T, what string, files [][]byte, bodies ...[]byte)
 func TestFetchmail(t *testing.T) {
 	fetchmail := needClient(t, "fetchmail", "fetchmail")
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	user := c.newUser(t, "fetchmail")
 	m1, m2 := message("fetchmail one"), message("fetchmail two", "line", ".starts with a dot", "..two dots")
 	m3 := message("fetchmail three", "From the start of a line", "end")
@@ -276,7 +276,7 @@ poll %s service %s protocol pop3 uidl timeout 30
 func TestGetmail(t *testing.T) {
 	getmail := needClient(t, "getmail", "getmail6")
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	user := c.newUser(t, "getmail")
 	m1, m2 := message("getmail one"), message("getmail two", ".dot", "..dots", "")
 	m3 := message("getmail three")
