@@ -324,7 +324,7 @@ func (e *partitionEnv) cutHosts(ctx context.Context, a, b []*faults.Node) error 
 func (e *partitionEnv) raftEvents(from time.Time) ([]faults.RaftEvent, error) {
 	var all []faults.RaftEvent
 	for _, n := range e.c.Nodes() {
-		evs, err := n.RaftEvents(from)
+		evs, err := faults.RaftEvents(n, from)
 		if err != nil {
 			return nil, err
 		}
