@@ -27,7 +27,7 @@ const benchMessages = 10000
 func benchUser(b *testing.B) (*testCluster, string) {
 	c := sharedCluster(b)
 	benchMailbox.once.Do(func() {
-		user := c.newUser(b, "bench")
+		user := c.NewUser(b, "bench", password)
 		pad := strings.Repeat("lorem ipsum dolor sit amet ", 160)[:4096-300]
 		const batch = 100
 		for i := 0; i < benchMessages; i += batch {

@@ -12,7 +12,7 @@ import (
 // same node at once, in IDLE and at the end of other commands.
 func TestIdleSameNode(t *testing.T) {
 	c, addr := sharedServer(t)
-	user := c.newUser(t, "idle")
+	user := c.NewUser(t, "idle", password)
 	writer, _ := dial(t, addr, user)
 	watcher, u := dial(t, addr, user)
 	appendMsg(t, writer, "INBOX", msg("one", "x"))
@@ -67,7 +67,7 @@ func TestCrossNode(t *testing.T) {
 		t.Skip("three-node cluster")
 	}
 	c := startCluster(t, 3)
-	user := c.newUser(t, "cross")
+	user := c.NewUser(t, "cross", password)
 	addrs := make([]string, 3)
 	for i, n := range c.Nodes {
 		_, addrs[i], _ = c.serve(t, n, nil)
@@ -86,7 +86,7 @@ func TestCrossNode(t *testing.T) {
 	var latencies []time.Duration
 	for i := range 5 {
 		start := time.Now()
-		c.deliver(t, c.Nodes[0], user, msg(fmt.Sprintf("cross %d", i), "x"))
+		c.Nodes[0].Deliver(t, user, msg(fmt.Sprintf("cross %d", i), "x"))
 		acked := time.Now()
 		want := uint32(i + 1)
 		u.wait(t, 3*time.Second, "EXISTS on n2", func(u *updates) bool {

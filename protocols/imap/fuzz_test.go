@@ -35,7 +35,7 @@ func FuzzCommands(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	c := sharedCluster(f)
-	user := c.newUser(f, "fuzz")
+	user := c.NewUser(f, "fuzz", password)
 	srv, _, implicit := c.serve(f, c.Nodes[0], nil)
 	// Something to work on.
 	setup := dialRawTLS(f, implicit, user)

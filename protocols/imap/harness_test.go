@@ -14,7 +14,6 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
-	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/protocoltest"
 )
 
@@ -36,24 +35,6 @@ type testCluster struct{ *protocoltest.Cluster }
 func startCluster(t testing.TB, size int) *testCluster {
 	t.Helper()
 	return &testCluster{protocoltest.Start(t, protocoltest.Options{Size: size, Domain: domain, Hostname: "imap." + domain})}
-}
-
-func (c *testCluster) submit(t testing.TB, events ...*evlog.Event) *evlog.Outcome {
-	t.Helper()
-	return c.Submit(t, events...)
-}
-
-// newUser creates a fresh account (the shared cluster outlives a test) with
-// a cheap argon2id hash.
-func (c *testCluster) newUser(t testing.TB, prefix string) string {
-	t.Helper()
-	return c.NewUser(t, prefix, password)
-}
-
-// deliver proposes a delivery of body to user's INBOX through node n.
-func (c *testCluster) deliver(t testing.TB, n *testNode, user string, body []byte) {
-	t.Helper()
-	n.Deliver(t, user, body)
 }
 
 // serve starts an IMAP server on n with a STARTTLS and an implicit-TLS

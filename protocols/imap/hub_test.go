@@ -47,10 +47,10 @@ func TestHubWarmMailbox(t *testing.T) {
 	store := &countingStore{Store: c.Nodes[0].Store}
 	h := newHub(store, protocoltest.Logger(), 100)
 	defer h.close()
-	user := c.newUser(t, "warm")
+	user := c.NewUser(t, "warm", password)
 	id := inboxOf(t, c, user)
 	for i := range 3 {
-		c.deliver(t, c.Nodes[0], user, msg(fmt.Sprintf("warm %d", i), "body"))
+		c.Nodes[0].Deliver(t, user, msg(fmt.Sprintf("warm %d", i), "body"))
 	}
 
 	st, n := acquireSize(t, h, id)
@@ -67,7 +67,7 @@ func TestHubWarmMailbox(t *testing.T) {
 	h.release(st)
 
 	// Changed while warm: the next acquire must see the change.
-	c.deliver(t, c.Nodes[0], user, msg("warm 3", "body"))
+	c.Nodes[0].Deliver(t, user, msg("warm 3", "body"))
 	st, n = acquireSize(t, h, id)
 	if n != 4 {
 		t.Fatalf("acquire after a delivery to a warm mailbox: %d messages, want 4", n)
@@ -81,9 +81,9 @@ func TestHubWarmEviction(t *testing.T) {
 	defer h.close()
 	var ids []uint64
 	for range 2 {
-		user := c.newUser(t, "evict")
+		user := c.NewUser(t, "evict", password)
 		for i := range 2 {
-			c.deliver(t, c.Nodes[0], user, msg(fmt.Sprintf("evict %d", i), "body"))
+			c.Nodes[0].Deliver(t, user, msg(fmt.Sprintf("evict %d", i), "body"))
 		}
 		ids = append(ids, inboxOf(t, c, user))
 	}
@@ -116,7 +116,7 @@ func TestHubNoWarm(t *testing.T) {
 	c := sharedCluster(t)
 	h := newHub(c.Nodes[0].Store, protocoltest.Logger(), -1)
 	defer h.close()
-	user := c.newUser(t, "cold")
+	user := c.NewUser(t, "cold", password)
 	st, _ := acquireSize(t, h, inboxOf(t, c, user))
 	h.release(st)
 	h.mu.Lock()
@@ -151,10 +151,10 @@ func TestHubAppliesChangesIncrementally(t *testing.T) {
 	store := &countingStore{Store: c.Nodes[0].Store}
 	h := newHub(store, protocoltest.Logger(), 100)
 	defer h.close()
-	user := c.newUser(t, "incr")
+	user := c.NewUser(t, "incr", password)
 	id := inboxOf(t, c, user)
 	for i := range 5 {
-		c.deliver(t, c.Nodes[0], user, msg(fmt.Sprintf("incr %d", i), "body"))
+		c.Nodes[0].Deliver(t, user, msg(fmt.Sprintf("incr %d", i), "body"))
 	}
 	st, n := acquireSize(t, h, id)
 	defer h.release(st)
@@ -163,10 +163,10 @@ func TestHubAppliesChangesIncrementally(t *testing.T) {
 	}
 	reads := store.wholeReads.Load()
 
-	c.deliver(t, c.Nodes[0], user, msg("incr 5", "body"))
-	c.submit(t, ev(&evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
+	c.Nodes[0].Deliver(t, user, msg("incr 5", "body"))
+	c.Submit(t, ev(&evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
 		MailboxId: id, Uids: uidRanges([]uint32{2, 6}), Op: evlog.FlagOp_FLAG_OP_ADD, Flags: []string{`\Flagged`}}}))
-	c.submit(t, ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{MailboxId: id, Uids: uidRanges([]uint32{3})}}))
+	c.Submit(t, ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{MailboxId: id, Uids: uidRanges([]uint32{3})}}))
 
 	want, err := store.Mailbox(id)
 	if err != nil {
@@ -195,7 +195,7 @@ func TestHubAppliesChangesIncrementally(t *testing.T) {
 	}
 
 	// A session's refresh after its own write sees it at once.
-	c.submit(t, ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{MailboxId: id, Uids: uidRanges([]uint32{1})}}))
+	c.Submit(t, ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{MailboxId: id, Uids: uidRanges([]uint32{1})}}))
 	cur, err := st.refresh(false)
 	if err != nil || cur.index(1) >= 0 {
 		t.Fatalf("refresh after an expunge: %v, uids %v", err, cur.uids)

@@ -31,7 +31,7 @@ func withLogin(t testing.TB, n *testNode, cfg login.Config) func(*Config) {
 // §7.1.5), as POP3 and SMTP AUTH do.
 func TestLoginFailuresCloseConnection(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "cap")
+	user := c.NewUser(t, "cap", password)
 	_, plain, implicit := c.serve(t, c.Nodes[0], nil)
 	raw := dialRaw(t, implicit, true)
 	for i, u := range []string{user, "nobody@" + domain} {
@@ -56,8 +56,8 @@ func TestLoginFlood(t *testing.T) {
 		t.Skip("2,000 TLS connections")
 	}
 	c := sharedCluster(t)
-	user := c.newUser(t, "flood")
-	victims := []string{c.newUser(t, "victim"), c.newUser(t, "victim"), "nobody@" + domain}
+	user := c.NewUser(t, "flood", password)
+	victims := []string{c.NewUser(t, "victim", password), c.NewUser(t, "victim", password), "nobody@" + domain}
 	const bound = 2
 	var running, peak, verified atomic.Int32
 	verify := func(h, p string) (bool, error) {

@@ -27,7 +27,7 @@ func mustLimit(t *testing.T, what string, err error) {
 func TestMailboxCountLimit(t *testing.T) {
 	c := sharedCluster(t)
 	_, addr, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.MaxMailboxes = 8 })
-	user := c.newUser(t, "count")
+	user := c.NewUser(t, "count", password)
 	cl, _ := dial(t, addr, user) // six mailboxes to begin with
 
 	mustOK(t, "CREATE a", cl.Create("a", nil).Wait()) // 7
@@ -47,7 +47,7 @@ func TestMailboxCountLimit(t *testing.T) {
 func TestMailboxDepthLimit(t *testing.T) {
 	c := sharedCluster(t)
 	_, addr, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.MaxMailboxDepth = 3 })
-	user := c.newUser(t, "depth")
+	user := c.NewUser(t, "depth", password)
 	cl, _ := dial(t, addr, user)
 
 	mustOK(t, "CREATE a/b/c", cl.Create("a/b/c", nil).Wait())
@@ -64,7 +64,7 @@ func TestMailboxDepthLimit(t *testing.T) {
 func TestSubscriptionLimit(t *testing.T) {
 	c := sharedCluster(t)
 	_, addr, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.MaxMailboxes = 7 })
-	user := c.newUser(t, "subs")
+	user := c.NewUser(t, "subs", password)
 	cl, _ := dial(t, addr, user) // six subscribed to begin with
 	mustOK(t, "SUBSCRIBE ghost", cl.Subscribe("ghost").Wait())
 	mustLimit(t, "SUBSCRIBE ghost2", cl.Subscribe("ghost2").Wait())

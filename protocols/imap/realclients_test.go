@@ -185,11 +185,11 @@ func findServer(msgs []serverMsg, body []byte) (serverMsg, bool) {
 func TestMbsync(t *testing.T) {
 	mbsync := needClient(t, "mbsync", "isync")
 	c, addr := sharedServer(t)
-	user := c.newUser(t, "mbsync")
+	user := c.NewUser(t, "mbsync", password)
 	cl, _ := dial(t, addr, user)
 
 	m1, m2, m3 := msg("mbsync one", "first"), msg("mbsync two", "second"), msg("mbsync three", "third\r\n.\r\nwith a dot line")
-	c.deliver(t, c.Nodes[0], user, m1)
+	c.Nodes[0].Deliver(t, user, m1)
 	appendMsg(t, cl, "INBOX", m2)
 	appendMsg(t, cl, "INBOX", m3)
 	sent := msg("mbsync sent", "in Sent")
@@ -371,7 +371,7 @@ func TestCurl(t *testing.T) {
 	curl := needClient(t, "curl", "curl")
 	c := sharedCluster(t)
 	_, addr, implicit := c.serve(t, c.Nodes[0], nil)
-	user := c.newUser(t, "curl")
+	user := c.NewUser(t, "curl", password)
 	cl, _ := dial(t, addr, user)
 	m1 := msg("curl one", "first")
 	m2 := msg("curl two", "second\r\n..dot-stuffed? no: IMAP literals are not stuffed")

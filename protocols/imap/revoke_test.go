@@ -100,7 +100,7 @@ func TestRevocation(t *testing.T) {
 	c := startCluster(t, 3)
 	a, b, other := c.Nodes[0], c.Nodes[1], c.Nodes[2]
 	_, _, addrA := c.serve(t, a, nil)
-	user, bystander := c.newUser(t, "revoke"), c.newUser(t, "bystander")
+	user, bystander := c.NewUser(t, "revoke", password), c.NewUser(t, "bystander", password)
 	waitFor(t, func() bool { _, err := a.Store.User(bystander); return err == nil })
 
 	s1 := rawLogin(t, addrA, user, password)
@@ -150,7 +150,7 @@ func TestRevocation(t *testing.T) {
 func TestIdleDropped(t *testing.T) {
 	c := sharedCluster(t)
 	srv, _, addr := c.serve(t, c.Nodes[0], nil)
-	user := c.newUser(t, "idledrop")
+	user := c.NewUser(t, "idledrop", password)
 	for range 20 {
 		s := rawLogin(t, addr, user, password)
 		fmt.Fprintf(s.conn, "s SELECT INBOX\r\n")
@@ -178,7 +178,7 @@ func TestIdleDropped(t *testing.T) {
 func TestLoginRacesPasswordChange(t *testing.T) {
 	c := sharedCluster(t)
 	n := c.Nodes[0]
-	user := c.newUser(t, "race")
+	user := c.NewUser(t, "race", password)
 	var changed bool
 	_, _, addr := c.serve(t, n, func(cfg *Config) {
 		cfg.Login = logintest.New(t, n.Store, login.Config{Verify: func(hash, pw string) (bool, error) {

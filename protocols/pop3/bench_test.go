@@ -37,18 +37,18 @@ func benchBody(i int) []byte {
 func benchSetup(b *testing.B) (*testCluster, string, string) {
 	c := sharedCluster(b)
 	benchUsers.once.Do(func() {
-		benchUsers.retr = c.newUser(b, "bench-retr")
+		benchUsers.retr = c.NewUser(b, "bench-retr", password)
 		bodies := make([][]byte, 1000)
 		for i := range bodies {
 			bodies[i] = benchBody(i)
 		}
-		c.deliver(b, benchUsers.retr, bodies...)
-		benchUsers.uidl10k = c.newUser(b, "bench-uidl")
+		c.Deliver(b, benchUsers.retr, bodies...)
+		benchUsers.uidl10k = c.NewUser(b, "bench-uidl", password)
 		small := make([][]byte, 10_000)
 		for i := range small {
 			small[i] = []byte(fmt.Sprintf("Subject: %d\r\n\r\nx\r\n", i))
 		}
-		c.deliver(b, benchUsers.uidl10k, small...)
+		c.Deliver(b, benchUsers.uidl10k, small...)
 	})
 	return c, benchUsers.retr, benchUsers.uidl10k
 }

@@ -16,8 +16,8 @@ func TestThreeNodes(t *testing.T) {
 		t.Skip("starts a three-node cluster")
 	}
 	c := startCluster(t, 3)
-	user := c.newUser(t, "three")
-	c.deliver(t, user, message("m1"), message("m2"), message("m3"), message("m4"))
+	user := c.NewUser(t, "three", password)
+	c.Deliver(t, user, message("m1"), message("m2"), message("m3"), message("m4"))
 	addrs := make([]string, len(c.Nodes))
 	for i, n := range c.Nodes {
 		waitFor(t, "delivery on "+n.Node.ID(), func() bool { return count(n, user) == 4 })

@@ -12,11 +12,11 @@ import (
 func TestCommands(t *testing.T) {
 	c := sharedCluster(t)
 	n := c.Nodes[0]
-	user := c.newUser(t, "cmds")
+	user := c.NewUser(t, "cmds", password)
 	m1 := message("one", "first line", ".starts with a dot", "..two dots", ".", "last")
 	m2 := message("two")
 	m3 := message("three", "b1", "b2", "b3")
-	c.deliver(t, user, m1, m2, m3)
+	c.Deliver(t, user, m1, m2, m3)
 	uids, _ := inbox(t, n, user)
 	mb, _ := n.Store.MailboxByName(user, "INBOX")
 	uidl := func(i int) string { return fmt.Sprintf("%d.%d", mb.GetUidValidity(), uids[i]) }
@@ -97,9 +97,9 @@ func TestCommands(t *testing.T) {
 // CRLF everywhere (a bare LF too) and a body without a final line ending.
 func TestRetrDotStuffing(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "dots")
+	user := c.NewUser(t, "dots", password)
 	body := "Subject: dots\r\n\r\n.\r\n..\r\n.x\r\nbare\nend without CRLF"
-	c.deliver(t, user, []byte(body))
+	c.Deliver(t, user, []byte(body))
 	_, addr := c.serve(t, c.Nodes[0], nil)
 	cl := login(t, addr, user)
 	cl.must("RETR 1")
@@ -125,8 +125,8 @@ func TestRetrMarksSeen(t *testing.T) {
 	n := c.Nodes[0]
 	for _, keep := range []bool{false, true} {
 		t.Run(fmt.Sprintf("KeepUnseen=%v", keep), func(t *testing.T) {
-			user := c.newUser(t, "seen")
-			c.deliver(t, user, message("a"), message("b"))
+			user := c.NewUser(t, "seen", password)
+			c.Deliver(t, user, message("a"), message("b"))
 			_, addr := c.serve(t, n, func(cfg *Config) { cfg.KeepUnseen = keep })
 			cl := login(t, addr, user)
 			cl.mustMulti("RETR 2")
@@ -149,7 +149,7 @@ func TestRetrMarksSeen(t *testing.T) {
 // commands, USER/PASS order is enforced and a wrong password fails.
 func TestAuthorizationCommands(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "authz")
+	user := c.NewUser(t, "authz", password)
 	_, addr := c.serve(t, c.Nodes[0], nil)
 	cl := dial(t, addr)
 	cl.stls()
@@ -179,7 +179,7 @@ func TestAuthorizationCommands(t *testing.T) {
 // TestPasswordWithSpaces: PASS takes the rest of the line (RFC 1939 §7).
 func TestPasswordWithSpaces(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "spaces") // password has spaces
+	user := c.NewUser(t, "spaces", password) // password has spaces
 	_, addr := c.serve(t, c.Nodes[0], nil)
 	cl := dial(t, addr)
 	cl.stls()
@@ -231,8 +231,8 @@ func TestBadInput(t *testing.T) {
 // (RFC 2449 §6.6).
 func TestPipelining(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "pipe")
-	c.deliver(t, user, message("p1"), message("p2"))
+	user := c.NewUser(t, "pipe", password)
+	c.Deliver(t, user, message("p1"), message("p2"))
 	_, addr := c.serve(t, c.Nodes[0], nil)
 	cl := login(t, addr, user)
 	cl.send("STAT\r\nUIDL 1\r\nNOOP\r\nLIST")

@@ -14,8 +14,8 @@ import (
 func TestExpungedMeanwhile(t *testing.T) {
 	c := sharedCluster(t)
 	n := c.Nodes[0]
-	user := c.newUser(t, "meanwhile")
-	c.deliver(t, user, message("a"), message("b"), message("c"))
+	user := c.NewUser(t, "meanwhile", password)
+	c.Deliver(t, user, message("a"), message("b"), message("c"))
 	uids, _ := inbox(t, n, user)
 	_, addr := c.serve(t, n, nil)
 	cl := login(t, addr, user)
@@ -44,8 +44,8 @@ func TestExpungedMeanwhile(t *testing.T) {
 func TestDropDeletesNothing(t *testing.T) {
 	c := sharedCluster(t)
 	n := c.Nodes[0]
-	user := c.newUser(t, "drop")
-	c.deliver(t, user, message("a"), message("b"))
+	user := c.NewUser(t, "drop", password)
+	c.Deliver(t, user, message("a"), message("b"))
 	srv, addr := c.serve(t, n, nil)
 	cl := login(t, addr, user)
 	cl.mustMulti("RETR 1")
@@ -66,8 +66,8 @@ func TestDropDeletesNothing(t *testing.T) {
 func TestRsetThenQuit(t *testing.T) {
 	c := sharedCluster(t)
 	n := c.Nodes[0]
-	user := c.newUser(t, "rset")
-	c.deliver(t, user, message("a"), message("b"))
+	user := c.NewUser(t, "rset", password)
+	c.Deliver(t, user, message("a"), message("b"))
 	_, addr := c.serve(t, n, nil)
 	cl := login(t, addr, user)
 	cl.must("DELE 1")
@@ -86,8 +86,8 @@ func TestRsetThenQuit(t *testing.T) {
 func TestSeenFlush(t *testing.T) {
 	c := sharedCluster(t)
 	n := c.Nodes[0]
-	user := c.newUser(t, "flush")
-	c.deliver(t, user, message("a"), message("b"), message("c"))
+	user := c.NewUser(t, "flush", password)
+	c.Deliver(t, user, message("a"), message("b"), message("c"))
 	var clock atomic.Int64 // unix seconds
 	clock.Store(1_700_000_000)
 	_, addr := c.serve(t, n, func(cfg *Config) {

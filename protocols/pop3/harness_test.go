@@ -2,7 +2,6 @@ package pop3
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
 	"net"
 	"os"
@@ -33,23 +32,6 @@ func startCluster(t testing.TB, size int) *testCluster {
 	return &testCluster{protocoltest.Start(t, protocoltest.Options{Size: size, Domain: domain, Hostname: "pop." + domain})}
 }
 
-func (c *testCluster) submit(t testing.TB, events ...*evlog.Event) *evlog.Outcome {
-	t.Helper()
-	return c.Submit(t, events...)
-}
-
-// newUser creates a fresh account and returns its address.
-func (c *testCluster) newUser(t testing.TB, prefix string) string {
-	t.Helper()
-	return c.NewUser(t, prefix, password)
-}
-
-// deliver files bodies into user's INBOX, many per proposal.
-func (c *testCluster) deliver(t testing.TB, user string, bodies ...[]byte) {
-	t.Helper()
-	c.Deliver(t, user, bodies...)
-}
-
 // inbox lists the UIDs and flags of user's INBOX on n.
 func inbox(t testing.TB, n *testNode, user string) (uids []uint32, flags [][]string) {
 	t.Helper()
@@ -67,7 +49,7 @@ func (c *testCluster) expunge(t testing.TB, n *testNode, user string, uid uint32
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.submit(t, &evlog.Event{Kind: &evlog.Event_Expunged{Expunged: &evlog.Expunged{
+	c.Submit(t, &evlog.Event{Kind: &evlog.Event_Expunged{Expunged: &evlog.Expunged{
 		MailboxId: mb.GetId(), Uids: []*evlog.UidRange{{First: uid, Last: uid}}}}})
 }
 
@@ -101,21 +83,7 @@ func (c *testCluster) serve(t testing.TB, n *testNode, tweak func(*Config)) (*Se
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return srv, ln.Addr().String()
+	return srv, protocoltest.Serve(t, srv)
 }
 
 // client is a byte-exact POP3 client.

@@ -50,7 +50,7 @@ func withLogin(t testing.TB, n *testNode, cfg authn.Config) func(*Config) {
 // once the client waits as told (a lockout that ends, not a block).
 func TestLoginRateLimit(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "brute")
+	user := c.NewUser(t, "brute", password)
 	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
 	limiter := ratelimit.New(ratelimit.Config{Now: clock.Now, Sleep: clock.Sleep})
 	_, addr := c.serve(t, c.Nodes[0], withLogin(t, c.Nodes[0], authn.Config{Limiter: limiter}))
@@ -95,7 +95,7 @@ func TestLoginRateLimit(t *testing.T) {
 // TestTooManyFailuresCloses: one connection may fail three times.
 func TestTooManyFailuresCloses(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "fails")
+	user := c.NewUser(t, "fails", password)
 	_, addr := c.serve(t, c.Nodes[0], nil)
 	cl := dial(t, addr)
 	cl.stls()
@@ -117,7 +117,7 @@ func TestTooManyFailuresCloses(t *testing.T) {
 // copy of an account may be missing or out of date.
 func TestUnknownUserWhileCatchingUp(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "catchup")
+	user := c.NewUser(t, "catchup", password)
 	var caughtUp atomic.Bool
 	_, addr := c.serve(t, c.Nodes[0], withLogin(t, c.Nodes[0], authn.Config{CaughtUp: caughtUp.Load}))
 	for _, tc := range []struct {

@@ -58,8 +58,8 @@ func TestRevocation(t *testing.T) {
 	}
 	c := startCluster(t, 3)
 	a, b, other := c.Nodes[0], c.Nodes[1], c.Nodes[2]
-	user, bystander := c.newUser(t, "revoke"), c.newUser(t, "bystander")
-	c.deliver(t, user, message("m1"), message("m2"), message("m3"))
+	user, bystander := c.NewUser(t, "revoke", password), c.NewUser(t, "bystander", password)
+	c.Deliver(t, user, message("m1"), message("m2"), message("m3"))
 	waitFor(t, "delivery on n1", func() bool { u, _ := inbox(t, a, user); return len(u) == 3 })
 	held := &heldProposer{Proposer: a.Node, held: make(chan struct{}), release: make(chan struct{})}
 	_, addr := c.serve(t, a, func(cfg *Config) { cfg.Feed = a.Store; cfg.Proposer = held })
@@ -115,8 +115,8 @@ func TestRevocation(t *testing.T) {
 func TestLoginRacesPasswordChange(t *testing.T) {
 	c := sharedCluster(t)
 	n := c.Nodes[0]
-	user := c.newUser(t, "race")
-	c.deliver(t, user, message("m1"))
+	user := c.NewUser(t, "race", password)
+	c.Deliver(t, user, message("m1"))
 	var changed bool
 	_, addr := c.serve(t, n, func(cfg *Config) {
 		cfg.Feed = n.Store

@@ -12,7 +12,7 @@ import (
 // SASL PLAIN and no STLS, and login works.
 func TestSTLSRules(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "stls")
+	user := c.NewUser(t, "stls", password)
 	_, addr := c.serve(t, c.Nodes[0], nil)
 	cl := dial(t, addr)
 	_, caps := cl.mustMulti("CAPA")
@@ -64,8 +64,8 @@ func TestSTLSDiscardsPipelinedPlaintext(t *testing.T) {
 // TestImplicitTLS: --pop3s speaks TLS at once and offers no STLS.
 func TestImplicitTLS(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "pop3s")
-	c.deliver(t, user, message("tls"))
+	user := c.NewUser(t, "pop3s", password)
+	c.Deliver(t, user, message("tls"))
 	_, addr := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.ImplicitTLS = true })
 	cl := dialTLS(t, addr)
 	_, caps := cl.mustMulti("CAPA")
@@ -90,8 +90,8 @@ func plain(authz, authc, pass string) string {
 // (a "+ " continuation), cancelled, malformed and with a foreign authzid.
 func TestAuthPlain(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "plain")
-	other := c.newUser(t, "plainother")
+	user := c.NewUser(t, "plain", password)
+	other := c.NewUser(t, "plainother", password)
 	_, addr := c.serve(t, c.Nodes[0], nil)
 
 	t.Run("initial response", func(t *testing.T) {
