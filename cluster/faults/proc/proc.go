@@ -57,7 +57,7 @@ type Options struct {
 	// loopback: a fresh key is made then if none is given.
 	ClusterKey string
 	// AdminToken, when set, is passed to every node as SURAT_ADMIN_TOKEN
-	// and sent by the harness's admin API calls and CLI runs. Nodes refuse
+	// and sent by the driver's admin API calls and CLI runs. Nodes refuse
 	// a non-loopback --http without one: a random token is made then if
 	// none is given.
 	AdminToken string
@@ -72,7 +72,7 @@ type Options struct {
 	// LogTailLines is how many lines of each node's log Report gives
 	// (default 40).
 	LogTailLines int
-	// Dial, when set, makes every connection the harness and the targets
+	// Dial, when set, makes every connection the driver and the targets
 	// it hands out open (admin API, SMTP, IMAP): for a test process that
 	// reaches the nodes from a network namespace of its own. Default: a
 	// plain net.Dialer.
@@ -113,7 +113,7 @@ func (p Ports) zero() bool { return p == Ports{} }
 // portsPerNode is the number of fields in Ports.
 const portsPerNode = 6
 
-// Timeouts of the harness's own calls. Generous: the machine may be busy.
+// Timeouts of the driver's own calls. Generous: the machine may be busy.
 const (
 	apiTimeout     = 3 * time.Second  // one admin API call
 	killWait       = 30 * time.Second // a SIGKILLed process to be reaped
@@ -147,7 +147,7 @@ type Node struct {
 	done     chan struct{} // closed once cmd has exited and been reaped
 	exitErr  error         // cmd.Wait's result, valid once done is closed
 	starts   int
-	expectUp bool // started by the harness and not killed or stopped since
+	expectUp bool // started by the driver and not killed or stopped since
 }
 
 // New lays out a cluster without starting it. Close kills its processes.
@@ -363,7 +363,7 @@ func (c *Cluster) Node(id string) *Node {
 	return nil
 }
 
-// Up returns the nodes the harness has started and not killed or stopped
+// Up returns the nodes the driver has started and not killed or stopped
 // since (whether or not they are still running: see Node.Err).
 func (c *Cluster) Up() []*Node {
 	var up []*Node
@@ -675,7 +675,7 @@ func (n *Node) Start() error {
 		return fmt.Errorf("start %s: %w", n.id, err)
 	}
 	n.starts++
-	fmt.Fprintf(out, "=== faults harness: start %d of %s at %s: %s\n",
+	fmt.Fprintf(out, "=== proc: start %d of %s at %s: %s\n",
 		n.starts, n.id, time.Now().Format(time.RFC3339Nano), strings.Join(n.argv, " "))
 	cmd := exec.Command(n.argv[0], n.argv[1:]...)
 	cmd.Env = append(os.Environ(), n.env...)
@@ -830,7 +830,7 @@ func (n *Node) runningLocked() bool {
 	}
 }
 
-// ExpectUp reports whether the harness started the node and has not killed
+// ExpectUp reports whether the driver started the node and has not killed
 // or stopped it since.
 func (n *Node) ExpectUp() bool {
 	n.mu.Lock()
@@ -857,7 +857,7 @@ func (n *Node) Exited() <-chan struct{} {
 }
 
 // ClusterStatus is the body of GET /v1/cluster (docs/OPERATING.md): the
-// harness reads the nodes as an operator does, through their documented
+// driver reads the nodes as an operator does, through their documented
 // endpoints, not the server's Go types.
 type ClusterStatus struct {
 	Leader  string `json:"leader"`
