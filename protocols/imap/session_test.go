@@ -16,6 +16,7 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/login"
+	"github.com/surat-mail/surat/protocols/protocoltest"
 )
 
 // rawConn is a byte-exact IMAP client.
@@ -27,17 +28,7 @@ type rawConn struct {
 
 func dialRaw(t testing.TB, addr string, implicitTLS bool) *rawConn {
 	t.Helper()
-	var conn net.Conn
-	var err error
-	if implicitTLS {
-		conn, err = tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
-	} else {
-		conn, err = net.DialTimeout("tcp", addr, 5*time.Second)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := protocoltest.Dial(t, addr, implicitTLS)
 	c := &rawConn{t: t, conn: conn, r: bufio.NewReader(conn)}
 	if g := c.line(); !strings.HasPrefix(g, "* OK") {
 		t.Fatalf("greeting %q", g)

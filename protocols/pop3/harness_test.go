@@ -95,26 +95,17 @@ type client struct {
 
 func dial(t testing.TB, addr string) *client {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &client{t: t, conn: conn, r: bufio.NewReader(conn)}
-	t.Cleanup(func() { c.conn.Close() })
-	if l := c.line(); !strings.HasPrefix(l, "+OK") {
-		t.Fatalf("greeting: %q", l)
-	}
-	return c
+	return greet(t, protocoltest.Dial(t, addr, false))
 }
 
 func dialTLS(t testing.TB, addr string) *client {
 	t.Helper()
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	return greet(t, protocoltest.Dial(t, addr, true))
+}
+
+func greet(t testing.TB, conn net.Conn) *client {
+	t.Helper()
 	c := &client{t: t, conn: conn, r: bufio.NewReader(conn)}
-	t.Cleanup(func() { c.conn.Close() })
 	if l := c.line(); !strings.HasPrefix(l, "+OK") {
 		t.Fatalf("greeting: %q", l)
 	}

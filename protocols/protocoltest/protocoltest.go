@@ -551,3 +551,23 @@ func Serve(tb testing.TB, srv Server) string {
 	})
 	return ln.Addr().String()
 }
+
+// Dial connects to addr, over TLS when implicit (the fixture's certificate
+// is self-signed: not verified), and closes the connection when the test
+// ends.
+func Dial(tb testing.TB, addr string, implicit bool) net.Conn {
+	tb.Helper()
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	var conn net.Conn
+	var err error
+	if implicit {
+		conn, err = tls.DialWithDialer(d, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	} else {
+		conn, err = d.Dial("tcp", addr)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	return conn
+}

@@ -132,25 +132,18 @@ type client struct {
 
 func dial(t *testing.T, addr string) *client {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &client{t: t, conn: conn, tp: textproto.NewConn(conn)}
-	t.Cleanup(func() { conn.Close() })
-	c.expect(220)
-	return c
+	return greet(t, protocoltest.Dial(t, addr, false))
 }
 
 // dialTLS connects to an implicit-TLS listener.
 func dialTLS(t *testing.T, addr string) *client {
 	t.Helper()
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	return greet(t, protocoltest.Dial(t, addr, true))
+}
+
+func greet(t *testing.T, conn net.Conn) *client {
+	t.Helper()
 	c := &client{t: t, conn: conn, tp: textproto.NewConn(conn)}
-	t.Cleanup(func() { conn.Close() })
 	c.expect(220)
 	return c
 }
@@ -272,11 +265,7 @@ func dialRaw(addr string) (net.Conn, error) {
 
 func dialTLSRaw(t *testing.T, addr string) net.Conn {
 	t.Helper()
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := protocoltest.Dial(t, addr, true)
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	return conn
 }
