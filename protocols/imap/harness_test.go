@@ -18,8 +18,8 @@ import (
 )
 
 // These tests run real clusters (protocoltest: Raft + the Pebble
-// projections) in this process on loopback and speak IMAP to real listeners over real TLS, with
-// go-imap's imapclient and with raw sockets.
+// projections) in this process on loopback and speak IMAP to real
+// listeners over real TLS, with go-imap's imapclient and with raw sockets.
 
 const (
 	domain   = "example.test"

@@ -14,7 +14,8 @@ import (
 )
 
 // These tests run real clusters (protocoltest: Raft + the Pebble
-// projections) in this process on loopback and speak POP3 to real listeners over real TLS.
+// projections) in this process on loopback and speak POP3 to real
+// listeners over real TLS.
 
 const (
 	domain   = "example.test"
