@@ -39,7 +39,7 @@
 //     memory of idle connections on one node.
 //
 //   - Failover under load (bench/cmd/failover, library bench/failover): the
-//     same three processes (bench/proccluster starts and drives them), SIGKILL
+//     same three processes (cluster/faults/proc starts and drives them), SIGKILL
 //     and SIGTERM rounds, and SMTP acknowledgements per 100 ms bucket while
 //     the leader is SIGKILLed under load, the senders retrying on the next MX.
 //
@@ -48,7 +48,7 @@
 //     wiped node takes to recover from a snapshot of 1,000,000 messages.
 //
 //   - Login flood (bench/cmd/loginflood, library bench/loginflood): one real
-//     node (bench/proccluster) while 2,000 connections from 40 loopback
+//     node (cluster/faults/proc) while 2,000 connections from 40 loopback
 //     addresses loop wrong IMAP passwords for 20 s: the node's RSS (idle,
 //     peak) and the login time of a returning user and of first-time
 //     users meanwhile.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/surat-mail/surat/bench/proccluster"
+	"github.com/surat-mail/surat/cluster/faults/proc"
 )
 
 const (
@@ -23,9 +23,9 @@ const (
 // failover signals the leader and returns how long until a surviving node
 // names a different leader, then restarts the old leader on its data and
 // returns how long until the whole cluster is ready again.
-func failover(b *testing.B, c *proccluster.Cluster, sig syscall.Signal) (elected, rejoined time.Duration, err error) {
+func failover(b *testing.B, c *proc.Cluster, sig syscall.Signal) (elected, rejoined time.Duration, err error) {
 	ctx := context.Background()
-	old, err := c.Settle(ctx, 30*time.Second)
+	old, err := proc.Within(ctx, 30*time.Second, c.WaitReady)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -36,7 +36,7 @@ func failover(b *testing.B, c *proccluster.Cluster, sig syscall.Signal) (elected
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if _, err := c.WaitNewLeader(wctx, old, pollInterval); err != nil {
-		return 0, 0, fmt.Errorf("after %s of %s: %w", sig, old.ID, err)
+		return 0, 0, fmt.Errorf("after %s of %s: %w", sig, old.ID(), err)
 	}
 	elected = time.Since(start)
 	code, err := old.Wait(15 * time.Second)
@@ -44,17 +44,17 @@ func failover(b *testing.B, c *proccluster.Cluster, sig syscall.Signal) (elected
 		return 0, 0, err
 	}
 	if sig == syscall.SIGTERM && code != 0 {
-		return 0, 0, fmt.Errorf("%s exited with status %d after SIGTERM", old.ID, code)
+		return 0, 0, fmt.Errorf("%s exited with status %d after SIGTERM", old.ID(), code)
 	}
 	if sig == syscall.SIGTERM && elected > slowHandOver {
 		// A hand-over should beat an election timeout; say why it did not.
-		b.Logf("SIGTERM to %s: new leader only after %v\n%s", old.ID, elected, c.LogTails(5))
+		b.Logf("SIGTERM to %s: new leader only after %v\n%s", old.ID(), elected, c.LogTails(5))
 	}
 	restart := time.Now()
 	if err := old.Start(); err != nil {
 		return 0, 0, err
 	}
-	if _, err := c.Settle(ctx, 30*time.Second); err != nil {
+	if _, err := proc.Within(ctx, 30*time.Second, c.WaitReady); err != nil {
 		return 0, 0, err
 	}
 	return elected, time.Since(restart), nil
@@ -79,11 +79,11 @@ func BenchmarkFailover(b *testing.B) {
 	// The nodes are killed before the directory is removed: Cleanup runs
 	// in reverse order of registration.
 	dir := b.TempDir()
-	c, err := proccluster.Start(context.Background(), proccluster.Options{Bin: bin, Dir: dir, Domain: "bench.test"})
+	c, err := proc.Start(context.Background(), proc.Options{Bin: bin, Dir: dir, Domain: "bench.test", LogLevel: "warn"}, 60*time.Second)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(c.Close)
+	b.Cleanup(func() { _ = c.Close() })
 	for _, s := range []struct {
 		name string
 		sig  syscall.Signal

@@ -3,7 +3,7 @@
 // leader (SIGKILL: an election; SIGTERM: a hand-over), and the SMTP
 // throughput, bucket by bucket, while the leader is SIGKILLed in the middle
 // of a steady load (senders retry on the next MX as an MTA does). It
-// drives real `surat serve` processes through bench/proccluster and the
+// drives real `surat serve` processes through cluster/faults/proc and the
 // SMTP load of bench/smtpload; bench/cmd/failover is its command, and the
 // report (bench/cmd/report) reads the Records it writes.
 //
@@ -18,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/surat-mail/surat/bench/proccluster"
 	"github.com/surat-mail/surat/bench/smtpload"
+	"github.com/surat-mail/surat/cluster/faults/proc"
 )
 
 // Record is one measurement, one JSON object a line. Kind says which
@@ -61,9 +61,9 @@ type Record struct {
 
 // Config is one measurement session on one cluster.
 type Config struct {
-	Cluster *proccluster.Cluster // nodes with SMTP listeners
-	Rcpt    string               // an existing user
-	Poll    time.Duration        // how often survivors are asked for the leader; default 10 ms
+	Cluster *proc.Cluster // nodes with SMTP listeners
+	Rcpt    string        // an existing user
+	Poll    time.Duration // how often survivors are asked for the leader; default 10 ms
 }
 
 func (c *Config) poll() time.Duration {
@@ -78,11 +78,11 @@ func (c *Config) poll() time.Duration {
 func Election(ctx context.Context, cfg Config, sig syscall.Signal) (Record, error) {
 	c := cfg.Cluster
 	rec := Record{Kind: "election", Signal: sigName(sig), Started: time.Now(), Load1: smtpload.Load1(), PollMs: ms(cfg.poll())}
-	old, err := c.Settle(ctx, 60*time.Second)
+	old, err := proc.Within(ctx, 60*time.Second, c.WaitReady)
 	if err != nil {
 		return rec, err
 	}
-	rec.OldLeader = old.ID
+	rec.OldLeader = old.ID()
 	start := time.Now()
 	if err := old.Signal(sig); err != nil {
 		return rec, err
@@ -99,17 +99,17 @@ func Election(ctx context.Context, cfg Config, sig syscall.Signal) (Record, erro
 		return rec, err
 	}
 	if sig == syscall.SIGTERM && code != 0 {
-		return rec, fmt.Errorf("failover: %s exited with status %d after SIGTERM", old.ID, code)
+		return rec, fmt.Errorf("failover: %s exited with status %d after SIGTERM", old.ID(), code)
 	}
 	restart := time.Now()
 	if err := old.Start(); err != nil {
 		return rec, err
 	}
-	if _, err := c.Settle(ctx, 60*time.Second); err != nil {
+	if _, err := proc.Within(ctx, 60*time.Second, c.WaitReady); err != nil {
 		return rec, err
 	}
 	rec.RejoinMs = ms(time.Since(restart))
-	if _, err := c.WaitDigests(ctx, 60*time.Second); err != nil {
+	if _, err := proc.Within(ctx, 60*time.Second, c.WaitConverged); err != nil {
 		return rec, err
 	}
 	return rec, nil
@@ -135,14 +135,14 @@ func Timeline(ctx context.Context, cfg Config, tc TimelineConfig) (Record, error
 	if tc.Attempts <= 0 {
 		tc.Attempts = 10
 	}
-	old, err := c.Settle(ctx, 60*time.Second)
+	old, err := proc.Within(ctx, 60*time.Second, c.WaitReady)
 	if err != nil {
 		return rec, err
 	}
-	rec.OldLeader = old.ID
+	rec.OldLeader = old.ID()
 	var addrs []string
-	for _, n := range c.Nodes {
-		addrs = append(addrs, n.SMTP)
+	for _, n := range c.Nodes() {
+		addrs = append(addrs, n.SMTPAddr())
 	}
 	type outcome struct {
 		res *smtpload.Result
@@ -197,11 +197,11 @@ func Timeline(ctx context.Context, cfg Config, tc TimelineConfig) (Record, error
 	if err := old.Start(); err != nil {
 		return rec, err
 	}
-	if _, err := c.Settle(ctx, 60*time.Second); err != nil {
+	if _, err := proc.Within(ctx, 60*time.Second, c.WaitReady); err != nil {
 		return rec, err
 	}
 	rec.RejoinMs = ms(time.Since(restart))
-	if _, err := c.WaitDigests(ctx, 120*time.Second); err != nil {
+	if _, err := proc.Within(ctx, 120*time.Second, c.WaitConverged); err != nil {
 		return rec, err
 	}
 	return rec, nil

@@ -1,5 +1,5 @@
 // Package loginflood measures what a flood of wrong IMAP passwords costs a
-// real `surat serve` node (started with bench/proccluster): its resident
+// real `surat serve` node (started with cluster/faults/proc): its resident
 // memory while thousands of connections from many loopback addresses loop
 // LOGIN with wrong passwords, and how long real users take to log in
 // meanwhile. Every wrong password against a real account (default argon2id
@@ -29,14 +29,14 @@ import (
 
 	"github.com/emersion/go-imap/v2/imapclient"
 
-	"github.com/surat-mail/surat/bench/proccluster"
+	"github.com/surat-mail/surat/cluster/faults/proc"
 	"github.com/surat-mail/surat/protocols/admin"
 )
 
 // Config describes one run.
 type Config struct {
 	Bin      string        // the surat binary
-	Dir      string        // data directory (proccluster)
+	Dir      string        // data directory (proc)
 	Conns    int           // flooding connections; default 2,000
 	Sources  int           // loopback addresses they come from (127.1.0.x); default 40
 	Duration time.Duration // of the flood; default 20 s
@@ -105,13 +105,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Log == nil {
 		cfg.Log = func(string, ...any) {}
 	}
-	c, err := proccluster.Start(ctx, proccluster.Options{Bin: cfg.Bin, Dir: cfg.Dir, Size: 1, Domain: domain, IMAP: true})
+	c, err := proc.Start(ctx, proc.Options{Bin: cfg.Bin, Dir: cfg.Dir, Size: 1, Domain: domain, LogLevel: "warn"}, 60*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	node := c.Nodes[0]
-	cl, err := admin.NewClient(node.AdminURL(), os.Getenv("SURAT_ADMIN_TOKEN"), 0)
+	node := c.Nodes()[0]
+	cl, err := admin.NewClient(node.HTTPURL(), os.Getenv("SURAT_ADMIN_TOKEN"), 0)
 	if err != nil {
 		return nil, err
 	}
@@ -124,14 +124,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	returning := account(cfg.Accounts + firstTimers)
 	homeAddr := net.IPv4(127, 0, 0, 2)
-	if _, err := validLogin(node.IMAP, homeAddr, returning); err != nil {
+	if _, err := validLogin(node.IMAPAddr(), homeAddr, returning); err != nil {
 		return nil, fmt.Errorf("loginflood: first login of %s: %w", returning, err)
 	}
 
 	res := &Result{Date: time.Now().UTC(), Conns: cfg.Conns, Sources: cfg.Sources, Duration: cfg.Duration,
 		Replies: map[string]int64{}}
 	time.Sleep(2 * time.Second) // settle after the setup
-	if res.IdleRSS, err = proccluster.RSSBytes(node.PID()); err != nil {
+	if res.IdleRSS, err = proc.RSSBytes(node.PID()); err != nil {
 		return nil, err
 	}
 	cfg.Log("idle RSS %d MiB; flooding with %d connections from %d addresses for %v",
@@ -152,7 +152,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				return
 			case <-t.C:
 			}
-			rss, err := proccluster.RSSBytes(node.PID())
+			rss, err := proc.RSSBytes(node.PID())
 			if err != nil {
 				continue
 			}
@@ -180,7 +180,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			src := net.IPv4(127, 1, byte(i%cfg.Sources/250), byte(1+i%cfg.Sources%250))
-			flood(floodCtx, node.IMAP, src, i, cfg.Accounts, &attempts, count)
+			flood(floodCtx, node.IMAPAddr(), src, i, cfg.Accounts, &attempts, count)
 		}()
 	}
 
@@ -204,7 +204,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		valid.Add(1)
 		go func() {
 			defer valid.Done()
-			d, err := validLogin(node.IMAP, homeAddr, returning)
+			d, err := validLogin(node.IMAPAddr(), homeAddr, returning)
 			record(&res.Returning, d, err)
 		}()
 		if n < firstTimers {
@@ -212,7 +212,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			go func() {
 				defer valid.Done()
 				src := net.IPv4(127, 0, 1, byte(1+n%250))
-				d, err := validLogin(node.IMAP, src, account(cfg.Accounts+n))
+				d, err := validLogin(node.IMAPAddr(), src, account(cfg.Accounts+n))
 				record(&res.FirstTime, d, err)
 			}()
 		}
@@ -228,7 +228,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if !res.Killed {
 		if !node.Running() {
 			res.NodeCrashed = true
-		} else if res.EndRSS, err = proccluster.RSSBytes(node.PID()); err != nil {
+		} else if res.EndRSS, err = proc.RSSBytes(node.PID()); err != nil {
 			return nil, err
 		}
 	}

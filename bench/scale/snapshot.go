@@ -14,9 +14,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/surat-mail/surat/bench/proccluster"
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/cluster/clustertest"
+	"github.com/surat-mail/surat/cluster/faults/proc"
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/propose"
@@ -190,7 +190,7 @@ func Snapshot(ctx context.Context, cfg SnapshotConfig) (*SnapshotResult, error) 
 	if res.SnapshotBytes, err = newestSnapshot(leader.cfg.DataDir); err != nil {
 		return nil, err
 	}
-	if res.StoreBytes, err = proccluster.DirBytes(filepath.Join(leader.dir, "state")); err != nil {
+	if res.StoreBytes, err = proc.DirBytes(filepath.Join(leader.dir, "state")); err != nil {
 		return nil, err
 	}
 	logf("snapshot on %s: %.1f MB in %.1f s (store %.1f MB)", leader.cfg.NodeID, mb(res.SnapshotBytes), res.SnapshotS, mb(res.StoreBytes))
@@ -221,7 +221,7 @@ func Snapshot(ctx context.Context, cfg SnapshotConfig) (*SnapshotResult, error) 
 	}
 	res.RecoverS = time.Since(t2).Seconds()
 	res.Restores = counter(lagger.reg, "surat_raft_snapshot_restores_total")
-	res.RecoveredStore, _ = proccluster.DirBytes(filepath.Join(lagger.dir, "state"))
+	res.RecoveredStore, _ = proc.DirBytes(filepath.Join(lagger.dir, "state"))
 	logf("%s wiped and restarted: same digest as the leader after %.1f s (snapshot restores %.0f)", lagger.cfg.NodeID, res.RecoverS, res.Restores)
 	if res.Restores < 1 {
 		return res, fmt.Errorf("%s caught up without installing a snapshot: the measurement is not of a snapshot", lagger.cfg.NodeID)

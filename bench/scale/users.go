@@ -24,8 +24,8 @@ import (
 	"time"
 
 	"github.com/surat-mail/surat/bench/imapload"
-	"github.com/surat-mail/surat/bench/proccluster"
 	"github.com/surat-mail/surat/bench/smtpload"
+	"github.com/surat-mail/surat/cluster/faults/proc"
 	"github.com/surat-mail/surat/protocols/admin"
 	"github.com/surat-mail/surat/protocols/auth"
 )
@@ -98,7 +98,7 @@ func Users(ctx context.Context, cfg UsersConfig) (*UsersResult, error) {
 	if !cfg.Keep {
 		defer os.RemoveAll(dir)
 	}
-	c, err := proccluster.Start(ctx, proccluster.Options{Bin: cfg.Bin, Dir: dir, SMTP: true})
+	c, err := proc.Start(ctx, proc.Options{Bin: cfg.Bin, Dir: dir, LogLevel: "warn"}, 60*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func Users(ctx context.Context, cfg UsersConfig) (*UsersResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %d users: %w", cfg.Users, err)
 	}
-	if _, err := c.WaitDigests(ctx, 5*time.Minute); err != nil {
+	if _, err := proc.Within(ctx, 5*time.Minute, c.WaitConverged); err != nil {
 		return nil, err
 	}
 	res.CreateS = time.Since(t0).Seconds()
@@ -126,8 +126,8 @@ func Users(ctx context.Context, cfg UsersConfig) (*UsersResult, error) {
 		rcpts[i] = UserAddress(i)
 	}
 	var addrs []string
-	for _, n := range c.Nodes {
-		addrs = append(addrs, n.SMTP)
+	for _, n := range c.Nodes() {
+		addrs = append(addrs, n.SMTPAddr())
 	}
 	res.SMTP, err = smtpload.Run(ctx, smtpload.Config{
 		Addrs: addrs, Senders: cfg.Senders, Messages: cfg.Messages, From: "sender@other.test", Recipients: rcpts,
@@ -137,7 +137,7 @@ func Users(ctx context.Context, cfg UsersConfig) (*UsersResult, error) {
 		return nil, err
 	}
 	res.SMTP.Label = "surat"
-	if _, err := c.WaitDigests(ctx, 5*time.Minute); err != nil {
+	if _, err := proc.Within(ctx, 5*time.Minute, c.WaitConverged); err != nil {
 		return nil, err
 	}
 	logf("%d messages to %d users: %.0f msgs/s, p50 %.1f ms, p99 %.1f ms, %d errors, %d retries",
@@ -151,10 +151,10 @@ func Users(ctx context.Context, cfg UsersConfig) (*UsersResult, error) {
 // createUsers adds n users through the admin API of every node in turn
 // (followers forward to the leader), conns at a time, retrying temporary
 // failures (a 5xx: no leader, no quorum) as an operator's script would.
-func createUsers(ctx context.Context, c *proccluster.Cluster, n, conns int) (int, error) {
-	clients := make([]*admin.Client, len(c.Nodes))
-	for i, node := range c.Nodes {
-		cl, err := admin.NewClient(node.AdminURL(), os.Getenv("SURAT_ADMIN_TOKEN"), 0)
+func createUsers(ctx context.Context, c *proc.Cluster, n, conns int) (int, error) {
+	clients := make([]*admin.Client, len(c.Nodes()))
+	for i, node := range c.Nodes() {
+		cl, err := admin.NewClient(node.HTTPURL(), os.Getenv("SURAT_ADMIN_TOKEN"), 0)
 		if err != nil {
 			return 0, err
 		}
@@ -217,12 +217,12 @@ func createUsers(ctx context.Context, c *proccluster.Cluster, n, conns int) (int
 }
 
 // usage reads every node's memory and disk.
-func usage(c *proccluster.Cluster) ([]NodeUsage, error) {
+func usage(c *proc.Cluster) ([]NodeUsage, error) {
 	var out []NodeUsage
-	for _, n := range c.Nodes {
-		u := NodeUsage{ID: n.ID}
+	for _, n := range c.Nodes() {
+		u := NodeUsage{ID: n.ID()}
 		var err error
-		if u.RSS, err = proccluster.RSSBytes(n.PID()); err != nil {
+		if u.RSS, err = proc.RSSBytes(n.PID()); err != nil {
 			return nil, err
 		}
 		if m, err := imapload.GoMetrics(n.MetricsURL()); err == nil {
@@ -230,10 +230,10 @@ func usage(c *proccluster.Cluster) ([]NodeUsage, error) {
 				u.HeapLive = (goal - m["go_memstats_stack_inuse_bytes"]) / 2
 			}
 		}
-		if u.PebbleBytes, err = proccluster.DirBytes(filepath.Join(n.Data, "state")); err != nil {
+		if u.PebbleBytes, err = proc.DirBytes(filepath.Join(n.DataDir(), "state")); err != nil {
 			return nil, err
 		}
-		if u.RaftBytes, err = proccluster.DirBytes(filepath.Join(n.Data, "raft")); err != nil {
+		if u.RaftBytes, err = proc.DirBytes(filepath.Join(n.DataDir(), "raft")); err != nil {
 			return nil, err
 		}
 		out = append(out, u)

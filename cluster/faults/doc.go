@@ -3,13 +3,14 @@
 // full disks and crashes during snapshot installs reuse the same pieces.
 // It owns four things, each usable on its own from a test:
 //
-//   - Cluster and Node (harness.go): N processes, each with its own --data
-//     directory, ports and log file, started, killed, stopped and restarted
-//     with the same flags; the agreed leader, readiness and /v1/digest
-//     convergence, read over each node's admin API. A node may listen on a
-//     host other than 127.0.0.1 and run under a command prefix (such as
-//     `ip netns exec h1`) with extra environment, for tests that place
-//     nodes in network namespaces.
+//   - Cluster and Node (subpackage proc, tied to a test by harness.go): N
+//     processes, each with its own --data directory, ports and log file,
+//     started, killed, stopped and restarted with the same flags; the
+//     agreed leader, readiness and /v1/digest convergence, read over each
+//     node's admin API. A node may listen on a host other than 127.0.0.1
+//     and run under a command prefix (such as `ip netns exec h1`) with
+//     extra environment, for tests that place nodes in network namespaces.
+//     The bench tools drive their clusters with proc too.
 //   - SMTPLoad and Ledger (smtpload.go): concurrent senders on the MX port
 //     of every live node, each message unique, each attempt's outcome
 //     recorded: acknowledged (250 after DATA: must exist), refused before

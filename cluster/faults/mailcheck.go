@@ -28,7 +28,7 @@ const imapDialTimeout = 10 * time.Second
 // when ctx ends, which fails any command in flight: go-imap's client has
 // no command timeout of its own.
 func DialIMAP(ctx context.Context, t Target, acct Account) (*imapclient.Client, error) {
-	conn, err := t.dial(ctx, imapDialTimeout)
+	conn, err := t.Connect(ctx, imapDialTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("imap %w", err)
 	}

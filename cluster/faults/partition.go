@@ -118,7 +118,7 @@ func (p *Prober) Run(ctx context.Context) {
 }
 
 func (p *Prober) dial(ctx context.Context) (*smtp.Client, error) {
-	conn, err := p.Target.dial(ctx, p.timeout())
+	conn, err := p.Target.Connect(ctx, p.timeout())
 	if err != nil {
 		return nil, err
 	}
@@ -251,23 +251,23 @@ type RaftEvent struct {
 
 // RaftEvents reads the node's log and returns its Raft state changes at
 // or after since, in log order.
-func (n *Node) RaftEvents(since time.Time) ([]RaftEvent, error) {
-	f, err := os.Open(n.logPath)
+func RaftEvents(n *Node, since time.Time) ([]RaftEvent, error) {
+	f, err := os.Open(n.LogPath())
 	if err != nil {
-		return nil, fmt.Errorf("%s: raft events: %w", n.id, err)
+		return nil, fmt.Errorf("%s: raft events: %w", n.ID(), err)
 	}
 	defer f.Close()
 	var out []RaftEvent
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		ev, ok := ParseRaftEvent(n.id, sc.Text())
+		ev, ok := ParseRaftEvent(n.ID(), sc.Text())
 		if ok && !ev.Time.Before(since) {
 			out = append(out, ev)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: raft events: read %s: %w", n.id, n.logPath, err)
+		return nil, fmt.Errorf("%s: raft events: read %s: %w", n.ID(), n.LogPath(), err)
 	}
 	return out, nil
 }

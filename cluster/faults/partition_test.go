@@ -324,7 +324,7 @@ func (e *partitionEnv) cutHosts(ctx context.Context, a, b []*faults.Node) error 
 func (e *partitionEnv) raftEvents(from time.Time) ([]faults.RaftEvent, error) {
 	var all []faults.RaftEvent
 	for _, n := range e.c.Nodes() {
-		evs, err := n.RaftEvents(from)
+		evs, err := faults.RaftEvents(n, from)
 		if err != nil {
 			return nil, err
 		}
@@ -387,7 +387,7 @@ func TestParseRaftEvent(t *testing.T) {
 		{`time=2026-11-22T02:56:45.782Z level=INFO msg="[INFO]  raft: entering follower state: follower=\"Node at 198.18.0.1:7001 [Follower]\" leader-address= leader-id=" node=n1 component=raft`, faults.RaftFollower, 0, true},
 		{`time=2026-11-22T02:56:45.779Z level=INFO msg="store opened" node=n1 component=mailbox raft_index=0`, "", 0, false},
 		{`time=2026-11-22T02:56:45.779Z level=INFO msg="smtp delivered" node=n1 subject="raft: election won: term=9"`, "", 0, false},
-		{`=== faults harness: start 1 of n1 at 2026-11-22T02:56:45Z: ip netns exec …`, "", 0, false},
+		{`=== proc: start 1 of n1 at 2026-11-22T02:56:45Z: ip netns exec …`, "", 0, false},
 	}
 	for _, tt := range tests {
 		ev, ok := faults.ParseRaftEvent("n1", tt.line)

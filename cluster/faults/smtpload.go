@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"time"
@@ -172,30 +171,6 @@ func (l *Ledger) Counts(round int) Counts {
 	return c
 }
 
-// Target is one node's listener, as the load generators and checks see
-// it (Node.SMTPTarget, Node.IMAPTarget).
-type Target struct {
-	Node string
-	Addr string
-	// Dial opens connections to Addr; nil: a plain net.Dialer.
-	Dial DialFunc
-}
-
-// dial connects to the target within timeout.
-func (t Target) dial(ctx context.Context, timeout time.Duration) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	dial := t.Dial
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
-	conn, err := dial(ctx, "tcp", t.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("connect %s (%s): %w", t.Node, t.Addr, err)
-	}
-	return conn, nil
-}
-
 // SMTPLoad sends unique messages to the MX listeners of the live nodes
 // from several concurrent connections, recording each attempt's outcome in
 // a Ledger. No TLS, no AUTH: the plain MX port, local recipients only.
@@ -280,7 +255,7 @@ func (l *SMTPLoad) sender(ctx context.Context, s int) {
 }
 
 func (l *SMTPLoad) dial(ctx context.Context, t Target) (*smtp.Client, error) {
-	conn, err := t.dial(ctx, 5*time.Second)
+	conn, err := t.Connect(ctx, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}

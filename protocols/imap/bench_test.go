@@ -27,7 +27,7 @@ const benchMessages = 10000
 func benchUser(b *testing.B) (*testCluster, string) {
 	c := sharedCluster(b)
 	benchMailbox.once.Do(func() {
-		user := c.newUser(b, "bench")
+		user := c.NewUser(b, "bench", password)
 		pad := strings.Repeat("lorem ipsum dolor sit amet ", 160)[:4096-300]
 		const batch = 100
 		for i := 0; i < benchMessages; i += batch {
@@ -44,7 +44,7 @@ func benchUser(b *testing.B) (*testCluster, string) {
 					}}})
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			_, err := propose.Submit(ctx, c.nodes[0].node, events...)
+			_, err := propose.Submit(ctx, c.Nodes[0].Node, events...)
 			cancel()
 			if err != nil {
 				b.Fatalf("deliver: %v", err)
@@ -113,7 +113,7 @@ func BenchmarkSearchBody(b *testing.B) {
 func benchCommand(b *testing.B, setup func(b *testing.B, addr, user string) func()) {
 	c, user := benchUser(b)
 	b.Run("warm", func(b *testing.B) {
-		_, addr, _ := c.serve(b, c.nodes[0], nil)
+		_, addr, _ := c.serve(b, c.Nodes[0], nil)
 		run := setup(b, addr, user)
 		run()
 		b.ResetTimer()
@@ -124,7 +124,7 @@ func benchCommand(b *testing.B, setup func(b *testing.B, addr, user string) func
 	b.Run("cold", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
-			_, addr, _ := c.serve(b, c.nodes[0], nil)
+			_, addr, _ := c.serve(b, c.Nodes[0], nil)
 			run := setup(b, addr, user)
 			b.StartTimer()
 			run()

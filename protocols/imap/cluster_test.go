@@ -2,7 +2,6 @@ package imap
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 // same node at once, in IDLE and at the end of other commands.
 func TestIdleSameNode(t *testing.T) {
 	c, addr := sharedServer(t)
-	user := c.newUser(t, "idle")
+	user := c.NewUser(t, "idle", password)
 	writer, _ := dial(t, addr, user)
 	watcher, u := dial(t, addr, user)
 	appendMsg(t, writer, "INBOX", msg("one", "x"))
@@ -67,21 +66,15 @@ func TestCrossNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three-node cluster")
 	}
-	dir, err := os.MkdirTemp("", "surat-imap-cluster-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	c := startCluster(t, dir, 3)
-	defer c.stop()
-	user := c.newUser(t, "cross")
+	c := startCluster(t, 3)
+	user := c.NewUser(t, "cross", password)
 	addrs := make([]string, 3)
-	for i, n := range c.nodes {
+	for i, n := range c.Nodes {
 		_, addrs[i], _ = c.serve(t, n, nil)
 	}
 	// Every node must know the user before logging in there.
-	for i := range c.nodes {
-		waitFor(t, func() bool { _, err := c.nodes[i].store.User(user); return err == nil })
+	for i := range c.Nodes {
+		waitFor(t, func() bool { _, err := c.Nodes[i].Store.User(user); return err == nil })
 	}
 
 	watcher, u := dial(t, addrs[1], user)
@@ -93,7 +86,7 @@ func TestCrossNode(t *testing.T) {
 	var latencies []time.Duration
 	for i := range 5 {
 		start := time.Now()
-		c.deliver(t, c.nodes[0], user, msg(fmt.Sprintf("cross %d", i), "x"))
+		c.Nodes[0].Deliver(t, user, msg(fmt.Sprintf("cross %d", i), "x"))
 		acked := time.Now()
 		want := uint32(i + 1)
 		u.wait(t, 3*time.Second, "EXISTS on n2", func(u *updates) bool {
@@ -160,14 +153,14 @@ func TestCrossNode(t *testing.T) {
 	})
 
 	// UIDVALIDITY survives a restart of a node.
-	n := c.nodes[2]
-	n.stop()
-	if err := n.start(); err != nil {
+	n := c.Nodes[2]
+	n.Stop()
+	if err := n.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c.waitReady(t)
+	c.WaitReady(t)
 	_, addr3, _ := c.serve(t, n, nil)
-	waitFor(t, func() bool { _, err := n.store.User(user); return err == nil })
+	waitFor(t, func() bool { _, err := n.Store.User(user); return err == nil })
 	cl, _ := dial(t, addr3, user)
 	if sel := mustSelect(t, cl, "INBOX"); sel.UIDValidity != uidValidity {
 		t.Fatalf("UIDVALIDITY %d after restart, was %d", sel.UIDValidity, uidValidity)

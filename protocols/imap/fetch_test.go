@@ -16,7 +16,7 @@ import (
 // over more messages than one read-ahead batch.
 func TestFetchWholeBodies(t *testing.T) {
 	c, addr := sharedServer(t)
-	user := c.newUser(t, "bodies")
+	user := c.NewUser(t, "bodies", password)
 	cl, _ := dial(t, addr, user)
 	defer cl.Close()
 
@@ -73,8 +73,8 @@ func TestFetchWholeBodies(t *testing.T) {
 // session goes on.
 func TestFetchPartialOverflow(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "partial")
-	_, _, implicit := c.serve(t, c.nodes[0], nil)
+	user := c.NewUser(t, "partial", password)
+	_, _, implicit := c.serve(t, c.Nodes[0], nil)
 	rc := dialRawTLS(t, implicit, user)
 	defer rc.conn.Close()
 	appendRaw(rc, "INBOX", "Subject: overflow\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\npart one\r\n--b--\r\n")

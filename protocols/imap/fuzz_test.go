@@ -35,8 +35,8 @@ func FuzzCommands(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	c := sharedCluster(f)
-	user := c.newUser(f, "fuzz")
-	srv, _, implicit := c.serve(f, c.nodes[0], nil)
+	user := c.NewUser(f, "fuzz", password)
+	srv, _, implicit := c.serve(f, c.Nodes[0], nil)
 	// Something to work on.
 	setup := dialRawTLS(f, implicit, user)
 	appendRaw(setup, "INBOX", "Subject: a\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n")

@@ -4,203 +4,45 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
-	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
-	"github.com/surat-mail/surat/cluster"
-	"github.com/surat-mail/surat/cluster/clustertest"
-	evlog "github.com/surat-mail/surat/log"
-	"github.com/surat-mail/surat/mailbox"
-	"github.com/surat-mail/surat/protocols/auth"
-	"github.com/surat-mail/surat/protocols/propose"
-	"github.com/surat-mail/surat/protocols/tlsconf"
+	"github.com/surat-mail/surat/protocols/protocoltest"
 )
 
-// These tests run real clusters (Raft + the Pebble projections) in this
-// process on loopback and speak IMAP to real listeners over real TLS, with
-// go-imap's imapclient and with raw sockets.
+// These tests run real clusters (protocoltest: Raft + the Pebble
+// projections) in this process on loopback and speak IMAP to real
+// listeners over real TLS, with go-imap's imapclient and with raw sockets.
 
 const (
 	domain   = "example.test"
 	password = "correct horse battery staple"
 )
 
-type testNode struct {
-	id    string
-	node  *cluster.Node
-	store *mailbox.Store
-	dir   string
-	cfg   cluster.Config
-}
+type testNode = protocoltest.Node
 
-type testCluster struct {
-	nodes []*testNode
-	tls   *tls.Config
-}
+type testCluster struct{ *protocoltest.Cluster }
 
-func testLogger() *slog.Logger {
-	level := slog.LevelError
-	if os.Getenv("SURAT_TEST_LOG") != "" {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-}
-
-// startCluster starts size nodes in dir and waits until all are ready.
-func startCluster(t testing.TB, dir string, size int) *testCluster {
+// startCluster starts a cluster of size nodes; it stops when the test
+// ends.
+func startCluster(t testing.TB, size int) *testCluster {
 	t.Helper()
-	ports := clustertest.FreePorts(t, 2*size)
-	c := &testCluster{}
-	for i := range size {
-		var join []string
-		for j := range size {
-			if j != i {
-				join = append(join, fmt.Sprintf("127.0.0.1:%d", ports[2*j+1]))
-			}
-		}
-		id := fmt.Sprintf("n%d", i+1)
-		cfg := cluster.Config{
-			NodeID: id, DataDir: filepath.Join(dir, id, "raft"),
-			RaftAddr:   fmt.Sprintf("127.0.0.1:%d", ports[2*i]),
-			GossipAddr: fmt.Sprintf("127.0.0.1:%d", ports[2*i+1]),
-			Join:       join, Logger: testLogger().With("node", id),
-			HeartbeatTimeout: time.Second, ElectionTimeout: time.Second,
-			LeaderLeaseTimeout: 500 * time.Millisecond, ProposeTimeout: 5 * time.Second,
-		}
-		if i == 0 {
-			cfg.BootstrapExpect = size
-		}
-		n := &testNode{id: id, dir: filepath.Join(dir, id), cfg: cfg}
-		c.nodes = append(c.nodes, n)
-		if err := n.start(); err != nil {
-			c.stop()
-			t.Fatal(err)
-		}
-	}
-	c.waitReady(t)
-	var err error
-	if c.tls, err = tlsconf.Server(tlsconf.Options{DataDir: dir, Hostnames: []string{"imap." + domain}}); err != nil {
-		t.Fatal(err)
-	}
-	c.submit(t, &evlog.Event{Kind: &evlog.Event_DomainAdded{DomainAdded: &evlog.DomainAdded{Domain: domain}}})
-	return c
-}
-
-func (n *testNode) start() error {
-	st, err := mailbox.Open(filepath.Join(n.dir, "state"), mailbox.Options{Logger: testLogger()})
-	if err != nil {
-		return err
-	}
-	cfg := n.cfg
-	cfg.StateMachine = st
-	node, err := cluster.Start(context.Background(), cfg)
-	if err != nil {
-		st.Close()
-		return err
-	}
-	n.node, n.store = node, st
-	return nil
-}
-
-func (n *testNode) stop() {
-	if n.node != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = n.node.Shutdown(ctx)
-		cancel()
-		n.node = nil
-		n.store.Close()
-	}
-}
-
-func (c *testCluster) waitReady(t testing.TB) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for _, n := range c.nodes {
-		for n.node != nil && !n.node.Ready() {
-			if time.Now().After(deadline) {
-				c.stop()
-				t.Fatalf("node %s not ready within 60 s", n.id)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-}
-
-func (c *testCluster) stop() {
-	for _, n := range c.nodes {
-		n.stop()
-	}
-}
-
-func (c *testCluster) submit(t testing.TB, events ...*evlog.Event) *evlog.Outcome {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	for _, n := range c.nodes {
-		if n.node == nil {
-			continue
-		}
-		out, err := propose.Submit(ctx, n.node, events...)
-		if err != nil {
-			t.Fatalf("submit %s: %v", events[0].Name(), err)
-		}
-		return out
-	}
-	t.Fatal("no node running")
-	return nil
-}
-
-var userSeq atomic.Int64
-
-// newUser creates a fresh account (the shared cluster outlives a test) with
-// a cheap argon2id hash.
-func (c *testCluster) newUser(t testing.TB, prefix string) string {
-	t.Helper()
-	addr := fmt.Sprintf("%s%d@%s", prefix, userSeq.Add(1), domain)
-	hash, err := auth.HashWith(auth.Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.submit(t, &evlog.Event{Kind: &evlog.Event_UserCreated{UserCreated: &evlog.UserCreated{
-		Address: addr, PasswordHash: hash, CreatedUnix: time.Now().Unix()}}})
-	return addr
-}
-
-// deliver proposes a delivery of body to user's INBOX through node n.
-func (c *testCluster) deliver(t testing.TB, n *testNode, user string, body []byte) {
-	t.Helper()
-	chunks := evlog.Chunks(body)
-	last := chunks[len(chunks)-1]
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	_, err := propose.Submit(ctx, n.node,
-		&evlog.Event{Kind: &evlog.Event_BlobStored{BlobStored: last}},
-		&evlog.Event{Kind: &evlog.Event_Delivered{Delivered: &evlog.Delivered{
-			Blob: last.Hash, Size: last.Size, InternalDateUnix: time.Now().Unix(),
-			Recipients: []*evlog.Recipient{{Address: user}},
-		}}})
-	if err != nil {
-		t.Fatalf("deliver: %v", err)
-	}
+	return &testCluster{protocoltest.Start(t, protocoltest.Options{Size: size, Domain: domain, Hostname: "imap." + domain})}
 }
 
 // serve starts an IMAP server on n with a STARTTLS and an implicit-TLS
 // listener; it returns both addresses.
 func (c *testCluster) serve(t testing.TB, n *testNode, tweak func(*Config)) (*Server, string, string) {
 	t.Helper()
-	cfg := Config{Hostname: "imap." + domain, TLS: c.tls, Store: n.store, Proposer: n.node,
-		Logger: testLogger().With("node", n.id), ProposeTimeout: 10 * time.Second}
+	cfg := Config{Hostname: "imap." + domain, TLS: c.TLS, Store: n.Store, Proposer: n.Node,
+		Logger: protocoltest.Logger().With("node", n.ID), ProposeTimeout: 10 * time.Second}
 	if tweak != nil {
 		tweak(&cfg)
 	}
@@ -230,50 +72,23 @@ func (c *testCluster) serve(t testing.TB, n *testNode, tweak func(*Config)) (*Se
 }
 
 // shared is one single-node cluster for the tests that need no faults.
-var shared struct {
-	once sync.Once
-	c    *testCluster
-	dir  string
-	err  error
-}
+var shared = protocoltest.Shared{Options: protocoltest.Options{Domain: domain, Hostname: "imap." + domain}}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared.c != nil {
-		shared.c.stop()
-	}
-	if shared.dir != "" {
-		os.RemoveAll(shared.dir)
-	}
+	shared.Close()
 	os.Exit(code)
 }
 
 func sharedCluster(t testing.TB) *testCluster {
 	t.Helper()
-	shared.once.Do(func() {
-		shared.dir, shared.err = os.MkdirTemp("", "surat-imap-test-")
-		if shared.err != nil {
-			return
-		}
-		ok := false
-		defer func() {
-			if !ok && shared.err == nil {
-				shared.err = errors.New("cluster did not start (see the first failure)")
-			}
-		}()
-		shared.c = startCluster(t, shared.dir, 1)
-		ok = true
-	})
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
-	return shared.c
+	return &testCluster{shared.Get(t)}
 }
 
 // sharedServer is the shared cluster with an IMAP server for this test.
 func sharedServer(t *testing.T) (*testCluster, string) {
 	c := sharedCluster(t)
-	_, addr, _ := c.serve(t, c.nodes[0], nil)
+	_, addr, _ := c.serve(t, c.Nodes[0], nil)
 	return c, addr
 }
 

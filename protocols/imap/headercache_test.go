@@ -96,7 +96,7 @@ func TestHeaderEnd(t *testing.T) {
 // and then from the cache; and SEARCH HEADER over the same bodies.
 func TestHeaderSectionsFromCache(t *testing.T) {
 	c, addr := sharedServer(t)
-	user := c.newUser(t, "hdrcache")
+	user := c.NewUser(t, "hdrcache", password)
 	cl, _ := dial(t, addr, user)
 	bodies := [][]byte{
 		msg("plain", "hello"),

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/protocoltest"
 )
 
 // countingStore is the real store, counting whole-mailbox reads.
@@ -24,7 +25,7 @@ func (c *countingStore) MailboxSnapshot(id uint64, fn func(uid uint32, m *evlog.
 // inboxOf is the id of user's INBOX.
 func inboxOf(t *testing.T, c *testCluster, user string) uint64 {
 	t.Helper()
-	mb, err := c.nodes[0].store.MailboxByName(user, "INBOX")
+	mb, err := c.Nodes[0].Store.MailboxByName(user, "INBOX")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,13 +44,13 @@ func acquireSize(t *testing.T, h *hub, id uint64) (*mailboxState, int) {
 
 func TestHubWarmMailbox(t *testing.T) {
 	c := sharedCluster(t)
-	store := &countingStore{Store: c.nodes[0].store}
-	h := newHub(store, testLogger(), 100)
+	store := &countingStore{Store: c.Nodes[0].Store}
+	h := newHub(store, protocoltest.Logger(), 100)
 	defer h.close()
-	user := c.newUser(t, "warm")
+	user := c.NewUser(t, "warm", password)
 	id := inboxOf(t, c, user)
 	for i := range 3 {
-		c.deliver(t, c.nodes[0], user, msg(fmt.Sprintf("warm %d", i), "body"))
+		c.Nodes[0].Deliver(t, user, msg(fmt.Sprintf("warm %d", i), "body"))
 	}
 
 	st, n := acquireSize(t, h, id)
@@ -66,7 +67,7 @@ func TestHubWarmMailbox(t *testing.T) {
 	h.release(st)
 
 	// Changed while warm: the next acquire must see the change.
-	c.deliver(t, c.nodes[0], user, msg("warm 3", "body"))
+	c.Nodes[0].Deliver(t, user, msg("warm 3", "body"))
 	st, n = acquireSize(t, h, id)
 	if n != 4 {
 		t.Fatalf("acquire after a delivery to a warm mailbox: %d messages, want 4", n)
@@ -76,13 +77,13 @@ func TestHubWarmMailbox(t *testing.T) {
 
 func TestHubWarmEviction(t *testing.T) {
 	c := sharedCluster(t)
-	h := newHub(c.nodes[0].store, testLogger(), 3) // room for one 2-message mailbox
+	h := newHub(c.Nodes[0].Store, protocoltest.Logger(), 3) // room for one 2-message mailbox
 	defer h.close()
 	var ids []uint64
 	for range 2 {
-		user := c.newUser(t, "evict")
+		user := c.NewUser(t, "evict", password)
 		for i := range 2 {
-			c.deliver(t, c.nodes[0], user, msg(fmt.Sprintf("evict %d", i), "body"))
+			c.Nodes[0].Deliver(t, user, msg(fmt.Sprintf("evict %d", i), "body"))
 		}
 		ids = append(ids, inboxOf(t, c, user))
 	}
@@ -113,9 +114,9 @@ func TestHubWarmEviction(t *testing.T) {
 
 func TestHubNoWarm(t *testing.T) {
 	c := sharedCluster(t)
-	h := newHub(c.nodes[0].store, testLogger(), -1)
+	h := newHub(c.Nodes[0].Store, protocoltest.Logger(), -1)
 	defer h.close()
-	user := c.newUser(t, "cold")
+	user := c.NewUser(t, "cold", password)
 	st, _ := acquireSize(t, h, inboxOf(t, c, user))
 	h.release(st)
 	h.mu.Lock()
@@ -147,13 +148,13 @@ func waitSnapshot(t *testing.T, st *mailboxState, what string, cond func(*snapsh
 // each change names, and ends up equal to a whole read.
 func TestHubAppliesChangesIncrementally(t *testing.T) {
 	c := sharedCluster(t)
-	store := &countingStore{Store: c.nodes[0].store}
-	h := newHub(store, testLogger(), 100)
+	store := &countingStore{Store: c.Nodes[0].Store}
+	h := newHub(store, protocoltest.Logger(), 100)
 	defer h.close()
-	user := c.newUser(t, "incr")
+	user := c.NewUser(t, "incr", password)
 	id := inboxOf(t, c, user)
 	for i := range 5 {
-		c.deliver(t, c.nodes[0], user, msg(fmt.Sprintf("incr %d", i), "body"))
+		c.Nodes[0].Deliver(t, user, msg(fmt.Sprintf("incr %d", i), "body"))
 	}
 	st, n := acquireSize(t, h, id)
 	defer h.release(st)
@@ -162,10 +163,10 @@ func TestHubAppliesChangesIncrementally(t *testing.T) {
 	}
 	reads := store.wholeReads.Load()
 
-	c.deliver(t, c.nodes[0], user, msg("incr 5", "body"))
-	c.submit(t, ev(&evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
+	c.Nodes[0].Deliver(t, user, msg("incr 5", "body"))
+	c.Submit(t, ev(&evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
 		MailboxId: id, Uids: uidRanges([]uint32{2, 6}), Op: evlog.FlagOp_FLAG_OP_ADD, Flags: []string{`\Flagged`}}}))
-	c.submit(t, ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{MailboxId: id, Uids: uidRanges([]uint32{3})}}))
+	c.Submit(t, ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{MailboxId: id, Uids: uidRanges([]uint32{3})}}))
 
 	want, err := store.Mailbox(id)
 	if err != nil {
@@ -175,7 +176,7 @@ func TestHubAppliesChangesIncrementally(t *testing.T) {
 	if r := store.wholeReads.Load(); r != reads {
 		t.Errorf("%d whole reads while following ordinary changes, want none", r-reads)
 	}
-	whole, err := readSnapshot(c.nodes[0].store, id)
+	whole, err := readSnapshot(c.Nodes[0].Store, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func TestHubAppliesChangesIncrementally(t *testing.T) {
 	}
 
 	// A session's refresh after its own write sees it at once.
-	c.submit(t, ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{MailboxId: id, Uids: uidRanges([]uint32{1})}}))
+	c.Submit(t, ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{MailboxId: id, Uids: uidRanges([]uint32{1})}}))
 	cur, err := st.refresh(false)
 	if err != nil || cur.index(1) >= 0 {
 		t.Fatalf("refresh after an expunge: %v, uids %v", err, cur.uids)

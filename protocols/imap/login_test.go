@@ -22,7 +22,7 @@ import (
 
 // withLogin gives a server its own login path over n's store.
 func withLogin(t testing.TB, n *testNode, cfg login.Config) func(*Config) {
-	a := logintest.New(t, n.store, cfg)
+	a := logintest.New(t, n.Store, cfg)
 	return func(c *Config) { c.Login = a }
 }
 
@@ -31,8 +31,8 @@ func withLogin(t testing.TB, n *testNode, cfg login.Config) func(*Config) {
 // §7.1.5), as POP3 and SMTP AUTH do.
 func TestLoginFailuresCloseConnection(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "cap")
-	_, plain, implicit := c.serve(t, c.nodes[0], nil)
+	user := c.NewUser(t, "cap", password)
+	_, plain, implicit := c.serve(t, c.Nodes[0], nil)
 	raw := dialRaw(t, implicit, true)
 	for i, u := range []string{user, "nobody@" + domain} {
 		if r := last(raw.cmd(fmt.Sprintf("a%d", i), "LOGIN "+u+" wrong")); !strings.Contains(r, "NO [AUTHENTICATIONFAILED]") {
@@ -56,8 +56,8 @@ func TestLoginFlood(t *testing.T) {
 		t.Skip("2,000 TLS connections")
 	}
 	c := sharedCluster(t)
-	user := c.newUser(t, "flood")
-	victims := []string{c.newUser(t, "victim"), c.newUser(t, "victim"), "nobody@" + domain}
+	user := c.NewUser(t, "flood", password)
+	victims := []string{c.NewUser(t, "victim", password), c.NewUser(t, "victim", password), "nobody@" + domain}
 	const bound = 2
 	var running, peak, verified atomic.Int32
 	verify := func(h, p string) (bool, error) {
@@ -69,8 +69,8 @@ func TestLoginFlood(t *testing.T) {
 		time.Sleep(5 * time.Millisecond) // an argon2id verification's order of time
 		return auth.Verify(h, p)
 	}
-	_, plain, implicit := c.serve(t, c.nodes[0], func(cfg *Config) {
-		withLogin(t, c.nodes[0], login.Config{MaxVerifying: bound, Verify: verify})(cfg)
+	_, plain, implicit := c.serve(t, c.Nodes[0], func(cfg *Config) {
+		withLogin(t, c.Nodes[0], login.Config{MaxVerifying: bound, Verify: verify})(cfg)
 		cfg.MaxSessions, cfg.MaxSessionsPerIP = 5000, 5000
 	})
 
@@ -172,11 +172,11 @@ func TestLoginFlood(t *testing.T) {
 // costs the node no TLS handshake and no verification.
 func TestLockedClientRefusedAtGreeting(t *testing.T) {
 	c := sharedCluster(t)
-	a, err := login.New(login.Config{Directory: c.nodes[0].store})
+	a, err := login.New(login.Config{Directory: c.Nodes[0].Store})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, plain, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.Login = a })
+	_, plain, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.Login = a })
 	for range 40 {
 		a.Limiter().ClientFailed(netip.MustParseAddr("127.0.0.1"))
 	}

@@ -26,8 +26,8 @@ func mustLimit(t *testing.T, what string, err error) {
 // missing parent passes the count).
 func TestMailboxCountLimit(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.MaxMailboxes = 8 })
-	user := c.newUser(t, "count")
+	_, addr, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.MaxMailboxes = 8 })
+	user := c.NewUser(t, "count", password)
 	cl, _ := dial(t, addr, user) // six mailboxes to begin with
 
 	mustOK(t, "CREATE a", cl.Create("a", nil).Wait()) // 7
@@ -46,8 +46,8 @@ func TestMailboxCountLimit(t *testing.T) {
 // CREATE and on RENAME, counting the mailboxes a rename moves below it.
 func TestMailboxDepthLimit(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.MaxMailboxDepth = 3 })
-	user := c.newUser(t, "depth")
+	_, addr, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.MaxMailboxDepth = 3 })
+	user := c.NewUser(t, "depth", password)
 	cl, _ := dial(t, addr, user)
 
 	mustOK(t, "CREATE a/b/c", cl.Create("a/b/c", nil).Wait())
@@ -63,8 +63,8 @@ func TestMailboxDepthLimit(t *testing.T) {
 // by the mailbox limit too: past it, NO [LIMIT].
 func TestSubscriptionLimit(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.MaxMailboxes = 7 })
-	user := c.newUser(t, "subs")
+	_, addr, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.MaxMailboxes = 7 })
+	user := c.NewUser(t, "subs", password)
 	cl, _ := dial(t, addr, user) // six subscribed to begin with
 	mustOK(t, "SUBSCRIBE ghost", cl.Subscribe("ghost").Wait())
 	mustLimit(t, "SUBSCRIBE ghost2", cl.Subscribe("ghost2").Wait())

@@ -62,7 +62,7 @@ func runClient(t *testing.T, home, bin string, args ...string) (string, error) {
 func writeCertPEM(t *testing.T, c *testCluster, dir string) string {
 	t.Helper()
 	path := filepath.Join(dir, "server-cert.pem")
-	der := c.tls.Certificates[0].Certificate[0]
+	der := c.TLS.Certificates[0].Certificate[0]
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -185,11 +185,11 @@ func findServer(msgs []serverMsg, body []byte) (serverMsg, bool) {
 func TestMbsync(t *testing.T) {
 	mbsync := needClient(t, "mbsync", "isync")
 	c, addr := sharedServer(t)
-	user := c.newUser(t, "mbsync")
+	user := c.NewUser(t, "mbsync", password)
 	cl, _ := dial(t, addr, user)
 
 	m1, m2, m3 := msg("mbsync one", "first"), msg("mbsync two", "second"), msg("mbsync three", "third\r\n.\r\nwith a dot line")
-	c.deliver(t, c.nodes[0], user, m1)
+	c.Nodes[0].Deliver(t, user, m1)
 	appendMsg(t, cl, "INBOX", m2)
 	appendMsg(t, cl, "INBOX", m3)
 	sent := msg("mbsync sent", "in Sent")
@@ -370,8 +370,8 @@ SyncState *
 func TestCurl(t *testing.T) {
 	curl := needClient(t, "curl", "curl")
 	c := sharedCluster(t)
-	_, addr, implicit := c.serve(t, c.nodes[0], nil)
-	user := c.newUser(t, "curl")
+	_, addr, implicit := c.serve(t, c.Nodes[0], nil)
+	user := c.NewUser(t, "curl", password)
 	cl, _ := dial(t, addr, user)
 	m1 := msg("curl one", "first")
 	m2 := msg("curl two", "second\r\n..dot-stuffed? no: IMAP literals are not stuffed")

@@ -2,10 +2,8 @@ package imap
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +12,7 @@ import (
 	"github.com/surat-mail/surat/protocols/auth"
 	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/login/logintest"
-	"github.com/surat-mail/surat/protocols/propose"
+	"github.com/surat-mail/surat/protocols/protocoltest"
 )
 
 // rawSession is a logged-in IMAP connection read line by line, so that a
@@ -87,11 +85,7 @@ func (s *rawSession) expectAlive(t *testing.T) {
 
 func submitVia(t *testing.T, n *testNode, events ...*evlog.Event) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if _, err := propose.Submit(ctx, n.node, events...); err != nil {
-		t.Fatalf("submit %s: %v", events[0].Name(), err)
-	}
+	n.Submit(t, events...)
 }
 
 // TestRevocation: a password change or a deletion through another node
@@ -103,17 +97,11 @@ func TestRevocation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three-node cluster")
 	}
-	dir, err := os.MkdirTemp("", "surat-imap-revoke-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	c := startCluster(t, dir, 3)
-	defer c.stop()
-	a, b, other := c.nodes[0], c.nodes[1], c.nodes[2]
+	c := startCluster(t, 3)
+	a, b, other := c.Nodes[0], c.Nodes[1], c.Nodes[2]
 	_, _, addrA := c.serve(t, a, nil)
-	user, bystander := c.newUser(t, "revoke"), c.newUser(t, "bystander")
-	waitFor(t, func() bool { _, err := a.store.User(bystander); return err == nil })
+	user, bystander := c.NewUser(t, "revoke", password), c.NewUser(t, "bystander", password)
+	waitFor(t, func() bool { _, err := a.Store.User(bystander); return err == nil })
 
 	s1 := rawLogin(t, addrA, user, password)
 	s2 := rawLogin(t, addrA, user, password)
@@ -131,10 +119,7 @@ func TestRevocation(t *testing.T) {
 		t.Fatalf("IDLE: %q", l)
 	}
 
-	newHash, err := auth.HashWith(auth.Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, "new password")
-	if err != nil {
-		t.Fatal(err)
-	}
+	newHash := protocoltest.Hash(t, "new password")
 	start := time.Now()
 	submitVia(t, b, &evlog.Event{Kind: &evlog.Event_PasswordChanged{PasswordChanged: &evlog.PasswordChanged{Address: user, PasswordHash: newHash}}})
 	s1.expectBye(t, 5*time.Second)
@@ -164,8 +149,8 @@ func TestRevocation(t *testing.T) {
 // (the race detector and the panic count tell).
 func TestIdleDropped(t *testing.T) {
 	c := sharedCluster(t)
-	srv, _, addr := c.serve(t, c.nodes[0], nil)
-	user := c.newUser(t, "idledrop")
+	srv, _, addr := c.serve(t, c.Nodes[0], nil)
+	user := c.NewUser(t, "idledrop", password)
 	for range 20 {
 		s := rawLogin(t, addr, user, password)
 		fmt.Fprintf(s.conn, "s SELECT INBOX\r\n")
@@ -192,11 +177,11 @@ func TestIdleDropped(t *testing.T) {
 // instead of binding a session to credentials already replaced.
 func TestLoginRacesPasswordChange(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
-	user := c.newUser(t, "race")
+	n := c.Nodes[0]
+	user := c.NewUser(t, "race", password)
 	var changed bool
 	_, _, addr := c.serve(t, n, func(cfg *Config) {
-		cfg.Login = logintest.New(t, n.store, login.Config{Verify: func(hash, pw string) (bool, error) {
+		cfg.Login = logintest.New(t, n.Store, login.Config{Verify: func(hash, pw string) (bool, error) {
 			ok, err := auth.Verify(hash, pw)
 			if ok && !changed {
 				changed = true // one login at a time in this test

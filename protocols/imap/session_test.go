@@ -16,6 +16,7 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/login"
+	"github.com/surat-mail/surat/protocols/protocoltest"
 )
 
 // rawConn is a byte-exact IMAP client.
@@ -27,17 +28,7 @@ type rawConn struct {
 
 func dialRaw(t testing.TB, addr string, implicitTLS bool) *rawConn {
 	t.Helper()
-	var conn net.Conn
-	var err error
-	if implicitTLS {
-		conn, err = tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
-	} else {
-		conn, err = net.DialTimeout("tcp", addr, 5*time.Second)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := protocoltest.Dial(t, addr, implicitTLS)
 	c := &rawConn{t: t, conn: conn, r: bufio.NewReader(conn)}
 	if g := c.line(); !strings.HasPrefix(g, "* OK") {
 		t.Fatalf("greeting %q", g)
@@ -89,8 +80,8 @@ func last(lines []string) string { return lines[len(lines)-1] }
 
 func TestLoginNeedsTLS(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "tls")
-	_, plain, implicit := c.serve(t, c.nodes[0], nil)
+	user := c.NewUser(t, "tls", password)
+	_, plain, implicit := c.serve(t, c.Nodes[0], nil)
 
 	raw := dialRaw(t, plain, false)
 	caps := strings.Join(raw.cmd("a1", "CAPABILITY"), " ")
@@ -139,7 +130,7 @@ func TestLoginNeedsTLS(t *testing.T) {
 
 func TestCapabilitiesAfterLogin(t *testing.T) {
 	c, addr := sharedServer(t)
-	cl, _ := dial(t, addr, c.newUser(t, "caps"))
+	cl, _ := dial(t, addr, c.NewUser(t, "caps", password))
 	caps, err := cl.Capability().Wait()
 	if err != nil {
 		t.Fatal(err)
@@ -169,8 +160,8 @@ func TestCapabilitiesAfterLogin(t *testing.T) {
 
 func TestWrongPasswordAndRateLimit(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "brute")
-	_, addr, _ := c.serve(t, c.nodes[0], nil)
+	user := c.NewUser(t, "brute", password)
+	_, addr, _ := c.serve(t, c.Nodes[0], nil)
 	var lastErr error
 	for i := range 6 {
 		cl, _ := dial(t, addr, "")
@@ -190,7 +181,7 @@ func TestWrongPasswordAndRateLimit(t *testing.T) {
 
 func TestMailboxCommands(t *testing.T) {
 	c, addr := sharedServer(t)
-	cl, _ := dial(t, addr, c.newUser(t, "mbx"))
+	cl, _ := dial(t, addr, c.NewUser(t, "mbx", password))
 
 	boxes, err := cl.List("", "*", nil).Collect()
 	if err != nil {
@@ -317,7 +308,7 @@ func hasAttr(attrs []imap.MailboxAttr, a imap.MailboxAttr) bool {
 
 func TestAppendFetch(t *testing.T) {
 	c, addr := sharedServer(t)
-	cl, _ := dial(t, addr, c.newUser(t, "fetch"))
+	cl, _ := dial(t, addr, c.NewUser(t, "fetch", password))
 	multipart := "From: <a@remote.test>\r\nTo: <b@example.test>\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n" +
 		"Date: Tue, 03 Jan 2006 10:00:00 +0100\r\nMIME-Version: 1.0\r\n" +
 		"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nfirst part\r\n" +
@@ -407,7 +398,7 @@ func TestAppendFetch(t *testing.T) {
 
 func TestStoreExpunge(t *testing.T) {
 	c, addr := sharedServer(t)
-	cl, _ := dial(t, addr, c.newUser(t, "store"))
+	cl, _ := dial(t, addr, c.NewUser(t, "store", password))
 	for i := range 5 {
 		appendMsg(t, cl, "INBOX", msg(fmt.Sprintf("m%d", i), "x"))
 	}
@@ -467,7 +458,7 @@ func TestStoreExpunge(t *testing.T) {
 
 func TestCopyMove(t *testing.T) {
 	c, addr := sharedServer(t)
-	cl, _ := dial(t, addr, c.newUser(t, "copy"))
+	cl, _ := dial(t, addr, c.NewUser(t, "copy", password))
 	for i := range 3 {
 		appendMsg(t, cl, "INBOX", msg(fmt.Sprintf("c%d", i), "x"), imap.FlagFlagged)
 	}
@@ -499,9 +490,9 @@ func TestCopyMove(t *testing.T) {
 
 func TestQuota(t *testing.T) {
 	c, addr := sharedServer(t)
-	user := c.newUser(t, "quota")
+	user := c.NewUser(t, "quota", password)
 	fits := msg("fits", "x")
-	c.submit(t, &evlog.Event{Kind: &evlog.Event_QuotaSet{QuotaSet: &evlog.QuotaSet{Address: user, Bytes: uint64(2*len(fits) + 10)}}})
+	c.Submit(t, &evlog.Event{Kind: &evlog.Event_QuotaSet{QuotaSet: &evlog.QuotaSet{Address: user, Bytes: uint64(2*len(fits) + 10)}}})
 	cl, _ := dial(t, addr, user)
 	appendMsg(t, cl, "INBOX", fits)
 	body := msg("too big", strings.Repeat("y", 300))
@@ -522,7 +513,7 @@ func TestQuota(t *testing.T) {
 
 func TestSearch(t *testing.T) {
 	c, addr := sharedServer(t)
-	cl, _ := dial(t, addr, c.newUser(t, "search"))
+	cl, _ := dial(t, addr, c.NewUser(t, "search", password))
 	appendMsg(t, cl, "INBOX", msg("alpha report", "the quick brown fox"), imap.FlagSeen)
 	appendMsg(t, cl, "INBOX", msg("beta", "lazy dog "+strings.Repeat("z", 2000)), imap.FlagFlagged)
 	appendMsg(t, cl, "INBOX", []byte("From: <x@other.test>\r\nSubject: gamma\r\nDate: Sun, 01 Jan 2023 00:00:00 +0000\r\n"+
@@ -578,7 +569,7 @@ func TestSearch(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	c, addr := sharedServer(t)
-	user := c.newUser(t, "bad")
+	user := c.NewUser(t, "bad", password)
 	raw := dialRaw(t, addr, false)
 	raw.starttls()
 	// A literal go-imap will not buffer: refused (or the connection is
@@ -621,7 +612,7 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 	// APPEND over APPENDLIMIT is refused before the literal is sent.
-	_, small, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.AppendLimit = 1000 })
+	_, small, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.AppendLimit = 1000 })
 	raw = dialRaw(t, small, false)
 	raw.starttls()
 	raw.cmd("a1", "LOGIN "+user+" \""+password+"\"")
@@ -640,7 +631,7 @@ func TestBadInput(t *testing.T) {
 
 func TestIdleTimeoutAndLimits(t *testing.T) {
 	c := sharedCluster(t)
-	srv, addr, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.IdleTimeout = 300 * time.Millisecond; cfg.MaxSessionsPerIP = 2 })
+	srv, addr, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.IdleTimeout = 300 * time.Millisecond; cfg.MaxSessionsPerIP = 2 })
 	raw := dialRaw(t, addr, false)
 	raw2 := dialRaw(t, addr, false)
 	// A third connection from the same IP is refused.
@@ -679,9 +670,9 @@ func waitFor(t testing.TB, cond func() bool) {
 // hold a password the cluster already changed.
 func TestUnknownUserWhileCatchingUp(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "catchup")
+	user := c.NewUser(t, "catchup", password)
 	var caughtUp atomic.Bool
-	_, addr, _ := c.serve(t, c.nodes[0], withLogin(t, c.nodes[0], login.Config{CaughtUp: caughtUp.Load}))
+	_, addr, _ := c.serve(t, c.Nodes[0], withLogin(t, c.Nodes[0], login.Config{CaughtUp: caughtUp.Load}))
 	for _, tc := range []struct {
 		caughtUp bool
 		user     string

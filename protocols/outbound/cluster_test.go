@@ -7,13 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net"
 	"net/mail"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,18 +19,14 @@ import (
 	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
 
-	"github.com/surat-mail/surat/cluster"
-	"github.com/surat-mail/surat/cluster/clustertest"
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
-	"github.com/surat-mail/surat/protocols/auth"
-	"github.com/surat-mail/surat/protocols/propose"
+	"github.com/surat-mail/surat/protocols/protocoltest"
 	"github.com/surat-mail/surat/protocols/smtp"
-	"github.com/surat-mail/surat/protocols/tlsconf"
 )
 
-// These tests run a real three-node cluster (Raft + Pebble) in this
-// process, a worker on every node, and an SMTP sink on loopback as the
+// These tests run a real three-node cluster (protocoltest: Raft + Pebble)
+// in this process, a worker on every node, and an SMTP sink on loopback as the
 // smarthost. Nothing leaves the machine and no DNS is asked.
 
 const (
@@ -42,41 +35,27 @@ const (
 	alicePass = "alice's password"
 )
 
-func testLogger() *slog.Logger {
-	level := slog.LevelError
-	if os.Getenv("SURAT_TEST_LOG") != "" {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-}
+type testNode = protocoltest.Node
 
-type testNode struct {
-	id     string
-	node   *cluster.Node
-	store  *mailbox.Store
-	relay  *Relay
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
+// testCluster is a cluster with a worker on every node, relaying to sink.
 type testCluster struct {
-	t     *testing.T
-	nodes []*testNode
-	sink  *sink
-	tls   *tls.Config
+	*protocoltest.Cluster
+	t      *testing.T
+	sink   *sink
+	relays map[*testNode]*Relay
 }
 
 // workerConfig is short enough for tests: 1 s backoff (queue times are in
 // whole seconds), quick polls.
 func workerConfig(n *testNode, tr *Transport) Config {
 	return Config{
-		Store: n.store, Cluster: n.node,
+		Store: n.Store, Cluster: n.Node,
 		Deliverer:  tr,
-		IsNotFound: func(err error) bool { return errors.Is(err, mailbox.ErrNotFound) },
+		IsNotFound: protocoltest.IsNotFound,
 		OneRoute:   true, Hostname: "mx." + domain, LocalDomains: []string{domain},
 		Schedule: []time.Duration{time.Second}, PollInterval: 100 * time.Millisecond,
 		LeaderCheck: 50 * time.Millisecond, HoldOff: time.Second, ProposeTimeout: 10 * time.Second,
-		CollectInterval: -1, Logger: testLogger().With("node", n.id),
+		CollectInterval: -1, Logger: protocoltest.Logger().With("node", n.ID),
 	}
 }
 
@@ -93,151 +72,30 @@ func plainSmarthost(addr string) *Transport {
 // makes for s's address; tweak, if set, changes the workers' Config.
 func startClusterWith(t *testing.T, size int, lifetime time.Duration, s *sink, newTransport func(addr string) *Transport, tweak func(*Config)) *testCluster {
 	t.Helper()
-	dir := t.TempDir()
-	ports := clustertest.FreePorts(t, 2*size)
-	c := &testCluster{t: t, sink: s}
-	for i := range size {
-		var join []string
-		for j := range size {
-			if j != i {
-				join = append(join, fmt.Sprintf("127.0.0.1:%d", ports[2*j+1]))
-			}
-		}
-		id := fmt.Sprintf("n%d", i+1)
-		st, err := mailbox.Open(filepath.Join(dir, id, "state"), mailbox.Options{Logger: testLogger()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := cluster.Config{
-			NodeID: id, DataDir: filepath.Join(dir, id, "raft"),
-			RaftAddr:   fmt.Sprintf("127.0.0.1:%d", ports[2*i]),
-			GossipAddr: fmt.Sprintf("127.0.0.1:%d", ports[2*i+1]),
-			Join:       join, StateMachine: st, Logger: testLogger().With("node", id),
-			HeartbeatTimeout: time.Second, ElectionTimeout: time.Second,
-			LeaderLeaseTimeout: 500 * time.Millisecond, ProposeTimeout: 5 * time.Second,
-		}
-		if i == 0 {
-			cfg.BootstrapExpect = size
-		}
-		node, err := cluster.Start(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := &testNode{id: id, node: node, store: st}
+	c := &testCluster{t: t, sink: s, relays: map[*testNode]*Relay{}}
+	// The worker runs beside each node: stopped before a clean stop, cut
+	// off after a kill.
+	worker := func(n *testNode) (func(), error) {
 		wc := workerConfig(n, newTransport(c.sink.addr))
 		if tweak != nil {
 			tweak(&wc)
 		}
 		w, err := New(wc)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		n.relay = &Relay{Lifetime: lifetime, Wake: w.Wake}
+		c.relays[n] = &Relay{Lifetime: lifetime, Wake: w.Wake}
 		ctx, cancel := context.WithCancel(context.Background())
-		n.cancel, n.done = cancel, make(chan struct{})
+		done := make(chan struct{})
 		go func() {
-			defer close(n.done)
+			defer close(done)
 			w.Run(ctx)
 		}()
-		c.nodes = append(c.nodes, n)
+		return func() { cancel(); <-done }, nil
 	}
-	t.Cleanup(c.stop)
-	deadline := time.Now().Add(60 * time.Second)
-	for _, n := range c.nodes {
-		for !n.node.Ready() {
-			if time.Now().After(deadline) {
-				t.Fatalf("node %s not ready within 60 s", n.id)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	var err error
-	if c.tls, err = tlsconf.Server(tlsconf.Options{DataDir: dir, Hostnames: []string{"mx." + domain}}); err != nil {
-		t.Fatal(err)
-	}
-	hash, err := auth.HashWith(auth.Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, alicePass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.submit(&evlog.Event{Kind: &evlog.Event_DomainAdded{DomainAdded: &evlog.DomainAdded{Domain: domain}}},
-		&evlog.Event{Kind: &evlog.Event_UserCreated{UserCreated: &evlog.UserCreated{Address: alice, PasswordHash: hash, CreatedUnix: time.Now().Unix()}}})
+	c.Cluster = protocoltest.Start(t, protocoltest.Options{Size: size, Domain: domain, Services: worker,
+		Setup: func(tb testing.TB, pc *protocoltest.Cluster) { pc.CreateUser(tb, alice, alicePass) }})
 	return c
-}
-
-func (c *testCluster) live() []*testNode {
-	var out []*testNode
-	for _, n := range c.nodes {
-		if n.node != nil {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-func (c *testCluster) leader() *testNode {
-	c.t.Helper()
-	var l *testNode
-	waitUntil(c.t, 20*time.Second, "a leader", func() bool {
-		for _, n := range c.live() {
-			if n.node.IsLeader() {
-				l = n
-				return true
-			}
-		}
-		return false
-	})
-	return l
-}
-
-// kill stops a node abruptly: its worker is cut off mid-attempt, Raft
-// stops without waiting for a hand-over.
-func (c *testCluster) kill(n *testNode) {
-	if n.node == nil {
-		return
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_ = n.node.Shutdown(ctx) // canceled: no wait for a leadership transfer
-	n.cancel()
-	<-n.done
-	n.node = nil
-	n.store.Close()
-}
-
-func (c *testCluster) stop() {
-	for _, n := range c.nodes {
-		if n.node != nil {
-			n.cancel()
-			<-n.done
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			stopped := make(chan struct{})
-			go func(node *cluster.Node) {
-				defer close(stopped)
-				_ = node.Shutdown(ctx)
-			}(n.node)
-			select {
-			case <-stopped:
-				n.store.Close()
-			case <-time.After(20 * time.Second):
-				// hashicorp/raft v1.7.3 can block in Shutdown while a
-				// pipelined AppendEntries waits on a peer that stopped
-				// reading; leave the node (and its store) to the process
-				// end rather than hang the test binary.
-				c.t.Logf("node %s: raft shutdown did not finish in 20 s; abandoned", n.id)
-			}
-			cancel()
-			n.node = nil
-		}
-	}
-}
-
-func (c *testCluster) submit(events ...*evlog.Event) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if _, err := propose.Submit(ctx, c.live()[0].node, events...); err != nil {
-		c.t.Fatalf("submit %s: %v", events[0].Name(), err)
-	}
 }
 
 // queue submits a message as protocols/smtp does: body chunk, local
@@ -245,18 +103,13 @@ func (c *testCluster) submit(events ...*evlog.Event) {
 func (c *testCluster) queue(n *testNode, from string, rcpts []string, body []byte) []byte {
 	c.t.Helper()
 	chunks := evlog.Chunks(body)
-	evs, err := n.relay.QueueEvents(smtp.Outbound{From: from, Recipients: rcpts, Blob: chunks[0].Hash,
+	evs, err := c.relays[n].QueueEvents(smtp.Outbound{From: from, Recipients: rcpts, Blob: chunks[0].Hash,
 		Size: chunks[0].Size, Received: time.Now(), User: from})
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	all := append([]*evlog.Event{{Kind: &evlog.Event_BlobStored{BlobStored: chunks[0]}}}, evs...)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if _, err := propose.Submit(ctx, n.node, all...); err != nil {
-		c.t.Fatalf("queue: %v", err)
-	}
-	n.relay.Queued()
+	n.Submit(c.t, append([]*evlog.Event{{Kind: &evlog.Event_BlobStored{BlobStored: chunks[0]}}}, evs...)...)
+	c.relays[n].Queued()
 	return evs[0].GetQueued().GetId()
 }
 
@@ -264,8 +117,8 @@ func (c *testCluster) queue(n *testNode, from string, rcpts []string, body []byt
 func (c *testCluster) waitGone(id []byte, d time.Duration) {
 	c.t.Helper()
 	waitUntil(c.t, d, fmt.Sprintf("queue entry %x to finish", id), func() bool {
-		for _, n := range c.live() {
-			if _, err := n.store.QueueEntry(id); !errors.Is(err, mailbox.ErrNotFound) {
+		for _, n := range c.Live() {
+			if _, err := n.Store.QueueEntry(id); !errors.Is(err, mailbox.ErrNotFound) {
 				return false
 			}
 		}
@@ -275,24 +128,7 @@ func (c *testCluster) waitGone(id []byte, d time.Duration) {
 
 func inbox(t *testing.T, n *testNode, user string) [][]byte {
 	t.Helper()
-	mb, err := n.store.MailboxByName(user, "INBOX")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	err = n.store.Messages(mb.GetId(), func(_ uint32, m *evlog.MessageRecord) bool {
-		b, err := n.store.Blob(m.GetBlob())
-		if err != nil {
-			t.Error(err)
-			return false
-		}
-		out = append(out, b)
-		return true
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return n.Bodies(t, user)
 }
 
 func message(subject string) []byte {
@@ -305,21 +141,15 @@ func message(subject string) []byte {
 // delivered, and the entry leaves the queue on every node.
 func TestSubmissionRelayedOnce(t *testing.T) {
 	c := startCluster(t, 3, time.Hour)
-	var follower *testNode
-	for _, n := range c.nodes {
-		if !n.node.IsLeader() {
-			follower = n
-			break
-		}
-	}
+	follower := c.Follower(t)
 	waitUntil(t, 5*time.Second, "the user on the follower", func() bool {
-		_, err := follower.store.User(alice)
+		_, err := follower.Store.User(alice)
 		return err == nil
 	})
 	srv, err := smtp.New(smtp.Config{
-		Kind: smtp.Submission, Hostname: "mx." + domain, TLS: c.tls, Directory: follower.store,
-		Proposer: follower.node, IsNotFound: func(err error) bool { return errors.Is(err, mailbox.ErrNotFound) },
-		LocalDomains: []string{domain}, Relay: follower.relay, Logger: testLogger(),
+		Kind: smtp.Submission, Hostname: "mx." + domain, TLS: c.TLS, Directory: follower.Store,
+		Proposer: follower.Node, IsNotFound: protocoltest.IsNotFound,
+		LocalDomains: []string{domain}, Relay: c.relays[follower], Logger: protocoltest.Logger(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -347,13 +177,13 @@ func TestSubmissionRelayedOnce(t *testing.T) {
 	if got := inbox(t, follower, alice); len(got) != 1 {
 		t.Fatalf("local recipient: %d messages", len(got))
 	}
-	entries, _ := follower.store.QueueEntries(0)
+	entries, _ := follower.Store.QueueEntries(0)
 	for _, e := range entries {
 		c.waitGone(e.GetId(), 10*time.Second)
 	}
 	waitUntil(t, 10*time.Second, "the queue to empty", func() bool {
-		for _, n := range c.live() {
-			if k, _ := n.store.QueueLength(); k != 0 {
+		for _, n := range c.Live() {
+			if k, _ := n.Store.QueueLength(); k != 0 {
 				return false
 			}
 		}
@@ -373,7 +203,7 @@ func TestSubmissionRelayedOnce(t *testing.T) {
 	}
 	// The body stays referenced by the local delivery only.
 	chunks := evlog.Chunks(inbox(t, follower, alice)[0])
-	if b, err := follower.store.BlobInfo(chunks[0].Hash); err != nil || b.GetRefs() != 1 {
+	if b, err := follower.Store.BlobInfo(chunks[0].Hash); err != nil || b.GetRefs() != 1 {
 		t.Fatalf("blob refs after the entry finished: %v %v", b, err)
 	}
 }
@@ -394,13 +224,13 @@ func TestTemporaryFailureRetried(t *testing.T) {
 		return nil
 	}
 	c.sink.mu.Unlock()
-	l := c.leader()
+	l := c.Leader(t)
 	id := c.queue(l, alice, []string{"dave@remote.test"}, message("retry me"))
 	waitUntil(t, 10*time.Second, "the failed attempt recorded", func() bool {
-		q, err := l.store.QueueEntry(id)
+		q, err := l.Store.QueueEntry(id)
 		return err == nil && q.GetAttempts() == 1
 	})
-	q, _ := l.store.QueueEntry(id)
+	q, _ := l.Store.QueueEntry(id)
 	if !strings.HasPrefix(q.GetLastReply(), "451") || q.GetNextAttemptUnix() <= q.GetLastAttemptUnix()-1 {
 		t.Fatalf("after the 4xx: %v", q)
 	}
@@ -416,14 +246,14 @@ func TestTemporaryFailureRetried(t *testing.T) {
 // INBOX, in the same commit as the Bounced event.
 func TestPermanentFailureDSN(t *testing.T) {
 	c := startCluster(t, 3, time.Hour)
-	l := c.leader()
+	l := c.Leader(t)
 	id := c.queue(l, alice, []string{"dave@remote.test", "reject-carol@remote.test"}, message("bounce me"))
 	c.waitGone(id, 15*time.Second)
 	if c.sink.countWith("bounce-me@") != 1 {
 		t.Fatalf("the good recipient: %d messages", c.sink.countWith("bounce-me@"))
 	}
-	for _, n := range c.live() {
-		waitUntil(t, 5*time.Second, "the DSN on "+n.id, func() bool { return len(inbox(t, n, alice)) == 1 })
+	for _, n := range c.Live() {
+		waitUntil(t, 5*time.Second, "the DSN on "+n.ID, func() bool { return len(inbox(t, n, alice)) == 1 })
 	}
 	dsn := inbox(t, l, alice)[0]
 	fields := checkDSN(t, dsn, "reject-carol@remote.test")
@@ -499,7 +329,7 @@ func TestExpiryBounces(t *testing.T) {
 	c.sink.mu.Lock()
 	c.sink.rcptHook = func(string) error { return errTempFail }
 	c.sink.mu.Unlock()
-	l := c.leader()
+	l := c.Leader(t)
 	id := c.queue(l, alice, []string{"dave@remote.test"}, message("expire me"))
 	c.waitGone(id, 20*time.Second)
 	waitUntil(t, 5*time.Second, "the DSN", func() bool { return len(inbox(t, l, alice)) == 1 })
@@ -515,14 +345,14 @@ func TestExpiryBounces(t *testing.T) {
 // A bounce with an empty sender (a DSN itself) produces no DSN.
 func TestNoBounceOfBounce(t *testing.T) {
 	c := startCluster(t, 1, time.Hour)
-	l := c.leader()
+	l := c.Leader(t)
 	id := c.queue(l, "", []string{"reject-x@remote.test"}, message("null sender"))
 	c.waitGone(id, 10*time.Second)
 	time.Sleep(300 * time.Millisecond)
 	if n := len(inbox(t, l, alice)); n != 0 {
 		t.Fatalf("%d messages in alice's INBOX", n)
 	}
-	if n, _ := l.store.QueueLength(); n != 0 {
+	if n, _ := l.Store.QueueLength(); n != 0 {
 		t.Fatalf("a DSN to <> was queued: %d entries", n)
 	}
 }
@@ -537,34 +367,34 @@ func TestLeaderKilledMidAttempt(t *testing.T) {
 	c.sink.mu.Lock()
 	c.sink.dataGate, c.sink.dataStarted = gate, started
 	c.sink.mu.Unlock()
-	l := c.leader()
+	l := c.Leader(t)
 	id := c.queue(l, alice, []string{"dave@remote.test"}, message("failover"))
 	select {
 	case <-started:
 	case <-time.After(15 * time.Second):
 		t.Fatal("no attempt started")
 	}
-	c.kill(l)
+	l.Kill()
 	c.sink.mu.Lock()
 	c.sink.dataGate, c.sink.dataStarted = nil, nil
 	c.sink.mu.Unlock()
 	close(gate) // the cut-off attempt's data is recorded too: a duplicate
-	nl := c.leader()
+	nl := c.Leader(t)
 	if nl == l {
 		t.Fatal("killed node still leads")
 	}
 	c.waitGone(id, 30*time.Second)
 	time.Sleep(500 * time.Millisecond)
 	n := c.sink.countWith("failover@")
-	t.Logf("leader %s killed mid-attempt; new leader %s; sink has %d copies", l.id, nl.id, n)
+	t.Logf("leader %s killed mid-attempt; new leader %s; sink has %d copies", l.ID, nl.ID, n)
 	if n < 1 || n > 2 {
 		t.Fatalf("sink got %d copies, want 1 or 2", n)
 	}
 	// The survivors agree.
 	var digests [][32]byte
-	for _, n := range c.live() {
-		waitUntil(t, 5*time.Second, "applied", func() bool { return n.store.AppliedIndex() >= nl.store.AppliedIndex() })
-		_, d, err := n.store.Digest()
+	for _, n := range c.Live() {
+		waitUntil(t, 5*time.Second, "applied", func() bool { return n.Store.AppliedIndex() >= nl.Store.AppliedIndex() })
+		_, d, err := n.Store.Digest()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -585,10 +415,10 @@ func TestDelayDSN(t *testing.T) {
 	c.sink.mu.Lock()
 	c.sink.dataHook = func(int) error { return errTempFail }
 	c.sink.mu.Unlock()
-	l := c.leader()
+	l := c.Leader(t)
 	id := c.queue(l, alice, []string{"dave@remote.test"}, message("slow road"))
 	waitUntil(t, 15*time.Second, "four failed attempts", func() bool {
-		q, err := l.store.QueueEntry(id)
+		q, err := l.Store.QueueEntry(id)
 		return err == nil && q.GetAttempts() >= 4
 	})
 	var dsns [][]byte
@@ -609,7 +439,7 @@ func TestDelayDSN(t *testing.T) {
 	if bytes.Contains(dsns[0], []byte("Hello.")) {
 		t.Error("a delay DSN returns the whole message; want its header only")
 	}
-	if _, err := l.store.QueueEntry(id); err != nil {
+	if _, err := l.Store.QueueEntry(id); err != nil {
 		t.Fatalf("the entry is no longer queued: %v", err)
 	}
 }

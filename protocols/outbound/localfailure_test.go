@@ -16,25 +16,25 @@ import (
 func TestLocalFailureDSN(t *testing.T) {
 	c := startCluster(t, 3, time.Hour)
 	const bob, carol = "bob@example.test", "carol@example.test"
-	c.submit(
+	c.Submit(t,
 		&evlog.Event{Kind: &evlog.Event_UserCreated{UserCreated: &evlog.UserCreated{Address: bob, PasswordHash: "x", CreatedUnix: 1}}},
 		&evlog.Event{Kind: &evlog.Event_UserCreated{UserCreated: &evlog.UserCreated{Address: carol, PasswordHash: "x", CreatedUnix: 1}}},
 		&evlog.Event{Kind: &evlog.Event_QuotaSet{QuotaSet: &evlog.QuotaSet{Address: bob, Bytes: 10}}})
 	deliver := func(from, subject string) {
 		body := message(subject)
 		sum := sha256.Sum256(body)
-		c.submit(&evlog.Event{Kind: &evlog.Event_BlobStored{BlobStored: evlog.Chunks(body)[0]}},
+		c.Submit(t, &evlog.Event{Kind: &evlog.Event_BlobStored{BlobStored: evlog.Chunks(body)[0]}},
 			&evlog.Event{Kind: &evlog.Event_Delivered{Delivered: &evlog.Delivered{
 				Blob: sum[:], Size: uint64(len(body)), InternalDateUnix: time.Now().Unix(),
 				Recipients: []*evlog.Recipient{{Address: carol}, {Address: bob}}, ReturnPath: from,
 			}}})
-		for _, n := range c.live() {
-			n.relay.Queued()
+		for _, n := range c.Live() {
+			c.relays[n].Queued()
 		}
 	}
 
 	deliver(alice, "local sender")
-	l := c.leader()
+	l := c.Leader(t)
 	waitUntil(t, 15*time.Second, "the DSN in alice's INBOX", func() bool { return len(inbox(t, l, alice)) == 1 })
 	fields := checkDSN(t, inbox(t, l, alice)[0], bob)
 	if fields["Status"] != "5.2.2" || !strings.HasPrefix(fields["Diagnostic-Code"], "smtp; 552 5.2.2") {
@@ -54,7 +54,7 @@ func TestLocalFailureDSN(t *testing.T) {
 		}
 	}
 	waitUntil(t, 15*time.Second, "an empty queue", func() bool {
-		n, _ := l.store.QueueLength()
+		n, _ := l.Store.QueueLength()
 		return n == 0
 	})
 }

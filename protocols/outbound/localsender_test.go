@@ -11,7 +11,7 @@ import (
 // canonical form), not out to the Internet.
 func TestDSNToSenderInAnotherSpelling(t *testing.T) {
 	c := startCluster(t, 1, time.Hour)
-	l := c.leader()
+	l := c.Leader(t)
 	id := c.queue(l, "ALICE@Example.TEST.", []string{"reject-carol@remote.test"}, message("bounce me too"))
 	c.waitGone(id, 15*time.Second)
 	waitUntil(t, 5*time.Second, "the DSN in alice's INBOX", func() bool { return len(inbox(t, l, alice)) == 1 })

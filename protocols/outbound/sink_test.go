@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
+	"github.com/surat-mail/surat/protocols/protocoltest"
 )
 
 // sinkMessage is one message a sink accepted.
@@ -205,13 +206,7 @@ var errTempFail = &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode
 
 func waitUntil(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	protocoltest.WaitFor(t, d, what, cond)
 }
 
 var errSentinel = errors.New("sentinel")

@@ -215,13 +215,13 @@ func TestSmarthostTLSFailureStaysQueued(t *testing.T) {
 	c := startClusterWith(t, 1, time.Hour, s, func(addr string) *Transport {
 		return smarthostTransport(addr, TLSVerify, trusted.pool)
 	}, nil)
-	l := c.leader()
+	l := c.Leader(t)
 	id := c.queue(l, alice, []string{"dave@remote.test"}, message("tls please"))
 	waitUntil(t, 10*time.Second, "the failed attempt recorded", func() bool {
-		q, err := l.store.QueueEntry(id)
+		q, err := l.Store.QueueEntry(id)
 		return err == nil && q.GetAttempts() >= 1
 	})
-	q, err := l.store.QueueEntry(id)
+	q, err := l.Store.QueueEntry(id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,18 +37,18 @@ func benchBody(i int) []byte {
 func benchSetup(b *testing.B) (*testCluster, string, string) {
 	c := sharedCluster(b)
 	benchUsers.once.Do(func() {
-		benchUsers.retr = c.newUser(b, "bench-retr")
+		benchUsers.retr = c.NewUser(b, "bench-retr", password)
 		bodies := make([][]byte, 1000)
 		for i := range bodies {
 			bodies[i] = benchBody(i)
 		}
-		c.deliver(b, benchUsers.retr, bodies...)
-		benchUsers.uidl10k = c.newUser(b, "bench-uidl")
+		c.Deliver(b, benchUsers.retr, bodies...)
+		benchUsers.uidl10k = c.NewUser(b, "bench-uidl", password)
 		small := make([][]byte, 10_000)
 		for i := range small {
 			small[i] = []byte(fmt.Sprintf("Subject: %d\r\n\r\nx\r\n", i))
 		}
-		c.deliver(b, benchUsers.uidl10k, small...)
+		c.Deliver(b, benchUsers.uidl10k, small...)
 	})
 	return c, benchUsers.retr, benchUsers.uidl10k
 }
@@ -64,7 +64,7 @@ func BenchmarkRetr1000(b *testing.B) {
 
 func benchRetr(b *testing.B, depth int) {
 	c, user, _ := benchSetup(b)
-	_, addr := c.serve(b, c.nodes[0], nil)
+	_, addr := c.serve(b, c.Nodes[0], nil)
 	cl := login(b, addr, user)
 	var cmds bytes.Buffer
 	b.ResetTimer()
@@ -93,7 +93,7 @@ func benchRetr(b *testing.B, depth int) {
 // BenchmarkUIDL10k is UIDL of a 10,000-message maildrop.
 func BenchmarkUIDL10k(b *testing.B) {
 	c, _, user := benchSetup(b)
-	_, addr := c.serve(b, c.nodes[0], nil)
+	_, addr := c.serve(b, c.Nodes[0], nil)
 	cl := login(b, addr, user)
 	b.ResetTimer()
 	for range b.N {
@@ -105,7 +105,7 @@ func BenchmarkUIDL10k(b *testing.B) {
 // BenchmarkLogin10k is login (the maildrop scan) with 10,000 messages.
 func BenchmarkLogin10k(b *testing.B) {
 	c, _, user := benchSetup(b)
-	_, addr := c.serve(b, c.nodes[0], nil)
+	_, addr := c.serve(b, c.Nodes[0], nil)
 	cl := dial(b, addr)
 	cl.stls()
 	b.ResetTimer()

@@ -15,13 +15,12 @@ func TestThreeNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
-	c := startCluster(t, t.TempDir(), 3)
-	defer c.stop()
-	user := c.newUser(t, "three")
-	c.deliver(t, user, message("m1"), message("m2"), message("m3"), message("m4"))
-	addrs := make([]string, len(c.nodes))
-	for i, n := range c.nodes {
-		waitFor(t, "delivery on "+n.node.ID(), func() bool { return count(n, user) == 4 })
+	c := startCluster(t, 3)
+	user := c.NewUser(t, "three", password)
+	c.Deliver(t, user, message("m1"), message("m2"), message("m3"), message("m4"))
+	addrs := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		waitFor(t, "delivery on "+n.Node.ID(), func() bool { return count(n, user) == 4 })
 		_, addrs[i] = c.serve(t, n, func(cfg *Config) { cfg.ProposeTimeout = 4 * time.Second })
 	}
 
@@ -51,10 +50,10 @@ func TestThreeNodes(t *testing.T) {
 	if got := cl.cmd("QUIT"); !strings.HasPrefix(got, "+OK") {
 		t.Fatalf("QUIT: %q", got)
 	}
-	if u, _ := inbox(t, c.nodes[1], user); len(u) != 3 {
+	if u, _ := inbox(t, c.Nodes[1], user); len(u) != 3 {
 		t.Fatalf("n2 has %d messages at the +OK, want 3", len(u))
 	}
-	waitFor(t, "expunge on n3", func() bool { return count(c.nodes[2], user) == 3 })
+	waitFor(t, "expunge on n3", func() bool { return count(c.Nodes[2], user) == 3 })
 	// The survivors keep their UIDL values.
 	if got := uidl(addrs[2]); !slices.Equal(got, []string{
 		"1 " + strings.Fields(first[1])[1], "2 " + strings.Fields(first[2])[1], "3 " + strings.Fields(first[3])[1]}) {
@@ -62,13 +61,13 @@ func TestThreeNodes(t *testing.T) {
 	}
 
 	// No quorum: keep n1, stop the others.
-	survivor := c.nodes[0]
+	survivor := c.Nodes[0]
 	cl = login(t, addrs[0], user)
 	cl.mustMulti("RETR 1")
 	cl.must("DELE 1")
 	cl.must("DELE 2")
-	for _, n := range c.nodes[1:] {
-		c.stopNode(n)
+	for _, n := range c.Nodes[1:] {
+		n.Stop()
 	}
 	start := time.Now()
 	got := cl.cmd("QUIT")
@@ -83,7 +82,7 @@ func TestThreeNodes(t *testing.T) {
 
 // count is the number of messages in user's INBOX on n, -1 if unknown yet.
 func count(n *testNode, user string) int {
-	mb, err := n.store.MailboxByName(user, "INBOX")
+	mb, err := n.Store.MailboxByName(user, "INBOX")
 	if err != nil {
 		return -1
 	}

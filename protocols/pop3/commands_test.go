@@ -11,14 +11,14 @@ import (
 // checks each reply (status line and, for multi-line replies, the body).
 func TestCommands(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
-	user := c.newUser(t, "cmds")
+	n := c.Nodes[0]
+	user := c.NewUser(t, "cmds", password)
 	m1 := message("one", "first line", ".starts with a dot", "..two dots", ".", "last")
 	m2 := message("two")
 	m3 := message("three", "b1", "b2", "b3")
-	c.deliver(t, user, m1, m2, m3)
+	c.Deliver(t, user, m1, m2, m3)
 	uids, _ := inbox(t, n, user)
-	mb, _ := n.store.MailboxByName(user, "INBOX")
+	mb, _ := n.Store.MailboxByName(user, "INBOX")
 	uidl := func(i int) string { return fmt.Sprintf("%d.%d", mb.GetUidValidity(), uids[i]) }
 	total := len(m1) + len(m2) + len(m3)
 
@@ -97,10 +97,10 @@ func TestCommands(t *testing.T) {
 // CRLF everywhere (a bare LF too) and a body without a final line ending.
 func TestRetrDotStuffing(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "dots")
+	user := c.NewUser(t, "dots", password)
 	body := "Subject: dots\r\n\r\n.\r\n..\r\n.x\r\nbare\nend without CRLF"
-	c.deliver(t, user, []byte(body))
-	_, addr := c.serve(t, c.nodes[0], nil)
+	c.Deliver(t, user, []byte(body))
+	_, addr := c.serve(t, c.Nodes[0], nil)
 	cl := login(t, addr, user)
 	cl.must("RETR 1")
 	want := "Subject: dots\r\n\r\n..\r\n...\r\n..x\r\nbare\r\nend without CRLF\r\n.\r\n"
@@ -122,11 +122,11 @@ func TestRetrDotStuffing(t *testing.T) {
 // turns it off; messages already \Seen are left alone.
 func TestRetrMarksSeen(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	for _, keep := range []bool{false, true} {
 		t.Run(fmt.Sprintf("KeepUnseen=%v", keep), func(t *testing.T) {
-			user := c.newUser(t, "seen")
-			c.deliver(t, user, message("a"), message("b"))
+			user := c.NewUser(t, "seen", password)
+			c.Deliver(t, user, message("a"), message("b"))
 			_, addr := c.serve(t, n, func(cfg *Config) { cfg.KeepUnseen = keep })
 			cl := login(t, addr, user)
 			cl.mustMulti("RETR 2")
@@ -149,8 +149,8 @@ func TestRetrMarksSeen(t *testing.T) {
 // commands, USER/PASS order is enforced and a wrong password fails.
 func TestAuthorizationCommands(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "authz")
-	_, addr := c.serve(t, c.nodes[0], nil)
+	user := c.NewUser(t, "authz", password)
+	_, addr := c.serve(t, c.Nodes[0], nil)
 	cl := dial(t, addr)
 	cl.stls()
 	for _, tc := range []struct{ cmd, want string }{
@@ -179,8 +179,8 @@ func TestAuthorizationCommands(t *testing.T) {
 // TestPasswordWithSpaces: PASS takes the rest of the line (RFC 1939 §7).
 func TestPasswordWithSpaces(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "spaces") // password has spaces
-	_, addr := c.serve(t, c.nodes[0], nil)
+	user := c.NewUser(t, "spaces", password) // password has spaces
+	_, addr := c.serve(t, c.Nodes[0], nil)
 	cl := dial(t, addr)
 	cl.stls()
 	cl.must("USER " + user)
@@ -193,7 +193,7 @@ func TestPasswordWithSpaces(t *testing.T) {
 // keeps serving, then closes after too many bad commands.
 func TestBadInput(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.MaxBadCommands = 8 })
+	_, addr := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.MaxBadCommands = 8 })
 	cl := dial(t, addr)
 	for _, tc := range []struct{ line, want string }{
 		{strings.Repeat("A", 600), "-ERR Line too long"},
@@ -231,9 +231,9 @@ func TestBadInput(t *testing.T) {
 // (RFC 2449 §6.6).
 func TestPipelining(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "pipe")
-	c.deliver(t, user, message("p1"), message("p2"))
-	_, addr := c.serve(t, c.nodes[0], nil)
+	user := c.NewUser(t, "pipe", password)
+	c.Deliver(t, user, message("p1"), message("p2"))
+	_, addr := c.serve(t, c.Nodes[0], nil)
 	cl := login(t, addr, user)
 	cl.send("STAT\r\nUIDL 1\r\nNOOP\r\nLIST")
 	for _, want := range []string{"+OK 2 ", "+OK 1 ", "+OK"} {

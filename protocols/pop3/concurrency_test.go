@@ -13,9 +13,9 @@ import (
 // it succeeds and removes the others.
 func TestExpungedMeanwhile(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
-	user := c.newUser(t, "meanwhile")
-	c.deliver(t, user, message("a"), message("b"), message("c"))
+	n := c.Nodes[0]
+	user := c.NewUser(t, "meanwhile", password)
+	c.Deliver(t, user, message("a"), message("b"), message("c"))
 	uids, _ := inbox(t, n, user)
 	_, addr := c.serve(t, n, nil)
 	cl := login(t, addr, user)
@@ -43,9 +43,9 @@ func TestExpungedMeanwhile(t *testing.T) {
 // (RFC 1939 §6); the \Seen of a RETR is still proposed (doc.go).
 func TestDropDeletesNothing(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
-	user := c.newUser(t, "drop")
-	c.deliver(t, user, message("a"), message("b"))
+	n := c.Nodes[0]
+	user := c.NewUser(t, "drop", password)
+	c.Deliver(t, user, message("a"), message("b"))
 	srv, addr := c.serve(t, n, nil)
 	cl := login(t, addr, user)
 	cl.mustMulti("RETR 1")
@@ -65,9 +65,9 @@ func TestDropDeletesNothing(t *testing.T) {
 // TestRsetThenQuit: RSET undoes DELE; QUIT then deletes nothing.
 func TestRsetThenQuit(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
-	user := c.newUser(t, "rset")
-	c.deliver(t, user, message("a"), message("b"))
+	n := c.Nodes[0]
+	user := c.NewUser(t, "rset", password)
+	c.Deliver(t, user, message("a"), message("b"))
 	_, addr := c.serve(t, n, nil)
 	cl := login(t, addr, user)
 	cl.must("DELE 1")
@@ -85,9 +85,9 @@ func TestRsetThenQuit(t *testing.T) {
 // interval has passed (one proposal for all pending RETRs).
 func TestSeenFlush(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
-	user := c.newUser(t, "flush")
-	c.deliver(t, user, message("a"), message("b"), message("c"))
+	n := c.Nodes[0]
+	user := c.NewUser(t, "flush", password)
+	c.Deliver(t, user, message("a"), message("b"), message("c"))
 	var clock atomic.Int64 // unix seconds
 	clock.Store(1_700_000_000)
 	_, addr := c.serve(t, n, func(cfg *Config) {

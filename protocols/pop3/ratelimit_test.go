@@ -40,7 +40,7 @@ func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
 
 // withLogin gives a server its own login path over n's store.
 func withLogin(t testing.TB, n *testNode, cfg authn.Config) func(*Config) {
-	a := logintest.New(t, n.store, cfg)
+	a := logintest.New(t, n.Store, cfg)
 	return func(c *Config) { c.Login = a }
 }
 
@@ -50,10 +50,10 @@ func withLogin(t testing.TB, n *testNode, cfg authn.Config) func(*Config) {
 // once the client waits as told (a lockout that ends, not a block).
 func TestLoginRateLimit(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "brute")
+	user := c.NewUser(t, "brute", password)
 	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
 	limiter := ratelimit.New(ratelimit.Config{Now: clock.Now, Sleep: clock.Sleep})
-	_, addr := c.serve(t, c.nodes[0], withLogin(t, c.nodes[0], authn.Config{Limiter: limiter}))
+	_, addr := c.serve(t, c.Nodes[0], withLogin(t, c.Nodes[0], authn.Config{Limiter: limiter}))
 
 	var slowed, locked int
 	var retry time.Duration
@@ -95,8 +95,8 @@ func TestLoginRateLimit(t *testing.T) {
 // TestTooManyFailuresCloses: one connection may fail three times.
 func TestTooManyFailuresCloses(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "fails")
-	_, addr := c.serve(t, c.nodes[0], nil)
+	user := c.NewUser(t, "fails", password)
+	_, addr := c.serve(t, c.Nodes[0], nil)
 	cl := dial(t, addr)
 	cl.stls()
 	for i := range 3 {
@@ -117,9 +117,9 @@ func TestTooManyFailuresCloses(t *testing.T) {
 // copy of an account may be missing or out of date.
 func TestUnknownUserWhileCatchingUp(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "catchup")
+	user := c.NewUser(t, "catchup", password)
 	var caughtUp atomic.Bool
-	_, addr := c.serve(t, c.nodes[0], withLogin(t, c.nodes[0], authn.Config{CaughtUp: caughtUp.Load}))
+	_, addr := c.serve(t, c.Nodes[0], withLogin(t, c.Nodes[0], authn.Config{CaughtUp: caughtUp.Load}))
 	for _, tc := range []struct {
 		caughtUp bool
 		user     string
@@ -145,11 +145,11 @@ func TestUnknownUserWhileCatchingUp(t *testing.T) {
 // gets -ERR [SYS/TEMP] instead of the greeting, before STLS.
 func TestLockedClientRefusedAtGreeting(t *testing.T) {
 	c := sharedCluster(t)
-	a, err := authn.New(authn.Config{Directory: c.nodes[0].store, IsNotFound: isNotFound})
+	a, err := authn.New(authn.Config{Directory: c.Nodes[0].Store, IsNotFound: isNotFound})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, addr := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.Login = a })
+	_, addr := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.Login = a })
 	for range 40 {
 		a.Limiter().ClientFailed(netip.MustParseAddr("127.0.0.1"))
 	}

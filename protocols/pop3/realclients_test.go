@@ -69,7 +69,7 @@ func runClient(t *testing.T, home string, env []string, bin string, args ...stri
 func writeCertPEM(t *testing.T, c *testCluster, dir string) string {
 	t.Helper()
 	path := filepath.Join(dir, "server-cert.pem")
-	der := c.tls.Certificates[0].Certificate[0]
+	der := c.TLS.Certificates[0].Certificate[0]
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -166,11 +166,11 @@ func checkDelivered(t *testing.T, what string, files [][]byte, bodies ...[]byte)
 func TestFetchmail(t *testing.T) {
 	fetchmail := needClient(t, "fetchmail", "fetchmail")
 	c := sharedCluster(t)
-	n := c.nodes[0]
-	user := c.newUser(t, "fetchmail")
+	n := c.Nodes[0]
+	user := c.NewUser(t, "fetchmail", password)
 	m1, m2 := message("fetchmail one"), message("fetchmail two", "line", ".starts with a dot", "..two dots")
 	m3 := message("fetchmail three", "From the start of a line", "end")
-	c.deliver(t, user, m1, m2, m3)
+	c.Deliver(t, user, m1, m2, m3)
 	_, addr := c.serve(t, n, nil)
 	host, port, _ := net.SplitHostPort(addr)
 
@@ -240,7 +240,7 @@ poll %s service %s protocol pop3 uidl timeout 30
 	checkDelivered(t, "second --keep run", localFiles(t, out), m1, m2, m3)
 	// One new message: only it is fetched.
 	m4 := message("fetchmail four")
-	c.deliver(t, user, m4)
+	c.Deliver(t, user, m4)
 	run(0, "--keep")
 	checkDelivered(t, "--keep run after a delivery", localFiles(t, out), m1, m2, m3, m4)
 	if uids, _ := inbox(t, n, user); len(uids) != 4 {
@@ -256,7 +256,7 @@ poll %s service %s protocol pop3 uidl timeout 30
 	}
 	// No-keep mode on new mail only: m5 fetched and deleted.
 	m5 := message("fetchmail five")
-	c.deliver(t, user, m5)
+	c.Deliver(t, user, m5)
 	run(0, "--nokeep")
 	if got := countDelivered(localFiles(t, out), m5); got != 1 {
 		t.Fatalf("m5 delivered %d times, want once", got)
@@ -276,11 +276,11 @@ poll %s service %s protocol pop3 uidl timeout 30
 func TestGetmail(t *testing.T) {
 	getmail := needClient(t, "getmail", "getmail6")
 	c := sharedCluster(t)
-	n := c.nodes[0]
-	user := c.newUser(t, "getmail")
+	n := c.Nodes[0]
+	user := c.NewUser(t, "getmail", password)
 	m1, m2 := message("getmail one"), message("getmail two", ".dot", "..dots", "")
 	m3 := message("getmail three")
-	c.deliver(t, user, m1, m2, m3)
+	c.Deliver(t, user, m1, m2, m3)
 	_, addr := c.serve(t, n, func(cfg *Config) { cfg.ImplicitTLS = true })
 	host, port, _ := net.SplitHostPort(addr)
 
@@ -374,7 +374,7 @@ received = false
 	run(keep)
 	checkDelivered(t, "second run, delete = false", local(), m1, m2, m3)
 	m4 := message("getmail four")
-	c.deliver(t, user, m4)
+	c.Deliver(t, user, m4)
 	run(keep)
 	checkDelivered(t, "run after a delivery", local(), m1, m2, m3, m4)
 

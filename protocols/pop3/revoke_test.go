@@ -12,6 +12,7 @@ import (
 	authn "github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/login/logintest"
 	"github.com/surat-mail/surat/protocols/propose"
+	"github.com/surat-mail/surat/protocols/protocoltest"
 )
 
 // heldProposer holds proposals while hold is set, until release is
@@ -33,11 +34,7 @@ func (h *heldProposer) Propose(ctx context.Context, p []byte) ([]byte, error) {
 
 func submitVia(t *testing.T, n *testNode, events ...*evlog.Event) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if _, err := propose.Submit(ctx, n.node, events...); err != nil {
-		t.Fatalf("submit %s: %v", events[0].Name(), err)
-	}
+	n.Submit(t, events...)
 }
 
 // expectClosed waits for the server to close the session.
@@ -59,14 +56,13 @@ func TestRevocation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
-	c := startCluster(t, t.TempDir(), 3)
-	defer c.stop()
-	a, b, other := c.nodes[0], c.nodes[1], c.nodes[2]
-	user, bystander := c.newUser(t, "revoke"), c.newUser(t, "bystander")
-	c.deliver(t, user, message("m1"), message("m2"), message("m3"))
+	c := startCluster(t, 3)
+	a, b, other := c.Nodes[0], c.Nodes[1], c.Nodes[2]
+	user, bystander := c.NewUser(t, "revoke", password), c.NewUser(t, "bystander", password)
+	c.Deliver(t, user, message("m1"), message("m2"), message("m3"))
 	waitFor(t, "delivery on n1", func() bool { u, _ := inbox(t, a, user); return len(u) == 3 })
-	held := &heldProposer{Proposer: a.node, held: make(chan struct{}), release: make(chan struct{})}
-	_, addr := c.serve(t, a, func(cfg *Config) { cfg.Feed = a.store; cfg.Proposer = held })
+	held := &heldProposer{Proposer: a.Node, held: make(chan struct{}), release: make(chan struct{})}
+	_, addr := c.serve(t, a, func(cfg *Config) { cfg.Feed = a.Store; cfg.Proposer = held })
 
 	idle := login(t, addr, user)
 	quitting := login(t, addr, user)
@@ -78,10 +74,7 @@ func TestRevocation(t *testing.T) {
 	quitting.send("QUIT")
 	<-held.held
 	held.hold.Store(false)
-	newHash, err := auth.HashWith(auth.Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, "new password")
-	if err != nil {
-		t.Fatal(err)
-	}
+	newHash := protocoltest.Hash(t, "new password")
 	start := time.Now()
 	submitVia(t, b, &evlog.Event{Kind: &evlog.Event_PasswordChanged{PasswordChanged: &evlog.PasswordChanged{
 		Address: user, PasswordHash: newHash}}})
@@ -121,13 +114,13 @@ func TestRevocation(t *testing.T) {
 // instead of binding it to credentials already replaced.
 func TestLoginRacesPasswordChange(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
-	user := c.newUser(t, "race")
-	c.deliver(t, user, message("m1"))
+	n := c.Nodes[0]
+	user := c.NewUser(t, "race", password)
+	c.Deliver(t, user, message("m1"))
 	var changed bool
 	_, addr := c.serve(t, n, func(cfg *Config) {
-		cfg.Feed = n.store
-		cfg.Login = logintest.New(t, n.store, authn.Config{Verify: func(hash, pw string) (bool, error) {
+		cfg.Feed = n.Store
+		cfg.Login = logintest.New(t, n.Store, authn.Config{Verify: func(hash, pw string) (bool, error) {
 			ok, err := auth.Verify(hash, pw)
 			if ok && !changed {
 				changed = true

@@ -12,8 +12,8 @@ import (
 // SASL PLAIN and no STLS, and login works.
 func TestSTLSRules(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "stls")
-	_, addr := c.serve(t, c.nodes[0], nil)
+	user := c.NewUser(t, "stls", password)
+	_, addr := c.serve(t, c.Nodes[0], nil)
 	cl := dial(t, addr)
 	_, caps := cl.mustMulti("CAPA")
 	for _, want := range []string{"STLS", "USER", "UIDL", "TOP"} { // docs/OPERATING.md
@@ -43,7 +43,7 @@ func TestSTLSRules(t *testing.T) {
 // STLS are not executed under TLS (CVE-2011-0411).
 func TestSTLSDiscardsPipelinedPlaintext(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr := c.serve(t, c.nodes[0], nil)
+	_, addr := c.serve(t, c.Nodes[0], nil)
 	cl := dial(t, addr)
 	cl.send("STLS\r\nCAPA")
 	if got := cl.line(); got != "+OK Begin TLS negotiation" {
@@ -64,9 +64,9 @@ func TestSTLSDiscardsPipelinedPlaintext(t *testing.T) {
 // TestImplicitTLS: --pop3s speaks TLS at once and offers no STLS.
 func TestImplicitTLS(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "pop3s")
-	c.deliver(t, user, message("tls"))
-	_, addr := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.ImplicitTLS = true })
+	user := c.NewUser(t, "pop3s", password)
+	c.Deliver(t, user, message("tls"))
+	_, addr := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.ImplicitTLS = true })
 	cl := dialTLS(t, addr)
 	_, caps := cl.mustMulti("CAPA")
 	if slices.Contains(caps, "STLS") || !slices.Contains(caps, "SASL PLAIN") {
@@ -90,9 +90,9 @@ func plain(authz, authc, pass string) string {
 // (a "+ " continuation), cancelled, malformed and with a foreign authzid.
 func TestAuthPlain(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "plain")
-	other := c.newUser(t, "plainother")
-	_, addr := c.serve(t, c.nodes[0], nil)
+	user := c.NewUser(t, "plain", password)
+	other := c.NewUser(t, "plainother", password)
+	_, addr := c.serve(t, c.Nodes[0], nil)
 
 	t.Run("initial response", func(t *testing.T) {
 		cl := dial(t, addr)

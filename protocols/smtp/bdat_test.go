@@ -12,7 +12,7 @@ import (
 // and the session goes on serving.
 func TestBDATResetRace(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, nil)
 	before := len(inbox(t, n, bob))
 	cl := dial(t, addr)

@@ -72,7 +72,7 @@ func (f *failingProposer) Propose(ctx context.Context, p []byte) ([]byte, error)
 // 250; also when only the last of several chunk proposals fails.
 func TestStorageFailuresAreTemporary(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	for _, tc := range []struct {
 		name     string
 		err      error
@@ -85,7 +85,7 @@ func TestStorageFailuresAreTemporary(t *testing.T) {
 		{"last proposal of a chunked body", cluster.ErrNoLeader, 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fp := &failingProposer{real: n.node, err: tc.err, failFrom: tc.failFrom}
+			fp := &failingProposer{real: n.Node, err: tc.err, failFrom: tc.failFrom}
 			_, addr := c.serve(t, n, MX, func(cfg *Config) { cfg.Proposer = fp })
 			before := len(inbox(t, n, bob))
 			cl := dial(t, addr)
@@ -117,7 +117,7 @@ func TestStorageFailuresAreTemporary(t *testing.T) {
 // is 250 and apply queued a DSN for the others to the sender.
 func TestSkippedAtApply(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, nil)
 
 	t.Run("over quota", func(t *testing.T) {
@@ -162,7 +162,7 @@ func TestSkippedAtApply(t *testing.T) {
 		}
 		// The skipped copy is not silently lost: its DSN to the sender is
 		// in the queue, committed with the delivery.
-		entries, err := n.store.QueueEntries(1000)
+		entries, err := n.Store.QueueEntries(1000)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,7 +20,7 @@ func (c *client) closed() bool {
 func TestAuthFailuresCloseConnection(t *testing.T) {
 	c := sharedCluster(t)
 	for _, kind := range []Kind{Submission, Submissions} {
-		_, addr := c.serve(t, c.nodes[0], kind, nil)
+		_, addr := c.serve(t, c.Nodes[0], kind, nil)
 		var cl *client
 		if kind == Submissions {
 			cl = dialTLS(t, addr)
@@ -52,7 +52,7 @@ func TestAuthFailuresCloseConnection(t *testing.T) {
 func TestAuthNodeBehind(t *testing.T) {
 	c := sharedCluster(t)
 	behind := func() bool { return false }
-	_, addr := c.serve(t, c.nodes[0], Submission, withLogin(t, c.nodes[0], login.Config{CaughtUp: behind}))
+	_, addr := c.serve(t, c.Nodes[0], Submission, withLogin(t, c.Nodes[0], login.Config{CaughtUp: behind}))
 	cl := dial(t, addr)
 	cl.hello()
 	if code, msg := cl.cmd("AUTH PLAIN %s", plain(alice, alicePass)); code != 454 || !strings.HasPrefix(msg, "4.7.0") {
@@ -70,7 +70,7 @@ func TestRcptHarvesting(t *testing.T) {
 	c := sharedCluster(t)
 	clk := newFakeClock()
 	lim := ratelimit.New(ratelimit.Config{Now: clk.Now, Sleep: clk.Sleep})
-	_, addr := c.serve(t, c.nodes[0], MX, withLogin(t, c.nodes[0], login.Config{Limiter: lim}))
+	_, addr := c.serve(t, c.Nodes[0], MX, withLogin(t, c.Nodes[0], login.Config{Limiter: lim}))
 
 	cl := dial(t, addr)
 	cl.ehlo()

@@ -1,35 +1,26 @@
 package smtp
 
 import (
-	"github.com/surat-mail/surat/cluster/clustertest"
-
 	"bufio"
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/textproto"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/surat-mail/surat/cluster"
 	evlog "github.com/surat-mail/surat/log"
-	"github.com/surat-mail/surat/mailbox"
-	"github.com/surat-mail/surat/protocols/auth"
-	"github.com/surat-mail/surat/protocols/propose"
-	"github.com/surat-mail/surat/protocols/tlsconf"
+	"github.com/surat-mail/surat/protocols/protocoltest"
 )
 
-// These tests run real clusters (Raft + the Pebble projections) in this
-// process on loopback and speak SMTP to real listeners over real TLS.
+// These tests run real clusters (protocoltest: Raft + the Pebble
+// projections) in this process on loopback and speak SMTP to real
+// listeners over real TLS.
 
 const (
 	domain     = "example.test"
@@ -42,96 +33,24 @@ const (
 )
 
 // testNode is one cluster member with its store.
-type testNode struct {
-	node  *cluster.Node
-	store *mailbox.Store
-}
+type testNode = protocoltest.Node
 
 // testCluster is a cluster with alice and bob (and alice's alias) created.
-type testCluster struct {
-	nodes []*testNode
-	tls   *tls.Config
-}
+type testCluster struct{ *protocoltest.Cluster }
 
-func testLogger() *slog.Logger {
-	level := slog.LevelError
-	if os.Getenv("SURAT_TEST_LOG") != "" {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-}
-
-// startCluster starts size nodes in dir, waits until every one is ready
-// and creates the test users. The caller stops it with stop.
-func startCluster(t testing.TB, dir string, size int) *testCluster {
+// startCluster starts a cluster of size nodes with the test users; it
+// stops when the test ends.
+func startCluster(t testing.TB, size int) *testCluster {
 	t.Helper()
-	ports := clustertest.FreePorts(t, 2*size)
-	c := &testCluster{}
-	for i := range size {
-		var join []string
-		for j := range size {
-			if j != i {
-				join = append(join, fmt.Sprintf("127.0.0.1:%d", ports[2*j+1]))
-			}
-		}
-		id := fmt.Sprintf("n%d", i+1)
-		st, err := mailbox.Open(filepath.Join(dir, id, "state"), mailbox.Options{Logger: testLogger()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := cluster.Config{
-			NodeID: id, DataDir: filepath.Join(dir, id, "raft"),
-			RaftAddr:   fmt.Sprintf("127.0.0.1:%d", ports[2*i]),
-			GossipAddr: fmt.Sprintf("127.0.0.1:%d", ports[2*i+1]),
-			Join:       join, StateMachine: st, Logger: testLogger().With("node", id),
-			// Generous under -race on two cores.
-			HeartbeatTimeout: time.Second, ElectionTimeout: time.Second,
-			LeaderLeaseTimeout: 500 * time.Millisecond, ProposeTimeout: 5 * time.Second,
-		}
-		if i == 0 {
-			cfg.BootstrapExpect = size
-		}
-		n, err := cluster.Start(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.nodes = append(c.nodes, &testNode{node: n, store: st})
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for _, n := range c.nodes {
-		for !n.node.Ready() {
-			if time.Now().After(deadline) {
-				c.stop()
-				t.Fatalf("node %s not ready within 60 s", n.node.ID())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	var err error
-	if c.tls, err = tlsconf.Server(tlsconf.Options{DataDir: dir, Hostnames: []string{"mx." + domain}}); err != nil {
-		t.Fatal(err)
-	}
-	c.mustSubmit(t, ev(&evlog.Event_DomainAdded{DomainAdded: &evlog.DomainAdded{Domain: domain}}))
-	c.createUser(t, alice, alicePass)
-	c.createUser(t, bob, bobPass)
-	c.mustSubmit(t, ev(&evlog.Event_AliasAdded{AliasAdded: &evlog.AliasAdded{Alias: aliceAlias, Target: alice}}))
-	return c
+	return &testCluster{protocoltest.Start(t, clusterOptions(size))}
 }
 
-func (c *testCluster) stop() {
-	for _, n := range c.nodes {
-		c.stopNode(n)
-	}
-}
-
-func (c *testCluster) stopNode(n *testNode) {
-	if n.node != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = n.node.Shutdown(ctx)
-		cancel()
-		n.node = nil
-		n.store.Close()
-	}
+func clusterOptions(size int) protocoltest.Options {
+	return protocoltest.Options{Size: size, Domain: domain, Setup: func(tb testing.TB, c *protocoltest.Cluster) {
+		c.CreateUser(tb, alice, alicePass)
+		c.CreateUser(tb, bob, bobPass)
+		c.Submit(tb, ev(&evlog.Event_AliasAdded{AliasAdded: &evlog.AliasAdded{Alias: aliceAlias, Target: alice}}))
+	}}
 }
 
 func ev(kind any) *evlog.Event {
@@ -155,76 +74,37 @@ func ev(kind any) *evlog.Event {
 
 func (c *testCluster) mustSubmit(t testing.TB, events ...*evlog.Event) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if _, err := propose.Submit(ctx, c.nodes[0].node, events...); err != nil {
-		t.Fatalf("submit %s: %v", events[0].Name(), err)
-	}
+	c.Submit(t, events...)
 }
 
-// createUser creates an account with a cheap argon2id hash (the parameters
-// travel in the hash, so Verify runs the same code as in production).
+// createUser creates an account with a cheap argon2id hash.
 func (c *testCluster) createUser(t testing.TB, addr, password string) {
 	t.Helper()
-	hash, err := auth.HashWith(auth.Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.mustSubmit(t, ev(&evlog.Event_UserCreated{UserCreated: &evlog.UserCreated{
-		Address: addr, PasswordHash: hash, CreatedUnix: time.Now().Unix()}}))
+	c.CreateUser(t, addr, password)
 }
 
 // shared is one single-node cluster for the tests that need no faults.
-var shared struct {
-	once sync.Once
-	c    *testCluster
-	dir  string
-	err  error
-}
+var shared = protocoltest.Shared{Options: clusterOptions(1)}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared.c != nil {
-		shared.c.stop()
-	}
-	if shared.dir != "" {
-		os.RemoveAll(shared.dir)
-	}
+	shared.Close()
 	os.Exit(code)
 }
 
 // sharedCluster starts the shared single-node cluster on first use.
 func sharedCluster(t *testing.T) *testCluster {
 	t.Helper()
-	shared.once.Do(func() {
-		shared.dir, shared.err = os.MkdirTemp("", "surat-smtp-test-")
-		if shared.err != nil {
-			return
-		}
-		ok := false
-		defer func() {
-			if !ok && shared.err == nil {
-				shared.err = errors.New("cluster did not start (see the first failure)")
-			}
-		}()
-		shared.c = startCluster(t, shared.dir, 1)
-		ok = true
-	})
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
-	return shared.c
+	return &testCluster{shared.Get(t)}
 }
-
-func isNotFound(err error) bool { return errors.Is(err, mailbox.ErrNotFound) }
 
 // serve starts a listener of kind on node n with cfg's tweaks applied.
 func (c *testCluster) serve(t *testing.T, n *testNode, kind Kind, tweak func(*Config)) (*Server, string) {
 	t.Helper()
 	cfg := Config{
-		Kind: kind, Hostname: "mx." + domain, TLS: c.tls,
-		Directory: n.store, Proposer: n.node, IsNotFound: isNotFound,
-		LocalDomains: []string{domain, "fresh.test"}, Logger: testLogger(),
+		Kind: kind, Hostname: "mx." + domain, TLS: c.TLS,
+		Directory: n.Store, Proposer: n.Node, IsNotFound: protocoltest.IsNotFound,
+		LocalDomains: []string{domain, "fresh.test"}, Logger: protocoltest.Logger(),
 		ProposeTimeout: 10 * time.Second,
 	}
 	if tweak != nil {
@@ -234,45 +114,13 @@ func (c *testCluster) serve(t *testing.T, n *testNode, kind Kind, tweak func(*Co
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return srv, ln.Addr().String()
+	return srv, protocoltest.Serve(t, srv)
 }
 
 // inbox lists the bodies in user's INBOX on n, in UID order.
 func inbox(t *testing.T, n *testNode, user string) [][]byte {
 	t.Helper()
-	mb, err := n.store.MailboxByName(user, "INBOX")
-	if err != nil {
-		t.Fatalf("INBOX of %s: %v", user, err)
-	}
-	var out [][]byte
-	var readErr error
-	err = n.store.Messages(mb.GetId(), func(_ uint32, m *evlog.MessageRecord) bool {
-		body, err := n.store.Blob(m.GetBlob())
-		if err != nil {
-			readErr = err
-			return false
-		}
-		out = append(out, body)
-		return true
-	})
-	if err != nil || readErr != nil {
-		t.Fatalf("read INBOX of %s: %v %v", user, err, readErr)
-	}
-	return out
+	return n.Bodies(t, user)
 }
 
 // client is a byte-exact SMTP client.
@@ -284,25 +132,18 @@ type client struct {
 
 func dial(t *testing.T, addr string) *client {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &client{t: t, conn: conn, tp: textproto.NewConn(conn)}
-	t.Cleanup(func() { conn.Close() })
-	c.expect(220)
-	return c
+	return greet(t, protocoltest.Dial(t, addr, false))
 }
 
 // dialTLS connects to an implicit-TLS listener.
 func dialTLS(t *testing.T, addr string) *client {
 	t.Helper()
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	return greet(t, protocoltest.Dial(t, addr, true))
+}
+
+func greet(t *testing.T, conn net.Conn) *client {
+	t.Helper()
 	c := &client{t: t, conn: conn, tp: textproto.NewConn(conn)}
-	t.Cleanup(func() { conn.Close() })
 	c.expect(220)
 	return c
 }
@@ -424,11 +265,7 @@ func dialRaw(addr string) (net.Conn, error) {
 
 func dialTLSRaw(t *testing.T, addr string) net.Conn {
 	t.Helper()
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := protocoltest.Dial(t, addr, true)
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	return conn
 }
@@ -450,13 +287,7 @@ func readLine(conn net.Conn) (string, error) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	protocoltest.WaitFor(t, 5*time.Second, "condition", cond)
 }
 
 var addressSeq atomic.Int64

@@ -13,7 +13,7 @@ import (
 // discarded, and the session goes on.
 func TestSizeLimit(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	const limit = 64 << 10
 	_, addr := c.serve(t, n, MX, func(cfg *Config) { cfg.MaxMessageSize = limit })
 	cl := dial(t, addr)
@@ -55,7 +55,7 @@ func TestSizeLimit(t *testing.T) {
 // (temporary: the client sends the rest in another transaction).
 func TestRecipientLimit(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr := c.serve(t, c.nodes[0], MX, func(cfg *Config) { cfg.MaxRecipients = 2 })
+	_, addr := c.serve(t, c.Nodes[0], MX, func(cfg *Config) { cfg.MaxRecipients = 2 })
 	cl := dial(t, addr)
 	cl.hello()
 	cl.must(250, "MAIL FROM:<%s>", sender)
@@ -73,7 +73,7 @@ func TestRecipientLimit(t *testing.T) {
 // gets a 5xx, and the server goes on serving others.
 func TestLongCommandLine(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr := c.serve(t, c.nodes[0], MX, nil)
+	_, addr := c.serve(t, c.Nodes[0], MX, nil)
 	cl := dial(t, addr)
 	cl.hello()
 	code, msg := cl.cmd("MAIL FROM:<%s@evil.test>", strings.Repeat("a", 9980))
@@ -90,7 +90,7 @@ func TestLongCommandLine(t *testing.T) {
 // message size bounds them, over STARTTLS too.
 func TestLongLineInData(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, func(cfg *Config) { cfg.MaxMessageSize = 256 << 10 })
 	for _, size := range []int{2893, 100_000} {
 		before := len(inbox(t, n, bob))
@@ -130,7 +130,7 @@ func TestLongLineInData(t *testing.T) {
 // §4.5.3.1 though a line may be long.
 func TestLongCommandArguments(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr := c.serve(t, c.nodes[0], MX, nil)
+	_, addr := c.serve(t, c.Nodes[0], MX, nil)
 	cl := dial(t, addr)
 	if code, msg := cl.cmd("EHLO %s.example.test", strings.Repeat("h", 300)); code != 501 {
 		t.Fatalf("300-octet EHLO name: %d %s", code, msg)
@@ -155,7 +155,7 @@ func TestSessionLimits(t *testing.T) {
 		{"per node", func(cfg *Config) { cfg.MaxSessions = 2 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, addr := c.serve(t, c.nodes[0], MX, tc.tweak)
+			srv, addr := c.serve(t, c.Nodes[0], MX, tc.tweak)
 			first := dial(t, addr)
 			dial(t, addr)
 			third, err := dialRaw(addr)
@@ -182,7 +182,7 @@ func TestSessionLimits(t *testing.T) {
 // 421 over TLS.
 func TestSessionLimitImplicitTLS(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr := c.serve(t, c.nodes[0], Submissions, func(cfg *Config) { cfg.MaxSessionsPerIP = 1 })
+	_, addr := c.serve(t, c.Nodes[0], Submissions, func(cfg *Config) { cfg.MaxSessionsPerIP = 1 })
 	dialTLS(t, addr)
 	second := dialTLSRaw(t, addr)
 	if line, _ := readLine(second); !strings.HasPrefix(line, "421 4.7.0") {
@@ -194,7 +194,7 @@ func TestSessionLimitImplicitTLS(t *testing.T) {
 // dropped, and its slot is freed.
 func TestIdleTimeout(t *testing.T) {
 	c := sharedCluster(t)
-	srv, addr := c.serve(t, c.nodes[0], MX, func(cfg *Config) { cfg.ReadTimeout = 300 * time.Millisecond })
+	srv, addr := c.serve(t, c.Nodes[0], MX, func(cfg *Config) { cfg.ReadTimeout = 300 * time.Millisecond })
 	cl := dial(t, addr)
 	cl.ehlo()
 	time.Sleep(600 * time.Millisecond)
@@ -209,7 +209,7 @@ func TestIdleTimeout(t *testing.T) {
 // DATA transfer (go-smtp's own deadline is per command line).
 func TestSlowDataIsNotCutOff(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, func(cfg *Config) { cfg.ReadTimeout = 400 * time.Millisecond })
 	cl := dial(t, addr)
 	cl.ehlo()
@@ -232,7 +232,7 @@ func TestSlowDataIsNotCutOff(t *testing.T) {
 // limit it is delivered.
 func TestHopCount(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, nil)
 	received := func(k int) []byte {
 		return []byte(strings.Repeat("Received: from a.test by b.test; Mon, 1 Jan 2026 00:00:00 +0000\r\n", k))

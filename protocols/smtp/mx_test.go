@@ -15,7 +15,7 @@ import (
 // with Return-Path and Received prepended to the body as received.
 func TestMXDeliversAfterCommit(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, nil)
 	before := len(inbox(t, n, alice))
 
@@ -63,7 +63,7 @@ func TestMXDeliversAfterCommit(t *testing.T) {
 // no recipient when there are several (RFC 5321 §4.4).
 func TestMXOneDeliveryForAllRecipients(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, nil)
 	beforeA, beforeB := len(inbox(t, n, alice)), len(inbox(t, n, bob))
 
@@ -91,7 +91,7 @@ func TestMXOneDeliveryForAllRecipients(t *testing.T) {
 // TestMXRecipientReplies is every RCPT rule of the MX listener.
 func TestMXRecipientReplies(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr := c.serve(t, c.nodes[0], MX, nil)
+	_, addr := c.serve(t, c.Nodes[0], MX, nil)
 	tests := []struct {
 		name, rcpt string
 		code       int
@@ -128,13 +128,13 @@ func TestMXUnknownRecipientNeedsReadBarrier(t *testing.T) {
 	c := sharedCluster(t)
 	var barrierFails atomic.Bool
 	var barriers atomic.Int32
-	_, addr := c.serve(t, c.nodes[0], MX, func(cfg *Config) {
+	_, addr := c.serve(t, c.Nodes[0], MX, func(cfg *Config) {
 		cfg.ReadBarrier = func(ctx context.Context) error {
 			barriers.Add(1)
 			if barrierFails.Load() {
 				return errors.New("no leader")
 			}
-			return c.nodes[0].node.ReadBarrier(ctx)
+			return c.Nodes[0].Node.ReadBarrier(ctx)
 		}
 	})
 	cl := dial(t, addr)
@@ -166,7 +166,7 @@ func TestMXUnknownRecipientNeedsReadBarrier(t *testing.T) {
 // TestMXRefusesAuth: the MX listener has no AUTH, before or after TLS.
 func TestMXRefusesAuth(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr := c.serve(t, c.nodes[0], MX, nil)
+	_, addr := c.serve(t, c.Nodes[0], MX, nil)
 	cl := dial(t, addr)
 	kw := cl.ehlo()
 	if !hasKeyword(kw, "STARTTLS") || hasKeyword(kw, "AUTH") {
@@ -185,7 +185,7 @@ func TestMXRefusesAuth(t *testing.T) {
 // §4: publicly referenced servers must not require it).
 func TestMXWithoutTLS(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, nil)
 	before := len(inbox(t, n, bob))
 	cl := dial(t, addr)
@@ -206,7 +206,7 @@ func TestMXWithoutTLS(t *testing.T) {
 // proposals and read back whole.
 func TestLargeMessageIsChunked(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, nil)
 	var body bytes.Buffer
 	body.Write(message("large"))
@@ -230,7 +230,7 @@ func TestLargeMessageIsChunked(t *testing.T) {
 // TestDotStuffing: RFC 5321 §4.5.2: a leading dot is removed by the server.
 func TestDotStuffing(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, nil)
 	cl := dial(t, addr)
 	cl.hello()
@@ -251,7 +251,7 @@ func TestDotStuffing(t *testing.T) {
 // is accepted and traced as UTF8SMTPS.
 func TestPipeliningAndUTF8(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, nil)
 	before := len(inbox(t, n, bob))
 	cl := dial(t, addr)

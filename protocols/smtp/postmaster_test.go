@@ -10,7 +10,7 @@ import (
 // or alias has that name; without a mailbox to take it, 550 as before.
 func TestPostmaster(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, func(cfg *Config) { cfg.Postmaster = alice })
 	before := len(inbox(t, n, alice))
 	cl := dial(t, addr)

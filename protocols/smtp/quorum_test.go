@@ -15,16 +15,9 @@ func TestThreeNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
-	c := startCluster(t, t.TempDir(), 3)
-	defer c.stop()
+	c := startCluster(t, 3)
 	// Pick a follower: its proposals are forwarded to the leader.
-	var follower *testNode
-	for _, n := range c.nodes {
-		if !n.node.IsLeader() {
-			follower = n
-			break
-		}
-	}
+	follower := c.Follower(t)
 	_, addr := c.serve(t, follower, MX, func(cfg *Config) { cfg.ProposeTimeout = 4 * time.Second })
 
 	cl := dial(t, addr)
@@ -38,13 +31,13 @@ func TestThreeNodes(t *testing.T) {
 	if got := inbox(t, follower, alice); len(got) != 1 || !bytes.HasSuffix(got[0], body) {
 		t.Fatalf("not in the answering node's store at the 250: %d messages", len(got))
 	}
-	for _, n := range c.nodes {
+	for _, n := range c.Nodes {
 		waitFor(t, func() bool { return len(inbox(t, n, alice)) == 1 })
 	}
 
-	for _, n := range c.nodes {
+	for _, n := range c.Nodes {
 		if n != follower {
-			c.stopNode(n)
+			n.Stop()
 		}
 	}
 	cl.must(250, "MAIL FROM:<%s>", sender)

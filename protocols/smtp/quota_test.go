@@ -13,7 +13,7 @@ import (
 // message (and the other recipients still get it); with room it is taken.
 func TestRcptMailboxFull(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, nil)
 
 	full := uniqueAddress("full")
@@ -25,7 +25,7 @@ func TestRcptMailboxFull(t *testing.T) {
 	if code, msg := cl.data(message("fills the mailbox")); code != 250 {
 		t.Fatalf("first message: %d %s", code, msg)
 	}
-	u, err := n.store.User(full)
+	u, err := n.Store.User(full)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,14 @@
 package smtp
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/auth"
 	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/login/logintest"
-	"github.com/surat-mail/surat/protocols/propose"
+	"github.com/surat-mail/surat/protocols/protocoltest"
 )
 
 // TestSubmissionRevocation: after a password change or a deletion through
@@ -21,18 +19,13 @@ func TestSubmissionRevocation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three-node cluster")
 	}
-	c := startCluster(t, t.TempDir(), 3)
-	defer c.stop()
+	c := startCluster(t, 3)
 	user := uniqueAddress("revoke")
 	c.createUser(t, user, "old password")
-	_, addr := c.serve(t, c.nodes[0], Submission, nil)
+	_, addr := c.serve(t, c.Nodes[0], Submission, nil)
 	submitVia := func(i int, events ...*evlog.Event) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if _, err := propose.Submit(ctx, c.nodes[i].node, events...); err != nil {
-			t.Fatalf("submit %s: %v", events[0].Name(), err)
-		}
+		c.Nodes[i].Submit(t, events...)
 	}
 	expectRevoked := func(cl *client, cmd string) {
 		t.Helper()
@@ -55,13 +48,10 @@ func TestSubmissionRevocation(t *testing.T) {
 	idle.must(250, "RSET")
 	inTx.must(250, "MAIL FROM:<%s>", user)
 
-	hash, err := auth.HashWith(auth.Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, "new password")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hash := protocoltest.Hash(t, "new password")
 	submitVia(1, &evlog.Event{Kind: &evlog.Event_PasswordChanged{PasswordChanged: &evlog.PasswordChanged{Address: user, PasswordHash: hash}}})
 	waitFor(t, func() bool {
-		u, err := c.nodes[0].store.User(user)
+		u, err := c.Nodes[0].Store.User(user)
 		return err == nil && u.GetPasswordHash() == hash
 	})
 	expectRevoked(idle, "MAIL FROM:<"+user+">")
@@ -78,7 +68,7 @@ func TestSubmissionRevocation(t *testing.T) {
 		&evlog.Event{Kind: &evlog.Event_UserDeleted{UserDeleted: &evlog.UserDeleted{Address: user}}},
 		&evlog.Event{Kind: &evlog.Event_UserCreated{UserCreated: &evlog.UserCreated{Address: user, PasswordHash: hash, CreatedUnix: 1}}})
 	waitFor(t, func() bool {
-		u, err := c.nodes[0].store.User(user)
+		u, err := c.Nodes[0].Store.User(user)
 		return err == nil && u.GetCreatedUnix() == 1
 	})
 	expectRevoked(cl, "RCPT TO:<"+user+">")
@@ -90,7 +80,7 @@ func TestSubmissionRevocation(t *testing.T) {
 	cl.must(250, "RCPT TO:<%s>", user)
 	submitVia(1, &evlog.Event{Kind: &evlog.Event_PasswordChanged{PasswordChanged: &evlog.PasswordChanged{Address: user, PasswordHash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"}}})
 	waitFor(t, func() bool {
-		u, err := c.nodes[0].store.User(user)
+		u, err := c.Nodes[0].Store.User(user)
 		return err == nil && u.GetPasswordHash() != hash
 	})
 	if code, msg := cl.data(message("after revocation")); code != 421 || !strings.HasPrefix(msg, "4.7.0") {
@@ -99,7 +89,7 @@ func TestSubmissionRevocation(t *testing.T) {
 	if code, msg := cl.read(); code != 0 {
 		t.Fatalf("connection still open after 421: %d %s", code, msg)
 	}
-	if got := inbox(t, c.nodes[0], user); len(got) != 0 {
+	if got := inbox(t, c.Nodes[0], user); len(got) != 0 {
 		t.Fatalf("revoked DATA stored %d messages", len(got))
 	}
 }
@@ -109,12 +99,12 @@ func TestSubmissionRevocation(t *testing.T) {
 // of binding the session to credentials already replaced.
 func TestAuthRacesPasswordChange(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	user := uniqueAddress("race")
 	c.createUser(t, user, "pw")
 	var changed bool
 	_, addr := c.serve(t, n, Submission, func(cfg *Config) {
-		cfg.Login = logintest.New(t, n.store, login.Config{Verify: func(hash, pw string) (bool, error) {
+		cfg.Login = logintest.New(t, n.Store, login.Config{Verify: func(hash, pw string) (bool, error) {
 			ok, err := auth.Verify(hash, pw)
 			if ok && !changed {
 				changed = true

@@ -46,13 +46,12 @@ func expectReply(t *testing.T, what string, code int, enhanced string, gotCode i
 // 4.5.3 while others of the message fit, 450 4.7.1 once none is left;
 // local recipients never count.
 func TestSubmissionHourlySendLimit(t *testing.T) {
-	c := startCluster(t, t.TempDir(), 3)
-	defer c.stop()
+	c := startCluster(t, 3)
 	const carol, carolPass = "carol@example.test", "carol's password"
 	c.createUser(t, carol, carolPass)
 	limit := func(cfg *Config) { cfg.Relay, cfg.MaxSendPerHour = queueRelay{}, 3 }
-	_, addr1 := c.serve(t, c.nodes[0], Submission, limit)
-	_, addr2 := c.serve(t, c.nodes[1], Submission, limit)
+	_, addr1 := c.serve(t, c.Nodes[0], Submission, limit)
+	_, addr2 := c.serve(t, c.Nodes[1], Submission, limit)
 
 	cl := submitAs(t, addr1, carol, carolPass)
 	cl.must(250, "MAIL FROM:<%s>", carol)
@@ -68,7 +67,7 @@ func TestSubmissionHourlySendLimit(t *testing.T) {
 
 	// Through another node: the count is the cluster's, not the node's.
 	waitFor(t, func() bool {
-		u, err := c.nodes[1].store.SenderUsage(carol, time.Now().Unix())
+		u, err := c.Nodes[1].Store.SenderUsage(carol, time.Now().Unix())
 		return err == nil && u.RecipientsLastHour == 3
 	})
 	cl2 := submitAs(t, addr2, carol, carolPass)
@@ -95,7 +94,7 @@ func TestSubmissionHourlySendLimit(t *testing.T) {
 // same reply before any body is sent.
 func TestSubmissionQueuedBytesLimit(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	const dave, davePass = "dave@example.test", "dave's password"
 	c.createUser(t, dave, davePass)
 	body := append(message("sized"), strings.Repeat("padding line of text\r\n", 35)...)
@@ -108,7 +107,7 @@ func TestSubmissionQueuedBytesLimit(t *testing.T) {
 	if code, msg := cl.data(body); code != 250 {
 		t.Fatalf("first message: %d %s", code, msg)
 	}
-	u, err := n.store.SenderUsage(dave, time.Now().Unix())
+	u, err := n.Store.SenderUsage(dave, time.Now().Unix())
 	if err != nil || u.QueuedBytes <= 750 || u.QueuedBytes > 1500 {
 		t.Fatalf("queued bytes after one message: %d (%v); the test needs 750 < size <= 1500", u.QueuedBytes, err)
 	}
@@ -116,7 +115,7 @@ func TestSubmissionQueuedBytesLimit(t *testing.T) {
 	cl.must(250, "RCPT TO:<y2@remote.test>") // under the limit until the size is known
 	code, msg := cl.data(body)
 	expectReply(t, "second message past the limit", 452, "4.3.1", code, msg)
-	if u2, _ := n.store.SenderUsage(dave, time.Now().Unix()); u2.QueuedBytes != u.QueuedBytes {
+	if u2, _ := n.Store.SenderUsage(dave, time.Now().Unix()); u2.QueuedBytes != u.QueuedBytes {
 		t.Fatalf("refused message counted: %d, want %d", u2.QueuedBytes, u.QueuedBytes)
 	}
 

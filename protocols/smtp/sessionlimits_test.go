@@ -11,7 +11,7 @@ import (
 // MaxSessionDuration with 421 4.4.2, and its slot is freed.
 func TestSessionDurationLimit(t *testing.T) {
 	c := sharedCluster(t)
-	srv, addr := c.serve(t, c.nodes[0], MX, func(cfg *Config) {
+	srv, addr := c.serve(t, c.Nodes[0], MX, func(cfg *Config) {
 		cfg.ReadTimeout, cfg.MaxSessionDuration = 5*time.Second, time.Second
 	})
 	start := time.Now()
@@ -44,7 +44,7 @@ func TestSessionDurationLimit(t *testing.T) {
 // closed; a new connection may send again.
 func TestTransactionLimit(t *testing.T) {
 	c := sharedCluster(t)
-	srv, addr := c.serve(t, c.nodes[0], MX, func(cfg *Config) { cfg.MaxTransactions = 3 })
+	srv, addr := c.serve(t, c.Nodes[0], MX, func(cfg *Config) { cfg.MaxTransactions = 3 })
 	cl := dial(t, addr)
 	cl.hello()
 	for range 3 {

@@ -16,7 +16,7 @@ import (
 // never deliver a second message to bob.
 func TestSmuggling(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, nil)
 	variants := []struct {
 		name     string
@@ -79,7 +79,7 @@ func TestSmuggling(t *testing.T) {
 // stored message has CRLF line endings only.
 func TestSmugglingViaBDAT(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, MX, nil)
 	before := len(inbox(t, n, bob))
 	cl := dial(t, addr)

@@ -16,7 +16,7 @@ import (
 // on. Also when only the last chunk of a large body is refused.
 func TestInsufficientStorageIs452(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	low := fmt.Errorf("%w: 1048576 bytes free on /data/raft, below the minimum of 268435456", cluster.ErrInsufficientStorage)
 	for _, tc := range []struct {
 		name     string
@@ -27,7 +27,7 @@ func TestInsufficientStorageIs452(t *testing.T) {
 		{"last proposal of a chunked body", 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fp := &failingProposer{real: n.node, err: low, failFrom: tc.failFrom}
+			fp := &failingProposer{real: n.Node, err: low, failFrom: tc.failFrom}
 			_, addr := c.serve(t, n, MX, func(cfg *Config) { cfg.Proposer = fp })
 			before := len(inbox(t, n, bob))
 			cl := dial(t, addr)
@@ -58,7 +58,7 @@ func TestInsufficientStorageIs452(t *testing.T) {
 func TestLowStorageRefusesMail(t *testing.T) {
 	c := sharedCluster(t)
 	var low atomic.Bool
-	_, addr := c.serve(t, c.nodes[0], MX, func(cfg *Config) { cfg.StorageLow = low.Load })
+	_, addr := c.serve(t, c.Nodes[0], MX, func(cfg *Config) { cfg.StorageLow = low.Load })
 	cl := dial(t, addr)
 	cl.hello()
 	low.Store(true)

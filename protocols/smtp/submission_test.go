@@ -26,7 +26,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 // accepted in cleartext (538 5.7.11), no MAIL without AUTH (530 5.7.0).
 func TestSubmissionBeforeTLS(t *testing.T) {
 	c := sharedCluster(t)
-	_, addr := c.serve(t, c.nodes[0], Submission, nil)
+	_, addr := c.serve(t, c.Nodes[0], Submission, nil)
 	cl := dial(t, addr)
 	kw := cl.ehlo()
 	if hasKeyword(kw, "AUTH") || !hasKeyword(kw, "STARTTLS") {
@@ -45,7 +45,7 @@ func TestSubmissionBeforeTLS(t *testing.T) {
 // TestSubmissionAuth covers AUTH and the sender rule after STARTTLS.
 func TestSubmissionAuth(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, Submission, nil)
 
 	t.Run("advertised after TLS", func(t *testing.T) {
@@ -113,7 +113,7 @@ func TestSubmissionAuth(t *testing.T) {
 // Relay exists, and the local part of the transaction still goes through.
 func TestSubmissionDelivers(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, Submission, nil)
 	before := len(inbox(t, n, bob))
 	cl := dial(t, addr)
@@ -142,7 +142,7 @@ func TestSubmissionDelivers(t *testing.T) {
 // offered at once, no STARTTLS.
 func TestSubmissionsImplicitTLS(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, Submissions, nil)
 	before := len(inbox(t, n, alice))
 	cl := dialTLS(t, addr)
@@ -198,7 +198,7 @@ func (c *fakeClock) waits() []time.Duration {
 
 // withLogin gives a server its own login path over n's store.
 func withLogin(t *testing.T, n *testNode, cfg login.Config) func(*Config) {
-	a := logintest.New(t, n.store, cfg)
+	a := logintest.New(t, n.Store, cfg)
 	return func(c *Config) { c.Login = a }
 }
 
@@ -211,7 +211,7 @@ func TestAuthRateLimit(t *testing.T) {
 	clk := newFakeClock()
 	lim := ratelimit.New(ratelimit.Config{Pair: ratelimit.Policy{Free: 3, Base: time.Second, Max: 8 * time.Second},
 		MaxWait: 2 * time.Second, Now: clk.Now, Sleep: clk.Sleep})
-	_, addr := c.serve(t, c.nodes[0], Submission, withLogin(t, c.nodes[0], login.Config{Limiter: lim, MaxFailuresPerConn: 100}))
+	_, addr := c.serve(t, c.Nodes[0], Submission, withLogin(t, c.Nodes[0], login.Config{Limiter: lim, MaxFailuresPerConn: 100}))
 
 	cl := dial(t, addr)
 	cl.hello()
@@ -254,7 +254,7 @@ func TestAuthRateLimit(t *testing.T) {
 // "Return-Path: <>".
 func TestSubmissionNullSender(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	_, addr := c.serve(t, n, Submission, nil)
 	before := len(inbox(t, n, bob))
 	cl := dial(t, addr)

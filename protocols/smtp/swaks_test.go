@@ -21,7 +21,7 @@ func TestSwaks(t *testing.T) {
 		t.Skip("swaks not installed (apt-get install swaks)")
 	}
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	sender := uniqueAddress("swaks-sender")
 	rcpt := uniqueAddress("swaks-rcpt")
 	c.createUser(t, sender, "sender-password")

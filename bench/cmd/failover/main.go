@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/surat-mail/surat/bench/failover"
-	"github.com/surat-mail/surat/bench/proccluster"
+	"github.com/surat-mail/surat/cluster/faults/proc"
 	"github.com/surat-mail/surat/protocols/admin"
 )
 
@@ -65,21 +65,21 @@ func run() error {
 		}
 		defer os.RemoveAll(state)
 	}
-	c, err := proccluster.Start(ctx, proccluster.Options{Bin: binPath, Dir: state, SMTP: true})
+	c, err := proc.Start(ctx, proc.Options{Bin: binPath, Dir: state, LogLevel: "warn"}, 60*time.Second)
 	if err != nil {
 		return err
 	}
 	// Killed before the directory is removed (defers run in reverse).
 	defer c.Close()
 	const rcpt = "u1@example.test"
-	ac, err := admin.NewClient(c.Nodes[0].AdminURL(), os.Getenv("SURAT_ADMIN_TOKEN"), 0)
+	ac, err := admin.NewClient(c.Nodes()[0].HTTPURL(), os.Getenv("SURAT_ADMIN_TOKEN"), 0)
 	if err != nil {
 		return err
 	}
 	if err := ac.AddUser(ctx, rcpt, "pass"); err != nil {
 		return fmt.Errorf("create %s: %w", rcpt, err)
 	}
-	if _, err := c.WaitDigests(ctx, time.Minute); err != nil {
+	if _, err := proc.Within(ctx, time.Minute, c.WaitConverged); err != nil {
 		return err
 	}
 

@@ -1,4 +1,4 @@
-package proccluster
+package proc
 
 import (
 	"os"

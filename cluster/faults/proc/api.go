@@ -1,4 +1,4 @@
-package faults
+package proc
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// apiClient reads a node's admin API. It is the harness's own (not
+// apiClient reads a node's admin API. It is the driver's own (not
 // protocols/admin's client) so that its connections can come from Dial.
 type apiClient struct {
 	base  string
@@ -32,7 +32,7 @@ func newAPIClient(base, token string, dial DialFunc) *apiClient {
 	tr.DisableKeepAlives = true
 	// Off loopback a node serves its API over TLS with its self-signed
 	// certificate, made when it first starts (after this client); the
-	// harness talks to the processes it started itself. The CLI, run as an
+	// driver talks to the processes it started itself. The CLI, run as an
 	// operator would, verifies it (Node.CLI).
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
 	return &apiClient{base: base, token: token, http: &http.Client{Transport: tr, Timeout: apiTimeout}}

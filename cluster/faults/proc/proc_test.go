@@ -1,4 +1,4 @@
-package faults
+package proc
 
 import (
 	"os"
@@ -54,7 +54,8 @@ func TestNewLayout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := New(t, tt.opts)
+			tt.opts.Dir = t.TempDir()
+			c, err := New(tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}

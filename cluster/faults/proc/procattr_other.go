@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package faults
+package proc
 
 import (
 	"os/exec"
@@ -8,8 +8,8 @@ import (
 )
 
 // setProcAttr puts the node in a process group of its own, which Kill and
-// Stop signal. Outside Linux there is no parent-death signal: the test's
-// cleanup is what kills the nodes.
+// Stop signal. Outside Linux there is no parent-death signal: Close
+// is what kills the nodes.
 func setProcAttr(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }

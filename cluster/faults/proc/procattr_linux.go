@@ -1,4 +1,4 @@
-package faults
+package proc
 
 import (
 	"os/exec"
@@ -6,8 +6,9 @@ import (
 )
 
 // setProcAttr puts the node in a process group of its own (Kill and Stop
-// signal the group) and makes the kernel kill it when the test process
-// dies (a crash, a test timeout, ^C), so no node outlives its test.
+// signal the group) and makes the kernel kill it when the process
+// dies (a crash, a timeout, ^C), so no node outlives the test or tool
+// that started it.
 func setProcAttr(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
