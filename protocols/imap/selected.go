@@ -175,7 +175,7 @@ func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 	if len(target) == 0 {
 		return nil
 	}
-	out, err := s.srv.propose(ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{
+	out, err := s.propose(ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{
 		MailboxId: sel.state.id, Uids: uidRanges(target),
 	}}))
 	if err != nil {
@@ -215,7 +215,7 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	for i, f := range flags.Flags {
 		names[i] = string(f)
 	}
-	out, err := s.srv.propose(ev(&evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
+	out, err := s.propose(ev(&evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
 		MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), Op: op, Flags: names,
 	}}))
 	if err != nil {
@@ -272,7 +272,7 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 	if len(pairs) == 0 {
 		return nil, nil
 	}
-	out, err := s.srv.propose(ev(&evlog.Event_Copied{Copied: &evlog.Copied{
+	out, err := s.propose(ev(&evlog.Event_Copied{Copied: &evlog.Copied{
 		MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), TargetMailboxId: dst.GetId(),
 	}}))
 	if err != nil {
@@ -312,7 +312,7 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 	if len(pairs) == 0 {
 		return nil
 	}
-	out, err := s.srv.propose(ev(&evlog.Event_Moved{Moved: &evlog.Moved{
+	out, err := s.propose(ev(&evlog.Event_Moved{Moved: &evlog.Moved{
 		MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), TargetMailboxId: dst.GetId(),
 	}}))
 	if err != nil {
