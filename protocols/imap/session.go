@@ -507,7 +507,7 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	last := chunks[len(chunks)-1]
 	for _, c := range chunks[:len(chunks)-1] {
 		if _, err := s.propose(ev(&evlog.Event_BlobStored{BlobStored: c})); err != nil {
-			s.log.Warn("imap append chunk failed", "mailbox", name, "err", err)
+			s.log.Warn("imap append chunk failed", "mailbox", mb.GetName(), "err", err)
 			return nil, replyFor(err)
 		}
 	}
@@ -517,7 +517,7 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 			InternalDateUnix: date.Unix(), InternalDateOffset: int32(offset),
 		}}))
 	if err != nil {
-		s.log.Info("imap append failed", "mailbox", name, "size", len(body), "err", err)
+		s.log.Info("imap append failed", "mailbox", mb.GetName(), "size", len(body), "err", err)
 		if errors.Is(replyFor(err), errNonExistent) {
 			return nil, errTryCreate
 		}
@@ -528,7 +528,9 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	if len(res) < 2 || len(res[1].GetUids()) == 0 {
 		return nil, nil // committed; no APPENDUID to give
 	}
-	s.log.Info("imap append", "mailbox", name, "uid", res[1].GetUids()[0].GetFirst(), "size", len(body))
+	// The apply line on every node names the same user, mailbox and uid,
+	// with the entry's raft_index (mailbox/apply.go).
+	s.log.Info("imap append", "mailbox", mb.GetName(), evlog.UIDRangesAttr(res[1].GetUids()), "size", len(body))
 	return &imap.AppendData{UIDValidity: res[1].GetUidValidity(), UID: imap.UID(res[1].GetUids()[0].GetFirst())}, nil
 }
 
