@@ -101,7 +101,10 @@ func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 	s.idleMu.Lock()
 	defer s.idleMu.Unlock()
 	if s.sel == nil {
-		<-stop
+		select {
+		case <-stop:
+		case <-s.ctx.Done(): // the session ended under it
+		}
 		return nil
 	}
 	for {
@@ -112,6 +115,8 @@ func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 		select {
 		case <-wake:
 		case <-stop:
+			return nil
+		case <-s.ctx.Done():
 			return nil
 		}
 	}

@@ -317,10 +317,18 @@ func (s *Server) forget(sess *session) {
 func (s *session) propose(events ...*evlog.Event) (*evlog.Outcome, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.srv.cfg.ProposeTimeout)
 	defer cancel()
-	if c := connOf(s.conn.NetConn()); c != nil {
-		defer c.watchClose(s.cancel)()
-	}
+	defer s.watchClient()()
 	return propose.Submit(ctx, s.srv.cfg.Proposer, events...)
+}
+
+// watchClient ends the session's context if the client goes away before
+// the returned stop is called. Only for waits after the command was read
+// in full: nothing else may read the connection meanwhile (limits.go).
+func (s *session) watchClient() (stop func()) {
+	if c := connOf(s.conn.NetConn()); c != nil {
+		return c.watchClose(s.cancel)
+	}
+	return func() {}
 }
 
 // slogPrinter routes go-imap's log (failed reads, recovered panics) to

@@ -66,7 +66,11 @@ func (s *session) Login(username, password string) error {
 	if s.auth == nil {
 		s.auth = s.srv.cfg.Login.NewConn(s.remote, s.log)
 	}
+	// The command was read in full; a client gone while its password
+	// waits for a verification slot gives the slot up.
+	stop := s.watchClient()
 	o := s.auth.Login(s.ctx, username, password)
+	stop()
 	if o.Close {
 		text := "Too many failed logins, closing connection"
 		if o.Result == login.Banned {
