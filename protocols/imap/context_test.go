@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/surat-mail/surat/log/logtest"
+	"github.com/surat-mail/surat/protocols/login"
 )
 
 // watchedProposer passes proposals to the cluster and reports when one
@@ -104,4 +107,51 @@ func TestProposalEndsWithSession(t *testing.T) {
 		}
 		returnsWithin(t, "shutdown", time.Second)
 	})
+}
+
+// A LOGIN whose client leaves while it waits (here for the node to catch
+// up with the cluster) ends at once instead of holding its place until
+// the wait times out.
+func TestLoginEndsWithClient(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.newUser(t, "ctxlogin")
+	waiting := make(chan struct{}, 1)
+	logs := &logtest.Sink{}
+	_, addr, _ := c.serve(t, c.nodes[0], func(cfg *Config) {
+		withLogin(t, c.nodes[0], login.Config{
+			CaughtUp: func() bool { return false },
+			ReadBarrier: func(ctx context.Context) error {
+				waiting <- struct{}{}
+				<-ctx.Done()
+				return ctx.Err()
+			},
+			BarrierTimeout: time.Minute,
+		})(cfg)
+		cfg.Logger = logs.Logger()
+	})
+	cl, _ := dial(t, addr, "")
+	_ = cl.Login(user, password) // answered only when the barrier ends
+	select {
+	case <-waiting:
+	case <-time.After(10 * time.Second):
+		t.Fatal("LOGIN did not reach the read barrier")
+	}
+	start := time.Now()
+	if err := cl.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		lines, err := logs.Lines("login not checked")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(lines) > 0 {
+			t.Logf("login gave up %v after the client left: %v", time.Since(start).Round(time.Millisecond), lines[0]["err"])
+			return
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("LOGIN still waiting 5 s after its client left (the barrier allows a minute)")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
