@@ -227,7 +227,7 @@ func (s *Store) logPlaced(changes []Change) {
 			uids = evlog.UIDAttr(c.UIDs)
 		}
 		s.logger.LogAttrs(context.Background(), level, msg, slog.Uint64("raft_index", c.Index),
-			slog.String("user", c.Address), slog.String("mailbox", c.Mailbox), slog.Uint64("mailbox_id", c.MailboxID), uids)
+			slog.String("user", c.Address), slog.String("mailbox", c.Mailbox), uids, slog.Uint64("mailbox_id", c.MailboxID))
 	}
 }
 
