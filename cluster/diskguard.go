@@ -325,9 +325,9 @@ func (n *Node) handOverForStorage() {
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].index > found[j].index })
 	target := found[0].srv
-	n.log.Warn("disk space low: handing leadership over", "to", string(target.ID))
+	n.log.Warn("disk space low: handing leadership over", "member", string(target.ID))
 	if err := n.raft.LeadershipTransferToServer(target.ID, target.Address).Error(); err != nil {
-		n.log.Warn("leadership transfer for low disk space failed", "to", string(target.ID), "err", err)
+		n.log.Warn("leadership transfer for low disk space failed", "member", string(target.ID), "err", err)
 	}
 }
 

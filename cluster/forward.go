@@ -287,7 +287,7 @@ func (n *Node) serveForward(conn net.Conn) {
 		}
 		size := binary.BigEndian.Uint32(hdr[:])
 		if size > maxEntryBytes {
-			n.log.Warn("forwarded entry too large", "bytes", size)
+			n.log.Warn("forwarded entry too large", "size", size)
 			return
 		}
 		entry := make([]byte, size)

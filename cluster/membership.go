@@ -281,7 +281,7 @@ func (n *Node) reconcile() {
 			n.log.Info("adding new server", "member", id, "raft", p.meta.Raft)
 			f = n.raft.AddNonvoter(raft.ServerID(id), raft.ServerAddress(p.meta.Raft), 0, 5*time.Second)
 		case string(cur.Address) != p.meta.Raft && cur.Suffrage == raft.Voter:
-			n.log.Info("server moved", "member", id, "from", cur.Address, "to", p.meta.Raft)
+			n.log.Info("server moved", "member", id, "old_raft", cur.Address, "raft", p.meta.Raft)
 			f = n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(p.meta.Raft), 0, 5*time.Second)
 		case string(cur.Address) != p.meta.Raft:
 			f = n.raft.AddNonvoter(raft.ServerID(id), raft.ServerAddress(p.meta.Raft), 0, 5*time.Second)

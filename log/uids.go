@@ -1,6 +1,11 @@
 package log
 
-import "slices"
+import (
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // RangesOf turns a list of UIDs (any order, duplicates allowed) into sorted,
 // merged, non-overlapping ranges.
@@ -50,4 +55,38 @@ func Expand(ranges []*UidRange) []uint32 {
 		}
 	}
 	return out
+}
+
+// maxLoggedRanges bounds the ranges UIDAttr spells out.
+const maxLoggedRanges = 64
+
+// UIDAttr is the log attribute naming the messages uids (any order): "uid"
+// with the number when there is one, so that grep uid=N finds it, else
+// "uids" with an IMAP sequence set ("3:5,9"), cut after 64 ranges with
+// ",…". The two keys keep one type each in JSON logs (docs/DESIGN.md).
+func UIDAttr(uids []uint32) slog.Attr {
+	return UIDRangesAttr(RangesOf(uids))
+}
+
+// UIDRangesAttr is UIDAttr for ranges as apply returns them.
+func UIDRangesAttr(ranges []*UidRange) slog.Attr {
+	if len(ranges) == 1 && ranges[0].GetFirst() == ranges[0].GetLast() {
+		return slog.Uint64("uid", uint64(ranges[0].GetFirst()))
+	}
+	var b strings.Builder
+	for i, r := range ranges {
+		if i == maxLoggedRanges {
+			b.WriteString(",…")
+			break
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatUint(uint64(r.GetFirst()), 10))
+		if r.GetLast() != r.GetFirst() {
+			b.WriteByte(':')
+			b.WriteString(strconv.FormatUint(uint64(r.GetLast()), 10))
+		}
+	}
+	return slog.String("uids", b.String())
 }

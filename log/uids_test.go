@@ -98,3 +98,17 @@ func TestExpandInvertsRangesOf(t *testing.T) {
 		t.Errorf("Expand(RangesOf(%v)) = %v, want %v", uids, got, want)
 	}
 }
+
+func TestUIDAttr(t *testing.T) {
+	for _, c := range []struct {
+		uids []uint32
+		want string
+	}{
+		{[]uint32{7}, "uid=7"},
+		{[]uint32{5, 3, 4, 9}, "uids=3:5,9"},
+	} {
+		if got := UIDAttr(c.uids).String(); got != c.want {
+			t.Errorf("UIDAttr(%v) = %s, want %s", c.uids, got, c.want)
+		}
+	}
+}

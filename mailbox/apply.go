@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -196,10 +197,38 @@ func (s *Store) applyBatch(index uint64, proposal uint32, p Proposal) (*evlog.Ou
 			"raft_index", index, "proposal", proposal, "err", err)
 	default:
 		outcome.Results = results
+		s.logPlaced(t.changes.list)
 		return outcome, b, t.changes.list
 	}
 	_ = b.Close()
 	return outcome, s.db.NewBatch(), nil
+}
+
+// logPlaced logs where messages arrived and left, once per mailbox and
+// proposal, with the entry's raft_index: every node logs the same lines,
+// so one message can be followed across nodes by its raft_index, or by
+// its user, mailbox and uid (docs/DESIGN.md, Conventions). Flag changes
+// are logged at Debug only: a FETCH of a body sets \Seen.
+func (s *Store) logPlaced(changes []Change) {
+	for _, c := range changes {
+		msg, level := "", slog.LevelInfo
+		switch c.Kind {
+		case MessagesAdded:
+			msg = "messages added"
+		case MessagesExpunged:
+			msg = "messages expunged"
+		case FlagsChanged:
+			msg, level = "flags changed", slog.LevelDebug
+		default:
+			continue
+		}
+		var uids slog.Attr // none: the whole mailbox (an INBOX rename)
+		if c.UIDs != nil {
+			uids = evlog.UIDAttr(c.UIDs)
+		}
+		s.logger.LogAttrs(context.Background(), level, msg, slog.Uint64("raft_index", c.Index),
+			slog.String("user", c.Address), slog.String("mailbox", c.Mailbox), uids, slog.Uint64("mailbox_id", c.MailboxID))
+	}
 }
 
 // encodeOutcome encodes o; an outcome that cannot be encoded (a message

@@ -275,8 +275,8 @@ func (t *txn) renameInbox(inbox *evlog.MailboxRecord, newName string, hint uint3
 		}
 		nm.Messages, nm.Size = inbox.GetMessages(), inbox.GetSize()
 		inbox.Messages, inbox.Size = 0, 0
-		t.changes.add(Change{Index: t.index, MailboxID: inbox.GetId(), Address: addr, ModSeq: inboxModseq, Kind: MessagesExpunged})
-		t.changes.add(Change{Index: t.index, MailboxID: nm.GetId(), Address: addr, ModSeq: modseq, Kind: MessagesAdded})
+		t.changes.add(Change{Index: t.index, MailboxID: inbox.GetId(), Mailbox: inbox.GetName(), Address: addr, ModSeq: inboxModseq, Kind: MessagesExpunged})
+		t.changes.add(Change{Index: t.index, MailboxID: nm.GetId(), Mailbox: nm.GetName(), Address: addr, ModSeq: modseq, Kind: MessagesAdded})
 	}
 	if err := t.saveMailbox(inbox); err != nil {
 		return nil, err

@@ -307,7 +307,7 @@ func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
 			return nil, err
 		}
 		res.Uids = append(res.Uids, &evlog.UidRange{First: uid, Last: uid})
-		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: u.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded, UIDs: []uint32{uid}})
+		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Mailbox: mb.GetName(), Address: u.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded, UIDs: []uint32{uid}})
 	}
 	if len(res.SkippedRecipients) > 0 && (len(res.Uids) > 0 || e.GetRelayed()) {
 		if err := t.queueLocalFailures(e, res.SkippedRecipients); err != nil {
@@ -451,7 +451,7 @@ func (t *txn) appended(e *evlog.Appended) (*evlog.EventResult, error) {
 	if err := t.saveMailbox(mb); err != nil {
 		return nil, err
 	}
-	t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded, UIDs: []uint32{uid}})
+	t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Mailbox: mb.GetName(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded, UIDs: []uint32{uid}})
 	// RFC 4315 §3: APPENDUID needs the UIDVALIDITY and the UID.
 	return &evlog.EventResult{
 		MailboxId: mb.GetId(), UidValidity: mb.GetUidValidity(), Modseq: mb.GetHighestModseq(),
@@ -502,7 +502,7 @@ func (t *txn) flagsChanged(e *evlog.FlagsChanged) (*evlog.EventResult, error) {
 		if err := t.saveMailbox(mb); err != nil {
 			return nil, err
 		}
-		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: FlagsChanged, UIDs: changed})
+		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Mailbox: mb.GetName(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: FlagsChanged, UIDs: changed})
 	}
 	return &evlog.EventResult{
 		MailboxId: mb.GetId(), UidValidity: mb.GetUidValidity(), Modseq: mb.GetHighestModseq(),
@@ -572,7 +572,7 @@ func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64,
 				return nil, err
 			}
 		}
-		t.changes.add(Change{Index: t.index, MailboxID: src.GetId(), Address: src.GetAddress(), ModSeq: src.GetHighestModseq(), Kind: MessagesExpunged, UIDs: uidsOf(msgs)})
+		t.changes.add(Change{Index: t.index, MailboxID: src.GetId(), Mailbox: src.GetName(), Address: src.GetAddress(), ModSeq: src.GetHighestModseq(), Kind: MessagesExpunged, UIDs: uidsOf(msgs)})
 	}
 	for _, mb := range uniqueMailboxes(src, dst) {
 		if err := t.saveMailbox(mb); err != nil {
@@ -587,7 +587,7 @@ func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64,
 			return nil, err
 		}
 	}
-	t.changes.add(Change{Index: t.index, MailboxID: dst.GetId(), Address: dst.GetAddress(), ModSeq: dst.GetHighestModseq(), Kind: MessagesAdded, UIDs: newUIDs})
+	t.changes.add(Change{Index: t.index, MailboxID: dst.GetId(), Mailbox: dst.GetName(), Address: dst.GetAddress(), ModSeq: dst.GetHighestModseq(), Kind: MessagesAdded, UIDs: newUIDs})
 	// RFC 4315 §3: COPYUID pairs the source and new UIDs in order; both are
 	// ascending, so their ranges pair up too.
 	res.SourceUids = evlog.RangesOf(uidsOf(msgs))
@@ -634,7 +634,7 @@ func (t *txn) expunged(e *evlog.Expunged) (*evlog.EventResult, error) {
 		if err := t.saveUser(u); err != nil {
 			return nil, err
 		}
-		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesExpunged, UIDs: uidsOf(msgs)})
+		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Mailbox: mb.GetName(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesExpunged, UIDs: uidsOf(msgs)})
 		res.SourceUids = evlog.RangesOf(uidsOf(msgs))
 	}
 	res.Modseq = mb.GetHighestModseq()

@@ -60,8 +60,11 @@ type Change struct {
 	Index     uint64
 	MailboxID uint64
 	Address   string
-	ModSeq    uint64
-	Kind      ChangeKind
+	// Mailbox is the mailbox's name when MailboxID is set (for logs;
+	// readers go by MailboxID).
+	Mailbox string
+	ModSeq  uint64
+	Kind    ChangeKind
 	// UIDs are the messages a MessagesAdded, FlagsChanged or
 	// MessagesExpunged change is about, ascending, so that a reader can
 	// bring a copy of the mailbox up to date by reading only them. Nil

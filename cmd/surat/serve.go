@@ -129,7 +129,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 			// exit, without the graceful stop that would wait on it, so that
 			// the supervisor restarts the node; the restart replays the log.
 			logger.Error("disk full: exiting; free space on --data and the node catches up after its restart",
-				"data", cfg.Data, "exit_code", exitStorageFull, "err", err)
+				"dir", cfg.Data, "exit_code", exitStorageFull, "err", err)
 			os.Exit(exitStorageFull)
 		},
 		OnStorageFailure: func(err error) {
@@ -137,7 +137,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 			// every node): the store's reads or writes fail. Exit rather
 			// than apply past an entry this node could not record.
 			logger.Error("storage I/O error: exiting; check the disk and the kernel log, then restart the node (it replays the log from its applied index), or replace its --data from a peer",
-				"data", cfg.Data, "exit_code", exitStorageFailure, "err", err)
+				"dir", cfg.Data, "exit_code", exitStorageFailure, "err", err)
 			os.Exit(exitStorageFailure)
 		},
 	})
@@ -364,7 +364,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 				logger.Error("smtp listener stopped", "listener", kind.String(), "err", err)
 			}
 		}(l.ln, l.kind)
-		logger.Info("smtp listening", "listener", l.kind.String(), "addr", l.ln.Addr().String())
+		logger.Info("smtp listening", "listener", l.kind.String(), "listen", l.ln.Addr().String())
 	}
 	return out, nil
 }

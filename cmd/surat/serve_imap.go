@@ -63,7 +63,7 @@ func startIMAP(cfg *serveConfig, m *tlsListenerPair, tlsConfig *tls.Config, stor
 				logger.Error("imap listener stopped", "listener", l.name, "err", err)
 			}
 		}()
-		logger.Info("imap listening", "listener", l.name, "addr", l.ln.Addr().String())
+		logger.Info("imap listening", "listener", l.name, "listen", l.ln.Addr().String())
 	}
 	return out, nil
 }

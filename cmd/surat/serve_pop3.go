@@ -58,7 +58,7 @@ func startPOP3(cfg *serveConfig, m *tlsListenerPair, tlsConfig *tls.Config, stor
 				logger.Error("pop3 listener stopped", "listener", l.name, "err", err)
 			}
 		}()
-		logger.Info("pop3 listening", "listener", l.name, "addr", l.ln.Addr().String())
+		logger.Info("pop3 listening", "listener", l.name, "listen", l.ln.Addr().String())
 	}
 	return out, nil
 }

@@ -73,6 +73,15 @@ func (s *Server) knownHost(hostport string) bool {
 
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	s.cfg.Logger.Warn("admin: request refused", "method", r.Method, "path", r.URL.Path,
-		"status", status, "reason", msg, "remote", r.RemoteAddr)
+		"status", status, "reason", msg, "remote", remoteHost(r.RemoteAddr))
 	writeError(w, status, msg)
+}
+
+// remoteHost is the client's IP, logged as "remote" like every front end's
+// (without the port).
+func remoteHost(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
 }

@@ -468,7 +468,7 @@ func (s *Server) setQuota(w http.ResponseWriter, r *http.Request) {
 		s.proposeFailed(w, r, err, addr)
 		return
 	}
-	s.cfg.Logger.InfoContext(r.Context(), "quota set", "user", addr, "bytes", *req.Bytes)
+	s.cfg.Logger.InfoContext(r.Context(), "quota set", "user", addr, "quota_bytes", *req.Bytes)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -114,6 +114,12 @@
 // A logged-in session is bound to the user's credentials (revoke.go): a
 // password change or deletion through any node ends it with BYE.
 //
+// Every wait of a command (a login's verification, a proposal) takes the
+// session's context, which ends when the client goes away (the connection
+// is read ahead by one byte while a command waits, limits.go), at LOGOUT,
+// or when the server closes: no wait outlives its session, and shutdown
+// does not wait out Config.ProposeTimeout.
+//
 // # Future work
 //
 // SEARCH scans the mailbox and parses bodies for text criteria:

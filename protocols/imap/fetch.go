@@ -48,7 +48,7 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 			}
 		}
 		if len(unseen) > 0 {
-			out, err := s.srv.propose(ev(&evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
+			out, err := s.propose(ev(&evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
 				MailboxId: sel.state.id, Uids: uidRanges(unseen), Op: evlog.FlagOp_FLAG_OP_ADD, Flags: []string{`\Seen`},
 			}}))
 			if err != nil {

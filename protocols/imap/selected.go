@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -100,7 +101,10 @@ func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 	s.idleMu.Lock()
 	defer s.idleMu.Unlock()
 	if s.sel == nil {
-		<-stop
+		select {
+		case <-stop:
+		case <-s.ctx.Done(): // the session ended under it
+		}
 		return nil
 	}
 	for {
@@ -111,6 +115,8 @@ func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 		select {
 		case <-wake:
 		case <-stop:
+			return nil
+		case <-s.ctx.Done():
 			return nil
 		}
 	}
@@ -175,7 +181,7 @@ func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 	if len(target) == 0 {
 		return nil
 	}
-	out, err := s.srv.propose(ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{
+	out, err := s.propose(ev(&evlog.Event_Expunged{Expunged: &evlog.Expunged{
 		MailboxId: sel.state.id, Uids: uidRanges(target),
 	}}))
 	if err != nil {
@@ -187,7 +193,9 @@ func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 		removed = expandRanges(res[0].GetSourceUids())
 	}
 	s.refreshSelected(sel.state.id)
-	s.log.Info("imap expunge", "mailbox", sel.name, "count", len(removed))
+	if len(removed) > 0 {
+		s.log.Info("imap expunge", "mailbox", sel.name, evlog.UIDAttr(removed))
+	}
 	// Expunged by another session meanwhile: reported by the next poll.
 	return sel.expungeOwn(removed, w.WriteExpunge)
 }
@@ -215,7 +223,7 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	for i, f := range flags.Flags {
 		names[i] = string(f)
 	}
-	out, err := s.srv.propose(ev(&evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
+	out, err := s.propose(ev(&evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
 		MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), Op: op, Flags: names,
 	}}))
 	if err != nil {
@@ -272,11 +280,11 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 	if len(pairs) == 0 {
 		return nil, nil
 	}
-	out, err := s.srv.propose(ev(&evlog.Event_Copied{Copied: &evlog.Copied{
+	out, err := s.propose(ev(&evlog.Event_Copied{Copied: &evlog.Copied{
 		MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), TargetMailboxId: dst.GetId(),
 	}}))
 	if err != nil {
-		s.log.Info("imap copy failed", "mailbox", sel.name, "to", dst.GetName(), "err", err)
+		s.log.Info("imap copy failed", "mailbox", sel.name, toMailbox(dst.GetName(), nil), "err", err)
 		if replyFor(err) == errNonExistent {
 			return nil, errTryCreate
 		}
@@ -287,6 +295,7 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 	if len(res) == 0 || len(res[0].GetUids()) == 0 {
 		return nil, nil
 	}
+	s.log.Info("imap copy", "mailbox", sel.name, evlog.UIDRangesAttr(res[0].GetSourceUids()), toMailbox(dst.GetName(), res[0].GetUids()))
 	return &imap.CopyData{
 		UIDValidity: res[0].GetUidValidity(),
 		SourceUIDs:  toUIDSet(res[0].GetSourceUids()),
@@ -312,11 +321,11 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 	if len(pairs) == 0 {
 		return nil
 	}
-	out, err := s.srv.propose(ev(&evlog.Event_Moved{Moved: &evlog.Moved{
+	out, err := s.propose(ev(&evlog.Event_Moved{Moved: &evlog.Moved{
 		MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), TargetMailboxId: dst.GetId(),
 	}}))
 	if err != nil {
-		s.log.Info("imap move failed", "mailbox", sel.name, "to", dst.GetName(), "err", err)
+		s.log.Info("imap move failed", "mailbox", sel.name, toMailbox(dst.GetName(), nil), "err", err)
 		if replyFor(err) == errNonExistent {
 			return errTryCreate
 		}
@@ -327,7 +336,7 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 	if len(res) == 0 || len(res[0].GetUids()) == 0 {
 		return nil
 	}
-	s.log.Info("imap move", "mailbox", sel.name, "to", dst.GetName(), "count", len(expandRanges(res[0].GetUids())))
+	s.log.Info("imap move", "mailbox", sel.name, evlog.UIDRangesAttr(res[0].GetSourceUids()), toMailbox(dst.GetName(), res[0].GetUids()))
 	if err := w.WriteCopyData(&imap.CopyData{
 		UIDValidity: res[0].GetUidValidity(),
 		SourceUIDs:  toUIDSet(res[0].GetSourceUids()),
@@ -336,4 +345,15 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 		return err
 	}
 	return sel.expungeOwn(expandRanges(res[0].GetSourceUids()), w.WriteExpunge)
+}
+
+// toMailbox is the log group naming where COPY or MOVE put messages:
+// to.mailbox and to.uid or to.uids, the keys of the source spelled the same
+// (docs/DESIGN.md, Conventions).
+func toMailbox(name string, uids []*evlog.UidRange) slog.Attr {
+	attrs := []any{slog.String("mailbox", name)}
+	if len(uids) > 0 {
+		attrs = append(attrs, evlog.UIDRangesAttr(uids))
+	}
+	return slog.Group("to", attrs...)
 }

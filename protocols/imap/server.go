@@ -173,6 +173,11 @@ type Server struct {
 	headers *headerCache // shared by all sessions
 	limits  *connlimit.Limiter[*limitedConn]
 
+	// ctx is the parent of every session's context; Close cancels it, so
+	// no proposal or login outlives the server.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	closed   bool
@@ -191,6 +196,7 @@ func New(cfg Config) (*Server, error) {
 		headers:  newHeaderCache(cfg.HeaderCacheSize),
 		sessions: map[*session]struct{}{},
 	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.hub = newHub(cfg.Store, s.log, cfg.WarmMessages)
 	s.revoker = newRevoker(s)
 	s.imap = imapserver.New(&imapserver.Options{
@@ -223,10 +229,12 @@ func (s *Server) serve(ln net.Listener) error {
 	return err
 }
 
-// Shutdown says BYE to every session (RFC 9051 §7.1.5), waits for them
-// until ctx ends, then closes everything. A command in flight either got
-// its tagged reply or gets none; an unanswered write may or may not have
-// been committed, which IMAP clients handle by resynchronising.
+// Shutdown says BYE to every session (RFC 9051 §7.1.5), which closes its
+// connection, waits for that until ctx ends, then closes everything. A
+// command in flight either got its tagged reply or gets none: its wait
+// for the cluster ends with its session (at the latest when Close cancels
+// the sessions' contexts); an unanswered write may or may not have been
+// committed, which IMAP clients handle by resynchronising.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
@@ -258,6 +266,7 @@ func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
+	s.cancel() // every session's proposals and logins give up
 	err := s.imap.Close()
 	for _, c := range s.limits.Conns() {
 		c.Close()
@@ -272,6 +281,7 @@ func (s *Server) Close() error {
 
 func (s *Server) newSession(conn *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 	sess := &session{srv: s, conn: conn, remote: remoteIP(conn.NetConn().RemoteAddr())}
+	sess.ctx, sess.cancel = context.WithCancel(s.ctx)
 	sess.log = s.log.With("remote", sess.remote)
 	s.mu.Lock()
 	closed := s.closed
@@ -280,10 +290,12 @@ func (s *Server) newSession(conn *imapserver.Conn) (imapserver.Session, *imapser
 	}
 	s.mu.Unlock()
 	if closed {
+		sess.cancel()
 		return nil, nil, &imap.Error{Type: imap.StatusResponseTypeBye, Text: "Server shutting down"}
 	}
 	if wait, refuse := s.cfg.Login.RefuseAtConnect(sess.remote); refuse {
 		// RFC 9051 §7.1.5: BYE instead of a greeting.
+		sess.cancel()
 		s.forget(sess)
 		sess.log.Debug("imap connection refused: client locked out", "retry_after", wait)
 		return nil, nil, &imap.Error{Type: imap.StatusResponseTypeBye, Text: "Too many failed logins from your address, try again later"}
@@ -298,11 +310,25 @@ func (s *Server) forget(sess *session) {
 }
 
 // propose submits events through the cluster and waits until they are
-// committed and applied here (docs/DESIGN.md invariant 1).
-func (s *Server) propose(events ...*evlog.Event) (*evlog.Outcome, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ProposeTimeout)
+// committed and applied here (docs/DESIGN.md invariant 1), or until the
+// session ends: its client goes away (watched meanwhile, limits.go), it is
+// closed, or the server shuts down. A wait given up may still commit,
+// as with any unanswered write.
+func (s *session) propose(events ...*evlog.Event) (*evlog.Outcome, error) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.srv.cfg.ProposeTimeout)
 	defer cancel()
-	return propose.Submit(ctx, s.cfg.Proposer, events...)
+	defer s.watchClient()()
+	return propose.Submit(ctx, s.srv.cfg.Proposer, events...)
+}
+
+// watchClient ends the session's context if the client goes away before
+// the returned stop is called. Only for waits after the command was read
+// in full: nothing else may read the connection meanwhile (limits.go).
+func (s *session) watchClient() (stop func()) {
+	if c := connOf(s.conn.NetConn()); c != nil {
+		return c.watchClose(s.cancel)
+	}
+	return func() {}
 }
 
 // slogPrinter routes go-imap's log (failed reads, recovered panics) to

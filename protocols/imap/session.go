@@ -32,6 +32,11 @@ type session struct {
 	auth   *login.Conn // this connection on the login path; made at first use
 	sel    *selected
 	cred   atomic.Pointer[credential] // bound at login (revoke.go)
+	// ctx ends with the session: Close (after LOGOUT, or the connection
+	// dropped), the client gone while a command waits (limits.go), or the
+	// server's Close. Every wait of a command (logins, proposals) takes it.
+	ctx    context.Context
+	cancel context.CancelFunc
 	// idleMu is held by Idle while it runs: go-imap returns from IDLE on
 	// a dropped connection without waiting for Idle, and then calls
 	// Close, which must not release the mailbox under it.
@@ -44,6 +49,7 @@ var (
 )
 
 func (s *session) Close() error {
+	s.cancel()
 	s.idleMu.Lock()
 	defer s.idleMu.Unlock()
 	s.unselect()
@@ -60,7 +66,11 @@ func (s *session) Login(username, password string) error {
 	if s.auth == nil {
 		s.auth = s.srv.cfg.Login.NewConn(s.remote, s.log)
 	}
-	o := s.auth.Login(context.Background(), username, password)
+	// The command was read in full; a client gone while its password
+	// waits for a verification slot gives the slot up.
+	stop := s.watchClient()
+	o := s.auth.Login(s.ctx, username, password)
+	stop()
 	if o.Close {
 		text := "Too many failed logins, closing connection"
 		if o.Result == login.Banned {
@@ -158,7 +168,7 @@ func (s *session) Create(name string, options *imap.CreateOptions) error {
 		return err
 	}
 	maxCount, maxDepth := s.srv.cfg.mailboxLimits()
-	_, err := s.srv.propose(ev(&evlog.Event_MailboxCreated{MailboxCreated: &evlog.MailboxCreated{
+	_, err := s.propose(ev(&evlog.Event_MailboxCreated{MailboxCreated: &evlog.MailboxCreated{
 		Address: s.user, Name: name, SpecialUse: special,
 		UidValidityHint: uint32(s.srv.cfg.Now().Unix()),
 		MaxMailboxes:    maxCount, MaxNameDepth: maxDepth,
@@ -183,7 +193,7 @@ func (s *session) Delete(name string) error {
 	if mb.GetName() == "INBOX" {
 		return errInboxDelete
 	}
-	_, err = s.srv.propose(ev(&evlog.Event_MailboxDeleted{MailboxDeleted: &evlog.MailboxDeleted{MailboxId: mb.GetId()}}))
+	_, err = s.propose(ev(&evlog.Event_MailboxDeleted{MailboxDeleted: &evlog.MailboxDeleted{MailboxId: mb.GetId()}}))
 	return replyFor(err)
 }
 
@@ -209,7 +219,7 @@ func (s *session) Rename(oldName, newName string, _ *imap.RenameOptions) error {
 		return err
 	}
 	maxCount, maxDepth := s.srv.cfg.mailboxLimits()
-	_, err = s.srv.propose(ev(&evlog.Event_MailboxRenamed{MailboxRenamed: &evlog.MailboxRenamed{
+	_, err = s.propose(ev(&evlog.Event_MailboxRenamed{MailboxRenamed: &evlog.MailboxRenamed{
 		MailboxId: mb.GetId(), NewName: newName, UidValidityHint: uint32(s.srv.cfg.Now().Unix()),
 		MaxMailboxes: maxCount, MaxNameDepth: maxDepth,
 	}}))
@@ -229,7 +239,7 @@ func (s *session) subscribe(name string, on bool) error {
 	// Names need not exist to be subscribed: their number is bounded by
 	// the mailbox limit on its own (mailboxlimits.go).
 	maxCount, _ := s.srv.cfg.mailboxLimits()
-	_, err := s.srv.propose(ev(&evlog.Event_Subscribed{Subscribed: &evlog.Subscribed{
+	_, err := s.propose(ev(&evlog.Event_Subscribed{Subscribed: &evlog.Subscribed{
 		Address: s.user, Name: name, Subscribed: on, MaxSubscriptions: maxCount,
 	}}))
 	return replyFor(err)
@@ -500,18 +510,18 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	chunks := evlog.Chunks(body)
 	last := chunks[len(chunks)-1]
 	for _, c := range chunks[:len(chunks)-1] {
-		if _, err := s.srv.propose(ev(&evlog.Event_BlobStored{BlobStored: c})); err != nil {
-			s.log.Warn("imap append chunk failed", "mailbox", name, "err", err)
+		if _, err := s.propose(ev(&evlog.Event_BlobStored{BlobStored: c})); err != nil {
+			s.log.Warn("imap append chunk failed", "mailbox", mb.GetName(), "err", err)
 			return nil, replyFor(err)
 		}
 	}
-	out, err := s.srv.propose(ev(&evlog.Event_BlobStored{BlobStored: last}),
+	out, err := s.propose(ev(&evlog.Event_BlobStored{BlobStored: last}),
 		ev(&evlog.Event_Appended{Appended: &evlog.Appended{
 			MailboxId: mb.GetId(), Blob: last.Hash, Size: last.Size, Flags: flags,
 			InternalDateUnix: date.Unix(), InternalDateOffset: int32(offset),
 		}}))
 	if err != nil {
-		s.log.Info("imap append failed", "mailbox", name, "size", len(body), "err", err)
+		s.log.Info("imap append failed", "mailbox", mb.GetName(), "size", len(body), "err", err)
 		if errors.Is(replyFor(err), errNonExistent) {
 			return nil, errTryCreate
 		}
@@ -522,7 +532,9 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	if len(res) < 2 || len(res[1].GetUids()) == 0 {
 		return nil, nil // committed; no APPENDUID to give
 	}
-	s.log.Info("imap append", "mailbox", name, "uid", res[1].GetUids()[0].GetFirst(), "size", len(body))
+	// The apply line on every node names the same user, mailbox and uid,
+	// with the entry's raft_index (mailbox/apply.go).
+	s.log.Info("imap append", "mailbox", mb.GetName(), evlog.UIDRangesAttr(res[1].GetUids()), "size", len(body))
 	return &imap.AppendData{UIDValidity: res[1].GetUidValidity(), UID: imap.UID(res[1].GetUids()[0].GetFirst())}, nil
 }
 

@@ -154,8 +154,10 @@ func (s *session) login(name, password string) bool {
 		return true
 	}
 	s.addr, s.md, s.state = addr, md, stateTransaction
-	s.log = s.log.With("user", addr)
-	s.log.Info("pop3 login", "messages", md.count, "mailbox", md.mailboxID)
+	// POP3 serves the INBOX only (RFC 1939 §1): every line of the
+	// session names it.
+	s.log = s.log.With("user", addr, "mailbox", "INBOX")
+	s.log.Info("pop3 login", "mailbox_id", md.mailboxID, "messages", md.count)
 	s.reply("+OK Logged in, " + itoa(uint64(md.count)) + " messages (" + itoa(md.size) + " octets)")
 	return true
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 
+	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/propose"
 )
 
@@ -226,6 +227,7 @@ func (s *session) update(cmd command) bool {
 	s.quit = true
 	md := s.md
 	deleted := len(md.msgs) - md.count
+	deletedUIDs := md.deleted()
 	batches := md.updateBatches()
 	ctx, cancel := context.WithTimeout(s.srv.ctx, s.cfg.ProposeTimeout)
 	defer cancel()
@@ -241,7 +243,7 @@ func (s *session) update(cmd command) bool {
 	}
 	md.pendingSeen = nil
 	if deleted > 0 {
-		s.log.Info("pop3 update", "deleted", deleted, "mailbox", md.mailboxID)
+		s.log.Info("pop3 update", "deleted", deleted, evlog.UIDAttr(deletedUIDs))
 	}
 	s.reply("+OK Bye (" + itoa(uint64(deleted)) + " messages deleted, " + itoa(uint64(md.count)) + " left)")
 	return false

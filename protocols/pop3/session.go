@@ -309,7 +309,7 @@ func (s *session) stls(cmd command) bool {
 	if n := s.r.Buffered(); n > 0 {
 		// Plaintext sent after STLS before the handshake could be injected
 		// by a man in the middle (CVE-2011-0411): it is dropped.
-		s.log.Info("pop3 discarding plaintext pipelined after STLS", "bytes", n)
+		s.log.Info("pop3 discarding plaintext pipelined after STLS", "size", n)
 	}
 	return s.handshake()
 }
