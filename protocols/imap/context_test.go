@@ -54,12 +54,11 @@ func TestProposalEndsWithSession(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
-	c := startCluster(t, t.TempDir(), 3)
-	t.Cleanup(c.stop)
-	user := c.newUser(t, "ctx")
-	p := &watchedProposer{Proposer: c.nodes[0].node, started: make(chan struct{}, 4), returned: make(chan error, 4)}
+	c := startCluster(t, 3)
+	user := c.NewUser(t, "ctx", password)
+	p := &watchedProposer{Proposer: c.Nodes[0].Node, started: make(chan struct{}, 4), returned: make(chan error, 4)}
 	const proposeTimeout = time.Minute
-	srv, addr, _ := c.serve(t, c.nodes[0], func(cfg *Config) {
+	srv, addr, _ := c.serve(t, c.Nodes[0], func(cfg *Config) {
 		cfg.Proposer = p
 		cfg.ProposeTimeout = proposeTimeout
 	})
@@ -69,8 +68,8 @@ func TestProposalEndsWithSession(t *testing.T) {
 	mustSelect(t, gone, "INBOX")
 	stay, _ := dial(t, addr, user)
 	mustSelect(t, stay, "INBOX")
-	c.nodes[1].stop()
-	c.nodes[2].stop()
+	c.Nodes[1].Stop()
+	c.Nodes[2].Stop()
 
 	returnsWithin := func(t *testing.T, what string, d time.Duration) {
 		t.Helper()
@@ -114,11 +113,11 @@ func TestProposalEndsWithSession(t *testing.T) {
 // the wait times out.
 func TestLoginEndsWithClient(t *testing.T) {
 	c := sharedCluster(t)
-	user := c.newUser(t, "ctxlogin")
+	user := c.NewUser(t, "ctxlogin", password)
 	waiting := make(chan struct{}, 1)
 	logs := &logtest.Sink{}
-	_, addr, _ := c.serve(t, c.nodes[0], func(cfg *Config) {
-		withLogin(t, c.nodes[0], login.Config{
+	_, addr, _ := c.serve(t, c.Nodes[0], func(cfg *Config) {
+		withLogin(t, c.Nodes[0], login.Config{
 			CaughtUp: func() bool { return false },
 			ReadBarrier: func(ctx context.Context) error {
 				waiting <- struct{}{}

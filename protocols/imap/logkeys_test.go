@@ -14,8 +14,8 @@ import (
 func TestWriteLogsNameMailboxAndUID(t *testing.T) {
 	c := sharedCluster(t)
 	logs := &logtest.Sink{}
-	_, addr, _ := c.serve(t, c.nodes[0], func(cfg *Config) { cfg.Logger = logs.Logger() })
-	user := c.newUser(t, "logkeys")
+	_, addr, _ := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.Logger = logs.Logger() })
+	user := c.NewUser(t, "logkeys", password)
 	cl, _ := dial(t, addr, user)
 	if err := cl.Create("Kept", nil).Wait(); err != nil {
 		t.Fatal(err)

@@ -11,11 +11,11 @@ import (
 // mailbox_id, and the UIDs an UPDATE deleted (docs/DESIGN.md, "Log keys").
 func TestLogKeys(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
-	user := c.newUser(t, "logkeys")
-	c.deliver(t, user, message("one"), message("two"))
+	n := c.Nodes[0]
+	user := c.NewUser(t, "logkeys", password)
+	c.Deliver(t, user, message("one"), message("two"))
 	uids, _ := inbox(t, n, user)
-	mb, err := n.store.MailboxByName(user, "INBOX")
+	mb, err := n.Store.MailboxByName(user, "INBOX")
 	if err != nil {
 		t.Fatal(err)
 	}
