@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"github.com/surat-mail/surat/protocols/connlimit"
@@ -45,6 +46,7 @@ type limitedListener struct {
 	writeTimeout time.Duration
 	implicitTLS  *tls.Config // non-nil: speak TLS before the 421
 	onRefuse     func(remote string)
+	base         context.Context // the server's; each connection's context derives from it
 	rejecting    atomic.Int32
 	maxDuration  time.Duration // a session's whole length; 0: unbounded
 }
@@ -61,6 +63,7 @@ func (ln *limitedListener) Accept() (net.Conn, error) {
 			c.ends = time.Now().Add(ln.maxDuration)
 		}
 		if ln.limits.Acquire(c, c.ip) {
+			c.ctx, c.cancel = context.WithCancel(ln.base)
 			return c, nil
 		}
 		if ln.onRefuse != nil {
@@ -114,6 +117,10 @@ type limitedConn struct {
 	// makes the next reply the last.
 	transactions    atomic.Int64
 	closeAfterWrite atomic.Bool
+	// ctx is the sessions' context, cancelled by Close (the session
+	// ended, or the server cut it off) and when the server stops.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 func (c *limitedConn) Read(p []byte) (int, error) {
@@ -136,6 +143,9 @@ func (c *limitedConn) Write(p []byte) (int, error) {
 
 func (c *limitedConn) Close() error {
 	c.closeOnce.Do(func() {
+		if c.cancel != nil {
+			c.cancel()
+		}
 		if tc, ok := c.Conn.(*net.TCPConn); ok && !c.hard.Load() {
 			if tc.CloseWrite() == nil {
 				_ = tc.SetReadDeadline(time.Now().Add(lingerTime))
