@@ -19,12 +19,8 @@ import (
 // return is the reply to the end of data: 250 only once the delivery is
 // committed and applied here (docs/DESIGN.md invariant 1).
 func (s *session) data(r io.Reader) error {
-	body, err := readMessage(r, s.srv.cfg.MaxMessageSize)
-	if err != nil {
-		se := replyFor(err)
-		s.log.Info("smtp message refused", "from", s.from, "rcpt", s.rcptCount, "code", se.Code, "reason", se.Message)
-		return se
-	}
+	// The trace fields go first into the stored body, so they are made
+	// before the message is read (RFC 5321 §4.4: the time it arrives).
 	id := newID()
 	now := s.srv.cfg.Now()
 	t := trace{
@@ -37,9 +33,14 @@ func (s *session) data(r io.Reader) error {
 	if s.rcptCount == 1 {
 		t.For = s.firstRcpt // RFC 5321 §4.4: only when there is one recipient
 	}
-	stored := storedMessage(s.from, t, body)
-	msgID := headerValue(body, "Message-ID")
-	log := s.log.With("id", id, "from", s.from, "rcpt", s.rcptCount, "size", len(stored), "msgid", msgID)
+	stored, err := readMessage(r, s.srv.cfg.MaxMessageSize, tracePrefix(s.from, t))
+	if err != nil {
+		se := replyFor(err)
+		s.log.Info("smtp message refused", "id", id, "from", s.from, "rcpt", s.rcptCount, "code", se.Code, "reason", se.Message)
+		return se
+	}
+	msgID := headerValue(stored.head, "Message-ID")
+	log := s.log.With("id", id, "from", s.from, "rcpt", s.rcptCount, "size", stored.size, "msgid", msgID)
 
 	// The session's context: the delivery stops waiting when the
 	// connection closes or the server shuts down (the outcome is then
@@ -96,7 +97,7 @@ type delivery struct {
 	nonLocal   []string
 	params     []RecipientParams // DSN parameters of nonLocal
 	envID, ret string
-	body       []byte // as stored
+	body       *storedBody
 	date       time.Time
 }
 
@@ -134,7 +135,7 @@ type filed struct {
 // returns the recipients apply skipped, with apply's reason for each, and
 // where the copies went.
 func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err error) {
-	chunks := evlog.Chunks(d.body)
+	chunks := d.body.chunks()
 	last := chunks[len(chunks)-1]
 	if len(chunks) > 1 {
 		defer func() {
