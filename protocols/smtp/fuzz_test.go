@@ -31,6 +31,14 @@ func FuzzMessage(f *testing.F) {
 		} else if piece%4 == 2 {
 			r = iotest.HalfReader(r)
 		}
+		// Hops counted byte by byte are hops counted at once.
+		var whole, bytewise receivedCounter
+		for i := range body {
+			bytewise.scan(body[i : i+1])
+		}
+		if whole.scan(body) != bytewise.n {
+			t.Fatalf("Received fields: %d at once, %d byte by byte", whole.n, bytewise.n)
+		}
 		const limit = 1 << 16
 		tr := trace{Helo: helo, RemoteIP: "192.0.2.1", Host: "mx.example.test", ID: "ID", For: from, Date: time.Unix(0, 0).UTC(), TLS: piece%3 == 0}
 		prefix := tracePrefix(from, tr)
