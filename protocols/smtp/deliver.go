@@ -47,6 +47,11 @@ func (s *session) data(r io.Reader) error {
 	// unknown to the client, which was told nothing and retries).
 	ctx, cancel := context.WithTimeout(s.ctx, s.srv.cfg.ProposeTimeout)
 	defer cancel()
+	if lc := limitedConnOf(s.conn.Conn()); lc != nil {
+		// A client that hangs up meanwhile ends the wait too.
+		stop := lc.watchClose(cancel)
+		defer stop()
+	}
 	res, err := s.srv.deliver(ctx, delivery{
 		from: s.from, user: s.user, local: s.local, nonLocal: s.nonLocal, body: stored, date: now,
 		params: s.params, envID: s.envID, ret: s.ret,

@@ -276,3 +276,70 @@ func TestDeliveryLogLines(t *testing.T) {
 		}
 	}
 }
+
+// TestClientHangupCancelsABlockedDelivery: a client that hangs up while
+// its delivery waits for the cluster ends the wait (nothing reads the
+// connection then, so before the watch its end went unseen until the
+// propose timeout). A command pipelined behind the message instead is
+// kept for the session and answered after the reply to DATA.
+func TestClientHangupCancelsABlockedDelivery(t *testing.T) {
+	c := sharedCluster(t)
+	bp := &blockingProposer{entered: make(chan struct{}, 1), ended: make(chan error, 1)}
+	_, addr := c.serve(t, c.nodes[0], MX, func(cfg *Config) {
+		cfg.Proposer = bp
+		cfg.ProposeTimeout = time.Hour
+	})
+	cl := dial(t, addr)
+	cl.hello()
+	cl.must(250, "MAIL FROM:<%s>", sender)
+	cl.must(250, "RCPT TO:<%s>", bob)
+	cl.must(354, "DATA")
+	if _, err := cl.conn.Write(append(message("hung up"), ".\r\n"...)); err != nil {
+		t.Fatal(err)
+	}
+	<-bp.entered
+	cl.conn.Close()
+	select {
+	case err := <-bp.ended:
+		if err != context.Canceled {
+			t.Fatalf("the delivery's context ended with %v, want it cancelled", err)
+		}
+	case <-time.After(20 * time.Second): // a guard: the cancellation is immediate
+		t.Fatal("the delivery still waits after its client hung up")
+	}
+}
+
+// TestPipelinedCommandAfterDataIsKept: bytes the close watch reads while
+// the delivery waits are the session's next command (RFC 2920 §3.1).
+func TestPipelinedCommandAfterDataIsKept(t *testing.T) {
+	c := sharedCluster(t)
+	n := c.nodes[0]
+	slow := &slowProposer{real: n.node, delay: 200 * time.Millisecond}
+	_, addr := c.serve(t, n, MX, func(cfg *Config) { cfg.Proposer = slow })
+	cl := dial(t, addr)
+	cl.hello()
+	cl.must(250, "MAIL FROM:<%s>", sender)
+	cl.must(250, "RCPT TO:<%s>", bob)
+	cl.must(354, "DATA")
+	if _, err := cl.conn.Write(append(message("pipelined"), ".\r\nNOOP\r\n"...)); err != nil {
+		t.Fatal(err)
+	}
+	if code, msg := cl.read(); code != 250 {
+		t.Fatalf("end of data: %d %s", code, msg)
+	}
+	if code, msg := cl.read(); code != 250 {
+		t.Fatalf("pipelined NOOP: %d %s", code, msg)
+	}
+}
+
+// slowProposer commits after a pause, so that what the client sends
+// meanwhile arrives while the delivery waits.
+type slowProposer struct {
+	real  Proposer
+	delay time.Duration
+}
+
+func (s *slowProposer) Propose(ctx context.Context, p []byte) ([]byte, error) {
+	time.Sleep(s.delay)
+	return s.real.Propose(ctx, p)
+}

@@ -3,6 +3,7 @@ package smtp
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"github.com/surat-mail/surat/protocols/connlimit"
 	"io"
@@ -121,9 +122,61 @@ type limitedConn struct {
 	// ended, or the server cut it off) and when the server stops.
 	ctx    context.Context
 	cancel context.CancelFunc
+	// ahead holds what watchClose read while the session was waiting, for
+	// the next Read.
+	aheadMu sync.Mutex
+	ahead   []byte
+}
+
+// maxAhead bounds what watchClose reads ahead for the session.
+const maxAhead = 64 << 10
+
+// watchClose notices a client that hangs up while its session waits
+// before a reply (the delivery's commit, after DATA): nothing reads the
+// connection then, so the end of the stream would go unseen until the
+// wait was over. It reads ahead, keeping what arrives (a pipelined
+// command, RFC 2920, or a TLS close_notify) for the next Read, and calls
+// gone once the stream ends or breaks. stop ends the watch; it must be
+// called before the session reads again.
+func (c *limitedConn) watchClose(gone func()) (stop func()) {
+	_ = c.Conn.SetReadDeadline(time.Time{}) // stop moves it to now
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4<<10)
+		for {
+			n, err := c.Conn.Read(buf)
+			c.aheadMu.Lock()
+			c.ahead = append(c.ahead, buf[:n]...)
+			full := len(c.ahead) >= maxAhead
+			c.aheadMu.Unlock()
+			var ne net.Error
+			switch {
+			case err != nil && errors.As(err, &ne) && ne.Timeout():
+				return // stopped
+			case err != nil:
+				gone()
+				return
+			case full:
+				return
+			}
+		}
+	}()
+	return func() {
+		_ = c.Conn.SetReadDeadline(time.Now())
+		<-done
+	}
 }
 
 func (c *limitedConn) Read(p []byte) (int, error) {
+	c.aheadMu.Lock()
+	if len(c.ahead) > 0 {
+		n := copy(p, c.ahead)
+		c.ahead = c.ahead[n:]
+		c.aheadMu.Unlock()
+		return n, nil
+	}
+	c.aheadMu.Unlock()
 	if c.readTimeout > 0 || !c.ends.IsZero() {
 		_ = c.Conn.SetReadDeadline(readDeadline(time.Now(), c.readTimeout, c.ends))
 	}
