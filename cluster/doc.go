@@ -23,7 +23,11 @@
 // A session is answered only after its proposal is committed by a quorum
 // and applied on the node it talks to (docs/DESIGN.md, invariant 1), so its next
 // read there sees the change. A follower learns the commit from the next
-// AppendEntries; CommitTimeout bounds that wait.
+// AppendEntries; CommitTimeout bounds that wait. ProposeAsync returns a
+// Future (Wait, Index) as soon as the proposal is queued, as hashicorp/raft's
+// ApplyFuture does, so that one caller can have several proposals in
+// flight (a large message's chunks share entries instead of paying a round
+// trip each); Propose is ProposeAsync then Wait.
 //
 // # One port, three streams
 //

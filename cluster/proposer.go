@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"time"
@@ -182,51 +181,11 @@ func (n *Node) submit(entry []byte) (uint64, [][]byte, error) {
 // (docs/DESIGN.md, invariant 1). An error means the proposal may or may not have
 // been committed, except for ErrNoLeader and ErrTooLarge, where it was not.
 func (n *Node) Propose(ctx context.Context, proposal []byte) ([]byte, error) {
-	if len(proposal) > MaxProposalSize {
-		n.metrics.proposals.WithLabelValues("too_large").Inc()
-		return nil, fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, len(proposal), MaxProposalSize)
+	f, err := n.ProposeAsync(ctx, proposal)
+	if err != nil {
+		return nil, err
 	}
-	if n.guard.refusing() {
-		// This node may soon be unable to apply what it proposes, and its
-		// clients can go to a node with space (diskguard.go).
-		n.metrics.proposals.WithLabelValues("low_storage").Inc()
-		return nil, fmt.Errorf("%w: %s", ErrInsufficientStorage, n.guard.describe())
-	}
-	start := time.Now()
-	key := make([]byte, KeyLen)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("cluster: idempotency key: %w", err)
-	}
-	p := &pending{key: key, data: proposal, done: make(chan proposeResult, 1)}
-	select {
-	case n.queue <- p:
-	case <-n.stop:
-		return nil, ErrShutdown
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %w", ErrNoLeader, ctx.Err())
-	}
-	var r proposeResult
-	select {
-	case r = <-p.done:
-	case <-ctx.Done():
-		n.metrics.proposals.WithLabelValues("abandoned").Inc()
-		return nil, fmt.Errorf("%w: gave up waiting for commit: %w", ErrNoQuorum, ctx.Err())
-	case <-n.stop:
-		return nil, ErrShutdown
-	}
-	if r.err != nil {
-		n.metrics.proposals.WithLabelValues("error").Inc()
-		return nil, r.err
-	}
-	// Forwarded entries were applied on the leader; answer only once this
-	// node has applied them too, so the caller's next read here sees them.
-	if err := n.fsm.waitApplied(ctx, r.index); err != nil {
-		n.metrics.proposals.WithLabelValues("abandoned").Inc()
-		return nil, fmt.Errorf("%w: committed at %d but not applied here: %w", ErrNoQuorum, r.index, err)
-	}
-	n.metrics.proposals.WithLabelValues("ok").Inc()
-	n.metrics.commitLatency.Observe(time.Since(start).Seconds())
-	return r.result, nil
+	return f.Wait(ctx)
 }
 
 // WaitApplied blocks until this node has applied index.

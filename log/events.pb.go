@@ -373,6 +373,7 @@ type Event struct {
 	//	*Event_BanAdded
 	//	*Event_BanRemoved
 	//	*Event_BansPruned
+	//	*Event_BlobUnpinned
 	Kind          isEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -676,6 +677,15 @@ func (x *Event) GetBansPruned() *BansPruned {
 	return nil
 }
 
+func (x *Event) GetBlobUnpinned() *BlobUnpinned {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_BlobUnpinned); ok {
+			return x.BlobUnpinned
+		}
+	}
+	return nil
+}
+
 type isEvent_Kind interface {
 	isEvent_Kind()
 }
@@ -801,6 +811,11 @@ type Event_BansPruned struct {
 	BansPruned *BansPruned `protobuf:"bytes,82,opt,name=bans_pruned,json=bansPruned,proto3,oneof"`
 }
 
+type Event_BlobUnpinned struct {
+	// 120–129: bodies in transit.
+	BlobUnpinned *BlobUnpinned `protobuf:"bytes,120,opt,name=blob_unpinned,json=blobUnpinned,proto3,oneof"`
+}
+
 func (*Event_DomainAdded) isEvent_Kind() {}
 
 func (*Event_DomainRemoved) isEvent_Kind() {}
@@ -858,6 +873,8 @@ func (*Event_BanAdded) isEvent_Kind() {}
 func (*Event_BanRemoved) isEvent_Kind() {}
 
 func (*Event_BansPruned) isEvent_Kind() {}
+
+func (*Event_BlobUnpinned) isEvent_Kind() {}
 
 type DomainAdded struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1592,14 +1609,19 @@ func (x *UidRange) GetLast() uint32 {
 // BlobStored carries one chunk of a content-addressed body. A body no larger
 // than one chunk is a single BlobStored with chunk 0 of 1.
 type BlobStored struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Hash          []byte                 `protobuf:"bytes,1,opt,name=hash,proto3" json:"hash,omitempty"`    // SHA-256 of the whole body
-	Size          uint64                 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`   // size of the whole body
-	Chunk         uint32                 `protobuf:"varint,3,opt,name=chunk,proto3" json:"chunk,omitempty"` // index of this chunk
-	Chunks        uint32                 `protobuf:"varint,4,opt,name=chunks,proto3" json:"chunks,omitempty"`
-	Data          []byte                 `protobuf:"bytes,5,opt,name=data,proto3" json:"data,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Hash   []byte                 `protobuf:"bytes,1,opt,name=hash,proto3" json:"hash,omitempty"`    // SHA-256 of the whole body
+	Size   uint64                 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`   // size of the whole body
+	Chunk  uint32                 `protobuf:"varint,3,opt,name=chunk,proto3" json:"chunk,omitempty"` // index of this chunk
+	Chunks uint32                 `protobuf:"varint,4,opt,name=chunks,proto3" json:"chunks,omitempty"`
+	Data   []byte                 `protobuf:"bytes,5,opt,name=data,proto3" json:"data,omitempty"`
+	// The body's chunks are pinned until then (the proposer's clock): an
+	// upload in progress, its chunks kept from BlobsCollected even when the
+	// log has moved far past touched_index. Each chunk may extend it; 0
+	// leaves the pin as it is.
+	PinnedUntilUnix int64 `protobuf:"varint,50,opt,name=pinned_until_unix,json=pinnedUntilUnix,proto3" json:"pinned_until_unix,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *BlobStored) Reset() {
@@ -1667,6 +1689,59 @@ func (x *BlobStored) GetData() []byte {
 	return nil
 }
 
+func (x *BlobStored) GetPinnedUntilUnix() int64 {
+	if x != nil {
+		return x.PinnedUntilUnix
+	}
+	return 0
+}
+
+// BlobUnpinned ends an upload's pin early: the delivery it was for was
+// refused or abandoned, so its chunks are left to BlobsCollected.
+type BlobUnpinned struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Hash          []byte                 `protobuf:"bytes,1,opt,name=hash,proto3" json:"hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BlobUnpinned) Reset() {
+	*x = BlobUnpinned{}
+	mi := &file_log_events_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BlobUnpinned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BlobUnpinned) ProtoMessage() {}
+
+func (x *BlobUnpinned) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BlobUnpinned.ProtoReflect.Descriptor instead.
+func (*BlobUnpinned) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *BlobUnpinned) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
 type Recipient struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"` // the user's canonical address (aliases resolved)
@@ -1677,7 +1752,7 @@ type Recipient struct {
 
 func (x *Recipient) Reset() {
 	*x = Recipient{}
-	mi := &file_log_events_proto_msgTypes[16]
+	mi := &file_log_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1689,7 +1764,7 @@ func (x *Recipient) String() string {
 func (*Recipient) ProtoMessage() {}
 
 func (x *Recipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[16]
+	mi := &file_log_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1702,7 +1777,7 @@ func (x *Recipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recipient.ProtoReflect.Descriptor instead.
 func (*Recipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{16}
+	return file_log_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Recipient) GetAddress() string {
@@ -1751,7 +1826,7 @@ type Delivered struct {
 
 func (x *Delivered) Reset() {
 	*x = Delivered{}
-	mi := &file_log_events_proto_msgTypes[17]
+	mi := &file_log_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1763,7 +1838,7 @@ func (x *Delivered) String() string {
 func (*Delivered) ProtoMessage() {}
 
 func (x *Delivered) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[17]
+	mi := &file_log_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1776,7 +1851,7 @@ func (x *Delivered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delivered.ProtoReflect.Descriptor instead.
 func (*Delivered) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{17}
+	return file_log_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Delivered) GetBlob() []byte {
@@ -1870,7 +1945,7 @@ type Appended struct {
 
 func (x *Appended) Reset() {
 	*x = Appended{}
-	mi := &file_log_events_proto_msgTypes[18]
+	mi := &file_log_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +1957,7 @@ func (x *Appended) String() string {
 func (*Appended) ProtoMessage() {}
 
 func (x *Appended) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[18]
+	mi := &file_log_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +1970,7 @@ func (x *Appended) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Appended.ProtoReflect.Descriptor instead.
 func (*Appended) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{18}
+	return file_log_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Appended) GetMailboxId() uint64 {
@@ -1953,7 +2028,7 @@ type FlagsChanged struct {
 
 func (x *FlagsChanged) Reset() {
 	*x = FlagsChanged{}
-	mi := &file_log_events_proto_msgTypes[19]
+	mi := &file_log_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1965,7 +2040,7 @@ func (x *FlagsChanged) String() string {
 func (*FlagsChanged) ProtoMessage() {}
 
 func (x *FlagsChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[19]
+	mi := &file_log_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1978,7 +2053,7 @@ func (x *FlagsChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlagsChanged.ProtoReflect.Descriptor instead.
 func (*FlagsChanged) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{19}
+	return file_log_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *FlagsChanged) GetMailboxId() uint64 {
@@ -2027,7 +2102,7 @@ type Copied struct {
 
 func (x *Copied) Reset() {
 	*x = Copied{}
-	mi := &file_log_events_proto_msgTypes[20]
+	mi := &file_log_events_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2039,7 +2114,7 @@ func (x *Copied) String() string {
 func (*Copied) ProtoMessage() {}
 
 func (x *Copied) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[20]
+	mi := &file_log_events_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2052,7 +2127,7 @@ func (x *Copied) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Copied.ProtoReflect.Descriptor instead.
 func (*Copied) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{20}
+	return file_log_events_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Copied) GetMailboxId() uint64 {
@@ -2087,7 +2162,7 @@ type Moved struct {
 
 func (x *Moved) Reset() {
 	*x = Moved{}
-	mi := &file_log_events_proto_msgTypes[21]
+	mi := &file_log_events_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2099,7 +2174,7 @@ func (x *Moved) String() string {
 func (*Moved) ProtoMessage() {}
 
 func (x *Moved) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[21]
+	mi := &file_log_events_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2112,7 +2187,7 @@ func (x *Moved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Moved.ProtoReflect.Descriptor instead.
 func (*Moved) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{21}
+	return file_log_events_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Moved) GetMailboxId() uint64 {
@@ -2146,7 +2221,7 @@ type Expunged struct {
 
 func (x *Expunged) Reset() {
 	*x = Expunged{}
-	mi := &file_log_events_proto_msgTypes[22]
+	mi := &file_log_events_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2158,7 +2233,7 @@ func (x *Expunged) String() string {
 func (*Expunged) ProtoMessage() {}
 
 func (x *Expunged) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[22]
+	mi := &file_log_events_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2171,7 +2246,7 @@ func (x *Expunged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expunged.ProtoReflect.Descriptor instead.
 func (*Expunged) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{22}
+	return file_log_events_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Expunged) GetMailboxId() uint64 {
@@ -2197,13 +2272,16 @@ type BlobsCollected struct {
 	// When set, a blob stored or dereferenced at or after this log index is
 	// kept: it was touched after the proposer looked (an upload in progress).
 	TouchedBefore uint64 `protobuf:"varint,2,opt,name=touched_before,json=touchedBefore,proto3" json:"touched_before,omitempty"`
+	// The collector's clock: a blob pinned past it is kept (an upload in
+	// progress). 0 (older collectors): every pinned blob is kept.
+	NowUnix       int64 `protobuf:"varint,50,opt,name=now_unix,json=nowUnix,proto3" json:"now_unix,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BlobsCollected) Reset() {
 	*x = BlobsCollected{}
-	mi := &file_log_events_proto_msgTypes[23]
+	mi := &file_log_events_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2215,7 +2293,7 @@ func (x *BlobsCollected) String() string {
 func (*BlobsCollected) ProtoMessage() {}
 
 func (x *BlobsCollected) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[23]
+	mi := &file_log_events_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2228,7 +2306,7 @@ func (x *BlobsCollected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobsCollected.ProtoReflect.Descriptor instead.
 func (*BlobsCollected) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{23}
+	return file_log_events_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *BlobsCollected) GetHashes() [][]byte {
@@ -2245,6 +2323,13 @@ func (x *BlobsCollected) GetTouchedBefore() uint64 {
 	return 0
 }
 
+func (x *BlobsCollected) GetNowUnix() int64 {
+	if x != nil {
+		return x.NowUnix
+	}
+	return 0
+}
+
 type QueueRecipient struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
@@ -2256,7 +2341,7 @@ type QueueRecipient struct {
 
 func (x *QueueRecipient) Reset() {
 	*x = QueueRecipient{}
-	mi := &file_log_events_proto_msgTypes[24]
+	mi := &file_log_events_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2268,7 +2353,7 @@ func (x *QueueRecipient) String() string {
 func (*QueueRecipient) ProtoMessage() {}
 
 func (x *QueueRecipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[24]
+	mi := &file_log_events_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2281,7 +2366,7 @@ func (x *QueueRecipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecipient.ProtoReflect.Descriptor instead.
 func (*QueueRecipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{24}
+	return file_log_events_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *QueueRecipient) GetAddress() string {
@@ -2333,7 +2418,7 @@ type Queued struct {
 
 func (x *Queued) Reset() {
 	*x = Queued{}
-	mi := &file_log_events_proto_msgTypes[25]
+	mi := &file_log_events_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2345,7 +2430,7 @@ func (x *Queued) String() string {
 func (*Queued) ProtoMessage() {}
 
 func (x *Queued) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[25]
+	mi := &file_log_events_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2358,7 +2443,7 @@ func (x *Queued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Queued.ProtoReflect.Descriptor instead.
 func (*Queued) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{25}
+	return file_log_events_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Queued) GetId() []byte {
@@ -2460,7 +2545,7 @@ type AttemptFailed struct {
 
 func (x *AttemptFailed) Reset() {
 	*x = AttemptFailed{}
-	mi := &file_log_events_proto_msgTypes[26]
+	mi := &file_log_events_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2472,7 +2557,7 @@ func (x *AttemptFailed) String() string {
 func (*AttemptFailed) ProtoMessage() {}
 
 func (x *AttemptFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[26]
+	mi := &file_log_events_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2485,7 +2570,7 @@ func (x *AttemptFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttemptFailed.ProtoReflect.Descriptor instead.
 func (*AttemptFailed) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{26}
+	return file_log_events_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *AttemptFailed) GetId() []byte {
@@ -2537,7 +2622,7 @@ type Sent struct {
 
 func (x *Sent) Reset() {
 	*x = Sent{}
-	mi := &file_log_events_proto_msgTypes[27]
+	mi := &file_log_events_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2549,7 +2634,7 @@ func (x *Sent) String() string {
 func (*Sent) ProtoMessage() {}
 
 func (x *Sent) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[27]
+	mi := &file_log_events_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2562,7 +2647,7 @@ func (x *Sent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sent.ProtoReflect.Descriptor instead.
 func (*Sent) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{27}
+	return file_log_events_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Sent) GetId() []byte {
@@ -2604,7 +2689,7 @@ type BouncedRecipient struct {
 
 func (x *BouncedRecipient) Reset() {
 	*x = BouncedRecipient{}
-	mi := &file_log_events_proto_msgTypes[28]
+	mi := &file_log_events_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2616,7 +2701,7 @@ func (x *BouncedRecipient) String() string {
 func (*BouncedRecipient) ProtoMessage() {}
 
 func (x *BouncedRecipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[28]
+	mi := &file_log_events_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2629,7 +2714,7 @@ func (x *BouncedRecipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BouncedRecipient.ProtoReflect.Descriptor instead.
 func (*BouncedRecipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{28}
+	return file_log_events_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *BouncedRecipient) GetAddress() string {
@@ -2667,7 +2752,7 @@ type Bounced struct {
 
 func (x *Bounced) Reset() {
 	*x = Bounced{}
-	mi := &file_log_events_proto_msgTypes[29]
+	mi := &file_log_events_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2679,7 +2764,7 @@ func (x *Bounced) String() string {
 func (*Bounced) ProtoMessage() {}
 
 func (x *Bounced) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[29]
+	mi := &file_log_events_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2692,7 +2777,7 @@ func (x *Bounced) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bounced.ProtoReflect.Descriptor instead.
 func (*Bounced) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{29}
+	return file_log_events_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Bounced) GetId() []byte {
@@ -2727,7 +2812,7 @@ type QueueRetried struct {
 
 func (x *QueueRetried) Reset() {
 	*x = QueueRetried{}
-	mi := &file_log_events_proto_msgTypes[30]
+	mi := &file_log_events_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2739,7 +2824,7 @@ func (x *QueueRetried) String() string {
 func (*QueueRetried) ProtoMessage() {}
 
 func (x *QueueRetried) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[30]
+	mi := &file_log_events_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2752,7 +2837,7 @@ func (x *QueueRetried) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRetried.ProtoReflect.Descriptor instead.
 func (*QueueRetried) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{30}
+	return file_log_events_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *QueueRetried) GetId() []byte {
@@ -2779,7 +2864,7 @@ type QueueDeleted struct {
 
 func (x *QueueDeleted) Reset() {
 	*x = QueueDeleted{}
-	mi := &file_log_events_proto_msgTypes[31]
+	mi := &file_log_events_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2791,7 +2876,7 @@ func (x *QueueDeleted) String() string {
 func (*QueueDeleted) ProtoMessage() {}
 
 func (x *QueueDeleted) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[31]
+	mi := &file_log_events_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2804,7 +2889,7 @@ func (x *QueueDeleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueDeleted.ProtoReflect.Descriptor instead.
 func (*QueueDeleted) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{31}
+	return file_log_events_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *QueueDeleted) GetId() []byte {
@@ -2832,7 +2917,7 @@ type BanAdded struct {
 
 func (x *BanAdded) Reset() {
 	*x = BanAdded{}
-	mi := &file_log_events_proto_msgTypes[32]
+	mi := &file_log_events_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2844,7 +2929,7 @@ func (x *BanAdded) String() string {
 func (*BanAdded) ProtoMessage() {}
 
 func (x *BanAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[32]
+	mi := &file_log_events_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2857,7 +2942,7 @@ func (x *BanAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanAdded.ProtoReflect.Descriptor instead.
 func (*BanAdded) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{32}
+	return file_log_events_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *BanAdded) GetPrefix() string {
@@ -2905,7 +2990,7 @@ type BanRemoved struct {
 
 func (x *BanRemoved) Reset() {
 	*x = BanRemoved{}
-	mi := &file_log_events_proto_msgTypes[33]
+	mi := &file_log_events_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2917,7 +3002,7 @@ func (x *BanRemoved) String() string {
 func (*BanRemoved) ProtoMessage() {}
 
 func (x *BanRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[33]
+	mi := &file_log_events_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2930,7 +3015,7 @@ func (x *BanRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanRemoved.ProtoReflect.Descriptor instead.
 func (*BanRemoved) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{33}
+	return file_log_events_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *BanRemoved) GetPrefix() string {
@@ -2951,7 +3036,7 @@ type BansPruned struct {
 
 func (x *BansPruned) Reset() {
 	*x = BansPruned{}
-	mi := &file_log_events_proto_msgTypes[34]
+	mi := &file_log_events_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2963,7 +3048,7 @@ func (x *BansPruned) String() string {
 func (*BansPruned) ProtoMessage() {}
 
 func (x *BansPruned) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[34]
+	mi := &file_log_events_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2976,7 +3061,7 @@ func (x *BansPruned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BansPruned.ProtoReflect.Descriptor instead.
 func (*BansPruned) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{34}
+	return file_log_events_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *BansPruned) GetNowUnix() int64 {
@@ -3002,7 +3087,7 @@ type EventResult struct {
 
 func (x *EventResult) Reset() {
 	*x = EventResult{}
-	mi := &file_log_events_proto_msgTypes[35]
+	mi := &file_log_events_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3014,7 +3099,7 @@ func (x *EventResult) String() string {
 func (*EventResult) ProtoMessage() {}
 
 func (x *EventResult) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[35]
+	mi := &file_log_events_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3027,7 +3112,7 @@ func (x *EventResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventResult.ProtoReflect.Descriptor instead.
 func (*EventResult) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{35}
+	return file_log_events_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *EventResult) GetMailboxId() uint64 {
@@ -3092,7 +3177,7 @@ type SkippedRecipient struct {
 
 func (x *SkippedRecipient) Reset() {
 	*x = SkippedRecipient{}
-	mi := &file_log_events_proto_msgTypes[36]
+	mi := &file_log_events_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3104,7 +3189,7 @@ func (x *SkippedRecipient) String() string {
 func (*SkippedRecipient) ProtoMessage() {}
 
 func (x *SkippedRecipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[36]
+	mi := &file_log_events_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3117,7 +3202,7 @@ func (x *SkippedRecipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SkippedRecipient.ProtoReflect.Descriptor instead.
 func (*SkippedRecipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{36}
+	return file_log_events_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SkippedRecipient) GetAddress() string {
@@ -3147,7 +3232,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_log_events_proto_msgTypes[37]
+	mi := &file_log_events_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3159,7 +3244,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[37]
+	mi := &file_log_events_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3172,7 +3257,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{37}
+	return file_log_events_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Outcome) GetError() ErrorCode {
@@ -3214,7 +3299,7 @@ type UserRecord struct {
 
 func (x *UserRecord) Reset() {
 	*x = UserRecord{}
-	mi := &file_log_events_proto_msgTypes[38]
+	mi := &file_log_events_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3226,7 +3311,7 @@ func (x *UserRecord) String() string {
 func (*UserRecord) ProtoMessage() {}
 
 func (x *UserRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[38]
+	mi := &file_log_events_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3239,7 +3324,7 @@ func (x *UserRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserRecord.ProtoReflect.Descriptor instead.
 func (*UserRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{38}
+	return file_log_events_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UserRecord) GetAddress() string {
@@ -3301,7 +3386,7 @@ type MailboxRecord struct {
 
 func (x *MailboxRecord) Reset() {
 	*x = MailboxRecord{}
-	mi := &file_log_events_proto_msgTypes[39]
+	mi := &file_log_events_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3313,7 +3398,7 @@ func (x *MailboxRecord) String() string {
 func (*MailboxRecord) ProtoMessage() {}
 
 func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[39]
+	mi := &file_log_events_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3326,7 +3411,7 @@ func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxRecord.ProtoReflect.Descriptor instead.
 func (*MailboxRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{39}
+	return file_log_events_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *MailboxRecord) GetId() uint64 {
@@ -3406,7 +3491,7 @@ type MessageRecord struct {
 
 func (x *MessageRecord) Reset() {
 	*x = MessageRecord{}
-	mi := &file_log_events_proto_msgTypes[40]
+	mi := &file_log_events_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3418,7 +3503,7 @@ func (x *MessageRecord) String() string {
 func (*MessageRecord) ProtoMessage() {}
 
 func (x *MessageRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[40]
+	mi := &file_log_events_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3431,7 +3516,7 @@ func (x *MessageRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageRecord.ProtoReflect.Descriptor instead.
 func (*MessageRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{40}
+	return file_log_events_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *MessageRecord) GetBlob() []byte {
@@ -3477,19 +3562,20 @@ func (x *MessageRecord) GetModseq() uint64 {
 }
 
 type BlobRecord struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Size          uint64                 `protobuf:"varint,1,opt,name=size,proto3" json:"size,omitempty"`
-	Chunks        uint32                 `protobuf:"varint,2,opt,name=chunks,proto3" json:"chunks,omitempty"`
-	Stored        uint32                 `protobuf:"varint,3,opt,name=stored,proto3" json:"stored,omitempty"`                                 // chunks present so far
-	Refs          uint64                 `protobuf:"varint,4,opt,name=refs,proto3" json:"refs,omitempty"`                                     // messages referencing it
-	TouchedIndex  uint64                 `protobuf:"varint,5,opt,name=touched_index,json=touchedIndex,proto3" json:"touched_index,omitempty"` // log index of the last store or dereference
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Size            uint64                 `protobuf:"varint,1,opt,name=size,proto3" json:"size,omitempty"`
+	Chunks          uint32                 `protobuf:"varint,2,opt,name=chunks,proto3" json:"chunks,omitempty"`
+	Stored          uint32                 `protobuf:"varint,3,opt,name=stored,proto3" json:"stored,omitempty"`                                             // chunks present so far
+	Refs            uint64                 `protobuf:"varint,4,opt,name=refs,proto3" json:"refs,omitempty"`                                                 // messages referencing it
+	TouchedIndex    uint64                 `protobuf:"varint,5,opt,name=touched_index,json=touchedIndex,proto3" json:"touched_index,omitempty"`             // log index of the last store or dereference
+	PinnedUntilUnix int64                  `protobuf:"varint,50,opt,name=pinned_until_unix,json=pinnedUntilUnix,proto3" json:"pinned_until_unix,omitempty"` // an upload in progress: kept until then (BlobStored)
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *BlobRecord) Reset() {
 	*x = BlobRecord{}
-	mi := &file_log_events_proto_msgTypes[41]
+	mi := &file_log_events_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3501,7 +3587,7 @@ func (x *BlobRecord) String() string {
 func (*BlobRecord) ProtoMessage() {}
 
 func (x *BlobRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[41]
+	mi := &file_log_events_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3514,7 +3600,7 @@ func (x *BlobRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobRecord.ProtoReflect.Descriptor instead.
 func (*BlobRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{41}
+	return file_log_events_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *BlobRecord) GetSize() uint64 {
@@ -3552,6 +3638,13 @@ func (x *BlobRecord) GetTouchedIndex() uint64 {
 	return 0
 }
 
+func (x *BlobRecord) GetPinnedUntilUnix() int64 {
+	if x != nil {
+		return x.PinnedUntilUnix
+	}
+	return 0
+}
+
 // QueueRecord is one outbound queue entry: the Queued event's envelope plus
 // what the attempts so far have done.
 type QueueRecord struct {
@@ -3580,7 +3673,7 @@ type QueueRecord struct {
 
 func (x *QueueRecord) Reset() {
 	*x = QueueRecord{}
-	mi := &file_log_events_proto_msgTypes[42]
+	mi := &file_log_events_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3592,7 +3685,7 @@ func (x *QueueRecord) String() string {
 func (*QueueRecord) ProtoMessage() {}
 
 func (x *QueueRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[42]
+	mi := &file_log_events_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3605,7 +3698,7 @@ func (x *QueueRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecord.ProtoReflect.Descriptor instead.
 func (*QueueRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{42}
+	return file_log_events_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *QueueRecord) GetId() []byte {
@@ -3727,7 +3820,7 @@ type BanRecord struct {
 
 func (x *BanRecord) Reset() {
 	*x = BanRecord{}
-	mi := &file_log_events_proto_msgTypes[43]
+	mi := &file_log_events_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3739,7 +3832,7 @@ func (x *BanRecord) String() string {
 func (*BanRecord) ProtoMessage() {}
 
 func (x *BanRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[43]
+	mi := &file_log_events_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3752,7 +3845,7 @@ func (x *BanRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanRecord.ProtoReflect.Descriptor instead.
 func (*BanRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{43}
+	return file_log_events_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *BanRecord) GetPrefix() string {
@@ -3804,7 +3897,7 @@ type QueueRecipientState struct {
 
 func (x *QueueRecipientState) Reset() {
 	*x = QueueRecipientState{}
-	mi := &file_log_events_proto_msgTypes[44]
+	mi := &file_log_events_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3816,7 +3909,7 @@ func (x *QueueRecipientState) String() string {
 func (*QueueRecipientState) ProtoMessage() {}
 
 func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[44]
+	mi := &file_log_events_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3829,7 +3922,7 @@ func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecipientState.ProtoReflect.Descriptor instead.
 func (*QueueRecipientState) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{44}
+	return file_log_events_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *QueueRecipientState) GetAddress() string {
@@ -3880,7 +3973,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\n" +
 	"\x10log/events.proto\x12\fsurat.log.v1\"4\n" +
 	"\x05Batch\x12+\n" +
-	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\x84\x0e\n" +
+	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\xc7\x0e\n" +
 	"\x05Event\x12>\n" +
 	"\fdomain_added\x18\x01 \x01(\v2\x19.surat.log.v1.DomainAddedH\x00R\vdomainAdded\x12D\n" +
 	"\x0edomain_removed\x18\x02 \x01(\v2\x1b.surat.log.v1.DomainRemovedH\x00R\rdomainRemoved\x12>\n" +
@@ -3916,7 +4009,8 @@ const file_log_events_proto_rawDesc = "" +
 	"\vban_removed\x18Q \x01(\v2\x18.surat.log.v1.BanRemovedH\x00R\n" +
 	"banRemoved\x12;\n" +
 	"\vbans_pruned\x18R \x01(\v2\x18.surat.log.v1.BansPrunedH\x00R\n" +
-	"bansPrunedB\x06\n" +
+	"bansPruned\x12A\n" +
+	"\rblob_unpinned\x18x \x01(\v2\x1a.surat.log.v1.BlobUnpinnedH\x00R\fblobUnpinnedB\x06\n" +
 	"\x04kind\"%\n" +
 	"\vDomainAdded\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\"'\n" +
@@ -3968,14 +4062,17 @@ const file_log_events_proto_rawDesc = "" +
 	"\x11max_subscriptions\x18( \x01(\rR\x10maxSubscriptions\"4\n" +
 	"\bUidRange\x12\x14\n" +
 	"\x05first\x18\x01 \x01(\rR\x05first\x12\x12\n" +
-	"\x04last\x18\x02 \x01(\rR\x04last\"v\n" +
+	"\x04last\x18\x02 \x01(\rR\x04last\"\xa2\x01\n" +
 	"\n" +
 	"BlobStored\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\fR\x04hash\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x04R\x04size\x12\x14\n" +
 	"\x05chunk\x18\x03 \x01(\rR\x05chunk\x12\x16\n" +
 	"\x06chunks\x18\x04 \x01(\rR\x06chunks\x12\x12\n" +
-	"\x04data\x18\x05 \x01(\fR\x04data\"?\n" +
+	"\x04data\x18\x05 \x01(\fR\x04data\x12*\n" +
+	"\x11pinned_until_unix\x182 \x01(\x03R\x0fpinnedUntilUnix\"\"\n" +
+	"\fBlobUnpinned\x12\x12\n" +
+	"\x04hash\x18\x01 \x01(\fR\x04hash\"?\n" +
 	"\tRecipient\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x18\n" +
 	"\amailbox\x18\x02 \x01(\tR\amailbox\"\x81\x03\n" +
@@ -4022,10 +4119,11 @@ const file_log_events_proto_rawDesc = "" +
 	"\bExpunged\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12*\n" +
-	"\x04uids\x18\x02 \x03(\v2\x16.surat.log.v1.UidRangeR\x04uids\"O\n" +
+	"\x04uids\x18\x02 \x03(\v2\x16.surat.log.v1.UidRangeR\x04uids\"j\n" +
 	"\x0eBlobsCollected\x12\x16\n" +
 	"\x06hashes\x18\x01 \x03(\fR\x06hashes\x12%\n" +
-	"\x0etouched_before\x18\x02 \x01(\x04R\rtouchedBefore\"X\n" +
+	"\x0etouched_before\x18\x02 \x01(\x04R\rtouchedBefore\x12\x19\n" +
+	"\bnow_unix\x182 \x01(\x03R\anowUnix\"X\n" +
 	"\x0eQueueRecipient\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x16\n" +
 	"\x06notify\x18\x02 \x01(\rR\x06notify\x12\x14\n" +
@@ -4136,14 +4234,15 @@ const file_log_events_proto_rawDesc = "" +
 	"\x12internal_date_unix\x18\x03 \x01(\x03R\x10internalDateUnix\x120\n" +
 	"\x14internal_date_offset\x18\x04 \x01(\x05R\x12internalDateOffset\x12\x14\n" +
 	"\x05flags\x18\x05 \x03(\tR\x05flags\x12\x16\n" +
-	"\x06modseq\x18\x06 \x01(\x04R\x06modseq\"\x89\x01\n" +
+	"\x06modseq\x18\x06 \x01(\x04R\x06modseq\"\xb5\x01\n" +
 	"\n" +
 	"BlobRecord\x12\x12\n" +
 	"\x04size\x18\x01 \x01(\x04R\x04size\x12\x16\n" +
 	"\x06chunks\x18\x02 \x01(\rR\x06chunks\x12\x16\n" +
 	"\x06stored\x18\x03 \x01(\rR\x06stored\x12\x12\n" +
 	"\x04refs\x18\x04 \x01(\x04R\x04refs\x12#\n" +
-	"\rtouched_index\x18\x05 \x01(\x04R\ftouchedIndex\"\x80\x04\n" +
+	"\rtouched_index\x18\x05 \x01(\x04R\ftouchedIndex\x12*\n" +
+	"\x11pinned_until_unix\x182 \x01(\x03R\x0fpinnedUntilUnix\"\x80\x04\n" +
 	"\vQueueRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04blob\x18\x02 \x01(\fR\x04blob\x12\x12\n" +
@@ -4228,7 +4327,7 @@ func file_log_events_proto_rawDescGZIP() []byte {
 }
 
 var file_log_events_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_log_events_proto_goTypes = []any{
 	(FlagOp)(0),                 // 0: surat.log.v1.FlagOp
 	(DsnReturn)(0),              // 1: surat.log.v1.DsnReturn
@@ -4250,35 +4349,36 @@ var file_log_events_proto_goTypes = []any{
 	(*Subscribed)(nil),          // 17: surat.log.v1.Subscribed
 	(*UidRange)(nil),            // 18: surat.log.v1.UidRange
 	(*BlobStored)(nil),          // 19: surat.log.v1.BlobStored
-	(*Recipient)(nil),           // 20: surat.log.v1.Recipient
-	(*Delivered)(nil),           // 21: surat.log.v1.Delivered
-	(*Appended)(nil),            // 22: surat.log.v1.Appended
-	(*FlagsChanged)(nil),        // 23: surat.log.v1.FlagsChanged
-	(*Copied)(nil),              // 24: surat.log.v1.Copied
-	(*Moved)(nil),               // 25: surat.log.v1.Moved
-	(*Expunged)(nil),            // 26: surat.log.v1.Expunged
-	(*BlobsCollected)(nil),      // 27: surat.log.v1.BlobsCollected
-	(*QueueRecipient)(nil),      // 28: surat.log.v1.QueueRecipient
-	(*Queued)(nil),              // 29: surat.log.v1.Queued
-	(*AttemptFailed)(nil),       // 30: surat.log.v1.AttemptFailed
-	(*Sent)(nil),                // 31: surat.log.v1.Sent
-	(*BouncedRecipient)(nil),    // 32: surat.log.v1.BouncedRecipient
-	(*Bounced)(nil),             // 33: surat.log.v1.Bounced
-	(*QueueRetried)(nil),        // 34: surat.log.v1.QueueRetried
-	(*QueueDeleted)(nil),        // 35: surat.log.v1.QueueDeleted
-	(*BanAdded)(nil),            // 36: surat.log.v1.BanAdded
-	(*BanRemoved)(nil),          // 37: surat.log.v1.BanRemoved
-	(*BansPruned)(nil),          // 38: surat.log.v1.BansPruned
-	(*EventResult)(nil),         // 39: surat.log.v1.EventResult
-	(*SkippedRecipient)(nil),    // 40: surat.log.v1.SkippedRecipient
-	(*Outcome)(nil),             // 41: surat.log.v1.Outcome
-	(*UserRecord)(nil),          // 42: surat.log.v1.UserRecord
-	(*MailboxRecord)(nil),       // 43: surat.log.v1.MailboxRecord
-	(*MessageRecord)(nil),       // 44: surat.log.v1.MessageRecord
-	(*BlobRecord)(nil),          // 45: surat.log.v1.BlobRecord
-	(*QueueRecord)(nil),         // 46: surat.log.v1.QueueRecord
-	(*BanRecord)(nil),           // 47: surat.log.v1.BanRecord
-	(*QueueRecipientState)(nil), // 48: surat.log.v1.QueueRecipientState
+	(*BlobUnpinned)(nil),        // 20: surat.log.v1.BlobUnpinned
+	(*Recipient)(nil),           // 21: surat.log.v1.Recipient
+	(*Delivered)(nil),           // 22: surat.log.v1.Delivered
+	(*Appended)(nil),            // 23: surat.log.v1.Appended
+	(*FlagsChanged)(nil),        // 24: surat.log.v1.FlagsChanged
+	(*Copied)(nil),              // 25: surat.log.v1.Copied
+	(*Moved)(nil),               // 26: surat.log.v1.Moved
+	(*Expunged)(nil),            // 27: surat.log.v1.Expunged
+	(*BlobsCollected)(nil),      // 28: surat.log.v1.BlobsCollected
+	(*QueueRecipient)(nil),      // 29: surat.log.v1.QueueRecipient
+	(*Queued)(nil),              // 30: surat.log.v1.Queued
+	(*AttemptFailed)(nil),       // 31: surat.log.v1.AttemptFailed
+	(*Sent)(nil),                // 32: surat.log.v1.Sent
+	(*BouncedRecipient)(nil),    // 33: surat.log.v1.BouncedRecipient
+	(*Bounced)(nil),             // 34: surat.log.v1.Bounced
+	(*QueueRetried)(nil),        // 35: surat.log.v1.QueueRetried
+	(*QueueDeleted)(nil),        // 36: surat.log.v1.QueueDeleted
+	(*BanAdded)(nil),            // 37: surat.log.v1.BanAdded
+	(*BanRemoved)(nil),          // 38: surat.log.v1.BanRemoved
+	(*BansPruned)(nil),          // 39: surat.log.v1.BansPruned
+	(*EventResult)(nil),         // 40: surat.log.v1.EventResult
+	(*SkippedRecipient)(nil),    // 41: surat.log.v1.SkippedRecipient
+	(*Outcome)(nil),             // 42: surat.log.v1.Outcome
+	(*UserRecord)(nil),          // 43: surat.log.v1.UserRecord
+	(*MailboxRecord)(nil),       // 44: surat.log.v1.MailboxRecord
+	(*MessageRecord)(nil),       // 45: surat.log.v1.MessageRecord
+	(*BlobRecord)(nil),          // 46: surat.log.v1.BlobRecord
+	(*QueueRecord)(nil),         // 47: surat.log.v1.QueueRecord
+	(*BanRecord)(nil),           // 48: surat.log.v1.BanRecord
+	(*QueueRecipientState)(nil), // 49: surat.log.v1.QueueRecipientState
 }
 var file_log_events_proto_depIdxs = []int32{
 	5,  // 0: surat.log.v1.Batch.events:type_name -> surat.log.v1.Event
@@ -4295,46 +4395,47 @@ var file_log_events_proto_depIdxs = []int32{
 	16, // 11: surat.log.v1.Event.mailbox_deleted:type_name -> surat.log.v1.MailboxDeleted
 	17, // 12: surat.log.v1.Event.subscribed:type_name -> surat.log.v1.Subscribed
 	19, // 13: surat.log.v1.Event.blob_stored:type_name -> surat.log.v1.BlobStored
-	21, // 14: surat.log.v1.Event.delivered:type_name -> surat.log.v1.Delivered
-	22, // 15: surat.log.v1.Event.appended:type_name -> surat.log.v1.Appended
-	23, // 16: surat.log.v1.Event.flags_changed:type_name -> surat.log.v1.FlagsChanged
-	24, // 17: surat.log.v1.Event.copied:type_name -> surat.log.v1.Copied
-	25, // 18: surat.log.v1.Event.moved:type_name -> surat.log.v1.Moved
-	26, // 19: surat.log.v1.Event.expunged:type_name -> surat.log.v1.Expunged
-	27, // 20: surat.log.v1.Event.blobs_collected:type_name -> surat.log.v1.BlobsCollected
-	29, // 21: surat.log.v1.Event.queued:type_name -> surat.log.v1.Queued
-	30, // 22: surat.log.v1.Event.attempt_failed:type_name -> surat.log.v1.AttemptFailed
-	31, // 23: surat.log.v1.Event.sent:type_name -> surat.log.v1.Sent
-	33, // 24: surat.log.v1.Event.bounced:type_name -> surat.log.v1.Bounced
-	34, // 25: surat.log.v1.Event.queue_retried:type_name -> surat.log.v1.QueueRetried
-	35, // 26: surat.log.v1.Event.queue_deleted:type_name -> surat.log.v1.QueueDeleted
-	36, // 27: surat.log.v1.Event.ban_added:type_name -> surat.log.v1.BanAdded
-	37, // 28: surat.log.v1.Event.ban_removed:type_name -> surat.log.v1.BanRemoved
-	38, // 29: surat.log.v1.Event.bans_pruned:type_name -> surat.log.v1.BansPruned
-	20, // 30: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
-	1,  // 31: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
-	18, // 32: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
-	0,  // 33: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
-	18, // 34: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
-	18, // 35: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
-	18, // 36: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
-	28, // 37: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
-	1,  // 38: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
-	32, // 39: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
-	18, // 40: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
-	18, // 41: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
-	40, // 42: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
-	2,  // 43: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
-	2,  // 44: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
-	39, // 45: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
-	48, // 46: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
-	1,  // 47: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
-	3,  // 48: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
-	49, // [49:49] is the sub-list for method output_type
-	49, // [49:49] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	22, // 14: surat.log.v1.Event.delivered:type_name -> surat.log.v1.Delivered
+	23, // 15: surat.log.v1.Event.appended:type_name -> surat.log.v1.Appended
+	24, // 16: surat.log.v1.Event.flags_changed:type_name -> surat.log.v1.FlagsChanged
+	25, // 17: surat.log.v1.Event.copied:type_name -> surat.log.v1.Copied
+	26, // 18: surat.log.v1.Event.moved:type_name -> surat.log.v1.Moved
+	27, // 19: surat.log.v1.Event.expunged:type_name -> surat.log.v1.Expunged
+	28, // 20: surat.log.v1.Event.blobs_collected:type_name -> surat.log.v1.BlobsCollected
+	30, // 21: surat.log.v1.Event.queued:type_name -> surat.log.v1.Queued
+	31, // 22: surat.log.v1.Event.attempt_failed:type_name -> surat.log.v1.AttemptFailed
+	32, // 23: surat.log.v1.Event.sent:type_name -> surat.log.v1.Sent
+	34, // 24: surat.log.v1.Event.bounced:type_name -> surat.log.v1.Bounced
+	35, // 25: surat.log.v1.Event.queue_retried:type_name -> surat.log.v1.QueueRetried
+	36, // 26: surat.log.v1.Event.queue_deleted:type_name -> surat.log.v1.QueueDeleted
+	37, // 27: surat.log.v1.Event.ban_added:type_name -> surat.log.v1.BanAdded
+	38, // 28: surat.log.v1.Event.ban_removed:type_name -> surat.log.v1.BanRemoved
+	39, // 29: surat.log.v1.Event.bans_pruned:type_name -> surat.log.v1.BansPruned
+	20, // 30: surat.log.v1.Event.blob_unpinned:type_name -> surat.log.v1.BlobUnpinned
+	21, // 31: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
+	1,  // 32: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
+	18, // 33: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
+	0,  // 34: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
+	18, // 35: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
+	18, // 36: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
+	18, // 37: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
+	29, // 38: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
+	1,  // 39: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
+	33, // 40: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
+	18, // 41: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
+	18, // 42: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
+	41, // 43: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
+	2,  // 44: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
+	2,  // 45: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
+	40, // 46: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
+	49, // 47: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
+	1,  // 48: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
+	3,  // 49: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
+	50, // [50:50] is the sub-list for method output_type
+	50, // [50:50] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_log_events_proto_init() }
@@ -4372,6 +4473,7 @@ func file_log_events_proto_init() {
 		(*Event_BanAdded)(nil),
 		(*Event_BanRemoved)(nil),
 		(*Event_BansPruned)(nil),
+		(*Event_BlobUnpinned)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4379,7 +4481,7 @@ func file_log_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_log_events_proto_rawDesc), len(file_log_events_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   45,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -485,6 +485,8 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 		return t.expunged(k.Expunged)
 	case *evlog.Event_BlobsCollected:
 		return t.blobsCollected(k.BlobsCollected)
+	case *evlog.Event_BlobUnpinned:
+		return t.blobUnpinned(k.BlobUnpinned)
 	case *evlog.Event_Queued:
 		return t.queued(k.Queued)
 	case *evlog.Event_AttemptFailed:

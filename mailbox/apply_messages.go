@@ -73,6 +73,7 @@ func (t *txn) refBlob(hash []byte) error {
 		return fmt.Errorf("reference to missing blob %x", hash)
 	}
 	rec.Refs++
+	rec.PinnedUntilUnix = 0 // the upload is done (apply_pins.go)
 	return t.putRecord(blobKey(hash), rec)
 }
 
@@ -198,6 +199,7 @@ func (t *txn) blobStored(e *evlog.BlobStored) (*evlog.EventResult, error) {
 		return nil, refuse(errInvalid, "blob %x is %d bytes in %d chunks, not %d in %d", hash, rec.GetSize(), rec.GetChunks(), size, chunks)
 	}
 	rec.TouchedIndex = t.index
+	pin(rec, e.GetPinnedUntilUnix())
 	have, err := t.has(chunkKey(hash, chunk))
 	if err != nil {
 		return nil, err
@@ -246,6 +248,9 @@ func (t *txn) blobsCollected(e *evlog.BlobsCollected) (*evlog.EventResult, error
 		}
 		if tb := e.GetTouchedBefore(); tb > 0 && rec.GetTouchedIndex() >= tb {
 			continue // stored again since the proposer looked: keep it
+		}
+		if pinnedAt(rec, e.GetNowUnix()) {
+			continue // an upload in progress (apply_pins.go)
 		}
 		if err := t.deletePrefix(chunkPrefix(hash)); err != nil {
 			return nil, err

@@ -250,7 +250,7 @@ func TestAppendedAndBlobs(t *testing.T) {
 	f.ok(appended(f.inbox, chunks[0].Hash, len(body)))
 
 	// Collection: only unreferenced blobs go.
-	unref, _ := f.s.UnreferencedBlobs(f.index+1, 0)
+	unref, _ := f.s.UnreferencedBlobs(f.index+1, 0, 0)
 	if len(unref) != 1 || string(unref[0]) != string(f.partial.Hash) {
 		t.Errorf("unreferenced %x", unref)
 	}

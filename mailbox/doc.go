@@ -124,7 +124,10 @@
 //   - BlobStored for a chunk already stored changes nothing but the blob's
 //     touched_index, so a re-upload keeps the body safe from a collection
 //     proposed concurrently. The last chunk's arrival checks the SHA-256 of
-//     the assembled body.
+//     the assembled body. A chunk's pinned_until_unix pins the body until
+//     then; BlobsCollected (carrying the collector's now_unix) keeps a
+//     pinned body, and a reference or BlobUnpinned ends the pin
+//     (apply_pins.go).
 //
 // The ban list (BanAdded, BanRemoved, BansPruned) names client prefixes in
 // canonical form: IPv4 prefixes, and IPv6 prefixes of at most 64 bits (one

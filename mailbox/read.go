@@ -300,16 +300,17 @@ func (s *Store) BlobInfo(hash []byte) (*evlog.BlobRecord, error) {
 }
 
 // UnreferencedBlobs lists up to limit hashes of bodies that no message
-// references and that were last stored or dereferenced before the index:
-// the candidates a collector names in BlobsCollected.
-func (s *Store) UnreferencedBlobs(touchedBefore uint64, limit int) (out [][]byte, err error) {
+// references, that were last stored or dereferenced before the index and
+// that are not pinned at now (Unix seconds): the candidates a collector
+// names in BlobsCollected.
+func (s *Store) UnreferencedBlobs(touchedBefore uint64, now int64, limit int) (out [][]byte, err error) {
 	err = s.view(func(r reader) error {
 		return scanRange(r, []byte(prefixBlob), prefixEnd([]byte(prefixBlob)), func(k, v []byte) (bool, error) {
 			rec := new(evlog.BlobRecord)
 			if err := evlog.UnmarshalRecord(v, rec); err != nil {
 				return false, fmt.Errorf("decode %q: %w", k, err)
 			}
-			if rec.GetRefs() == 0 && rec.GetTouchedIndex() < touchedBefore {
+			if rec.GetRefs() == 0 && rec.GetTouchedIndex() < touchedBefore && !pinnedAt(rec, now) {
 				out = append(out, bytes.Clone(k[prefixLen:]))
 			}
 			return limit <= 0 || len(out) < limit, nil

@@ -91,5 +91,7 @@
 //
 // The Collector, on the leader, proposes BlobsCollected for bodies that no
 // message or queue entry references and that were last touched more than
-// a set number of log entries ago (an upload that never became a message).
+// a set number of log entries ago (an upload that never became a message),
+// and that no upload in progress has pinned (BlobsCollected carries the
+// collector's clock; apply keeps a body pinned past it).
 package outbound

@@ -30,7 +30,7 @@ type Store interface {
 	Blob(hash []byte) ([]byte, error)
 	ResolveAddress(address string) (string, error)
 	IsLocalDomain(domain string) (bool, error)
-	UnreferencedBlobs(touchedBefore uint64, limit int) ([][]byte, error)
+	UnreferencedBlobs(touchedBefore uint64, now int64, limit int) ([][]byte, error)
 	AppliedIndex() uint64
 }
 
@@ -607,14 +607,18 @@ func (w *Worker) localSender(addr string) (bool, string, error) {
 
 // collect proposes BlobsCollected for bodies nothing references that were
 // last touched CollectDistance entries ago or earlier: uploads that never
-// became a message (docs/DESIGN.md invariant 4).
+// became a message (docs/DESIGN.md invariant 4). A body an upload in
+// progress has pinned is kept whatever its touched index (under load the
+// log passes CollectDistance within one large upload): the event carries
+// this node's clock, and apply keeps what is pinned past it.
 func (w *Worker) collect(ctx context.Context) {
 	applied := w.cfg.Store.AppliedIndex()
 	if applied <= w.cfg.CollectDistance {
 		return
 	}
 	before := applied - w.cfg.CollectDistance
-	hashes, err := w.cfg.Store.UnreferencedBlobs(before, 256)
+	now := w.cfg.Now().Unix()
+	hashes, err := w.cfg.Store.UnreferencedBlobs(before, now, 256)
 	if err != nil {
 		w.log.Error("blob collection: scan failed", "err", err)
 		return
@@ -625,7 +629,7 @@ func (w *Worker) collect(ctx context.Context) {
 	pctx, cancel := context.WithTimeout(ctx, w.cfg.ProposeTimeout)
 	defer cancel()
 	_, err = propose.Submit(pctx, w.cfg.Cluster, &evlog.Event{Kind: &evlog.Event_BlobsCollected{
-		BlobsCollected: &evlog.BlobsCollected{Hashes: hashes, TouchedBefore: before}}})
+		BlobsCollected: &evlog.BlobsCollected{Hashes: hashes, TouchedBefore: before, NowUnix: now}}})
 	if err != nil {
 		w.log.Warn("blob collection: proposal failed", "err", err)
 		return

@@ -2,7 +2,6 @@ package smtp
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"fmt"
 
@@ -67,7 +66,9 @@ func (s *submissionSession) Auth(mech string) (sasl.Server, error) {
 // login checks a password through the node's one login path
 // (protocols/login) and maps its outcome to RFC 4954's replies.
 func (s *submissionSession) login(username, password string) error {
-	o := s.loginConn().Login(context.Background(), username, password)
+	// The session's context: a verification queued behind others ends
+	// with the connection (protocols/login bounds them per node).
+	o := s.loginConn().Login(s.ctx, username, password)
 	if o.Close {
 		// RFC 5321 §3.8: 421, then the server closes the connection.
 		s.closeAfterReply()

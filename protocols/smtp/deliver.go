@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,12 +19,8 @@ import (
 // return is the reply to the end of data: 250 only once the delivery is
 // committed and applied here (docs/DESIGN.md invariant 1).
 func (s *session) data(r io.Reader) error {
-	body, err := readMessage(r, s.srv.cfg.MaxMessageSize)
-	if err != nil {
-		se := replyFor(err)
-		s.log.Info("smtp message refused", "from", s.from, "rcpt", s.rcptCount, "code", se.Code, "reason", se.Message)
-		return se
-	}
+	// The trace fields go first into the stored body, so they are made
+	// before the message is read (RFC 5321 §4.4: the time it arrives).
 	id := newID()
 	now := s.srv.cfg.Now()
 	t := trace{
@@ -36,16 +33,32 @@ func (s *session) data(r io.Reader) error {
 	if s.rcptCount == 1 {
 		t.For = s.firstRcpt // RFC 5321 §4.4: only when there is one recipient
 	}
-	stored := storedMessage(s.from, t, body)
-	msgID := headerValue(body, "Message-ID")
-	log := s.log.With("id", id, "from", s.from, "rcpt", s.rcptCount, "size", len(stored), "msgid", msgID)
+	stored, err := readMessage(r, s.srv.cfg.MaxMessageSize, tracePrefix(s.from, t))
+	if err != nil {
+		se := replyFor(err)
+		s.log.Info("smtp message refused", "id", id, "from", s.from, "rcpt", s.rcptCount, "code", se.Code, "reason", se.Message)
+		return se
+	}
+	msgID := headerValue(stored.head, "Message-ID")
+	log := s.log.With("id", id, "from", s.from, "rcpt", s.rcptCount, "size", stored.size, "msgid", msgID)
 
-	ctx, cancel := context.WithTimeout(context.Background(), s.srv.cfg.ProposeTimeout)
+	// The session's context: the delivery stops waiting when the
+	// connection closes or the server shuts down (the outcome is then
+	// unknown to the client, which was told nothing and retries).
+	ctx, cancel := context.WithTimeout(s.ctx, s.srv.cfg.ProposeTimeout)
 	defer cancel()
-	skipped, err := s.srv.deliver(ctx, delivery{
+	if lc := limitedConnOf(s.conn.Conn()); lc != nil {
+		// A client that hangs up meanwhile ends the wait too.
+		stop := lc.watchClose(cancel)
+		defer stop()
+	}
+	res, err := s.srv.deliver(ctx, delivery{
 		from: s.from, user: s.user, local: s.local, nonLocal: s.nonLocal, body: stored, date: now,
 		params: s.params, envID: s.envID, ret: s.ret,
 	})
+	if res.index != 0 {
+		log = log.With("raft_index", res.index)
+	}
 	if err != nil {
 		se := replyFor(err)
 		level := log.Info
@@ -55,6 +68,7 @@ func (s *session) data(r io.Reader) error {
 		level("smtp delivery failed", "code", se.Code, "err", err)
 		return se
 	}
+	skipped := res.skipped
 	if len(skipped) > 0 {
 		if len(skipped) == len(s.local) && len(s.nonLocal) == 0 {
 			se := skippedReply(skipped)
@@ -68,7 +82,14 @@ func (s *session) data(r io.Reader) error {
 		// Postfix does when its local delivery agent refuses a recipient).
 		log.Warn("smtp delivered with recipients skipped at apply; DSN queued to the sender", "skipped", describeSkipped(skipped))
 	}
-	log.Info("smtp delivered", "local", len(s.local), "relayed", len(s.nonLocal), "raft_index", s.srv.appliedIndex())
+	// One line per local copy, with its mailbox and UID, so that a
+	// message can be followed to the mailbox on every node with grep.
+	for _, f := range res.filed {
+		log.Info("smtp delivered", "user", f.user, "mailbox", f.mailbox, "uid", f.uid)
+	}
+	if len(s.nonLocal) > 0 {
+		log.Info("smtp queued for relay", "relayed", len(s.nonLocal))
+	}
 	return nil
 }
 
@@ -81,22 +102,54 @@ type delivery struct {
 	nonLocal   []string
 	params     []RecipientParams // DSN parameters of nonLocal
 	envID, ret string
-	body       []byte // as stored
+	body       *storedBody
 	date       time.Time
 }
 
+// chunkWindow is how many chunk proposals of one message are in flight
+// at once: enough to fill a group-commit entry (4 MiB) with a large
+// message's chunks instead of paying one round trip per 256 KiB, few
+// enough that a session's proposals stay a few MiB.
+const chunkWindow = 8
+
+// pinMargin is added to a delivery's deadline for its chunks' pin: it
+// covers clock skew between this node and the collector's.
+const pinMargin = time.Minute
+
+// unpinTimeout bounds the proposal that ends a refused delivery's pin.
+const unpinTimeout = 2 * time.Second
+
+// delivered is what deliver reports of a committed delivery.
+type delivered struct {
+	index   uint64 // the log index of the delivery's entry (0: unknown)
+	skipped []*evlog.SkippedRecipient
+	filed   []filed // local copies, in recipient order
+}
+
+// filed is one local copy of a message.
+type filed struct {
+	user, mailbox string
+	uid           uint32
+}
+
 // deliver proposes the message: every chunk but the last in a proposal of
-// its own, then the last chunk with the Delivered event (and the Relay's
+// its own, chunkWindow of them in flight at once, then, when all are
+// committed, the last chunk with the Delivered event (and the Relay's
 // events) in ONE proposal, so that one commit makes the message visible to
-// all its recipients at once. It returns the recipients apply skipped,
-// with apply's reason for each.
-func (s *Server) deliver(ctx context.Context, d delivery) (skipped []*evlog.SkippedRecipient, err error) {
-	chunks := evlog.Chunks(d.body)
+// all its recipients at once (docs/DESIGN.md invariants 1 and 4). It
+// returns the recipients apply skipped, with apply's reason for each, and
+// where the copies went.
+func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err error) {
+	chunks := d.body.chunks()
 	last := chunks[len(chunks)-1]
-	for _, c := range chunks[:len(chunks)-1] {
-		// docs/DESIGN.md invariant 4: no Raft entry exceeds a fixed bound.
-		if _, err := propose.Submit(ctx, s.cfg.Proposer, &evlog.Event{Kind: &evlog.Event_BlobStored{BlobStored: c}}); err != nil {
-			return nil, fmt.Errorf("store chunk %d/%d: %w", c.Chunk+1, c.Chunks, err)
+	if len(chunks) > 1 {
+		defer func() {
+			if err != nil {
+				s.unpin(ctx, last.Hash)
+			}
+		}()
+		if err := s.storeChunks(ctx, chunks[:len(chunks)-1]); err != nil {
+			return res, err
 		}
 	}
 	events := []*evlog.Event{{Kind: &evlog.Event_BlobStored{BlobStored: last}}}
@@ -117,21 +170,28 @@ func (s *Server) deliver(ctx context.Context, d delivery) (skipped []*evlog.Skip
 	}
 	if len(d.nonLocal) > 0 {
 		if s.cfg.Relay == nil {
-			return nil, errNoRelay
+			return res, errNoRelay
 		}
 		queued, err := s.cfg.Relay.QueueEvents(Outbound{
 			From: d.from, Recipients: d.nonLocal, Blob: last.Hash, Size: last.Size, Received: d.date, User: d.user,
 			EnvID: d.envID, Return: d.ret, Params: d.params,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("relay: %w", err)
+			return res, fmt.Errorf("relay: %w", err)
 		}
 		s.stampSendLimits(queued)
 		events = append(events, queued...)
 	}
-	out, err := propose.Submit(ctx, s.cfg.Proposer, events...)
+	f, err := propose.SubmitAsync(ctx, s.cfg.Proposer, events...)
 	if err != nil {
-		return nil, err
+		return res, err
+	}
+	out, err := f.Wait(ctx)
+	if res.index = f.Index(); res.index == 0 && (err == nil || out != nil) {
+		res.index = s.appliedIndex() // a proposer that does not report the index
+	}
+	if err != nil {
+		return res, err
 	}
 	if len(d.nonLocal) > 0 {
 		if n, ok := s.cfg.Relay.(interface{ Queued() }); ok {
@@ -140,15 +200,90 @@ func (s *Server) deliver(ctx context.Context, d delivery) (skipped []*evlog.Skip
 	}
 	if deliveredAt >= 0 && deliveredAt < len(out.GetResults()) {
 		r := out.GetResults()[deliveredAt]
-		skipped = r.GetSkippedRecipients()
-		if len(skipped) == 0 {
+		res.skipped = r.GetSkippedRecipients()
+		if len(res.skipped) == 0 {
 			// An apply from before reasons were reported.
 			for _, a := range r.GetSkipped() {
-				skipped = append(skipped, &evlog.SkippedRecipient{Address: a})
+				res.skipped = append(res.skipped, &evlog.SkippedRecipient{Address: a})
 			}
 		}
+		res.filed = filedCopies(d.local, res.skipped, r.GetUids())
 	}
-	return skipped, nil
+	if len(chunks) > 1 && len(res.filed) == 0 && len(d.nonLocal) == 0 {
+		s.unpin(ctx, last.Hash) // stored for nobody: every recipient was skipped
+	}
+	return res, nil
+}
+
+// filedCopies pairs the local recipients apply did not skip, in order,
+// with the UIDs it assigned them (one each, in the same order).
+func filedCopies(local []string, skipped []*evlog.SkippedRecipient, uids []*evlog.UidRange) []filed {
+	out := make([]filed, 0, len(local))
+	for _, u := range local {
+		if slices.ContainsFunc(skipped, func(r *evlog.SkippedRecipient) bool { return r.GetAddress() == u }) {
+			continue
+		}
+		f := filed{user: u, mailbox: "INBOX"} // Delivered names no mailbox: INBOX
+		if i := len(out); i < len(uids) {
+			f.uid = uids[i].GetFirst()
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// storeChunks proposes a body's chunks, chunkWindow at a time in flight,
+// and returns once all are committed. Each pins the body until the
+// delivery's deadline has passed (mailbox/apply_pins.go), so that a
+// collection running meanwhile keeps them however far the log moves.
+func (s *Server) storeChunks(ctx context.Context, chunks []*evlog.BlobStored) error {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = s.cfg.Now().Add(s.cfg.ProposeTimeout)
+	}
+	until := deadline.Add(pinMargin).Unix()
+	inflight := make([]*propose.Future, 0, chunkWindow)
+	wait := func(f *propose.Future, c *evlog.BlobStored) error {
+		if _, err := f.Wait(ctx); err != nil {
+			return fmt.Errorf("store chunk %d/%d: %w", c.Chunk+1, c.Chunks, err)
+		}
+		return nil
+	}
+	for i, c := range chunks {
+		if len(inflight) == chunkWindow {
+			if err := wait(inflight[0], chunks[i-chunkWindow]); err != nil {
+				return err
+			}
+			inflight = inflight[1:]
+		}
+		c.PinnedUntilUnix = until
+		// docs/DESIGN.md invariant 4: no Raft entry exceeds a fixed bound.
+		f, err := propose.SubmitAsync(ctx, s.cfg.Proposer, &evlog.Event{Kind: &evlog.Event_BlobStored{BlobStored: c}})
+		if err != nil {
+			return fmt.Errorf("store chunk %d/%d: %w", c.Chunk+1, c.Chunks, err)
+		}
+		inflight = append(inflight, f)
+	}
+	for j, f := range inflight {
+		if err := wait(f, chunks[len(chunks)-len(inflight)+j]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unpin ends the pin of a delivery that failed after chunks were
+// proposed, so that the collector may take them: at once, rather than
+// when the pin's time passes. It runs even when the session is gone, but
+// briefly; if it fails, the pin's time still ends it. A chunk still in
+// flight that commits after it pins the body again, until that time.
+func (s *Server) unpin(ctx context.Context, hash []byte) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unpinTimeout)
+	defer cancel()
+	if _, err := propose.Submit(ctx, s.cfg.Proposer, &evlog.Event{Kind: &evlog.Event_BlobUnpinned{
+		BlobUnpinned: &evlog.BlobUnpinned{Hash: hash}}}); err != nil {
+		s.log.Info("smtp could not unpin a refused message's chunks; the pin expires", "err", err)
+	}
 }
 
 // skippedReply answers the end of DATA when apply delivered to none of the
@@ -195,7 +330,8 @@ func DSNReturn(ret string) evlog.DsnReturn {
 
 // appliedIndex is this node's applied Raft index when the Directory knows
 // it (*mailbox.Store does), read right after the commit: the delivery's
-// entry is at or below it (Propose does not report the entry's own index).
+// entry is at or below it. Only for proposers that do not report the
+// entry's own index (*cluster.Node does).
 func (s *Server) appliedIndex() uint64 {
 	if a, ok := s.cfg.Directory.(interface{ AppliedIndex() uint64 }); ok {
 		return a.AppliedIndex()

@@ -17,12 +17,18 @@
 // One accepted message is ONE proposal (docs/DESIGN.md invariant 4): the body's
 // last BlobStored chunk plus one Delivered event naming every local
 // recipient (aliases resolved, duplicates merged). A body larger than one
-// chunk (log.ChunkSize) first stores its other chunks, one proposal each.
-// The stored body is the message as received with "Return-Path:" (RFC 5321
-// §4.4) and a "Received:" trace field (RFC 5321 §4.4, with-protocols of RFC
-// 3848) prepended. The 250 after DATA is written only when Submit has
-// returned: committed by a quorum and applied on this node (docs/DESIGN.md
-// invariant 1).
+// chunk (log.ChunkSize) first stores its other chunks, one proposal each,
+// eight in flight at once (propose.SubmitAsync), each pinning the body so
+// that a blob collection running meanwhile keeps it; a delivery that
+// fails after that ends the pin (BlobUnpinned). The stored body is the
+// message as received with "Return-Path:" (RFC 5321 §4.4) and a
+// "Received:" trace field (RFC 5321 §4.4, with-protocols of RFC 3848)
+// prepended; DATA is read straight into chunk-sized blocks behind them and
+// hashed as it arrives, so a session holds a message once. The 250 after
+// DATA is written only when the last proposal is committed by a quorum and
+// applied on this node (docs/DESIGN.md invariant 1). Every wait (delivery,
+// AUTH's verification, the read barrier before 550) takes the session's
+// context, which ends with the connection and with the server.
 //
 // # Full mailboxes and skipped recipients
 //

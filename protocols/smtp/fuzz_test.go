@@ -10,6 +10,8 @@ import (
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
+
+	evlog "github.com/surat-mail/surat/log"
 )
 
 // FuzzMessage drives the DATA path after go-smtp (line-ending check, size
@@ -29,8 +31,18 @@ func FuzzMessage(f *testing.F) {
 		} else if piece%4 == 2 {
 			r = iotest.HalfReader(r)
 		}
+		// Hops counted byte by byte are hops counted at once.
+		var whole, bytewise receivedCounter
+		for i := range body {
+			bytewise.scan(body[i : i+1])
+		}
+		if whole.scan(body) != bytewise.n {
+			t.Fatalf("Received fields: %d at once, %d byte by byte", whole.n, bytewise.n)
+		}
 		const limit = 1 << 16
-		got, err := readMessage(r, limit)
+		tr := trace{Helo: helo, RemoteIP: "192.0.2.1", Host: "mx.example.test", ID: "ID", For: from, Date: time.Unix(0, 0).UTC(), TLS: piece%3 == 0}
+		prefix := tracePrefix(from, tr)
+		got, err := readMessage(r, limit, prefix)
 		if err != nil {
 			var se *gosmtp.SMTPError
 			if !errors.As(err, &se) || se.Code < 400 {
@@ -41,18 +53,25 @@ func FuzzMessage(f *testing.F) {
 			}
 			return
 		}
-		if !bytes.Equal(got, body) {
-			t.Fatal("accepted message changed")
+		stored := got.bytes()
+		if !bytes.Equal(stored, append(bytes.Clone(prefix), body...)) {
+			t.Fatal("stored message is not the trace fields and the message unchanged")
 		}
 		if i := bytes.IndexAny(bytes.ReplaceAll(body, []byte("\r\n"), nil), "\r\n"); i >= 0 {
 			t.Fatalf("accepted a bare CR or LF at %d", i)
 		}
-		tr := trace{Helo: helo, RemoteIP: "192.0.2.1", Host: "mx.example.test", ID: "ID", For: from, Date: time.Unix(0, 0).UTC(), TLS: piece%3 == 0}
-		stored := storedMessage(from, tr, got)
-		if !bytes.HasSuffix(stored, body) {
-			t.Fatal("stored message does not end with the message")
+		// The blocks are the chunks evlog.Chunks would make of it.
+		want := evlog.Chunks(stored)
+		chunks := got.chunks()
+		if len(chunks) != len(want) || got.size != len(stored) {
+			t.Fatalf("%d chunks of %d bytes, want %d of %d", len(chunks), got.size, len(want), len(stored))
 		}
-		head := string(stored[:len(stored)-len(body)])
+		for i, c := range chunks {
+			if !bytes.Equal(c.Hash, want[i].Hash) || !bytes.Equal(c.Data, want[i].Data) || c.Chunks != want[i].Chunks {
+				t.Fatalf("chunk %d differs from evlog.Chunks", i)
+			}
+		}
+		head := string(prefix)
 		if !strings.HasPrefix(head, "Return-Path: <") || !strings.Contains(head, "\r\nReceived: from ") {
 			t.Fatalf("trace fields missing: %q", head)
 		}
@@ -69,7 +88,7 @@ func FuzzMessage(f *testing.F) {
 		if fields != 2 {
 			t.Fatalf("%d header fields in the trace, want 2: %q", fields, head)
 		}
-		_ = headerValue(got, "Message-ID")
+		_ = headerValue(got.head, "Message-ID")
 	})
 }
 

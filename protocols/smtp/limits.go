@@ -1,7 +1,9 @@
 package smtp
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"github.com/surat-mail/surat/protocols/connlimit"
 	"io"
@@ -45,6 +47,7 @@ type limitedListener struct {
 	writeTimeout time.Duration
 	implicitTLS  *tls.Config // non-nil: speak TLS before the 421
 	onRefuse     func(remote string)
+	base         context.Context // the server's; each connection's context derives from it
 	rejecting    atomic.Int32
 	maxDuration  time.Duration // a session's whole length; 0: unbounded
 }
@@ -61,6 +64,7 @@ func (ln *limitedListener) Accept() (net.Conn, error) {
 			c.ends = time.Now().Add(ln.maxDuration)
 		}
 		if ln.limits.Acquire(c, c.ip) {
+			c.ctx, c.cancel = context.WithCancel(ln.base)
 			return c, nil
 		}
 		if ln.onRefuse != nil {
@@ -114,9 +118,65 @@ type limitedConn struct {
 	// makes the next reply the last.
 	transactions    atomic.Int64
 	closeAfterWrite atomic.Bool
+	// ctx is the sessions' context, cancelled by Close (the session
+	// ended, or the server cut it off) and when the server stops.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// ahead holds what watchClose read while the session was waiting, for
+	// the next Read.
+	aheadMu sync.Mutex
+	ahead   []byte
+}
+
+// maxAhead bounds what watchClose reads ahead for the session.
+const maxAhead = 64 << 10
+
+// watchClose notices a client that hangs up while its session waits
+// before a reply (the delivery's commit, after DATA): nothing reads the
+// connection then, so the end of the stream would go unseen until the
+// wait was over. It reads ahead, keeping what arrives (a pipelined
+// command, RFC 2920, or a TLS close_notify) for the next Read, and calls
+// gone once the stream ends or breaks. stop ends the watch; it must be
+// called before the session reads again.
+func (c *limitedConn) watchClose(gone func()) (stop func()) {
+	_ = c.Conn.SetReadDeadline(time.Time{}) // stop moves it to now
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4<<10)
+		for {
+			n, err := c.Conn.Read(buf)
+			c.aheadMu.Lock()
+			c.ahead = append(c.ahead, buf[:n]...)
+			full := len(c.ahead) >= maxAhead
+			c.aheadMu.Unlock()
+			var ne net.Error
+			switch {
+			case err != nil && errors.As(err, &ne) && ne.Timeout():
+				return // stopped
+			case err != nil:
+				gone()
+				return
+			case full:
+				return
+			}
+		}
+	}()
+	return func() {
+		_ = c.Conn.SetReadDeadline(time.Now())
+		<-done
+	}
 }
 
 func (c *limitedConn) Read(p []byte) (int, error) {
+	c.aheadMu.Lock()
+	if len(c.ahead) > 0 {
+		n := copy(p, c.ahead)
+		c.ahead = c.ahead[n:]
+		c.aheadMu.Unlock()
+		return n, nil
+	}
+	c.aheadMu.Unlock()
 	if c.readTimeout > 0 || !c.ends.IsZero() {
 		_ = c.Conn.SetReadDeadline(readDeadline(time.Now(), c.readTimeout, c.ends))
 	}
@@ -136,6 +196,9 @@ func (c *limitedConn) Write(p []byte) (int, error) {
 
 func (c *limitedConn) Close() error {
 	c.closeOnce.Do(func() {
+		if c.cancel != nil {
+			c.cancel()
+		}
 		if tc, ok := c.Conn.(*net.TCPConn); ok && !c.hard.Load() {
 			if tc.CloseWrite() == nil {
 				_ = tc.SetReadDeadline(time.Now().Add(lingerTime))

@@ -2,6 +2,7 @@ package smtp
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -11,10 +12,9 @@ import (
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
-)
 
-// readChunk is how much of DATA is read at a time.
-const readChunk = 32 << 10
+	evlog "github.com/surat-mail/surat/log"
+)
 
 // lineEndings checks a byte stream, across reads, for line endings other
 // than CRLF (RFC 5321 §2.3.8): a LF not preceded by CR, or a CR not
@@ -40,36 +40,90 @@ func (l *lineEndings) ok(p []byte) bool {
 // end reports whether the stream ended cleanly (not on a lone CR).
 func (l *lineEndings) end() bool { return !l.prevCR }
 
-// readMessage reads DATA (or the BDAT chunks) into memory, bounded by
-// limit, refusing at the first bare LF or bare CR. On refusal it returns at
-// once: go-smtp reads and discards the rest of the message itself (and
-// stops counting its size), so an oversize or smuggling message is never
-// buffered past the point of refusal. Every error is an *SMTPError.
-func readMessage(r io.Reader, limit int64) ([]byte, error) {
+// storedBody is a message as delivery stores it (the trace fields, then
+// the message as received) in evlog.ChunkSize blocks, the chunks it is
+// proposed in, with its SHA-256, the blob's name. Read in blocks, it is
+// held once: a bytes.Buffer doubling to the message size, then copied
+// behind the trace fields, held 2.3 times the message at its peak.
+type storedBody struct {
+	blocks [][]byte // each full but the last
+	size   int
+	sum    []byte
+	head   []byte // the message's first headLimit bytes, for its header fields
+}
+
+// headLimit bounds what is kept of a message's start for headerValue.
+const headLimit = 64 << 10
+
+// bytes is the whole stored body in one slice (tests, small bodies).
+func (b *storedBody) bytes() []byte { return bytes.Join(b.blocks, nil) }
+
+// chunks are the body's BlobStored events, laid out as evlog.Chunks lays
+// them out, sharing the blocks.
+func (b *storedBody) chunks() []*evlog.BlobStored {
+	out := make([]*evlog.BlobStored, len(b.blocks))
+	for i, data := range b.blocks {
+		out[i] = &evlog.BlobStored{Hash: b.sum, Size: uint64(b.size), Chunk: uint32(i), Chunks: uint32(len(b.blocks)), Data: data}
+	}
+	return out
+}
+
+// readMessage reads DATA (or the BDAT chunks), bounded by limit, into a
+// storedBody that starts with prefix (the trace fields), hashing as it
+// goes and refusing at the first bare LF or bare CR, or past maxHops
+// Received fields. On refusal it returns at once: go-smtp reads and
+// discards the rest of the message itself (and stops counting its size),
+// so an oversize or smuggling message is never buffered past the point
+// of refusal. Every error is an *SMTPError.
+func readMessage(r io.Reader, limit int64, prefix []byte) (*storedBody, error) {
 	var (
-		buf   bytes.Buffer
+		b     = &storedBody{}
 		lines lineEndings
-		chunk = make([]byte, readChunk)
+		hops  receivedCounter
+		h     = sha256.New()
+		read  int64
 	)
+	block := make([]byte, 0, evlog.ChunkSize)
+	// add appends p (trace fields or message bytes) to the blocks.
+	add := func(p []byte) {
+		h.Write(p)
+		b.size += len(p)
+		for len(p) > 0 {
+			if len(block) == cap(block) {
+				b.blocks = append(b.blocks, block)
+				block = make([]byte, 0, evlog.ChunkSize)
+			}
+			n := copy(block[len(block):cap(block)], p)
+			block, p = block[:len(block)+n], p[n:]
+		}
+	}
+	add(prefix)
+	buf := make([]byte, 32<<10)
 	for {
-		n, err := r.Read(chunk)
+		n, err := r.Read(buf)
 		if n > 0 {
-			if int64(buf.Len()+n) > limit {
+			p := buf[:n]
+			if read += int64(n); read > limit {
 				return nil, errTooBig // RFC 1870 §6.3
 			}
-			if !lines.ok(chunk[:n]) {
+			if !lines.ok(p) {
 				return nil, errBareLineEnding
 			}
-			buf.Write(chunk[:n])
+			if hops.scan(p) > maxHops {
+				return nil, errTooManyHops
+			}
+			if len(b.head) < headLimit {
+				b.head = append(b.head, p[:min(len(p), headLimit-len(b.head))]...)
+			}
+			add(p)
 		}
 		if errors.Is(err, io.EOF) {
 			if !lines.end() {
 				return nil, errBareLineEnding
 			}
-			if receivedFields(buf.Bytes()) > maxHops {
-				return nil, errTooManyHops
-			}
-			return buf.Bytes(), nil
+			b.blocks = append(b.blocks, block)
+			b.sum = h.Sum(nil)
+			return b, nil
 		}
 		if err != nil {
 			return nil, readError(err)
@@ -86,20 +140,39 @@ const maxHops = 100
 // RFC 5321 §6.3, RFC 3463 X.4.6: routing loop detected.
 var errTooManyHops = reply(554, 5, 4, 6, "Too many hops: mail loop (more than 100 Received fields)")
 
-// receivedFields counts the Received fields of msg's header.
-func receivedFields(msg []byte) int {
-	n := 0
-	for len(msg) > 0 {
-		line, rest, _ := bytes.Cut(msg, []byte("\r\n"))
-		if len(line) == 0 {
-			break // end of the header
+// receivedCounter counts the Received fields of a message's header as
+// the message streams by.
+type receivedCounter struct {
+	n      int
+	body   bool   // past the header
+	col    int    // bytes of the current line so far
+	prefix []byte // the current line's first 9 bytes
+	prevCR bool
+}
+
+// scan reads p and returns the count so far.
+func (c *receivedCounter) scan(p []byte) int {
+	for _, ch := range p {
+		if c.body {
+			return c.n
 		}
-		if len(line) >= 9 && bytes.EqualFold(line[:9], []byte("Received:")) {
-			n++
+		if ch == '\n' && c.prevCR {
+			if c.col == 1 { // the line held only its CR: the header ends
+				c.body = true
+			}
+			c.col, c.prefix, c.prevCR = 0, c.prefix[:0], false
+			continue
 		}
-		msg = rest
+		c.prevCR = ch == '\r'
+		if c.col < 9 {
+			c.prefix = append(c.prefix, ch)
+			if c.col == 8 && bytes.EqualFold(c.prefix, []byte("Received:")) {
+				c.n++
+			}
+		}
+		c.col++
 	}
-	return n
+	return c.n
 }
 
 // readError maps a failure while reading the message to a reply.
@@ -175,14 +248,10 @@ func returnPathField(from string) string {
 	return "Return-Path: <" + cleanPath(from) + ">\r\n"
 }
 
-// storedMessage is what delivery stores: trace fields, then the message
-// exactly as received.
-func storedMessage(from string, t trace, body []byte) []byte {
-	rp, rcv := returnPathField(from), receivedField(t)
-	out := make([]byte, 0, len(rp)+len(rcv)+len(body))
-	out = append(out, rp...)
-	out = append(out, rcv...)
-	return append(out, body...)
+// tracePrefix is what delivery stores before the message: Return-Path
+// and Received.
+func tracePrefix(from string, t trace) []byte {
+	return []byte(returnPathField(from) + receivedField(t))
 }
 
 // addressLiteral is RFC 5321 §4.1.3's form of the client's IP.

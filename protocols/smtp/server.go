@@ -217,6 +217,10 @@ func (c *Config) setDefaults() error {
 
 // Server serves one SMTP listener.
 type Server struct {
+	// base is the context of every session; cancelled when the server
+	// stops (Close, or Shutdown once its grace is over).
+	base   context.Context
+	stop   context.CancelFunc
 	cfg    Config
 	log    *slog.Logger
 	smtp   *gosmtp.Server
@@ -228,7 +232,10 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
+	base, stop := context.WithCancel(context.Background())
 	s := &Server{
+		base:   base,
+		stop:   stop,
 		cfg:    cfg,
 		log:    cfg.Logger.With("listener", cfg.Kind.String()),
 		limits: connlimit.New[*limitedConn](cfg.MaxSessions, cfg.MaxSessionsPerIP),
@@ -260,7 +267,7 @@ func New(cfg Config) (*Server, error) {
 // ln is a plain TCP listener: Serve adds the TLS layer.
 func (s *Server) Serve(ln net.Listener) error {
 	wrapped := &limitedListener{
-		Listener: ln, limits: s.limits,
+		Listener: ln, limits: s.limits, base: s.base,
 		readTimeout: s.cfg.ReadTimeout, writeTimeout: s.cfg.WriteTimeout,
 		onRefuse: func(ip string) { s.log.Info("smtp session refused: too many", "remote", ip) },
 	}
@@ -282,6 +289,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // client retries: a message is never acknowledged uncommitted).
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.smtp.Shutdown(ctx)
+	s.stop() // what still runs stops waiting for the cluster
 	closeAll(s.limits)
 	if errors.Is(err, gosmtp.ErrServerClosed) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return nil
@@ -291,6 +299,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Close stops at once, cutting every session.
 func (s *Server) Close() error {
+	s.stop()
 	err := s.smtp.Close()
 	closeAll(s.limits)
 	if errors.Is(err, gosmtp.ErrServerClosed) {

@@ -28,6 +28,13 @@ func (b backend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
 		tls:    isTLS,
 	}
 	base.log = b.s.log.With("remote", base.remote)
+	// Every blocking call of the session takes this context: it ends
+	// with the connection or the server (go-smtp makes a new session
+	// after STARTTLS, on the same connection and context).
+	base.ctx = b.s.base
+	if lc := limitedConnOf(c.Conn()); lc != nil && lc.ctx != nil {
+		base.ctx = lc.ctx
+	}
 	if b.s.cfg.Kind.submission() {
 		return boundSession{&submissionSession{session: base}}, nil
 	}
@@ -38,6 +45,7 @@ func (b backend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
 // it with AUTH. go-smtp calls its methods from the connection's goroutine
 // only, so it needs no lock.
 type session struct {
+	ctx    context.Context // the connection's (see NewSession)
 	srv    *Server
 	conn   *gosmtp.Conn
 	log    *slog.Logger
@@ -188,7 +196,7 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 		// user was created through another node a moment ago). Catch up
 		// with the leader's commit index and look again; if that cannot
 		// be done, say 4xx, so the sender retries (RFC 5321 §4.2.5).
-		ctx, cancel := context.WithTimeout(context.Background(), rcptBarrierTimeout)
+		ctx, cancel := context.WithTimeout(s.ctx, rcptBarrierTimeout)
 		berr := s.srv.cfg.ReadBarrier(ctx)
 		cancel()
 		if berr != nil {

@@ -42,8 +42,8 @@ func TestInsufficientStorageIs452(t *testing.T) {
 			if code != 452 || !strings.HasPrefix(msg, "4.3.1") {
 				t.Fatalf("end of data on a node low on disk: %d %s; want 452 4.3.1", code, msg)
 			}
-			if tc.big && fp.calls.Load() != 2 {
-				t.Fatalf("%d proposals for a two-chunk body, want 2", fp.calls.Load())
+			if tc.big && fp.calls.Load() < 2 {
+				t.Fatalf("%d proposals for a two-chunk body, want the chunk and the last (then an unpin)", fp.calls.Load())
 			}
 			if got := len(inbox(t, n, bob)); got != before {
 				t.Fatal("message stored although the reply was 452")
