@@ -56,23 +56,20 @@ func (s *session) data(r io.Reader) error {
 		from: s.from, user: s.user, local: s.local, nonLocal: s.nonLocal, body: stored, date: now,
 		params: s.params, envID: s.envID, ret: s.ret,
 	})
-	if res.index != 0 {
-		log = log.With("raft_index", res.index)
-	}
 	if err != nil {
 		se := replyFor(err)
 		level := log.Info
 		if se.Code/100 == 4 {
 			level = log.Warn
 		}
-		level("smtp delivery failed", "code", se.Code, "err", err)
+		level("smtp delivery failed", "code", se.Code, "raft_index", res.index, "err", err)
 		return se
 	}
 	skipped := res.skipped
 	if len(skipped) > 0 {
 		if len(skipped) == len(s.local) && len(s.nonLocal) == 0 {
 			se := skippedReply(skipped)
-			log.Info("smtp delivery refused at apply", "skipped", describeSkipped(skipped), "code", se.Code)
+			log.Info("smtp delivery refused at apply", "skipped", describeSkipped(skipped), "code", se.Code, "raft_index", res.index)
 			return se
 		}
 		// SMTP has one reply for all recipients after DATA (per-recipient
@@ -80,15 +77,15 @@ func (s *session) data(r io.Reader) error {
 		// so the message is accepted, and apply queued a DSN to the
 		// sender for the skipped ones in the same commit (RFC 3464; as
 		// Postfix does when its local delivery agent refuses a recipient).
-		log.Warn("smtp delivered with recipients skipped at apply; DSN queued to the sender", "skipped", describeSkipped(skipped))
+		log.Warn("smtp delivered with recipients skipped at apply; DSN queued to the sender", "skipped", describeSkipped(skipped), "raft_index", res.index)
 	}
 	// One line per local copy, with its mailbox and UID, so that a
 	// message can be followed to the mailbox on every node with grep.
 	for _, f := range res.filed {
-		log.Info("smtp delivered", "user", f.user, "mailbox", f.mailbox, "uid", f.uid)
+		log.Info("smtp delivered", "user", f.user, "mailbox", f.mailbox, "uid", f.uid, "raft_index", res.index)
 	}
 	if len(s.nonLocal) > 0 {
-		log.Info("smtp queued for relay", "relayed", len(s.nonLocal))
+		log.Info("smtp queued for relay", "relayed", len(s.nonLocal), "raft_index", res.index)
 	}
 	return nil
 }

@@ -72,8 +72,8 @@ func (w *windowProposer) Propose(ctx context.Context, p []byte) ([]byte, error) 
 // more (a session's proposals stay bounded); the message arrives whole.
 func TestLargeMessageChunksArePipelined(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
-	wp := &windowProposer{real: n.node, open: make(chan struct{})}
+	n := c.Nodes[0]
+	wp := &windowProposer{real: n.Node, open: make(chan struct{})}
 	_, addr := c.serve(t, n, MX, func(cfg *Config) {
 		cfg.Proposer = wp
 		cfg.ProposeTimeout = time.Minute // a serial sender waits out the guard per chunk
@@ -109,7 +109,7 @@ type collectingProposer struct {
 }
 
 func (p *collectingProposer) Propose(ctx context.Context, data []byte) ([]byte, error) {
-	res, err := p.node.node.Propose(ctx, data)
+	res, err := p.node.Node.Propose(ctx, data)
 	c := chunkOnly(data)
 	if err != nil || c == nil {
 		return res, err
@@ -125,7 +125,7 @@ func (p *collectingProposer) Propose(ctx context.Context, data []byte) ([]byte, 
 }
 
 func (p *collectingProposer) collect(ctx context.Context, upload []byte) {
-	st := p.node.store
+	st := p.node.Store
 	past := st.AppliedIndex() + 1 // everything so far is "old"
 	now := time.Now().Unix()
 	hashes, err := st.UnreferencedBlobs(past, now, 0)
@@ -136,7 +136,7 @@ func (p *collectingProposer) collect(ctx context.Context, upload []byte) {
 	// Name the upload too, as a collector that read the store just
 	// before the chunks arrived would have.
 	hashes = append(hashes, upload)
-	if _, err := propose.Submit(ctx, p.node.node, &evlog.Event{Kind: &evlog.Event_BlobsCollected{
+	if _, err := propose.Submit(ctx, p.node.Node, &evlog.Event{Kind: &evlog.Event_BlobsCollected{
 		BlobsCollected: &evlog.BlobsCollected{Hashes: hashes, TouchedBefore: past, NowUnix: now}}}); err != nil {
 		p.t.Errorf("collection: %v", err)
 	}
@@ -149,7 +149,7 @@ func (p *collectingProposer) collect(ctx context.Context, upload []byte) {
 // the client had sent the whole message.
 func TestCollectionMidUploadKeepsTheChunks(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	cp := &collectingProposer{t: t, node: n}
 	_, addr := c.serve(t, n, MX, func(cfg *Config) { cfg.Proposer = cp })
 	before := len(inbox(t, n, bob))
@@ -190,7 +190,7 @@ func (b *blockingProposer) Propose(ctx context.Context, _ []byte) ([]byte, error
 func TestShutdownCancelsABlockedDelivery(t *testing.T) {
 	c := sharedCluster(t)
 	bp := &blockingProposer{entered: make(chan struct{}, 1), ended: make(chan error, 1)}
-	srv, addr := c.serve(t, c.nodes[0], MX, func(cfg *Config) {
+	srv, addr := c.serve(t, c.Nodes[0], MX, func(cfg *Config) {
 		cfg.Proposer = bp
 		cfg.ProposeTimeout = time.Hour
 	})
@@ -245,7 +245,7 @@ func (s *syncBuffer) String() string {
 // message can be followed across nodes with grep.
 func TestDeliveryLogLines(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
+	n := c.Nodes[0]
 	var logs syncBuffer
 	_, addr := c.serve(t, n, MX, func(cfg *Config) {
 		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -258,14 +258,14 @@ func TestDeliveryLogLines(t *testing.T) {
 	if code, msg := cl.data(message("followed")); code != 250 {
 		t.Fatalf("end of data: %d %s", code, msg)
 	}
-	applied := n.store.AppliedIndex()
+	applied := n.Store.AppliedIndex()
 	for _, user := range []string{alice, bob} {
-		mb, err := n.store.MailboxByName(user, "INBOX")
+		mb, err := n.Store.MailboxByName(user, "INBOX")
 		if err != nil {
 			t.Fatal(err)
 		}
 		uid := mb.GetUidNext() - 1
-		re := regexp.MustCompile(fmt.Sprintf(`msg="smtp delivered" .*raft_index=(\d+) user=%s mailbox=INBOX uid=%d\b`,
+		re := regexp.MustCompile(fmt.Sprintf(`msg="smtp delivered" .*user=%s mailbox=INBOX uid=%d raft_index=(\d+)`,
 			regexp.QuoteMeta(user), uid))
 		m := re.FindStringSubmatch(logs.String())
 		if m == nil {
@@ -285,7 +285,7 @@ func TestDeliveryLogLines(t *testing.T) {
 func TestClientHangupCancelsABlockedDelivery(t *testing.T) {
 	c := sharedCluster(t)
 	bp := &blockingProposer{entered: make(chan struct{}, 1), ended: make(chan error, 1)}
-	_, addr := c.serve(t, c.nodes[0], MX, func(cfg *Config) {
+	_, addr := c.serve(t, c.Nodes[0], MX, func(cfg *Config) {
 		cfg.Proposer = bp
 		cfg.ProposeTimeout = time.Hour
 	})
@@ -313,8 +313,8 @@ func TestClientHangupCancelsABlockedDelivery(t *testing.T) {
 // the delivery waits are the session's next command (RFC 2920 §3.1).
 func TestPipelinedCommandAfterDataIsKept(t *testing.T) {
 	c := sharedCluster(t)
-	n := c.nodes[0]
-	slow := &slowProposer{real: n.node, delay: 200 * time.Millisecond}
+	n := c.Nodes[0]
+	slow := &slowProposer{real: n.Node, delay: 200 * time.Millisecond}
 	_, addr := c.serve(t, n, MX, func(cfg *Config) { cfg.Proposer = slow })
 	cl := dial(t, addr)
 	cl.hello()

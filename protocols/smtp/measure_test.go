@@ -19,11 +19,10 @@ func TestMeasureLargeMessages(t *testing.T) {
 	if os.Getenv("SURAT_MEASURE") == "" {
 		t.Skip("a measurement: set SURAT_MEASURE=1")
 	}
-	c := startCluster(t, t.TempDir(), 3)
-	defer c.stop()
+	c := startCluster(t, 3)
 	var follower *testNode
-	for _, n := range c.nodes {
-		if !n.node.IsLeader() {
+	for _, n := range c.Nodes {
+		if !n.Node.IsLeader() {
 			follower = n
 			break
 		}
