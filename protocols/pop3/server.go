@@ -13,7 +13,6 @@ import (
 	"time"
 
 	evlog "github.com/surat-mail/surat/log"
-	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/connlimit"
 	authn "github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/propose"
@@ -139,8 +138,7 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	revocations *mailbox.Subscription // nil without Config.Feed
-	revokerDone chan struct{}
+	revocations *authn.Revocations // nil without Config.Feed
 }
 
 // maxRejecting bounds the goroutines that tell refused clients why.
@@ -162,8 +160,7 @@ func New(cfg Config) (*Server, error) {
 		listeners: map[net.Listener]struct{}{}, ctx: ctx, cancel: cancel,
 	}
 	if cfg.Feed != nil {
-		s.revocations, s.revokerDone = cfg.Feed.Subscribe(""), make(chan struct{})
-		go s.watchRevocations(s.revocations)
+		s.revocations = authn.WatchRevocations(cfg.Login, cfg.Feed, s.limits.Conns, s.log)
 	}
 	return s, nil
 }
@@ -172,7 +169,6 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) stopRevocations() {
 	if s.revocations != nil {
 		s.revocations.Close()
-		<-s.revokerDone
 	}
 }
 
