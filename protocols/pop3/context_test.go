@@ -156,3 +156,48 @@ func TestQuitCompletesAfterClientLeaves(t *testing.T) {
 		return len(uids) == 1
 	})
 }
+
+// stuckProposer never commits: each proposal waits until its context
+// ends, as on a cluster without a quorum, and reports when it gave up.
+type stuckProposer struct {
+	propose.Proposer
+	started, ended chan time.Time
+}
+
+func (p *stuckProposer) Propose(ctx context.Context, _ []byte) ([]byte, error) {
+	p.started <- time.Now()
+	<-ctx.Done()
+	p.ended <- time.Now()
+	return nil, ctx.Err()
+}
+
+// A \Seen flush waiting on a cluster without a quorum gives up when its
+// client leaves, instead of after ProposeTimeout; the session then ends.
+func TestSeenFlushEndsWithClient(t *testing.T) {
+	c := sharedCluster(t)
+	n := c.Nodes[0]
+	user := c.NewUser(t, "ctxseen", password)
+	c.Deliver(t, user, message("one", "first"))
+	p := &stuckProposer{Proposer: n.Node, started: make(chan time.Time, 4), ended: make(chan time.Time, 4)}
+	_, addr := c.serve(t, n, func(cfg *Config) {
+		cfg.Proposer = p
+		cfg.SeenFlushCount = 1 // flush after every RETR
+		cfg.ProposeTimeout = time.Minute
+	})
+	cl := login(t, addr, user)
+	cl.must("RETR 1")
+	cl.multi()
+	select {
+	case <-p.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the \\Seen flush was not proposed")
+	}
+	left := time.Now()
+	cl.conn.Close()
+	select {
+	case end := <-p.ended:
+		t.Logf("flush gave up %v after the client left", end.Sub(left).Round(time.Millisecond))
+	case <-time.After(5 * time.Second):
+		t.Fatal("\\Seen flush still waiting 5 s after its client left (ProposeTimeout a minute)")
+	}
+}
