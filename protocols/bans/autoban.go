@@ -60,6 +60,7 @@ type AutoBanner struct {
 
 	mu      sync.Mutex
 	clients map[string]*lockouts
+	closed  bool // no proposals after Close
 }
 
 // lockouts is one client's recent lockouts, oldest first (at most Count),
@@ -142,13 +143,17 @@ func (a *AutoBanner) Locked(ip netip.Addr) {
 	}
 	n := len(c.at)
 	c.at, c.banned = nil, now.Add(a.cfg.Duration)
-	a.mu.Unlock()
-	if a.cfg.Bans != nil && a.cfg.Bans.Banned(ip, now) {
-		return // banned already, by hand or by another node
+	if a.closed {
+		a.mu.Unlock()
+		return
 	}
 	a.wg.Add(1)
+	a.mu.Unlock()
 	go func() {
 		defer a.wg.Done()
+		if a.cfg.Bans != nil && a.cfg.Bans.Banned(ip, now) {
+			return // banned already, by hand or by another node
+		}
 		a.ban(ip, key, n, now)
 	}()
 }
@@ -195,6 +200,9 @@ func (a *AutoBanner) evictLocked(now time.Time) {
 
 // Close gives up the proposals in flight and waits for them.
 func (a *AutoBanner) Close() {
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
 	a.cancel()
 	a.wg.Wait()
 }

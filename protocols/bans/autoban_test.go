@@ -190,3 +190,18 @@ func TestAutoBanBoundsClients(t *testing.T) {
 		t.Fatalf("%d clients tracked, bound 100", n)
 	}
 }
+
+// After Close (the node shutting down), lockouts propose nothing.
+func TestAutoBanClosed(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	p := &countingProposer{directNode: newNode(t)}
+	a, _, _ := newAutoBanner(t, p, clock)
+	a.Close()
+	for range 5 {
+		a.Locked(netip.MustParseAddr("198.51.100.10"))
+	}
+	a.wg.Wait()
+	if n := p.proposed.Load(); n != 0 {
+		t.Fatalf("%d proposals after Close", n)
+	}
+}
