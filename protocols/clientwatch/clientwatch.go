@@ -9,8 +9,10 @@
 // TLS, since nothing else reads the connection until the command ends;
 // there a client that leaves politely sends a close_notify alert before
 // its FIN, so the watch reads on after the first bytes, up to maxAhead,
-// to see the end behind them. IMAP and POP3 sessions both use it; it
-// knows no protocol.
+// to see the end behind them. A client that pipelines a command and then
+// closes its side is taken as gone, as net/http takes one; a command whose
+// outcome must not depend on the client staying (POP3's UPDATE) is not
+// watched. IMAP and POP3 sessions both use it; it knows no protocol.
 package clientwatch
 
 import (
