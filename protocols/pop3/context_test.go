@@ -201,3 +201,37 @@ func TestSeenFlushEndsWithClient(t *testing.T) {
 		t.Fatal("\\Seen flush still waiting 5 s after its client left (ProposeTimeout a minute)")
 	}
 }
+
+// On a real cluster that lost its quorum, a \Seen flush waits for a
+// commit that cannot come; Shutdown, even with a minute of grace, ends
+// that wait at once (the changes get one more bounded try as the session
+// ends), instead of waiting out ProposeTimeout or the grace period.
+func TestShutdownEndsSeenFlushWithoutQuorum(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	c := startCluster(t, 3)
+	n := c.Nodes[0]
+	user := c.NewUser(t, "noquorum", password)
+	c.Deliver(t, user, message("one", "first"))
+	waitFor(t, "delivery on n1", func() bool { return count(n, user) == 1 })
+	srv, addr := c.serve(t, n, func(cfg *Config) {
+		cfg.SeenFlushCount = 1 // flush after every RETR
+		cfg.ProposeTimeout = time.Minute
+	})
+	cl := login(t, addr, user)
+	c.Nodes[1].Stop()
+	c.Nodes[2].Stop()
+	cl.must("RETR 1")
+	cl.multi()
+	time.Sleep(200 * time.Millisecond) // the flush is waiting for a quorum
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	_ = srv.Shutdown(ctx)
+	took := time.Since(start)
+	t.Logf("Shutdown returned after %v (grace and ProposeTimeout a minute)", took.Round(time.Millisecond))
+	if took > dropFlushTimeout+2*time.Second { // the last try, and the close's linger
+		t.Fatalf("Shutdown took %v", took)
+	}
+}
