@@ -20,6 +20,7 @@ import (
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/admin"
 	"github.com/surat-mail/surat/protocols/auth"
+	"github.com/surat-mail/surat/protocols/bans"
 	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/smtp"
 	"github.com/surat-mail/surat/protocols/tlsconf"
@@ -189,7 +190,15 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer queue.stop()
-	lg, err := newLogins(cfg, store, node, reg)
+	autoBan, err := startAutoBan(cfg.AutoBan, store, node, reg, logger)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	if autoBan != nil {
+		defer autoBan.Close()
+	}
+	lg, err := newLogins(cfg, store, node, reg, autoBan)
 	if err != nil {
 		srv.Close()
 		return err
@@ -306,13 +315,17 @@ const (
 // AUTH, IMAP and POP3: one failure limiter, one cache of recently verified
 // credentials (protocols/auth.Cache), one bound on concurrent password
 // verifications, and the catch-up check before any answer.
-func newLogins(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, reg prometheus.Registerer) (*login.Authenticator, error) {
+func newLogins(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, reg prometheus.Registerer, autoBan *bans.AutoBanner) (*login.Authenticator, error) {
 	cache, err := auth.NewCache(loginCacheSize, loginCacheTTL)
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	a, err := login.New(login.Config{Directory: store, Bans: store, CaughtUp: node.CaughtUp, ReadBarrier: node.ReadBarrier,
-		Cache: cache, MaxVerifying: cfg.AuthConcurrency, Registerer: reg})
+	lc := login.Config{Directory: store, Bans: store, CaughtUp: node.CaughtUp, ReadBarrier: node.ReadBarrier,
+		Cache: cache, MaxVerifying: cfg.AuthConcurrency, Registerer: reg}
+	if autoBan != nil {
+		lc.OnLockout = autoBan.Locked // --auto-ban
+	}
+	a, err := login.New(lc)
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}

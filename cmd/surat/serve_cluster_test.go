@@ -29,7 +29,8 @@ func (n *serveNode) url() string { return "http://" + n.http }
 // startServeCluster runs size nodes of `surat serve` in this process, on
 // loopback with real sockets, exactly as the binary wires them, and waits
 // until every node is ready. They stop (SIGTERM's path) when the test ends.
-func startServeCluster(t *testing.T, size int) []*serveNode {
+// extra flags are given to every node.
+func startServeCluster(t *testing.T, size int, extra ...string) []*serveNode {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
@@ -61,6 +62,7 @@ func startServeCluster(t *testing.T, size int) []*serveNode {
 			"--imaps", n.imaps, "--pop3s", n.pop3s, "--resolver", "none", "--log-level", "error",
 			// Generous under -race on two cores.
 			"--raft-heartbeat-timeout", "1s", "--raft-election-timeout", "1s", "--raft-lease-timeout", "500ms"}
+		args = append(args, extra...)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

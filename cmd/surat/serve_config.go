@@ -45,11 +45,12 @@ type serveConfig struct {
 	DelayWarning                 time.Duration   // one delay DSN after this long pending; 0: never
 	QueueSchedule                []time.Duration // backoff between outbound attempts
 	MaxMessageSize               int64
-	MaxSendPerHour               int   // remote recipients per user and hour; 0: no limit
-	MaxQueuedBytesPerUser        int64 // bytes per user in the outbound queue; 0: no limit
-	MaxMailboxes                 int   // mailboxes per user; 0: no limit
-	MaxMailboxDepth              int   // hierarchy levels of a mailbox name; 0: no limit
-	AuthConcurrency              int   // password verifications at once (0: one per core)
+	MaxSendPerHour               int            // remote recipients per user and hour; 0: no limit
+	MaxQueuedBytesPerUser        int64          // bytes per user in the outbound queue; 0: no limit
+	MaxMailboxes                 int            // mailboxes per user; 0: no limit
+	MaxMailboxDepth              int            // hierarchy levels of a mailbox name; 0: no limit
+	AuthConcurrency              int            // password verifications at once (0: one per core)
+	AutoBan                      *autoBanPolicy // --auto-ban; nil: off
 	ResolverSpec                 string
 	Resolver                     dns.Resolver
 	RaftHeartbeat, RaftElection  time.Duration // Raft timeouts
@@ -134,6 +135,8 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"max-mailboxes", strconv.Itoa(imap.DefaultMaxMailboxes), "mailboxes one user may own (past it: NO [LIMIT]); `N`, 0: no limit"},
 	{"max-mailbox-depth", strconv.Itoa(imap.DefaultMaxMailboxDepth), "hierarchy levels of a mailbox name (past it: NO [LIMIT]); `N`, 0: no limit"},
 	{"auth-concurrency", "0", "verify at most `N` passwords at once, each ~19 MiB of memory (0: one per core); more logins wait briefly, then get a temporary failure"},
+	{"auto-ban", "", "ban a client (IPv4 address, IPv6 /64) cluster-wide once it is locked out of logins `N,WINDOW,DURATION`: N times within WINDOW on one node, for DURATION, such as 10,10m,1h; default off"},
+	{"auto-ban-exempt", "", "`CIDRS` never banned by --auto-ban, comma separated (loopback never is), such as a webmail or proxy in front of the node"},
 	{"raft-heartbeat-timeout", "200ms", "a follower without word from the leader for `DURATION` starts an election (LAN default; raise it on slow or lossy links)"},
 	{"raft-election-timeout", "200ms", "a candidate without a quorum of votes for `DURATION` tries again"},
 	{"raft-lease-timeout", "100ms", "a leader that has not reached a quorum for `DURATION` steps down (at most --raft-heartbeat-timeout)"},
@@ -297,6 +300,9 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if c.AuthConcurrency, err = strconv.Atoi(v("auth-concurrency")); err != nil || c.AuthConcurrency < 0 || c.AuthConcurrency > 1024 {
 		return nil, bad("auth-concurrency", "want a number from 0 (one per core) to 1024")
+	}
+	if c.AutoBan, err = parseAutoBan(v("auto-ban"), v("auto-ban-exempt")); err != nil {
+		return nil, err
 	}
 	if c.QueueLifetime, err = time.ParseDuration(v("queue-lifetime")); err != nil || c.QueueLifetime < time.Minute {
 		return nil, bad("queue-lifetime", "want a duration of at least 1m, such as 120h")

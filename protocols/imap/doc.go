@@ -111,12 +111,13 @@
 // recently used out), or on a miss from the body's first chunks up to the
 // blank line, a batch of messages under one store view (headercache.go).
 //
-// A logged-in session is bound to the user's credentials (revoke.go): a
-// password change or deletion through any node ends it with BYE.
+// A logged-in session is bound to the user's credentials (revoke.go, over
+// protocols/login's one revocation path): a password change or deletion
+// through any node ends it with BYE.
 //
 // Every wait of a command (a login's verification, a proposal) takes the
 // session's context, which ends when the client goes away (the connection
-// is read ahead by one byte while a command waits, limits.go), at LOGOUT,
+// is read ahead while a command waits, protocols/clientwatch), at LOGOUT,
 // or when the server closes: no wait outlives its session, and shutdown
 // does not wait out Config.ProposeTimeout.
 //

@@ -2,15 +2,13 @@ package imap
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
-	"os"
-
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/surat-mail/surat/protocols/clientwatch"
 	"github.com/surat-mail/surat/protocols/connlimit"
 )
 
@@ -33,7 +31,8 @@ func (ln *limitedListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := &limitedConn{Conn: raw, ip: remoteIP(raw.RemoteAddr()), limits: ln.srv.limits, idle: ln.srv.cfg.IdleTimeout}
+		w := clientwatch.New(raw)
+		c := &limitedConn{Conn: w, watch: w, ip: remoteIP(raw.RemoteAddr()), limits: ln.srv.limits, idle: ln.srv.cfg.IdleTimeout}
 		if ln.srv.limits.Acquire(c, c.ip) {
 			return c, nil
 		}
@@ -82,9 +81,11 @@ type limitedConn struct {
 	holding bool
 	held    []byte
 
+	// watch reads ahead while a command waits (protocols/clientwatch);
+	// it is the Conn under everything else.
+	watch *clientwatch.Conn
+
 	mu        sync.Mutex
-	ahead     []byte    // read by watchClose, not yet returned by Read
-	aheadErr  error     // the connection's end, seen by watchClose
 	deadline  time.Time // the read deadline go-imap asked for (capped)
 	owedSince time.Time // first client bytes since the server last wrote
 	owedBytes int
@@ -99,21 +100,9 @@ func (c *limitedConn) Read(p []byte) (int, error) {
 			d = stall
 		}
 	}
-	var n int
-	var err error
-	switch {
-	case len(c.ahead) > 0:
-		n = copy(p, c.ahead)
-		c.ahead = c.ahead[n:]
-		c.mu.Unlock()
-	case c.aheadErr != nil:
-		err = c.aheadErr
-		c.mu.Unlock()
-	default:
-		c.mu.Unlock()
-		_ = c.Conn.SetReadDeadline(d)
-		n, err = c.Conn.Read(p)
-	}
+	c.mu.Unlock()
+	_ = c.Conn.SetReadDeadline(d)
+	n, err := c.Conn.Read(p) // what a watch read ahead first
 	if n > 0 {
 		now := time.Now()
 		c.mu.Lock()
@@ -146,45 +135,9 @@ func (c *limitedConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Watching for the client's departure. While a command waits on the
-// cluster nobody reads the connection, so a client that went away would
-// be noticed only once the wait ended (up to Config.ProposeTimeout later).
-// watchClose reads ahead meanwhile, as net/http's server does for a
-// request's context: the connection's end calls gone; a byte the client
-// sent (its next command, pipelined) is kept for the next Read. It reads
-// below TLS, which is sound because nothing else reads the connection
-// until the command ends, and at most one byte, so the watch stops at the
-// first byte of a pipelined command.
-func (c *limitedConn) watchClose(gone func()) (stop func()) {
-	c.mu.Lock()
-	busy := len(c.ahead) > 0 || c.aheadErr != nil
-	c.mu.Unlock()
-	if busy {
-		return func() {}
-	}
-	_ = c.Conn.SetReadDeadline(time.Time{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var b [1]byte
-		n, err := c.Conn.Read(b[:])
-		c.mu.Lock()
-		c.ahead = append(c.ahead, b[:n]...)
-		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-			c.aheadErr = err
-		}
-		c.mu.Unlock()
-		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-			gone()
-		}
-	}()
-	return func() {
-		// A deadline in the past ends the Read at once; Read sets the
-		// next one itself.
-		_ = c.Conn.SetReadDeadline(time.Unix(1, 0))
-		<-done
-	}
-}
+// watchClose ends nothing itself: gone is called if the client goes away
+// while a command waits on the cluster (protocols/clientwatch).
+func (c *limitedConn) watchClose(gone func()) (stop func()) { return c.watch.Watch(gone) }
 
 // Write coalescing. go-imap flushes its buffer after every FETCH response,
 // so a FETCH of 10,000 messages would cost 10,000 write system calls (and

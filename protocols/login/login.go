@@ -33,6 +33,14 @@
 // instead of the greeting, before any TLS handshake on their STARTTLS
 // ports, so a guesser that reconnects costs the node next to nothing.
 //
+// Every lockout (at login or at connect) is reported to Config.OnLockout,
+// where an automatic ban policy counts them (protocols/bans.AutoBanner).
+//
+// A session that logged in is bound to the credentials it used (Bind,
+// revoke.go); a password change or a deletion through any node ends it,
+// on every node, through WatchRevocations (IMAP, POP3) or Current (SMTP
+// submission, at each transaction command).
+//
 // Each connection has a Conn, which counts its failures: after
 // MaxFailuresPerConn (default 3, as Dovecot's login processes do) the
 // Outcome says Close and the protocol ends the connection with its own
@@ -107,6 +115,11 @@ type Config struct {
 	// ConnectLock: a client locked for at least this long is refused
 	// when it connects (RefuseAtConnect); default 10 s.
 	ConnectLock time.Duration
+	// OnLockout, if set, is told of every attempt refused because its
+	// client is locked out (at login, or at connect by RefuseAtConnect):
+	// an automatic ban policy counts them (protocols/bans.AutoBanner).
+	// It must not block.
+	OnLockout func(ip netip.Addr)
 	// Now is the clock for bans; default time.Now.
 	Now func() time.Time
 	// Registerer, if set, receives the login metrics:
@@ -211,7 +224,13 @@ func (a *Authenticator) RefuseAtConnect(remote string) (retryAfter time.Duration
 		return 0, true
 	}
 	wait := a.cfg.Limiter.ClientLocked(ip)
-	return wait, wait >= a.cfg.ConnectLock
+	if wait < a.cfg.ConnectLock {
+		return wait, false
+	}
+	if a.cfg.OnLockout != nil {
+		a.cfg.OnLockout(ip)
+	}
+	return wait, true
 }
 
 // Verifying is the number of verifications running now (metrics, tests).
@@ -363,6 +382,9 @@ func (c *Conn) login(ctx context.Context, username, password string) Outcome {
 		return Outcome{Result: Temporary, User: acct, Err: err}
 	}
 	if d.Locked > 0 {
+		if a.cfg.OnLockout != nil {
+			a.cfg.OnLockout(c.ip)
+		}
 		return Outcome{Result: Locked, User: acct, RetryAfter: d.Locked}
 	}
 	out := Outcome{User: acct, Slowed: d.Waited}

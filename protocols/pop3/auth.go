@@ -125,7 +125,11 @@ func (s *session) login(name, password string) bool {
 	if s.auth == nil {
 		s.auth = s.cfg.Login.NewConn(s.ip, s.log)
 	}
-	o := s.auth.Login(s.srv.ctx, name, password)
+	// The command was read in full; a client gone while its password
+	// waits (catch-up, a verification slot) gives its place up.
+	stop := s.watchClient()
+	o := s.auth.Login(s.ctx, name, password)
+	stop()
 	if o.Close {
 		s.reply(errTooManyFails)
 		return false

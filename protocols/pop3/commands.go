@@ -229,6 +229,13 @@ func (s *session) update(cmd command) bool {
 	deleted := len(md.msgs) - md.count
 	deletedUIDs := md.deleted()
 	batches := md.updateBatches()
+	// RFC 1939 §6: QUIT alone enters UPDATE, so a client that sends QUIT
+	// and leaves at once has still asked for the deletions; they are
+	// committed, as Dovecot completes the expunge of a client that left.
+	// So this wait is bounded by the server's context, not the session's
+	// (which a departed client or the start of Shutdown ends): only Close,
+	// Shutdown past its deadline, or ProposeTimeout cut it, and then the
+	// client got no +OK and does not believe the messages deleted.
 	ctx, cancel := context.WithTimeout(s.srv.ctx, s.cfg.ProposeTimeout)
 	defer cancel()
 	for i, b := range batches {

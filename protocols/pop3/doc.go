@@ -89,6 +89,17 @@
 // for 10 s or more gets -ERR instead of the greeting. Each connection recovers
 // from panics, so no input brings the server down.
 //
+// # Contexts
+//
+// Each session has its own context, a child of the server's: it ends when
+// the session does, when the client goes away while a login or a \Seen
+// flush waits (the connection is read ahead meanwhile,
+// protocols/clientwatch, shared with IMAP), and at the start of Shutdown.
+// A QUIT's UPDATE is bounded by the server's context instead: QUIT alone
+// asks for the deletions (RFC 1939 §6), so a client that leaves right after
+// sending it still has them committed; only Close, Shutdown past its
+// deadline or ProposeTimeout cut it, unanswered.
+//
 // With Config.Feed, a session is bound to the user's credentials at login
 // (revoke.go): a password change or deletion through any node closes it,
 // after the command in progress, so that an UPDATE is never cut halfway.

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	evlog "github.com/surat-mail/surat/log"
-	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/connlimit"
 	authn "github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/propose"
@@ -133,13 +132,13 @@ type Server struct {
 	wg        sync.WaitGroup // sessions
 	rejecting atomic.Int32
 
-	// ctx bounds the proposals sessions make on their own (\Seen flushes);
-	// Close, or a Shutdown past its deadline, cancels it.
+	// ctx is the parent of every session's context and bounds a QUIT's
+	// UPDATE and the \Seen flush of a dropped session; Close, or a
+	// Shutdown past its deadline, cancels it.
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	revocations *mailbox.Subscription // nil without Config.Feed
-	revokerDone chan struct{}
+	revocations *authn.Revocations // nil without Config.Feed
 }
 
 // maxRejecting bounds the goroutines that tell refused clients why.
@@ -161,8 +160,7 @@ func New(cfg Config) (*Server, error) {
 		listeners: map[net.Listener]struct{}{}, ctx: ctx, cancel: cancel,
 	}
 	if cfg.Feed != nil {
-		s.revocations, s.revokerDone = cfg.Feed.Subscribe(""), make(chan struct{})
-		go s.watchRevocations(s.revocations)
+		s.revocations = authn.WatchRevocations(cfg.Login, cfg.Feed, s.limits.Conns, s.log)
 	}
 	return s, nil
 }
@@ -171,7 +169,6 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) stopRevocations() {
 	if s.revocations != nil {
 		s.revocations.Close()
-		<-s.revokerDone
 	}
 }
 
@@ -271,7 +268,8 @@ func (s *Server) Sessions() int {
 
 // Shutdown stops accepting and ends idle sessions at once (a session
 // waiting for a command has nothing in flight: it never reached UPDATE, so
-// it deletes nothing), lets busy ones finish their command until ctx ends,
+// it deletes nothing), ends the waits of logins at once, lets busy
+// sessions finish their command (a QUIT its UPDATE) until ctx ends,
 // then cuts the rest off. A QUIT whose commit is cut off was not answered
 // +OK, so the client does not believe its messages deleted.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -282,6 +280,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, sess := range s.limits.Conns() {
+		// Logins and \Seen flushes give up at once: nothing a client was
+		// told depends on them (pending \Seen changes are proposed once
+		// more as the session ends). A QUIT's UPDATE is bounded by the
+		// server's context and may finish until ctx ends.
+		sess.cancel()
 		sess.closeIfIdle()
 	}
 	done := make(chan struct{})

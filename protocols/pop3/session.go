@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/surat-mail/surat/protocols/clientwatch"
 	"github.com/surat-mail/surat/protocols/propose"
 
 	authn "github.com/surat-mail/surat/protocols/login"
@@ -53,8 +54,9 @@ const (
 type session struct {
 	srv      *Server
 	cfg      *Config
-	admitted bool     // counted by srv's limits (set before run starts)
-	raw      net.Conn // the accepted TCP connection
+	admitted bool              // counted by srv's limits (set before run starts)
+	raw      net.Conn          // the accepted TCP connection
+	watch    *clientwatch.Conn // raw, read ahead while a command waits
 	tcp      *timedConn
 	r        *bufio.Reader
 	w        *bufio.Writer
@@ -77,6 +79,14 @@ type session struct {
 	revoked   atomic.Bool // credentials changed: end before the next command (revoke.go)
 	cred      atomic.Pointer[credential]
 	closeOnce sync.Once
+
+	// ctx ends with the session: when it finishes (QUIT, the connection
+	// dropped or timed out), when its client goes away while a login or
+	// a \Seen flush waits (watched meanwhile, protocols/clientwatch), or
+	// when the server's context ends (Close, or Shutdown past its
+	// deadline). Every wait of a command takes it.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // timedConn pushes the write deadline forward on every write, so that a
@@ -92,9 +102,10 @@ func (c *timedConn) Write(p []byte) (int, error) {
 }
 
 func newSession(srv *Server, conn net.Conn) *session {
-	s := &session{srv: srv, cfg: &srv.cfg, raw: conn, ip: remoteIP(conn.RemoteAddr())}
+	s := &session{srv: srv, cfg: &srv.cfg, raw: conn, watch: clientwatch.New(conn), ip: remoteIP(conn.RemoteAddr())}
+	s.ctx, s.cancel = context.WithCancel(srv.ctx)
 	s.log = srv.log.With("remote", s.ip)
-	s.setConn(conn)
+	s.setConn(s.watch)
 	return s
 }
 
@@ -316,7 +327,7 @@ func (s *session) stls(cmd command) bool {
 
 // handshake runs the server side of TLS on the raw connection.
 func (s *session) handshake() bool {
-	tc := tls.Server(s.raw, s.cfg.TLS)
+	tc := tls.Server(s.watch, s.cfg.TLS)
 	_ = s.raw.SetDeadline(time.Now().Add(s.cfg.AuthTimeout))
 	if err := tc.Handshake(); err != nil {
 		s.log.Debug("pop3 TLS handshake failed", "err", err)
@@ -358,8 +369,11 @@ func (s *session) closeConn() {
 // finish flushes, proposes the pending \Seen changes of a session that
 // ended without QUIT (best effort), and closes the connection gracefully.
 func (s *session) finish() {
+	defer s.cancel()
 	_ = s.w.Flush()
 	if !s.quit && s.md != nil && len(s.md.pendingSeen) > 0 {
+		// The session is over but the client did receive these
+		// messages: the flush is bounded by the server, not the session.
 		ctx, cancel := context.WithTimeout(s.srv.ctx, dropFlushTimeout)
 		if err := s.proposeSeen(ctx); err != nil {
 			s.log.Warn("pop3 \\Seen flush after dropped connection failed", "err", err, "messages", len(s.md.pendingSeen))
@@ -390,8 +404,11 @@ func (s *session) flushSeenIfDue() bool {
 		s.cfg.Now().Sub(md.firstSeen) < s.cfg.SeenFlushInterval) {
 		return true
 	}
-	ctx, cancel := context.WithTimeout(s.srv.ctx, s.cfg.ProposeTimeout)
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
 	defer cancel()
+	// A client gone meanwhile ends the wait; finish proposes the changes
+	// once more, bounded by the server.
+	defer s.watchClient()()
 	if err := s.proposeSeen(ctx); err != nil {
 		// Kept pending: proposed again at the next flush or at QUIT
 		// (ADD \Seen is idempotent).
@@ -411,5 +428,11 @@ func (s *session) proposeSeen(ctx context.Context) error {
 	s.md.pendingSeen = nil
 	return nil
 }
+
+// watchClient ends the session's context if the client goes away before
+// the returned stop is called. Only for waits after a command was read in
+// full (or between commands): nothing else may read the connection
+// meanwhile. Data the client pipelined meanwhile stays for the next read.
+func (s *session) watchClient() (stop func()) { return s.watch.Watch(s.cancel) }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }

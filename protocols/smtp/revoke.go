@@ -1,20 +1,22 @@
 package smtp
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/emersion/go-sasl"
 
-	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/login"
 )
 
-// Revocation on submission. A session that authenticated is bound to the
-// credentials it used: the user's credential_index (the log index of the
-// event that last set them, UserCreated or PasswordChanged) and password
-// hash. MAIL, RCPT and DATA re-read the account; when it is gone or its
+// Revocation on submission (protocols/login's Bind and Current). A
+// session that authenticated is bound to the credentials it used. MAIL,
+// RCPT and DATA check the binding; when the account is gone or its
 // credentials moved (a password change or a deletion through any node),
 // the command gets 421 4.7.0 and the connection closes (RFC 5321 §3.8).
+// Submission sessions are short and check at every transaction command,
+// so they need no watcher on the change feed as IMAP and POP3 have.
 
 // errRevoked ends a session whose credentials changed.
 var errRevoked = reply(421, 4, 7, 0, "Credentials changed or account removed; closing connection")
@@ -28,10 +30,7 @@ var errCredentialsChanged = reply(454, 4, 7, 0, "Credentials changed during auth
 type appliedIndexer interface{ AppliedIndex() uint64 }
 
 // credential is the user a session authenticated as and with what.
-type credential struct {
-	user string
-	evlog.Credential
-}
+type credential = login.Binding
 
 // boundSession is a submission session whose AUTH exchanges bind it to
 // the credentials they verified.
@@ -60,19 +59,19 @@ func (b *bindingSASL) Next(response []byte) ([]byte, bool, error) {
 	if !done || err != nil || b.s.user == "" {
 		return challenge, done, err
 	}
-	u, err := b.s.srv.cfg.Directory.User(b.s.user)
+	err = b.s.srv.cfg.Login.Bind(b.s.user, b.before, func(c *credential) { b.s.cred = c })
 	switch {
-	case err != nil && !b.s.srv.cfg.IsNotFound(err):
-		b.s.log.Warn("smtp AUTH: reading the account failed", "err", err)
-		b.s.user = ""
-		return nil, true, errAuthTemporary
-	case err != nil, u.GetCredentialIndex() > b.before:
+	case err == nil:
+		return challenge, done, nil
+	case errors.Is(err, login.ErrAccountRemoved), errors.Is(err, login.ErrCredentialsChanged):
 		b.s.log.Info("smtp AUTH refused: credentials changed during authentication")
 		b.s.user = ""
 		return nil, true, errCredentialsChanged
+	default:
+		b.s.log.Warn("smtp AUTH: reading the account failed", "err", err)
+		b.s.user = ""
+		return nil, true, errAuthTemporary
 	}
-	b.s.cred = &credential{user: b.s.user, Credential: u.Credential()}
-	return challenge, done, nil
 }
 
 // checkCredentials returns errRevoked, after writing it and closing the
@@ -86,13 +85,12 @@ func (s *session) checkCredentials(body io.Reader) error {
 	if s.cred == nil {
 		return nil
 	}
-	u, err := s.srv.cfg.Directory.User(s.cred.user)
-	if err != nil && !s.srv.cfg.IsNotFound(err) {
+	switch err := s.srv.cfg.Login.Current(s.cred); {
+	case err == nil:
+		return nil
+	case !errors.Is(err, login.ErrRevoked):
 		s.log.Warn("smtp credentials check failed", "err", err)
 		return errTemporary
-	}
-	if err == nil && u.Credential() == s.cred.Credential {
-		return nil
 	}
 	s.log.Info("smtp session revoked: credentials changed or account removed")
 	s.cred, s.user = nil, ""
