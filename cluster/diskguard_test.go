@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/surat-mail/surat/log/logtest"
 )
 
 const mib = 1 << 20
@@ -73,27 +73,9 @@ func (d *fakeDisk) statfs(string) (uint64, error) {
 	return d.free.Load(), nil
 }
 
-// syncBuffer is a log sink safe for the guard's concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newTestGuard(t *testing.T, minFree uint64, disk *fakeDisk) (*diskGuard, *syncBuffer, *prometheus.Registry) {
+func newTestGuard(t *testing.T, minFree uint64, disk *fakeDisk) (*diskGuard, *logtest.Sink, *prometheus.Registry) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logtest.Sink{}
 	reg := prometheus.NewRegistry()
 	cfg := Config{DataDir: "/data/raft", StoragePaths: []string{"/data/state"}, MinFreeBytes: minFree,
 		StorageCheckInterval: 10 * time.Millisecond, Registerer: reg, freeSpace: disk.statfs}

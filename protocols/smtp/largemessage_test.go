@@ -13,6 +13,7 @@ import (
 	"time"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/log/logtest"
 	"github.com/surat-mail/surat/protocols/propose"
 )
 
@@ -222,31 +223,13 @@ func TestShutdownCancelsABlockedDelivery(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink for tests.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestDeliveryLogLines: each local copy gets a line with the delivery's
 // raft_index, the user, the mailbox by name and the UID it got, so one
 // message can be followed across nodes with grep.
 func TestDeliveryLogLines(t *testing.T) {
 	c := sharedCluster(t)
 	n := c.Nodes[0]
-	var logs syncBuffer
+	var logs logtest.Sink
 	_, addr := c.serve(t, n, MX, func(cfg *Config) {
 		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
