@@ -10,8 +10,10 @@
 //  3. protocols/ratelimit admits the attempt, after a short wait for
 //     earlier failures, or refuses it at once as Locked;
 //  4. a node that has not applied all the cluster committed
-//     (Config.CaughtUp) first catches up (Config.ReadBarrier, one round
-//     shared by the logins waiting for it) or answers Temporary: it must
+//     (Config.CaughtUp) first catches up: by its own apply within
+//     Config.LocalCatchUp when it already holds the committed entries, else
+//     by Config.ReadBarrier (one round shared by the logins waiting for
+//     it); otherwise it answers Temporary: it must
 //     neither call an existing user unknown nor accept a password the
 //     cluster already changed;
 //  5. the user is looked up; an unknown user costs a verification against
@@ -107,6 +109,12 @@ type Config struct {
 	MaxQueued int
 	// QueueTimeout bounds the wait for a verification; default 5 s.
 	QueueTimeout time.Duration
+	// LocalCatchUp is how long a node that is behind first waits for its
+	// own apply to reach the commit index it has heard of, before asking
+	// the leader (ReadBarrier): most lags are an apply in progress, a few
+	// milliseconds, and need no round trip that a loaded node or network
+	// could time out. Default 250 ms.
+	LocalCatchUp time.Duration
 	// BarrierTimeout bounds the catch-up of ReadBarrier; default 5 s.
 	BarrierTimeout time.Duration
 	// MaxFailuresPerConn closes a connection after this many failed
@@ -162,6 +170,9 @@ func New(cfg Config) (*Authenticator, error) {
 	}
 	if cfg.BarrierTimeout <= 0 {
 		cfg.BarrierTimeout = 5 * time.Second
+	}
+	if cfg.LocalCatchUp <= 0 {
+		cfg.LocalCatchUp = 250 * time.Millisecond
 	}
 	if cfg.MaxFailuresPerConn <= 0 {
 		cfg.MaxFailuresPerConn = 3
@@ -441,7 +452,7 @@ func (c *Conn) login(ctx context.Context, username, password string) Outcome {
 
 // catchUp returns nil when the node's projections may answer a login.
 func (a *Authenticator) catchUp(ctx context.Context) error {
-	if a.cfg.CaughtUp == nil || a.cfg.CaughtUp() {
+	if a.cfg.CaughtUp == nil || a.caughtUpSoon(ctx) {
 		return nil
 	}
 	if a.barriers == nil {
@@ -451,6 +462,31 @@ func (a *Authenticator) catchUp(ctx context.Context) error {
 		return fmt.Errorf("%w: %w", ErrNotCaughtUp, err)
 	}
 	return nil
+}
+
+// caughtUpSoon reports whether the node is caught up, or becomes so within
+// LocalCatchUp (or before ctx ends) by applying what it already knows is
+// committed: the same state a caught-up node answers from.
+func (a *Authenticator) caughtUpSoon(ctx context.Context) bool {
+	if a.cfg.CaughtUp() {
+		return true
+	}
+	deadline := time.NewTimer(a.cfg.LocalCatchUp)
+	defer deadline.Stop()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-deadline.C:
+			return a.cfg.CaughtUp()
+		case <-tick.C:
+			if a.cfg.CaughtUp() {
+				return true
+			}
+		}
+	}
 }
 
 // verify checks password against hash: the cache, else a bounded
