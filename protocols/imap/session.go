@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -21,6 +22,10 @@ import (
 
 // delim is the hierarchy delimiter (mailbox names are '/' separated).
 const delim = '/'
+
+// pinMargin is added to an APPEND's chunk pin to cover clock skew between
+// this node and the collector's.
+const pinMargin = time.Minute
 
 // session is one IMAP connection's backend.
 type session struct {
@@ -509,7 +514,13 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	}
 	chunks := evlog.Chunks(body)
 	last := chunks[len(chunks)-1]
+	// Each chunk pins the body against the blob collector until the
+	// Appended that references it commits (docs/DESIGN.md, large
+	// messages), for as long as the chunks may take to commit one by one,
+	// plus a margin for clock skew between this node and the collector's.
+	until := s.srv.cfg.Now().Add(time.Duration(len(chunks))*s.srv.cfg.ProposeTimeout + pinMargin).Unix()
 	for _, c := range chunks[:len(chunks)-1] {
+		c.PinnedUntilUnix = until
 		if _, err := s.propose(ev(&evlog.Event_BlobStored{BlobStored: c})); err != nil {
 			s.log.Warn("imap append chunk failed", "mailbox", mb.GetName(), "err", err)
 			return nil, replyFor(err)
