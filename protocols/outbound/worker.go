@@ -543,7 +543,12 @@ func (w *Worker) dsnEvents(ctx context.Context, q *evlog.QueueRecord, report []D
 		msg = append([]byte("Return-Path: <>\r\n"), msg...) // RFC 5321 §4.4
 	}
 	chunks := evlog.Chunks(msg)
+	// A DSN that returns a large message is stored in chunks like any
+	// upload: pinned against the blob collector (of whichever node leads
+	// next) until the proposal that references it commits.
+	until := now.Add(dsnPin).Unix()
 	for _, c := range chunks[:len(chunks)-1] {
+		c.PinnedUntilUnix = until
 		if _, err := propose.Submit(ctx, w.cfg.Cluster, &evlog.Event{Kind: &evlog.Event_BlobStored{BlobStored: c}}); err != nil {
 			return nil, fmt.Errorf("store DSN chunk: %w", err)
 		}
@@ -570,6 +575,10 @@ func (w *Worker) dsnEvents(ctx context.Context, q *evlog.QueueRecord, report []D
 	}}})
 	return events, nil
 }
+
+// dsnPin is how long a DSN's chunks stay pinned: far longer than storing
+// them takes, and short enough that an abandoned one is collected soon.
+const dsnPin = 10 * time.Minute
 
 // localSender reports whether addr is in a local domain and, if so, the
 // user that receives its mail ("" when there is none).
