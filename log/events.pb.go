@@ -374,6 +374,7 @@ type Event struct {
 	//	*Event_BanRemoved
 	//	*Event_BansPruned
 	//	*Event_BlobUnpinned
+	//	*Event_ChunkStaged
 	Kind          isEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -686,6 +687,15 @@ func (x *Event) GetBlobUnpinned() *BlobUnpinned {
 	return nil
 }
 
+func (x *Event) GetChunkStaged() *ChunkStaged {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_ChunkStaged); ok {
+			return x.ChunkStaged
+		}
+	}
+	return nil
+}
+
 type isEvent_Kind interface {
 	isEvent_Kind()
 }
@@ -816,6 +826,10 @@ type Event_BlobUnpinned struct {
 	BlobUnpinned *BlobUnpinned `protobuf:"bytes,120,opt,name=blob_unpinned,json=blobUnpinned,proto3,oneof"`
 }
 
+type Event_ChunkStaged struct {
+	ChunkStaged *ChunkStaged `protobuf:"bytes,121,opt,name=chunk_staged,json=chunkStaged,proto3,oneof"`
+}
+
 func (*Event_DomainAdded) isEvent_Kind() {}
 
 func (*Event_DomainRemoved) isEvent_Kind() {}
@@ -875,6 +889,8 @@ func (*Event_BanRemoved) isEvent_Kind() {}
 func (*Event_BansPruned) isEvent_Kind() {}
 
 func (*Event_BlobUnpinned) isEvent_Kind() {}
+
+func (*Event_ChunkStaged) isEvent_Kind() {}
 
 type DomainAdded struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1620,8 +1636,15 @@ type BlobStored struct {
 	// log has moved far past touched_index. Each chunk may extend it; 0
 	// leaves the pin as it is.
 	PinnedUntilUnix int64 `protobuf:"varint,50,opt,name=pinned_until_unix,json=pinnedUntilUnix,proto3" json:"pinned_until_unix,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// A body streamed in: its chunks before this one were staged under
+	// upload_id (ChunkStaged, chunks 0 to staged_chunks-1, each ChunkSize
+	// bytes) and this event carries the last one (chunk = staged_chunks).
+	// Apply assembles them under hash, checks size and SHA-256, and drops
+	// the upload.
+	UploadId      []byte `protobuf:"bytes,51,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
+	StagedChunks  uint32 `protobuf:"varint,52,opt,name=staged_chunks,json=stagedChunks,proto3" json:"staged_chunks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BlobStored) Reset() {
@@ -1696,6 +1719,94 @@ func (x *BlobStored) GetPinnedUntilUnix() int64 {
 	return 0
 }
 
+func (x *BlobStored) GetUploadId() []byte {
+	if x != nil {
+		return x.UploadId
+	}
+	return nil
+}
+
+func (x *BlobStored) GetStagedChunks() uint32 {
+	if x != nil {
+		return x.StagedChunks
+	}
+	return 0
+}
+
+// ChunkStaged is one chunk of a body still being received, whose name (its
+// SHA-256) is known only at its end: kept under the upload's id until the
+// BlobStored naming the upload assembles it, or until the upload is
+// abandoned or expires (BlobsCollected).
+type ChunkStaged struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	UploadId []byte                 `protobuf:"bytes,1,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"` // 16 random bytes chosen by the proposer
+	Chunk    uint32                 `protobuf:"varint,2,opt,name=chunk,proto3" json:"chunk,omitempty"`                      // 0-based
+	Data     []byte                 `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`                         // exactly log.ChunkSize bytes
+	// The upload is kept until then (the proposer's clock); each chunk may
+	// extend it.
+	PinnedUntilUnix int64 `protobuf:"varint,4,opt,name=pinned_until_unix,json=pinnedUntilUnix,proto3" json:"pinned_until_unix,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ChunkStaged) Reset() {
+	*x = ChunkStaged{}
+	mi := &file_log_events_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChunkStaged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChunkStaged) ProtoMessage() {}
+
+func (x *ChunkStaged) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChunkStaged.ProtoReflect.Descriptor instead.
+func (*ChunkStaged) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ChunkStaged) GetUploadId() []byte {
+	if x != nil {
+		return x.UploadId
+	}
+	return nil
+}
+
+func (x *ChunkStaged) GetChunk() uint32 {
+	if x != nil {
+		return x.Chunk
+	}
+	return 0
+}
+
+func (x *ChunkStaged) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *ChunkStaged) GetPinnedUntilUnix() int64 {
+	if x != nil {
+		return x.PinnedUntilUnix
+	}
+	return 0
+}
+
 // BlobUnpinned ends an upload's pin early: the delivery it was for was
 // refused or abandoned, so its chunks are left to BlobsCollected.
 type BlobUnpinned struct {
@@ -1707,7 +1818,7 @@ type BlobUnpinned struct {
 
 func (x *BlobUnpinned) Reset() {
 	*x = BlobUnpinned{}
-	mi := &file_log_events_proto_msgTypes[16]
+	mi := &file_log_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1719,7 +1830,7 @@ func (x *BlobUnpinned) String() string {
 func (*BlobUnpinned) ProtoMessage() {}
 
 func (x *BlobUnpinned) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[16]
+	mi := &file_log_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1732,7 +1843,7 @@ func (x *BlobUnpinned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobUnpinned.ProtoReflect.Descriptor instead.
 func (*BlobUnpinned) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{16}
+	return file_log_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *BlobUnpinned) GetHash() []byte {
@@ -1752,7 +1863,7 @@ type Recipient struct {
 
 func (x *Recipient) Reset() {
 	*x = Recipient{}
-	mi := &file_log_events_proto_msgTypes[17]
+	mi := &file_log_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1764,7 +1875,7 @@ func (x *Recipient) String() string {
 func (*Recipient) ProtoMessage() {}
 
 func (x *Recipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[17]
+	mi := &file_log_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1777,7 +1888,7 @@ func (x *Recipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recipient.ProtoReflect.Descriptor instead.
 func (*Recipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{17}
+	return file_log_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Recipient) GetAddress() string {
@@ -1826,7 +1937,7 @@ type Delivered struct {
 
 func (x *Delivered) Reset() {
 	*x = Delivered{}
-	mi := &file_log_events_proto_msgTypes[18]
+	mi := &file_log_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1838,7 +1949,7 @@ func (x *Delivered) String() string {
 func (*Delivered) ProtoMessage() {}
 
 func (x *Delivered) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[18]
+	mi := &file_log_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1851,7 +1962,7 @@ func (x *Delivered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delivered.ProtoReflect.Descriptor instead.
 func (*Delivered) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{18}
+	return file_log_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Delivered) GetBlob() []byte {
@@ -1945,7 +2056,7 @@ type Appended struct {
 
 func (x *Appended) Reset() {
 	*x = Appended{}
-	mi := &file_log_events_proto_msgTypes[19]
+	mi := &file_log_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1957,7 +2068,7 @@ func (x *Appended) String() string {
 func (*Appended) ProtoMessage() {}
 
 func (x *Appended) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[19]
+	mi := &file_log_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1970,7 +2081,7 @@ func (x *Appended) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Appended.ProtoReflect.Descriptor instead.
 func (*Appended) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{19}
+	return file_log_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Appended) GetMailboxId() uint64 {
@@ -2028,7 +2139,7 @@ type FlagsChanged struct {
 
 func (x *FlagsChanged) Reset() {
 	*x = FlagsChanged{}
-	mi := &file_log_events_proto_msgTypes[20]
+	mi := &file_log_events_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2040,7 +2151,7 @@ func (x *FlagsChanged) String() string {
 func (*FlagsChanged) ProtoMessage() {}
 
 func (x *FlagsChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[20]
+	mi := &file_log_events_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2053,7 +2164,7 @@ func (x *FlagsChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlagsChanged.ProtoReflect.Descriptor instead.
 func (*FlagsChanged) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{20}
+	return file_log_events_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *FlagsChanged) GetMailboxId() uint64 {
@@ -2102,7 +2213,7 @@ type Copied struct {
 
 func (x *Copied) Reset() {
 	*x = Copied{}
-	mi := &file_log_events_proto_msgTypes[21]
+	mi := &file_log_events_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2114,7 +2225,7 @@ func (x *Copied) String() string {
 func (*Copied) ProtoMessage() {}
 
 func (x *Copied) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[21]
+	mi := &file_log_events_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2127,7 +2238,7 @@ func (x *Copied) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Copied.ProtoReflect.Descriptor instead.
 func (*Copied) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{21}
+	return file_log_events_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Copied) GetMailboxId() uint64 {
@@ -2162,7 +2273,7 @@ type Moved struct {
 
 func (x *Moved) Reset() {
 	*x = Moved{}
-	mi := &file_log_events_proto_msgTypes[22]
+	mi := &file_log_events_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2174,7 +2285,7 @@ func (x *Moved) String() string {
 func (*Moved) ProtoMessage() {}
 
 func (x *Moved) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[22]
+	mi := &file_log_events_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2187,7 +2298,7 @@ func (x *Moved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Moved.ProtoReflect.Descriptor instead.
 func (*Moved) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{22}
+	return file_log_events_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Moved) GetMailboxId() uint64 {
@@ -2221,7 +2332,7 @@ type Expunged struct {
 
 func (x *Expunged) Reset() {
 	*x = Expunged{}
-	mi := &file_log_events_proto_msgTypes[23]
+	mi := &file_log_events_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2233,7 +2344,7 @@ func (x *Expunged) String() string {
 func (*Expunged) ProtoMessage() {}
 
 func (x *Expunged) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[23]
+	mi := &file_log_events_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2246,7 +2357,7 @@ func (x *Expunged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expunged.ProtoReflect.Descriptor instead.
 func (*Expunged) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{23}
+	return file_log_events_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Expunged) GetMailboxId() uint64 {
@@ -2274,14 +2385,20 @@ type BlobsCollected struct {
 	TouchedBefore uint64 `protobuf:"varint,2,opt,name=touched_before,json=touchedBefore,proto3" json:"touched_before,omitempty"`
 	// The collector's clock: a blob pinned past it is kept (an upload in
 	// progress). 0 (older collectors): every pinned blob is kept.
-	NowUnix       int64 `protobuf:"varint,50,opt,name=now_unix,json=nowUnix,proto3" json:"now_unix,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	NowUnix int64 `protobuf:"varint,50,opt,name=now_unix,json=nowUnix,proto3" json:"now_unix,omitempty"`
+	// Staged uploads (ChunkStaged) pinned until before this time (the
+	// collector's clock) are deleted: their session died. 0: none.
+	ExpiredUploadsBeforeUnix int64 `protobuf:"varint,51,opt,name=expired_uploads_before_unix,json=expiredUploadsBeforeUnix,proto3" json:"expired_uploads_before_unix,omitempty"`
+	// Staged uploads given up by the session that made them (the message
+	// was refused mid-stream, or its delivery failed): deleted.
+	AbandonedUploads [][]byte `protobuf:"bytes,52,rep,name=abandoned_uploads,json=abandonedUploads,proto3" json:"abandoned_uploads,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *BlobsCollected) Reset() {
 	*x = BlobsCollected{}
-	mi := &file_log_events_proto_msgTypes[24]
+	mi := &file_log_events_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2293,7 +2410,7 @@ func (x *BlobsCollected) String() string {
 func (*BlobsCollected) ProtoMessage() {}
 
 func (x *BlobsCollected) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[24]
+	mi := &file_log_events_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2306,7 +2423,7 @@ func (x *BlobsCollected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobsCollected.ProtoReflect.Descriptor instead.
 func (*BlobsCollected) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{24}
+	return file_log_events_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *BlobsCollected) GetHashes() [][]byte {
@@ -2330,6 +2447,20 @@ func (x *BlobsCollected) GetNowUnix() int64 {
 	return 0
 }
 
+func (x *BlobsCollected) GetExpiredUploadsBeforeUnix() int64 {
+	if x != nil {
+		return x.ExpiredUploadsBeforeUnix
+	}
+	return 0
+}
+
+func (x *BlobsCollected) GetAbandonedUploads() [][]byte {
+	if x != nil {
+		return x.AbandonedUploads
+	}
+	return nil
+}
+
 type QueueRecipient struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
@@ -2341,7 +2472,7 @@ type QueueRecipient struct {
 
 func (x *QueueRecipient) Reset() {
 	*x = QueueRecipient{}
-	mi := &file_log_events_proto_msgTypes[25]
+	mi := &file_log_events_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2353,7 +2484,7 @@ func (x *QueueRecipient) String() string {
 func (*QueueRecipient) ProtoMessage() {}
 
 func (x *QueueRecipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[25]
+	mi := &file_log_events_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2366,7 +2497,7 @@ func (x *QueueRecipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecipient.ProtoReflect.Descriptor instead.
 func (*QueueRecipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{25}
+	return file_log_events_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *QueueRecipient) GetAddress() string {
@@ -2418,7 +2549,7 @@ type Queued struct {
 
 func (x *Queued) Reset() {
 	*x = Queued{}
-	mi := &file_log_events_proto_msgTypes[26]
+	mi := &file_log_events_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2430,7 +2561,7 @@ func (x *Queued) String() string {
 func (*Queued) ProtoMessage() {}
 
 func (x *Queued) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[26]
+	mi := &file_log_events_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2443,7 +2574,7 @@ func (x *Queued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Queued.ProtoReflect.Descriptor instead.
 func (*Queued) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{26}
+	return file_log_events_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Queued) GetId() []byte {
@@ -2545,7 +2676,7 @@ type AttemptFailed struct {
 
 func (x *AttemptFailed) Reset() {
 	*x = AttemptFailed{}
-	mi := &file_log_events_proto_msgTypes[27]
+	mi := &file_log_events_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2557,7 +2688,7 @@ func (x *AttemptFailed) String() string {
 func (*AttemptFailed) ProtoMessage() {}
 
 func (x *AttemptFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[27]
+	mi := &file_log_events_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2570,7 +2701,7 @@ func (x *AttemptFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttemptFailed.ProtoReflect.Descriptor instead.
 func (*AttemptFailed) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{27}
+	return file_log_events_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AttemptFailed) GetId() []byte {
@@ -2622,7 +2753,7 @@ type Sent struct {
 
 func (x *Sent) Reset() {
 	*x = Sent{}
-	mi := &file_log_events_proto_msgTypes[28]
+	mi := &file_log_events_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2634,7 +2765,7 @@ func (x *Sent) String() string {
 func (*Sent) ProtoMessage() {}
 
 func (x *Sent) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[28]
+	mi := &file_log_events_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2647,7 +2778,7 @@ func (x *Sent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sent.ProtoReflect.Descriptor instead.
 func (*Sent) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{28}
+	return file_log_events_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Sent) GetId() []byte {
@@ -2689,7 +2820,7 @@ type BouncedRecipient struct {
 
 func (x *BouncedRecipient) Reset() {
 	*x = BouncedRecipient{}
-	mi := &file_log_events_proto_msgTypes[29]
+	mi := &file_log_events_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2701,7 +2832,7 @@ func (x *BouncedRecipient) String() string {
 func (*BouncedRecipient) ProtoMessage() {}
 
 func (x *BouncedRecipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[29]
+	mi := &file_log_events_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2714,7 +2845,7 @@ func (x *BouncedRecipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BouncedRecipient.ProtoReflect.Descriptor instead.
 func (*BouncedRecipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{29}
+	return file_log_events_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *BouncedRecipient) GetAddress() string {
@@ -2752,7 +2883,7 @@ type Bounced struct {
 
 func (x *Bounced) Reset() {
 	*x = Bounced{}
-	mi := &file_log_events_proto_msgTypes[30]
+	mi := &file_log_events_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2764,7 +2895,7 @@ func (x *Bounced) String() string {
 func (*Bounced) ProtoMessage() {}
 
 func (x *Bounced) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[30]
+	mi := &file_log_events_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2777,7 +2908,7 @@ func (x *Bounced) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bounced.ProtoReflect.Descriptor instead.
 func (*Bounced) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{30}
+	return file_log_events_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Bounced) GetId() []byte {
@@ -2812,7 +2943,7 @@ type QueueRetried struct {
 
 func (x *QueueRetried) Reset() {
 	*x = QueueRetried{}
-	mi := &file_log_events_proto_msgTypes[31]
+	mi := &file_log_events_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2824,7 +2955,7 @@ func (x *QueueRetried) String() string {
 func (*QueueRetried) ProtoMessage() {}
 
 func (x *QueueRetried) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[31]
+	mi := &file_log_events_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2837,7 +2968,7 @@ func (x *QueueRetried) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRetried.ProtoReflect.Descriptor instead.
 func (*QueueRetried) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{31}
+	return file_log_events_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *QueueRetried) GetId() []byte {
@@ -2864,7 +2995,7 @@ type QueueDeleted struct {
 
 func (x *QueueDeleted) Reset() {
 	*x = QueueDeleted{}
-	mi := &file_log_events_proto_msgTypes[32]
+	mi := &file_log_events_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2876,7 +3007,7 @@ func (x *QueueDeleted) String() string {
 func (*QueueDeleted) ProtoMessage() {}
 
 func (x *QueueDeleted) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[32]
+	mi := &file_log_events_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2889,7 +3020,7 @@ func (x *QueueDeleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueDeleted.ProtoReflect.Descriptor instead.
 func (*QueueDeleted) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{32}
+	return file_log_events_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *QueueDeleted) GetId() []byte {
@@ -2917,7 +3048,7 @@ type BanAdded struct {
 
 func (x *BanAdded) Reset() {
 	*x = BanAdded{}
-	mi := &file_log_events_proto_msgTypes[33]
+	mi := &file_log_events_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2929,7 +3060,7 @@ func (x *BanAdded) String() string {
 func (*BanAdded) ProtoMessage() {}
 
 func (x *BanAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[33]
+	mi := &file_log_events_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2942,7 +3073,7 @@ func (x *BanAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanAdded.ProtoReflect.Descriptor instead.
 func (*BanAdded) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{33}
+	return file_log_events_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *BanAdded) GetPrefix() string {
@@ -2990,7 +3121,7 @@ type BanRemoved struct {
 
 func (x *BanRemoved) Reset() {
 	*x = BanRemoved{}
-	mi := &file_log_events_proto_msgTypes[34]
+	mi := &file_log_events_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3002,7 +3133,7 @@ func (x *BanRemoved) String() string {
 func (*BanRemoved) ProtoMessage() {}
 
 func (x *BanRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[34]
+	mi := &file_log_events_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3015,7 +3146,7 @@ func (x *BanRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanRemoved.ProtoReflect.Descriptor instead.
 func (*BanRemoved) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{34}
+	return file_log_events_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *BanRemoved) GetPrefix() string {
@@ -3036,7 +3167,7 @@ type BansPruned struct {
 
 func (x *BansPruned) Reset() {
 	*x = BansPruned{}
-	mi := &file_log_events_proto_msgTypes[35]
+	mi := &file_log_events_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3048,7 +3179,7 @@ func (x *BansPruned) String() string {
 func (*BansPruned) ProtoMessage() {}
 
 func (x *BansPruned) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[35]
+	mi := &file_log_events_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3061,7 +3192,7 @@ func (x *BansPruned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BansPruned.ProtoReflect.Descriptor instead.
 func (*BansPruned) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{35}
+	return file_log_events_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *BansPruned) GetNowUnix() int64 {
@@ -3087,7 +3218,7 @@ type EventResult struct {
 
 func (x *EventResult) Reset() {
 	*x = EventResult{}
-	mi := &file_log_events_proto_msgTypes[36]
+	mi := &file_log_events_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3099,7 +3230,7 @@ func (x *EventResult) String() string {
 func (*EventResult) ProtoMessage() {}
 
 func (x *EventResult) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[36]
+	mi := &file_log_events_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3112,7 +3243,7 @@ func (x *EventResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventResult.ProtoReflect.Descriptor instead.
 func (*EventResult) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{36}
+	return file_log_events_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *EventResult) GetMailboxId() uint64 {
@@ -3177,7 +3308,7 @@ type SkippedRecipient struct {
 
 func (x *SkippedRecipient) Reset() {
 	*x = SkippedRecipient{}
-	mi := &file_log_events_proto_msgTypes[37]
+	mi := &file_log_events_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3189,7 +3320,7 @@ func (x *SkippedRecipient) String() string {
 func (*SkippedRecipient) ProtoMessage() {}
 
 func (x *SkippedRecipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[37]
+	mi := &file_log_events_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3202,7 +3333,7 @@ func (x *SkippedRecipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SkippedRecipient.ProtoReflect.Descriptor instead.
 func (*SkippedRecipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{37}
+	return file_log_events_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SkippedRecipient) GetAddress() string {
@@ -3232,7 +3363,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_log_events_proto_msgTypes[38]
+	mi := &file_log_events_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3244,7 +3375,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[38]
+	mi := &file_log_events_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3257,7 +3388,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{38}
+	return file_log_events_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Outcome) GetError() ErrorCode {
@@ -3299,7 +3430,7 @@ type UserRecord struct {
 
 func (x *UserRecord) Reset() {
 	*x = UserRecord{}
-	mi := &file_log_events_proto_msgTypes[39]
+	mi := &file_log_events_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3311,7 +3442,7 @@ func (x *UserRecord) String() string {
 func (*UserRecord) ProtoMessage() {}
 
 func (x *UserRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[39]
+	mi := &file_log_events_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3324,7 +3455,7 @@ func (x *UserRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserRecord.ProtoReflect.Descriptor instead.
 func (*UserRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{39}
+	return file_log_events_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *UserRecord) GetAddress() string {
@@ -3386,7 +3517,7 @@ type MailboxRecord struct {
 
 func (x *MailboxRecord) Reset() {
 	*x = MailboxRecord{}
-	mi := &file_log_events_proto_msgTypes[40]
+	mi := &file_log_events_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3398,7 +3529,7 @@ func (x *MailboxRecord) String() string {
 func (*MailboxRecord) ProtoMessage() {}
 
 func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[40]
+	mi := &file_log_events_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3411,7 +3542,7 @@ func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxRecord.ProtoReflect.Descriptor instead.
 func (*MailboxRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{40}
+	return file_log_events_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *MailboxRecord) GetId() uint64 {
@@ -3491,7 +3622,7 @@ type MessageRecord struct {
 
 func (x *MessageRecord) Reset() {
 	*x = MessageRecord{}
-	mi := &file_log_events_proto_msgTypes[41]
+	mi := &file_log_events_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3503,7 +3634,7 @@ func (x *MessageRecord) String() string {
 func (*MessageRecord) ProtoMessage() {}
 
 func (x *MessageRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[41]
+	mi := &file_log_events_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3516,7 +3647,7 @@ func (x *MessageRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageRecord.ProtoReflect.Descriptor instead.
 func (*MessageRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{41}
+	return file_log_events_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *MessageRecord) GetBlob() []byte {
@@ -3575,7 +3706,7 @@ type BlobRecord struct {
 
 func (x *BlobRecord) Reset() {
 	*x = BlobRecord{}
-	mi := &file_log_events_proto_msgTypes[42]
+	mi := &file_log_events_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3587,7 +3718,7 @@ func (x *BlobRecord) String() string {
 func (*BlobRecord) ProtoMessage() {}
 
 func (x *BlobRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[42]
+	mi := &file_log_events_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3600,7 +3731,7 @@ func (x *BlobRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobRecord.ProtoReflect.Descriptor instead.
 func (*BlobRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{42}
+	return file_log_events_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *BlobRecord) GetSize() uint64 {
@@ -3645,6 +3776,67 @@ func (x *BlobRecord) GetPinnedUntilUnix() int64 {
 	return 0
 }
 
+// UploadRecord is a staged upload in progress (ChunkStaged).
+type UploadRecord struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	PinnedUntilUnix int64                  `protobuf:"varint,1,opt,name=pinned_until_unix,json=pinnedUntilUnix,proto3" json:"pinned_until_unix,omitempty"`
+	Chunks          uint32                 `protobuf:"varint,2,opt,name=chunks,proto3" json:"chunks,omitempty"` // distinct chunks staged so far
+	Size            uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`     // bytes staged so far
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *UploadRecord) Reset() {
+	*x = UploadRecord{}
+	mi := &file_log_events_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadRecord) ProtoMessage() {}
+
+func (x *UploadRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadRecord.ProtoReflect.Descriptor instead.
+func (*UploadRecord) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *UploadRecord) GetPinnedUntilUnix() int64 {
+	if x != nil {
+		return x.PinnedUntilUnix
+	}
+	return 0
+}
+
+func (x *UploadRecord) GetChunks() uint32 {
+	if x != nil {
+		return x.Chunks
+	}
+	return 0
+}
+
+func (x *UploadRecord) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
 // QueueRecord is one outbound queue entry: the Queued event's envelope plus
 // what the attempts so far have done.
 type QueueRecord struct {
@@ -3673,7 +3865,7 @@ type QueueRecord struct {
 
 func (x *QueueRecord) Reset() {
 	*x = QueueRecord{}
-	mi := &file_log_events_proto_msgTypes[43]
+	mi := &file_log_events_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3685,7 +3877,7 @@ func (x *QueueRecord) String() string {
 func (*QueueRecord) ProtoMessage() {}
 
 func (x *QueueRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[43]
+	mi := &file_log_events_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3698,7 +3890,7 @@ func (x *QueueRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecord.ProtoReflect.Descriptor instead.
 func (*QueueRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{43}
+	return file_log_events_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *QueueRecord) GetId() []byte {
@@ -3820,7 +4012,7 @@ type BanRecord struct {
 
 func (x *BanRecord) Reset() {
 	*x = BanRecord{}
-	mi := &file_log_events_proto_msgTypes[44]
+	mi := &file_log_events_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3832,7 +4024,7 @@ func (x *BanRecord) String() string {
 func (*BanRecord) ProtoMessage() {}
 
 func (x *BanRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[44]
+	mi := &file_log_events_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3845,7 +4037,7 @@ func (x *BanRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanRecord.ProtoReflect.Descriptor instead.
 func (*BanRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{44}
+	return file_log_events_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *BanRecord) GetPrefix() string {
@@ -3897,7 +4089,7 @@ type QueueRecipientState struct {
 
 func (x *QueueRecipientState) Reset() {
 	*x = QueueRecipientState{}
-	mi := &file_log_events_proto_msgTypes[45]
+	mi := &file_log_events_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3909,7 +4101,7 @@ func (x *QueueRecipientState) String() string {
 func (*QueueRecipientState) ProtoMessage() {}
 
 func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[45]
+	mi := &file_log_events_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3922,7 +4114,7 @@ func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecipientState.ProtoReflect.Descriptor instead.
 func (*QueueRecipientState) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{45}
+	return file_log_events_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *QueueRecipientState) GetAddress() string {
@@ -3973,7 +4165,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\n" +
 	"\x10log/events.proto\x12\fsurat.log.v1\"4\n" +
 	"\x05Batch\x12+\n" +
-	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\xc7\x0e\n" +
+	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\x87\x0f\n" +
 	"\x05Event\x12>\n" +
 	"\fdomain_added\x18\x01 \x01(\v2\x19.surat.log.v1.DomainAddedH\x00R\vdomainAdded\x12D\n" +
 	"\x0edomain_removed\x18\x02 \x01(\v2\x1b.surat.log.v1.DomainRemovedH\x00R\rdomainRemoved\x12>\n" +
@@ -4010,7 +4202,8 @@ const file_log_events_proto_rawDesc = "" +
 	"banRemoved\x12;\n" +
 	"\vbans_pruned\x18R \x01(\v2\x18.surat.log.v1.BansPrunedH\x00R\n" +
 	"bansPruned\x12A\n" +
-	"\rblob_unpinned\x18x \x01(\v2\x1a.surat.log.v1.BlobUnpinnedH\x00R\fblobUnpinnedB\x06\n" +
+	"\rblob_unpinned\x18x \x01(\v2\x1a.surat.log.v1.BlobUnpinnedH\x00R\fblobUnpinned\x12>\n" +
+	"\fchunk_staged\x18y \x01(\v2\x19.surat.log.v1.ChunkStagedH\x00R\vchunkStagedB\x06\n" +
 	"\x04kind\"%\n" +
 	"\vDomainAdded\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\"'\n" +
@@ -4062,7 +4255,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\x11max_subscriptions\x18( \x01(\rR\x10maxSubscriptions\"4\n" +
 	"\bUidRange\x12\x14\n" +
 	"\x05first\x18\x01 \x01(\rR\x05first\x12\x12\n" +
-	"\x04last\x18\x02 \x01(\rR\x04last\"\xa2\x01\n" +
+	"\x04last\x18\x02 \x01(\rR\x04last\"\xe4\x01\n" +
 	"\n" +
 	"BlobStored\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\fR\x04hash\x12\x12\n" +
@@ -4070,7 +4263,14 @@ const file_log_events_proto_rawDesc = "" +
 	"\x05chunk\x18\x03 \x01(\rR\x05chunk\x12\x16\n" +
 	"\x06chunks\x18\x04 \x01(\rR\x06chunks\x12\x12\n" +
 	"\x04data\x18\x05 \x01(\fR\x04data\x12*\n" +
-	"\x11pinned_until_unix\x182 \x01(\x03R\x0fpinnedUntilUnix\"\"\n" +
+	"\x11pinned_until_unix\x182 \x01(\x03R\x0fpinnedUntilUnix\x12\x1b\n" +
+	"\tupload_id\x183 \x01(\fR\buploadId\x12#\n" +
+	"\rstaged_chunks\x184 \x01(\rR\fstagedChunks\"\x80\x01\n" +
+	"\vChunkStaged\x12\x1b\n" +
+	"\tupload_id\x18\x01 \x01(\fR\buploadId\x12\x14\n" +
+	"\x05chunk\x18\x02 \x01(\rR\x05chunk\x12\x12\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\x12*\n" +
+	"\x11pinned_until_unix\x18\x04 \x01(\x03R\x0fpinnedUntilUnix\"\"\n" +
 	"\fBlobUnpinned\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\fR\x04hash\"?\n" +
 	"\tRecipient\x12\x18\n" +
@@ -4119,11 +4319,13 @@ const file_log_events_proto_rawDesc = "" +
 	"\bExpunged\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12*\n" +
-	"\x04uids\x18\x02 \x03(\v2\x16.surat.log.v1.UidRangeR\x04uids\"j\n" +
+	"\x04uids\x18\x02 \x03(\v2\x16.surat.log.v1.UidRangeR\x04uids\"\xd6\x01\n" +
 	"\x0eBlobsCollected\x12\x16\n" +
 	"\x06hashes\x18\x01 \x03(\fR\x06hashes\x12%\n" +
 	"\x0etouched_before\x18\x02 \x01(\x04R\rtouchedBefore\x12\x19\n" +
-	"\bnow_unix\x182 \x01(\x03R\anowUnix\"X\n" +
+	"\bnow_unix\x182 \x01(\x03R\anowUnix\x12=\n" +
+	"\x1bexpired_uploads_before_unix\x183 \x01(\x03R\x18expiredUploadsBeforeUnix\x12+\n" +
+	"\x11abandoned_uploads\x184 \x03(\fR\x10abandonedUploads\"X\n" +
 	"\x0eQueueRecipient\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x16\n" +
 	"\x06notify\x18\x02 \x01(\rR\x06notify\x12\x14\n" +
@@ -4242,7 +4444,11 @@ const file_log_events_proto_rawDesc = "" +
 	"\x06stored\x18\x03 \x01(\rR\x06stored\x12\x12\n" +
 	"\x04refs\x18\x04 \x01(\x04R\x04refs\x12#\n" +
 	"\rtouched_index\x18\x05 \x01(\x04R\ftouchedIndex\x12*\n" +
-	"\x11pinned_until_unix\x182 \x01(\x03R\x0fpinnedUntilUnix\"\x80\x04\n" +
+	"\x11pinned_until_unix\x182 \x01(\x03R\x0fpinnedUntilUnix\"f\n" +
+	"\fUploadRecord\x12*\n" +
+	"\x11pinned_until_unix\x18\x01 \x01(\x03R\x0fpinnedUntilUnix\x12\x16\n" +
+	"\x06chunks\x18\x02 \x01(\rR\x06chunks\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x04R\x04size\"\x80\x04\n" +
 	"\vQueueRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04blob\x18\x02 \x01(\fR\x04blob\x12\x12\n" +
@@ -4327,7 +4533,7 @@ func file_log_events_proto_rawDescGZIP() []byte {
 }
 
 var file_log_events_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_log_events_proto_goTypes = []any{
 	(FlagOp)(0),                 // 0: surat.log.v1.FlagOp
 	(DsnReturn)(0),              // 1: surat.log.v1.DsnReturn
@@ -4349,36 +4555,38 @@ var file_log_events_proto_goTypes = []any{
 	(*Subscribed)(nil),          // 17: surat.log.v1.Subscribed
 	(*UidRange)(nil),            // 18: surat.log.v1.UidRange
 	(*BlobStored)(nil),          // 19: surat.log.v1.BlobStored
-	(*BlobUnpinned)(nil),        // 20: surat.log.v1.BlobUnpinned
-	(*Recipient)(nil),           // 21: surat.log.v1.Recipient
-	(*Delivered)(nil),           // 22: surat.log.v1.Delivered
-	(*Appended)(nil),            // 23: surat.log.v1.Appended
-	(*FlagsChanged)(nil),        // 24: surat.log.v1.FlagsChanged
-	(*Copied)(nil),              // 25: surat.log.v1.Copied
-	(*Moved)(nil),               // 26: surat.log.v1.Moved
-	(*Expunged)(nil),            // 27: surat.log.v1.Expunged
-	(*BlobsCollected)(nil),      // 28: surat.log.v1.BlobsCollected
-	(*QueueRecipient)(nil),      // 29: surat.log.v1.QueueRecipient
-	(*Queued)(nil),              // 30: surat.log.v1.Queued
-	(*AttemptFailed)(nil),       // 31: surat.log.v1.AttemptFailed
-	(*Sent)(nil),                // 32: surat.log.v1.Sent
-	(*BouncedRecipient)(nil),    // 33: surat.log.v1.BouncedRecipient
-	(*Bounced)(nil),             // 34: surat.log.v1.Bounced
-	(*QueueRetried)(nil),        // 35: surat.log.v1.QueueRetried
-	(*QueueDeleted)(nil),        // 36: surat.log.v1.QueueDeleted
-	(*BanAdded)(nil),            // 37: surat.log.v1.BanAdded
-	(*BanRemoved)(nil),          // 38: surat.log.v1.BanRemoved
-	(*BansPruned)(nil),          // 39: surat.log.v1.BansPruned
-	(*EventResult)(nil),         // 40: surat.log.v1.EventResult
-	(*SkippedRecipient)(nil),    // 41: surat.log.v1.SkippedRecipient
-	(*Outcome)(nil),             // 42: surat.log.v1.Outcome
-	(*UserRecord)(nil),          // 43: surat.log.v1.UserRecord
-	(*MailboxRecord)(nil),       // 44: surat.log.v1.MailboxRecord
-	(*MessageRecord)(nil),       // 45: surat.log.v1.MessageRecord
-	(*BlobRecord)(nil),          // 46: surat.log.v1.BlobRecord
-	(*QueueRecord)(nil),         // 47: surat.log.v1.QueueRecord
-	(*BanRecord)(nil),           // 48: surat.log.v1.BanRecord
-	(*QueueRecipientState)(nil), // 49: surat.log.v1.QueueRecipientState
+	(*ChunkStaged)(nil),         // 20: surat.log.v1.ChunkStaged
+	(*BlobUnpinned)(nil),        // 21: surat.log.v1.BlobUnpinned
+	(*Recipient)(nil),           // 22: surat.log.v1.Recipient
+	(*Delivered)(nil),           // 23: surat.log.v1.Delivered
+	(*Appended)(nil),            // 24: surat.log.v1.Appended
+	(*FlagsChanged)(nil),        // 25: surat.log.v1.FlagsChanged
+	(*Copied)(nil),              // 26: surat.log.v1.Copied
+	(*Moved)(nil),               // 27: surat.log.v1.Moved
+	(*Expunged)(nil),            // 28: surat.log.v1.Expunged
+	(*BlobsCollected)(nil),      // 29: surat.log.v1.BlobsCollected
+	(*QueueRecipient)(nil),      // 30: surat.log.v1.QueueRecipient
+	(*Queued)(nil),              // 31: surat.log.v1.Queued
+	(*AttemptFailed)(nil),       // 32: surat.log.v1.AttemptFailed
+	(*Sent)(nil),                // 33: surat.log.v1.Sent
+	(*BouncedRecipient)(nil),    // 34: surat.log.v1.BouncedRecipient
+	(*Bounced)(nil),             // 35: surat.log.v1.Bounced
+	(*QueueRetried)(nil),        // 36: surat.log.v1.QueueRetried
+	(*QueueDeleted)(nil),        // 37: surat.log.v1.QueueDeleted
+	(*BanAdded)(nil),            // 38: surat.log.v1.BanAdded
+	(*BanRemoved)(nil),          // 39: surat.log.v1.BanRemoved
+	(*BansPruned)(nil),          // 40: surat.log.v1.BansPruned
+	(*EventResult)(nil),         // 41: surat.log.v1.EventResult
+	(*SkippedRecipient)(nil),    // 42: surat.log.v1.SkippedRecipient
+	(*Outcome)(nil),             // 43: surat.log.v1.Outcome
+	(*UserRecord)(nil),          // 44: surat.log.v1.UserRecord
+	(*MailboxRecord)(nil),       // 45: surat.log.v1.MailboxRecord
+	(*MessageRecord)(nil),       // 46: surat.log.v1.MessageRecord
+	(*BlobRecord)(nil),          // 47: surat.log.v1.BlobRecord
+	(*UploadRecord)(nil),        // 48: surat.log.v1.UploadRecord
+	(*QueueRecord)(nil),         // 49: surat.log.v1.QueueRecord
+	(*BanRecord)(nil),           // 50: surat.log.v1.BanRecord
+	(*QueueRecipientState)(nil), // 51: surat.log.v1.QueueRecipientState
 }
 var file_log_events_proto_depIdxs = []int32{
 	5,  // 0: surat.log.v1.Batch.events:type_name -> surat.log.v1.Event
@@ -4395,47 +4603,48 @@ var file_log_events_proto_depIdxs = []int32{
 	16, // 11: surat.log.v1.Event.mailbox_deleted:type_name -> surat.log.v1.MailboxDeleted
 	17, // 12: surat.log.v1.Event.subscribed:type_name -> surat.log.v1.Subscribed
 	19, // 13: surat.log.v1.Event.blob_stored:type_name -> surat.log.v1.BlobStored
-	22, // 14: surat.log.v1.Event.delivered:type_name -> surat.log.v1.Delivered
-	23, // 15: surat.log.v1.Event.appended:type_name -> surat.log.v1.Appended
-	24, // 16: surat.log.v1.Event.flags_changed:type_name -> surat.log.v1.FlagsChanged
-	25, // 17: surat.log.v1.Event.copied:type_name -> surat.log.v1.Copied
-	26, // 18: surat.log.v1.Event.moved:type_name -> surat.log.v1.Moved
-	27, // 19: surat.log.v1.Event.expunged:type_name -> surat.log.v1.Expunged
-	28, // 20: surat.log.v1.Event.blobs_collected:type_name -> surat.log.v1.BlobsCollected
-	30, // 21: surat.log.v1.Event.queued:type_name -> surat.log.v1.Queued
-	31, // 22: surat.log.v1.Event.attempt_failed:type_name -> surat.log.v1.AttemptFailed
-	32, // 23: surat.log.v1.Event.sent:type_name -> surat.log.v1.Sent
-	34, // 24: surat.log.v1.Event.bounced:type_name -> surat.log.v1.Bounced
-	35, // 25: surat.log.v1.Event.queue_retried:type_name -> surat.log.v1.QueueRetried
-	36, // 26: surat.log.v1.Event.queue_deleted:type_name -> surat.log.v1.QueueDeleted
-	37, // 27: surat.log.v1.Event.ban_added:type_name -> surat.log.v1.BanAdded
-	38, // 28: surat.log.v1.Event.ban_removed:type_name -> surat.log.v1.BanRemoved
-	39, // 29: surat.log.v1.Event.bans_pruned:type_name -> surat.log.v1.BansPruned
-	20, // 30: surat.log.v1.Event.blob_unpinned:type_name -> surat.log.v1.BlobUnpinned
-	21, // 31: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
-	1,  // 32: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
-	18, // 33: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
-	0,  // 34: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
-	18, // 35: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
-	18, // 36: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
-	18, // 37: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
-	29, // 38: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
-	1,  // 39: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
-	33, // 40: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
-	18, // 41: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
-	18, // 42: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
-	41, // 43: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
-	2,  // 44: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
-	2,  // 45: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
-	40, // 46: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
-	49, // 47: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
-	1,  // 48: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
-	3,  // 49: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
-	50, // [50:50] is the sub-list for method output_type
-	50, // [50:50] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	23, // 14: surat.log.v1.Event.delivered:type_name -> surat.log.v1.Delivered
+	24, // 15: surat.log.v1.Event.appended:type_name -> surat.log.v1.Appended
+	25, // 16: surat.log.v1.Event.flags_changed:type_name -> surat.log.v1.FlagsChanged
+	26, // 17: surat.log.v1.Event.copied:type_name -> surat.log.v1.Copied
+	27, // 18: surat.log.v1.Event.moved:type_name -> surat.log.v1.Moved
+	28, // 19: surat.log.v1.Event.expunged:type_name -> surat.log.v1.Expunged
+	29, // 20: surat.log.v1.Event.blobs_collected:type_name -> surat.log.v1.BlobsCollected
+	31, // 21: surat.log.v1.Event.queued:type_name -> surat.log.v1.Queued
+	32, // 22: surat.log.v1.Event.attempt_failed:type_name -> surat.log.v1.AttemptFailed
+	33, // 23: surat.log.v1.Event.sent:type_name -> surat.log.v1.Sent
+	35, // 24: surat.log.v1.Event.bounced:type_name -> surat.log.v1.Bounced
+	36, // 25: surat.log.v1.Event.queue_retried:type_name -> surat.log.v1.QueueRetried
+	37, // 26: surat.log.v1.Event.queue_deleted:type_name -> surat.log.v1.QueueDeleted
+	38, // 27: surat.log.v1.Event.ban_added:type_name -> surat.log.v1.BanAdded
+	39, // 28: surat.log.v1.Event.ban_removed:type_name -> surat.log.v1.BanRemoved
+	40, // 29: surat.log.v1.Event.bans_pruned:type_name -> surat.log.v1.BansPruned
+	21, // 30: surat.log.v1.Event.blob_unpinned:type_name -> surat.log.v1.BlobUnpinned
+	20, // 31: surat.log.v1.Event.chunk_staged:type_name -> surat.log.v1.ChunkStaged
+	22, // 32: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
+	1,  // 33: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
+	18, // 34: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
+	0,  // 35: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
+	18, // 36: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
+	18, // 37: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
+	18, // 38: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
+	30, // 39: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
+	1,  // 40: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
+	34, // 41: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
+	18, // 42: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
+	18, // 43: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
+	42, // 44: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
+	2,  // 45: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
+	2,  // 46: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
+	41, // 47: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
+	51, // 48: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
+	1,  // 49: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
+	3,  // 50: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
+	51, // [51:51] is the sub-list for method output_type
+	51, // [51:51] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_log_events_proto_init() }
@@ -4474,6 +4683,7 @@ func file_log_events_proto_init() {
 		(*Event_BanRemoved)(nil),
 		(*Event_BansPruned)(nil),
 		(*Event_BlobUnpinned)(nil),
+		(*Event_ChunkStaged)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4481,7 +4691,7 @@ func file_log_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_log_events_proto_rawDesc), len(file_log_events_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   46,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -23,6 +23,11 @@ const FormatV1 byte = 1
 // no Raft entry grows without bound (docs/DESIGN.md, invariant 4).
 const ChunkSize = 256 << 10
 
+// MaxStagedChunks bounds the chunks of one staged upload (ChunkStaged):
+// a 1 GiB body, far above any message size limit Surat is run with, so
+// that an upload's staged bytes are bounded whatever the proposer.
+const MaxStagedChunks = (1 << 30) / ChunkSize
+
 // ErrUnknownFormat is returned when bytes carry a format version this build
 // does not know: a newer node wrote them.
 var ErrUnknownFormat = errors.New("log: unknown encoding format")

@@ -487,6 +487,8 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 		return t.blobsCollected(k.BlobsCollected)
 	case *evlog.Event_BlobUnpinned:
 		return t.blobUnpinned(k.BlobUnpinned)
+	case *evlog.Event_ChunkStaged:
+		return t.chunkStaged(k.ChunkStaged)
 	case *evlog.Event_Queued:
 		return t.queued(k.Queued)
 	case *evlog.Event_AttemptFailed:

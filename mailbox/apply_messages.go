@@ -189,6 +189,9 @@ func (t *txn) blobStored(e *evlog.BlobStored) (*evlog.EventResult, error) {
 	if uint64(len(e.GetData())) != wantLen {
 		return nil, refuse(errInvalid, "chunk %d has %d bytes, want %d", chunk, len(e.GetData()), wantLen)
 	}
+	if len(e.GetUploadId()) > 0 || e.GetStagedChunks() > 0 {
+		return t.assembleUpload(e) // apply_staged.go
+	}
 	rec, ok, err := t.loadBlob(hash)
 	if err != nil {
 		return nil, err
@@ -235,6 +238,9 @@ func (t *txn) verifyBlob(hash []byte) error {
 }
 
 func (t *txn) blobsCollected(e *evlog.BlobsCollected) (*evlog.EventResult, error) {
+	if err := t.collectUploads(e); err != nil { // apply_staged.go
+		return nil, err
+	}
 	for _, hash := range e.GetHashes() {
 		if err := checkHash(hash); err != nil {
 			return nil, err

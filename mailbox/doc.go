@@ -163,6 +163,8 @@
 //	"sub/" address 0x00 name                    empty: a subscription (RFC 9051 §6.3.7)
 //	"blb/" sha256 (32 bytes)                    log.BlobRecord
 //	"chk/" sha256 (32 bytes) chunk u32          body chunk bytes
+//	"upl/" upload-id (16 bytes)                 log.UploadRecord: a body being staged chunk by chunk (ChunkStaged)
+//	"stg/" upload-id (16 bytes) chunk u32       staged chunk bytes, moved under chk/ by the BlobStored naming the upload
 //	"que/" queue-id (16 bytes)                  log.QueueRecord: an outbound queue entry
 //	"qdu/" next-attempt-unix u64 queue-id       empty: entries by next attempt time, for the worker's due scan
 //	"ban/" family u8 bits u8 address            log.BanRecord: a banned client prefix (family 4 or 6; address 4 or 16 bytes, host bits zero)

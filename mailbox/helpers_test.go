@@ -203,6 +203,8 @@ func ev(k any) *evlog.Event {
 		e.Kind = &evlog.Event_QueueRetried{QueueRetried: k}
 	case *evlog.QueueDeleted:
 		e.Kind = &evlog.Event_QueueDeleted{QueueDeleted: k}
+	case *evlog.ChunkStaged:
+		e.Kind = &evlog.Event_ChunkStaged{ChunkStaged: k}
 	case nil:
 	default:
 		panic(fmt.Sprintf("ev: %T", k))

@@ -20,6 +20,8 @@ const (
 	prefixSubscription    = "sub/"
 	prefixBlob            = "blb/"
 	prefixChunk           = "chk/"
+	prefixUpload          = "upl/"
+	prefixStaged          = "stg/"
 	prefixQueue           = "que/"
 	prefixQueueDue        = "qdu/"
 	prefixProposalKey     = "idk/"
@@ -32,6 +34,7 @@ const (
 	messageKeyLen         = prefixLen + mailboxIDLen + 4
 	hashLen               = 32
 	queueIDLen            = 16
+	uploadIDLen           = 16
 	queueDueKeyLen        = prefixLen + 8 + queueIDLen
 	proposalKeyLen        = 16 // cluster.KeyLen
 	proposalByIndexKeyLen = prefixLen + 8 + proposalKeyLen
@@ -98,6 +101,14 @@ func chunkPrefix(hash []byte) []byte { return append([]byte(prefixChunk), hash..
 
 func chunkKey(hash []byte, chunk uint32) []byte {
 	return binary.BigEndian.AppendUint32(chunkPrefix(hash), chunk)
+}
+
+func uploadKey(id []byte) []byte { return append([]byte(prefixUpload), id...) }
+
+func stagedPrefix(id []byte) []byte { return append([]byte(prefixStaged), id...) }
+
+func stagedKey(id []byte, chunk uint32) []byte {
+	return binary.BigEndian.AppendUint32(stagedPrefix(id), chunk)
 }
 
 func queueKey(id []byte) []byte { return append([]byte(prefixQueue), id...) }

@@ -39,7 +39,7 @@ func TestKeyLayout(t *testing.T) {
 	documented := documentedPrefixes(t)
 	code := []string{prefixApplied, prefixCounter, prefixDomain, prefixUser, prefixAlias, prefixAliasByTarget,
 		prefixMailboxByName, prefixMailbox, prefixMessage, prefixSubscription, prefixBlob, prefixChunk,
-		prefixQueue, prefixQueueDue, prefixBan, prefixBanExpiry,
+		prefixUpload, prefixStaged, prefixQueue, prefixQueueDue, prefixBan, prefixBanExpiry,
 		prefixSentBucket, prefixQueuedBytes, prefixProposalKey, prefixProposalByIndex}
 	for _, p := range code {
 		if !documented[p] {
@@ -54,7 +54,7 @@ func TestKeyLayout(t *testing.T) {
 
 	s := openStore(t, t.TempDir())
 	defer s.Close()
-	for _, seed := range []uint64{1, 42} {
+	for _, seed := range []uint64{1, 42, 1234} {
 		w := newWorkload(seed, 400)
 		for i := range w.entries {
 			w.entries[i].index += uint64(seed) * 10000 // keep indexes increasing across workloads
@@ -121,6 +121,17 @@ func checkKeyShape(t *testing.T, prefix string, k, v []byte) {
 	case prefixChunk:
 		if len(k) != prefixLen+hashLen+4 {
 			t.Errorf("chunk key %q", k)
+		}
+	case prefixUpload:
+		if len(k) != prefixLen+uploadIDLen {
+			t.Errorf("upload key %q", k)
+		}
+		if err := evlog.UnmarshalRecord(v, new(evlog.UploadRecord)); err != nil {
+			t.Errorf("upload %q: %v", k, err)
+		}
+	case prefixStaged:
+		if len(k) != prefixLen+uploadIDLen+4 || len(v) != evlog.ChunkSize {
+			t.Errorf("staged chunk key %q (%d bytes)", k, len(v))
 		}
 	case prefixQueue:
 		if len(k) != prefixLen+queueIDLen {

@@ -51,6 +51,7 @@ type generator struct {
 	bodies    [][]byte
 	mailboxes uint64 // upper bound of mailbox ids handed out so far
 	queued    []genQueued
+	uploads   [][]byte // staged upload ids handed out so far
 }
 
 // genQueued is a queue entry the generator made (it may be gone since).
@@ -118,7 +119,28 @@ func sha(b []byte) []byte {
 
 func (g *generator) storeBody(b []byte) []*evlog.Event {
 	var out []*evlog.Event
-	for _, c := range evlog.Chunks(b) {
+	chunks := evlog.Chunks(b)
+	if n := len(chunks); n > 1 && g.rng.IntN(2) == 0 {
+		// Streamed: staged under an upload, then assembled by the last
+		// chunk (sometimes never: abandoned, or left to expire).
+		id := make([]byte, 16)
+		for i := range id {
+			id[i] = byte(g.rng.IntN(4)) // few ids: uploads collide and repeat
+		}
+		g.uploads = append(g.uploads, id)
+		for _, c := range chunks[:n-1] {
+			out = append(out, ev(&evlog.ChunkStaged{UploadId: id, Chunk: c.Chunk, Data: c.Data,
+				PinnedUntilUnix: int64(1_700_000_000 + g.rng.IntN(1000))}))
+		}
+		g.rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+		if g.rng.IntN(4) > 0 {
+			last := chunks[n-1]
+			last.UploadId, last.StagedChunks = id, uint32(n-1)
+			out = append(out, blobStored(last))
+		}
+		return out
+	}
+	for _, c := range chunks {
 		out = append(out, blobStored(c))
 	}
 	g.rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
@@ -217,8 +239,20 @@ func (g *generator) event() []*evlog.Event {
 				hs = append(hs, sha(b))
 			}
 		}
-		return []*evlog.Event{blobsCollected(hs...)}
+		e := blobsCollected(hs...)
+		if bc := e.GetBlobsCollected(); len(g.uploads) > 0 {
+			if g.rng.IntN(2) == 0 {
+				bc.AbandonedUploads = [][]byte{g.uploads[g.rng.IntN(len(g.uploads))]}
+			}
+			if g.rng.IntN(2) == 0 {
+				bc.ExpiredUploadsBeforeUnix = int64(1_700_000_000 + g.rng.IntN(1000))
+			}
+		}
+		return []*evlog.Event{e}
 	case r < 95:
+		if g.rng.IntN(3) == 0 {
+			return g.storeBody(g.bodies[len(g.bodies)-1]) // the large one: staged half the time
+		}
 		return g.storeBody(g.bodies[g.rng.IntN(len(g.bodies))])
 	default:
 		switch g.rng.IntN(3) {

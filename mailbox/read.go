@@ -319,6 +319,25 @@ func (s *Store) UnreferencedBlobs(touchedBefore uint64, now int64, limit int) (o
 	return out, err
 }
 
+// UploadsPinnedBefore counts the staged uploads (ChunkStaged) pinned
+// until before the time (Unix seconds): those a collector with that clock
+// expires. math.MaxInt64 counts every upload in progress.
+func (s *Store) UploadsPinnedBefore(before int64) (n int, err error) {
+	err = s.view(func(r reader) error {
+		return scanRange(r, []byte(prefixUpload), prefixEnd([]byte(prefixUpload)), func(k, v []byte) (bool, error) {
+			rec := new(evlog.UploadRecord)
+			if err := evlog.UnmarshalRecord(v, rec); err != nil {
+				return false, fmt.Errorf("decode %q: %w", k, err)
+			}
+			if rec.GetPinnedUntilUnix() < before {
+				n++
+			}
+			return true, nil
+		})
+	})
+	return n, err
+}
+
 // Blob returns a complete body, or ErrNotFound.
 func (s *Store) Blob(hash []byte) (body []byte, err error) {
 	err = s.view(func(r reader) error {

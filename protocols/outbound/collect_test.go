@@ -12,10 +12,17 @@ import (
 // collectStore is a Store with only what the collector reads.
 type collectStore struct {
 	Store
-	applied uint64
-	before  uint64
-	now     int64
-	hashes  [][]byte
+	applied  uint64
+	before   uint64
+	now      int64
+	hashes   [][]byte
+	expired  int // uploads pinned until before uploadsBefore
+	upBefore int64
+}
+
+func (s *collectStore) UploadsPinnedBefore(before int64) (int, error) {
+	s.upBefore = before
+	return s.expired, nil
 }
 
 func (s *collectStore) AppliedIndex() uint64      { return s.applied }
@@ -67,5 +74,33 @@ func TestCollectorProposesOldUnreferencedBlobs(t *testing.T) {
 	w.collect(context.Background())
 	if len(cl.events) != 0 {
 		t.Fatalf("collected at index 900: %v", cl.events)
+	}
+}
+
+// TestCollectorExpiresStagedUploads: staged uploads whose pin passed (the
+// session that staged them died) are removed by the collector's proposal,
+// stamped with its clock, even when no body is old enough to collect.
+func TestCollectorExpiresStagedUploads(t *testing.T) {
+	st := &collectStore{applied: 900, expired: 2}
+	cl := &recordingCluster{}
+	clock := time.Unix(1_800_000_000, 0)
+	w, err := New(Config{Store: st, Cluster: cl, Deliverer: &Transport{}, CollectDistance: 1000,
+		Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.collect(context.Background())
+	if len(cl.events) != 1 || st.upBefore != clock.Unix() {
+		t.Fatalf("%d events, uploads read before %d", len(cl.events), st.upBefore)
+	}
+	bc := cl.events[0].GetBlobsCollected()
+	if bc == nil || bc.GetExpiredUploadsBeforeUnix() != clock.Unix() || len(bc.GetHashes()) != 0 {
+		t.Fatalf("proposed %v", cl.events[0])
+	}
+	// Nothing expired, nothing old: no proposal.
+	st.expired, cl.events = 0, nil
+	w.collect(context.Background())
+	if len(cl.events) != 0 {
+		t.Fatalf("proposed %v", cl.events)
 	}
 }

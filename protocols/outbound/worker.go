@@ -31,6 +31,7 @@ type Store interface {
 	ResolveAddress(address string) (string, error)
 	IsLocalDomain(domain string) (bool, error)
 	UnreferencedBlobs(touchedBefore uint64, now int64, limit int) ([][]byte, error)
+	UploadsPinnedBefore(before int64) (int, error)
 	AppliedIndex() uint64
 }
 
@@ -622,29 +623,40 @@ func (w *Worker) localSender(addr string) (bool, string, error) {
 // this node's clock, and apply keeps what is pinned past it.
 func (w *Worker) collect(ctx context.Context) {
 	applied := w.cfg.Store.AppliedIndex()
-	if applied <= w.cfg.CollectDistance {
-		return
-	}
-	before := applied - w.cfg.CollectDistance
 	now := w.cfg.Now().Unix()
-	hashes, err := w.cfg.Store.UnreferencedBlobs(before, now, 256)
+	var (
+		hashes [][]byte
+		before uint64
+		err    error
+	)
+	if applied > w.cfg.CollectDistance {
+		before = applied - w.cfg.CollectDistance
+		if hashes, err = w.cfg.Store.UnreferencedBlobs(before, now, 256); err != nil {
+			w.log.Error("blob collection: scan failed", "err", err)
+			return
+		}
+	}
+	// Staged uploads whose pin passed: their session died mid-message.
+	expired, err := w.cfg.Store.UploadsPinnedBefore(now)
 	if err != nil {
-		w.log.Error("blob collection: scan failed", "err", err)
+		w.log.Error("blob collection: upload scan failed", "err", err)
 		return
 	}
-	if len(hashes) == 0 {
+	if len(hashes) == 0 && expired == 0 {
 		return
+	}
+	bc := &evlog.BlobsCollected{Hashes: hashes, TouchedBefore: before, NowUnix: now}
+	if expired > 0 {
+		bc.ExpiredUploadsBeforeUnix = now
 	}
 	pctx, cancel := context.WithTimeout(ctx, w.cfg.ProposeTimeout)
 	defer cancel()
-	_, err = propose.Submit(pctx, w.cfg.Cluster, &evlog.Event{Kind: &evlog.Event_BlobsCollected{
-		BlobsCollected: &evlog.BlobsCollected{Hashes: hashes, TouchedBefore: before, NowUnix: now}}})
-	if err != nil {
+	if _, err := propose.Submit(pctx, w.cfg.Cluster, &evlog.Event{Kind: &evlog.Event_BlobsCollected{BlobsCollected: bc}}); err != nil {
 		w.log.Warn("blob collection: proposal failed", "err", err)
 		return
 	}
 	w.metrics.collected.Add(float64(len(hashes)))
-	w.log.Info("blobs collected", "count", len(hashes), "touched_before", before)
+	w.log.Info("blobs collected", "count", len(hashes), "touched_before", before, "expired_uploads", expired)
 }
 
 // tlsAttrs are the log attributes of a connection's TLS outcome: one
