@@ -2,6 +2,7 @@ package smtp
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -33,8 +34,14 @@ func (s *session) data(r io.Reader) error {
 	if s.rcptCount == 1 {
 		t.For = s.firstRcpt // RFC 5321 §4.4: only when there is one recipient
 	}
-	stored, err := readMessage(r, s.srv.cfg.MaxMessageSize, tracePrefix(s.from, t))
+	// The message streams into the log as it is read (ChunkStaged).
+	up := s.srv.newUpload(s.ctx)
+	stored, err := readMessage(r, s.srv.cfg.MaxMessageSize, tracePrefix(s.from, t), up.stage)
+	if err == nil {
+		err = up.wait()
+	}
 	if err != nil {
+		up.abandon()
 		se := replyFor(err)
 		s.log.Info("smtp message refused", "id", id, "from", s.from, "rcpt", s.rcptCount, "code", se.Code, "reason", se.Message)
 		return se
@@ -54,9 +61,10 @@ func (s *session) data(r io.Reader) error {
 	}
 	res, err := s.srv.deliver(ctx, delivery{
 		from: s.from, user: s.user, local: s.local, nonLocal: s.nonLocal, body: stored, date: now,
-		params: s.params, envID: s.envID, ret: s.ret,
+		params: s.params, envID: s.envID, ret: s.ret, upload: up,
 	})
 	if err != nil {
+		up.abandon() // a no-op when the upload was committed after all
 		se := replyFor(err)
 		level := log.Info
 		if se.Code/100 == 4 {
@@ -100,6 +108,7 @@ type delivery struct {
 	params     []RecipientParams // DSN parameters of nonLocal
 	envID, ret string
 	body       *storedBody
+	upload     *upload // where body's staged chunks are (nil: none)
 	date       time.Time
 }
 
@@ -138,16 +147,17 @@ type filed struct {
 // where the copies went.
 func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err error) {
 	chunks := d.body.chunks()
-	last := chunks[len(chunks)-1]
-	if len(chunks) > 1 {
-		defer func() {
-			if err != nil {
-				s.unpin(ctx, last.Hash)
-			}
-		}()
-		if err := s.storeChunks(ctx, chunks[:len(chunks)-1]); err != nil {
-			return res, err
+	if len(chunks) != 1 {
+		return res, fmt.Errorf("stored body of %d unstaged blocks, want 1", len(chunks))
+	}
+	last := chunks[0]
+	if d.body.staged > 0 {
+		if d.upload == nil {
+			return res, fmt.Errorf("%d chunks staged without an upload", d.body.staged)
 		}
+		// Apply assembles the staged chunks and this one under the
+		// body's name, in this proposal (mailbox/apply_staged.go).
+		last.UploadId, last.StagedChunks = d.upload.id, d.body.staged
 	}
 	events := []*evlog.Event{{Kind: &evlog.Event_BlobStored{BlobStored: last}}}
 	deliveredAt := -1
@@ -206,9 +216,6 @@ func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err er
 		}
 		res.filed = filedCopies(d.local, res.skipped, r.GetUids())
 	}
-	if len(chunks) > 1 && len(res.filed) == 0 && len(d.nonLocal) == 0 {
-		s.unpin(ctx, last.Hash) // stored for nobody: every recipient was skipped
-	}
 	return res, nil
 }
 
@@ -229,57 +236,103 @@ func filedCopies(local []string, skipped []*evlog.SkippedRecipient, uids []*evlo
 	return out
 }
 
-// storeChunks proposes a body's chunks, chunkWindow at a time in flight,
-// and returns once all are committed. Each pins the body until the
-// delivery's deadline has passed (mailbox/apply_pins.go), so that a
-// collection running meanwhile keeps them however far the log moves.
-func (s *Server) storeChunks(ctx context.Context, chunks []*evlog.BlobStored) error {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = s.cfg.Now().Add(s.cfg.ProposeTimeout)
-	}
-	until := deadline.Add(pinMargin).Unix()
-	inflight := make([]*propose.Future, 0, chunkWindow)
-	wait := func(f *propose.Future, c *evlog.BlobStored) error {
-		if _, err := f.Wait(ctx); err != nil {
-			return fmt.Errorf("store chunk %d/%d: %w", c.Chunk+1, c.Chunks, err)
+// upload is one message's staged chunks on their way to the log: each
+// full chunk read is proposed as ChunkStaged at once, chunkWindow of them
+// in flight; reading waits for the oldest before going on, so a session
+// holds about chunkWindow chunks, never the whole message.
+type upload struct {
+	srv      *Server
+	ctx      context.Context // the session's
+	id       []byte
+	staged   uint32
+	inflight []staging
+}
+
+// staging is one ChunkStaged in flight.
+type staging struct {
+	f      *propose.Future
+	cancel context.CancelFunc
+	chunk  uint32
+}
+
+// newUploadID is 16 random bytes: an upload's name until its body's is
+// known.
+func newUploadID() []byte {
+	id := make([]byte, 16)
+	_, _ = rand.Read(id) // crypto/rand.Read never fails (Go 1.24)
+	return id
+}
+
+func (s *Server) newUpload(ctx context.Context) *upload {
+	return &upload{srv: s, ctx: ctx, id: newUploadID()}
+}
+
+// stage proposes data as the upload's next chunk (a stageFunc). Each
+// chunk pins the upload until the delivery that follows it may still be
+// proposed, plus pinMargin for clock skew with the collector's node: a
+// session that dies leaves it to expire (mailbox/apply_staged.go).
+func (u *upload) stage(data []byte) error {
+	if len(u.inflight) == chunkWindow {
+		if err := u.waitOldest(); err != nil {
+			return err
 		}
-		return nil
 	}
-	for i, c := range chunks {
-		if len(inflight) == chunkWindow {
-			if err := wait(inflight[0], chunks[i-chunkWindow]); err != nil {
-				return err
-			}
-			inflight = inflight[1:]
-		}
-		c.PinnedUntilUnix = until
-		// docs/DESIGN.md invariant 4: no Raft entry exceeds a fixed bound.
-		f, err := propose.SubmitAsync(ctx, s.cfg.Proposer, &evlog.Event{Kind: &evlog.Event_BlobStored{BlobStored: c}})
-		if err != nil {
-			return fmt.Errorf("store chunk %d/%d: %w", c.Chunk+1, c.Chunks, err)
-		}
-		inflight = append(inflight, f)
+	s := u.srv
+	until := s.cfg.Now().Add(s.cfg.ProposeTimeout + pinMargin).Unix()
+	ctx, cancel := context.WithTimeout(u.ctx, s.cfg.ProposeTimeout)
+	// docs/DESIGN.md invariant 4: no Raft entry exceeds a fixed bound.
+	f, err := propose.SubmitAsync(ctx, s.cfg.Proposer, &evlog.Event{Kind: &evlog.Event_ChunkStaged{ChunkStaged: &evlog.ChunkStaged{
+		UploadId: u.id, Chunk: u.staged, Data: data, PinnedUntilUnix: until}}})
+	if err != nil {
+		cancel()
+		return fmt.Errorf("stage chunk %d: %w", u.staged, err)
 	}
-	for j, f := range inflight {
-		if err := wait(f, chunks[len(chunks)-len(inflight)+j]); err != nil {
+	u.inflight = append(u.inflight, staging{f: f, cancel: cancel, chunk: u.staged})
+	u.staged++
+	return nil
+}
+
+// waitOldest waits until the oldest chunk in flight is committed.
+func (u *upload) waitOldest() error {
+	st := u.inflight[0]
+	u.inflight = u.inflight[1:]
+	defer st.cancel()
+	if _, err := st.f.Wait(u.ctx); err != nil {
+		return fmt.Errorf("stage chunk %d: %w", st.chunk, err)
+	}
+	return nil
+}
+
+// wait returns once every chunk staged so far is committed.
+func (u *upload) wait() error {
+	for len(u.inflight) > 0 {
+		if err := u.waitOldest(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// unpin ends the pin of a delivery that failed after chunks were
-// proposed, so that the collector may take them: at once, rather than
-// when the pin's time passes. It runs even when the session is gone, but
-// briefly; if it fails, the pin's time still ends it. A chunk still in
-// flight that commits after it pins the body again, until that time.
-func (s *Server) unpin(ctx context.Context, hash []byte) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unpinTimeout)
+// abandon deletes the staged chunks of a message that was refused or
+// whose delivery failed, at once rather than when their pin expires. It
+// runs even when the session is gone, but briefly; if it fails, the pin's
+// expiry still ends the upload. An upload already assembled is gone, and
+// abandoning it changes nothing.
+func (u *upload) abandon() {
+	if u.staged == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(u.ctx), unpinTimeout)
 	defer cancel()
-	if _, err := propose.Submit(ctx, s.cfg.Proposer, &evlog.Event{Kind: &evlog.Event_BlobUnpinned{
-		BlobUnpinned: &evlog.BlobUnpinned{Hash: hash}}}); err != nil {
-		s.log.Info("smtp could not unpin a refused message's chunks; the pin expires", "err", err)
+	// Chunks still in flight first, so that none commits after the abandon.
+	for _, st := range u.inflight {
+		_, _ = st.f.Wait(ctx) // its outcome no longer matters
+		st.cancel()
+	}
+	u.inflight = nil
+	if _, err := propose.Submit(ctx, u.srv.cfg.Proposer, &evlog.Event{Kind: &evlog.Event_BlobsCollected{
+		BlobsCollected: &evlog.BlobsCollected{AbandonedUploads: [][]byte{u.id}}}}); err != nil {
+		u.srv.log.Info("smtp could not abandon a refused message's staged chunks; their pin expires", "err", err)
 	}
 }
 

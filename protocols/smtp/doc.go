@@ -16,15 +16,19 @@
 //
 // One accepted message is ONE proposal (docs/DESIGN.md invariant 4): the body's
 // last BlobStored chunk plus one Delivered event naming every local
-// recipient (aliases resolved, duplicates merged). A body larger than one
-// chunk (log.ChunkSize) first stores its other chunks, one proposal each,
-// eight in flight at once (propose.SubmitAsync), each pinning the body so
-// that a blob collection running meanwhile keeps it; a delivery that
-// fails after that ends the pin (BlobUnpinned). The stored body is the
+// recipient (aliases resolved, duplicates merged). The stored body is the
 // message as received with "Return-Path:" (RFC 5321 §4.4) and a
 // "Received:" trace field (RFC 5321 §4.4, with-protocols of RFC 3848)
-// prepended; DATA is read straight into chunk-sized blocks behind them and
-// hashed as it arrives, so a session holds a message once. The 250 after
+// prepended. DATA (and BDAT) streams into the log as it is read: each full
+// chunk (log.ChunkSize) is hashed and proposed at once as ChunkStaged
+// under a random upload id, eight in flight (propose.SubmitAsync; reading
+// waits for the oldest), each pinning the upload until the delivery may
+// still be proposed; the last proposal's BlobStored carries the last chunk
+// and names the upload, and apply assembles the body there. So a session
+// holds about eight chunks (2 MiB), never the message. A message refused
+// mid-stream (bare LF, too big, too many hops) or whose delivery fails
+// abandons its upload (BlobsCollected.abandoned_uploads); a session that
+// dies leaves it to the collector once its pin expires. The 250 after
 // DATA is written only when the last proposal is committed by a quorum and
 // applied on this node (docs/DESIGN.md invariant 1). Every wait (delivery,
 // AUTH's verification, the read barrier before 550) takes the session's

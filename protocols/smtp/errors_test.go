@@ -101,7 +101,7 @@ func TestStorageFailuresAreTemporary(t *testing.T) {
 				t.Fatalf("end of data: %d %s; want 451 4.3.0", code, msg)
 			}
 			if tc.big && fp.calls.Load() < 2 {
-				t.Fatalf("%d proposals for a two-chunk body, want the chunk and the last (then an unpin)", fp.calls.Load())
+				t.Fatalf("%d proposals for a two-chunk body, want the staged chunk and the last (then an abandon)", fp.calls.Load())
 			}
 			if got := len(inbox(t, n, bob)); got != before {
 				t.Fatal("message stored although the reply was an error")

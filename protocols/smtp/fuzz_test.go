@@ -42,7 +42,7 @@ func FuzzMessage(f *testing.F) {
 		const limit = 1 << 16
 		tr := trace{Helo: helo, RemoteIP: "192.0.2.1", Host: "mx.example.test", ID: "ID", For: from, Date: time.Unix(0, 0).UTC(), TLS: piece%3 == 0}
 		prefix := tracePrefix(from, tr)
-		got, err := readMessage(r, limit, prefix)
+		got, err := readMessage(r, limit, prefix, nil)
 		if err != nil {
 			var se *gosmtp.SMTPError
 			if !errors.As(err, &se) || se.Code < 400 {

@@ -24,13 +24,13 @@ func largeMessage(subject string, n int) []byte {
 }
 
 // chunkOnly reports whether a proposal is one chunk ahead of a delivery
-// (a lone BlobStored), and returns it.
-func chunkOnly(p []byte) *evlog.BlobStored {
+// (a lone ChunkStaged), and returns it.
+func chunkOnly(p []byte) *evlog.ChunkStaged {
 	b, err := evlog.DecodeBatch(p)
 	if err != nil || len(b.GetEvents()) != 1 {
 		return nil
 	}
-	return b.GetEvents()[0].GetBlobStored()
+	return b.GetEvents()[0].GetChunkStaged()
 }
 
 // windowProposer holds every early chunk proposal until chunkWindow of
@@ -120,12 +120,12 @@ func (p *collectingProposer) Propose(ctx context.Context, data []byte) ([]byte, 
 	second := p.seen == 2
 	p.mu.Unlock()
 	if second {
-		p.once.Do(func() { p.collect(ctx, c.GetHash()) })
+		p.once.Do(func() { p.collect(ctx) })
 	}
 	return res, err
 }
 
-func (p *collectingProposer) collect(ctx context.Context, upload []byte) {
+func (p *collectingProposer) collect(ctx context.Context) {
 	st := p.node.Store
 	past := st.AppliedIndex() + 1 // everything so far is "old"
 	now := time.Now().Unix()
@@ -134,11 +134,10 @@ func (p *collectingProposer) collect(ctx context.Context, upload []byte) {
 		p.t.Errorf("collection scan: %v", err)
 		return
 	}
-	// Name the upload too, as a collector that read the store just
-	// before the chunks arrived would have.
-	hashes = append(hashes, upload)
+	// Expire the uploads pinned until before now, as the collector does:
+	// the one in progress is pinned past it.
 	if _, err := propose.Submit(ctx, p.node.Node, &evlog.Event{Kind: &evlog.Event_BlobsCollected{
-		BlobsCollected: &evlog.BlobsCollected{Hashes: hashes, TouchedBefore: past, NowUnix: now}}}); err != nil {
+		BlobsCollected: &evlog.BlobsCollected{Hashes: hashes, TouchedBefore: past, NowUnix: now, ExpiredUploadsBeforeUnix: now}}}); err != nil {
 		p.t.Errorf("collection: %v", err)
 	}
 }

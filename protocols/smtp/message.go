@@ -42,11 +42,13 @@ func (l *lineEndings) end() bool { return !l.prevCR }
 
 // storedBody is a message as delivery stores it (the trace fields, then
 // the message as received) in evlog.ChunkSize blocks, the chunks it is
-// proposed in, with its SHA-256, the blob's name. Read in blocks, it is
-// held once: a bytes.Buffer doubling to the message size, then copied
-// behind the trace fields, held 2.3 times the message at its peak.
+// proposed in, with its SHA-256, the blob's name. Read with a stage
+// function, every full block but the last is handed to it as soon as the
+// next byte arrives and only the last is kept: the message streams into
+// the log and is never held whole.
 type storedBody struct {
-	blocks [][]byte // each full but the last
+	blocks [][]byte // each full but the last: the blocks not staged
+	staged uint32   // full blocks handed to stage before blocks[0]
 	size   int
 	sum    []byte
 	head   []byte // the message's first headLimit bytes, for its header fields
@@ -55,27 +57,36 @@ type storedBody struct {
 // headLimit bounds what is kept of a message's start for headerValue.
 const headLimit = 64 << 10
 
-// bytes is the whole stored body in one slice (tests, small bodies).
+// bytes is the body's unstaged blocks in one slice (tests, small bodies):
+// the whole body when nothing was staged.
 func (b *storedBody) bytes() []byte { return bytes.Join(b.blocks, nil) }
 
-// chunks are the body's BlobStored events, laid out as evlog.Chunks lays
-// them out, sharing the blocks.
+// chunks are the BlobStored events of the body's unstaged blocks, laid
+// out as evlog.Chunks lays out the whole body, sharing the blocks.
 func (b *storedBody) chunks() []*evlog.BlobStored {
+	n := b.staged + uint32(len(b.blocks))
 	out := make([]*evlog.BlobStored, len(b.blocks))
 	for i, data := range b.blocks {
-		out[i] = &evlog.BlobStored{Hash: b.sum, Size: uint64(b.size), Chunk: uint32(i), Chunks: uint32(len(b.blocks)), Data: data}
+		out[i] = &evlog.BlobStored{Hash: b.sum, Size: uint64(b.size), Chunk: b.staged + uint32(i), Chunks: n, Data: data}
 	}
 	return out
 }
 
+// stageFunc takes one full chunk of a body being read, in order from 0;
+// it may keep data. Its error ends the read and is the reply.
+type stageFunc func(data []byte) error
+
 // readMessage reads DATA (or the BDAT chunks), bounded by limit, into a
 // storedBody that starts with prefix (the trace fields), hashing as it
 // goes and refusing at the first bare LF or bare CR, or past maxHops
-// Received fields. On refusal it returns at once: go-smtp reads and
-// discards the rest of the message itself (and stops counting its size),
-// so an oversize or smuggling message is never buffered past the point
-// of refusal. Every error is an *SMTPError.
-func readMessage(r io.Reader, limit int64, prefix []byte) (*storedBody, error) {
+// Received fields. With stage, every full chunk but the last goes to it
+// as soon as the byte after it is read (its caller proposes it, a few in
+// flight), so the read holds a few chunks, not the message; without, the
+// blocks are kept (the message held once). On refusal it returns at once:
+// go-smtp reads and discards the rest of the message itself (and stops
+// counting its size), so an oversize or smuggling message is never
+// buffered past the point of refusal. Every error is an *SMTPError.
+func readMessage(r io.Reader, limit int64, prefix []byte, stage stageFunc) (*storedBody, error) {
 	var (
 		b     = &storedBody{}
 		lines lineEndings
@@ -85,19 +96,29 @@ func readMessage(r io.Reader, limit int64, prefix []byte) (*storedBody, error) {
 	)
 	block := make([]byte, 0, evlog.ChunkSize)
 	// add appends p (trace fields or message bytes) to the blocks.
-	add := func(p []byte) {
+	add := func(p []byte) error {
 		h.Write(p)
 		b.size += len(p)
 		for len(p) > 0 {
 			if len(block) == cap(block) {
-				b.blocks = append(b.blocks, block)
+				// Full, and more follows: not the last chunk.
+				if stage == nil {
+					b.blocks = append(b.blocks, block)
+				} else if err := stage(block); err != nil {
+					return replyFor(err)
+				} else {
+					b.staged++
+				}
 				block = make([]byte, 0, evlog.ChunkSize)
 			}
 			n := copy(block[len(block):cap(block)], p)
 			block, p = block[:len(block)+n], p[n:]
 		}
+		return nil
 	}
-	add(prefix)
+	if err := add(prefix); err != nil {
+		return nil, err
+	}
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := r.Read(buf)
@@ -115,7 +136,9 @@ func readMessage(r io.Reader, limit int64, prefix []byte) (*storedBody, error) {
 			if len(b.head) < headLimit {
 				b.head = append(b.head, p[:min(len(p), headLimit-len(b.head))]...)
 			}
-			add(p)
+			if err := add(p); err != nil {
+				return nil, err
+			}
 		}
 		if errors.Is(err, io.EOF) {
 			if !lines.end() {

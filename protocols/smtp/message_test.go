@@ -1,11 +1,15 @@
 package smtp
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"io"
 	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	evlog "github.com/surat-mail/surat/log"
 )
 
 // lineReader produces a message of about size bytes of 78-octet lines
@@ -28,17 +32,17 @@ func (l *lineReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestReadMessageHoldsTheMessageOnce: reading a message allocates about
-// the message once, in chunk-sized blocks (the blocks are proposed as
-// they are), not a buffer grown by doubling and then a copy behind the
-// trace fields, which allocated about three times the message.
+// TestReadMessageHoldsTheMessageOnce: reading a message without staging
+// allocates about the message once, in chunk-sized blocks, not a buffer
+// grown by doubling and then a copy behind the trace fields, which
+// allocated about three times the message.
 func TestReadMessageHoldsTheMessageOnce(t *testing.T) {
 	const size = 8 << 20
 	r := &lineReader{left: size, line: strings.Repeat("m", 76) + "\r\n"}
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	b, err := readMessage(r, 25<<20, []byte("Return-Path: <>\r\n"))
+	b, err := readMessage(r, 25<<20, []byte("Return-Path: <>\r\n"), nil)
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)
@@ -50,6 +54,73 @@ func TestReadMessageHoldsTheMessageOnce(t *testing.T) {
 	}
 	if b.size != size+len("Return-Path: <>\r\n") || len(b.blocks) != (b.size+(256<<10)-1)/(256<<10) {
 		t.Fatalf("%d bytes in %d blocks", b.size, len(b.blocks))
+	}
+}
+
+// heapReader is a lineReader that samples the live heap (after a
+// collection) every MiB it produces, keeping the highest.
+type heapReader struct {
+	lineReader
+	next, peak uint64
+}
+
+func (h *heapReader) Read(p []byte) (int, error) {
+	n, err := h.lineReader.Read(p)
+	if h.next += uint64(n); h.next >= 1<<20 {
+		h.next = 0
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		h.peak = max(h.peak, ms.HeapAlloc)
+	}
+	return n, err
+}
+
+// TestReadMessageStreamsTheMessage: read with a stage function that keeps
+// the last chunkWindow chunks (the proposals in flight), a 16 MiB message
+// never has more than a few MiB live: it streams into the log rather
+// than being held whole. The staged chunks and the last block are the
+// body, laid out as evlog.Chunks lays it out.
+func TestReadMessageStreamsTheMessage(t *testing.T) {
+	const size = 16 << 20
+	prefix := []byte("Return-Path: <>\r\n")
+	r := &heapReader{lineReader: lineReader{left: size, line: strings.Repeat("m", 76) + "\r\n"}}
+	var (
+		inflight = make([][]byte, chunkWindow) // a ring: the proposals in flight
+		staged   int
+		h        = sha256.New()
+	)
+	stage := func(data []byte) error {
+		if len(data) != evlog.ChunkSize {
+			t.Errorf("staged chunk %d of %d bytes", staged, len(data))
+		}
+		h.Write(data)
+		inflight[staged%chunkWindow] = data
+		staged++
+		return nil
+	}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b, err := readMessage(r, 25<<20, prefix, stage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := int64(r.peak) - int64(before.HeapAlloc)
+	t.Logf("%d-byte message: at most %.1f MiB live while reading (window %d x %d KiB)", size, float64(held)/(1<<20), chunkWindow, evlog.ChunkSize>>10)
+	if held > 4<<20 {
+		t.Fatalf("reading a %d-byte message held %d bytes live, more than 4 MiB", size, held)
+	}
+	total := size + len(prefix)
+	if len(b.blocks) != 1 || int(b.staged) != staged || staged != (total-1)/evlog.ChunkSize || b.size != total {
+		t.Fatalf("%d staged, %d blocks kept, %d bytes", staged, len(b.blocks), b.size)
+	}
+	h.Write(b.blocks[0])
+	if !bytes.Equal(h.Sum(nil), b.sum) {
+		t.Fatal("the staged chunks and the last block do not hash to the body's name")
+	}
+	if c := b.chunks(); len(c) != 1 || c[0].Chunk != b.staged || c[0].Chunks != b.staged+1 {
+		t.Fatalf("last chunk %d of %d", c[0].Chunk, c[0].Chunks)
 	}
 }
 
@@ -71,7 +142,7 @@ func TestHopCountOnTheStream(t *testing.T) {
 		{"folded lines are not fields", "Subject: x\r\n" + strings.Repeat(" Received: x\r\n", maxHops+1) + "\r\n", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := readMessage(iotest.OneByteReader(strings.NewReader(tc.msg)), 1<<20, nil)
+			_, err := readMessage(iotest.OneByteReader(strings.NewReader(tc.msg)), 1<<20, nil, nil)
 			if tc.ok && err != nil {
 				t.Fatalf("refused: %v", err)
 			}

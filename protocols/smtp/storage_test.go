@@ -43,7 +43,7 @@ func TestInsufficientStorageIs452(t *testing.T) {
 				t.Fatalf("end of data on a node low on disk: %d %s; want 452 4.3.1", code, msg)
 			}
 			if tc.big && fp.calls.Load() < 2 {
-				t.Fatalf("%d proposals for a two-chunk body, want the chunk and the last (then an unpin)", fp.calls.Load())
+				t.Fatalf("%d proposals for a two-chunk body, want the staged chunk and the last (then an abandon)", fp.calls.Load())
 			}
 			if got := len(inbox(t, n, bob)); got != before {
 				t.Fatal("message stored although the reply was 452")
