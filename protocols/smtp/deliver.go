@@ -43,7 +43,7 @@ func (s *session) data(r io.Reader) error {
 	if err != nil {
 		up.abandon()
 		se := replyFor(err)
-		s.log.Info("smtp message refused", "id", id, "from", s.from, "rcpt", s.rcptCount, "code", se.Code, "reason", se.Message)
+		s.log.Info("smtp message refused", "id", id, "from", s.from, "rcpt", s.rcptCount, "code", se.Code, "reason", se.Message, "err", err)
 		return se
 	}
 	msgID := headerValue(stored.head, "Message-ID")

@@ -21,6 +21,7 @@ type flightProposer struct {
 	mu             sync.Mutex
 	inflight, most int
 	staged         int
+	errs           []error // what the cluster answered with, when not a commit
 }
 
 func (f *flightProposer) Propose(ctx context.Context, p []byte) ([]byte, error) {
@@ -36,7 +37,13 @@ func (f *flightProposer) Propose(ctx context.Context, p []byte) ([]byte, error) 
 		f.inflight -= len(p)
 		f.mu.Unlock()
 	}()
-	return f.real.Propose(ctx, p)
+	out, err := f.real.Propose(ctx, p)
+	if err != nil {
+		f.mu.Lock()
+		f.errs = append(f.errs, err)
+		f.mu.Unlock()
+	}
+	return out, err
 }
 
 // uploads is how many staged uploads n's store holds.
@@ -68,7 +75,7 @@ func TestLargeMessageStreamsThroughACluster(t *testing.T) {
 	cl.must(250, "MAIL FROM:<%s>", sender)
 	cl.must(250, "RCPT TO:<%s>", bob)
 	if code, msg := cl.data(body); code != 250 {
-		t.Fatalf("end of data: %d %s", code, msg)
+		t.Fatalf("end of data: %d %s (proposals failed with %v)", code, msg, fp.errs)
 	}
 	t.Logf("20 MiB message: %d chunks staged, at most %.1f MiB of proposals in flight", fp.staged, float64(fp.most)/(1<<20))
 	if want := len(body) / evlog.ChunkSize; fp.staged < want {
