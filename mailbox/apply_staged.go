@@ -83,19 +83,22 @@ func (t *txn) assembleUpload(e *evlog.BlobStored) (*evlog.EventResult, error) {
 		// Expired or abandoned meanwhile, or a chunk never committed.
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_BLOB, "upload %x has %d of %d chunks staged", id, up.GetChunks(), n)
 	}
-	staged, err := t.scan(stagedPrefix(id), prefixEnd(stagedPrefix(id)))
+	// Hashed in place, without copying: a body may be tens of MiB.
+	h := sha256.New()
+	var count uint32
+	err = scanRange(t.b, stagedPrefix(id), prefixEnd(stagedPrefix(id)), func(k, v []byte) (bool, error) {
+		if !bytes.Equal(k, stagedKey(id, count)) {
+			return false, refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_BLOB, "upload %x lacks chunk %d", id, count)
+		}
+		h.Write(v)
+		count++
+		return true, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if uint32(len(staged)) != n {
-		return nil, refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_BLOB, "upload %x has %d of %d chunks staged", id, len(staged), n)
-	}
-	h := sha256.New()
-	for i, c := range staged {
-		if !bytes.Equal(c.key, stagedKey(id, uint32(i))) {
-			return nil, refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_BLOB, "upload %x lacks chunk %d", id, i)
-		}
-		h.Write(c.value)
+	if count != n {
+		return nil, refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_BLOB, "upload %x has %d of %d chunks staged", id, count, n)
 	}
 	h.Write(e.GetData())
 	if sum := h.Sum(nil); !bytes.Equal(sum, hash) {
@@ -114,9 +117,13 @@ func (t *txn) assembleUpload(e *evlog.BlobStored) (*evlog.EventResult, error) {
 	}
 	if rec.GetStored() < rec.GetChunks() {
 		// Verified above: every chunk is written (again, for a body
-		// whose earlier upload stopped part way).
-		for i, c := range staged {
-			if err := t.put(chunkKey(hash, uint32(i)), c.value); err != nil {
+		// whose earlier upload stopped part way), one at a time.
+		for i := range n {
+			v, _, err := t.get(stagedKey(id, i))
+			if err != nil {
+				return nil, err
+			}
+			if err := t.put(chunkKey(hash, i), v); err != nil {
 				return nil, err
 			}
 		}
