@@ -268,7 +268,8 @@ func (s *Server) newUpload(ctx context.Context) *upload {
 }
 
 // stage proposes data as the upload's next chunk (a stageFunc). Each
-// chunk pins the upload until the delivery that follows it may still be
+// chunk pins the upload for as long as the client may take to send the
+// next one (ReadTimeout) and the delivery that follows may still be
 // proposed, plus pinMargin for clock skew with the collector's node: a
 // session that dies leaves it to expire (mailbox/apply_staged.go).
 func (u *upload) stage(data []byte) error {
@@ -278,7 +279,7 @@ func (u *upload) stage(data []byte) error {
 		}
 	}
 	s := u.srv
-	until := s.cfg.Now().Add(s.cfg.ProposeTimeout + pinMargin).Unix()
+	until := s.cfg.Now().Add(s.cfg.ReadTimeout + s.cfg.ProposeTimeout + pinMargin).Unix()
 	ctx, cancel := context.WithTimeout(u.ctx, s.cfg.ProposeTimeout)
 	// docs/DESIGN.md invariant 4: no Raft entry exceeds a fixed bound.
 	f, err := propose.SubmitAsync(ctx, s.cfg.Proposer, &evlog.Event{Kind: &evlog.Event_ChunkStaged{ChunkStaged: &evlog.ChunkStaged{

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/protocoltest"
 )
 
 // flightProposer counts the bytes of the proposals in flight through it
@@ -21,6 +22,7 @@ type flightProposer struct {
 	mu             sync.Mutex
 	inflight, most int
 	staged         int
+	minPin         int64   // the earliest pinned_until_unix of a staged chunk
 	errs           []error // what the cluster answered with, when not a commit
 }
 
@@ -28,8 +30,11 @@ func (f *flightProposer) Propose(ctx context.Context, p []byte) ([]byte, error) 
 	f.mu.Lock()
 	f.inflight += len(p)
 	f.most = max(f.most, f.inflight)
-	if chunkOnly(p) != nil {
+	if c := chunkOnly(p); c != nil {
 		f.staged++
+		if f.minPin == 0 || c.GetPinnedUntilUnix() < f.minPin {
+			f.minPin = c.GetPinnedUntilUnix()
+		}
 	}
 	f.mu.Unlock()
 	defer func() {
@@ -105,6 +110,7 @@ func TestRefusedMidStreamAbandonsItsUpload(t *testing.T) {
 	fp := &flightProposer{real: n.Node}
 	_, addr := c.serve(t, n, MX, func(cfg *Config) { cfg.Proposer = fp })
 	before := len(inbox(t, n, bob))
+	start := time.Now()
 	body := append(largeMessage("refused midway", 2<<20+1000), []byte("smuggled\n.\r\nMAIL FROM:<x@y.test>\r\n")...)
 	body = append(body, []byte(strings.Repeat("tail\r\n", 1000))...)
 	cl := dial(t, addr)
@@ -114,9 +120,24 @@ func TestRefusedMidStreamAbandonsItsUpload(t *testing.T) {
 	if code, msg := cl.data(body); code != 550 {
 		t.Fatalf("end of data with a bare LF: %d %s", code, msg)
 	}
-	if fp.staged < 8 {
-		t.Fatalf("only %d chunks staged before the refusal", fp.staged)
+	fp.mu.Lock()
+	staged, minPin := fp.staged, fp.minPin
+	fp.mu.Unlock()
+	if staged == 0 {
+		t.Fatal("no chunk staged before the refusal")
 	}
+	// The pin outlasts a client's pause between chunks (ReadTimeout, 5
+	// minutes by default) and the delivery's proposal after the last.
+	if want := start.Add(5*time.Minute + 10*time.Second).Unix(); minPin < want {
+		t.Errorf("staged chunks pinned until %d, want at least %d", minPin, want)
+	}
+	// Every chunk proposal has ended (committed or not), so none can
+	// stage its upload again after the check.
+	protocoltest.WaitFor(t, 10*time.Second, "the chunk proposals to end", func() bool {
+		fp.mu.Lock()
+		defer fp.mu.Unlock()
+		return fp.inflight == 0
+	})
 	if u := uploads(t, n); u != 0 {
 		t.Fatalf("%d staged uploads left after the refusal", u)
 	}
