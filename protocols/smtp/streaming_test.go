@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/surat-mail/surat/cluster"
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/protocoltest"
 )
@@ -67,7 +68,12 @@ func uploads(t *testing.T, n *testNode) int {
 // a few MiB, not the message, and it arrives intact on every node with no
 // staged upload left.
 func TestLargeMessageStreamsThroughACluster(t *testing.T) {
-	c := startCluster(t, 3)
+	// 80 chunk proposals forwarded from a follower: under -race on a
+	// loaded machine one may wait past the fixture's 5 s cluster timeout,
+	// which would be a 451 that says nothing about streaming.
+	opts := clusterOptions(3)
+	opts.Config = func(_ int, cfg *cluster.Config) { cfg.ProposeTimeout = time.Minute }
+	c := &testCluster{protocoltest.Start(t, opts)}
 	follower := c.Follower(t)
 	fp := &flightProposer{real: follower.Node}
 	_, addr := c.serve(t, follower, MX, func(cfg *Config) {
