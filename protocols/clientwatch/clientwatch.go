@@ -12,7 +12,7 @@
 // to see the end behind them. A client that pipelines a command and then
 // closes its side is taken as gone, as net/http takes one; a command whose
 // outcome must not depend on the client staying (POP3's UPDATE) is not
-// watched. IMAP and POP3 sessions both use it; it knows no protocol.
+// watched. SMTP, IMAP and POP3 sessions all use it; it knows no protocol.
 package clientwatch
 
 import (

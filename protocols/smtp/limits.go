@@ -3,14 +3,15 @@ package smtp
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
-	"github.com/surat-mail/surat/protocols/connlimit"
 	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/surat-mail/surat/protocols/clientwatch"
+	"github.com/surat-mail/surat/protocols/connlimit"
 )
 
 // A closing session first sends FIN and reads what the client is still
@@ -58,7 +59,7 @@ func (ln *limitedListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := &limitedConn{Conn: raw, ip: remoteIP(raw.RemoteAddr()), limits: ln.limits,
+		c := &limitedConn{Conn: raw, watch: clientwatch.New(raw), ip: remoteIP(raw.RemoteAddr()), limits: ln.limits,
 			readTimeout: ln.readTimeout, writeTimeout: ln.writeTimeout}
 		if ln.maxDuration > 0 {
 			c.ends = time.Now().Add(ln.maxDuration)
@@ -122,65 +123,23 @@ type limitedConn struct {
 	// ended, or the server cut it off) and when the server stops.
 	ctx    context.Context
 	cancel context.CancelFunc
-	// ahead holds what watchClose read while the session was waiting, for
-	// the next Read.
-	aheadMu sync.Mutex
-	ahead   []byte
+	// watch reads ahead while the session waits before a reply
+	// (protocols/clientwatch): the delivery's commit after DATA.
+	watch *clientwatch.Conn
 }
-
-// maxAhead bounds what watchClose reads ahead for the session.
-const maxAhead = 64 << 10
 
 // watchClose notices a client that hangs up while its session waits
-// before a reply (the delivery's commit, after DATA): nothing reads the
-// connection then, so the end of the stream would go unseen until the
-// wait was over. It reads ahead, keeping what arrives (a pipelined
-// command, RFC 2920, or a TLS close_notify) for the next Read, and calls
-// gone once the stream ends or breaks. stop ends the watch; it must be
-// called before the session reads again.
-func (c *limitedConn) watchClose(gone func()) (stop func()) {
-	_ = c.Conn.SetReadDeadline(time.Time{}) // stop moves it to now
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 4<<10)
-		for {
-			n, err := c.Conn.Read(buf)
-			c.aheadMu.Lock()
-			c.ahead = append(c.ahead, buf[:n]...)
-			full := len(c.ahead) >= maxAhead
-			c.aheadMu.Unlock()
-			var ne net.Error
-			switch {
-			case err != nil && errors.As(err, &ne) && ne.Timeout():
-				return // stopped
-			case err != nil:
-				gone()
-				return
-			case full:
-				return
-			}
-		}
-	}()
-	return func() {
-		_ = c.Conn.SetReadDeadline(time.Now())
-		<-done
-	}
-}
+// before a reply: nothing reads the connection then, so the end of the
+// stream would go unseen until the wait was over. What arrives meanwhile
+// (a pipelined command, RFC 2920, or a TLS close_notify) is kept for the
+// next Read. stop must be called before the session reads again.
+func (c *limitedConn) watchClose(gone func()) (stop func()) { return c.watch.Watch(gone) }
 
 func (c *limitedConn) Read(p []byte) (int, error) {
-	c.aheadMu.Lock()
-	if len(c.ahead) > 0 {
-		n := copy(p, c.ahead)
-		c.ahead = c.ahead[n:]
-		c.aheadMu.Unlock()
-		return n, nil
-	}
-	c.aheadMu.Unlock()
 	if c.readTimeout > 0 || !c.ends.IsZero() {
 		_ = c.Conn.SetReadDeadline(readDeadline(time.Now(), c.readTimeout, c.ends))
 	}
-	return c.Conn.Read(p)
+	return c.watch.Read(p)
 }
 
 func (c *limitedConn) Write(p []byte) (int, error) {
