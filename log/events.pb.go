@@ -35,6 +35,104 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type DkimAlgorithm int32
+
+const (
+	DkimAlgorithm_DKIM_ALGORITHM_UNSPECIFIED DkimAlgorithm = 0
+	DkimAlgorithm_DKIM_ALGORITHM_ED25519     DkimAlgorithm = 1 // ed25519-sha256 (RFC 8463)
+	DkimAlgorithm_DKIM_ALGORITHM_RSA         DkimAlgorithm = 2 // rsa-sha256 (RFC 6376 §3.3.1)
+)
+
+// Enum value maps for DkimAlgorithm.
+var (
+	DkimAlgorithm_name = map[int32]string{
+		0: "DKIM_ALGORITHM_UNSPECIFIED",
+		1: "DKIM_ALGORITHM_ED25519",
+		2: "DKIM_ALGORITHM_RSA",
+	}
+	DkimAlgorithm_value = map[string]int32{
+		"DKIM_ALGORITHM_UNSPECIFIED": 0,
+		"DKIM_ALGORITHM_ED25519":     1,
+		"DKIM_ALGORITHM_RSA":         2,
+	}
+)
+
+func (x DkimAlgorithm) Enum() *DkimAlgorithm {
+	p := new(DkimAlgorithm)
+	*p = x
+	return p
+}
+
+func (x DkimAlgorithm) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DkimAlgorithm) Descriptor() protoreflect.EnumDescriptor {
+	return file_log_events_proto_enumTypes[0].Descriptor()
+}
+
+func (DkimAlgorithm) Type() protoreflect.EnumType {
+	return &file_log_events_proto_enumTypes[0]
+}
+
+func (x DkimAlgorithm) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DkimAlgorithm.Descriptor instead.
+func (DkimAlgorithm) EnumDescriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{0}
+}
+
+type MtaStsMode int32
+
+const (
+	MtaStsMode_MTA_STS_MODE_OFF     MtaStsMode = 0 // no policy served nor published
+	MtaStsMode_MTA_STS_MODE_TESTING MtaStsMode = 1 // RFC 8461 §5 mode: testing
+	MtaStsMode_MTA_STS_MODE_ENFORCE MtaStsMode = 2 // mode: enforce
+)
+
+// Enum value maps for MtaStsMode.
+var (
+	MtaStsMode_name = map[int32]string{
+		0: "MTA_STS_MODE_OFF",
+		1: "MTA_STS_MODE_TESTING",
+		2: "MTA_STS_MODE_ENFORCE",
+	}
+	MtaStsMode_value = map[string]int32{
+		"MTA_STS_MODE_OFF":     0,
+		"MTA_STS_MODE_TESTING": 1,
+		"MTA_STS_MODE_ENFORCE": 2,
+	}
+)
+
+func (x MtaStsMode) Enum() *MtaStsMode {
+	p := new(MtaStsMode)
+	*p = x
+	return p
+}
+
+func (x MtaStsMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MtaStsMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_log_events_proto_enumTypes[1].Descriptor()
+}
+
+func (MtaStsMode) Type() protoreflect.EnumType {
+	return &file_log_events_proto_enumTypes[1]
+}
+
+func (x MtaStsMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MtaStsMode.Descriptor instead.
+func (MtaStsMode) EnumDescriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{1}
+}
+
 type FlagOp int32
 
 const (
@@ -71,11 +169,11 @@ func (x FlagOp) String() string {
 }
 
 func (FlagOp) Descriptor() protoreflect.EnumDescriptor {
-	return file_log_events_proto_enumTypes[0].Descriptor()
+	return file_log_events_proto_enumTypes[2].Descriptor()
 }
 
 func (FlagOp) Type() protoreflect.EnumType {
-	return &file_log_events_proto_enumTypes[0]
+	return &file_log_events_proto_enumTypes[2]
 }
 
 func (x FlagOp) Number() protoreflect.EnumNumber {
@@ -84,7 +182,7 @@ func (x FlagOp) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FlagOp.Descriptor instead.
 func (FlagOp) EnumDescriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{0}
+	return file_log_events_proto_rawDescGZIP(), []int{2}
 }
 
 // DsnReturn is RFC 3461 §4.3's RET parameter.
@@ -121,11 +219,11 @@ func (x DsnReturn) String() string {
 }
 
 func (DsnReturn) Descriptor() protoreflect.EnumDescriptor {
-	return file_log_events_proto_enumTypes[1].Descriptor()
+	return file_log_events_proto_enumTypes[3].Descriptor()
 }
 
 func (DsnReturn) Type() protoreflect.EnumType {
-	return &file_log_events_proto_enumTypes[1]
+	return &file_log_events_proto_enumTypes[3]
 }
 
 func (x DsnReturn) Number() protoreflect.EnumNumber {
@@ -134,7 +232,7 @@ func (x DsnReturn) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DsnReturn.Descriptor instead.
 func (DsnReturn) EnumDescriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{1}
+	return file_log_events_proto_rawDescGZIP(), []int{3}
 }
 
 type ErrorCode int32
@@ -167,6 +265,9 @@ const (
 	ErrorCode_ERROR_CODE_MAILBOX_LIMIT      ErrorCode = 40 // too many mailboxes, or a name too deep
 	ErrorCode_ERROR_CODE_SEND_RATE_LIMIT    ErrorCode = 41 // the submitter's hourly recipients are used up
 	ErrorCode_ERROR_CODE_QUEUED_BYTES_LIMIT ErrorCode = 42 // the submitter's share of the queue is full
+	ErrorCode_ERROR_CODE_DOMAIN_IN_USE      ErrorCode = 43 // a user or an alias of the domain still exists
+	ErrorCode_ERROR_CODE_DKIM_KEY_EXISTS    ErrorCode = 44 // the domain has a key with that selector
+	ErrorCode_ERROR_CODE_NO_SUCH_DKIM_KEY   ErrorCode = 45
 )
 
 // Enum value maps for ErrorCode.
@@ -193,6 +294,9 @@ var (
 		40: "ERROR_CODE_MAILBOX_LIMIT",
 		41: "ERROR_CODE_SEND_RATE_LIMIT",
 		42: "ERROR_CODE_QUEUED_BYTES_LIMIT",
+		43: "ERROR_CODE_DOMAIN_IN_USE",
+		44: "ERROR_CODE_DKIM_KEY_EXISTS",
+		45: "ERROR_CODE_NO_SUCH_DKIM_KEY",
 	}
 	ErrorCode_value = map[string]int32{
 		"ERROR_CODE_UNSPECIFIED":         0,
@@ -216,6 +320,9 @@ var (
 		"ERROR_CODE_MAILBOX_LIMIT":       40,
 		"ERROR_CODE_SEND_RATE_LIMIT":     41,
 		"ERROR_CODE_QUEUED_BYTES_LIMIT":  42,
+		"ERROR_CODE_DOMAIN_IN_USE":       43,
+		"ERROR_CODE_DKIM_KEY_EXISTS":     44,
+		"ERROR_CODE_NO_SUCH_DKIM_KEY":    45,
 	}
 )
 
@@ -230,11 +337,11 @@ func (x ErrorCode) String() string {
 }
 
 func (ErrorCode) Descriptor() protoreflect.EnumDescriptor {
-	return file_log_events_proto_enumTypes[2].Descriptor()
+	return file_log_events_proto_enumTypes[4].Descriptor()
 }
 
 func (ErrorCode) Type() protoreflect.EnumType {
-	return &file_log_events_proto_enumTypes[2]
+	return &file_log_events_proto_enumTypes[4]
 }
 
 func (x ErrorCode) Number() protoreflect.EnumNumber {
@@ -243,7 +350,7 @@ func (x ErrorCode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ErrorCode.Descriptor instead.
 func (ErrorCode) EnumDescriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{2}
+	return file_log_events_proto_rawDescGZIP(), []int{4}
 }
 
 type QueueRecipientStatus int32
@@ -279,11 +386,11 @@ func (x QueueRecipientStatus) String() string {
 }
 
 func (QueueRecipientStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_log_events_proto_enumTypes[3].Descriptor()
+	return file_log_events_proto_enumTypes[5].Descriptor()
 }
 
 func (QueueRecipientStatus) Type() protoreflect.EnumType {
-	return &file_log_events_proto_enumTypes[3]
+	return &file_log_events_proto_enumTypes[5]
 }
 
 func (x QueueRecipientStatus) Number() protoreflect.EnumNumber {
@@ -292,7 +399,7 @@ func (x QueueRecipientStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use QueueRecipientStatus.Descriptor instead.
 func (QueueRecipientStatus) EnumDescriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{3}
+	return file_log_events_proto_rawDescGZIP(), []int{5}
 }
 
 // Batch is one proposal: events applied all-or-nothing.
@@ -352,6 +459,9 @@ type Event struct {
 	//	*Event_AliasAdded
 	//	*Event_AliasRemoved
 	//	*Event_QuotaSet
+	//	*Event_DkimKeyAdded
+	//	*Event_DkimKeyRetired
+	//	*Event_DomainSettingsChanged
 	//	*Event_MailboxCreated
 	//	*Event_MailboxRenamed
 	//	*Event_MailboxDeleted
@@ -484,6 +594,33 @@ func (x *Event) GetQuotaSet() *QuotaSet {
 	if x != nil {
 		if x, ok := x.Kind.(*Event_QuotaSet); ok {
 			return x.QuotaSet
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetDkimKeyAdded() *DkimKeyAdded {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_DkimKeyAdded); ok {
+			return x.DkimKeyAdded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetDkimKeyRetired() *DkimKeyRetired {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_DkimKeyRetired); ok {
+			return x.DkimKeyRetired
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetDomainSettingsChanged() *DomainSettingsChanged {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_DomainSettingsChanged); ok {
+			return x.DomainSettingsChanged
 		}
 	}
 	return nil
@@ -733,6 +870,18 @@ type Event_QuotaSet struct {
 	QuotaSet *QuotaSet `protobuf:"bytes,8,opt,name=quota_set,json=quotaSet,proto3,oneof"`
 }
 
+type Event_DkimKeyAdded struct {
+	DkimKeyAdded *DkimKeyAdded `protobuf:"bytes,9,opt,name=dkim_key_added,json=dkimKeyAdded,proto3,oneof"`
+}
+
+type Event_DkimKeyRetired struct {
+	DkimKeyRetired *DkimKeyRetired `protobuf:"bytes,10,opt,name=dkim_key_retired,json=dkimKeyRetired,proto3,oneof"`
+}
+
+type Event_DomainSettingsChanged struct {
+	DomainSettingsChanged *DomainSettingsChanged `protobuf:"bytes,11,opt,name=domain_settings_changed,json=domainSettingsChanged,proto3,oneof"`
+}
+
 type Event_MailboxCreated struct {
 	// Mailboxes.
 	MailboxCreated *MailboxCreated `protobuf:"bytes,20,opt,name=mailbox_created,json=mailboxCreated,proto3,oneof"`
@@ -846,6 +995,12 @@ func (*Event_AliasRemoved) isEvent_Kind() {}
 
 func (*Event_QuotaSet) isEvent_Kind() {}
 
+func (*Event_DkimKeyAdded) isEvent_Kind() {}
+
+func (*Event_DkimKeyRetired) isEvent_Kind() {}
+
+func (*Event_DomainSettingsChanged) isEvent_Kind() {}
+
 func (*Event_MailboxCreated) isEvent_Kind() {}
 
 func (*Event_MailboxRenamed) isEvent_Kind() {}
@@ -893,8 +1048,14 @@ func (*Event_BlobUnpinned) isEvent_Kind() {}
 func (*Event_ChunkStaged) isEvent_Kind() {}
 
 type DomainAdded struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"` // lower case, IDNA A-label
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Domain string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"` // lower case, IDNA A-label
+	// The domain's DKIM signing keys (RFC 6376, RFC 8463), generated by the
+	// proposer: one Ed25519 and one RSA-2048. An event with keys is refused
+	// with DOMAIN_EXISTS when the domain is present; one without (from
+	// before domains had keys) succeeds and changes nothing, as it did.
+	DkimKeys      []*DkimKey `protobuf:"bytes,2,rep,name=dkim_keys,json=dkimKeys,proto3" json:"dkim_keys,omitempty"`
+	AddedUnix     int64      `protobuf:"varint,3,opt,name=added_unix,json=addedUnix,proto3" json:"added_unix,omitempty"` // proposer's clock
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -936,9 +1097,27 @@ func (x *DomainAdded) GetDomain() string {
 	return ""
 }
 
+func (x *DomainAdded) GetDkimKeys() []*DkimKey {
+	if x != nil {
+		return x.DkimKeys
+	}
+	return nil
+}
+
+func (x *DomainAdded) GetAddedUnix() int64 {
+	if x != nil {
+		return x.AddedUnix
+	}
+	return 0
+}
+
 type DomainRemoved struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Domain string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	// Stamped by the proposer: refuse with DOMAIN_IN_USE while a user or an
+	// alias of the domain exists. Entries from before it remove the domain
+	// and leave its users, as they did.
+	RefuseIfUsed  bool `protobuf:"varint,2,opt,name=refuse_if_used,json=refuseIfUsed,proto3" json:"refuse_if_used,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -980,6 +1159,276 @@ func (x *DomainRemoved) GetDomain() string {
 	return ""
 }
 
+func (x *DomainRemoved) GetRefuseIfUsed() bool {
+	if x != nil {
+		return x.RefuseIfUsed
+	}
+	return false
+}
+
+// DkimKey is one DKIM signing key of a domain.
+type DkimKey struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// DNS label under _domainkey (RFC 6376 §3.1): lower-case letters,
+	// digits and '-', dated by the proposer (20261202e, 20261202r).
+	Selector  string        `protobuf:"bytes,1,opt,name=selector,proto3" json:"selector,omitempty"`
+	Algorithm DkimAlgorithm `protobuf:"varint,2,opt,name=algorithm,proto3,enum=surat.log.v1.DkimAlgorithm" json:"algorithm,omitempty"`
+	// PKCS #8 DER. A secret: never logged nor shown by the admin API, and
+	// /v1/digest hashes its SHA-256, not the key.
+	PrivateKey    []byte `protobuf:"bytes,3,opt,name=private_key,json=privateKey,proto3" json:"private_key,omitempty"`
+	CreatedUnix   int64  `protobuf:"varint,4,opt,name=created_unix,json=createdUnix,proto3" json:"created_unix,omitempty"` // proposer's clock
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DkimKey) Reset() {
+	*x = DkimKey{}
+	mi := &file_log_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DkimKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DkimKey) ProtoMessage() {}
+
+func (x *DkimKey) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DkimKey.ProtoReflect.Descriptor instead.
+func (*DkimKey) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *DkimKey) GetSelector() string {
+	if x != nil {
+		return x.Selector
+	}
+	return ""
+}
+
+func (x *DkimKey) GetAlgorithm() DkimAlgorithm {
+	if x != nil {
+		return x.Algorithm
+	}
+	return DkimAlgorithm_DKIM_ALGORITHM_UNSPECIFIED
+}
+
+func (x *DkimKey) GetPrivateKey() []byte {
+	if x != nil {
+		return x.PrivateKey
+	}
+	return nil
+}
+
+func (x *DkimKey) GetCreatedUnix() int64 {
+	if x != nil {
+		return x.CreatedUnix
+	}
+	return 0
+}
+
+// DkimKeyAdded adds a signing key to a domain (key rotation: a new
+// selector, published next to the old one until that is retired).
+type DkimKeyAdded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Key           *DkimKey               `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DkimKeyAdded) Reset() {
+	*x = DkimKeyAdded{}
+	mi := &file_log_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DkimKeyAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DkimKeyAdded) ProtoMessage() {}
+
+func (x *DkimKeyAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DkimKeyAdded.ProtoReflect.Descriptor instead.
+func (*DkimKeyAdded) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *DkimKeyAdded) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DkimKeyAdded) GetKey() *DkimKey {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+// DkimKeyRetired deletes a key: it signs no more, and `domain records`
+// stops printing it.
+type DkimKeyRetired struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Selector      string                 `protobuf:"bytes,2,opt,name=selector,proto3" json:"selector,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DkimKeyRetired) Reset() {
+	*x = DkimKeyRetired{}
+	mi := &file_log_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DkimKeyRetired) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DkimKeyRetired) ProtoMessage() {}
+
+func (x *DkimKeyRetired) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DkimKeyRetired.ProtoReflect.Descriptor instead.
+func (*DkimKeyRetired) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *DkimKeyRetired) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DkimKeyRetired) GetSelector() string {
+	if x != nil {
+		return x.Selector
+	}
+	return ""
+}
+
+// DomainSettingsChanged changes the settings it names; absent fields keep
+// their value.
+type DomainSettingsChanged struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Domain string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	// Inbound DMARC failures are reported (Authentication-Results) but not
+	// acted on: no refusal, no Junk.
+	DmarcReportOnly *bool       `protobuf:"varint,2,opt,name=dmarc_report_only,json=dmarcReportOnly,proto3,oneof" json:"dmarc_report_only,omitempty"`
+	MtaStsMode      *MtaStsMode `protobuf:"varint,3,opt,name=mta_sts_mode,json=mtaStsMode,proto3,enum=surat.log.v1.MtaStsMode,oneof" json:"mta_sts_mode,omitempty"`
+	// The p= that `domain records` prints for the domain's own DMARC
+	// record: none, quarantine or reject.
+	DmarcPolicy   *string `protobuf:"bytes,4,opt,name=dmarc_policy,json=dmarcPolicy,proto3,oneof" json:"dmarc_policy,omitempty"`
+	ChangedUnix   int64   `protobuf:"varint,5,opt,name=changed_unix,json=changedUnix,proto3" json:"changed_unix,omitempty"` // proposer's clock: the MTA-STS policy id
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DomainSettingsChanged) Reset() {
+	*x = DomainSettingsChanged{}
+	mi := &file_log_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DomainSettingsChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DomainSettingsChanged) ProtoMessage() {}
+
+func (x *DomainSettingsChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DomainSettingsChanged.ProtoReflect.Descriptor instead.
+func (*DomainSettingsChanged) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *DomainSettingsChanged) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DomainSettingsChanged) GetDmarcReportOnly() bool {
+	if x != nil && x.DmarcReportOnly != nil {
+		return *x.DmarcReportOnly
+	}
+	return false
+}
+
+func (x *DomainSettingsChanged) GetMtaStsMode() MtaStsMode {
+	if x != nil && x.MtaStsMode != nil {
+		return *x.MtaStsMode
+	}
+	return MtaStsMode_MTA_STS_MODE_OFF
+}
+
+func (x *DomainSettingsChanged) GetDmarcPolicy() string {
+	if x != nil && x.DmarcPolicy != nil {
+		return *x.DmarcPolicy
+	}
+	return ""
+}
+
+func (x *DomainSettingsChanged) GetChangedUnix() int64 {
+	if x != nil {
+		return x.ChangedUnix
+	}
+	return 0
+}
+
 // UserCreated creates the account and its special-use mailboxes (INBOX,
 // Sent, Drafts, Trash, Junk, Archive).
 type UserCreated struct {
@@ -993,7 +1442,7 @@ type UserCreated struct {
 
 func (x *UserCreated) Reset() {
 	*x = UserCreated{}
-	mi := &file_log_events_proto_msgTypes[4]
+	mi := &file_log_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1005,7 +1454,7 @@ func (x *UserCreated) String() string {
 func (*UserCreated) ProtoMessage() {}
 
 func (x *UserCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[4]
+	mi := &file_log_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1018,7 +1467,7 @@ func (x *UserCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserCreated.ProtoReflect.Descriptor instead.
 func (*UserCreated) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{4}
+	return file_log_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UserCreated) GetAddress() string {
@@ -1052,7 +1501,7 @@ type PasswordChanged struct {
 
 func (x *PasswordChanged) Reset() {
 	*x = PasswordChanged{}
-	mi := &file_log_events_proto_msgTypes[5]
+	mi := &file_log_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1064,7 +1513,7 @@ func (x *PasswordChanged) String() string {
 func (*PasswordChanged) ProtoMessage() {}
 
 func (x *PasswordChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[5]
+	mi := &file_log_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1077,7 +1526,7 @@ func (x *PasswordChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PasswordChanged.ProtoReflect.Descriptor instead.
 func (*PasswordChanged) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{5}
+	return file_log_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PasswordChanged) GetAddress() string {
@@ -1104,7 +1553,7 @@ type UserDeleted struct {
 
 func (x *UserDeleted) Reset() {
 	*x = UserDeleted{}
-	mi := &file_log_events_proto_msgTypes[6]
+	mi := &file_log_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1116,7 +1565,7 @@ func (x *UserDeleted) String() string {
 func (*UserDeleted) ProtoMessage() {}
 
 func (x *UserDeleted) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[6]
+	mi := &file_log_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1129,7 +1578,7 @@ func (x *UserDeleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserDeleted.ProtoReflect.Descriptor instead.
 func (*UserDeleted) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{6}
+	return file_log_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UserDeleted) GetAddress() string {
@@ -1149,7 +1598,7 @@ type AliasAdded struct {
 
 func (x *AliasAdded) Reset() {
 	*x = AliasAdded{}
-	mi := &file_log_events_proto_msgTypes[7]
+	mi := &file_log_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1161,7 +1610,7 @@ func (x *AliasAdded) String() string {
 func (*AliasAdded) ProtoMessage() {}
 
 func (x *AliasAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[7]
+	mi := &file_log_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1174,7 +1623,7 @@ func (x *AliasAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AliasAdded.ProtoReflect.Descriptor instead.
 func (*AliasAdded) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{7}
+	return file_log_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AliasAdded) GetAlias() string {
@@ -1200,7 +1649,7 @@ type AliasRemoved struct {
 
 func (x *AliasRemoved) Reset() {
 	*x = AliasRemoved{}
-	mi := &file_log_events_proto_msgTypes[8]
+	mi := &file_log_events_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1212,7 +1661,7 @@ func (x *AliasRemoved) String() string {
 func (*AliasRemoved) ProtoMessage() {}
 
 func (x *AliasRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[8]
+	mi := &file_log_events_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1225,7 +1674,7 @@ func (x *AliasRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AliasRemoved.ProtoReflect.Descriptor instead.
 func (*AliasRemoved) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{8}
+	return file_log_events_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AliasRemoved) GetAlias() string {
@@ -1245,7 +1694,7 @@ type QuotaSet struct {
 
 func (x *QuotaSet) Reset() {
 	*x = QuotaSet{}
-	mi := &file_log_events_proto_msgTypes[9]
+	mi := &file_log_events_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1257,7 +1706,7 @@ func (x *QuotaSet) String() string {
 func (*QuotaSet) ProtoMessage() {}
 
 func (x *QuotaSet) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[9]
+	mi := &file_log_events_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1270,7 +1719,7 @@ func (x *QuotaSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuotaSet.ProtoReflect.Descriptor instead.
 func (*QuotaSet) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{9}
+	return file_log_events_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *QuotaSet) GetAddress() string {
@@ -1306,7 +1755,7 @@ type MailboxCreated struct {
 
 func (x *MailboxCreated) Reset() {
 	*x = MailboxCreated{}
-	mi := &file_log_events_proto_msgTypes[10]
+	mi := &file_log_events_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1318,7 +1767,7 @@ func (x *MailboxCreated) String() string {
 func (*MailboxCreated) ProtoMessage() {}
 
 func (x *MailboxCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[10]
+	mi := &file_log_events_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1331,7 +1780,7 @@ func (x *MailboxCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxCreated.ProtoReflect.Descriptor instead.
 func (*MailboxCreated) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{10}
+	return file_log_events_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *MailboxCreated) GetAddress() string {
@@ -1393,7 +1842,7 @@ type MailboxRenamed struct {
 
 func (x *MailboxRenamed) Reset() {
 	*x = MailboxRenamed{}
-	mi := &file_log_events_proto_msgTypes[11]
+	mi := &file_log_events_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1405,7 +1854,7 @@ func (x *MailboxRenamed) String() string {
 func (*MailboxRenamed) ProtoMessage() {}
 
 func (x *MailboxRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[11]
+	mi := &file_log_events_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1418,7 +1867,7 @@ func (x *MailboxRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxRenamed.ProtoReflect.Descriptor instead.
 func (*MailboxRenamed) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{11}
+	return file_log_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MailboxRenamed) GetMailboxId() uint64 {
@@ -1465,7 +1914,7 @@ type MailboxDeleted struct {
 
 func (x *MailboxDeleted) Reset() {
 	*x = MailboxDeleted{}
-	mi := &file_log_events_proto_msgTypes[12]
+	mi := &file_log_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1477,7 +1926,7 @@ func (x *MailboxDeleted) String() string {
 func (*MailboxDeleted) ProtoMessage() {}
 
 func (x *MailboxDeleted) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[12]
+	mi := &file_log_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1490,7 +1939,7 @@ func (x *MailboxDeleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxDeleted.ProtoReflect.Descriptor instead.
 func (*MailboxDeleted) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{12}
+	return file_log_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MailboxDeleted) GetMailboxId() uint64 {
@@ -1514,7 +1963,7 @@ type Subscribed struct {
 
 func (x *Subscribed) Reset() {
 	*x = Subscribed{}
-	mi := &file_log_events_proto_msgTypes[13]
+	mi := &file_log_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1526,7 +1975,7 @@ func (x *Subscribed) String() string {
 func (*Subscribed) ProtoMessage() {}
 
 func (x *Subscribed) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[13]
+	mi := &file_log_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1539,7 +1988,7 @@ func (x *Subscribed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscribed.ProtoReflect.Descriptor instead.
 func (*Subscribed) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{13}
+	return file_log_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Subscribed) GetAddress() string {
@@ -1580,7 +2029,7 @@ type UidRange struct {
 
 func (x *UidRange) Reset() {
 	*x = UidRange{}
-	mi := &file_log_events_proto_msgTypes[14]
+	mi := &file_log_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1592,7 +2041,7 @@ func (x *UidRange) String() string {
 func (*UidRange) ProtoMessage() {}
 
 func (x *UidRange) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[14]
+	mi := &file_log_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +2054,7 @@ func (x *UidRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UidRange.ProtoReflect.Descriptor instead.
 func (*UidRange) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{14}
+	return file_log_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UidRange) GetFirst() uint32 {
@@ -1649,7 +2098,7 @@ type BlobStored struct {
 
 func (x *BlobStored) Reset() {
 	*x = BlobStored{}
-	mi := &file_log_events_proto_msgTypes[15]
+	mi := &file_log_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1661,7 +2110,7 @@ func (x *BlobStored) String() string {
 func (*BlobStored) ProtoMessage() {}
 
 func (x *BlobStored) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[15]
+	mi := &file_log_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1674,7 +2123,7 @@ func (x *BlobStored) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobStored.ProtoReflect.Descriptor instead.
 func (*BlobStored) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{15}
+	return file_log_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *BlobStored) GetHash() []byte {
@@ -1751,7 +2200,7 @@ type ChunkStaged struct {
 
 func (x *ChunkStaged) Reset() {
 	*x = ChunkStaged{}
-	mi := &file_log_events_proto_msgTypes[16]
+	mi := &file_log_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1763,7 +2212,7 @@ func (x *ChunkStaged) String() string {
 func (*ChunkStaged) ProtoMessage() {}
 
 func (x *ChunkStaged) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[16]
+	mi := &file_log_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1776,7 +2225,7 @@ func (x *ChunkStaged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChunkStaged.ProtoReflect.Descriptor instead.
 func (*ChunkStaged) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{16}
+	return file_log_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ChunkStaged) GetUploadId() []byte {
@@ -1818,7 +2267,7 @@ type BlobUnpinned struct {
 
 func (x *BlobUnpinned) Reset() {
 	*x = BlobUnpinned{}
-	mi := &file_log_events_proto_msgTypes[17]
+	mi := &file_log_events_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1830,7 +2279,7 @@ func (x *BlobUnpinned) String() string {
 func (*BlobUnpinned) ProtoMessage() {}
 
 func (x *BlobUnpinned) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[17]
+	mi := &file_log_events_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1843,7 +2292,7 @@ func (x *BlobUnpinned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobUnpinned.ProtoReflect.Descriptor instead.
 func (*BlobUnpinned) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{17}
+	return file_log_events_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *BlobUnpinned) GetHash() []byte {
@@ -1863,7 +2312,7 @@ type Recipient struct {
 
 func (x *Recipient) Reset() {
 	*x = Recipient{}
-	mi := &file_log_events_proto_msgTypes[18]
+	mi := &file_log_events_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1875,7 +2324,7 @@ func (x *Recipient) String() string {
 func (*Recipient) ProtoMessage() {}
 
 func (x *Recipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[18]
+	mi := &file_log_events_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1888,7 +2337,7 @@ func (x *Recipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recipient.ProtoReflect.Descriptor instead.
 func (*Recipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{18}
+	return file_log_events_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Recipient) GetAddress() string {
@@ -1937,7 +2386,7 @@ type Delivered struct {
 
 func (x *Delivered) Reset() {
 	*x = Delivered{}
-	mi := &file_log_events_proto_msgTypes[19]
+	mi := &file_log_events_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1949,7 +2398,7 @@ func (x *Delivered) String() string {
 func (*Delivered) ProtoMessage() {}
 
 func (x *Delivered) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[19]
+	mi := &file_log_events_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1962,7 +2411,7 @@ func (x *Delivered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delivered.ProtoReflect.Descriptor instead.
 func (*Delivered) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{19}
+	return file_log_events_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Delivered) GetBlob() []byte {
@@ -2056,7 +2505,7 @@ type Appended struct {
 
 func (x *Appended) Reset() {
 	*x = Appended{}
-	mi := &file_log_events_proto_msgTypes[20]
+	mi := &file_log_events_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2068,7 +2517,7 @@ func (x *Appended) String() string {
 func (*Appended) ProtoMessage() {}
 
 func (x *Appended) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[20]
+	mi := &file_log_events_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2081,7 +2530,7 @@ func (x *Appended) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Appended.ProtoReflect.Descriptor instead.
 func (*Appended) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{20}
+	return file_log_events_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Appended) GetMailboxId() uint64 {
@@ -2139,7 +2588,7 @@ type FlagsChanged struct {
 
 func (x *FlagsChanged) Reset() {
 	*x = FlagsChanged{}
-	mi := &file_log_events_proto_msgTypes[21]
+	mi := &file_log_events_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2151,7 +2600,7 @@ func (x *FlagsChanged) String() string {
 func (*FlagsChanged) ProtoMessage() {}
 
 func (x *FlagsChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[21]
+	mi := &file_log_events_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2164,7 +2613,7 @@ func (x *FlagsChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlagsChanged.ProtoReflect.Descriptor instead.
 func (*FlagsChanged) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{21}
+	return file_log_events_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *FlagsChanged) GetMailboxId() uint64 {
@@ -2213,7 +2662,7 @@ type Copied struct {
 
 func (x *Copied) Reset() {
 	*x = Copied{}
-	mi := &file_log_events_proto_msgTypes[22]
+	mi := &file_log_events_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2225,7 +2674,7 @@ func (x *Copied) String() string {
 func (*Copied) ProtoMessage() {}
 
 func (x *Copied) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[22]
+	mi := &file_log_events_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2238,7 +2687,7 @@ func (x *Copied) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Copied.ProtoReflect.Descriptor instead.
 func (*Copied) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{22}
+	return file_log_events_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Copied) GetMailboxId() uint64 {
@@ -2273,7 +2722,7 @@ type Moved struct {
 
 func (x *Moved) Reset() {
 	*x = Moved{}
-	mi := &file_log_events_proto_msgTypes[23]
+	mi := &file_log_events_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2285,7 +2734,7 @@ func (x *Moved) String() string {
 func (*Moved) ProtoMessage() {}
 
 func (x *Moved) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[23]
+	mi := &file_log_events_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2298,7 +2747,7 @@ func (x *Moved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Moved.ProtoReflect.Descriptor instead.
 func (*Moved) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{23}
+	return file_log_events_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Moved) GetMailboxId() uint64 {
@@ -2332,7 +2781,7 @@ type Expunged struct {
 
 func (x *Expunged) Reset() {
 	*x = Expunged{}
-	mi := &file_log_events_proto_msgTypes[24]
+	mi := &file_log_events_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2344,7 +2793,7 @@ func (x *Expunged) String() string {
 func (*Expunged) ProtoMessage() {}
 
 func (x *Expunged) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[24]
+	mi := &file_log_events_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2357,7 +2806,7 @@ func (x *Expunged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expunged.ProtoReflect.Descriptor instead.
 func (*Expunged) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{24}
+	return file_log_events_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Expunged) GetMailboxId() uint64 {
@@ -2398,7 +2847,7 @@ type BlobsCollected struct {
 
 func (x *BlobsCollected) Reset() {
 	*x = BlobsCollected{}
-	mi := &file_log_events_proto_msgTypes[25]
+	mi := &file_log_events_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2410,7 +2859,7 @@ func (x *BlobsCollected) String() string {
 func (*BlobsCollected) ProtoMessage() {}
 
 func (x *BlobsCollected) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[25]
+	mi := &file_log_events_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2423,7 +2872,7 @@ func (x *BlobsCollected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobsCollected.ProtoReflect.Descriptor instead.
 func (*BlobsCollected) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{25}
+	return file_log_events_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *BlobsCollected) GetHashes() [][]byte {
@@ -2472,7 +2921,7 @@ type QueueRecipient struct {
 
 func (x *QueueRecipient) Reset() {
 	*x = QueueRecipient{}
-	mi := &file_log_events_proto_msgTypes[26]
+	mi := &file_log_events_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2484,7 +2933,7 @@ func (x *QueueRecipient) String() string {
 func (*QueueRecipient) ProtoMessage() {}
 
 func (x *QueueRecipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[26]
+	mi := &file_log_events_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2497,7 +2946,7 @@ func (x *QueueRecipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecipient.ProtoReflect.Descriptor instead.
 func (*QueueRecipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{26}
+	return file_log_events_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *QueueRecipient) GetAddress() string {
@@ -2549,7 +2998,7 @@ type Queued struct {
 
 func (x *Queued) Reset() {
 	*x = Queued{}
-	mi := &file_log_events_proto_msgTypes[27]
+	mi := &file_log_events_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2561,7 +3010,7 @@ func (x *Queued) String() string {
 func (*Queued) ProtoMessage() {}
 
 func (x *Queued) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[27]
+	mi := &file_log_events_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2574,7 +3023,7 @@ func (x *Queued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Queued.ProtoReflect.Descriptor instead.
 func (*Queued) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{27}
+	return file_log_events_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Queued) GetId() []byte {
@@ -2676,7 +3125,7 @@ type AttemptFailed struct {
 
 func (x *AttemptFailed) Reset() {
 	*x = AttemptFailed{}
-	mi := &file_log_events_proto_msgTypes[28]
+	mi := &file_log_events_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2688,7 +3137,7 @@ func (x *AttemptFailed) String() string {
 func (*AttemptFailed) ProtoMessage() {}
 
 func (x *AttemptFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[28]
+	mi := &file_log_events_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2701,7 +3150,7 @@ func (x *AttemptFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttemptFailed.ProtoReflect.Descriptor instead.
 func (*AttemptFailed) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{28}
+	return file_log_events_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *AttemptFailed) GetId() []byte {
@@ -2753,7 +3202,7 @@ type Sent struct {
 
 func (x *Sent) Reset() {
 	*x = Sent{}
-	mi := &file_log_events_proto_msgTypes[29]
+	mi := &file_log_events_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2765,7 +3214,7 @@ func (x *Sent) String() string {
 func (*Sent) ProtoMessage() {}
 
 func (x *Sent) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[29]
+	mi := &file_log_events_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2778,7 +3227,7 @@ func (x *Sent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sent.ProtoReflect.Descriptor instead.
 func (*Sent) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{29}
+	return file_log_events_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Sent) GetId() []byte {
@@ -2820,7 +3269,7 @@ type BouncedRecipient struct {
 
 func (x *BouncedRecipient) Reset() {
 	*x = BouncedRecipient{}
-	mi := &file_log_events_proto_msgTypes[30]
+	mi := &file_log_events_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2832,7 +3281,7 @@ func (x *BouncedRecipient) String() string {
 func (*BouncedRecipient) ProtoMessage() {}
 
 func (x *BouncedRecipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[30]
+	mi := &file_log_events_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2845,7 +3294,7 @@ func (x *BouncedRecipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BouncedRecipient.ProtoReflect.Descriptor instead.
 func (*BouncedRecipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{30}
+	return file_log_events_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *BouncedRecipient) GetAddress() string {
@@ -2883,7 +3332,7 @@ type Bounced struct {
 
 func (x *Bounced) Reset() {
 	*x = Bounced{}
-	mi := &file_log_events_proto_msgTypes[31]
+	mi := &file_log_events_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2895,7 +3344,7 @@ func (x *Bounced) String() string {
 func (*Bounced) ProtoMessage() {}
 
 func (x *Bounced) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[31]
+	mi := &file_log_events_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2908,7 +3357,7 @@ func (x *Bounced) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bounced.ProtoReflect.Descriptor instead.
 func (*Bounced) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{31}
+	return file_log_events_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Bounced) GetId() []byte {
@@ -2943,7 +3392,7 @@ type QueueRetried struct {
 
 func (x *QueueRetried) Reset() {
 	*x = QueueRetried{}
-	mi := &file_log_events_proto_msgTypes[32]
+	mi := &file_log_events_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2955,7 +3404,7 @@ func (x *QueueRetried) String() string {
 func (*QueueRetried) ProtoMessage() {}
 
 func (x *QueueRetried) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[32]
+	mi := &file_log_events_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2968,7 +3417,7 @@ func (x *QueueRetried) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRetried.ProtoReflect.Descriptor instead.
 func (*QueueRetried) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{32}
+	return file_log_events_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *QueueRetried) GetId() []byte {
@@ -2995,7 +3444,7 @@ type QueueDeleted struct {
 
 func (x *QueueDeleted) Reset() {
 	*x = QueueDeleted{}
-	mi := &file_log_events_proto_msgTypes[33]
+	mi := &file_log_events_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3007,7 +3456,7 @@ func (x *QueueDeleted) String() string {
 func (*QueueDeleted) ProtoMessage() {}
 
 func (x *QueueDeleted) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[33]
+	mi := &file_log_events_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3020,7 +3469,7 @@ func (x *QueueDeleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueDeleted.ProtoReflect.Descriptor instead.
 func (*QueueDeleted) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{33}
+	return file_log_events_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *QueueDeleted) GetId() []byte {
@@ -3048,7 +3497,7 @@ type BanAdded struct {
 
 func (x *BanAdded) Reset() {
 	*x = BanAdded{}
-	mi := &file_log_events_proto_msgTypes[34]
+	mi := &file_log_events_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3060,7 +3509,7 @@ func (x *BanAdded) String() string {
 func (*BanAdded) ProtoMessage() {}
 
 func (x *BanAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[34]
+	mi := &file_log_events_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3073,7 +3522,7 @@ func (x *BanAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanAdded.ProtoReflect.Descriptor instead.
 func (*BanAdded) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{34}
+	return file_log_events_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *BanAdded) GetPrefix() string {
@@ -3121,7 +3570,7 @@ type BanRemoved struct {
 
 func (x *BanRemoved) Reset() {
 	*x = BanRemoved{}
-	mi := &file_log_events_proto_msgTypes[35]
+	mi := &file_log_events_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3133,7 +3582,7 @@ func (x *BanRemoved) String() string {
 func (*BanRemoved) ProtoMessage() {}
 
 func (x *BanRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[35]
+	mi := &file_log_events_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3146,7 +3595,7 @@ func (x *BanRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanRemoved.ProtoReflect.Descriptor instead.
 func (*BanRemoved) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{35}
+	return file_log_events_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *BanRemoved) GetPrefix() string {
@@ -3167,7 +3616,7 @@ type BansPruned struct {
 
 func (x *BansPruned) Reset() {
 	*x = BansPruned{}
-	mi := &file_log_events_proto_msgTypes[36]
+	mi := &file_log_events_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3179,7 +3628,7 @@ func (x *BansPruned) String() string {
 func (*BansPruned) ProtoMessage() {}
 
 func (x *BansPruned) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[36]
+	mi := &file_log_events_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3192,7 +3641,7 @@ func (x *BansPruned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BansPruned.ProtoReflect.Descriptor instead.
 func (*BansPruned) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{36}
+	return file_log_events_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *BansPruned) GetNowUnix() int64 {
@@ -3218,7 +3667,7 @@ type EventResult struct {
 
 func (x *EventResult) Reset() {
 	*x = EventResult{}
-	mi := &file_log_events_proto_msgTypes[37]
+	mi := &file_log_events_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3230,7 +3679,7 @@ func (x *EventResult) String() string {
 func (*EventResult) ProtoMessage() {}
 
 func (x *EventResult) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[37]
+	mi := &file_log_events_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3243,7 +3692,7 @@ func (x *EventResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventResult.ProtoReflect.Descriptor instead.
 func (*EventResult) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{37}
+	return file_log_events_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *EventResult) GetMailboxId() uint64 {
@@ -3308,7 +3757,7 @@ type SkippedRecipient struct {
 
 func (x *SkippedRecipient) Reset() {
 	*x = SkippedRecipient{}
-	mi := &file_log_events_proto_msgTypes[38]
+	mi := &file_log_events_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3320,7 +3769,7 @@ func (x *SkippedRecipient) String() string {
 func (*SkippedRecipient) ProtoMessage() {}
 
 func (x *SkippedRecipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[38]
+	mi := &file_log_events_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3333,7 +3782,7 @@ func (x *SkippedRecipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SkippedRecipient.ProtoReflect.Descriptor instead.
 func (*SkippedRecipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{38}
+	return file_log_events_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *SkippedRecipient) GetAddress() string {
@@ -3363,7 +3812,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_log_events_proto_msgTypes[39]
+	mi := &file_log_events_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3375,7 +3824,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[39]
+	mi := &file_log_events_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3388,7 +3837,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{39}
+	return file_log_events_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *Outcome) GetError() ErrorCode {
@@ -3430,7 +3879,7 @@ type UserRecord struct {
 
 func (x *UserRecord) Reset() {
 	*x = UserRecord{}
-	mi := &file_log_events_proto_msgTypes[40]
+	mi := &file_log_events_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3442,7 +3891,7 @@ func (x *UserRecord) String() string {
 func (*UserRecord) ProtoMessage() {}
 
 func (x *UserRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[40]
+	mi := &file_log_events_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3455,7 +3904,7 @@ func (x *UserRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserRecord.ProtoReflect.Descriptor instead.
 func (*UserRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{40}
+	return file_log_events_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *UserRecord) GetAddress() string {
@@ -3517,7 +3966,7 @@ type MailboxRecord struct {
 
 func (x *MailboxRecord) Reset() {
 	*x = MailboxRecord{}
-	mi := &file_log_events_proto_msgTypes[41]
+	mi := &file_log_events_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3529,7 +3978,7 @@ func (x *MailboxRecord) String() string {
 func (*MailboxRecord) ProtoMessage() {}
 
 func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[41]
+	mi := &file_log_events_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3542,7 +3991,7 @@ func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxRecord.ProtoReflect.Descriptor instead.
 func (*MailboxRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{41}
+	return file_log_events_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *MailboxRecord) GetId() uint64 {
@@ -3622,7 +4071,7 @@ type MessageRecord struct {
 
 func (x *MessageRecord) Reset() {
 	*x = MessageRecord{}
-	mi := &file_log_events_proto_msgTypes[42]
+	mi := &file_log_events_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3634,7 +4083,7 @@ func (x *MessageRecord) String() string {
 func (*MessageRecord) ProtoMessage() {}
 
 func (x *MessageRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[42]
+	mi := &file_log_events_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3647,7 +4096,7 @@ func (x *MessageRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageRecord.ProtoReflect.Descriptor instead.
 func (*MessageRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{42}
+	return file_log_events_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *MessageRecord) GetBlob() []byte {
@@ -3706,7 +4155,7 @@ type BlobRecord struct {
 
 func (x *BlobRecord) Reset() {
 	*x = BlobRecord{}
-	mi := &file_log_events_proto_msgTypes[43]
+	mi := &file_log_events_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3718,7 +4167,7 @@ func (x *BlobRecord) String() string {
 func (*BlobRecord) ProtoMessage() {}
 
 func (x *BlobRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[43]
+	mi := &file_log_events_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3731,7 +4180,7 @@ func (x *BlobRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobRecord.ProtoReflect.Descriptor instead.
 func (*BlobRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{43}
+	return file_log_events_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *BlobRecord) GetSize() uint64 {
@@ -3788,7 +4237,7 @@ type UploadRecord struct {
 
 func (x *UploadRecord) Reset() {
 	*x = UploadRecord{}
-	mi := &file_log_events_proto_msgTypes[44]
+	mi := &file_log_events_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3800,7 +4249,7 @@ func (x *UploadRecord) String() string {
 func (*UploadRecord) ProtoMessage() {}
 
 func (x *UploadRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[44]
+	mi := &file_log_events_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3813,7 +4262,7 @@ func (x *UploadRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadRecord.ProtoReflect.Descriptor instead.
 func (*UploadRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{44}
+	return file_log_events_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *UploadRecord) GetPinnedUntilUnix() int64 {
@@ -3865,7 +4314,7 @@ type QueueRecord struct {
 
 func (x *QueueRecord) Reset() {
 	*x = QueueRecord{}
-	mi := &file_log_events_proto_msgTypes[45]
+	mi := &file_log_events_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3877,7 +4326,7 @@ func (x *QueueRecord) String() string {
 func (*QueueRecord) ProtoMessage() {}
 
 func (x *QueueRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[45]
+	mi := &file_log_events_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3890,7 +4339,7 @@ func (x *QueueRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecord.ProtoReflect.Descriptor instead.
 func (*QueueRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{45}
+	return file_log_events_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *QueueRecord) GetId() []byte {
@@ -3998,6 +4447,101 @@ func (x *QueueRecord) GetLocalFailure() bool {
 	return false
 }
 
+// DomainRecord is a local domain and its settings (DomainAdded,
+// DomainSettingsChanged). dkim_keys is never stored in it: the keys have
+// their own records, and Store.Domain fills it in when it reads one.
+type DomainRecord struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Domain          string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	AddedUnix       int64                  `protobuf:"varint,2,opt,name=added_unix,json=addedUnix,proto3" json:"added_unix,omitempty"`
+	DmarcReportOnly bool                   `protobuf:"varint,3,opt,name=dmarc_report_only,json=dmarcReportOnly,proto3" json:"dmarc_report_only,omitempty"`
+	MtaStsMode      MtaStsMode             `protobuf:"varint,4,opt,name=mta_sts_mode,json=mtaStsMode,proto3,enum=surat.log.v1.MtaStsMode" json:"mta_sts_mode,omitempty"`
+	DmarcPolicy     string                 `protobuf:"bytes,5,opt,name=dmarc_policy,json=dmarcPolicy,proto3" json:"dmarc_policy,omitempty"`     // empty: the default, reject
+	SettingsUnix    int64                  `protobuf:"varint,6,opt,name=settings_unix,json=settingsUnix,proto3" json:"settings_unix,omitempty"` // changed_unix of the last settings change
+	DkimKeys        []*DkimKey             `protobuf:"bytes,7,rep,name=dkim_keys,json=dkimKeys,proto3" json:"dkim_keys,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DomainRecord) Reset() {
+	*x = DomainRecord{}
+	mi := &file_log_events_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DomainRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DomainRecord) ProtoMessage() {}
+
+func (x *DomainRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DomainRecord.ProtoReflect.Descriptor instead.
+func (*DomainRecord) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *DomainRecord) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DomainRecord) GetAddedUnix() int64 {
+	if x != nil {
+		return x.AddedUnix
+	}
+	return 0
+}
+
+func (x *DomainRecord) GetDmarcReportOnly() bool {
+	if x != nil {
+		return x.DmarcReportOnly
+	}
+	return false
+}
+
+func (x *DomainRecord) GetMtaStsMode() MtaStsMode {
+	if x != nil {
+		return x.MtaStsMode
+	}
+	return MtaStsMode_MTA_STS_MODE_OFF
+}
+
+func (x *DomainRecord) GetDmarcPolicy() string {
+	if x != nil {
+		return x.DmarcPolicy
+	}
+	return ""
+}
+
+func (x *DomainRecord) GetSettingsUnix() int64 {
+	if x != nil {
+		return x.SettingsUnix
+	}
+	return 0
+}
+
+func (x *DomainRecord) GetDkimKeys() []*DkimKey {
+	if x != nil {
+		return x.DkimKeys
+	}
+	return nil
+}
+
 // BanRecord is one banned prefix (see BanAdded).
 type BanRecord struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -4012,7 +4556,7 @@ type BanRecord struct {
 
 func (x *BanRecord) Reset() {
 	*x = BanRecord{}
-	mi := &file_log_events_proto_msgTypes[46]
+	mi := &file_log_events_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4024,7 +4568,7 @@ func (x *BanRecord) String() string {
 func (*BanRecord) ProtoMessage() {}
 
 func (x *BanRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[46]
+	mi := &file_log_events_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4037,7 +4581,7 @@ func (x *BanRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanRecord.ProtoReflect.Descriptor instead.
 func (*BanRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{46}
+	return file_log_events_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *BanRecord) GetPrefix() string {
@@ -4089,7 +4633,7 @@ type QueueRecipientState struct {
 
 func (x *QueueRecipientState) Reset() {
 	*x = QueueRecipientState{}
-	mi := &file_log_events_proto_msgTypes[47]
+	mi := &file_log_events_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4101,7 +4645,7 @@ func (x *QueueRecipientState) String() string {
 func (*QueueRecipientState) ProtoMessage() {}
 
 func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[47]
+	mi := &file_log_events_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4114,7 +4658,7 @@ func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecipientState.ProtoReflect.Descriptor instead.
 func (*QueueRecipientState) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{47}
+	return file_log_events_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *QueueRecipientState) GetAddress() string {
@@ -4165,7 +4709,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\n" +
 	"\x10log/events.proto\x12\fsurat.log.v1\"4\n" +
 	"\x05Batch\x12+\n" +
-	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\x87\x0f\n" +
+	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\xf4\x10\n" +
 	"\x05Event\x12>\n" +
 	"\fdomain_added\x18\x01 \x01(\v2\x19.surat.log.v1.DomainAddedH\x00R\vdomainAdded\x12D\n" +
 	"\x0edomain_removed\x18\x02 \x01(\v2\x1b.surat.log.v1.DomainRemovedH\x00R\rdomainRemoved\x12>\n" +
@@ -4175,7 +4719,11 @@ const file_log_events_proto_rawDesc = "" +
 	"\valias_added\x18\x06 \x01(\v2\x18.surat.log.v1.AliasAddedH\x00R\n" +
 	"aliasAdded\x12A\n" +
 	"\ralias_removed\x18\a \x01(\v2\x1a.surat.log.v1.AliasRemovedH\x00R\faliasRemoved\x125\n" +
-	"\tquota_set\x18\b \x01(\v2\x16.surat.log.v1.QuotaSetH\x00R\bquotaSet\x12G\n" +
+	"\tquota_set\x18\b \x01(\v2\x16.surat.log.v1.QuotaSetH\x00R\bquotaSet\x12B\n" +
+	"\x0edkim_key_added\x18\t \x01(\v2\x1a.surat.log.v1.DkimKeyAddedH\x00R\fdkimKeyAdded\x12H\n" +
+	"\x10dkim_key_retired\x18\n" +
+	" \x01(\v2\x1c.surat.log.v1.DkimKeyRetiredH\x00R\x0edkimKeyRetired\x12]\n" +
+	"\x17domain_settings_changed\x18\v \x01(\v2#.surat.log.v1.DomainSettingsChangedH\x00R\x15domainSettingsChanged\x12G\n" +
 	"\x0fmailbox_created\x18\x14 \x01(\v2\x1c.surat.log.v1.MailboxCreatedH\x00R\x0emailboxCreated\x12G\n" +
 	"\x0fmailbox_renamed\x18\x15 \x01(\v2\x1c.surat.log.v1.MailboxRenamedH\x00R\x0emailboxRenamed\x12G\n" +
 	"\x0fmailbox_deleted\x18\x16 \x01(\v2\x1c.surat.log.v1.MailboxDeletedH\x00R\x0emailboxDeleted\x12:\n" +
@@ -4204,11 +4752,37 @@ const file_log_events_proto_rawDesc = "" +
 	"bansPruned\x12A\n" +
 	"\rblob_unpinned\x18x \x01(\v2\x1a.surat.log.v1.BlobUnpinnedH\x00R\fblobUnpinned\x12>\n" +
 	"\fchunk_staged\x18y \x01(\v2\x19.surat.log.v1.ChunkStagedH\x00R\vchunkStagedB\x06\n" +
-	"\x04kind\"%\n" +
+	"\x04kind\"x\n" +
 	"\vDomainAdded\x12\x16\n" +
-	"\x06domain\x18\x01 \x01(\tR\x06domain\"'\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x122\n" +
+	"\tdkim_keys\x18\x02 \x03(\v2\x15.surat.log.v1.DkimKeyR\bdkimKeys\x12\x1d\n" +
+	"\n" +
+	"added_unix\x18\x03 \x01(\x03R\taddedUnix\"M\n" +
 	"\rDomainRemoved\x12\x16\n" +
-	"\x06domain\x18\x01 \x01(\tR\x06domain\"o\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12$\n" +
+	"\x0erefuse_if_used\x18\x02 \x01(\bR\frefuseIfUsed\"\xa4\x01\n" +
+	"\aDkimKey\x12\x1a\n" +
+	"\bselector\x18\x01 \x01(\tR\bselector\x129\n" +
+	"\talgorithm\x18\x02 \x01(\x0e2\x1b.surat.log.v1.DkimAlgorithmR\talgorithm\x12\x1f\n" +
+	"\vprivate_key\x18\x03 \x01(\fR\n" +
+	"privateKey\x12!\n" +
+	"\fcreated_unix\x18\x04 \x01(\x03R\vcreatedUnix\"O\n" +
+	"\fDkimKeyAdded\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12'\n" +
+	"\x03key\x18\x02 \x01(\v2\x15.surat.log.v1.DkimKeyR\x03key\"D\n" +
+	"\x0eDkimKeyRetired\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x1a\n" +
+	"\bselector\x18\x02 \x01(\tR\bselector\"\xa4\x02\n" +
+	"\x15DomainSettingsChanged\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12/\n" +
+	"\x11dmarc_report_only\x18\x02 \x01(\bH\x00R\x0fdmarcReportOnly\x88\x01\x01\x12?\n" +
+	"\fmta_sts_mode\x18\x03 \x01(\x0e2\x18.surat.log.v1.MtaStsModeH\x01R\n" +
+	"mtaStsMode\x88\x01\x01\x12&\n" +
+	"\fdmarc_policy\x18\x04 \x01(\tH\x02R\vdmarcPolicy\x88\x01\x01\x12!\n" +
+	"\fchanged_unix\x18\x05 \x01(\x03R\vchangedUnixB\x14\n" +
+	"\x12_dmarc_report_onlyB\x0f\n" +
+	"\r_mta_sts_modeB\x0f\n" +
+	"\r_dmarc_policy\"o\n" +
 	"\vUserCreated\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12#\n" +
 	"\rpassword_hash\x18\x02 \x01(\tR\fpasswordHash\x12!\n" +
@@ -4469,7 +5043,17 @@ const file_log_events_proto_rawDesc = "" +
 	"\x11last_attempt_unix\x18\r \x01(\x03R\x0flastAttemptUnix\x12\x1d\n" +
 	"\n" +
 	"last_reply\x18\x0e \x01(\tR\tlastReply\x12#\n" +
-	"\rlocal_failure\x18\x14 \x01(\bR\flocalFailure\"\x99\x01\n" +
+	"\rlocal_failure\x18\x14 \x01(\bR\flocalFailure\"\xa9\x02\n" +
+	"\fDomainRecord\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x1d\n" +
+	"\n" +
+	"added_unix\x18\x02 \x01(\x03R\taddedUnix\x12*\n" +
+	"\x11dmarc_report_only\x18\x03 \x01(\bR\x0fdmarcReportOnly\x12:\n" +
+	"\fmta_sts_mode\x18\x04 \x01(\x0e2\x18.surat.log.v1.MtaStsModeR\n" +
+	"mtaStsMode\x12!\n" +
+	"\fdmarc_policy\x18\x05 \x01(\tR\vdmarcPolicy\x12#\n" +
+	"\rsettings_unix\x18\x06 \x01(\x03R\fsettingsUnix\x122\n" +
+	"\tdkim_keys\x18\a \x03(\v2\x15.surat.log.v1.DkimKeyR\bdkimKeys\"\x99\x01\n" +
 	"\tBanRecord\x12\x16\n" +
 	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +
@@ -4482,7 +5066,16 @@ const file_log_events_proto_rawDesc = "" +
 	"\x05orcpt\x18\x03 \x01(\tR\x05orcpt\x12:\n" +
 	"\x06status\x18\x04 \x01(\x0e2\".surat.log.v1.QueueRecipientStatusR\x06status\x12\x14\n" +
 	"\x05reply\x18\x05 \x01(\tR\x05reply\x12'\n" +
-	"\x0fenhanced_status\x18\x14 \x01(\tR\x0eenhancedStatus*[\n" +
+	"\x0fenhanced_status\x18\x14 \x01(\tR\x0eenhancedStatus*c\n" +
+	"\rDkimAlgorithm\x12\x1e\n" +
+	"\x1aDKIM_ALGORITHM_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16DKIM_ALGORITHM_ED25519\x10\x01\x12\x16\n" +
+	"\x12DKIM_ALGORITHM_RSA\x10\x02*V\n" +
+	"\n" +
+	"MtaStsMode\x12\x14\n" +
+	"\x10MTA_STS_MODE_OFF\x10\x00\x12\x18\n" +
+	"\x14MTA_STS_MODE_TESTING\x10\x01\x12\x18\n" +
+	"\x14MTA_STS_MODE_ENFORCE\x10\x02*[\n" +
 	"\x06FlagOp\x12\x17\n" +
 	"\x13FLAG_OP_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vFLAG_OP_ADD\x10\x01\x12\x12\n" +
@@ -4491,7 +5084,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\tDsnReturn\x12\x1a\n" +
 	"\x16DSN_RETURN_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fDSN_RETURN_FULL\x10\x01\x12\x16\n" +
-	"\x12DSN_RETURN_HEADERS\x10\x02*\xfd\x04\n" +
+	"\x12DSN_RETURN_HEADERS\x10\x02*\xdc\x05\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ERROR_CODE_INVALID\x10\x01\x12\x1a\n" +
@@ -4514,7 +5107,10 @@ const file_log_events_proto_rawDesc = "" +
 	"\x16ERROR_CODE_NO_SUCH_BAN\x10\x1e\x12\x1c\n" +
 	"\x18ERROR_CODE_MAILBOX_LIMIT\x10(\x12\x1e\n" +
 	"\x1aERROR_CODE_SEND_RATE_LIMIT\x10)\x12!\n" +
-	"\x1dERROR_CODE_QUEUED_BYTES_LIMIT\x10**\x7f\n" +
+	"\x1dERROR_CODE_QUEUED_BYTES_LIMIT\x10*\x12\x1c\n" +
+	"\x18ERROR_CODE_DOMAIN_IN_USE\x10+\x12\x1e\n" +
+	"\x1aERROR_CODE_DKIM_KEY_EXISTS\x10,\x12\x1f\n" +
+	"\x1bERROR_CODE_NO_SUCH_DKIM_KEY\x10-*\x7f\n" +
 	"\x14QueueRecipientStatus\x12\"\n" +
 	"\x1eQUEUE_RECIPIENT_STATUS_PENDING\x10\x00\x12\x1f\n" +
 	"\x1bQUEUE_RECIPIENT_STATUS_SENT\x10\x01\x12\"\n" +
@@ -4532,119 +5128,135 @@ func file_log_events_proto_rawDescGZIP() []byte {
 	return file_log_events_proto_rawDescData
 }
 
-var file_log_events_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_log_events_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_log_events_proto_goTypes = []any{
-	(FlagOp)(0),                 // 0: surat.log.v1.FlagOp
-	(DsnReturn)(0),              // 1: surat.log.v1.DsnReturn
-	(ErrorCode)(0),              // 2: surat.log.v1.ErrorCode
-	(QueueRecipientStatus)(0),   // 3: surat.log.v1.QueueRecipientStatus
-	(*Batch)(nil),               // 4: surat.log.v1.Batch
-	(*Event)(nil),               // 5: surat.log.v1.Event
-	(*DomainAdded)(nil),         // 6: surat.log.v1.DomainAdded
-	(*DomainRemoved)(nil),       // 7: surat.log.v1.DomainRemoved
-	(*UserCreated)(nil),         // 8: surat.log.v1.UserCreated
-	(*PasswordChanged)(nil),     // 9: surat.log.v1.PasswordChanged
-	(*UserDeleted)(nil),         // 10: surat.log.v1.UserDeleted
-	(*AliasAdded)(nil),          // 11: surat.log.v1.AliasAdded
-	(*AliasRemoved)(nil),        // 12: surat.log.v1.AliasRemoved
-	(*QuotaSet)(nil),            // 13: surat.log.v1.QuotaSet
-	(*MailboxCreated)(nil),      // 14: surat.log.v1.MailboxCreated
-	(*MailboxRenamed)(nil),      // 15: surat.log.v1.MailboxRenamed
-	(*MailboxDeleted)(nil),      // 16: surat.log.v1.MailboxDeleted
-	(*Subscribed)(nil),          // 17: surat.log.v1.Subscribed
-	(*UidRange)(nil),            // 18: surat.log.v1.UidRange
-	(*BlobStored)(nil),          // 19: surat.log.v1.BlobStored
-	(*ChunkStaged)(nil),         // 20: surat.log.v1.ChunkStaged
-	(*BlobUnpinned)(nil),        // 21: surat.log.v1.BlobUnpinned
-	(*Recipient)(nil),           // 22: surat.log.v1.Recipient
-	(*Delivered)(nil),           // 23: surat.log.v1.Delivered
-	(*Appended)(nil),            // 24: surat.log.v1.Appended
-	(*FlagsChanged)(nil),        // 25: surat.log.v1.FlagsChanged
-	(*Copied)(nil),              // 26: surat.log.v1.Copied
-	(*Moved)(nil),               // 27: surat.log.v1.Moved
-	(*Expunged)(nil),            // 28: surat.log.v1.Expunged
-	(*BlobsCollected)(nil),      // 29: surat.log.v1.BlobsCollected
-	(*QueueRecipient)(nil),      // 30: surat.log.v1.QueueRecipient
-	(*Queued)(nil),              // 31: surat.log.v1.Queued
-	(*AttemptFailed)(nil),       // 32: surat.log.v1.AttemptFailed
-	(*Sent)(nil),                // 33: surat.log.v1.Sent
-	(*BouncedRecipient)(nil),    // 34: surat.log.v1.BouncedRecipient
-	(*Bounced)(nil),             // 35: surat.log.v1.Bounced
-	(*QueueRetried)(nil),        // 36: surat.log.v1.QueueRetried
-	(*QueueDeleted)(nil),        // 37: surat.log.v1.QueueDeleted
-	(*BanAdded)(nil),            // 38: surat.log.v1.BanAdded
-	(*BanRemoved)(nil),          // 39: surat.log.v1.BanRemoved
-	(*BansPruned)(nil),          // 40: surat.log.v1.BansPruned
-	(*EventResult)(nil),         // 41: surat.log.v1.EventResult
-	(*SkippedRecipient)(nil),    // 42: surat.log.v1.SkippedRecipient
-	(*Outcome)(nil),             // 43: surat.log.v1.Outcome
-	(*UserRecord)(nil),          // 44: surat.log.v1.UserRecord
-	(*MailboxRecord)(nil),       // 45: surat.log.v1.MailboxRecord
-	(*MessageRecord)(nil),       // 46: surat.log.v1.MessageRecord
-	(*BlobRecord)(nil),          // 47: surat.log.v1.BlobRecord
-	(*UploadRecord)(nil),        // 48: surat.log.v1.UploadRecord
-	(*QueueRecord)(nil),         // 49: surat.log.v1.QueueRecord
-	(*BanRecord)(nil),           // 50: surat.log.v1.BanRecord
-	(*QueueRecipientState)(nil), // 51: surat.log.v1.QueueRecipientState
+	(DkimAlgorithm)(0),            // 0: surat.log.v1.DkimAlgorithm
+	(MtaStsMode)(0),               // 1: surat.log.v1.MtaStsMode
+	(FlagOp)(0),                   // 2: surat.log.v1.FlagOp
+	(DsnReturn)(0),                // 3: surat.log.v1.DsnReturn
+	(ErrorCode)(0),                // 4: surat.log.v1.ErrorCode
+	(QueueRecipientStatus)(0),     // 5: surat.log.v1.QueueRecipientStatus
+	(*Batch)(nil),                 // 6: surat.log.v1.Batch
+	(*Event)(nil),                 // 7: surat.log.v1.Event
+	(*DomainAdded)(nil),           // 8: surat.log.v1.DomainAdded
+	(*DomainRemoved)(nil),         // 9: surat.log.v1.DomainRemoved
+	(*DkimKey)(nil),               // 10: surat.log.v1.DkimKey
+	(*DkimKeyAdded)(nil),          // 11: surat.log.v1.DkimKeyAdded
+	(*DkimKeyRetired)(nil),        // 12: surat.log.v1.DkimKeyRetired
+	(*DomainSettingsChanged)(nil), // 13: surat.log.v1.DomainSettingsChanged
+	(*UserCreated)(nil),           // 14: surat.log.v1.UserCreated
+	(*PasswordChanged)(nil),       // 15: surat.log.v1.PasswordChanged
+	(*UserDeleted)(nil),           // 16: surat.log.v1.UserDeleted
+	(*AliasAdded)(nil),            // 17: surat.log.v1.AliasAdded
+	(*AliasRemoved)(nil),          // 18: surat.log.v1.AliasRemoved
+	(*QuotaSet)(nil),              // 19: surat.log.v1.QuotaSet
+	(*MailboxCreated)(nil),        // 20: surat.log.v1.MailboxCreated
+	(*MailboxRenamed)(nil),        // 21: surat.log.v1.MailboxRenamed
+	(*MailboxDeleted)(nil),        // 22: surat.log.v1.MailboxDeleted
+	(*Subscribed)(nil),            // 23: surat.log.v1.Subscribed
+	(*UidRange)(nil),              // 24: surat.log.v1.UidRange
+	(*BlobStored)(nil),            // 25: surat.log.v1.BlobStored
+	(*ChunkStaged)(nil),           // 26: surat.log.v1.ChunkStaged
+	(*BlobUnpinned)(nil),          // 27: surat.log.v1.BlobUnpinned
+	(*Recipient)(nil),             // 28: surat.log.v1.Recipient
+	(*Delivered)(nil),             // 29: surat.log.v1.Delivered
+	(*Appended)(nil),              // 30: surat.log.v1.Appended
+	(*FlagsChanged)(nil),          // 31: surat.log.v1.FlagsChanged
+	(*Copied)(nil),                // 32: surat.log.v1.Copied
+	(*Moved)(nil),                 // 33: surat.log.v1.Moved
+	(*Expunged)(nil),              // 34: surat.log.v1.Expunged
+	(*BlobsCollected)(nil),        // 35: surat.log.v1.BlobsCollected
+	(*QueueRecipient)(nil),        // 36: surat.log.v1.QueueRecipient
+	(*Queued)(nil),                // 37: surat.log.v1.Queued
+	(*AttemptFailed)(nil),         // 38: surat.log.v1.AttemptFailed
+	(*Sent)(nil),                  // 39: surat.log.v1.Sent
+	(*BouncedRecipient)(nil),      // 40: surat.log.v1.BouncedRecipient
+	(*Bounced)(nil),               // 41: surat.log.v1.Bounced
+	(*QueueRetried)(nil),          // 42: surat.log.v1.QueueRetried
+	(*QueueDeleted)(nil),          // 43: surat.log.v1.QueueDeleted
+	(*BanAdded)(nil),              // 44: surat.log.v1.BanAdded
+	(*BanRemoved)(nil),            // 45: surat.log.v1.BanRemoved
+	(*BansPruned)(nil),            // 46: surat.log.v1.BansPruned
+	(*EventResult)(nil),           // 47: surat.log.v1.EventResult
+	(*SkippedRecipient)(nil),      // 48: surat.log.v1.SkippedRecipient
+	(*Outcome)(nil),               // 49: surat.log.v1.Outcome
+	(*UserRecord)(nil),            // 50: surat.log.v1.UserRecord
+	(*MailboxRecord)(nil),         // 51: surat.log.v1.MailboxRecord
+	(*MessageRecord)(nil),         // 52: surat.log.v1.MessageRecord
+	(*BlobRecord)(nil),            // 53: surat.log.v1.BlobRecord
+	(*UploadRecord)(nil),          // 54: surat.log.v1.UploadRecord
+	(*QueueRecord)(nil),           // 55: surat.log.v1.QueueRecord
+	(*DomainRecord)(nil),          // 56: surat.log.v1.DomainRecord
+	(*BanRecord)(nil),             // 57: surat.log.v1.BanRecord
+	(*QueueRecipientState)(nil),   // 58: surat.log.v1.QueueRecipientState
 }
 var file_log_events_proto_depIdxs = []int32{
-	5,  // 0: surat.log.v1.Batch.events:type_name -> surat.log.v1.Event
-	6,  // 1: surat.log.v1.Event.domain_added:type_name -> surat.log.v1.DomainAdded
-	7,  // 2: surat.log.v1.Event.domain_removed:type_name -> surat.log.v1.DomainRemoved
-	8,  // 3: surat.log.v1.Event.user_created:type_name -> surat.log.v1.UserCreated
-	9,  // 4: surat.log.v1.Event.password_changed:type_name -> surat.log.v1.PasswordChanged
-	10, // 5: surat.log.v1.Event.user_deleted:type_name -> surat.log.v1.UserDeleted
-	11, // 6: surat.log.v1.Event.alias_added:type_name -> surat.log.v1.AliasAdded
-	12, // 7: surat.log.v1.Event.alias_removed:type_name -> surat.log.v1.AliasRemoved
-	13, // 8: surat.log.v1.Event.quota_set:type_name -> surat.log.v1.QuotaSet
-	14, // 9: surat.log.v1.Event.mailbox_created:type_name -> surat.log.v1.MailboxCreated
-	15, // 10: surat.log.v1.Event.mailbox_renamed:type_name -> surat.log.v1.MailboxRenamed
-	16, // 11: surat.log.v1.Event.mailbox_deleted:type_name -> surat.log.v1.MailboxDeleted
-	17, // 12: surat.log.v1.Event.subscribed:type_name -> surat.log.v1.Subscribed
-	19, // 13: surat.log.v1.Event.blob_stored:type_name -> surat.log.v1.BlobStored
-	23, // 14: surat.log.v1.Event.delivered:type_name -> surat.log.v1.Delivered
-	24, // 15: surat.log.v1.Event.appended:type_name -> surat.log.v1.Appended
-	25, // 16: surat.log.v1.Event.flags_changed:type_name -> surat.log.v1.FlagsChanged
-	26, // 17: surat.log.v1.Event.copied:type_name -> surat.log.v1.Copied
-	27, // 18: surat.log.v1.Event.moved:type_name -> surat.log.v1.Moved
-	28, // 19: surat.log.v1.Event.expunged:type_name -> surat.log.v1.Expunged
-	29, // 20: surat.log.v1.Event.blobs_collected:type_name -> surat.log.v1.BlobsCollected
-	31, // 21: surat.log.v1.Event.queued:type_name -> surat.log.v1.Queued
-	32, // 22: surat.log.v1.Event.attempt_failed:type_name -> surat.log.v1.AttemptFailed
-	33, // 23: surat.log.v1.Event.sent:type_name -> surat.log.v1.Sent
-	35, // 24: surat.log.v1.Event.bounced:type_name -> surat.log.v1.Bounced
-	36, // 25: surat.log.v1.Event.queue_retried:type_name -> surat.log.v1.QueueRetried
-	37, // 26: surat.log.v1.Event.queue_deleted:type_name -> surat.log.v1.QueueDeleted
-	38, // 27: surat.log.v1.Event.ban_added:type_name -> surat.log.v1.BanAdded
-	39, // 28: surat.log.v1.Event.ban_removed:type_name -> surat.log.v1.BanRemoved
-	40, // 29: surat.log.v1.Event.bans_pruned:type_name -> surat.log.v1.BansPruned
-	21, // 30: surat.log.v1.Event.blob_unpinned:type_name -> surat.log.v1.BlobUnpinned
-	20, // 31: surat.log.v1.Event.chunk_staged:type_name -> surat.log.v1.ChunkStaged
-	22, // 32: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
-	1,  // 33: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
-	18, // 34: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
-	0,  // 35: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
-	18, // 36: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
-	18, // 37: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
-	18, // 38: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
-	30, // 39: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
-	1,  // 40: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
-	34, // 41: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
-	18, // 42: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
-	18, // 43: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
-	42, // 44: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
-	2,  // 45: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
-	2,  // 46: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
-	41, // 47: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
-	51, // 48: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
-	1,  // 49: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
-	3,  // 50: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
-	51, // [51:51] is the sub-list for method output_type
-	51, // [51:51] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	7,  // 0: surat.log.v1.Batch.events:type_name -> surat.log.v1.Event
+	8,  // 1: surat.log.v1.Event.domain_added:type_name -> surat.log.v1.DomainAdded
+	9,  // 2: surat.log.v1.Event.domain_removed:type_name -> surat.log.v1.DomainRemoved
+	14, // 3: surat.log.v1.Event.user_created:type_name -> surat.log.v1.UserCreated
+	15, // 4: surat.log.v1.Event.password_changed:type_name -> surat.log.v1.PasswordChanged
+	16, // 5: surat.log.v1.Event.user_deleted:type_name -> surat.log.v1.UserDeleted
+	17, // 6: surat.log.v1.Event.alias_added:type_name -> surat.log.v1.AliasAdded
+	18, // 7: surat.log.v1.Event.alias_removed:type_name -> surat.log.v1.AliasRemoved
+	19, // 8: surat.log.v1.Event.quota_set:type_name -> surat.log.v1.QuotaSet
+	11, // 9: surat.log.v1.Event.dkim_key_added:type_name -> surat.log.v1.DkimKeyAdded
+	12, // 10: surat.log.v1.Event.dkim_key_retired:type_name -> surat.log.v1.DkimKeyRetired
+	13, // 11: surat.log.v1.Event.domain_settings_changed:type_name -> surat.log.v1.DomainSettingsChanged
+	20, // 12: surat.log.v1.Event.mailbox_created:type_name -> surat.log.v1.MailboxCreated
+	21, // 13: surat.log.v1.Event.mailbox_renamed:type_name -> surat.log.v1.MailboxRenamed
+	22, // 14: surat.log.v1.Event.mailbox_deleted:type_name -> surat.log.v1.MailboxDeleted
+	23, // 15: surat.log.v1.Event.subscribed:type_name -> surat.log.v1.Subscribed
+	25, // 16: surat.log.v1.Event.blob_stored:type_name -> surat.log.v1.BlobStored
+	29, // 17: surat.log.v1.Event.delivered:type_name -> surat.log.v1.Delivered
+	30, // 18: surat.log.v1.Event.appended:type_name -> surat.log.v1.Appended
+	31, // 19: surat.log.v1.Event.flags_changed:type_name -> surat.log.v1.FlagsChanged
+	32, // 20: surat.log.v1.Event.copied:type_name -> surat.log.v1.Copied
+	33, // 21: surat.log.v1.Event.moved:type_name -> surat.log.v1.Moved
+	34, // 22: surat.log.v1.Event.expunged:type_name -> surat.log.v1.Expunged
+	35, // 23: surat.log.v1.Event.blobs_collected:type_name -> surat.log.v1.BlobsCollected
+	37, // 24: surat.log.v1.Event.queued:type_name -> surat.log.v1.Queued
+	38, // 25: surat.log.v1.Event.attempt_failed:type_name -> surat.log.v1.AttemptFailed
+	39, // 26: surat.log.v1.Event.sent:type_name -> surat.log.v1.Sent
+	41, // 27: surat.log.v1.Event.bounced:type_name -> surat.log.v1.Bounced
+	42, // 28: surat.log.v1.Event.queue_retried:type_name -> surat.log.v1.QueueRetried
+	43, // 29: surat.log.v1.Event.queue_deleted:type_name -> surat.log.v1.QueueDeleted
+	44, // 30: surat.log.v1.Event.ban_added:type_name -> surat.log.v1.BanAdded
+	45, // 31: surat.log.v1.Event.ban_removed:type_name -> surat.log.v1.BanRemoved
+	46, // 32: surat.log.v1.Event.bans_pruned:type_name -> surat.log.v1.BansPruned
+	27, // 33: surat.log.v1.Event.blob_unpinned:type_name -> surat.log.v1.BlobUnpinned
+	26, // 34: surat.log.v1.Event.chunk_staged:type_name -> surat.log.v1.ChunkStaged
+	10, // 35: surat.log.v1.DomainAdded.dkim_keys:type_name -> surat.log.v1.DkimKey
+	0,  // 36: surat.log.v1.DkimKey.algorithm:type_name -> surat.log.v1.DkimAlgorithm
+	10, // 37: surat.log.v1.DkimKeyAdded.key:type_name -> surat.log.v1.DkimKey
+	1,  // 38: surat.log.v1.DomainSettingsChanged.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
+	28, // 39: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
+	3,  // 40: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
+	24, // 41: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
+	2,  // 42: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
+	24, // 43: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
+	24, // 44: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
+	24, // 45: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
+	36, // 46: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
+	3,  // 47: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
+	40, // 48: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
+	24, // 49: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
+	24, // 50: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
+	48, // 51: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
+	4,  // 52: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
+	4,  // 53: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
+	47, // 54: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
+	58, // 55: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
+	3,  // 56: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
+	1,  // 57: surat.log.v1.DomainRecord.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
+	10, // 58: surat.log.v1.DomainRecord.dkim_keys:type_name -> surat.log.v1.DkimKey
+	5,  // 59: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
+	60, // [60:60] is the sub-list for method output_type
+	60, // [60:60] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_log_events_proto_init() }
@@ -4661,6 +5273,9 @@ func file_log_events_proto_init() {
 		(*Event_AliasAdded)(nil),
 		(*Event_AliasRemoved)(nil),
 		(*Event_QuotaSet)(nil),
+		(*Event_DkimKeyAdded)(nil),
+		(*Event_DkimKeyRetired)(nil),
+		(*Event_DomainSettingsChanged)(nil),
 		(*Event_MailboxCreated)(nil),
 		(*Event_MailboxRenamed)(nil),
 		(*Event_MailboxDeleted)(nil),
@@ -4685,13 +5300,14 @@ func file_log_events_proto_init() {
 		(*Event_BlobUnpinned)(nil),
 		(*Event_ChunkStaged)(nil),
 	}
+	file_log_events_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_log_events_proto_rawDesc), len(file_log_events_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   48,
+			NumEnums:      6,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -449,6 +449,12 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 		return t.domainAdded(k.DomainAdded)
 	case *evlog.Event_DomainRemoved:
 		return t.domainRemoved(k.DomainRemoved)
+	case *evlog.Event_DkimKeyAdded:
+		return t.dkimKeyAdded(k.DkimKeyAdded)
+	case *evlog.Event_DkimKeyRetired:
+		return t.dkimKeyRetired(k.DkimKeyRetired)
+	case *evlog.Event_DomainSettingsChanged:
+		return t.domainSettingsChanged(k.DomainSettingsChanged)
 	case *evlog.Event_UserCreated:
 		return t.userCreated(k.UserCreated)
 	case *evlog.Event_PasswordChanged:

@@ -93,7 +93,17 @@
 //     delivered no entry is made: the front end answers the client with an
 //     error instead, so the sender keeps the message.
 //   - Users may be created in any domain; DomainRemoved does not delete the
-//     domain's users (the administrator does that explicitly).
+//     domain's users (the administrator does that explicitly). A
+//     DomainRemoved stamped refuse_if_used (every one the admin API
+//     proposes) is refused with DOMAIN_IN_USE while a user or an alias of
+//     the domain exists; it deletes the domain's DKIM keys with it.
+//   - Domains and DKIM keys: a DomainAdded carrying keys for a present
+//     domain is refused (DOMAIN_EXISTS) so that two proposers racing to
+//     add it cannot both believe their keys were kept; one without keys
+//     (from before keys) succeeds and changes nothing, as it always did.
+//     Keys are validated (PKCS #8 of the named algorithm, RSA 1024 to 4096
+//     bits, selector a lower-case DNS label, at most 16 per domain).
+//     DomainsChanged changes carry the domain in Address.
 //   - The outbound queue: Queued references its body (refs++) and makes
 //     the entry due at queued_unix; AttemptFailed, Sent and Bounced name
 //     recipients of the entry (a name it does not have is invalid; one
@@ -153,7 +163,8 @@
 //	"app/"                                      applied marker: index u64, done u32, total u32, prev u64 (local, not in Digest)
 //	"ctr/" counter-name                         counter: "mailbox-id" u64 (last id), "uidvalidity" u32 (last value),
 //	                                            "keys-forgotten" u64 (idempotency keys of entries up to it are forgotten)
-//	"dom/" domain                               empty: a local domain
+//	"dom/" domain                               log.DomainRecord: a local domain and its settings (empty for one added before records)
+//	"dkk/" domain 0x00 selector                 log.DkimKey: one of the domain's DKIM signing keys (its SHA-256 goes into Digest, not the key)
 //	"usr/" address                              log.UserRecord
 //	"als/" alias                                target address (a user)
 //	"alt/" target 0x00 alias                    empty: aliases by target, for Aliases and UserDeleted

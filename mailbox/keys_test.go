@@ -37,7 +37,7 @@ func documentedPrefixes(t *testing.T) map[string]bool {
 // doc does not list, or if the code and the doc disagree on the prefixes.
 func TestKeyLayout(t *testing.T) {
 	documented := documentedPrefixes(t)
-	code := []string{prefixApplied, prefixCounter, prefixDomain, prefixUser, prefixAlias, prefixAliasByTarget,
+	code := []string{prefixApplied, prefixCounter, prefixDomain, prefixDkimKey, prefixUser, prefixAlias, prefixAliasByTarget,
 		prefixMailboxByName, prefixMailbox, prefixMessage, prefixSubscription, prefixBlob, prefixChunk,
 		prefixUpload, prefixStaged, prefixQueue, prefixQueueDue, prefixBan, prefixBanExpiry,
 		prefixSentBucket, prefixQueuedBytes, prefixProposalKey, prefixProposalByIndex}
