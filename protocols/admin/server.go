@@ -22,6 +22,7 @@ import (
 	"github.com/surat-mail/surat/cluster"
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/auth"
+	"github.com/surat-mail/surat/protocols/domains"
 )
 
 // Directory is the read side the API needs (mailbox.Store has it).
@@ -68,6 +69,17 @@ type Config struct {
 	// LocalDomains are the node's --domain values: a user may be created in
 	// one of them even before the cluster has recorded it.
 	LocalDomains []string
+	// Domains serves a domain's settings and keys (/v1/domains/{domain}
+	// and below); nil: those answer 501.
+	Domains DomainStore
+	// Hostname is the node's --hostname: the MX and service host that
+	// /v1/domains/{domain}/records prints.
+	Hostname string
+	// Resolver answers /v1/domains/{domain}/records?check=1 (the node's
+	// --resolver); nil: checking is refused (503).
+	Resolver domains.Resolver
+	// CheckTimeout bounds a records check (default 20 s).
+	CheckTimeout time.Duration
 
 	// Gatherer serves /metrics; nil serves an empty exposition.
 	Gatherer prometheus.Gatherer
@@ -120,6 +132,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ProposeTimeout <= 0 {
 		cfg.ProposeTimeout = 15 * time.Second
 	}
+	if cfg.CheckTimeout <= 0 {
+		cfg.CheckTimeout = 20 * time.Second
+	}
 	if cfg.Gatherer == nil {
 		cfg.Gatherer = prometheus.NewRegistry()
 	}
@@ -165,6 +180,14 @@ func New(cfg Config) (*Server, error) {
 	guarded("GET /v1/queue", http.HandlerFunc(s.listQueue))
 	guarded("POST /v1/queue/{id}/retry", http.HandlerFunc(s.retryQueue))
 	guarded("DELETE /v1/queue/{id}", http.HandlerFunc(s.deleteQueue))
+	guarded("GET /v1/domains", http.HandlerFunc(s.listDomains))
+	guarded("POST /v1/domains", http.HandlerFunc(s.addDomain))
+	guarded("GET /v1/domains/{domain}", http.HandlerFunc(s.getDomain))
+	guarded("DELETE /v1/domains/{domain}", http.HandlerFunc(s.deleteDomain))
+	guarded("GET /v1/domains/{domain}/records", http.HandlerFunc(s.domainRecords))
+	guarded("PUT /v1/domains/{domain}/settings", http.HandlerFunc(s.domainSettings))
+	guarded("POST /v1/domains/{domain}/keys", http.HandlerFunc(s.rotateKeys))
+	guarded("DELETE /v1/domains/{domain}/keys/{selector}", http.HandlerFunc(s.retireKey))
 	guarded("GET /v1/bans", http.HandlerFunc(s.listBans))
 	guarded("POST /v1/bans", http.HandlerFunc(s.addBan))
 	guarded("DELETE /v1/bans/{prefix...}", http.HandlerFunc(s.deleteBan))
@@ -403,7 +426,13 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	}}}
 	events := []*evlog.Event{created}
 	if addDomain {
-		events = []*evlog.Event{{Kind: &evlog.Event_DomainAdded{DomainAdded: &evlog.DomainAdded{Domain: domain}}}, created}
+		// A domain is never added without its DKIM keys.
+		added, err := domains.Added(domain, s.cfg.Now())
+		if err != nil {
+			s.internal(w, "generate DKIM keys", err)
+			return
+		}
+		events = []*evlog.Event{added, created}
 	}
 	err = s.submit(r.Context(), events...)
 	if addDomain && rejectedWith(err, evlog.ErrorCode_ERROR_CODE_DOMAIN_EXISTS) {
