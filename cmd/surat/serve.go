@@ -163,6 +163,9 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		IsNotFound:   isNotFound,
 		Token:        cfg.AdminToken,
 		LocalDomains: cfg.Domains,
+		Domains:      store,
+		Hostname:     cfg.Hostname,
+		Resolver:     checkResolver(cfg.Resolver),
 		Hosts:        adminHosts(cfg),
 		Gatherer:     reg,
 		Registerer:   reg,
@@ -209,6 +212,8 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	}
 	pruner := startBanPruner(store, node, logger)
 	defer pruner.stop()
+	seeder := startDomainSeeder(cfg.Domains, store, node, logger)
+	defer seeder.stop()
 	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, logger)
 	if err != nil {
 		srv.Close()
