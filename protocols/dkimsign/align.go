@@ -30,31 +30,11 @@ var ErrNotAligned = errors.New("From not owned by the sender")
 // SMTP submission answers 553 5.7.1 to ErrNotAligned (RFC 6409 §8.1, RFC
 // 3463 X.7.1) and a temporary error otherwise.
 func CheckFrom(header []byte, user string, owners Owners) error {
-	tr := textproto.NewReader(bufio.NewReader(terminated(header)))
-	h, err := tr.ReadMIMEHeader()
+	list, err := fromAddresses(header)
 	if err != nil {
-		// Strict: a field hidden behind a broken line could be a
-		// second From.
-		return fmt.Errorf("%w: the header does not parse", ErrNotAligned)
+		return err
 	}
-	froms := h.Values("From")
-	switch len(froms) {
-	case 0:
-		return fmt.Errorf("%w: the message has no From header field", ErrNotAligned)
-	case 1:
-	default:
-		// RFC 5322 §3.6: exactly one From field.
-		return fmt.Errorf("%w: the message has %d From header fields", ErrNotAligned, len(froms))
-	}
-	list, err := mail.ParseAddressList(froms[0])
-	if err != nil || len(list) == 0 {
-		return fmt.Errorf("%w: From %q does not parse", ErrNotAligned, froms[0])
-	}
-	for _, a := range list {
-		addr, err := address.Path(a.Address)
-		if err != nil {
-			return fmt.Errorf("%w: From address %q: %v", ErrNotAligned, a.Address, err)
-		}
+	for _, addr := range list {
 		if addr.String() == user {
 			continue
 		}
@@ -69,6 +49,40 @@ func CheckFrom(header []byte, user string, owners Owners) error {
 		}
 	}
 	return nil
+}
+
+// fromAddresses parses the header's one From field (RFC 5322 §3.6.2) into
+// canonical addresses; an error wraps ErrNotAligned.
+func fromAddresses(header []byte) ([]address.Address, error) {
+	tr := textproto.NewReader(bufio.NewReader(terminated(header)))
+	h, err := tr.ReadMIMEHeader()
+	if err != nil {
+		// Strict: a field hidden behind a broken line could be a
+		// second From.
+		return nil, fmt.Errorf("%w: the header does not parse", ErrNotAligned)
+	}
+	froms := h.Values("From")
+	switch len(froms) {
+	case 0:
+		return nil, fmt.Errorf("%w: the message has no From header field", ErrNotAligned)
+	case 1:
+	default:
+		// RFC 5322 §3.6: exactly one From field.
+		return nil, fmt.Errorf("%w: the message has %d From header fields", ErrNotAligned, len(froms))
+	}
+	list, err := mail.ParseAddressList(froms[0])
+	if err != nil || len(list) == 0 {
+		return nil, fmt.Errorf("%w: From %q does not parse", ErrNotAligned, froms[0])
+	}
+	out := make([]address.Address, 0, len(list))
+	for _, a := range list {
+		addr, err := address.Path(a.Address)
+		if err != nil {
+			return nil, fmt.Errorf("%w: From address %q: %v", ErrNotAligned, a.Address, err)
+		}
+		out = append(out, addr)
+	}
+	return out, nil
 }
 
 // terminated is the header followed by the blank line that ends it,
