@@ -21,7 +21,9 @@ import (
 	"github.com/surat-mail/surat/protocols/admin"
 	"github.com/surat-mail/surat/protocols/auth"
 	"github.com/surat-mail/surat/protocols/bans"
+	"github.com/surat-mail/surat/protocols/dkimsign"
 	"github.com/surat-mail/surat/protocols/login"
+	"github.com/surat-mail/surat/protocols/pipeline"
 	"github.com/surat-mail/surat/protocols/smtp"
 	"github.com/surat-mail/surat/protocols/tlsconf"
 )
@@ -214,7 +216,12 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	defer pruner.stop()
 	seeder := startDomainSeeder(cfg.Domains, store, node, logger)
 	defer seeder.stop()
-	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, logger)
+	// Submission: From alignment and DKIM signing with the domains' keys
+	// (protocols/dkimsign), each node caching the keys it signs with.
+	dkimKeys := dkimsign.NewKeys(store)
+	defer dkimKeys.Close()
+	submissionChecks := []pipeline.Check{dkimsign.NewCheck(dkimKeys, store, logger)}
+	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, submissionChecks, logger)
 	if err != nil {
 		srv.Close()
 		return err
@@ -339,7 +346,8 @@ func newLogins(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, reg p
 
 // startSMTP serves MX, submission and submissions on the bound listeners.
 func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store *mailbox.Store,
-	node *cluster.Node, relay smtp.Relay, lg *login.Authenticator, logger *slog.Logger) (*smtpServers, error) {
+	node *cluster.Node, relay smtp.Relay, lg *login.Authenticator, submissionChecks []pipeline.Check,
+	logger *slog.Logger) (*smtpServers, error) {
 	out := &smtpServers{}
 	for _, l := range []struct {
 		kind smtp.Kind
@@ -350,7 +358,12 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 		if l.ln == nil {
 			continue
 		}
+		var checks []pipeline.Check
+		if l.kind != smtp.MX {
+			checks = submissionChecks
+		}
 		srv, err := smtp.New(smtp.Config{
+			Checks:         checks,
 			Kind:           l.kind,
 			Hostname:       cfg.Hostname,
 			TLS:            tlsConfig,
