@@ -189,7 +189,11 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	go func() { served <- serveAdmin(srv, ln, cfg.HTTP, tlsConfig) }()
 	// Outbound queue: the worker runs on every node and works only while
 	// its node leads; submission queues through its Relay.
-	queue, err := startOutbound(cfg, store, node, reg, logger)
+	// DKIM keys (protocols/dkimsign), cached per node, sign submitted mail
+	// and DSNs.
+	dkimKeys := dkimsign.NewKeys(store)
+	defer dkimKeys.Close()
+	queue, err := startOutbound(cfg, store, node, dkimKeys, reg, logger)
 	if err != nil {
 		srv.Close()
 		return fmt.Errorf("serve: %w", err)
@@ -216,10 +220,6 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	defer pruner.stop()
 	seeder := startDomainSeeder(cfg.Domains, store, node, logger)
 	defer seeder.stop()
-	// Submission: From alignment and DKIM signing with the domains' keys
-	// (protocols/dkimsign), each node caching the keys it signs with.
-	dkimKeys := dkimsign.NewKeys(store)
-	defer dkimKeys.Close()
 	submissionChecks := []pipeline.Check{dkimsign.NewCheck(dkimKeys, store, logger)}
 	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, submissionChecks, logger)
 	if err != nil {

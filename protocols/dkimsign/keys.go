@@ -106,3 +106,18 @@ func (k *Keys) Close() {
 	}
 	k.wg.Wait()
 }
+
+// Sign returns the DKIM-Signature fields of a whole message signed by
+// domain's keys (for messages Surat writes itself, such as DSNs).
+func (k *Keys) Sign(domain string, msg []byte) ([]byte, error) {
+	s, err := k.Signer(domain)
+	if err != nil {
+		return nil, err
+	}
+	m := s.Start()
+	if _, err := m.Write(msg); err != nil {
+		m.Abort()
+		return nil, err
+	}
+	return m.Fields()
+}
