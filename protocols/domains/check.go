@@ -143,7 +143,7 @@ func checkTXT(want string, have []string) string {
 		wt := tags(want)
 		for _, h := range same {
 			ht := tags(h)
-			if ht["p"] == wt["p"] && strings.EqualFold(cmp.Or(ht["k"], "rsa"), wt["k"]) {
+			if ht["p"] == wt["p"] && strings.EqualFold(cmp.Or(ht["k"], "rsa"), cmp.Or(wt["k"], "rsa")) {
 				return ""
 			}
 		}
