@@ -48,11 +48,7 @@ func zoneOf(t testing.TB, rec *evlog.DomainRecord) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
-	for _, r := range rs {
-		b.WriteString(r.String() + "\n")
-	}
-	return b.String()
+	return domains.Zone(rs)
 }
 
 // txtFrom answers TXT look-ups from the printed records, for go-msgauth's

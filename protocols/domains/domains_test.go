@@ -112,11 +112,7 @@ func printed(t *testing.T, rec *evlog.DomainRecord) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
-	for _, r := range rs {
-		b.WriteString(r.String() + "\n")
-	}
-	return b.String()
+	return Zone(rs)
 }
 
 func TestRecords(t *testing.T) {

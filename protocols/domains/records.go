@@ -139,3 +139,14 @@ func Records(rec *evlog.DomainRecord, hostname string) ([]Record, error) {
 	)
 	return out, nil
 }
+
+// Zone is the records as zone-file text, one line each (what `surat
+// domain records` prints).
+func Zone(records []Record) string {
+	var b strings.Builder
+	for _, r := range records {
+		b.WriteString(r.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
