@@ -12,9 +12,9 @@ import (
 )
 
 // domainSeeder adds the --domain values the replicated state lacks, with
-// new DKIM keys, in the background: every node runs it at start, and the
-// first proposal for a domain wins (the others are refused DOMAIN_EXISTS,
-// which counts as done).
+// new DKIM keys, and keys to any domain without, in the background: every
+// node runs it at start, and the first proposal for a domain wins (the
+// others are refused, which counts as done).
 type domainSeeder struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

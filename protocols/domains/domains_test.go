@@ -18,6 +18,7 @@ import (
 	"github.com/miekg/dns"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/mailbox/mailboxtest"
 	"github.com/surat-mail/surat/protocols/dns/dnstest"
 )
@@ -334,12 +335,45 @@ func TestSeed(t *testing.T) {
 		t.Fatal("seeding replaced the keys of a domain present")
 	}
 	// A second node seeding the same domains meanwhile changes nothing.
-	if err := Seed(ctx, SeedConfig{Domains: []string{"a.test"}, Store: staleLister{}, Cluster: st}); err != nil {
+	if err := Seed(ctx, SeedConfig{Domains: []string{"a.test"}, Store: staleLister{st.Store}, Cluster: st}); err != nil {
 		t.Fatal(err)
+	}
+	a, _ := st.Store.Domain("a.test")
+	if len(a.GetDkimKeys()) != 2 {
+		t.Fatalf("a.test has %d keys after a second seeding", len(a.GetDkimKeys()))
+	}
+
+	// A domain added before domains had keys gets a pair, once, however
+	// many nodes try.
+	st.Must(t, &evlog.Event{Kind: &evlog.Event_DomainAdded{DomainAdded: &evlog.DomainAdded{Domain: "old.test"}}})
+	for range 2 {
+		if err := Seed(ctx, SeedConfig{Store: st.Store, Cluster: st, Now: func() time.Time { return day }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A node that has not yet applied those keys tries too: refused, done.
+	if err := Seed(ctx, SeedConfig{Store: keylessView{st.Store}, Cluster: st, Now: func() time.Time { return day }}); err != nil {
+		t.Fatal(err)
+	}
+	old, err := st.Store.Domain("old.test")
+	if err != nil || len(old.GetDkimKeys()) != 2 || old.GetDkimKeys()[0].GetSelector() != "20261202e" {
+		t.Fatalf("old.test after seeding: %v %v", old, err)
 	}
 }
 
-// staleLister is a node that has not applied anything yet.
-type staleLister struct{}
+// keylessView is a node that has not yet applied any key.
+type keylessView struct{ *mailbox.Store }
+
+func (k keylessView) Domain(name string) (*evlog.DomainRecord, error) {
+	rec, err := k.Store.Domain(name)
+	if rec != nil {
+		rec.DkimKeys = nil
+	}
+	return rec, err
+}
+
+// staleLister is a node that has not applied anything yet: it lists no
+// domain.
+type staleLister struct{ *mailbox.Store }
 
 func (staleLister) Domains() ([]string, error) { return nil, nil }

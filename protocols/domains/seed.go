@@ -10,10 +10,12 @@ import (
 	"github.com/surat-mail/surat/protocols/propose"
 )
 
-// Lister lists the local domains in the replicated state (*mailbox.Store
+// Lister reads the local domains in the replicated state (*mailbox.Store
 // has it).
 type Lister interface {
 	Domains() ([]string, error)
+	// Domain returns one with its keys.
+	Domain(name string) (*evlog.DomainRecord, error)
 }
 
 // SeedConfig configures Seed.
@@ -33,11 +35,20 @@ type SeedConfig struct {
 }
 
 // Seed adds to the replicated state, with new keys, every --domain value
-// it lacks, and returns once all are there or ctx ends. Every node runs
-// it at start: a domain another node added meanwhile is refused with
-// DOMAIN_EXISTS, which counts as done, so the keys of exactly one
-// proposal are kept.
+// it lacks, then gives keys to every domain that has none (one added
+// before domains had keys), and returns once all is done or ctx ends.
+// Every node runs it at start: a domain another node added meanwhile is
+// refused with DOMAIN_EXISTS, and keys another node gave it with
+// DKIM_KEY_EXISTS (both make the same dated selectors), which count as
+// done, so the keys of exactly one proposal are kept.
 func Seed(ctx context.Context, cfg SeedConfig) error {
+	if err := seedDomains(ctx, &cfg); err != nil {
+		return err
+	}
+	return seedKeys(ctx, &cfg)
+}
+
+func seedDomains(ctx context.Context, cfg *SeedConfig) error {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -60,7 +71,7 @@ func Seed(ctx context.Context, cfg SeedConfig) error {
 		}
 		for len(pending) > 0 && err == nil {
 			d := pending[0]
-			err = seedOne(ctx, cfg, d)
+			err = seedOne(ctx, *cfg, d)
 			if err == nil {
 				pending = pending[1:]
 			}
@@ -103,4 +114,56 @@ func seedOne(ctx context.Context, cfg SeedConfig, d string) error {
 		return nil
 	}
 	return err
+}
+
+// seedKeys gives keys to the domains without any, retrying on cluster
+// errors until ctx ends.
+func seedKeys(ctx context.Context, cfg *SeedConfig) error {
+	for {
+		err := keyless(ctx, cfg)
+		if err == nil {
+			return nil
+		}
+		cfg.Logger.InfoContext(ctx, "domain seeding: keys: will retry", "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(cfg.Retry):
+		}
+	}
+}
+
+func keyless(ctx context.Context, cfg *SeedConfig) error {
+	known, err := cfg.Store.Domains()
+	if err != nil {
+		return err
+	}
+	for _, d := range known {
+		rec, err := cfg.Store.Domain(d)
+		if err != nil {
+			return err
+		}
+		if len(rec.GetDkimKeys()) > 0 {
+			continue
+		}
+		evs, err := Rotated(rec, cfg.Now())
+		if err != nil {
+			return err
+		}
+		pctx, cancel := context.WithTimeout(ctx, cfg.ProposeTimeout)
+		_, err = propose.Submit(pctx, cfg.Cluster, evs...)
+		cancel()
+		switch {
+		case err == nil:
+			cfg.Logger.InfoContext(ctx, "DKIM keys made for a domain without any", "domain", d)
+		case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_DKIM_KEY_EXISTS),
+			propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_NO_SUCH_DOMAIN):
+			// Another node gave it keys first, or it was removed.
+		case propose.Code(err) != evlog.ErrorCode_ERROR_CODE_UNSPECIFIED:
+			cfg.Logger.ErrorContext(ctx, "domain seeding: keys refused", "domain", d, "err", err)
+		default:
+			return err
+		}
+	}
+	return nil
 }
