@@ -352,12 +352,12 @@ func (c *Client) both(ctx context.Context, host string) (v4, v6 []net.IPAddr, er
 		var rrs []miekg.RR
 		rrs, err6 = c.records(ctx, host, miekg.TypeAAAA)
 		for _, rr := range rrs {
-			v6 = append(v6, net.IPAddr{IP: rr.(*miekg.AAAA).AAAA})
+			v6 = append(v6, net.IPAddr{IP: slices.Clone(rr.(*miekg.AAAA).AAAA)})
 		}
 	}()
 	rrs, err4 := c.records(ctx, host, miekg.TypeA)
 	for _, rr := range rrs {
-		v4 = append(v4, net.IPAddr{IP: rr.(*miekg.A).A})
+		v4 = append(v4, net.IPAddr{IP: slices.Clone(rr.(*miekg.A).A)})
 	}
 	wg.Wait()
 	return v4, v6, err4, err6

@@ -639,3 +639,89 @@ func FuzzQueryName(f *testing.F) {
 		}
 	})
 }
+
+// serveFunc runs a miekg/dns server over UDP with handler, for servers
+// dnstest does not imitate.
+func serveFunc(t *testing.T, handler miekg.HandlerFunc) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	srv := &miekg.Server{PacketConn: pc, Handler: handler, NotifyStartedFunc: func() { close(started) }}
+	go func() { _ = srv.ActivateAndServe() }()
+	<-started
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	return pc.LocalAddr().String()
+}
+
+func TestOddServers(t *testing.T) {
+	ctx := testCtx(t)
+	txt := func(req *miekg.Msg) *miekg.Msg {
+		m := new(miekg.Msg)
+		m.SetReply(req)
+		m.Answer = []miekg.RR{&miekg.TXT{Hdr: miekg.RR_Header{Name: req.Question[0].Name, Rrtype: miekg.TypeTXT, Class: miekg.ClassINET, Ttl: 60}, Txt: []string{"ok"}}}
+		return m
+	}
+	t.Run("no EDNS: FORMERR, then asked without it", func(t *testing.T) {
+		var mu sync.Mutex
+		var withEDNS, without int
+		addr := serveFunc(t, func(w miekg.ResponseWriter, req *miekg.Msg) {
+			mu.Lock()
+			defer mu.Unlock()
+			if req.IsEdns0() != nil {
+				withEDNS++
+				m := new(miekg.Msg)
+				m.SetRcode(req, miekg.RcodeFormatError)
+				_ = w.WriteMsg(m)
+				return
+			}
+			without++
+			_ = w.WriteMsg(txt(req))
+		})
+		c, err := New(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.LookupTXT(ctx, "example.test")
+		if err != nil || fmt.Sprint(got) != "[ok]" {
+			t.Fatalf("%v %v", got, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if withEDNS != 1 || without != 1 {
+			t.Errorf("asked %d times with EDNS, %d without; want 1 and 1", withEDNS, without)
+		}
+	})
+	t.Run("answer to another question", func(t *testing.T) {
+		addr := serveFunc(t, func(w miekg.ResponseWriter, req *miekg.Msg) {
+			m := txt(req)
+			m.Question[0].Name = "other.test."
+			m.Answer[0].Header().Name = "other.test."
+			_ = w.WriteMsg(m)
+		})
+		c, err := NewWithOptions(addr, Options{Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.LookupTXT(ctx, "example.test")
+		if de, ok := err.(*net.DNSError); !ok || !de.Temporary() || !errors.Is(err, ErrMisbehaving) {
+			t.Errorf("err %v, want a temporary misbehaving-server error", err)
+		}
+	})
+	t.Run("answer records at another name are ignored", func(t *testing.T) {
+		addr := serveFunc(t, func(w miekg.ResponseWriter, req *miekg.Msg) {
+			m := txt(req)
+			m.Answer[0].Header().Name = "injected.test."
+			_ = w.WriteMsg(m)
+		})
+		c, err := New(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := c.LookupTXT(ctx, "example.test"); !errors.Is(err, ErrNoData) {
+			t.Errorf("got %v, %v; want NODATA", got, err)
+		}
+	})
+}

@@ -16,6 +16,8 @@
 // (RFC 2308 §5) but never longer than Options.MaxNegativeTTL; temporary
 // failures are never cached. Caches are per node and never replicated: two
 // nodes may see a record change at different times, as two resolvers do.
+// A look-up with a Fresh context skips the cache (for checking records an
+// operator has just published).
 //
 // Errors are bare *net.DNSError values, as the Go resolver returns them:
 // IsNotFound for a name that does not exist or has no record of the asked
@@ -76,7 +78,8 @@ type Answer struct {
 	// (lower case, absolute), or the end of its CNAME chain.
 	Name string
 	// Records are the records of the asked type (miekg/dns types: *dns.MX,
-	// *dns.A, ...); empty with a not-found error.
+	// *dns.A, ...); empty with a not-found error. They are shared with the
+	// cache and other callers: read them, never modify them.
 	Records []miekg.RR
 	// Secure: the server set the AD bit on every answer of the chain and
 	// the Client trusts it (Options.TrustAD).

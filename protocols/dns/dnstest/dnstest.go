@@ -4,8 +4,8 @@
 //
 // The server listens on 127.0.0.1 on one port over UDP and TCP (Addr is the
 // value for --resolver) and answers like a recursive resolver would:
-// NXDOMAIN for a name it has no records for, NOERROR with an empty answer
-// (NODATA) for a known name without the asked type, CNAME chains followed
+// NXDOMAIN for a name that has no records and no names below it, NOERROR
+// with an empty answer (NODATA) for a name without the asked type, CNAME chains followed
 // within its own data, the AD bit when told to act as a validating resolver,
 // SERVFAIL, REFUSED or silence for the names a test marks so, and a TC
 // answer over UDP when the answer does not fit the client's buffer, so the
@@ -463,7 +463,12 @@ func (s *Server) answer(req *dns.Msg, tcp bool) (resp *dns.Msg, drop bool) {
 	for range 8 {
 		rrs, exists := s.records[owner]
 		if !exists {
-			resp.Rcode = dns.RcodeNameError
+			if !s.hasChildren(owner) {
+				resp.Rcode = dns.RcodeNameError
+			}
+			// RFC 8020: a name with names below it exists (an empty
+			// non-terminal, such as _domainkey.example.test.), so it
+			// is NODATA.
 			break
 		}
 		var cname dns.RR
@@ -509,6 +514,21 @@ func (s *Server) answer(req *dns.Msg, tcp bool) (resp *dns.Msg, drop bool) {
 	// for a requester that showed it understands it (DO or AD set).
 	resp.AuthenticatedData = ad && (req.AuthenticatedData || (reqOpt != nil && reqOpt.Do()))
 	return resp, false
+}
+
+// hasChildren reports whether some record is owned by a name below name.
+// s.mu is held.
+func (s *Server) hasChildren(name string) bool {
+	suffix := "." + name
+	if name == "." {
+		suffix = "."
+	}
+	for n := range s.records {
+		if strings.HasSuffix(n, suffix) && n != name {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) copyRR(r record, owner string) dns.RR {

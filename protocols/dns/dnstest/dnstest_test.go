@@ -68,6 +68,8 @@ func TestAnswers(t *testing.T) {
 		{"www.example.test", dns.TypeCNAME, dns.RcodeSuccess, []string{"example.test."}},
 		// NODATA: the name exists, the type does not.
 		{"example.test", dns.TypeSRV, dns.RcodeSuccess, nil},
+		// NODATA for an empty non-terminal (RFC 8020).
+		{"_tcp.mx.example.test", dns.TypeTXT, dns.RcodeSuccess, nil},
 		// NXDOMAIN: the name does not exist.
 		{"missing.example.test", dns.TypeA, dns.RcodeNameError, nil},
 	}
