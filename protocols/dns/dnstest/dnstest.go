@@ -16,6 +16,11 @@
 //	srv.Add("example.test", "TXT", "v=spf1 ip4:192.0.2.0/24 -all")
 //	r, _ := dns.New(srv.Addr())
 //
+// A dns.Client caches what it is told for the records' TTL (DefaultTTL) and
+// not-found answers for the SOA minimum (DefaultNegativeTTL): a test that
+// changes a record after looking it up asks again with dns.Fresh(ctx), or
+// uses a new Client, or sets SetTTL(0) / SetNegativeTTL(0) first.
+//
 // A Server is safe for concurrent use; it stops when the test ends. It is
 // for tests only: it has no limits and trusts every query.
 package dnstest
