@@ -170,7 +170,7 @@ func (b *bodyCanon) content(p []byte) {
 	}
 	if b.pendingWSP {
 		// RFC 6376 §3.4.4: a run of WSP within a line becomes one SP.
-		b.write([]byte{' '})
+		b.write(sp)
 		b.pendingWSP = false
 	}
 	b.write(p)
@@ -188,7 +188,10 @@ func (b *bodyCanon) endLine() {
 	b.lineUsed = false
 }
 
-var cr = []byte("\r")
+var (
+	cr = []byte("\r")
+	sp = []byte(" ")
+)
 
 func (b *bodyCanon) Write(p []byte) (int, error) {
 	n := len(p)

@@ -338,13 +338,13 @@ type as struct {
 
 // arcSet is one instance's fields as found.
 type arcSet struct {
-	instance            int
-	aar, amsF, asF      headerField
-	aarPayload          string
-	ams                 *ams
-	amsErr              error
-	seal                *as
-	bodyHash            *limitedHash
+	instance        int
+	aar, amsF, asF  headerField
+	aarPayload      string
+	ams             *ams
+	amsErr          error
+	seal            *as
+	bodyHash        *limitedHash
 	nAAR, nAMS, nAS int
 }
 
