@@ -75,7 +75,7 @@ func Seal(ctx context.Context, msg io.Reader, s Sealer) (string, error) {
 	}
 	v := &Verifier{Lookup: s.Lookup, Now: s.Now, MaxHeaderBytes: s.MaxHeaderBytes}
 	w := v.NewVerification()
-	w.extraRelaxed = &limitedHash{h: newSHA256(), limit: -1}
+	w.wantRelaxed = true
 	w.skipChain = s.Chain != nil
 	if _, err := io.Copy(w, msg); err != nil {
 		return "", fmt.Errorf("arc: reading message: %w", err)
@@ -134,7 +134,8 @@ func Seal(ctx context.Context, msg io.Reader, s Sealer) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	bh := base64.StdEncoding.EncodeToString(w.extraRelaxed.h.Sum(nil))
+	body, _ := w.hashers[canonRelaxed].sum(-1)
+	bh := base64.StdEncoding.EncodeToString(body)
 	// RFC 8617 §4.1.2: DKIM-Signature tags, i= the instance, no v=.
 	// Sealing always uses relaxed/relaxed, which survives refolding.
 	amsTags := "i=" + inst + "; a=" + alg + "; c=relaxed/relaxed; d=" + s.Domain + "; s=" + s.Selector +
