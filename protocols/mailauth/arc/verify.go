@@ -175,19 +175,22 @@ func (c *chain) verify(ctx context.Context, v *Verifier, fields []headerField) *
 	if err := c.verifyAMS(ctx, &keys, fields, n, now()); err != nil {
 		return fail(fmt.Errorf("arc: ARC-Message-Signature i=%d: %w", n, err))
 	}
+	// RFC 8617 §5.2 step 6: every seal, newest first. Step 5 comes after
+	// it here: it never fails the chain, so its look-ups are spent only
+	// on a chain that passes.
+	for i := n; i >= 1; i-- {
+		if err := c.verifyAS(ctx, &keys, i); err != nil {
+			return fail(fmt.Errorf("arc: ARC-Seal i=%d: %w", i, err))
+		}
+	}
 	// RFC 8617 §5.2 step 5: the oldest AMS that still verifies, going
-	// back until one does not.
+	// back until one does not (for any reason: a temporary look-up
+	// failure there ends the search too).
 	oldest := 0
 	for i := n - 1; i >= 1; i-- {
 		if err := c.verifyAMS(ctx, &keys, fields, i, now()); err != nil {
 			oldest = i + 1
 			break
-		}
-	}
-	// RFC 8617 §5.2 step 6: every seal, newest first.
-	for i := n; i >= 1; i-- {
-		if err := c.verifyAS(ctx, &keys, i); err != nil {
-			return fail(fmt.Errorf("arc: ARC-Seal i=%d: %w", i, err))
 		}
 	}
 	// RFC 8617 §5.2 step 7.
