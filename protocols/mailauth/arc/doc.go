@@ -36,10 +36,10 @@
 //
 // Seal returns the three fields of the next set: cv= from the chain's
 // verdict (given, or verified while reading), relaxed/relaxed, the AMS
-// over the recommended fields that are present (Sealer.Headers), the
-// seal over all sets; a
-// failing chain is sealed with cv=fail over the new set only (§5.1.2); a
-// chain whose newest seal is cv=fail, or that has 50 sets, is not extended.
+// over the recommended fields that are present (Sealer.Headers), the seal
+// over all sets; a failing chain is sealed with cv=fail over the new set
+// only (§5.1.2); a chain whose newest seal is cv=fail, or that has 50
+// sets, is not extended.
 //
 // # Not implemented, and limits
 //
