@@ -6,11 +6,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sealWithLength adds an i=1 set whose AMS carries l= (RFC 6376 §3.5),
-// which Seal never writes, built from the same pieces Seal uses.
-func sealWithLength(t *testing.T, k testKey, msg string, l int) string {
+// which Seal never writes, built from the same pieces Seal uses; extra
+// tags go into the AMS too.
+func sealWithLength(t *testing.T, k testKey, msg string, l int, extra string) string {
 	t.Helper()
 	head, body, _ := strings.Cut(msg, "\r\n\r\n")
 	var canonical strings.Builder
@@ -25,7 +27,7 @@ func sealWithLength(t *testing.T, k testKey, msg string, l int) string {
 		t.Fatal(err)
 	}
 	ams, err := signField("ARC-Message-Signature", "i=1; a="+alg+"; c=relaxed/relaxed; d="+k.domain+"; s="+k.selector+
-		"; l="+strconv.Itoa(l)+"; h=From:Subject; bh="+base64.StdEncoding.EncodeToString(bh[:])+"; b=",
+		"; l="+strconv.Itoa(l)+"; "+extra+"h=From:Subject; bh="+base64.StdEncoding.EncodeToString(bh[:])+"; b=",
 		k.signer, alg, selectFields(fields, []string{"from", "subject"}))
 	if err != nil {
 		t.Fatal(err)
@@ -63,15 +65,31 @@ func TestBodyLength(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := sealWithLength(t, k, baseMessage, tc.l) + tc.append
+			msg := sealWithLength(t, k, baseMessage, tc.l, "") + tc.append
 			res := verify(t, z, msg)
 			if res.Status != tc.want {
 				t.Fatalf("status %s (%v), want %s", res.Status, res.Err, tc.want)
 			}
 		})
 	}
-	tampered := strings.Replace(sealWithLength(t, k, baseMessage, full), "Hello,", "Hullo,", 1)
+	tampered := strings.Replace(sealWithLength(t, k, baseMessage, full, ""), "Hello,", "Hullo,", 1)
 	if res := verify(t, z, tampered); res.Status != Fail {
 		t.Fatalf("change inside l=: status %s", res.Status)
+	}
+}
+
+// TestExpiry: an AMS whose x= has passed fails (RFC 6376 §3.5 x=).
+func TestExpiry(t *testing.T) {
+	z := newZone()
+	k := newKey(t, z, "ed25519", "exp.example", "s")
+	now := time.Now().Unix()
+	for _, tc := range []struct {
+		x    int64
+		want Status
+	}{{now - 60, Fail}, {now + 3600, Pass}} {
+		msg := sealWithLength(t, k, baseMessage, 0, "x="+strconv.FormatInt(tc.x, 10)+"; ")
+		if res := verify(t, z, msg); res.Status != tc.want {
+			t.Errorf("x=%d (now %d): status %s (%v), want %s", tc.x, now, res.Status, res.Err, tc.want)
+		}
 	}
 }
