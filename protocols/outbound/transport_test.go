@@ -271,7 +271,7 @@ func TestMXPrivateAddressesRefused(t *testing.T) {
 		t.Fatal("delivered to a loopback MX")
 	}
 	hosts, res := tr.route(context.Background(), "mixed.test")
-	if res != nil || len(hosts) != 1 || hosts[0] != net.JoinHostPort("192.0.2.7", p) {
+	if res != nil || len(hosts) != 1 || hosts[0].addr != net.JoinHostPort("192.0.2.7", p) {
 		t.Fatalf("mixed: hosts %v, result %+v", hosts, res)
 	}
 	tr.AllowPrivate = true

@@ -59,16 +59,19 @@ type session struct {
 	unknownRcpts int // RCPTs answered "no such user" in this session
 
 	// The transaction (RFC 5321 §3.3), cleared by Reset.
-	from      string
-	utf8      bool
-	local     []string          // canonical users, aliases resolved, no duplicates
-	nonLocal  []string          // for the Relay (submission only)
-	params    []RecipientParams // DSN parameters of nonLocal, same order
-	envID     string
-	ret       string
-	rcptCount int // RCPT TO accepted, as given (for Received "for")
-	firstRcpt string
-	size      int64 // MAIL's SIZE= (RFC 1870), 0 when not given
+	from     string
+	utf8     bool
+	local    []string          // canonical users, aliases resolved, no duplicates
+	nonLocal []string          // for the Relay (submission only)
+	params   []RecipientParams // DSN parameters of nonLocal, same order
+	envID    string
+	ret      string
+	// requireTLS: MAIL had REQUIRETLS (RFC 8689); it travels with each
+	// relayed recipient's parameters into the queue entry.
+	requireTLS bool
+	rcptCount  int // RCPT TO accepted, as given (for Received "for")
+	firstRcpt  string
+	size       int64 // MAIL's SIZE= (RFC 1870), 0 when not given
 }
 
 var _ gosmtp.Session = (*session)(nil)
@@ -77,6 +80,7 @@ func (s *session) Reset() {
 	s.from, s.utf8 = "", false
 	s.local, s.nonLocal, s.params = nil, nil, nil
 	s.envID, s.ret = "", ""
+	s.requireTLS = false
 	s.rcptCount, s.firstRcpt = 0, ""
 	s.size = 0
 }
@@ -114,6 +118,13 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 	if opts != nil {
 		s.envID, s.ret = opts.EnvelopeID, string(opts.Return)
 		s.size = opts.Size
+		s.requireTLS = opts.RequireTLS
+	}
+	if s.requireTLS && !s.tls {
+		// RFC 8689 §4.1: REQUIRETLS is only taken over TLS (go-smtp
+		// advertises it only there).
+		s.Reset()
+		return errRequireTLSPlaintext
 	}
 	return nil
 }
@@ -182,7 +193,9 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 			return err
 		}
 		s.nonLocal = append(s.nonLocal, addr)
-		s.params = append(s.params, rcptParams(opts))
+		p := rcptParams(opts)
+		p.RequireTLS = s.requireTLS
+		s.params = append(s.params, p)
 		s.noteRcpt(addr)
 		return nil
 	}
