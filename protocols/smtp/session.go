@@ -59,19 +59,20 @@ type session struct {
 	unknownRcpts int // RCPTs answered "no such user" in this session
 
 	// The transaction (RFC 5321 §3.3), cleared by Reset.
-	from     string
-	utf8     bool
-	local    []string          // canonical users, aliases resolved, no duplicates
-	nonLocal []string          // for the Relay (submission only)
-	params   []RecipientParams // DSN parameters of nonLocal, same order
-	envID    string
-	ret      string
+	from      string
+	utf8      bool
+	local     []string          // canonical users, aliases resolved, no duplicates
+	nonLocal  []string          // for the Relay (submission only)
+	params    []RecipientParams // DSN parameters of nonLocal, same order
+	envID     string
+	ret       string
+	rcptCount int // RCPT TO accepted, as given (for Received "for")
+	firstRcpt string
+	size      int64 // MAIL's SIZE= (RFC 1870), 0 when not given
+
 	// requireTLS: MAIL had REQUIRETLS (RFC 8689); it travels with each
 	// relayed recipient's parameters into the queue entry.
 	requireTLS bool
-	rcptCount  int // RCPT TO accepted, as given (for Received "for")
-	firstRcpt  string
-	size       int64 // MAIL's SIZE= (RFC 1870), 0 when not given
 }
 
 var _ gosmtp.Session = (*session)(nil)
