@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/outbound/dane"
 	"github.com/surat-mail/surat/protocols/outbound/mtasts"
 	"github.com/surat-mail/surat/protocols/outbound/tlsrpt"
@@ -212,4 +213,15 @@ func (t *Transport) sessionReport(plan hostPlan, ip string, conn net.Conn, out T
 		rep.Success = true
 	}
 	return &rep
+}
+
+// NewMTASTS is the MTA-STS policy cache of a Transport: policies fetched
+// through r, from public addresses only unless allowPrivate (as MX
+// delivery itself, Transport.AllowPrivate).
+func NewMTASTS(r dns.Resolver, allowPrivate bool) *mtasts.Cache {
+	allow := publicAddress
+	if allowPrivate {
+		allow = nil
+	}
+	return &mtasts.Cache{Resolver: r, Fetcher: &mtasts.Fetcher{Resolver: r, AllowAddr: allow}}
 }
