@@ -1,13 +1,10 @@
 package outbound
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/surat-mail/surat/protocols/outbound/dane"
@@ -15,28 +12,19 @@ import (
 	"github.com/surat-mail/surat/protocols/outbound/tlsrpt"
 )
 
-// tlsaZone answers TLSA look-ups as a validating resolver would: records
-// with the AD bit (secure) or without.
-type tlsaZone struct {
-	mu      sync.Mutex
-	records map[string][]dane.Record
-	secure  map[string]bool
-	fail    map[string]error
-	asked   []string
-}
-
-func (z *tlsaZone) LookupTLSA(_ context.Context, name string) ([]dane.Record, bool, error) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	z.asked = append(z.asked, name)
-	if err := z.fail[name]; err != nil {
-		return nil, false, err
+// tlsa publishes records at _PORT._tcp.HOST, secure (the resolver sets the
+// AD bit, as a validating one would for a signed zone) or not, and makes
+// the transport use DANE through the world's resolver.
+func (w *mxWorld) tlsa(t *testing.T, host string, secure bool, recs ...dane.Record) string {
+	t.Helper()
+	name := dane.Name(host, w.tr.port())
+	w.dns.Remove(name, "TLSA")
+	for _, r := range recs {
+		w.dns.Add(name, "TLSA", r.String())
 	}
-	rs, ok := z.records[name]
-	if !ok {
-		return nil, z.secure[name], &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
-	}
-	return rs, z.secure[name], nil
+	w.dns.SetADFor(name, secure)
+	w.tr.DANE = w.tr.Resolver
+	return name
 }
 
 func eeRecord(t *testing.T, cfg *tls.Config) dane.Record {
@@ -58,12 +46,8 @@ func TestDANEEEMatchAndMismatch(t *testing.T) {
 	good := certFor(t, own, "not-the-mx-name.test")
 	bad := certFor(t, own, "mx2.example.test")
 	w := newMXWorld(t, webPKI, []*tls.Config{good, bad}, nil)
-	z := &tlsaZone{records: map[string][]dane.Record{}, secure: map[string]bool{}}
-	w.tr.DANE = z
-	port := w.tr.port()
-	n1, n2 := dane.Name("mx1.example.test", port), dane.Name("mx2.example.test", port)
-	z.records[n1], z.secure[n1] = []dane.Record{eeRecord(t, good)}, true
-	z.records[n2], z.secure[n2] = []dane.Record{eeRecord(t, good)}, true // mx2's key is not this one
+	w.tlsa(t, "mx1.example.test", true, eeRecord(t, good))
+	w.tlsa(t, "mx2.example.test", true, eeRecord(t, good)) // mx2's key is not this one
 
 	a := w.deliver(env1("bob@example.test"))
 	if r := a.Results["bob@example.test"]; r.Class != Delivered || a.TLS.State != TLSVerified {
@@ -95,11 +79,8 @@ func TestDANEInsecureTLSAIgnored(t *testing.T) {
 	webPKI := pkitest.NewCA(t, "Web PKI")
 	cfg := certFor(t, webPKI, "mx1.example.test")
 	w := newMXWorld(t, webPKI, []*tls.Config{cfg}, nil)
-	z := &tlsaZone{records: map[string][]dane.Record{}, secure: map[string]bool{}}
-	w.tr.DANE = z
-	name := dane.Name("mx1.example.test", w.tr.port())
 	wrong := eeRecord(t, certFor(t, webPKI, "x.test"))
-	z.records[name] = []dane.Record{wrong} // would refuse the host if trusted
+	name := w.tlsa(t, "mx1.example.test", false, wrong) // would refuse the host if trusted
 
 	a := w.deliver(env1("bob@example.test"))
 	if r := a.Results["bob@example.test"]; r.Class != Delivered {
@@ -116,9 +97,7 @@ func TestDANEInsecureTLSAIgnored(t *testing.T) {
 	}
 	// Secure now: DANE takes precedence over MTA-STS (RFC 8461 §2), and
 	// the record does not match.
-	z.mu.Lock()
-	z.secure[name] = true
-	z.mu.Unlock()
+	w.dns.SetADFor(name, true)
 	a = w.deliver(env1("dave@example.test"))
 	if r := a.Results["dave@example.test"]; r.Class != Temporary {
 		t.Fatalf("secure mismatching TLSA: %+v", r)
@@ -128,9 +107,7 @@ func TestDANEInsecureTLSAIgnored(t *testing.T) {
 	}
 	// A TLSA look-up that fails (SERVFAIL: perhaps records suppressed) rules
 	// the host out (RFC 7672 §2.2).
-	z.mu.Lock()
-	z.fail = map[string]error{name: &net.DNSError{Err: "server misbehaving", Name: name, IsTemporary: true}}
-	z.mu.Unlock()
+	w.dns.ServFail(name, "TLSA")
 	a = w.deliver(env1("erin@example.test"))
 	if r := a.Results["erin@example.test"]; r.Class != Temporary || !strings.Contains(r.Reply, "TLSA") {
 		t.Fatalf("failed look-up: %+v", r)
@@ -148,10 +125,7 @@ func TestDANEInsecureTLSAIgnored(t *testing.T) {
 func TestDANEUnusableRecordsRequireTLS(t *testing.T) {
 	webPKI := pkitest.NewCA(t, "Web PKI")
 	w := newMXWorld(t, webPKI, []*tls.Config{nil}, nil)
-	z := &tlsaZone{records: map[string][]dane.Record{}, secure: map[string]bool{}}
-	w.tr.DANE = z
-	name := dane.Name("mx1.example.test", w.tr.port())
-	z.records[name], z.secure[name] = []dane.Record{{Usage: 1, Selector: 1, MatchingType: 1, Data: make([]byte, 32)}}, true
+	w.tlsa(t, "mx1.example.test", true, dane.Record{Usage: 1, Selector: 1, MatchingType: 1, Data: make([]byte, 32)})
 	a := w.deliver(env1("bob@example.test"))
 	if r := a.Results["bob@example.test"]; r.Class != Temporary || r.Status != "4.7.4" {
 		t.Fatalf("%+v", r)

@@ -67,6 +67,19 @@ const (
 	faultDrop
 )
 
+// faultRule is a fault for some types at a name (types nil: every type).
+type faultRule struct {
+	fault fault
+	types map[uint16]bool
+}
+
+func (r faultRule) applies(qtype uint16) fault {
+	if r.types == nil || r.types[qtype] {
+		return r.fault
+	}
+	return faultNone
+}
+
 type record struct {
 	rr         dns.RR
 	defaultTTL bool // follows SetTTL at answer time
@@ -81,7 +94,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	records map[string][]record // canonical name → records of every type
-	faults  map[string]fault
+	faults  map[string]faultRule
 	ad      bool
 	adFor   map[string]bool
 	ttl     uint32
@@ -98,7 +111,7 @@ func Start(t testing.TB) *Server {
 	s := &Server{
 		t:       t,
 		records: make(map[string][]record),
-		faults:  make(map[string]fault),
+		faults:  make(map[string]faultRule),
 		adFor:   make(map[string]bool),
 		ttl:     DefaultTTL,
 		negTTL:  DefaultNegativeTTL,
@@ -253,29 +266,43 @@ func (s *Server) Remove(name, typ string) {
 	s.records[name] = kept
 }
 
-// ServFail makes every query for name, of any type, answer SERVFAIL (what a
-// resolver says when the authoritative servers fail or DNSSEC validation
-// fails) until Restore.
-func (s *Server) ServFail(name string) { s.setFault(name, faultServFail) }
+// ServFail makes every query for name answer SERVFAIL (what a resolver
+// says when the authoritative servers fail or DNSSEC validation fails)
+// until Restore; with types given ("AAAA"), only queries of those types.
+func (s *Server) ServFail(name string, types ...string) { s.setFault(name, faultServFail, types) }
 
-// Refuse makes every query for name answer REFUSED until Restore.
-func (s *Server) Refuse(name string) { s.setFault(name, faultRefused) }
+// Refuse makes queries for name (of types, if given) answer REFUSED until
+// Restore.
+func (s *Server) Refuse(name string, types ...string) { s.setFault(name, faultRefused, types) }
 
-// Drop makes the server ignore every query for name, so the client times
-// out, until Restore.
-func (s *Server) Drop(name string) { s.setFault(name, faultDrop) }
+// Drop makes the server ignore queries for name (of types, if given), so
+// the client times out, until Restore.
+func (s *Server) Drop(name string, types ...string) { s.setFault(name, faultDrop, types) }
 
 // Restore undoes ServFail, Refuse or Drop for name.
-func (s *Server) Restore(name string) { s.setFault(name, faultNone) }
+func (s *Server) Restore(name string) { s.setFault(name, faultNone, nil) }
 
-func (s *Server) setFault(name string, f fault) {
+func (s *Server) setFault(name string, f fault, types []string) {
+	s.t.Helper()
+	rule := faultRule{fault: f}
+	for _, typ := range types {
+		t, ok := dns.StringToType[strings.ToUpper(typ)]
+		if !ok {
+			s.t.Errorf("dnstest: unknown record type %q", typ)
+			return
+		}
+		if rule.types == nil {
+			rule.types = make(map[uint16]bool)
+		}
+		rule.types[t] = true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if f == faultNone {
 		delete(s.faults, canonical(name))
 		return
 	}
-	s.faults[canonical(name)] = f
+	s.faults[canonical(name)] = rule
 }
 
 // SetAD makes the server act as a DNSSEC-validating resolver that found
@@ -413,7 +440,7 @@ func (s *Server) answer(req *dns.Msg, tcp bool) (resp *dns.Msg, drop bool) {
 		Name: name, Type: dns.TypeToString[q.Qtype], TCP: tcp,
 		DO: reqOpt != nil && reqOpt.Do(), AD: req.AuthenticatedData,
 	})
-	switch s.faults[name] {
+	switch s.faults[name].applies(q.Qtype) {
 	case faultDrop:
 		return nil, true
 	case faultServFail:

@@ -135,6 +135,13 @@ func TestFaults(t *testing.T) {
 	if r := ask(t, srv, "udp", "other.test", dns.TypeA, false); r.Rcode != dns.RcodeNameError {
 		t.Errorf("other name: %s", dns.RcodeToString[r.Rcode])
 	}
+	srv.ServFail("example.test", "AAAA")
+	if r := ask(t, srv, "udp", "example.test", dns.TypeAAAA, false); r.Rcode != dns.RcodeServerFailure {
+		t.Errorf("ServFail AAAA: %s", dns.RcodeToString[r.Rcode])
+	}
+	if r := ask(t, srv, "udp", "example.test", dns.TypeA, false); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+		t.Errorf("ServFail AAAA, then A: %s %v", dns.RcodeToString[r.Rcode], r.Answer)
+	}
 	srv.Refuse("example.test")
 	if r := ask(t, srv, "tcp", "example.test", dns.TypeA, false); r.Rcode != dns.RcodeRefused {
 		t.Errorf("Refuse: %s", dns.RcodeToString[r.Rcode])

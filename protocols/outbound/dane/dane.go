@@ -11,12 +11,13 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/surat-mail/surat/protocols/dns"
 )
 
 // Certificate usages, selectors and matching types (RFC 6698 §2.1; RFC
@@ -33,22 +34,15 @@ const (
 	MatchSHA512 = 2
 )
 
-// Record is one TLSA record.
-type Record struct {
-	Usage, Selector, MatchingType uint8
-	Data                          []byte
-}
+// Record is one TLSA record, as the resolver returns it; its String is
+// the presentation form ("3 1 1 abcd..."), which RFC 8460 §4.4 reports as
+// a tlsa policy-string.
+type Record = dns.TLSA
 
-// String is the record's presentation form ("3 1 1 ABCD..."), as RFC 8460
-// §4.4 reports a tlsa policy-string.
-func (r Record) String() string {
-	return fmt.Sprintf("%d %d %d %s", r.Usage, r.Selector, r.MatchingType, strings.ToUpper(hex.EncodeToString(r.Data)))
-}
-
-// Usable reports whether SMTP may use the record (RFC 7672 §3.1): usage
+// IsUsable reports whether SMTP may use the record (RFC 7672 §3.1): usage
 // DANE-TA(2) or DANE-EE(3) (PKIX-TA and PKIX-EE are not for SMTP, §3.1.3),
 // a known selector and matching type, and data of the digest's length.
-func (r Record) Usable() bool {
+func IsUsable(r Record) bool {
 	if r.Usage != UsageDANETA && r.Usage != UsageDANEEE {
 		return false
 	}
@@ -70,16 +64,16 @@ func (r Record) Usable() bool {
 func Usable(rs []Record) []Record {
 	var out []Record
 	for _, r := range rs {
-		if r.Usable() {
+		if IsUsable(r) {
 			out = append(out, r)
 		}
 	}
 	return out
 }
 
-// Resolver looks up TLSA records. secure reports that a validating
-// resolver the operator trusts vouched for the answer (the AD bit); an
-// insecure answer must not be used (RFC 7672 §2.1.1).
+// Resolver looks up TLSA records (dns.Resolver has it). secure reports
+// that a validating resolver the operator trusts vouched for the answer
+// (the AD bit); an insecure answer must not be used (RFC 7672 §2.1.1).
 type Resolver interface {
 	LookupTLSA(ctx context.Context, name string) (records []Record, secure bool, err error)
 }
@@ -106,7 +100,7 @@ func Verify(chain []*x509.Certificate, records []Record, names []string, now tim
 	}
 	var taErr error
 	for _, r := range records {
-		if !r.Usable() {
+		if !IsUsable(r) {
 			continue
 		}
 		switch r.Usage {

