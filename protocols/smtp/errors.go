@@ -44,9 +44,6 @@ var (
 	errLineTooLong = reply(500, 5, 4, 0, "Line too long")
 	// RFC 4954 §6: authentication required.
 	errAuthRequired = reply(530, 5, 7, 0, "Authentication required")
-	// RFC 8689 §4.1 (X.7.10 encryption needed): REQUIRETLS on a
-	// plaintext session.
-	errRequireTLSPlaintext = reply(530, 5, 7, 10, "REQUIRETLS needs a TLS session: use STARTTLS first")
 	// RFC 4954 §6: encryption required for requested authentication mechanism.
 	errEncryptionRequired = reply(538, 5, 7, 11, "Encryption required: use STARTTLS first")
 	// RFC 4954 §6: authentication credentials invalid.

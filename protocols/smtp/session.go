@@ -121,12 +121,6 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 		s.size = opts.Size
 		s.requireTLS = opts.RequireTLS
 	}
-	if s.requireTLS && !s.tls {
-		// RFC 8689 §4.1: REQUIRETLS is only taken over TLS (go-smtp
-		// advertises it only there).
-		s.Reset()
-		return errRequireTLSPlaintext
-	}
 	return nil
 }
 
