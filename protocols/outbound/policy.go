@@ -189,12 +189,16 @@ func (t *Transport) sessionReport(plan hostPlan, ip string, conn net.Conn, out T
 	}
 	rep := t.stamp(*plan.report)
 	rep.ReceivingIP = ip
-	if conn != nil {
-		if a, ok := conn.LocalAddr().(*net.TCPAddr); ok {
-			rep.SendingMTAIP = a.IP.String()
-		}
-	}
 	var te *tlsError
+	var local net.Addr
+	if conn != nil {
+		local = conn.LocalAddr()
+	} else if errors.As(err, &te) {
+		local = te.local
+	}
+	if a, ok := local.(*net.TCPAddr); ok {
+		rep.SendingMTAIP = a.IP.String()
+	}
 	switch {
 	case errors.As(err, &te):
 		if rep.Result == "" {

@@ -123,6 +123,7 @@ type tlsError struct {
 	status string
 	msg    string
 	result tlsrpt.ResultType // the failure as TLS-RPT reports it (RFC 8460 §4.3)
+	local  net.Addr          // our end of the connection
 }
 
 func (e *tlsError) Error() string { return e.msg }

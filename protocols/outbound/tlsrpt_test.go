@@ -48,7 +48,7 @@ func TestTLSReportHook(t *testing.T) {
 	first, second := got[0], got[1]
 	if first.PolicyDomain != "example.test" || first.PolicyType != tlsrpt.PolicySTS || first.Success ||
 		first.Result != tlsrpt.CertificateHostMismatch || first.ReceivingMXHostname != "mx1.example.test" ||
-		first.ReceivingIP != "127.0.0.1" || first.Time.IsZero() {
+		first.ReceivingIP != "127.0.0.1" || first.SendingMTAIP != "127.0.0.1" || first.Time.IsZero() {
 		t.Errorf("first outcome %+v", first)
 	}
 	if !second.Success || second.ReceivingMXHostname != "mx2.example.test" || second.SendingMTAIP == "" {

@@ -382,7 +382,7 @@ func (t *Transport) tryHost(ctx context.Context, tg target, env Envelope, plan h
 // client starts afresh: the greeting it expects is replayed, and it says
 // EHLO again (required after STARTTLS, RFC 3207 §4.2; allowed otherwise,
 // RFC 5321 §4.1.4).
-func (t *Transport) open(ctx context.Context, hostport string, policy tlsPolicy, host string) (net.Conn, TLSOutcome, error) {
+func (t *Transport) open(ctx context.Context, hostport string, policy tlsPolicy, host string) (_ net.Conn, _ TLSOutcome, err error) {
 	plain := TLSOutcome{State: TLSPlaintext}
 	dialTimeout := t.DialTimeout
 	if dialTimeout <= 0 {
@@ -393,6 +393,13 @@ func (t *Transport) open(ctx context.Context, hostport string, policy tlsPolicy,
 	if err != nil {
 		return nil, TLSOutcome{}, err
 	}
+	local := conn.LocalAddr()
+	defer func() {
+		var te *tlsError
+		if errors.As(err, &te) {
+			te.local = local // for TLS-RPT's sending-mta-ip
+		}
+	}()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	_ = conn.SetDeadline(time.Now().Add(t.commandTimeout()))
