@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/surat-mail/surat/protocols/outbound/internal/pkitest"
 	"github.com/surat-mail/surat/protocols/outbound/tlsrpt"
@@ -172,5 +173,35 @@ func TestTLSRequiredNoIgnoresPolicy(t *testing.T) {
 		if got := tlsNotRequired([]byte(body)); got != want {
 			t.Errorf("%q: %v", body, got)
 		}
+	}
+}
+
+// Through the queue: a message refused by an enforce policy stays queued
+// (AttemptFailed, 4.7.5), and goes out once the domain publishes a policy
+// that names its MX host under a new id (RFC 8461 §5.1: a changed id is
+// fetched again).
+func TestMTASTSEnforceStaysQueued(t *testing.T) {
+	ca := pkitest.NewCA(t, "Web PKI")
+	w := newMXWorld(t, ca, []*tls.Config{certFor(t, ca, "mx1.example.test")}, nil)
+	w.publish("1", "version: STSv1\nmode: enforce\nmx: mx9.example.test\nmax_age: 86400\n")
+	c := startClusterWith(t, 1, time.Hour, w.sinks[0], func(string) *Transport { return w.tr },
+		func(cfg *Config) { cfg.OneRoute = false })
+	l := c.Leader(t)
+	id := c.queue(l, alice, []string{"bob@example.test"}, message("policy fixed"))
+	waitUntil(t, 10*time.Second, "the failed attempt recorded", func() bool {
+		q, err := l.Store.QueueEntry(id)
+		return err == nil && q.GetAttempts() >= 1
+	})
+	q, err := l.Store.QueueEntry(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(q.GetLastReply(), "4.7.5") || !strings.Contains(q.GetLastReply(), "MTA-STS") || w.sinks[0].count() != 0 {
+		t.Fatalf("queue entry %v; sink holds %d", q, w.sinks[0].count())
+	}
+	w.publish("2", "version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 86400\n")
+	c.waitGone(id, 15*time.Second)
+	if m := w.sinks[0].all(); len(m) != 1 || !m[0].TLS {
+		t.Fatalf("sink got %+v", m)
 	}
 }
