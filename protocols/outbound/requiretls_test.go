@@ -54,7 +54,7 @@ func TestRequireTLSBounces(t *testing.T) {
 		w := newMXWorld(t, ca, []*tls.Config{c.cfg}, c.configure)
 		a := w.deliver(requireTLS("bob@example.test"))
 		r := a.Results["bob@example.test"]
-		if r.Class != Permanent || r.Status != "5.7.10" || !strings.Contains(r.Reply, c.want) {
+		if r.Class != Permanent || r.Status != "5.7.10" || !strings.Contains(r.Reply, c.want) || strings.Count(r.Reply, "5.7.10") != 1 {
 			t.Errorf("%s: %+v", name, r)
 		}
 		if w.sinks[0].count() != 0 {

@@ -306,7 +306,7 @@ func (t *Transport) deliverToHosts(ctx context.Context, env Envelope, hosts []ta
 		a.Reports = reports
 		return a
 	}
-	if env.RequireTLS && tlsOnly && ctx.Err() == nil {
+	if env.RequireTLS && tlsOnly && ctx.Err() == nil && !requireTLSRefused(last) {
 		// RFC 8689 §4.2.1: no host could take the message as REQUIRETLS
 		// demands: it is returned to the sender (5.7.10).
 		var why string
