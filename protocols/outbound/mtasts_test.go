@@ -145,6 +145,23 @@ func TestMTASTSNoPolicyAndFetchError(t *testing.T) {
 	if len(a.Reports) != 2 || a.Reports[0].PolicyType != tlsrpt.PolicySTS || a.Reports[0].Result != tlsrpt.STSPolicyFetch {
 		t.Fatalf("reports %+v", a.Reports)
 	}
+	// Served, but under a certificate the Web PKI does not vouch for.
+	w.publish("2", "version: STSv1\nmode: enforce\nmx: mx9.example.test\nmax_age: 86400\n")
+	w.tr.MTASTS.Fetcher.RootCAs = pkitest.NewCA(t, "Someone else").Pool
+	a = w.deliver(env1("dave@example.test"))
+	if r := a.Results["dave@example.test"]; r.Class != Delivered {
+		t.Fatalf("%+v", r)
+	}
+	if len(a.Reports) != 2 || a.Reports[0].Result != tlsrpt.STSWebPKIInvalid {
+		t.Fatalf("reports %+v", a.Reports)
+	}
+	// Served and fetched: an invalid policy.
+	w.tr.MTASTS.Fetcher.RootCAs = ca.Pool
+	w.publish("3", "version: STSv1\nmode: enforce\nmax_age: 86400\n")
+	a = w.deliver(env1("erin@example.test"))
+	if len(a.Reports) != 2 || a.Reports[0].Result != tlsrpt.STSPolicyInvalid || a.Results["erin@example.test"].Class != Delivered {
+		t.Fatalf("%+v, reports %+v", a.Results, a.Reports)
+	}
 }
 
 // "TLS-Required: No" (RFC 8689 §4.2.2): the policy is not enforced.

@@ -64,8 +64,12 @@ func (t *Transport) domainPolicy(ctx context.Context, domain string, env Envelop
 		// Delivery goes on as without a policy (RFC 8461 §5.1).
 		res := tlsrpt.STSPolicyFetch
 		var invalid *mtasts.InvalidPolicyError
-		if errors.As(r.FetchErr, &invalid) {
+		var cert *tls.CertificateVerificationError
+		switch {
+		case errors.As(r.FetchErr, &invalid):
 			res = tlsrpt.STSPolicyInvalid
+		case errors.As(r.FetchErr, &cert):
+			res = tlsrpt.STSWebPKIInvalid // the policy host's certificate
 		}
 		dp.reports = append(dp.reports, t.stamp(tlsrpt.Outcome{PolicyDomain: domain, PolicyType: tlsrpt.PolicySTS,
 			Result: res, FailureReasonCode: r.FetchErr.Error()}))
