@@ -40,6 +40,7 @@ type serveConfig struct {
 	SmarthostCA                  *x509.CertPool // nil: the system roots
 	SmarthostAuth                *outbound.Credentials
 	AllowPrivateMX               bool            // MX delivery may connect to loopback/private addresses
+	MTASTS                       bool            // MX delivery honours MTA-STS policies (with a resolver)
 	Postmaster                   string          // receives postmaster@ of every local domain without one
 	QueueLifetime                time.Duration   // outbound retries before a bounce
 	DelayWarning                 time.Duration   // one delay DSN after this long pending; 0: never
@@ -125,6 +126,7 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"smarthost-tls", "", "protection of the smarthost connection: `MODE` verify (STARTTLS required, certificate verified), starttls (required, not verified) or none (plaintext); default verify, or none for a loopback smarthost"},
 	{"smarthost-ca", "", "PEM `FILE` of CA certificates to verify the smarthost with, instead of the system roots"},
 	{"smarthost-auth", "", "`USER:PASSWORD` for AUTH PLAIN at the smarthost (visible in ps: prefer --smarthost-auth-file)"},
+	{"mta-sts", "true", "honour recipient domains' MTA-STS policies (RFC 8461) on delivery by MX, fetched through --resolver: true or false"},
 	{"allow-private-mx", "false", "let MX delivery connect to loopback, private and link-local addresses that DNS returns (off: such mail hosts are skipped, and a domain with only those bounces 5.4.4)"},
 	{"smarthost-auth-file", "", "`FILE` whose first line is USER:PASSWORD for AUTH PLAIN at the smarthost"},
 	{"queue-lifetime", "120h", "retry outbound mail for `DURATION` before bouncing it"},
@@ -347,6 +349,9 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if c.MinFreeSpace, err = strconv.ParseUint(v("min-free-space"), 10, 64); err != nil || (c.MinFreeSpace != 0 && c.MinFreeSpace < minMinFreeSpace) {
 		return nil, bad("min-free-space", "want 0 (off) or a number of bytes of at least %d", minMinFreeSpace)
+	}
+	if c.MTASTS, err = strconv.ParseBool(v("mta-sts")); err != nil {
+		return nil, bad("mta-sts", "want true or false")
 	}
 	if c.AllowPrivateMX, err = strconv.ParseBool(v("allow-private-mx")); err != nil {
 		return nil, bad("allow-private-mx", "want true or false")
