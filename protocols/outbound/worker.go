@@ -682,7 +682,7 @@ func (w *Worker) tlsReports(ctx context.Context, reports []tlsrpt.Outcome, log *
 		w.metrics.observePolicy(o)
 		if !o.Success {
 			log.Info("queue: TLS policy failure", "domain", o.PolicyDomain, "policy", string(o.PolicyType),
-				"result", string(o.Result), "mx", o.ReceivingMXHostname, "remote", o.ReceivingIP, "detail", o.FailureReasonCode)
+				"result", string(o.Result), "mx", o.ReceivingMXHostname, "remote", o.ReceivingIP, "reason", o.FailureReasonCode)
 		}
 		if w.cfg.TLSReport != nil {
 			w.cfg.TLSReport(ctx, o)
