@@ -3017,8 +3017,12 @@ type Queued struct {
 	// QUEUED_BYTES_LIMIT when its queued bytes would pass max_queued_bytes.
 	MaxRecipientsPerHour uint32 `protobuf:"varint,40,opt,name=max_recipients_per_hour,json=maxRecipientsPerHour,proto3" json:"max_recipients_per_hour,omitempty"`
 	MaxQueuedBytes       uint64 `protobuf:"varint,41,opt,name=max_queued_bytes,json=maxQueuedBytes,proto3" json:"max_queued_bytes,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// The sender asked REQUIRETLS on MAIL (RFC 8689): the worker delivers
+	// only over TLS with a verified certificate to hosts that take
+	// REQUIRETLS on, and bounces with 5.7.10 otherwise.
+	RequireTls    bool `protobuf:"varint,20,opt,name=require_tls,json=requireTls,proto3" json:"require_tls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Queued) Reset() {
@@ -3133,6 +3137,13 @@ func (x *Queued) GetMaxQueuedBytes() uint64 {
 		return x.MaxQueuedBytes
 	}
 	return 0
+}
+
+func (x *Queued) GetRequireTls() bool {
+	if x != nil {
+		return x.RequireTls
+	}
+	return false
 }
 
 // AttemptFailed records a temporary failure for some recipients and when
@@ -4333,6 +4344,7 @@ type QueueRecord struct {
 	// Delivered.return_path): the worker attempts nothing, it bounces them
 	// with their reply and status and sends the sender a DSN.
 	LocalFailure  bool `protobuf:"varint,20,opt,name=local_failure,json=localFailure,proto3" json:"local_failure,omitempty"`
+	RequireTls    bool `protobuf:"varint,21,opt,name=require_tls,json=requireTls,proto3" json:"require_tls,omitempty"` // Queued.require_tls
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4468,6 +4480,13 @@ func (x *QueueRecord) GetLastReply() string {
 func (x *QueueRecord) GetLocalFailure() bool {
 	if x != nil {
 		return x.LocalFailure
+	}
+	return false
+}
+
+func (x *QueueRecord) GetRequireTls() bool {
+	if x != nil {
+		return x.RequireTls
 	}
 	return false
 }
@@ -4931,7 +4950,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\x0eQueueRecipient\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x16\n" +
 	"\x06notify\x18\x02 \x01(\rR\x06notify\x12\x14\n" +
-	"\x05orcpt\x18\x03 \x01(\tR\x05orcpt\"\x9f\x03\n" +
+	"\x05orcpt\x18\x03 \x01(\tR\x05orcpt\"\xc0\x03\n" +
 	"\x06Queued\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04blob\x18\x02 \x01(\fR\x04blob\x12\x12\n" +
@@ -4948,7 +4967,9 @@ const file_log_events_proto_rawDesc = "" +
 	"\tsubmitter\x18\n" +
 	" \x01(\tR\tsubmitter\x125\n" +
 	"\x17max_recipients_per_hour\x18( \x01(\rR\x14maxRecipientsPerHour\x12(\n" +
-	"\x10max_queued_bytes\x18) \x01(\x04R\x0emaxQueuedBytes\"\xaa\x01\n" +
+	"\x10max_queued_bytes\x18) \x01(\x04R\x0emaxQueuedBytes\x12\x1f\n" +
+	"\vrequire_tls\x18\x14 \x01(\bR\n" +
+	"requireTls\"\xaa\x01\n" +
 	"\rAttemptFailed\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1e\n" +
 	"\n" +
@@ -5050,7 +5071,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\fUploadRecord\x12*\n" +
 	"\x11pinned_until_unix\x18\x01 \x01(\x03R\x0fpinnedUntilUnix\x12\x16\n" +
 	"\x06chunks\x18\x02 \x01(\rR\x06chunks\x12\x12\n" +
-	"\x04size\x18\x03 \x01(\x04R\x04size\"\x80\x04\n" +
+	"\x04size\x18\x03 \x01(\x04R\x04size\"\xa1\x04\n" +
 	"\vQueueRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04blob\x18\x02 \x01(\fR\x04blob\x12\x12\n" +
@@ -5071,7 +5092,9 @@ const file_log_events_proto_rawDesc = "" +
 	"\x11last_attempt_unix\x18\r \x01(\x03R\x0flastAttemptUnix\x12\x1d\n" +
 	"\n" +
 	"last_reply\x18\x0e \x01(\tR\tlastReply\x12#\n" +
-	"\rlocal_failure\x18\x14 \x01(\bR\flocalFailure\"\xa9\x02\n" +
+	"\rlocal_failure\x18\x14 \x01(\bR\flocalFailure\x12\x1f\n" +
+	"\vrequire_tls\x18\x15 \x01(\bR\n" +
+	"requireTls\"\xa9\x02\n" +
 	"\fDomainRecord\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x1d\n" +
 	"\n" +

@@ -200,6 +200,9 @@ func slogCall(call *ast.CallExpr) (logCall, bool) {
 			}
 			return c, false
 		}
+		if pkg, ok := fn.X.(*ast.Ident); ok && pkg.Name == "http" {
+			return c, false // http.Error(w, text, code) is no log line
+		}
 		first, ok := slogMethods[fn.Sel.Name]
 		if !ok || first < 0 || len(call.Args) < first {
 			return c, false

@@ -188,7 +188,7 @@ func (t *txn) queued(e *evlog.Queued) (*evlog.EventResult, error) {
 		Id: e.GetId(), Blob: e.GetBlob(), Size: e.GetSize(), MailFrom: e.GetMailFrom(),
 		Recipients: states, Envid: e.GetEnvid(), Ret: e.GetRet(),
 		QueuedUnix: e.GetQueuedUnix(), ExpiresUnix: e.GetExpiresUnix(), Submitter: clip(e.GetSubmitter()),
-		NextAttemptUnix: e.GetQueuedUnix(),
+		NextAttemptUnix: e.GetQueuedUnix(), RequireTls: e.GetRequireTls(),
 	}
 	if err := t.put(queueDueKey(rec.GetNextAttemptUnix(), rec.GetId()), nil); err != nil {
 		return nil, err

@@ -22,7 +22,9 @@ import (
 	"github.com/surat-mail/surat/protocols/auth"
 	"github.com/surat-mail/surat/protocols/bans"
 	"github.com/surat-mail/surat/protocols/dkimsign"
+	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/login"
+	"github.com/surat-mail/surat/protocols/outbound/mtasts"
 	"github.com/surat-mail/surat/protocols/pipeline"
 	"github.com/surat-mail/surat/protocols/smtp"
 	"github.com/surat-mail/surat/protocols/tlsconf"
@@ -82,6 +84,11 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if c, ok := cfg.Resolver.(*dns.Client); ok {
+		if err := c.Register(reg); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 
 	// Bind the admin port before starting the cluster, so a port clash is
 	// reported before this node joins anything.
@@ -168,10 +175,13 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		Domains:      store,
 		Hostname:     cfg.Hostname,
 		Resolver:     checkResolver(cfg.Resolver),
-		Hosts:        adminHosts(cfg),
-		Gatherer:     reg,
-		Registerer:   reg,
-		Logger:       logger,
+		// Our MTA-STS policies (RFC 8461 §3.3) for the domains whose
+		// settings turn them on; the policy's one mx is --hostname.
+		MTASTS:     &mtasts.Handler{Source: domainPolicies{store}, MX: func() []string { return []string{cfg.Hostname} }},
+		Hosts:      adminHosts(cfg),
+		Gatherer:   reg,
+		Registerer: reg,
+		Logger:     logger,
 	})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

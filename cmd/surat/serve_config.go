@@ -40,6 +40,7 @@ type serveConfig struct {
 	SmarthostCA                  *x509.CertPool // nil: the system roots
 	SmarthostAuth                *outbound.Credentials
 	AllowPrivateMX               bool            // MX delivery may connect to loopback/private addresses
+	MTASTS                       bool            // MX delivery honours MTA-STS policies (with a resolver)
 	Postmaster                   string          // receives postmaster@ of every local domain without one
 	QueueLifetime                time.Duration   // outbound retries before a bounce
 	DelayWarning                 time.Duration   // one delay DSN after this long pending; 0: never
@@ -53,6 +54,7 @@ type serveConfig struct {
 	AutoBan                      *autoBanPolicy // --auto-ban; nil: off
 	ResolverSpec                 string
 	Resolver                     dns.Resolver
+	ResolverDNSSEC               bool          // trust the --resolver's AD bit (DANE)
 	RaftHeartbeat, RaftElection  time.Duration // Raft timeouts
 	RaftLease                    time.Duration
 	SnapshotThreshold            uint64        // Raft entries between snapshots
@@ -124,6 +126,7 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"smarthost-tls", "", "protection of the smarthost connection: `MODE` verify (STARTTLS required, certificate verified), starttls (required, not verified) or none (plaintext); default verify, or none for a loopback smarthost"},
 	{"smarthost-ca", "", "PEM `FILE` of CA certificates to verify the smarthost with, instead of the system roots"},
 	{"smarthost-auth", "", "`USER:PASSWORD` for AUTH PLAIN at the smarthost (visible in ps: prefer --smarthost-auth-file)"},
+	{"mta-sts", "true", "honour recipient domains' MTA-STS policies (RFC 8461) on delivery by MX, fetched through --resolver: true or false"},
 	{"allow-private-mx", "false", "let MX delivery connect to loopback, private and link-local addresses that DNS returns (off: such mail hosts are skipped, and a domain with only those bounces 5.4.4)"},
 	{"smarthost-auth-file", "", "`FILE` whose first line is USER:PASSWORD for AUTH PLAIN at the smarthost"},
 	{"queue-lifetime", "120h", "retry outbound mail for `DURATION` before bouncing it"},
@@ -144,7 +147,8 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"snapshot-interval", "60s", "check for a snapshot to take every `DURATION`"},
 	{"trailing-logs", "10240", "keep `N` entries in the Raft log after a snapshot, for followers that lag"},
 	{"min-free-space", strconv.Itoa(defaultMinFreeSpace), "below `BYTES` free on --data, refuse new writes with a temporary error (SMTP 452 4.3.1) and hand leadership over; below half of it, also pause the Raft log and apply until space is freed; 0: off"},
-	{"resolver", "none", "DNS for MX/SPF/DKIM/PTR: `none`, system, or a server HOST:PORT"},
+	{"resolver", "none", "DNS for MX/SPF/DKIM/DMARC/PTR/TLSA: `none`, system, or a server HOST:PORT (UDP, TCP for long answers; answers cached per node within their TTL)"},
+	{"resolver-dnssec", "false", "the --resolver server validates DNSSEC and the path to it is trusted: believe its AD bit (needed for DANE); needs --resolver HOST:PORT"},
 	{"tls-cert", "", "PEM certificate chain `FILE` (default: self-signed, kept in DIR/tls)"},
 	{"tls-key", "", "PEM private key `FILE` for --tls-cert"},
 	{"cluster-key-file", "", "`FILE` holding the base64 cluster key (or set SURAT_CLUSTER_KEY)"},
@@ -346,6 +350,9 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	if c.MinFreeSpace, err = strconv.ParseUint(v("min-free-space"), 10, 64); err != nil || (c.MinFreeSpace != 0 && c.MinFreeSpace < minMinFreeSpace) {
 		return nil, bad("min-free-space", "want 0 (off) or a number of bytes of at least %d", minMinFreeSpace)
 	}
+	if c.MTASTS, err = strconv.ParseBool(v("mta-sts")); err != nil {
+		return nil, bad("mta-sts", "want true or false")
+	}
 	if c.AllowPrivateMX, err = strconv.ParseBool(v("allow-private-mx")); err != nil {
 		return nil, bad("allow-private-mx", "want true or false")
 	}
@@ -353,8 +360,16 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 		return nil, err
 	}
 	c.ResolverSpec = v("resolver")
+	if c.ResolverDNSSEC, err = strconv.ParseBool(v("resolver-dnssec")); err != nil {
+		return nil, bad("resolver-dnssec", "want true or false")
+	}
 	if c.Resolver, err = dns.Parse(c.ResolverSpec); err != nil {
 		return nil, bad("resolver", "%v", err)
+	}
+	if c.ResolverDNSSEC {
+		if c.Resolver, err = dns.ParseWithOptions(c.ResolverSpec, dns.Options{TrustAD: true}); err != nil {
+			return nil, bad("resolver-dnssec", "%v", err)
+		}
 	}
 
 	c.TLSCert, c.TLSKey = v("tls-cert"), v("tls-key")

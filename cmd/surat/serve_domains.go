@@ -6,9 +6,11 @@ import (
 	"sync"
 
 	"github.com/surat-mail/surat/cluster"
+	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/domains"
+	"github.com/surat-mail/surat/protocols/outbound/mtasts"
 )
 
 // domainSeeder adds the --domain values the replicated state lacks, with
@@ -44,4 +46,23 @@ func checkResolver(r dns.Resolver) domains.Resolver {
 		return nil
 	}
 	return r
+}
+
+// domainPolicies is the MTA-STS mode each of our domains serves, from its
+// settings in the replicated state (`surat domain set --mta-sts`).
+type domainPolicies struct{ store *mailbox.Store }
+
+// MTASTS implements mtasts.PolicySource.
+func (p domainPolicies) MTASTS(domain string) (string, bool) {
+	rec, err := p.store.Domain(domain)
+	if err != nil {
+		return "", false
+	}
+	switch rec.GetMtaStsMode() {
+	case evlog.MtaStsMode_MTA_STS_MODE_TESTING:
+		return string(mtasts.Testing), true
+	case evlog.MtaStsMode_MTA_STS_MODE_ENFORCE:
+		return string(mtasts.Enforce), true
+	}
+	return "", false
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -77,4 +79,30 @@ func TestDomainsReplicated(t *testing.T) {
 		r := runCLI(t, nil, "", "domain", "list", "--server", nodes[0].url())
 		return r.code == 0 && r.stdout == "example.test\n"
 	})
+
+	// MTA-STS: no policy until the setting turns it on, then every node
+	// serves it for Host mta-sts.example.test.
+	policy := func(n *serveNode) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, n.url()+"/.well-known/mta-sts.txt", nil)
+		req.Host = "mta-sts.example.test"
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := policy(nodes[2]); code != http.StatusNotFound {
+		t.Fatalf("a policy before MTA-STS was turned on: %d", code)
+	}
+	if r := runCLI(t, nil, "", "domain", "set", "example.test", "--mta-sts=enforce", "--server", nodes[0].url()); r.code != 0 {
+		t.Fatalf("domain set --mta-sts=enforce: %+v", r)
+	}
+	for _, n := range nodes {
+		waitUntil(t, n.id+" serving the policy", func() bool {
+			code, body := policy(n)
+			return code == http.StatusOK && strings.Contains(body, "mode: enforce") && strings.Contains(body, "mx: mx.example.test")
+		})
+	}
 }

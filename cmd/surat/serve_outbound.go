@@ -35,6 +35,14 @@ func startOutbound(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, d
 		AllowPrivate: cfg.AllowPrivateMX,
 		DialTimeout:  30 * time.Second, CommandTimeout: 5 * time.Minute,
 	}
+	if _, none := cfg.Resolver.(dns.None); cfg.MTASTS && !none && cfg.Smarthost == "" {
+		transport.MTASTS = outbound.NewMTASTS(cfg.Resolver, cfg.AllowPrivateMX)
+	}
+	if cfg.ResolverDNSSEC && cfg.Smarthost == "" {
+		// DANE (RFC 7672) only with a resolver trusted to validate: its
+		// AD bit is what makes TLSA records usable.
+		transport.DANE = cfg.Resolver
+	}
 	if cfg.Smarthost != "" {
 		logger.Info("outbound mail goes to the smarthost", "smarthost", cfg.Smarthost,
 			"smarthost_tls", cfg.SmarthostTLS.String(), "private_ca", cfg.SmarthostCA != nil, "auth", cfg.SmarthostAuth != nil)

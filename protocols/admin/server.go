@@ -81,6 +81,11 @@ type Config struct {
 	// CheckTimeout bounds a records check (default 20 s).
 	CheckTimeout time.Duration
 
+	// MTASTS, when set, answers every request whose Host is
+	// mta-sts.DOMAIN (RFC 8461 §3.3), unauthenticated: the domain's
+	// published MTA-STS policy is public by design.
+	MTASTS http.Handler
+
 	// Gatherer serves /metrics; nil serves an empty exposition.
 	Gatherer prometheus.Gatherer
 	// Registerer, if set, receives the API's own request metrics.
@@ -107,6 +112,7 @@ type Server struct {
 	mux      *http.ServeMux
 	tokenSum [32]byte
 	requests *prometheus.CounterVec
+	mtaSTS   http.Handler // Config.MTASTS, observed
 }
 
 // New builds the handler.
@@ -166,6 +172,9 @@ func New(cfg Config) (*Server, error) {
 	open := func(pattern string, h http.HandlerFunc) { s.mux.Handle(pattern, s.observe(pattern, h)) }
 	guarded := func(pattern string, h http.Handler) { s.mux.Handle(pattern, s.observe(pattern, s.requireToken(h))) }
 
+	if cfg.MTASTS != nil {
+		s.mtaSTS = s.observe("mta-sts", cfg.MTASTS)
+	}
 	open("GET /healthz", s.healthz)
 	open("GET /readyz", s.readyz)
 	guarded("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
@@ -200,6 +209,10 @@ func New(cfg Config) (*Server, error) {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.mtaSTS != nil && strings.HasPrefix(strings.ToLower(r.Host), "mta-sts.") {
+		s.mtaSTS.ServeHTTP(w, r)
+		return
+	}
 	if !s.sameSite(w, r) {
 		return
 	}

@@ -44,10 +44,36 @@
 // plaintext. A required STARTTLS that is not offered (4.7.4), refused or
 // fails its handshake or verification (4.7.5) is a temporary failure: the
 // message stays queued, nothing is sent in plaintext. SmarthostAuth logs in
-// with AUTH PLAIN after TLS; a refused login is temporary too. To MX hosts
-// STARTTLS is opportunistic (RFC 3207, RFC 7435 §3): used when offered, not
-// verified, and a failed handshake falls back to plaintext on a new
-// connection. Every delivery log line carries the connection's outcome
+// with AUTH PLAIN after TLS; a refused login is temporary too.
+//
+// To MX hosts each host gets a plan (policy.go), by the recipient domain's
+// policies in this order:
+//   - DANE (RFC 7672, subpackage dane), when Transport.DANE is set (a
+//     resolver trusted to validate DNSSEC): secure, usable TLSA records at
+//     _PORT._tcp.MXHOST make STARTTLS mandatory and the certificate is
+//     checked against them instead of the Web PKI; DANE takes precedence
+//     over MTA-STS (RFC 8461 §2). Insecure or absent records: next rule.
+//   - MTA-STS (RFC 8461, subpackage mtasts), when Transport.MTASTS is set:
+//     in enforce mode only MX hosts the policy names are used, each over
+//     STARTTLS with a certificate valid for its name (else a temporary
+//     failure, 4.7.5); in testing mode delivery is opportunistic and the
+//     failure only reported.
+//   - Otherwise STARTTLS is opportunistic (RFC 3207, RFC 7435 §3): used
+//     when offered, not verified, and a failed handshake falls back to
+//     plaintext on a new connection.
+//
+// A REQUIRETLS message (RFC 8689; Queued.require_tls, from the submission's
+// MAIL) goes only over TLS with a verified certificate (DANE, or the Web
+// PKI for the MX name) to a host that offers REQUIRETLS, which is passed
+// on; when every host fails so, it bounces with 5.7.10 and its DSN returns
+// the header only. "TLS-Required: No" in a message without REQUIRETLS
+// sets the recipient's policies aside (RFC 8689 §4.2.2).
+//
+// Every TLS session with an MX host (and every MTA-STS policy that could
+// not be fetched) gives a TLS-RPT outcome (RFC 8460, subpackage tlsrpt) in
+// Attempt.Reports; the Worker counts them
+// (surat_outbound_tls_policy_total) and hands them to Config.TLSReport.
+// Every delivery log line carries the connection's outcome
 // (tls=verified|unverified|plaintext|failed, tls_version, tls_cipher,
 // tls_detail) and surat_outbound_tls_total counts them.
 //

@@ -1,6 +1,11 @@
 package outbound
 
-import "bytes"
+import (
+	"bufio"
+	"bytes"
+	"net/textproto"
+	"strings"
+)
 
 // withoutReturnPath is body as relayed onward: its header without any
 // Return-Path field (with continuation lines). RFC 5321 §4.4: Return-Path
@@ -40,4 +45,21 @@ func withoutReturnPath(body []byte) []byte {
 		return body
 	}
 	return append(out, body[kept:]...)
+}
+
+// tlsNotRequired reports whether the message's header has "TLS-Required:
+// No" (RFC 8689 §3): its sender lets it go without the recipient domain's
+// TLS policies.
+func tlsNotRequired(body []byte) bool {
+	end := bytes.Index(body, []byte("\r\n\r\n"))
+	if end < 0 {
+		end = len(body)
+	}
+	h, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(append(body[:end:end], "\r\n\r\n"...)))).ReadMIMEHeader()
+	if err != nil && len(h) == 0 {
+		return false
+	}
+	v := h.Values("Tls-Required")
+	// RFC 8689 §3: one field, value "No" (case-insensitive).
+	return len(v) == 1 && strings.EqualFold(strings.TrimSpace(v[0]), "No")
 }

@@ -1,6 +1,9 @@
 package outbound
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 func TestWithoutReturnPath(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
@@ -28,6 +31,27 @@ func FuzzWithoutReturnPath(f *testing.F) {
 		}
 		if again := withoutReturnPath(out); string(again) != string(out) {
 			t.Fatalf("not idempotent: %q -> %q -> %q", in, out, again)
+		}
+	})
+}
+
+// tlsNotRequired reads any header without panicking, and only a header
+// field says "No" (not the body).
+func FuzzTLSNotRequired(f *testing.F) {
+	f.Add([]byte("TLS-Required: No\r\n\r\nbody"))
+	f.Add([]byte("Subject: x\r\n tls-required: no\r\n\r\n"))
+	f.Add([]byte("\r\n\r\nTLS-Required: No\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got := tlsNotRequired(b)
+		if got && !bytes.Contains(bytes.ToLower(b), []byte("tls-required")) {
+			t.Fatalf("%q: no TLS-Required field, yet true", b)
+		}
+		if !bytes.Contains(b, []byte("\r\n\r\n")) {
+			return
+		}
+		head, _, _ := bytes.Cut(b, []byte("\r\n\r\n"))
+		if got && !bytes.Contains(bytes.ToLower(head), []byte("tls-required")) {
+			t.Fatalf("%q: the field is only in the body, yet true", b)
 		}
 	})
 }

@@ -4,11 +4,14 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/surat-mail/surat/protocols/outbound/tlsrpt"
 )
 
 type metrics struct {
 	attempts  *prometheus.CounterVec // per recipient: sent, bounced, deferred
 	tls       *prometheus.CounterVec // per connection that answered an attempt: verified, unverified, plaintext, failed
+	policy    *prometheus.CounterVec // TLS-RPT outcomes by policy type and result
 	collected prometheus.Counter
 }
 
@@ -23,6 +26,10 @@ func newMetrics(reg prometheus.Registerer, store Store) (*metrics, error) {
 			Name: "surat_outbound_tls_total",
 			Help: "Outbound SMTP connections that answered a delivery attempt, by TLS outcome (verified, unverified, plaintext, failed: TLS required and not had).",
 		}, []string{"state"}),
+		policy: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "surat_outbound_tls_policy_total",
+			Help: "TLS sessions with MX hosts (and MTA-STS policies that could not be fetched) by the recipient's policy (sts, tlsa, no-policy-found) and result (success, or the RFC 8460 failure type).",
+		}, []string{"policy", "result"}),
 		collected: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "surat_blobs_collected_total",
 			Help: "Unreferenced bodies this node proposed for collection.",
@@ -45,7 +52,7 @@ func newMetrics(reg prometheus.Registerer, store Store) (*metrics, error) {
 		m.tls.WithLabelValues(s)
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.attempts, m.tls, m.collected, length} {
+		for _, c := range []prometheus.Collector{m.attempts, m.tls, m.policy, m.collected, length} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("outbound: register metrics: %w", err)
 			}
@@ -64,4 +71,12 @@ func (m *metrics) observeTLS(o TLSOutcome) {
 	if o.State != "" {
 		m.tls.WithLabelValues(o.State).Inc()
 	}
+}
+
+func (m *metrics) observePolicy(o tlsrpt.Outcome) {
+	result := "success"
+	if !o.Success {
+		result = string(o.Result)
+	}
+	m.policy.WithLabelValues(string(o.PolicyType), result).Inc()
 }

@@ -66,6 +66,8 @@ func (r *Relay) QueueEvents(m smtp.Outbound) ([]*evlog.Event, error) {
 		if i < len(m.Params) {
 			qr.Notify = notifyBits(m.Params[i].Notify)
 			qr.Orcpt = m.Params[i].ORCPT
+			// RFC 8689: REQUIRETLS is the transaction's, given on MAIL.
+			q.RequireTls = q.RequireTls || m.Params[i].RequireTLS
 		}
 		q.Recipients = append(q.Recipients, qr)
 	}

@@ -23,6 +23,8 @@ type sinkMessage struct {
 	TLS    bool
 	Notify map[string][]gosmtp.DSNNotify
 	User   string // the AUTH identity, if the client logged in
+	// RequireTLS: MAIL carried REQUIRETLS (RFC 8689).
+	RequireTLS bool
 }
 
 // sink is an SMTP server on loopback that records what it accepts. Its
@@ -51,6 +53,12 @@ type sink struct {
 
 func newSink(t testing.TB, addr string, tlsCfg *tls.Config, dsn bool) *sink {
 	t.Helper()
+	return newSinkWith(t, addr, tlsCfg, dsn, nil)
+}
+
+// newSinkWith is newSink whose server configure adjusts before it serves.
+func newSinkWith(t testing.TB, addr string, tlsCfg *tls.Config, dsn bool, configure func(*gosmtp.Server)) *sink {
+	t.Helper()
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -66,6 +74,9 @@ func newSink(t testing.TB, addr string, tlsCfg *tls.Config, dsn bool) *sink {
 	srv.WriteTimeout = 10 * time.Second
 	srv.EnableDSN = dsn
 	srv.TLSConfig = tlsCfg
+	if configure != nil {
+		configure(srv)
+	}
 	s.srv = srv
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() {
@@ -115,6 +126,7 @@ type sinkSession struct {
 	from   string
 	rcpts  []string
 	notify map[string][]gosmtp.DSNNotify
+	reqTLS bool
 }
 
 func (ss *sinkSession) AuthMechanisms() []string {
@@ -138,7 +150,7 @@ func (ss *sinkSession) Auth(mech string) (sasl.Server, error) {
 	}), nil
 }
 
-func (ss *sinkSession) Mail(from string, _ *gosmtp.MailOptions) error {
+func (ss *sinkSession) Mail(from string, opts *gosmtp.MailOptions) error {
 	ss.s.mu.Lock()
 	needAuth := ss.s.logins != nil
 	ss.s.mu.Unlock()
@@ -146,6 +158,7 @@ func (ss *sinkSession) Mail(from string, _ *gosmtp.MailOptions) error {
 		return &gosmtp.SMTPError{Code: 530, EnhancedCode: gosmtp.EnhancedCode{5, 7, 0}, Message: "authentication required"}
 	}
 	ss.from, ss.rcpts = from, nil
+	ss.reqTLS = opts != nil && opts.RequireTLS
 	return nil
 }
 
@@ -194,7 +207,7 @@ func (ss *sinkSession) Data(r io.Reader) error {
 		}
 	}
 	ss.s.mu.Lock()
-	ss.s.messages = append(ss.s.messages, sinkMessage{From: ss.from, Rcpts: ss.rcpts, Data: data, TLS: ss.tls, Notify: ss.notify, User: ss.user})
+	ss.s.messages = append(ss.s.messages, sinkMessage{From: ss.from, Rcpts: ss.rcpts, Data: data, TLS: ss.tls, Notify: ss.notify, User: ss.user, RequireTLS: ss.reqTLS})
 	ss.s.mu.Unlock()
 	return nil
 }

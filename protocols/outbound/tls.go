@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
+
+	"github.com/surat-mail/surat/protocols/outbound/tlsrpt"
 )
 
 // TLSMode is how the connection to the smarthost is protected. The zero
@@ -66,7 +68,10 @@ const (
 type TLSOutcome struct {
 	State           string // TLSVerified, TLSUnverified, TLSPlaintext, TLSFailed; "" if no host was reached
 	Version, Cipher string // when State is verified or unverified
-	Detail          string // why plaintext or failed
+	Detail          string // why plaintext or failed, or why the certificate did not verify
+	// check is a certificate check of the recipient's policy that failed
+	// without stopping the delivery (MTA-STS testing), for TLS-RPT.
+	check *certError
 }
 
 func tlsOutcome(cs tls.ConnectionState, verified bool) TLSOutcome {
@@ -81,16 +86,15 @@ func tlsOutcome(cs tls.ConnectionState, verified bool) TLSOutcome {
 type tlsPolicy struct {
 	cfg     *tls.Config // nil: no STARTTLS
 	require bool        // no STARTTLS or a failed handshake is a temporary failure, never plaintext
+	// check, when set, verifies the server's certificate in place of
+	// crypto/tls (MTA-STS's Web PKI check for the MX name, DANE). With
+	// enforce a failed check fails the handshake; without, it is only
+	// reported (MTA-STS testing mode).
+	check   func(tls.ConnectionState) *certError
+	enforce bool
 }
 
 func (p tlsPolicy) verified() bool { return p.cfg != nil && !p.cfg.InsecureSkipVerify }
-
-// opportunistic is the policy towards MX hosts: STARTTLS when offered, no
-// verification (neither MTA-STS nor DANE is implemented), plaintext when
-// the handshake fails (RFC 3207 §4; RFC 7435 §3).
-func opportunistic() tlsPolicy {
-	return tlsPolicy{cfg: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}}
-}
 
 // smarthostPolicy is the policy for the smarthost, by t.SmarthostTLS.
 func (t *Transport) smarthostPolicy() tlsPolicy {
@@ -118,10 +122,37 @@ var errTLSFailed = errors.New("STARTTLS failed")
 type tlsError struct {
 	status string
 	msg    string
+	result tlsrpt.ResultType // the failure as TLS-RPT reports it (RFC 8460 §4.3)
+	local  net.Addr          // our end of the connection
 }
 
 func (e *tlsError) Error() string { return e.msg }
 func (e *tlsError) Unwrap() error { return errTLSFailed }
+
+// certError is a certificate that failed a policy's check.
+type certError struct {
+	result tlsrpt.ResultType
+	err    error
+}
+
+func (e *certError) Error() string { return e.err.Error() }
+func (e *certError) Unwrap() error { return e.err }
+
+// certResult names a verification failure as RFC 8460 §4.3.1 does.
+func certResult(err error) tlsrpt.ResultType {
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var unknown x509.UnknownAuthorityError
+	switch {
+	case errors.As(err, &host):
+		return tlsrpt.CertificateHostMismatch
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return tlsrpt.CertificateExpired
+	case errors.As(err, &unknown):
+		return tlsrpt.CertificateNotTrusted
+	}
+	return tlsrpt.ValidationFailure
+}
 
 // LoadCA reads PEM certificates to trust for the smarthost instead of the
 // system roots.

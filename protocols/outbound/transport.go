@@ -21,6 +21,9 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/surat-mail/surat/protocols/dns"
+	"github.com/surat-mail/surat/protocols/outbound/dane"
+	"github.com/surat-mail/surat/protocols/outbound/mtasts"
+	"github.com/surat-mail/surat/protocols/outbound/tlsrpt"
 )
 
 // Class is what a reply means for one recipient.
@@ -59,6 +62,12 @@ type Envelope struct {
 	EnvID      string
 	Return     string // "FULL", "HDRS" or ""
 	Body       []byte
+	// RequireTLS: the sender asked REQUIRETLS (RFC 8689): every hop
+	// must use TLS with a verified certificate and take REQUIRETLS on.
+	RequireTLS bool
+	// TLSOptional: the message says "TLS-Required: No" (RFC 8689 §3, §4.2.2):
+	// the recipient domain's MTA-STS and DANE policies are not enforced.
+	TLSOptional bool
 }
 
 // Recipient is one RCPT with its DSN parameters.
@@ -74,6 +83,10 @@ type Attempt struct {
 	RemoteMTA string            // host that gave the final answers, if any
 	DSN       bool              // the remote host took DSN parameters (RFC 3461)
 	TLS       TLSOutcome        // how the connection to RemoteMTA was protected
+	// Reports are the TLS-RPT outcomes (RFC 8460) of the attempt: one per
+	// TLS session tried with an MX host, one per policy that could not
+	// be fetched. None for the smarthost.
+	Reports []tlsrpt.Outcome
 }
 
 // Transport delivers envelopes over SMTP: to a smarthost, or by MX look-up.
@@ -107,6 +120,19 @@ type Transport struct {
 	// DataTimeout bounds the reply after the message; 0: 10 min
 	// (RFC 5321 §4.5.3.2.6).
 	DataTimeout time.Duration
+
+	// MTASTS, when set, finds recipient domains' MTA-STS policies (RFC
+	// 8461) for delivery by MX; nil: none are looked for.
+	MTASTS *mtasts.Cache
+	// DANE, when set, looks up MX hosts' TLSA records (RFC 7672). Set it
+	// only when the resolver validates DNSSEC and is trusted to say so
+	// (--resolver-dnssec): an insecure answer is never used.
+	DANE dane.Resolver
+	// RootCAs, when set, replaces the system roots for MX hosts'
+	// certificates (MTA-STS, REQUIRETLS): a private CA in tests.
+	RootCAs *x509.CertPool
+	// Now is the clock of certificate checks; nil: time.Now.
+	Now func() time.Time
 }
 
 var errNoRoute = errors.New("no smarthost configured and DNS is disabled (--resolver none): cannot route")
@@ -115,27 +141,49 @@ var errNoRoute = errors.New("no smarthost configured and DNS is disabled (--reso
 // smarthost). It never returns without a result for every recipient.
 func (t *Transport) Deliver(ctx context.Context, domain string, env Envelope) Attempt {
 	if t.Smarthost != "" {
+		if env.RequireTLS && t.SmarthostTLS != TLSVerify {
+			// RFC 8689 §4.2.1: only a verified certificate will do.
+			return allResults(env, requireTLSFailed("the smarthost's certificate is not verified (--smarthost-tls "+t.SmarthostTLS.String()+")"), "")
+		}
+		host, _, err := net.SplitHostPort(t.Smarthost)
+		if err != nil {
+			host = t.Smarthost
+		}
 		// The smarthost gets what --smarthost-tls says, and never less.
-		return t.deliverToHosts(ctx, env, []string{t.Smarthost}, t.smarthostPolicy())
+		plan := hostPlan{tls: t.smarthostPolicy()}
+		return t.deliverToHosts(ctx, env, []target{{name: host, addr: t.Smarthost}}, func(target) hostPlan { return plan })
 	}
-	hosts, res := t.route(ctx, domain)
+	targets, res := t.route(ctx, domain)
 	if res != nil {
 		return allResults(env, *res, "")
 	}
-	return t.deliverToHosts(ctx, env, hosts, opportunistic())
+	dp := t.domainPolicy(ctx, domain, env)
+	a := t.deliverToHosts(ctx, env, targets, func(tg target) hostPlan { return t.hostPlan(ctx, domain, tg, dp, env) })
+	a.Reports = append(dp.reports, a.Reports...)
+	return a
+}
+
+// target is one address of a mail host.
+type target struct {
+	name string // the MX host name (the domain itself for an implicit MX)
+	addr string // HOST:PORT to connect to
+}
+
+func (t *Transport) port() int {
+	if t.Port == 0 {
+		return 25
+	}
+	return t.Port
 }
 
 // route resolves the domain's mail hosts as HOST:PORT in the order to try
 // (RFC 5321 §5.1), or a result for every recipient when there is none.
-func (t *Transport) route(ctx context.Context, domain string) ([]string, *Result) {
+func (t *Transport) route(ctx context.Context, domain string) ([]target, *Result) {
 	r := t.Resolver
 	if r == nil {
 		r = dns.None{}
 	}
-	port := t.Port
-	if port == 0 {
-		port = 25
-	}
+	port := t.port()
 	mxs, err := r.LookupMX(ctx, domain)
 	var dnsErr *net.DNSError
 	switch {
@@ -168,7 +216,8 @@ func (t *Transport) route(ctx context.Context, domain string) ([]string, *Result
 			}
 		}
 	}
-	var hosts, refused []string
+	var hosts []target
+	var refused []string
 	var lastErr error
 	for _, name := range names {
 		addrs, err := r.LookupHost(ctx, name)
@@ -181,7 +230,7 @@ func (t *Transport) route(ctx context.Context, domain string) ([]string, *Result
 				refused = append(refused, a)
 				continue
 			}
-			hosts = append(hosts, net.JoinHostPort(a, strconv.Itoa(port)))
+			hosts = append(hosts, target{name: name, addr: net.JoinHostPort(a, strconv.Itoa(port))})
 		}
 	}
 	if len(hosts) == 0 && len(refused) > 0 {
@@ -216,16 +265,35 @@ func allResults(env Envelope, r Result, mta string) Attempt {
 
 // deliverToHosts tries hosts in order until one gives per-recipient
 // answers; a host that cannot be reached or fails the whole transaction
-// temporarily passes the turn to the next (RFC 5321 §5.1).
-func (t *Transport) deliverToHosts(ctx context.Context, env Envelope, hosts []string, policy tlsPolicy) Attempt {
+// temporarily passes the turn to the next (RFC 5321 §5.1). plan says how
+// each host's connection must be protected.
+func (t *Transport) deliverToHosts(ctx context.Context, env Envelope, hosts []target, plan func(target) hostPlan) Attempt {
 	last := Attempt{}
+	var reports []tlsrpt.Outcome
+	tlsOnly := true // every host failed for want of (verified) TLS or REQUIRETLS
 	for _, h := range hosts {
 		if ctx.Err() != nil {
 			break
 		}
-		a, final := t.tryHost(ctx, h, env, policy)
+		p := plan(h)
+		if p.skip != nil {
+			// A host the recipient's policy rules out (RFC 8461 §4.1) or
+			// whose TLSA records could not be had (RFC 7672 §2.2).
+			last = allResults(env, *p.skip, "")
+			last.TLS = TLSOutcome{State: TLSFailed, Detail: p.skip.Reply}
+			if p.report != nil {
+				reports = append(reports, t.stamp(*p.report))
+			}
+			continue
+		}
+		a, final := t.tryHost(ctx, h, env, p)
+		reports = append(reports, a.Reports...)
 		if final {
+			a.Reports = reports
 			return a
+		}
+		if a.TLS.State != TLSFailed && !requireTLSRefused(a) {
+			tlsOnly = false
 		}
 		last = a
 	}
@@ -234,15 +302,47 @@ func (t *Transport) deliverToHosts(ctx context.Context, env Envelope, hosts []st
 		if ctx.Err() != nil {
 			reason = "attempt abandoned: " + ctx.Err().Error()
 		}
-		return allResults(env, Result{Class: Temporary, Reply: reason, Status: "4.4.1"}, "")
+		a := allResults(env, Result{Class: Temporary, Reply: reason, Status: "4.4.1"}, "")
+		a.Reports = reports
+		return a
 	}
+	if env.RequireTLS && tlsOnly && ctx.Err() == nil && !requireTLSRefused(last) {
+		// RFC 8689 §4.2.1: no host could take the message as REQUIRETLS
+		// demands: it is returned to the sender (5.7.10).
+		var why string
+		for _, r := range last.Results {
+			why = r.Reply
+			break
+		}
+		tls := last.TLS
+		last = allResults(env, requireTLSFailed(why), last.RemoteMTA)
+		last.TLS = tls
+	}
+	last.Reports = reports
 	return last
+}
+
+// requireTLSFailed is the permanent failure of a REQUIRETLS message
+// (RFC 8689 §5, X.7.10 encryption needed).
+func requireTLSFailed(why string) Result {
+	return Result{Class: Permanent, Status: "5.7.10", Reply: "550 5.7.10 REQUIRETLS: " + why}
+}
+
+func requireTLSRefused(a Attempt) bool {
+	for _, r := range a.Results {
+		if r.Status != "5.7.10" {
+			return false
+		}
+	}
+	return len(a.Results) > 0
 }
 
 // tryHost runs one SMTP transaction. final is false when the host did not
 // get as far as answering for the recipients (the next host may).
-func (t *Transport) tryHost(ctx context.Context, hostport string, env Envelope, policy tlsPolicy) (Attempt, bool) {
+func (t *Transport) tryHost(ctx context.Context, tg target, env Envelope, plan hostPlan) (Attempt, bool) {
+	hostport, policy := tg.addr, plan.tls
 	host, _, _ := net.SplitHostPort(hostport)
+	var reports []tlsrpt.Outcome
 	fail := func(err error, out TLSOutcome) (Attempt, bool) {
 		r := classify(err)
 		r.Reply = fmt.Sprintf("%s (%s)", r.Reply, hostport)
@@ -250,14 +350,18 @@ func (t *Transport) tryHost(ctx context.Context, hostport string, env Envelope, 
 		// message at this host: final. Anything else: try the next host.
 		a := allResults(env, r, host)
 		a.TLS = out
+		a.Reports = reports
 		return a, r.Class == Permanent
 	}
-	conn, out, err := t.open(ctx, hostport, policy, host)
+	conn, out, err := t.open(ctx, hostport, policy, tg.name)
+	if rep := t.sessionReport(plan, host, conn, out, err); rep != nil {
+		reports = append(reports, *rep)
+	}
 	if errors.Is(err, errTLSFailed) && !policy.require {
 		// Opportunistic (RFC 7435 §3): plaintext on a new connection,
 		// and the outcome says so.
 		detail := err.Error()
-		conn, out, err = t.open(ctx, hostport, tlsPolicy{}, host)
+		conn, out, err = t.open(ctx, hostport, tlsPolicy{}, tg.name)
 		out.Detail = detail
 	}
 	if err != nil {
@@ -269,6 +373,7 @@ func (t *Transport) tryHost(ctx context.Context, hostport string, env Envelope, 
 	}
 	a, final := t.transact(ctx, conn, env, host)
 	a.TLS = out
+	a.Reports = reports
 	return a, final
 }
 
@@ -277,7 +382,7 @@ func (t *Transport) tryHost(ctx context.Context, hostport string, env Envelope, 
 // client starts afresh: the greeting it expects is replayed, and it says
 // EHLO again (required after STARTTLS, RFC 3207 §4.2; allowed otherwise,
 // RFC 5321 §4.1.4).
-func (t *Transport) open(ctx context.Context, hostport string, policy tlsPolicy, host string) (net.Conn, TLSOutcome, error) {
+func (t *Transport) open(ctx context.Context, hostport string, policy tlsPolicy, host string) (_ net.Conn, _ TLSOutcome, err error) {
 	plain := TLSOutcome{State: TLSPlaintext}
 	dialTimeout := t.DialTimeout
 	if dialTimeout <= 0 {
@@ -288,6 +393,13 @@ func (t *Transport) open(ctx context.Context, hostport string, policy tlsPolicy,
 	if err != nil {
 		return nil, TLSOutcome{}, err
 	}
+	local := conn.LocalAddr()
+	defer func() {
+		var te *tlsError
+		if errors.As(err, &te) {
+			te.local = local // for TLS-RPT's sending-mta-ip
+		}
+	}()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	_ = conn.SetDeadline(time.Now().Add(t.commandTimeout()))
@@ -322,7 +434,8 @@ func (t *Transport) open(ctx context.Context, hostport string, policy tlsPolicy,
 		if policy.require {
 			// Never downgrade silently: the message stays queued.
 			conn.Close()
-			return nil, TLSOutcome{}, &tlsError{status: "4.7.4", msg: "TLS is required, but " + host + " does not offer STARTTLS"}
+			return nil, TLSOutcome{}, &tlsError{status: "4.7.4", result: tlsrpt.StartTLSNotSupported,
+				msg: "TLS is required, but " + host + " does not offer STARTTLS"}
 		}
 		plain.Detail = "STARTTLS not offered"
 		return replay(conn, br), plain, nil
@@ -334,18 +447,45 @@ func (t *Transport) open(ctx context.Context, hostport string, policy tlsPolicy,
 	if code, msg, err := tp.ReadResponse(220); err != nil {
 		conn.Close()
 		if code >= 400 && code < 600 {
-			return nil, TLSOutcome{}, &tlsError{status: "4.7.5", msg: fmt.Sprintf("STARTTLS refused by %s: %d %s", host, code, oneLine(msg))}
+			return nil, TLSOutcome{}, &tlsError{status: "4.7.5", result: tlsrpt.StartTLSNotSupported,
+				msg: fmt.Sprintf("STARTTLS refused by %s: %d %s", host, code, oneLine(msg))}
 		}
 		return nil, TLSOutcome{}, err
 	}
-	tc := tls.Client(conn, policy.cfg.Clone())
+	cfg := policy.cfg.Clone()
+	var checkFailed *certError
+	if policy.check != nil {
+		// The certificate is checked here, by the recipient's policy
+		// (MTA-STS, DANE), not by crypto/tls's default verification.
+		cfg.InsecureSkipVerify = true
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			if e := policy.check(cs); e != nil {
+				checkFailed = e
+				if policy.enforce {
+					return e
+				}
+			}
+			return nil
+		}
+	}
+	tc := tls.Client(conn, cfg)
 	hctx, cancel := context.WithTimeout(ctx, t.commandTimeout())
 	defer cancel()
 	if err := tc.HandshakeContext(hctx); err != nil {
 		conn.Close()
-		return nil, TLSOutcome{}, &tlsError{status: "4.7.5", msg: "TLS handshake with " + host + " failed: " + oneLine(err.Error())}
+		if checkFailed != nil && policy.enforce {
+			return nil, TLSOutcome{}, &tlsError{status: "4.7.5", result: checkFailed.result,
+				msg: "certificate of " + host + " refused: " + oneLine(checkFailed.Error())}
+		}
+		return nil, TLSOutcome{}, &tlsError{status: "4.7.5", result: certResult(err),
+			msg: "TLS handshake with " + host + " failed: " + oneLine(err.Error())}
 	}
-	return replay(tc, tc), tlsOutcome(tc.ConnectionState(), policy.verified()), nil
+	out := tlsOutcome(tc.ConnectionState(), policy.verified() || policy.check != nil && checkFailed == nil)
+	if checkFailed != nil {
+		out.check = checkFailed
+		out.Detail = "certificate not verified: " + oneLine(checkFailed.Error())
+	}
+	return replay(tc, tc), out, nil
 }
 
 // transact runs EHLO, MAIL, RCPT, DATA with go-smtp's client.
@@ -382,6 +522,14 @@ func (t *Transport) transact(ctx context.Context, conn net.Conn, env Envelope, h
 			return allResults(env, Result{Class: Permanent, Reply: "553 5.6.7 " + host + " does not support SMTPUTF8", Status: "5.6.7"}, host), true
 		}
 		opts.UTF8 = true
+	}
+	if env.RequireTLS {
+		if ok, _ := c.Extension("REQUIRETLS"); !ok {
+			// RFC 8689 §4.2.1: the next hop must take the requirement on;
+			// another MX host may.
+			return allResults(env, requireTLSFailed(host+" does not support REQUIRETLS"), host), false
+		}
+		opts.RequireTLS = true // RFC 8689 §4.1: passed on
 	}
 	if err := c.Mail(env.From, opts); err != nil {
 		return fail(err)

@@ -2,12 +2,15 @@ package outbound
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/tlsconf"
@@ -52,13 +55,30 @@ func (f *fakeResolver) LookupTXT(context.Context, string) ([]string, error) {
 func (f *fakeResolver) LookupAddr(context.Context, string) ([]string, error) {
 	return nil, dns.ErrDisabled
 }
+func (f *fakeResolver) LookupIPAddr(context.Context, string) ([]net.IPAddr, error) {
+	return nil, dns.ErrDisabled
+}
+func (f *fakeResolver) LookupTLSA(context.Context, string) ([]dns.TLSA, bool, error) {
+	return nil, false, dns.ErrDisabled
+}
+func (f *fakeResolver) Lookup(context.Context, string, uint16) (dns.Answer, error) {
+	return dns.Answer{}, dns.ErrDisabled
+}
 
 // sinksOnOnePort starts sinks on 127.0.0.1, 127.0.0.2, ... sharing one
 // port (MX hosts share the SMTP port; Linux routes all of 127/8 to lo).
 func sinksOnOnePort(t *testing.T, n int) ([]*sink, int) {
 	t.Helper()
+	return tlsSinksOnOnePort(t, make([]*tls.Config, n), nil)
+}
+
+// tlsSinksOnOnePort is sinksOnOnePort with one TLS configuration (nil:
+// no STARTTLS) per sink, each server adjusted by configure.
+func tlsSinksOnOnePort(t *testing.T, cfgs []*tls.Config, configure func(*gosmtp.Server)) ([]*sink, int) {
+	t.Helper()
+	n := len(cfgs)
 	for try := 0; try < 20; try++ {
-		first := newSink(t, "127.0.0.1:0", nil, false)
+		first := newSinkWith(t, "127.0.0.1:0", cfgs[0], false, configure)
 		_, p, _ := net.SplitHostPort(first.addr)
 		port, _ := strconv.Atoi(p)
 		out := []*sink{first}
@@ -70,7 +90,7 @@ func sinksOnOnePort(t *testing.T, n int) ([]*sink, int) {
 				break
 			}
 			ln.Close()
-			out = append(out, newSink(t, net.JoinHostPort("127.0.0."+strconv.Itoa(i), p), nil, false))
+			out = append(out, newSinkWith(t, net.JoinHostPort("127.0.0."+strconv.Itoa(i), p), cfgs[i-1], false, configure))
 		}
 		if ok {
 			return out, port
@@ -271,7 +291,7 @@ func TestMXPrivateAddressesRefused(t *testing.T) {
 		t.Fatal("delivered to a loopback MX")
 	}
 	hosts, res := tr.route(context.Background(), "mixed.test")
-	if res != nil || len(hosts) != 1 || hosts[0] != net.JoinHostPort("192.0.2.7", p) {
+	if res != nil || len(hosts) != 1 || hosts[0].addr != net.JoinHostPort("192.0.2.7", p) {
 		t.Fatalf("mixed: hosts %v, result %+v", hosts, res)
 	}
 	tr.AllowPrivate = true

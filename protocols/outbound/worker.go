@@ -14,6 +14,7 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/address"
+	"github.com/surat-mail/surat/protocols/outbound/tlsrpt"
 	"github.com/surat-mail/surat/protocols/propose"
 )
 
@@ -87,6 +88,12 @@ type Config struct {
 	// since a body was last touched; default 1000.
 	CollectInterval time.Duration
 	CollectDistance uint64
+
+	// TLSReport, when set, receives the TLS-RPT outcome (RFC 8460) of
+	// every TLS session with an MX host and of every MTA-STS policy that
+	// could not be fetched, as the attempt that met it ends. It runs on
+	// the attempt's goroutine: it must not block for long.
+	TLSReport func(ctx context.Context, o tlsrpt.Outcome)
 
 	Now        func() time.Time // the proposer's clock; default time.Now
 	Logger     *slog.Logger
@@ -325,8 +332,10 @@ func (w *Worker) attempt(ctx context.Context, q *evlog.QueueRecord) {
 		w.record(ctx, q, rcpts, results, mta, dsnOK, tlsOf, body, log)
 		return
 	}
+	tlsOptional := tlsNotRequired(body)
 	for _, group := range w.groups(rcpts) {
-		env := Envelope{From: q.GetMailFrom(), EnvID: q.GetEnvid(), Return: returnName(q.GetRet()), Body: withoutReturnPath(body)}
+		env := Envelope{From: q.GetMailFrom(), EnvID: q.GetEnvid(), Return: returnName(q.GetRet()), Body: withoutReturnPath(body),
+			RequireTLS: q.GetRequireTls(), TLSOptional: tlsOptional}
 		for _, r := range group.rcpts {
 			env.Recipients = append(env.Recipients, Recipient{Address: r.GetAddress(), Notify: r.GetNotify(), ORCPT: r.GetOrcpt()})
 		}
@@ -335,6 +344,7 @@ func (w *Worker) attempt(ctx context.Context, q *evlog.QueueRecord) {
 		if a.TLS.State == TLSFailed {
 			log.Warn("queue: TLS required and not had; nothing sent", "remote", a.RemoteMTA, "tls_detail", a.TLS.Detail)
 		}
+		w.tlsReports(ctx, a.Reports, log)
 		for _, r := range group.rcpts {
 			res, ok := a.Results[r.GetAddress()]
 			if !ok {
@@ -528,8 +538,11 @@ func (w *Worker) dsnEvents(ctx context.Context, q *evlog.QueueRecord, report []D
 		domain = w.cfg.LocalDomains[0]
 	}
 	ret := returnName(q.GetRet())
-	if delayedOnly(report) {
-		ret = "HDRS" // the message is still on its way: its header identifies it
+	if delayedOnly(report) || q.GetRequireTls() {
+		// The message is still on its way: its header identifies it. A
+		// REQUIRETLS message is not returned whole (RFC 8689 §5: as if
+		// RET=HDRS): the DSN might travel without TLS.
+		ret = "HDRS"
 	}
 	msg := BuildDSN(Report{
 		ReportingMTA: w.cfg.Hostname, Domain: domain, To: q.GetMailFrom(), EnvID: q.GetEnvid(),
@@ -585,6 +598,9 @@ func (w *Worker) dsnEvents(ctx context.Context, q *evlog.QueueRecord, report []D
 		Id: id, Blob: last.Hash, Size: last.Size, MailFrom: "",
 		Recipients: []*evlog.QueueRecipient{{Address: q.GetMailFrom()}},
 		QueuedUnix: now.Unix(), ExpiresUnix: now.Add(lifetime).Unix(), Submitter: "MAILER-DAEMON",
+		// RFC 8689 §5: the DSN of a REQUIRETLS message is sent with
+		// REQUIRETLS too.
+		RequireTls: q.GetRequireTls(),
 	}}})
 	return events, nil
 }
@@ -669,6 +685,21 @@ func (w *Worker) collect(ctx context.Context) {
 	}
 	w.metrics.collected.Add(float64(len(hashes)))
 	w.log.Info("blobs collected", "count", len(hashes), "touched_before", before, "expired_uploads", expired)
+}
+
+// tlsReports counts and logs an attempt's TLS-RPT outcomes and hands
+// them to Config.TLSReport.
+func (w *Worker) tlsReports(ctx context.Context, reports []tlsrpt.Outcome, log *slog.Logger) {
+	for _, o := range reports {
+		w.metrics.observePolicy(o)
+		if !o.Success {
+			log.Info("queue: TLS policy failure", "domain", o.PolicyDomain, "policy", string(o.PolicyType),
+				"result", string(o.Result), "mx", o.ReceivingMXHostname, "remote", o.ReceivingIP, "reason", o.FailureReasonCode)
+		}
+		if w.cfg.TLSReport != nil {
+			w.cfg.TLSReport(ctx, o)
+		}
+	}
 }
 
 // tlsAttrs are the log attributes of a connection's TLS outcome: one

@@ -82,6 +82,9 @@ type Outbound struct {
 type RecipientParams struct {
 	Notify []string // NEVER, or any of SUCCESS, FAILURE, DELAY; empty: not given
 	ORCPT  string   // "addr-type;address", or ""
+	// RequireTLS: the transaction's MAIL had REQUIRETLS (RFC 8689 §4.1),
+	// which the queue must honour for this recipient.
+	RequireTLS bool
 }
 
 // Relay is the outbound queue. Its events are proposed in the same batch as
@@ -270,6 +273,9 @@ func New(cfg Config) (*Server, error) {
 	// RFC 3461: DSN parameters are taken on submission, where the queue
 	// honours them; MX delivers locally only.
 	gs.EnableDSN = cfg.Kind.submission()
+	// RFC 8689: REQUIRETLS, likewise, where mail is relayed; go-smtp
+	// advertises it only on TLS sessions (§2).
+	gs.EnableREQUIRETLS = cfg.Kind.submission()
 	gs.ErrorLog = slogPrinter{s.log}
 	s.smtp = gs
 	return s, nil

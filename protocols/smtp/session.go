@@ -69,6 +69,10 @@ type session struct {
 	rcptCount int // RCPT TO accepted, as given (for Received "for")
 	firstRcpt string
 	size      int64 // MAIL's SIZE= (RFC 1870), 0 when not given
+
+	// requireTLS: MAIL had REQUIRETLS (RFC 8689); it travels with each
+	// relayed recipient's parameters into the queue entry.
+	requireTLS bool
 }
 
 var _ gosmtp.Session = (*session)(nil)
@@ -77,6 +81,7 @@ func (s *session) Reset() {
 	s.from, s.utf8 = "", false
 	s.local, s.nonLocal, s.params = nil, nil, nil
 	s.envID, s.ret = "", ""
+	s.requireTLS = false
 	s.rcptCount, s.firstRcpt = 0, ""
 	s.size = 0
 }
@@ -114,6 +119,7 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 	if opts != nil {
 		s.envID, s.ret = opts.EnvelopeID, string(opts.Return)
 		s.size = opts.Size
+		s.requireTLS = opts.RequireTLS
 	}
 	return nil
 }
@@ -182,7 +188,9 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 			return err
 		}
 		s.nonLocal = append(s.nonLocal, addr)
-		s.params = append(s.params, rcptParams(opts))
+		p := rcptParams(opts)
+		p.RequireTLS = s.requireTLS
+		s.params = append(s.params, p)
 		s.noteRcpt(addr)
 		return nil
 	}
