@@ -91,8 +91,11 @@ func TestCLIDomain(t *testing.T) {
 		t.Fatalf("check, all published: %+v", r)
 	}
 	zone.Remove("example.test", "MX")
-	if r := domain("records", "example.test", "--check"); r.code != 1 || !strings.HasSuffix(r.stdout, "; example.test. MX: missing\n") {
-		t.Fatalf("check, MX removed: %+v", r)
+	zone.Remove("_imaps._tcp.example.test", "SRV")
+	zone.Add("_imaps._tcp.example.test", "SRV", "0 1 143 mx.example.test.")
+	if r := domain("records", "example.test", "--check"); r.code != 1 ||
+		!strings.HasSuffix(r.stdout, "; example.test. MX: missing\n; _imaps._tcp.example.test. SRV: wrong: SRV names mx.example.test. port 143, not mx.example.test. port 993\n") {
+		t.Fatalf("check, MX removed and an SRV port wrong: %+v", r)
 	}
 
 	// set, show, rotate-key, retire-key.

@@ -9,11 +9,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	miekg "github.com/miekg/dns"
+
+	"github.com/surat-mail/surat/protocols/dns"
 )
 
 // Resolver is the DNS that Check needs (protocols/dns.Resolver has it).
-// A resolver that also has LookupSRV (as *net.Resolver does) gets the SRV
-// records checked too; one without has them skipped.
+// A resolver that also has LookupSRV (as *net.Resolver does) or Lookup
+// (protocols/dns's Client) gets the SRV records checked too; one without
+// has them skipped. Check's look-ups skip protocols/dns's cache.
 type Resolver interface {
 	LookupMX(ctx context.Context, domain string) ([]*net.MX, error)
 	LookupHost(ctx context.Context, host string) ([]string, error)
@@ -22,6 +27,33 @@ type Resolver interface {
 
 type srvResolver interface {
 	LookupSRV(ctx context.Context, service, proto, name string) (string, []*net.SRV, error)
+}
+
+// typedResolver is protocols/dns's Client, which answers any type.
+type typedResolver interface {
+	Lookup(ctx context.Context, name string, qtype uint16) (dns.Answer, error)
+}
+
+// lookupSRV asks r for the SRV records at name, if it can; ok is false
+// when it cannot.
+func lookupSRV(ctx context.Context, r Resolver, name string) (srvs []*net.SRV, ok bool, err error) {
+	switch sr := r.(type) {
+	case srvResolver:
+		_, srvs, err = sr.LookupSRV(ctx, "", "", name)
+		return srvs, true, err
+	case typedResolver:
+		ans, err := sr.Lookup(ctx, name, miekg.TypeSRV)
+		if err != nil {
+			return nil, true, err
+		}
+		for _, rr := range ans.Records {
+			if s, ok := rr.(*miekg.SRV); ok {
+				srvs = append(srvs, &net.SRV{Target: s.Target, Port: s.Port, Priority: s.Priority, Weight: s.Weight})
+			}
+		}
+		return srvs, true, nil
+	}
+	return nil, false, nil
 }
 
 // Problem is a record that the resolver does not publish as Records
@@ -45,6 +77,9 @@ func (p Problem) String() string {
 // records must name the host and port, and those with target "." are not
 // checked (their absence harms nothing).
 func Check(ctx context.Context, r Resolver, records []Record) []Problem {
+	// The operator has just published them: no cached answer, not even
+	// a not-found one, may hide them.
+	ctx = dns.Fresh(ctx)
 	var out []Problem
 	for _, rec := range records {
 		if what := checkOne(ctx, r, rec); what != "" {
@@ -97,11 +132,13 @@ func checkOne(ctx context.Context, r Resolver, rec Record) string {
 		return fmt.Sprintf("wrong: resolves to %s, not to %s (%s)", strings.Join(have, ", "), rec.Data, strings.Join(want, ", "))
 	case "SRV":
 		f := strings.Fields(rec.Data)
-		sr, ok := r.(srvResolver)
-		if len(f) != 4 || f[3] == "." || !ok {
+		if len(f) != 4 || f[3] == "." {
 			return ""
 		}
-		_, srvs, err := sr.LookupSRV(ctx, "", "", name)
+		srvs, ok, err := lookupSRV(ctx, r, name)
+		if !ok {
+			return ""
+		}
 		if err != nil {
 			return lookupFailed(err)
 		}
