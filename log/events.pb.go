@@ -1641,8 +1641,16 @@ type BlobStored struct {
 	// bytes) and this event carries the last one (chunk = staged_chunks).
 	// Apply assembles them under hash, checks size and SHA-256, and drops
 	// the upload.
-	UploadId      []byte `protobuf:"bytes,51,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
-	StagedChunks  uint32 `protobuf:"varint,52,opt,name=staged_chunks,json=stagedChunks,proto3" json:"staged_chunks,omitempty"`
+	UploadId     []byte `protobuf:"bytes,51,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
+	StagedChunks uint32 `protobuf:"varint,52,opt,name=staged_chunks,json=stagedChunks,proto3" json:"staged_chunks,omitempty"`
+	// Header fields decided when the upload ended (trace fields, the
+	// Authentication-Results verdict, a DKIM signature): the stored body is
+	// head, then the staged chunks, then data, re-chunked by apply into
+	// ChunkSize pieces. size and chunks describe that whole body; hash is
+	// then not the SHA-256 of the body but log.HeadedName(head, SHA-256 of
+	// the staged chunks and data), which the proposer can compute without
+	// holding the message (see log.HeadedName). At most log.MaxHead bytes.
+	Head          []byte `protobuf:"bytes,53,opt,name=head,proto3" json:"head,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1731,6 +1739,13 @@ func (x *BlobStored) GetStagedChunks() uint32 {
 		return x.StagedChunks
 	}
 	return 0
+}
+
+func (x *BlobStored) GetHead() []byte {
+	if x != nil {
+		return x.Head
+	}
+	return nil
 }
 
 // ChunkStaged is one chunk of a body still being received, whose name (its
@@ -1854,9 +1869,12 @@ func (x *BlobUnpinned) GetHash() []byte {
 }
 
 type Recipient struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"` // the user's canonical address (aliases resolved)
-	Mailbox       string                 `protobuf:"bytes,2,opt,name=mailbox,proto3" json:"mailbox,omitempty"` // empty: INBOX
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Address string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"` // the user's canonical address (aliases resolved)
+	Mailbox string                 `protobuf:"bytes,2,opt,name=mailbox,proto3" json:"mailbox,omitempty"` // empty: INBOX
+	// A special-use attribute (RFC 6154, e.g. "\\Junk"): the user's mailbox
+	// with that attribute, else the mailbox named mailbox, else INBOX.
+	SpecialUse    string `protobuf:"bytes,3,opt,name=special_use,json=specialUse,proto3" json:"special_use,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1901,6 +1919,13 @@ func (x *Recipient) GetAddress() string {
 func (x *Recipient) GetMailbox() string {
 	if x != nil {
 		return x.Mailbox
+	}
+	return ""
+}
+
+func (x *Recipient) GetSpecialUse() string {
+	if x != nil {
+		return x.SpecialUse
 	}
 	return ""
 }
@@ -4255,7 +4280,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\x11max_subscriptions\x18( \x01(\rR\x10maxSubscriptions\"4\n" +
 	"\bUidRange\x12\x14\n" +
 	"\x05first\x18\x01 \x01(\rR\x05first\x12\x12\n" +
-	"\x04last\x18\x02 \x01(\rR\x04last\"\xe4\x01\n" +
+	"\x04last\x18\x02 \x01(\rR\x04last\"\xf8\x01\n" +
 	"\n" +
 	"BlobStored\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\fR\x04hash\x12\x12\n" +
@@ -4265,17 +4290,20 @@ const file_log_events_proto_rawDesc = "" +
 	"\x04data\x18\x05 \x01(\fR\x04data\x12*\n" +
 	"\x11pinned_until_unix\x182 \x01(\x03R\x0fpinnedUntilUnix\x12\x1b\n" +
 	"\tupload_id\x183 \x01(\fR\buploadId\x12#\n" +
-	"\rstaged_chunks\x184 \x01(\rR\fstagedChunks\"\x80\x01\n" +
+	"\rstaged_chunks\x184 \x01(\rR\fstagedChunks\x12\x12\n" +
+	"\x04head\x185 \x01(\fR\x04head\"\x80\x01\n" +
 	"\vChunkStaged\x12\x1b\n" +
 	"\tupload_id\x18\x01 \x01(\fR\buploadId\x12\x14\n" +
 	"\x05chunk\x18\x02 \x01(\rR\x05chunk\x12\x12\n" +
 	"\x04data\x18\x03 \x01(\fR\x04data\x12*\n" +
 	"\x11pinned_until_unix\x18\x04 \x01(\x03R\x0fpinnedUntilUnix\"\"\n" +
 	"\fBlobUnpinned\x12\x12\n" +
-	"\x04hash\x18\x01 \x01(\fR\x04hash\"?\n" +
+	"\x04hash\x18\x01 \x01(\fR\x04hash\"`\n" +
 	"\tRecipient\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x18\n" +
-	"\amailbox\x18\x02 \x01(\tR\amailbox\"\x81\x03\n" +
+	"\amailbox\x18\x02 \x01(\tR\amailbox\x12\x1f\n" +
+	"\vspecial_use\x18\x03 \x01(\tR\n" +
+	"specialUse\"\x81\x03\n" +
 	"\tDelivered\x12\x12\n" +
 	"\x04blob\x18\x01 \x01(\fR\x04blob\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x04R\x04size\x12,\n" +

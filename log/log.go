@@ -10,6 +10,7 @@ package log
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -119,4 +120,43 @@ func (e *Event) Name() string {
 		return "none"
 	}
 	return string(e.ProtoReflect().WhichOneof(e.ProtoReflect().Descriptor().Oneofs().ByName("kind")).Name())
+}
+
+// MaxHead bounds BlobStored.head: the header fields a node adds on top of a
+// streamed body when it ends (trace fields, verdicts, signatures).
+const MaxHead = 64 << 10
+
+// headedNameTag separates HeadedName's input from any body's bytes.
+const headedNameTag = "surat headed body v1\x00"
+
+// HeadedName is the name of a body assembled from an upload with a head
+// (BlobStored.head): SHA-256 over a tag, the head's length and bytes, and
+// restSum, the SHA-256 of the streamed rest. A node streaming a message
+// into the log learns the header fields it adds only at the end, after the
+// rest has been proposed and hashed, so the name cannot be the SHA-256 of
+// the whole body; this one is as collision-resistant and is computed from
+// what the proposer holds. Apply recomputes it from the stored bytes.
+func HeadedName(head, restSum []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte(headedNameTag))
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(head)))
+	h.Write(n[:])
+	h.Write(head)
+	h.Write(restSum)
+	return h.Sum(nil)
+}
+
+// HeadedLast is the BlobStored that ends a streamed body with a head: the
+// body is head, then the staged chunks of uploadID (staged of them, each
+// ChunkSize bytes; none and no uploadID for a body that fitted in one
+// chunk), then last; restSum is the SHA-256 of the staged chunks and last.
+func HeadedLast(head, restSum, uploadID []byte, staged uint32, last []byte) *BlobStored {
+	size := uint64(len(head)) + uint64(staged)*ChunkSize + uint64(len(last))
+	chunks := (size + ChunkSize - 1) / ChunkSize
+	return &BlobStored{
+		Hash: HeadedName(head, restSum), Size: size,
+		Chunk: staged, Chunks: uint32(max(chunks, 1)),
+		Data: last, Head: head, UploadId: uploadID, StagedChunks: staged,
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strings"
 
 	evlog "github.com/surat-mail/surat/log"
 )
@@ -174,6 +175,9 @@ func (t *txn) blobStored(e *evlog.BlobStored) (*evlog.EventResult, error) {
 	if err := checkHash(hash); err != nil {
 		return nil, err
 	}
+	if len(e.GetHead()) > 0 {
+		return t.assembleHeaded(e) // apply_staged.go
+	}
 	size, chunks, chunk := e.GetSize(), e.GetChunks(), e.GetChunk()
 	want := size / evlog.ChunkSize
 	if size%evlog.ChunkSize != 0 || size == 0 {
@@ -296,7 +300,7 @@ func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		mb, err := t.deliveryMailbox(u.GetAddress(), r.GetMailbox())
+		mb, err := t.deliveryMailbox(u.GetAddress(), r.GetSpecialUse(), r.GetMailbox())
 		if err != nil {
 			return nil, err
 		}
@@ -401,9 +405,33 @@ func (t *txn) queueLocalFailures(e *evlog.Delivered, skipped []*evlog.SkippedRec
 	return t.putRecord(queueKey(id), rec)
 }
 
-// deliveryMailbox is the named mailbox, or INBOX when the name is empty
-// or no longer exists (see the package doc).
-func (t *txn) deliveryMailbox(address, name string) (*evlog.MailboxRecord, error) {
+// deliveryMailbox is the user's mailbox with the special-use attribute,
+// else the named mailbox, else INBOX (when neither is given or exists;
+// see the package doc).
+func (t *txn) deliveryMailbox(address, specialUse, name string) (*evlog.MailboxRecord, error) {
+	if specialUse != "" {
+		// RFC 6154: the user's mailbox with that attribute, whatever it
+		// is named now (a user may rename Junk).
+		var found uint64
+		p := mailboxByNamePrefix(address)
+		err := scanRange(t.b, p, prefixEnd(p), func(_, v []byte) (bool, error) {
+			mb, err := t.loadMailbox(decodeMailboxID(v))
+			if err != nil {
+				return false, err
+			}
+			if strings.EqualFold(mb.GetSpecialUse(), specialUse) {
+				found = mb.GetId()
+				return false, nil
+			}
+			return true, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if found != 0 {
+			return t.loadMailbox(found)
+		}
+	}
 	if name != "" {
 		canon, err := canonicalMailboxName(name)
 		if err != nil {

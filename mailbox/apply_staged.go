@@ -180,3 +180,153 @@ func (t *txn) collectUploads(e *evlog.BlobsCollected) error {
 	}
 	return nil
 }
+
+// chunksFor is how many chunks a body of size bytes is laid out in
+// (log.Chunks): an empty body is one empty chunk.
+func chunksFor(size uint64) uint64 {
+	n := (size + evlog.ChunkSize - 1) / evlog.ChunkSize
+	return max(n, 1)
+}
+
+// assembleHeaded stores the body e names from its head, the chunks staged
+// under its upload (none for a body that fitted in one chunk) and its own
+// data, in that order, re-chunked into ChunkSize pieces: a node streaming
+// a message learns the header fields it adds (trace, verdicts, signature)
+// only at the end (docs/DESIGN.md, "decisions made before the proposal").
+// The name is log.HeadedName(head, SHA-256 of the rest), recomputed here.
+func (t *txn) assembleHeaded(e *evlog.BlobStored) (*evlog.EventResult, error) {
+	head, data, hash := e.GetHead(), e.GetData(), e.GetHash()
+	id, n := e.GetUploadId(), e.GetStagedChunks()
+	if err := checkHash(hash); err != nil {
+		return nil, err
+	}
+	if len(head) > evlog.MaxHead {
+		return nil, refuse(errInvalid, "head of %d bytes, more than %d", len(head), evlog.MaxHead)
+	}
+	if len(data) > evlog.ChunkSize {
+		return nil, refuse(errInvalid, "last piece of %d bytes, more than a chunk", len(data))
+	}
+	if n > evlog.MaxStagedChunks {
+		return nil, refuse(errInvalid, "%d staged chunks past the bound of %d", n, evlog.MaxStagedChunks)
+	}
+	size := uint64(len(head)) + uint64(n)*evlog.ChunkSize + uint64(len(data))
+	if e.GetSize() != size || uint64(e.GetChunks()) != chunksFor(size) || e.GetChunk() != n {
+		return nil, refuse(errInvalid, "headed body of %d bytes in %d chunks (chunk %d) does not match its head, %d staged chunks and last piece", e.GetSize(), e.GetChunks(), e.GetChunk(), n)
+	}
+	if n > 0 {
+		if err := checkUploadID(id); err != nil {
+			return nil, err
+		}
+		up := new(evlog.UploadRecord)
+		ok, err := t.getRecord(uploadKey(id), up)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || up.GetChunks() != n {
+			return nil, refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_BLOB, "upload %x has %d of %d chunks staged", id, up.GetChunks(), n)
+		}
+	} else if len(id) > 0 {
+		return nil, refuse(errInvalid, "upload %x named with no staged chunks", id)
+	}
+	// The rest is hashed in place, one staged chunk at a time.
+	rest := sha256.New()
+	if err := t.scanStaged(id, n, func(v []byte) error { rest.Write(v); return nil }); err != nil {
+		return nil, err
+	}
+	rest.Write(data)
+	if name := evlog.HeadedName(head, rest.Sum(nil)); !bytes.Equal(name, hash) {
+		return nil, refuse(errInvalid, "headed body hashes to %x, not %x", name, hash)
+	}
+
+	rec, ok, err := t.loadBlob(hash)
+	if err != nil {
+		return nil, err
+	}
+	if ok && (rec.GetSize() != size || uint64(rec.GetChunks()) != chunksFor(size)) {
+		return nil, refuse(errInvalid, "blob %x is %d bytes in %d chunks, not %d", hash, rec.GetSize(), rec.GetChunks(), size)
+	}
+	if !ok {
+		rec = &evlog.BlobRecord{Size: size, Chunks: uint32(chunksFor(size))}
+	}
+	if rec.GetStored() < rec.GetChunks() {
+		w := chunkWriter{t: t, hash: hash, buf: make([]byte, 0, evlog.ChunkSize)}
+		if err := w.write(head); err != nil {
+			return nil, err
+		}
+		if err := t.scanStaged(id, n, func(v []byte) error { return w.write(v) }); err != nil {
+			return nil, err
+		}
+		if err := w.write(data); err != nil {
+			return nil, err
+		}
+		if err := w.flush(); err != nil {
+			return nil, err
+		}
+		rec.Stored = rec.Chunks
+	}
+	rec.TouchedIndex = t.index
+	pin(rec, e.GetPinnedUntilUnix())
+	if n > 0 {
+		if err := t.deleteUpload(id); err != nil {
+			return nil, err
+		}
+	}
+	return nil, t.putRecord(blobKey(hash), rec)
+}
+
+// scanStaged calls fn with each of an upload's n staged chunks in order,
+// refusing a gap.
+func (t *txn) scanStaged(id []byte, n uint32, fn func(v []byte) error) error {
+	if n == 0 {
+		return nil
+	}
+	var count uint32
+	err := scanRange(t.b, stagedPrefix(id), prefixEnd(stagedPrefix(id)), func(k, v []byte) (bool, error) {
+		if !bytes.Equal(k, stagedKey(id, count)) {
+			return false, refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_BLOB, "upload %x lacks chunk %d", id, count)
+		}
+		count++
+		return true, fn(v)
+	})
+	if err != nil {
+		return err
+	}
+	if count != n {
+		return refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_BLOB, "upload %x has %d of %d chunks staged", id, count, n)
+	}
+	return nil
+}
+
+// chunkWriter lays bytes written to it out as a body's chunks (chunk i
+// holds bytes [i*ChunkSize, (i+1)*ChunkSize)), holding one chunk at a time.
+type chunkWriter struct {
+	t    *txn
+	hash []byte
+	buf  []byte
+	next uint32
+}
+
+func (w *chunkWriter) write(p []byte) error {
+	for len(p) > 0 {
+		n := copy(w.buf[len(w.buf):cap(w.buf)], p)
+		w.buf, p = w.buf[:len(w.buf)+n], p[n:]
+		if len(w.buf) == cap(w.buf) && len(p) > 0 {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flush stores what is buffered as the next chunk. The last chunk is
+// flushed by the caller, so that a body that is a whole number of chunks
+// long does not end with an empty one.
+func (w *chunkWriter) flush() error {
+	if err := w.t.put(chunkKey(w.hash, w.next), w.buf); err != nil {
+		return err
+	}
+	w.next++
+	w.buf = make([]byte, 0, evlog.ChunkSize)
+	return nil
+}

@@ -202,8 +202,15 @@ func TestSubmissionRelayedOnce(t *testing.T) {
 		t.Fatalf("Return-Path: relayed\n%s", m[0].Data)
 	}
 	// The body stays referenced by the local delivery only.
-	chunks := evlog.Chunks(inbox(t, follower, alice)[0])
-	if b, err := follower.Store.BlobInfo(chunks[0].Hash); err != nil || b.GetRefs() != 1 {
+	mb, err := follower.Store.MailboxByName(alice, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blob []byte
+	if err := follower.Store.Messages(mb.GetId(), func(_ uint32, m *evlog.MessageRecord) bool { blob = m.GetBlob(); return false }); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := follower.Store.BlobInfo(blob); err != nil || b.GetRefs() != 1 {
 		t.Fatalf("blob refs after the entry finished: %v %v", b, err)
 	}
 }

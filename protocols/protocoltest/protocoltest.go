@@ -448,9 +448,15 @@ type Message struct {
 // Inbox lists user's INBOX on this node, in UID order.
 func (n *Node) Inbox(tb testing.TB, user string) []Message {
 	tb.Helper()
-	mb, err := n.Store.MailboxByName(user, "INBOX")
+	return n.Mailbox(tb, user, "INBOX")
+}
+
+// Mailbox lists user's mailbox name on this node, in UID order.
+func (n *Node) Mailbox(tb testing.TB, user, name string) []Message {
+	tb.Helper()
+	mb, err := n.Store.MailboxByName(user, name)
 	if err != nil {
-		tb.Fatalf("INBOX of %s on %s: %v", user, n.ID, err)
+		tb.Fatalf("%s of %s on %s: %v", name, user, n.ID, err)
 	}
 	var out []Message
 	var readErr error
@@ -464,7 +470,7 @@ func (n *Node) Inbox(tb testing.TB, user string) []Message {
 		return true
 	})
 	if err = errors.Join(err, readErr); err != nil {
-		tb.Fatalf("read INBOX of %s on %s: %v", user, n.ID, err)
+		tb.Fatalf("read %s of %s on %s: %v", name, user, n.ID, err)
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/pipeline"
 	"github.com/surat-mail/surat/protocols/propose"
 )
 
@@ -20,8 +22,8 @@ import (
 // return is the reply to the end of data: 250 only once the delivery is
 // committed and applied here (docs/DESIGN.md invariant 1).
 func (s *session) data(r io.Reader) error {
-	// The trace fields go first into the stored body, so they are made
-	// before the message is read (RFC 5321 §4.4: the time it arrives).
+	// The trace fields are made before the message is read (RFC 5321
+	// §4.4: the time it arrives); they are stored on top of it at the end.
 	id := newID()
 	now := s.srv.cfg.Now()
 	t := trace{
@@ -34,13 +36,21 @@ func (s *session) data(r io.Reader) error {
 	if s.rcptCount == 1 {
 		t.For = s.firstRcpt // RFC 5321 §4.4: only when there is one recipient
 	}
-	// The message streams into the log as it is read (ChunkStaged).
+	// The checks (pipeline.Check: authentication verdicts, signing) see
+	// the message as it streams into the log (ChunkStaged).
+	runs, err := pipeline.Start(s.ctx, s.srv.cfg.Checks, s.envelope(now))
+	if err != nil {
+		se := checkReply(err)
+		s.log.Warn("smtp message refused before its body", "id", id, "from", s.from, "code", se.Code, "err", err)
+		return se
+	}
 	up := s.srv.newUpload(s.ctx)
-	stored, err := readMessage(r, s.srv.cfg.MaxMessageSize, tracePrefix(s.from, t), up.stage)
+	stored, err := readMessage(runs.Reader(r), s.srv.cfg.MaxMessageSize, up.stage)
 	if err == nil {
 		err = up.wait()
 	}
 	if err != nil {
+		runs.Abort()
 		up.abandon()
 		se := replyFor(err)
 		s.log.Info("smtp message refused", "id", id, "from", s.from, "rcpt", s.rcptCount, "code", se.Code, "reason", se.Message, "err", err)
@@ -48,6 +58,22 @@ func (s *session) data(r io.Reader) error {
 	}
 	msgID := headerValue(stored.head, "Message-ID")
 	log := s.log.With("id", id, "from", s.from, "rcpt", s.rcptCount, "size", stored.size, "msgid", msgID)
+
+	checkCtx, cancelChecks := context.WithTimeout(s.ctx, s.srv.cfg.CheckTimeout)
+	verdict, err := runs.Finish(checkCtx)
+	cancelChecks()
+	if err == nil && verdict.Action == pipeline.Refuse {
+		err = verdict.Reply
+	}
+	if err != nil {
+		up.abandon()
+		se := checkReply(err)
+		log.Info("smtp message refused by checks", "code", se.Code, "reason", se.Message, "checks", strings.Join(verdict.Notes, "; "), "err", err)
+		return se
+	}
+	if len(verdict.Notes) > 0 {
+		log = log.With("checks", strings.Join(verdict.Notes, "; "))
+	}
 
 	// The session's context: the delivery stops waiting when the
 	// connection closes or the server shuts down (the outcome is then
@@ -62,6 +88,7 @@ func (s *session) data(r io.Reader) error {
 	res, err := s.srv.deliver(ctx, delivery{
 		from: s.from, user: s.user, local: s.local, nonLocal: s.nonLocal, body: stored, date: now,
 		params: s.params, envID: s.envID, ret: s.ret, upload: up,
+		head: storedHead(s.from, verdict.Prepend, t), junk: verdict.Action == pipeline.Junk, events: verdict.Events,
 	})
 	if err != nil {
 		up.abandon() // a no-op when the upload was committed after all
@@ -109,7 +136,10 @@ type delivery struct {
 	envID, ret string
 	body       *storedBody
 	upload     *upload // where body's staged chunks are (nil: none)
+	head       []byte  // header fields stored on top of body
 	date       time.Time
+	junk       bool           // local copies go to the recipients' \Junk
+	events     []*evlog.Event // the checks' own, proposed with the delivery
 }
 
 // chunkWindow is how many chunk proposals of one message are in flight
@@ -146,18 +176,15 @@ type filed struct {
 // returns the recipients apply skipped, with apply's reason for each, and
 // where the copies went.
 func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err error) {
-	chunks := d.body.chunks()
-	if len(chunks) != 1 {
-		return res, fmt.Errorf("stored body of %d unstaged blocks, want 1", len(chunks))
+	var uploadID []byte
+	if d.upload != nil {
+		uploadID = d.upload.id
 	}
-	last := chunks[0]
-	if d.body.staged > 0 {
-		if d.upload == nil {
-			return res, fmt.Errorf("%d chunks staged without an upload", d.body.staged)
-		}
-		// Apply assembles the staged chunks and this one under the
-		// body's name, in this proposal (mailbox/apply_staged.go).
-		last.UploadId, last.StagedChunks = d.upload.id, d.body.staged
+	// Apply puts head on top of the staged chunks and this last one, in
+	// this proposal (mailbox/apply_staged.go).
+	last, err := d.body.last(d.head, uploadID)
+	if err != nil {
+		return res, err
 	}
 	events := []*evlog.Event{{Kind: &evlog.Event_BlobStored{BlobStored: last}}}
 	deliveredAt := -1
@@ -165,7 +192,11 @@ func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err er
 		_, offset := d.date.Zone()
 		rcpts := make([]*evlog.Recipient, 0, len(d.local))
 		for _, u := range d.local {
-			rcpts = append(rcpts, &evlog.Recipient{Address: u})
+			r := &evlog.Recipient{Address: u}
+			if d.junk {
+				r.SpecialUse = `\Junk` // RFC 6154
+			}
+			rcpts = append(rcpts, r)
 		}
 		deliveredAt = len(events)
 		events = append(events, &evlog.Event{Kind: &evlog.Event_Delivered{Delivered: &evlog.Delivered{
@@ -189,6 +220,7 @@ func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err er
 		s.stampSendLimits(queued)
 		events = append(events, queued...)
 	}
+	events = append(events, d.events...)
 	f, err := propose.SubmitAsync(ctx, s.cfg.Proposer, events...)
 	if err != nil {
 		return res, err
@@ -214,20 +246,23 @@ func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err er
 				res.skipped = append(res.skipped, &evlog.SkippedRecipient{Address: a})
 			}
 		}
-		res.filed = filedCopies(d.local, res.skipped, r.GetUids())
+		res.filed = filedCopies(d.local, res.skipped, r.GetUids(), d.junk)
 	}
 	return res, nil
 }
 
 // filedCopies pairs the local recipients apply did not skip, in order,
 // with the UIDs it assigned them (one each, in the same order).
-func filedCopies(local []string, skipped []*evlog.SkippedRecipient, uids []*evlog.UidRange) []filed {
+func filedCopies(local []string, skipped []*evlog.SkippedRecipient, uids []*evlog.UidRange, junk bool) []filed {
 	out := make([]filed, 0, len(local))
 	for _, u := range local {
 		if slices.ContainsFunc(skipped, func(r *evlog.SkippedRecipient) bool { return r.GetAddress() == u }) {
 			continue
 		}
 		f := filed{user: u, mailbox: "INBOX"} // Delivered names no mailbox: INBOX
+		if junk {
+			f.mailbox = "Junk" // the \\Junk mailbox, by whatever name
+		}
 		if i := len(out); i < len(uids) {
 			f.uid = uids[i].GetFirst()
 		}
@@ -388,4 +423,26 @@ func (s *Server) appliedIndex() uint64 {
 		return a.AppliedIndex()
 	}
 	return 0
+}
+
+// envelope is what the checks know of the transaction before its body.
+func (s *session) envelope(now time.Time) pipeline.Envelope {
+	return pipeline.Envelope{
+		Submission: s.srv.cfg.Kind.submission(), User: s.user,
+		RemoteIP: s.remote, Helo: s.conn.Hostname(), From: s.from,
+		Local: slices.Clone(s.local), Remote: slices.Clone(s.nonLocal),
+		TLS: s.tls, Received: now,
+	}
+}
+
+// checkReply is the reply for a check's refusal (its own *pipeline.Reply)
+// or failure: a check that could not decide is a temporary failure, never
+// a permanent refusal nor a pass (RFC 5321 §4.2.5; RFC 7208 §8.6 and RFC
+// 7489 §6.6.3 ask the same of SPF and DMARC temperrors).
+func checkReply(err error) *gosmtp.SMTPError {
+	var r *pipeline.Reply
+	if errors.As(err, &r) && r.Code >= 400 && r.Code < 600 {
+		return &gosmtp.SMTPError{Code: r.Code, EnhancedCode: gosmtp.EnhancedCode(r.Enhanced), Message: r.Text}
+	}
+	return errChecksFailed
 }

@@ -35,6 +35,10 @@ var (
 	errInsufficientStorage = reply(452, 4, 3, 1, "Insufficient system storage, try again later")
 	// RFC 3463 X.2.2: mailbox full.
 	errOverQuota = reply(552, 5, 2, 2, "Mailbox full: over quota")
+	// A check (pipeline.Check) could not decide: RFC 5321 §4.2.5, RFC 3463
+	// X.7.0 (other security status), temporary, as Postfix answers when a
+	// milter fails with milter_default_action = tempfail.
+	errChecksFailed = reply(451, 4, 7, 0, "Message could not be checked now, try again later")
 	// RFC 1870 §6.3, RFC 3463 X.3.4: message too big for system.
 	errTooBig = reply(552, 5, 3, 4, "Message exceeds the maximum size")
 	// RFC 5321 §2.3.8: lines end in CRLF; a bare LF or CR is refused

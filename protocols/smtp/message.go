@@ -40,12 +40,13 @@ func (l *lineEndings) ok(p []byte) bool {
 // end reports whether the stream ended cleanly (not on a lone CR).
 func (l *lineEndings) end() bool { return !l.prevCR }
 
-// storedBody is a message as delivery stores it (the trace fields, then
-// the message as received) in evlog.ChunkSize blocks, the chunks it is
-// proposed in, with its SHA-256, the blob's name. Read with a stage
-// function, every full block but the last is handed to it as soon as the
-// next byte arrives and only the last is kept: the message streams into
-// the log and is never held whole.
+// storedBody is a message as received, in evlog.ChunkSize blocks, the
+// chunks it is proposed in, with its SHA-256. Read with a stage function,
+// every full block but the last is handed to it as soon as the next byte
+// arrives and only the last is kept: the message streams into the log and
+// is never held whole. What delivery adds on top (trace fields, the
+// checks' verdicts) is known only at the end: it becomes the stored
+// body's head (BlobStored.head, see last).
 type storedBody struct {
 	blocks [][]byte // each full but the last: the blocks not staged
 	staged uint32   // full blocks handed to stage before blocks[0]
@@ -58,18 +59,26 @@ type storedBody struct {
 const headLimit = 64 << 10
 
 // bytes is the body's unstaged blocks in one slice (tests, small bodies):
-// the whole body when nothing was staged.
+// the whole message when nothing was staged.
 func (b *storedBody) bytes() []byte { return bytes.Join(b.blocks, nil) }
 
-// chunks are the BlobStored events of the body's unstaged blocks, laid
-// out as evlog.Chunks lays out the whole body, sharing the blocks.
-func (b *storedBody) chunks() []*evlog.BlobStored {
-	n := b.staged + uint32(len(b.blocks))
-	out := make([]*evlog.BlobStored, len(b.blocks))
-	for i, data := range b.blocks {
-		out[i] = &evlog.BlobStored{Hash: b.sum, Size: uint64(b.size), Chunk: b.staged + uint32(i), Chunks: n, Data: data}
+// last is the BlobStored that ends the body with head on top: the
+// staged blocks are under uploadID, the last block travels in it. A body
+// read without a stage function is staged nowhere: it must be one block.
+func (b *storedBody) last(head, uploadID []byte) (*evlog.BlobStored, error) {
+	if len(b.blocks) != 1 {
+		return nil, fmt.Errorf("stored body of %d unstaged blocks, want 1", len(b.blocks))
 	}
-	return out
+	if len(head) > evlog.MaxHead {
+		return nil, fmt.Errorf("%d bytes of header fields to add, more than %d", len(head), evlog.MaxHead)
+	}
+	if b.staged > 0 && uploadID == nil {
+		return nil, fmt.Errorf("%d chunks staged without an upload", b.staged)
+	}
+	if b.staged == 0 {
+		uploadID = nil
+	}
+	return evlog.HeadedLast(head, b.sum, uploadID, b.staged, b.blocks[0]), nil
 }
 
 // stageFunc takes one full chunk of a body being read, in order from 0;
@@ -77,16 +86,15 @@ func (b *storedBody) chunks() []*evlog.BlobStored {
 type stageFunc func(data []byte) error
 
 // readMessage reads DATA (or the BDAT chunks), bounded by limit, into a
-// storedBody that starts with prefix (the trace fields), hashing as it
-// goes and refusing at the first bare LF or bare CR, or past maxHops
-// Received fields. With stage, every full chunk but the last goes to it
+// storedBody, hashing as it goes and refusing at the first bare LF or
+// bare CR, or past maxHops Received fields. With stage, every full chunk but the last goes to it
 // as soon as the byte after it is read (its caller proposes it, a few in
 // flight), so the read holds a few chunks, not the message; without, the
 // blocks are kept (the message held once). On refusal it returns at once:
 // go-smtp reads and discards the rest of the message itself (and stops
 // counting its size), so an oversize or smuggling message is never
 // buffered past the point of refusal. Every error is an *SMTPError.
-func readMessage(r io.Reader, limit int64, prefix []byte, stage stageFunc) (*storedBody, error) {
+func readMessage(r io.Reader, limit int64, stage stageFunc) (*storedBody, error) {
 	var (
 		b     = &storedBody{}
 		lines lineEndings
@@ -95,7 +103,7 @@ func readMessage(r io.Reader, limit int64, prefix []byte, stage stageFunc) (*sto
 		read  int64
 	)
 	block := make([]byte, 0, evlog.ChunkSize)
-	// add appends p (trace fields or message bytes) to the blocks.
+	// add appends message bytes to the blocks.
 	add := func(p []byte) error {
 		h.Write(p)
 		b.size += len(p)
@@ -115,9 +123,6 @@ func readMessage(r io.Reader, limit int64, prefix []byte, stage stageFunc) (*sto
 			block, p = block[:len(block)+n], p[n:]
 		}
 		return nil
-	}
-	if err := add(prefix); err != nil {
-		return nil, err
 	}
 	buf := make([]byte, 32<<10)
 	for {
@@ -271,10 +276,14 @@ func returnPathField(from string) string {
 	return "Return-Path: <" + cleanPath(from) + ">\r\n"
 }
 
-// tracePrefix is what delivery stores before the message: Return-Path
-// and Received.
-func tracePrefix(from string, t trace) []byte {
-	return []byte(returnPathField(from) + receivedField(t))
+// storedHead is what delivery stores on top of the message: Return-Path,
+// the checks' fields (Authentication-Results, DKIM-Signature), then our
+// Received (RFC 5321 §4.4; RFC 8601 §5 puts Authentication-Results at the
+// top, with the trace fields of the host that added it).
+func storedHead(from string, checks []byte, t trace) []byte {
+	head := []byte(returnPathField(from))
+	head = append(head, checks...)
+	return append(head, receivedField(t)...)
 }
 
 // addressLiteral is RFC 5321 §4.1.3's form of the client's IP.

@@ -42,7 +42,7 @@ func TestReadMessageHoldsTheMessageOnce(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	b, err := readMessage(r, 25<<20, []byte("Return-Path: <>\r\n"), nil)
+	b, err := readMessage(r, 25<<20, nil)
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +52,7 @@ func TestReadMessageHoldsTheMessageOnce(t *testing.T) {
 	if allocated > size+size/4 {
 		t.Fatalf("reading a %d-byte message allocated %d bytes, more than 1.25 times it", size, allocated)
 	}
-	if b.size != size+len("Return-Path: <>\r\n") || len(b.blocks) != (b.size+(256<<10)-1)/(256<<10) {
+	if b.size != size || len(b.blocks) != (b.size+(256<<10)-1)/(256<<10) {
 		t.Fatalf("%d bytes in %d blocks", b.size, len(b.blocks))
 	}
 }
@@ -83,7 +83,6 @@ func (h *heapReader) Read(p []byte) (int, error) {
 // body, laid out as evlog.Chunks lays it out.
 func TestReadMessageStreamsTheMessage(t *testing.T) {
 	const size = 16 << 20
-	prefix := []byte("Return-Path: <>\r\n")
 	r := &heapReader{lineReader: lineReader{left: size, line: strings.Repeat("m", 76) + "\r\n"}}
 	var (
 		inflight = make([][]byte, chunkWindow) // a ring: the proposals in flight
@@ -102,7 +101,7 @@ func TestReadMessageStreamsTheMessage(t *testing.T) {
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
-	b, err := readMessage(r, 25<<20, prefix, stage)
+	b, err := readMessage(r, 25<<20, stage)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +110,7 @@ func TestReadMessageStreamsTheMessage(t *testing.T) {
 	if held > 4<<20 {
 		t.Fatalf("reading a %d-byte message held %d bytes live, more than 4 MiB", size, held)
 	}
-	total := size + len(prefix)
+	total := size
 	if len(b.blocks) != 1 || int(b.staged) != staged || staged != (total-1)/evlog.ChunkSize || b.size != total {
 		t.Fatalf("%d staged, %d blocks kept, %d bytes", staged, len(b.blocks), b.size)
 	}
@@ -119,8 +118,9 @@ func TestReadMessageStreamsTheMessage(t *testing.T) {
 	if !bytes.Equal(h.Sum(nil), b.sum) {
 		t.Fatal("the staged chunks and the last block do not hash to the body's name")
 	}
-	if c := b.chunks(); len(c) != 1 || c[0].Chunk != b.staged || c[0].Chunks != b.staged+1 {
-		t.Fatalf("last chunk %d of %d", c[0].Chunk, c[0].Chunks)
+	head := []byte("Return-Path: <>\r\n")
+	if c, err := b.last(head, []byte("upload-id-16byte")); err != nil || c.Chunk != b.staged || c.Size != uint64(total+len(head)) {
+		t.Fatalf("last chunk %v: %v", c, err)
 	}
 }
 
@@ -142,7 +142,7 @@ func TestHopCountOnTheStream(t *testing.T) {
 		{"folded lines are not fields", "Subject: x\r\n" + strings.Repeat(" Received: x\r\n", maxHops+1) + "\r\n", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := readMessage(iotest.OneByteReader(strings.NewReader(tc.msg)), 1<<20, nil, nil)
+			_, err := readMessage(iotest.OneByteReader(strings.NewReader(tc.msg)), 1<<20, nil)
 			if tc.ok && err != nil {
 				t.Fatalf("refused: %v", err)
 			}

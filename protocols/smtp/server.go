@@ -5,11 +5,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/surat-mail/surat/protocols/connlimit"
 	"log/slog"
 	"net"
 	"strings"
 	"time"
+
+	"github.com/surat-mail/surat/protocols/connlimit"
+	"github.com/surat-mail/surat/protocols/pipeline"
 
 	gosmtp "github.com/emersion/go-smtp"
 
@@ -144,6 +146,13 @@ type Config struct {
 	// POP3; its limiter also counts unknown recipients (RCPT). Nil: a
 	// private one over Directory with protocols/login's defaults.
 	Login *login.Authenticator
+	// Checks judge each message before its delivery is proposed (SPF,
+	// DKIM, DMARC on the MX port; From alignment and DKIM signing on
+	// submission), in order; see protocols/pipeline.
+	Checks []pipeline.Check
+	// CheckTimeout bounds the checks' work after the end of DATA (DNS
+	// look-ups, mostly); default 30 s. Past it the message gets 451.
+	CheckTimeout time.Duration
 	// Now is the clock for internal dates and Received; default time.Now.
 	Now func() time.Time
 }
@@ -182,6 +191,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.ProposeTimeout <= 0 {
 		c.ProposeTimeout = 30 * time.Second
+	}
+	if c.CheckTimeout <= 0 {
+		c.CheckTimeout = 30 * time.Second
 	}
 	if c.MaxSessionDuration == 0 {
 		c.MaxSessionDuration = DefaultMaxSessionDuration
