@@ -65,7 +65,8 @@ type Config struct {
 	// TrustedARCSealers are the ARC sealing domains (d= of ARC-Seal) whose
 	// chains may override a DMARC failure (--arc-trusted-sealers).
 	TrustedARCSealers []string
-	// ARC verifies ARC chains; nil means ARC is not checked.
+	// ARC verifies ARC chains; nil means protocols/mailauth/arc's
+	// verifier, looking keys up through Resolver.
 	ARC ARCVerifier
 	// Enforce reports whether DMARC reject/quarantine is applied for mail
 	// to a recipient domain; false makes that domain report-only. nil
@@ -149,6 +150,9 @@ func New(cfg Config) (*Checker, error) {
 			defer mu.Unlock()
 			return rng.IntN(100)
 		}
+	}
+	if c.arc == nil {
+		c.arc = newARCVerifier(c.res.LookupTXT, c.now)
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

@@ -305,9 +305,16 @@ func (c *Checker) evaluate(ctx context.Context, l *policyLookup, mfrom SPFResult
 		return r
 	}
 	if disp != "none" {
-		if ok, why := c.arcOverride(arc); ok {
+		ok, temp, why := c.arcOverride(arc)
+		switch {
+		case ok:
 			disp = "none"
 			r.Overrides = append(r.Overrides, PolicyOverride{Type: "local_policy", Comment: why})
+		case temp:
+			// A trusted sealer's chain could not be checked for now: it
+			// may override once it can.
+			r.Result, r.Reason, r.tempMatters = "temperror", "the ARC chain could not be checked for now", true
+			return r
 		}
 	}
 	r.Disposition = disp

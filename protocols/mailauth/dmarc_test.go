@@ -2,7 +2,6 @@ package mailauth
 
 import (
 	"context"
-	"io"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -284,73 +283,77 @@ func TestSPFPolicy(t *testing.T) {
 	}
 }
 
-// fakeARC is an ARCVerifier that returns a fixed result after reading the
-// whole message, as a verifier does.
-type fakeARC struct{ res ARCResult }
-
-func (f fakeARC) Verify(_ context.Context, r io.Reader) (ARCResult, error) {
-	_, err := io.Copy(io.Discard, r)
-	return f.res, err
+// fakeARC is an ARCVerifier that returns a fixed result; it counts the
+// bytes it was fed, which must be the whole message.
+type fakeARC struct {
+	res ARCResult
+	n   *int
 }
 
-// An ARC chain that passes, sealed only by trusted sealers whose oldest
-// AAR saw dmarc=pass, overrides a DMARC failure.
+func (f fakeARC) Start() ARCRun { return &fakeARCRun{f: f} }
+
+type fakeARCRun struct{ f fakeARC }
+
+func (r *fakeARCRun) Write(p []byte) (int, error) {
+	if r.f.n != nil {
+		*r.f.n += len(p)
+	}
+	return len(p), nil
+}
+
+func (r *fakeARCRun) Finish(context.Context) ARCResult { return r.f.res }
+
+// ARC overrides a DMARC failure when the chain passes, the newest sealer
+// is trusted, and the oldest set of the trusted run saw dmarc=pass.
 func TestDMARCARCOverride(t *testing.T) {
-	withARC := func(res ARCResult) func(*Config) {
-		return func(c *Config) {
-			c.ARC = fakeARC{res}
-			c.TrustedARCSealers = []string{"lists.test", "fwd.test"}
+	sets := func(s ...string) []ARCSet { // sealer:dmarc pairs, oldest first
+		var out []ARCSet
+		for i, x := range s {
+			sealer, dmarc, _ := strings.Cut(x, ":")
+			out = append(out, ARCSet{Instance: i + 1, Sealer: sealer, DMARC: dmarc})
 		}
+		return out
 	}
-	sealed := func(tc dmarcCase) dmarcCase {
-		tc.records = map[string]string{"_dmarc.d.test": "v=DMARC1; p=reject"}
-		tc.ip, tc.from, tc.header = badIP, "b@lists.test", "a@d.test"
-		return tc
-	}
-	tests := []dmarcCase{
-		sealed(dmarcCase{name: "trusted chain", cfg: withARC(ARCResult{Chain: ARCPass, Sealers: []string{"lists.test"}, OldestDMARC: "pass"}),
-			action: Accept, result: "fail", override: "local_policy"}),
-		sealed(dmarcCase{name: "two trusted sealers", cfg: withARC(ARCResult{Chain: ARCPass, Sealers: []string{"lists.test", "FWD.test"}, OldestDMARC: "pass"}),
-			action: Accept, result: "fail", override: "local_policy"}),
-		sealed(dmarcCase{name: "oldest sealer untrusted", cfg: withARC(ARCResult{Chain: ARCPass, Sealers: []string{"evil.test", "lists.test"}, OldestDMARC: "pass"}),
-			action: Reject, result: "fail"}),
-		sealed(dmarcCase{name: "chain fails", cfg: withARC(ARCResult{Chain: ARCFail, Sealers: []string{"lists.test"}, OldestDMARC: "pass"}),
-			action: Reject, result: "fail"}),
-		sealed(dmarcCase{name: "oldest AAR saw a DMARC fail", cfg: withARC(ARCResult{Chain: ARCPass, Sealers: []string{"lists.test"}, OldestDMARC: "fail"}),
-			action: Reject, result: "fail"}),
+	tests := []struct {
+		name   string
+		res    ARCResult
+		action Action
+	}{
+		{"trusted sealer saw pass", ARCResult{Chain: ARCPass, Sets: sets("lists.test:pass")}, Accept},
+		{"two trusted, the oldest saw pass", ARCResult{Chain: ARCPass, Sets: sets("lists.test:pass", "FWD.test:fail")}, Accept},
+		{"untrusted then trusted that saw fail", ARCResult{Chain: ARCPass, Sets: sets("evil.test:pass", "lists.test:fail")}, Reject},
+		{"untrusted then trusted that saw pass", ARCResult{Chain: ARCPass, Sets: sets("evil.test:fail", "lists.test:pass")}, Accept},
+		{"newest sealer untrusted", ARCResult{Chain: ARCPass, Sets: sets("lists.test:pass", "evil.test:pass")}, Reject},
+		{"chain fails", ARCResult{Chain: ARCFail, Sets: sets("lists.test:pass")}, Reject},
+		{"trusted sealer saw fail", ARCResult{Chain: ARCPass, Sets: sets("lists.test:fail")}, Reject},
+		{"chain temperror, trusted sealer", ARCResult{Chain: ARCTempError, Sets: sets("lists.test:pass")}, TempFail},
+		{"chain temperror, untrusted sealer", ARCResult{Chain: ARCTempError, Sets: sets("evil.test:pass")}, Reject},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srvMsg := tc
-			v := srvMsg.runARC(t)
+			srv, r := newDNS(t)
+			srv.Add("_dmarc.d.test", "TXT", "v=DMARC1; p=reject")
+			var fed int
+			c := newChecker(t, r, func(c *Config) {
+				c.ARC = fakeARC{tc.res, &fed}
+				c.TrustedARCSealers = []string{"lists.test", "fwd.test"}
+			})
+			msg := "ARC-Seal: i=1; a=rsa-sha256; cv=none; d=lists.test; s=k; b=x\r\n" + message("a@d.test")
+			v := check(t, c, env(badIP, "", "b@lists.test"), msg)
+			if v.Action != tc.action {
+				t.Fatalf("action %s, want %s: %+v %q", v.Action, tc.action, v.DMARC, v.Header)
+			}
+			if fed != len(msg) {
+				t.Errorf("the verifier was fed %d bytes of %d", fed, len(msg))
+			}
 			if tc.action == Accept {
-				if !strings.Contains(v.Header, "override=arc") || !strings.Contains(v.Header, "arc=pass") {
-					t.Errorf("A-R %q", v.Header)
+				if !strings.Contains(v.Header, "override=arc") || !strings.Contains(v.Header, "arc=pass") ||
+					v.DMARC[0].Result != "fail" || v.DMARC[0].Overrides[0].Type != "local_policy" {
+					t.Errorf("%+v %q", v.DMARC, v.Header)
 				}
 			}
 		})
 	}
-}
-
-// runARC runs the case on a message carrying an ARC set (the fake verifier
-// only runs when ARC-Seal is present).
-func (tc dmarcCase) runARC(t *testing.T) *Verdict {
-	t.Helper()
-	srv, r := newDNS(t)
-	srv.Add("d.test", "TXT", "v=spf1 ip4:"+goodIP+" -all")
-	for name, rec := range tc.records {
-		srv.Add(name, "TXT", rec)
-	}
-	c := newChecker(t, r, tc.cfg)
-	msg := "ARC-Seal: i=1; a=rsa-sha256; cv=none; d=lists.test; s=k; b=x\r\n" + message(tc.header)
-	v := check(t, c, env(tc.ip, "", tc.from), msg)
-	if v.Action != tc.action {
-		t.Fatalf("action %s, want %s: %+v %q", v.Action, tc.action, v.DMARC, v.Header)
-	}
-	if v.ARC == nil {
-		t.Fatal("no ARC result")
-	}
-	return v
 }
 
 // The aggregate-report record (RFC 7489 Appendix C) of one message.

@@ -46,13 +46,16 @@
 //
 // # ARC
 //
-// A DMARC failure is overridden (delivered, recorded as override
-// local_policy "arc") when the ARC chain passes, every sealer in it is in
-// Config.TrustedARCSealers, and the oldest ARC-Authentication-Results says
-// dmarc=pass. Trusting every sealer, not only the newest as Gmail and
-// Microsoft do, is deliberate: the oldest AAR is written by the first
-// sealer, and only a trusted sealer's word about the original DMARC result
-// is worth believing.
+// ARC chains are verified by protocols/mailauth/arc (Config.ARC). A DMARC
+// failure is overridden (delivered, recorded as override local_policy
+// "arc=pass ...") when the chain passes, its newest sealer is in
+// Config.TrustedARCSealers, and the oldest set of the unbroken run of
+// trusted sealers ending with the newest one says dmarc=pass in its
+// ARC-Authentication-Results. Trusting the newest sealer is what Gmail and
+// Microsoft do; reading only what a trusted sealer wrote keeps an
+// untrusted hop before it from vouching for anything. The
+// Authentication-Results then says dmarc=fail with "override=arc" in its
+// comment and the reason.
 //
 // # Where RFC 7489 and where DMARCbis
 //

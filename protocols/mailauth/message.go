@@ -63,9 +63,9 @@ type Message struct {
 	verifs   []*dkim.Verification
 	dkimErr  error
 
+	arcRun  ARCRun
 	arcDone chan struct{}
 	arc     ARCResult
-	arcErr  error
 
 	finished bool
 }
@@ -162,6 +162,9 @@ func (m *Message) Write(p []byte) (int, error) {
 
 // feed writes p to every verifier still reading.
 func (m *Message) feed(p []byte) {
+	if m.arcRun != nil {
+		m.arcRun.Write(p)
+	}
 	for i, pw := range m.pipes {
 		if pw == nil {
 			continue
@@ -199,14 +202,9 @@ func (m *Message) headerRead(h []byte) {
 		}()
 	}
 	if m.c.arc != nil && hasField(m.fields, "ARC-Seal") {
-		m.arcDone = make(chan struct{})
-		pr, pw := io.Pipe()
-		m.pipes = append(m.pipes, pw)
-		go func() {
-			defer close(m.arcDone)
-			m.arc, m.arcErr = m.c.arc.Verify(m.ctx, pr)
-			pr.CloseWithError(errConsumerDone)
-		}()
+		// ARC verification takes the stream without blocking (it hashes
+		// as it goes); its key look-ups wait for Finish.
+		m.arcRun = m.c.arc.Start()
 	}
 }
 
@@ -246,6 +244,13 @@ func (m *Message) Finish(ctx context.Context) (*Verdict, error) {
 	}
 	m.finished = true
 	defer m.cancel()
+	if m.arcRun != nil {
+		m.arcDone = make(chan struct{})
+		go func() {
+			defer close(m.arcDone)
+			m.arc = m.arcRun.Finish(m.ctx)
+		}()
+	}
 
 	v := &Verdict{}
 	if m.tooBig {
@@ -280,9 +285,6 @@ func (m *Message) Finish(ctx context.Context) (*Verdict, error) {
 	v.DKIM = dkimResults(m.sigs, m.verifs, m.dkimErr, m.c.maxSigs)
 	if m.arcDone != nil {
 		a := m.arc
-		if m.arcErr != nil {
-			a = ARCResult{Chain: ARCFail, Reason: m.arcErr.Error()}
-		}
 		v.ARC = &a
 	}
 	for _, l := range m.lookups {

@@ -80,7 +80,12 @@ func authResults(authservID string, v *Verdict, ip net.IP) string {
 		if ip != nil {
 			p["smtp.remote-ip"] = ip.String() // RFC 8617 §10.2
 		}
-		rs = append(rs, &authres.GenericResult{Method: "arc", Value: authres.ResultValue(v.ARC.Chain), Params: p})
+		value := authres.ResultValue(v.ARC.Chain)
+		if v.ARC.Chain == ARCTempError {
+			// RFC 8617 §4.4 knows none, pass and fail only.
+			value, p["reason"] = authres.ResultFail, "temporary: "+v.ARC.Reason
+		}
+		rs = append(rs, &authres.GenericResult{Method: "arc", Value: value, Params: p})
 	}
 	var b strings.Builder
 	b.WriteString("Authentication-Results: ")
