@@ -1,8 +1,11 @@
 package mailauth
 
 import (
+	"io"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-msgauth/dkim"
 )
 
 // RFC 6376 Appendix A.2 (signed with the key of Appendix C, published at
@@ -213,5 +216,26 @@ func TestDKIMMaxSignatures(t *testing.T) {
 	}
 	if n := srv.Count("sel1._domainkey.sender.test", "TXT"); n != 2 {
 		t.Errorf("%d key look-ups, want 2", n)
+	}
+}
+
+// go-msgauth clears the Err of the verification that met an unexpected
+// error (a read error) and returns the error on its own: no verification
+// of that message is believed then.
+func TestDKIMResultsReadError(t *testing.T) {
+	sigs := []sigTags{{domain: "a.test"}, {domain: "b.test"}}
+	verifs := []*dkim.Verification{{Domain: "a.test"}, {Domain: "b.test"}}
+	for _, r := range dkimResults(sigs, verifs, io.ErrUnexpectedEOF, 8) {
+		if r.Result != "permerror" {
+			t.Errorf("%+v: a read error must not leave a pass", r)
+		}
+	}
+	for _, r := range dkimResults(sigs, verifs, dkim.ErrTooManySignatures, 8) {
+		if r.Result != "pass" {
+			t.Errorf("%+v", r)
+		}
+	}
+	if got := dkimResults(sigs, verifs[:1], nil, 8); got[0].Result != "permerror" {
+		t.Errorf("a count mismatch: %+v", got)
 	}
 }

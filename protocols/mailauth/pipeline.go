@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 
 	evlog "github.com/surat-mail/surat/log"
@@ -29,10 +30,9 @@ func (c Check) Start(ctx context.Context, env pipeline.Envelope) (pipeline.Run, 
 	if env.Submission {
 		return nil, nil
 	}
-	e := Envelope{
-		RemoteIP: net.ParseIP(env.RemoteIP),
-		HELO:     env.Helo,
-		MailFrom: env.From,
+	e := Envelope{HELO: env.Helo, MailFrom: env.From}
+	if ip, err := netip.ParseAddr(env.RemoteIP); err == nil {
+		e.RemoteIP = net.IP(ip.WithZone("").Unmap().AsSlice())
 	}
 	seen := map[string]bool{}
 	for _, rcpt := range env.Local {
