@@ -21,6 +21,7 @@ import (
 	"github.com/surat-mail/surat/protocols/admin"
 	"github.com/surat-mail/surat/protocols/auth"
 	"github.com/surat-mail/surat/protocols/bans"
+	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/smtp"
 	"github.com/surat-mail/surat/protocols/tlsconf"
@@ -80,6 +81,11 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if c, ok := cfg.Resolver.(*dns.Client); ok {
+		if err := c.Register(reg); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 
 	// Bind the admin port before starting the cluster, so a port clash is
 	// reported before this node joins anything.

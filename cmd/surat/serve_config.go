@@ -53,6 +53,7 @@ type serveConfig struct {
 	AutoBan                      *autoBanPolicy // --auto-ban; nil: off
 	ResolverSpec                 string
 	Resolver                     dns.Resolver
+	ResolverDNSSEC               bool          // trust the --resolver's AD bit (DANE)
 	RaftHeartbeat, RaftElection  time.Duration // Raft timeouts
 	RaftLease                    time.Duration
 	SnapshotThreshold            uint64        // Raft entries between snapshots
@@ -144,7 +145,8 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"snapshot-interval", "60s", "check for a snapshot to take every `DURATION`"},
 	{"trailing-logs", "10240", "keep `N` entries in the Raft log after a snapshot, for followers that lag"},
 	{"min-free-space", strconv.Itoa(defaultMinFreeSpace), "below `BYTES` free on --data, refuse new writes with a temporary error (SMTP 452 4.3.1) and hand leadership over; below half of it, also pause the Raft log and apply until space is freed; 0: off"},
-	{"resolver", "none", "DNS for MX/SPF/DKIM/PTR: `none`, system, or a server HOST:PORT"},
+	{"resolver", "none", "DNS for MX/SPF/DKIM/DMARC/PTR/TLSA: `none`, system, or a server HOST:PORT (UDP, TCP for long answers; answers cached per node within their TTL)"},
+	{"resolver-dnssec", "false", "the --resolver server validates DNSSEC and the path to it is trusted: believe its AD bit (needed for DANE); needs --resolver HOST:PORT"},
 	{"tls-cert", "", "PEM certificate chain `FILE` (default: self-signed, kept in DIR/tls)"},
 	{"tls-key", "", "PEM private key `FILE` for --tls-cert"},
 	{"cluster-key-file", "", "`FILE` holding the base64 cluster key (or set SURAT_CLUSTER_KEY)"},
@@ -353,8 +355,16 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 		return nil, err
 	}
 	c.ResolverSpec = v("resolver")
+	if c.ResolverDNSSEC, err = strconv.ParseBool(v("resolver-dnssec")); err != nil {
+		return nil, bad("resolver-dnssec", "want true or false")
+	}
 	if c.Resolver, err = dns.Parse(c.ResolverSpec); err != nil {
 		return nil, bad("resolver", "%v", err)
+	}
+	if c.ResolverDNSSEC {
+		if c.Resolver, err = dns.ParseWithOptions(c.ResolverSpec, dns.Options{TrustAD: true}); err != nil {
+			return nil, bad("resolver-dnssec", "%v", err)
+		}
 	}
 
 	c.TLSCert, c.TLSKey = v("tls-cert"), v("tls-key")

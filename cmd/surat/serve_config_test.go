@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -156,6 +157,9 @@ func TestParseServeRefusals(t *testing.T) {
 		{"negative min-free-space", with(base, "--min-free-space", "-1"), nil, "--min-free-space"},
 		{"tiny min-free-space", with(base, "--min-free-space", "4096"), nil, "--min-free-space"},
 		{"bad resolver", with(base, "--resolver", "8.8.8.8"), nil, "--resolver"},
+		{"bad resolver-dnssec", with(base, "--resolver-dnssec", "maybe"), nil, "--resolver-dnssec"},
+		{"resolver-dnssec without a server", with(base, "--resolver-dnssec", "true"), nil, "--resolver-dnssec"},
+		{"resolver-dnssec with system", with(base, "--resolver", "system", "--resolver-dnssec", "true"), nil, "--resolver-dnssec"},
 		{"cert without key", with(base, "--tls-cert", file), nil, "go together"},
 		{"unreadable cert", with(base, "--tls-cert", file, "--tls-key", file), nil, "tlsconf"},
 		{"bad log level", with(base, "--log-level", "loud"), nil, "--log-level"},
@@ -347,6 +351,18 @@ func TestParseServeSmarthostTLS(t *testing.T) {
 	}
 	if _, err := parse("--allow-private-mx", "maybe"); err == nil {
 		t.Error("--allow-private-mx maybe accepted")
+	}
+	if r, ok := c.Resolver.(*dns.Client); ok && r.TrustsAD() {
+		t.Error("the resolver's AD bit trusted by default")
+	}
+	for _, dnssec := range []bool{false, true} {
+		c, err := parse("--resolver", "127.0.0.1:5353", "--resolver-dnssec", strconv.FormatBool(dnssec))
+		if err != nil {
+			t.Fatalf("--resolver-dnssec %v: %v", dnssec, err)
+		}
+		if r, ok := c.Resolver.(*dns.Client); !ok || r.TrustsAD() != dnssec || r.Server() != "127.0.0.1:5353" {
+			t.Errorf("--resolver-dnssec %v: resolver %#v", dnssec, c.Resolver)
+		}
 	}
 	c, err = parse("--smarthost-tls", "starttls")
 	if err != nil || c.SmarthostTLS != outbound.TLSStartTLS {

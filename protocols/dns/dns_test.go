@@ -25,6 +25,15 @@ func TestNoneNeverDials(t *testing.T) {
 	if _, err := r.LookupAddr(ctx, "192.0.2.1"); !errors.Is(err, ErrDisabled) {
 		t.Errorf("LookupAddr err = %v", err)
 	}
+	if _, err := r.LookupIPAddr(ctx, "example.com"); !errors.Is(err, ErrDisabled) {
+		t.Errorf("LookupIPAddr err = %v", err)
+	}
+	if _, secure, err := r.LookupTLSA(ctx, "_25._tcp.example.com"); !errors.Is(err, ErrDisabled) || secure {
+		t.Errorf("LookupTLSA = %v, %v", secure, err)
+	}
+	if _, err := r.Lookup(ctx, "example.com", 1); !errors.Is(err, ErrDisabled) {
+		t.Errorf("Lookup err = %v", err)
+	}
 	// None has no fields and no way to reach the network: the zero value is
 	// the whole implementation.
 }

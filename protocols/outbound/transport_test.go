@@ -52,6 +52,15 @@ func (f *fakeResolver) LookupTXT(context.Context, string) ([]string, error) {
 func (f *fakeResolver) LookupAddr(context.Context, string) ([]string, error) {
 	return nil, dns.ErrDisabled
 }
+func (f *fakeResolver) LookupIPAddr(context.Context, string) ([]net.IPAddr, error) {
+	return nil, dns.ErrDisabled
+}
+func (f *fakeResolver) LookupTLSA(context.Context, string) ([]dns.TLSA, bool, error) {
+	return nil, false, dns.ErrDisabled
+}
+func (f *fakeResolver) Lookup(context.Context, string, uint16) (dns.Answer, error) {
+	return dns.Answer{}, dns.ErrDisabled
+}
 
 // sinksOnOnePort starts sinks on 127.0.0.1, 127.0.0.2, ... sharing one
 // port (MX hosts share the SMTP port; Linux routes all of 127/8 to lo).

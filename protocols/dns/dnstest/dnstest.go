@@ -4,8 +4,8 @@
 //
 // The server listens on 127.0.0.1 on one port over UDP and TCP (Addr is the
 // value for --resolver) and answers like a recursive resolver would:
-// NXDOMAIN for a name it has no records for, NOERROR with an empty answer
-// (NODATA) for a known name without the asked type, CNAME chains followed
+// NXDOMAIN for a name that has no records and no names below it, NOERROR
+// with an empty answer (NODATA) for a name without the asked type, CNAME chains followed
 // within its own data, the AD bit when told to act as a validating resolver,
 // SERVFAIL, REFUSED or silence for the names a test marks so, and a TC
 // answer over UDP when the answer does not fit the client's buffer, so the
@@ -15,6 +15,11 @@
 //	srv.Add("example.test", "MX", "10 mx.example.test.")
 //	srv.Add("example.test", "TXT", "v=spf1 ip4:192.0.2.0/24 -all")
 //	r, _ := dns.New(srv.Addr())
+//
+// A dns.Client caches what it is told for the records' TTL (DefaultTTL) and
+// not-found answers for the SOA minimum (DefaultNegativeTTL): a test that
+// changes a record after looking it up asks again with dns.Fresh(ctx), or
+// uses a new Client, or sets SetTTL(0) / SetNegativeTTL(0) first.
 //
 // A Server is safe for concurrent use; it stops when the test ends. It is
 // for tests only: it has no limits and trusts every query.
@@ -67,6 +72,19 @@ const (
 	faultDrop
 )
 
+// faultRule is a fault for some types at a name (types nil: every type).
+type faultRule struct {
+	fault fault
+	types map[uint16]bool
+}
+
+func (r faultRule) applies(qtype uint16) fault {
+	if r.types == nil || r.types[qtype] {
+		return r.fault
+	}
+	return faultNone
+}
+
 type record struct {
 	rr         dns.RR
 	defaultTTL bool // follows SetTTL at answer time
@@ -81,7 +99,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	records map[string][]record // canonical name → records of every type
-	faults  map[string]fault
+	faults  map[string]faultRule
 	ad      bool
 	adFor   map[string]bool
 	ttl     uint32
@@ -98,7 +116,7 @@ func Start(t testing.TB) *Server {
 	s := &Server{
 		t:       t,
 		records: make(map[string][]record),
-		faults:  make(map[string]fault),
+		faults:  make(map[string]faultRule),
 		adFor:   make(map[string]bool),
 		ttl:     DefaultTTL,
 		negTTL:  DefaultNegativeTTL,
@@ -253,29 +271,43 @@ func (s *Server) Remove(name, typ string) {
 	s.records[name] = kept
 }
 
-// ServFail makes every query for name, of any type, answer SERVFAIL (what a
-// resolver says when the authoritative servers fail or DNSSEC validation
-// fails) until Restore.
-func (s *Server) ServFail(name string) { s.setFault(name, faultServFail) }
+// ServFail makes every query for name answer SERVFAIL (what a resolver
+// says when the authoritative servers fail or DNSSEC validation fails)
+// until Restore; with types given ("AAAA"), only queries of those types.
+func (s *Server) ServFail(name string, types ...string) { s.setFault(name, faultServFail, types) }
 
-// Refuse makes every query for name answer REFUSED until Restore.
-func (s *Server) Refuse(name string) { s.setFault(name, faultRefused) }
+// Refuse makes queries for name (of types, if given) answer REFUSED until
+// Restore.
+func (s *Server) Refuse(name string, types ...string) { s.setFault(name, faultRefused, types) }
 
-// Drop makes the server ignore every query for name, so the client times
-// out, until Restore.
-func (s *Server) Drop(name string) { s.setFault(name, faultDrop) }
+// Drop makes the server ignore queries for name (of types, if given), so
+// the client times out, until Restore.
+func (s *Server) Drop(name string, types ...string) { s.setFault(name, faultDrop, types) }
 
 // Restore undoes ServFail, Refuse or Drop for name.
-func (s *Server) Restore(name string) { s.setFault(name, faultNone) }
+func (s *Server) Restore(name string) { s.setFault(name, faultNone, nil) }
 
-func (s *Server) setFault(name string, f fault) {
+func (s *Server) setFault(name string, f fault, types []string) {
+	s.t.Helper()
+	rule := faultRule{fault: f}
+	for _, typ := range types {
+		t, ok := dns.StringToType[strings.ToUpper(typ)]
+		if !ok {
+			s.t.Errorf("dnstest: unknown record type %q", typ)
+			return
+		}
+		if rule.types == nil {
+			rule.types = make(map[uint16]bool)
+		}
+		rule.types[t] = true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if f == faultNone {
 		delete(s.faults, canonical(name))
 		return
 	}
-	s.faults[canonical(name)] = f
+	s.faults[canonical(name)] = rule
 }
 
 // SetAD makes the server act as a DNSSEC-validating resolver that found
@@ -413,7 +445,7 @@ func (s *Server) answer(req *dns.Msg, tcp bool) (resp *dns.Msg, drop bool) {
 		Name: name, Type: dns.TypeToString[q.Qtype], TCP: tcp,
 		DO: reqOpt != nil && reqOpt.Do(), AD: req.AuthenticatedData,
 	})
-	switch s.faults[name] {
+	switch s.faults[name].applies(q.Qtype) {
 	case faultDrop:
 		return nil, true
 	case faultServFail:
@@ -436,7 +468,12 @@ func (s *Server) answer(req *dns.Msg, tcp bool) (resp *dns.Msg, drop bool) {
 	for range 8 {
 		rrs, exists := s.records[owner]
 		if !exists {
-			resp.Rcode = dns.RcodeNameError
+			if !s.hasChildren(owner) {
+				resp.Rcode = dns.RcodeNameError
+			}
+			// RFC 8020: a name with names below it exists (an empty
+			// non-terminal, such as _domainkey.example.test.), so it
+			// is NODATA.
 			break
 		}
 		var cname dns.RR
@@ -482,6 +519,21 @@ func (s *Server) answer(req *dns.Msg, tcp bool) (resp *dns.Msg, drop bool) {
 	// for a requester that showed it understands it (DO or AD set).
 	resp.AuthenticatedData = ad && (req.AuthenticatedData || (reqOpt != nil && reqOpt.Do()))
 	return resp, false
+}
+
+// hasChildren reports whether some record is owned by a name below name.
+// s.mu is held.
+func (s *Server) hasChildren(name string) bool {
+	suffix := "." + name
+	if name == "." {
+		suffix = "."
+	}
+	for n := range s.records {
+		if strings.HasSuffix(n, suffix) && n != name {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) copyRR(r record, owner string) dns.RR {

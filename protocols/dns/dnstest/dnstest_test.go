@@ -68,6 +68,8 @@ func TestAnswers(t *testing.T) {
 		{"www.example.test", dns.TypeCNAME, dns.RcodeSuccess, []string{"example.test."}},
 		// NODATA: the name exists, the type does not.
 		{"example.test", dns.TypeSRV, dns.RcodeSuccess, nil},
+		// NODATA for an empty non-terminal (RFC 8020).
+		{"_tcp.mx.example.test", dns.TypeTXT, dns.RcodeSuccess, nil},
 		// NXDOMAIN: the name does not exist.
 		{"missing.example.test", dns.TypeA, dns.RcodeNameError, nil},
 	}
@@ -134,6 +136,13 @@ func TestFaults(t *testing.T) {
 	// Only the marked name fails.
 	if r := ask(t, srv, "udp", "other.test", dns.TypeA, false); r.Rcode != dns.RcodeNameError {
 		t.Errorf("other name: %s", dns.RcodeToString[r.Rcode])
+	}
+	srv.ServFail("example.test", "AAAA")
+	if r := ask(t, srv, "udp", "example.test", dns.TypeAAAA, false); r.Rcode != dns.RcodeServerFailure {
+		t.Errorf("ServFail AAAA: %s", dns.RcodeToString[r.Rcode])
+	}
+	if r := ask(t, srv, "udp", "example.test", dns.TypeA, false); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+		t.Errorf("ServFail AAAA, then A: %s %v", dns.RcodeToString[r.Rcode], r.Answer)
 	}
 	srv.Refuse("example.test")
 	if r := ask(t, srv, "tcp", "example.test", dns.TypeA, false); r.Rcode != dns.RcodeRefused {
