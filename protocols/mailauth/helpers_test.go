@@ -24,11 +24,12 @@ func crlf(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
 }
 
-// newDNS starts an in-process DNS server and a resolver that asks only it.
+// newDNS starts an in-process DNS server and a resolver that asks only it,
+// without a cache: tests change records between messages.
 func newDNS(t testing.TB) (*dnstest.Server, dns.Resolver) {
 	t.Helper()
 	srv := dnstest.Start(t)
-	r, err := dns.New(srv.Addr())
+	r, err := dns.NewWithOptions(srv.Addr(), dns.Options{CacheEntries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,19 +44,9 @@ func (r resolver) LookupHost(ctx context.Context, host string) ([]string, error)
 	return addrs, disabled(host, err)
 }
 
-// LookupIPAddr is what the SPF library uses for a and mx mechanisms.
 func (r resolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
-	addrs, err := r.LookupHost(ctx, host)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]net.IPAddr, 0, len(addrs))
-	for _, a := range addrs {
-		if ip, err := netip.ParseAddr(a); err == nil {
-			out = append(out, net.IPAddr{IP: ip.AsSlice(), Zone: ip.Zone()})
-		}
-	}
-	return out, nil
+	addrs, err := r.r.LookupIPAddr(ctx, host)
+	return addrs, disabled(host, err)
 }
 
 // SPFScope is the identity an SPF result is for (RFC 7208 §2.3, §2.4).
