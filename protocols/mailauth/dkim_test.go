@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
 )
@@ -231,5 +232,30 @@ func TestDKIMResultsReadError(t *testing.T) {
 	}
 	if got := dkimResults(sigs, verifs[:1], nil, 8); got[0].Result != "permerror" {
 		t.Errorf("a count mismatch: %+v", got)
+	}
+}
+
+// A header section folded into very many lines is not given to the DKIM
+// verifier, whose unfolding would take time in the square of it: its
+// signatures are permerror, at once.
+func TestDKIMHeaderTooCostly(t *testing.T) {
+	srv, r := newDNS(t)
+	s := newEd25519(t, srv, "sender.test", "k")
+	c := newChecker(t, r, nil)
+	signed := s.sign(t, message("a@sender.test"))
+	junk := "X-Junk: x" + strings.Repeat("\r\n x", 200000) + "\r\n"
+	start := time.Now()
+	v := check(t, c, env("192.0.2.1", "", "a@sender.test"), junk+signed)
+	if len(v.DKIM) != 1 || v.DKIM[0].Result != "permerror" {
+		t.Fatalf("DKIM = %+v", v.DKIM)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+	// A long but ordinary field still verifies.
+	refs := "References:" + strings.Repeat("\r\n <0123456789abcdef0123456789@mail.example.com>", 300) + "\r\n"
+	v = check(t, c, env("192.0.2.1", "", "a@sender.test"), refs+signed)
+	if len(v.DKIM) != 1 || v.DKIM[0].Result != "pass" {
+		t.Fatalf("with a long References: %+v", v.DKIM)
 	}
 }

@@ -29,6 +29,10 @@ const maxAuthorDomains = 4
 // errConsumerDone closes a verification pipe whose reader has finished.
 var errConsumerDone = errors.New("mailauth: verifier done reading")
 
+// errHeaderCost is the DKIM result of a header section too costly to give
+// to go-msgauth (maxUnfoldCost).
+var errHeaderCost = errors.New("header section folded into too many lines to verify")
+
 // ErrFinished is returned by Write after Finish or Abort.
 var ErrFinished = errors.New("mailauth: message already finished")
 
@@ -191,7 +195,9 @@ func (m *Message) headerRead(h []byte) {
 		m.lookups = append(m.lookups, l)
 		go m.c.discover(m.ctx, l)
 	}
-	if len(m.sigs) > 0 {
+	if len(m.sigs) > 0 && unfoldCost(m.fields) > maxUnfoldCost {
+		m.dkimErr = errHeaderCost
+	} else if len(m.sigs) > 0 {
 		m.dkimDone = make(chan struct{})
 		pr, pw := io.Pipe()
 		m.pipes = append(m.pipes, pw)

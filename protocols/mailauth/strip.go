@@ -45,6 +45,8 @@ type stripper struct {
 	start   bool // the next byte starts a line
 	state   fieldState
 	pending []byte
+	value   int // where the field's value starts in pending
+	scan    idScan
 	out     []byte
 	err     error
 }
@@ -98,6 +100,8 @@ func (s *stripper) process(piece []byte) {
 		if isResultsField(piece) {
 			s.state = buffering
 			s.pending = append(s.pending[:0], piece...)
+			s.value = bytes.IndexByte(piece, ':') + 1
+			s.scan = newIDScan()
 			s.decide(false)
 		} else {
 			s.state = passing
@@ -120,8 +124,7 @@ func (s *stripper) more(piece []byte) {
 // decide settles a buffered field when its authserv-id can be read, or
 // lets it pass when it has grown past the cap.
 func (s *stripper) decide(complete bool) {
-	_, value, _ := bytes.Cut(s.pending, []byte(":"))
-	ours, known := authservIs(value, s.id, complete)
+	ours, known := s.scan.step(s.pending[s.value:], s.id, complete)
 	switch {
 	case known && ours:
 		s.state = dropping
@@ -155,70 +158,88 @@ func isResultsField(line []byte) bool {
 	return len(rest) > 0 && rest[0] == ':'
 }
 
-// authservIs reads the authserv-id at the start of an Authentication-
-// Results value (RFC 8601 §2.2: [CFWS] authserv-id, where authserv-id is a
-// token or quoted-string) and compares it with id. known is false when v
-// ends before the authserv-id does and more may come.
-func authservIs(v []byte, id string, complete bool) (ours, known bool) {
-	i := skipCFWS(v, 0)
-	if i < 0 || i == len(v) {
-		return false, complete
-	}
-	var got []byte
-	if v[i] == '"' {
-		i++
-		for ; i < len(v) && v[i] != '"'; i++ {
-			switch {
-			case v[i] == '\\' && i+1 < len(v):
-				i++
-				got = append(got, v[i])
-			case v[i] == '\r' || v[i] == '\n':
-			default:
-				got = append(got, v[i])
-			}
-		}
-		if i == len(v) {
-			return false, complete
-		}
-	} else {
-		j := i
-		for j < len(v) && !isDelim(v[j]) {
-			j++
-		}
-		if j == len(v) && !complete {
-			return false, false // the token may go on
-		}
-		got = v[i:j]
-	}
-	return strings.EqualFold(strings.TrimSuffix(string(got), "."), id), true
+// idScan reads the authserv-id at the start of an Authentication-Results
+// value (RFC 8601 §2.2: [CFWS] authserv-id, a token or a quoted-string),
+// resuming where it stopped as the value grows, so that a field arriving
+// in many short lines costs time in proportion to its length.
+type idScan struct {
+	off    int  // where the scan resumes
+	depth  int  // comment nesting (RFC 5322 §3.2.2)
+	escape bool // the byte before off was a backslash, in a comment or quoted-string
+	quoted bool // inside a quoted authserv-id
+	got    []byte
+	start  int // where a token authserv-id starts; -1 before
 }
 
-// isDelim ends a token: white space, a comment, ';', or a tspecial that
-// cannot be in a host name.
-func isDelim(c byte) bool {
-	return c <= ' ' || c == ';' || c == '(' || c == ')' || c == '"' || c == 0x7f
-}
+func newIDScan() idScan { return idScan{start: -1} }
 
-// skipCFWS skips folding white space and (nested) comments (RFC 5322
-// §3.2.2); -1 when v ends inside a comment.
-func skipCFWS(v []byte, i int) int {
-	depth := 0
-	for ; i < len(v); i++ {
+// step scans v (the value so far; it only ever grows) and compares the
+// authserv-id with id once it is whole. known is false while v ends before
+// the authserv-id does and complete is false.
+func (s *idScan) step(v []byte, id string, complete bool) (ours, known bool) {
+	eq := func(b []byte) bool { return strings.EqualFold(strings.TrimSuffix(string(b), "."), id) }
+	i := s.off
+	for i < len(v) {
 		c := v[i]
 		switch {
-		case depth > 0 && c == '\\':
-			i++
-		case c == '(':
-			depth++
-		case c == ')' && depth > 0:
-			depth--
-		case depth > 0, c == ' ', c == '\t', c == '\r', c == '\n':
+		case s.start >= 0:
+			if isDelim(c) {
+				return eq(v[s.start:i]), true
+			}
+		case s.quoted:
+			switch {
+			case s.escape:
+				s.got, s.escape = append(s.got, c), false
+			case c == '\\':
+				s.escape = true
+			case c == '"':
+				return eq(s.got), true
+			case c != '\r' && c != '\n':
+				s.got = append(s.got, c)
+			}
+		case s.depth > 0:
+			switch {
+			case s.escape:
+				s.escape = false
+			case c == '\\':
+				s.escape = true
+			case c == '(':
+				s.depth++
+			case c == ')':
+				s.depth--
+			}
 		default:
-			return i
+			switch c {
+			case ' ', '\t', '\r', '\n':
+			case '(':
+				s.depth++
+			case '"':
+				s.quoted = true
+			default:
+				s.start = i
+				continue // the token's first byte is read as part of it
+			}
 		}
+		i++
 	}
-	if depth > 0 {
-		return -1
+	s.off = i
+	if !complete {
+		return false, false
 	}
-	return i
+	if s.start >= 0 {
+		return eq(v[s.start:]), true
+	}
+	return false, true // no authserv-id at all, or an unterminated comment or quote
+}
+
+// authservIs reports whether the value v starts with the authserv-id id;
+// see idScan.
+func authservIs(v []byte, id string, complete bool) (ours, known bool) {
+	s := newIDScan()
+	return s.step(v, id, complete)
+}
+
+// isDelim ends a token: white space, a comment, ';', a quote.
+func isDelim(c byte) bool {
+	return c <= ' ' || c == ';' || c == '(' || c == ')' || c == '"' || c == 0x7f
 }
