@@ -66,6 +66,16 @@
 // DMARCbis: np=, t=, and relaxed alignment as "same organizational domain".
 // pct= is honoured as RFC 7489 §6.6.4 defines (DMARCbis dropped it).
 //
+// # Limits
+//
+// Memory per message is bounded by Config.MaxHeaderBytes (1 MiB; a larger
+// header section gets 552 5.3.4) plus the pipes' buffers: the body is never
+// held. At most 8 DKIM signatures and 4 author domains are evaluated. A
+// header section folded into so many lines that go-msgauth's unfolding
+// would cost minutes is not given to it (its signatures are permerror).
+// go-msgauth checks a signature's x= against the system clock, not
+// Config.Now.
+//
 // The package does no I/O of its own other than DNS through the configured
 // resolver.
 package mailauth

@@ -293,8 +293,13 @@ func (m *Message) Finish(ctx context.Context) (*Verdict, error) {
 		a := m.arc
 		v.ARC = &a
 	}
+	// The np= existence look-ups happen here: bounded by Finish's ctx too.
+	ectx, cancel := context.WithCancel(m.ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
 	for _, l := range m.lookups {
-		v.DMARC = append(v.DMARC, m.c.evaluate(m.ctx, l, v.SPF, v.DKIM, v.ARC))
+		v.DMARC = append(v.DMARC, m.c.evaluate(ectx, l, v.SPF, v.DKIM, v.ARC))
 	}
 	m.decide(v)
 	v.Records = m.records(v)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
+
+	"github.com/surat-mail/surat/protocols/dns"
 )
 
 // The verdicts of the acceptance checks H3–H8, against the same kind of
@@ -198,5 +200,17 @@ func TestAbort(t *testing.T) {
 	m.Abort()
 	if _, err := m.Finish(context.Background()); !errors.Is(err, ErrFinished) {
 		t.Errorf("Finish after Abort: %v", err)
+	}
+}
+
+// With --resolver none every look-up is "not found": results are none or
+// permerror, and nothing is refused or deferred for it.
+func TestResolverNone(t *testing.T) {
+	c := newChecker(t, dns.None{}, nil)
+	srv, _ := newDNS(t)
+	s := newEd25519(t, srv, "d.test", "k")
+	v := check(t, c, env(badIP, "h.d.test", "b@d.test"), s.sign(t, message("a@d.test")))
+	if v.Action != Accept || v.SPF.Result != "none" || v.DKIM[0].Result != "permerror" || v.DMARC[0].Result != "none" {
+		t.Fatalf("%s spf=%s dkim=%+v dmarc=%+v", v.Action, v.SPF.Result, v.DKIM, v.DMARC)
 	}
 }
