@@ -72,6 +72,33 @@ func TestSPF(t *testing.T) {
 		{name: "null path, HELO fail", zone: []rr{{"h.test", "TXT", "v=spf1 -all"}},
 			ip: "192.0.2.5", helo: "h.test", from: "", result: spf.Fail, domain: "h.test"},
 		{name: "null path, HELO address literal", ip: "192.0.2.5", helo: "[192.0.2.5]", from: "", result: spf.None, domain: ""},
+		// §4.5: "v=spf1" alone is a record with no mechanisms: neutral.
+		{name: "empty record", zone: []rr{{"s.test", "TXT", "v=spf1"}},
+			ip: "192.0.2.1", from: "a@s.test", result: spf.Neutral},
+		{name: "bad CIDR", zone: []rr{{"s.test", "TXT", "v=spf1 ip4:192.0.2.0/33 -all"}},
+			ip: "192.0.2.1", from: "a@s.test", result: spf.PermError},
+		// §6.2: exp= does not change the result.
+		{name: "exp ignored", zone: []rr{{"s.test", "TXT", "v=spf1 -all exp=e.s.test"}},
+			ip: "192.0.2.1", from: "a@s.test", result: spf.Fail},
+		// §6.1: redirect to a domain without a record is a permerror.
+		{name: "redirect to nothing", zone: []rr{{"s.test", "TXT", "v=spf1 redirect=gone.test"}},
+			ip: "192.0.2.1", from: "a@s.test", result: spf.PermError},
+		// §5.2: an include that meets a temporary error gives temperror.
+		{name: "include of a SERVFAIL", zone: []rr{{"s.test", "TXT", "v=spf1 include:i.test -all"}, {"servfail:i.test", "", ""}},
+			ip: "192.0.2.1", from: "a@s.test", result: spf.TempError},
+		// §5.5: ptr, validated by a forward look-up.
+		{name: "ptr", zone: []rr{{"s.test", "TXT", "v=spf1 ptr -all"}, {"192.0.2.77", "PTR", "mail.s.test."}, {"mail.s.test", "A", "192.0.2.77"}},
+			ip: "192.0.2.77", from: "a@s.test", result: spf.Pass},
+		{name: "ptr not validated", zone: []rr{{"s.test", "TXT", "v=spf1 ptr -all"}, {"192.0.2.78", "PTR", "mail.s.test."}, {"mail.s.test", "A", "192.0.2.77"}},
+			ip: "192.0.2.78", from: "a@s.test", result: spf.Fail},
+		// §4.6.4: an mx mechanism with more than 10 MX records is a permerror.
+		{name: "11 MX", zone: append([]rr{{"s.test", "TXT", "v=spf1 mx -all"}}, func() []rr {
+			var out []rr
+			for i := range 11 {
+				out = append(out, rr{"s.test", "MX", fmt.Sprintf("%d mx%d.s.test.", i, i)})
+			}
+			return out
+		}()...), ip: "192.0.2.1", from: "a@s.test", result: spf.PermError},
 		{name: "domain case", zone: []rr{{"s.test", "TXT", "v=spf1 ip4:192.0.2.1 -all"}},
 			ip: "192.0.2.1", from: "a@S.Test", result: spf.Pass},
 	}
