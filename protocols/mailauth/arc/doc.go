@@ -16,9 +16,10 @@
 // 3: one AAR, AMS and AS per instance, instances 1..N without gaps, cv=none
 // at 1 and cv=pass after); the newest AMS (step 4) as a DKIM signature
 // (RFC 6376 §6.1: relaxed or simple canonicalization, l=, x=, h= with
-// From and without ARC-Seal); the oldest AMS that still verifies
-// (step 5, Result.OldestPass); every seal, newest first, over the sets
-// 1..i in order with relaxed canonicalization (step 6, §5.1.1).
+// From and without ARC-Seal); every seal, newest first, over the sets
+// 1..i in order with relaxed canonicalization (step 6, §5.1.1); then, for
+// a chain that passes, the oldest AMS that still verifies (step 5, which
+// never fails a chain: Result.OldestPass).
 // Keys are DKIM key records at selector._domainkey.domain (RFC 6376
 // §3.6), RSA (at least 1024 bits, RFC 8301) or Ed25519 (RFC 8463), fetched
 // through a LookupTXT function such as protocols/dns's Resolver.LookupTXT.
@@ -26,16 +27,19 @@
 // TempError (errors.Is(Result.Err, ErrTemporary)), never Fail.
 //
 // The body is hashed while it streams, once per canonicalization whatever
-// the number of sets; only the header block is kept (at most
-// MaxHeaderBytes, 1 MiB by default; a longer header fails the chain).
+// the number of sets and l= values; only the header block is kept (at
+// most MaxHeaderBytes, 1 MiB by default; a longer header fails the chain).
+// Keys are looked up once per name per message; a chain of 50 sets from
+// 50 domains costs at most 100 look-ups, the price of RFC 8617 itself.
 //
 // # Sealing (RFC 8617 §5.1)
 //
 // Seal returns the three fields of the next set: cv= from the chain's
 // verdict (given, or verified while reading), relaxed/relaxed, the AMS
-// over DefaultSignedHeaders that are present, the seal over all sets; a
-// failing chain is sealed with cv=fail over the new set only (§5.1.2); a
-// chain whose newest seal is cv=fail, or that has 50 sets, is not extended.
+// over the recommended fields that are present (Sealer.Headers), the seal
+// over all sets; a failing chain is sealed with cv=fail over the new set
+// only (§5.1.2); a chain whose newest seal is cv=fail, or that has 50
+// sets, is not extended.
 //
 // # Not implemented, and limits
 //

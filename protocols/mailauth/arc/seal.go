@@ -12,11 +12,11 @@ import (
 	"time"
 )
 
-// DefaultSignedHeaders are the fields an ARC-Message-Signature signs when
+// defaultSignedHeaders are the fields an ARC-Message-Signature signs when
 // Sealer.Headers is nil: RFC 6376 §5.4.1's recommended list, plus
 // DKIM-Signature, so that a later hop can tell which signatures the
 // sealer saw. Only fields present in the message are signed.
-var DefaultSignedHeaders = []string{
+var defaultSignedHeaders = []string{
 	"From", "Reply-To", "Subject", "Date", "To", "Cc",
 	"Resent-Date", "Resent-From", "Resent-To", "Resent-Cc",
 	"In-Reply-To", "References", "Message-ID",
@@ -38,7 +38,9 @@ type Sealer struct {
 	// dmarc=..."; RFC 8617 §4.1.1). It may be folded.
 	AuthResults string
 	// Headers are the field names the ARC-Message-Signature signs, every
-	// occurrence present; DefaultSignedHeaders if nil. From is required.
+	// occurrence present. If nil: the fields RFC 6376 §5.4.1 recommends
+	// (From, Subject, Date, To, Cc, Message-ID, References, List-*, MIME
+	// fields, ...) and DKIM-Signature. From is required.
 	Headers []string
 
 	// Chain is the verdict on the message's existing chain, when the
@@ -75,7 +77,7 @@ func Seal(ctx context.Context, msg io.Reader, s Sealer) (string, error) {
 	}
 	v := &Verifier{Lookup: s.Lookup, Now: s.Now, MaxHeaderBytes: s.MaxHeaderBytes}
 	w := v.NewVerification()
-	w.extraRelaxed = &limitedHash{h: newSHA256(), limit: -1}
+	w.wantRelaxed = true
 	w.skipChain = s.Chain != nil
 	if _, err := io.Copy(w, msg); err != nil {
 		return "", fmt.Errorf("arc: reading message: %w", err)
@@ -134,7 +136,8 @@ func Seal(ctx context.Context, msg io.Reader, s Sealer) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	bh := base64.StdEncoding.EncodeToString(w.extraRelaxed.h.Sum(nil))
+	body, _ := w.hashers[canonRelaxed].sum(-1)
+	bh := base64.StdEncoding.EncodeToString(body)
 	// RFC 8617 §4.1.2: DKIM-Signature tags, i= the instance, no v=.
 	// Sealing always uses relaxed/relaxed, which survives refolding.
 	amsTags := "i=" + inst + "; a=" + alg + "; c=relaxed/relaxed; d=" + s.Domain + "; s=" + s.Selector +
@@ -184,7 +187,7 @@ func (s *Sealer) check() (string, error) {
 func (s *Sealer) signedNames(fields []headerField) ([]string, error) {
 	names := s.Headers
 	if names == nil {
-		names = DefaultSignedHeaders
+		names = defaultSignedHeaders
 	}
 	count := map[string]int{}
 	for _, f := range fields {

@@ -73,12 +73,15 @@ func parseSignature(value []byte) (*signature, error) {
 	}
 	d, _ := tags.get("d")
 	s.domain = normalizeDomain(d)
-	if s.domain == "" {
-		return nil, errors.New("empty d=")
-	}
 	s.selector, _ = tags.get("s")
-	if s.selector == "" {
-		return nil, errors.New("empty s=")
+	// RFC 6376 §3.5 d=, s=: domain names. Checked here so that a
+	// malformed name fails the signature instead of making the key
+	// look-up fail as if DNS were down.
+	if !isDomainName(s.domain) {
+		return nil, fmt.Errorf("invalid d=%s", d)
+	}
+	if !isDomainName(s.selector) {
+		return nil, fmt.Errorf("invalid s=%s", s.selector)
 	}
 	b, _ := tags.find("b")
 	s.bStart, s.bEnd = b.start, b.end
@@ -107,6 +110,27 @@ func parseInstance(v string) (int, error) {
 		return 0, fmt.Errorf("invalid instance %q", v)
 	}
 	return n, nil
+}
+
+// isDomainName reports whether s is dot-separated non-empty labels of
+// letters, digits, '-' and '_' (selectors and some domains use it), or
+// UTF-8 (RFC 8616), at most 253 bytes.
+func isDomainName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(isAlpha(c) || c >= '0' && c <= '9' || c == '-' || c == '_' || c >= 0x80) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func normalizeDomain(d string) string {

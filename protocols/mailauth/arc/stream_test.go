@@ -1,7 +1,9 @@
 package arc
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"io"
 	"runtime"
 	"strings"
@@ -101,5 +103,82 @@ func BenchmarkSeal4KiB(b *testing.B) {
 		}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestWriteInPieces: a Verification fed one byte at a time, or the whole
+// message in one Write, reaches the verdict Verify reaches.
+func TestWriteInPieces(t *testing.T) {
+	z, msg := threeHops(t)
+	v := &Verifier{Lookup: z.lookup}
+	for _, size := range []int{1, 2, 5, 100, len(msg)} {
+		w := v.NewVerification()
+		for p := []byte(msg); len(p) > 0; {
+			k := min(size, len(p))
+			if n, err := w.Write(p[:k]); n != k || err != nil {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+			p = p[k:]
+		}
+		if res := w.Finish(context.Background()); res.Status != Pass || res.Count != 3 {
+			t.Fatalf("pieces of %d: status %s count %d: %v", size, res.Status, res.Count, res.Err)
+		}
+	}
+}
+
+// TestBodyHasherMarks: the digest taken at each l= mark is the digest of
+// that prefix, and a mark past the end is an error.
+func TestBodyHasherMarks(t *testing.T) {
+	body := []byte(strings.Repeat("0123456789abcdef", 100))
+	h := newBodyHasher()
+	marks := []int64{0, 1, 16, 17, 800, 1600, 1601}
+	for _, m := range marks {
+		h.mark(m)
+	}
+	h.mark(16) // twice is once
+	for p := body; len(p) > 0; {
+		k := min(7, len(p))
+		h.Write(p[:k])
+		p = p[k:]
+	}
+	for _, m := range marks {
+		got, err := h.sum(m)
+		if m > int64(len(body)) {
+			if err == nil {
+				t.Errorf("l=%d past a %d-byte body: no error", m, len(body))
+			}
+			continue
+		}
+		want := sha256.Sum256(body[:m])
+		if err != nil || !bytes.Equal(got, want[:]) {
+			t.Errorf("l=%d: %x %v, want %x", m, got, err, want)
+		}
+	}
+	all, _ := h.sum(-1)
+	if want := sha256.Sum256(body); !bytes.Equal(all, want[:]) {
+		t.Errorf("whole body: %x, want %x", all, want)
+	}
+}
+
+// TestOneLargeWrite: a caller that hands over the whole message in one
+// Write does not get it copied into the header buffer.
+func TestOneLargeWrite(t *testing.T) {
+	z := newZone()
+	k := newKey(t, z, "ed25519", "big.example", "s")
+	body, _ := io.ReadAll(&lineBody{left: 8 << 20})
+	msg := []byte(seal(t, z, k, bigHeader+string(body)))
+	v := &Verifier{Lookup: z.lookup}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	w := v.NewVerification()
+	w.Write(msg)
+	res := w.Finish(context.Background())
+	runtime.ReadMemStats(&after)
+	if res.Status != Pass {
+		t.Fatalf("status %s: %v", res.Status, res.Err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Fatalf("one Write of %d MiB allocated %d KiB", len(msg)>>20, alloc>>10)
 	}
 }

@@ -108,6 +108,8 @@ func TestChainStructure(t *testing.T) {
 		{"instance not a number", replaceIn(nameAMS, 2, "i=2", "i=two"), "invalid instance"},
 		{"instance zero", replaceIn(nameAAR, 1, "i=1", "i=0"), "invalid instance"},
 		{"seal tag-list broken", replaceIn(nameAS, 1, "cv=none;", "cv=none;;"), "empty tag-spec"},
+		{"seal selector not a name", replaceIn(nameAS, 3, "s=s;", "s=(s);"), "invalid s="},
+		{"newest AMS domain not a name", replaceIn(nameAMS, 3, "d=c.example", "d=c..example"), "invalid d="},
 		{"newest AMS signs ARC-Seal", replaceIn(nameAMS, 3, "h=From", "h=ARC-Seal:From"), "h= lists ARC-Seal"},
 	}
 	for _, tc := range cases {

@@ -1,16 +1,11 @@
 package arc
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -143,387 +138,6 @@ func (v *Verifier) NewVerification() *Verification {
 	return &Verification{v: v, maxHeader: max}
 }
 
-// Verification verifies one message written to it. Write never fails; the
-// verdict comes from Finish. It is not safe for concurrent use.
-type Verification struct {
-	v         *Verifier
-	maxHeader int
-
-	header     []byte
-	headerDone bool
-	tooLarge   bool
-	finished   bool
-
-	fields []headerField
-	chain  *chain // nil: no ARC set, or a verdict reached from the header alone
-	early  *Result
-
-	bodyOut []*bufio.Writer // one per body canonicalization in use
-	bodies  []*bodyCanon
-	// extraRelaxed, set by Seal before the first Write, adds a relaxed
-	// body hash without length limit.
-	extraRelaxed *limitedHash
-	// skipChain, set by Seal when it is given the chain's verdict, skips
-	// the body hashes of the existing signatures.
-	skipChain bool
-}
-
-// Write takes the next bytes of the message.
-func (w *Verification) Write(p []byte) (int, error) {
-	n := len(p)
-	if w.finished {
-		return n, nil
-	}
-	if !w.headerDone {
-		if w.tooLarge {
-			return n, nil
-		}
-		start := max(0, len(w.header)-3)
-		w.header = append(w.header, p...)
-		end, bodyStart := headerEnd(w.header, start)
-		if end < 0 {
-			if len(w.header) > w.maxHeader {
-				w.tooLarge = true
-				w.header = nil
-			}
-			return n, nil
-		}
-		if end > w.maxHeader {
-			w.tooLarge = true
-			w.header = nil
-			return n, nil
-		}
-		body := w.header[bodyStart:]
-		w.header = w.header[:end]
-		w.startBody()
-		w.writeBody(body)
-		return n, nil
-	}
-	w.writeBody(p)
-	return n, nil
-}
-
-// headerEnd finds the empty line that ends the header, searching from
-// start: it returns the end of the header block (after the CRLF of its
-// last field) and where the body starts, or -1.
-func headerEnd(b []byte, start int) (end, body int) {
-	// A message that starts with an empty line has an empty header.
-	if bytes.HasPrefix(b, crlf) {
-		return 0, 2
-	}
-	if len(b) > 0 && b[0] == '\n' {
-		return 0, 1
-	}
-	for i := start; i < len(b); i++ {
-		if b[i] != '\n' {
-			continue
-		}
-		j := i + 1
-		if j < len(b) && b[j] == '\r' {
-			j++
-		}
-		if j < len(b) && b[j] == '\n' {
-			return i + 1, j + 1
-		}
-	}
-	return -1, -1
-}
-
-func (w *Verification) writeBody(p []byte) {
-	for _, c := range w.bodies {
-		c.Write(p) // errors come from the hashes, which never fail
-	}
-}
-
-// startBody parses the header and sets up the body hashes the chain needs.
-func (w *Verification) startBody() {
-	w.headerDone = true
-	w.fields = splitHeader(w.header)
-	c, early := collectChain(w.fields)
-	if early != nil {
-		w.early = early
-	}
-	w.chain = c
-	var targets = map[canon][]io.Writer{}
-	if c != nil && early == nil && !w.skipChain {
-		for _, s := range c.sets {
-			if s.ams == nil || s.amsErr != nil {
-				continue
-			}
-			s.bodyHash = &limitedHash{h: sha256.New(), limit: s.ams.length}
-			targets[s.ams.bodyCanon] = append(targets[s.ams.bodyCanon], s.bodyHash)
-		}
-	}
-	if w.extraRelaxed != nil {
-		targets[canonRelaxed] = append(targets[canonRelaxed], w.extraRelaxed)
-	}
-	for _, cn := range []canon{canonSimple, canonRelaxed} {
-		if len(targets[cn]) == 0 {
-			continue
-		}
-		bw := bufio.NewWriterSize(io.MultiWriter(targets[cn]...), 32<<10)
-		w.bodyOut = append(w.bodyOut, bw)
-		w.bodies = append(w.bodies, newBodyCanon(bw, cn))
-	}
-}
-
-// Finish ends the message and returns the verdict, looking keys up with
-// ctx. It may be called once.
-func (w *Verification) Finish(ctx context.Context) *Result {
-	if w.finished {
-		return &Result{Status: Fail, Err: errors.New("arc: Finish called twice")}
-	}
-	w.finishBody()
-	if w.tooLarge {
-		return &Result{Status: Fail, Err: fmt.Errorf("arc: header longer than %d bytes", w.maxHeader)}
-	}
-	if w.early != nil {
-		return w.early
-	}
-	return w.chain.verify(ctx, w.v, w.fields)
-}
-
-// finishBody ends the body and its hashes.
-func (w *Verification) finishBody() {
-	w.finished = true
-	if w.tooLarge {
-		return
-	}
-	if !w.headerDone {
-		// No empty line: the whole message is header, the body empty.
-		w.startBody()
-	}
-	for i, b := range w.bodies {
-		b.Close()
-		w.bodyOut[i].Flush()
-	}
-}
-
-func newSHA256() hash.Hash { return sha256.New() }
-
-// limitedHash hashes at most limit bytes (all if limit < 0), counting
-// what it was given (RFC 6376 §3.5 l=).
-type limitedHash struct {
-	h     hash.Hash
-	limit int64
-	n     int64
-}
-
-func (l *limitedHash) Write(p []byte) (int, error) {
-	n := len(p)
-	if l.limit >= 0 {
-		if room := l.limit - l.n; int64(len(p)) > room {
-			p = p[:max(room, 0)]
-		}
-	}
-	l.h.Write(p)
-	l.n += int64(n)
-	return n, nil
-}
-
-// ams is a parsed ARC-Message-Signature (RFC 8617 §4.1.2).
-type ams struct {
-	*signature
-	headerCanon, bodyCanon canon
-	signed                 []string // h=, lower case
-	bodyHash               []byte   // bh=
-	length                 int64    // l=, -1 if absent
-}
-
-// as is a parsed ARC-Seal (RFC 8617 §4.1.3).
-type as struct {
-	*signature
-	cv Status
-}
-
-// arcSet is one instance's fields as found.
-type arcSet struct {
-	instance        int
-	aar, amsF, asF  headerField
-	aarPayload      string
-	ams             *ams
-	amsErr          error
-	seal            *as
-	bodyHash        *limitedHash
-	nAAR, nAMS, nAS int
-}
-
-type chain struct {
-	sets []*arcSet // index i holds instance i+1
-}
-
-// arcFieldNames are the ARC header fields, lower case (RFC 8617 §4.1).
-const (
-	nameAAR = "arc-authentication-results"
-	nameAMS = "arc-message-signature"
-	nameAS  = "arc-seal"
-)
-
-// collectChain gathers the ARC sets and runs the checks of RFC 8617 §5.2
-// that need no key and no body: steps 1 to 3. It returns (nil, nil) for a
-// message without ARC fields, a verdict when one is reached, or the chain
-// to verify.
-func collectChain(fields []headerField) (*chain, *Result) {
-	byInstance := map[int]*arcSet{}
-	get := func(i int) *arcSet {
-		s := byInstance[i]
-		if s == nil {
-			s = &arcSet{instance: i}
-			byInstance[i] = s
-		}
-		return s
-	}
-	fail := func(format string, a ...any) (*chain, *Result) {
-		return nil, &Result{Status: Fail, Err: fmt.Errorf("arc: "+format, a...), Count: len(byInstance)}
-	}
-	found := false
-	for _, f := range fields {
-		switch f.name {
-		case nameAAR:
-			found = true
-			i, payload, err := parseAAR(string(f.value()))
-			if err != nil {
-				return fail("ARC-Authentication-Results: %v", err)
-			}
-			s := get(i)
-			s.nAAR++
-			s.aar, s.aarPayload = f, payload
-		case nameAMS, nameAS:
-			found = true
-			tags, err := parseTags(string(f.value()))
-			if err != nil {
-				return fail("%s: %v", f.name, err)
-			}
-			iv, ok := tags.get("i")
-			if !ok {
-				return fail("%s: missing i=", f.name)
-			}
-			i, err := parseInstance(iv)
-			if err != nil {
-				return fail("%s: %v", f.name, err)
-			}
-			s := get(i)
-			if f.name == nameAMS {
-				s.nAMS++
-				s.amsF = f
-			} else {
-				s.nAS++
-				s.asF = f
-			}
-		}
-	}
-	// RFC 8617 §5.2 step 1: no ARC sets, status none.
-	if !found {
-		return nil, &Result{Status: None}
-	}
-	// RFC 8617 §4.2.1, §5.2 step 1: more than 50 sets, or an instance
-	// beyond 50, fails.
-	n := 0
-	for i := range byInstance {
-		n = max(n, i)
-	}
-	if n > maxInstance || len(byInstance) > maxInstance {
-		return fail("%d ARC sets (instance %d); at most %d are allowed", len(byInstance), n, maxInstance)
-	}
-	// RFC 8617 §5.2 step 2: the newest seal says the chain already failed.
-	if top := byInstance[n]; top != nil && top.nAS == 1 {
-		if sig, err := parseSignature(top.asF.value()); err == nil {
-			if cv, _ := sig.tags.get("cv"); strings.EqualFold(trimFWS(cv), string(Fail)) {
-				return fail("ARC-Seal i=%d has cv=fail", n)
-			}
-		}
-	}
-	// RFC 8617 §5.2 step 3: exactly one of each field per set, instances
-	// 1..N without gaps, cv=none at 1 and cv=pass after.
-	c := &chain{sets: make([]*arcSet, n)}
-	for i := 1; i <= n; i++ {
-		s := byInstance[i]
-		if s == nil {
-			return fail("ARC set i=%d is missing (highest is %d)", i, n)
-		}
-		if s.nAAR != 1 || s.nAMS != 1 || s.nAS != 1 {
-			return fail("ARC set i=%d has %d ARC-Authentication-Results, %d ARC-Message-Signature, %d ARC-Seal; want one of each",
-				i, s.nAAR, s.nAMS, s.nAS)
-		}
-		sig, err := parseSignature(s.asF.value())
-		if err != nil {
-			return fail("ARC-Seal i=%d: %v", i, err)
-		}
-		if _, ok := sig.tags.get("h"); ok {
-			// RFC 8617 §4.1.3: the seal covers the ARC sets only; an h=
-			// has no meaning there and is refused, as other verifiers do.
-			return fail("ARC-Seal i=%d has an h= tag", i)
-		}
-		cv, _ := sig.tags.get("cv")
-		seal := &as{signature: sig, cv: Status(strings.ToLower(trimFWS(cv)))}
-		want := Pass
-		if i == 1 {
-			want = None
-		}
-		if seal.cv != want {
-			return fail("ARC-Seal i=%d has cv=%s; want cv=%s", i, cv, want)
-		}
-		s.seal = seal
-		s.ams, s.amsErr = parseAMS(s.amsF.value())
-		c.sets[i-1] = s
-	}
-	return c, nil
-}
-
-// parseAMS parses an ARC-Message-Signature: DKIM-Signature syntax with i=
-// the instance and no v= (RFC 8617 §4.1.2).
-func parseAMS(value []byte) (*ams, error) {
-	sig, err := parseSignature(value)
-	if err != nil {
-		return nil, err
-	}
-	m := &ams{signature: sig, length: -1}
-	cv, hasC := sig.tags.get("c")
-	var ok bool
-	if m.headerCanon, m.bodyCanon, ok = parseCanon(cv, hasC); !ok {
-		return nil, fmt.Errorf("invalid c=%s", cv)
-	}
-	h, ok := sig.tags.get("h")
-	if !ok {
-		return nil, errors.New("missing h=")
-	}
-	from := false
-	for _, name := range splitColon(h) {
-		name = strings.ToLower(name)
-		switch name {
-		case "":
-			return nil, fmt.Errorf("empty field name in h=%s", h)
-		case "from":
-			from = true
-		case nameAS:
-			// RFC 8617 §4.1.2: ARC-Seal fields are never in the AMS's scope.
-			return nil, errors.New("h= lists ARC-Seal")
-		}
-		m.signed = append(m.signed, name)
-	}
-	if !from {
-		// RFC 6376 §5.4: the From field must be signed; the AMS keeps
-		// DKIM's rule (RFC 8617 §4.1.2).
-		return nil, errors.New("h= does not list From")
-	}
-	bh, ok := sig.tags.get("bh")
-	if !ok {
-		return nil, errors.New("missing bh=")
-	}
-	if m.bodyHash, err = base64.StdEncoding.DecodeString(stripFWS(bh)); err != nil {
-		return nil, fmt.Errorf("bh= is not base64: %w", err)
-	}
-	if l, ok := sig.tags.get("l"); ok {
-		// RFC 6376 §3.5 l=: at most 76 digits; RFC 8617 keeps it.
-		n, err := strconv.ParseInt(l, 10, 64)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("invalid l=%s", l)
-		}
-		m.length = n
-	}
-	return m, nil
-}
-
 // verify runs RFC 8617 §5.2 steps 4 to 7 once the body has been hashed.
 func (c *chain) verify(ctx context.Context, v *Verifier, fields []headerField) *Result {
 	n := len(c.sets)
@@ -561,19 +175,22 @@ func (c *chain) verify(ctx context.Context, v *Verifier, fields []headerField) *
 	if err := c.verifyAMS(ctx, &keys, fields, n, now()); err != nil {
 		return fail(fmt.Errorf("arc: ARC-Message-Signature i=%d: %w", n, err))
 	}
+	// RFC 8617 §5.2 step 6: every seal, newest first. Step 5 comes after
+	// it here: it never fails the chain, so its look-ups are spent only
+	// on a chain that passes.
+	for i := n; i >= 1; i-- {
+		if err := c.verifyAS(ctx, &keys, i); err != nil {
+			return fail(fmt.Errorf("arc: ARC-Seal i=%d: %w", i, err))
+		}
+	}
 	// RFC 8617 §5.2 step 5: the oldest AMS that still verifies, going
-	// back until one does not.
+	// back until one does not (for any reason: a temporary look-up
+	// failure there ends the search too).
 	oldest := 0
 	for i := n - 1; i >= 1; i-- {
 		if err := c.verifyAMS(ctx, &keys, fields, i, now()); err != nil {
 			oldest = i + 1
 			break
-		}
-	}
-	// RFC 8617 §5.2 step 6: every seal, newest first.
-	for i := n; i >= 1; i-- {
-		if err := c.verifyAS(ctx, &keys, i); err != nil {
-			return fail(fmt.Errorf("arc: ARC-Seal i=%d: %w", i, err))
 		}
 	}
 	// RFC 8617 §5.2 step 7.
@@ -594,11 +211,11 @@ func (c *chain) verifyAMS(ctx context.Context, keys *keyCache, fields []headerFi
 	if expired(m.tags, now) {
 		return errors.New("signature expired (x=)")
 	}
-	if m.length >= 0 && s.bodyHash.n < m.length {
-		// RFC 6376 §6.1.3: a body shorter than l= cannot match.
-		return fmt.Errorf("body is %d bytes after canonicalization, l=%d", s.bodyHash.n, m.length)
+	bh, err := s.body.sum(m.length)
+	if err != nil {
+		return err
 	}
-	if !bytes.Equal(s.bodyHash.h.Sum(nil), m.bodyHash) {
+	if !bytes.Equal(bh, m.bodyHash) {
 		return errors.New("body hash does not match bh=")
 	}
 	key, err := keys.get(ctx, m.selector, m.domain)
