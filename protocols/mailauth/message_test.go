@@ -214,3 +214,48 @@ func TestResolverNone(t *testing.T) {
 		t.Fatalf("%s spf=%s dkim=%+v dmarc=%+v", v.Action, v.SPF.Result, v.DKIM, v.DMARC)
 	}
 }
+
+// Every goroutine a message starts ends with Finish or Abort, timed out or
+// not. (The resolver may finish an abandoned query on its own; only this
+// package's goroutines are counted.)
+func TestNoGoroutineLeft(t *testing.T) {
+	srv, r := newDNS(t)
+	s := newEd25519(t, srv, "d.test", "k")
+	srv.Add("_dmarc.d.test", "TXT", "v=DMARC1; p=reject")
+	srv.Drop("_dmarc.slow.test")
+	c := newChecker(t, r, func(cfg *Config) { cfg.ARC = fakeARC{res: ARCResult{Chain: ARCPass}} })
+	msg := "ARC-Seal: i=1; d=x.test\r\n" + s.sign(t, message("a@d.test"))
+	for i := range 30 {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		from := "a@d.test"
+		if i%3 == 1 {
+			from = "a@slow.test"
+		}
+		m := c.Start(context.Background(), env(badIP, "h.d.test", from))
+		io.WriteString(m, strings.Replace(msg, "a@d.test", from, 1)[:len(msg)-i%2*5])
+		if i%3 == 2 {
+			m.Abort()
+		} else if _, err := m.Finish(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	ours := func() (n int, stacks string) {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			if strings.Contains(g, "surat/protocols/mailauth.") && !strings.Contains(g, "TestNoGoroutineLeft") {
+				n++
+				stacks += g + "\n\n"
+			}
+		}
+		return n, stacks
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for n, _ := ours(); n > 0 && time.Now().Before(deadline); n, _ = ours() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n, stacks := ours(); n > 0 {
+		t.Errorf("%d goroutines of this package left:\n%s", n, stacks)
+	}
+}
