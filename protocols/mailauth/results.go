@@ -95,9 +95,31 @@ func authResults(authservID string, v *Verdict, ip net.IP) string {
 		// the id is cut off so each result can go on its own line.
 		one := authres.Format(authservID, []authres.Result{r})
 		b.WriteString(";\r\n\t")
-		b.WriteString(strings.TrimSpace(strings.TrimPrefix(one, authservID+"; ")))
+		b.WriteString(fold(strings.TrimSpace(strings.TrimPrefix(one, authservID+"; ")), 78-8))
 	}
 	b.WriteString("\r\n")
+	return b.String()
+}
+
+// fold breaks s at spaces into lines of at most width octets where it can
+// (RFC 5322 §2.2.3: folding white space; unfolding gives s back, since a
+// fold keeps the space it replaces as the next line's first octet).
+func fold(s string, width int) string {
+	var b strings.Builder
+	line := 0
+	for i, word := range strings.Split(s, " ") {
+		if i > 0 {
+			if line+1+len(word) > width {
+				b.WriteString("\r\n ")
+				line = 0
+			} else {
+				b.WriteByte(' ')
+				line++
+			}
+		}
+		b.WriteString(word)
+		line += len(word)
+	}
 	return b.String()
 }
 

@@ -50,6 +50,11 @@ func TestAuthenticationResults(t *testing.T) {
 	c := newChecker(t, r, nil)
 	v := check(t, c, env("192.0.2.1", "client1.football.example.com", "joe@football.example.com"), rfc8463Message)
 	value := headerValue(t, v.Header)
+	for _, l := range strings.Split(v.Header, "\r\n") {
+		if len(l) > 78 {
+			t.Errorf("line of %d octets (RFC 5322 §2.1.1: SHOULD be at most 78): %q", len(l), l)
+		}
+	}
 	if !ourResults.MatchString(value) {
 		t.Fatalf("authserv-id not ours: %q", value)
 	}
