@@ -23,6 +23,7 @@ import (
 	"github.com/surat-mail/surat/protocols/bans"
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/login"
+	"github.com/surat-mail/surat/protocols/pipeline"
 	"github.com/surat-mail/surat/protocols/smtp"
 	"github.com/surat-mail/surat/protocols/tlsconf"
 )
@@ -215,7 +216,12 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	}
 	pruner := startBanPruner(store, node, logger)
 	defer pruner.stop()
-	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, logger)
+	checks, err := messageChecks(cfg, logger)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, checks, logger)
 	if err != nil {
 		srv.Close()
 		return err
@@ -340,7 +346,7 @@ func newLogins(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, reg p
 
 // startSMTP serves MX, submission and submissions on the bound listeners.
 func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store *mailbox.Store,
-	node *cluster.Node, relay smtp.Relay, lg *login.Authenticator, logger *slog.Logger) (*smtpServers, error) {
+	node *cluster.Node, relay smtp.Relay, lg *login.Authenticator, checks map[smtp.Kind][]pipeline.Check, logger *slog.Logger) (*smtpServers, error) {
 	out := &smtpServers{}
 	for _, l := range []struct {
 		kind smtp.Kind
@@ -365,6 +371,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			MaxMessageSize: cfg.MaxMessageSize,
 			Login:          lg,
 			Relay:          relay,
+			Checks:         checks[l.kind],
 
 			// serve's 0 ("no limit") is the package's negative.
 			MaxSendPerHour:        noLimitIfZero(cfg.MaxSendPerHour),
