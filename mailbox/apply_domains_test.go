@@ -118,6 +118,13 @@ func TestDomainSettings(t *testing.T) {
 	if !rec.GetDmarcReportOnly() || rec.GetMtaStsMode() != mode || rec.GetDmarcPolicy() != "quarantine" || rec.GetSettingsUnix() != 7 {
 		t.Fatalf("after two changes: %v", rec)
 	}
+	if light, err := h.s.DomainSettings("example.org"); err != nil || !light.GetDmarcReportOnly() || light.GetMtaStsMode() != mode ||
+		light.GetDomain() != "example.org" || len(light.GetDkimKeys()) != 0 {
+		t.Fatalf("DomainSettings: %v %v", light, err)
+	}
+	if _, err := h.s.DomainSettings("example.net"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("DomainSettings of an unknown domain: %v", err)
+	}
 	h.fails(evlog.ErrorCode_ERROR_CODE_INVALID, ev(&evlog.DomainSettingsChanged{Domain: "example.org", DmarcPolicy: proto.String("REJECT")}))
 	bogus := evlog.MtaStsMode(9)
 	h.fails(evlog.ErrorCode_ERROR_CODE_INVALID, ev(&evlog.DomainSettingsChanged{Domain: "example.org", MtaStsMode: &bogus}))

@@ -435,3 +435,15 @@ func (s *Store) Domain(name string) (*evlog.DomainRecord, error) {
 	}
 	return rec, nil
 }
+
+// DomainSettings returns the local domain's record without its keys (one
+// read, for per-message questions such as DMARC enforcement), or
+// ErrNotFound.
+func (s *Store) DomainSettings(name string) (*evlog.DomainRecord, error) {
+	rec := new(evlog.DomainRecord)
+	if err := s.point(func(r getter) error { return readRecord(r, domainKey(name), rec) }); err != nil {
+		return nil, err
+	}
+	rec.Domain = name // a domain added before records has an empty value
+	return rec, nil
+}

@@ -230,8 +230,16 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	defer pruner.stop()
 	seeder := startDomainSeeder(cfg.Domains, store, node, logger)
 	defer seeder.stop()
-	submissionChecks := []pipeline.Check{dkimsign.NewCheck(dkimKeys, store, logger)}
-	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, submissionChecks, logger)
+	checks, err := messageChecks(cfg, store, logger)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	// Submission: From alignment, then DKIM signing (protocols/dkimsign).
+	sign := dkimsign.NewCheck(dkimKeys, store, logger)
+	checks[smtp.Submission] = append(checks[smtp.Submission], sign)
+	checks[smtp.Submissions] = append(checks[smtp.Submissions], sign)
+	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, checks, logger)
 	if err != nil {
 		srv.Close()
 		return err
@@ -356,8 +364,7 @@ func newLogins(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, reg p
 
 // startSMTP serves MX, submission and submissions on the bound listeners.
 func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store *mailbox.Store,
-	node *cluster.Node, relay smtp.Relay, lg *login.Authenticator, submissionChecks []pipeline.Check,
-	logger *slog.Logger) (*smtpServers, error) {
+	node *cluster.Node, relay smtp.Relay, lg *login.Authenticator, checks map[smtp.Kind][]pipeline.Check, logger *slog.Logger) (*smtpServers, error) {
 	out := &smtpServers{}
 	for _, l := range []struct {
 		kind smtp.Kind
@@ -368,12 +375,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 		if l.ln == nil {
 			continue
 		}
-		var checks []pipeline.Check
-		if l.kind != smtp.MX {
-			checks = submissionChecks
-		}
 		srv, err := smtp.New(smtp.Config{
-			Checks:         checks,
 			Kind:           l.kind,
 			Hostname:       cfg.Hostname,
 			TLS:            tlsConfig,
@@ -387,6 +389,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			MaxMessageSize: cfg.MaxMessageSize,
 			Login:          lg,
 			Relay:          relay,
+			Checks:         checks[l.kind],
 
 			// serve's 0 ("no limit") is the package's negative.
 			MaxSendPerHour:        noLimitIfZero(cfg.MaxSendPerHour),

@@ -15,6 +15,7 @@ import (
 	"github.com/surat-mail/surat/protocols/address"
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/imap"
+	"github.com/surat-mail/surat/protocols/mailauth"
 	"github.com/surat-mail/surat/protocols/outbound"
 	"github.com/surat-mail/surat/protocols/smtp"
 	"github.com/surat-mail/surat/protocols/tlsconf"
@@ -54,7 +55,9 @@ type serveConfig struct {
 	AutoBan                      *autoBanPolicy // --auto-ban; nil: off
 	ResolverSpec                 string
 	Resolver                     dns.Resolver
-	ResolverDNSSEC               bool          // trust the --resolver's AD bit (DANE)
+	ResolverDNSSEC               bool // trust the --resolver's AD bit (DANE)
+	SPFPolicy                    mailauth.SPFPolicy
+	ARCTrustedSealers            []string      // ARC sealers whose passing chains may override DMARC
 	RaftHeartbeat, RaftElection  time.Duration // Raft timeouts
 	RaftLease                    time.Duration
 	SnapshotThreshold            uint64        // Raft entries between snapshots
@@ -148,6 +151,8 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"trailing-logs", "10240", "keep `N` entries in the Raft log after a snapshot, for followers that lag"},
 	{"min-free-space", strconv.Itoa(defaultMinFreeSpace), "below `BYTES` free on --data, refuse new writes with a temporary error (SMTP 452 4.3.1) and hand leadership over; below half of it, also pause the Raft log and apply until space is freed; 0: off"},
 	{"resolver", "none", "DNS for MX/SPF/DKIM/DMARC/PTR/TLSA: `none`, system, or a server HOST:PORT (UDP, TCP for long answers; answers cached per node within their TTL)"},
+	{"spf-policy", "dmarc", "what an SPF fail alone does on the MX port: `POLICY` dmarc (only through the From domain's DMARC policy; without a DMARC record it is recorded), reject (550 5.7.23 unless DKIM passes for the From domain) or none (SPF not checked: an MX behind another relay)"},
+	{"arc-trusted-sealers", "", "ARC sealer `DOMAINS` (d= of ARC-Seal), comma separated, whose passing chains may override a DMARC failure: mailing lists and forwarders you trust (RFC 8617)"},
 	{"resolver-dnssec", "false", "the --resolver server validates DNSSEC and the path to it is trusted: believe its AD bit (needed for DANE); needs --resolver HOST:PORT"},
 	{"tls-cert", "", "PEM certificate chain `FILE` (default: self-signed, kept in DIR/tls)"},
 	{"tls-key", "", "PEM private key `FILE` for --tls-cert"},
@@ -370,6 +375,13 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 		if c.Resolver, err = dns.ParseWithOptions(c.ResolverSpec, dns.Options{TrustAD: true}); err != nil {
 			return nil, bad("resolver-dnssec", "%v", err)
 		}
+	}
+
+	if c.SPFPolicy, err = mailauth.ParseSPFPolicy(v("spf-policy")); err != nil {
+		return nil, bad("spf-policy", "%v", err)
+	}
+	if c.ARCTrustedSealers, err = mailauth.ParseSealers(v("arc-trusted-sealers")); err != nil {
+		return nil, bad("arc-trusted-sealers", "%v", err)
 	}
 
 	c.TLSCert, c.TLSKey = v("tls-cert"), v("tls-key")

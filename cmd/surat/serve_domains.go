@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 
@@ -54,7 +55,7 @@ type domainPolicies struct{ store *mailbox.Store }
 
 // MTASTS implements mtasts.PolicySource.
 func (p domainPolicies) MTASTS(domain string) (string, bool) {
-	rec, err := p.store.Domain(domain)
+	rec, err := p.store.DomainSettings(domain)
 	if err != nil {
 		return "", false
 	}
@@ -65,4 +66,21 @@ func (p domainPolicies) MTASTS(domain string) (string, bool) {
 		return string(mtasts.Enforce), true
 	}
 	return "", false
+}
+
+// dmarcEnforced says, per recipient domain, whether inbound DMARC failures
+// are acted on (reject, quarantine): not when the domain's settings make
+// it report-only (`surat domain set --dmarc-enforce=false`). A domain
+// whose settings cannot be read is enforced.
+func dmarcEnforced(store *mailbox.Store, logger *slog.Logger) func(string) bool {
+	return func(domain string) bool {
+		rec, err := store.DomainSettings(domain)
+		if err != nil {
+			if !errors.Is(err, mailbox.ErrNotFound) {
+				logger.Warn("domain settings unreadable; DMARC enforced", "domain", domain, "err", err)
+			}
+			return true
+		}
+		return !rec.GetDmarcReportOnly()
+	}
 }
