@@ -42,7 +42,7 @@ func TestDMARCRecordedAggregatesPerDomainDay(t *testing.T) {
 		dmarcRecorded("sender.test", "192.0.2.1", "fail", at, "mailto:d@sender.test"),
 		dmarcRecorded("sender.test", "192.0.2.1", "pass", at+86400, "mailto:d@sender.test"), // the next day
 		dmarcRecorded("norua.test", "192.0.2.1", "pass", at),                                // no rua: not kept
-		dmarcRecorded("Bad Domain", "192.0.2.1", "pass", at, "mailto:x@y.test"),            // not kept, not refused
+		dmarcRecorded("Bad Domain", "192.0.2.1", "pass", at, "mailto:x@y.test"),             // not kept, not refused
 	)
 	days, err := h.s.DMARCDays()
 	if err != nil {

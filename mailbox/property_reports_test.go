@@ -72,7 +72,7 @@ func (g *generator) reportEvent() []*evlog.Event {
 			track("tls", fmt.Sprint(f))
 		}
 		return []*evlog.Event{{Kind: &evlog.Event_TlsResult{TlsResult: &evlog.TLSResult{
-			Policy: &evlog.TLSPolicy{Type: "sts", Domain: dom, Strings: []string{"version: STSv1", "mode: enforce"}, MxHosts: []string{"mx." + dom}},
+			Policy:  &evlog.TLSPolicy{Type: "sts", Domain: dom, Strings: []string{"version: STSv1", "mode: enforce"}, MxHosts: []string{"mx." + dom}},
 			Failure: f, Rua: rua, DateUnix: date}}}}
 	case 5:
 		rows, n := closeDay("dmarc")
