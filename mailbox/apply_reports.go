@@ -162,7 +162,7 @@ func (t *txn) dmarcReportsSent(e *evlog.DmarcReportsSent) (*evlog.EventResult, e
 	if err := checkClose(ok, rec.GetSentUnix(), rec.GetRows(), e.GetRows(), rec.GetMessages(), e.GetMessages(), dom, day); err != nil {
 		return nil, err
 	}
-	if err := t.deleteRange(dmarcRowPrefix(day, dom)); err != nil {
+	if err := t.deletePrefix(dmarcRowPrefix(day, dom)); err != nil {
 		return nil, err
 	}
 	rec.SentUnix, rec.Rows = e.GetSentUnix(), 0
@@ -270,7 +270,7 @@ func (t *txn) tlsReportsSent(e *evlog.TLSReportsSent) (*evlog.EventResult, error
 	if err := checkClose(ok, rec.GetSentUnix(), rec.GetRows(), e.GetRows(), rec.GetSessions(), e.GetSessions(), dom, day); err != nil {
 		return nil, err
 	}
-	if err := t.deleteRange(tlsRowPrefix(day, dom)); err != nil {
+	if err := t.deletePrefix(tlsRowPrefix(day, dom)); err != nil {
 		return nil, err
 	}
 	rec.SentUnix, rec.Rows = e.GetSentUnix(), 0
@@ -346,20 +346,6 @@ func (t *txn) dmarcReportReceived(e *evlog.DmarcReportReceived) (*evlog.EventRes
 	d.str(rec.GetOrgName(), rec.GetReportId())
 	key := binary.BigEndian.AppendUint64(prefix, uint64(max(rec.GetReceivedUnix(), 0)))
 	return nil, t.putRecord(append(key, d.sum()...), rec)
-}
-
-// deleteRange deletes every key under prefix.
-func (t *txn) deleteRange(prefix []byte) error {
-	keys, err := t.scan(prefix, prefixEnd(prefix))
-	if err != nil {
-		return err
-	}
-	for _, x := range keys {
-		if err := t.del(x.key); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Report keys (see the package doc): the day comes first, so that pruning

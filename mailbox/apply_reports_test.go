@@ -8,7 +8,7 @@ import (
 	evlog "github.com/surat-mail/surat/log"
 )
 
-const testDay = 20424 // 2025-12-01
+const testDay = 20424 // 2025-12-02
 
 func dmarcRecorded(dom, ip, dkim string, date int64, rua ...string) *evlog.Event {
 	return &evlog.Event{Kind: &evlog.Event_DmarcRecorded{DmarcRecorded: &evlog.DmarcRecorded{

@@ -14,7 +14,7 @@ type genReportDay struct {
 	n    uint64
 }
 
-const genReportDay0 = 20400 // 2025-11-07
+const genReportDay0 = 20400 // 2025-11-08
 
 var (
 	genReportDomains = []string{"sender.test", "example.com", "Upper.test"} // the last one is not kept
