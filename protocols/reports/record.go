@@ -1,6 +1,10 @@
 package reports
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -185,6 +189,35 @@ func TLSEvent(o TLSOutcome) *evlog.Event {
 		}
 	}
 	return &evlog.Event{Kind: &evlog.Event_TlsResult{TlsResult: e}}
+}
+
+// TLSRPTRUA looks up domain's TLS-RPT record (_smtp._tls.DOMAIN) and
+// returns its rua URIs; none when the domain publishes no record, or not
+// exactly one (RFC 8460 §3: TXT records that are not TLS-RPT records are
+// discarded, and a number of remaining records other than one means the
+// domain does not implement TLS-RPT). A failed look-up is an error, a
+// domain without the name is not.
+func TLSRPTRUA(ctx context.Context, r Resolver, domain string) ([]string, error) {
+	txts, err := r.LookupTXT(ctx, "_smtp._tls."+strings.TrimSuffix(domain, "."))
+	var de *net.DNSError
+	if errors.As(err, &de) && de.IsNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reports: TLS-RPT record of %s: %w", domain, err)
+	}
+	var found []string
+	n := 0
+	for _, t := range txts {
+		if strings.HasPrefix(t, "v=TLSRPTv1;") || t == "v=TLSRPTv1" {
+			n++
+			found = ParseTLSRPTRecord(t)
+		}
+	}
+	if n != 1 {
+		return nil, nil
+	}
+	return found, nil
 }
 
 // ParseTLSRPTRecord returns the rua URIs of a _smtp._tls TXT record
