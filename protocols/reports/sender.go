@@ -245,7 +245,7 @@ func (s *Sender) from(local string) string {
 
 func (s *Sender) sendDMARC(ctx context.Context, d *evlog.DmarcDayRecord, now time.Time) (int, error) {
 	dom, day := d.GetDomain(), d.GetDay()
-	log := s.log.With("report", "dmarc", "domain", dom, "day", dayName(day))
+	log := s.log.With("kind", "dmarc", "domain", dom, "day", dayName(day))
 	rows, err := s.cfg.Store.DMARCRows(dom, day)
 	if err != nil {
 		return 0, fmt.Errorf("reports: read DMARC rows of %s: %w", dom, err)
@@ -283,7 +283,7 @@ func (s *Sender) sendDMARC(ctx context.Context, d *evlog.DmarcDayRecord, now tim
 
 func (s *Sender) sendTLS(ctx context.Context, d *evlog.TLSDayRecord, now time.Time) (int, error) {
 	dom, day := d.GetDomain(), d.GetDay()
-	log := s.log.With("report", "tlsrpt", "domain", dom, "day", dayName(day))
+	log := s.log.With("kind", "tlsrpt", "domain", dom, "day", dayName(day))
 	rows, err := s.cfg.Store.TLSRows(dom, day)
 	if err != nil {
 		return 0, fmt.Errorf("reports: read TLS-RPT rows of %s: %w", dom, err)
@@ -295,7 +295,7 @@ func (s *Sender) sendTLS(ctx context.Context, d *evlog.TLSDayRecord, now time.Ti
 	from := s.from("tlsrpt-noreply")
 	var m *reportMail
 	if len(rows) > 0 {
-		js, err := BuildTLSReport(Meta{OrgName: s.cfg.Hostname, Email: "mailto:" + from, ReportID: id, Begin: begin, End: end}, d, rows)
+		js, err := BuildTLSReport(Meta{OrgName: s.cfg.Hostname, Email: from, ReportID: id, Begin: begin, End: end}, d, rows)
 		if err != nil {
 			return 0, err
 		}
@@ -370,7 +370,7 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, policyDomain str
 	queued := 0
 	if len(events) > 1 {
 		queued = 1
-		log.Info("report queued", "rcpts", strings.Join(m.To, ","))
+		log.Info("report queued", "rcpt", strings.Join(m.To, ","))
 	} else {
 		log.Info("report day closed with nothing to send")
 	}

@@ -420,7 +420,7 @@ func TestSenderTLSReport(t *testing.T) {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatalf("report JSON: %v\n%s", err, data)
 	}
-	if rep.Org != testHost || rep.Contact != "mailto:tlsrpt-noreply@example.org" || rep.ReportID != "20251202.tlsrpt.rcpt.test" ||
+	if rep.Org != testHost || rep.Contact != "tlsrpt-noreply@example.org" || rep.ReportID != "20251202.tlsrpt.rcpt.test" ||
 		!rep.DateRange.Start.Equal(dayStart) || !rep.DateRange.End.Equal(dayStart.Add(24*time.Hour-time.Second)) || len(rep.Policies) != 1 {
 		t.Fatalf("report %+v", rep)
 	}
