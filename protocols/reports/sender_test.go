@@ -478,3 +478,28 @@ func TestSenderRunsOnlyWhileLeading(t *testing.T) {
 		t.Fatalf("first proposal %v, want the empty barrier", got)
 	}
 }
+
+// TestSenderTwoLeadersQueueOneReport: a leader that read a day, then
+// lost the race to a newer leader that sent it, gets its proposal refused
+// (REPORT_SENT) whole: one report is queued, not two.
+func TestSenderTwoLeadersQueueOneReport(t *testing.T) {
+	f := newFixture(t, nil)
+	f.record(t, dmarcAt("192.0.2.1", true, dayStart.Add(time.Hour)))
+	f.now = dayStart.Add(25 * time.Hour)
+	newer := f.s
+	var newerErr error
+	old := &racingStore{Store: f.c.Store, race: func() { _, newerErr = newer.SendDue(context.Background()) }}
+	s, _ := New(Config{Store: old, Cluster: f.c, Hostname: testHost, LocalDomains: []string{"example.org"},
+		Now: func() time.Time { return f.now }})
+	p, err := s.SendDue(context.Background())
+	if err != nil || newerErr != nil || p.Queued != 0 {
+		t.Fatalf("older leader: %+v %v; newer: %v", p, err, newerErr)
+	}
+	q, err := f.c.Store.DueQueueEntries(f.now.Unix()+1e6, 10)
+	if err != nil || len(q) != 1 {
+		t.Fatalf("%d reports queued, want 1: %v", len(q), err)
+	}
+	if n := f.c.proposals(); n != 2 {
+		t.Fatalf("%d proposals, want the newer leader's and the refused one", n)
+	}
+}
