@@ -194,3 +194,15 @@ func TestParseAggregateBoundsSources(t *testing.T) {
 		t.Fatalf("event %v", ev)
 	}
 }
+
+// DMARCbis reports (draft-ietf-dmarc-aggregate-reporting) carry a
+// namespace and new elements; they read the same.
+func TestParseAggregateDMARCbisNamespace(t *testing.T) {
+	xmlData := bytes.Replace(fixture(t, "google.xml"), []byte("<feedback>"),
+		[]byte(`<feedback xmlns="urn:ietf:params:xml:ns:dmarc-2.0"><version>1.0</version>`), 1)
+	xmlData = bytes.Replace(xmlData, []byte("<policy_published>"), []byte("<policy_published><discovery_method>treewalk</discovery_method>"), 1)
+	s, err := ParseAggregate(bytes.NewReader(reportMessage("a@b.test", "application/gzip", "r.xml.gz", gzipOf(t, xmlData))))
+	if err != nil || s.Domain != "example.org" || s.Messages != 16 {
+		t.Fatalf("%+v %v", s, err)
+	}
+}
