@@ -229,3 +229,29 @@ func TestReportApplyIsDeterministic(t *testing.T) {
 		t.Fatalf("the workload kept nothing: %d days, %d reports", len(days), len(reports))
 	}
 }
+
+// TestRecordingNeverRefusesTheDelivery: a result apply cannot keep is
+// dropped, and the delivery proposed with it goes through.
+func TestRecordingNeverRefusesTheDelivery(t *testing.T) {
+	h := newHarness(t)
+	h.ok(domainAdded("example.org"), userCreated("ann@example.org", 1_700_000_000))
+	hash := h.store("Subject: hi\r\n\r\nhello\r\n")
+	long := make([]byte, maxReportText+1)
+	for i := range long {
+		long[i] = 'a'
+	}
+	bad := dmarcRecorded("sender.test", string(long), "pass", int64(testDay)*86400, "mailto:d@sender.test")
+	control := dmarcRecorded("sender.test", "192.0.2.1\x00", "pass", int64(testDay)*86400, "mailto:d@sender.test")
+	past := dmarcRecorded("sender.test", "192.0.2.1", "pass", -5, "mailto:d@sender.test")
+	tlsBad := tlsResult("UPPER.test", "", int64(testDay)*86400, "mailto:t@upper.test")
+	res := h.ok(delivered(hash, len("Subject: hi\r\n\r\nhello\r\n"), rcpt("ann@example.org", "")), bad, control, past, tlsBad)
+	if len(res[0].GetUids()) != 1 {
+		t.Fatalf("delivery result %v", res[0])
+	}
+	if days, _ := h.s.DMARCDays(); len(days) != 0 {
+		t.Fatalf("results out of bounds were kept: %v", days)
+	}
+	if days, _ := h.s.TLSDays(); len(days) != 0 {
+		t.Fatalf("TLS results out of bounds were kept: %v", days)
+	}
+}
