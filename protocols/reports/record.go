@@ -139,10 +139,10 @@ const (
 // failure-details, without the count).
 type TLSFailure struct {
 	ResultType          string // one of the Result* constants
-	SendingMTAIP        netip.Addr
+	SendingMTAIP        string // an IP address; anything else is left out
 	ReceivingMXHostname string
 	ReceivingMXHelo     string
-	ReceivingIP         netip.Addr
+	ReceivingIP         string // an IP address; anything else is left out
 	AdditionalInfo      string // a URI with more detail
 	FailureReasonCode   string
 }
@@ -182,9 +182,9 @@ func TLSEvent(o TLSOutcome) *evlog.Event {
 	if !o.Success {
 		f := o.Failure
 		e.Failure = &evlog.TLSFailure{
-			ResultType: orDefault(lower(f.ResultType), ResultValidationFailure), SendingMtaIp: addr(f.SendingMTAIP),
+			ResultType: orDefault(lower(f.ResultType), ResultValidationFailure), SendingMtaIp: ipText(f.SendingMTAIP),
 			ReceivingMxHostname: domain(f.ReceivingMXHostname), ReceivingMxHelo: text(f.ReceivingMXHelo),
-			ReceivingIp: addr(f.ReceivingIP), AdditionalInformation: text(f.AdditionalInfo),
+			ReceivingIp: ipText(f.ReceivingIP), AdditionalInformation: text(f.AdditionalInfo),
 			FailureReasonCode: text(f.FailureReasonCode),
 		}
 	}
@@ -275,8 +275,10 @@ func lower(s string) string { return strings.ToLower(text(strings.TrimSpace(s)))
 
 func domain(s string) string { return strings.TrimSuffix(lower(s), ".") }
 
-func addr(a netip.Addr) string {
-	if !a.IsValid() {
+// ipText is an IP address in canonical form, or "" for anything else.
+func ipText(s string) string {
+	a, err := netip.ParseAddr(strings.TrimSpace(s))
+	if err != nil {
 		return ""
 	}
 	return a.Unmap().WithZone("").String()

@@ -43,10 +43,10 @@ func TestTLSEvent(t *testing.T) {
 	at := time.Unix(1764590000, 0)
 	o := TLSOutcome{PolicyDomain: "Rcpt.Test", PolicyType: PolicySTS, PolicyStrings: []string{"version: STSv1", "mode: enforce", "mx: mx.rcpt.test"},
 		MXHosts: []string{"mx.rcpt.test"}, Failure: TLSFailure{ResultType: ResultCertificateExpired, ReceivingMXHostname: "MX.rcpt.test",
-			ReceivingIP: netip.MustParseAddr("203.0.113.5")}, RUA: []string{"mailto:tlsrpt@rcpt.test"}, Date: at}
+			ReceivingIP: "::ffff:203.0.113.5", SendingMTAIP: "not an address"}, RUA: []string{"mailto:tlsrpt@rcpt.test"}, Date: at}
 	e := TLSEvent(o).GetTlsResult()
 	if e.GetPolicy().GetDomain() != "rcpt.test" || e.GetFailure().GetResultType() != "certificate-expired" ||
-		e.GetFailure().GetReceivingMxHostname() != "mx.rcpt.test" || e.GetFailure().GetReceivingIp() != "203.0.113.5" || e.GetDateUnix() != at.Unix() {
+		e.GetFailure().GetReceivingMxHostname() != "mx.rcpt.test" || e.GetFailure().GetReceivingIp() != "203.0.113.5" || e.GetFailure().GetSendingMtaIp() != "" || e.GetDateUnix() != at.Unix() {
 		t.Errorf("event %v", e)
 	}
 	o.Success = true
