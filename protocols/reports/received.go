@@ -68,6 +68,15 @@ type Summary struct {
 	MoreSources int
 }
 
+// IsReportSubject reports whether a Subject is an aggregate report's
+// (RFC 7489 §7.2.1.1: "Report Domain: D Submitter: S Report-ID: I", which
+// Google spells "Report domain:"): a cheap test before ParseAggregate,
+// which reads every attachment.
+func IsReportSubject(subject string) bool {
+	s := strings.ToLower(strings.TrimSpace(subject))
+	return strings.HasPrefix(s, "report domain:") && strings.Contains(s, "submitter:")
+}
+
 // ParseAggregate reads a message carrying a DMARC aggregate report (RFC
 // 7489 §7.2.1.1: a zip, gzip or plain XML attachment, or the message body
 // itself) and summarizes it. ErrNotAReport when it carries none,

@@ -206,3 +206,16 @@ func TestParseAggregateDMARCbisNamespace(t *testing.T) {
 		t.Fatalf("%+v %v", s, err)
 	}
 }
+
+func TestIsReportSubject(t *testing.T) {
+	for subj, want := range map[string]bool{
+		"Report domain: example.org Submitter: google.com Report-ID: 9391651994964116463":                    true,
+		"Report Domain: example.org Submitter: protection.outlook.com Report-ID: <5f2c7a3e0b4d4c1e9a8b6d2f>": true,
+		"Re: Report domain: our numbers":  false,
+		"Quarterly report domain figures": false,
+	} {
+		if IsReportSubject(subj) != want {
+			t.Errorf("%q: want %v", subj, want)
+		}
+	}
+}
