@@ -24,7 +24,8 @@
 // are pruned (ReportsPruned), sent or not.
 //
 // Receiving: ParseAggregate reads a report message (zip, gzip or plain
-// XML attachment, decompression bounded) into a Summary; ReceivedEvent
+// XML attachment, decompression bounded) into a Summary (IsReportSubject
+// is the cheap test on its Subject that comes first); ReceivedEvent
 // turns it into a DmarcReportReceived event, which apply keeps (the latest
 // per domain) for `surat dmarc report` and GET /v1/dmarc/reports.
 //
