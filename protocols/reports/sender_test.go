@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"strings"
@@ -501,5 +502,52 @@ func TestSenderTwoLeadersQueueOneReport(t *testing.T) {
 	}
 	if n := f.c.proposals(); n != 2 {
 		t.Fatalf("%d proposals, want the newer leader's and the refused one", n)
+	}
+}
+
+// TestSenderLargeReportInChunks: a report over one chunk stores its
+// first chunks in proposals of their own, pinned, and the last with the
+// Queued entry and the day's closing.
+func TestSenderLargeReportInChunks(t *testing.T) {
+	f := newFixture(t, nil)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var evs []*evlog.Event
+	for i := range 1500 {
+		r := sampleDMARC(fmt.Sprintf("10.%d.%d.%d", i/65536, i/256%256, i%256), true, dayStart.Add(time.Hour))
+		r.Policy.RUA = []string{"mailto:dmarc@sender.test"}
+		sel := make([]byte, 200)
+		for j := range sel {
+			sel[j] = "abcdefghijklmnopqrstuvwxyz0123456789"[rng.IntN(36)]
+		}
+		r.DKIM[0].Selector = string(sel) // incompressible
+		evs = append(evs, DMARCEvent(r))
+	}
+	for len(evs) > 0 {
+		n := min(len(evs), 200)
+		f.record(t, evs[:n]...)
+		evs = evs[n:]
+	}
+	f.now = dayStart.Add(25 * time.Hour)
+	if p, err := f.s.SendDue(context.Background()); err != nil || p.Queued != 1 {
+		t.Fatalf("pass %+v %v", p, err)
+	}
+	f.c.mu.Lock()
+	batches := slices.Clone(f.c.batches)
+	f.c.mu.Unlock()
+	if len(batches) < 2 {
+		t.Fatalf("%d proposals: the report fit in one chunk; make it larger", len(batches))
+	}
+	for _, b := range batches[:len(batches)-1] {
+		c := b.GetEvents()[0].GetBlobStored()
+		if len(b.GetEvents()) != 1 || c == nil || c.GetPinnedUntilUnix() <= f.now.Unix() {
+			t.Fatalf("an early chunk's proposal: %v", eventNames(b))
+		}
+	}
+	if got := eventNames(batches[len(batches)-1]); !slices.Equal(got, []string{"blob_stored", "queued", "dmarc_reports_sent"}) {
+		t.Fatalf("last proposal %v", got)
+	}
+	_, body := queuedReport(t, f.c, batches[len(batches)-1])
+	if s, err := ParseAggregate(bytes.NewReader(body)); err != nil || s.Messages != 1500 {
+		t.Fatalf("large report reads back: %v", err)
 	}
 }
