@@ -270,8 +270,8 @@ func (s *Sender) sendDMARC(ctx context.Context, d *evlog.DmarcDayRecord, now tim
 		m = &reportMail{
 			From: from, Date: now, MessageID: id + "@" + s.cfg.Hostname,
 			// §7.2.1.1: the Subject names the domain, the submitter and
-			// the report id.
-			Subject:     fmt.Sprintf("Report Domain: %s Submitter: %s Report-ID: <%s>", dom, s.cfg.Hostname, id),
+			// the report id as a msg-id (RFC 5322 §3.6.4).
+			Subject:     fmt.Sprintf("Report Domain: %s Submitter: %s Report-ID: <%s@%s>", dom, s.cfg.Hostname, id, s.cfg.Hostname),
 			ContentType: "multipart/mixed",
 			Text: fmt.Sprintf("This is a DMARC aggregate report (RFC 7489) from %s for %s,\n%s to %s.\n",
 				s.cfg.Hostname, dom, begin.Format(time.RFC3339), end.Format(time.RFC3339)),
@@ -307,8 +307,9 @@ func (s *Sender) sendTLS(ctx context.Context, d *evlog.TLSDayRecord, now time.Ti
 		}
 		m = &reportMail{
 			From: from, Date: now, MessageID: id + "@" + s.cfg.Hostname,
-			// RFC 8460 §5.3: Subject, TLS-Report-Domain, TLS-Report-Submitter.
-			Subject: fmt.Sprintf("Report Domain: %s Submitter: %s Report-ID: <%s>", dom, s.cfg.Hostname, id),
+			// RFC 8460 §5.3: Subject (Report-ID a msg-id),
+			// TLS-Report-Domain, TLS-Report-Submitter.
+			Subject: fmt.Sprintf("Report Domain: %s Submitter: %s Report-ID: <%s@%s>", dom, s.cfg.Hostname, id, s.cfg.Hostname),
 			Extra:   []string{"TLS-Report-Domain: " + dom, "TLS-Report-Submitter: " + s.cfg.Hostname},
 			// §5.3: multipart/report with report-type "tlsrpt".
 			ContentType: `multipart/report; report-type="tlsrpt"`,

@@ -223,7 +223,7 @@ func TestSenderQueuesTheDMARCReportAndClosesTheDayInOneProposal(t *testing.T) {
 	if ct != "application/gzip" || name != wantName {
 		t.Fatalf("attachment %s %q, want application/gzip %q", ct, name, wantName)
 	}
-	if subj := h.Get("Subject"); subj != "Report Domain: sender.test Submitter: "+testHost+" Report-ID: <20251202.dmarc.sender.test>" {
+	if subj := h.Get("Subject"); subj != "Report Domain: sender.test Submitter: "+testHost+" Report-ID: <20251202.dmarc.sender.test@"+testHost+">" {
 		t.Fatalf("Subject %q", subj)
 	}
 	if from := h.Get("From"); from != "<noreply-dmarc@example.org>" {
@@ -387,6 +387,9 @@ func TestSenderTLSReport(t *testing.T) {
 	}
 	h, ct, name, data := attachment(t, body)
 	mt, params, _ := h.ContentType()
+	if subj := h.Get("Subject"); subj != "Report Domain: rcpt.test Submitter: "+testHost+" Report-ID: <20251202.tlsrpt.rcpt.test@"+testHost+">" {
+		t.Fatalf("Subject %q", subj)
+	}
 	if h.Get("TLS-Report-Domain") != "rcpt.test" || h.Get("TLS-Report-Submitter") != testHost ||
 		mt != "multipart/report" || params["report-type"] != "tlsrpt" || ct != "application/tlsrpt+gzip" ||
 		name != fmt.Sprintf("%s!rcpt.test!%d!%d.json.gz", testHost, dayStart.Unix(), dayStart.Unix()+86399) {
