@@ -110,63 +110,90 @@ func (t *txn) dmarcRecorded(e *evlog.DmarcRecorded) (*evlog.EventResult, error) 
 	dom := e.GetPolicy().GetDomain()
 	day, _ := reportDay(e.GetDateUnix())
 	dayKey := dmarcDayKey(day, dom)
-	rec := new(evlog.DmarcDayRecord)
-	ok, err := t.getRecord(dayKey, rec)
-	if err != nil {
+	rec := &evlog.DmarcDayRecord{Domain: dom, Day: day}
+	if _, err := t.getRecord(dayKey, rec); err != nil {
 		return nil, err
 	}
-	if !ok {
-		rec = &evlog.DmarcDayRecord{Domain: dom, Day: day}
+	if rec.GetSentUnix() == 0 {
+		rec.Policy = e.GetPolicy()
 	}
-	if rec.GetSentUnix() != 0 {
-		rec.Late++
-		return nil, t.putRecord(dayKey, rec)
-	}
-	rec.Policy = e.GetPolicy()
+	row := &evlog.DmarcRowRecord{Row: e.GetRow()}
 	rowKey := append(dmarcRowPrefix(day, dom), dmarcRowDigest(e.GetRow())...)
-	row := new(evlog.DmarcRowRecord)
-	ok, err = t.getRecord(rowKey, row)
+	return nil, t.countInDay(dayKey, rec, dmarcCounts(rec), MaxDMARCRowsPerDay, rowKey, row, &row.Count)
+}
+
+// dayCounts points at the counters of a day record (DmarcDayRecord,
+// TLSDayRecord), so that one code counts and closes both kinds.
+type dayCounts struct {
+	rows                  *uint32
+	count, overflow, late *uint64
+	sent                  *int64
+}
+
+func dmarcCounts(r *evlog.DmarcDayRecord) dayCounts {
+	return dayCounts{rows: &r.Rows, count: &r.Messages, overflow: &r.Overflow, late: &r.Late, sent: &r.SentUnix}
+}
+
+func tlsCounts(r *evlog.TLSDayRecord) dayCounts {
+	return dayCounts{rows: &r.Rows, count: &r.Sessions, overflow: &r.Overflow, late: &r.Late, sent: &r.SentUnix}
+}
+
+// countInDay counts one result in day (stored at dayKey, its counters at
+// c): in its row at rowKey (row holds the result's identity; rowCount is
+// its count field), a new row while the day has fewer than maxRows, the
+// overflow otherwise, or late once the day was sent.
+func (t *txn) countInDay(dayKey []byte, day proto.Message, c dayCounts, maxRows uint32, rowKey []byte, row proto.Message, rowCount *uint64) error {
+	if *c.sent != 0 {
+		*c.late++
+		return t.putRecord(dayKey, day)
+	}
+	// A stored row replaces the identity with the same one, and its count.
+	found, err := t.getRecord(rowKey, row)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	switch {
-	case ok:
-		row.Count++
-	case rec.GetRows() >= MaxDMARCRowsPerDay:
-		rec.Overflow++
-		return nil, t.putRecord(dayKey, rec)
-	default:
-		row = &evlog.DmarcRowRecord{Row: e.GetRow(), Count: 1}
-		rec.Rows++
+	if !found {
+		if *c.rows >= maxRows {
+			*c.overflow++
+			return t.putRecord(dayKey, day)
+		}
+		*c.rows++
 	}
-	rec.Messages++
+	*rowCount++
+	*c.count++
 	if err := t.putRecord(rowKey, row); err != nil {
-		return nil, err
+		return err
 	}
-	return nil, t.putRecord(dayKey, rec)
+	return t.putRecord(dayKey, day)
 }
 
 // dmarcReportsSent closes a domain-day: the report proposed with it
 // covers exactly its rows.
 func (t *txn) dmarcReportsSent(e *evlog.DmarcReportsSent) (*evlog.EventResult, error) {
-	dom, day := e.GetDomain(), e.GetDay()
-	if !reportDomainOK(dom) || e.GetSentUnix() <= 0 {
-		return nil, refuse(errInvalid, "reports sent: domain %q, sent at %d", dom, e.GetSentUnix())
-	}
-	dayKey := dmarcDayKey(day, dom)
 	rec := new(evlog.DmarcDayRecord)
-	ok, err := t.getRecord(dayKey, rec)
+	return nil, t.closeDay(e.GetDomain(), e.GetDay(), e.GetSentUnix(), e.GetRows(), e.GetMessages(),
+		dmarcDayKey(e.GetDay(), e.GetDomain()), dmarcRowPrefix(e.GetDay(), e.GetDomain()), rec, dmarcCounts(rec))
+}
+
+// closeDay deletes a day's rows and marks it sent at sentUnix, once the
+// report covers them all (checkClose).
+func (t *txn) closeDay(dom string, day uint32, sentUnix int64, sentRows uint32, sentCount uint64,
+	dayKey, rowPrefix []byte, rec proto.Message, c dayCounts) error {
+	if !reportDomainOK(dom) || sentUnix <= 0 {
+		return refuse(errInvalid, "reports sent: domain %q, sent at %d", dom, sentUnix)
+	}
+	found, err := t.getRecord(dayKey, rec)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := checkClose(ok, rec.GetSentUnix(), rec.GetRows(), e.GetRows(), rec.GetMessages(), e.GetMessages(), dom, day); err != nil {
-		return nil, err
+	if err := checkClose(found, *c.sent, *c.rows, sentRows, *c.count, sentCount, dom, day); err != nil {
+		return err
 	}
-	if err := t.deletePrefix(dmarcRowPrefix(day, dom)); err != nil {
-		return nil, err
+	if err := t.deletePrefix(rowPrefix); err != nil {
+		return err
 	}
-	rec.SentUnix, rec.Rows = e.GetSentUnix(), 0
-	return nil, t.putRecord(dayKey, rec)
+	*c.sent, *c.rows = sentUnix, 0
+	return t.putRecord(dayKey, rec)
 }
 
 // checkClose refuses to close a domain-day that is unknown, closed
@@ -220,61 +247,22 @@ func (t *txn) tlsResult(e *evlog.TLSResult) (*evlog.EventResult, error) {
 	dom := e.GetPolicy().GetDomain()
 	day, _ := reportDay(e.GetDateUnix())
 	dayKey := tlsDayKey(day, dom)
-	rec := new(evlog.TLSDayRecord)
-	ok, err := t.getRecord(dayKey, rec)
-	if err != nil {
+	rec := &evlog.TLSDayRecord{Domain: dom, Day: day}
+	if _, err := t.getRecord(dayKey, rec); err != nil {
 		return nil, err
 	}
-	if !ok {
-		rec = &evlog.TLSDayRecord{Domain: dom, Day: day}
+	if rec.GetSentUnix() == 0 {
+		rec.Rua = e.GetRua()
 	}
-	if rec.GetSentUnix() != 0 {
-		rec.Late++
-		return nil, t.putRecord(dayKey, rec)
-	}
-	rec.Rua = e.GetRua()
+	row := &evlog.TLSRowRecord{Policy: e.GetPolicy(), Failure: e.GetFailure()}
 	rowKey := append(tlsRowPrefix(day, dom), tlsRowDigest(e.GetPolicy(), e.GetFailure())...)
-	row := new(evlog.TLSRowRecord)
-	ok, err = t.getRecord(rowKey, row)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case ok:
-		row.Count++
-	case rec.GetRows() >= MaxTLSRowsPerDay:
-		rec.Overflow++
-		return nil, t.putRecord(dayKey, rec)
-	default:
-		row = &evlog.TLSRowRecord{Policy: e.GetPolicy(), Failure: e.GetFailure(), Count: 1}
-		rec.Rows++
-	}
-	rec.Sessions++
-	if err := t.putRecord(rowKey, row); err != nil {
-		return nil, err
-	}
-	return nil, t.putRecord(dayKey, rec)
+	return nil, t.countInDay(dayKey, rec, tlsCounts(rec), MaxTLSRowsPerDay, rowKey, row, &row.Count)
 }
 
 func (t *txn) tlsReportsSent(e *evlog.TLSReportsSent) (*evlog.EventResult, error) {
-	dom, day := e.GetDomain(), e.GetDay()
-	if !reportDomainOK(dom) || e.GetSentUnix() <= 0 {
-		return nil, refuse(errInvalid, "TLS reports sent: domain %q, sent at %d", dom, e.GetSentUnix())
-	}
-	dayKey := tlsDayKey(day, dom)
 	rec := new(evlog.TLSDayRecord)
-	ok, err := t.getRecord(dayKey, rec)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkClose(ok, rec.GetSentUnix(), rec.GetRows(), e.GetRows(), rec.GetSessions(), e.GetSessions(), dom, day); err != nil {
-		return nil, err
-	}
-	if err := t.deletePrefix(tlsRowPrefix(day, dom)); err != nil {
-		return nil, err
-	}
-	rec.SentUnix, rec.Rows = e.GetSentUnix(), 0
-	return nil, t.putRecord(dayKey, rec)
+	return nil, t.closeDay(e.GetDomain(), e.GetDay(), e.GetSentUnix(), e.GetRows(), e.GetSessions(),
+		tlsDayKey(e.GetDay(), e.GetDomain()), tlsRowPrefix(e.GetDay(), e.GetDomain()), rec, tlsCounts(rec))
 }
 
 // reportsPruned deletes every domain-day before before_day, DMARC and
