@@ -285,8 +285,8 @@ func (t *txn) reportsPruned(e *evlog.ReportsPruned) (*evlog.EventResult, error) 
 
 // dmarcReportReceived keeps a received report's summary, replacing an
 // earlier copy of the same report and dropping the domain's oldest past
-// MaxReceivedReports (by received_unix). Like recording, it never refuses: a summary that
-// cannot be kept is dropped.
+// MaxReceivedReports (by received_unix). Like recording, it never
+// refuses: a summary that cannot be kept is dropped.
 func (t *txn) dmarcReportReceived(e *evlog.DmarcReportReceived) (*evlog.EventResult, error) {
 	if !reportDomainOK(e.GetDomain()) || !textsOK(e.GetOrgName(), e.GetEmail(), e.GetReportId(), e.GetPolicy()) {
 		t.logger.Warn("received DMARC report not kept", "raft_index", t.index, "reason", "domain or text out of bounds")
