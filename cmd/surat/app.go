@@ -52,7 +52,7 @@ Usage:
   surat ban add ADDR|CIDR [--for D] [--reason T]
                                                refuse a client on every node (24h; --for 0: for good)
   surat ban del ADDR|CIDR                      lift a ban
-  surat dmarc report [--domain D]              DMARC aggregate reports received for our domains
+  surat dmarc report [--domain D] [--limit N]  DMARC aggregate reports received for our domains
   surat dmarc pending                          DMARC and TLS-RPT reports not sent yet
   surat cluster status                         members, states and applied indexes
   surat cluster keygen [--out FILE]            make a cluster key

@@ -10,7 +10,8 @@ import (
 )
 
 const dmarcUsage = `Usage:
-  surat dmarc report [--domain D] [--server URL]   DMARC aggregate reports received for our domains, newest first
+  surat dmarc report [--domain D] [--limit N] [--server URL]
+                                                  DMARC aggregate reports received for our domains, newest first (100)
   surat dmarc pending [--server URL]               DMARC and TLS-RPT reports not sent yet, by day
 
 report prints one line per received report (domain, reporter, report id,
@@ -36,9 +37,13 @@ func runDMARC(ctx context.Context, e *env, args []string) error {
 		return usagef("dmarc: unknown subcommand %q (report, pending)", sub)
 	}
 	fs, cf := newClientFlagSet("dmarc "+sub, false)
-	var domain string
+	var (
+		domain string
+		limit  int
+	)
 	if sub == "report" {
 		fs.StringVar(&domain, "domain", "", "only the reports about `DOMAIN`")
+		fs.IntVar(&limit, "limit", admin.DefaultDMARCReportsLimit, "at most `N` reports")
 	}
 	pos, c, err := parseClientCommand(e, fs, cf, rest, dmarcUsage)
 	if err != nil {
@@ -49,7 +54,10 @@ func runDMARC(ctx context.Context, e *env, args []string) error {
 	}
 	switch sub {
 	case "report":
-		reports, err := c.DMARCReports(ctx, domain)
+		if limit < 1 || limit > admin.MaxDMARCReportsLimit {
+			return usagef("dmarc report: --limit %d: want 1 to %d", limit, admin.MaxDMARCReportsLimit)
+		}
+		reports, err := c.DMARCReports(ctx, domain, limit)
 		if err != nil {
 			return fmt.Errorf("dmarc report: %w", err)
 		}

@@ -63,6 +63,9 @@ func TestCLIDMARC(t *testing.T) {
 	if r := dmarc("report"); r.code != 0 || strings.Count(r.stdout, "\n") != 4 || !strings.HasPrefix(r.stdout, "example.net google.com 1 ") {
 		t.Fatalf("dmarc report: %+v", r)
 	}
+	if r := dmarc("report", "--limit", "1"); r.code != 0 || !strings.HasPrefix(r.stdout, "example.net ") || strings.Count(r.stdout, "\n") != 1 {
+		t.Fatalf("dmarc report --limit 1: %+v", r)
+	}
 	if r := dmarc("pending"); r.code != 0 || r.stdout != "tlsrpt rcpt.test 2025-11-30 rows=1 sessions=1 rua=mailto:tls@rcpt.test\n" {
 		t.Fatalf("dmarc pending: %+v", r)
 	}
@@ -73,6 +76,7 @@ func TestCLIDMARC(t *testing.T) {
 	}{
 		{[]string{"report", "--domain", "bad domain!"}, 1, "bad domain"},
 		{[]string{"report", "extra"}, 2, ""},
+		{[]string{"report", "--limit", "0"}, 2, "--limit"},
 		{[]string{"pending", "--domain", "x.test"}, 2, ""},
 		{[]string{"frobnicate"}, 2, "unknown subcommand"},
 	} {

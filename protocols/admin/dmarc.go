@@ -2,8 +2,10 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	evlog "github.com/surat-mail/surat/log"
@@ -79,8 +81,26 @@ func dmarcReportJSON(r *evlog.DmarcReportReceived) DMARCReport {
 	return out
 }
 
-// listDMARCReports serves GET /v1/dmarc/reports[?domain=D].
+// DefaultDMARCReportsLimit is how many reports GET /v1/dmarc/reports
+// returns without a limit; MaxDMARCReportsLimit bounds the limit, so that
+// an answer stays well under what the Client reads (a report holds up to
+// 200 sources).
+const (
+	DefaultDMARCReportsLimit = 100
+	MaxDMARCReportsLimit     = 1000
+)
+
+// listDMARCReports serves GET /v1/dmarc/reports[?domain=D][&limit=N].
 func (s *Server) listDMARCReports(w http.ResponseWriter, r *http.Request) {
+	limit := DefaultDMARCReportsLimit
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxDMARCReportsLimit {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("bad limit %q: want 1 to %d", v, MaxDMARCReportsLimit))
+			return
+		}
+		limit = n
+	}
 	domain := r.URL.Query().Get("domain")
 	if domain != "" {
 		d, err := address.Domain(domain)
@@ -97,7 +117,7 @@ func (s *Server) listDMARCReports(w http.ResponseWriter, r *http.Request) {
 			s.internal(w, "list DMARC reports", err)
 			return
 		}
-		for _, rec := range list {
+		for _, rec := range list[:min(len(list), limit)] {
 			out.Reports = append(out.Reports, dmarcReportJSON(rec))
 		}
 	}
@@ -138,12 +158,20 @@ func (s *Server) listPendingReports(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// DMARCReports lists the received DMARC aggregate report summaries of
-// domain ("" for every domain), newest first.
-func (c *Client) DMARCReports(ctx context.Context, domain string) ([]DMARCReport, error) {
-	path := "/v1/dmarc/reports"
+// DMARCReports lists at most limit (0: the server's default) received
+// DMARC aggregate report summaries of domain ("" for every domain),
+// newest first per domain.
+func (c *Client) DMARCReports(ctx context.Context, domain string, limit int) ([]DMARCReport, error) {
+	q := url.Values{}
 	if domain != "" {
-		path += "?domain=" + url.QueryEscape(domain)
+		q.Set("domain", domain)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	path := "/v1/dmarc/reports"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
 	}
 	var out DMARCReportsResponse
 	err := c.do(ctx, http.MethodGet, path, nil, &out)

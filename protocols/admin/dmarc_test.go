@@ -37,17 +37,23 @@ func TestDMARCEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	all, err := c.DMARCReports(ctx, "")
+	all, err := c.DMARCReports(ctx, "", 0)
 	if err != nil || len(all) != 3 {
 		t.Fatalf("all reports: %v %v", all, err)
 	}
-	org, err := c.DMARCReports(ctx, "Example.ORG")
+	org, err := c.DMARCReports(ctx, "Example.ORG", 0)
 	if err != nil || len(org) != 2 || org[0].OrgName != "Enterprise Outlook" || org[0].Sources[0].DKIM != "pass" ||
 		!org[0].Begin.Equal(time.Unix(1764460800, 0)) || org[0].Received.Unix() != 200 {
 		t.Fatalf("example.org reports, newest first: %+v %v", org, err)
 	}
-	if _, err := c.DMARCReports(ctx, "not a domain!"); err == nil {
+	if _, err := c.DMARCReports(ctx, "not a domain!", 0); err == nil {
 		t.Fatal("a bad domain was accepted")
+	}
+	if one, err := c.DMARCReports(ctx, "", 1); err != nil || len(one) != 1 || one[0].Domain != "example.net" {
+		t.Fatalf("limit 1: %+v %v", one, err)
+	}
+	if _, err := c.DMARCReports(ctx, "", MaxDMARCReportsLimit+1); err == nil {
+		t.Fatal("a limit past the maximum was accepted")
 	}
 	pending, err := c.PendingReports(ctx)
 	if err != nil || len(pending) != 1 || pending[0].Kind != "dmarc" || pending[0].Domain != "sender.test" || pending[0].Day != "2025-12-02" ||
