@@ -67,7 +67,8 @@ func (s *sinkSession) Data(r io.Reader) error {
 // TestReportTravelsThroughTheQueue: the queued report is delivered by the
 // real queue worker over SMTP to a (smart)host, and reads back there.
 func TestReportTravelsThroughTheQueue(t *testing.T) {
-	f := newFixture(t, txtResolver{"sender.test._report._dmarc.reports.test": {"v=DMARC1"}})
+	_, r := startDNS(t, map[string][]string{"sender.test._report._dmarc.reports.test": {"v=DMARC1"}})
+	f := newFixture(t, r)
 	f.record(t, dmarcAt("192.0.2.1", true, dayStart.Add(time.Hour)), dmarcAt("192.0.2.2", false, dayStart.Add(2*time.Hour)))
 	f.now = dayStart.Add(25 * time.Hour)
 	if p, err := f.s.SendDue(context.Background()); err != nil || p.Queued != 1 {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	mdns "github.com/miekg/dns"
@@ -13,12 +14,25 @@ import (
 	"github.com/surat-mail/surat/protocols/dns"
 )
 
-// startDNS runs a DNS server on loopback UDP that answers TXT queries from
-// txt, SERVFAIL for the names in failing and NXDOMAIN for the rest, and
-// returns a Resolver that asks only it: the real look-up path, no real
-// DNS.
-func startDNS(t *testing.T, txt map[string][]string, failing ...string) Resolver {
+// zone is what a test DNS server answers: TXT records by name (each
+// string one record), SERVFAIL for failing names, NXDOMAIN otherwise.
+type zone struct {
+	mu      sync.Mutex
+	txt     map[string][]string
+	failing map[string]bool
+}
+
+func (z *zone) fail(name string, on bool) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.failing[name] = on
+}
+
+// startDNS runs a DNS server for txt on loopback UDP and returns a
+// Resolver that asks only it: the real look-up path, no real DNS.
+func startDNS(t *testing.T, txt map[string][]string) (*zone, Resolver) {
 	t.Helper()
+	z := &zone{txt: txt, failing: map[string]bool{}}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -29,14 +43,19 @@ func startDNS(t *testing.T, txt map[string][]string, failing ...string) Resolver
 		m.RecursionAvailable = true
 		q := r.Question[0]
 		name := strings.ToLower(strings.TrimSuffix(q.Name, "."))
+		z.mu.Lock()
+		records, failing := z.txt[name], z.failing[name]
+		z.mu.Unlock()
 		switch {
-		case slices.Contains(failing, name):
+		case failing:
 			m.Rcode = mdns.RcodeServerFailure
-		case txt[name] != nil && q.Qtype == mdns.TypeTXT:
-			m.Answer = append(m.Answer, &mdns.TXT{Hdr: mdns.RR_Header{Name: q.Name, Rrtype: mdns.TypeTXT, Class: mdns.ClassINET, Ttl: 60},
-				Txt: txt[name]})
-		case txt[name] == nil:
+		case records == nil:
 			m.Rcode = mdns.RcodeNameError
+		case q.Qtype == mdns.TypeTXT:
+			for _, rec := range records {
+				m.Answer = append(m.Answer, &mdns.TXT{Hdr: mdns.RR_Header{Name: q.Name, Rrtype: mdns.TypeTXT, Class: mdns.ClassINET, Ttl: 60},
+					Txt: []string{rec}})
+			}
 		}
 		w.WriteMsg(m)
 	})}
@@ -49,17 +68,21 @@ func startDNS(t *testing.T, txt map[string][]string, failing ...string) Resolver
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return z, c
 }
 
 // TestExternalDestinationsOverDNS: RFC 7489 §7.1's authorization record,
 // looked up over a DNS server.
 func TestExternalDestinationsOverDNS(t *testing.T) {
-	r := startDNS(t, map[string][]string{
+	z, r := startDNS(t, map[string][]string{
 		"sender.test._report._dmarc.reports.test": {"v=DMARC1"},
 		"sender.test._report._dmarc.wrong.test":   {"v=spf1 -all"},
 		"_smtp._tls.rcpt.test":                    {"v=TLSRPTv1; rua=mailto:tls@rcpt.test"},
-	}, "sender.test._report._dmarc.broken.test")
+		"_smtp._tls.two.test":                     {"v=TLSRPTv1; rua=mailto:a@two.test", "v=TLSRPTv1; rua=mailto:b@two.test"},
+		"_smtp._tls.mixed.test":                   {"v=spf1 -all", "v=TLSRPTv1; rua=mailto:tls@mixed.test"},
+	})
+	z.fail("sender.test._report._dmarc.broken.test", true)
+	z.fail("_smtp._tls.broken.test", true)
 	ctx := context.Background()
 	for rua, want := range map[string]bool{
 		"reports.test":     true,
@@ -79,5 +102,14 @@ func TestExternalDestinationsOverDNS(t *testing.T) {
 	}
 	if got, err := TLSRPTRUA(ctx, r, "quiet.test"); err != nil || got != nil {
 		t.Errorf("no TLS-RPT record: %q %v", got, err)
+	}
+	if got, err := TLSRPTRUA(ctx, r, "two.test."); err != nil || got != nil {
+		t.Errorf("two TLS-RPT records (RFC 8460 §3: none): %q %v", got, err)
+	}
+	if got, err := TLSRPTRUA(ctx, r, "mixed.test"); err != nil || !slices.Equal(got, []string{"mailto:tls@mixed.test"}) {
+		t.Errorf("a TLS-RPT record among others: %q %v", got, err)
+	}
+	if _, err := TLSRPTRUA(ctx, r, "broken.test"); err == nil {
+		t.Error("SERVFAIL for the TLS-RPT record is not an error")
 	}
 }

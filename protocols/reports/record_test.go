@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"context"
 	"net/netip"
 	"slices"
 	"testing"
@@ -90,26 +89,5 @@ func TestParseRUA(t *testing.T) {
 		if _, err := parseRUA(bad); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
-	}
-}
-
-func TestTLSRPTRUA(t *testing.T) {
-	r := txtResolver{
-		"_smtp._tls.one.test":  {"v=spf1 -all", "v=TLSRPTv1; rua=mailto:tls@one.test"},
-		"_smtp._tls.two.test":  {"v=TLSRPTv1; rua=mailto:a@two.test", "v=TLSRPTv1; rua=mailto:b@two.test"},
-		"_smtp._tls.fail.test": nil,
-	}
-	ctx := context.Background()
-	if got, err := TLSRPTRUA(ctx, r, "one.test."); err != nil || !slices.Equal(got, []string{"mailto:tls@one.test"}) {
-		t.Errorf("one record: %q %v", got, err)
-	}
-	if got, err := TLSRPTRUA(ctx, r, "two.test"); err != nil || got != nil {
-		t.Errorf("two records (RFC 8460 §3: none): %q %v", got, err)
-	}
-	if got, err := TLSRPTRUA(ctx, r, "none.test"); err != nil || got != nil {
-		t.Errorf("no record: %q %v", got, err)
-	}
-	if _, err := TLSRPTRUA(ctx, r, "fail.test"); err == nil {
-		t.Error("a failed look-up is not an error")
 	}
 }

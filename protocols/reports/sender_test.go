@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -60,21 +59,6 @@ func (c *testCluster) last() *evlog.Batch {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.batches[len(c.batches)-1]
-}
-
-// txtResolver answers TXT look-ups from a map; a name it lacks is
-// NXDOMAIN, a name mapped to nil a temporary failure.
-type txtResolver map[string][]string
-
-func (r txtResolver) LookupTXT(_ context.Context, name string) ([]string, error) {
-	txt, ok := r[name]
-	switch {
-	case !ok:
-		return nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
-	case txt == nil:
-		return nil, &net.DNSError{Err: "server misbehaving", Name: name, IsTemporary: true}
-	}
-	return txt, nil
 }
 
 const (
@@ -180,7 +164,8 @@ func eventNames(b *evlog.Batch) []string {
 }
 
 func TestSenderQueuesTheDMARCReportAndClosesTheDayInOneProposal(t *testing.T) {
-	f := newFixture(t, txtResolver{"sender.test._report._dmarc.reports.test": {"v=DMARC1"}})
+	_, r := startDNS(t, map[string][]string{"sender.test._report._dmarc.reports.test": {"v=DMARC1"}})
+	f := newFixture(t, r)
 	at := dayStart.Add(9 * time.Hour)
 	f.record(t, dmarcAt("192.0.2.1", true, at), dmarcAt("192.0.2.1", true, at.Add(time.Hour)), dmarcAt("192.0.2.2", false, at))
 
@@ -302,7 +287,8 @@ func checkDMARCXML(t *testing.T, data []byte) {
 }
 
 func TestSenderWaitsForDNSAndForChangedRows(t *testing.T) {
-	r := txtResolver{"sender.test._report._dmarc.reports.test": nil} // SERVFAIL
+	z, r := startDNS(t, map[string][]string{"sender.test._report._dmarc.reports.test": {"v=DMARC1;"}})
+	z.fail("sender.test._report._dmarc.reports.test", true)
 	f := newFixture(t, r)
 	at := dayStart.Add(time.Hour)
 	f.record(t, dmarcAt("192.0.2.1", true, at))
@@ -313,7 +299,7 @@ func TestSenderWaitsForDNSAndForChangedRows(t *testing.T) {
 	if f.c.proposals() != 0 {
 		t.Fatal("proposed despite the DNS failure")
 	}
-	r["sender.test._report._dmarc.reports.test"] = []string{"v=DMARC1;"}
+	z.fail("sender.test._report._dmarc.reports.test", false)
 
 	// A result committed between reading the day and proposing its
 	// report: apply refuses the proposal (nothing queued), the next pass
