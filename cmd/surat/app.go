@@ -52,6 +52,8 @@ Usage:
   surat ban add ADDR|CIDR [--for D] [--reason T]
                                                refuse a client on every node (24h; --for 0: for good)
   surat ban del ADDR|CIDR                      lift a ban
+  surat dmarc report [--domain D] [--limit N]  DMARC aggregate reports received for our domains
+  surat dmarc pending                          DMARC and TLS-RPT reports not sent yet
   surat cluster status                         members, states and applied indexes
   surat cluster keygen [--out FILE]            make a cluster key
   surat version                                print the version
@@ -98,6 +100,8 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		return runQueue(ctx, e, rest)
 	case "ban":
 		return runBan(ctx, e, rest)
+	case "dmarc":
+		return runDMARC(ctx, e, rest)
 	case "version", "--version":
 		fmt.Fprintln(e.stdout, versionString())
 		return nil

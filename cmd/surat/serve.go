@@ -165,6 +165,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		Directory:    store,
 		Queue:        store,
 		Bans:         store,
+		Reports:      store,
 		Digester:     store,
 		Cluster:      node,
 		IsNotFound:   isNotFound,
@@ -216,6 +217,12 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	}
 	pruner := startBanPruner(store, node, logger)
 	defer pruner.stop()
+	reportSender, err := startReports(cfg, store, node, queue.relay.Wake, logger)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer reportSender.stop()
 	checks, err := messageChecks(cfg, logger)
 	if err != nil {
 		srv.Close()
