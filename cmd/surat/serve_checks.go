@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/mailauth"
@@ -30,6 +31,6 @@ func messageChecks(cfg *serveConfig, logger *slog.Logger) (map[smtp.Kind][]pipel
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	checks[smtp.MX] = append(checks[smtp.MX], mailauth.Check{Checker: checker})
+	checks[smtp.MX] = append(checks[smtp.MX], mailauth.Check{Checker: checker, Events: dmarcEvents(time.Now)})
 	return checks, nil
 }
