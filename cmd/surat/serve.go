@@ -223,7 +223,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		return err
 	}
 	defer reportSender.stop()
-	checks, err := messageChecks(cfg, logger)
+	checks, err := messageChecks(cfg, store, logger)
 	if err != nil {
 		srv.Close()
 		return err
