@@ -268,6 +268,9 @@ const (
 	ErrorCode_ERROR_CODE_DOMAIN_IN_USE      ErrorCode = 43 // a user or an alias of the domain still exists
 	ErrorCode_ERROR_CODE_DKIM_KEY_EXISTS    ErrorCode = 44 // the domain has a key with that selector
 	ErrorCode_ERROR_CODE_NO_SUCH_DKIM_KEY   ErrorCode = 45
+	ErrorCode_ERROR_CODE_REPORT_SENT        ErrorCode = 50 // the domain-day's report went out already
+	ErrorCode_ERROR_CODE_REPORT_CHANGED     ErrorCode = 51 // the domain-day's rows changed since the report was built
+	ErrorCode_ERROR_CODE_NO_SUCH_REPORT     ErrorCode = 52 // nothing recorded for that domain-day
 )
 
 // Enum value maps for ErrorCode.
@@ -297,6 +300,9 @@ var (
 		43: "ERROR_CODE_DOMAIN_IN_USE",
 		44: "ERROR_CODE_DKIM_KEY_EXISTS",
 		45: "ERROR_CODE_NO_SUCH_DKIM_KEY",
+		50: "ERROR_CODE_REPORT_SENT",
+		51: "ERROR_CODE_REPORT_CHANGED",
+		52: "ERROR_CODE_NO_SUCH_REPORT",
 	}
 	ErrorCode_value = map[string]int32{
 		"ERROR_CODE_UNSPECIFIED":         0,
@@ -323,6 +329,9 @@ var (
 		"ERROR_CODE_DOMAIN_IN_USE":       43,
 		"ERROR_CODE_DKIM_KEY_EXISTS":     44,
 		"ERROR_CODE_NO_SUCH_DKIM_KEY":    45,
+		"ERROR_CODE_REPORT_SENT":         50,
+		"ERROR_CODE_REPORT_CHANGED":      51,
+		"ERROR_CODE_NO_SUCH_REPORT":      52,
 	}
 )
 
@@ -483,6 +492,12 @@ type Event struct {
 	//	*Event_BanAdded
 	//	*Event_BanRemoved
 	//	*Event_BansPruned
+	//	*Event_DmarcRecorded
+	//	*Event_TlsResult
+	//	*Event_DmarcReportsSent
+	//	*Event_TlsReportsSent
+	//	*Event_ReportsPruned
+	//	*Event_DmarcReportReceived
 	//	*Event_BlobUnpinned
 	//	*Event_ChunkStaged
 	Kind          isEvent_Kind `protobuf_oneof:"kind"`
@@ -815,6 +830,60 @@ func (x *Event) GetBansPruned() *BansPruned {
 	return nil
 }
 
+func (x *Event) GetDmarcRecorded() *DmarcRecorded {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_DmarcRecorded); ok {
+			return x.DmarcRecorded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetTlsResult() *TLSResult {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_TlsResult); ok {
+			return x.TlsResult
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetDmarcReportsSent() *DmarcReportsSent {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_DmarcReportsSent); ok {
+			return x.DmarcReportsSent
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetTlsReportsSent() *TLSReportsSent {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_TlsReportsSent); ok {
+			return x.TlsReportsSent
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetReportsPruned() *ReportsPruned {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_ReportsPruned); ok {
+			return x.ReportsPruned
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetDmarcReportReceived() *DmarcReportReceived {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_DmarcReportReceived); ok {
+			return x.DmarcReportReceived
+		}
+	}
+	return nil
+}
+
 func (x *Event) GetBlobUnpinned() *BlobUnpinned {
 	if x != nil {
 		if x, ok := x.Kind.(*Event_BlobUnpinned); ok {
@@ -970,6 +1039,31 @@ type Event_BansPruned struct {
 	BansPruned *BansPruned `protobuf:"bytes,82,opt,name=bans_pruned,json=bansPruned,proto3,oneof"`
 }
 
+type Event_DmarcRecorded struct {
+	// 84–95: mail authentication reports (DMARC aggregate, TLS-RPT).
+	DmarcRecorded *DmarcRecorded `protobuf:"bytes,84,opt,name=dmarc_recorded,json=dmarcRecorded,proto3,oneof"`
+}
+
+type Event_TlsResult struct {
+	TlsResult *TLSResult `protobuf:"bytes,85,opt,name=tls_result,json=tlsResult,proto3,oneof"`
+}
+
+type Event_DmarcReportsSent struct {
+	DmarcReportsSent *DmarcReportsSent `protobuf:"bytes,86,opt,name=dmarc_reports_sent,json=dmarcReportsSent,proto3,oneof"`
+}
+
+type Event_TlsReportsSent struct {
+	TlsReportsSent *TLSReportsSent `protobuf:"bytes,87,opt,name=tls_reports_sent,json=tlsReportsSent,proto3,oneof"`
+}
+
+type Event_ReportsPruned struct {
+	ReportsPruned *ReportsPruned `protobuf:"bytes,88,opt,name=reports_pruned,json=reportsPruned,proto3,oneof"`
+}
+
+type Event_DmarcReportReceived struct {
+	DmarcReportReceived *DmarcReportReceived `protobuf:"bytes,89,opt,name=dmarc_report_received,json=dmarcReportReceived,proto3,oneof"`
+}
+
 type Event_BlobUnpinned struct {
 	// 120–129: bodies in transit.
 	BlobUnpinned *BlobUnpinned `protobuf:"bytes,120,opt,name=blob_unpinned,json=blobUnpinned,proto3,oneof"`
@@ -1042,6 +1136,18 @@ func (*Event_BanAdded) isEvent_Kind() {}
 func (*Event_BanRemoved) isEvent_Kind() {}
 
 func (*Event_BansPruned) isEvent_Kind() {}
+
+func (*Event_DmarcRecorded) isEvent_Kind() {}
+
+func (*Event_TlsResult) isEvent_Kind() {}
+
+func (*Event_DmarcReportsSent) isEvent_Kind() {}
+
+func (*Event_TlsReportsSent) isEvent_Kind() {}
+
+func (*Event_ReportsPruned) isEvent_Kind() {}
+
+func (*Event_DmarcReportReceived) isEvent_Kind() {}
 
 func (*Event_BlobUnpinned) isEvent_Kind() {}
 
@@ -3687,6 +3793,1429 @@ func (x *BansPruned) GetNowUnix() int64 {
 	return 0
 }
 
+// DmarcPolicy is a DMARC record as published (RFC 7489 §6.3), as a
+// report's policy_published repeats it.
+type DmarcPolicy struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"` // where the record was found (the policy domain)
+	Adkim         string                 `protobuf:"bytes,2,opt,name=adkim,proto3" json:"adkim,omitempty"`   // "r" or "s"
+	Aspf          string                 `protobuf:"bytes,3,opt,name=aspf,proto3" json:"aspf,omitempty"`
+	P             string                 `protobuf:"bytes,4,opt,name=p,proto3" json:"p,omitempty"` // none, quarantine, reject
+	Sp            string                 `protobuf:"bytes,5,opt,name=sp,proto3" json:"sp,omitempty"`
+	Pct           uint32                 `protobuf:"varint,6,opt,name=pct,proto3" json:"pct,omitempty"`
+	Np            string                 `protobuf:"bytes,7,opt,name=np,proto3" json:"np,omitempty"` // DMARCbis; empty: not published
+	Fo            string                 `protobuf:"bytes,8,opt,name=fo,proto3" json:"fo,omitempty"`
+	Rua           []string               `protobuf:"bytes,9,rep,name=rua,proto3" json:"rua,omitempty"` // the rua URIs as published; none: nothing is kept
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcPolicy) Reset() {
+	*x = DmarcPolicy{}
+	mi := &file_log_events_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcPolicy) ProtoMessage() {}
+
+func (x *DmarcPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcPolicy.ProtoReflect.Descriptor instead.
+func (*DmarcPolicy) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *DmarcPolicy) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DmarcPolicy) GetAdkim() string {
+	if x != nil {
+		return x.Adkim
+	}
+	return ""
+}
+
+func (x *DmarcPolicy) GetAspf() string {
+	if x != nil {
+		return x.Aspf
+	}
+	return ""
+}
+
+func (x *DmarcPolicy) GetP() string {
+	if x != nil {
+		return x.P
+	}
+	return ""
+}
+
+func (x *DmarcPolicy) GetSp() string {
+	if x != nil {
+		return x.Sp
+	}
+	return ""
+}
+
+func (x *DmarcPolicy) GetPct() uint32 {
+	if x != nil {
+		return x.Pct
+	}
+	return 0
+}
+
+func (x *DmarcPolicy) GetNp() string {
+	if x != nil {
+		return x.Np
+	}
+	return ""
+}
+
+func (x *DmarcPolicy) GetFo() string {
+	if x != nil {
+		return x.Fo
+	}
+	return ""
+}
+
+func (x *DmarcPolicy) GetRua() []string {
+	if x != nil {
+		return x.Rua
+	}
+	return nil
+}
+
+// DmarcDkimResult is one DKIM signature's result (RFC 7489 Appendix C
+// DKIMAuthResultType).
+type DmarcDkimResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`     // d=
+	Selector      string                 `protobuf:"bytes,2,opt,name=selector,proto3" json:"selector,omitempty"` // s=
+	Result        string                 `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`     // none, pass, fail, policy, neutral, temperror, permerror
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcDkimResult) Reset() {
+	*x = DmarcDkimResult{}
+	mi := &file_log_events_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcDkimResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcDkimResult) ProtoMessage() {}
+
+func (x *DmarcDkimResult) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcDkimResult.ProtoReflect.Descriptor instead.
+func (*DmarcDkimResult) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *DmarcDkimResult) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DmarcDkimResult) GetSelector() string {
+	if x != nil {
+		return x.Selector
+	}
+	return ""
+}
+
+func (x *DmarcDkimResult) GetResult() string {
+	if x != nil {
+		return x.Result
+	}
+	return ""
+}
+
+// DmarcSpfResult is the SPF result (SPFAuthResultType).
+type DmarcSpfResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Scope         string                 `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`   // "mfrom" or "helo"
+	Result        string                 `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"` // none, neutral, pass, fail, softfail, temperror, permerror
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcSpfResult) Reset() {
+	*x = DmarcSpfResult{}
+	mi := &file_log_events_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcSpfResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcSpfResult) ProtoMessage() {}
+
+func (x *DmarcSpfResult) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcSpfResult.ProtoReflect.Descriptor instead.
+func (*DmarcSpfResult) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *DmarcSpfResult) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DmarcSpfResult) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *DmarcSpfResult) GetResult() string {
+	if x != nil {
+		return x.Result
+	}
+	return ""
+}
+
+// DmarcOverride is a PolicyOverrideReason: why the disposition differs
+// from the policy (sampled_out, local_policy, forwarded, ...).
+type DmarcOverride struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Type          string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Comment       string                 `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcOverride) Reset() {
+	*x = DmarcOverride{}
+	mi := &file_log_events_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcOverride) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcOverride) ProtoMessage() {}
+
+func (x *DmarcOverride) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcOverride.ProtoReflect.Descriptor instead.
+func (*DmarcOverride) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *DmarcOverride) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *DmarcOverride) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+// DmarcRow is one report record's identity: every field of RecordType
+// but the count. Messages whose rows are equal share one row.
+type DmarcRow struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SourceIp      string                 `protobuf:"bytes,1,opt,name=source_ip,json=sourceIp,proto3" json:"source_ip,omitempty"`
+	HeaderFrom    string                 `protobuf:"bytes,2,opt,name=header_from,json=headerFrom,proto3" json:"header_from,omitempty"`
+	EnvelopeFrom  string                 `protobuf:"bytes,3,opt,name=envelope_from,json=envelopeFrom,proto3" json:"envelope_from,omitempty"`
+	Disposition   string                 `protobuf:"bytes,4,opt,name=disposition,proto3" json:"disposition,omitempty"`                    // none, quarantine, reject
+	DkimAligned   string                 `protobuf:"bytes,5,opt,name=dkim_aligned,json=dkimAligned,proto3" json:"dkim_aligned,omitempty"` // policy_evaluated dkim: pass or fail
+	SpfAligned    string                 `protobuf:"bytes,6,opt,name=spf_aligned,json=spfAligned,proto3" json:"spf_aligned,omitempty"`    // policy_evaluated spf: pass or fail
+	Reasons       []*DmarcOverride       `protobuf:"bytes,7,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	Dkim          []*DmarcDkimResult     `protobuf:"bytes,8,rep,name=dkim,proto3" json:"dkim,omitempty"`
+	Spf           *DmarcSpfResult        `protobuf:"bytes,9,opt,name=spf,proto3" json:"spf,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcRow) Reset() {
+	*x = DmarcRow{}
+	mi := &file_log_events_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcRow) ProtoMessage() {}
+
+func (x *DmarcRow) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcRow.ProtoReflect.Descriptor instead.
+func (*DmarcRow) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *DmarcRow) GetSourceIp() string {
+	if x != nil {
+		return x.SourceIp
+	}
+	return ""
+}
+
+func (x *DmarcRow) GetHeaderFrom() string {
+	if x != nil {
+		return x.HeaderFrom
+	}
+	return ""
+}
+
+func (x *DmarcRow) GetEnvelopeFrom() string {
+	if x != nil {
+		return x.EnvelopeFrom
+	}
+	return ""
+}
+
+func (x *DmarcRow) GetDisposition() string {
+	if x != nil {
+		return x.Disposition
+	}
+	return ""
+}
+
+func (x *DmarcRow) GetDkimAligned() string {
+	if x != nil {
+		return x.DkimAligned
+	}
+	return ""
+}
+
+func (x *DmarcRow) GetSpfAligned() string {
+	if x != nil {
+		return x.SpfAligned
+	}
+	return ""
+}
+
+func (x *DmarcRow) GetReasons() []*DmarcOverride {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *DmarcRow) GetDkim() []*DmarcDkimResult {
+	if x != nil {
+		return x.Dkim
+	}
+	return nil
+}
+
+func (x *DmarcRow) GetSpf() *DmarcSpfResult {
+	if x != nil {
+		return x.Spf
+	}
+	return nil
+}
+
+// DmarcRecorded is one accepted message's DMARC result, proposed with its
+// delivery. Kept only when the policy has a rua.
+type DmarcRecorded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Policy        *DmarcPolicy           `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	Row           *DmarcRow              `protobuf:"bytes,2,opt,name=row,proto3" json:"row,omitempty"`
+	DateUnix      int64                  `protobuf:"varint,3,opt,name=date_unix,json=dateUnix,proto3" json:"date_unix,omitempty"` // the proposer's clock at acceptance: its UTC day
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcRecorded) Reset() {
+	*x = DmarcRecorded{}
+	mi := &file_log_events_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcRecorded) ProtoMessage() {}
+
+func (x *DmarcRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcRecorded.ProtoReflect.Descriptor instead.
+func (*DmarcRecorded) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *DmarcRecorded) GetPolicy() *DmarcPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *DmarcRecorded) GetRow() *DmarcRow {
+	if x != nil {
+		return x.Row
+	}
+	return nil
+}
+
+func (x *DmarcRecorded) GetDateUnix() int64 {
+	if x != nil {
+		return x.DateUnix
+	}
+	return 0
+}
+
+// DmarcDayRecord is one (policy domain, UTC day) of DMARC results.
+type DmarcDayRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Day           uint32                 `protobuf:"varint,2,opt,name=day,proto3" json:"day,omitempty"`      // UTC days since the epoch
+	Policy        *DmarcPolicy           `protobuf:"bytes,3,opt,name=policy,proto3" json:"policy,omitempty"` // the latest seen that day
+	Rows          uint32                 `protobuf:"varint,4,opt,name=rows,proto3" json:"rows,omitempty"`
+	Messages      uint64                 `protobuf:"varint,5,opt,name=messages,proto3" json:"messages,omitempty"`                 // counted in rows
+	Overflow      uint64                 `protobuf:"varint,6,opt,name=overflow,proto3" json:"overflow,omitempty"`                 // messages beyond the row cap: in no row
+	SentUnix      int64                  `protobuf:"varint,7,opt,name=sent_unix,json=sentUnix,proto3" json:"sent_unix,omitempty"` // the report went out (rows deleted); 0: not yet
+	Late          uint64                 `protobuf:"varint,8,opt,name=late,proto3" json:"late,omitempty"`                         // messages recorded after it went out
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcDayRecord) Reset() {
+	*x = DmarcDayRecord{}
+	mi := &file_log_events_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcDayRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcDayRecord) ProtoMessage() {}
+
+func (x *DmarcDayRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcDayRecord.ProtoReflect.Descriptor instead.
+func (*DmarcDayRecord) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *DmarcDayRecord) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DmarcDayRecord) GetDay() uint32 {
+	if x != nil {
+		return x.Day
+	}
+	return 0
+}
+
+func (x *DmarcDayRecord) GetPolicy() *DmarcPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *DmarcDayRecord) GetRows() uint32 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *DmarcDayRecord) GetMessages() uint64 {
+	if x != nil {
+		return x.Messages
+	}
+	return 0
+}
+
+func (x *DmarcDayRecord) GetOverflow() uint64 {
+	if x != nil {
+		return x.Overflow
+	}
+	return 0
+}
+
+func (x *DmarcDayRecord) GetSentUnix() int64 {
+	if x != nil {
+		return x.SentUnix
+	}
+	return 0
+}
+
+func (x *DmarcDayRecord) GetLate() uint64 {
+	if x != nil {
+		return x.Late
+	}
+	return 0
+}
+
+type DmarcRowRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Row           *DmarcRow              `protobuf:"bytes,1,opt,name=row,proto3" json:"row,omitempty"`
+	Count         uint64                 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcRowRecord) Reset() {
+	*x = DmarcRowRecord{}
+	mi := &file_log_events_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcRowRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcRowRecord) ProtoMessage() {}
+
+func (x *DmarcRowRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcRowRecord.ProtoReflect.Descriptor instead.
+func (*DmarcRowRecord) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *DmarcRowRecord) GetRow() *DmarcRow {
+	if x != nil {
+		return x.Row
+	}
+	return nil
+}
+
+func (x *DmarcRowRecord) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// DmarcReportsSent closes a domain-day: its rows are deleted and later
+// results count as late. rows and messages are what the report covers;
+// apply refuses (REPORT_CHANGED) if the day now holds others, and
+// (REPORT_SENT) a day already closed, so the Queued report proposed with
+// it goes out once.
+type DmarcReportsSent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Day           uint32                 `protobuf:"varint,2,opt,name=day,proto3" json:"day,omitempty"`
+	Rows          uint32                 `protobuf:"varint,3,opt,name=rows,proto3" json:"rows,omitempty"`
+	Messages      uint64                 `protobuf:"varint,4,opt,name=messages,proto3" json:"messages,omitempty"`
+	SentUnix      int64                  `protobuf:"varint,5,opt,name=sent_unix,json=sentUnix,proto3" json:"sent_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcReportsSent) Reset() {
+	*x = DmarcReportsSent{}
+	mi := &file_log_events_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcReportsSent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcReportsSent) ProtoMessage() {}
+
+func (x *DmarcReportsSent) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcReportsSent.ProtoReflect.Descriptor instead.
+func (*DmarcReportsSent) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *DmarcReportsSent) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DmarcReportsSent) GetDay() uint32 {
+	if x != nil {
+		return x.Day
+	}
+	return 0
+}
+
+func (x *DmarcReportsSent) GetRows() uint32 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *DmarcReportsSent) GetMessages() uint64 {
+	if x != nil {
+		return x.Messages
+	}
+	return 0
+}
+
+func (x *DmarcReportsSent) GetSentUnix() int64 {
+	if x != nil {
+		return x.SentUnix
+	}
+	return 0
+}
+
+// TLSPolicy is RFC 8460 §4.4's policy object.
+type TLSPolicy struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Type          string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`       // "sts", "tlsa" or "no-policy-found"
+	Strings       []string               `protobuf:"bytes,2,rep,name=strings,proto3" json:"strings,omitempty"` // policy-string: the STS policy's lines or the TLSA records
+	Domain        string                 `protobuf:"bytes,3,opt,name=domain,proto3" json:"domain,omitempty"`
+	MxHosts       []string               `protobuf:"bytes,4,rep,name=mx_hosts,json=mxHosts,proto3" json:"mx_hosts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TLSPolicy) Reset() {
+	*x = TLSPolicy{}
+	mi := &file_log_events_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TLSPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TLSPolicy) ProtoMessage() {}
+
+func (x *TLSPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TLSPolicy.ProtoReflect.Descriptor instead.
+func (*TLSPolicy) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *TLSPolicy) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *TLSPolicy) GetStrings() []string {
+	if x != nil {
+		return x.Strings
+	}
+	return nil
+}
+
+func (x *TLSPolicy) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *TLSPolicy) GetMxHosts() []string {
+	if x != nil {
+		return x.MxHosts
+	}
+	return nil
+}
+
+// TLSFailure is one failure-details object (RFC 8460 §4.3, §4.4) without
+// its count.
+type TLSFailure struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	ResultType            string                 `protobuf:"bytes,1,opt,name=result_type,json=resultType,proto3" json:"result_type,omitempty"`
+	SendingMtaIp          string                 `protobuf:"bytes,2,opt,name=sending_mta_ip,json=sendingMtaIp,proto3" json:"sending_mta_ip,omitempty"`
+	ReceivingMxHostname   string                 `protobuf:"bytes,3,opt,name=receiving_mx_hostname,json=receivingMxHostname,proto3" json:"receiving_mx_hostname,omitempty"`
+	ReceivingMxHelo       string                 `protobuf:"bytes,4,opt,name=receiving_mx_helo,json=receivingMxHelo,proto3" json:"receiving_mx_helo,omitempty"`
+	ReceivingIp           string                 `protobuf:"bytes,5,opt,name=receiving_ip,json=receivingIp,proto3" json:"receiving_ip,omitempty"`
+	AdditionalInformation string                 `protobuf:"bytes,6,opt,name=additional_information,json=additionalInformation,proto3" json:"additional_information,omitempty"`
+	FailureReasonCode     string                 `protobuf:"bytes,7,opt,name=failure_reason_code,json=failureReasonCode,proto3" json:"failure_reason_code,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *TLSFailure) Reset() {
+	*x = TLSFailure{}
+	mi := &file_log_events_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TLSFailure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TLSFailure) ProtoMessage() {}
+
+func (x *TLSFailure) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TLSFailure.ProtoReflect.Descriptor instead.
+func (*TLSFailure) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *TLSFailure) GetResultType() string {
+	if x != nil {
+		return x.ResultType
+	}
+	return ""
+}
+
+func (x *TLSFailure) GetSendingMtaIp() string {
+	if x != nil {
+		return x.SendingMtaIp
+	}
+	return ""
+}
+
+func (x *TLSFailure) GetReceivingMxHostname() string {
+	if x != nil {
+		return x.ReceivingMxHostname
+	}
+	return ""
+}
+
+func (x *TLSFailure) GetReceivingMxHelo() string {
+	if x != nil {
+		return x.ReceivingMxHelo
+	}
+	return ""
+}
+
+func (x *TLSFailure) GetReceivingIp() string {
+	if x != nil {
+		return x.ReceivingIp
+	}
+	return ""
+}
+
+func (x *TLSFailure) GetAdditionalInformation() string {
+	if x != nil {
+		return x.AdditionalInformation
+	}
+	return ""
+}
+
+func (x *TLSFailure) GetFailureReasonCode() string {
+	if x != nil {
+		return x.FailureReasonCode
+	}
+	return ""
+}
+
+// TLSResult is one delivery session's TLS outcome. Kept only when the
+// policy domain publishes a TLS-RPT rua (looked up by the proposer).
+type TLSResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Policy        *TLSPolicy             `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	Failure       *TLSFailure            `protobuf:"bytes,2,opt,name=failure,proto3" json:"failure,omitempty"` // absent: the session succeeded
+	Rua           []string               `protobuf:"bytes,3,rep,name=rua,proto3" json:"rua,omitempty"`         // the _smtp._tls record's rua URIs
+	DateUnix      int64                  `protobuf:"varint,4,opt,name=date_unix,json=dateUnix,proto3" json:"date_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TLSResult) Reset() {
+	*x = TLSResult{}
+	mi := &file_log_events_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TLSResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TLSResult) ProtoMessage() {}
+
+func (x *TLSResult) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TLSResult.ProtoReflect.Descriptor instead.
+func (*TLSResult) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *TLSResult) GetPolicy() *TLSPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *TLSResult) GetFailure() *TLSFailure {
+	if x != nil {
+		return x.Failure
+	}
+	return nil
+}
+
+func (x *TLSResult) GetRua() []string {
+	if x != nil {
+		return x.Rua
+	}
+	return nil
+}
+
+func (x *TLSResult) GetDateUnix() int64 {
+	if x != nil {
+		return x.DateUnix
+	}
+	return 0
+}
+
+type TLSDayRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Day           uint32                 `protobuf:"varint,2,opt,name=day,proto3" json:"day,omitempty"`
+	Rua           []string               `protobuf:"bytes,3,rep,name=rua,proto3" json:"rua,omitempty"` // the latest seen that day
+	Rows          uint32                 `protobuf:"varint,4,opt,name=rows,proto3" json:"rows,omitempty"`
+	Sessions      uint64                 `protobuf:"varint,5,opt,name=sessions,proto3" json:"sessions,omitempty"`
+	Overflow      uint64                 `protobuf:"varint,6,opt,name=overflow,proto3" json:"overflow,omitempty"`
+	SentUnix      int64                  `protobuf:"varint,7,opt,name=sent_unix,json=sentUnix,proto3" json:"sent_unix,omitempty"`
+	Late          uint64                 `protobuf:"varint,8,opt,name=late,proto3" json:"late,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TLSDayRecord) Reset() {
+	*x = TLSDayRecord{}
+	mi := &file_log_events_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TLSDayRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TLSDayRecord) ProtoMessage() {}
+
+func (x *TLSDayRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TLSDayRecord.ProtoReflect.Descriptor instead.
+func (*TLSDayRecord) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *TLSDayRecord) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *TLSDayRecord) GetDay() uint32 {
+	if x != nil {
+		return x.Day
+	}
+	return 0
+}
+
+func (x *TLSDayRecord) GetRua() []string {
+	if x != nil {
+		return x.Rua
+	}
+	return nil
+}
+
+func (x *TLSDayRecord) GetRows() uint32 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *TLSDayRecord) GetSessions() uint64 {
+	if x != nil {
+		return x.Sessions
+	}
+	return 0
+}
+
+func (x *TLSDayRecord) GetOverflow() uint64 {
+	if x != nil {
+		return x.Overflow
+	}
+	return 0
+}
+
+func (x *TLSDayRecord) GetSentUnix() int64 {
+	if x != nil {
+		return x.SentUnix
+	}
+	return 0
+}
+
+func (x *TLSDayRecord) GetLate() uint64 {
+	if x != nil {
+		return x.Late
+	}
+	return 0
+}
+
+type TLSRowRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Policy        *TLSPolicy             `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	Failure       *TLSFailure            `protobuf:"bytes,2,opt,name=failure,proto3" json:"failure,omitempty"` // absent: successful sessions
+	Count         uint64                 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TLSRowRecord) Reset() {
+	*x = TLSRowRecord{}
+	mi := &file_log_events_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TLSRowRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TLSRowRecord) ProtoMessage() {}
+
+func (x *TLSRowRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TLSRowRecord.ProtoReflect.Descriptor instead.
+func (*TLSRowRecord) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *TLSRowRecord) GetPolicy() *TLSPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *TLSRowRecord) GetFailure() *TLSFailure {
+	if x != nil {
+		return x.Failure
+	}
+	return nil
+}
+
+func (x *TLSRowRecord) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// TLSReportsSent closes a TLS-RPT domain-day, as DmarcReportsSent does.
+type TLSReportsSent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Day           uint32                 `protobuf:"varint,2,opt,name=day,proto3" json:"day,omitempty"`
+	Rows          uint32                 `protobuf:"varint,3,opt,name=rows,proto3" json:"rows,omitempty"`
+	Sessions      uint64                 `protobuf:"varint,4,opt,name=sessions,proto3" json:"sessions,omitempty"`
+	SentUnix      int64                  `protobuf:"varint,5,opt,name=sent_unix,json=sentUnix,proto3" json:"sent_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TLSReportsSent) Reset() {
+	*x = TLSReportsSent{}
+	mi := &file_log_events_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TLSReportsSent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TLSReportsSent) ProtoMessage() {}
+
+func (x *TLSReportsSent) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TLSReportsSent.ProtoReflect.Descriptor instead.
+func (*TLSReportsSent) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *TLSReportsSent) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *TLSReportsSent) GetDay() uint32 {
+	if x != nil {
+		return x.Day
+	}
+	return 0
+}
+
+func (x *TLSReportsSent) GetRows() uint32 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *TLSReportsSent) GetSessions() uint64 {
+	if x != nil {
+		return x.Sessions
+	}
+	return 0
+}
+
+func (x *TLSReportsSent) GetSentUnix() int64 {
+	if x != nil {
+		return x.SentUnix
+	}
+	return 0
+}
+
+// ReportsPruned deletes every DMARC and TLS-RPT domain-day (rows and
+// closed days) before before_day, sent or not, so that what is kept is
+// bounded.
+type ReportsPruned struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BeforeDay     uint32                 `protobuf:"varint,1,opt,name=before_day,json=beforeDay,proto3" json:"before_day,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportsPruned) Reset() {
+	*x = ReportsPruned{}
+	mi := &file_log_events_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportsPruned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportsPruned) ProtoMessage() {}
+
+func (x *ReportsPruned) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportsPruned.ProtoReflect.Descriptor instead.
+func (*ReportsPruned) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *ReportsPruned) GetBeforeDay() uint32 {
+	if x != nil {
+		return x.BeforeDay
+	}
+	return 0
+}
+
+// DmarcReportSource is one row of a received aggregate report's summary.
+type DmarcReportSource struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SourceIp      string                 `protobuf:"bytes,1,opt,name=source_ip,json=sourceIp,proto3" json:"source_ip,omitempty"`
+	Count         uint64                 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	HeaderFrom    string                 `protobuf:"bytes,3,opt,name=header_from,json=headerFrom,proto3" json:"header_from,omitempty"`
+	Disposition   string                 `protobuf:"bytes,4,opt,name=disposition,proto3" json:"disposition,omitempty"`
+	Dkim          string                 `protobuf:"bytes,5,opt,name=dkim,proto3" json:"dkim,omitempty"` // policy_evaluated: pass or fail
+	Spf           string                 `protobuf:"bytes,6,opt,name=spf,proto3" json:"spf,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcReportSource) Reset() {
+	*x = DmarcReportSource{}
+	mi := &file_log_events_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcReportSource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcReportSource) ProtoMessage() {}
+
+func (x *DmarcReportSource) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcReportSource.ProtoReflect.Descriptor instead.
+func (*DmarcReportSource) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *DmarcReportSource) GetSourceIp() string {
+	if x != nil {
+		return x.SourceIp
+	}
+	return ""
+}
+
+func (x *DmarcReportSource) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *DmarcReportSource) GetHeaderFrom() string {
+	if x != nil {
+		return x.HeaderFrom
+	}
+	return ""
+}
+
+func (x *DmarcReportSource) GetDisposition() string {
+	if x != nil {
+		return x.Disposition
+	}
+	return ""
+}
+
+func (x *DmarcReportSource) GetDkim() string {
+	if x != nil {
+		return x.Dkim
+	}
+	return ""
+}
+
+func (x *DmarcReportSource) GetSpf() string {
+	if x != nil {
+		return x.Spf
+	}
+	return ""
+}
+
+// DmarcReportReceived is the summary of an aggregate report received for
+// one of our domains; apply keeps the latest ones per domain (a report
+// with the same org_name and report_id replaces the earlier copy). It is
+// also the stored record.
+type DmarcReportReceived struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"` // the policy domain the report is about
+	OrgName       string                 `protobuf:"bytes,2,opt,name=org_name,json=orgName,proto3" json:"org_name,omitempty"`
+	Email         string                 `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	ReportId      string                 `protobuf:"bytes,4,opt,name=report_id,json=reportId,proto3" json:"report_id,omitempty"`
+	BeginUnix     int64                  `protobuf:"varint,5,opt,name=begin_unix,json=beginUnix,proto3" json:"begin_unix,omitempty"`
+	EndUnix       int64                  `protobuf:"varint,6,opt,name=end_unix,json=endUnix,proto3" json:"end_unix,omitempty"`
+	Policy        string                 `protobuf:"bytes,7,opt,name=policy,proto3" json:"policy,omitempty"` // p= as the reporter saw it
+	Sources       []*DmarcReportSource   `protobuf:"bytes,8,rep,name=sources,proto3" json:"sources,omitempty"`
+	Messages      uint64                 `protobuf:"varint,9,opt,name=messages,proto3" json:"messages,omitempty"`                           // all the report's counts
+	MoreSources   uint32                 `protobuf:"varint,10,opt,name=more_sources,json=moreSources,proto3" json:"more_sources,omitempty"` // sources left out of the summary
+	ReceivedUnix  int64                  `protobuf:"varint,11,opt,name=received_unix,json=receivedUnix,proto3" json:"received_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcReportReceived) Reset() {
+	*x = DmarcReportReceived{}
+	mi := &file_log_events_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcReportReceived) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcReportReceived) ProtoMessage() {}
+
+func (x *DmarcReportReceived) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcReportReceived.ProtoReflect.Descriptor instead.
+func (*DmarcReportReceived) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *DmarcReportReceived) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DmarcReportReceived) GetOrgName() string {
+	if x != nil {
+		return x.OrgName
+	}
+	return ""
+}
+
+func (x *DmarcReportReceived) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *DmarcReportReceived) GetReportId() string {
+	if x != nil {
+		return x.ReportId
+	}
+	return ""
+}
+
+func (x *DmarcReportReceived) GetBeginUnix() int64 {
+	if x != nil {
+		return x.BeginUnix
+	}
+	return 0
+}
+
+func (x *DmarcReportReceived) GetEndUnix() int64 {
+	if x != nil {
+		return x.EndUnix
+	}
+	return 0
+}
+
+func (x *DmarcReportReceived) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+func (x *DmarcReportReceived) GetSources() []*DmarcReportSource {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
+func (x *DmarcReportReceived) GetMessages() uint64 {
+	if x != nil {
+		return x.Messages
+	}
+	return 0
+}
+
+func (x *DmarcReportReceived) GetMoreSources() uint32 {
+	if x != nil {
+		return x.MoreSources
+	}
+	return 0
+}
+
+func (x *DmarcReportReceived) GetReceivedUnix() int64 {
+	if x != nil {
+		return x.ReceivedUnix
+	}
+	return 0
+}
+
 // EventResult is what apply assigned for one event.
 type EventResult struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
@@ -3703,7 +5232,7 @@ type EventResult struct {
 
 func (x *EventResult) Reset() {
 	*x = EventResult{}
-	mi := &file_log_events_proto_msgTypes[41]
+	mi := &file_log_events_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3715,7 +5244,7 @@ func (x *EventResult) String() string {
 func (*EventResult) ProtoMessage() {}
 
 func (x *EventResult) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[41]
+	mi := &file_log_events_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3728,7 +5257,7 @@ func (x *EventResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventResult.ProtoReflect.Descriptor instead.
 func (*EventResult) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{41}
+	return file_log_events_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *EventResult) GetMailboxId() uint64 {
@@ -3793,7 +5322,7 @@ type SkippedRecipient struct {
 
 func (x *SkippedRecipient) Reset() {
 	*x = SkippedRecipient{}
-	mi := &file_log_events_proto_msgTypes[42]
+	mi := &file_log_events_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3805,7 +5334,7 @@ func (x *SkippedRecipient) String() string {
 func (*SkippedRecipient) ProtoMessage() {}
 
 func (x *SkippedRecipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[42]
+	mi := &file_log_events_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3818,7 +5347,7 @@ func (x *SkippedRecipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SkippedRecipient.ProtoReflect.Descriptor instead.
 func (*SkippedRecipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{42}
+	return file_log_events_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SkippedRecipient) GetAddress() string {
@@ -3848,7 +5377,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_log_events_proto_msgTypes[43]
+	mi := &file_log_events_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3860,7 +5389,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[43]
+	mi := &file_log_events_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3873,7 +5402,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{43}
+	return file_log_events_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *Outcome) GetError() ErrorCode {
@@ -3915,7 +5444,7 @@ type UserRecord struct {
 
 func (x *UserRecord) Reset() {
 	*x = UserRecord{}
-	mi := &file_log_events_proto_msgTypes[44]
+	mi := &file_log_events_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3927,7 +5456,7 @@ func (x *UserRecord) String() string {
 func (*UserRecord) ProtoMessage() {}
 
 func (x *UserRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[44]
+	mi := &file_log_events_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3940,7 +5469,7 @@ func (x *UserRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserRecord.ProtoReflect.Descriptor instead.
 func (*UserRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{44}
+	return file_log_events_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *UserRecord) GetAddress() string {
@@ -4002,7 +5531,7 @@ type MailboxRecord struct {
 
 func (x *MailboxRecord) Reset() {
 	*x = MailboxRecord{}
-	mi := &file_log_events_proto_msgTypes[45]
+	mi := &file_log_events_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4014,7 +5543,7 @@ func (x *MailboxRecord) String() string {
 func (*MailboxRecord) ProtoMessage() {}
 
 func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[45]
+	mi := &file_log_events_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4027,7 +5556,7 @@ func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxRecord.ProtoReflect.Descriptor instead.
 func (*MailboxRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{45}
+	return file_log_events_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *MailboxRecord) GetId() uint64 {
@@ -4107,7 +5636,7 @@ type MessageRecord struct {
 
 func (x *MessageRecord) Reset() {
 	*x = MessageRecord{}
-	mi := &file_log_events_proto_msgTypes[46]
+	mi := &file_log_events_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4119,7 +5648,7 @@ func (x *MessageRecord) String() string {
 func (*MessageRecord) ProtoMessage() {}
 
 func (x *MessageRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[46]
+	mi := &file_log_events_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4132,7 +5661,7 @@ func (x *MessageRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageRecord.ProtoReflect.Descriptor instead.
 func (*MessageRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{46}
+	return file_log_events_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *MessageRecord) GetBlob() []byte {
@@ -4191,7 +5720,7 @@ type BlobRecord struct {
 
 func (x *BlobRecord) Reset() {
 	*x = BlobRecord{}
-	mi := &file_log_events_proto_msgTypes[47]
+	mi := &file_log_events_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4203,7 +5732,7 @@ func (x *BlobRecord) String() string {
 func (*BlobRecord) ProtoMessage() {}
 
 func (x *BlobRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[47]
+	mi := &file_log_events_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4216,7 +5745,7 @@ func (x *BlobRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobRecord.ProtoReflect.Descriptor instead.
 func (*BlobRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{47}
+	return file_log_events_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *BlobRecord) GetSize() uint64 {
@@ -4273,7 +5802,7 @@ type UploadRecord struct {
 
 func (x *UploadRecord) Reset() {
 	*x = UploadRecord{}
-	mi := &file_log_events_proto_msgTypes[48]
+	mi := &file_log_events_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4285,7 +5814,7 @@ func (x *UploadRecord) String() string {
 func (*UploadRecord) ProtoMessage() {}
 
 func (x *UploadRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[48]
+	mi := &file_log_events_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4298,7 +5827,7 @@ func (x *UploadRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadRecord.ProtoReflect.Descriptor instead.
 func (*UploadRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{48}
+	return file_log_events_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *UploadRecord) GetPinnedUntilUnix() int64 {
@@ -4351,7 +5880,7 @@ type QueueRecord struct {
 
 func (x *QueueRecord) Reset() {
 	*x = QueueRecord{}
-	mi := &file_log_events_proto_msgTypes[49]
+	mi := &file_log_events_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4363,7 +5892,7 @@ func (x *QueueRecord) String() string {
 func (*QueueRecord) ProtoMessage() {}
 
 func (x *QueueRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[49]
+	mi := &file_log_events_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4376,7 +5905,7 @@ func (x *QueueRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecord.ProtoReflect.Descriptor instead.
 func (*QueueRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{49}
+	return file_log_events_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *QueueRecord) GetId() []byte {
@@ -4509,7 +6038,7 @@ type DomainRecord struct {
 
 func (x *DomainRecord) Reset() {
 	*x = DomainRecord{}
-	mi := &file_log_events_proto_msgTypes[50]
+	mi := &file_log_events_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4521,7 +6050,7 @@ func (x *DomainRecord) String() string {
 func (*DomainRecord) ProtoMessage() {}
 
 func (x *DomainRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[50]
+	mi := &file_log_events_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4534,7 +6063,7 @@ func (x *DomainRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DomainRecord.ProtoReflect.Descriptor instead.
 func (*DomainRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{50}
+	return file_log_events_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *DomainRecord) GetDomain() string {
@@ -4600,7 +6129,7 @@ type BanRecord struct {
 
 func (x *BanRecord) Reset() {
 	*x = BanRecord{}
-	mi := &file_log_events_proto_msgTypes[51]
+	mi := &file_log_events_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4612,7 +6141,7 @@ func (x *BanRecord) String() string {
 func (*BanRecord) ProtoMessage() {}
 
 func (x *BanRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[51]
+	mi := &file_log_events_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4625,7 +6154,7 @@ func (x *BanRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanRecord.ProtoReflect.Descriptor instead.
 func (*BanRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{51}
+	return file_log_events_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *BanRecord) GetPrefix() string {
@@ -4677,7 +6206,7 @@ type QueueRecipientState struct {
 
 func (x *QueueRecipientState) Reset() {
 	*x = QueueRecipientState{}
-	mi := &file_log_events_proto_msgTypes[52]
+	mi := &file_log_events_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4689,7 +6218,7 @@ func (x *QueueRecipientState) String() string {
 func (*QueueRecipientState) ProtoMessage() {}
 
 func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[52]
+	mi := &file_log_events_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4702,7 +6231,7 @@ func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecipientState.ProtoReflect.Descriptor instead.
 func (*QueueRecipientState) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{52}
+	return file_log_events_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *QueueRecipientState) GetAddress() string {
@@ -4753,7 +6282,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\n" +
 	"\x10log/events.proto\x12\fsurat.log.v1\"4\n" +
 	"\x05Batch\x12+\n" +
-	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\xf4\x10\n" +
+	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\xad\x14\n" +
 	"\x05Event\x12>\n" +
 	"\fdomain_added\x18\x01 \x01(\v2\x19.surat.log.v1.DomainAddedH\x00R\vdomainAdded\x12D\n" +
 	"\x0edomain_removed\x18\x02 \x01(\v2\x1b.surat.log.v1.DomainRemovedH\x00R\rdomainRemoved\x12>\n" +
@@ -4793,7 +6322,14 @@ const file_log_events_proto_rawDesc = "" +
 	"\vban_removed\x18Q \x01(\v2\x18.surat.log.v1.BanRemovedH\x00R\n" +
 	"banRemoved\x12;\n" +
 	"\vbans_pruned\x18R \x01(\v2\x18.surat.log.v1.BansPrunedH\x00R\n" +
-	"bansPruned\x12A\n" +
+	"bansPruned\x12D\n" +
+	"\x0edmarc_recorded\x18T \x01(\v2\x1b.surat.log.v1.DmarcRecordedH\x00R\rdmarcRecorded\x128\n" +
+	"\n" +
+	"tls_result\x18U \x01(\v2\x17.surat.log.v1.TLSResultH\x00R\ttlsResult\x12N\n" +
+	"\x12dmarc_reports_sent\x18V \x01(\v2\x1e.surat.log.v1.DmarcReportsSentH\x00R\x10dmarcReportsSent\x12H\n" +
+	"\x10tls_reports_sent\x18W \x01(\v2\x1c.surat.log.v1.TLSReportsSentH\x00R\x0etlsReportsSent\x12D\n" +
+	"\x0ereports_pruned\x18X \x01(\v2\x1b.surat.log.v1.ReportsPrunedH\x00R\rreportsPruned\x12W\n" +
+	"\x15dmarc_report_received\x18Y \x01(\v2!.surat.log.v1.DmarcReportReceivedH\x00R\x13dmarcReportReceived\x12A\n" +
 	"\rblob_unpinned\x18x \x01(\v2\x1a.surat.log.v1.BlobUnpinnedH\x00R\fblobUnpinned\x12>\n" +
 	"\fchunk_staged\x18y \x01(\v2\x19.surat.log.v1.ChunkStagedH\x00R\vchunkStagedB\x06\n" +
 	"\x04kind\"x\n" +
@@ -5013,7 +6549,126 @@ const file_log_events_proto_rawDesc = "" +
 	"\x06prefix\x18\x01 \x01(\tR\x06prefix\"'\n" +
 	"\n" +
 	"BansPruned\x12\x19\n" +
-	"\bnow_unix\x18\x01 \x01(\x03R\anowUnix\"\xb5\x02\n" +
+	"\bnow_unix\x18\x01 \x01(\x03R\anowUnix\"\xb1\x01\n" +
+	"\vDmarcPolicy\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x14\n" +
+	"\x05adkim\x18\x02 \x01(\tR\x05adkim\x12\x12\n" +
+	"\x04aspf\x18\x03 \x01(\tR\x04aspf\x12\f\n" +
+	"\x01p\x18\x04 \x01(\tR\x01p\x12\x0e\n" +
+	"\x02sp\x18\x05 \x01(\tR\x02sp\x12\x10\n" +
+	"\x03pct\x18\x06 \x01(\rR\x03pct\x12\x0e\n" +
+	"\x02np\x18\a \x01(\tR\x02np\x12\x0e\n" +
+	"\x02fo\x18\b \x01(\tR\x02fo\x12\x10\n" +
+	"\x03rua\x18\t \x03(\tR\x03rua\"]\n" +
+	"\x0fDmarcDkimResult\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x1a\n" +
+	"\bselector\x18\x02 \x01(\tR\bselector\x12\x16\n" +
+	"\x06result\x18\x03 \x01(\tR\x06result\"V\n" +
+	"\x0eDmarcSpfResult\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12\x16\n" +
+	"\x06result\x18\x03 \x01(\tR\x06result\"=\n" +
+	"\rDmarcOverride\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x18\n" +
+	"\acomment\x18\x02 \x01(\tR\acomment\"\xed\x02\n" +
+	"\bDmarcRow\x12\x1b\n" +
+	"\tsource_ip\x18\x01 \x01(\tR\bsourceIp\x12\x1f\n" +
+	"\vheader_from\x18\x02 \x01(\tR\n" +
+	"headerFrom\x12#\n" +
+	"\renvelope_from\x18\x03 \x01(\tR\fenvelopeFrom\x12 \n" +
+	"\vdisposition\x18\x04 \x01(\tR\vdisposition\x12!\n" +
+	"\fdkim_aligned\x18\x05 \x01(\tR\vdkimAligned\x12\x1f\n" +
+	"\vspf_aligned\x18\x06 \x01(\tR\n" +
+	"spfAligned\x125\n" +
+	"\areasons\x18\a \x03(\v2\x1b.surat.log.v1.DmarcOverrideR\areasons\x121\n" +
+	"\x04dkim\x18\b \x03(\v2\x1d.surat.log.v1.DmarcDkimResultR\x04dkim\x12.\n" +
+	"\x03spf\x18\t \x01(\v2\x1c.surat.log.v1.DmarcSpfResultR\x03spf\"\x89\x01\n" +
+	"\rDmarcRecorded\x121\n" +
+	"\x06policy\x18\x01 \x01(\v2\x19.surat.log.v1.DmarcPolicyR\x06policy\x12(\n" +
+	"\x03row\x18\x02 \x01(\v2\x16.surat.log.v1.DmarcRowR\x03row\x12\x1b\n" +
+	"\tdate_unix\x18\x03 \x01(\x03R\bdateUnix\"\xea\x01\n" +
+	"\x0eDmarcDayRecord\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x10\n" +
+	"\x03day\x18\x02 \x01(\rR\x03day\x121\n" +
+	"\x06policy\x18\x03 \x01(\v2\x19.surat.log.v1.DmarcPolicyR\x06policy\x12\x12\n" +
+	"\x04rows\x18\x04 \x01(\rR\x04rows\x12\x1a\n" +
+	"\bmessages\x18\x05 \x01(\x04R\bmessages\x12\x1a\n" +
+	"\boverflow\x18\x06 \x01(\x04R\boverflow\x12\x1b\n" +
+	"\tsent_unix\x18\a \x01(\x03R\bsentUnix\x12\x12\n" +
+	"\x04late\x18\b \x01(\x04R\x04late\"P\n" +
+	"\x0eDmarcRowRecord\x12(\n" +
+	"\x03row\x18\x01 \x01(\v2\x16.surat.log.v1.DmarcRowR\x03row\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x04R\x05count\"\x89\x01\n" +
+	"\x10DmarcReportsSent\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x10\n" +
+	"\x03day\x18\x02 \x01(\rR\x03day\x12\x12\n" +
+	"\x04rows\x18\x03 \x01(\rR\x04rows\x12\x1a\n" +
+	"\bmessages\x18\x04 \x01(\x04R\bmessages\x12\x1b\n" +
+	"\tsent_unix\x18\x05 \x01(\x03R\bsentUnix\"l\n" +
+	"\tTLSPolicy\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x18\n" +
+	"\astrings\x18\x02 \x03(\tR\astrings\x12\x16\n" +
+	"\x06domain\x18\x03 \x01(\tR\x06domain\x12\x19\n" +
+	"\bmx_hosts\x18\x04 \x03(\tR\amxHosts\"\xbd\x02\n" +
+	"\n" +
+	"TLSFailure\x12\x1f\n" +
+	"\vresult_type\x18\x01 \x01(\tR\n" +
+	"resultType\x12$\n" +
+	"\x0esending_mta_ip\x18\x02 \x01(\tR\fsendingMtaIp\x122\n" +
+	"\x15receiving_mx_hostname\x18\x03 \x01(\tR\x13receivingMxHostname\x12*\n" +
+	"\x11receiving_mx_helo\x18\x04 \x01(\tR\x0freceivingMxHelo\x12!\n" +
+	"\freceiving_ip\x18\x05 \x01(\tR\vreceivingIp\x125\n" +
+	"\x16additional_information\x18\x06 \x01(\tR\x15additionalInformation\x12.\n" +
+	"\x13failure_reason_code\x18\a \x01(\tR\x11failureReasonCode\"\x9f\x01\n" +
+	"\tTLSResult\x12/\n" +
+	"\x06policy\x18\x01 \x01(\v2\x17.surat.log.v1.TLSPolicyR\x06policy\x122\n" +
+	"\afailure\x18\x02 \x01(\v2\x18.surat.log.v1.TLSFailureR\afailure\x12\x10\n" +
+	"\x03rua\x18\x03 \x03(\tR\x03rua\x12\x1b\n" +
+	"\tdate_unix\x18\x04 \x01(\x03R\bdateUnix\"\xc7\x01\n" +
+	"\fTLSDayRecord\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x10\n" +
+	"\x03day\x18\x02 \x01(\rR\x03day\x12\x10\n" +
+	"\x03rua\x18\x03 \x03(\tR\x03rua\x12\x12\n" +
+	"\x04rows\x18\x04 \x01(\rR\x04rows\x12\x1a\n" +
+	"\bsessions\x18\x05 \x01(\x04R\bsessions\x12\x1a\n" +
+	"\boverflow\x18\x06 \x01(\x04R\boverflow\x12\x1b\n" +
+	"\tsent_unix\x18\a \x01(\x03R\bsentUnix\x12\x12\n" +
+	"\x04late\x18\b \x01(\x04R\x04late\"\x89\x01\n" +
+	"\fTLSRowRecord\x12/\n" +
+	"\x06policy\x18\x01 \x01(\v2\x17.surat.log.v1.TLSPolicyR\x06policy\x122\n" +
+	"\afailure\x18\x02 \x01(\v2\x18.surat.log.v1.TLSFailureR\afailure\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x04R\x05count\"\x87\x01\n" +
+	"\x0eTLSReportsSent\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x10\n" +
+	"\x03day\x18\x02 \x01(\rR\x03day\x12\x12\n" +
+	"\x04rows\x18\x03 \x01(\rR\x04rows\x12\x1a\n" +
+	"\bsessions\x18\x04 \x01(\x04R\bsessions\x12\x1b\n" +
+	"\tsent_unix\x18\x05 \x01(\x03R\bsentUnix\".\n" +
+	"\rReportsPruned\x12\x1d\n" +
+	"\n" +
+	"before_day\x18\x01 \x01(\rR\tbeforeDay\"\xaf\x01\n" +
+	"\x11DmarcReportSource\x12\x1b\n" +
+	"\tsource_ip\x18\x01 \x01(\tR\bsourceIp\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x04R\x05count\x12\x1f\n" +
+	"\vheader_from\x18\x03 \x01(\tR\n" +
+	"headerFrom\x12 \n" +
+	"\vdisposition\x18\x04 \x01(\tR\vdisposition\x12\x12\n" +
+	"\x04dkim\x18\x05 \x01(\tR\x04dkim\x12\x10\n" +
+	"\x03spf\x18\x06 \x01(\tR\x03spf\"\xec\x02\n" +
+	"\x13DmarcReportReceived\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x19\n" +
+	"\borg_name\x18\x02 \x01(\tR\aorgName\x12\x14\n" +
+	"\x05email\x18\x03 \x01(\tR\x05email\x12\x1b\n" +
+	"\treport_id\x18\x04 \x01(\tR\breportId\x12\x1d\n" +
+	"\n" +
+	"begin_unix\x18\x05 \x01(\x03R\tbeginUnix\x12\x19\n" +
+	"\bend_unix\x18\x06 \x01(\x03R\aendUnix\x12\x16\n" +
+	"\x06policy\x18\a \x01(\tR\x06policy\x129\n" +
+	"\asources\x18\b \x03(\v2\x1f.surat.log.v1.DmarcReportSourceR\asources\x12\x1a\n" +
+	"\bmessages\x18\t \x01(\x04R\bmessages\x12!\n" +
+	"\fmore_sources\x18\n" +
+	" \x01(\rR\vmoreSources\x12#\n" +
+	"\rreceived_unix\x18\v \x01(\x03R\freceivedUnix\"\xb5\x02\n" +
 	"\vEventResult\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12!\n" +
@@ -5135,7 +6790,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\tDsnReturn\x12\x1a\n" +
 	"\x16DSN_RETURN_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fDSN_RETURN_FULL\x10\x01\x12\x16\n" +
-	"\x12DSN_RETURN_HEADERS\x10\x02*\xdc\x05\n" +
+	"\x12DSN_RETURN_HEADERS\x10\x02*\xb6\x06\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ERROR_CODE_INVALID\x10\x01\x12\x1a\n" +
@@ -5161,7 +6816,10 @@ const file_log_events_proto_rawDesc = "" +
 	"\x1dERROR_CODE_QUEUED_BYTES_LIMIT\x10*\x12\x1c\n" +
 	"\x18ERROR_CODE_DOMAIN_IN_USE\x10+\x12\x1e\n" +
 	"\x1aERROR_CODE_DKIM_KEY_EXISTS\x10,\x12\x1f\n" +
-	"\x1bERROR_CODE_NO_SUCH_DKIM_KEY\x10-*\x7f\n" +
+	"\x1bERROR_CODE_NO_SUCH_DKIM_KEY\x10-\x12\x1a\n" +
+	"\x16ERROR_CODE_REPORT_SENT\x102\x12\x1d\n" +
+	"\x19ERROR_CODE_REPORT_CHANGED\x103\x12\x1d\n" +
+	"\x19ERROR_CODE_NO_SUCH_REPORT\x104*\x7f\n" +
 	"\x14QueueRecipientStatus\x12\"\n" +
 	"\x1eQUEUE_RECIPIENT_STATUS_PENDING\x10\x00\x12\x1f\n" +
 	"\x1bQUEUE_RECIPIENT_STATUS_SENT\x10\x01\x12\"\n" +
@@ -5180,7 +6838,7 @@ func file_log_events_proto_rawDescGZIP() []byte {
 }
 
 var file_log_events_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
+var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
 var file_log_events_proto_goTypes = []any{
 	(DkimAlgorithm)(0),            // 0: surat.log.v1.DkimAlgorithm
 	(MtaStsMode)(0),               // 1: surat.log.v1.MtaStsMode
@@ -5229,18 +6887,36 @@ var file_log_events_proto_goTypes = []any{
 	(*BanAdded)(nil),              // 44: surat.log.v1.BanAdded
 	(*BanRemoved)(nil),            // 45: surat.log.v1.BanRemoved
 	(*BansPruned)(nil),            // 46: surat.log.v1.BansPruned
-	(*EventResult)(nil),           // 47: surat.log.v1.EventResult
-	(*SkippedRecipient)(nil),      // 48: surat.log.v1.SkippedRecipient
-	(*Outcome)(nil),               // 49: surat.log.v1.Outcome
-	(*UserRecord)(nil),            // 50: surat.log.v1.UserRecord
-	(*MailboxRecord)(nil),         // 51: surat.log.v1.MailboxRecord
-	(*MessageRecord)(nil),         // 52: surat.log.v1.MessageRecord
-	(*BlobRecord)(nil),            // 53: surat.log.v1.BlobRecord
-	(*UploadRecord)(nil),          // 54: surat.log.v1.UploadRecord
-	(*QueueRecord)(nil),           // 55: surat.log.v1.QueueRecord
-	(*DomainRecord)(nil),          // 56: surat.log.v1.DomainRecord
-	(*BanRecord)(nil),             // 57: surat.log.v1.BanRecord
-	(*QueueRecipientState)(nil),   // 58: surat.log.v1.QueueRecipientState
+	(*DmarcPolicy)(nil),           // 47: surat.log.v1.DmarcPolicy
+	(*DmarcDkimResult)(nil),       // 48: surat.log.v1.DmarcDkimResult
+	(*DmarcSpfResult)(nil),        // 49: surat.log.v1.DmarcSpfResult
+	(*DmarcOverride)(nil),         // 50: surat.log.v1.DmarcOverride
+	(*DmarcRow)(nil),              // 51: surat.log.v1.DmarcRow
+	(*DmarcRecorded)(nil),         // 52: surat.log.v1.DmarcRecorded
+	(*DmarcDayRecord)(nil),        // 53: surat.log.v1.DmarcDayRecord
+	(*DmarcRowRecord)(nil),        // 54: surat.log.v1.DmarcRowRecord
+	(*DmarcReportsSent)(nil),      // 55: surat.log.v1.DmarcReportsSent
+	(*TLSPolicy)(nil),             // 56: surat.log.v1.TLSPolicy
+	(*TLSFailure)(nil),            // 57: surat.log.v1.TLSFailure
+	(*TLSResult)(nil),             // 58: surat.log.v1.TLSResult
+	(*TLSDayRecord)(nil),          // 59: surat.log.v1.TLSDayRecord
+	(*TLSRowRecord)(nil),          // 60: surat.log.v1.TLSRowRecord
+	(*TLSReportsSent)(nil),        // 61: surat.log.v1.TLSReportsSent
+	(*ReportsPruned)(nil),         // 62: surat.log.v1.ReportsPruned
+	(*DmarcReportSource)(nil),     // 63: surat.log.v1.DmarcReportSource
+	(*DmarcReportReceived)(nil),   // 64: surat.log.v1.DmarcReportReceived
+	(*EventResult)(nil),           // 65: surat.log.v1.EventResult
+	(*SkippedRecipient)(nil),      // 66: surat.log.v1.SkippedRecipient
+	(*Outcome)(nil),               // 67: surat.log.v1.Outcome
+	(*UserRecord)(nil),            // 68: surat.log.v1.UserRecord
+	(*MailboxRecord)(nil),         // 69: surat.log.v1.MailboxRecord
+	(*MessageRecord)(nil),         // 70: surat.log.v1.MessageRecord
+	(*BlobRecord)(nil),            // 71: surat.log.v1.BlobRecord
+	(*UploadRecord)(nil),          // 72: surat.log.v1.UploadRecord
+	(*QueueRecord)(nil),           // 73: surat.log.v1.QueueRecord
+	(*DomainRecord)(nil),          // 74: surat.log.v1.DomainRecord
+	(*BanRecord)(nil),             // 75: surat.log.v1.BanRecord
+	(*QueueRecipientState)(nil),   // 76: surat.log.v1.QueueRecipientState
 }
 var file_log_events_proto_depIdxs = []int32{
 	7,  // 0: surat.log.v1.Batch.events:type_name -> surat.log.v1.Event
@@ -5276,38 +6952,56 @@ var file_log_events_proto_depIdxs = []int32{
 	44, // 30: surat.log.v1.Event.ban_added:type_name -> surat.log.v1.BanAdded
 	45, // 31: surat.log.v1.Event.ban_removed:type_name -> surat.log.v1.BanRemoved
 	46, // 32: surat.log.v1.Event.bans_pruned:type_name -> surat.log.v1.BansPruned
-	27, // 33: surat.log.v1.Event.blob_unpinned:type_name -> surat.log.v1.BlobUnpinned
-	26, // 34: surat.log.v1.Event.chunk_staged:type_name -> surat.log.v1.ChunkStaged
-	10, // 35: surat.log.v1.DomainAdded.dkim_keys:type_name -> surat.log.v1.DkimKey
-	0,  // 36: surat.log.v1.DkimKey.algorithm:type_name -> surat.log.v1.DkimAlgorithm
-	10, // 37: surat.log.v1.DkimKeyAdded.key:type_name -> surat.log.v1.DkimKey
-	1,  // 38: surat.log.v1.DomainSettingsChanged.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
-	28, // 39: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
-	3,  // 40: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
-	24, // 41: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
-	2,  // 42: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
-	24, // 43: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
-	24, // 44: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
-	24, // 45: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
-	36, // 46: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
-	3,  // 47: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
-	40, // 48: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
-	24, // 49: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
-	24, // 50: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
-	48, // 51: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
-	4,  // 52: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
-	4,  // 53: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
-	47, // 54: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
-	58, // 55: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
-	3,  // 56: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
-	1,  // 57: surat.log.v1.DomainRecord.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
-	10, // 58: surat.log.v1.DomainRecord.dkim_keys:type_name -> surat.log.v1.DkimKey
-	5,  // 59: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
-	60, // [60:60] is the sub-list for method output_type
-	60, // [60:60] is the sub-list for method input_type
-	60, // [60:60] is the sub-list for extension type_name
-	60, // [60:60] is the sub-list for extension extendee
-	0,  // [0:60] is the sub-list for field type_name
+	52, // 33: surat.log.v1.Event.dmarc_recorded:type_name -> surat.log.v1.DmarcRecorded
+	58, // 34: surat.log.v1.Event.tls_result:type_name -> surat.log.v1.TLSResult
+	55, // 35: surat.log.v1.Event.dmarc_reports_sent:type_name -> surat.log.v1.DmarcReportsSent
+	61, // 36: surat.log.v1.Event.tls_reports_sent:type_name -> surat.log.v1.TLSReportsSent
+	62, // 37: surat.log.v1.Event.reports_pruned:type_name -> surat.log.v1.ReportsPruned
+	64, // 38: surat.log.v1.Event.dmarc_report_received:type_name -> surat.log.v1.DmarcReportReceived
+	27, // 39: surat.log.v1.Event.blob_unpinned:type_name -> surat.log.v1.BlobUnpinned
+	26, // 40: surat.log.v1.Event.chunk_staged:type_name -> surat.log.v1.ChunkStaged
+	10, // 41: surat.log.v1.DomainAdded.dkim_keys:type_name -> surat.log.v1.DkimKey
+	0,  // 42: surat.log.v1.DkimKey.algorithm:type_name -> surat.log.v1.DkimAlgorithm
+	10, // 43: surat.log.v1.DkimKeyAdded.key:type_name -> surat.log.v1.DkimKey
+	1,  // 44: surat.log.v1.DomainSettingsChanged.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
+	28, // 45: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
+	3,  // 46: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
+	24, // 47: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
+	2,  // 48: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
+	24, // 49: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
+	24, // 50: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
+	24, // 51: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
+	36, // 52: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
+	3,  // 53: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
+	40, // 54: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
+	50, // 55: surat.log.v1.DmarcRow.reasons:type_name -> surat.log.v1.DmarcOverride
+	48, // 56: surat.log.v1.DmarcRow.dkim:type_name -> surat.log.v1.DmarcDkimResult
+	49, // 57: surat.log.v1.DmarcRow.spf:type_name -> surat.log.v1.DmarcSpfResult
+	47, // 58: surat.log.v1.DmarcRecorded.policy:type_name -> surat.log.v1.DmarcPolicy
+	51, // 59: surat.log.v1.DmarcRecorded.row:type_name -> surat.log.v1.DmarcRow
+	47, // 60: surat.log.v1.DmarcDayRecord.policy:type_name -> surat.log.v1.DmarcPolicy
+	51, // 61: surat.log.v1.DmarcRowRecord.row:type_name -> surat.log.v1.DmarcRow
+	56, // 62: surat.log.v1.TLSResult.policy:type_name -> surat.log.v1.TLSPolicy
+	57, // 63: surat.log.v1.TLSResult.failure:type_name -> surat.log.v1.TLSFailure
+	56, // 64: surat.log.v1.TLSRowRecord.policy:type_name -> surat.log.v1.TLSPolicy
+	57, // 65: surat.log.v1.TLSRowRecord.failure:type_name -> surat.log.v1.TLSFailure
+	63, // 66: surat.log.v1.DmarcReportReceived.sources:type_name -> surat.log.v1.DmarcReportSource
+	24, // 67: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
+	24, // 68: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
+	66, // 69: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
+	4,  // 70: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
+	4,  // 71: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
+	65, // 72: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
+	76, // 73: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
+	3,  // 74: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
+	1,  // 75: surat.log.v1.DomainRecord.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
+	10, // 76: surat.log.v1.DomainRecord.dkim_keys:type_name -> surat.log.v1.DkimKey
+	5,  // 77: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
+	78, // [78:78] is the sub-list for method output_type
+	78, // [78:78] is the sub-list for method input_type
+	78, // [78:78] is the sub-list for extension type_name
+	78, // [78:78] is the sub-list for extension extendee
+	0,  // [0:78] is the sub-list for field type_name
 }
 
 func init() { file_log_events_proto_init() }
@@ -5348,6 +7042,12 @@ func file_log_events_proto_init() {
 		(*Event_BanAdded)(nil),
 		(*Event_BanRemoved)(nil),
 		(*Event_BansPruned)(nil),
+		(*Event_DmarcRecorded)(nil),
+		(*Event_TlsResult)(nil),
+		(*Event_DmarcReportsSent)(nil),
+		(*Event_TlsReportsSent)(nil),
+		(*Event_ReportsPruned)(nil),
+		(*Event_DmarcReportReceived)(nil),
 		(*Event_BlobUnpinned)(nil),
 		(*Event_ChunkStaged)(nil),
 	}
@@ -5358,7 +7058,7 @@ func file_log_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_log_events_proto_rawDesc), len(file_log_events_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   53,
+			NumMessages:   71,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -513,6 +513,18 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 		return t.banRemoved(k.BanRemoved)
 	case *evlog.Event_BansPruned:
 		return t.bansPruned(k.BansPruned)
+	case *evlog.Event_DmarcRecorded:
+		return t.dmarcRecorded(k.DmarcRecorded)
+	case *evlog.Event_TlsResult:
+		return t.tlsResult(k.TlsResult)
+	case *evlog.Event_DmarcReportsSent:
+		return t.dmarcReportsSent(k.DmarcReportsSent)
+	case *evlog.Event_TlsReportsSent:
+		return t.tlsReportsSent(k.TlsReportsSent)
+	case *evlog.Event_ReportsPruned:
+		return t.reportsPruned(k.ReportsPruned)
+	case *evlog.Event_DmarcReportReceived:
+		return t.dmarcReportReceived(k.DmarcReportReceived)
 	default:
 		// An event kind this build does not know (a newer proposer) or none.
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_INVALID, "unknown or empty event")

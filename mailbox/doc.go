@@ -151,6 +151,25 @@
 // event that last set the user's credentials (UserCreated, PasswordChanged):
 // sessions bound to another value, or to another hash, are revoked.
 //
+// Reports (apply_reports.go). DmarcRecorded and TLSResult aggregate into
+// one row per distinct result of a (policy domain, UTC day), counted; a
+// result whose policy names no rua is not kept (RFC 7489 §7.2, RFC 8460
+// §3), and neither is one out of bounds: recording never refuses, since
+// it travels in the proposal of the delivery it describes. A day holds at
+// most MaxDMARCRowsPerDay (MaxTLSRowsPerDay) rows; further distinct
+// results count in its overflow. DmarcReportsSent and TLSReportsSent,
+// proposed by the leader with the Queued report, delete the day's rows and
+// mark it sent; they are refused with NO_SUCH_REPORT for a day not
+// recorded, REPORT_SENT for one already sent (so a report is queued once
+// whatever the leader changes) and REPORT_CHANGED when the day's rows or
+// count differ from what the report covers (a result committed since it
+// was read: the leader builds it again). A result for a sent day counts
+// in its late counter. ReportsPruned deletes every day before before_day,
+// sent or not. DmarcReportReceived keeps a summary per received report,
+// replacing one with the same org_name and report_id, and at most
+// MaxReceivedReports per domain (the oldest goes); its sources are cut to
+// MaxReceivedSources, the rest counted in more_sources.
+//
 // # Key layout
 //
 // Every key starts with a four-byte prefix naming its kind. Integers are
@@ -182,8 +201,17 @@
 //	"bex/" expires-unix u64 family bits address empty: bans that expire, by expiry time, for BansPruned
 //	"snt/" submitter 0x00 bucket u64            u64: remote recipients the submitter queued in that five-minute bucket of queued_unix
 //	"sqb/" submitter                            u64: bytes of the submitter's entries still queued (absent: 0)
+//	"dmd/" day u32 domain                       log.DmarcDayRecord: DMARC results of one (policy domain, UTC day since the epoch)
+//	"dmr/" day u32 domain 0x00 row-digest (16)  log.DmarcRowRecord: one aggregate report record and its count
+//	"tld/" day u32 domain                       log.TLSDayRecord: TLS-RPT results of one (policy domain, UTC day)
+//	"tlr/" day u32 domain 0x00 row-digest (16)  log.TLSRowRecord: one policy (and failure) and its session count
+//	"dmi/" domain 0x00 received-unix u64 digest log.DmarcReportReceived: a received aggregate report's summary (digest: 16 bytes of org_name, report_id)
 //	"idk/" proposal-key (16 bytes)              entry index u64, then the proposal's encoded log.Outcome (idempotency keys)
 //	"idi/" entry-index u64 proposal-key         empty: remembered keys by the entry that applied them, for pruning
+//
+// A report row's digest is the first 16 bytes of the SHA-256 of its
+// fields in a canonical encoding of apply's own (apply_reports.go), not of
+// its protobuf encoding, so that the key never depends on a library.
 //
 // A client's ban is found by seeking, for each prefix length from 0 up,
 // the client's address masked to it; a seek that lands on a longer length

@@ -54,6 +54,7 @@ type generator struct {
 	mailboxes uint64 // upper bound of mailbox ids handed out so far
 	queued    []genQueued
 	uploads   [][]byte // staged upload ids handed out so far
+	reports   map[string]*genReportDay
 }
 
 // genQueued is a queue entry the generator made (it may be gone since).
@@ -92,7 +93,8 @@ func newWorkload(seed uint64, events int) workload {
 	for len(evs) < events {
 		evs = append(evs, g.event()...)
 	}
-	return workload{seed: seed, entries: g.split(evs)}
+	entries := g.split(evs)
+	return workload{seed: seed, entries: append(entries, g.reportEntries(entries, events/8)...)}
 }
 
 func (g *generator) pick(s []string) string { return s[g.rng.IntN(len(s))] }

@@ -61,6 +61,8 @@ Usage:
                                                change its settings (see surat domain --help)
   surat domain rotate-key DOMAIN               add new DKIM keys (new selectors)
   surat domain retire-key DOMAIN SELECTOR      delete a DKIM key
+  surat dmarc report [--domain D] [--limit N]  DMARC aggregate reports received for our domains
+  surat dmarc pending                          DMARC and TLS-RPT reports not sent yet
   surat cluster status                         members, states and applied indexes
   surat cluster keygen [--out FILE]            make a cluster key
   surat version                                print the version
@@ -109,6 +111,8 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		return runBan(ctx, e, rest)
 	case "domain":
 		return runDomain(ctx, e, rest)
+	case "dmarc":
+		return runDMARC(ctx, e, rest)
 	case "version", "--version":
 		fmt.Fprintln(e.stdout, versionString())
 		return nil

@@ -167,6 +167,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		Directory:    store,
 		Queue:        store,
 		Bans:         store,
+		Reports:      store,
 		Digester:     store,
 		Cluster:      node,
 		IsNotFound:   isNotFound,
@@ -230,6 +231,12 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	defer pruner.stop()
 	seeder := startDomainSeeder(cfg.Domains, store, node, logger)
 	defer seeder.stop()
+	reportSender, err := startReports(cfg, store, node, queue.relay.Wake, logger)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer reportSender.stop()
 	checks, err := messageChecks(cfg, store, logger)
 	if err != nil {
 		srv.Close()

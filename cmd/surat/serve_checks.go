@@ -3,20 +3,26 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/mailauth"
 	"github.com/surat-mail/surat/protocols/pipeline"
+	"github.com/surat-mail/surat/protocols/reports"
 	"github.com/surat-mail/surat/protocols/smtp"
 )
 
-// messageChecks are the pipeline checks of each SMTP listener kind: on the
-// MX port the authentication verdict (SPF, DKIM, DMARC, ARC), which needs a
-// --resolver; with --resolver none no message is checked, and the operator
-// was told so at start.
+// messageChecks are the pipeline checks of each SMTP listener kind. On
+// the MX port: the reading of DMARC reports about our domains, and the
+// authentication verdict (SPF, DKIM, DMARC, ARC), which needs a
+// --resolver; with --resolver none inbound mail is not authenticated, and
+// the operator is told so at start.
 func messageChecks(cfg *serveConfig, store *mailbox.Store, logger *slog.Logger) (map[smtp.Kind][]pipeline.Check, error) {
 	checks := map[smtp.Kind][]pipeline.Check{}
+	// DMARC aggregate reports about our domains are summarized as they
+	// arrive (surat dmarc report), with or without a resolver.
+	checks[smtp.MX] = append(checks[smtp.MX], reports.ReceiveCheck{Domains: store.Domains, Logger: logger})
 	if _, none := cfg.Resolver.(dns.None); none {
 		logger.Warn("inbound mail is not authenticated: SPF, DKIM and DMARC need --resolver", "resolver", cfg.ResolverSpec)
 		return checks, nil
@@ -32,6 +38,6 @@ func messageChecks(cfg *serveConfig, store *mailbox.Store, logger *slog.Logger) 
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	checks[smtp.MX] = append(checks[smtp.MX], mailauth.Check{Checker: checker})
+	checks[smtp.MX] = append(checks[smtp.MX], mailauth.Check{Checker: checker, Events: dmarcEvents(time.Now)})
 	return checks, nil
 }

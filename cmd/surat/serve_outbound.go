@@ -58,6 +58,7 @@ func startOutbound(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, d
 		DelayWarning: cfg.DelayWarning,
 		Logger:       logger,
 		Registerer:   reg,
+		TLSReport:    newTLSReporter(cfg.Resolver, node, logger).report,
 	})
 	if err != nil {
 		return nil, err

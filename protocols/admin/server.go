@@ -54,6 +54,8 @@ type Config struct {
 	// Bans serves GET /v1/bans; nil: an empty list (adding and removing
 	// bans only propose).
 	Bans BanList
+	// Reports serves /v1/dmarc/...; nil: empty lists.
+	Reports Reports
 	// IsNotFound reports whether an error from Directory.User (or
 	// Queue.QueueEntry) means "not found" (cmd passes errors.Is(err,
 	// mailbox.ErrNotFound)).
@@ -200,6 +202,8 @@ func New(cfg Config) (*Server, error) {
 	guarded("GET /v1/bans", http.HandlerFunc(s.listBans))
 	guarded("POST /v1/bans", http.HandlerFunc(s.addBan))
 	guarded("DELETE /v1/bans/{prefix...}", http.HandlerFunc(s.deleteBan))
+	guarded("GET /v1/dmarc/reports", http.HandlerFunc(s.listDMARCReports))
+	guarded("GET /v1/dmarc/pending", http.HandlerFunc(s.listPendingReports))
 	// Unknown /v1/ paths answer in JSON, and behind the token so that they
 	// do not reveal which routes exist.
 	guarded("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
