@@ -231,21 +231,17 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	defer pruner.stop()
 	seeder := startDomainSeeder(cfg.Domains, store, node, logger)
 	defer seeder.stop()
-	reportSender, err := startReports(cfg, store, node, queue.relay.Wake, logger)
+	reportSender, err := startReports(cfg, store, node, queue.relay.Wake, dkimKeys.Sign, logger)
 	if err != nil {
 		srv.Close()
 		return err
 	}
 	defer reportSender.stop()
-	checks, err := messageChecks(cfg, store, logger)
+	checks, err := messageChecks(cfg, store, dkimKeys, logger)
 	if err != nil {
 		srv.Close()
 		return err
 	}
-	// Submission: From alignment, then DKIM signing (protocols/dkimsign).
-	sign := dkimsign.NewCheck(dkimKeys, store, logger)
-	checks[smtp.Submission] = append(checks[smtp.Submission], sign)
-	checks[smtp.Submissions] = append(checks[smtp.Submissions], sign)
 	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, checks, logger)
 	if err != nil {
 		srv.Close()

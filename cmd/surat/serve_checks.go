@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/dkimsign"
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/mailauth"
 	"github.com/surat-mail/surat/protocols/pipeline"
@@ -14,12 +15,16 @@ import (
 )
 
 // messageChecks are the pipeline checks of each SMTP listener kind. On
-// the MX port: the reading of DMARC reports about our domains, and the
+// the submission ports: From alignment, then DKIM signing. On the MX port: the reading of DMARC reports about our domains, and the
 // authentication verdict (SPF, DKIM, DMARC, ARC), which needs a
 // --resolver; with --resolver none inbound mail is not authenticated, and
 // the operator is told so at start.
-func messageChecks(cfg *serveConfig, store *mailbox.Store, logger *slog.Logger) (map[smtp.Kind][]pipeline.Check, error) {
-	checks := map[smtp.Kind][]pipeline.Check{}
+func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, logger *slog.Logger) (map[smtp.Kind][]pipeline.Check, error) {
+	sign := dkimsign.NewCheck(keys, store, logger)
+	checks := map[smtp.Kind][]pipeline.Check{
+		smtp.Submission:  {sign},
+		smtp.Submissions: {sign},
+	}
 	// DMARC aggregate reports about our domains are summarized as they
 	// arrive (surat dmarc report), with or without a resolver.
 	checks[smtp.MX] = append(checks[smtp.MX], reports.ReceiveCheck{Domains: store.Domains, Logger: logger})

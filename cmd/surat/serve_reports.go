@@ -25,12 +25,12 @@ type reportSender struct {
 	wg     sync.WaitGroup
 }
 
-func startReports(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, wake func(), logger *slog.Logger) (*reportSender, error) {
+func startReports(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, wake func(), sign func(string, []byte) ([]byte, error), logger *slog.Logger) (*reportSender, error) {
 	s, err := reports.New(reports.Config{
 		Store: store, Cluster: node, Resolver: cfg.Resolver,
 		Hostname: cfg.Hostname, LocalDomains: cfg.Domains,
 		Retention: cfg.ReportRetention, QueueLifetime: min(cfg.QueueLifetime, reportLifetime),
-		Wake: wake, Logger: logger,
+		Wake: wake, Sign: sign, Logger: logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("serve: reports: %w", err)

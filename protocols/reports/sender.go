@@ -69,6 +69,10 @@ type Config struct {
 	ProposeTimeout time.Duration
 	// Wake, if set, tells the queue worker a report was queued.
 	Wake func()
+	// Sign, when set, returns the DKIM-Signature fields to prepend to a
+	// report sent from domain (dkimsign.Keys.Sign), as for any mail of
+	// ours; an error sends it unsigned.
+	Sign func(domain string, msg []byte) ([]byte, error)
 
 	Now    func() time.Time // the proposer's clock; default time.Now
 	Logger *slog.Logger
@@ -443,6 +447,16 @@ const reportPin = 10 * time.Minute
 // the Queued entry go in the caller's proposal, earlier chunks (a report
 // over 256 KiB) in proposals of their own, pinned against the collector.
 func (s *Sender) queueEvents(ctx context.Context, body []byte, from string, rcpts []string, now time.Time) ([]*evlog.Event, error) {
+	if s.cfg.Sign != nil {
+		// RFC 6376: signed by the domain of its From, so that the
+		// receiver can tell our reports from forged ones.
+		domain := from[strings.LastIndexByte(from, '@')+1:]
+		if fields, err := s.cfg.Sign(domain, body); err != nil {
+			s.log.Warn("report not DKIM-signed", "domain", domain, "err", err)
+		} else {
+			body = append(fields, body...)
+		}
+	}
 	chunks := evlog.Chunks(body)
 	for _, c := range chunks[:len(chunks)-1] {
 		c.PinnedUntilUnix = now.Add(reportPin).Unix()

@@ -540,3 +540,33 @@ func TestSenderLargeReportInChunks(t *testing.T) {
 		t.Fatalf("large report reads back: %v", err)
 	}
 }
+
+// TestSenderSignsReports: a report is DKIM-signed by its From domain
+// before it is stored; a signing failure sends it unsigned.
+func TestSenderSignsReports(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		f := newFixture(t, nil)
+		var signedFor string
+		f.s.cfg.Sign = func(domain string, msg []byte) ([]byte, error) {
+			signedFor = domain
+			if fail {
+				return nil, errors.New("no key")
+			}
+			if !bytes.Contains(msg, []byte("Subject: Report Domain:")) {
+				t.Errorf("signed something other than the report: %.80q", msg)
+			}
+			return []byte("DKIM-Signature: v=1; d=" + domain + "; b=x\r\n"), nil
+		}
+		r := sampleDMARC("192.0.2.1", true, dayStart)
+		r.Policy.RUA = []string{"mailto:dmarc@sender.test"}
+		f.record(t, DMARCEvent(r))
+		f.now = dayStart.Add(48 * time.Hour)
+		if p, err := f.s.SendDue(context.Background()); err != nil || p.Queued != 1 {
+			t.Fatalf("pass %+v %v", p, err)
+		}
+		_, body := queuedReport(t, f.c, f.c.last())
+		if signed := bytes.HasPrefix(body, []byte("DKIM-Signature: v=1; d=example.org; b=x\r\n")); signed == fail || signedFor != "example.org" {
+			t.Fatalf("fail=%v: signed for %q, body starts %.60q", fail, signedFor, body)
+		}
+	}
+}
