@@ -76,10 +76,10 @@ func NewField(name string) *Field {
 // A word that cannot fit a line of HardLimit octets is broken where the
 // limit falls, on a UTF-8 boundary, and its rest goes on a new line after
 // a space, which unfolding keeps: a line over HardLimit is not mail (RFC
-// 5322 §2.1.1 MUST), and such a word has no meaning to keep. For the same
-// reason white space at the end of s that does not fit the line is
-// dropped, and a run of white space longer than a line leaves a line of
-// white space only.
+// 5322 §2.1.1 MUST), and such a word has no meaning to keep. At that
+// limit too, white space at the end of s that would pass it is dropped,
+// and a run of white space longer than a line leaves a line of white
+// space only.
 func (f *Field) Add(s string) {
 	s = Unfold(s)
 	for len(s) > 0 {
