@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/surat-mail/surat/protocols/address"
+	"github.com/surat-mail/surat/protocols/mailheader"
 )
 
 // field is one header field of the header section (RFC 5322 §2.2).
@@ -56,8 +57,8 @@ func parseFields(h []byte) []field {
 		// fields alike.
 		name, value, _ := bytes.Cut(cur, []byte(":"))
 		out = append(out, field{
-			name:  strings.TrimSpace(unfold(string(name))),
-			value: strings.TrimSpace(unfold(string(value))),
+			name:  strings.TrimSpace(mailheader.Unfold(string(name))),
+			value: strings.TrimSpace(mailheader.Unfold(string(value))),
 			size:  len(cur),
 			lines: lines,
 		})
@@ -85,14 +86,6 @@ func parseFields(h []byte) []field {
 	}
 	flush()
 	return out
-}
-
-// unfold removes the CRLFs of folding (RFC 5322 §2.2.3).
-func unfold(s string) string {
-	if !strings.ContainsAny(s, "\r\n") {
-		return s
-	}
-	return strings.NewReplacer("\r\n", "", "\n", "", "\r", "").Replace(s)
 }
 
 // authorDomains returns the distinct domains of the addresses in the From

@@ -15,6 +15,7 @@ import (
 
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/dns/dnstest"
+	"github.com/surat-mail/surat/protocols/mailheader"
 )
 
 const testHost = "mx.surat.test"
@@ -133,7 +134,7 @@ func message(from string) string {
 // resultOf is the value of the first resinfo of method in an
 // Authentication-Results field, as the acceptance suite reads it.
 func resultOf(header, method string) string {
-	for _, part := range strings.Split(unfold(header), ";") {
+	for _, part := range strings.Split(mailheader.Unfold(header), ";") {
 		part = strings.TrimSpace(part)
 		if v, ok := strings.CutPrefix(part, method+"="); ok {
 			if i := strings.IndexAny(v, " \t("); i >= 0 {

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-msgauth/authres"
+
+	"github.com/surat-mail/surat/protocols/mailheader"
 )
 
 // authResults formats the Authentication-Results field (RFC 8601 §2.2):
@@ -87,40 +89,17 @@ func authResults(authservID string, v *Verdict, ip net.IP) string {
 		}
 		rs = append(rs, &authres.GenericResult{Method: "arc", Value: value, Params: p})
 	}
-	var b strings.Builder
-	b.WriteString("Authentication-Results: ")
-	b.WriteString(authservID)
+	f := mailheader.NewField("Authentication-Results")
+	f.Add(" " + authservID)
 	for _, r := range rs {
 		// Formatting one result at a time gives "id; method=value params";
-		// the id is cut off so each result can go on its own line.
+		// the id is cut off so each result can go on its own line (RFC
+		// 5322 §2.2.3: folds at the higher-level syntactic breaks).
 		one := authres.Format(authservID, []authres.Result{r})
-		b.WriteString(";\r\n\t")
-		b.WriteString(fold(strings.TrimSpace(strings.TrimPrefix(one, authservID+"; ")), 78-8))
+		f.Add(";")
+		f.Line("\t" + strings.TrimSpace(strings.TrimPrefix(one, authservID+"; ")))
 	}
-	b.WriteString("\r\n")
-	return b.String()
-}
-
-// fold breaks s at spaces into lines of at most width octets where it can
-// (RFC 5322 §2.2.3: folding white space; unfolding gives s back, since a
-// fold keeps the space it replaces as the next line's first octet).
-func fold(s string, width int) string {
-	var b strings.Builder
-	line := 0
-	for i, word := range strings.Split(s, " ") {
-		if i > 0 {
-			if line+1+len(word) > width {
-				b.WriteString("\r\n ")
-				line = 0
-			} else {
-				b.WriteByte(' ')
-				line++
-			}
-		}
-		b.WriteString(word)
-		line += len(word)
-	}
-	return b.String()
+	return f.String()
 }
 
 // headerB is the header.b value of each signature: the shortest prefix of

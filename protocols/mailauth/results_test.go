@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/emersion/go-msgauth/authres"
+
+	"github.com/surat-mail/surat/protocols/mailheader"
 )
 
 // The acceptance suite's reading of "our" Authentication-Results (RFC 8601
@@ -36,7 +38,7 @@ func headerValue(t *testing.T, field string) string {
 	if !ok || name != "Authentication-Results" {
 		t.Fatalf("field %q", field)
 	}
-	return unfold(value)
+	return mailheader.Unfold(value)
 }
 
 // What the acceptance checks H3 and H7 read: one field of ours, with

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/surat-mail/surat/protocols/mailheader"
 )
 
 // fullReturnLimit: with no RET, messages up to this size are returned
@@ -144,7 +146,7 @@ func BuildDSN(r Report) []byte {
 			w("Remote-MTA: dns; %s", headerSafe(rc.RemoteMTA))
 		}
 		if rc.Diagnostic != "" {
-			b.WriteString(foldField("Diagnostic-Code: smtp; " + truncateDiagnostic(headerSafe(rc.Diagnostic))))
+			b.WriteString(mailheader.Fold("Diagnostic-Code", "smtp; "+truncateDiagnostic(headerSafe(rc.Diagnostic))))
 		}
 		if !rc.LastAttempt.IsZero() {
 			w("Last-Attempt-Date: %s", rc.LastAttempt.Format(time.RFC1123Z))
@@ -242,28 +244,6 @@ func truncateDiagnostic(s string) string {
 		cut--
 	}
 	return s[:cut] + "..."
-}
-
-// foldField folds a header field line at spaces so that lines stay near 78
-// octets (RFC 5322 §2.2.3) and returns it with its CRLF.
-func foldField(line string) string {
-	const soft = 78
-	var b strings.Builder
-	for len(line) > soft {
-		i := strings.LastIndexByte(line[:soft], ' ')
-		if i <= 0 {
-			if i = strings.IndexByte(line[soft:], ' '); i < 0 {
-				break
-			}
-			i += soft
-		}
-		b.WriteString(line[:i])
-		b.WriteString("\r\n")
-		line = line[i:] // the space starts the continuation line
-	}
-	b.WriteString(line)
-	b.WriteString("\r\n")
-	return b.String()
 }
 
 // headerSafe keeps a value on one header line.

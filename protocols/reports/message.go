@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/surat-mail/surat/protocols/mailheader"
 )
 
 // reportMail is one report message: a short text part and the gzipped
@@ -34,17 +36,21 @@ func (m reportMail) bytes() []byte {
 	boundary := "surat-report-" + hex.EncodeToString(sum[:12])
 	var b bytes.Buffer
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\r\n", args...) }
-	w("From: <%s>", m.From)
-	w("To: %s", strings.Join(angle(m.To), ", "))
-	w("Subject: %s", m.Subject)
+	// The fields that can pass 78 octets (many rua addresses, a long
+	// Report-ID) are folded (RFC 5322 §2.1.1, §2.2.3).
+	field := func(name, value string) { b.WriteString(mailheader.Fold(name, value)) }
+	field("From", "<"+m.From+">")
+	field("To", strings.Join(angle(m.To), ", "))
+	field("Subject", m.Subject)
 	w("Date: %s", m.Date.Format(time.RFC1123Z))
-	w("Message-ID: <%s>", m.MessageID)
+	field("Message-ID", "<"+m.MessageID+">")
 	w("Auto-Submitted: auto-generated") // RFC 3834 §5
 	for _, f := range m.Extra {
-		w("%s", f)
+		name, value, _ := strings.Cut(f, ":")
+		field(name, strings.TrimLeft(value, " "))
 	}
 	w("MIME-Version: 1.0")
-	w("Content-Type: %s; boundary=\"%s\"", m.ContentType, boundary)
+	field("Content-Type", m.ContentType+"; boundary=\""+boundary+"\"")
 	w("")
 	w("This is a multipart message in MIME format.")
 	w("")

@@ -3,6 +3,8 @@ package arc
 import (
 	"errors"
 	"strings"
+
+	"github.com/surat-mail/surat/protocols/mailheader"
 )
 
 // MethodResult is one result of an ARC-Authentication-Results field: a
@@ -39,7 +41,7 @@ func parseAAR(value string) (instance int, payload string, err error) {
 		return 0, "", err
 	}
 	// Comments are gone from the payload: it is for reading results.
-	return instance, unfold(rest), nil
+	return instance, compactFWS(rest), nil
 }
 
 // parseAuthResults reads the authserv-id and the resinfos of an
@@ -227,9 +229,9 @@ func unquote(s string) string {
 	return b.String()
 }
 
-// unfold removes the line breaks of folded white space (RFC 5322
-// §2.2.3), makes each run of white space one space, as relaxed
-// canonicalization would, and trims the ends.
-func unfold(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r < 0x80 && isFWSByte(byte(r)) }), " ")
+// compactFWS is s unfolded, each run of white space made one space and
+// the ends trimmed: a value as relaxed canonicalization reads it (RFC
+// 6376 §3.4.2).
+func compactFWS(s string) string {
+	return strings.Join(strings.FieldsFunc(mailheader.Unfold(s), func(r rune) bool { return r == ' ' || r == '\t' }), " ")
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/surat-mail/surat/protocols/mailheader"
 )
 
 // sealWithLength adds an i=1 set whose AMS carries l= (RFC 6376 §3.5),
@@ -32,7 +34,7 @@ func sealWithLength(t *testing.T, k testKey, msg string, l int, extra string) st
 	if err != nil {
 		t.Fatal(err)
 	}
-	aar := fold("ARC-Authentication-Results", "i=1; "+k.domain+"; dmarc=pass")
+	aar := mailheader.Fold("ARC-Authentication-Results", "i=1; "+k.domain+"; dmarc=pass")
 	as, err := signField("ARC-Seal", "i=1; a="+alg+"; cv=none; d="+k.domain+"; s="+k.selector+"; b=",
 		k.signer, alg, sealedFields(nil, headerField{raw: []byte(aar)}, headerField{raw: []byte(ams)}))
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/surat-mail/surat/protocols/mailheader"
 )
 
 // defaultSignedHeaders are the fields an ARC-Message-Signature signs when
@@ -130,7 +132,7 @@ func Seal(ctx context.Context, msg io.Reader, s Sealer) (string, error) {
 	inst := strconv.Itoa(i)
 
 	// RFC 8617 §4.1.1: the AAR is the instance, then the results.
-	aar := fold("ARC-Authentication-Results", "i="+inst+"; "+unfold(s.AuthResults))
+	aar := mailheader.Fold("ARC-Authentication-Results", "i="+inst+"; "+compactFWS(s.AuthResults))
 
 	signed, err := s.signedNames(w.fields)
 	if err != nil {
@@ -170,7 +172,7 @@ func (s *Sealer) check() (string, error) {
 			return "", fmt.Errorf("arc: Sealer.%s %q is empty or not a name", v.name, v.value)
 		}
 	}
-	if trimFWS(unfold(s.AuthResults)) == "" {
+	if compactFWS(s.AuthResults) == "" {
 		return "", errors.New("arc: Sealer.AuthResults is empty")
 	}
 	if s.Chain == nil && s.Lookup == nil {
@@ -222,66 +224,20 @@ func (s *Sealer) signedNames(fields []headerField) ([]string, error) {
 // signField builds a folded "name: tags" field whose tags end with an
 // empty "b=", signs the covered fields and the field itself (relaxed, RFC
 // 6376 §3.7), and returns the field with the signature in b=, ending in
-// CRLF.
+// CRLF. The signature goes after "b=" only, where a verifier removes it
+// with the white space folding put in it, so the field it checks is the
+// one signed here, octet for octet.
 func signField(name, tags string, signer crypto.Signer, alg string, covered [][]byte) (string, error) {
-	field := strings.TrimSuffix(fold(name, tags), "\r\n")
+	f := mailheader.NewField(name)
+	f.Add(" " + tags)
+	field := strings.TrimSuffix(f.String(), "\r\n")
 	digest := hashSigned(covered, []byte(field), canonRelaxed)
 	sig, err := signDigest(signer, alg, digest)
 	if err != nil {
 		return "", fmt.Errorf("arc: signing %s: %w", name, err)
 	}
-	return appendFolded(field, base64.StdEncoding.EncodeToString(sig)) + "\r\n", nil
-}
-
-// maxLine is where fields are folded (RFC 5322 §2.1.1 SHOULD).
-const maxLine = 78
-
-// fold returns "name: value" folded at spaces so that lines stay within
-// maxLine where a space allows, ending in CRLF. Folding only turns a space
-// into CRLF+TAB, which relaxed canonicalization undoes.
-func fold(name, value string) string {
-	var b strings.Builder
-	b.WriteString(name)
-	b.WriteString(":")
-	lineLen := len(name) + 1
-	for _, word := range strings.Split(value, " ") {
-		if word == "" {
-			continue
-		}
-		if lineLen+1+len(word) > maxLine && lineLen > len(name)+1 {
-			b.WriteString("\r\n\t")
-			lineLen = 1
-		} else {
-			b.WriteByte(' ')
-			lineLen++
-		}
-		b.WriteString(word)
-		lineLen += len(word)
-	}
-	b.WriteString("\r\n")
-	return b.String()
-}
-
-// appendFolded appends a base64 value to a field that ends in "b=",
-// breaking it into lines of at most maxLine (whitespace within b= is
-// ignored, RFC 6376 §3.5).
-func appendFolded(field, b64 string) string {
-	lineLen := len(field) - strings.LastIndex(field, "\n") - 1
-	var b strings.Builder
-	b.WriteString(field)
-	for len(b64) > 0 {
-		room := maxLine - lineLen
-		if room < 8 {
-			b.WriteString("\r\n\t")
-			lineLen = 1
-			continue
-		}
-		n := min(room, len(b64))
-		b.WriteString(b64[:n])
-		b64 = b64[n:]
-		lineLen += n
-	}
-	return b.String()
+	f.Base64(base64.StdEncoding.EncodeToString(sig))
+	return f.String(), nil
 }
 
 // highestInstance returns the highest instance among the ARC fields that
