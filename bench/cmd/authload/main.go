@@ -114,7 +114,8 @@ func run() error {
 		}
 	}
 	for _, s := range authload.Summaries(recs) {
-		logf("%s: checks off %.0f msgs/s, on %.0f msgs/s (medians): on/off %.2f", s.Key, smtpload.Median(s.Off), smtpload.Median(s.On), s.Ratio())
+		logf("%s: checks off %.0f msgs/s, on %.0f msgs/s (medians): on/off %.2f; server CPU per message off/on %.2f",
+			s.Key, smtpload.Median(s.Off), smtpload.Median(s.On), s.Ratio(), s.CPURatio())
 	}
 
 	if err := jsonl.Close(); err != nil {
