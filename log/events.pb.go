@@ -35,6 +35,104 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type DkimAlgorithm int32
+
+const (
+	DkimAlgorithm_DKIM_ALGORITHM_UNSPECIFIED DkimAlgorithm = 0
+	DkimAlgorithm_DKIM_ALGORITHM_ED25519     DkimAlgorithm = 1 // ed25519-sha256 (RFC 8463)
+	DkimAlgorithm_DKIM_ALGORITHM_RSA         DkimAlgorithm = 2 // rsa-sha256 (RFC 6376 §3.3.1)
+)
+
+// Enum value maps for DkimAlgorithm.
+var (
+	DkimAlgorithm_name = map[int32]string{
+		0: "DKIM_ALGORITHM_UNSPECIFIED",
+		1: "DKIM_ALGORITHM_ED25519",
+		2: "DKIM_ALGORITHM_RSA",
+	}
+	DkimAlgorithm_value = map[string]int32{
+		"DKIM_ALGORITHM_UNSPECIFIED": 0,
+		"DKIM_ALGORITHM_ED25519":     1,
+		"DKIM_ALGORITHM_RSA":         2,
+	}
+)
+
+func (x DkimAlgorithm) Enum() *DkimAlgorithm {
+	p := new(DkimAlgorithm)
+	*p = x
+	return p
+}
+
+func (x DkimAlgorithm) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DkimAlgorithm) Descriptor() protoreflect.EnumDescriptor {
+	return file_log_events_proto_enumTypes[0].Descriptor()
+}
+
+func (DkimAlgorithm) Type() protoreflect.EnumType {
+	return &file_log_events_proto_enumTypes[0]
+}
+
+func (x DkimAlgorithm) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DkimAlgorithm.Descriptor instead.
+func (DkimAlgorithm) EnumDescriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{0}
+}
+
+type MtaStsMode int32
+
+const (
+	MtaStsMode_MTA_STS_MODE_OFF     MtaStsMode = 0 // no policy served nor published
+	MtaStsMode_MTA_STS_MODE_TESTING MtaStsMode = 1 // RFC 8461 §5 mode: testing
+	MtaStsMode_MTA_STS_MODE_ENFORCE MtaStsMode = 2 // mode: enforce
+)
+
+// Enum value maps for MtaStsMode.
+var (
+	MtaStsMode_name = map[int32]string{
+		0: "MTA_STS_MODE_OFF",
+		1: "MTA_STS_MODE_TESTING",
+		2: "MTA_STS_MODE_ENFORCE",
+	}
+	MtaStsMode_value = map[string]int32{
+		"MTA_STS_MODE_OFF":     0,
+		"MTA_STS_MODE_TESTING": 1,
+		"MTA_STS_MODE_ENFORCE": 2,
+	}
+)
+
+func (x MtaStsMode) Enum() *MtaStsMode {
+	p := new(MtaStsMode)
+	*p = x
+	return p
+}
+
+func (x MtaStsMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MtaStsMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_log_events_proto_enumTypes[1].Descriptor()
+}
+
+func (MtaStsMode) Type() protoreflect.EnumType {
+	return &file_log_events_proto_enumTypes[1]
+}
+
+func (x MtaStsMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MtaStsMode.Descriptor instead.
+func (MtaStsMode) EnumDescriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{1}
+}
+
 type FlagOp int32
 
 const (
@@ -71,11 +169,11 @@ func (x FlagOp) String() string {
 }
 
 func (FlagOp) Descriptor() protoreflect.EnumDescriptor {
-	return file_log_events_proto_enumTypes[0].Descriptor()
+	return file_log_events_proto_enumTypes[2].Descriptor()
 }
 
 func (FlagOp) Type() protoreflect.EnumType {
-	return &file_log_events_proto_enumTypes[0]
+	return &file_log_events_proto_enumTypes[2]
 }
 
 func (x FlagOp) Number() protoreflect.EnumNumber {
@@ -84,7 +182,7 @@ func (x FlagOp) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FlagOp.Descriptor instead.
 func (FlagOp) EnumDescriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{0}
+	return file_log_events_proto_rawDescGZIP(), []int{2}
 }
 
 // DsnReturn is RFC 3461 §4.3's RET parameter.
@@ -121,11 +219,11 @@ func (x DsnReturn) String() string {
 }
 
 func (DsnReturn) Descriptor() protoreflect.EnumDescriptor {
-	return file_log_events_proto_enumTypes[1].Descriptor()
+	return file_log_events_proto_enumTypes[3].Descriptor()
 }
 
 func (DsnReturn) Type() protoreflect.EnumType {
-	return &file_log_events_proto_enumTypes[1]
+	return &file_log_events_proto_enumTypes[3]
 }
 
 func (x DsnReturn) Number() protoreflect.EnumNumber {
@@ -134,7 +232,7 @@ func (x DsnReturn) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DsnReturn.Descriptor instead.
 func (DsnReturn) EnumDescriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{1}
+	return file_log_events_proto_rawDescGZIP(), []int{3}
 }
 
 type ErrorCode int32
@@ -167,6 +265,12 @@ const (
 	ErrorCode_ERROR_CODE_MAILBOX_LIMIT      ErrorCode = 40 // too many mailboxes, or a name too deep
 	ErrorCode_ERROR_CODE_SEND_RATE_LIMIT    ErrorCode = 41 // the submitter's hourly recipients are used up
 	ErrorCode_ERROR_CODE_QUEUED_BYTES_LIMIT ErrorCode = 42 // the submitter's share of the queue is full
+	ErrorCode_ERROR_CODE_DOMAIN_IN_USE      ErrorCode = 43 // a user or an alias of the domain still exists
+	ErrorCode_ERROR_CODE_DKIM_KEY_EXISTS    ErrorCode = 44 // the domain has a key with that selector
+	ErrorCode_ERROR_CODE_NO_SUCH_DKIM_KEY   ErrorCode = 45
+	ErrorCode_ERROR_CODE_REPORT_SENT        ErrorCode = 50 // the domain-day's report went out already
+	ErrorCode_ERROR_CODE_REPORT_CHANGED     ErrorCode = 51 // the domain-day's rows changed since the report was built
+	ErrorCode_ERROR_CODE_NO_SUCH_REPORT     ErrorCode = 52 // nothing recorded for that domain-day
 )
 
 // Enum value maps for ErrorCode.
@@ -193,6 +297,12 @@ var (
 		40: "ERROR_CODE_MAILBOX_LIMIT",
 		41: "ERROR_CODE_SEND_RATE_LIMIT",
 		42: "ERROR_CODE_QUEUED_BYTES_LIMIT",
+		43: "ERROR_CODE_DOMAIN_IN_USE",
+		44: "ERROR_CODE_DKIM_KEY_EXISTS",
+		45: "ERROR_CODE_NO_SUCH_DKIM_KEY",
+		50: "ERROR_CODE_REPORT_SENT",
+		51: "ERROR_CODE_REPORT_CHANGED",
+		52: "ERROR_CODE_NO_SUCH_REPORT",
 	}
 	ErrorCode_value = map[string]int32{
 		"ERROR_CODE_UNSPECIFIED":         0,
@@ -216,6 +326,12 @@ var (
 		"ERROR_CODE_MAILBOX_LIMIT":       40,
 		"ERROR_CODE_SEND_RATE_LIMIT":     41,
 		"ERROR_CODE_QUEUED_BYTES_LIMIT":  42,
+		"ERROR_CODE_DOMAIN_IN_USE":       43,
+		"ERROR_CODE_DKIM_KEY_EXISTS":     44,
+		"ERROR_CODE_NO_SUCH_DKIM_KEY":    45,
+		"ERROR_CODE_REPORT_SENT":         50,
+		"ERROR_CODE_REPORT_CHANGED":      51,
+		"ERROR_CODE_NO_SUCH_REPORT":      52,
 	}
 )
 
@@ -230,11 +346,11 @@ func (x ErrorCode) String() string {
 }
 
 func (ErrorCode) Descriptor() protoreflect.EnumDescriptor {
-	return file_log_events_proto_enumTypes[2].Descriptor()
+	return file_log_events_proto_enumTypes[4].Descriptor()
 }
 
 func (ErrorCode) Type() protoreflect.EnumType {
-	return &file_log_events_proto_enumTypes[2]
+	return &file_log_events_proto_enumTypes[4]
 }
 
 func (x ErrorCode) Number() protoreflect.EnumNumber {
@@ -243,7 +359,7 @@ func (x ErrorCode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ErrorCode.Descriptor instead.
 func (ErrorCode) EnumDescriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{2}
+	return file_log_events_proto_rawDescGZIP(), []int{4}
 }
 
 type QueueRecipientStatus int32
@@ -279,11 +395,11 @@ func (x QueueRecipientStatus) String() string {
 }
 
 func (QueueRecipientStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_log_events_proto_enumTypes[3].Descriptor()
+	return file_log_events_proto_enumTypes[5].Descriptor()
 }
 
 func (QueueRecipientStatus) Type() protoreflect.EnumType {
-	return &file_log_events_proto_enumTypes[3]
+	return &file_log_events_proto_enumTypes[5]
 }
 
 func (x QueueRecipientStatus) Number() protoreflect.EnumNumber {
@@ -292,7 +408,7 @@ func (x QueueRecipientStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use QueueRecipientStatus.Descriptor instead.
 func (QueueRecipientStatus) EnumDescriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{3}
+	return file_log_events_proto_rawDescGZIP(), []int{5}
 }
 
 // Batch is one proposal: events applied all-or-nothing.
@@ -352,6 +468,9 @@ type Event struct {
 	//	*Event_AliasAdded
 	//	*Event_AliasRemoved
 	//	*Event_QuotaSet
+	//	*Event_DkimKeyAdded
+	//	*Event_DkimKeyRetired
+	//	*Event_DomainSettingsChanged
 	//	*Event_MailboxCreated
 	//	*Event_MailboxRenamed
 	//	*Event_MailboxDeleted
@@ -373,6 +492,12 @@ type Event struct {
 	//	*Event_BanAdded
 	//	*Event_BanRemoved
 	//	*Event_BansPruned
+	//	*Event_DmarcRecorded
+	//	*Event_TlsResult
+	//	*Event_DmarcReportsSent
+	//	*Event_TlsReportsSent
+	//	*Event_ReportsPruned
+	//	*Event_DmarcReportReceived
 	//	*Event_BlobUnpinned
 	//	*Event_ChunkStaged
 	Kind          isEvent_Kind `protobuf_oneof:"kind"`
@@ -484,6 +609,33 @@ func (x *Event) GetQuotaSet() *QuotaSet {
 	if x != nil {
 		if x, ok := x.Kind.(*Event_QuotaSet); ok {
 			return x.QuotaSet
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetDkimKeyAdded() *DkimKeyAdded {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_DkimKeyAdded); ok {
+			return x.DkimKeyAdded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetDkimKeyRetired() *DkimKeyRetired {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_DkimKeyRetired); ok {
+			return x.DkimKeyRetired
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetDomainSettingsChanged() *DomainSettingsChanged {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_DomainSettingsChanged); ok {
+			return x.DomainSettingsChanged
 		}
 	}
 	return nil
@@ -678,6 +830,60 @@ func (x *Event) GetBansPruned() *BansPruned {
 	return nil
 }
 
+func (x *Event) GetDmarcRecorded() *DmarcRecorded {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_DmarcRecorded); ok {
+			return x.DmarcRecorded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetTlsResult() *TLSResult {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_TlsResult); ok {
+			return x.TlsResult
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetDmarcReportsSent() *DmarcReportsSent {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_DmarcReportsSent); ok {
+			return x.DmarcReportsSent
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetTlsReportsSent() *TLSReportsSent {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_TlsReportsSent); ok {
+			return x.TlsReportsSent
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetReportsPruned() *ReportsPruned {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_ReportsPruned); ok {
+			return x.ReportsPruned
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetDmarcReportReceived() *DmarcReportReceived {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_DmarcReportReceived); ok {
+			return x.DmarcReportReceived
+		}
+	}
+	return nil
+}
+
 func (x *Event) GetBlobUnpinned() *BlobUnpinned {
 	if x != nil {
 		if x, ok := x.Kind.(*Event_BlobUnpinned); ok {
@@ -731,6 +937,18 @@ type Event_AliasRemoved struct {
 
 type Event_QuotaSet struct {
 	QuotaSet *QuotaSet `protobuf:"bytes,8,opt,name=quota_set,json=quotaSet,proto3,oneof"`
+}
+
+type Event_DkimKeyAdded struct {
+	DkimKeyAdded *DkimKeyAdded `protobuf:"bytes,9,opt,name=dkim_key_added,json=dkimKeyAdded,proto3,oneof"`
+}
+
+type Event_DkimKeyRetired struct {
+	DkimKeyRetired *DkimKeyRetired `protobuf:"bytes,10,opt,name=dkim_key_retired,json=dkimKeyRetired,proto3,oneof"`
+}
+
+type Event_DomainSettingsChanged struct {
+	DomainSettingsChanged *DomainSettingsChanged `protobuf:"bytes,11,opt,name=domain_settings_changed,json=domainSettingsChanged,proto3,oneof"`
 }
 
 type Event_MailboxCreated struct {
@@ -821,6 +1039,31 @@ type Event_BansPruned struct {
 	BansPruned *BansPruned `protobuf:"bytes,82,opt,name=bans_pruned,json=bansPruned,proto3,oneof"`
 }
 
+type Event_DmarcRecorded struct {
+	// 84–95: mail authentication reports (DMARC aggregate, TLS-RPT).
+	DmarcRecorded *DmarcRecorded `protobuf:"bytes,84,opt,name=dmarc_recorded,json=dmarcRecorded,proto3,oneof"`
+}
+
+type Event_TlsResult struct {
+	TlsResult *TLSResult `protobuf:"bytes,85,opt,name=tls_result,json=tlsResult,proto3,oneof"`
+}
+
+type Event_DmarcReportsSent struct {
+	DmarcReportsSent *DmarcReportsSent `protobuf:"bytes,86,opt,name=dmarc_reports_sent,json=dmarcReportsSent,proto3,oneof"`
+}
+
+type Event_TlsReportsSent struct {
+	TlsReportsSent *TLSReportsSent `protobuf:"bytes,87,opt,name=tls_reports_sent,json=tlsReportsSent,proto3,oneof"`
+}
+
+type Event_ReportsPruned struct {
+	ReportsPruned *ReportsPruned `protobuf:"bytes,88,opt,name=reports_pruned,json=reportsPruned,proto3,oneof"`
+}
+
+type Event_DmarcReportReceived struct {
+	DmarcReportReceived *DmarcReportReceived `protobuf:"bytes,89,opt,name=dmarc_report_received,json=dmarcReportReceived,proto3,oneof"`
+}
+
 type Event_BlobUnpinned struct {
 	// 120–129: bodies in transit.
 	BlobUnpinned *BlobUnpinned `protobuf:"bytes,120,opt,name=blob_unpinned,json=blobUnpinned,proto3,oneof"`
@@ -845,6 +1088,12 @@ func (*Event_AliasAdded) isEvent_Kind() {}
 func (*Event_AliasRemoved) isEvent_Kind() {}
 
 func (*Event_QuotaSet) isEvent_Kind() {}
+
+func (*Event_DkimKeyAdded) isEvent_Kind() {}
+
+func (*Event_DkimKeyRetired) isEvent_Kind() {}
+
+func (*Event_DomainSettingsChanged) isEvent_Kind() {}
 
 func (*Event_MailboxCreated) isEvent_Kind() {}
 
@@ -888,13 +1137,31 @@ func (*Event_BanRemoved) isEvent_Kind() {}
 
 func (*Event_BansPruned) isEvent_Kind() {}
 
+func (*Event_DmarcRecorded) isEvent_Kind() {}
+
+func (*Event_TlsResult) isEvent_Kind() {}
+
+func (*Event_DmarcReportsSent) isEvent_Kind() {}
+
+func (*Event_TlsReportsSent) isEvent_Kind() {}
+
+func (*Event_ReportsPruned) isEvent_Kind() {}
+
+func (*Event_DmarcReportReceived) isEvent_Kind() {}
+
 func (*Event_BlobUnpinned) isEvent_Kind() {}
 
 func (*Event_ChunkStaged) isEvent_Kind() {}
 
 type DomainAdded struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"` // lower case, IDNA A-label
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Domain string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"` // lower case, IDNA A-label
+	// The domain's DKIM signing keys (RFC 6376, RFC 8463), generated by the
+	// proposer: one Ed25519 and one RSA-2048. An event with keys is refused
+	// with DOMAIN_EXISTS when the domain is present; one without (from
+	// before domains had keys) succeeds and changes nothing, as it did.
+	DkimKeys      []*DkimKey `protobuf:"bytes,2,rep,name=dkim_keys,json=dkimKeys,proto3" json:"dkim_keys,omitempty"`
+	AddedUnix     int64      `protobuf:"varint,3,opt,name=added_unix,json=addedUnix,proto3" json:"added_unix,omitempty"` // proposer's clock
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -936,9 +1203,27 @@ func (x *DomainAdded) GetDomain() string {
 	return ""
 }
 
+func (x *DomainAdded) GetDkimKeys() []*DkimKey {
+	if x != nil {
+		return x.DkimKeys
+	}
+	return nil
+}
+
+func (x *DomainAdded) GetAddedUnix() int64 {
+	if x != nil {
+		return x.AddedUnix
+	}
+	return 0
+}
+
 type DomainRemoved struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Domain string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	// Stamped by the proposer: refuse with DOMAIN_IN_USE while a user or an
+	// alias of the domain exists. Entries from before it remove the domain
+	// and leave its users, as they did.
+	RefuseIfUsed  bool `protobuf:"varint,2,opt,name=refuse_if_used,json=refuseIfUsed,proto3" json:"refuse_if_used,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -980,6 +1265,276 @@ func (x *DomainRemoved) GetDomain() string {
 	return ""
 }
 
+func (x *DomainRemoved) GetRefuseIfUsed() bool {
+	if x != nil {
+		return x.RefuseIfUsed
+	}
+	return false
+}
+
+// DkimKey is one DKIM signing key of a domain.
+type DkimKey struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// DNS label under _domainkey (RFC 6376 §3.1): lower-case letters,
+	// digits and '-', dated by the proposer (20261202e, 20261202r).
+	Selector  string        `protobuf:"bytes,1,opt,name=selector,proto3" json:"selector,omitempty"`
+	Algorithm DkimAlgorithm `protobuf:"varint,2,opt,name=algorithm,proto3,enum=surat.log.v1.DkimAlgorithm" json:"algorithm,omitempty"`
+	// PKCS #8 DER. A secret: never logged nor shown by the admin API, and
+	// /v1/digest hashes its SHA-256, not the key.
+	PrivateKey    []byte `protobuf:"bytes,3,opt,name=private_key,json=privateKey,proto3" json:"private_key,omitempty"`
+	CreatedUnix   int64  `protobuf:"varint,4,opt,name=created_unix,json=createdUnix,proto3" json:"created_unix,omitempty"` // proposer's clock
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DkimKey) Reset() {
+	*x = DkimKey{}
+	mi := &file_log_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DkimKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DkimKey) ProtoMessage() {}
+
+func (x *DkimKey) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DkimKey.ProtoReflect.Descriptor instead.
+func (*DkimKey) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *DkimKey) GetSelector() string {
+	if x != nil {
+		return x.Selector
+	}
+	return ""
+}
+
+func (x *DkimKey) GetAlgorithm() DkimAlgorithm {
+	if x != nil {
+		return x.Algorithm
+	}
+	return DkimAlgorithm_DKIM_ALGORITHM_UNSPECIFIED
+}
+
+func (x *DkimKey) GetPrivateKey() []byte {
+	if x != nil {
+		return x.PrivateKey
+	}
+	return nil
+}
+
+func (x *DkimKey) GetCreatedUnix() int64 {
+	if x != nil {
+		return x.CreatedUnix
+	}
+	return 0
+}
+
+// DkimKeyAdded adds a signing key to a domain (key rotation: a new
+// selector, published next to the old one until that is retired).
+type DkimKeyAdded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Key           *DkimKey               `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DkimKeyAdded) Reset() {
+	*x = DkimKeyAdded{}
+	mi := &file_log_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DkimKeyAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DkimKeyAdded) ProtoMessage() {}
+
+func (x *DkimKeyAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DkimKeyAdded.ProtoReflect.Descriptor instead.
+func (*DkimKeyAdded) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *DkimKeyAdded) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DkimKeyAdded) GetKey() *DkimKey {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+// DkimKeyRetired deletes a key: it signs no more, and `domain records`
+// stops printing it.
+type DkimKeyRetired struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Selector      string                 `protobuf:"bytes,2,opt,name=selector,proto3" json:"selector,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DkimKeyRetired) Reset() {
+	*x = DkimKeyRetired{}
+	mi := &file_log_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DkimKeyRetired) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DkimKeyRetired) ProtoMessage() {}
+
+func (x *DkimKeyRetired) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DkimKeyRetired.ProtoReflect.Descriptor instead.
+func (*DkimKeyRetired) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *DkimKeyRetired) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DkimKeyRetired) GetSelector() string {
+	if x != nil {
+		return x.Selector
+	}
+	return ""
+}
+
+// DomainSettingsChanged changes the settings it names; absent fields keep
+// their value.
+type DomainSettingsChanged struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Domain string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	// Inbound DMARC failures are reported (Authentication-Results) but not
+	// acted on: no refusal, no Junk.
+	DmarcReportOnly *bool       `protobuf:"varint,2,opt,name=dmarc_report_only,json=dmarcReportOnly,proto3,oneof" json:"dmarc_report_only,omitempty"`
+	MtaStsMode      *MtaStsMode `protobuf:"varint,3,opt,name=mta_sts_mode,json=mtaStsMode,proto3,enum=surat.log.v1.MtaStsMode,oneof" json:"mta_sts_mode,omitempty"`
+	// The p= that `domain records` prints for the domain's own DMARC
+	// record: none, quarantine or reject.
+	DmarcPolicy   *string `protobuf:"bytes,4,opt,name=dmarc_policy,json=dmarcPolicy,proto3,oneof" json:"dmarc_policy,omitempty"`
+	ChangedUnix   int64   `protobuf:"varint,5,opt,name=changed_unix,json=changedUnix,proto3" json:"changed_unix,omitempty"` // proposer's clock: the MTA-STS policy id
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DomainSettingsChanged) Reset() {
+	*x = DomainSettingsChanged{}
+	mi := &file_log_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DomainSettingsChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DomainSettingsChanged) ProtoMessage() {}
+
+func (x *DomainSettingsChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DomainSettingsChanged.ProtoReflect.Descriptor instead.
+func (*DomainSettingsChanged) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *DomainSettingsChanged) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DomainSettingsChanged) GetDmarcReportOnly() bool {
+	if x != nil && x.DmarcReportOnly != nil {
+		return *x.DmarcReportOnly
+	}
+	return false
+}
+
+func (x *DomainSettingsChanged) GetMtaStsMode() MtaStsMode {
+	if x != nil && x.MtaStsMode != nil {
+		return *x.MtaStsMode
+	}
+	return MtaStsMode_MTA_STS_MODE_OFF
+}
+
+func (x *DomainSettingsChanged) GetDmarcPolicy() string {
+	if x != nil && x.DmarcPolicy != nil {
+		return *x.DmarcPolicy
+	}
+	return ""
+}
+
+func (x *DomainSettingsChanged) GetChangedUnix() int64 {
+	if x != nil {
+		return x.ChangedUnix
+	}
+	return 0
+}
+
 // UserCreated creates the account and its special-use mailboxes (INBOX,
 // Sent, Drafts, Trash, Junk, Archive).
 type UserCreated struct {
@@ -993,7 +1548,7 @@ type UserCreated struct {
 
 func (x *UserCreated) Reset() {
 	*x = UserCreated{}
-	mi := &file_log_events_proto_msgTypes[4]
+	mi := &file_log_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1005,7 +1560,7 @@ func (x *UserCreated) String() string {
 func (*UserCreated) ProtoMessage() {}
 
 func (x *UserCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[4]
+	mi := &file_log_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1018,7 +1573,7 @@ func (x *UserCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserCreated.ProtoReflect.Descriptor instead.
 func (*UserCreated) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{4}
+	return file_log_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UserCreated) GetAddress() string {
@@ -1052,7 +1607,7 @@ type PasswordChanged struct {
 
 func (x *PasswordChanged) Reset() {
 	*x = PasswordChanged{}
-	mi := &file_log_events_proto_msgTypes[5]
+	mi := &file_log_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1064,7 +1619,7 @@ func (x *PasswordChanged) String() string {
 func (*PasswordChanged) ProtoMessage() {}
 
 func (x *PasswordChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[5]
+	mi := &file_log_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1077,7 +1632,7 @@ func (x *PasswordChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PasswordChanged.ProtoReflect.Descriptor instead.
 func (*PasswordChanged) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{5}
+	return file_log_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PasswordChanged) GetAddress() string {
@@ -1104,7 +1659,7 @@ type UserDeleted struct {
 
 func (x *UserDeleted) Reset() {
 	*x = UserDeleted{}
-	mi := &file_log_events_proto_msgTypes[6]
+	mi := &file_log_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1116,7 +1671,7 @@ func (x *UserDeleted) String() string {
 func (*UserDeleted) ProtoMessage() {}
 
 func (x *UserDeleted) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[6]
+	mi := &file_log_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1129,7 +1684,7 @@ func (x *UserDeleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserDeleted.ProtoReflect.Descriptor instead.
 func (*UserDeleted) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{6}
+	return file_log_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UserDeleted) GetAddress() string {
@@ -1149,7 +1704,7 @@ type AliasAdded struct {
 
 func (x *AliasAdded) Reset() {
 	*x = AliasAdded{}
-	mi := &file_log_events_proto_msgTypes[7]
+	mi := &file_log_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1161,7 +1716,7 @@ func (x *AliasAdded) String() string {
 func (*AliasAdded) ProtoMessage() {}
 
 func (x *AliasAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[7]
+	mi := &file_log_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1174,7 +1729,7 @@ func (x *AliasAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AliasAdded.ProtoReflect.Descriptor instead.
 func (*AliasAdded) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{7}
+	return file_log_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AliasAdded) GetAlias() string {
@@ -1200,7 +1755,7 @@ type AliasRemoved struct {
 
 func (x *AliasRemoved) Reset() {
 	*x = AliasRemoved{}
-	mi := &file_log_events_proto_msgTypes[8]
+	mi := &file_log_events_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1212,7 +1767,7 @@ func (x *AliasRemoved) String() string {
 func (*AliasRemoved) ProtoMessage() {}
 
 func (x *AliasRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[8]
+	mi := &file_log_events_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1225,7 +1780,7 @@ func (x *AliasRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AliasRemoved.ProtoReflect.Descriptor instead.
 func (*AliasRemoved) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{8}
+	return file_log_events_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AliasRemoved) GetAlias() string {
@@ -1245,7 +1800,7 @@ type QuotaSet struct {
 
 func (x *QuotaSet) Reset() {
 	*x = QuotaSet{}
-	mi := &file_log_events_proto_msgTypes[9]
+	mi := &file_log_events_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1257,7 +1812,7 @@ func (x *QuotaSet) String() string {
 func (*QuotaSet) ProtoMessage() {}
 
 func (x *QuotaSet) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[9]
+	mi := &file_log_events_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1270,7 +1825,7 @@ func (x *QuotaSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuotaSet.ProtoReflect.Descriptor instead.
 func (*QuotaSet) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{9}
+	return file_log_events_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *QuotaSet) GetAddress() string {
@@ -1306,7 +1861,7 @@ type MailboxCreated struct {
 
 func (x *MailboxCreated) Reset() {
 	*x = MailboxCreated{}
-	mi := &file_log_events_proto_msgTypes[10]
+	mi := &file_log_events_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1318,7 +1873,7 @@ func (x *MailboxCreated) String() string {
 func (*MailboxCreated) ProtoMessage() {}
 
 func (x *MailboxCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[10]
+	mi := &file_log_events_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1331,7 +1886,7 @@ func (x *MailboxCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxCreated.ProtoReflect.Descriptor instead.
 func (*MailboxCreated) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{10}
+	return file_log_events_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *MailboxCreated) GetAddress() string {
@@ -1393,7 +1948,7 @@ type MailboxRenamed struct {
 
 func (x *MailboxRenamed) Reset() {
 	*x = MailboxRenamed{}
-	mi := &file_log_events_proto_msgTypes[11]
+	mi := &file_log_events_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1405,7 +1960,7 @@ func (x *MailboxRenamed) String() string {
 func (*MailboxRenamed) ProtoMessage() {}
 
 func (x *MailboxRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[11]
+	mi := &file_log_events_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1418,7 +1973,7 @@ func (x *MailboxRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxRenamed.ProtoReflect.Descriptor instead.
 func (*MailboxRenamed) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{11}
+	return file_log_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MailboxRenamed) GetMailboxId() uint64 {
@@ -1465,7 +2020,7 @@ type MailboxDeleted struct {
 
 func (x *MailboxDeleted) Reset() {
 	*x = MailboxDeleted{}
-	mi := &file_log_events_proto_msgTypes[12]
+	mi := &file_log_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1477,7 +2032,7 @@ func (x *MailboxDeleted) String() string {
 func (*MailboxDeleted) ProtoMessage() {}
 
 func (x *MailboxDeleted) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[12]
+	mi := &file_log_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1490,7 +2045,7 @@ func (x *MailboxDeleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxDeleted.ProtoReflect.Descriptor instead.
 func (*MailboxDeleted) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{12}
+	return file_log_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MailboxDeleted) GetMailboxId() uint64 {
@@ -1514,7 +2069,7 @@ type Subscribed struct {
 
 func (x *Subscribed) Reset() {
 	*x = Subscribed{}
-	mi := &file_log_events_proto_msgTypes[13]
+	mi := &file_log_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1526,7 +2081,7 @@ func (x *Subscribed) String() string {
 func (*Subscribed) ProtoMessage() {}
 
 func (x *Subscribed) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[13]
+	mi := &file_log_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1539,7 +2094,7 @@ func (x *Subscribed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscribed.ProtoReflect.Descriptor instead.
 func (*Subscribed) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{13}
+	return file_log_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Subscribed) GetAddress() string {
@@ -1580,7 +2135,7 @@ type UidRange struct {
 
 func (x *UidRange) Reset() {
 	*x = UidRange{}
-	mi := &file_log_events_proto_msgTypes[14]
+	mi := &file_log_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1592,7 +2147,7 @@ func (x *UidRange) String() string {
 func (*UidRange) ProtoMessage() {}
 
 func (x *UidRange) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[14]
+	mi := &file_log_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +2160,7 @@ func (x *UidRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UidRange.ProtoReflect.Descriptor instead.
 func (*UidRange) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{14}
+	return file_log_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UidRange) GetFirst() uint32 {
@@ -1657,7 +2212,7 @@ type BlobStored struct {
 
 func (x *BlobStored) Reset() {
 	*x = BlobStored{}
-	mi := &file_log_events_proto_msgTypes[15]
+	mi := &file_log_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1669,7 +2224,7 @@ func (x *BlobStored) String() string {
 func (*BlobStored) ProtoMessage() {}
 
 func (x *BlobStored) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[15]
+	mi := &file_log_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1682,7 +2237,7 @@ func (x *BlobStored) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobStored.ProtoReflect.Descriptor instead.
 func (*BlobStored) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{15}
+	return file_log_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *BlobStored) GetHash() []byte {
@@ -1766,7 +2321,7 @@ type ChunkStaged struct {
 
 func (x *ChunkStaged) Reset() {
 	*x = ChunkStaged{}
-	mi := &file_log_events_proto_msgTypes[16]
+	mi := &file_log_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1778,7 +2333,7 @@ func (x *ChunkStaged) String() string {
 func (*ChunkStaged) ProtoMessage() {}
 
 func (x *ChunkStaged) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[16]
+	mi := &file_log_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1791,7 +2346,7 @@ func (x *ChunkStaged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChunkStaged.ProtoReflect.Descriptor instead.
 func (*ChunkStaged) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{16}
+	return file_log_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ChunkStaged) GetUploadId() []byte {
@@ -1833,7 +2388,7 @@ type BlobUnpinned struct {
 
 func (x *BlobUnpinned) Reset() {
 	*x = BlobUnpinned{}
-	mi := &file_log_events_proto_msgTypes[17]
+	mi := &file_log_events_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1845,7 +2400,7 @@ func (x *BlobUnpinned) String() string {
 func (*BlobUnpinned) ProtoMessage() {}
 
 func (x *BlobUnpinned) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[17]
+	mi := &file_log_events_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1858,7 +2413,7 @@ func (x *BlobUnpinned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobUnpinned.ProtoReflect.Descriptor instead.
 func (*BlobUnpinned) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{17}
+	return file_log_events_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *BlobUnpinned) GetHash() []byte {
@@ -1881,7 +2436,7 @@ type Recipient struct {
 
 func (x *Recipient) Reset() {
 	*x = Recipient{}
-	mi := &file_log_events_proto_msgTypes[18]
+	mi := &file_log_events_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1893,7 +2448,7 @@ func (x *Recipient) String() string {
 func (*Recipient) ProtoMessage() {}
 
 func (x *Recipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[18]
+	mi := &file_log_events_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1906,7 +2461,7 @@ func (x *Recipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recipient.ProtoReflect.Descriptor instead.
 func (*Recipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{18}
+	return file_log_events_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Recipient) GetAddress() string {
@@ -1962,7 +2517,7 @@ type Delivered struct {
 
 func (x *Delivered) Reset() {
 	*x = Delivered{}
-	mi := &file_log_events_proto_msgTypes[19]
+	mi := &file_log_events_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1974,7 +2529,7 @@ func (x *Delivered) String() string {
 func (*Delivered) ProtoMessage() {}
 
 func (x *Delivered) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[19]
+	mi := &file_log_events_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1987,7 +2542,7 @@ func (x *Delivered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delivered.ProtoReflect.Descriptor instead.
 func (*Delivered) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{19}
+	return file_log_events_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Delivered) GetBlob() []byte {
@@ -2081,7 +2636,7 @@ type Appended struct {
 
 func (x *Appended) Reset() {
 	*x = Appended{}
-	mi := &file_log_events_proto_msgTypes[20]
+	mi := &file_log_events_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2093,7 +2648,7 @@ func (x *Appended) String() string {
 func (*Appended) ProtoMessage() {}
 
 func (x *Appended) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[20]
+	mi := &file_log_events_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2106,7 +2661,7 @@ func (x *Appended) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Appended.ProtoReflect.Descriptor instead.
 func (*Appended) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{20}
+	return file_log_events_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Appended) GetMailboxId() uint64 {
@@ -2164,7 +2719,7 @@ type FlagsChanged struct {
 
 func (x *FlagsChanged) Reset() {
 	*x = FlagsChanged{}
-	mi := &file_log_events_proto_msgTypes[21]
+	mi := &file_log_events_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2176,7 +2731,7 @@ func (x *FlagsChanged) String() string {
 func (*FlagsChanged) ProtoMessage() {}
 
 func (x *FlagsChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[21]
+	mi := &file_log_events_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2189,7 +2744,7 @@ func (x *FlagsChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlagsChanged.ProtoReflect.Descriptor instead.
 func (*FlagsChanged) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{21}
+	return file_log_events_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *FlagsChanged) GetMailboxId() uint64 {
@@ -2238,7 +2793,7 @@ type Copied struct {
 
 func (x *Copied) Reset() {
 	*x = Copied{}
-	mi := &file_log_events_proto_msgTypes[22]
+	mi := &file_log_events_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2250,7 +2805,7 @@ func (x *Copied) String() string {
 func (*Copied) ProtoMessage() {}
 
 func (x *Copied) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[22]
+	mi := &file_log_events_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2263,7 +2818,7 @@ func (x *Copied) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Copied.ProtoReflect.Descriptor instead.
 func (*Copied) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{22}
+	return file_log_events_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Copied) GetMailboxId() uint64 {
@@ -2298,7 +2853,7 @@ type Moved struct {
 
 func (x *Moved) Reset() {
 	*x = Moved{}
-	mi := &file_log_events_proto_msgTypes[23]
+	mi := &file_log_events_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2310,7 +2865,7 @@ func (x *Moved) String() string {
 func (*Moved) ProtoMessage() {}
 
 func (x *Moved) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[23]
+	mi := &file_log_events_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2323,7 +2878,7 @@ func (x *Moved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Moved.ProtoReflect.Descriptor instead.
 func (*Moved) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{23}
+	return file_log_events_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Moved) GetMailboxId() uint64 {
@@ -2357,7 +2912,7 @@ type Expunged struct {
 
 func (x *Expunged) Reset() {
 	*x = Expunged{}
-	mi := &file_log_events_proto_msgTypes[24]
+	mi := &file_log_events_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2369,7 +2924,7 @@ func (x *Expunged) String() string {
 func (*Expunged) ProtoMessage() {}
 
 func (x *Expunged) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[24]
+	mi := &file_log_events_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2382,7 +2937,7 @@ func (x *Expunged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expunged.ProtoReflect.Descriptor instead.
 func (*Expunged) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{24}
+	return file_log_events_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Expunged) GetMailboxId() uint64 {
@@ -2423,7 +2978,7 @@ type BlobsCollected struct {
 
 func (x *BlobsCollected) Reset() {
 	*x = BlobsCollected{}
-	mi := &file_log_events_proto_msgTypes[25]
+	mi := &file_log_events_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2435,7 +2990,7 @@ func (x *BlobsCollected) String() string {
 func (*BlobsCollected) ProtoMessage() {}
 
 func (x *BlobsCollected) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[25]
+	mi := &file_log_events_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2448,7 +3003,7 @@ func (x *BlobsCollected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobsCollected.ProtoReflect.Descriptor instead.
 func (*BlobsCollected) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{25}
+	return file_log_events_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *BlobsCollected) GetHashes() [][]byte {
@@ -2497,7 +3052,7 @@ type QueueRecipient struct {
 
 func (x *QueueRecipient) Reset() {
 	*x = QueueRecipient{}
-	mi := &file_log_events_proto_msgTypes[26]
+	mi := &file_log_events_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2509,7 +3064,7 @@ func (x *QueueRecipient) String() string {
 func (*QueueRecipient) ProtoMessage() {}
 
 func (x *QueueRecipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[26]
+	mi := &file_log_events_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2522,7 +3077,7 @@ func (x *QueueRecipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecipient.ProtoReflect.Descriptor instead.
 func (*QueueRecipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{26}
+	return file_log_events_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *QueueRecipient) GetAddress() string {
@@ -2578,7 +3133,7 @@ type Queued struct {
 
 func (x *Queued) Reset() {
 	*x = Queued{}
-	mi := &file_log_events_proto_msgTypes[27]
+	mi := &file_log_events_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2590,7 +3145,7 @@ func (x *Queued) String() string {
 func (*Queued) ProtoMessage() {}
 
 func (x *Queued) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[27]
+	mi := &file_log_events_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2603,7 +3158,7 @@ func (x *Queued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Queued.ProtoReflect.Descriptor instead.
 func (*Queued) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{27}
+	return file_log_events_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Queued) GetId() []byte {
@@ -2712,7 +3267,7 @@ type AttemptFailed struct {
 
 func (x *AttemptFailed) Reset() {
 	*x = AttemptFailed{}
-	mi := &file_log_events_proto_msgTypes[28]
+	mi := &file_log_events_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2724,7 +3279,7 @@ func (x *AttemptFailed) String() string {
 func (*AttemptFailed) ProtoMessage() {}
 
 func (x *AttemptFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[28]
+	mi := &file_log_events_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2737,7 +3292,7 @@ func (x *AttemptFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttemptFailed.ProtoReflect.Descriptor instead.
 func (*AttemptFailed) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{28}
+	return file_log_events_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *AttemptFailed) GetId() []byte {
@@ -2789,7 +3344,7 @@ type Sent struct {
 
 func (x *Sent) Reset() {
 	*x = Sent{}
-	mi := &file_log_events_proto_msgTypes[29]
+	mi := &file_log_events_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2801,7 +3356,7 @@ func (x *Sent) String() string {
 func (*Sent) ProtoMessage() {}
 
 func (x *Sent) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[29]
+	mi := &file_log_events_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2814,7 +3369,7 @@ func (x *Sent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sent.ProtoReflect.Descriptor instead.
 func (*Sent) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{29}
+	return file_log_events_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Sent) GetId() []byte {
@@ -2856,7 +3411,7 @@ type BouncedRecipient struct {
 
 func (x *BouncedRecipient) Reset() {
 	*x = BouncedRecipient{}
-	mi := &file_log_events_proto_msgTypes[30]
+	mi := &file_log_events_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2868,7 +3423,7 @@ func (x *BouncedRecipient) String() string {
 func (*BouncedRecipient) ProtoMessage() {}
 
 func (x *BouncedRecipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[30]
+	mi := &file_log_events_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2881,7 +3436,7 @@ func (x *BouncedRecipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BouncedRecipient.ProtoReflect.Descriptor instead.
 func (*BouncedRecipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{30}
+	return file_log_events_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *BouncedRecipient) GetAddress() string {
@@ -2919,7 +3474,7 @@ type Bounced struct {
 
 func (x *Bounced) Reset() {
 	*x = Bounced{}
-	mi := &file_log_events_proto_msgTypes[31]
+	mi := &file_log_events_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2931,7 +3486,7 @@ func (x *Bounced) String() string {
 func (*Bounced) ProtoMessage() {}
 
 func (x *Bounced) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[31]
+	mi := &file_log_events_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2944,7 +3499,7 @@ func (x *Bounced) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bounced.ProtoReflect.Descriptor instead.
 func (*Bounced) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{31}
+	return file_log_events_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Bounced) GetId() []byte {
@@ -2979,7 +3534,7 @@ type QueueRetried struct {
 
 func (x *QueueRetried) Reset() {
 	*x = QueueRetried{}
-	mi := &file_log_events_proto_msgTypes[32]
+	mi := &file_log_events_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2991,7 +3546,7 @@ func (x *QueueRetried) String() string {
 func (*QueueRetried) ProtoMessage() {}
 
 func (x *QueueRetried) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[32]
+	mi := &file_log_events_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3004,7 +3559,7 @@ func (x *QueueRetried) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRetried.ProtoReflect.Descriptor instead.
 func (*QueueRetried) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{32}
+	return file_log_events_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *QueueRetried) GetId() []byte {
@@ -3031,7 +3586,7 @@ type QueueDeleted struct {
 
 func (x *QueueDeleted) Reset() {
 	*x = QueueDeleted{}
-	mi := &file_log_events_proto_msgTypes[33]
+	mi := &file_log_events_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3043,7 +3598,7 @@ func (x *QueueDeleted) String() string {
 func (*QueueDeleted) ProtoMessage() {}
 
 func (x *QueueDeleted) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[33]
+	mi := &file_log_events_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3056,7 +3611,7 @@ func (x *QueueDeleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueDeleted.ProtoReflect.Descriptor instead.
 func (*QueueDeleted) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{33}
+	return file_log_events_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *QueueDeleted) GetId() []byte {
@@ -3084,7 +3639,7 @@ type BanAdded struct {
 
 func (x *BanAdded) Reset() {
 	*x = BanAdded{}
-	mi := &file_log_events_proto_msgTypes[34]
+	mi := &file_log_events_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3096,7 +3651,7 @@ func (x *BanAdded) String() string {
 func (*BanAdded) ProtoMessage() {}
 
 func (x *BanAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[34]
+	mi := &file_log_events_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3109,7 +3664,7 @@ func (x *BanAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanAdded.ProtoReflect.Descriptor instead.
 func (*BanAdded) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{34}
+	return file_log_events_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *BanAdded) GetPrefix() string {
@@ -3157,7 +3712,7 @@ type BanRemoved struct {
 
 func (x *BanRemoved) Reset() {
 	*x = BanRemoved{}
-	mi := &file_log_events_proto_msgTypes[35]
+	mi := &file_log_events_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3169,7 +3724,7 @@ func (x *BanRemoved) String() string {
 func (*BanRemoved) ProtoMessage() {}
 
 func (x *BanRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[35]
+	mi := &file_log_events_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3182,7 +3737,7 @@ func (x *BanRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanRemoved.ProtoReflect.Descriptor instead.
 func (*BanRemoved) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{35}
+	return file_log_events_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *BanRemoved) GetPrefix() string {
@@ -3203,7 +3758,7 @@ type BansPruned struct {
 
 func (x *BansPruned) Reset() {
 	*x = BansPruned{}
-	mi := &file_log_events_proto_msgTypes[36]
+	mi := &file_log_events_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3215,7 +3770,7 @@ func (x *BansPruned) String() string {
 func (*BansPruned) ProtoMessage() {}
 
 func (x *BansPruned) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[36]
+	mi := &file_log_events_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3228,12 +3783,1435 @@ func (x *BansPruned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BansPruned.ProtoReflect.Descriptor instead.
 func (*BansPruned) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{36}
+	return file_log_events_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *BansPruned) GetNowUnix() int64 {
 	if x != nil {
 		return x.NowUnix
+	}
+	return 0
+}
+
+// DmarcPolicy is a DMARC record as published (RFC 7489 §6.3), as a
+// report's policy_published repeats it.
+type DmarcPolicy struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"` // where the record was found (the policy domain)
+	Adkim         string                 `protobuf:"bytes,2,opt,name=adkim,proto3" json:"adkim,omitempty"`   // "r" or "s"
+	Aspf          string                 `protobuf:"bytes,3,opt,name=aspf,proto3" json:"aspf,omitempty"`
+	P             string                 `protobuf:"bytes,4,opt,name=p,proto3" json:"p,omitempty"` // none, quarantine, reject
+	Sp            string                 `protobuf:"bytes,5,opt,name=sp,proto3" json:"sp,omitempty"`
+	Pct           uint32                 `protobuf:"varint,6,opt,name=pct,proto3" json:"pct,omitempty"`
+	Np            string                 `protobuf:"bytes,7,opt,name=np,proto3" json:"np,omitempty"` // DMARCbis; empty: not published
+	Fo            string                 `protobuf:"bytes,8,opt,name=fo,proto3" json:"fo,omitempty"`
+	Rua           []string               `protobuf:"bytes,9,rep,name=rua,proto3" json:"rua,omitempty"` // the rua URIs as published; none: nothing is kept
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcPolicy) Reset() {
+	*x = DmarcPolicy{}
+	mi := &file_log_events_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcPolicy) ProtoMessage() {}
+
+func (x *DmarcPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcPolicy.ProtoReflect.Descriptor instead.
+func (*DmarcPolicy) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *DmarcPolicy) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DmarcPolicy) GetAdkim() string {
+	if x != nil {
+		return x.Adkim
+	}
+	return ""
+}
+
+func (x *DmarcPolicy) GetAspf() string {
+	if x != nil {
+		return x.Aspf
+	}
+	return ""
+}
+
+func (x *DmarcPolicy) GetP() string {
+	if x != nil {
+		return x.P
+	}
+	return ""
+}
+
+func (x *DmarcPolicy) GetSp() string {
+	if x != nil {
+		return x.Sp
+	}
+	return ""
+}
+
+func (x *DmarcPolicy) GetPct() uint32 {
+	if x != nil {
+		return x.Pct
+	}
+	return 0
+}
+
+func (x *DmarcPolicy) GetNp() string {
+	if x != nil {
+		return x.Np
+	}
+	return ""
+}
+
+func (x *DmarcPolicy) GetFo() string {
+	if x != nil {
+		return x.Fo
+	}
+	return ""
+}
+
+func (x *DmarcPolicy) GetRua() []string {
+	if x != nil {
+		return x.Rua
+	}
+	return nil
+}
+
+// DmarcDkimResult is one DKIM signature's result (RFC 7489 Appendix C
+// DKIMAuthResultType).
+type DmarcDkimResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`     // d=
+	Selector      string                 `protobuf:"bytes,2,opt,name=selector,proto3" json:"selector,omitempty"` // s=
+	Result        string                 `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`     // none, pass, fail, policy, neutral, temperror, permerror
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcDkimResult) Reset() {
+	*x = DmarcDkimResult{}
+	mi := &file_log_events_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcDkimResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcDkimResult) ProtoMessage() {}
+
+func (x *DmarcDkimResult) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcDkimResult.ProtoReflect.Descriptor instead.
+func (*DmarcDkimResult) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *DmarcDkimResult) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DmarcDkimResult) GetSelector() string {
+	if x != nil {
+		return x.Selector
+	}
+	return ""
+}
+
+func (x *DmarcDkimResult) GetResult() string {
+	if x != nil {
+		return x.Result
+	}
+	return ""
+}
+
+// DmarcSpfResult is the SPF result (SPFAuthResultType).
+type DmarcSpfResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Scope         string                 `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`   // "mfrom" or "helo"
+	Result        string                 `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"` // none, neutral, pass, fail, softfail, temperror, permerror
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcSpfResult) Reset() {
+	*x = DmarcSpfResult{}
+	mi := &file_log_events_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcSpfResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcSpfResult) ProtoMessage() {}
+
+func (x *DmarcSpfResult) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcSpfResult.ProtoReflect.Descriptor instead.
+func (*DmarcSpfResult) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *DmarcSpfResult) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DmarcSpfResult) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *DmarcSpfResult) GetResult() string {
+	if x != nil {
+		return x.Result
+	}
+	return ""
+}
+
+// DmarcOverride is a PolicyOverrideReason: why the disposition differs
+// from the policy (sampled_out, local_policy, forwarded, ...).
+type DmarcOverride struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Type          string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Comment       string                 `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcOverride) Reset() {
+	*x = DmarcOverride{}
+	mi := &file_log_events_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcOverride) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcOverride) ProtoMessage() {}
+
+func (x *DmarcOverride) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcOverride.ProtoReflect.Descriptor instead.
+func (*DmarcOverride) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *DmarcOverride) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *DmarcOverride) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+// DmarcRow is one report record's identity: every field of RecordType
+// but the count. Messages whose rows are equal share one row.
+type DmarcRow struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SourceIp      string                 `protobuf:"bytes,1,opt,name=source_ip,json=sourceIp,proto3" json:"source_ip,omitempty"`
+	HeaderFrom    string                 `protobuf:"bytes,2,opt,name=header_from,json=headerFrom,proto3" json:"header_from,omitempty"`
+	EnvelopeFrom  string                 `protobuf:"bytes,3,opt,name=envelope_from,json=envelopeFrom,proto3" json:"envelope_from,omitempty"`
+	Disposition   string                 `protobuf:"bytes,4,opt,name=disposition,proto3" json:"disposition,omitempty"`                    // none, quarantine, reject
+	DkimAligned   string                 `protobuf:"bytes,5,opt,name=dkim_aligned,json=dkimAligned,proto3" json:"dkim_aligned,omitempty"` // policy_evaluated dkim: pass or fail
+	SpfAligned    string                 `protobuf:"bytes,6,opt,name=spf_aligned,json=spfAligned,proto3" json:"spf_aligned,omitempty"`    // policy_evaluated spf: pass or fail
+	Reasons       []*DmarcOverride       `protobuf:"bytes,7,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	Dkim          []*DmarcDkimResult     `protobuf:"bytes,8,rep,name=dkim,proto3" json:"dkim,omitempty"`
+	Spf           *DmarcSpfResult        `protobuf:"bytes,9,opt,name=spf,proto3" json:"spf,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcRow) Reset() {
+	*x = DmarcRow{}
+	mi := &file_log_events_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcRow) ProtoMessage() {}
+
+func (x *DmarcRow) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcRow.ProtoReflect.Descriptor instead.
+func (*DmarcRow) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *DmarcRow) GetSourceIp() string {
+	if x != nil {
+		return x.SourceIp
+	}
+	return ""
+}
+
+func (x *DmarcRow) GetHeaderFrom() string {
+	if x != nil {
+		return x.HeaderFrom
+	}
+	return ""
+}
+
+func (x *DmarcRow) GetEnvelopeFrom() string {
+	if x != nil {
+		return x.EnvelopeFrom
+	}
+	return ""
+}
+
+func (x *DmarcRow) GetDisposition() string {
+	if x != nil {
+		return x.Disposition
+	}
+	return ""
+}
+
+func (x *DmarcRow) GetDkimAligned() string {
+	if x != nil {
+		return x.DkimAligned
+	}
+	return ""
+}
+
+func (x *DmarcRow) GetSpfAligned() string {
+	if x != nil {
+		return x.SpfAligned
+	}
+	return ""
+}
+
+func (x *DmarcRow) GetReasons() []*DmarcOverride {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *DmarcRow) GetDkim() []*DmarcDkimResult {
+	if x != nil {
+		return x.Dkim
+	}
+	return nil
+}
+
+func (x *DmarcRow) GetSpf() *DmarcSpfResult {
+	if x != nil {
+		return x.Spf
+	}
+	return nil
+}
+
+// DmarcRecorded is one accepted message's DMARC result, proposed with its
+// delivery. Kept only when the policy has a rua.
+type DmarcRecorded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Policy        *DmarcPolicy           `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	Row           *DmarcRow              `protobuf:"bytes,2,opt,name=row,proto3" json:"row,omitempty"`
+	DateUnix      int64                  `protobuf:"varint,3,opt,name=date_unix,json=dateUnix,proto3" json:"date_unix,omitempty"` // the proposer's clock at acceptance: its UTC day
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcRecorded) Reset() {
+	*x = DmarcRecorded{}
+	mi := &file_log_events_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcRecorded) ProtoMessage() {}
+
+func (x *DmarcRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcRecorded.ProtoReflect.Descriptor instead.
+func (*DmarcRecorded) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *DmarcRecorded) GetPolicy() *DmarcPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *DmarcRecorded) GetRow() *DmarcRow {
+	if x != nil {
+		return x.Row
+	}
+	return nil
+}
+
+func (x *DmarcRecorded) GetDateUnix() int64 {
+	if x != nil {
+		return x.DateUnix
+	}
+	return 0
+}
+
+// DmarcDayRecord is one (policy domain, UTC day) of DMARC results.
+type DmarcDayRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Day           uint32                 `protobuf:"varint,2,opt,name=day,proto3" json:"day,omitempty"`      // UTC days since the epoch
+	Policy        *DmarcPolicy           `protobuf:"bytes,3,opt,name=policy,proto3" json:"policy,omitempty"` // the latest seen that day
+	Rows          uint32                 `protobuf:"varint,4,opt,name=rows,proto3" json:"rows,omitempty"`
+	Messages      uint64                 `protobuf:"varint,5,opt,name=messages,proto3" json:"messages,omitempty"`                 // counted in rows
+	Overflow      uint64                 `protobuf:"varint,6,opt,name=overflow,proto3" json:"overflow,omitempty"`                 // messages beyond the row cap: in no row
+	SentUnix      int64                  `protobuf:"varint,7,opt,name=sent_unix,json=sentUnix,proto3" json:"sent_unix,omitempty"` // the report went out (rows deleted); 0: not yet
+	Late          uint64                 `protobuf:"varint,8,opt,name=late,proto3" json:"late,omitempty"`                         // messages recorded after it went out
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcDayRecord) Reset() {
+	*x = DmarcDayRecord{}
+	mi := &file_log_events_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcDayRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcDayRecord) ProtoMessage() {}
+
+func (x *DmarcDayRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcDayRecord.ProtoReflect.Descriptor instead.
+func (*DmarcDayRecord) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *DmarcDayRecord) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DmarcDayRecord) GetDay() uint32 {
+	if x != nil {
+		return x.Day
+	}
+	return 0
+}
+
+func (x *DmarcDayRecord) GetPolicy() *DmarcPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *DmarcDayRecord) GetRows() uint32 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *DmarcDayRecord) GetMessages() uint64 {
+	if x != nil {
+		return x.Messages
+	}
+	return 0
+}
+
+func (x *DmarcDayRecord) GetOverflow() uint64 {
+	if x != nil {
+		return x.Overflow
+	}
+	return 0
+}
+
+func (x *DmarcDayRecord) GetSentUnix() int64 {
+	if x != nil {
+		return x.SentUnix
+	}
+	return 0
+}
+
+func (x *DmarcDayRecord) GetLate() uint64 {
+	if x != nil {
+		return x.Late
+	}
+	return 0
+}
+
+type DmarcRowRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Row           *DmarcRow              `protobuf:"bytes,1,opt,name=row,proto3" json:"row,omitempty"`
+	Count         uint64                 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcRowRecord) Reset() {
+	*x = DmarcRowRecord{}
+	mi := &file_log_events_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcRowRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcRowRecord) ProtoMessage() {}
+
+func (x *DmarcRowRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcRowRecord.ProtoReflect.Descriptor instead.
+func (*DmarcRowRecord) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *DmarcRowRecord) GetRow() *DmarcRow {
+	if x != nil {
+		return x.Row
+	}
+	return nil
+}
+
+func (x *DmarcRowRecord) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// DmarcReportsSent closes a domain-day: its rows are deleted and later
+// results count as late. rows and messages are what the report covers;
+// apply refuses (REPORT_CHANGED) if the day now holds others, and
+// (REPORT_SENT) a day already closed, so the Queued report proposed with
+// it goes out once.
+type DmarcReportsSent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Day           uint32                 `protobuf:"varint,2,opt,name=day,proto3" json:"day,omitempty"`
+	Rows          uint32                 `protobuf:"varint,3,opt,name=rows,proto3" json:"rows,omitempty"`
+	Messages      uint64                 `protobuf:"varint,4,opt,name=messages,proto3" json:"messages,omitempty"`
+	SentUnix      int64                  `protobuf:"varint,5,opt,name=sent_unix,json=sentUnix,proto3" json:"sent_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcReportsSent) Reset() {
+	*x = DmarcReportsSent{}
+	mi := &file_log_events_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcReportsSent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcReportsSent) ProtoMessage() {}
+
+func (x *DmarcReportsSent) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcReportsSent.ProtoReflect.Descriptor instead.
+func (*DmarcReportsSent) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *DmarcReportsSent) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DmarcReportsSent) GetDay() uint32 {
+	if x != nil {
+		return x.Day
+	}
+	return 0
+}
+
+func (x *DmarcReportsSent) GetRows() uint32 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *DmarcReportsSent) GetMessages() uint64 {
+	if x != nil {
+		return x.Messages
+	}
+	return 0
+}
+
+func (x *DmarcReportsSent) GetSentUnix() int64 {
+	if x != nil {
+		return x.SentUnix
+	}
+	return 0
+}
+
+// TLSPolicy is RFC 8460 §4.4's policy object.
+type TLSPolicy struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Type          string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`       // "sts", "tlsa" or "no-policy-found"
+	Strings       []string               `protobuf:"bytes,2,rep,name=strings,proto3" json:"strings,omitempty"` // policy-string: the STS policy's lines or the TLSA records
+	Domain        string                 `protobuf:"bytes,3,opt,name=domain,proto3" json:"domain,omitempty"`
+	MxHosts       []string               `protobuf:"bytes,4,rep,name=mx_hosts,json=mxHosts,proto3" json:"mx_hosts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TLSPolicy) Reset() {
+	*x = TLSPolicy{}
+	mi := &file_log_events_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TLSPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TLSPolicy) ProtoMessage() {}
+
+func (x *TLSPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TLSPolicy.ProtoReflect.Descriptor instead.
+func (*TLSPolicy) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *TLSPolicy) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *TLSPolicy) GetStrings() []string {
+	if x != nil {
+		return x.Strings
+	}
+	return nil
+}
+
+func (x *TLSPolicy) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *TLSPolicy) GetMxHosts() []string {
+	if x != nil {
+		return x.MxHosts
+	}
+	return nil
+}
+
+// TLSFailure is one failure-details object (RFC 8460 §4.3, §4.4) without
+// its count.
+type TLSFailure struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	ResultType            string                 `protobuf:"bytes,1,opt,name=result_type,json=resultType,proto3" json:"result_type,omitempty"`
+	SendingMtaIp          string                 `protobuf:"bytes,2,opt,name=sending_mta_ip,json=sendingMtaIp,proto3" json:"sending_mta_ip,omitempty"`
+	ReceivingMxHostname   string                 `protobuf:"bytes,3,opt,name=receiving_mx_hostname,json=receivingMxHostname,proto3" json:"receiving_mx_hostname,omitempty"`
+	ReceivingMxHelo       string                 `protobuf:"bytes,4,opt,name=receiving_mx_helo,json=receivingMxHelo,proto3" json:"receiving_mx_helo,omitempty"`
+	ReceivingIp           string                 `protobuf:"bytes,5,opt,name=receiving_ip,json=receivingIp,proto3" json:"receiving_ip,omitempty"`
+	AdditionalInformation string                 `protobuf:"bytes,6,opt,name=additional_information,json=additionalInformation,proto3" json:"additional_information,omitempty"`
+	FailureReasonCode     string                 `protobuf:"bytes,7,opt,name=failure_reason_code,json=failureReasonCode,proto3" json:"failure_reason_code,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *TLSFailure) Reset() {
+	*x = TLSFailure{}
+	mi := &file_log_events_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TLSFailure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TLSFailure) ProtoMessage() {}
+
+func (x *TLSFailure) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TLSFailure.ProtoReflect.Descriptor instead.
+func (*TLSFailure) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *TLSFailure) GetResultType() string {
+	if x != nil {
+		return x.ResultType
+	}
+	return ""
+}
+
+func (x *TLSFailure) GetSendingMtaIp() string {
+	if x != nil {
+		return x.SendingMtaIp
+	}
+	return ""
+}
+
+func (x *TLSFailure) GetReceivingMxHostname() string {
+	if x != nil {
+		return x.ReceivingMxHostname
+	}
+	return ""
+}
+
+func (x *TLSFailure) GetReceivingMxHelo() string {
+	if x != nil {
+		return x.ReceivingMxHelo
+	}
+	return ""
+}
+
+func (x *TLSFailure) GetReceivingIp() string {
+	if x != nil {
+		return x.ReceivingIp
+	}
+	return ""
+}
+
+func (x *TLSFailure) GetAdditionalInformation() string {
+	if x != nil {
+		return x.AdditionalInformation
+	}
+	return ""
+}
+
+func (x *TLSFailure) GetFailureReasonCode() string {
+	if x != nil {
+		return x.FailureReasonCode
+	}
+	return ""
+}
+
+// TLSResult is one delivery session's TLS outcome. Kept only when the
+// policy domain publishes a TLS-RPT rua (looked up by the proposer).
+type TLSResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Policy        *TLSPolicy             `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	Failure       *TLSFailure            `protobuf:"bytes,2,opt,name=failure,proto3" json:"failure,omitempty"` // absent: the session succeeded
+	Rua           []string               `protobuf:"bytes,3,rep,name=rua,proto3" json:"rua,omitempty"`         // the _smtp._tls record's rua URIs
+	DateUnix      int64                  `protobuf:"varint,4,opt,name=date_unix,json=dateUnix,proto3" json:"date_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TLSResult) Reset() {
+	*x = TLSResult{}
+	mi := &file_log_events_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TLSResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TLSResult) ProtoMessage() {}
+
+func (x *TLSResult) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TLSResult.ProtoReflect.Descriptor instead.
+func (*TLSResult) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *TLSResult) GetPolicy() *TLSPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *TLSResult) GetFailure() *TLSFailure {
+	if x != nil {
+		return x.Failure
+	}
+	return nil
+}
+
+func (x *TLSResult) GetRua() []string {
+	if x != nil {
+		return x.Rua
+	}
+	return nil
+}
+
+func (x *TLSResult) GetDateUnix() int64 {
+	if x != nil {
+		return x.DateUnix
+	}
+	return 0
+}
+
+type TLSDayRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Day           uint32                 `protobuf:"varint,2,opt,name=day,proto3" json:"day,omitempty"`
+	Rua           []string               `protobuf:"bytes,3,rep,name=rua,proto3" json:"rua,omitempty"` // the latest seen that day
+	Rows          uint32                 `protobuf:"varint,4,opt,name=rows,proto3" json:"rows,omitempty"`
+	Sessions      uint64                 `protobuf:"varint,5,opt,name=sessions,proto3" json:"sessions,omitempty"`
+	Overflow      uint64                 `protobuf:"varint,6,opt,name=overflow,proto3" json:"overflow,omitempty"`
+	SentUnix      int64                  `protobuf:"varint,7,opt,name=sent_unix,json=sentUnix,proto3" json:"sent_unix,omitempty"`
+	Late          uint64                 `protobuf:"varint,8,opt,name=late,proto3" json:"late,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TLSDayRecord) Reset() {
+	*x = TLSDayRecord{}
+	mi := &file_log_events_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TLSDayRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TLSDayRecord) ProtoMessage() {}
+
+func (x *TLSDayRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TLSDayRecord.ProtoReflect.Descriptor instead.
+func (*TLSDayRecord) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *TLSDayRecord) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *TLSDayRecord) GetDay() uint32 {
+	if x != nil {
+		return x.Day
+	}
+	return 0
+}
+
+func (x *TLSDayRecord) GetRua() []string {
+	if x != nil {
+		return x.Rua
+	}
+	return nil
+}
+
+func (x *TLSDayRecord) GetRows() uint32 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *TLSDayRecord) GetSessions() uint64 {
+	if x != nil {
+		return x.Sessions
+	}
+	return 0
+}
+
+func (x *TLSDayRecord) GetOverflow() uint64 {
+	if x != nil {
+		return x.Overflow
+	}
+	return 0
+}
+
+func (x *TLSDayRecord) GetSentUnix() int64 {
+	if x != nil {
+		return x.SentUnix
+	}
+	return 0
+}
+
+func (x *TLSDayRecord) GetLate() uint64 {
+	if x != nil {
+		return x.Late
+	}
+	return 0
+}
+
+type TLSRowRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Policy        *TLSPolicy             `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	Failure       *TLSFailure            `protobuf:"bytes,2,opt,name=failure,proto3" json:"failure,omitempty"` // absent: successful sessions
+	Count         uint64                 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TLSRowRecord) Reset() {
+	*x = TLSRowRecord{}
+	mi := &file_log_events_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TLSRowRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TLSRowRecord) ProtoMessage() {}
+
+func (x *TLSRowRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TLSRowRecord.ProtoReflect.Descriptor instead.
+func (*TLSRowRecord) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *TLSRowRecord) GetPolicy() *TLSPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *TLSRowRecord) GetFailure() *TLSFailure {
+	if x != nil {
+		return x.Failure
+	}
+	return nil
+}
+
+func (x *TLSRowRecord) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// TLSReportsSent closes a TLS-RPT domain-day, as DmarcReportsSent does.
+type TLSReportsSent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Day           uint32                 `protobuf:"varint,2,opt,name=day,proto3" json:"day,omitempty"`
+	Rows          uint32                 `protobuf:"varint,3,opt,name=rows,proto3" json:"rows,omitempty"`
+	Sessions      uint64                 `protobuf:"varint,4,opt,name=sessions,proto3" json:"sessions,omitempty"`
+	SentUnix      int64                  `protobuf:"varint,5,opt,name=sent_unix,json=sentUnix,proto3" json:"sent_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TLSReportsSent) Reset() {
+	*x = TLSReportsSent{}
+	mi := &file_log_events_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TLSReportsSent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TLSReportsSent) ProtoMessage() {}
+
+func (x *TLSReportsSent) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TLSReportsSent.ProtoReflect.Descriptor instead.
+func (*TLSReportsSent) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *TLSReportsSent) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *TLSReportsSent) GetDay() uint32 {
+	if x != nil {
+		return x.Day
+	}
+	return 0
+}
+
+func (x *TLSReportsSent) GetRows() uint32 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *TLSReportsSent) GetSessions() uint64 {
+	if x != nil {
+		return x.Sessions
+	}
+	return 0
+}
+
+func (x *TLSReportsSent) GetSentUnix() int64 {
+	if x != nil {
+		return x.SentUnix
+	}
+	return 0
+}
+
+// ReportsPruned deletes every DMARC and TLS-RPT domain-day (rows and
+// closed days) before before_day, sent or not, so that what is kept is
+// bounded.
+type ReportsPruned struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BeforeDay     uint32                 `protobuf:"varint,1,opt,name=before_day,json=beforeDay,proto3" json:"before_day,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportsPruned) Reset() {
+	*x = ReportsPruned{}
+	mi := &file_log_events_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportsPruned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportsPruned) ProtoMessage() {}
+
+func (x *ReportsPruned) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportsPruned.ProtoReflect.Descriptor instead.
+func (*ReportsPruned) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *ReportsPruned) GetBeforeDay() uint32 {
+	if x != nil {
+		return x.BeforeDay
+	}
+	return 0
+}
+
+// DmarcReportSource is one row of a received aggregate report's summary.
+type DmarcReportSource struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SourceIp      string                 `protobuf:"bytes,1,opt,name=source_ip,json=sourceIp,proto3" json:"source_ip,omitempty"`
+	Count         uint64                 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	HeaderFrom    string                 `protobuf:"bytes,3,opt,name=header_from,json=headerFrom,proto3" json:"header_from,omitempty"`
+	Disposition   string                 `protobuf:"bytes,4,opt,name=disposition,proto3" json:"disposition,omitempty"`
+	Dkim          string                 `protobuf:"bytes,5,opt,name=dkim,proto3" json:"dkim,omitempty"` // policy_evaluated: pass or fail
+	Spf           string                 `protobuf:"bytes,6,opt,name=spf,proto3" json:"spf,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcReportSource) Reset() {
+	*x = DmarcReportSource{}
+	mi := &file_log_events_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcReportSource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcReportSource) ProtoMessage() {}
+
+func (x *DmarcReportSource) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcReportSource.ProtoReflect.Descriptor instead.
+func (*DmarcReportSource) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *DmarcReportSource) GetSourceIp() string {
+	if x != nil {
+		return x.SourceIp
+	}
+	return ""
+}
+
+func (x *DmarcReportSource) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *DmarcReportSource) GetHeaderFrom() string {
+	if x != nil {
+		return x.HeaderFrom
+	}
+	return ""
+}
+
+func (x *DmarcReportSource) GetDisposition() string {
+	if x != nil {
+		return x.Disposition
+	}
+	return ""
+}
+
+func (x *DmarcReportSource) GetDkim() string {
+	if x != nil {
+		return x.Dkim
+	}
+	return ""
+}
+
+func (x *DmarcReportSource) GetSpf() string {
+	if x != nil {
+		return x.Spf
+	}
+	return ""
+}
+
+// DmarcReportReceived is the summary of an aggregate report received for
+// one of our domains; apply keeps the latest ones per domain (a report
+// with the same org_name and report_id replaces the earlier copy). It is
+// also the stored record.
+type DmarcReportReceived struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"` // the policy domain the report is about
+	OrgName       string                 `protobuf:"bytes,2,opt,name=org_name,json=orgName,proto3" json:"org_name,omitempty"`
+	Email         string                 `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	ReportId      string                 `protobuf:"bytes,4,opt,name=report_id,json=reportId,proto3" json:"report_id,omitempty"`
+	BeginUnix     int64                  `protobuf:"varint,5,opt,name=begin_unix,json=beginUnix,proto3" json:"begin_unix,omitempty"`
+	EndUnix       int64                  `protobuf:"varint,6,opt,name=end_unix,json=endUnix,proto3" json:"end_unix,omitempty"`
+	Policy        string                 `protobuf:"bytes,7,opt,name=policy,proto3" json:"policy,omitempty"` // p= as the reporter saw it
+	Sources       []*DmarcReportSource   `protobuf:"bytes,8,rep,name=sources,proto3" json:"sources,omitempty"`
+	Messages      uint64                 `protobuf:"varint,9,opt,name=messages,proto3" json:"messages,omitempty"`                           // all the report's counts
+	MoreSources   uint32                 `protobuf:"varint,10,opt,name=more_sources,json=moreSources,proto3" json:"more_sources,omitempty"` // sources left out of the summary
+	ReceivedUnix  int64                  `protobuf:"varint,11,opt,name=received_unix,json=receivedUnix,proto3" json:"received_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DmarcReportReceived) Reset() {
+	*x = DmarcReportReceived{}
+	mi := &file_log_events_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DmarcReportReceived) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DmarcReportReceived) ProtoMessage() {}
+
+func (x *DmarcReportReceived) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DmarcReportReceived.ProtoReflect.Descriptor instead.
+func (*DmarcReportReceived) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *DmarcReportReceived) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DmarcReportReceived) GetOrgName() string {
+	if x != nil {
+		return x.OrgName
+	}
+	return ""
+}
+
+func (x *DmarcReportReceived) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *DmarcReportReceived) GetReportId() string {
+	if x != nil {
+		return x.ReportId
+	}
+	return ""
+}
+
+func (x *DmarcReportReceived) GetBeginUnix() int64 {
+	if x != nil {
+		return x.BeginUnix
+	}
+	return 0
+}
+
+func (x *DmarcReportReceived) GetEndUnix() int64 {
+	if x != nil {
+		return x.EndUnix
+	}
+	return 0
+}
+
+func (x *DmarcReportReceived) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+func (x *DmarcReportReceived) GetSources() []*DmarcReportSource {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
+func (x *DmarcReportReceived) GetMessages() uint64 {
+	if x != nil {
+		return x.Messages
+	}
+	return 0
+}
+
+func (x *DmarcReportReceived) GetMoreSources() uint32 {
+	if x != nil {
+		return x.MoreSources
+	}
+	return 0
+}
+
+func (x *DmarcReportReceived) GetReceivedUnix() int64 {
+	if x != nil {
+		return x.ReceivedUnix
 	}
 	return 0
 }
@@ -3254,7 +5232,7 @@ type EventResult struct {
 
 func (x *EventResult) Reset() {
 	*x = EventResult{}
-	mi := &file_log_events_proto_msgTypes[37]
+	mi := &file_log_events_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3266,7 +5244,7 @@ func (x *EventResult) String() string {
 func (*EventResult) ProtoMessage() {}
 
 func (x *EventResult) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[37]
+	mi := &file_log_events_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3279,7 +5257,7 @@ func (x *EventResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventResult.ProtoReflect.Descriptor instead.
 func (*EventResult) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{37}
+	return file_log_events_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *EventResult) GetMailboxId() uint64 {
@@ -3344,7 +5322,7 @@ type SkippedRecipient struct {
 
 func (x *SkippedRecipient) Reset() {
 	*x = SkippedRecipient{}
-	mi := &file_log_events_proto_msgTypes[38]
+	mi := &file_log_events_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3356,7 +5334,7 @@ func (x *SkippedRecipient) String() string {
 func (*SkippedRecipient) ProtoMessage() {}
 
 func (x *SkippedRecipient) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[38]
+	mi := &file_log_events_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3369,7 +5347,7 @@ func (x *SkippedRecipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SkippedRecipient.ProtoReflect.Descriptor instead.
 func (*SkippedRecipient) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{38}
+	return file_log_events_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SkippedRecipient) GetAddress() string {
@@ -3399,7 +5377,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_log_events_proto_msgTypes[39]
+	mi := &file_log_events_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3411,7 +5389,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[39]
+	mi := &file_log_events_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3424,7 +5402,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{39}
+	return file_log_events_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *Outcome) GetError() ErrorCode {
@@ -3466,7 +5444,7 @@ type UserRecord struct {
 
 func (x *UserRecord) Reset() {
 	*x = UserRecord{}
-	mi := &file_log_events_proto_msgTypes[40]
+	mi := &file_log_events_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3478,7 +5456,7 @@ func (x *UserRecord) String() string {
 func (*UserRecord) ProtoMessage() {}
 
 func (x *UserRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[40]
+	mi := &file_log_events_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3491,7 +5469,7 @@ func (x *UserRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserRecord.ProtoReflect.Descriptor instead.
 func (*UserRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{40}
+	return file_log_events_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *UserRecord) GetAddress() string {
@@ -3553,7 +5531,7 @@ type MailboxRecord struct {
 
 func (x *MailboxRecord) Reset() {
 	*x = MailboxRecord{}
-	mi := &file_log_events_proto_msgTypes[41]
+	mi := &file_log_events_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3565,7 +5543,7 @@ func (x *MailboxRecord) String() string {
 func (*MailboxRecord) ProtoMessage() {}
 
 func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[41]
+	mi := &file_log_events_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3578,7 +5556,7 @@ func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxRecord.ProtoReflect.Descriptor instead.
 func (*MailboxRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{41}
+	return file_log_events_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *MailboxRecord) GetId() uint64 {
@@ -3658,7 +5636,7 @@ type MessageRecord struct {
 
 func (x *MessageRecord) Reset() {
 	*x = MessageRecord{}
-	mi := &file_log_events_proto_msgTypes[42]
+	mi := &file_log_events_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3670,7 +5648,7 @@ func (x *MessageRecord) String() string {
 func (*MessageRecord) ProtoMessage() {}
 
 func (x *MessageRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[42]
+	mi := &file_log_events_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3683,7 +5661,7 @@ func (x *MessageRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageRecord.ProtoReflect.Descriptor instead.
 func (*MessageRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{42}
+	return file_log_events_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *MessageRecord) GetBlob() []byte {
@@ -3742,7 +5720,7 @@ type BlobRecord struct {
 
 func (x *BlobRecord) Reset() {
 	*x = BlobRecord{}
-	mi := &file_log_events_proto_msgTypes[43]
+	mi := &file_log_events_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3754,7 +5732,7 @@ func (x *BlobRecord) String() string {
 func (*BlobRecord) ProtoMessage() {}
 
 func (x *BlobRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[43]
+	mi := &file_log_events_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3767,7 +5745,7 @@ func (x *BlobRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobRecord.ProtoReflect.Descriptor instead.
 func (*BlobRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{43}
+	return file_log_events_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *BlobRecord) GetSize() uint64 {
@@ -3824,7 +5802,7 @@ type UploadRecord struct {
 
 func (x *UploadRecord) Reset() {
 	*x = UploadRecord{}
-	mi := &file_log_events_proto_msgTypes[44]
+	mi := &file_log_events_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3836,7 +5814,7 @@ func (x *UploadRecord) String() string {
 func (*UploadRecord) ProtoMessage() {}
 
 func (x *UploadRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[44]
+	mi := &file_log_events_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3849,7 +5827,7 @@ func (x *UploadRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadRecord.ProtoReflect.Descriptor instead.
 func (*UploadRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{44}
+	return file_log_events_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *UploadRecord) GetPinnedUntilUnix() int64 {
@@ -3902,7 +5880,7 @@ type QueueRecord struct {
 
 func (x *QueueRecord) Reset() {
 	*x = QueueRecord{}
-	mi := &file_log_events_proto_msgTypes[45]
+	mi := &file_log_events_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3914,7 +5892,7 @@ func (x *QueueRecord) String() string {
 func (*QueueRecord) ProtoMessage() {}
 
 func (x *QueueRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[45]
+	mi := &file_log_events_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3927,7 +5905,7 @@ func (x *QueueRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecord.ProtoReflect.Descriptor instead.
 func (*QueueRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{45}
+	return file_log_events_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *QueueRecord) GetId() []byte {
@@ -4042,6 +6020,101 @@ func (x *QueueRecord) GetRequireTls() bool {
 	return false
 }
 
+// DomainRecord is a local domain and its settings (DomainAdded,
+// DomainSettingsChanged). dkim_keys is never stored in it: the keys have
+// their own records, and Store.Domain fills it in when it reads one.
+type DomainRecord struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Domain          string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	AddedUnix       int64                  `protobuf:"varint,2,opt,name=added_unix,json=addedUnix,proto3" json:"added_unix,omitempty"`
+	DmarcReportOnly bool                   `protobuf:"varint,3,opt,name=dmarc_report_only,json=dmarcReportOnly,proto3" json:"dmarc_report_only,omitempty"`
+	MtaStsMode      MtaStsMode             `protobuf:"varint,4,opt,name=mta_sts_mode,json=mtaStsMode,proto3,enum=surat.log.v1.MtaStsMode" json:"mta_sts_mode,omitempty"`
+	DmarcPolicy     string                 `protobuf:"bytes,5,opt,name=dmarc_policy,json=dmarcPolicy,proto3" json:"dmarc_policy,omitempty"`     // empty: the default, reject
+	SettingsUnix    int64                  `protobuf:"varint,6,opt,name=settings_unix,json=settingsUnix,proto3" json:"settings_unix,omitempty"` // changed_unix of the last settings change
+	DkimKeys        []*DkimKey             `protobuf:"bytes,7,rep,name=dkim_keys,json=dkimKeys,proto3" json:"dkim_keys,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DomainRecord) Reset() {
+	*x = DomainRecord{}
+	mi := &file_log_events_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DomainRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DomainRecord) ProtoMessage() {}
+
+func (x *DomainRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DomainRecord.ProtoReflect.Descriptor instead.
+func (*DomainRecord) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *DomainRecord) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *DomainRecord) GetAddedUnix() int64 {
+	if x != nil {
+		return x.AddedUnix
+	}
+	return 0
+}
+
+func (x *DomainRecord) GetDmarcReportOnly() bool {
+	if x != nil {
+		return x.DmarcReportOnly
+	}
+	return false
+}
+
+func (x *DomainRecord) GetMtaStsMode() MtaStsMode {
+	if x != nil {
+		return x.MtaStsMode
+	}
+	return MtaStsMode_MTA_STS_MODE_OFF
+}
+
+func (x *DomainRecord) GetDmarcPolicy() string {
+	if x != nil {
+		return x.DmarcPolicy
+	}
+	return ""
+}
+
+func (x *DomainRecord) GetSettingsUnix() int64 {
+	if x != nil {
+		return x.SettingsUnix
+	}
+	return 0
+}
+
+func (x *DomainRecord) GetDkimKeys() []*DkimKey {
+	if x != nil {
+		return x.DkimKeys
+	}
+	return nil
+}
+
 // BanRecord is one banned prefix (see BanAdded).
 type BanRecord struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -4056,7 +6129,7 @@ type BanRecord struct {
 
 func (x *BanRecord) Reset() {
 	*x = BanRecord{}
-	mi := &file_log_events_proto_msgTypes[46]
+	mi := &file_log_events_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4068,7 +6141,7 @@ func (x *BanRecord) String() string {
 func (*BanRecord) ProtoMessage() {}
 
 func (x *BanRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[46]
+	mi := &file_log_events_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4081,7 +6154,7 @@ func (x *BanRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanRecord.ProtoReflect.Descriptor instead.
 func (*BanRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{46}
+	return file_log_events_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *BanRecord) GetPrefix() string {
@@ -4133,7 +6206,7 @@ type QueueRecipientState struct {
 
 func (x *QueueRecipientState) Reset() {
 	*x = QueueRecipientState{}
-	mi := &file_log_events_proto_msgTypes[47]
+	mi := &file_log_events_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4145,7 +6218,7 @@ func (x *QueueRecipientState) String() string {
 func (*QueueRecipientState) ProtoMessage() {}
 
 func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[47]
+	mi := &file_log_events_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4158,7 +6231,7 @@ func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecipientState.ProtoReflect.Descriptor instead.
 func (*QueueRecipientState) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{47}
+	return file_log_events_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *QueueRecipientState) GetAddress() string {
@@ -4209,7 +6282,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\n" +
 	"\x10log/events.proto\x12\fsurat.log.v1\"4\n" +
 	"\x05Batch\x12+\n" +
-	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\x87\x0f\n" +
+	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\xad\x14\n" +
 	"\x05Event\x12>\n" +
 	"\fdomain_added\x18\x01 \x01(\v2\x19.surat.log.v1.DomainAddedH\x00R\vdomainAdded\x12D\n" +
 	"\x0edomain_removed\x18\x02 \x01(\v2\x1b.surat.log.v1.DomainRemovedH\x00R\rdomainRemoved\x12>\n" +
@@ -4219,7 +6292,11 @@ const file_log_events_proto_rawDesc = "" +
 	"\valias_added\x18\x06 \x01(\v2\x18.surat.log.v1.AliasAddedH\x00R\n" +
 	"aliasAdded\x12A\n" +
 	"\ralias_removed\x18\a \x01(\v2\x1a.surat.log.v1.AliasRemovedH\x00R\faliasRemoved\x125\n" +
-	"\tquota_set\x18\b \x01(\v2\x16.surat.log.v1.QuotaSetH\x00R\bquotaSet\x12G\n" +
+	"\tquota_set\x18\b \x01(\v2\x16.surat.log.v1.QuotaSetH\x00R\bquotaSet\x12B\n" +
+	"\x0edkim_key_added\x18\t \x01(\v2\x1a.surat.log.v1.DkimKeyAddedH\x00R\fdkimKeyAdded\x12H\n" +
+	"\x10dkim_key_retired\x18\n" +
+	" \x01(\v2\x1c.surat.log.v1.DkimKeyRetiredH\x00R\x0edkimKeyRetired\x12]\n" +
+	"\x17domain_settings_changed\x18\v \x01(\v2#.surat.log.v1.DomainSettingsChangedH\x00R\x15domainSettingsChanged\x12G\n" +
 	"\x0fmailbox_created\x18\x14 \x01(\v2\x1c.surat.log.v1.MailboxCreatedH\x00R\x0emailboxCreated\x12G\n" +
 	"\x0fmailbox_renamed\x18\x15 \x01(\v2\x1c.surat.log.v1.MailboxRenamedH\x00R\x0emailboxRenamed\x12G\n" +
 	"\x0fmailbox_deleted\x18\x16 \x01(\v2\x1c.surat.log.v1.MailboxDeletedH\x00R\x0emailboxDeleted\x12:\n" +
@@ -4245,14 +6322,47 @@ const file_log_events_proto_rawDesc = "" +
 	"\vban_removed\x18Q \x01(\v2\x18.surat.log.v1.BanRemovedH\x00R\n" +
 	"banRemoved\x12;\n" +
 	"\vbans_pruned\x18R \x01(\v2\x18.surat.log.v1.BansPrunedH\x00R\n" +
-	"bansPruned\x12A\n" +
+	"bansPruned\x12D\n" +
+	"\x0edmarc_recorded\x18T \x01(\v2\x1b.surat.log.v1.DmarcRecordedH\x00R\rdmarcRecorded\x128\n" +
+	"\n" +
+	"tls_result\x18U \x01(\v2\x17.surat.log.v1.TLSResultH\x00R\ttlsResult\x12N\n" +
+	"\x12dmarc_reports_sent\x18V \x01(\v2\x1e.surat.log.v1.DmarcReportsSentH\x00R\x10dmarcReportsSent\x12H\n" +
+	"\x10tls_reports_sent\x18W \x01(\v2\x1c.surat.log.v1.TLSReportsSentH\x00R\x0etlsReportsSent\x12D\n" +
+	"\x0ereports_pruned\x18X \x01(\v2\x1b.surat.log.v1.ReportsPrunedH\x00R\rreportsPruned\x12W\n" +
+	"\x15dmarc_report_received\x18Y \x01(\v2!.surat.log.v1.DmarcReportReceivedH\x00R\x13dmarcReportReceived\x12A\n" +
 	"\rblob_unpinned\x18x \x01(\v2\x1a.surat.log.v1.BlobUnpinnedH\x00R\fblobUnpinned\x12>\n" +
 	"\fchunk_staged\x18y \x01(\v2\x19.surat.log.v1.ChunkStagedH\x00R\vchunkStagedB\x06\n" +
-	"\x04kind\"%\n" +
+	"\x04kind\"x\n" +
 	"\vDomainAdded\x12\x16\n" +
-	"\x06domain\x18\x01 \x01(\tR\x06domain\"'\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x122\n" +
+	"\tdkim_keys\x18\x02 \x03(\v2\x15.surat.log.v1.DkimKeyR\bdkimKeys\x12\x1d\n" +
+	"\n" +
+	"added_unix\x18\x03 \x01(\x03R\taddedUnix\"M\n" +
 	"\rDomainRemoved\x12\x16\n" +
-	"\x06domain\x18\x01 \x01(\tR\x06domain\"o\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12$\n" +
+	"\x0erefuse_if_used\x18\x02 \x01(\bR\frefuseIfUsed\"\xa4\x01\n" +
+	"\aDkimKey\x12\x1a\n" +
+	"\bselector\x18\x01 \x01(\tR\bselector\x129\n" +
+	"\talgorithm\x18\x02 \x01(\x0e2\x1b.surat.log.v1.DkimAlgorithmR\talgorithm\x12\x1f\n" +
+	"\vprivate_key\x18\x03 \x01(\fR\n" +
+	"privateKey\x12!\n" +
+	"\fcreated_unix\x18\x04 \x01(\x03R\vcreatedUnix\"O\n" +
+	"\fDkimKeyAdded\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12'\n" +
+	"\x03key\x18\x02 \x01(\v2\x15.surat.log.v1.DkimKeyR\x03key\"D\n" +
+	"\x0eDkimKeyRetired\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x1a\n" +
+	"\bselector\x18\x02 \x01(\tR\bselector\"\xa4\x02\n" +
+	"\x15DomainSettingsChanged\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12/\n" +
+	"\x11dmarc_report_only\x18\x02 \x01(\bH\x00R\x0fdmarcReportOnly\x88\x01\x01\x12?\n" +
+	"\fmta_sts_mode\x18\x03 \x01(\x0e2\x18.surat.log.v1.MtaStsModeH\x01R\n" +
+	"mtaStsMode\x88\x01\x01\x12&\n" +
+	"\fdmarc_policy\x18\x04 \x01(\tH\x02R\vdmarcPolicy\x88\x01\x01\x12!\n" +
+	"\fchanged_unix\x18\x05 \x01(\x03R\vchangedUnixB\x14\n" +
+	"\x12_dmarc_report_onlyB\x0f\n" +
+	"\r_mta_sts_modeB\x0f\n" +
+	"\r_dmarc_policy\"o\n" +
 	"\vUserCreated\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12#\n" +
 	"\rpassword_hash\x18\x02 \x01(\tR\fpasswordHash\x12!\n" +
@@ -4439,7 +6549,126 @@ const file_log_events_proto_rawDesc = "" +
 	"\x06prefix\x18\x01 \x01(\tR\x06prefix\"'\n" +
 	"\n" +
 	"BansPruned\x12\x19\n" +
-	"\bnow_unix\x18\x01 \x01(\x03R\anowUnix\"\xb5\x02\n" +
+	"\bnow_unix\x18\x01 \x01(\x03R\anowUnix\"\xb1\x01\n" +
+	"\vDmarcPolicy\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x14\n" +
+	"\x05adkim\x18\x02 \x01(\tR\x05adkim\x12\x12\n" +
+	"\x04aspf\x18\x03 \x01(\tR\x04aspf\x12\f\n" +
+	"\x01p\x18\x04 \x01(\tR\x01p\x12\x0e\n" +
+	"\x02sp\x18\x05 \x01(\tR\x02sp\x12\x10\n" +
+	"\x03pct\x18\x06 \x01(\rR\x03pct\x12\x0e\n" +
+	"\x02np\x18\a \x01(\tR\x02np\x12\x0e\n" +
+	"\x02fo\x18\b \x01(\tR\x02fo\x12\x10\n" +
+	"\x03rua\x18\t \x03(\tR\x03rua\"]\n" +
+	"\x0fDmarcDkimResult\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x1a\n" +
+	"\bselector\x18\x02 \x01(\tR\bselector\x12\x16\n" +
+	"\x06result\x18\x03 \x01(\tR\x06result\"V\n" +
+	"\x0eDmarcSpfResult\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12\x16\n" +
+	"\x06result\x18\x03 \x01(\tR\x06result\"=\n" +
+	"\rDmarcOverride\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x18\n" +
+	"\acomment\x18\x02 \x01(\tR\acomment\"\xed\x02\n" +
+	"\bDmarcRow\x12\x1b\n" +
+	"\tsource_ip\x18\x01 \x01(\tR\bsourceIp\x12\x1f\n" +
+	"\vheader_from\x18\x02 \x01(\tR\n" +
+	"headerFrom\x12#\n" +
+	"\renvelope_from\x18\x03 \x01(\tR\fenvelopeFrom\x12 \n" +
+	"\vdisposition\x18\x04 \x01(\tR\vdisposition\x12!\n" +
+	"\fdkim_aligned\x18\x05 \x01(\tR\vdkimAligned\x12\x1f\n" +
+	"\vspf_aligned\x18\x06 \x01(\tR\n" +
+	"spfAligned\x125\n" +
+	"\areasons\x18\a \x03(\v2\x1b.surat.log.v1.DmarcOverrideR\areasons\x121\n" +
+	"\x04dkim\x18\b \x03(\v2\x1d.surat.log.v1.DmarcDkimResultR\x04dkim\x12.\n" +
+	"\x03spf\x18\t \x01(\v2\x1c.surat.log.v1.DmarcSpfResultR\x03spf\"\x89\x01\n" +
+	"\rDmarcRecorded\x121\n" +
+	"\x06policy\x18\x01 \x01(\v2\x19.surat.log.v1.DmarcPolicyR\x06policy\x12(\n" +
+	"\x03row\x18\x02 \x01(\v2\x16.surat.log.v1.DmarcRowR\x03row\x12\x1b\n" +
+	"\tdate_unix\x18\x03 \x01(\x03R\bdateUnix\"\xea\x01\n" +
+	"\x0eDmarcDayRecord\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x10\n" +
+	"\x03day\x18\x02 \x01(\rR\x03day\x121\n" +
+	"\x06policy\x18\x03 \x01(\v2\x19.surat.log.v1.DmarcPolicyR\x06policy\x12\x12\n" +
+	"\x04rows\x18\x04 \x01(\rR\x04rows\x12\x1a\n" +
+	"\bmessages\x18\x05 \x01(\x04R\bmessages\x12\x1a\n" +
+	"\boverflow\x18\x06 \x01(\x04R\boverflow\x12\x1b\n" +
+	"\tsent_unix\x18\a \x01(\x03R\bsentUnix\x12\x12\n" +
+	"\x04late\x18\b \x01(\x04R\x04late\"P\n" +
+	"\x0eDmarcRowRecord\x12(\n" +
+	"\x03row\x18\x01 \x01(\v2\x16.surat.log.v1.DmarcRowR\x03row\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x04R\x05count\"\x89\x01\n" +
+	"\x10DmarcReportsSent\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x10\n" +
+	"\x03day\x18\x02 \x01(\rR\x03day\x12\x12\n" +
+	"\x04rows\x18\x03 \x01(\rR\x04rows\x12\x1a\n" +
+	"\bmessages\x18\x04 \x01(\x04R\bmessages\x12\x1b\n" +
+	"\tsent_unix\x18\x05 \x01(\x03R\bsentUnix\"l\n" +
+	"\tTLSPolicy\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x18\n" +
+	"\astrings\x18\x02 \x03(\tR\astrings\x12\x16\n" +
+	"\x06domain\x18\x03 \x01(\tR\x06domain\x12\x19\n" +
+	"\bmx_hosts\x18\x04 \x03(\tR\amxHosts\"\xbd\x02\n" +
+	"\n" +
+	"TLSFailure\x12\x1f\n" +
+	"\vresult_type\x18\x01 \x01(\tR\n" +
+	"resultType\x12$\n" +
+	"\x0esending_mta_ip\x18\x02 \x01(\tR\fsendingMtaIp\x122\n" +
+	"\x15receiving_mx_hostname\x18\x03 \x01(\tR\x13receivingMxHostname\x12*\n" +
+	"\x11receiving_mx_helo\x18\x04 \x01(\tR\x0freceivingMxHelo\x12!\n" +
+	"\freceiving_ip\x18\x05 \x01(\tR\vreceivingIp\x125\n" +
+	"\x16additional_information\x18\x06 \x01(\tR\x15additionalInformation\x12.\n" +
+	"\x13failure_reason_code\x18\a \x01(\tR\x11failureReasonCode\"\x9f\x01\n" +
+	"\tTLSResult\x12/\n" +
+	"\x06policy\x18\x01 \x01(\v2\x17.surat.log.v1.TLSPolicyR\x06policy\x122\n" +
+	"\afailure\x18\x02 \x01(\v2\x18.surat.log.v1.TLSFailureR\afailure\x12\x10\n" +
+	"\x03rua\x18\x03 \x03(\tR\x03rua\x12\x1b\n" +
+	"\tdate_unix\x18\x04 \x01(\x03R\bdateUnix\"\xc7\x01\n" +
+	"\fTLSDayRecord\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x10\n" +
+	"\x03day\x18\x02 \x01(\rR\x03day\x12\x10\n" +
+	"\x03rua\x18\x03 \x03(\tR\x03rua\x12\x12\n" +
+	"\x04rows\x18\x04 \x01(\rR\x04rows\x12\x1a\n" +
+	"\bsessions\x18\x05 \x01(\x04R\bsessions\x12\x1a\n" +
+	"\boverflow\x18\x06 \x01(\x04R\boverflow\x12\x1b\n" +
+	"\tsent_unix\x18\a \x01(\x03R\bsentUnix\x12\x12\n" +
+	"\x04late\x18\b \x01(\x04R\x04late\"\x89\x01\n" +
+	"\fTLSRowRecord\x12/\n" +
+	"\x06policy\x18\x01 \x01(\v2\x17.surat.log.v1.TLSPolicyR\x06policy\x122\n" +
+	"\afailure\x18\x02 \x01(\v2\x18.surat.log.v1.TLSFailureR\afailure\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x04R\x05count\"\x87\x01\n" +
+	"\x0eTLSReportsSent\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x10\n" +
+	"\x03day\x18\x02 \x01(\rR\x03day\x12\x12\n" +
+	"\x04rows\x18\x03 \x01(\rR\x04rows\x12\x1a\n" +
+	"\bsessions\x18\x04 \x01(\x04R\bsessions\x12\x1b\n" +
+	"\tsent_unix\x18\x05 \x01(\x03R\bsentUnix\".\n" +
+	"\rReportsPruned\x12\x1d\n" +
+	"\n" +
+	"before_day\x18\x01 \x01(\rR\tbeforeDay\"\xaf\x01\n" +
+	"\x11DmarcReportSource\x12\x1b\n" +
+	"\tsource_ip\x18\x01 \x01(\tR\bsourceIp\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x04R\x05count\x12\x1f\n" +
+	"\vheader_from\x18\x03 \x01(\tR\n" +
+	"headerFrom\x12 \n" +
+	"\vdisposition\x18\x04 \x01(\tR\vdisposition\x12\x12\n" +
+	"\x04dkim\x18\x05 \x01(\tR\x04dkim\x12\x10\n" +
+	"\x03spf\x18\x06 \x01(\tR\x03spf\"\xec\x02\n" +
+	"\x13DmarcReportReceived\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x19\n" +
+	"\borg_name\x18\x02 \x01(\tR\aorgName\x12\x14\n" +
+	"\x05email\x18\x03 \x01(\tR\x05email\x12\x1b\n" +
+	"\treport_id\x18\x04 \x01(\tR\breportId\x12\x1d\n" +
+	"\n" +
+	"begin_unix\x18\x05 \x01(\x03R\tbeginUnix\x12\x19\n" +
+	"\bend_unix\x18\x06 \x01(\x03R\aendUnix\x12\x16\n" +
+	"\x06policy\x18\a \x01(\tR\x06policy\x129\n" +
+	"\asources\x18\b \x03(\v2\x1f.surat.log.v1.DmarcReportSourceR\asources\x12\x1a\n" +
+	"\bmessages\x18\t \x01(\x04R\bmessages\x12!\n" +
+	"\fmore_sources\x18\n" +
+	" \x01(\rR\vmoreSources\x12#\n" +
+	"\rreceived_unix\x18\v \x01(\x03R\freceivedUnix\"\xb5\x02\n" +
 	"\vEventResult\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12!\n" +
@@ -4520,7 +6749,17 @@ const file_log_events_proto_rawDesc = "" +
 	"last_reply\x18\x0e \x01(\tR\tlastReply\x12#\n" +
 	"\rlocal_failure\x18\x14 \x01(\bR\flocalFailure\x12\x1f\n" +
 	"\vrequire_tls\x18\x15 \x01(\bR\n" +
-	"requireTls\"\x99\x01\n" +
+	"requireTls\"\xa9\x02\n" +
+	"\fDomainRecord\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x1d\n" +
+	"\n" +
+	"added_unix\x18\x02 \x01(\x03R\taddedUnix\x12*\n" +
+	"\x11dmarc_report_only\x18\x03 \x01(\bR\x0fdmarcReportOnly\x12:\n" +
+	"\fmta_sts_mode\x18\x04 \x01(\x0e2\x18.surat.log.v1.MtaStsModeR\n" +
+	"mtaStsMode\x12!\n" +
+	"\fdmarc_policy\x18\x05 \x01(\tR\vdmarcPolicy\x12#\n" +
+	"\rsettings_unix\x18\x06 \x01(\x03R\fsettingsUnix\x122\n" +
+	"\tdkim_keys\x18\a \x03(\v2\x15.surat.log.v1.DkimKeyR\bdkimKeys\"\x99\x01\n" +
 	"\tBanRecord\x12\x16\n" +
 	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +
@@ -4533,7 +6772,16 @@ const file_log_events_proto_rawDesc = "" +
 	"\x05orcpt\x18\x03 \x01(\tR\x05orcpt\x12:\n" +
 	"\x06status\x18\x04 \x01(\x0e2\".surat.log.v1.QueueRecipientStatusR\x06status\x12\x14\n" +
 	"\x05reply\x18\x05 \x01(\tR\x05reply\x12'\n" +
-	"\x0fenhanced_status\x18\x14 \x01(\tR\x0eenhancedStatus*[\n" +
+	"\x0fenhanced_status\x18\x14 \x01(\tR\x0eenhancedStatus*c\n" +
+	"\rDkimAlgorithm\x12\x1e\n" +
+	"\x1aDKIM_ALGORITHM_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16DKIM_ALGORITHM_ED25519\x10\x01\x12\x16\n" +
+	"\x12DKIM_ALGORITHM_RSA\x10\x02*V\n" +
+	"\n" +
+	"MtaStsMode\x12\x14\n" +
+	"\x10MTA_STS_MODE_OFF\x10\x00\x12\x18\n" +
+	"\x14MTA_STS_MODE_TESTING\x10\x01\x12\x18\n" +
+	"\x14MTA_STS_MODE_ENFORCE\x10\x02*[\n" +
 	"\x06FlagOp\x12\x17\n" +
 	"\x13FLAG_OP_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vFLAG_OP_ADD\x10\x01\x12\x12\n" +
@@ -4542,7 +6790,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\tDsnReturn\x12\x1a\n" +
 	"\x16DSN_RETURN_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fDSN_RETURN_FULL\x10\x01\x12\x16\n" +
-	"\x12DSN_RETURN_HEADERS\x10\x02*\xfd\x04\n" +
+	"\x12DSN_RETURN_HEADERS\x10\x02*\xb6\x06\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ERROR_CODE_INVALID\x10\x01\x12\x1a\n" +
@@ -4565,7 +6813,13 @@ const file_log_events_proto_rawDesc = "" +
 	"\x16ERROR_CODE_NO_SUCH_BAN\x10\x1e\x12\x1c\n" +
 	"\x18ERROR_CODE_MAILBOX_LIMIT\x10(\x12\x1e\n" +
 	"\x1aERROR_CODE_SEND_RATE_LIMIT\x10)\x12!\n" +
-	"\x1dERROR_CODE_QUEUED_BYTES_LIMIT\x10**\x7f\n" +
+	"\x1dERROR_CODE_QUEUED_BYTES_LIMIT\x10*\x12\x1c\n" +
+	"\x18ERROR_CODE_DOMAIN_IN_USE\x10+\x12\x1e\n" +
+	"\x1aERROR_CODE_DKIM_KEY_EXISTS\x10,\x12\x1f\n" +
+	"\x1bERROR_CODE_NO_SUCH_DKIM_KEY\x10-\x12\x1a\n" +
+	"\x16ERROR_CODE_REPORT_SENT\x102\x12\x1d\n" +
+	"\x19ERROR_CODE_REPORT_CHANGED\x103\x12\x1d\n" +
+	"\x19ERROR_CODE_NO_SUCH_REPORT\x104*\x7f\n" +
 	"\x14QueueRecipientStatus\x12\"\n" +
 	"\x1eQUEUE_RECIPIENT_STATUS_PENDING\x10\x00\x12\x1f\n" +
 	"\x1bQUEUE_RECIPIENT_STATUS_SENT\x10\x01\x12\"\n" +
@@ -4583,119 +6837,171 @@ func file_log_events_proto_rawDescGZIP() []byte {
 	return file_log_events_proto_rawDescData
 }
 
-var file_log_events_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_log_events_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
 var file_log_events_proto_goTypes = []any{
-	(FlagOp)(0),                 // 0: surat.log.v1.FlagOp
-	(DsnReturn)(0),              // 1: surat.log.v1.DsnReturn
-	(ErrorCode)(0),              // 2: surat.log.v1.ErrorCode
-	(QueueRecipientStatus)(0),   // 3: surat.log.v1.QueueRecipientStatus
-	(*Batch)(nil),               // 4: surat.log.v1.Batch
-	(*Event)(nil),               // 5: surat.log.v1.Event
-	(*DomainAdded)(nil),         // 6: surat.log.v1.DomainAdded
-	(*DomainRemoved)(nil),       // 7: surat.log.v1.DomainRemoved
-	(*UserCreated)(nil),         // 8: surat.log.v1.UserCreated
-	(*PasswordChanged)(nil),     // 9: surat.log.v1.PasswordChanged
-	(*UserDeleted)(nil),         // 10: surat.log.v1.UserDeleted
-	(*AliasAdded)(nil),          // 11: surat.log.v1.AliasAdded
-	(*AliasRemoved)(nil),        // 12: surat.log.v1.AliasRemoved
-	(*QuotaSet)(nil),            // 13: surat.log.v1.QuotaSet
-	(*MailboxCreated)(nil),      // 14: surat.log.v1.MailboxCreated
-	(*MailboxRenamed)(nil),      // 15: surat.log.v1.MailboxRenamed
-	(*MailboxDeleted)(nil),      // 16: surat.log.v1.MailboxDeleted
-	(*Subscribed)(nil),          // 17: surat.log.v1.Subscribed
-	(*UidRange)(nil),            // 18: surat.log.v1.UidRange
-	(*BlobStored)(nil),          // 19: surat.log.v1.BlobStored
-	(*ChunkStaged)(nil),         // 20: surat.log.v1.ChunkStaged
-	(*BlobUnpinned)(nil),        // 21: surat.log.v1.BlobUnpinned
-	(*Recipient)(nil),           // 22: surat.log.v1.Recipient
-	(*Delivered)(nil),           // 23: surat.log.v1.Delivered
-	(*Appended)(nil),            // 24: surat.log.v1.Appended
-	(*FlagsChanged)(nil),        // 25: surat.log.v1.FlagsChanged
-	(*Copied)(nil),              // 26: surat.log.v1.Copied
-	(*Moved)(nil),               // 27: surat.log.v1.Moved
-	(*Expunged)(nil),            // 28: surat.log.v1.Expunged
-	(*BlobsCollected)(nil),      // 29: surat.log.v1.BlobsCollected
-	(*QueueRecipient)(nil),      // 30: surat.log.v1.QueueRecipient
-	(*Queued)(nil),              // 31: surat.log.v1.Queued
-	(*AttemptFailed)(nil),       // 32: surat.log.v1.AttemptFailed
-	(*Sent)(nil),                // 33: surat.log.v1.Sent
-	(*BouncedRecipient)(nil),    // 34: surat.log.v1.BouncedRecipient
-	(*Bounced)(nil),             // 35: surat.log.v1.Bounced
-	(*QueueRetried)(nil),        // 36: surat.log.v1.QueueRetried
-	(*QueueDeleted)(nil),        // 37: surat.log.v1.QueueDeleted
-	(*BanAdded)(nil),            // 38: surat.log.v1.BanAdded
-	(*BanRemoved)(nil),          // 39: surat.log.v1.BanRemoved
-	(*BansPruned)(nil),          // 40: surat.log.v1.BansPruned
-	(*EventResult)(nil),         // 41: surat.log.v1.EventResult
-	(*SkippedRecipient)(nil),    // 42: surat.log.v1.SkippedRecipient
-	(*Outcome)(nil),             // 43: surat.log.v1.Outcome
-	(*UserRecord)(nil),          // 44: surat.log.v1.UserRecord
-	(*MailboxRecord)(nil),       // 45: surat.log.v1.MailboxRecord
-	(*MessageRecord)(nil),       // 46: surat.log.v1.MessageRecord
-	(*BlobRecord)(nil),          // 47: surat.log.v1.BlobRecord
-	(*UploadRecord)(nil),        // 48: surat.log.v1.UploadRecord
-	(*QueueRecord)(nil),         // 49: surat.log.v1.QueueRecord
-	(*BanRecord)(nil),           // 50: surat.log.v1.BanRecord
-	(*QueueRecipientState)(nil), // 51: surat.log.v1.QueueRecipientState
+	(DkimAlgorithm)(0),            // 0: surat.log.v1.DkimAlgorithm
+	(MtaStsMode)(0),               // 1: surat.log.v1.MtaStsMode
+	(FlagOp)(0),                   // 2: surat.log.v1.FlagOp
+	(DsnReturn)(0),                // 3: surat.log.v1.DsnReturn
+	(ErrorCode)(0),                // 4: surat.log.v1.ErrorCode
+	(QueueRecipientStatus)(0),     // 5: surat.log.v1.QueueRecipientStatus
+	(*Batch)(nil),                 // 6: surat.log.v1.Batch
+	(*Event)(nil),                 // 7: surat.log.v1.Event
+	(*DomainAdded)(nil),           // 8: surat.log.v1.DomainAdded
+	(*DomainRemoved)(nil),         // 9: surat.log.v1.DomainRemoved
+	(*DkimKey)(nil),               // 10: surat.log.v1.DkimKey
+	(*DkimKeyAdded)(nil),          // 11: surat.log.v1.DkimKeyAdded
+	(*DkimKeyRetired)(nil),        // 12: surat.log.v1.DkimKeyRetired
+	(*DomainSettingsChanged)(nil), // 13: surat.log.v1.DomainSettingsChanged
+	(*UserCreated)(nil),           // 14: surat.log.v1.UserCreated
+	(*PasswordChanged)(nil),       // 15: surat.log.v1.PasswordChanged
+	(*UserDeleted)(nil),           // 16: surat.log.v1.UserDeleted
+	(*AliasAdded)(nil),            // 17: surat.log.v1.AliasAdded
+	(*AliasRemoved)(nil),          // 18: surat.log.v1.AliasRemoved
+	(*QuotaSet)(nil),              // 19: surat.log.v1.QuotaSet
+	(*MailboxCreated)(nil),        // 20: surat.log.v1.MailboxCreated
+	(*MailboxRenamed)(nil),        // 21: surat.log.v1.MailboxRenamed
+	(*MailboxDeleted)(nil),        // 22: surat.log.v1.MailboxDeleted
+	(*Subscribed)(nil),            // 23: surat.log.v1.Subscribed
+	(*UidRange)(nil),              // 24: surat.log.v1.UidRange
+	(*BlobStored)(nil),            // 25: surat.log.v1.BlobStored
+	(*ChunkStaged)(nil),           // 26: surat.log.v1.ChunkStaged
+	(*BlobUnpinned)(nil),          // 27: surat.log.v1.BlobUnpinned
+	(*Recipient)(nil),             // 28: surat.log.v1.Recipient
+	(*Delivered)(nil),             // 29: surat.log.v1.Delivered
+	(*Appended)(nil),              // 30: surat.log.v1.Appended
+	(*FlagsChanged)(nil),          // 31: surat.log.v1.FlagsChanged
+	(*Copied)(nil),                // 32: surat.log.v1.Copied
+	(*Moved)(nil),                 // 33: surat.log.v1.Moved
+	(*Expunged)(nil),              // 34: surat.log.v1.Expunged
+	(*BlobsCollected)(nil),        // 35: surat.log.v1.BlobsCollected
+	(*QueueRecipient)(nil),        // 36: surat.log.v1.QueueRecipient
+	(*Queued)(nil),                // 37: surat.log.v1.Queued
+	(*AttemptFailed)(nil),         // 38: surat.log.v1.AttemptFailed
+	(*Sent)(nil),                  // 39: surat.log.v1.Sent
+	(*BouncedRecipient)(nil),      // 40: surat.log.v1.BouncedRecipient
+	(*Bounced)(nil),               // 41: surat.log.v1.Bounced
+	(*QueueRetried)(nil),          // 42: surat.log.v1.QueueRetried
+	(*QueueDeleted)(nil),          // 43: surat.log.v1.QueueDeleted
+	(*BanAdded)(nil),              // 44: surat.log.v1.BanAdded
+	(*BanRemoved)(nil),            // 45: surat.log.v1.BanRemoved
+	(*BansPruned)(nil),            // 46: surat.log.v1.BansPruned
+	(*DmarcPolicy)(nil),           // 47: surat.log.v1.DmarcPolicy
+	(*DmarcDkimResult)(nil),       // 48: surat.log.v1.DmarcDkimResult
+	(*DmarcSpfResult)(nil),        // 49: surat.log.v1.DmarcSpfResult
+	(*DmarcOverride)(nil),         // 50: surat.log.v1.DmarcOverride
+	(*DmarcRow)(nil),              // 51: surat.log.v1.DmarcRow
+	(*DmarcRecorded)(nil),         // 52: surat.log.v1.DmarcRecorded
+	(*DmarcDayRecord)(nil),        // 53: surat.log.v1.DmarcDayRecord
+	(*DmarcRowRecord)(nil),        // 54: surat.log.v1.DmarcRowRecord
+	(*DmarcReportsSent)(nil),      // 55: surat.log.v1.DmarcReportsSent
+	(*TLSPolicy)(nil),             // 56: surat.log.v1.TLSPolicy
+	(*TLSFailure)(nil),            // 57: surat.log.v1.TLSFailure
+	(*TLSResult)(nil),             // 58: surat.log.v1.TLSResult
+	(*TLSDayRecord)(nil),          // 59: surat.log.v1.TLSDayRecord
+	(*TLSRowRecord)(nil),          // 60: surat.log.v1.TLSRowRecord
+	(*TLSReportsSent)(nil),        // 61: surat.log.v1.TLSReportsSent
+	(*ReportsPruned)(nil),         // 62: surat.log.v1.ReportsPruned
+	(*DmarcReportSource)(nil),     // 63: surat.log.v1.DmarcReportSource
+	(*DmarcReportReceived)(nil),   // 64: surat.log.v1.DmarcReportReceived
+	(*EventResult)(nil),           // 65: surat.log.v1.EventResult
+	(*SkippedRecipient)(nil),      // 66: surat.log.v1.SkippedRecipient
+	(*Outcome)(nil),               // 67: surat.log.v1.Outcome
+	(*UserRecord)(nil),            // 68: surat.log.v1.UserRecord
+	(*MailboxRecord)(nil),         // 69: surat.log.v1.MailboxRecord
+	(*MessageRecord)(nil),         // 70: surat.log.v1.MessageRecord
+	(*BlobRecord)(nil),            // 71: surat.log.v1.BlobRecord
+	(*UploadRecord)(nil),          // 72: surat.log.v1.UploadRecord
+	(*QueueRecord)(nil),           // 73: surat.log.v1.QueueRecord
+	(*DomainRecord)(nil),          // 74: surat.log.v1.DomainRecord
+	(*BanRecord)(nil),             // 75: surat.log.v1.BanRecord
+	(*QueueRecipientState)(nil),   // 76: surat.log.v1.QueueRecipientState
 }
 var file_log_events_proto_depIdxs = []int32{
-	5,  // 0: surat.log.v1.Batch.events:type_name -> surat.log.v1.Event
-	6,  // 1: surat.log.v1.Event.domain_added:type_name -> surat.log.v1.DomainAdded
-	7,  // 2: surat.log.v1.Event.domain_removed:type_name -> surat.log.v1.DomainRemoved
-	8,  // 3: surat.log.v1.Event.user_created:type_name -> surat.log.v1.UserCreated
-	9,  // 4: surat.log.v1.Event.password_changed:type_name -> surat.log.v1.PasswordChanged
-	10, // 5: surat.log.v1.Event.user_deleted:type_name -> surat.log.v1.UserDeleted
-	11, // 6: surat.log.v1.Event.alias_added:type_name -> surat.log.v1.AliasAdded
-	12, // 7: surat.log.v1.Event.alias_removed:type_name -> surat.log.v1.AliasRemoved
-	13, // 8: surat.log.v1.Event.quota_set:type_name -> surat.log.v1.QuotaSet
-	14, // 9: surat.log.v1.Event.mailbox_created:type_name -> surat.log.v1.MailboxCreated
-	15, // 10: surat.log.v1.Event.mailbox_renamed:type_name -> surat.log.v1.MailboxRenamed
-	16, // 11: surat.log.v1.Event.mailbox_deleted:type_name -> surat.log.v1.MailboxDeleted
-	17, // 12: surat.log.v1.Event.subscribed:type_name -> surat.log.v1.Subscribed
-	19, // 13: surat.log.v1.Event.blob_stored:type_name -> surat.log.v1.BlobStored
-	23, // 14: surat.log.v1.Event.delivered:type_name -> surat.log.v1.Delivered
-	24, // 15: surat.log.v1.Event.appended:type_name -> surat.log.v1.Appended
-	25, // 16: surat.log.v1.Event.flags_changed:type_name -> surat.log.v1.FlagsChanged
-	26, // 17: surat.log.v1.Event.copied:type_name -> surat.log.v1.Copied
-	27, // 18: surat.log.v1.Event.moved:type_name -> surat.log.v1.Moved
-	28, // 19: surat.log.v1.Event.expunged:type_name -> surat.log.v1.Expunged
-	29, // 20: surat.log.v1.Event.blobs_collected:type_name -> surat.log.v1.BlobsCollected
-	31, // 21: surat.log.v1.Event.queued:type_name -> surat.log.v1.Queued
-	32, // 22: surat.log.v1.Event.attempt_failed:type_name -> surat.log.v1.AttemptFailed
-	33, // 23: surat.log.v1.Event.sent:type_name -> surat.log.v1.Sent
-	35, // 24: surat.log.v1.Event.bounced:type_name -> surat.log.v1.Bounced
-	36, // 25: surat.log.v1.Event.queue_retried:type_name -> surat.log.v1.QueueRetried
-	37, // 26: surat.log.v1.Event.queue_deleted:type_name -> surat.log.v1.QueueDeleted
-	38, // 27: surat.log.v1.Event.ban_added:type_name -> surat.log.v1.BanAdded
-	39, // 28: surat.log.v1.Event.ban_removed:type_name -> surat.log.v1.BanRemoved
-	40, // 29: surat.log.v1.Event.bans_pruned:type_name -> surat.log.v1.BansPruned
-	21, // 30: surat.log.v1.Event.blob_unpinned:type_name -> surat.log.v1.BlobUnpinned
-	20, // 31: surat.log.v1.Event.chunk_staged:type_name -> surat.log.v1.ChunkStaged
-	22, // 32: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
-	1,  // 33: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
-	18, // 34: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
-	0,  // 35: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
-	18, // 36: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
-	18, // 37: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
-	18, // 38: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
-	30, // 39: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
-	1,  // 40: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
-	34, // 41: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
-	18, // 42: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
-	18, // 43: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
-	42, // 44: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
-	2,  // 45: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
-	2,  // 46: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
-	41, // 47: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
-	51, // 48: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
-	1,  // 49: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
-	3,  // 50: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
-	51, // [51:51] is the sub-list for method output_type
-	51, // [51:51] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	7,  // 0: surat.log.v1.Batch.events:type_name -> surat.log.v1.Event
+	8,  // 1: surat.log.v1.Event.domain_added:type_name -> surat.log.v1.DomainAdded
+	9,  // 2: surat.log.v1.Event.domain_removed:type_name -> surat.log.v1.DomainRemoved
+	14, // 3: surat.log.v1.Event.user_created:type_name -> surat.log.v1.UserCreated
+	15, // 4: surat.log.v1.Event.password_changed:type_name -> surat.log.v1.PasswordChanged
+	16, // 5: surat.log.v1.Event.user_deleted:type_name -> surat.log.v1.UserDeleted
+	17, // 6: surat.log.v1.Event.alias_added:type_name -> surat.log.v1.AliasAdded
+	18, // 7: surat.log.v1.Event.alias_removed:type_name -> surat.log.v1.AliasRemoved
+	19, // 8: surat.log.v1.Event.quota_set:type_name -> surat.log.v1.QuotaSet
+	11, // 9: surat.log.v1.Event.dkim_key_added:type_name -> surat.log.v1.DkimKeyAdded
+	12, // 10: surat.log.v1.Event.dkim_key_retired:type_name -> surat.log.v1.DkimKeyRetired
+	13, // 11: surat.log.v1.Event.domain_settings_changed:type_name -> surat.log.v1.DomainSettingsChanged
+	20, // 12: surat.log.v1.Event.mailbox_created:type_name -> surat.log.v1.MailboxCreated
+	21, // 13: surat.log.v1.Event.mailbox_renamed:type_name -> surat.log.v1.MailboxRenamed
+	22, // 14: surat.log.v1.Event.mailbox_deleted:type_name -> surat.log.v1.MailboxDeleted
+	23, // 15: surat.log.v1.Event.subscribed:type_name -> surat.log.v1.Subscribed
+	25, // 16: surat.log.v1.Event.blob_stored:type_name -> surat.log.v1.BlobStored
+	29, // 17: surat.log.v1.Event.delivered:type_name -> surat.log.v1.Delivered
+	30, // 18: surat.log.v1.Event.appended:type_name -> surat.log.v1.Appended
+	31, // 19: surat.log.v1.Event.flags_changed:type_name -> surat.log.v1.FlagsChanged
+	32, // 20: surat.log.v1.Event.copied:type_name -> surat.log.v1.Copied
+	33, // 21: surat.log.v1.Event.moved:type_name -> surat.log.v1.Moved
+	34, // 22: surat.log.v1.Event.expunged:type_name -> surat.log.v1.Expunged
+	35, // 23: surat.log.v1.Event.blobs_collected:type_name -> surat.log.v1.BlobsCollected
+	37, // 24: surat.log.v1.Event.queued:type_name -> surat.log.v1.Queued
+	38, // 25: surat.log.v1.Event.attempt_failed:type_name -> surat.log.v1.AttemptFailed
+	39, // 26: surat.log.v1.Event.sent:type_name -> surat.log.v1.Sent
+	41, // 27: surat.log.v1.Event.bounced:type_name -> surat.log.v1.Bounced
+	42, // 28: surat.log.v1.Event.queue_retried:type_name -> surat.log.v1.QueueRetried
+	43, // 29: surat.log.v1.Event.queue_deleted:type_name -> surat.log.v1.QueueDeleted
+	44, // 30: surat.log.v1.Event.ban_added:type_name -> surat.log.v1.BanAdded
+	45, // 31: surat.log.v1.Event.ban_removed:type_name -> surat.log.v1.BanRemoved
+	46, // 32: surat.log.v1.Event.bans_pruned:type_name -> surat.log.v1.BansPruned
+	52, // 33: surat.log.v1.Event.dmarc_recorded:type_name -> surat.log.v1.DmarcRecorded
+	58, // 34: surat.log.v1.Event.tls_result:type_name -> surat.log.v1.TLSResult
+	55, // 35: surat.log.v1.Event.dmarc_reports_sent:type_name -> surat.log.v1.DmarcReportsSent
+	61, // 36: surat.log.v1.Event.tls_reports_sent:type_name -> surat.log.v1.TLSReportsSent
+	62, // 37: surat.log.v1.Event.reports_pruned:type_name -> surat.log.v1.ReportsPruned
+	64, // 38: surat.log.v1.Event.dmarc_report_received:type_name -> surat.log.v1.DmarcReportReceived
+	27, // 39: surat.log.v1.Event.blob_unpinned:type_name -> surat.log.v1.BlobUnpinned
+	26, // 40: surat.log.v1.Event.chunk_staged:type_name -> surat.log.v1.ChunkStaged
+	10, // 41: surat.log.v1.DomainAdded.dkim_keys:type_name -> surat.log.v1.DkimKey
+	0,  // 42: surat.log.v1.DkimKey.algorithm:type_name -> surat.log.v1.DkimAlgorithm
+	10, // 43: surat.log.v1.DkimKeyAdded.key:type_name -> surat.log.v1.DkimKey
+	1,  // 44: surat.log.v1.DomainSettingsChanged.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
+	28, // 45: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
+	3,  // 46: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
+	24, // 47: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
+	2,  // 48: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
+	24, // 49: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
+	24, // 50: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
+	24, // 51: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
+	36, // 52: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
+	3,  // 53: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
+	40, // 54: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
+	50, // 55: surat.log.v1.DmarcRow.reasons:type_name -> surat.log.v1.DmarcOverride
+	48, // 56: surat.log.v1.DmarcRow.dkim:type_name -> surat.log.v1.DmarcDkimResult
+	49, // 57: surat.log.v1.DmarcRow.spf:type_name -> surat.log.v1.DmarcSpfResult
+	47, // 58: surat.log.v1.DmarcRecorded.policy:type_name -> surat.log.v1.DmarcPolicy
+	51, // 59: surat.log.v1.DmarcRecorded.row:type_name -> surat.log.v1.DmarcRow
+	47, // 60: surat.log.v1.DmarcDayRecord.policy:type_name -> surat.log.v1.DmarcPolicy
+	51, // 61: surat.log.v1.DmarcRowRecord.row:type_name -> surat.log.v1.DmarcRow
+	56, // 62: surat.log.v1.TLSResult.policy:type_name -> surat.log.v1.TLSPolicy
+	57, // 63: surat.log.v1.TLSResult.failure:type_name -> surat.log.v1.TLSFailure
+	56, // 64: surat.log.v1.TLSRowRecord.policy:type_name -> surat.log.v1.TLSPolicy
+	57, // 65: surat.log.v1.TLSRowRecord.failure:type_name -> surat.log.v1.TLSFailure
+	63, // 66: surat.log.v1.DmarcReportReceived.sources:type_name -> surat.log.v1.DmarcReportSource
+	24, // 67: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
+	24, // 68: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
+	66, // 69: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
+	4,  // 70: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
+	4,  // 71: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
+	65, // 72: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
+	76, // 73: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
+	3,  // 74: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
+	1,  // 75: surat.log.v1.DomainRecord.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
+	10, // 76: surat.log.v1.DomainRecord.dkim_keys:type_name -> surat.log.v1.DkimKey
+	5,  // 77: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
+	78, // [78:78] is the sub-list for method output_type
+	78, // [78:78] is the sub-list for method input_type
+	78, // [78:78] is the sub-list for extension type_name
+	78, // [78:78] is the sub-list for extension extendee
+	0,  // [0:78] is the sub-list for field type_name
 }
 
 func init() { file_log_events_proto_init() }
@@ -4712,6 +7018,9 @@ func file_log_events_proto_init() {
 		(*Event_AliasAdded)(nil),
 		(*Event_AliasRemoved)(nil),
 		(*Event_QuotaSet)(nil),
+		(*Event_DkimKeyAdded)(nil),
+		(*Event_DkimKeyRetired)(nil),
+		(*Event_DomainSettingsChanged)(nil),
 		(*Event_MailboxCreated)(nil),
 		(*Event_MailboxRenamed)(nil),
 		(*Event_MailboxDeleted)(nil),
@@ -4733,16 +7042,23 @@ func file_log_events_proto_init() {
 		(*Event_BanAdded)(nil),
 		(*Event_BanRemoved)(nil),
 		(*Event_BansPruned)(nil),
+		(*Event_DmarcRecorded)(nil),
+		(*Event_TlsResult)(nil),
+		(*Event_DmarcReportsSent)(nil),
+		(*Event_TlsReportsSent)(nil),
+		(*Event_ReportsPruned)(nil),
+		(*Event_DmarcReportReceived)(nil),
 		(*Event_BlobUnpinned)(nil),
 		(*Event_ChunkStaged)(nil),
 	}
+	file_log_events_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_log_events_proto_rawDesc), len(file_log_events_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   48,
+			NumEnums:      6,
+			NumMessages:   71,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -449,6 +449,12 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 		return t.domainAdded(k.DomainAdded)
 	case *evlog.Event_DomainRemoved:
 		return t.domainRemoved(k.DomainRemoved)
+	case *evlog.Event_DkimKeyAdded:
+		return t.dkimKeyAdded(k.DkimKeyAdded)
+	case *evlog.Event_DkimKeyRetired:
+		return t.dkimKeyRetired(k.DkimKeyRetired)
+	case *evlog.Event_DomainSettingsChanged:
+		return t.domainSettingsChanged(k.DomainSettingsChanged)
 	case *evlog.Event_UserCreated:
 		return t.userCreated(k.UserCreated)
 	case *evlog.Event_PasswordChanged:
@@ -507,6 +513,18 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 		return t.banRemoved(k.BanRemoved)
 	case *evlog.Event_BansPruned:
 		return t.bansPruned(k.BansPruned)
+	case *evlog.Event_DmarcRecorded:
+		return t.dmarcRecorded(k.DmarcRecorded)
+	case *evlog.Event_TlsResult:
+		return t.tlsResult(k.TlsResult)
+	case *evlog.Event_DmarcReportsSent:
+		return t.dmarcReportsSent(k.DmarcReportsSent)
+	case *evlog.Event_TlsReportsSent:
+		return t.tlsReportsSent(k.TlsReportsSent)
+	case *evlog.Event_ReportsPruned:
+		return t.reportsPruned(k.ReportsPruned)
+	case *evlog.Event_DmarcReportReceived:
+		return t.dmarcReportReceived(k.DmarcReportReceived)
 	default:
 		// An event kind this build does not know (a newer proposer) or none.
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_INVALID, "unknown or empty event")

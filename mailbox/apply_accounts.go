@@ -17,33 +17,6 @@ var defaultMailboxes = []struct{ name, specialUse string }{
 	{"Archive", `\Archive`},
 }
 
-func (t *txn) domainAdded(e *evlog.DomainAdded) (*evlog.EventResult, error) {
-	if err := checkDomain(e.GetDomain()); err != nil {
-		return nil, err
-	}
-	ok, err := t.has(domainKey(e.GetDomain()))
-	if err != nil || ok {
-		return nil, err // adding a present domain succeeds and changes nothing
-	}
-	t.changes.add(Change{Index: t.index, Kind: DomainsChanged})
-	return nil, t.put(domainKey(e.GetDomain()), nil)
-}
-
-func (t *txn) domainRemoved(e *evlog.DomainRemoved) (*evlog.EventResult, error) {
-	if err := checkDomain(e.GetDomain()); err != nil {
-		return nil, err
-	}
-	ok, err := t.has(domainKey(e.GetDomain()))
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_DOMAIN, "domain %q", e.GetDomain())
-	}
-	t.changes.add(Change{Index: t.index, Kind: DomainsChanged})
-	return nil, t.del(domainKey(e.GetDomain()))
-}
-
 // loadUser returns the user, or a NO_SUCH_USER refusal.
 func (t *txn) loadUser(address string) (*evlog.UserRecord, error) {
 	if err := checkAddress("user", address); err != nil {

@@ -93,7 +93,17 @@
 //     delivered no entry is made: the front end answers the client with an
 //     error instead, so the sender keeps the message.
 //   - Users may be created in any domain; DomainRemoved does not delete the
-//     domain's users (the administrator does that explicitly).
+//     domain's users (the administrator does that explicitly). A
+//     DomainRemoved stamped refuse_if_used (every one the admin API
+//     proposes) is refused with DOMAIN_IN_USE while a user or an alias of
+//     the domain exists; it deletes the domain's DKIM keys with it.
+//   - Domains and DKIM keys: a DomainAdded carrying keys for a present
+//     domain is refused (DOMAIN_EXISTS) so that two proposers racing to
+//     add it cannot both believe their keys were kept; one without keys
+//     (from before keys) succeeds and changes nothing, as it always did.
+//     Keys are validated (PKCS #8 of the named algorithm, RSA 1024 to 4096
+//     bits, selector a lower-case DNS label, at most 16 per domain).
+//     DomainsChanged changes carry the domain in Address.
 //   - The outbound queue: Queued references its body (refs++) and makes
 //     the entry due at queued_unix; AttemptFailed, Sent and Bounced name
 //     recipients of the entry (a name it does not have is invalid; one
@@ -141,6 +151,25 @@
 // event that last set the user's credentials (UserCreated, PasswordChanged):
 // sessions bound to another value, or to another hash, are revoked.
 //
+// Reports (apply_reports.go). DmarcRecorded and TLSResult aggregate into
+// one row per distinct result of a (policy domain, UTC day), counted; a
+// result whose policy names no rua is not kept (RFC 7489 §7.2, RFC 8460
+// §3), and neither is one out of bounds: recording never refuses, since
+// it travels in the proposal of the delivery it describes. A day holds at
+// most MaxDMARCRowsPerDay (MaxTLSRowsPerDay) rows; further distinct
+// results count in its overflow. DmarcReportsSent and TLSReportsSent,
+// proposed by the leader with the Queued report, delete the day's rows and
+// mark it sent; they are refused with NO_SUCH_REPORT for a day not
+// recorded, REPORT_SENT for one already sent (so a report is queued once
+// whatever the leader changes) and REPORT_CHANGED when the day's rows or
+// count differ from what the report covers (a result committed since it
+// was read: the leader builds it again). A result for a sent day counts
+// in its late counter. ReportsPruned deletes every day before before_day,
+// sent or not. DmarcReportReceived keeps a summary per received report,
+// replacing one with the same org_name and report_id, and at most
+// MaxReceivedReports per domain (the oldest goes); its sources are cut to
+// MaxReceivedSources, the rest counted in more_sources.
+//
 // # Key layout
 //
 // Every key starts with a four-byte prefix naming its kind. Integers are
@@ -153,7 +182,8 @@
 //	"app/"                                      applied marker: index u64, done u32, total u32, prev u64 (local, not in Digest)
 //	"ctr/" counter-name                         counter: "mailbox-id" u64 (last id), "uidvalidity" u32 (last value),
 //	                                            "keys-forgotten" u64 (idempotency keys of entries up to it are forgotten)
-//	"dom/" domain                               empty: a local domain
+//	"dom/" domain                               log.DomainRecord: a local domain and its settings (empty for one added before records)
+//	"dkk/" domain 0x00 selector                 log.DkimKey: one of the domain's DKIM signing keys (its SHA-256 goes into Digest, not the key)
 //	"usr/" address                              log.UserRecord
 //	"als/" alias                                target address (a user)
 //	"alt/" target 0x00 alias                    empty: aliases by target, for Aliases and UserDeleted
@@ -171,8 +201,17 @@
 //	"bex/" expires-unix u64 family bits address empty: bans that expire, by expiry time, for BansPruned
 //	"snt/" submitter 0x00 bucket u64            u64: remote recipients the submitter queued in that five-minute bucket of queued_unix
 //	"sqb/" submitter                            u64: bytes of the submitter's entries still queued (absent: 0)
+//	"dmd/" day u32 domain                       log.DmarcDayRecord: DMARC results of one (policy domain, UTC day since the epoch)
+//	"dmr/" day u32 domain 0x00 row-digest (16)  log.DmarcRowRecord: one aggregate report record and its count
+//	"tld/" day u32 domain                       log.TLSDayRecord: TLS-RPT results of one (policy domain, UTC day)
+//	"tlr/" day u32 domain 0x00 row-digest (16)  log.TLSRowRecord: one policy (and failure) and its session count
+//	"dmi/" domain 0x00 received-unix u64 digest log.DmarcReportReceived: a received aggregate report's summary (digest: 16 bytes of org_name, report_id)
 //	"idk/" proposal-key (16 bytes)              entry index u64, then the proposal's encoded log.Outcome (idempotency keys)
 //	"idi/" entry-index u64 proposal-key         empty: remembered keys by the entry that applied them, for pruning
+//
+// A report row's digest is the first 16 bytes of the SHA-256 of its
+// fields in a canonical encoding of apply's own (apply_reports.go), not of
+// its protobuf encoding, so that the key never depends on a library.
 //
 // A client's ban is found by seeking, for each prefix length from 0 up,
 // the client's address masked to it; a seek that lands on a longer length

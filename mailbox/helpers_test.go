@@ -155,6 +155,12 @@ func ev(k any) *evlog.Event {
 		e.Kind = &evlog.Event_DomainAdded{DomainAdded: k}
 	case *evlog.DomainRemoved:
 		e.Kind = &evlog.Event_DomainRemoved{DomainRemoved: k}
+	case *evlog.DkimKeyAdded:
+		e.Kind = &evlog.Event_DkimKeyAdded{DkimKeyAdded: k}
+	case *evlog.DkimKeyRetired:
+		e.Kind = &evlog.Event_DkimKeyRetired{DkimKeyRetired: k}
+	case *evlog.DomainSettingsChanged:
+		e.Kind = &evlog.Event_DomainSettingsChanged{DomainSettingsChanged: k}
 	case *evlog.UserCreated:
 		e.Kind = &evlog.Event_UserCreated{UserCreated: k}
 	case *evlog.PasswordChanged:

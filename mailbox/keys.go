@@ -11,6 +11,7 @@ const (
 	prefixApplied         = "app/"
 	prefixCounter         = "ctr/"
 	prefixDomain          = "dom/"
+	prefixDkimKey         = "dkk/"
 	prefixUser            = "usr/"
 	prefixAlias           = "als/"
 	prefixAliasByTarget   = "alt/"
@@ -46,6 +47,12 @@ func appliedKey() []byte { return []byte(prefixApplied) }
 func counterKey(name string) []byte { return []byte(prefixCounter + name) }
 
 func domainKey(domain string) []byte { return []byte(prefixDomain + domain) }
+
+func dkimKeyPrefix(domain string) []byte { return []byte(prefixDkimKey + domain + "\x00") }
+
+func dkimKeyKey(domain, selector string) []byte {
+	return []byte(prefixDkimKey + domain + "\x00" + selector)
+}
 
 func userKey(address string) []byte { return []byte(prefixUser + address) }
 

@@ -37,10 +37,11 @@ func documentedPrefixes(t *testing.T) map[string]bool {
 // doc does not list, or if the code and the doc disagree on the prefixes.
 func TestKeyLayout(t *testing.T) {
 	documented := documentedPrefixes(t)
-	code := []string{prefixApplied, prefixCounter, prefixDomain, prefixUser, prefixAlias, prefixAliasByTarget,
+	code := []string{prefixApplied, prefixCounter, prefixDomain, prefixDkimKey, prefixUser, prefixAlias, prefixAliasByTarget,
 		prefixMailboxByName, prefixMailbox, prefixMessage, prefixSubscription, prefixBlob, prefixChunk,
 		prefixUpload, prefixStaged, prefixQueue, prefixQueueDue, prefixBan, prefixBanExpiry,
-		prefixSentBucket, prefixQueuedBytes, prefixProposalKey, prefixProposalByIndex}
+		prefixSentBucket, prefixQueuedBytes, prefixProposalKey, prefixProposalByIndex,
+		prefixDMARCDay, prefixDMARCRow, prefixTLSDay, prefixTLSRow, prefixDMARCIn}
 	for _, p := range code {
 		if !documented[p] {
 			t.Errorf("prefix %q is used in code but not documented", p)
@@ -154,6 +155,22 @@ func checkKeyShape(t *testing.T, prefix string, k, v []byte) {
 	case prefixBanExpiry:
 		if _, err := banKeyOfExpiry(k); err != nil || len(v) != 0 {
 			t.Errorf("ban expiry key %x = %x: %v", k, v, err)
+		}
+	case prefixDMARCDay:
+		if len(k) <= prefixLen+4 || evlog.UnmarshalRecord(v, new(evlog.DmarcDayRecord)) != nil {
+			t.Errorf("DMARC day %q", k)
+		}
+	case prefixDMARCRow, prefixTLSRow:
+		if len(k) <= prefixLen+4+1+rowDigestLen || k[len(k)-rowDigestLen-1] != 0 {
+			t.Errorf("report row key %q", k)
+		}
+	case prefixTLSDay:
+		if len(k) <= prefixLen+4 || evlog.UnmarshalRecord(v, new(evlog.TLSDayRecord)) != nil {
+			t.Errorf("TLS-RPT day %q", k)
+		}
+	case prefixDMARCIn:
+		if len(k) <= prefixLen+1+8+rowDigestLen || k[len(k)-8-rowDigestLen-1] != 0 || evlog.UnmarshalRecord(v, new(evlog.DmarcReportReceived)) != nil {
+			t.Errorf("received report key %q", k)
 		}
 	case prefixProposalKey:
 		if len(k) != prefixLen+proposalKeyLen || len(v) < 8 {

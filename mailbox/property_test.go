@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	evlog "github.com/surat-mail/surat/log"
 )
 
@@ -52,6 +54,7 @@ type generator struct {
 	mailboxes uint64 // upper bound of mailbox ids handed out so far
 	queued    []genQueued
 	uploads   [][]byte // staged upload ids handed out so far
+	reports   map[string]*genReportDay
 }
 
 // genQueued is a queue entry the generator made (it may be gone since).
@@ -90,7 +93,8 @@ func newWorkload(seed uint64, events int) workload {
 	for len(evs) < events {
 		evs = append(evs, g.event()...)
 	}
-	return workload{seed: seed, entries: g.split(evs)}
+	entries := g.split(evs)
+	return workload{seed: seed, entries: append(entries, g.reportEntries(entries, events/8)...)}
 }
 
 func (g *generator) pick(s []string) string { return s[g.rng.IntN(len(s))] }
@@ -228,10 +232,7 @@ func (g *generator) event() []*evlog.Event {
 	case r < 86:
 		return []*evlog.Event{ev(&evlog.PasswordChanged{Address: g.user(), PasswordHash: fmt.Sprint(g.rng.Int())})}
 	case r < 87:
-		if g.rng.IntN(2) == 0 {
-			return []*evlog.Event{domainRemoved("example.net")}
-		}
-		return []*evlog.Event{domainAdded("example.net")}
+		return []*evlog.Event{g.domainEvent()}
 	case r < 90:
 		var hs [][]byte
 		for _, b := range g.bodies {
@@ -572,5 +573,31 @@ func TestReapplyIsNoop(t *testing.T) {
 	}
 	if idx2, d2 := digestOf(t, s); d2 != d || idx2 != idx {
 		t.Fatal("re-applying the log changed the store")
+	}
+}
+
+// domainEvent adds or removes example.net (with keys or without, as older
+// entries did), adds or retires one of its DKIM keys, or changes its
+// settings. It draws one value from the generator, as the keyless add or
+// remove it grew from did, so the rest of the workload stays the same.
+func (g *generator) domainEvent() *evlog.Event {
+	v := g.rng.Uint64()
+	keys := testDkimKeys()
+	key := keys[v>>8%uint64(len(keys))]
+	switch v >> 1 % 7 {
+	case 0:
+		return ev(&evlog.DomainRemoved{Domain: "example.net", RefuseIfUsed: v>>16&1 == 0})
+	case 1:
+		return domainAdded("example.net")
+	case 2:
+		return ev(&evlog.DomainAdded{Domain: "example.net", DkimKeys: keys[:2], AddedUnix: 1_700_000_000})
+	case 3:
+		return ev(&evlog.DkimKeyAdded{Domain: "example.net", Key: key})
+	case 4:
+		return ev(&evlog.DkimKeyRetired{Domain: "example.net", Selector: key.GetSelector()})
+	default:
+		mode := evlog.MtaStsMode(v >> 20 % 3)
+		return ev(&evlog.DomainSettingsChanged{Domain: "example.net", MtaStsMode: &mode,
+			DmarcPolicy: proto.String(dmarcPolicies[v>>24%3]), ChangedUnix: int64(v >> 32 % 1000)})
 	}
 }

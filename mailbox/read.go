@@ -408,3 +408,42 @@ func (b *blobReader) Read(p []byte) (int, error) {
 }
 
 func (b *blobReader) Close() error { return nil }
+
+// Domain returns the local domain's record with its DKIM keys (in
+// selector order), or ErrNotFound. The keys hold private keys: callers
+// must not log them nor pass them on.
+func (s *Store) Domain(name string) (*evlog.DomainRecord, error) {
+	rec := new(evlog.DomainRecord)
+	err := s.view(func(r reader) error {
+		if err := readRecord(r, domainKey(name), rec); err != nil {
+			return err
+		}
+		rec.Domain = name // a domain added before records has an empty value
+		rec.DkimKeys = nil
+		p := dkimKeyPrefix(name)
+		return scanRange(r, p, prefixEnd(p), func(k, v []byte) (bool, error) {
+			key := new(evlog.DkimKey)
+			if err := evlog.UnmarshalRecord(v, key); err != nil {
+				return false, fmt.Errorf("mailbox: decode %q: %w", k, err)
+			}
+			rec.DkimKeys = append(rec.DkimKeys, key)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// DomainSettings returns the local domain's record without its keys (one
+// read, for per-message questions such as DMARC enforcement), or
+// ErrNotFound.
+func (s *Store) DomainSettings(name string) (*evlog.DomainRecord, error) {
+	rec := new(evlog.DomainRecord)
+	if err := s.point(func(r getter) error { return readRecord(r, domainKey(name), rec) }); err != nil {
+		return nil, err
+	}
+	rec.Domain = name // a domain added before records has an empty value
+	return rec, nil
+}

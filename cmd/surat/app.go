@@ -52,6 +52,17 @@ Usage:
   surat ban add ADDR|CIDR [--for D] [--reason T]
                                                refuse a client on every node (24h; --for 0: for good)
   surat ban del ADDR|CIDR                      lift a ban
+  surat domain list                            local domains, one a line
+  surat domain add DOMAIN                      add a domain, with new DKIM keys
+  surat domain del DOMAIN                      remove a domain no user or alias uses
+  surat domain show DOMAIN                     its settings and DKIM keys
+  surat domain records DOMAIN [--check]        the DNS records it needs; --check: what is missing or wrong
+  surat domain set DOMAIN [--dmarc-enforce=B] [--mta-sts=M] [--dmarc-policy=P]
+                                               change its settings (see surat domain --help)
+  surat domain rotate-key DOMAIN               add new DKIM keys (new selectors)
+  surat domain retire-key DOMAIN SELECTOR      delete a DKIM key
+  surat dmarc report [--domain D] [--limit N]  DMARC aggregate reports received for our domains
+  surat dmarc pending                          DMARC and TLS-RPT reports not sent yet
   surat cluster status                         members, states and applied indexes
   surat cluster keygen [--out FILE]            make a cluster key
   surat version                                print the version
@@ -98,6 +109,10 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		return runQueue(ctx, e, rest)
 	case "ban":
 		return runBan(ctx, e, rest)
+	case "domain":
+		return runDomain(ctx, e, rest)
+	case "dmarc":
+		return runDMARC(ctx, e, rest)
 	case "version", "--version":
 		fmt.Fprintln(e.stdout, versionString())
 		return nil

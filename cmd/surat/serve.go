@@ -21,8 +21,10 @@ import (
 	"github.com/surat-mail/surat/protocols/admin"
 	"github.com/surat-mail/surat/protocols/auth"
 	"github.com/surat-mail/surat/protocols/bans"
+	"github.com/surat-mail/surat/protocols/dkimsign"
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/login"
+	"github.com/surat-mail/surat/protocols/outbound/mtasts"
 	"github.com/surat-mail/surat/protocols/pipeline"
 	"github.com/surat-mail/surat/protocols/smtp"
 	"github.com/surat-mail/surat/protocols/tlsconf"
@@ -165,15 +167,22 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		Directory:    store,
 		Queue:        store,
 		Bans:         store,
+		Reports:      store,
 		Digester:     store,
 		Cluster:      node,
 		IsNotFound:   isNotFound,
 		Token:        cfg.AdminToken,
 		LocalDomains: cfg.Domains,
-		Hosts:        adminHosts(cfg),
-		Gatherer:     reg,
-		Registerer:   reg,
-		Logger:       logger,
+		Domains:      store,
+		Hostname:     cfg.Hostname,
+		Resolver:     checkResolver(cfg.Resolver),
+		// Our MTA-STS policies (RFC 8461 §3.3) for the domains whose
+		// settings turn them on; the policy's one mx is --hostname.
+		MTASTS:     &mtasts.Handler{Source: domainPolicies{store}, MX: func() []string { return []string{cfg.Hostname} }},
+		Hosts:      adminHosts(cfg),
+		Gatherer:   reg,
+		Registerer: reg,
+		Logger:     logger,
 	})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -191,7 +200,11 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	go func() { served <- serveAdmin(srv, ln, cfg.HTTP, tlsConfig) }()
 	// Outbound queue: the worker runs on every node and works only while
 	// its node leads; submission queues through its Relay.
-	queue, err := startOutbound(cfg, store, node, reg, logger)
+	// DKIM keys (protocols/dkimsign), cached per node, sign submitted mail
+	// and DSNs.
+	dkimKeys := dkimsign.NewKeys(store)
+	defer dkimKeys.Close()
+	queue, err := startOutbound(cfg, store, node, dkimKeys, reg, logger)
 	if err != nil {
 		srv.Close()
 		return fmt.Errorf("serve: %w", err)
@@ -216,7 +229,15 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	}
 	pruner := startBanPruner(store, node, logger)
 	defer pruner.stop()
-	checks, err := messageChecks(cfg, logger)
+	seeder := startDomainSeeder(cfg.Domains, store, node, logger)
+	defer seeder.stop()
+	reportSender, err := startReports(cfg, store, node, queue.relay.Wake, dkimKeys.Sign, logger)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer reportSender.stop()
+	checks, err := messageChecks(cfg, store, dkimKeys, logger)
 	if err != nil {
 		srv.Close()
 		return err

@@ -3,19 +3,31 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
+	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/dkimsign"
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/mailauth"
 	"github.com/surat-mail/surat/protocols/pipeline"
+	"github.com/surat-mail/surat/protocols/reports"
 	"github.com/surat-mail/surat/protocols/smtp"
 )
 
-// messageChecks are the pipeline checks of each SMTP listener kind: on the
-// MX port the authentication verdict (SPF, DKIM, DMARC, ARC), which needs a
-// --resolver; with --resolver none no message is checked, and the operator
-// was told so at start.
-func messageChecks(cfg *serveConfig, logger *slog.Logger) (map[smtp.Kind][]pipeline.Check, error) {
-	checks := map[smtp.Kind][]pipeline.Check{}
+// messageChecks are the pipeline checks of each SMTP listener kind. On
+// the submission ports: From alignment, then DKIM signing. On the MX port: the reading of DMARC reports about our domains, and the
+// authentication verdict (SPF, DKIM, DMARC, ARC), which needs a
+// --resolver; with --resolver none inbound mail is not authenticated, and
+// the operator is told so at start.
+func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, logger *slog.Logger) (map[smtp.Kind][]pipeline.Check, error) {
+	sign := dkimsign.NewCheck(keys, store, logger)
+	checks := map[smtp.Kind][]pipeline.Check{
+		smtp.Submission:  {sign},
+		smtp.Submissions: {sign},
+	}
+	// DMARC aggregate reports about our domains are summarized as they
+	// arrive (surat dmarc report), with or without a resolver.
+	checks[smtp.MX] = append(checks[smtp.MX], reports.ReceiveCheck{Domains: store.Domains, Logger: logger})
 	if _, none := cfg.Resolver.(dns.None); none {
 		logger.Warn("inbound mail is not authenticated: SPF, DKIM and DMARC need --resolver", "resolver", cfg.ResolverSpec)
 		return checks, nil
@@ -25,11 +37,12 @@ func messageChecks(cfg *serveConfig, logger *slog.Logger) (map[smtp.Kind][]pipel
 		AuthservID:        cfg.Hostname,
 		SPFPolicy:         cfg.SPFPolicy,
 		TrustedARCSealers: cfg.ARCTrustedSealers,
+		Enforce:           dmarcEnforced(store, logger),
 		Logger:            logger.With("component", "mailauth"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	checks[smtp.MX] = append(checks[smtp.MX], mailauth.Check{Checker: checker})
+	checks[smtp.MX] = append(checks[smtp.MX], mailauth.Check{Checker: checker, Events: dmarcEvents(time.Now)})
 	return checks, nil
 }

@@ -45,6 +45,7 @@ type serveConfig struct {
 	Postmaster                   string          // receives postmaster@ of every local domain without one
 	QueueLifetime                time.Duration   // outbound retries before a bounce
 	DelayWarning                 time.Duration   // one delay DSN after this long pending; 0: never
+	ReportRetention              time.Duration   // DMARC and TLS-RPT results kept this long, sent or not
 	QueueSchedule                []time.Duration // backoff between outbound attempts
 	MaxMessageSize               int64
 	MaxSendPerHour               int            // remote recipients per user and hour; 0: no limit
@@ -134,6 +135,7 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"smarthost-auth-file", "", "`FILE` whose first line is USER:PASSWORD for AUTH PLAIN at the smarthost"},
 	{"queue-lifetime", "120h", "retry outbound mail for `DURATION` before bouncing it"},
 	{"delay-warning", "4h", "tell the sender once when outbound mail is still undelivered after `DURATION` (RFC 3464 delayed DSN, if NOTIFY allows); 0: never"},
+	{"report-retention", "168h", "keep DMARC and TLS-RPT results for `DURATION` (at least 48h): the leader sends each day's reports after it ends and prunes days older than this, sent or not"},
 	{"queue-schedule", "1m,5m,15m,30m,1h,2h", "backoff between outbound attempts: `DURATIONS`, comma separated; the last repeats"},
 	{"max-message-size", strconv.Itoa(defaultMaxMessageSize), "largest accepted message in `BYTES` (larger: 552)"},
 	{"max-send-per-hour", strconv.Itoa(smtp.DefaultMaxSendPerHour), "remote recipients one user may queue per hour, counted cluster-wide (past it: 450 4.7.1); `N`, 0: no limit"},
@@ -319,6 +321,9 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	if c.DelayWarning, err = time.ParseDuration(v("delay-warning")); err != nil || c.DelayWarning < 0 ||
 		(c.DelayWarning > 0 && c.DelayWarning < time.Minute) {
 		return nil, bad("delay-warning", "want 0 or a duration of at least 1m, such as 4h")
+	}
+	if c.ReportRetention, err = time.ParseDuration(v("report-retention")); err != nil || c.ReportRetention < 48*time.Hour {
+		return nil, bad("report-retention", "want a duration of at least 48h, such as 168h")
 	}
 	for _, d := range splitList(v("queue-schedule")) {
 		step, err := time.ParseDuration(d)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/dkimsign"
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/outbound"
 )
@@ -25,7 +26,8 @@ type outboundQueue struct {
 
 // startOutbound starts the queue worker (active only while this node
 // leads) and the blob collector it runs.
-func startOutbound(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, reg prometheus.Registerer, logger *slog.Logger) (*outboundQueue, error) {
+func startOutbound(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, dkimKeys *dkimsign.Keys,
+	reg prometheus.Registerer, logger *slog.Logger) (*outboundQueue, error) {
 	host := cfg.Hostname
 	transport := &outbound.Transport{
 		Smarthost: cfg.Smarthost, Resolver: cfg.Resolver, Hostname: host,
@@ -51,10 +53,12 @@ func startOutbound(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, r
 		OneRoute:     cfg.Smarthost != "",
 		Hostname:     host,
 		LocalDomains: cfg.Domains,
+		SignDSN:      dkimKeys.Sign,
 		Schedule:     cfg.QueueSchedule,
 		DelayWarning: cfg.DelayWarning,
 		Logger:       logger,
 		Registerer:   reg,
+		TLSReport:    newTLSReporter(cfg.Resolver, node, logger).report,
 	})
 	if err != nil {
 		return nil, err

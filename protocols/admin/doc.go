@@ -17,15 +17,25 @@
 //	GET    /v1/queue                       {"entries": [...]} the outbound queue, by id
 //	POST   /v1/queue/{id}/retry            make the entry due now (QueueRetried) → 204; 404 if unknown
 //	DELETE /v1/queue/{id}                  drop the entry, no DSN (QueueDeleted) → 204; 404 if unknown
+//	GET    /v1/domains                     {"domains": [...]} sorted
+//	POST   /v1/domains                     {"domain"} (DomainAdded with new DKIM keys) → 201; 409 if present
+//	GET    /v1/domains/{domain}            settings and DKIM selectors (never a private key)
+//	DELETE /v1/domains/{domain}            (DomainRemoved) → 204; 409 while a user or alias of it exists
+//	GET    /v1/domains/{domain}/records    {"records": [...]} the DNS records to publish; ?check=1 adds "problems"
+//	PUT    /v1/domains/{domain}/settings   {"dmarc_report_only","dmarc_policy","mta_sts"} (DomainSettingsChanged) → 200
+//	POST   /v1/domains/{domain}/keys       rotate: a new Ed25519 and RSA key (DkimKeyAdded) → 201
+//	DELETE /v1/domains/{domain}/keys/{selector}  retire a key (DkimKeyRetired) → 204
 //	GET    /v1/bans                        {"bans": [...]} the client bans in force
 //	POST   /v1/bans                        {"prefix","seconds","reason"} (BanAdded) → 201; seconds absent: 24 h, 0: never expires
 //	DELETE /v1/bans/{prefix...}            lift a ban, e.g. /v1/bans/192.0.2.0/24 (BanRemoved) → 204; 404 if none
+//	GET    /v1/dmarc/reports[?domain=D]    {"reports": [...]} received DMARC aggregate reports, newest first per domain (limit=N, default 100)
+//	GET    /v1/dmarc/pending               {"pending": [...]} DMARC and TLS-RPT domain-days not reported yet
 //
 // Errors are JSON {"error": "one line"}. With a token configured, /v1/ and
 // /metrics need "Authorization: Bearer <token>" (RFC 6750 §2.1).
 //
 // The package reads through small consumer-side interfaces (Directory,
-// Digester, Cluster, Queue, BanList) and writes only by proposing events: it must not import
+// Digester, Cluster, Queue, BanList, DomainStore, Reports) and writes only by proposing events: it must not import
 // mailbox/, open the store, or read the environment. Password hashes are
 // computed here, by the proposer (docs/DESIGN.md invariant 2).
 package admin

@@ -22,6 +22,7 @@ import (
 	"github.com/surat-mail/surat/cluster"
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/auth"
+	"github.com/surat-mail/surat/protocols/domains"
 )
 
 // Directory is the read side the API needs (mailbox.Store has it).
@@ -53,6 +54,8 @@ type Config struct {
 	// Bans serves GET /v1/bans; nil: an empty list (adding and removing
 	// bans only propose).
 	Bans BanList
+	// Reports serves /v1/dmarc/...; nil: empty lists.
+	Reports Reports
 	// IsNotFound reports whether an error from Directory.User (or
 	// Queue.QueueEntry) means "not found" (cmd passes errors.Is(err,
 	// mailbox.ErrNotFound)).
@@ -68,6 +71,17 @@ type Config struct {
 	// LocalDomains are the node's --domain values: a user may be created in
 	// one of them even before the cluster has recorded it.
 	LocalDomains []string
+	// Domains serves a domain's settings and keys (/v1/domains/{domain}
+	// and below); nil: those answer 501.
+	Domains DomainStore
+	// Hostname is the node's --hostname: the MX and service host that
+	// /v1/domains/{domain}/records prints.
+	Hostname string
+	// Resolver answers /v1/domains/{domain}/records?check=1 (the node's
+	// --resolver); nil: checking is refused (503).
+	Resolver domains.Resolver
+	// CheckTimeout bounds a records check (default 20 s).
+	CheckTimeout time.Duration
 
 	// MTASTS, when set, answers every request whose Host is
 	// mta-sts.DOMAIN (RFC 8461 §3.3), unauthenticated: the domain's
@@ -126,6 +140,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ProposeTimeout <= 0 {
 		cfg.ProposeTimeout = 15 * time.Second
 	}
+	if cfg.CheckTimeout <= 0 {
+		cfg.CheckTimeout = 20 * time.Second
+	}
 	if cfg.Gatherer == nil {
 		cfg.Gatherer = prometheus.NewRegistry()
 	}
@@ -174,9 +191,19 @@ func New(cfg Config) (*Server, error) {
 	guarded("GET /v1/queue", http.HandlerFunc(s.listQueue))
 	guarded("POST /v1/queue/{id}/retry", http.HandlerFunc(s.retryQueue))
 	guarded("DELETE /v1/queue/{id}", http.HandlerFunc(s.deleteQueue))
+	guarded("GET /v1/domains", http.HandlerFunc(s.listDomains))
+	guarded("POST /v1/domains", http.HandlerFunc(s.addDomain))
+	guarded("GET /v1/domains/{domain}", http.HandlerFunc(s.getDomain))
+	guarded("DELETE /v1/domains/{domain}", http.HandlerFunc(s.deleteDomain))
+	guarded("GET /v1/domains/{domain}/records", http.HandlerFunc(s.domainRecords))
+	guarded("PUT /v1/domains/{domain}/settings", http.HandlerFunc(s.domainSettings))
+	guarded("POST /v1/domains/{domain}/keys", http.HandlerFunc(s.rotateKeys))
+	guarded("DELETE /v1/domains/{domain}/keys/{selector}", http.HandlerFunc(s.retireKey))
 	guarded("GET /v1/bans", http.HandlerFunc(s.listBans))
 	guarded("POST /v1/bans", http.HandlerFunc(s.addBan))
 	guarded("DELETE /v1/bans/{prefix...}", http.HandlerFunc(s.deleteBan))
+	guarded("GET /v1/dmarc/reports", http.HandlerFunc(s.listDMARCReports))
+	guarded("GET /v1/dmarc/pending", http.HandlerFunc(s.listPendingReports))
 	// Unknown /v1/ paths answer in JSON, and behind the token so that they
 	// do not reveal which routes exist.
 	guarded("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -416,7 +443,13 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	}}}
 	events := []*evlog.Event{created}
 	if addDomain {
-		events = []*evlog.Event{{Kind: &evlog.Event_DomainAdded{DomainAdded: &evlog.DomainAdded{Domain: domain}}}, created}
+		// A domain is never added without its DKIM keys.
+		added, err := domains.Added(domain, s.cfg.Now())
+		if err != nil {
+			s.internal(w, "generate DKIM keys", err)
+			return
+		}
+		events = []*evlog.Event{added, created}
 	}
 	err = s.submit(r.Context(), events...)
 	if addDomain && rejectedWith(err, evlog.ErrorCode_ERROR_CODE_DOMAIN_EXISTS) {

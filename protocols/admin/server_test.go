@@ -256,6 +256,9 @@ func TestEndpoints(t *testing.T) {
 				if len(evs) != 2 || evs[0].GetDomainAdded().GetDomain() != "new.test" || evs[1].GetUserCreated() == nil {
 					t.Errorf("proposal %v, want DomainAdded then UserCreated", evs)
 				}
+				if keys := evs[0].GetDomainAdded().GetDkimKeys(); len(keys) != 2 {
+					t.Errorf("the domain added with a user has %d DKIM keys, want 2", len(keys))
+				}
 			}},
 		{name: "add existing user", setup: func(f *fakeNode) { f.addUser("alice@example.test") },
 			call: call{method: "POST", path: "/v1/users", token: tok, body: `{"address":"alice@example.test","password":"pw"}`},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -284,7 +283,7 @@ func (m *Message) Finish(ctx context.Context) (*Verdict, error) {
 		for _, d := range m.env.RecipientDomains {
 			v.Domains[strings.ToLower(d)] = TempFail
 		}
-		m.c.log.Warn("mailauth: checks did not finish in time", "remote", m.env.RemoteIP.String(), "error", ctx.Err())
+		m.c.log.Warn("mailauth: checks did not finish in time", "remote", m.env.RemoteIP.String(), "err", ctx.Err())
 		return v, nil
 	}
 	m.fillSPF(v)
@@ -334,13 +333,10 @@ func (m *Message) wait(ctx context.Context) bool {
 func (m *Message) logVerdict(v *Verdict) {
 	attrs := []any{
 		"remote", m.env.RemoteIP.String(),
-		"action", v.Action.String(),
-		"spf", string(v.SPF.Result),
-		"elapsed", m.c.now().Sub(m.start),
+		"result", v.Action.String(),
+		"checks", note(v),
+		"duration", m.c.now().Sub(m.start),
 		"size", m.size,
-	}
-	for _, d := range v.DMARC {
-		attrs = append(attrs, slog.Group("dmarc", "from", d.From, "result", d.Result, "disposition", d.Applied))
 	}
 	if v.Action == Reject || v.Action == TempFail {
 		attrs = append(attrs, "reply", v.Reply.Text)

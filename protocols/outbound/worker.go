@@ -63,6 +63,10 @@ type Config struct {
 
 	Hostname     string   // Reporting-MTA of DSNs
 	LocalDomains []string // the first one signs DSNs (MAILER-DAEMON@)
+	// SignDSN, when set, returns the DKIM-Signature fields to prepend to
+	// a DSN sent as MAILER-DAEMON@domain (dkimsign.Keys.Sign); an error
+	// sends it unsigned.
+	SignDSN func(domain string, msg []byte) ([]byte, error)
 
 	Schedule       []time.Duration // backoff; nil: DefaultSchedule
 	PollInterval   time.Duration   // due-entry scan; default 1 s
@@ -545,6 +549,14 @@ func (w *Worker) dsnEvents(ctx context.Context, q *evlog.QueueRecord, report []D
 		Arrival: time.Unix(q.GetQueuedUnix(), 0), Date: now, Return: ret,
 		Original: body, Recipients: report,
 	})
+	if w.cfg.SignDSN != nil {
+		// RFC 6376: signed by the domain of its From, like submitted mail.
+		if fields, err := w.cfg.SignDSN(domain, msg); err != nil {
+			log.Warn("queue: DSN not DKIM-signed", "domain", domain, "err", err)
+		} else {
+			msg = append(fields, msg...)
+		}
+	}
 	local, user, err := w.localSender(q.GetMailFrom())
 	if err != nil {
 		return nil, err

@@ -16,7 +16,7 @@ import (
 // records what its runs were fed.
 type recordingCheck struct {
 	outcome pipeline.Outcome
-	err     error                    // from Finish
+	err     error                     // from Finish
 	filter  func(io.Reader) io.Reader // nil: none
 	mu      sync.Mutex
 	envs    []pipeline.Envelope
