@@ -25,6 +25,9 @@
 // the node's authserv-id and spf=pass, dkim=pass, dmarc=pass, or (off) none
 // at all (CheckHeader); and every message of the round must be accepted.
 //
+// MeasureSign measures the other side: what Surat's own DKIM signer
+// (protocols/dkimsign) costs per message, with Ed25519, RSA-2048 and both.
+//
 // bench/cmd/authload is the command; `make bench-auth` runs it. It writes
 // a Record per round (JSON lines) and WriteMarkdown's report.
 package authload

@@ -3,11 +3,6 @@ package authload
 import (
 	"bytes"
 	"crypto"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/base64"
 	"fmt"
 	mrand "math/rand/v2"
 	"time"
@@ -15,6 +10,8 @@ import (
 	"github.com/emersion/go-msgauth/dkim"
 
 	"github.com/surat-mail/surat/bench/smtpload"
+	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/domains"
 )
 
 // The sending domain and what it publishes: every node is given these
@@ -34,64 +31,60 @@ const (
 	KeyRSA     = "rsa"     // RSA-2048, RFC 6376 §3.3.1
 )
 
-// Key is the sending domain's DKIM key.
+// Key is the sending domain's DKIM key, made as Surat makes its own
+// domains' keys (domains.NewKeys) but published at Selector.
 type Key struct {
 	Algorithm string // KeyEd25519 or KeyRSA
-	Signer    crypto.Signer
+	key       *evlog.DkimKey
+	signer    crypto.Signer
 }
 
 // NewKey makes a fresh key of algorithm KeyEd25519 or KeyRSA (2048 bits).
 func NewKey(algorithm string) (*Key, error) {
-	switch algorithm {
-	case KeyEd25519:
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, fmt.Errorf("authload: ed25519 key: %w", err)
-		}
-		return &Key{Algorithm: algorithm, Signer: priv}, nil
-	case KeyRSA:
-		priv, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			return nil, fmt.Errorf("authload: rsa key: %w", err)
-		}
-		return &Key{Algorithm: algorithm, Signer: priv}, nil
+	want := map[string]evlog.DkimAlgorithm{
+		KeyEd25519: evlog.DkimAlgorithm_DKIM_ALGORITHM_ED25519,
+		KeyRSA:     evlog.DkimAlgorithm_DKIM_ALGORITHM_RSA,
 	}
-	return nil, fmt.Errorf("authload: unknown key algorithm %q (want %s or %s)", algorithm, KeyEd25519, KeyRSA)
+	alg, ok := want[algorithm]
+	if !ok {
+		return nil, fmt.Errorf("authload: unknown key algorithm %q (want %s or %s)", algorithm, KeyEd25519, KeyRSA)
+	}
+	keys, err := domains.NewKeys(time.Now(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("authload: %w", err)
+	}
+	for _, k := range keys {
+		if k.GetAlgorithm() != alg {
+			continue
+		}
+		k.Selector = Selector
+		signer, err := domains.Signer(k)
+		if err != nil {
+			return nil, fmt.Errorf("authload: %w", err)
+		}
+		return &Key{Algorithm: algorithm, key: k, signer: signer}, nil
+	}
+	return nil, fmt.Errorf("authload: no %s key among the domain keys made", algorithm)
 }
 
-// Record is the key's DKIM TXT record (RFC 6376 §3.6.1): for Ed25519 the
-// bare 32-byte public key (RFC 8463 §4.2), for RSA the DER
-// SubjectPublicKeyInfo.
-func (k *Key) Record() (string, error) {
-	var p []byte
-	switch pub := k.Signer.Public().(type) {
-	case ed25519.PublicKey:
-		p = pub
-	case *rsa.PublicKey:
-		der, err := x509.MarshalPKIXPublicKey(pub)
-		if err != nil {
-			return "", fmt.Errorf("authload: public key: %w", err)
-		}
-		p = der
-	default:
-		return "", fmt.Errorf("authload: key of type %T", pub)
-	}
-	return "v=DKIM1; k=" + k.Algorithm + "; p=" + base64.StdEncoding.EncodeToString(p), nil
-}
+// Record is the key's DKIM TXT record (RFC 6376 §3.6.1, RFC 8463 §4.2),
+// as `surat domain records` prints it.
+func (k *Key) Record() (string, error) { return domains.KeyRecord(k.key) }
 
 // signedFields are the header fields a signature covers (RFC 6376
 // §5.4.1's recommendation, those a message here carries).
 var signedFields = []string{"From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"}
 
 // Sign prepends a DKIM-Signature (d=sender.test, s=sel, relaxed/relaxed)
-// made with k to msg, with go-msgauth's signer.
+// made with k to msg, with go-msgauth's signer, as another domain's mail
+// system would.
 func (k *Key) Sign(msg []byte) ([]byte, error) {
 	var out bytes.Buffer
 	out.Grow(len(msg) + 512)
 	err := dkim.Sign(&out, bytes.NewReader(msg), &dkim.SignOptions{
 		Domain:                 SenderDomain,
 		Selector:               Selector,
-		Signer:                 k.Signer,
+		Signer:                 k.signer,
 		Hash:                   crypto.SHA256,
 		HeaderCanonicalization: dkim.CanonicalizationRelaxed,
 		BodyCanonicalization:   dkim.CanonicalizationRelaxed,

@@ -17,8 +17,9 @@ func roundRec(key string, m Mode, r int, perS, cpu float64) Record {
 
 func TestSummariesAndMarkdown(t *testing.T) {
 	recs := []Record{
-		{Kind: "sign", Key: KeyEd25519, Sign: &SignResult{Key: KeyEd25519, BodySize: 4096, MsgBytes: 4328, N: 1000, NsPerOp: 68000}},
-		{Kind: "sign", Key: KeyRSA, Sign: &SignResult{Key: KeyRSA, BodySize: 4096, MsgBytes: 4328, N: 500, NsPerOp: 1_600_000}},
+		{Kind: "sign", Sign: &SignResult{Keys: SignEd25519, BodySize: 4096, MsgBytes: 4328, N: 1000, NsPerOp: 68000}},
+		{Kind: "sign", Sign: &SignResult{Keys: SignRSA, BodySize: 4096, MsgBytes: 4328, N: 500, NsPerOp: 1_600_000}},
+		{Kind: "sign", Sign: &SignResult{Keys: SignBoth, BodySize: 4096, MsgBytes: 4328, N: 400, NsPerOp: 1_700_000}},
 		roundRec(KeyEd25519, On, 1, 900, 2.0), roundRec(KeyEd25519, Off, 1, 1000, 1.8),
 		roundRec(KeyEd25519, On, 2, 950, 2.1), roundRec(KeyEd25519, Off, 2, 1100, 1.7),
 		roundRec(KeyEd25519, On, 3, 700, 2.2), roundRec(KeyEd25519, Off, 3, 1050, 1.9),
@@ -43,10 +44,31 @@ func TestSummariesAndMarkdown(t *testing.T) {
 		"| RSA-2048 | 1 / 1 | 1000 (1000–1000) | 500 (500–500) | **0.50** (**not met**) |",
 		"| Ed25519 | 4328 (4096) | 1000 | **0.068** (met) |",
 		"| RSA-2048 | 4328 (4096) | 500 | **1.600** |",
+		"| Ed25519 + RSA-2048 | 4328 (4096) | 400 | **1.700** |",
 		"Machine: test.",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the report lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+// TestSignKeys: each signing measurement signs with the keys it names.
+func TestSignKeys(t *testing.T) {
+	for which, want := range map[string]int{SignEd25519: 1, SignRSA: 1, SignBoth: 2} {
+		s, err := surat(which)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sels := s.Selectors()
+		if len(sels) != want {
+			t.Errorf("%s: selectors %v", which, sels)
+		}
+		if which == SignEd25519 && !strings.HasSuffix(sels[0], "e") || which == SignRSA && !strings.HasSuffix(sels[0], "r") {
+			t.Errorf("%s: selectors %v", which, sels)
+		}
+	}
+	if _, err := surat("dsa"); err == nil {
+		t.Error("an unknown key set was accepted")
 	}
 }
