@@ -33,6 +33,10 @@ func TestSummariesAndMarkdown(t *testing.T) {
 	if got, want := sums[0].Ratio(), 900.0/1050; got != want {
 		t.Errorf("Ed25519 ratio %v, want %v", got, want)
 	}
+	// Pairs: 900/1000, 950/1100, 700/1050.
+	if got, want := sums[0].PairedRatio(), 950.0/1100; got != want {
+		t.Errorf("Ed25519 paired ratio %v, want %v", got, want)
+	}
 	if sums[0].DNSOn != 27 {
 		t.Errorf("DNS queries over the on rounds: %d", sums[0].DNSOn)
 	}
@@ -40,7 +44,7 @@ func TestSummariesAndMarkdown(t *testing.T) {
 	WriteMarkdown(&b, recs, "Machine: test.")
 	md := b.String()
 	for _, want := range []string{
-		"| Ed25519 | 3 / 3 | 1050 (1000–1100) | 900 (700–950) | **0.86** (met) | 1.80 → 2.10 (0.86) | 27 |",
+		"| Ed25519 | 3 / 3 | 1050 (1000–1100) | 900 (700–950) | **0.86** (met) | 0.86 | 1.80 → 2.10 (0.86) | 27 |",
 		"| RSA-2048 | 1 / 1 | 1000 (1000–1000) | 500 (500–500) | **0.50** (**not met**) |",
 		"| Ed25519 | 4328 (4096) | 1000 | **0.068** (met) |",
 		"| RSA-2048 | 4328 (4096) | 500 | **1.600** |",

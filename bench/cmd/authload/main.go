@@ -55,8 +55,22 @@ func run() error {
 		rev      = flag.String("rev", "", "what to call the measured binary's source (default: the git commit of -repo)")
 		repo     = flag.String("repo", ".", "the git checkout the binary was built from")
 		noSign   = flag.Bool("no-sign", false, "skip the DKIM signing measurement (Surat's signer: Ed25519, RSA-2048, both)")
+		mdOnly   = flag.Bool("report-only", false, "measure nothing: write auth-ingest.md again from the auth-ingest.jsonl in -results")
 	)
 	flag.Parse()
+	jsonlPath := filepath.Join(*results, "auth-ingest.jsonl")
+	if *mdOnly {
+		f, err := os.Open(jsonlPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		recs, err := authload.ReadRecords(f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", jsonlPath, err)
+		}
+		return writeMarkdown(*results, recs, *repo, *rev)
+	}
 	binPath, err := filepath.Abs(*bin)
 	if err != nil {
 		return err
@@ -77,7 +91,6 @@ func run() error {
 	}
 	// The records go to a .partial file until the run is complete, so
 	// a failed run leaves the last complete one's files alone.
-	jsonlPath := filepath.Join(*results, "auth-ingest.jsonl")
 	jsonl, err := os.Create(jsonlPath + ".partial")
 	if err != nil {
 		return err
@@ -114,8 +127,8 @@ func run() error {
 		}
 	}
 	for _, s := range authload.Summaries(recs) {
-		logf("%s: checks off %.0f msgs/s, on %.0f msgs/s (medians): on/off %.2f; server CPU per message off/on %.2f",
-			s.Key, smtpload.Median(s.Off), smtpload.Median(s.On), s.Ratio(), s.CPURatio())
+		logf("%s: checks off %.0f msgs/s, on %.0f msgs/s (medians): on/off %.2f, round pairs %.2f; server CPU per message off/on %.2f",
+			s.Key, smtpload.Median(s.Off), smtpload.Median(s.On), s.Ratio(), s.PairedRatio(), s.CPURatio())
 	}
 
 	if err := jsonl.Close(); err != nil {
@@ -124,20 +137,27 @@ func run() error {
 	if err := os.Rename(jsonlPath+".partial", jsonlPath); err != nil {
 		return err
 	}
-	m := report.ReadMachine(*repo, *rev)
+	logf("wrote %s", jsonlPath)
+	return writeMarkdown(*results, recs, *repo, *rev)
+}
+
+// writeMarkdown writes auth-ingest.md into dir from recs, with this
+// machine's description.
+func writeMarkdown(dir string, recs []authload.Record, repo, rev string) error {
+	m := report.ReadMachine(repo, rev)
 	machine := fmt.Sprintf("Machine: %d cores (%s), %.0f GiB RAM, Debian %s, Linux %s; Surat built from %s; written %s, load average %s then.",
 		m.Cores, orDash(m.CPU), float64(m.MemBytes)/(1<<30), orDash(m.Debian), orDash(m.Kernel), m.Commit,
 		m.Now.Format("2006-01-02 15:04 UTC"), orDash(m.Load))
 	var md bytes.Buffer
 	authload.WriteMarkdown(&md, recs, machine)
-	mdPath := filepath.Join(*results, "auth-ingest.md")
+	mdPath := filepath.Join(dir, "auth-ingest.md")
 	if err := os.WriteFile(mdPath+".tmp", md.Bytes(), 0o644); err != nil {
 		return err
 	}
 	if err := os.Rename(mdPath+".tmp", mdPath); err != nil {
 		return err
 	}
-	logf("wrote %s and %s", jsonlPath, mdPath)
+	logf("wrote %s", mdPath)
 	return nil
 }
 
