@@ -112,7 +112,7 @@ bench-scale: build
 # What authenticating inbound mail costs: SMTP ingest at 32 senders on three real nodes with SPF,
 # DKIM and DMARC checked (--resolver at an in-process DNS server) against the same nodes with
 # --resolver none, rounds alternating, with an Ed25519 then an RSA-2048 DKIM key; and DKIM signing
-# per 4 KiB message (~4 min). Writes auth-ingest.md and .jsonl.
+# per 4 KiB message (~5 min). Writes auth-ingest.md and .jsonl.
 bench-auth: build
 	mkdir -p $(BENCH_RESULTS)
 	$(GO) run ./bench/cmd/authload -bin $${SURAT_BIN:-$(CURDIR)/$(BIN)} -results $(BENCH_RESULTS) \
