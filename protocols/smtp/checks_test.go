@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/pipeline"
 )
 
@@ -120,8 +121,14 @@ func TestChecksJunkRefuseAndFail(t *testing.T) {
 		t.Fatalf("Junk holds %d messages, want %d", len(junk), junkBefore+1)
 	}
 	refusal := &pipeline.Reply{Code: 550, Enhanced: [3]int{5, 7, 1}, Text: "DMARC policy of example.org says reject"}
-	if code, text := send(&recordingCheck{outcome: pipeline.Outcome{Action: pipeline.Refuse, Reply: refusal}}, "refused"); code != 550 || !strings.Contains(text, "5.7.1 DMARC policy") {
+	// The refusal's own events (a DMARC record, say) are kept; here an
+	// alias stands for them because it is easy to look up.
+	record := ev(&evlog.Event_AliasAdded{AliasAdded: &evlog.AliasAdded{Alias: "refused-record@" + domain, Target: alice}})
+	if code, text := send(&recordingCheck{outcome: pipeline.Outcome{Action: pipeline.Refuse, Reply: refusal, Events: []*evlog.Event{record}}}, "refused"); code != 550 || !strings.Contains(text, "5.7.1 DMARC policy") {
 		t.Fatalf("refusal: %d %s", code, text)
+	}
+	if u, err := n.Store.ResolveAddress("refused-record@" + domain); err != nil || u != alice {
+		t.Fatalf("a refused message's events were not proposed: %q %v", u, err)
 	}
 	if code, text := send(&recordingCheck{err: errors.New("resolver timed out")}, "unchecked"); code != 451 || !strings.HasPrefix(text, "4.7.0") {
 		t.Fatalf("failing check: %d %s", code, text)

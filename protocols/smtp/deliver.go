@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -69,6 +70,13 @@ func (s *session) data(r io.Reader) error {
 		up.abandon()
 		se := checkReply(err)
 		log.Info("smtp message refused by checks", "code", se.Code, "reason", se.Message, "checks", strings.Join(verdict.Notes, "; "), "err", err)
+		if verdict.Action == pipeline.Refuse && len(verdict.Events) > 0 {
+			// What the checks record (a DMARC result for the sender's
+			// aggregate report, RFC 7489 §7.2) holds for a refused
+			// message too; it is proposed alone, and its failure
+			// changes nothing for the client.
+			s.srv.recordRefused(s.ctx, verdict.Events, log)
+		}
 		return se
 	}
 	if len(verdict.Notes) > 0 {
@@ -445,4 +453,16 @@ func checkReply(err error) *gosmtp.SMTPError {
 		return &gosmtp.SMTPError{Code: r.Code, EnhancedCode: gosmtp.EnhancedCode(r.Enhanced), Message: r.Text}
 	}
 	return errChecksFailed
+}
+
+// recordTimeout bounds the proposal of a refused message's records.
+const recordTimeout = 2 * time.Second
+
+// recordRefused proposes the checks' events of a refused message.
+func (s *Server) recordRefused(ctx context.Context, events []*evlog.Event, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, recordTimeout)
+	defer cancel()
+	if _, err := propose.Submit(ctx, s.cfg.Proposer, events...); err != nil {
+		log.Warn("smtp refused message's records not kept", "err", err)
+	}
 }
