@@ -58,6 +58,9 @@ func run() error {
 		mdOnly   = flag.Bool("report-only", false, "measure nothing: write auth-ingest.md again from the auth-ingest.jsonl in -results")
 	)
 	flag.Parse()
+	// The machine and the source are read before anything is written
+	// (the report's own files would count as uncommitted changes).
+	machine := describe(report.ReadMachine(*repo, *rev))
 	jsonlPath := filepath.Join(*results, "auth-ingest.jsonl")
 	if *mdOnly {
 		f, err := os.Open(jsonlPath)
@@ -69,7 +72,7 @@ func run() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", jsonlPath, err)
 		}
-		return writeMarkdown(*results, recs, *repo, *rev)
+		return writeMarkdown(*results, recs, machine)
 	}
 	binPath, err := filepath.Abs(*bin)
 	if err != nil {
@@ -138,16 +141,18 @@ func run() error {
 		return err
 	}
 	logf("wrote %s", jsonlPath)
-	return writeMarkdown(*results, recs, *repo, *rev)
+	return writeMarkdown(*results, recs, machine)
 }
 
-// writeMarkdown writes auth-ingest.md into dir from recs, with this
-// machine's description.
-func writeMarkdown(dir string, recs []authload.Record, repo, rev string) error {
-	m := report.ReadMachine(repo, rev)
-	machine := fmt.Sprintf("Machine: %d cores (%s), %.0f GiB RAM, Debian %s, Linux %s; Surat built from %s; written %s, load average %s then.",
+// describe is the report's line about the machine and the source.
+func describe(m report.Machine) string {
+	return fmt.Sprintf("Machine: %d cores (%s), %.0f GiB RAM, Debian %s, Linux %s; Surat built from %s; load average %s at %s.",
 		m.Cores, orDash(m.CPU), float64(m.MemBytes)/(1<<30), orDash(m.Debian), orDash(m.Kernel), m.Commit,
-		m.Now.Format("2006-01-02 15:04 UTC"), orDash(m.Load))
+		orDash(m.Load), m.Now.Format("2006-01-02 15:04 UTC"))
+}
+
+// writeMarkdown writes auth-ingest.md into dir from recs.
+func writeMarkdown(dir string, recs []authload.Record, machine string) error {
 	var md bytes.Buffer
 	authload.WriteMarkdown(&md, recs, machine)
 	mdPath := filepath.Join(dir, "auth-ingest.md")
