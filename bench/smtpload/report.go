@@ -74,8 +74,8 @@ func WriteTables(w io.Writer, results []Result, subject, peer string, target Tar
 		s, p := groups[key{subject, c}], groups[key{peer, c}]
 		ratio := "–"
 		if len(s) > 0 && len(p) > 0 {
-			if m := median(field(p, e2e)); m > 0 {
-				ratio = fmt.Sprintf("**%.2f×**", median(field(s, acc))/m)
+			if m := Median(field(p, e2e)); m > 0 {
+				ratio = fmt.Sprintf("**%.2f×**", Median(field(s, acc))/m)
 			}
 		}
 		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %d / %d | %d / %d |\n", c,
@@ -113,7 +113,7 @@ func WriteTables(w io.Writer, results []Result, subject, peer string, target Tar
 	if len(sortedLevels) > 0 && target.MsgsPerS > 0 {
 		c := sortedLevels[len(sortedLevels)-1]
 		if s := groups[key{subject, c}]; len(s) > 0 {
-			rate, tail := median(field(s, acc)), median(field(s, p99))
+			rate, tail := Median(field(s, acc)), Median(field(s, p99))
 			verdict := func(ok bool) string {
 				if ok {
 					return "met"
@@ -204,7 +204,9 @@ func cpuCell(r Result) string {
 	return strings.Join(parts, ", ")
 }
 
-func median(v []float64) float64 {
+// Median is the median of v (the mean of the middle two for an even
+// count); 0 for none.
+func Median(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
 	}
@@ -221,7 +223,7 @@ func spread(v []float64, format string) string {
 	if len(v) == 0 {
 		return "–"
 	}
-	out := fmt.Sprintf(format, median(v))
+	out := fmt.Sprintf(format, Median(v))
 	if len(v) > 1 {
 		lo, hi := slices.Min(v), slices.Max(v)
 		out += fmt.Sprintf(" ("+format+"–"+format+")", lo, hi)

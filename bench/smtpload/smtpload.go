@@ -23,6 +23,7 @@ package smtpload
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -77,6 +78,12 @@ type Config struct {
 	// Bucket > 0 fills Result.Timeline: acknowledgements and failed
 	// attempts per Bucket of the run.
 	Bucket time.Duration
+	// Corpus, when set, replaces the generated messages: message n (from
+	// 1) is Corpus[(n-1) % len(Corpus)], sent as it is but for
+	// dot-stuffing and a final CRLF if it lacks one, so that what costs
+	// time to make (a DKIM signature, say) is made before the run.
+	// From and To stay the envelope; BodySize is only reported.
+	Corpus [][]byte
 }
 
 // maxBackoff bounds the wait between two attempts of one message.
@@ -477,7 +484,11 @@ func (s *sender) session(n int, runStart time.Time, sm *sample) error {
 	if len(s.cfg.Recipients) > 0 {
 		to = s.cfg.Recipients[(n-1)%len(s.cfg.Recipients)]
 	}
-	s.msg = appendMessage(s.msg[:0], s.rng, n, s.cfg.From, to, s.cfg.BodySize)
+	if len(s.cfg.Corpus) > 0 {
+		s.msg = appendStuffed(s.msg[:0], s.cfg.Corpus[(n-1)%len(s.cfg.Corpus)])
+	} else {
+		s.msg = appendMessage(s.msg[:0], s.rng, n, s.cfg.From, to, s.cfg.BodySize)
+	}
 	if err := c.cmd("MAIL", 2, "MAIL FROM:<%s> SIZE=%d", s.cfg.From, len(s.msg)); err != nil {
 		return err
 	}
@@ -487,7 +498,8 @@ func (s *sender) session(n int, runStart time.Time, sm *sample) error {
 	if err := c.cmd("DATA", 3, "DATA"); err != nil {
 		return err
 	}
-	// The message has no line starting with '.', so no dot-stuffing.
+	// The message is dot-stuffed: generated ones have no line starting
+	// with '.', and a Corpus message was stuffed by appendStuffed.
 	if err := c.write(s.msg); err != nil {
 		return &replyError{stage: "DATA-body", err: err}
 	}
@@ -580,6 +592,25 @@ func (c *clientConn) reply() (int, error) {
 	}
 }
 
+// appendStuffed appends msg with every line that starts with '.' given
+// one more (RFC 5321 §4.5.2) and a CRLF at the end if it lacks one, ready
+// to be sent between DATA and the final ".".
+func appendStuffed(b, msg []byte) []byte {
+	for len(msg) > 0 {
+		if msg[0] == '.' {
+			b = append(b, '.')
+		}
+		i := bytes.Index(msg, []byte("\r\n"))
+		if i < 0 {
+			b = append(b, msg...)
+			return append(b, '\r', '\n')
+		}
+		b = append(b, msg[:i+2]...)
+		msg = msg[i+2:]
+	}
+	return b
+}
+
 // appendMessage appends message n: a few header fields and a body of
 // exactly bodySize (>= 2) bytes in CRLF lines of random letters and digits
 // (fresh for each message, so no store can deduplicate or compress it away).
@@ -589,6 +620,14 @@ func appendMessage(b []byte, rng *rand.Rand, n int, from, to string, bodySize in
 	b = fmt.Appendf(b, "From: <%s>\r\nTo: <%s>\r\nSubject: smtpload message %d\r\nDate: %s\r\n"+
 		"Message-ID: <%d.%d@smtpload.bench.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n",
 		from, to, n, now.Format(time.RFC1123Z), n, now.UnixNano())
+	return AppendBody(b, rng, bodySize)
+}
+
+// AppendBody appends a message body of exactly bodySize (>= 2) bytes in
+// CRLF lines of random letters, digits and spaces, none starting with '.'
+// or a space: what every generated message carries, for a tool that makes
+// its own header section.
+func AppendBody(b []byte, rng *rand.Rand, bodySize int) []byte {
 	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 "
 	const lineLen = 76 // + CRLF: 78, under RFC 5322 §2.1.1's recommended 78
 	left := bodySize

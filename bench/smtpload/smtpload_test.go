@@ -51,6 +51,7 @@ type fakeServer struct {
 	delay       time.Duration // before the reply to the end of data
 	messages    atomic.Int64
 	bodies      sync.Map // message number → size of what was received
+	data        sync.Map // message number → what was received, dot-stuffing intact
 	remotes     sync.Map // client IP → true
 	rcpts       sync.Map // RCPT TO address → *atomic.Int64
 	wg          sync.WaitGroup
@@ -123,6 +124,7 @@ func (s *fakeServer) serve(c net.Conn) {
 				say("451 4.3.0 try again")
 			} else {
 				s.bodies.Store(n, msg.Len())
+				s.data.Store(n, msg.String())
 				say("250 2.0.0 queued")
 			}
 		case cmd == "QUIT":
@@ -323,5 +325,46 @@ func TestRunRecipients(t *testing.T) {
 			t.Errorf("recipients %v, want 3 each of %v", got, rcpts)
 			break
 		}
+	}
+}
+
+// TestCorpus: a Corpus replaces the generated messages, each sent as it
+// is but for dot-stuffing (RFC 5321 §4.5.2) and a missing final CRLF, in
+// turn.
+func TestCorpus(t *testing.T) {
+	srv := startFake(t, 0, 0)
+	corpus := [][]byte{
+		[]byte("From: <a@x.test>\r\nSubject: one\r\n\r\nbody\r\n"),
+		[]byte("From: <a@x.test>\r\nSubject: two\r\n\r\n.leading dot\r\n..two dots\r\nend\r\n"),
+		[]byte("From: <a@x.test>\r\nSubject: three\r\n\r\nno final line end"),
+	}
+	sent := map[string]string{ // what goes on the wire for each
+		"one":   string(corpus[0]),
+		"two":   "From: <a@x.test>\r\nSubject: two\r\n\r\n..leading dot\r\n...two dots\r\nend\r\n",
+		"three": string(corpus[2]) + "\r\n",
+	}
+	res, err := Run(context.Background(), Config{
+		Addrs: []string{srv.ln.Addr().String()}, Senders: 2, Messages: 6,
+		From: "a@x.test", To: "b@y.test", Corpus: corpus,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 6 || res.Errors != 0 {
+		t.Fatalf("accepted %d, errors %d (%v)", res.Accepted, res.Errors, res.ErrorKinds)
+	}
+	seen := map[string]int{}
+	srv.data.Range(func(_, v any) bool {
+		msg := v.(string)
+		_, rest, _ := strings.Cut(msg, "Subject: ")
+		subject, _, _ := strings.Cut(rest, "\r\n")
+		if want, ok := sent[subject]; !ok || msg != want {
+			t.Errorf("received %q, want %q", msg, want)
+		}
+		seen[subject]++
+		return true
+	})
+	if seen["one"] != 2 || seen["two"] != 2 || seen["three"] != 2 {
+		t.Errorf("each corpus message should be sent twice: %v", seen)
 	}
 }

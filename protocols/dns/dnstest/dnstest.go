@@ -21,13 +21,16 @@
 // changes a record after looking it up asks again with dns.Fresh(ctx), or
 // uses a new Client, or sets SetTTL(0) / SetNegativeTTL(0) first.
 //
-// A Server is safe for concurrent use; it stops when the test ends. It is
-// for tests only: it has no limits and trusts every query.
+// A Server is safe for concurrent use; it stops when the test ends. Listen
+// starts one outside a test (bench/authload answers a cluster's look-ups
+// with it), and Close stops that. It is for tests and benchmarks only: it
+// has no limits and trusts every query.
 package dnstest
 
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -90,12 +93,16 @@ type record struct {
 	defaultTTL bool // follows SetTTL at answer time
 }
 
-// Server is an in-process DNS server. Create it with Start.
+// Server is an in-process DNS server. Create it with Start (in a test) or
+// Listen.
 type Server struct {
-	t    testing.TB
+	t    testing.TB // nil: started by Listen
 	addr string
 	udp  *dns.Server
 	tcp  *dns.Server
+
+	closeOnce sync.Once
+	closeErr  error
 
 	mu      sync.Mutex
 	records map[string][]record // canonical name → records of every type
@@ -110,11 +117,30 @@ type Server struct {
 }
 
 // Start starts a server on 127.0.0.1 (UDP and TCP on the same port) and
-// stops it when the test ends.
+// stops it when the test ends. Add, AddTXT and the fault setters report
+// bad arguments through t.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	s, err := Listen()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	s.t = t
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("%v", err)
+		}
+	})
+	return s
+}
+
+// Listen starts a server on 127.0.0.1 (UDP and TCP on the same port)
+// outside a test, for a benchmark or a tool; Close stops it. Without a
+// test to report to, Add, AddTXT and the fault setters panic on bad
+// arguments, as regexp.MustCompile does: AddZone and ParseRecord return
+// the error instead.
+func Listen() (*Server, error) {
 	s := &Server{
-		t:       t,
 		records: make(map[string][]record),
 		faults:  make(map[string]faultRule),
 		adFor:   make(map[string]bool),
@@ -124,12 +150,12 @@ func Start(t testing.TB) *Server {
 	}
 	pc, ln, err := listen()
 	if err != nil {
-		t.Fatalf("dnstest: %v", err)
+		return nil, fmt.Errorf("dnstest: %w", err)
 	}
 	s.addr = pc.LocalAddr().String()
 	s.udp = &dns.Server{PacketConn: pc, Handler: s, UDPSize: dns.MaxMsgSize}
 	s.tcp = &dns.Server{Listener: ln, Handler: s}
-	for _, srv := range []*dns.Server{s.udp, s.tcp} {
+	for i, srv := range []*dns.Server{s.udp, s.tcp} {
 		started := make(chan struct{})
 		srv.NotifyStartedFunc = func() { close(started) }
 		errc := make(chan error, 1)
@@ -137,16 +163,41 @@ func Start(t testing.TB) *Server {
 		select {
 		case <-started:
 		case err := <-errc:
-			t.Fatalf("dnstest: serve: %v", err)
+			if i == 1 {
+				_ = s.udp.Shutdown()
+			} else {
+				pc.Close()
+			}
+			ln.Close()
+			return nil, fmt.Errorf("dnstest: serve: %w", err)
 		}
 	}
-	t.Cleanup(func() {
+	return s, nil
+}
+
+// Close stops the server; it waits at most 5 seconds for queries being
+// answered. Later calls do nothing.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = s.udp.ShutdownContext(ctx)
-		_ = s.tcp.ShutdownContext(ctx)
+		s.closeErr = errors.Join(s.udp.ShutdownContext(ctx), s.tcp.ShutdownContext(ctx))
+		if s.closeErr != nil {
+			s.closeErr = fmt.Errorf("dnstest: close: %w", s.closeErr)
+		}
 	})
-	return s
+	return s.closeErr
+}
+
+// errorf reports a bad argument: to the test when there is one (Start),
+// as a panic otherwise (Listen).
+func (s *Server) errorf(format string, args ...any) {
+	if s.t == nil {
+		panic(fmt.Sprintf(format, args...))
+	}
+	s.t.Helper()
+	// Errorf, not Fatalf: the setters may be called from any goroutine.
+	s.t.Errorf(format, args...)
 }
 
 // listen binds UDP on a free port, then TCP on the same port; another
@@ -172,7 +223,7 @@ func listen() (net.PacketConn, net.Listener, error) {
 func (s *Server) Addr() string { return s.addr }
 
 // Add adds one record, given as a zone file would give its data, and fails
-// the test if value does not parse:
+// the test (panics, after Listen) if value does not parse:
 //
 //	srv.Add("example.test", "A", "192.0.2.1")
 //	srv.Add("example.test", "AAAA", "2001:db8::1")
@@ -187,11 +238,9 @@ func (s *Server) Addr() string { return s.addr }
 // Names are absolute whether or not they end in a dot. The record's TTL is
 // the one SetTTL sets (DefaultTTL), read when the record is answered.
 func (s *Server) Add(name, typ, value string) {
-	s.t.Helper()
 	rr, err := ParseRecord(name, typ, value)
 	if err != nil {
-		// Errorf, not Fatalf: Add may be called from any goroutine.
-		s.t.Errorf("dnstest: Add(%q, %q, %q): %v", name, typ, value, err)
+		s.errorf("dnstest: Add(%q, %q, %q): %v", name, typ, value, err)
 		return
 	}
 	s.add(record{rr: rr, defaultTTL: true})
@@ -200,10 +249,9 @@ func (s *Server) Add(name, typ, value string) {
 // AddTXT adds one TXT record made of the given character-strings, each at
 // most 255 bytes (RFC 1035 §3.3.14), for tests of how strings are joined.
 func (s *Server) AddTXT(name string, strs ...string) {
-	s.t.Helper()
 	for _, x := range strs {
 		if len(x) > 255 {
-			s.t.Errorf("dnstest: AddTXT(%q): a string of %d bytes (at most 255)", name, len(x))
+			s.errorf("dnstest: AddTXT(%q): a string of %d bytes (at most 255)", name, len(x))
 			return
 		}
 	}
@@ -288,12 +336,11 @@ func (s *Server) Drop(name string, types ...string) { s.setFault(name, faultDrop
 func (s *Server) Restore(name string) { s.setFault(name, faultNone, nil) }
 
 func (s *Server) setFault(name string, f fault, types []string) {
-	s.t.Helper()
 	rule := faultRule{fault: f}
 	for _, typ := range types {
 		t, ok := dns.StringToType[strings.ToUpper(typ)]
 		if !ok {
-			s.t.Errorf("dnstest: unknown record type %q", typ)
+			s.errorf("dnstest: unknown record type %q", typ)
 			return
 		}
 		if rule.types == nil {

@@ -410,3 +410,42 @@ func FuzzParseRecord(f *testing.F) {
 		}
 	})
 }
+
+// TestListen: a server started outside a test answers, reports bad
+// arguments by panicking, and stops answering once closed.
+func TestListen(t *testing.T) {
+	srv, err := Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddZone("sender.test. 60 IN TXT \"v=spf1 ip4:127.0.0.0/8 -all\""); err != nil {
+		t.Fatal(err)
+	}
+	srv.Add("sender.test", "MX", "10 mx.sender.test.")
+	for _, network := range []string{"udp", "tcp"} {
+		resp := ask(t, srv, network, "sender.test", dns.TypeTXT, false)
+		if got := answers(resp); len(got) != 1 || got[0] != `"v=spf1 ip4:127.0.0.0/8 -all"` {
+			t.Errorf("TXT over %s: %q", network, got)
+		}
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("Add with a bad value did not panic without a test")
+			}
+		}()
+		srv.Add("sender.test", "MX", "not an MX")
+	}()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	m := new(dns.Msg)
+	m.SetQuestion("sender.test.", dns.TypeTXT)
+	c := &dns.Client{Net: "tcp", Timeout: 500 * time.Millisecond}
+	if _, _, err := c.Exchange(m, srv.Addr()); err == nil {
+		t.Error("the closed server still answers over TCP")
+	}
+}

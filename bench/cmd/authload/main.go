@@ -1,0 +1,174 @@
+// Command authload measures what authenticating inbound mail costs Surat
+// (bench/authload): SMTP ingest on three real `surat serve` nodes with SPF,
+// DKIM and DMARC checked (--resolver at an in-process DNS server) against
+// the same nodes with the checks off (--resolver none), rounds alternating,
+// and what DKIM signing costs per message. It writes auth-ingest.jsonl (a
+// record per round and per signing measurement) and auth-ingest.md to
+// -results; a run that fails leaves its records in
+// auth-ingest.jsonl.partial and the files of the last complete run alone.
+//
+//	authload -bin bin/surat -keys ed25519,rsa -rounds 3 -messages 6000 -senders 32 -results bench/results
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/surat-mail/surat/bench/authload"
+	"github.com/surat-mail/surat/bench/report"
+	"github.com/surat-mail/surat/bench/smtpload"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "authload:", err)
+		os.Exit(1)
+	}
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+func run() error {
+	var (
+		bin      = flag.String("bin", "bin/surat", "the surat binary")
+		keys     = flag.String("keys", "ed25519,rsa", "DKIM key algorithms, comma separated (ed25519, rsa): a fresh cluster and a full set of rounds for each")
+		rounds   = flag.Int("rounds", 3, "rounds of each mode (on, off) per key")
+		first    = flag.String("first", "on", "the mode of the first round: on or off")
+		messages = flag.Int("messages", 6000, "timed messages per round")
+		warmup   = flag.Int("warmup", 200, "untimed messages per round, sent first")
+		senders  = flag.Int("senders", 32, "concurrent SMTP senders")
+		body     = flag.Int("body", 4096, "message body bytes (headers and signature come on top)")
+		dir      = flag.String("dir", "", "where the clusters' data go (default: the system's temporary directory)")
+		keep     = flag.Bool("keep", false, "keep the data directories and node logs")
+		results  = flag.String("results", "bench/results", "write auth-ingest.jsonl and auth-ingest.md to this `DIR`")
+		rev      = flag.String("rev", "", "what to call the measured binary's source (default: the git commit of -repo)")
+		repo     = flag.String("repo", ".", "the git checkout the binary was built from")
+		noSign   = flag.Bool("no-sign", false, "skip the DKIM signing measurement (Surat's signer: Ed25519, RSA-2048, both)")
+		mdOnly   = flag.Bool("report-only", false, "measure nothing: write auth-ingest.md again from the auth-ingest.jsonl in -results")
+	)
+	flag.Parse()
+	// The machine and the source are read before anything is written
+	// (the report's own files would count as uncommitted changes).
+	machine := describe(report.ReadMachine(*repo, *rev))
+	jsonlPath := filepath.Join(*results, "auth-ingest.jsonl")
+	if *mdOnly {
+		f, err := os.Open(jsonlPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		recs, err := authload.ReadRecords(f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", jsonlPath, err)
+		}
+		return writeMarkdown(*results, recs, machine)
+	}
+	binPath, err := filepath.Abs(*bin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(binPath); err != nil {
+		return fmt.Errorf("-bin: %w (make build)", err)
+	}
+	var algs []string
+	for _, k := range strings.Split(*keys, ",") {
+		k = strings.TrimSpace(k)
+		if k != authload.KeyEd25519 && k != authload.KeyRSA {
+			return fmt.Errorf("-keys: unknown %q (want %s or %s)", k, authload.KeyEd25519, authload.KeyRSA)
+		}
+		algs = append(algs, k)
+	}
+	if err := os.MkdirAll(*results, 0o755); err != nil {
+		return err
+	}
+	// The records go to a .partial file until the run is complete, so
+	// a failed run leaves the last complete one's files alone.
+	jsonl, err := os.Create(jsonlPath + ".partial")
+	if err != nil {
+		return err
+	}
+	defer jsonl.Close()
+	var recs []authload.Record
+	emit := func(r authload.Record) error {
+		recs = append(recs, r)
+		return json.NewEncoder(jsonl).Encode(r)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if !*noSign {
+		for _, k := range []string{authload.SignEd25519, authload.SignRSA, authload.SignBoth} {
+			load := smtpload.Load1()
+			started := time.Now()
+			s, err := authload.MeasureSign(k, *body)
+			if err != nil {
+				return err
+			}
+			logf("DKIM signing (protocols/dkimsign), %s, %d-byte message: %.3f ms per message (%d messages, load %.2f)", k, s.MsgBytes, s.Ms(), s.N, load)
+			if err := emit(authload.Record{Kind: "sign", Started: started, Load1: load, Sign: &s}); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range algs {
+		logf("%s: a fresh three-node cluster, %d rounds of each mode, %d messages each, %d senders", k, *rounds, *messages, *senders)
+		err := authload.Run(ctx, authload.Config{Bin: binPath, Dir: *dir, Keep: *keep, Key: k, Rounds: *rounds,
+			First: authload.Mode(*first), Messages: *messages, Warmup: *warmup, Senders: *senders, BodySize: *body, Log: logf}, emit)
+		if err != nil {
+			return err
+		}
+	}
+	for _, s := range authload.Summaries(recs) {
+		logf("%s: checks off %.0f msgs/s, on %.0f msgs/s (medians): on/off %.2f, round pairs %.2f; server CPU per message off/on %.2f",
+			s.Key, smtpload.Median(s.Off), smtpload.Median(s.On), s.Ratio(), s.PairedRatio(), s.CPURatio())
+	}
+
+	if err := jsonl.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(jsonlPath+".partial", jsonlPath); err != nil {
+		return err
+	}
+	logf("wrote %s", jsonlPath)
+	return writeMarkdown(*results, recs, machine)
+}
+
+// describe is the report's line about the machine and the source.
+func describe(m report.Machine) string {
+	return fmt.Sprintf("Machine: %d cores (%s), %.0f GiB RAM, Debian %s, Linux %s; Surat built from %s; load average %s at %s.",
+		m.Cores, orDash(m.CPU), float64(m.MemBytes)/(1<<30), orDash(m.Debian), orDash(m.Kernel), m.Commit,
+		orDash(m.Load), m.Now.Format("2006-01-02 15:04 UTC"))
+}
+
+// writeMarkdown writes auth-ingest.md into dir from recs.
+func writeMarkdown(dir string, recs []authload.Record, machine string) error {
+	var md bytes.Buffer
+	authload.WriteMarkdown(&md, recs, machine)
+	mdPath := filepath.Join(dir, "auth-ingest.md")
+	if err := os.WriteFile(mdPath+".tmp", md.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(mdPath+".tmp", mdPath); err != nil {
+		return err
+	}
+	logf("wrote %s", mdPath)
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
