@@ -249,7 +249,7 @@ func (t *txn) assembleHeaded(e *evlog.BlobStored) (*evlog.EventResult, error) {
 		rec = &evlog.BlobRecord{Size: size, Chunks: uint32(chunksFor(size))}
 	}
 	if rec.GetStored() < rec.GetChunks() {
-		w := chunkWriter{t: t, hash: hash, buf: make([]byte, 0, evlog.ChunkSize)}
+		w := newChunkWriter(t, hash, size)
 		if err := w.write(head); err != nil {
 			return nil, err
 		}
@@ -298,23 +298,42 @@ func (t *txn) scanStaged(id []byte, n uint32, fn func(v []byte) error) error {
 }
 
 // chunkWriter lays bytes written to it out as a body's chunks (chunk i
-// holds bytes [i*ChunkSize, (i+1)*ChunkSize)), holding one chunk at a time.
+// holds bytes [i*ChunkSize, (i+1)*ChunkSize)), holding one chunk at a time,
+// each buffer no larger than what is left of the body: most messages are a
+// few KiB, and this runs for each on every node.
 type chunkWriter struct {
 	t    *txn
 	hash []byte
 	buf  []byte
 	next uint32
+	left uint64 // bytes of the body not yet buffered
+}
+
+func newChunkWriter(t *txn, hash []byte, size uint64) *chunkWriter {
+	w := &chunkWriter{t: t, hash: hash, left: size}
+	w.grow()
+	return w
+}
+
+// grow starts the next chunk's buffer.
+func (w *chunkWriter) grow() {
+	n := min(w.left, evlog.ChunkSize)
+	w.buf = make([]byte, 0, n)
+	w.left -= n
 }
 
 func (w *chunkWriter) write(p []byte) error {
 	for len(p) > 0 {
-		n := copy(w.buf[len(w.buf):cap(w.buf)], p)
-		w.buf, p = w.buf[:len(w.buf)+n], p[n:]
-		if len(w.buf) == cap(w.buf) && len(p) > 0 {
+		if len(w.buf) == cap(w.buf) {
+			if w.left == 0 {
+				return fmt.Errorf("headed body longer than its stated size")
+			}
 			if err := w.flush(); err != nil {
 				return err
 			}
 		}
+		n := copy(w.buf[len(w.buf):cap(w.buf)], p)
+		w.buf, p = w.buf[:len(w.buf)+n], p[n:]
 	}
 	return nil
 }
@@ -327,6 +346,6 @@ func (w *chunkWriter) flush() error {
 		return err
 	}
 	w.next++
-	w.buf = make([]byte, 0, evlog.ChunkSize)
+	w.grow()
 	return nil
 }
