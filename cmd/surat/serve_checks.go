@@ -43,6 +43,6 @@ func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, 
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	checks[smtp.MX] = append(checks[smtp.MX], mailauth.Check{Checker: checker, Events: dmarcEvents(time.Now)})
+	checks[smtp.MX] = append(checks[smtp.MX], mailauth.Check{Checker: checker, Events: reports.DMARCEvents(time.Now)})
 	return checks, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/surat-mail/surat/protocols/dkimsign"
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/outbound"
+	"github.com/surat-mail/surat/protocols/reports"
 )
 
 // outboundQueue is the running queue worker and the Relay that submission
@@ -58,7 +59,7 @@ func startOutbound(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, d
 		DelayWarning: cfg.DelayWarning,
 		Logger:       logger,
 		Registerer:   reg,
-		TLSReport:    newTLSReporter(cfg.Resolver, node, logger).report,
+		TLSReport:    reports.NewTLSRecorder(cfg.Resolver, node, logger).Record,
 	})
 	if err != nil {
 		return nil, err
