@@ -2,6 +2,7 @@ package mailauth
 
 import (
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -41,35 +42,9 @@ const rfc6376Key = "v=DKIM1; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP/UC3SB
 	"tdY9tf6mcwGjaNBcWToIMmPSPDdQPNUYckcQ2QIDAQAB"
 
 // RFC 8463 Appendix A.3: one message signed with Ed25519 (selector
-// brisbane) and RSA (selector test), keys of Appendix A.2.
-var rfc8463Message = crlf(`DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;
- d=football.example.com; i=@football.example.com;
- q=dns/txt; s=brisbane; t=1528637909; h=from : to :
- subject : date : message-id : from : subject : date;
- bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;
- b=/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11Bus
- Fa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==
-DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;
- d=football.example.com; i=@football.example.com;
- q=dns/txt; s=test; t=1528637909; h=from : to : subject :
- date : message-id : from : subject : date;
- bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;
- b=F45dVWDfMbQDGHJFlXUNB2HKfbCeLRyhDXgFpEL8GwpsRe0IeIixNTe3
- DhCVlUrSjV4BwcVcOF6+FF3Zo9Rpo1tFOeS9mPYQTnGdaSGsgeefOsk2Jz
- dA+L10TeYt9BgDfQNZtKdN1WO//KgIqXP7OdEFE4LjFYNcUxZQ4FADY+8=
-From: Joe SixPack <joe@football.example.com>
-To: Suzie Q <suzie@shopping.example.net>
-Subject: Is dinner ready?
-Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)
-Message-ID: <20030712040037.46341.5F8J@football.example.com>
-
-Hi.
-
-We lost the game.  Are you hungry yet?
-
-Joe.
-
-`)
+// brisbane) and RSA (selector test), keys of Appendix A.2; the file is
+// shared with the arc package's tests.
+var rfc8463Message = rfc8463()
 
 const (
 	rfc8463Ed25519Key = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
@@ -258,4 +233,13 @@ func TestDKIMHeaderTooCostly(t *testing.T) {
 	if len(v.DKIM) != 1 || v.DKIM[0].Result != "pass" {
 		t.Fatalf("with a long References: %+v", v.DKIM)
 	}
+}
+
+// rfc8463 reads testdata/rfc8463.eml with CRLF line endings.
+func rfc8463() string {
+	b, err := os.ReadFile("testdata/rfc8463.eml")
+	if err != nil {
+		panic(err)
+	}
+	return crlf(string(b))
 }

@@ -5,41 +5,17 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
 
-// rfc8463Message is the signed message of RFC 8463 Appendix A.3, with the
+// rfc8463Message is the signed message of RFC 8463 Appendix A.3
+// (../testdata/rfc8463.eml, shared with mailauth's DKIM tests), with the
 // keys of Appendix A.2: a published vector for the canonicalizations,
 // header selection and both algorithms that ARC shares with DKIM. (RFC
 // 8617 publishes no vector of its own.)
-var rfc8463Message = strings.ReplaceAll(`DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;
- d=football.example.com; i=@football.example.com;
- q=dns/txt; s=brisbane; t=1528637909; h=from : to :
- subject : date : message-id : from : subject : date;
- bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;
- b=/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11Bus
- Fa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==
-DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;
- d=football.example.com; i=@football.example.com;
- q=dns/txt; s=test; t=1528637909; h=from : to : subject :
- date : message-id : from : subject : date;
- bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;
- b=F45dVWDfMbQDGHJFlXUNB2HKfbCeLRyhDXgFpEL8GwpsRe0IeIixNTe3
- DhCVlUrSjV4BwcVcOF6+FF3Zo9Rpo1tFOeS9mPYQTnGdaSGsgeefOsk2Jz
- dA+L10TeYt9BgDfQNZtKdN1WO//KgIqXP7OdEFE4LjFYNcUxZQ4FADY+8=
-From: Joe SixPack <joe@football.example.com>
-To: Suzie Q <suzie@shopping.example.net>
-Subject: Is dinner ready?
-Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)
-Message-ID: <20030712040037.46341.5F8J@football.example.com>
-
-Hi.
-
-We lost the game.  Are you hungry yet?
-
-Joe.
-`, "\n", "\r\n")
+var rfc8463Message = rfc8463()
 
 var rfc8463Keys = map[string]string{
 	"brisbane": "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
@@ -115,4 +91,13 @@ func verifyDKIMField(t *testing.T, fields []headerField, f headerField, body str
 	digest := hashSigned(selectFields(fields, lowerAll(splitColon(get("h")))),
 		withoutB(f, &signature{bStart: b.start, bEnd: b.end}), hc)
 	return verifyDigest(key, get("a"), digest, sig)
+}
+
+// rfc8463 reads the vector with CRLF line endings.
+func rfc8463() string {
+	b, err := os.ReadFile("../testdata/rfc8463.eml")
+	if err != nil {
+		panic(err)
+	}
+	return strings.ReplaceAll(string(b), "\n", "\r\n")
 }
