@@ -498,6 +498,10 @@ type Event struct {
 	//	*Event_TlsReportsSent
 	//	*Event_ReportsPruned
 	//	*Event_DmarcReportReceived
+	//	*Event_SpamTrained
+	//	*Event_SpamPruned
+	//	*Event_GreylistRecorded
+	//	*Event_GreylistPruned
 	//	*Event_BlobUnpinned
 	//	*Event_ChunkStaged
 	Kind          isEvent_Kind `protobuf_oneof:"kind"`
@@ -884,6 +888,42 @@ func (x *Event) GetDmarcReportReceived() *DmarcReportReceived {
 	return nil
 }
 
+func (x *Event) GetSpamTrained() *SpamTrained {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_SpamTrained); ok {
+			return x.SpamTrained
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSpamPruned() *SpamPruned {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_SpamPruned); ok {
+			return x.SpamPruned
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetGreylistRecorded() *GreylistRecorded {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_GreylistRecorded); ok {
+			return x.GreylistRecorded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetGreylistPruned() *GreylistPruned {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_GreylistPruned); ok {
+			return x.GreylistPruned
+		}
+	}
+	return nil
+}
+
 func (x *Event) GetBlobUnpinned() *BlobUnpinned {
 	if x != nil {
 		if x, ok := x.Kind.(*Event_BlobUnpinned); ok {
@@ -1064,6 +1104,23 @@ type Event_DmarcReportReceived struct {
 	DmarcReportReceived *DmarcReportReceived `protobuf:"bytes,89,opt,name=dmarc_report_received,json=dmarcReportReceived,proto3,oneof"`
 }
 
+type Event_SpamTrained struct {
+	// 100–119: spam filtering (the classifier's models, greylisting).
+	SpamTrained *SpamTrained `protobuf:"bytes,100,opt,name=spam_trained,json=spamTrained,proto3,oneof"`
+}
+
+type Event_SpamPruned struct {
+	SpamPruned *SpamPruned `protobuf:"bytes,101,opt,name=spam_pruned,json=spamPruned,proto3,oneof"`
+}
+
+type Event_GreylistRecorded struct {
+	GreylistRecorded *GreylistRecorded `protobuf:"bytes,110,opt,name=greylist_recorded,json=greylistRecorded,proto3,oneof"`
+}
+
+type Event_GreylistPruned struct {
+	GreylistPruned *GreylistPruned `protobuf:"bytes,111,opt,name=greylist_pruned,json=greylistPruned,proto3,oneof"`
+}
+
 type Event_BlobUnpinned struct {
 	// 120–129: bodies in transit.
 	BlobUnpinned *BlobUnpinned `protobuf:"bytes,120,opt,name=blob_unpinned,json=blobUnpinned,proto3,oneof"`
@@ -1148,6 +1205,14 @@ func (*Event_TlsReportsSent) isEvent_Kind() {}
 func (*Event_ReportsPruned) isEvent_Kind() {}
 
 func (*Event_DmarcReportReceived) isEvent_Kind() {}
+
+func (*Event_SpamTrained) isEvent_Kind() {}
+
+func (*Event_SpamPruned) isEvent_Kind() {}
+
+func (*Event_GreylistRecorded) isEvent_Kind() {}
+
+func (*Event_GreylistPruned) isEvent_Kind() {}
 
 func (*Event_BlobUnpinned) isEvent_Kind() {}
 
@@ -2205,7 +2270,16 @@ type BlobStored struct {
 	// then not the SHA-256 of the body but log.HeadedName(head, SHA-256 of
 	// the staged chunks and data), which the proposer can compute without
 	// holding the message (see log.HeadedName). At most log.MaxHead bytes.
-	Head          []byte `protobuf:"bytes,53,opt,name=head,proto3" json:"head,omitempty"`
+	Head []byte `protobuf:"bytes,53,opt,name=head,proto3" json:"head,omitempty"`
+	// A second copy of a body, stored in the same entry with other header
+	// fields (recipients whose verdicts differ, pipeline.RecipientOutcome):
+	// the stored body is head, then the body named copy_of from byte
+	// copy_skip on (its own head left out). copy_of must be stored before
+	// this event applies (earlier in the same entry, or before it); data,
+	// upload_id and staged_chunks are then empty, and hash is
+	// log.HeadedName(head, the SHA-256 copy_of's own name was made from).
+	CopyOf        []byte `protobuf:"bytes,54,opt,name=copy_of,json=copyOf,proto3" json:"copy_of,omitempty"`
+	CopySkip      uint64 `protobuf:"varint,55,opt,name=copy_skip,json=copySkip,proto3" json:"copy_skip,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2301,6 +2375,20 @@ func (x *BlobStored) GetHead() []byte {
 		return x.Head
 	}
 	return nil
+}
+
+func (x *BlobStored) GetCopyOf() []byte {
+	if x != nil {
+		return x.CopyOf
+	}
+	return nil
+}
+
+func (x *BlobStored) GetCopySkip() uint64 {
+	if x != nil {
+		return x.CopySkip
+	}
+	return 0
 }
 
 // ChunkStaged is one chunk of a body still being received, whose name (its
@@ -5426,6 +5514,260 @@ func (x *Outcome) GetResults() []*EventResult {
 	return nil
 }
 
+// SpamTrained adds one message to a model of the built-in classifier
+// (protocols/spam/bayes): the global model when user is empty, else that
+// user's. The proposer tokenizes the message and hashes its tokens; apply
+// only counts, so every node holds the same model whatever tokenizer its
+// binary has.
+type SpamTrained struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	User   string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`              // canonical address; empty: the global model
+	Spam   bool                   `protobuf:"varint,2,opt,name=spam,proto3" json:"spam,omitempty"`             // trained as spam (true) or as ham
+	Tokens []uint64               `protobuf:"fixed64,3,rep,packed,name=tokens,proto3" json:"tokens,omitempty"` // the message's distinct token hashes
+	// The message had been trained the other way (moved out of Junk after
+	// a move into it): its earlier counts are taken back first, never below
+	// zero.
+	Retrain       bool  `protobuf:"varint,4,opt,name=retrain,proto3" json:"retrain,omitempty"`
+	TrainedUnix   int64 `protobuf:"varint,5,opt,name=trained_unix,json=trainedUnix,proto3" json:"trained_unix,omitempty"` // proposer's clock: each token's last-seen time, for pruning
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SpamTrained) Reset() {
+	*x = SpamTrained{}
+	mi := &file_log_events_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SpamTrained) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SpamTrained) ProtoMessage() {}
+
+func (x *SpamTrained) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SpamTrained.ProtoReflect.Descriptor instead.
+func (*SpamTrained) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *SpamTrained) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *SpamTrained) GetSpam() bool {
+	if x != nil {
+		return x.Spam
+	}
+	return false
+}
+
+func (x *SpamTrained) GetTokens() []uint64 {
+	if x != nil {
+		return x.Tokens
+	}
+	return nil
+}
+
+func (x *SpamTrained) GetRetrain() bool {
+	if x != nil {
+		return x.Retrain
+	}
+	return false
+}
+
+func (x *SpamTrained) GetTrainedUnix() int64 {
+	if x != nil {
+		return x.TrainedUnix
+	}
+	return 0
+}
+
+// SpamPruned bounds a model: its tokens seen at most max_count times in
+// all and last seen before seen_before_unix are dropped.
+type SpamPruned struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	User           string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"` // empty: the global model
+	MaxCount       uint32                 `protobuf:"varint,2,opt,name=max_count,json=maxCount,proto3" json:"max_count,omitempty"`
+	SeenBeforeUnix int64                  `protobuf:"varint,3,opt,name=seen_before_unix,json=seenBeforeUnix,proto3" json:"seen_before_unix,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SpamPruned) Reset() {
+	*x = SpamPruned{}
+	mi := &file_log_events_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SpamPruned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SpamPruned) ProtoMessage() {}
+
+func (x *SpamPruned) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SpamPruned.ProtoReflect.Descriptor instead.
+func (*SpamPruned) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *SpamPruned) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *SpamPruned) GetMaxCount() uint32 {
+	if x != nil {
+		return x.MaxCount
+	}
+	return 0
+}
+
+func (x *SpamPruned) GetSeenBeforeUnix() int64 {
+	if x != nil {
+		return x.SeenBeforeUnix
+	}
+	return 0
+}
+
+// GreylistRecorded remembers greylisting triples (protocols/spam/greylist
+// names them: 16 bytes each) first seen at seen_unix; passed marks triples
+// whose retry came after the delay (they are then kept longer).
+type GreylistRecorded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Triples       [][]byte               `protobuf:"bytes,1,rep,name=triples,proto3" json:"triples,omitempty"`
+	SeenUnix      int64                  `protobuf:"varint,2,opt,name=seen_unix,json=seenUnix,proto3" json:"seen_unix,omitempty"`
+	Passed        bool                   `protobuf:"varint,3,opt,name=passed,proto3" json:"passed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GreylistRecorded) Reset() {
+	*x = GreylistRecorded{}
+	mi := &file_log_events_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GreylistRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GreylistRecorded) ProtoMessage() {}
+
+func (x *GreylistRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GreylistRecorded.ProtoReflect.Descriptor instead.
+func (*GreylistRecorded) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *GreylistRecorded) GetTriples() [][]byte {
+	if x != nil {
+		return x.Triples
+	}
+	return nil
+}
+
+func (x *GreylistRecorded) GetSeenUnix() int64 {
+	if x != nil {
+		return x.SeenUnix
+	}
+	return 0
+}
+
+func (x *GreylistRecorded) GetPassed() bool {
+	if x != nil {
+		return x.Passed
+	}
+	return false
+}
+
+// GreylistPruned forgets triples that expired at or before now_unix.
+type GreylistPruned struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NowUnix       int64                  `protobuf:"varint,1,opt,name=now_unix,json=nowUnix,proto3" json:"now_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GreylistPruned) Reset() {
+	*x = GreylistPruned{}
+	mi := &file_log_events_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GreylistPruned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GreylistPruned) ProtoMessage() {}
+
+func (x *GreylistPruned) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GreylistPruned.ProtoReflect.Descriptor instead.
+func (*GreylistPruned) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *GreylistPruned) GetNowUnix() int64 {
+	if x != nil {
+		return x.NowUnix
+	}
+	return 0
+}
+
 type UserRecord struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Address      string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
@@ -5444,7 +5786,7 @@ type UserRecord struct {
 
 func (x *UserRecord) Reset() {
 	*x = UserRecord{}
-	mi := &file_log_events_proto_msgTypes[62]
+	mi := &file_log_events_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5456,7 +5798,7 @@ func (x *UserRecord) String() string {
 func (*UserRecord) ProtoMessage() {}
 
 func (x *UserRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[62]
+	mi := &file_log_events_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5469,7 +5811,7 @@ func (x *UserRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserRecord.ProtoReflect.Descriptor instead.
 func (*UserRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{62}
+	return file_log_events_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *UserRecord) GetAddress() string {
@@ -5531,7 +5873,7 @@ type MailboxRecord struct {
 
 func (x *MailboxRecord) Reset() {
 	*x = MailboxRecord{}
-	mi := &file_log_events_proto_msgTypes[63]
+	mi := &file_log_events_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5543,7 +5885,7 @@ func (x *MailboxRecord) String() string {
 func (*MailboxRecord) ProtoMessage() {}
 
 func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[63]
+	mi := &file_log_events_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5556,7 +5898,7 @@ func (x *MailboxRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxRecord.ProtoReflect.Descriptor instead.
 func (*MailboxRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{63}
+	return file_log_events_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *MailboxRecord) GetId() uint64 {
@@ -5636,7 +5978,7 @@ type MessageRecord struct {
 
 func (x *MessageRecord) Reset() {
 	*x = MessageRecord{}
-	mi := &file_log_events_proto_msgTypes[64]
+	mi := &file_log_events_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5648,7 +5990,7 @@ func (x *MessageRecord) String() string {
 func (*MessageRecord) ProtoMessage() {}
 
 func (x *MessageRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[64]
+	mi := &file_log_events_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5661,7 +6003,7 @@ func (x *MessageRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageRecord.ProtoReflect.Descriptor instead.
 func (*MessageRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{64}
+	return file_log_events_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *MessageRecord) GetBlob() []byte {
@@ -5720,7 +6062,7 @@ type BlobRecord struct {
 
 func (x *BlobRecord) Reset() {
 	*x = BlobRecord{}
-	mi := &file_log_events_proto_msgTypes[65]
+	mi := &file_log_events_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5732,7 +6074,7 @@ func (x *BlobRecord) String() string {
 func (*BlobRecord) ProtoMessage() {}
 
 func (x *BlobRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[65]
+	mi := &file_log_events_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5745,7 +6087,7 @@ func (x *BlobRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobRecord.ProtoReflect.Descriptor instead.
 func (*BlobRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{65}
+	return file_log_events_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *BlobRecord) GetSize() uint64 {
@@ -5802,7 +6144,7 @@ type UploadRecord struct {
 
 func (x *UploadRecord) Reset() {
 	*x = UploadRecord{}
-	mi := &file_log_events_proto_msgTypes[66]
+	mi := &file_log_events_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5814,7 +6156,7 @@ func (x *UploadRecord) String() string {
 func (*UploadRecord) ProtoMessage() {}
 
 func (x *UploadRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[66]
+	mi := &file_log_events_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5827,7 +6169,7 @@ func (x *UploadRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadRecord.ProtoReflect.Descriptor instead.
 func (*UploadRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{66}
+	return file_log_events_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *UploadRecord) GetPinnedUntilUnix() int64 {
@@ -5880,7 +6222,7 @@ type QueueRecord struct {
 
 func (x *QueueRecord) Reset() {
 	*x = QueueRecord{}
-	mi := &file_log_events_proto_msgTypes[67]
+	mi := &file_log_events_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5892,7 +6234,7 @@ func (x *QueueRecord) String() string {
 func (*QueueRecord) ProtoMessage() {}
 
 func (x *QueueRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[67]
+	mi := &file_log_events_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5905,7 +6247,7 @@ func (x *QueueRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecord.ProtoReflect.Descriptor instead.
 func (*QueueRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{67}
+	return file_log_events_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *QueueRecord) GetId() []byte {
@@ -6038,7 +6380,7 @@ type DomainRecord struct {
 
 func (x *DomainRecord) Reset() {
 	*x = DomainRecord{}
-	mi := &file_log_events_proto_msgTypes[68]
+	mi := &file_log_events_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6050,7 +6392,7 @@ func (x *DomainRecord) String() string {
 func (*DomainRecord) ProtoMessage() {}
 
 func (x *DomainRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[68]
+	mi := &file_log_events_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6063,7 +6405,7 @@ func (x *DomainRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DomainRecord.ProtoReflect.Descriptor instead.
 func (*DomainRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{68}
+	return file_log_events_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *DomainRecord) GetDomain() string {
@@ -6129,7 +6471,7 @@ type BanRecord struct {
 
 func (x *BanRecord) Reset() {
 	*x = BanRecord{}
-	mi := &file_log_events_proto_msgTypes[69]
+	mi := &file_log_events_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6141,7 +6483,7 @@ func (x *BanRecord) String() string {
 func (*BanRecord) ProtoMessage() {}
 
 func (x *BanRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[69]
+	mi := &file_log_events_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6154,7 +6496,7 @@ func (x *BanRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanRecord.ProtoReflect.Descriptor instead.
 func (*BanRecord) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{69}
+	return file_log_events_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *BanRecord) GetPrefix() string {
@@ -6206,7 +6548,7 @@ type QueueRecipientState struct {
 
 func (x *QueueRecipientState) Reset() {
 	*x = QueueRecipientState{}
-	mi := &file_log_events_proto_msgTypes[70]
+	mi := &file_log_events_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6218,7 +6560,7 @@ func (x *QueueRecipientState) String() string {
 func (*QueueRecipientState) ProtoMessage() {}
 
 func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
-	mi := &file_log_events_proto_msgTypes[70]
+	mi := &file_log_events_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6231,7 +6573,7 @@ func (x *QueueRecipientState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecipientState.ProtoReflect.Descriptor instead.
 func (*QueueRecipientState) Descriptor() ([]byte, []int) {
-	return file_log_events_proto_rawDescGZIP(), []int{70}
+	return file_log_events_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *QueueRecipientState) GetAddress() string {
@@ -6282,7 +6624,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\n" +
 	"\x10log/events.proto\x12\fsurat.log.v1\"4\n" +
 	"\x05Batch\x12+\n" +
-	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\xad\x14\n" +
+	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\xc2\x16\n" +
 	"\x05Event\x12>\n" +
 	"\fdomain_added\x18\x01 \x01(\v2\x19.surat.log.v1.DomainAddedH\x00R\vdomainAdded\x12D\n" +
 	"\x0edomain_removed\x18\x02 \x01(\v2\x1b.surat.log.v1.DomainRemovedH\x00R\rdomainRemoved\x12>\n" +
@@ -6329,7 +6671,12 @@ const file_log_events_proto_rawDesc = "" +
 	"\x12dmarc_reports_sent\x18V \x01(\v2\x1e.surat.log.v1.DmarcReportsSentH\x00R\x10dmarcReportsSent\x12H\n" +
 	"\x10tls_reports_sent\x18W \x01(\v2\x1c.surat.log.v1.TLSReportsSentH\x00R\x0etlsReportsSent\x12D\n" +
 	"\x0ereports_pruned\x18X \x01(\v2\x1b.surat.log.v1.ReportsPrunedH\x00R\rreportsPruned\x12W\n" +
-	"\x15dmarc_report_received\x18Y \x01(\v2!.surat.log.v1.DmarcReportReceivedH\x00R\x13dmarcReportReceived\x12A\n" +
+	"\x15dmarc_report_received\x18Y \x01(\v2!.surat.log.v1.DmarcReportReceivedH\x00R\x13dmarcReportReceived\x12>\n" +
+	"\fspam_trained\x18d \x01(\v2\x19.surat.log.v1.SpamTrainedH\x00R\vspamTrained\x12;\n" +
+	"\vspam_pruned\x18e \x01(\v2\x18.surat.log.v1.SpamPrunedH\x00R\n" +
+	"spamPruned\x12M\n" +
+	"\x11greylist_recorded\x18n \x01(\v2\x1e.surat.log.v1.GreylistRecordedH\x00R\x10greylistRecorded\x12G\n" +
+	"\x0fgreylist_pruned\x18o \x01(\v2\x1c.surat.log.v1.GreylistPrunedH\x00R\x0egreylistPruned\x12A\n" +
 	"\rblob_unpinned\x18x \x01(\v2\x1a.surat.log.v1.BlobUnpinnedH\x00R\fblobUnpinned\x12>\n" +
 	"\fchunk_staged\x18y \x01(\v2\x19.surat.log.v1.ChunkStagedH\x00R\vchunkStagedB\x06\n" +
 	"\x04kind\"x\n" +
@@ -6409,7 +6756,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\x11max_subscriptions\x18( \x01(\rR\x10maxSubscriptions\"4\n" +
 	"\bUidRange\x12\x14\n" +
 	"\x05first\x18\x01 \x01(\rR\x05first\x12\x12\n" +
-	"\x04last\x18\x02 \x01(\rR\x04last\"\xf8\x01\n" +
+	"\x04last\x18\x02 \x01(\rR\x04last\"\xae\x02\n" +
 	"\n" +
 	"BlobStored\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\fR\x04hash\x12\x12\n" +
@@ -6420,7 +6767,9 @@ const file_log_events_proto_rawDesc = "" +
 	"\x11pinned_until_unix\x182 \x01(\x03R\x0fpinnedUntilUnix\x12\x1b\n" +
 	"\tupload_id\x183 \x01(\fR\buploadId\x12#\n" +
 	"\rstaged_chunks\x184 \x01(\rR\fstagedChunks\x12\x12\n" +
-	"\x04head\x185 \x01(\fR\x04head\"\x80\x01\n" +
+	"\x04head\x185 \x01(\fR\x04head\x12\x17\n" +
+	"\acopy_of\x186 \x01(\fR\x06copyOf\x12\x1b\n" +
+	"\tcopy_skip\x187 \x01(\x04R\bcopySkip\"\x80\x01\n" +
 	"\vChunkStaged\x12\x1b\n" +
 	"\tupload_id\x18\x01 \x01(\fR\buploadId\x12\x14\n" +
 	"\x05chunk\x18\x02 \x01(\rR\x05chunk\x12\x12\n" +
@@ -6685,7 +7034,24 @@ const file_log_events_proto_rawDesc = "" +
 	"\aOutcome\x12-\n" +
 	"\x05error\x18\x01 \x01(\x0e2\x17.surat.log.v1.ErrorCodeR\x05error\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x123\n" +
-	"\aresults\x18\x03 \x03(\v2\x19.surat.log.v1.EventResultR\aresults\"\xd9\x01\n" +
+	"\aresults\x18\x03 \x03(\v2\x19.surat.log.v1.EventResultR\aresults\"\x8a\x01\n" +
+	"\vSpamTrained\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x12\n" +
+	"\x04spam\x18\x02 \x01(\bR\x04spam\x12\x16\n" +
+	"\x06tokens\x18\x03 \x03(\x06R\x06tokens\x12\x18\n" +
+	"\aretrain\x18\x04 \x01(\bR\aretrain\x12!\n" +
+	"\ftrained_unix\x18\x05 \x01(\x03R\vtrainedUnix\"g\n" +
+	"\n" +
+	"SpamPruned\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1b\n" +
+	"\tmax_count\x18\x02 \x01(\rR\bmaxCount\x12(\n" +
+	"\x10seen_before_unix\x18\x03 \x01(\x03R\x0eseenBeforeUnix\"a\n" +
+	"\x10GreylistRecorded\x12\x18\n" +
+	"\atriples\x18\x01 \x03(\fR\atriples\x12\x1b\n" +
+	"\tseen_unix\x18\x02 \x01(\x03R\bseenUnix\x12\x16\n" +
+	"\x06passed\x18\x03 \x01(\bR\x06passed\"+\n" +
+	"\x0eGreylistPruned\x12\x19\n" +
+	"\bnow_unix\x18\x01 \x01(\x03R\anowUnix\"\xd9\x01\n" +
 	"\n" +
 	"UserRecord\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12#\n" +
@@ -6838,7 +7204,7 @@ func file_log_events_proto_rawDescGZIP() []byte {
 }
 
 var file_log_events_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
+var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
 var file_log_events_proto_goTypes = []any{
 	(DkimAlgorithm)(0),            // 0: surat.log.v1.DkimAlgorithm
 	(MtaStsMode)(0),               // 1: surat.log.v1.MtaStsMode
@@ -6908,15 +7274,19 @@ var file_log_events_proto_goTypes = []any{
 	(*EventResult)(nil),           // 65: surat.log.v1.EventResult
 	(*SkippedRecipient)(nil),      // 66: surat.log.v1.SkippedRecipient
 	(*Outcome)(nil),               // 67: surat.log.v1.Outcome
-	(*UserRecord)(nil),            // 68: surat.log.v1.UserRecord
-	(*MailboxRecord)(nil),         // 69: surat.log.v1.MailboxRecord
-	(*MessageRecord)(nil),         // 70: surat.log.v1.MessageRecord
-	(*BlobRecord)(nil),            // 71: surat.log.v1.BlobRecord
-	(*UploadRecord)(nil),          // 72: surat.log.v1.UploadRecord
-	(*QueueRecord)(nil),           // 73: surat.log.v1.QueueRecord
-	(*DomainRecord)(nil),          // 74: surat.log.v1.DomainRecord
-	(*BanRecord)(nil),             // 75: surat.log.v1.BanRecord
-	(*QueueRecipientState)(nil),   // 76: surat.log.v1.QueueRecipientState
+	(*SpamTrained)(nil),           // 68: surat.log.v1.SpamTrained
+	(*SpamPruned)(nil),            // 69: surat.log.v1.SpamPruned
+	(*GreylistRecorded)(nil),      // 70: surat.log.v1.GreylistRecorded
+	(*GreylistPruned)(nil),        // 71: surat.log.v1.GreylistPruned
+	(*UserRecord)(nil),            // 72: surat.log.v1.UserRecord
+	(*MailboxRecord)(nil),         // 73: surat.log.v1.MailboxRecord
+	(*MessageRecord)(nil),         // 74: surat.log.v1.MessageRecord
+	(*BlobRecord)(nil),            // 75: surat.log.v1.BlobRecord
+	(*UploadRecord)(nil),          // 76: surat.log.v1.UploadRecord
+	(*QueueRecord)(nil),           // 77: surat.log.v1.QueueRecord
+	(*DomainRecord)(nil),          // 78: surat.log.v1.DomainRecord
+	(*BanRecord)(nil),             // 79: surat.log.v1.BanRecord
+	(*QueueRecipientState)(nil),   // 80: surat.log.v1.QueueRecipientState
 }
 var file_log_events_proto_depIdxs = []int32{
 	7,  // 0: surat.log.v1.Batch.events:type_name -> surat.log.v1.Event
@@ -6958,50 +7328,54 @@ var file_log_events_proto_depIdxs = []int32{
 	61, // 36: surat.log.v1.Event.tls_reports_sent:type_name -> surat.log.v1.TLSReportsSent
 	62, // 37: surat.log.v1.Event.reports_pruned:type_name -> surat.log.v1.ReportsPruned
 	64, // 38: surat.log.v1.Event.dmarc_report_received:type_name -> surat.log.v1.DmarcReportReceived
-	27, // 39: surat.log.v1.Event.blob_unpinned:type_name -> surat.log.v1.BlobUnpinned
-	26, // 40: surat.log.v1.Event.chunk_staged:type_name -> surat.log.v1.ChunkStaged
-	10, // 41: surat.log.v1.DomainAdded.dkim_keys:type_name -> surat.log.v1.DkimKey
-	0,  // 42: surat.log.v1.DkimKey.algorithm:type_name -> surat.log.v1.DkimAlgorithm
-	10, // 43: surat.log.v1.DkimKeyAdded.key:type_name -> surat.log.v1.DkimKey
-	1,  // 44: surat.log.v1.DomainSettingsChanged.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
-	28, // 45: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
-	3,  // 46: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
-	24, // 47: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
-	2,  // 48: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
-	24, // 49: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
-	24, // 50: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
-	24, // 51: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
-	36, // 52: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
-	3,  // 53: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
-	40, // 54: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
-	50, // 55: surat.log.v1.DmarcRow.reasons:type_name -> surat.log.v1.DmarcOverride
-	48, // 56: surat.log.v1.DmarcRow.dkim:type_name -> surat.log.v1.DmarcDkimResult
-	49, // 57: surat.log.v1.DmarcRow.spf:type_name -> surat.log.v1.DmarcSpfResult
-	47, // 58: surat.log.v1.DmarcRecorded.policy:type_name -> surat.log.v1.DmarcPolicy
-	51, // 59: surat.log.v1.DmarcRecorded.row:type_name -> surat.log.v1.DmarcRow
-	47, // 60: surat.log.v1.DmarcDayRecord.policy:type_name -> surat.log.v1.DmarcPolicy
-	51, // 61: surat.log.v1.DmarcRowRecord.row:type_name -> surat.log.v1.DmarcRow
-	56, // 62: surat.log.v1.TLSResult.policy:type_name -> surat.log.v1.TLSPolicy
-	57, // 63: surat.log.v1.TLSResult.failure:type_name -> surat.log.v1.TLSFailure
-	56, // 64: surat.log.v1.TLSRowRecord.policy:type_name -> surat.log.v1.TLSPolicy
-	57, // 65: surat.log.v1.TLSRowRecord.failure:type_name -> surat.log.v1.TLSFailure
-	63, // 66: surat.log.v1.DmarcReportReceived.sources:type_name -> surat.log.v1.DmarcReportSource
-	24, // 67: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
-	24, // 68: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
-	66, // 69: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
-	4,  // 70: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
-	4,  // 71: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
-	65, // 72: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
-	76, // 73: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
-	3,  // 74: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
-	1,  // 75: surat.log.v1.DomainRecord.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
-	10, // 76: surat.log.v1.DomainRecord.dkim_keys:type_name -> surat.log.v1.DkimKey
-	5,  // 77: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
-	78, // [78:78] is the sub-list for method output_type
-	78, // [78:78] is the sub-list for method input_type
-	78, // [78:78] is the sub-list for extension type_name
-	78, // [78:78] is the sub-list for extension extendee
-	0,  // [0:78] is the sub-list for field type_name
+	68, // 39: surat.log.v1.Event.spam_trained:type_name -> surat.log.v1.SpamTrained
+	69, // 40: surat.log.v1.Event.spam_pruned:type_name -> surat.log.v1.SpamPruned
+	70, // 41: surat.log.v1.Event.greylist_recorded:type_name -> surat.log.v1.GreylistRecorded
+	71, // 42: surat.log.v1.Event.greylist_pruned:type_name -> surat.log.v1.GreylistPruned
+	27, // 43: surat.log.v1.Event.blob_unpinned:type_name -> surat.log.v1.BlobUnpinned
+	26, // 44: surat.log.v1.Event.chunk_staged:type_name -> surat.log.v1.ChunkStaged
+	10, // 45: surat.log.v1.DomainAdded.dkim_keys:type_name -> surat.log.v1.DkimKey
+	0,  // 46: surat.log.v1.DkimKey.algorithm:type_name -> surat.log.v1.DkimAlgorithm
+	10, // 47: surat.log.v1.DkimKeyAdded.key:type_name -> surat.log.v1.DkimKey
+	1,  // 48: surat.log.v1.DomainSettingsChanged.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
+	28, // 49: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
+	3,  // 50: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
+	24, // 51: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
+	2,  // 52: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
+	24, // 53: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
+	24, // 54: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
+	24, // 55: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
+	36, // 56: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
+	3,  // 57: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
+	40, // 58: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
+	50, // 59: surat.log.v1.DmarcRow.reasons:type_name -> surat.log.v1.DmarcOverride
+	48, // 60: surat.log.v1.DmarcRow.dkim:type_name -> surat.log.v1.DmarcDkimResult
+	49, // 61: surat.log.v1.DmarcRow.spf:type_name -> surat.log.v1.DmarcSpfResult
+	47, // 62: surat.log.v1.DmarcRecorded.policy:type_name -> surat.log.v1.DmarcPolicy
+	51, // 63: surat.log.v1.DmarcRecorded.row:type_name -> surat.log.v1.DmarcRow
+	47, // 64: surat.log.v1.DmarcDayRecord.policy:type_name -> surat.log.v1.DmarcPolicy
+	51, // 65: surat.log.v1.DmarcRowRecord.row:type_name -> surat.log.v1.DmarcRow
+	56, // 66: surat.log.v1.TLSResult.policy:type_name -> surat.log.v1.TLSPolicy
+	57, // 67: surat.log.v1.TLSResult.failure:type_name -> surat.log.v1.TLSFailure
+	56, // 68: surat.log.v1.TLSRowRecord.policy:type_name -> surat.log.v1.TLSPolicy
+	57, // 69: surat.log.v1.TLSRowRecord.failure:type_name -> surat.log.v1.TLSFailure
+	63, // 70: surat.log.v1.DmarcReportReceived.sources:type_name -> surat.log.v1.DmarcReportSource
+	24, // 71: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
+	24, // 72: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
+	66, // 73: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
+	4,  // 74: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
+	4,  // 75: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
+	65, // 76: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
+	80, // 77: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
+	3,  // 78: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
+	1,  // 79: surat.log.v1.DomainRecord.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
+	10, // 80: surat.log.v1.DomainRecord.dkim_keys:type_name -> surat.log.v1.DkimKey
+	5,  // 81: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
+	82, // [82:82] is the sub-list for method output_type
+	82, // [82:82] is the sub-list for method input_type
+	82, // [82:82] is the sub-list for extension type_name
+	82, // [82:82] is the sub-list for extension extendee
+	0,  // [0:82] is the sub-list for field type_name
 }
 
 func init() { file_log_events_proto_init() }
@@ -7048,6 +7422,10 @@ func file_log_events_proto_init() {
 		(*Event_TlsReportsSent)(nil),
 		(*Event_ReportsPruned)(nil),
 		(*Event_DmarcReportReceived)(nil),
+		(*Event_SpamTrained)(nil),
+		(*Event_SpamPruned)(nil),
+		(*Event_GreylistRecorded)(nil),
+		(*Event_GreylistPruned)(nil),
 		(*Event_BlobUnpinned)(nil),
 		(*Event_ChunkStaged)(nil),
 	}
@@ -7058,7 +7436,7 @@ func file_log_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_log_events_proto_rawDesc), len(file_log_events_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   71,
+			NumMessages:   75,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -105,6 +105,20 @@ type Outcome struct {
 	// Note is a short description for the delivery's log line
 	// ("spf=pass dkim=pass dmarc=pass"), or empty.
 	Note string
+	// Recipients holds what differs per local recipient, keyed by the
+	// canonical address in Envelope.Local: fields added to that
+	// recipient's copy only (after Prepend), and its own action (the
+	// stronger of it and Action holds for that recipient; Refuse is not
+	// allowed here: SMTP has one reply for every recipient). A per-user
+	// spam verdict is one. Recipients whose fields differ get copies of
+	// their own (BlobStored.copy_of).
+	Recipients map[string]RecipientOutcome
+}
+
+// RecipientOutcome is one recipient's part of an Outcome.
+type RecipientOutcome struct {
+	Prepend []byte
+	Action  Action // Deliver or Junk
 }
 
 // Check is one kind of check, configured once per node.
@@ -130,6 +144,31 @@ type Run interface {
 	// Abort is called instead of Finish when the message was refused or
 	// the session ended; it releases what the run holds.
 	Abort()
+}
+
+// Follower is implemented by a Run whose verdict depends on the checks
+// before it (a spam score weighs the authentication results and the
+// earlier checks' Junk): Runs.Finish calls FinishAfter, with what the
+// runs before it decided, instead of Finish.
+type Follower interface {
+	FinishAfter(ctx context.Context, earlier Result) (Outcome, error)
+}
+
+// Client is what a connection check knows: the client before any
+// transaction.
+type Client struct {
+	RemoteIP string // "192.0.2.1", "::1"
+	Helo     string // the EHLO or HELO name
+	TLS      bool
+}
+
+// ConnCheck judges a client before its first transaction (a DNSBL
+// look-up, RFC 5782): the SMTP server asks it when the client greets
+// (EHLO or HELO) on the MX port. A *Reply error refuses the client with
+// that reply; any other error is a temporary failure (421 4.7.0 or 451).
+type ConnCheck interface {
+	Name() string
+	CheckConn(ctx context.Context, c Client) error
 }
 
 // Filter is implemented by a Run that changes what is stored: Filter
@@ -198,6 +237,20 @@ type Result struct {
 	Reply   *Reply
 	Events  []*evlog.Event
 	Notes   []string
+	// Recipients: per recipient, the runs' RecipientOutcome fields in
+	// check order and the strongest of their actions.
+	Recipients map[string]RecipientOutcome
+}
+
+// For is what one recipient's copy gets: the whole message's fields then
+// the recipient's own, and the stronger of the two actions.
+func (r Result) For(rcpt string) (prepend []byte, action Action) {
+	own := r.Recipients[rcpt]
+	prepend = r.Prepend
+	if len(own.Prepend) > 0 {
+		prepend = append(append([]byte(nil), r.Prepend...), own.Prepend...)
+	}
+	return prepend, max(r.Action, own.Action)
 }
 
 // Finish finishes every run in order and combines their outcomes: fields
@@ -212,7 +265,20 @@ func (rs *Runs) Finish(ctx context.Context) (Result, error) {
 	}
 	var errs []error
 	for i, run := range rs.runs {
-		o, err := run.Finish(ctx)
+		if res.Action == Refuse {
+			// Refused already: the rest need not judge it.
+			for _, rest := range rs.runs[i:] {
+				rest.Abort()
+			}
+			break
+		}
+		var o Outcome
+		var err error
+		if f, ok := run.(Follower); ok {
+			o, err = f.FinishAfter(ctx, res)
+		} else {
+			o, err = run.Finish(ctx)
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", rs.names[i], err))
 			continue
@@ -220,6 +286,25 @@ func (rs *Runs) Finish(ctx context.Context) (Result, error) {
 		if o.Action == Refuse && o.Reply == nil {
 			errs = append(errs, fmt.Errorf("%s: refused without a reply", rs.names[i]))
 			continue
+		}
+		bad := false
+		for rcpt, ro := range o.Recipients {
+			if ro.Action == Refuse {
+				errs = append(errs, fmt.Errorf("%s: refused recipient %s alone", rs.names[i], rcpt))
+				bad = true
+			}
+		}
+		if bad {
+			continue
+		}
+		for rcpt, ro := range o.Recipients {
+			if res.Recipients == nil {
+				res.Recipients = make(map[string]RecipientOutcome)
+			}
+			cur := res.Recipients[rcpt]
+			cur.Prepend = append(cur.Prepend, ro.Prepend...)
+			cur.Action = max(cur.Action, ro.Action)
+			res.Recipients[rcpt] = cur
 		}
 		res.Prepend = append(res.Prepend, o.Prepend...)
 		res.Events = append(res.Events, o.Events...)
