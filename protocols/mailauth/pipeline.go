@@ -63,7 +63,12 @@ func (r *run) Finish(ctx context.Context) (pipeline.Outcome, error) {
 	if err != nil {
 		return pipeline.Outcome{}, err
 	}
-	o := pipeline.Outcome{Prepend: []byte(v.Header), Note: note(v)}
+	o := pipeline.Outcome{Prepend: []byte(v.Header), Note: note(v), Facts: strings.Fields(note(v))}
+	for _, d := range v.DMARC {
+		if d.From != "" {
+			o.Facts = append(o.Facts, "dmarc.from="+d.From)
+		}
+	}
 	switch v.Action {
 	case Accept:
 		o.Action = pipeline.Deliver

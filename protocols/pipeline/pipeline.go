@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	evlog "github.com/surat-mail/surat/log"
@@ -105,6 +106,11 @@ type Outcome struct {
 	// Note is a short description for the delivery's log line
 	// ("spf=pass dkim=pass dmarc=pass"), or empty.
 	Note string
+	// Facts are what the check found, as "name=value" words, for the
+	// checks after it (Follower) and the spam classifier's features:
+	// "spf=pass", "dkim=fail", "dmarc=pass", "dmarc.from=example.com",
+	// "arc=pass". Values hold no spaces.
+	Facts []string
 	// Recipients holds what differs per local recipient, keyed by the
 	// canonical address in Envelope.Local: fields added to that
 	// recipient's copy only (after Prepend), and its own action (the
@@ -169,6 +175,17 @@ type Client struct {
 type ConnCheck interface {
 	Name() string
 	CheckConn(ctx context.Context, c Client) error
+}
+
+// Fact returns the value of the first fact called name ("dmarc" gives
+// "pass" for "dmarc=pass"), and whether there is one.
+func (r Result) Fact(name string) (string, bool) {
+	for _, f := range r.Facts {
+		if k, v, ok := strings.Cut(f, "="); ok && k == name {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // Filter is implemented by a Run that changes what is stored: Filter
@@ -237,6 +254,7 @@ type Result struct {
 	Reply   *Reply
 	Events  []*evlog.Event
 	Notes   []string
+	Facts   []string // every run's, in check order
 	// Recipients: per recipient, the runs' RecipientOutcome fields in
 	// check order and the strongest of their actions.
 	Recipients map[string]RecipientOutcome
@@ -308,6 +326,7 @@ func (rs *Runs) Finish(ctx context.Context) (Result, error) {
 		}
 		res.Prepend = append(res.Prepend, o.Prepend...)
 		res.Events = append(res.Events, o.Events...)
+		res.Facts = append(res.Facts, o.Facts...)
 		if o.Note != "" {
 			res.Notes = append(res.Notes, o.Note)
 		}
