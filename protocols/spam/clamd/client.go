@@ -2,6 +2,7 @@ package clamd
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -171,7 +172,10 @@ type Scan struct {
 const feedChunks = 8
 
 // errAborted stops the scan of a message that will not be delivered.
-var errAborted = errors.New("clamd: scan aborted")
+var (
+	errAborted  = errors.New("clamd: scan aborted")
+	errAnswered = errors.New("clamd: answered")
+)
 
 // Start begins a scan: it connects and streams in a goroutine of its own,
 // ended by Finish, Abort or ctx.
@@ -181,9 +185,8 @@ func (c *Client) Start(ctx context.Context) *Scan {
 	go func() {
 		defer close(s.done)
 		s.res, s.err = c.stream(ctx, s.feed)
-		if s.err != nil {
-			s.feed.Fail(s.err) // the message's later pieces are dropped
-		}
+		// The message's later pieces, if any, are dropped from now on.
+		s.feed.Fail(cmp.Or(s.err, errAnswered))
 	}()
 	return s
 }
