@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+)
+
+// TestParseServeScanners: --clamd, --rspamd and their failure policies.
+func TestParseServeScanners(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "n1", "data")
+	c, err := parseServe(baseArgs(data), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Clamd != nil || c.Rspamd != nil || c.ClamdAccept || c.RspamdAccept {
+		t.Fatalf("scanners on by default: %+v %+v", c.Clamd, c.Rspamd)
+	}
+	c, err = parseServe(with(baseArgs(data), "--clamd", "unix:/run/clamav/clamd.ctl", "--clamd-failure", "accept",
+		"--rspamd", "http://127.0.0.1:11333", "--rspamd-failure", "tempfail"), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Clamd.String() != "unix:/run/clamav/clamd.ctl" || !c.ClamdAccept || c.Rspamd.String() != "http://127.0.0.1:11333" || c.RspamdAccept {
+		t.Fatalf("parsed %+v accept=%v %+v accept=%v", c.Clamd, c.ClamdAccept, c.Rspamd, c.RspamdAccept)
+	}
+	for _, bad := range [][]string{
+		{"--clamd", "clamd.sock"}, {"--clamd", "unix:"}, {"--clamd-failure", "pass"},
+		{"--rspamd", "127.0.0.1:11333"}, {"--rspamd-failure", "ignore"},
+	} {
+		if _, err := parseServe(with(baseArgs(data), bad...), envOf(nil)); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+const eicarString = `X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*`
+
+// miniClamd answers INSTREAM (clamd(8)) on a unix socket: FOUND for
+// EICAR. Stop and start it to make clamd go away and come back.
+type miniClamd struct {
+	path string
+	mu   sync.Mutex
+	ln   net.Listener
+	wg   sync.WaitGroup
+}
+
+func (m *miniClamd) start(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("unix", m.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	m.ln = ln
+	m.mu.Unlock()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go m.handle(c)
+		}
+	}()
+}
+
+func (m *miniClamd) stop() {
+	m.mu.Lock()
+	ln := m.ln
+	m.ln = nil
+	m.mu.Unlock()
+	if ln != nil {
+		ln.Close()
+		m.wg.Wait()
+	}
+}
+
+func (m *miniClamd) handle(c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReader(c)
+	cmd, err := r.ReadString(0)
+	if err != nil {
+		return
+	}
+	switch cmd {
+	case "zPING\x00":
+		c.Write([]byte("PONG\x00"))
+	case "zINSTREAM\x00":
+		var data []byte
+		for {
+			var n uint32
+			if binary.Read(r, binary.BigEndian, &n) != nil {
+				return
+			}
+			if n == 0 {
+				break
+			}
+			chunk := make([]byte, n)
+			if _, err := io.ReadFull(r, chunk); err != nil {
+				return
+			}
+			data = append(data, chunk...)
+		}
+		if bytes.Contains(data, []byte(eicarString)) {
+			c.Write([]byte("stream: Eicar-Test-Signature FOUND\x00"))
+		} else {
+			c.Write([]byte("stream: OK\x00"))
+		}
+	}
+}
+
+// TestServeClamd: through the real serve wiring, EICAR gets 554 5.7.1
+// after DATA; with clamd gone, a message gets 451 (never 250); once it is
+// back, mail is accepted again.
+func TestServeClamd(t *testing.T) {
+	dir, err := os.MkdirTemp("", "clamd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	av := &miniClamd{path: filepath.Join(dir, "clamd.sock")}
+	av.start(t)
+	t.Cleanup(av.stop)
+	nodes := startServeCluster(t, 1, "--clamd", "unix:"+av.path)
+	n := nodes[0]
+	if r := runCLI(t, nil, "pw-bob-1\n", "user", "add", "bob@example.test", "--password-stdin", "--server", n.url()); r.code != 0 {
+		t.Fatalf("user add: %+v", r)
+	}
+	send := func(body string) error {
+		cl, err := gosmtp.Dial(n.smtp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		msg := "From: a@remote.test\r\nTo: bob@example.test\r\nSubject: scan\r\n\r\n" + body + "\r\n"
+		return cl.SendMail("a@remote.test", []string{"bob@example.test"}, strings.NewReader(msg))
+	}
+	code := func(err error) int {
+		var se *gosmtp.SMTPError
+		if errors.As(err, &se) {
+			return se.Code
+		}
+		if err != nil {
+			t.Fatalf("not an SMTP reply: %v", err)
+		}
+		return 250
+	}
+	if err := send("clean"); err != nil {
+		t.Fatalf("clean message: %v", err)
+	}
+	err = send("The file follows.\r\n" + eicarString)
+	var se *gosmtp.SMTPError
+	if !errors.As(err, &se) || se.Code != 554 || se.EnhancedCode != (gosmtp.EnhancedCode{5, 7, 1}) || !strings.Contains(se.Message, "Eicar-Test-Signature") {
+		t.Fatalf("EICAR: %v, want 554 5.7.1 naming the signature", err)
+	}
+	av.stop()
+	if c := code(send("while clamd is down")); c/100 != 4 {
+		t.Fatalf("clamd down: %d, want 4xx", c)
+	}
+	av.start(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for c := code(send("clamd is back")); c != 250; c = code(send("clamd is back")) {
+		if time.Now().After(deadline) {
+			t.Fatalf("clamd back: still %d", c)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
