@@ -30,7 +30,7 @@ type fakeClamd struct {
 	wg       sync.WaitGroup
 }
 
-func startFake(t *testing.T) *fakeClamd {
+func startFake(t testing.TB) *fakeClamd {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "clamd") // short: a socket path has ~100 bytes
 	if err != nil {

@@ -25,7 +25,7 @@ type realClamd struct {
 // findBinary looks for a daemon's binary in PATH and the sbin directories
 // (Debian installs clamd in /usr/sbin). Without it the test is skipped,
 // unless CI=true: there its absence is a failure.
-func findBinary(t *testing.T, name string) string {
+func findBinary(t testing.TB, name string) string {
 	t.Helper()
 	if p, err := exec.LookPath(name); err == nil {
 		return p
@@ -51,7 +51,7 @@ func eicarNDB() string {
 
 // startClamd starts clamd on a unix socket in a temporary directory with
 // StreamMaxLength 1 MiB and waits until it answers PING.
-func startClamd(t *testing.T) *realClamd {
+func startClamd(t testing.TB) *realClamd {
 	t.Helper()
 	bin := findBinary(t, "clamd")
 	dir, err := os.MkdirTemp("", "clamd")

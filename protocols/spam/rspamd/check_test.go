@@ -35,7 +35,7 @@ type fakeRspamd struct {
 	body  []string
 }
 
-func startFake(t *testing.T) *fakeRspamd {
+func startFake(t testing.TB) *fakeRspamd {
 	f := &fakeRspamd{reply: `{"action":"no action","score":0.5,"required_score":15,"symbols":{}}`, code: 200}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/ping" {
@@ -67,7 +67,7 @@ func (f *fakeRspamd) set(fn func(*fakeRspamd)) {
 	fn(f)
 }
 
-func (f *fakeRspamd) client(t *testing.T) *Client {
+func (f *fakeRspamd) client(t testing.TB) *Client {
 	c, err := Parse(f.srv.URL)
 	if err != nil {
 		t.Fatal(err)
