@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -178,5 +181,60 @@ func TestServeClamd(t *testing.T) {
 			t.Fatalf("clamd back: still %d", c)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestServeRspamd: through the real serve wiring, rspamd's reject is 550
+// 5.7.1 with its message, add header files the copy in Junk; with rspamd
+// gone, a message gets 451 (never 250).
+func TestServeRspamd(t *testing.T) {
+	var mu sync.Mutex
+	reply := `{"action":"reject","score":20,"required_score":15,"messages":{"smtp_message":"Rejected by the test's rspamd"}}`
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ping" {
+			io.WriteString(w, "pong")
+			return
+		}
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		io.WriteString(w, reply)
+	}))
+	t.Cleanup(fake.Close)
+	nodes := startServeCluster(t, 1, "--rspamd", fake.URL)
+	n := nodes[0]
+	if r := runCLI(t, nil, "pw-bob-1\n", "user", "add", "bob@example.test", "--password-stdin", "--server", n.url()); r.code != 0 {
+		t.Fatalf("user add: %+v", r)
+	}
+	send := func(subject string) error {
+		cl, err := gosmtp.Dial(n.smtp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		msg := "From: a@remote.test\r\nTo: bob@example.test\r\nSubject: " + subject + "\r\nMessage-ID: <" + subject + "@remote.test>\r\n\r\nhello\r\n"
+		return cl.SendMail("a@remote.test", []string{"bob@example.test"}, strings.NewReader(msg))
+	}
+	var se *gosmtp.SMTPError
+	if err := send("r1"); !errors.As(err, &se) || se.Code != 550 || se.EnhancedCode != (gosmtp.EnhancedCode{5, 7, 1}) || se.Message != "Rejected by the test's rspamd" {
+		t.Fatalf("reject: %v, want 550 5.7.1 with rspamd's message", err)
+	}
+	mu.Lock()
+	reply = `{"action":"add header","score":8,"required_score":15}`
+	mu.Unlock()
+	if err := send("j1"); err != nil {
+		t.Fatalf("add header: %v", err)
+	}
+	im, l := loginOver(t, n.imaps, true, "bob@example.test", "pw-bob-1")
+	if !strings.HasPrefix(l, "a OK") {
+		t.Fatalf("IMAP login: %s", l)
+	}
+	fmt.Fprintf(im.conn, "b STATUS Junk (MESSAGES)\r\n")
+	if l := im.line(t); !strings.Contains(l, "MESSAGES 1") {
+		t.Fatalf("Junk after rspamd's add header: %s", l)
+	}
+	fake.Close()
+	if err := send("d1"); !errors.As(err, &se) || se.Code/100 != 4 {
+		t.Fatalf("rspamd down: %v, want 4xx", err)
 	}
 }
