@@ -18,6 +18,13 @@ import (
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/surat-mail/surat/protocols/pipeline"
+	"github.com/surat-mail/surat/protocols/smtp"
+	"github.com/surat-mail/surat/protocols/spam/clamd"
+	"github.com/surat-mail/surat/protocols/spam/rspamd"
 )
 
 // TestParseServeScanners: --clamd, --rspamd and their failure policies.
@@ -236,5 +243,21 @@ func TestServeRspamd(t *testing.T) {
 	fake.Close()
 	if err := send("d1"); !errors.As(err, &se) || se.Code/100 != 4 {
 		t.Fatalf("rspamd down: %v, want 4xx", err)
+	}
+}
+
+// TestScannerMetricsRegister: clamd's and rspamd's counters share one
+// name with a check label, in one registry, and are registered once.
+func TestScannerMetricsRegister(t *testing.T) {
+	cl, _ := clamd.Parse("127.0.0.1:1")
+	rs, _ := rspamd.Parse("http://127.0.0.1:1")
+	c1, c2 := clamd.NewCheck(cl, true, nil), rspamd.NewCheck(rspamd.Config{Client: rs})
+	reg := prometheus.NewRegistry()
+	checks := map[smtp.Kind][]pipeline.Check{smtp.MX: {c1, c2}, smtp.Submission: {c1}}
+	if err := registerCheckMetrics(checks, reg); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := testutil.GatherAndCount(reg, "surat_unscanned_deliveries_total"); err != nil || n != 2 {
+		t.Fatalf("%d series, %v; want 2", n, err)
 	}
 }
