@@ -53,6 +53,9 @@ func eicarNDB() string {
 // StreamMaxLength 1 MiB and waits until it answers PING.
 func startClamd(t testing.TB) *realClamd {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a real daemon")
+	}
 	bin := findBinary(t, "clamd")
 	dir, err := os.MkdirTemp("", "clamd")
 	if err != nil {

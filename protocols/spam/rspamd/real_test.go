@@ -74,6 +74,9 @@ func findRspamd(t testing.TB) string {
 
 func startRspamd(t testing.TB) *realRspamd {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a real daemon")
+	}
 	bin := findRspamd(t)
 	dir := t.TempDir()
 	port := clustertest.FreePorts(t, 1)[0]
