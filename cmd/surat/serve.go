@@ -242,6 +242,13 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		srv.Close()
 		return err
 	}
+	grey, err := startGreylist(cfg, store, node, logger)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer grey.stop()
+	checks[smtp.MX] = grey.after(checks[smtp.MX])
 	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, checks, logger)
 	if err != nil {
 		srv.Close()
@@ -369,6 +376,10 @@ func newLogins(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, reg p
 func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store *mailbox.Store,
 	node *cluster.Node, relay smtp.Relay, lg *login.Authenticator, checks map[smtp.Kind][]pipeline.Check, logger *slog.Logger) (*smtpServers, error) {
 	out := &smtpServers{}
+	conn, err := connChecks(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
 	for _, l := range []struct {
 		kind smtp.Kind
 		ln   net.Listener
@@ -393,6 +404,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			Login:          lg,
 			Relay:          relay,
 			Checks:         checks[l.kind],
+			ConnChecks:     conn,
 
 			// serve's 0 ("no limit") is the package's negative.
 			MaxSendPerHour:        noLimitIfZero(cfg.MaxSendPerHour),
