@@ -14,8 +14,9 @@ import (
 )
 
 // connChecks are the connection checks of the MX port: the DNS blocklists
-// of --dnsbl, if any (the SMTP server asks them on MX only).
-func connChecks(cfg *serveConfig, logger *slog.Logger) ([]pipeline.ConnCheck, error) {
+// of --dnsbl, if any (the SMTP server asks them on MX only), counted in
+// surat_check_outcomes_total when counted is set.
+func connChecks(cfg *serveConfig, counted *pipeline.Metrics, logger *slog.Logger) ([]pipeline.ConnCheck, error) {
 	if len(cfg.DNSBL) == 0 {
 		return nil, nil
 	}
@@ -23,7 +24,7 @@ func connChecks(cfg *serveConfig, logger *slog.Logger) ([]pipeline.ConnCheck, er
 	if err != nil {
 		return nil, fmt.Errorf("serve: --dnsbl: %w", err)
 	}
-	return []pipeline.ConnCheck{c}, nil
+	return []pipeline.ConnCheck{counted.CountConn(c)}, nil
 }
 
 // greylisting is --greylist: the MX check and, while this node leads, the

@@ -25,7 +25,7 @@ func TestParseServeDNSBLAndGreylist(t *testing.T) {
 	if !slices.Equal(c.DNSBL, []string{"zen.spamhaus.org", "bl.test"}) || c.Greylist != 5*time.Minute {
 		t.Errorf("dnsbl %v, greylist %v", c.DNSBL, c.Greylist)
 	}
-	checks, err := connChecks(c, slog.New(slog.DiscardHandler))
+	checks, err := connChecks(c, nil, slog.New(slog.DiscardHandler))
 	if err != nil || len(checks) != 1 || checks[0].Name() != "dnsbl" {
 		t.Errorf("connChecks = %v, %v", checks, err)
 	}
