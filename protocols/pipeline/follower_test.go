@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	evlog "github.com/surat-mail/surat/log"
 )
 
 // follower is a check whose run is a Follower: it records the Result it
@@ -196,5 +198,41 @@ func TestAbortAfterRefuse(t *testing.T) {
 	}
 	if res.Action != Refuse || res.Reply != reject || len(res.Prepend) != 0 || aborted != 1 || len(got) != 0 {
 		t.Fatalf("result %+v, %d aborted, follower finished %d times", res, aborted, len(got))
+	}
+}
+
+// TestTemporaryRefusalKeepsOnlyItsOwnEvents: a message greylisted after
+// its DMARC verdict is recorded once, when it is accepted on the retry,
+// not once per attempt.
+func TestTemporaryRefusalKeepsOnlyItsOwnEvents(t *testing.T) {
+	dmarc := &evlog.Event{Kind: &evlog.Event_DmarcRecorded{DmarcRecorded: &evlog.DmarcRecorded{}}}
+	grey := &evlog.Event{Kind: &evlog.Event_GreylistRecorded{GreylistRecorded: &evlog.GreylistRecorded{}}}
+	for _, tc := range []struct {
+		code int
+		want []*evlog.Event
+	}{
+		{451, []*evlog.Event{grey}},
+		{550, []*evlog.Event{dmarc, grey}},
+	} {
+		checks := []Check{
+			judge{name: "mailauth", o: Outcome{Events: []*evlog.Event{dmarc}}},
+			judge{name: "greylist", o: Outcome{Action: Refuse, Reply: &Reply{Code: tc.code}, Events: []*evlog.Event{grey}}},
+		}
+		rs, err := Start(context.Background(), checks, Envelope{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := rs.Finish(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Events) != len(tc.want) {
+			t.Fatalf("refused with %d: %d events, want %d", tc.code, len(res.Events), len(tc.want))
+		}
+		for i := range tc.want {
+			if res.Events[i] != tc.want[i] {
+				t.Errorf("refused with %d: event %d is %v", tc.code, i, res.Events[i])
+			}
+		}
 	}
 }
