@@ -27,7 +27,6 @@ func spamCheck(cfg *serveConfig, store *mailbox.Store, logger *slog.Logger) []pi
 		Classifier: &bayes.Classifier{Model: bayes.StoreModel{Store: store}, Threshold: cfg.SpamThreshold},
 		Threshold:  cfg.SpamThreshold,
 		Resolver:   cfg.Resolver,
-		Logger:     logger.With("component", "spam"),
 	}}
 }
 

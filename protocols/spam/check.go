@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
@@ -18,12 +17,12 @@ import (
 	"github.com/surat-mail/surat/protocols/spam/bayes"
 )
 
-// DefaultThreshold is the spam probability above which a message is
+// DefaultThreshold is the spam probability at or above which a message is
 // spam when the operator sets none (--spam-threshold).
-const DefaultThreshold = 0.9
+const DefaultThreshold = bayes.DefaultThreshold
 
 // DefaultLookupTimeout bounds the DNS sanity look-ups of one message.
-const DefaultLookupTimeout = 5 * time.Second
+const DefaultLookupTimeout = 3 * time.Second
 
 // StatusField is the header field the check writes.
 const StatusField = "X-Spam-Status"
@@ -38,7 +37,7 @@ type Classifier interface {
 // It must run after every check whose verdict it weighs or reflects.
 type Check struct {
 	Classifier Classifier // required
-	// Threshold is the spam probability above which a message is spam;
+	// Threshold is the spam probability at or above which a message is spam;
 	// zero: DefaultThreshold.
 	Threshold float64
 	// Resolver answers the PTR and HELO sanity look-ups; nil or dns.None:
@@ -46,7 +45,6 @@ type Check struct {
 	Resolver dns.Resolver
 	// LookupTimeout bounds them; zero: DefaultLookupTimeout.
 	LookupTimeout time.Duration
-	Logger        *slog.Logger
 }
 
 // Name is the check's name in logs.
