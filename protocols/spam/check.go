@@ -116,7 +116,7 @@ func (r *run) FinishAfter(ctx context.Context, earlier pipeline.Result) (pipelin
 	case <-ctx.Done():
 		// Out of time: judge without the DNS features. The look-ups
 		// follow their context, which ends now.
-		r.cancel()
+		r.Abort()
 		<-r.dnsDone
 	}
 	var tests []string

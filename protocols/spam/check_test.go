@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/surat-mail/surat/protocols/dns"
 	"github.com/surat-mail/surat/protocols/dns/dnstest"
@@ -189,5 +190,31 @@ func TestClientFeatures(t *testing.T) {
 	}
 	if !strings.Contains(string(out.Prepend), "tests=BAYES_50,RDNS_NONE,HELO_UNRESOLVED") {
 		t.Errorf("field %q does not name the DNS tests", out.Prepend)
+	}
+}
+
+// A check out of time judges without waiting for its DNS look-ups, with
+// or without a resolver.
+func TestCheckFinishOutOfTime(t *testing.T) {
+	srv := dnstest.Start(t)
+	res, err := dns.NewWithOptions(srv.Addr(), dns.Options{CacheEntries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Drop("1.2.0.192.in-addr.arpa") // never answers
+	cl := &fakeClassifier{p: map[string]float64{"a@x.test": 0.1}}
+	for _, r := range []dns.Resolver{nil, dns.None{}, res} {
+		check := &Check{Classifier: cl, Resolver: r, LookupTimeout: time.Minute}
+		run, err := check.Start(context.Background(), mx("a@x.test"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.Write([]byte(message))
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		o, err := run.Finish(ctx)
+		if err != nil || !strings.HasPrefix(string(o.Prepend), "X-Spam-Status: No") {
+			t.Fatalf("resolver %T: %q, %v", r, o.Prepend, err)
+		}
 	}
 }
