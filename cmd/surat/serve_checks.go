@@ -32,6 +32,7 @@ func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, 
 	checks[smtp.MX] = append(checks[smtp.MX], reports.ReceiveCheck{Domains: store.Domains, Logger: logger})
 	if _, none := cfg.Resolver.(dns.None); none {
 		logger.Warn("inbound mail is not authenticated: SPF, DKIM and DMARC need --resolver", "resolver", cfg.ResolverSpec)
+		checks[smtp.MX] = append(checks[smtp.MX], scannerChecks(cfg, logger)...)
 		checks[smtp.MX] = append(checks[smtp.MX], spamCheck(cfg, store, logger)...)
 		return checks, nil
 	}
@@ -47,6 +48,9 @@ func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, 
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	checks[smtp.MX] = append(checks[smtp.MX], mailauth.Check{Checker: checker, Events: reports.DMARCEvents(time.Now)})
+	// Then the external scanners (--clamd, --rspamd), with the verdicts
+	// above them as facts.
+	checks[smtp.MX] = append(checks[smtp.MX], scannerChecks(cfg, logger)...)
 	// The classifier last: its X-Spam-Status reflects every Junk before it.
 	checks[smtp.MX] = append(checks[smtp.MX], spamCheck(cfg, store, logger)...)
 	return checks, nil
