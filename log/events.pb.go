@@ -2594,10 +2594,12 @@ type Delivered struct {
 	Envid       string    `protobuf:"bytes,21,opt,name=envid,proto3" json:"envid,omitempty"`                                 // RFC 3461 §4.4 ENVID
 	Ret         DsnReturn `protobuf:"varint,22,opt,name=ret,proto3,enum=surat.log.v1.DsnReturn" json:"ret,omitempty"`        // RFC 3461 §4.3 RET
 	ExpiresUnix int64     `protobuf:"varint,23,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"` // how long a DSN to a remote sender is retried; 0: 5 days after internal_date_unix
-	// The same batch queues the message for other (remote) recipients, so
-	// it is accepted even when every recipient here is skipped: those get
-	// a DSN too. Without it, a Delivered that delivers to nobody makes no
-	// DSN (the front end refuses the message instead).
+	// The same batch queues the message for other (remote) recipients, or
+	// files other copies of it (BlobStored.copy_of: local recipients whose
+	// checks decided differently), so it is accepted even when every
+	// recipient here is skipped: those get a DSN too. Without it, a
+	// Delivered that delivers to nobody makes no DSN (the front end refuses
+	// the message instead).
 	Relayed       bool `protobuf:"varint,24,opt,name=relayed,proto3" json:"relayed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
