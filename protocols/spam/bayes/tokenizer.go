@@ -62,7 +62,7 @@ func (t *Tokenizer) AddFeature(name string) { t.features = append(t.features, na
 // Tokens returns the hashes of the message's tokens and features: sorted,
 // distinct, at most MaxTokens.
 func (t *Tokenizer) Tokens() []uint64 {
-	e := emitter{strs: t.strs}
+	e := emitter{strs: t.strs, raw: make([]uint64, 0, min(maxRawTokens, 64+len(t.buf)/4))}
 	for _, f := range t.features {
 		e.emitString("f/", f)
 	}

@@ -29,7 +29,7 @@ func TestHashStable(t *testing.T) {
 	}
 }
 
-func tokensOf(t *testing.T, msg string) []uint64 {
+func tokensOf(t testing.TB, msg string) []uint64 {
 	t.Helper()
 	toks, err := Tokenize(strings.NewReader(msg))
 	if err != nil {
