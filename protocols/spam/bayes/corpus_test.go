@@ -50,6 +50,11 @@ func TestCorpusQuality(t *testing.T) {
 			msgs = append(msgs, msg{spam: strings.HasPrefix(g.Name(), "spam"), name: f, tokens: tk.Tokens()})
 		}
 	}
+	var total int
+	for _, x := range msgs {
+		total += len(x.tokens)
+	}
+	t.Logf("%d messages, %d distinct tokens a message on average", len(msgs), total/max(len(msgs), 1))
 	const folds = 10
 	thresholds := []float64{0.5, 0.7, 0.8, 0.9, 0.95, 0.99}
 	fp := make([]int, len(thresholds))
