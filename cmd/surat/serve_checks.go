@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/dkimsign"
 	"github.com/surat-mail/surat/protocols/dns"
@@ -30,6 +32,7 @@ func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, 
 	checks[smtp.MX] = append(checks[smtp.MX], reports.ReceiveCheck{Domains: store.Domains, Logger: logger})
 	if _, none := cfg.Resolver.(dns.None); none {
 		logger.Warn("inbound mail is not authenticated: SPF, DKIM and DMARC need --resolver", "resolver", cfg.ResolverSpec)
+		checks[smtp.MX] = append(checks[smtp.MX], scannerChecks(cfg, logger)...)
 		return checks, nil
 	}
 	checker, err := mailauth.New(mailauth.Config{
@@ -44,5 +47,24 @@ func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, 
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	checks[smtp.MX] = append(checks[smtp.MX], mailauth.Check{Checker: checker, Events: reports.DMARCEvents(time.Now)})
+	// Then the external scanners (--clamd, --rspamd), with the verdicts
+	// above them as facts.
+	checks[smtp.MX] = append(checks[smtp.MX], scannerChecks(cfg, logger)...)
 	return checks, nil
+}
+
+// countChecks wraps every check so that its outcomes are counted in
+// surat_check_outcomes_total.
+func countChecks(checks map[smtp.Kind][]pipeline.Check, reg prometheus.Registerer) error {
+	m, err := pipeline.NewMetrics(reg)
+	if err != nil {
+		return fmt.Errorf("serve: check metrics: %w", err)
+	}
+	for kind, cs := range checks {
+		for i, c := range cs {
+			cs[i] = m.Count(c)
+		}
+		checks[kind] = cs
+	}
+	return nil
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/surat-mail/surat/protocols/mailauth"
 	"github.com/surat-mail/surat/protocols/outbound"
 	"github.com/surat-mail/surat/protocols/smtp"
+	"github.com/surat-mail/surat/protocols/spam/clamd"
+	"github.com/surat-mail/surat/protocols/spam/rspamd"
 	"github.com/surat-mail/surat/protocols/tlsconf"
 )
 
@@ -73,6 +75,12 @@ type serveConfig struct {
 	LogLevel                     slog.Level
 	LogFormat                    string
 	configFile                   string
+
+	// External scanners on the MX port (protocols/spam/clamd, rspamd).
+	Clamd        *clamd.Client  // --clamd; nil: no virus scan
+	ClamdAccept  bool           // --clamd-failure accept (default tempfail)
+	Rspamd       *rspamd.Client // --rspamd; nil: rspamd not asked
+	RspamdAccept bool           // --rspamd-failure accept (default tempfail)
 }
 
 // Defaults: a single node on loopback.
@@ -155,6 +163,10 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"resolver", "none", "DNS for MX/SPF/DKIM/DMARC/PTR/TLSA: `none`, system, or a server HOST:PORT (UDP, TCP for long answers; answers cached per node within their TTL)"},
 	{"spf-policy", "dmarc", "what an SPF fail alone does on the MX port: `POLICY` dmarc (only through the From domain's DMARC policy; without a DMARC record it is recorded), reject (550 5.7.23 unless DKIM passes for the From domain) or none (SPF not checked: an MX behind another relay)"},
 	{"arc-trusted-sealers", "", "ARC sealer `DOMAINS` (d= of ARC-Seal), comma separated, whose passing chains may override a DMARC failure: mailing lists and forwarders you trust (RFC 8617)"},
+	{"clamd", "", "scan every message arriving on the MX port with ClamAV's clamd at `ADDRESS` unix:PATH (its LocalSocket) or HOST:PORT (its TCPSocket): infected mail gets 554 5.7.1 after DATA and is stored nowhere; set clamd's StreamMaxLength at least --max-message-size; default off"},
+	{"clamd-failure", "tempfail", "what a message gets when clamd cannot scan it (down, an error, a timeout, StreamMaxLength): `POLICY` tempfail (451 4.7.0: the sender retries) or accept (delivered with X-Virus-Scan: unavailable, a warning and surat_unscanned_deliveries_total)"},
+	{"rspamd", "", "ask rspamd about every message arriving on the MX port: its normal worker's `URL` (http://127.0.0.1:11333); reject is 550 5.7.1, soft reject and greylist 451 4.7.1, add header and rewrite subject go to Junk; default off"},
+	{"rspamd-failure", "tempfail", "what a message gets when rspamd cannot check it: `POLICY` tempfail (451 4.7.0) or accept (delivered with X-Spam-Scan: unavailable, a warning and surat_unscanned_deliveries_total)"},
 	{"resolver-dnssec", "false", "the --resolver server validates DNSSEC and the path to it is trusted: believe its AD bit (needed for DANE); needs --resolver HOST:PORT"},
 	{"tls-cert", "", "PEM certificate chain `FILE` (default: self-signed, kept in DIR/tls)"},
 	{"tls-key", "", "PEM private key `FILE` for --tls-cert"},
@@ -387,6 +399,9 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if c.ARCTrustedSealers, err = mailauth.ParseSealers(v("arc-trusted-sealers")); err != nil {
 		return nil, bad("arc-trusted-sealers", "%v", err)
+	}
+	if err := c.parseScanners(v, bad); err != nil {
+		return nil, err
 	}
 
 	c.TLSCert, c.TLSKey = v("tls-cert"), v("tls-key")
