@@ -1,8 +1,8 @@
 package mailbox
 
 import (
-	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -26,47 +26,39 @@ type SpamModelStatus struct {
 	Bytes uint64
 }
 
-// SpamCounts returns the counts of tokens (sorted or not; a token never
-// trained has zero counts) in user's model ("" the global one), and the
-// model's totals, as of one view. Sorted tokens read fastest: each look-up
-// moves forward from the last.
+// SpamCounts returns the counts of tokens (a token never trained has zero
+// counts) in user's model ("" the global one), and the model's totals. A
+// model never trained costs one read; otherwise each token is a point read
+// (bloom filters skip the files that lack it), not one consistent view: a
+// training applied meanwhile may count for some tokens and not others,
+// which moves a probability by one message's worth at most.
 func (s *Store) SpamCounts(user string, tokens []uint64) ([]SpamTokenCounts, SpamTotals, error) {
 	counts := make([]SpamTokenCounts, len(tokens))
 	var totals SpamTotals
-	err := s.readDB(func(db *pebble.DB) error {
-		// One iterator, a consistent view, reads the totals and the
-		// tokens: its bounds span both prefixes.
-		p := spamTokenPrefix(user)
-		it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefixSpamTotals), UpperBound: prefixEnd(p)})
-		if err != nil {
-			return fmt.Errorf("mailbox: spam model read: %w", err)
+	err := s.point(func(r getter) error {
+		v, ok, err := readValue(r, spamTotalsKey(user))
+		if err != nil || !ok {
+			return err
 		}
-		defer it.Close()
-		tk := spamTotalsKey(user)
-		if it.SeekGE(tk) && bytes.Equal(it.Key(), tk) {
-			v, err := it.ValueAndErr()
-			if err != nil {
-				return fmt.Errorf("mailbox: spam model totals: %w", err)
-			}
-			t := decodeSpamTotals(v)
-			totals = SpamTotals{Spam: t.spam, Ham: t.ham}
-		}
-		key := append([]byte(nil), p...)
+		t := decodeSpamTotals(v)
+		totals = SpamTotals{Spam: t.spam, Ham: t.ham}
+		key := spamTokenPrefix(user)
 		n := len(key)
 		for i, tok := range tokens {
 			key = binary.BigEndian.AppendUint64(key[:n], tok)
-			if !it.SeekGE(key) || !bytes.Equal(it.Key(), key) {
+			v, closer, err := r.Get(key)
+			if errors.Is(err, pebble.ErrNotFound) {
 				continue
 			}
-			v, err := it.ValueAndErr()
 			if err != nil {
 				return fmt.Errorf("mailbox: spam model token: %w", err)
 			}
 			if rec, ok := decodeSpamToken(v); ok {
 				counts[i] = SpamTokenCounts{Spam: rec.spam, Ham: rec.ham}
 			}
+			closer.Close()
 		}
-		return it.Error()
+		return nil
 	})
 	return counts, totals, err
 }

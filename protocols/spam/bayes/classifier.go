@@ -29,7 +29,7 @@ type Model interface {
 const (
 	// DefaultThreshold is the probability at or above which a message is
 	// spam.
-	DefaultThreshold = 0.9
+	DefaultThreshold = 0.8
 	// DefaultMinTrained is how many messages of each class the models
 	// (global and user's together) need before any verdict is given.
 	DefaultMinTrained = 10
@@ -47,7 +47,7 @@ const (
 	// token frequencies as the prior of a user's: a user who trained few
 	// messages is classified by the global model, one who trained many
 	// by their own.
-	UserPriorWeight = 100
+	UserPriorWeight = 20
 )
 
 // Classifier combines the global model and a user's into a verdict. The

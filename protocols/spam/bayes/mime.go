@@ -45,7 +45,7 @@ func parseMessage(e *emitter, msg []byte, depth int) {
 			addressTokens(e, lname, value)
 		case "received":
 			// The nearest hops say most; a long chain is bounded.
-			if received++; received <= 8 {
+			if received++; received <= maxReceived {
 				receivedTokens(e, value)
 			}
 		case "message-id":
@@ -238,7 +238,7 @@ func eachPart(body, boundary []byte, fn func(part []byte) bool) {
 		}
 		at := i + j
 		i = at + len(delim)
-		if at > 0 && body[at-1] != '\n' {
+		if at > 0 && body[at-1] != '\n' || !delimiterEnd(body[i:]) {
 			continue
 		}
 		if start >= 0 {
@@ -266,6 +266,25 @@ func eachPart(body, boundary []byte, fn func(part []byte) bool) {
 	if start >= 0 && start < len(body) {
 		fn(body[start:]) // unterminated: read what came
 	}
+}
+
+// delimiterEnd reports whether what follows "--boundary" ends a
+// delimiter line: "--" (the close delimiter) or white space to the end of
+// the line (RFC 2046 §5.1.1).
+func delimiterEnd(rest []byte) bool {
+	if bytes.HasPrefix(rest, []byte("--")) {
+		return true
+	}
+	for _, c := range rest {
+		switch c {
+		case ' ', '\t', '\r':
+		case '\n':
+			return true
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // parseParams reads "type/subtype; key=value; key="value"" leniently
@@ -575,15 +594,26 @@ func textTokens(e *emitter, text []byte) {
 // a host in percent or non-ASCII encoding.
 func urlTokens(e *emitter, text []byte) {
 	n := 0
+	// The next "://" and "www." at or after i (absolute; -1: none left),
+	// searched again only once i passes them.
+	nextJ, nextK := -2, -2
 	for i := 0; i < len(text) && n < 64; {
-		j := bytes.Index(text[i:], []byte("://"))
-		k := indexFold(text[i:], "www.")
+		if nextJ != -1 && nextJ < i {
+			if nextJ = bytes.Index(text[i:], []byte("://")); nextJ >= 0 {
+				nextJ += i
+			}
+		}
+		if nextK != -1 && nextK < i {
+			if nextK = indexFold(text[i:], "www."); nextK >= 0 {
+				nextK += i
+			}
+		}
 		var hostStart int
 		switch {
-		case j < 0 && k < 0:
+		case nextJ < 0 && nextK < 0:
 			return
-		case j >= 0 && (k < 0 || j < k):
-			at := i + j
+		case nextJ >= 0 && (nextK < 0 || nextJ < nextK):
+			at := nextJ
 			s := at
 			for s > 0 && s > at-10 && isSchemeByte(text[s-1]) {
 				s--
@@ -595,7 +625,7 @@ func urlTokens(e *emitter, text []byte) {
 			e.emit("proto:", text[s:at])
 			hostStart = at + 3
 		default:
-			at := i + k
+			at := nextK
 			if at > 0 && (isWordByte(text[at-1]) || text[at-1] == '.' || text[at-1] == '/') {
 				i = at + 4
 				continue
@@ -646,13 +676,9 @@ func isASCII(b []byte) bool {
 
 // indexFold is bytes.Index for an ASCII lower-case needle, ignoring case.
 func indexFold(s []byte, needle string) int {
+	first := needle[0]
 	for i := 0; i+len(needle) <= len(s); i++ {
-		j := bytes.IndexAny(s[i:], needle[:1]+strings.ToUpper(needle[:1]))
-		if j < 0 {
-			return -1
-		}
-		i += j
-		if i+len(needle) <= len(s) && equalFoldASCII(s[i:i+len(needle)], needle) {
+		if c := s[i]; (c == first || c+('a'-'A') == first) && equalFoldASCII(s[i:i+len(needle)], needle) {
 			return i
 		}
 	}
