@@ -70,7 +70,7 @@ func TestServeSpamClassifier(t *testing.T) {
 
 	send("forged@remote.test", "hello", "X-Spam-Status: No, score=-100\r\nX-Spam-Flag: NO\r\n", "Hi Carol.\r\n")
 	box, stored := storedIn(t, n.imaps, "carol@example.test", "pw-carol-1", "forged@remote.test")
-	if box != "INBOX" || strings.Count(stored, "X-Spam-Status:") != 1 || !strings.Contains(stored, "X-Spam-Status: No, score=5.00 required=9.00") ||
+	if box != "INBOX" || strings.Count(stored, "X-Spam-Status:") != 1 || !strings.Contains(stored, "X-Spam-Status: No, score=5.00 required=8.00") ||
 		strings.Contains(stored, "score=-100") || strings.Contains(stored, "X-Spam-Flag") {
 		t.Fatalf("in %s:\n%s", box, stored)
 	}

@@ -120,7 +120,7 @@ func TestCheckReflectsEarlierJunk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(string(res.Prepend), "X-Spam-Status: Yes, score=0.20 required=9.00 tests=BAYES_05,JUNKED_BEFORE") || res.Action != pipeline.Junk {
+	if !strings.HasPrefix(string(res.Prepend), "X-Spam-Status: Yes, score=0.20 required=8.00 tests=BAYES_05,JUNKED_BEFORE") || res.Action != pipeline.Junk {
 		t.Errorf("prepend %q action %v", res.Prepend, res.Action)
 	}
 	// The earlier check's facts are features.

@@ -14,7 +14,7 @@
 // the message once per local recipient with the global model and that
 // recipient's own. Each stored copy gets exactly one field
 //
-//	X-Spam-Status: Yes, score=9.73 required=9.00 tests=BAYES_99,RDNS_NONE
+//	X-Spam-Status: Yes, score=9.73 required=8.00 tests=BAYES_99,RDNS_NONE
 //
 // (SpamAssassin's form: the score is the classifier's spam probability
 // times ten, required the threshold times ten). Incoming X-Spam-Status
