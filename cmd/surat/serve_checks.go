@@ -33,7 +33,6 @@ func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, 
 	if _, none := cfg.Resolver.(dns.None); none {
 		logger.Warn("inbound mail is not authenticated: SPF, DKIM and DMARC need --resolver", "resolver", cfg.ResolverSpec)
 		checks[smtp.MX] = append(checks[smtp.MX], scannerChecks(cfg, logger)...)
-		checks[smtp.MX] = append(checks[smtp.MX], spamCheck(cfg, store, logger)...)
 		return checks, nil
 	}
 	checker, err := mailauth.New(mailauth.Config{
@@ -51,17 +50,15 @@ func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, 
 	// Then the external scanners (--clamd, --rspamd), with the verdicts
 	// above them as facts.
 	checks[smtp.MX] = append(checks[smtp.MX], scannerChecks(cfg, logger)...)
-	// The classifier last: its X-Spam-Status reflects every Junk before it.
-	checks[smtp.MX] = append(checks[smtp.MX], spamCheck(cfg, store, logger)...)
 	return checks, nil
 }
 
 // countChecks wraps every check so that its outcomes are counted in
 // surat_check_outcomes_total.
-func countChecks(checks map[smtp.Kind][]pipeline.Check, reg prometheus.Registerer) error {
+func countChecks(checks map[smtp.Kind][]pipeline.Check, reg prometheus.Registerer) (*pipeline.Metrics, error) {
 	m, err := pipeline.NewMetrics(reg)
 	if err != nil {
-		return fmt.Errorf("serve: check metrics: %w", err)
+		return nil, fmt.Errorf("serve: check metrics: %w", err)
 	}
 	for kind, cs := range checks {
 		for i, c := range cs {
@@ -69,5 +66,5 @@ func countChecks(checks map[smtp.Kind][]pipeline.Check, reg prometheus.Registere
 		}
 		checks[kind] = cs
 	}
-	return nil
+	return m, nil
 }

@@ -114,6 +114,7 @@ func TestPerRecipientCopies(t *testing.T) {
 	carol, dave := uniqueAddress("carol"), uniqueAddress("dave")
 	c.createUser(t, carol, "carol's password")
 	c.createUser(t, dave, "dave's password")
+	c.WaitConverged(t, 30*time.Second) // the follower knows them before RCPT
 	check := &recordingCheck{outcome: pipeline.Outcome{
 		Prepend: []byte("X-All: 1\r\n"),
 		Recipients: map[string]pipeline.RecipientOutcome{
