@@ -525,6 +525,10 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 		return t.reportsPruned(k.ReportsPruned)
 	case *evlog.Event_DmarcReportReceived:
 		return t.dmarcReportReceived(k.DmarcReportReceived)
+	case *evlog.Event_SpamTrained:
+		return t.spamTrained(k.SpamTrained)
+	case *evlog.Event_SpamPruned:
+		return t.spamPruned(k.SpamPruned)
 	case *evlog.Event_GreylistRecorded:
 		return t.greylistRecorded(k.GreylistRecorded)
 	case *evlog.Event_GreylistPruned:

@@ -42,6 +42,7 @@ func TestKeyLayout(t *testing.T) {
 		prefixUpload, prefixStaged, prefixQueue, prefixQueueDue, prefixBan, prefixBanExpiry,
 		prefixSentBucket, prefixQueuedBytes, prefixProposalKey, prefixProposalByIndex,
 		prefixDMARCDay, prefixDMARCRow, prefixTLSDay, prefixTLSRow, prefixDMARCIn,
+		prefixSpamToken, prefixSpamTotals,
 		prefixGreylist, prefixGreylistExpiry}
 	for _, p := range code {
 		if !documented[p] {

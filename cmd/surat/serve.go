@@ -168,6 +168,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		Queue:        store,
 		Bans:         store,
 		Reports:      store,
+		Spam:         spamModels{store},
 		Digester:     store,
 		Cluster:      node,
 		IsNotFound:   isNotFound,
@@ -246,6 +247,9 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	checks, err := messageChecks(cfg, store, dkimKeys, logger)
 	if err == nil {
 		checks[smtp.MX] = grey.after(checks[smtp.MX])
+		// The spam classifier last: its X-Spam-Status reflects every Junk
+		// before it, and greylisted messages are not classified.
+		checks[smtp.MX] = append(checks[smtp.MX], spamCheck(cfg, store, logger)...)
 		err = registerCheckMetrics(checks, reg) // before countChecks wraps them
 	}
 	var counted *pipeline.Metrics

@@ -18,6 +18,7 @@ import (
 	"github.com/surat-mail/surat/protocols/mailauth"
 	"github.com/surat-mail/surat/protocols/outbound"
 	"github.com/surat-mail/surat/protocols/smtp"
+	"github.com/surat-mail/surat/protocols/spam/bayes"
 	"github.com/surat-mail/surat/protocols/spam/clamd"
 	"github.com/surat-mail/surat/protocols/spam/dnsbl"
 	"github.com/surat-mail/surat/protocols/spam/rspamd"
@@ -64,6 +65,8 @@ type serveConfig struct {
 	ResolverDNSSEC               bool // trust the --resolver's AD bit (DANE)
 	SPFPolicy                    mailauth.SPFPolicy
 	ARCTrustedSealers            []string      // ARC sealers whose passing chains may override DMARC
+	SpamClassifier               bool          // the built-in classifier judges MX mail and learns from Junk moves
+	SpamThreshold                float64       // its spam probability threshold
 	RaftHeartbeat, RaftElection  time.Duration // Raft timeouts
 	RaftLease                    time.Duration
 	SnapshotThreshold            uint64        // Raft entries between snapshots
@@ -172,6 +175,8 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"clamd-failure", "tempfail", "what a message gets when clamd cannot scan it (down, an error, a timeout, StreamMaxLength): `POLICY` tempfail (451 4.7.0: the sender retries) or accept (delivered with X-Virus-Scan: unavailable, a warning and surat_unscanned_deliveries_total)"},
 	{"rspamd", "", "ask rspamd about every message arriving on the MX port: its normal worker's `URL` (http://127.0.0.1:11333); reject is 550 5.7.1, soft reject and greylist 451 4.7.1, add header and rewrite subject go to Junk; default off"},
 	{"rspamd-failure", "tempfail", "what a message gets when rspamd cannot check it: `POLICY` tempfail (451 4.7.0) or accept (delivered with X-Spam-Scan: unavailable, a warning and surat_unscanned_deliveries_total)"},
+	{"spam-classifier", "true", "judge mail arriving on the MX port with the built-in spam classifier (X-Spam-Status, Junk) and train it from users' moves into and out of Junk: true or false"},
+	{"spam-threshold", strconv.FormatFloat(bayes.DefaultThreshold, 'f', -1, 64), "spam probability (`P`, between 0 and 1) at or above which the classifier files a message in Junk"},
 	{"resolver-dnssec", "false", "the --resolver server validates DNSSEC and the path to it is trusted: believe its AD bit (needed for DANE); needs --resolver HOST:PORT"},
 	{"tls-cert", "", "PEM certificate chain `FILE` (default: self-signed, kept in DIR/tls)"},
 	{"tls-key", "", "PEM private key `FILE` for --tls-cert"},
@@ -417,6 +422,13 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if err := c.parseScanners(v, bad); err != nil {
 		return nil, err
+	}
+
+	if c.SpamClassifier, err = strconv.ParseBool(v("spam-classifier")); err != nil {
+		return nil, bad("spam-classifier", "want true or false")
+	}
+	if c.SpamThreshold, err = strconv.ParseFloat(v("spam-threshold"), 64); err != nil || !(c.SpamThreshold > 0 && c.SpamThreshold < 1) {
+		return nil, bad("spam-threshold", "want a probability between 0 and 1 (exclusive), such as 0.8")
 	}
 
 	c.TLSCert, c.TLSKey = v("tls-cert"), v("tls-key")
