@@ -2594,10 +2594,12 @@ type Delivered struct {
 	Envid       string    `protobuf:"bytes,21,opt,name=envid,proto3" json:"envid,omitempty"`                                 // RFC 3461 §4.4 ENVID
 	Ret         DsnReturn `protobuf:"varint,22,opt,name=ret,proto3,enum=surat.log.v1.DsnReturn" json:"ret,omitempty"`        // RFC 3461 §4.3 RET
 	ExpiresUnix int64     `protobuf:"varint,23,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"` // how long a DSN to a remote sender is retried; 0: 5 days after internal_date_unix
-	// The same batch queues the message for other (remote) recipients, so
-	// it is accepted even when every recipient here is skipped: those get
-	// a DSN too. Without it, a Delivered that delivers to nobody makes no
-	// DSN (the front end refuses the message instead).
+	// The same batch queues the message for other (remote) recipients, or
+	// files other copies of it (BlobStored.copy_of: local recipients whose
+	// checks decided differently), so it is accepted even when every
+	// recipient here is skipped: those get a DSN too. Without it, a
+	// Delivered that delivers to nobody makes no DSN (the front end refuses
+	// the message instead).
 	Relayed       bool `protobuf:"varint,24,opt,name=relayed,proto3" json:"relayed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -5662,12 +5664,17 @@ func (x *SpamPruned) GetSeenBeforeUnix() int64 {
 
 // GreylistRecorded remembers greylisting triples (protocols/spam/greylist
 // names them: 16 bytes each) first seen at seen_unix; passed marks triples
-// whose retry came after the delay (they are then kept longer).
+// whose retry came after the delay (they are then kept longer). The
+// proposer stamps expires_unix, so that how long a triple is kept is its
+// choice, not apply's: a triple already known keeps its first sighting,
+// stays passed once passed, and keeps the later of the two expiries; one
+// whose expiry is at or before seen_unix is recorded anew.
 type GreylistRecorded struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Triples       [][]byte               `protobuf:"bytes,1,rep,name=triples,proto3" json:"triples,omitempty"`
 	SeenUnix      int64                  `protobuf:"varint,2,opt,name=seen_unix,json=seenUnix,proto3" json:"seen_unix,omitempty"`
 	Passed        bool                   `protobuf:"varint,3,opt,name=passed,proto3" json:"passed,omitempty"`
+	ExpiresUnix   int64                  `protobuf:"varint,4,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"` // after seen_unix
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5721,6 +5728,13 @@ func (x *GreylistRecorded) GetPassed() bool {
 		return x.Passed
 	}
 	return false
+}
+
+func (x *GreylistRecorded) GetExpiresUnix() int64 {
+	if x != nil {
+		return x.ExpiresUnix
+	}
+	return 0
 }
 
 // GreylistPruned forgets triples that expired at or before now_unix.
@@ -7045,11 +7059,12 @@ const file_log_events_proto_rawDesc = "" +
 	"SpamPruned\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1b\n" +
 	"\tmax_count\x18\x02 \x01(\rR\bmaxCount\x12(\n" +
-	"\x10seen_before_unix\x18\x03 \x01(\x03R\x0eseenBeforeUnix\"a\n" +
+	"\x10seen_before_unix\x18\x03 \x01(\x03R\x0eseenBeforeUnix\"\x84\x01\n" +
 	"\x10GreylistRecorded\x12\x18\n" +
 	"\atriples\x18\x01 \x03(\fR\atriples\x12\x1b\n" +
 	"\tseen_unix\x18\x02 \x01(\x03R\bseenUnix\x12\x16\n" +
-	"\x06passed\x18\x03 \x01(\bR\x06passed\"+\n" +
+	"\x06passed\x18\x03 \x01(\bR\x06passed\x12!\n" +
+	"\fexpires_unix\x18\x04 \x01(\x03R\vexpiresUnix\"+\n" +
 	"\x0eGreylistPruned\x12\x19\n" +
 	"\bnow_unix\x18\x01 \x01(\x03R\anowUnix\"\xd9\x01\n" +
 	"\n" +

@@ -160,3 +160,17 @@ func HeadedLast(head, restSum, uploadID []byte, staged uint32, last []byte) *Blo
 		Data: last, Head: head, UploadId: uploadID, StagedChunks: staged,
 	}
 }
+
+// HeadedCopy is the BlobStored of a second copy of a headed body, stored in
+// the same entry with other header fields: the copy is head, then the body
+// named copyOf from byte copySkip on (copyOf's own head, copySkip bytes,
+// left out). restSum and restSize are the SHA-256 and length of that rest,
+// the message as received, from which copyOf's own name was made.
+func HeadedCopy(head, restSum []byte, restSize uint64, copyOf []byte, copySkip uint64) *BlobStored {
+	size := uint64(len(head)) + restSize
+	chunks := (size + ChunkSize - 1) / ChunkSize
+	return &BlobStored{
+		Hash: HeadedName(head, restSum), Size: size, Chunks: uint32(max(chunks, 1)),
+		Head: head, CopyOf: copyOf, CopySkip: copySkip,
+	}
+}

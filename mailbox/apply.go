@@ -529,6 +529,10 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 		return t.spamTrained(k.SpamTrained)
 	case *evlog.Event_SpamPruned:
 		return t.spamPruned(k.SpamPruned)
+	case *evlog.Event_GreylistRecorded:
+		return t.greylistRecorded(k.GreylistRecorded)
+	case *evlog.Event_GreylistPruned:
+		return t.greylistPruned(k.GreylistPruned)
 	default:
 		// An event kind this build does not know (a newer proposer) or none.
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_INVALID, "unknown or empty event")

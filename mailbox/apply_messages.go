@@ -175,6 +175,9 @@ func (t *txn) blobStored(e *evlog.BlobStored) (*evlog.EventResult, error) {
 	if err := checkHash(hash); err != nil {
 		return nil, err
 	}
+	if len(e.GetCopyOf()) > 0 {
+		return t.storeCopy(e) // apply_staged.go
+	}
 	if len(e.GetHead()) > 0 {
 		return t.assembleHeaded(e) // apply_staged.go
 	}

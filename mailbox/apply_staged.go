@@ -349,3 +349,86 @@ func (w *chunkWriter) flush() error {
 	w.grow()
 	return nil
 }
+
+// storeCopy stores a second copy of a body with other header fields
+// (BlobStored.copy_of): recipients of one message whose checks decided
+// differently (a per-user spam verdict) each get their own fields, so the
+// SMTP server proposes one BlobStored per group, the first as streamed,
+// the others as copies of it, in the same proposal. The copy is e's head,
+// then copy_of's body from copy_skip on, re-chunked; its name is
+// log.HeadedName(head, SHA-256 of that rest), recomputed here. A copy
+// already stored is kept (and checked again, reading copy_of).
+func (t *txn) storeCopy(e *evlog.BlobStored) (*evlog.EventResult, error) {
+	hash, of, skip := e.GetHash(), e.GetCopyOf(), e.GetCopySkip()
+	if err := checkHash(of); err != nil {
+		return nil, err
+	}
+	src, ok, err := t.loadBlob(of)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || src.GetStored() < src.GetChunks() {
+		return nil, refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_BLOB, "copy of %x, which is not stored", of)
+	}
+	if err := checkCopyLayout(e, src.GetSize()); err != nil { // validate.go
+		return nil, err
+	}
+	size := e.GetSize()
+	rec, ok, err := t.loadBlob(hash)
+	if err != nil {
+		return nil, err
+	}
+	if ok && (rec.GetSize() != size || uint64(rec.GetChunks()) != chunksFor(size)) {
+		return nil, refuse(errInvalid, "blob %x is %d bytes in %d chunks, not %d", hash, rec.GetSize(), rec.GetChunks(), size)
+	}
+	if !ok {
+		rec = &evlog.BlobRecord{Size: size, Chunks: uint32(chunksFor(size))}
+	}
+	// One pass over copy_of's rest: hashed, and written when the copy is
+	// not stored yet (a refusal below discards the writes with the rest of
+	// the proposal).
+	var w *chunkWriter
+	if rec.GetStored() < rec.GetChunks() {
+		w = newChunkWriter(t, hash, size)
+		if err := w.write(e.GetHead()); err != nil {
+			return nil, err
+		}
+	}
+	rest := sha256.New()
+	first := uint32(skip / evlog.ChunkSize)
+	next, at := first, uint64(first)*evlog.ChunkSize
+	err = scanRange(t.b, chunkKey(of, first), prefixEnd(chunkPrefix(of)), func(k, v []byte) (bool, error) {
+		if !bytes.Equal(k, chunkKey(of, next)) {
+			return false, refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_BLOB, "body %x lacks chunk %d", of, next)
+		}
+		part := v
+		if at < skip {
+			part = v[min(uint64(len(v)), skip-at):]
+		}
+		at += uint64(len(v))
+		next++
+		rest.Write(part)
+		if w != nil {
+			return true, w.write(part)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if at != src.GetSize() || next != src.GetChunks() {
+		return nil, refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_BLOB, "body %x reads %d bytes in %d chunks, not %d in %d", of, at, next, src.GetSize(), src.GetChunks())
+	}
+	if name := evlog.HeadedName(e.GetHead(), rest.Sum(nil)); !bytes.Equal(name, hash) {
+		return nil, refuse(errInvalid, "copy of %x hashes to %x, not %x", of, name, hash)
+	}
+	if w != nil {
+		if err := w.flush(); err != nil {
+			return nil, err
+		}
+		rec.Stored = rec.Chunks
+	}
+	rec.TouchedIndex = t.index
+	pin(rec, e.GetPinnedUntilUnix())
+	return nil, t.putRecord(blobKey(hash), rec)
+}

@@ -151,6 +151,14 @@
 // event that last set the user's credentials (UserCreated, PasswordChanged):
 // sessions bound to another value, or to another hash, are revoked.
 //
+// Greylisting (apply_greylist.go). GreylistRecorded stores each triple
+// (16 opaque bytes the proposer hashed) with its first sighting, the
+// proposer-stamped expiry and whether a retry passed; a triple still
+// known (its expiry after seen_unix) keeps the earlier first sighting, the
+// later expiry and its passed mark, so that records from two nodes merge
+// whatever their commit order; an expired one is recorded anew. Expiry is
+// judged at read time (Greylisted); GreylistPruned deletes what expired.
+//
 // Reports (apply_reports.go). DmarcRecorded and TLSResult aggregate into
 // one row per distinct result of a (policy domain, UTC day), counted; a
 // result whose policy names no rua is not kept (RFC 7489 §7.2, RFC 8460
@@ -221,6 +229,8 @@
 //	"dmi/" domain 0x00 received-unix u64 digest log.DmarcReportReceived: a received aggregate report's summary (digest: 16 bytes of org_name, report_id)
 //	"spt/" user 0x00 token u64                  spam u32, ham u32, last-seen unix u32: one token of a classifier model (user "": the global model)
 //	"spm/" user                                 spam u64, ham u64, tokens u64: a model's trained messages by class and its distinct tokens
+//	"gry/" triple (16 bytes)                    first-seen-unix u64, expires-unix u64, passed u8: a greylisting triple (GreylistRecorded)
+//	"gre/" expires-unix u64 triple (16 bytes)   empty: greylisting triples by expiry time, for GreylistPruned
 //	"idk/" proposal-key (16 bytes)              entry index u64, then the proposal's encoded log.Outcome (idempotency keys)
 //	"idi/" entry-index u64 proposal-key         empty: remembered keys by the entry that applied them, for pruning
 //

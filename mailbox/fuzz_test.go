@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"crypto/sha256"
 	"os"
 	"strings"
 	"testing"
@@ -19,6 +20,14 @@ func FuzzApply(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{evlog.FormatV1})
 	f.Add([]byte{2, 1, 2, 3})
+	// A copy of a stored body with a head of its own (BlobStored.copy_of),
+	// from its start and past its first line.
+	sum1 := sha256.Sum256([]byte(body1))
+	cp := evlog.HeadedCopy([]byte("X-Copy: 1\r\n"), sum1[:], uint64(len(body1)), sum1[:], 0)
+	f.Add(encode(f, blobStored(cp), delivered(cp.Hash, int(cp.Size), rcpt(genUsers[0], ""))))
+	skip := strings.Index(body1, "\n") + 1
+	rest := sha256.Sum256([]byte(body1[skip:]))
+	f.Add(encode(f, blobStored(evlog.HeadedCopy([]byte("X-Copy: 2\r\n"), rest[:], uint64(len(body1)-skip), sum1[:], uint64(skip)))))
 
 	// A store is shared by a run of inputs, so state accumulates and deeper
 	// states are reached. Copies of copies double a mailbox each time, so

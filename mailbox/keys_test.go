@@ -42,7 +42,8 @@ func TestKeyLayout(t *testing.T) {
 		prefixUpload, prefixStaged, prefixQueue, prefixQueueDue, prefixBan, prefixBanExpiry,
 		prefixSentBucket, prefixQueuedBytes, prefixProposalKey, prefixProposalByIndex,
 		prefixDMARCDay, prefixDMARCRow, prefixTLSDay, prefixTLSRow, prefixDMARCIn,
-		prefixSpamToken, prefixSpamTotals}
+		prefixSpamToken, prefixSpamTotals,
+		prefixGreylist, prefixGreylistExpiry}
 	for _, p := range code {
 		if !documented[p] {
 			t.Errorf("prefix %q is used in code but not documented", p)
@@ -172,6 +173,14 @@ func checkKeyShape(t *testing.T, prefix string, k, v []byte) {
 	case prefixDMARCIn:
 		if len(k) <= prefixLen+1+8+rowDigestLen || k[len(k)-8-rowDigestLen-1] != 0 || evlog.UnmarshalRecord(v, new(evlog.DmarcReportReceived)) != nil {
 			t.Errorf("received report key %q", k)
+		}
+	case prefixGreylist:
+		if _, err := decodeGreylist(v); err != nil || len(k) != prefixLen+GreylistTripleLen {
+			t.Errorf("greylist key %x = %x: %v", k, v, err)
+		}
+	case prefixGreylistExpiry:
+		if len(k) != prefixLen+8+GreylistTripleLen || len(v) != 0 {
+			t.Errorf("greylist expiry key %x = %x", k, v)
 		}
 	case prefixProposalKey:
 		if len(k) != prefixLen+proposalKeyLen || len(v) < 8 {

@@ -95,7 +95,9 @@ func newWorkload(seed uint64, events int) workload {
 	}
 	evs = withSpamEvents(seed, evs)
 	entries := g.split(evs)
-	return workload{seed: seed, entries: append(entries, g.reportEntries(entries, events/8)...)}
+	entries = append(entries, g.reportEntries(entries, events/8)...)
+	entries = append(entries, g.greylistEntries(entries, events/16)...)
+	return workload{seed: seed, entries: entries}
 }
 
 func (g *generator) pick(s []string) string { return s[g.rng.IntN(len(s))] }

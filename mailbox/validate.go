@@ -207,3 +207,27 @@ func checkHash(h []byte) error {
 	}
 	return nil
 }
+
+// checkCopyLayout validates a BlobStored that copies a stored body
+// (copy_of): it carries no bytes of the body but its head, and names no
+// upload; its size and chunk count are those of head plus copy_of's body
+// from copy_skip on (copyOfSize bytes).
+func checkCopyLayout(e *evlog.BlobStored, copyOfSize uint64) error {
+	if err := checkHash(e.GetCopyOf()); err != nil {
+		return err
+	}
+	if len(e.GetData()) > 0 || len(e.GetUploadId()) > 0 || e.GetStagedChunks() > 0 || e.GetChunk() != 0 {
+		return refuse(errInvalid, "copy of %x carries data, an upload or a chunk index", e.GetCopyOf())
+	}
+	if len(e.GetHead()) > evlog.MaxHead {
+		return refuse(errInvalid, "head of %d bytes, more than %d", len(e.GetHead()), evlog.MaxHead)
+	}
+	if e.GetCopySkip() > copyOfSize {
+		return refuse(errInvalid, "copy skips %d bytes of a body of %d", e.GetCopySkip(), copyOfSize)
+	}
+	size := uint64(len(e.GetHead())) + copyOfSize - e.GetCopySkip()
+	if e.GetSize() != size || uint64(e.GetChunks()) != chunksFor(size) {
+		return refuse(errInvalid, "copy of %d bytes in %d chunks, want %d in %d", e.GetSize(), e.GetChunks(), size, chunksFor(size))
+	}
+	return nil
+}

@@ -239,18 +239,26 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		return err
 	}
 	defer reportSender.stop()
+	grey, err := startGreylist(cfg, store, node, logger)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer grey.stop()
 	checks, err := messageChecks(cfg, store, dkimKeys, logger)
 	if err == nil {
+		checks[smtp.MX] = grey.after(checks[smtp.MX])
 		err = registerCheckMetrics(checks, reg) // before countChecks wraps them
 	}
+	var counted *pipeline.Metrics
 	if err == nil {
-		err = countChecks(checks, reg)
+		counted, err = countChecks(checks, reg)
 	}
 	if err != nil {
 		srv.Close()
 		return err
 	}
-	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, checks, logger)
+	smtpServers, err := startSMTP(cfg, mailListeners, tlsConfig, store, node, queue.relay, lg, checks, counted, logger)
 	if err != nil {
 		srv.Close()
 		return err
@@ -375,8 +383,13 @@ func newLogins(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, reg p
 
 // startSMTP serves MX, submission and submissions on the bound listeners.
 func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store *mailbox.Store,
-	node *cluster.Node, relay smtp.Relay, lg *login.Authenticator, checks map[smtp.Kind][]pipeline.Check, logger *slog.Logger) (*smtpServers, error) {
+	node *cluster.Node, relay smtp.Relay, lg *login.Authenticator, checks map[smtp.Kind][]pipeline.Check, counted *pipeline.Metrics,
+	logger *slog.Logger) (*smtpServers, error) {
 	out := &smtpServers{}
+	conn, err := connChecks(cfg, counted, logger)
+	if err != nil {
+		return nil, err
+	}
 	for _, l := range []struct {
 		kind smtp.Kind
 		ln   net.Listener
@@ -401,6 +414,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			Login:          lg,
 			Relay:          relay,
 			Checks:         checks[l.kind],
+			ConnChecks:     conn,
 
 			// serve's 0 ("no limit") is the package's negative.
 			MaxSendPerHour:        noLimitIfZero(cfg.MaxSendPerHour),

@@ -55,10 +55,10 @@ func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, 
 
 // countChecks wraps every check so that its outcomes are counted in
 // surat_check_outcomes_total.
-func countChecks(checks map[smtp.Kind][]pipeline.Check, reg prometheus.Registerer) error {
+func countChecks(checks map[smtp.Kind][]pipeline.Check, reg prometheus.Registerer) (*pipeline.Metrics, error) {
 	m, err := pipeline.NewMetrics(reg)
 	if err != nil {
-		return fmt.Errorf("serve: check metrics: %w", err)
+		return nil, fmt.Errorf("serve: check metrics: %w", err)
 	}
 	for kind, cs := range checks {
 		for i, c := range cs {
@@ -66,5 +66,5 @@ func countChecks(checks map[smtp.Kind][]pipeline.Check, reg prometheus.Registere
 		}
 		checks[kind] = cs
 	}
-	return nil
+	return m, nil
 }

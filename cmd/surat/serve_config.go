@@ -19,6 +19,7 @@ import (
 	"github.com/surat-mail/surat/protocols/outbound"
 	"github.com/surat-mail/surat/protocols/smtp"
 	"github.com/surat-mail/surat/protocols/spam/clamd"
+	"github.com/surat-mail/surat/protocols/spam/dnsbl"
 	"github.com/surat-mail/surat/protocols/spam/rspamd"
 	"github.com/surat-mail/surat/protocols/tlsconf"
 )
@@ -56,6 +57,8 @@ type serveConfig struct {
 	MaxMailboxDepth              int            // hierarchy levels of a mailbox name; 0: no limit
 	AuthConcurrency              int            // password verifications at once (0: one per core)
 	AutoBan                      *autoBanPolicy // --auto-ban; nil: off
+	DNSBL                        []string       // --dnsbl zones; none: off
+	Greylist                     time.Duration  // --greylist delay; 0: off
 	ResolverSpec                 string
 	Resolver                     dns.Resolver
 	ResolverDNSSEC               bool // trust the --resolver's AD bit (DANE)
@@ -153,6 +156,8 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"auth-concurrency", "0", "verify at most `N` passwords at once, each ~19 MiB of memory (0: one per core); more logins wait briefly, then get a temporary failure"},
 	{"auto-ban", "", "ban a client (IPv4 address, IPv6 /64) cluster-wide once it is locked out of logins `N,WINDOW,DURATION`: N times within WINDOW on one node, for DURATION, such as 10,10m,1h; default off"},
 	{"auto-ban-exempt", "", "`CIDRS` never banned by --auto-ban, comma separated (loopback never is), such as a webmail or proxy in front of the node"},
+	{"dnsbl", "", "DNS blocklist `ZONES` (RFC 5782), comma separated, such as zen.spamhaus.org: a listed client is refused on the MX port with 554 5.7.1 naming the zone; needs --resolver"},
+	{"greylist", "0", "greylist unknown (client /24 or /64, sender, recipient) triples on the MX port for `DURATION` with 451 4.7.1, cluster-wide, such as 5m; 0: off"},
 	{"raft-heartbeat-timeout", "200ms", "a follower without word from the leader for `DURATION` starts an election (LAN default; raise it on slow or lossy links)"},
 	{"raft-election-timeout", "200ms", "a candidate without a quorum of votes for `DURATION` tries again"},
 	{"raft-lease-timeout", "100ms", "a leader that has not reached a quorum for `DURATION` steps down (at most --raft-heartbeat-timeout)"},
@@ -326,6 +331,16 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if c.AutoBan, err = parseAutoBan(v("auto-ban"), v("auto-ban-exempt")); err != nil {
 		return nil, err
+	}
+	if c.DNSBL, err = dnsbl.ParseZones(v("dnsbl")); err != nil {
+		return nil, bad("dnsbl", "%v", err)
+	}
+	if r := strings.ToLower(v("resolver")); len(c.DNSBL) > 0 && (r == "" || r == "none") {
+		return nil, bad("dnsbl", "blocklists need DNS: set --resolver (HOST:PORT or system)")
+	}
+	if c.Greylist, err = time.ParseDuration(v("greylist")); err != nil || c.Greylist < 0 || c.Greylist > 24*time.Hour ||
+		(c.Greylist > 0 && c.Greylist < time.Second) {
+		return nil, bad("greylist", "want 0 (off) or a duration from 1s to 24h, such as 5m")
 	}
 	if c.QueueLifetime, err = time.ParseDuration(v("queue-lifetime")); err != nil || c.QueueLifetime < time.Minute {
 		return nil, bad("queue-lifetime", "want a duration of at least 1m, such as 120h")

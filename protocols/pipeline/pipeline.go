@@ -273,7 +273,8 @@ func (r Result) For(rcpt string) (prepend []byte, action Action) {
 
 // Finish finishes every run in order and combines their outcomes: fields
 // in check order, the strongest action (Refuse over Junk over Deliver; the
-// first refusal's reply), every event. An error from a run is a temporary
+// first refusal's reply), every event — except after a temporary (4xx)
+// refusal, when only the refusing run's events are kept. An error from a run is a temporary
 // failure of the whole message: a check that could not decide must not
 // let the message through unjudged, nor refuse it for good.
 func (rs *Runs) Finish(ctx context.Context) (Result, error) {
@@ -332,6 +333,15 @@ func (rs *Runs) Finish(ctx context.Context) (Result, error) {
 		}
 		if o.Action > res.Action {
 			res.Action, res.Reply = o.Action, o.Reply
+			if o.Action == Refuse && o.Reply.Code/100 == 4 {
+				// A temporary refusal (greylisting, a scanner's "try
+				// later"): the client sends the message again, and the
+				// earlier checks record it then. Only the refusing
+				// check's own events (the greylisting triple) are
+				// proposed now, or a DMARC aggregate report would count
+				// the message once per attempt.
+				res.Events = o.Events
+			}
 		}
 	}
 	rs.runs = nil

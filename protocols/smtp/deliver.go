@@ -93,10 +93,17 @@ func (s *session) data(r io.Reader) error {
 		stop := lc.watchClose(cancel)
 		defer stop()
 	}
+	// Recipients whose checks decided differently get copies of their
+	// own (copies.go).
+	headFor := func(prepend []byte) []byte { return storedHead(s.from, prepend, t) }
+	groups, squeezed := groupCopies(verdict, s.local, headFor, stored.size)
+	if len(squeezed) > 0 {
+		log.Warn("smtp recipients' own header fields left out: their copies would cost too much", "count", len(squeezed), "limit", maxCopyBytes)
+	}
 	res, err := s.srv.deliver(ctx, delivery{
 		from: s.from, user: s.user, local: s.local, nonLocal: s.nonLocal, body: stored, date: now,
 		params: s.params, envID: s.envID, ret: s.ret, upload: up,
-		head: storedHead(s.from, verdict.Prepend, t), junk: verdict.Action == pipeline.Junk, events: verdict.Events,
+		groups: groups, relayHead: headFor(verdict.Prepend), events: verdict.Events,
 	})
 	if err != nil {
 		up.abandon() // a no-op when the upload was committed after all
@@ -110,7 +117,7 @@ func (s *session) data(r io.Reader) error {
 	}
 	skipped := res.skipped
 	if len(skipped) > 0 {
-		if len(skipped) == len(s.local) && len(s.nonLocal) == 0 {
+		if len(skipped) == len(s.local) && len(s.nonLocal) == 0 && len(groups) == 1 {
 			se := skippedReply(skipped)
 			log.Info("smtp delivery refused at apply", "skipped", describeSkipped(skipped), "code", se.Code, "raft_index", res.index)
 			return se
@@ -120,6 +127,9 @@ func (s *session) data(r io.Reader) error {
 		// so the message is accepted, and apply queued a DSN to the
 		// sender for the skipped ones in the same commit (RFC 3464; as
 		// Postfix does when its local delivery agent refuses a recipient).
+		// With several copies (copies.go) the message is accepted even
+		// when every recipient was skipped: each Delivered is marked
+		// relayed, so apply queued their DSNs whatever the others did.
 		log.Warn("smtp delivered with recipients skipped at apply; DSN queued to the sender", "skipped", describeSkipped(skipped), "raft_index", res.index)
 	}
 	// One line per local copy, with its mailbox and UID, so that a
@@ -144,10 +154,13 @@ type delivery struct {
 	envID, ret string
 	body       *storedBody
 	upload     *upload // where body's staged chunks are (nil: none)
-	head       []byte  // header fields stored on top of body
-	date       time.Time
-	junk       bool           // local copies go to the recipients' \Junk
-	events     []*evlog.Event // the checks' own, proposed with the delivery
+	// groups are the local recipients by the copy they get (copies.go),
+	// each with the header fields stored on top of body; the relayed copy
+	// gets relayHead (the fields of the whole message).
+	groups    []copyGroup
+	relayHead []byte
+	date      time.Time
+	events    []*evlog.Event // the checks' own, proposed with the delivery
 }
 
 // chunkWindow is how many chunk proposals of one message are in flight
@@ -167,7 +180,7 @@ const unpinTimeout = 2 * time.Second
 type delivered struct {
 	index   uint64 // the log index of the delivery's entry (0: unknown)
 	skipped []*evlog.SkippedRecipient
-	filed   []filed // local copies, in recipient order
+	filed   []filed // local copies, by copy then in recipient order
 }
 
 // filed is one local copy of a message.
@@ -188,46 +201,63 @@ func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err er
 	if d.upload != nil {
 		uploadID = d.upload.id
 	}
-	// Apply puts head on top of the staged chunks and this last one, in
-	// this proposal (mailbox/apply_staged.go).
-	last, err := d.body.last(d.head, uploadID)
+	// Apply puts the first head on top of the staged chunks and this
+	// last one, in this proposal (mailbox/apply_staged.go); other heads
+	// are copies of that body (copies.go).
+	firstHead := d.relayHead
+	if len(d.groups) > 0 {
+		firstHead = d.groups[0].head
+	}
+	last, err := d.body.last(firstHead, uploadID)
 	if err != nil {
 		return res, err
 	}
-	events := []*evlog.Event{{Kind: &evlog.Event_BlobStored{BlobStored: last}}}
-	deliveredAt := -1
-	if len(d.local) > 0 {
-		_, offset := d.date.Zone()
-		rcpts := make([]*evlog.Recipient, 0, len(d.local))
-		for _, u := range d.local {
+	blobs := &bodies{body: d.body, stored: []*evlog.BlobStored{last}}
+	var deliveries []*evlog.Event
+	_, offset := d.date.Zone()
+	for _, g := range d.groups {
+		blob := blobs.forHead(g.head)
+		rcpts := make([]*evlog.Recipient, 0, len(g.local))
+		for _, u := range g.local {
 			r := &evlog.Recipient{Address: u}
-			if d.junk {
+			if g.junk {
 				r.SpecialUse = `\Junk` // RFC 6154
 			}
 			rcpts = append(rcpts, r)
 		}
-		deliveredAt = len(events)
-		events = append(events, &evlog.Event{Kind: &evlog.Event_Delivered{Delivered: &evlog.Delivered{
-			Blob: last.Hash, Size: last.Size, Recipients: rcpts,
+		deliveries = append(deliveries, &evlog.Event{Kind: &evlog.Event_Delivered{Delivered: &evlog.Delivered{
+			Blob: blob.Hash, Size: blob.Size, Recipients: rcpts,
 			InternalDateUnix: d.date.Unix(), InternalDateOffset: int32(offset),
-			// For the DSN of a recipient apply cannot deliver to.
-			ReturnPath: d.from, Envid: d.envID, Ret: DSNReturn(d.ret), Relayed: len(d.nonLocal) > 0,
+			// For the DSN of a recipient apply cannot deliver to; with
+			// several copies, the message is accepted whatever happens to
+			// this one's recipients (see data).
+			ReturnPath: d.from, Envid: d.envID, Ret: DSNReturn(d.ret), Relayed: len(d.nonLocal) > 0 || len(d.groups) > 1,
 		}}})
 	}
+	var queued []*evlog.Event
 	if len(d.nonLocal) > 0 {
 		if s.cfg.Relay == nil {
 			return res, errNoRelay
 		}
-		queued, err := s.cfg.Relay.QueueEvents(Outbound{
-			From: d.from, Recipients: d.nonLocal, Blob: last.Hash, Size: last.Size, Received: d.date, User: d.user,
+		relayed := blobs.forHead(d.relayHead)
+		queued, err = s.cfg.Relay.QueueEvents(Outbound{
+			From: d.from, Recipients: d.nonLocal, Blob: relayed.Hash, Size: relayed.Size, Received: d.date, User: d.user,
 			EnvID: d.envID, Return: d.ret, Params: d.params,
 		})
 		if err != nil {
 			return res, fmt.Errorf("relay: %w", err)
 		}
 		s.stampSendLimits(queued)
-		events = append(events, queued...)
 	}
+	// The bodies first (a copy after the body it copies), then what
+	// references them.
+	events := make([]*evlog.Event, 0, len(blobs.stored)+len(deliveries)+len(queued)+len(d.events))
+	for _, b := range blobs.stored {
+		events = append(events, &evlog.Event{Kind: &evlog.Event_BlobStored{BlobStored: b}})
+	}
+	deliveredAt := len(events)
+	events = append(events, deliveries...)
+	events = append(events, queued...)
 	events = append(events, d.events...)
 	f, err := propose.SubmitAsync(ctx, s.cfg.Proposer, events...)
 	if err != nil {
@@ -245,16 +275,20 @@ func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err er
 			n.Queued() // wake the queue worker (when it runs on this node)
 		}
 	}
-	if deliveredAt >= 0 && deliveredAt < len(out.GetResults()) {
-		r := out.GetResults()[deliveredAt]
-		res.skipped = r.GetSkippedRecipients()
-		if len(res.skipped) == 0 {
+	for i, g := range d.groups {
+		if deliveredAt+i >= len(out.GetResults()) {
+			break
+		}
+		r := out.GetResults()[deliveredAt+i]
+		skipped := r.GetSkippedRecipients()
+		if len(skipped) == 0 {
 			// An apply from before reasons were reported.
 			for _, a := range r.GetSkipped() {
-				res.skipped = append(res.skipped, &evlog.SkippedRecipient{Address: a})
+				skipped = append(skipped, &evlog.SkippedRecipient{Address: a})
 			}
 		}
-		res.filed = filedCopies(d.local, res.skipped, r.GetUids(), d.junk)
+		res.skipped = append(res.skipped, skipped...)
+		res.filed = append(res.filed, filedCopies(g.local, skipped, r.GetUids(), g.junk)...)
 	}
 	return res, nil
 }

@@ -16,7 +16,8 @@
 //
 // One accepted message is ONE proposal (docs/DESIGN.md invariant 4): the body's
 // last BlobStored chunk plus one Delivered event naming every local
-// recipient (aliases resolved, duplicates merged). The stored body is the
+// recipient (aliases resolved, duplicates merged; one per group of
+// recipients when the checks gave some fields of their own, below). The stored body is the
 // message as received with "Return-Path:" (RFC 5321 §4.4) and a
 // "Received:" trace field (RFC 5321 §4.4, with-protocols of RFC 3848)
 // prepended. DATA (and BDAT) streams into the log as it is read: each full
@@ -33,6 +34,18 @@
 // applied on this node (docs/DESIGN.md invariant 1). Every wait (delivery,
 // AUTH's verification, the read barrier before 550) takes the session's
 // context, which ends with the connection and with the server.
+//
+// # Checks (protocols/pipeline)
+//
+// Connection checks (Config.ConnChecks, a DNSBL) judge an MX client when
+// it greets, EHLO or HELO: their reply refuses it (554 5.7.1), a failure
+// is 451 4.7.0 (connchecks.go). Message checks run as the message streams
+// in and decide, at its end, the header fields added on top of it, where
+// the copies go, or a refusal. When they decide differently for some
+// recipients (a per-user spam verdict), the recipients are grouped by the
+// copy they get: one Delivered per group, the streamed body for the
+// first, and for each other set of fields a BlobStored copy_of it, all in
+// the one proposal (copies.go); a Junk alone is a group, not a copy.
 //
 // # Full mailboxes and skipped recipients
 //

@@ -119,6 +119,9 @@ type limitedConn struct {
 	// makes the next reply the last.
 	transactions    atomic.Int64
 	closeAfterWrite atomic.Bool
+	// clientPassed: the connection checks passed this client
+	// (connchecks.go); they are not asked again after STARTTLS.
+	clientPassed atomic.Bool
 	// ctx is the sessions' context, cancelled by Close (the session
 	// ended, or the server cut it off) and when the server stops.
 	ctx    context.Context

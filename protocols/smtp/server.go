@@ -153,6 +153,13 @@ type Config struct {
 	// DKIM, DMARC on the MX port; From alignment and DKIM signing on
 	// submission), in order; see protocols/pipeline.
 	Checks []pipeline.Check
+	// ConnChecks judge the client when it greets (EHLO or HELO), on the
+	// MX port only (a DNSBL, RFC 5782): a *pipeline.Reply refuses it with
+	// that reply, another error is 451 4.7.0 (connchecks.go).
+	ConnChecks []pipeline.ConnCheck
+	// ConnCheckTimeout bounds the connection checks of one greeting;
+	// default 10 s (DefaultConnCheckTimeout). Past it the client gets 451.
+	ConnCheckTimeout time.Duration
 	// CheckTimeout bounds the checks' work after the end of DATA (DNS
 	// look-ups, mostly); default 30 s. Past it the message gets 451.
 	CheckTimeout time.Duration
@@ -197,6 +204,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.CheckTimeout <= 0 {
 		c.CheckTimeout = 30 * time.Second
+	}
+	if c.ConnCheckTimeout <= 0 {
+		c.ConnCheckTimeout = DefaultConnCheckTimeout
 	}
 	if c.MaxSessionDuration == 0 {
 		c.MaxSessionDuration = DefaultMaxSessionDuration

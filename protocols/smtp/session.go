@@ -38,6 +38,9 @@ func (b backend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
 	if b.s.cfg.Kind.submission() {
 		return boundSession{&submissionSession{session: base}}, nil
 	}
+	if err := base.checkConn(); err != nil { // connchecks.go
+		return nil, err
+	}
 	return base, nil
 }
 

@@ -86,7 +86,10 @@ func TestLargeMessageStreamsThroughACluster(t *testing.T) {
 	cl.must(250, "MAIL FROM:<%s>", sender)
 	cl.must(250, "RCPT TO:<%s>", bob)
 	if code, msg := cl.data(body); code != 250 {
-		t.Fatalf("end of data: %d %s (proposals failed with %v)", code, msg, fp.errs)
+		fp.mu.Lock()
+		errs := fp.errs
+		fp.mu.Unlock()
+		t.Fatalf("end of data: %d %s (proposals failed with %v)", code, msg, errs)
 	}
 	t.Logf("20 MiB message: %d chunks staged, at most %.1f MiB of proposals in flight", fp.staged, float64(fp.most)/(1<<20))
 	if want := len(body) / evlog.ChunkSize; fp.staged < want {

@@ -1,0 +1,98 @@
+package greylist
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/propose"
+)
+
+// Expiries is the store's view of triple expiry (*mailbox.Store has it).
+type Expiries interface {
+	// NextGreylistExpiry is the earliest expiry of a stored triple,
+	// expired ones included until pruned.
+	NextGreylistExpiry() (at time.Time, ok bool, err error)
+}
+
+// Leader is what the pruner needs from the node (*cluster.Node has it).
+type Leader interface {
+	IsLeader() bool
+	propose.Proposer
+}
+
+// PrunerConfig configures a Pruner.
+type PrunerConfig struct {
+	Store   Expiries // required
+	Cluster Leader   // required
+	// Interval between checks; default 5 min.
+	Interval time.Duration
+	// ProposeTimeout bounds one GreylistPruned; default 30 s.
+	ProposeTimeout time.Duration
+	Now            func() time.Time // the proposer's clock; default time.Now
+	Logger         *slog.Logger
+}
+
+// Pruner proposes GreylistPruned, while its node leads, once a stored
+// triple has expired. Expired triples are unknown at read time on every
+// node whether or not they are pruned, so pruning late or twice is
+// harmless: it only keeps the table bounded.
+type Pruner struct {
+	cfg PrunerConfig
+}
+
+// NewPruner builds a Pruner; Run starts it.
+func NewPruner(cfg PrunerConfig) *Pruner {
+	if cfg.Interval <= 0 {
+		cfg.Interval = 5 * time.Minute
+	}
+	if cfg.ProposeTimeout <= 0 {
+		cfg.ProposeTimeout = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Pruner{cfg: cfg}
+}
+
+// Run checks every Interval until ctx ends.
+func (p *Pruner) Run(ctx context.Context) {
+	tick := time.NewTicker(p.cfg.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if _, err := p.Prune(ctx); err != nil {
+			p.cfg.Logger.Warn("greylist pruning failed; will retry", "err", err)
+		}
+	}
+}
+
+// Prune proposes GreylistPruned when this node leads and a triple has
+// expired; it reports whether it proposed.
+func (p *Pruner) Prune(ctx context.Context) (bool, error) {
+	if !p.cfg.Cluster.IsLeader() {
+		return false, nil
+	}
+	now := p.cfg.Now()
+	next, ok, err := p.cfg.Store.NextGreylistExpiry()
+	if err != nil || !ok || next.After(now) {
+		return false, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, p.cfg.ProposeTimeout)
+	defer cancel()
+	_, err = propose.Submit(pctx, p.cfg.Cluster, &evlog.Event{Kind: &evlog.Event_GreylistPruned{
+		GreylistPruned: &evlog.GreylistPruned{NowUnix: now.Unix()}}})
+	if err != nil {
+		return false, err
+	}
+	p.cfg.Logger.Debug("expired greylist triples pruned", "before", now.UTC().Format(time.RFC3339))
+	return true, nil
+}
