@@ -230,6 +230,8 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	}
 	pruner := startBanPruner(store, node, logger)
 	defer pruner.stop()
+	spamPruner := startSpamModelPruner(store, node, logger)
+	defer spamPruner.stop()
 	seeder := startDomainSeeder(cfg.Domains, store, node, logger)
 	defer seeder.stop()
 	reportSender, err := startReports(cfg, store, node, queue.relay.Wake, dkimKeys.Sign, logger)

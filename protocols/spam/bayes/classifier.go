@@ -42,7 +42,7 @@ const (
 	// only add noise to the combination.
 	MinProbStrength = 0.1
 	// MaxDiscriminators caps the tokens combined, the most extreme first.
-	MaxDiscriminators = 150
+	MaxDiscriminators = 200
 	// UserPriorWeight is the weight, in messages, of the global model's
 	// token frequencies as the prior of a user's: a user who trained few
 	// messages is classified by the global model, one who trained many

@@ -47,9 +47,10 @@ func TestCombine(t *testing.T) {
 		t.Errorf("conflicting evidence combines to %v", p)
 	}
 	// At most MaxDiscriminators count, the most extreme ones.
-	probs := append(rep(0.6, 1000), rep(0.001, 10)...)
-	if p, n := Combine(probs); n != MaxDiscriminators || p > 0.5 {
-		t.Errorf("Combine of many = %v, %d", p, n)
+	probs := append(append(rep(0.6, 1000), rep(0.001, 10)...), rep(0.55, 500)...)
+	want, _ := Combine(append(rep(0.001, 10), rep(0.6, MaxDiscriminators-10)...))
+	if p, n := Combine(probs); n != MaxDiscriminators || p != want {
+		t.Errorf("Combine of many = %v, %d; want %v of the most extreme", p, n, want)
 	}
 	// Extremes are clamped, not infinite.
 	if p, _ := Combine([]float64{0, 1, 1}); math.IsNaN(p) {

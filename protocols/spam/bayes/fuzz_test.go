@@ -11,7 +11,7 @@ import (
 func FuzzTokenize(f *testing.F) {
 	f.Add([]byte(sampleMessage), 7)
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n--\r\n"), 1)
-	f.Add([]byte("Content-Type: text/html\r\n\r\n<a href='http://[::1]:80/'>&#x110000;&#0;&;<!--"), 3)
+	f.Add([]byte("Content-Type: text/html\r\n\r\n<s><st><style>x</style></style><a href='http://[::1]:80/'>&#x110000;&#0;&;<!--"), 3)
 	f.Add([]byte("Content-Transfer-Encoding: quoted-printable\r\n\r\n=\r=\n=4=ZZ="), 2)
 	f.Add([]byte("Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\nSubject: =?x?q?=FF?="), 5)
 	f.Add([]byte("Subject:\r\n \r\n\r\nhttp://\x00://www.://"), 4)

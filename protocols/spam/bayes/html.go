@@ -43,7 +43,8 @@ func htmlTokens(e *emitter, b []byte) {
 				attrURLs(e, tag)
 			}
 			text = append(text, ' ')
-			if equalFoldASCII(name, "script") && len(name) == 6 || equalFoldASCII(name, "style") && len(name) == 5 {
+			// A start tag of script or style: skip to its end tag.
+			if tag[0] != '/' && (len(name) == 6 && equalFoldASCII(name, "script") || len(name) == 5 && equalFoldASCII(name, "style")) {
 				closeTag := "</" + string(name)
 				k := indexFold(b[i:], lowerString(closeTag))
 				if k < 0 {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/mailbox"
 )
 
 func encodeEvents(t testing.TB, evs ...*evlog.Event) []byte {
@@ -52,5 +53,13 @@ func TestStoreModel(t *testing.T) {
 	// A user without a model is classified by the global one.
 	if v, err := c.Classify("nobody@example.org", tokensOf(t, spam)); err != nil || !v.Spam {
 		t.Errorf("user without a model: %+v, %v", v, err)
+	}
+}
+
+// TestBoundsAgree: apply refuses what the tokenizer could produce only if
+// the two bounds differ.
+func TestBoundsAgree(t *testing.T) {
+	if MaxTokens != mailbox.MaxSpamTokens {
+		t.Errorf("bayes.MaxTokens %d, mailbox.MaxSpamTokens %d", MaxTokens, mailbox.MaxSpamTokens)
 	}
 }

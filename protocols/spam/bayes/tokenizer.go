@@ -1,7 +1,6 @@
 package bayes
 
 import (
-	"bytes"
 	"io"
 	"slices"
 	"unicode"
@@ -349,6 +348,3 @@ func appendInt(b []byte, n int) []byte {
 	}
 	return append(b, byte('0'+n%10))
 }
-
-// trimSpace trims ASCII white space.
-func trimSpace(b []byte) []byte { return bytes.TrimSpace(b) }

@@ -183,6 +183,8 @@ func TestTokenizerDecodes(t *testing.T) {
 			[]string{"charset:koi8-r", "english", "words"}},
 		{"html entities and comments", "Content-Type: text/html\r\n\r\n<p>fr&#101;e&nbsp;c<!--x-->ash &amp; m&#x6f;re</p><script>var hidden=1</script><style>.x{}</style>ok!",
 			[]string{"free", "cash", "more", "tag:p", "tag:script"}},
+		{"script and style skipped, not what follows", "Content-Type: text/html\r\n\r\n<style>a{}</style> visible <s>struck</s> <st>x</st><STYLE>b{}</STYLE>after",
+			[]string{"visible", "struck", "after", "tag:s", "tag:st"}},
 		{"url forms", "\r\nsee https://user@host.example.org:8080/a and www.example.com. and http://192.0.2.1/x and http://ex%61mple.com/",
 			[]string{"url:userinfo", "url:host.example.org", "url:www.example.com", "url:ip", "url:encoded"}},
 		{"message/rfc822", "Content-Type: message/rfc822\r\n\r\nSubject: inner subject\r\n\r\ninner body",
