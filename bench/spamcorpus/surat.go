@@ -30,7 +30,10 @@ type SuratConfig struct {
 	// instead of the global one.
 	TrainUser bool
 	Senders   int // concurrent SMTP senders delivering the test fold (default 4)
-	Log       func(format string, args ...any)
+	// NoTrain skips `surat spam train` and `surat spam status`: a check
+	// of the harness itself against a server without the classifier.
+	NoTrain bool
+	Log     func(format string, args ...any)
 }
 
 // SuratResult is one fold on Surat.
@@ -93,35 +96,10 @@ func RunFold(ctx context.Context, cfg SuratConfig, l Layout, msgs []Message, tes
 	}
 	node := c.Nodes()[0]
 
-	ham, spam := l.TrainDirs(test)
-	args := []string{"spam", "train"}
-	if cfg.TrainUser {
-		args = append(args, "--user", TestUser)
-	}
-	for _, d := range spam {
-		args = append(args, "--spam", d)
-	}
-	for _, d := range ham {
-		args = append(args, "--ham", d)
-	}
-	start := time.Now()
-	out, err := cli(ctx, cfg.Bin, node, args...)
-	if err != nil {
-		return fail(err)
-	}
-	res.TrainS = time.Since(start).Seconds()
-	res.TrainOutput = out
-	start = time.Now()
-	if _, err := proc.Within(ctx, 5*time.Minute, c.WaitConverged); err != nil {
-		return fail(err)
-	}
-	res.ConvergeS = time.Since(start).Seconds()
-	statusArgs := []string{"spam", "status"}
-	if cfg.TrainUser {
-		statusArgs = append(statusArgs, "--user", TestUser)
-	}
-	if res.Status, err = cli(ctx, cfg.Bin, node, statusArgs...); err != nil {
-		return fail(err)
+	if !cfg.NoTrain {
+		if err := train(ctx, cfg, c, node, l, test, &res); err != nil {
+			return fail(err)
+		}
 	}
 
 	var addrs []string
@@ -132,7 +110,7 @@ func RunFold(ctx context.Context, cfg SuratConfig, l Layout, msgs []Message, tes
 	for _, i := range l.Folds[test] {
 		batch = append(batch, msgs[i])
 	}
-	start = time.Now()
+	start := time.Now()
 	if err := Deliver(ctx, addrs, TestUser, batch, cfg.Senders); err != nil {
 		return fail(err)
 	}
@@ -150,6 +128,41 @@ func RunFold(ctx context.Context, cfg SuratConfig, l Layout, msgs []Message, tes
 	}
 	res.Required = res.Fields.Required
 	return res, nil
+}
+
+// train runs `surat spam train` on the folds other than test, waits
+// until every node has applied what it proposed, and asks `surat spam
+// status`.
+func train(ctx context.Context, cfg SuratConfig, c *proc.Cluster, node *proc.Node, l Layout, test int, res *SuratResult) error {
+	ham, spam := l.TrainDirs(test)
+	args := []string{"spam", "train"}
+	if cfg.TrainUser {
+		args = append(args, "--user", TestUser)
+	}
+	for _, d := range spam {
+		args = append(args, "--spam", d)
+	}
+	for _, d := range ham {
+		args = append(args, "--ham", d)
+	}
+	start := time.Now()
+	out, err := cli(ctx, cfg.Bin, node, args...)
+	if err != nil {
+		return err
+	}
+	res.TrainS = time.Since(start).Seconds()
+	res.TrainOutput = out
+	start = time.Now()
+	if _, err := proc.Within(ctx, 5*time.Minute, c.WaitConverged); err != nil {
+		return err
+	}
+	res.ConvergeS = time.Since(start).Seconds()
+	statusArgs := []string{"spam", "status"}
+	if cfg.TrainUser {
+		statusArgs = append(statusArgs, "--user", TestUser)
+	}
+	res.Status, err = cli(ctx, cfg.Bin, node, statusArgs...)
+	return err
 }
 
 // cli runs `surat ARGS... --server URL` against node and returns its

@@ -103,7 +103,8 @@ func quality(args []string) error {
 		threshold = fs.String("threshold", "", "--spam-threshold for the nodes (default: the server's)")
 		trainUser = fs.Bool("train-user", false, "train the test user's model (surat spam train --user) instead of the global one")
 		bogo      = fs.String("bogofilter", "bogofilter", "the bogofilter binary; empty: Surat only")
-		noSurat   = fs.Bool("no-surat", false, "bogofilter only (to try the harness without a classifier in Surat)")
+		noSurat   = fs.Bool("no-surat", false, "bogofilter only")
+		noTrain   = fs.Bool("no-train", false, "deliver and read back without training Surat (a check of the harness against a server without the classifier)")
 	)
 	fs.Parse(args)
 	machine := describe(report.ReadMachine(*c.repo, *c.rev))
@@ -208,7 +209,7 @@ func quality(args []string) error {
 		rec := base
 		rec.Started, rec.Classifier, rec.TrainUser = time.Now(), spamcorpus.Surat, *trainUser
 		res, err := spamcorpus.RunFold(ctx, spamcorpus.SuratConfig{Bin: binPath, Dir: *c.dir, Keep: *c.keep, ServeArgs: serveArgs,
-			TrainUser: *trainUser, Senders: *senders, Log: logf}, layout, msgs, f)
+			TrainUser: *trainUser, Senders: *senders, NoTrain: *noTrain, Log: logf}, layout, msgs, f)
 		if err != nil {
 			return fmt.Errorf("fold %d, surat: %w", f+1, err)
 		}
