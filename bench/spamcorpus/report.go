@@ -52,6 +52,11 @@ type QualityRecord struct {
 	TrainOutput string      `json:"train_output,omitempty"`
 	Status      string      `json:"status,omitempty"`
 	Scores      *Scores     `json:"scores,omitempty"`
+	// In process: the model's distinct tokens after training; tokenize:
+	// bayes.Tokenize's mean time per corpus message and the mean size.
+	ModelTokens int     `json:"model_tokens,omitempty"`
+	TokenizeUs  float64 `json:"tokenize_us,omitempty"`
+	MeanBytes   int     `json:"mean_bytes,omitempty"`
 }
 
 // ReadQuality reads QualityRecords, one a line.

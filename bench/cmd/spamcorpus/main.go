@@ -16,6 +16,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/surat-mail/surat/bench/report"
 	"github.com/surat-mail/surat/bench/spamcorpus"
+	"github.com/surat-mail/surat/protocols/spam/bayes"
 )
 
 func main() {
@@ -103,7 +105,8 @@ func quality(args []string) error {
 		threshold = fs.String("threshold", "", "--spam-threshold for the nodes (default: the server's)")
 		trainUser = fs.Bool("train-user", false, "train the test user's model (surat spam train --user) instead of the global one")
 		bogo      = fs.String("bogofilter", "bogofilter", "the bogofilter binary; empty: Surat only")
-		noSurat   = fs.Bool("no-surat", false, "bogofilter only")
+		noSurat   = fs.Bool("no-surat", false, "no Surat cluster (bogofilter and the in-process classifier only)")
+		inProc    = fs.Bool("in-process", true, "also run the classifier's arithmetic in process (protocols/spam/bayes, an in-memory model) on the same split")
 		noTrain   = fs.Bool("no-train", false, "deliver and read back without training Surat (a check of the harness against a server without the classifier)")
 	)
 	fs.Parse(args)
@@ -178,6 +181,23 @@ func quality(args []string) error {
 		Messages: len(msgs), Ham: ham, Spam: spam, Folds: *folds, Seed: *seed}); err != nil {
 		return err
 	}
+	var tok spamcorpus.Tokenized
+	var procThreshold float64
+	if *inProc {
+		if *threshold != "" {
+			if procThreshold, err = strconv.ParseFloat(*threshold, 64); err != nil {
+				return fmt.Errorf("-threshold: %w", err)
+			}
+		}
+		if tok, err = spamcorpus.TokenizeAll(msgs); err != nil {
+			return err
+		}
+		logf("tokenized the corpus in process: %v per message (mean %d bytes)", tok.PerMessage, tok.Bytes)
+		if err := emit(spamcorpus.QualityRecord{Kind: "tokenize", Started: time.Now(), Folds: *folds, Seed: *seed,
+			Messages: len(msgs), TokenizeUs: float64(tok.PerMessage.Nanoseconds()) / 1000, MeanBytes: tok.Bytes}); err != nil {
+			return err
+		}
+	}
 	serveArgs := strings.Fields(*c.serveArgs)
 	if *threshold != "" {
 		serveArgs = append(serveArgs, "--spam-threshold", *threshold)
@@ -199,6 +219,22 @@ func quality(args []string) error {
 			fill(&rec, res.Verdicts)
 			logf("fold %d bogofilter: ham in Junk %d/%d (%.2f%%), spam in Junk %d/%d (%.2f%%), %d unsure; trained in %.1f s",
 				f+1, rec.Tally.HamInJunk, rec.Tally.Ham, 100*rec.Tally.FPRate(), rec.Tally.SpamInJunk, rec.Tally.Spam, 100*rec.Tally.Recall(), rec.Unsure, rec.TrainS)
+			if err := emit(rec); err != nil {
+				return err
+			}
+		}
+		if *inProc {
+			rec := base
+			rec.Started, rec.Classifier = time.Now(), spamcorpus.InProcess
+			res, err := spamcorpus.RunInProcess(layout, msgs, tok, f, procThreshold)
+			if err != nil {
+				return fmt.Errorf("fold %d, in process: %w", f+1, err)
+			}
+			rec.Threshold = fmt.Sprintf("probability %g", cmp.Or(procThreshold, bayes.DefaultThreshold))
+			rec.TrainS, rec.TestS, rec.ModelTokens = res.TrainS, res.TestS, res.ModelTokens
+			fill(&rec, res.Verdicts)
+			logf("fold %d in process: ham in Junk %d/%d (%.2f%%), spam in Junk %d/%d (%.2f%%); model %d tokens",
+				f+1, rec.Tally.HamInJunk, rec.Tally.Ham, 100*rec.Tally.FPRate(), rec.Tally.SpamInJunk, rec.Tally.Spam, 100*rec.Tally.Recall(), rec.ModelTokens)
 			if err := emit(rec); err != nil {
 				return err
 			}
