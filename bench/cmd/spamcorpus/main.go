@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/surat-mail/surat/bench/report"
+	"github.com/surat-mail/surat/bench/smtpload"
 	"github.com/surat-mail/surat/bench/spamcorpus"
 	"github.com/surat-mail/surat/protocols/spam/bayes"
 )
@@ -312,4 +313,102 @@ func writeFile(p string, fill func(*bytes.Buffer)) error {
 	return nil
 }
 
-func cost(args []string) error { return fmt.Errorf("not yet") }
+func cost(args []string) error {
+	fs := flag.NewFlagSet("cost", flag.ExitOnError)
+	c := commonFlags(fs)
+	var (
+		rounds   = fs.Int("rounds", 3, "rounds of each mode (on, off)")
+		first    = fs.String("first", "on", "the mode of the first round: on or off")
+		messages = fs.Int("messages", 6000, "timed messages per round")
+		warmup   = fs.Int("warmup", 200, "untimed messages per round, sent first")
+		senders  = fs.Int("senders", 32, "concurrent SMTP senders")
+		gobench  = fs.String("gobench", "", "a `FILE` of `go test -bench` output (the classifier's apply time and model size) to quote in the report")
+	)
+	fs.Parse(args)
+	machine := describe(report.ReadMachine(*c.repo, *c.rev))
+	jsonlPath := filepath.Join(*c.results, "spam-cost.jsonl")
+	var bench string
+	if *gobench != "" {
+		b, err := os.ReadFile(*gobench)
+		if err != nil {
+			return err
+		}
+		bench = string(b)
+	}
+	writeMD := func(recs []spamcorpus.CostRecord) error {
+		return writeFile(filepath.Join(*c.results, "spam-cost.md"), func(b *bytes.Buffer) {
+			spamcorpus.WriteCostMarkdown(b, recs, machine, bench)
+		})
+	}
+	if *c.mdOnly {
+		f, err := os.Open(jsonlPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		recs, err := spamcorpus.ReadCost(f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", jsonlPath, err)
+		}
+		return writeMD(recs)
+	}
+	if *first != "on" && *first != "off" {
+		return fmt.Errorf("-first: %q (want on or off)", *first)
+	}
+	binPath, err := filepath.Abs(*c.bin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(binPath); err != nil {
+		return fmt.Errorf("-bin: %w (make build)", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	tgz, err := spamcorpus.Fetch(ctx, *c.cache, logf)
+	if err != nil {
+		return err
+	}
+	msgs, err := spamcorpus.Load(tgz)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp(*c.dir, "spamcorpus-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	// One fold: the whole corpus, for training.
+	layout, err := spamcorpus.WriteFolds(filepath.Join(work, "folds"), msgs, spamcorpus.Split(msgs, 1, 1))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*c.results, 0o755); err != nil {
+		return err
+	}
+	jsonl, err := os.Create(jsonlPath + ".partial")
+	if err != nil {
+		return err
+	}
+	defer jsonl.Close()
+	var recs []spamcorpus.CostRecord
+	emit := func(r spamcorpus.CostRecord) error {
+		recs = append(recs, r)
+		return json.NewEncoder(jsonl).Encode(r)
+	}
+	err = spamcorpus.RunCost(ctx, spamcorpus.CostConfig{Bin: binPath, Dir: *c.dir, Keep: *c.keep, ServeArgs: strings.Fields(*c.serveArgs),
+		Rounds: *rounds, First: spamcorpus.Mode(*first), Messages: *messages, Warmup: *warmup, Senders: *senders, Log: logf}, layout, msgs, emit)
+	if err != nil {
+		return err
+	}
+	s := spamcorpus.SummariseCost(recs)
+	logf("classifier off %.0f msgs/s, on %.0f msgs/s (medians): on/off %.2f, round pairs %.2f; server CPU per message off/on %.2f",
+		smtpload.Median(s.Off), smtpload.Median(s.On), s.Ratio(), s.PairedRatio(), s.CPURatio())
+	if err := jsonl.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(jsonlPath+".partial", jsonlPath); err != nil {
+		return err
+	}
+	logf("wrote %s", jsonlPath)
+	return writeMD(recs)
+}
