@@ -525,6 +525,10 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 		return t.reportsPruned(k.ReportsPruned)
 	case *evlog.Event_DmarcReportReceived:
 		return t.dmarcReportReceived(k.DmarcReportReceived)
+	case *evlog.Event_SpamTrained:
+		return t.spamTrained(k.SpamTrained)
+	case *evlog.Event_SpamPruned:
+		return t.spamPruned(k.SpamPruned)
 	default:
 		// An event kind this build does not know (a newer proposer) or none.
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_INVALID, "unknown or empty event")

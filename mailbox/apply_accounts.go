@@ -132,6 +132,9 @@ func (t *txn) userDeleted(e *evlog.UserDeleted) (*evlog.EventResult, error) {
 	if err := t.deletePrefix(subscriptionPrefix(addr)); err != nil {
 		return nil, err
 	}
+	if err := t.deleteSpamModel(addr); err != nil {
+		return nil, err
+	}
 	aliases, err := t.scan(aliasByTargetPrefix(addr), prefixEnd(aliasByTargetPrefix(addr)))
 	if err != nil {
 		return nil, err

@@ -170,6 +170,19 @@
 // MaxReceivedReports per domain (the oldest goes); its sources are cut to
 // MaxReceivedSources, the rest counted in more_sources.
 //
+// The spam classifier's models (apply_spam.go; protocols/spam/bayes owns
+// tokens and arithmetic). SpamTrained adds one to the class count of each
+// of the message's tokens (saturating at the u32 maximum) and to the
+// class's total, and keeps each token's latest trained_unix (clamped to
+// u32) as its last-seen time; with retrain it first takes one from the
+// other class's counts and total, stopping at zero (a prune may have
+// dropped the counts, or the message was never trained the other way).
+// Tokens must be sorted and distinct, at most MaxSpamTokens; a model is
+// the global one (user "") or an existing user's, deleted with the user.
+// SpamPruned drops the tokens whose spam+ham is at most max_count and
+// whose last-seen time is before seen_before_unix; the totals stay (they
+// count messages, not tokens).
+//
 // # Key layout
 //
 // Every key starts with a four-byte prefix naming its kind. Integers are
@@ -206,6 +219,8 @@
 //	"tld/" day u32 domain                       log.TLSDayRecord: TLS-RPT results of one (policy domain, UTC day)
 //	"tlr/" day u32 domain 0x00 row-digest (16)  log.TLSRowRecord: one policy (and failure) and its session count
 //	"dmi/" domain 0x00 received-unix u64 digest log.DmarcReportReceived: a received aggregate report's summary (digest: 16 bytes of org_name, report_id)
+//	"spt/" user 0x00 token u64                  spam u32, ham u32, last-seen unix u32: one token of a classifier model (user "": the global model)
+//	"spm/" user                                 spam u64, ham u64, tokens u64: a model's trained messages by class and its distinct tokens
 //	"idk/" proposal-key (16 bytes)              entry index u64, then the proposal's encoded log.Outcome (idempotency keys)
 //	"idi/" entry-index u64 proposal-key         empty: remembered keys by the entry that applied them, for pruning
 //

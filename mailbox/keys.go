@@ -27,6 +27,8 @@ const (
 	prefixQueueDue        = "qdu/"
 	prefixProposalKey     = "idk/"
 	prefixProposalByIndex = "idi/"
+	prefixSpamToken       = "spt/"
+	prefixSpamTotals      = "spm/"
 	prefixLen             = 4
 	counterMailboxID      = "mailbox-id"
 	counterUIDValidity    = "uidvalidity"
@@ -208,3 +210,13 @@ func decodeAppliedMarker(v []byte) (appliedMarker, error) {
 		Prev:  binary.BigEndian.Uint64(v[16:24]),
 	}, nil
 }
+
+// spamTokenPrefix is the start of a model's token keys; user "" is the
+// global model.
+func spamTokenPrefix(user string) []byte { return []byte(prefixSpamToken + user + "\x00") }
+
+func spamTokenKey(user string, token uint64) []byte {
+	return binary.BigEndian.AppendUint64(spamTokenPrefix(user), token)
+}
+
+func spamTotalsKey(user string) []byte { return []byte(prefixSpamTotals + user) }

@@ -41,7 +41,8 @@ func TestKeyLayout(t *testing.T) {
 		prefixMailboxByName, prefixMailbox, prefixMessage, prefixSubscription, prefixBlob, prefixChunk,
 		prefixUpload, prefixStaged, prefixQueue, prefixQueueDue, prefixBan, prefixBanExpiry,
 		prefixSentBucket, prefixQueuedBytes, prefixProposalKey, prefixProposalByIndex,
-		prefixDMARCDay, prefixDMARCRow, prefixTLSDay, prefixTLSRow, prefixDMARCIn}
+		prefixDMARCDay, prefixDMARCRow, prefixTLSDay, prefixTLSRow, prefixDMARCIn,
+		prefixSpamToken, prefixSpamTotals}
 	for _, p := range code {
 		if !documented[p] {
 			t.Errorf("prefix %q is used in code but not documented", p)

@@ -93,6 +93,7 @@ func newWorkload(seed uint64, events int) workload {
 	for len(evs) < events {
 		evs = append(evs, g.event()...)
 	}
+	evs = withSpamEvents(seed, evs)
 	entries := g.split(evs)
 	return workload{seed: seed, entries: append(entries, g.reportEntries(entries, events/8)...)}
 }

@@ -296,6 +296,7 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 		return nil, nil
 	}
 	s.log.Info("imap copy", "mailbox", sel.name, evlog.UIDRangesAttr(res[0].GetSourceUids()), toMailbox(dst.GetName(), res[0].GetUids()))
+	s.learnFiled(dst, res[0].GetUids())
 	return &imap.CopyData{
 		UIDValidity: res[0].GetUidValidity(),
 		SourceUIDs:  toUIDSet(res[0].GetSourceUids()),
@@ -337,6 +338,7 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 		return nil
 	}
 	s.log.Info("imap move", "mailbox", sel.name, evlog.UIDRangesAttr(res[0].GetSourceUids()), toMailbox(dst.GetName(), res[0].GetUids()))
+	s.learnFiled(dst, res[0].GetUids())
 	if err := w.WriteCopyData(&imap.CopyData{
 		UIDValidity: res[0].GetUidValidity(),
 		SourceUIDs:  toUIDSet(res[0].GetSourceUids()),

@@ -87,6 +87,9 @@ type Config struct {
 	// HeaderCacheSize bounds the node's cache of message header blocks
 	// (headercache.go), shared by every session; default 64 MiB.
 	HeaderCacheSize int64
+	// SpamLearner, if set, trains the spam classifier from what users
+	// move, copy and append into and out of Junk (spamtrain.go).
+	SpamLearner SpamLearner
 	// WarmMessages bounds the snapshots kept of mailboxes no session has
 	// selected any more (hub.go), counted in messages over all of them;
 	// default 200,000 (roughly 50 MiB). Negative: keep none.

@@ -546,6 +546,9 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	// The apply line on every node names the same user, mailbox and uid,
 	// with the entry's raft_index (mailbox/apply.go).
 	s.log.Info("imap append", "mailbox", mb.GetName(), evlog.UIDRangesAttr(res[1].GetUids()), "size", len(body))
+	if l := s.srv.cfg.SpamLearner; l != nil {
+		l.Appended(s.ctx, s.user, mb.GetSpecialUse(), body)
+	}
 	return &imap.AppendData{UIDValidity: res[1].GetUidValidity(), UID: imap.UID(res[1].GetUids()[0].GetFirst())}, nil
 }
 

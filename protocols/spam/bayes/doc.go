@@ -33,7 +33,7 @@
 // US-ASCII and ISO-8859-1/Windows-1252 as text, other charsets for their
 // ASCII words), HTML reduced to its text, its tag names and its link
 // targets; URLs reduced to their host and its parent domains. Words are
-// runs of letters, digits, '$', '-' and '\” (Graham's "A Plan for Spam"),
+// runs of letters, digits, dollar signs, dashes and apostrophes (Graham's "A Plan for Spam"),
 // 3 to 40 characters; a longer run becomes a "skip:" token naming its first
 // character and its length in tens (as SpamBayes does). X-Spam-* fields are
 // never read: they are an earlier filter's verdict, not the message.
