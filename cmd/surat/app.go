@@ -63,6 +63,9 @@ Usage:
   surat domain retire-key DOMAIN SELECTOR      delete a DKIM key
   surat dmarc report [--domain D] [--limit N]  DMARC aggregate reports received for our domains
   surat dmarc pending                          DMARC and TLS-RPT reports not sent yet
+  surat spam train [--user EMAIL] (--spam PATH | --ham PATH)...
+                                               train the spam classifier from mbox files or .eml dirs
+  surat spam status [--user EMAIL]             messages trained and tokens of the classifier's models
   surat cluster status                         members, states and applied indexes
   surat cluster keygen [--out FILE]            make a cluster key
   surat version                                print the version
@@ -113,6 +116,8 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		return runDomain(ctx, e, rest)
 	case "dmarc":
 		return runDMARC(ctx, e, rest)
+	case "spam":
+		return runSpam(ctx, e, rest)
 	case "version", "--version":
 		fmt.Fprintln(e.stdout, versionString())
 		return nil

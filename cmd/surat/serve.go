@@ -168,6 +168,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		Queue:        store,
 		Bans:         store,
 		Reports:      store,
+		Spam:         spamModels{store},
 		Digester:     store,
 		Cluster:      node,
 		IsNotFound:   isNotFound,

@@ -30,6 +30,7 @@ func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, 
 	checks[smtp.MX] = append(checks[smtp.MX], reports.ReceiveCheck{Domains: store.Domains, Logger: logger})
 	if _, none := cfg.Resolver.(dns.None); none {
 		logger.Warn("inbound mail is not authenticated: SPF, DKIM and DMARC need --resolver", "resolver", cfg.ResolverSpec)
+		checks[smtp.MX] = append(checks[smtp.MX], spamCheck(cfg, store, logger)...)
 		return checks, nil
 	}
 	checker, err := mailauth.New(mailauth.Config{
@@ -44,5 +45,7 @@ func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, 
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	checks[smtp.MX] = append(checks[smtp.MX], mailauth.Check{Checker: checker, Events: reports.DMARCEvents(time.Now)})
+	// The classifier last: its X-Spam-Status reflects every Junk before it.
+	checks[smtp.MX] = append(checks[smtp.MX], spamCheck(cfg, store, logger)...)
 	return checks, nil
 }

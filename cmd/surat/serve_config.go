@@ -59,6 +59,8 @@ type serveConfig struct {
 	ResolverDNSSEC               bool // trust the --resolver's AD bit (DANE)
 	SPFPolicy                    mailauth.SPFPolicy
 	ARCTrustedSealers            []string      // ARC sealers whose passing chains may override DMARC
+	SpamClassifier               bool          // the built-in classifier judges MX mail and learns from Junk moves
+	SpamThreshold                float64       // its spam probability threshold
 	RaftHeartbeat, RaftElection  time.Duration // Raft timeouts
 	RaftLease                    time.Duration
 	SnapshotThreshold            uint64        // Raft entries between snapshots
@@ -155,6 +157,8 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"resolver", "none", "DNS for MX/SPF/DKIM/DMARC/PTR/TLSA: `none`, system, or a server HOST:PORT (UDP, TCP for long answers; answers cached per node within their TTL)"},
 	{"spf-policy", "dmarc", "what an SPF fail alone does on the MX port: `POLICY` dmarc (only through the From domain's DMARC policy; without a DMARC record it is recorded), reject (550 5.7.23 unless DKIM passes for the From domain) or none (SPF not checked: an MX behind another relay)"},
 	{"arc-trusted-sealers", "", "ARC sealer `DOMAINS` (d= of ARC-Seal), comma separated, whose passing chains may override a DMARC failure: mailing lists and forwarders you trust (RFC 8617)"},
+	{"spam-classifier", "true", "judge mail arriving on the MX port with the built-in spam classifier (X-Spam-Status, Junk) and train it from users' moves into and out of Junk: true or false"},
+	{"spam-threshold", "0.9", "spam probability (`P`, between 0 and 1) at or above which the classifier files a message in Junk"},
 	{"resolver-dnssec", "false", "the --resolver server validates DNSSEC and the path to it is trusted: believe its AD bit (needed for DANE); needs --resolver HOST:PORT"},
 	{"tls-cert", "", "PEM certificate chain `FILE` (default: self-signed, kept in DIR/tls)"},
 	{"tls-key", "", "PEM private key `FILE` for --tls-cert"},
@@ -387,6 +391,13 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if c.ARCTrustedSealers, err = mailauth.ParseSealers(v("arc-trusted-sealers")); err != nil {
 		return nil, bad("arc-trusted-sealers", "%v", err)
+	}
+
+	if c.SpamClassifier, err = strconv.ParseBool(v("spam-classifier")); err != nil {
+		return nil, bad("spam-classifier", "want true or false")
+	}
+	if c.SpamThreshold, err = strconv.ParseFloat(v("spam-threshold"), 64); err != nil || !(c.SpamThreshold > 0 && c.SpamThreshold < 1) {
+		return nil, bad("spam-threshold", "want a probability between 0 and 1 (exclusive), such as 0.9")
 	}
 
 	c.TLSCert, c.TLSKey = v("tls-cert"), v("tls-key")

@@ -43,6 +43,7 @@ func startIMAP(cfg *serveConfig, m *tlsListenerPair, tlsConfig *tls.Config, stor
 
 		MaxMailboxes:    noLimitIfZero(cfg.MaxMailboxes),
 		MaxMailboxDepth: noLimitIfZero(cfg.MaxMailboxDepth),
+		SpamLearner:     spamLearner(cfg, store, node, logger),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)

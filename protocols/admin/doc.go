@@ -30,12 +30,14 @@
 //	DELETE /v1/bans/{prefix...}            lift a ban, e.g. /v1/bans/192.0.2.0/24 (BanRemoved) → 204; 404 if none
 //	GET    /v1/dmarc/reports[?domain=D]    {"reports": [...]} received DMARC aggregate reports, newest first per domain (limit=N, default 100)
 //	GET    /v1/dmarc/pending               {"pending": [...]} DMARC and TLS-RPT domain-days not reported yet
+//	POST   /v1/spam/train                  {"user","class":"spam"|"ham","messages":[base64...]} (SpamTrained, in bounded proposals) → 200 {"trained": N}; 404 unknown user
+//	GET    /v1/spam/status[?user=U]        {"models": [...]} messages trained and tokens of each classifier model, the global one first
 //
 // Errors are JSON {"error": "one line"}. With a token configured, /v1/ and
 // /metrics need "Authorization: Bearer <token>" (RFC 6750 §2.1).
 //
 // The package reads through small consumer-side interfaces (Directory,
-// Digester, Cluster, Queue, BanList, DomainStore, Reports) and writes only by proposing events: it must not import
+// Digester, Cluster, Queue, BanList, DomainStore, Reports, SpamModels) and writes only by proposing events: it must not import
 // mailbox/, open the store, or read the environment. Password hashes are
 // computed here, by the proposer (docs/DESIGN.md invariant 2).
 package admin

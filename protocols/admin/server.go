@@ -56,6 +56,8 @@ type Config struct {
 	Bans BanList
 	// Reports serves /v1/dmarc/...; nil: empty lists.
 	Reports Reports
+	// Spam serves /v1/spam/...; nil: those answer 501.
+	Spam SpamModels
 	// IsNotFound reports whether an error from Directory.User (or
 	// Queue.QueueEntry) means "not found" (cmd passes errors.Is(err,
 	// mailbox.ErrNotFound)).
@@ -204,6 +206,8 @@ func New(cfg Config) (*Server, error) {
 	guarded("DELETE /v1/bans/{prefix...}", http.HandlerFunc(s.deleteBan))
 	guarded("GET /v1/dmarc/reports", http.HandlerFunc(s.listDMARCReports))
 	guarded("GET /v1/dmarc/pending", http.HandlerFunc(s.listPendingReports))
+	guarded("POST /v1/spam/train", http.HandlerFunc(s.spamTrain))
+	guarded("GET /v1/spam/status", http.HandlerFunc(s.spamStatus))
 	// Unknown /v1/ paths answer in JSON, and behind the token so that they
 	// do not reveal which routes exist.
 	guarded("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

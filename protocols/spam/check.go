@@ -146,7 +146,7 @@ func (r *run) FinishAfter(ctx context.Context, earlier pipeline.Result) (pipelin
 		if err != nil {
 			return pipeline.Outcome{}, fmt.Errorf("spam: classify for %s: %w", rcpt, err)
 		}
-		spam := v.Probability > th
+		spam := v.Probability >= th
 		t := append([]string{bayesTest(v.Probability)}, tests...)
 		if !spam && (earlier.Action == pipeline.Junk || earlier.Recipients[rcpt].Action == pipeline.Junk) {
 			// Junked before us: the field must agree with the mailbox.

@@ -29,7 +29,7 @@ type Model interface {
 const (
 	// DefaultThreshold is the probability at or above which a message is
 	// spam.
-	DefaultThreshold = 0.9
+	DefaultThreshold = 0.8
 	// DefaultMinTrained is how many messages of each class the models
 	// (global and user's together) need before any verdict is given.
 	DefaultMinTrained = 10

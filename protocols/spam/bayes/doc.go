@@ -35,7 +35,11 @@
 // targets; URLs reduced to their host and its parent domains. Words are
 // runs of letters, digits, dollar signs, dashes and apostrophes (Graham's "A Plan for Spam"),
 // 3 to 40 characters; a longer run becomes a "skip:" token naming its first
-// character and its length in tens (as SpamBayes does). X-Spam-* fields are
+// character and its length in tens (as SpamBayes does). Bare numbers are
+// dropped. Each pair of neighbouring words is a token too ("bi:free money"),
+// and a word in capitals also counts as such ("caps:free"): on the
+// SpamAssassin public corpus, ten-fold, both lowered false positives and
+// raised recall (docs/DESIGN.md). X-Spam-* fields are
 // never read: they are an earlier filter's verdict, not the message.
 //
 // Input is bounded: the first MaxInput bytes are read, at most MaxTokens

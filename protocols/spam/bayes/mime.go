@@ -45,7 +45,7 @@ func parseMessage(e *emitter, msg []byte, depth int) {
 			addressTokens(e, lname, value)
 		case "received":
 			// The nearest hops say most; a long chain is bounded.
-			if received++; received <= 8 {
+			if received++; received <= maxReceived {
 				receivedTokens(e, value)
 			}
 		case "message-id":

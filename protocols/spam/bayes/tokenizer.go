@@ -26,6 +26,8 @@ const (
 	maxParts = 64
 	// maxFields bounds the header fields read in one header block.
 	maxFields = 128
+	// maxReceived bounds the Received fields read: the nearest hops.
+	maxReceived = 8
 )
 
 // Tokenizer collects the tokens of one message. It is an io.Writer fed the
@@ -128,15 +130,39 @@ func (e *emitter) emit(prefix string, w []byte) {
 	if e.full() {
 		return
 	}
-	h := uint64(fnvOffset)
-	for i := 0; i < len(prefix); i++ {
-		h ^= uint64(prefix[i])
+	h := hashString(fnvOffset, prefix)
+	h = hashLower(h, w)
+	e.raw = append(e.raw, h)
+	if e.strs != nil {
+		*e.strs = append(*e.strs, prefix+string(lowerBytes(w)))
+	}
+}
+
+// emitPair emits prefix, a lower-cased, a space and b lower-cased.
+func (e *emitter) emitPair(prefix string, a, b []byte) {
+	if e.full() {
+		return
+	}
+	h := hashString(fnvOffset, prefix)
+	h = hashLower(h, a)
+	h = (h ^ ' ') * fnvPrime
+	h = hashLower(h, b)
+	e.raw = append(e.raw, h)
+	if e.strs != nil {
+		*e.strs = append(*e.strs, prefix+string(lowerBytes(a))+" "+string(lowerBytes(b)))
+	}
+}
+
+func hashString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
 		h *= fnvPrime
 	}
-	var lower []byte
-	if e.strs != nil {
-		lower = make([]byte, 0, len(w))
-	}
+	return h
+}
+
+// hashLower continues an FNV-1a hash with w lower-cased.
+func hashLower(h uint64, w []byte) uint64 {
 	for i := 0; i < len(w); {
 		c := w[i]
 		if c < utf8.RuneSelf {
@@ -145,9 +171,6 @@ func (e *emitter) emit(prefix string, w []byte) {
 			}
 			h ^= uint64(c)
 			h *= fnvPrime
-			if lower != nil {
-				lower = append(lower, c)
-			}
 			i++
 			continue
 		}
@@ -155,9 +178,6 @@ func (e *emitter) emit(prefix string, w []byte) {
 		if r == utf8.RuneError && n == 1 {
 			h ^= uint64(c)
 			h *= fnvPrime
-			if lower != nil {
-				lower = append(lower, c)
-			}
 			i++
 			continue
 		}
@@ -167,15 +187,24 @@ func (e *emitter) emit(prefix string, w []byte) {
 			h ^= uint64(b)
 			h *= fnvPrime
 		}
-		if lower != nil {
-			lower = append(lower, enc[:m]...)
+		i += n
+	}
+	return h
+}
+
+// lowerBytes lower-cases w as hashLower does (tests, debugging).
+func lowerBytes(w []byte) []byte {
+	out := make([]byte, 0, len(w))
+	for i := 0; i < len(w); {
+		r, n := utf8.DecodeRune(w[i:])
+		if r == utf8.RuneError && n == 1 {
+			out = append(out, w[i])
+		} else {
+			out = utf8.AppendRune(out, unicode.ToLower(r))
 		}
 		i += n
 	}
-	e.raw = append(e.raw, h)
-	if e.strs != nil {
-		*e.strs = append(*e.strs, prefix+string(lower))
-	}
+	return out
 }
 
 // result sorts and deduplicates; past MaxTokens distinct tokens it keeps
@@ -212,6 +241,7 @@ func isWordByte(c byte) bool {
 
 // words emits the words of UTF-8 text under prefix.
 func (e *emitter) words(prefix string, text []byte) {
+	var prev []byte
 	i := 0
 	for i < len(text) && !e.full() {
 		// Skip separators.
@@ -248,12 +278,18 @@ func (e *emitter) words(prefix string, text []byte) {
 			i += n
 			runes++
 		}
-		e.word(prefix, text[start:i], runes)
+		if w := e.word(prefix, text[start:i], runes); w != nil {
+			if prev != nil {
+				e.emitPair(prefix+"bi:", prev, w)
+			}
+			prev = w
+		}
 	}
 }
 
-// word emits one run of word characters, trimmed of dashes and apostrophes.
-func (e *emitter) word(prefix string, w []byte, runes int) {
+// word emits one run of word characters, trimmed of dashes and
+// apostrophes; it returns the word emitted, if a plain one.
+func (e *emitter) word(prefix string, w []byte, runes int) []byte {
 	for len(w) > 0 && (w[0] == '-' || w[0] == '\'') {
 		w, runes = w[1:], runes-1
 	}
@@ -261,7 +297,7 @@ func (e *emitter) word(prefix string, w []byte, runes int) {
 		w, runes = w[:len(w)-1], runes-1
 	}
 	if runes < MinWord {
-		return
+		return nil
 	}
 	if runes > MaxWord {
 		// SpamBayes' "skip" tokens: long runs (encoded data, hashes) say
@@ -273,7 +309,7 @@ func (e *emitter) word(prefix string, w []byte, runes int) {
 		s = append(s, ' ')
 		s = appendInt(s, min(runes/10, 99))
 		e.emitString(prefix, string(s))
-		return
+		return nil
 	}
 	digits := true
 	for _, c := range w {
@@ -284,9 +320,27 @@ func (e *emitter) word(prefix string, w []byte, runes int) {
 	}
 	if digits {
 		// Bare numbers (dates, times, ids) are noise; "$100" is kept.
-		return
+		return nil
 	}
 	e.emit(prefix, w)
+	if runes >= 4 && allUpper(w) {
+		e.emit(prefix+"caps:", w)
+	}
+	return w
+}
+
+// allUpper reports whether an ASCII word's letters are all upper-case.
+func allUpper(w []byte) bool {
+	letters := 0
+	for _, c := range w {
+		switch {
+		case 'a' <= c && c <= 'z', c >= utf8.RuneSelf:
+			return false
+		case 'A' <= c && c <= 'Z':
+			letters++
+		}
+	}
+	return letters >= 3
 }
 
 func appendInt(b []byte, n int) []byte {
