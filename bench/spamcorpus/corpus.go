@@ -178,7 +178,10 @@ func Load(tgz string) ([]Message, error) {
 }
 
 // Normalize drops a leading mbox "From " line and makes every line end
-// CRLF (a bare LF becomes CRLF; a CRLF stays), ending with one.
+// CRLF (a bare LF or a bare CR becomes CRLF; a CRLF stays), ending with
+// one: SMTP carries lines ending in CRLF only (RFC 5321 §2.3.8), and
+// Surat refuses a message with a bare CR or LF (8 spam messages of the
+// corpus have bare CRs).
 func Normalize(raw []byte) []byte {
 	if bytes.HasPrefix(raw, []byte("From ")) {
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
@@ -189,10 +192,14 @@ func Normalize(raw []byte) []byte {
 	}
 	out := make([]byte, 0, len(raw)+len(raw)/30+2)
 	for i, c := range raw {
-		if c == '\n' && (i == 0 || raw[i-1] != '\r') {
-			out = append(out, '\r')
+		switch {
+		case c == '\n' && (i == 0 || raw[i-1] != '\r'):
+			out = append(out, '\r', '\n')
+		case c == '\r' && (i+1 == len(raw) || raw[i+1] != '\n'):
+			out = append(out, '\r', '\n')
+		default:
+			out = append(out, c)
 		}
-		out = append(out, c)
 	}
 	if !bytes.HasSuffix(out, []byte("\r\n")) {
 		out = append(out, '\r', '\n')

@@ -25,6 +25,7 @@ func TestNormalize(t *testing.T) {
 		{"Subject: x\r\n\r\nbody", "Subject: x\r\n\r\nbody\r\n"},
 		{"Subject: x\n\nmixed\r\nends\n", "Subject: x\r\n\r\nmixed\r\nends\r\n"},
 		{"From only", "\r\n"},
+		{"Subject: x\n\nbare\rcr\r", "Subject: x\r\n\r\nbare\r\ncr\r\n"},
 		{"\n", "\r\n"},
 	} {
 		if got := string(Normalize([]byte(tc.in))); got != tc.want {
