@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/surat-mail/surat/protocols/spam"
 	"github.com/surat-mail/surat/protocols/spam/bayes"
 )
 
@@ -23,12 +24,13 @@ type Tokenized struct {
 	// the mean message size.
 	PerMessage time.Duration
 	Bytes      int
+	MeanTokens int // distinct tokens per message, mean
 }
 
 // TokenizeAll tokenizes every message with bayes.Tokenize.
 func TokenizeAll(msgs []Message) (Tokenized, error) {
 	t := Tokenized{Tokens: make([][]uint64, len(msgs))}
-	var total int
+	var total, ntok int
 	start := time.Now()
 	for i, m := range msgs {
 		toks, err := bayes.Tokenize(bytes.NewReader(m.Raw))
@@ -37,10 +39,12 @@ func TokenizeAll(msgs []Message) (Tokenized, error) {
 		}
 		t.Tokens[i] = toks
 		total += len(m.Raw)
+		ntok += len(toks)
 	}
 	if len(msgs) > 0 {
 		t.PerMessage = time.Since(start) / time.Duration(len(msgs))
 		t.Bytes = total / len(msgs)
+		t.MeanTokens = ntok / len(msgs)
 	}
 	return t, nil
 }
@@ -88,8 +92,10 @@ type InProcessResult struct {
 }
 
 // RunInProcess trains an in-memory global model on every fold but test
-// and classifies the test fold with a bayes.Classifier at threshold (0:
-// bayes.DefaultThreshold). A verdict's Score is the probability.
+// and classifies the test fold with a bayes.Classifier: spam when the
+// probability is above threshold, as the server's check decides (0:
+// spam.DefaultThreshold, the server's default). A verdict's Score is the
+// probability.
 func RunInProcess(l Layout, msgs []Message, tok Tokenized, test int, threshold float64) (InProcessResult, error) {
 	var res InProcessResult
 	m := &memModel{counts: map[uint64]bayes.Counts{}}
@@ -104,14 +110,17 @@ func RunInProcess(l Layout, msgs []Message, tok Tokenized, test int, threshold f
 	}
 	res.TrainS = time.Since(start).Seconds()
 	res.ModelTokens = len(m.counts)
-	c := &bayes.Classifier{Model: m, Threshold: threshold}
+	if threshold == 0 {
+		threshold = spam.DefaultThreshold
+	}
+	c := &bayes.Classifier{Model: m}
 	start = time.Now()
 	for _, i := range l.Folds[test] {
 		v, err := c.Classify("", tok.Tokens[i])
 		if err != nil {
 			return res, fmt.Errorf("classify %s: %w", msgs[i].Name, err)
 		}
-		res.Verdicts = append(res.Verdicts, Verdict{Index: i, Spam: msgs[i].Spam, Junk: v.Spam, Score: v.Probability})
+		res.Verdicts = append(res.Verdicts, Verdict{Index: i, Spam: msgs[i].Spam, Junk: v.Probability > threshold, Score: v.Probability})
 	}
 	res.TestS = time.Since(start).Seconds()
 	return res, nil

@@ -57,6 +57,7 @@ type QualityRecord struct {
 	ModelTokens int     `json:"model_tokens,omitempty"`
 	TokenizeUs  float64 `json:"tokenize_us,omitempty"`
 	MeanBytes   int     `json:"mean_bytes,omitempty"`
+	MeanTokens  int     `json:"mean_tokens,omitempty"`
 }
 
 // ReadQuality reads QualityRecords, one a line.
@@ -193,6 +194,30 @@ func WriteQualityMarkdown(w io.Writer, recs []QualityRecord, machine string) {
 			}
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", s.name, pct(bound), num(p.Threshold), pct(p.FPRate), pct(p.Recall))
 		}
+	}
+
+	fmt.Fprintf(w, "\nAt fixed thresholds (as a spam probability; Surat's score= is 10 × the probability, rounded "+
+		"to 0.01, and its check files a message in Junk when the probability is above --spam-threshold):\n\n")
+	fmt.Fprintf(w, "| classifier |")
+	probs := []float64{0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99}
+	for _, p := range probs {
+		fmt.Fprintf(w, " > %g |", p)
+	}
+	fmt.Fprintf(w, "\n|---|%s\n", strings.Repeat("---:|", len(probs)))
+	for _, s := range sums {
+		if len(s.scores.Ham) == 0 {
+			continue
+		}
+		scale := 1.0
+		if s.name == Surat {
+			scale = 10
+		}
+		fmt.Fprintf(w, "| %s FP / recall |", s.name)
+		for _, p := range probs {
+			a := s.scores.Above(p * scale)
+			fmt.Fprintf(w, " %s / %s |", pct(a.FPRate), pct(a.Recall))
+		}
+		fmt.Fprintf(w, "\n")
 	}
 
 	fmt.Fprintf(w, "\n## Time\n\n| classifier | fold | trained messages | training | per message | applied everywhere | test fold |\n|---|---:|---:|---:|---:|---:|---:|\n")

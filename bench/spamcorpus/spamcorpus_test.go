@@ -216,6 +216,9 @@ func TestScoresBestUnder(t *testing.T) {
 	if p := s.At(0.5); p.FPRate != 0.25 || p.Recall != 1 {
 		t.Errorf("At(0.5) = %+v", p)
 	}
+	if p := s.Above(0.5); p.FPRate != 0.25 || p.Recall != 0.75 {
+		t.Errorf("Above(0.5) = %+v", p)
+	}
 	p, ok := s.BestUnder(0.25)
 	if !ok || p.Threshold != 0.5 || p.Recall != 1 {
 		t.Errorf("BestUnder(0.25) = %+v %v", p, ok)

@@ -104,6 +104,20 @@ func (s Scores) At(t float64) Point {
 	return Point{Threshold: t, FPRate: ratio(count(s.Ham), len(s.Ham)), Recall: ratio(count(s.Spam), len(s.Spam))}
 }
 
+// Above is the outcome of calling spam what scores above t (strictly).
+func (s Scores) Above(t float64) Point {
+	count := func(xs []float64) int {
+		n := 0
+		for _, x := range xs {
+			if x > t {
+				n++
+			}
+		}
+		return n
+	}
+	return Point{Threshold: t, FPRate: ratio(count(s.Ham), len(s.Ham)), Recall: ratio(count(s.Spam), len(s.Spam))}
+}
+
 // BestUnder is the threshold, among the scores seen, with the highest
 // recall whose false-positive rate is at most maxFP (the lowest such
 // threshold); ok is false when there are no scores.

@@ -32,7 +32,7 @@ import (
 	"github.com/surat-mail/surat/bench/report"
 	"github.com/surat-mail/surat/bench/smtpload"
 	"github.com/surat-mail/surat/bench/spamcorpus"
-	"github.com/surat-mail/surat/protocols/spam/bayes"
+	"github.com/surat-mail/surat/protocols/spam"
 )
 
 func main() {
@@ -193,9 +193,9 @@ func quality(args []string) error {
 		if tok, err = spamcorpus.TokenizeAll(msgs); err != nil {
 			return err
 		}
-		logf("tokenized the corpus in process: %v per message (mean %d bytes)", tok.PerMessage, tok.Bytes)
+		logf("tokenized the corpus in process: %v per message (mean %d bytes, %d distinct tokens)", tok.PerMessage, tok.Bytes, tok.MeanTokens)
 		if err := emit(spamcorpus.QualityRecord{Kind: "tokenize", Started: time.Now(), Folds: *folds, Seed: *seed,
-			Messages: len(msgs), TokenizeUs: float64(tok.PerMessage.Nanoseconds()) / 1000, MeanBytes: tok.Bytes}); err != nil {
+			Messages: len(msgs), TokenizeUs: float64(tok.PerMessage.Nanoseconds()) / 1000, MeanBytes: tok.Bytes, MeanTokens: tok.MeanTokens}); err != nil {
 			return err
 		}
 	}
@@ -231,7 +231,7 @@ func quality(args []string) error {
 			if err != nil {
 				return fmt.Errorf("fold %d, in process: %w", f+1, err)
 			}
-			rec.Threshold = fmt.Sprintf("probability %g", cmp.Or(procThreshold, bayes.DefaultThreshold))
+			rec.Threshold = fmt.Sprintf("probability > %g", cmp.Or(procThreshold, spam.DefaultThreshold))
 			rec.TrainS, rec.TestS, rec.ModelTokens = res.TrainS, res.TestS, res.ModelTokens
 			fill(&rec, res.Verdicts)
 			logf("fold %d in process: ham in Junk %d/%d (%.2f%%), spam in Junk %d/%d (%.2f%%); model %d tokens",
