@@ -32,7 +32,7 @@ import (
 	"github.com/surat-mail/surat/bench/report"
 	"github.com/surat-mail/surat/bench/smtpload"
 	"github.com/surat-mail/surat/bench/spamcorpus"
-	"github.com/surat-mail/surat/protocols/spam"
+	spamcheck "github.com/surat-mail/surat/protocols/spam"
 )
 
 func main() {
@@ -231,7 +231,7 @@ func quality(args []string) error {
 			if err != nil {
 				return fmt.Errorf("fold %d, in process: %w", f+1, err)
 			}
-			rec.Threshold = fmt.Sprintf("probability > %g", cmp.Or(procThreshold, spam.DefaultThreshold))
+			rec.Threshold = fmt.Sprintf("probability > %g", cmp.Or(procThreshold, spamcheck.DefaultThreshold))
 			rec.TrainS, rec.TestS, rec.ModelTokens = res.TrainS, res.TestS, res.ModelTokens
 			fill(&rec, res.Verdicts)
 			logf("fold %d in process: ham in Junk %d/%d (%.2f%%), spam in Junk %d/%d (%.2f%%); model %d tokens",
