@@ -239,6 +239,9 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	}
 	defer reportSender.stop()
 	checks, err := messageChecks(cfg, store, dkimKeys, logger)
+	if err == nil {
+		err = countChecks(checks, reg)
+	}
 	if err != nil {
 		srv.Close()
 		return err

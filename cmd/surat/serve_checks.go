@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/dkimsign"
 	"github.com/surat-mail/surat/protocols/dns"
@@ -48,4 +50,20 @@ func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, 
 	// The classifier last: its X-Spam-Status reflects every Junk before it.
 	checks[smtp.MX] = append(checks[smtp.MX], spamCheck(cfg, store, logger)...)
 	return checks, nil
+}
+
+// countChecks wraps every check so that its outcomes are counted in
+// surat_check_outcomes_total.
+func countChecks(checks map[smtp.Kind][]pipeline.Check, reg prometheus.Registerer) error {
+	m, err := pipeline.NewMetrics(reg)
+	if err != nil {
+		return fmt.Errorf("serve: check metrics: %w", err)
+	}
+	for kind, cs := range checks {
+		for i, c := range cs {
+			cs[i] = m.Count(c)
+		}
+		checks[kind] = cs
+	}
+	return nil
 }

@@ -47,7 +47,7 @@ const (
 	// token frequencies as the prior of a user's: a user who trained few
 	// messages is classified by the global model, one who trained many
 	// by their own.
-	UserPriorWeight = 100
+	UserPriorWeight = 20
 )
 
 // Classifier combines the global model and a user's into a verdict. The

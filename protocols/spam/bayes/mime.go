@@ -238,7 +238,7 @@ func eachPart(body, boundary []byte, fn func(part []byte) bool) {
 		}
 		at := i + j
 		i = at + len(delim)
-		if at > 0 && body[at-1] != '\n' {
+		if at > 0 && body[at-1] != '\n' || !delimiterEnd(body[i:]) {
 			continue
 		}
 		if start >= 0 {
@@ -266,6 +266,25 @@ func eachPart(body, boundary []byte, fn func(part []byte) bool) {
 	if start >= 0 && start < len(body) {
 		fn(body[start:]) // unterminated: read what came
 	}
+}
+
+// delimiterEnd reports whether what follows "--boundary" ends a
+// delimiter line: "--" (the close delimiter) or white space to the end of
+// the line (RFC 2046 §5.1.1).
+func delimiterEnd(rest []byte) bool {
+	if bytes.HasPrefix(rest, []byte("--")) {
+		return true
+	}
+	for _, c := range rest {
+		switch c {
+		case ' ', '\t', '\r':
+		case '\n':
+			return true
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // parseParams reads "type/subtype; key=value; key="value"" leniently
