@@ -127,6 +127,8 @@ BENCH_SPAM_QUICK := -only 1,2
 bench-spam: build
 	mkdir -p $(BENCH_RESULTS)
 	$(GO) test -run '^$$' -bench 'Spam' -benchmem ./mailbox/ ./protocols/spam/... | tee $(BENCH_RESULTS)/spam-gobench.txt
+	$(GO) run ./bench/cmd/spamcorpus quality -fetch-only
+	$(GO) test -run '^$$' -bench Store -benchtime 2000x ./bench/spamcorpus | tee -a $(BENCH_RESULTS)/spam-gobench.txt
 	$(GO) run ./bench/cmd/spamcorpus quality -bin $${SURAT_BIN:-$(CURDIR)/$(BIN)} -results $(BENCH_RESULTS) \
 	$${SURAT_REV:+-rev "$$SURAT_REV"} $(if $(BENCH_QUICK),$(BENCH_SPAM_QUICK))
 	$(GO) run ./bench/cmd/spamcorpus cost -bin $${SURAT_BIN:-$(CURDIR)/$(BIN)} -results $(BENCH_RESULTS) \

@@ -108,6 +108,7 @@ func quality(args []string) error {
 		bogo      = fs.String("bogofilter", "bogofilter", "the bogofilter binary; empty: Surat only")
 		noSurat   = fs.Bool("no-surat", false, "no Surat cluster (bogofilter and the in-process classifier only)")
 		inProc    = fs.Bool("in-process", true, "also run the classifier's arithmetic in process (protocols/spam/bayes, an in-memory model) on the same split")
+		fetchOnly = fs.Bool("fetch-only", false, "fetch the corpus into -cache and stop")
 		noTrain   = fs.Bool("no-train", false, "deliver and read back without training Surat (a check of the harness against a server without the classifier)")
 	)
 	fs.Parse(args)
@@ -137,7 +138,7 @@ func quality(args []string) error {
 	if err != nil {
 		return err
 	}
-	if !*noSurat {
+	if !*noSurat && !*fetchOnly {
 		if _, err := os.Stat(binPath); err != nil {
 			return fmt.Errorf("-bin: %w (make build)", err)
 		}
@@ -146,7 +147,7 @@ func quality(args []string) error {
 	defer stop()
 
 	tgz, err := spamcorpus.Fetch(ctx, *c.cache, logf)
-	if err != nil {
+	if err != nil || *fetchOnly {
 		return err
 	}
 	msgs, err := spamcorpus.Load(tgz)
