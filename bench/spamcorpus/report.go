@@ -139,6 +139,14 @@ func WriteQualityMarkdown(w io.Writer, recs []QualityRecord, machine string) {
 		"≤ %.1f%% with recall ≥ %.0f%%. bench/spamcorpus describes the method; `make bench-spam` runs it.\n\n",
 		TargetFP*100, TargetRecall*100)
 
+	ranSurat := false
+	for _, s := range sums {
+		ranSurat = ranSurat || s.name == Surat
+	}
+	if !ranSurat {
+		fmt.Fprintf(w, "**This run has no cluster** (`-no-surat`): bogofilter and the classifier's arithmetic in "+
+			"process only (protocols/spam/bayes with an in-memory global model, the server's threshold rule).\n\n")
+	}
 	fmt.Fprintf(w, "## All folds\n\n")
 	fmt.Fprintf(w, "| classifier | threshold | ham | ham in Junk | false positives | spam | spam in Junk | recall | targets |\n")
 	fmt.Fprintf(w, "|---|---|---:|---:|---:|---:|---:|---:|---|\n")
