@@ -13,7 +13,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -147,7 +146,7 @@ func RunCost(ctx context.Context, cfg CostConfig, l Layout, msgs []Message, emit
 	}()
 	switchTo := func(m Mode) error {
 		if running != nil {
-			if err := stopAll(ctx, running); err != nil {
+			if err := running.StopAll(ctx); err != nil {
 				return err
 			}
 		}
@@ -238,53 +237,20 @@ func costRound(ctx context.Context, cfg CostConfig, c *proc.Cluster, m Mode, r i
 	load := smtpload.Config{
 		Addrs: addrs, Senders: cfg.Senders, From: "load@" + SenderDomain, To: TestUser, Helo: "client." + SenderDomain,
 		BodySize: 4096, Sources: min(cfg.Senders, 254), Attempts: 10, Duration: 5 * time.Minute,
+		Messages: cfg.Messages, Corpus: corpus,
 	}
 	before, err := mailboxSizes(c.Nodes()[0].IMAPAddr())
 	if err != nil {
 		return rec, err
 	}
-	if cfg.Warmup > 0 {
-		w := load
-		w.Messages, w.Corpus = cfg.Warmup, corpus[:cfg.Warmup]
-		res, err := smtpload.Run(ctx, w)
-		if err != nil {
-			return rec, err
-		}
-		if res.Errors > 0 {
-			return rec, fmt.Errorf("warm-up: %d of %d messages refused: %v", res.Errors, res.Attempted, res.ErrorKinds)
-		}
-	}
-	timed := load
-	timed.Messages, timed.Corpus = cfg.Messages, corpus[cfg.Warmup:]
-	cpu0, err := treeCPU(c)
+	res, serverCPU, err := smtpload.RunTimed(ctx, load, cfg.Warmup, c.Nodes())
 	if err != nil {
 		return rec, err
 	}
-	load1 := smtpload.Load1()
-	busy0, total0, _ := smtpload.MachineCPU()
-	self0 := smtpload.SelfCPU()
-	rec.Started = time.Now()
-	res, err := smtpload.Run(ctx, timed)
-	if err != nil {
-		return rec, err
-	}
-	cpu1, err := treeCPU(c)
-	if err != nil {
-		return rec, err
-	}
-	res.ClientCPUS = smtpload.SelfCPU() - self0
-	if busy1, total1, err := smtpload.MachineCPU(); err == nil && total1 > total0 {
-		res.MachineBusy = float64(busy1-busy0) / float64(total1-total0)
-		res.OtherCPUS = max(float64(busy1-busy0)/smtpload.UserHZ-res.ClientCPUS-(cpu1-cpu0), 0)
-	}
-	res.Label, res.Load1Before, res.Load1After = "classifier "+string(m), load1, smtpload.Load1()
-	rec.SMTP = res
-	rec.ServerCPU = cpu1 - cpu0
+	res.Label = "classifier " + string(m)
+	rec.Started, rec.SMTP, rec.ServerCPU = res.Started, res, serverCPU
 	if res.Accepted > 0 {
 		rec.ServerCPUMsPerMsg = rec.ServerCPU * 1000 / float64(res.Accepted)
-	}
-	if res.Errors > 0 || res.Accepted != cfg.Messages {
-		return rec, fmt.Errorf("%d of %d messages accepted, %d refused: %v", res.Accepted, cfg.Messages, res.Errors, res.ErrorKinds)
 	}
 	if _, err := proc.Within(ctx, 2*time.Minute, c.WaitConverged); err != nil {
 		return rec, err
@@ -377,41 +343,6 @@ func checkCostStored(addr, tag string, on bool) (int, error) {
 		return 0, fmt.Errorf("none of the newest stored messages is of this round (%s)", tag)
 	}
 	return checked, nil
-}
-
-// treeCPU is the CPU time the nodes' processes have used so far.
-func treeCPU(c *proc.Cluster) (float64, error) {
-	var sum float64
-	for _, n := range c.Nodes() {
-		v, err := smtpload.TreeCPU(n.PID())
-		if err != nil {
-			return 0, fmt.Errorf("%s's CPU time: %w", n.ID(), err)
-		}
-		sum += v
-	}
-	return sum, nil
-}
-
-// stopAll stops every node with SIGTERM, all at once.
-func stopAll(ctx context.Context, c *proc.Cluster) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for _, n := range c.Nodes() {
-		wg.Go(func() {
-			if err := n.Stop(ctx); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // ReadCost reads CostRecords, one a line.

@@ -117,6 +117,7 @@ const portsPerNode = 6
 const (
 	apiTimeout     = 3 * time.Second  // one admin API call
 	killWait       = 30 * time.Second // a SIGKILLed process to be reaped
+	stopWait       = 60 * time.Second // StopAll: the nodes to shut down cleanly
 	pollEvery      = 10 * time.Millisecond
 	settlePollTime = 25 * time.Millisecond
 )
@@ -348,6 +349,29 @@ func (c *Cluster) StartAll() error {
 		}
 	}
 	return nil
+}
+
+// StopAll stops every node with SIGTERM, all at once, and waits for them
+// to exit (Node.Stop), at most stopWait; the error joins every node's.
+func (c *Cluster) StopAll(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, stopWait)
+	defer cancel()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, n := range c.nodes {
+		wg.Go(func() {
+			if err := n.Stop(ctx); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Nodes returns every node, in ID order n1, n2, ...
