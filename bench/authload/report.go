@@ -39,46 +39,10 @@ func ReadRecords(r io.Reader) ([]Record, error) {
 
 // Summary is one key's rounds, on against off.
 type Summary struct {
-	Key            string
-	On, Off        []float64 // msgs/s of each round, in round order
-	CPUOn, CPUOff  []float64 // server CPU ms per message
-	DNSOn          int       // queries over every on round
-	LoadLo, LoadHi float64   // one-minute load before the rounds
-}
-
-// Ratio is the median msgs/s with the checks on over the median with
-// them off (0 when either is missing).
-func (s Summary) Ratio() float64 {
-	if len(s.On) == 0 || len(s.Off) == 0 || smtpload.Median(s.Off) == 0 {
-		return 0
-	}
-	return smtpload.Median(s.On) / smtpload.Median(s.Off)
-}
-
-// PairedRatio is the median over rounds r of on round r's msgs/s over
-// off round r's: each pair ran back to back, so a change in what else
-// loads the machine moves both sides of a pair more than it moves the
-// medians' sides (0 when there is no pair).
-func (s Summary) PairedRatio() float64 {
-	var v []float64
-	for i := range min(len(s.On), len(s.Off)) {
-		if s.Off[i] > 0 {
-			v = append(v, s.On[i]/s.Off[i])
-		}
-	}
-	return smtpload.Median(v)
-}
-
-// CPURatio is the nodes' median CPU time per message with the checks off
-// over that with them on: the throughput ratio to expect where the nodes'
-// CPU is what bounds ingest, and steadier than msgs/s when other work
-// shares the machine (0 when either is missing).
-func (s Summary) CPURatio() float64 {
-	on := smtpload.Median(s.CPUOn)
-	if len(s.CPUOff) == 0 || on == 0 {
-		return 0
-	}
-	return smtpload.Median(s.CPUOff) / on
+	Key string
+	smtpload.OnOff
+	DNSOn          int     // queries over every on round
+	LoadLo, LoadHi float64 // one-minute load before the rounds
 }
 
 // Summaries groups the rounds by key, in the order the keys first appear.

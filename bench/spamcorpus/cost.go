@@ -365,8 +365,7 @@ func ReadCost(r io.Reader) ([]CostRecord, error) {
 
 // CostSummary is the rounds of a cost run, on against off.
 type CostSummary struct {
-	On, Off       []float64 // msgs/s per round, in round order
-	CPUOn, CPUOff []float64 // server CPU ms per message
+	smtpload.OnOff
 }
 
 // SummariseCost collects the rounds.
@@ -383,35 +382,6 @@ func SummariseCost(recs []CostRecord) CostSummary {
 		}
 	}
 	return s
-}
-
-// Ratio is the median msgs/s on over the median off (0 when either is
-// missing).
-func (s CostSummary) Ratio() float64 {
-	if len(s.On) == 0 || len(s.Off) == 0 || smtpload.Median(s.Off) == 0 {
-		return 0
-	}
-	return smtpload.Median(s.On) / smtpload.Median(s.Off)
-}
-
-// PairedRatio is the median of each round's on/off pair.
-func (s CostSummary) PairedRatio() float64 {
-	var v []float64
-	for i := range min(len(s.On), len(s.Off)) {
-		if s.Off[i] > 0 {
-			v = append(v, s.On[i]/s.Off[i])
-		}
-	}
-	return smtpload.Median(v)
-}
-
-// CPURatio is the median server CPU per message off over on.
-func (s CostSummary) CPURatio() float64 {
-	on := smtpload.Median(s.CPUOn)
-	if len(s.CPUOff) == 0 || on == 0 {
-		return 0
-	}
-	return smtpload.Median(s.CPUOff) / on
 }
 
 // WriteCostMarkdown writes the cost report; gobench, when not empty, is
