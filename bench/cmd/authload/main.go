@@ -13,7 +13,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -60,7 +59,7 @@ func run() error {
 	flag.Parse()
 	// The machine and the source are read before anything is written
 	// (the report's own files would count as uncommitted changes).
-	machine := describe(report.ReadMachine(*repo, *rev))
+	machine := report.ReadMachine(*repo, *rev).Line()
 	jsonlPath := filepath.Join(*results, "auth-ingest.jsonl")
 	if *mdOnly {
 		f, err := os.Open(jsonlPath)
@@ -89,12 +88,9 @@ func run() error {
 		}
 		algs = append(algs, k)
 	}
-	if err := os.MkdirAll(*results, 0o755); err != nil {
-		return err
-	}
 	// The records go to a .partial file until the run is complete, so
 	// a failed run leaves the last complete one's files alone.
-	jsonl, err := os.Create(jsonlPath + ".partial")
+	jsonl, err := report.CreateRecords(jsonlPath)
 	if err != nil {
 		return err
 	}
@@ -102,7 +98,7 @@ func run() error {
 	var recs []authload.Record
 	emit := func(r authload.Record) error {
 		recs = append(recs, r)
-		return json.NewEncoder(jsonl).Encode(r)
+		return jsonl.Encode(r)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -134,21 +130,11 @@ func run() error {
 			s.Key, smtpload.Median(s.Off), smtpload.Median(s.On), s.Ratio(), s.PairedRatio(), s.CPURatio())
 	}
 
-	if err := jsonl.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(jsonlPath+".partial", jsonlPath); err != nil {
+	if err := jsonl.Commit(); err != nil {
 		return err
 	}
 	logf("wrote %s", jsonlPath)
 	return writeMarkdown(*results, recs, machine)
-}
-
-// describe is the report's line about the machine and the source.
-func describe(m report.Machine) string {
-	return fmt.Sprintf("Machine: %d cores (%s), %.0f GiB RAM, Debian %s, Linux %s; Surat built from %s; load average %s at %s.",
-		m.Cores, orDash(m.CPU), float64(m.MemBytes)/(1<<30), orDash(m.Debian), orDash(m.Kernel), m.Commit,
-		orDash(m.Load), m.Now.Format("2006-01-02 15:04 UTC"))
 }
 
 // writeMarkdown writes auth-ingest.md into dir from recs.
@@ -156,19 +142,9 @@ func writeMarkdown(dir string, recs []authload.Record, machine string) error {
 	var md bytes.Buffer
 	authload.WriteMarkdown(&md, recs, machine)
 	mdPath := filepath.Join(dir, "auth-ingest.md")
-	if err := os.WriteFile(mdPath+".tmp", md.Bytes(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(mdPath+".tmp", mdPath); err != nil {
+	if err := report.WriteFile(mdPath, md.Bytes()); err != nil {
 		return err
 	}
 	logf("wrote %s", mdPath)
 	return nil
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "–"
-	}
-	return s
 }

@@ -18,7 +18,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -81,13 +80,6 @@ func commonFlags(fs *flag.FlagSet) common {
 	}
 }
 
-// describe is the report's line about the machine and the source.
-func describe(m report.Machine) string {
-	return fmt.Sprintf("Machine: %d cores (%s), %.0f GiB RAM, Debian %s, Linux %s; Surat built from %s; load average %s at %s.",
-		m.Cores, orDash(m.CPU), float64(m.MemBytes)/(1<<30), orDash(m.Debian), orDash(m.Kernel), m.Commit,
-		orDash(m.Load), m.Now.Format("2006-01-02 15:04 UTC"))
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "–"
@@ -112,7 +104,7 @@ func quality(args []string) error {
 		noTrain   = fs.Bool("no-train", false, "deliver and read back without training Surat (a check of the harness against a server without the classifier)")
 	)
 	fs.Parse(args)
-	machine := describe(report.ReadMachine(*c.repo, *c.rev))
+	machine := report.ReadMachine(*c.repo, *c.rev).Line()
 	jsonlPath := filepath.Join(*c.results, "spam-quality.jsonl")
 	if *c.mdOnly {
 		recs, err := readQuality(jsonlPath)
@@ -166,10 +158,7 @@ func quality(args []string) error {
 		return err
 	}
 
-	if err := os.MkdirAll(*c.results, 0o755); err != nil {
-		return err
-	}
-	jsonl, err := os.Create(jsonlPath + ".partial")
+	jsonl, err := report.CreateRecords(jsonlPath)
 	if err != nil {
 		return err
 	}
@@ -177,7 +166,7 @@ func quality(args []string) error {
 	var recs []spamcorpus.QualityRecord
 	emit := func(r spamcorpus.QualityRecord) error {
 		recs = append(recs, r)
-		return json.NewEncoder(jsonl).Encode(r)
+		return jsonl.Encode(r)
 	}
 	if err := emit(spamcorpus.QualityRecord{Kind: "corpus", Started: time.Now(), Package: spamcorpus.Package + "@" + spamcorpus.Version,
 		Messages: len(msgs), Ham: ham, Spam: spam, Folds: *folds, Seed: *seed}); err != nil {
@@ -265,10 +254,7 @@ func quality(args []string) error {
 			return err
 		}
 	}
-	if err := jsonl.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(jsonlPath+".partial", jsonlPath); err != nil {
+	if err := jsonl.Commit(); err != nil {
 		return err
 	}
 	logf("wrote %s", jsonlPath)
@@ -304,10 +290,7 @@ func readQuality(p string) ([]spamcorpus.QualityRecord, error) {
 func writeFile(p string, fill func(*bytes.Buffer)) error {
 	var b bytes.Buffer
 	fill(&b)
-	if err := os.WriteFile(p+".tmp", b.Bytes(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(p+".tmp", p); err != nil {
+	if err := report.WriteFile(p, b.Bytes()); err != nil {
 		return err
 	}
 	logf("wrote %s", p)
@@ -326,7 +309,7 @@ func cost(args []string) error {
 		gobench  = fs.String("gobench", "", "a `FILE` of `go test -bench` output (the classifier's apply time and model size) to quote in the report")
 	)
 	fs.Parse(args)
-	machine := describe(report.ReadMachine(*c.repo, *c.rev))
+	machine := report.ReadMachine(*c.repo, *c.rev).Line()
 	jsonlPath := filepath.Join(*c.results, "spam-cost.jsonl")
 	var bench string
 	if *gobench != "" {
@@ -383,10 +366,7 @@ func cost(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*c.results, 0o755); err != nil {
-		return err
-	}
-	jsonl, err := os.Create(jsonlPath + ".partial")
+	jsonl, err := report.CreateRecords(jsonlPath)
 	if err != nil {
 		return err
 	}
@@ -394,7 +374,7 @@ func cost(args []string) error {
 	var recs []spamcorpus.CostRecord
 	emit := func(r spamcorpus.CostRecord) error {
 		recs = append(recs, r)
-		return json.NewEncoder(jsonl).Encode(r)
+		return jsonl.Encode(r)
 	}
 	err = spamcorpus.RunCost(ctx, spamcorpus.CostConfig{Bin: binPath, Dir: *c.dir, Keep: *c.keep, ServeArgs: strings.Fields(*c.serveArgs),
 		Rounds: *rounds, First: spamcorpus.Mode(*first), Messages: *messages, Warmup: *warmup, Senders: *senders, Log: logf}, layout, msgs, emit)
@@ -404,10 +384,7 @@ func cost(args []string) error {
 	s := spamcorpus.SummariseCost(recs)
 	logf("classifier off %.0f msgs/s, on %.0f msgs/s (medians): on/off %.2f, round pairs %.2f; server CPU per message off/on %.2f",
 		smtpload.Median(s.Off), smtpload.Median(s.On), s.Ratio(), s.PairedRatio(), s.CPURatio())
-	if err := jsonl.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(jsonlPath+".partial", jsonlPath); err != nil {
+	if err := jsonl.Commit(); err != nil {
 		return err
 	}
 	logf("wrote %s", jsonlPath)

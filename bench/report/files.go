@@ -1,0 +1,66 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Line is the line a benchmark's report gives the machine and the source
+// the binary was built from.
+func (m Machine) Line() string {
+	return fmt.Sprintf("Machine: %d cores (%s), %.0f GiB RAM, Debian %s, Linux %s; Surat built from %s; load average %s at %s.",
+		m.Cores, orDash(m.CPU), float64(m.MemBytes)/(1<<30), orDash(m.Debian), orDash(m.Kernel), m.Commit,
+		orDash(m.Load), m.Now.Format("2006-01-02 15:04 UTC"))
+}
+
+// Records is a benchmark's JSON lines being written: to PATH.partial
+// until Commit renames it to PATH, so that a run that fails leaves its
+// records in the .partial file and the last complete run's file alone.
+type Records struct {
+	path      string
+	f         *os.File
+	committed bool
+}
+
+// CreateRecords creates path's directory and PATH.partial.
+func CreateRecords(path string) (*Records, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(path + ".partial")
+	if err != nil {
+		return nil, err
+	}
+	return &Records{path: path, f: f}, nil
+}
+
+// Encode writes v as one JSON line.
+func (r *Records) Encode(v any) error { return json.NewEncoder(r.f).Encode(v) }
+
+// Close closes the file without renaming it (a no-op after Commit).
+func (r *Records) Close() error {
+	if r.committed {
+		return nil
+	}
+	return r.f.Close()
+}
+
+// Commit closes the file and renames it to its path.
+func (r *Records) Commit() error {
+	r.committed = true
+	if err := r.f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(r.path+".partial", r.path)
+}
+
+// WriteFile replaces path through PATH.tmp and a rename, so that a reader
+// never sees half a report.
+func WriteFile(path string, data []byte) error {
+	if err := os.WriteFile(path+".tmp", data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(path+".tmp", path)
+}
