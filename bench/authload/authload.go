@@ -169,12 +169,7 @@ func Run(ctx context.Context, cfg Config, emit func(Record) error) error {
 	if err != nil {
 		return err
 	}
-	offNodes := clusters[Off].Nodes()
-	clusters[On], err = proc.New(proc.Options{Bin: cfg.Bin, Dir: dir, LogLevel: "warn",
-		ExtraArgs: append(slices.Clone(common), "--resolver", dnsSrv.Addr()),
-		Node: func(i int) proc.NodeSpec {
-			return proc.NodeSpec{ID: offNodes[i].ID(), Ports: offNodes[i].Ports()}
-		}})
+	clusters[On], err = clusters[Off].WithArgs(append(slices.Clone(common), "--resolver", dnsSrv.Addr()))
 	if err != nil {
 		return err
 	}
@@ -185,17 +180,10 @@ func Run(ctx context.Context, cfg Config, emit func(Record) error) error {
 		}
 	}()
 	switchTo := func(m Mode) error {
-		if running != nil {
-			if err := running.StopAll(ctx); err != nil {
-				return err
-			}
-		}
+		from := running
 		running = clusters[m]
-		if err := running.StartAll(); err != nil {
-			return err
-		}
-		if _, err := proc.Within(ctx, 90*time.Second, running.WaitReady); err != nil {
-			return fmt.Errorf("nodes (checks %s) not ready: %w\n%s", m, err, running.LogTails(15))
+		if err := proc.Switch(ctx, from, running, 90*time.Second); err != nil {
+			return fmt.Errorf("checks %s: %w", m, err)
 		}
 		return nil
 	}

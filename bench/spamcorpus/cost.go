@@ -129,12 +129,7 @@ func RunCost(ctx context.Context, cfg CostConfig, l Layout, msgs []Message, emit
 	if err != nil {
 		return err
 	}
-	onNodes := clusters[On].Nodes()
-	clusters[Off], err = proc.New(proc.Options{Bin: cfg.Bin, Dir: dir, LogLevel: "warn",
-		ExtraArgs: append(slices.Clone(cfg.ServeArgs), "--spam-classifier=false"),
-		Node: func(i int) proc.NodeSpec {
-			return proc.NodeSpec{ID: onNodes[i].ID(), Ports: onNodes[i].Ports()}
-		}})
+	clusters[Off], err = clusters[On].WithArgs(append(slices.Clone(cfg.ServeArgs), "--spam-classifier=false"))
 	if err != nil {
 		return err
 	}
@@ -145,17 +140,10 @@ func RunCost(ctx context.Context, cfg CostConfig, l Layout, msgs []Message, emit
 		}
 	}()
 	switchTo := func(m Mode) error {
-		if running != nil {
-			if err := running.StopAll(ctx); err != nil {
-				return err
-			}
-		}
+		from := running
 		running = clusters[m]
-		if err := running.StartAll(); err != nil {
-			return err
-		}
-		if _, err := proc.Within(ctx, 90*time.Second, running.WaitReady); err != nil {
-			return fmt.Errorf("nodes (classifier %s) not ready: %w\n%s", m, err, running.LogTails(15))
+		if err := proc.Switch(ctx, from, running, 90*time.Second); err != nil {
+			return fmt.Errorf("classifier %s: %w", m, err)
 		}
 		return nil
 	}

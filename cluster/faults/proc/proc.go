@@ -374,6 +374,45 @@ func (c *Cluster) StopAll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// WithArgs lays out another cluster on c's nodes (the same IDs, ports and
+// --data directories) whose serve flags are extraArgs in place of c's
+// Options.ExtraArgs: a benchmark compares two configurations of the same
+// nodes by stopping one cluster and starting the other (Switch). Only one
+// of the two may run at a time.
+func (c *Cluster) WithArgs(extraArgs []string) (*Cluster, error) {
+	opts := c.opts
+	opts.ExtraArgs = extraArgs
+	nodes, node := c.nodes, c.opts.Node
+	opts.Node = func(i int) NodeSpec {
+		var spec NodeSpec
+		if node != nil {
+			spec = node(i)
+		}
+		spec.ID, spec.Ports = nodes[i].ID(), nodes[i].Ports()
+		return spec
+	}
+	return New(opts)
+}
+
+// Switch stops from's nodes (StopAll; from may be nil), then starts to's
+// and waits at most ready until they are ready. When stopping fails, from
+// is closed (its nodes killed).
+func Switch(ctx context.Context, from, to *Cluster, ready time.Duration) error {
+	if from != nil {
+		if err := from.StopAll(ctx); err != nil {
+			from.Close()
+			return err
+		}
+	}
+	if err := to.StartAll(); err != nil {
+		return err
+	}
+	if _, err := Within(ctx, ready, to.WaitReady); err != nil {
+		return fmt.Errorf("nodes not ready: %w\n%s", err, to.LogTails(15))
+	}
+	return nil
+}
+
 // Nodes returns every node, in ID order n1, n2, ...
 func (c *Cluster) Nodes() []*Node { return c.nodes }
 
