@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -15,17 +16,19 @@ func (m Machine) Line() string {
 		orDash(m.Load), m.Now.Format("2006-01-02 15:04 UTC"))
 }
 
-// Records is a benchmark's JSON lines being written: to PATH.partial
-// until Commit renames it to PATH, so that a run that fails leaves its
-// records in the .partial file and the last complete run's file alone.
-type Records struct {
+// Records is a benchmark's JSON lines being written, one record of type T
+// a line: to PATH.partial until Commit renames it to PATH, so that a run
+// that fails leaves its records in the .partial file and the last
+// complete run's file alone.
+type Records[T any] struct {
 	path      string
 	f         *os.File
 	committed bool
+	all       []T
 }
 
 // CreateRecords creates path's directory and PATH.partial.
-func CreateRecords(path string) (*Records, error) {
+func CreateRecords[T any](path string) (*Records[T], error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
@@ -33,14 +36,20 @@ func CreateRecords(path string) (*Records, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Records{path: path, f: f}, nil
+	return &Records[T]{path: path, f: f}, nil
 }
 
-// Encode writes v as one JSON line.
-func (r *Records) Encode(v any) error { return json.NewEncoder(r.f).Encode(v) }
+// Emit writes rec as one JSON line and keeps it (All).
+func (r *Records[T]) Emit(rec T) error {
+	r.all = append(r.all, rec)
+	return json.NewEncoder(r.f).Encode(rec)
+}
+
+// All is every record emitted so far.
+func (r *Records[T]) All() []T { return r.all }
 
 // Close closes the file without renaming it (a no-op after Commit).
-func (r *Records) Close() error {
+func (r *Records[T]) Close() error {
 	if r.committed {
 		return nil
 	}
@@ -48,7 +57,7 @@ func (r *Records) Close() error {
 }
 
 // Commit closes the file and renames it to its path.
-func (r *Records) Commit() error {
+func (r *Records[T]) Commit() error {
 	r.committed = true
 	if err := r.f.Close(); err != nil {
 		return err
@@ -63,4 +72,19 @@ func WriteFile(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(path+".tmp", path)
+}
+
+// ReadRecords reads the records of the file path with read (one of the
+// benchmarks' JSON-lines readers); its errors name path.
+func ReadRecords[T any](path string, read func(io.Reader) ([]T, error)) ([]T, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return recs, nil
 }

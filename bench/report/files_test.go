@@ -9,12 +9,12 @@ import (
 
 func TestRecordsPartialUntilCommit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "results", "x.jsonl")
-	r, err := CreateRecords(path)
+	r, err := CreateRecords[map[string]int](path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if err := r.Encode(map[string]int{"a": 1}); err != nil {
+	if err := r.Emit(map[string]int{"a": 1}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
@@ -27,8 +27,8 @@ func TestRecordsPartialUntilCommit(t *testing.T) {
 		t.Errorf("Close after Commit: %v", err)
 	}
 	b, err := os.ReadFile(path)
-	if err != nil || string(b) != "{\"a\":1}\n" {
-		t.Errorf("%s: %q, %v", path, b, err)
+	if err != nil || string(b) != "{\"a\":1}\n" || len(r.All()) != 1 {
+		t.Errorf("%s: %q, %v; kept %v", path, b, err, r.All())
 	}
 	if _, err := os.Stat(path + ".partial"); !os.IsNotExist(err) {
 		t.Errorf("the .partial file is left after Commit: %v", err)

@@ -62,14 +62,9 @@ func run() error {
 	machine := report.ReadMachine(*repo, *rev).Line()
 	jsonlPath := filepath.Join(*results, "auth-ingest.jsonl")
 	if *mdOnly {
-		f, err := os.Open(jsonlPath)
+		recs, err := report.ReadRecords(jsonlPath, authload.ReadRecords)
 		if err != nil {
 			return err
-		}
-		defer f.Close()
-		recs, err := authload.ReadRecords(f)
-		if err != nil {
-			return fmt.Errorf("%s: %w", jsonlPath, err)
 		}
 		return writeMarkdown(*results, recs, machine)
 	}
@@ -90,16 +85,12 @@ func run() error {
 	}
 	// The records go to a .partial file until the run is complete, so
 	// a failed run leaves the last complete one's files alone.
-	jsonl, err := report.CreateRecords(jsonlPath)
+	jsonl, err := report.CreateRecords[authload.Record](jsonlPath)
 	if err != nil {
 		return err
 	}
 	defer jsonl.Close()
-	var recs []authload.Record
-	emit := func(r authload.Record) error {
-		recs = append(recs, r)
-		return jsonl.Encode(r)
-	}
+	emit := jsonl.Emit
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -125,7 +116,7 @@ func run() error {
 			return err
 		}
 	}
-	for _, s := range authload.Summaries(recs) {
+	for _, s := range authload.Summaries(jsonl.All()) {
 		logf("%s: checks off %.0f msgs/s, on %.0f msgs/s (medians): on/off %.2f, round pairs %.2f; server CPU per message off/on %.2f",
 			s.Key, smtpload.Median(s.Off), smtpload.Median(s.On), s.Ratio(), s.PairedRatio(), s.CPURatio())
 	}
@@ -134,7 +125,7 @@ func run() error {
 		return err
 	}
 	logf("wrote %s", jsonlPath)
-	return writeMarkdown(*results, recs, machine)
+	return writeMarkdown(*results, jsonl.All(), machine)
 }
 
 // writeMarkdown writes auth-ingest.md into dir from recs.

@@ -107,7 +107,7 @@ func quality(args []string) error {
 	machine := report.ReadMachine(*c.repo, *c.rev).Line()
 	jsonlPath := filepath.Join(*c.results, "spam-quality.jsonl")
 	if *c.mdOnly {
-		recs, err := readQuality(jsonlPath)
+		recs, err := report.ReadRecords(jsonlPath, spamcorpus.ReadQuality)
 		if err != nil {
 			return err
 		}
@@ -158,16 +158,12 @@ func quality(args []string) error {
 		return err
 	}
 
-	jsonl, err := report.CreateRecords(jsonlPath)
+	jsonl, err := report.CreateRecords[spamcorpus.QualityRecord](jsonlPath)
 	if err != nil {
 		return err
 	}
 	defer jsonl.Close()
-	var recs []spamcorpus.QualityRecord
-	emit := func(r spamcorpus.QualityRecord) error {
-		recs = append(recs, r)
-		return jsonl.Encode(r)
-	}
+	emit := jsonl.Emit
 	if err := emit(spamcorpus.QualityRecord{Kind: "corpus", Started: time.Now(), Package: spamcorpus.Package + "@" + spamcorpus.Version,
 		Messages: len(msgs), Ham: ham, Spam: spam, Folds: *folds, Seed: *seed}); err != nil {
 		return err
@@ -259,7 +255,7 @@ func quality(args []string) error {
 	}
 	logf("wrote %s", jsonlPath)
 	return writeFile(filepath.Join(*c.results, "spam-quality.md"), func(b *bytes.Buffer) {
-		spamcorpus.WriteQualityMarkdown(b, recs, machine)
+		spamcorpus.WriteQualityMarkdown(b, jsonl.All(), machine)
 	})
 }
 
@@ -271,19 +267,6 @@ func fill(rec *spamcorpus.QualityRecord, vs []spamcorpus.Verdict) {
 		sc.Add(v)
 	}
 	rec.Scores = &sc
-}
-
-func readQuality(p string) ([]spamcorpus.QualityRecord, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	recs, err := spamcorpus.ReadQuality(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	return recs, nil
 }
 
 // writeFile writes what fill makes to p, through a temporary file.
@@ -325,14 +308,9 @@ func cost(args []string) error {
 		})
 	}
 	if *c.mdOnly {
-		f, err := os.Open(jsonlPath)
+		recs, err := report.ReadRecords(jsonlPath, spamcorpus.ReadCost)
 		if err != nil {
 			return err
-		}
-		defer f.Close()
-		recs, err := spamcorpus.ReadCost(f)
-		if err != nil {
-			return fmt.Errorf("%s: %w", jsonlPath, err)
 		}
 		return writeMD(recs)
 	}
@@ -366,27 +344,23 @@ func cost(args []string) error {
 	if err != nil {
 		return err
 	}
-	jsonl, err := report.CreateRecords(jsonlPath)
+	jsonl, err := report.CreateRecords[spamcorpus.CostRecord](jsonlPath)
 	if err != nil {
 		return err
 	}
 	defer jsonl.Close()
-	var recs []spamcorpus.CostRecord
-	emit := func(r spamcorpus.CostRecord) error {
-		recs = append(recs, r)
-		return jsonl.Encode(r)
-	}
+	emit := jsonl.Emit
 	err = spamcorpus.RunCost(ctx, spamcorpus.CostConfig{Bin: binPath, Dir: *c.dir, Keep: *c.keep, ServeArgs: strings.Fields(*c.serveArgs),
 		Rounds: *rounds, First: spamcorpus.Mode(*first), Messages: *messages, Warmup: *warmup, Senders: *senders, Log: logf}, layout, msgs, emit)
 	if err != nil {
 		return err
 	}
-	s := spamcorpus.SummariseCost(recs)
+	s := spamcorpus.SummariseCost(jsonl.All())
 	logf("classifier off %.0f msgs/s, on %.0f msgs/s (medians): on/off %.2f, round pairs %.2f; server CPU per message off/on %.2f",
 		smtpload.Median(s.Off), smtpload.Median(s.On), s.Ratio(), s.PairedRatio(), s.CPURatio())
 	if err := jsonl.Commit(); err != nil {
 		return err
 	}
 	logf("wrote %s", jsonlPath)
-	return writeMD(recs)
+	return writeMD(jsonl.All())
 }
