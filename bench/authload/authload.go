@@ -173,19 +173,10 @@ func Run(ctx context.Context, cfg Config, emit func(Record) error) error {
 	if err != nil {
 		return err
 	}
-	var running *proc.Cluster
-	defer func() {
-		if running != nil {
-			running.Close()
-		}
-	}()
+	var alt proc.Alternation
+	defer alt.Close()
 	switchTo := func(m Mode) error {
-		from := running
-		running = clusters[m]
-		if err := proc.Switch(ctx, from, running, 90*time.Second); err != nil {
-			return fmt.Errorf("checks %s: %w", m, err)
-		}
-		return nil
+		return alt.Switch(ctx, clusters[m], "checks "+string(m), 90*time.Second)
 	}
 
 	other := map[Mode]Mode{On: Off, Off: On}
@@ -200,13 +191,13 @@ func Run(ctx context.Context, cfg Config, emit func(Record) error) error {
 				return err
 			}
 			if r == 1 && m == cfg.First {
-				if err := running.AddUser(ctx, Recipient, password); err != nil {
+				if err := alt.Running().AddUser(ctx, Recipient, password); err != nil {
 					return err
 				}
 			}
-			rec, err := round(ctx, cfg, key, running, m, r, logf)
+			rec, err := round(ctx, cfg, key, alt.Running(), m, r, logf)
 			if err != nil {
-				running.Report(logf)
+				alt.Running().Report(logf)
 				return fmt.Errorf("%s round %d, checks %s: %w", cfg.Key, r, m, err)
 			}
 			rec.DNSQueries = len(dnsSrv.Asked()) - dnsBefore

@@ -133,19 +133,10 @@ func RunCost(ctx context.Context, cfg CostConfig, l Layout, msgs []Message, emit
 	if err != nil {
 		return err
 	}
-	var running *proc.Cluster
-	defer func() {
-		if running != nil {
-			running.Close()
-		}
-	}()
+	var alt proc.Alternation
+	defer alt.Close()
 	switchTo := func(m Mode) error {
-		from := running
-		running = clusters[m]
-		if err := proc.Switch(ctx, from, running, 90*time.Second); err != nil {
-			return fmt.Errorf("classifier %s: %w", m, err)
-		}
-		return nil
+		return alt.Switch(ctx, clusters[m], "classifier "+string(m), 90*time.Second)
 	}
 
 	// The model: the whole corpus, learnt once; it is Pebble state, so it
@@ -153,14 +144,15 @@ func RunCost(ctx context.Context, cfg CostConfig, l Layout, msgs []Message, emit
 	if err := switchTo(On); err != nil {
 		return err
 	}
-	if err := running.AddUser(ctx, TestUser, password); err != nil {
+	c := alt.Running()
+	if err := c.AddUser(ctx, TestUser, password); err != nil {
 		return err
 	}
 	var res SuratResult
 	all := Layout{Dir: l.Dir, Folds: append(slices.Clone(l.Folds), nil)} // an empty test fold: train on all
 	started := time.Now()
-	if err := train(ctx, SuratConfig{Bin: cfg.Bin}, running, running.Nodes()[0], all, len(all.Folds)-1, &res); err != nil {
-		running.Report(logf)
+	if err := train(ctx, SuratConfig{Bin: cfg.Bin}, c, c.Nodes()[0], all, len(all.Folds)-1, &res); err != nil {
+		c.Report(logf)
 		return err
 	}
 	logf("trained the global model on the whole corpus (%d messages) in %.1f s, applied everywhere %.1f s later", len(msgs), res.TrainS, res.ConvergeS)
@@ -181,9 +173,9 @@ func RunCost(ctx context.Context, cfg CostConfig, l Layout, msgs []Message, emit
 					return err
 				}
 			}
-			rec, err := costRound(ctx, cfg, running, m, r, pick)
+			rec, err := costRound(ctx, cfg, alt.Running(), m, r, pick)
 			if err != nil {
-				running.Report(logf)
+				alt.Running().Report(logf)
 				return fmt.Errorf("round %d, classifier %s: %w", r, m, err)
 			}
 			rec.Distinct, rec.MeanBytes = len(pick), total/len(pick)

@@ -377,8 +377,8 @@ func (c *Cluster) StopAll(ctx context.Context) error {
 // WithArgs lays out another cluster on c's nodes (the same IDs, ports and
 // --data directories) whose serve flags are extraArgs in place of c's
 // Options.ExtraArgs: a benchmark compares two configurations of the same
-// nodes by stopping one cluster and starting the other (Switch). Only one
-// of the two may run at a time.
+// nodes by stopping one cluster and starting the other (Alternation).
+// Only one of the two may run at a time.
 func (c *Cluster) WithArgs(extraArgs []string) (*Cluster, error) {
 	opts := c.opts
 	opts.ExtraArgs = extraArgs
@@ -394,23 +394,39 @@ func (c *Cluster) WithArgs(extraArgs []string) (*Cluster, error) {
 	return New(opts)
 }
 
-// Switch stops from's nodes (StopAll; from may be nil), then starts to's
-// and waits at most ready until they are ready. When stopping fails, from
-// is closed (its nodes killed).
-func Switch(ctx context.Context, from, to *Cluster, ready time.Duration) error {
-	if from != nil {
-		if err := from.StopAll(ctx); err != nil {
-			from.Close()
+// Alternation runs one at a time of clusters laid out on the same nodes
+// (WithArgs). The zero value has none running.
+type Alternation struct {
+	running *Cluster
+}
+
+// Switch stops the running cluster's nodes (StopAll), starts c's and
+// waits at most ready until they are ready; what names c in the error.
+// When stopping fails, the running cluster stays the running one.
+func (a *Alternation) Switch(ctx context.Context, c *Cluster, what string, ready time.Duration) error {
+	if a.running != nil {
+		if err := a.running.StopAll(ctx); err != nil {
 			return err
 		}
 	}
-	if err := to.StartAll(); err != nil {
+	a.running = c
+	if err := c.StartAll(); err != nil {
 		return err
 	}
-	if _, err := Within(ctx, ready, to.WaitReady); err != nil {
-		return fmt.Errorf("nodes not ready: %w\n%s", err, to.LogTails(15))
+	if _, err := Within(ctx, ready, c.WaitReady); err != nil {
+		return fmt.Errorf("nodes (%s) not ready: %w\n%s", what, err, c.LogTails(15))
 	}
 	return nil
+}
+
+// Running is the cluster last switched to (nil before the first Switch).
+func (a *Alternation) Running() *Cluster { return a.running }
+
+// Close kills the running cluster's nodes (Cluster.Close).
+func (a *Alternation) Close() {
+	if a.running != nil {
+		a.running.Close()
+	}
 }
 
 // Nodes returns every node, in ID order n1, n2, ...
