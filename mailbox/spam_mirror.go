@@ -10,11 +10,13 @@ import (
 )
 
 // spamMirrorMaxEntries bounds the tokens the mirror holds across models.
-// An entry costs about 40 bytes of Go heap (a map slot of an 8-byte key and
-// a 12-byte spamToken, padded to 24 bytes, with the map's control bytes and
-// growth slack; BenchmarkSpamMirrorBytes measures it), so the cap is about
-// 80 MB: the global model of a large corpus (~600k tokens) and the busiest
-// users' models.
+// An entry costs about 35 bytes of Go heap in a model loaded from Pebble
+// (a map slot of an 8-byte key and a 12-byte spamToken, padded to 24
+// bytes, plus the map's control bytes and load-factor slack:
+// BenchmarkSpamMirrorBytes), up to twice that in a map that grew by
+// doubling through apply; so the cap is 70 to 140 MB: the global model of
+// a large corpus (~650k tokens for SpamAssassin's public corpus) and the
+// busiest users' models.
 const spamMirrorMaxEntries = 2_000_000
 
 // spamMirror is an exact in-memory copy of the classifier's models (the
