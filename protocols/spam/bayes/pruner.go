@@ -33,10 +33,7 @@ type PrunerStore interface {
 }
 
 // Leader is what the pruner needs from the node (*cluster.Node has it).
-type Leader interface {
-	IsLeader() bool
-	propose.Proposer
-}
+type Leader = propose.Leader
 
 // PrunerConfig configures a Pruner.
 type PrunerConfig struct {
@@ -87,18 +84,7 @@ func NewPruner(cfg PrunerConfig) *Pruner {
 
 // Run checks every Interval until ctx ends.
 func (p *Pruner) Run(ctx context.Context) {
-	tick := time.NewTicker(p.cfg.Interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if _, err := p.Prune(ctx); err != nil {
-			p.cfg.Logger.Warn("spam model pruning failed; will retry", "err", err)
-		}
-	}
+	propose.Every(ctx, p.cfg.Interval, p.cfg.Logger, "spam model pruning", p.Prune)
 }
 
 // Prune proposes one SpamPruned for each model over its limit when this

@@ -17,10 +17,7 @@ type Expiries interface {
 }
 
 // Leader is what the pruner needs from the node (*cluster.Node has it).
-type Leader interface {
-	IsLeader() bool
-	propose.Proposer
-}
+type Leader = propose.Leader
 
 // PrunerConfig configures a Pruner.
 type PrunerConfig struct {
@@ -61,18 +58,7 @@ func NewPruner(cfg PrunerConfig) *Pruner {
 
 // Run checks every Interval until ctx ends.
 func (p *Pruner) Run(ctx context.Context) {
-	tick := time.NewTicker(p.cfg.Interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if _, err := p.Prune(ctx); err != nil {
-			p.cfg.Logger.Warn("greylist pruning failed; will retry", "err", err)
-		}
-	}
+	propose.Every(ctx, p.cfg.Interval, p.cfg.Logger, "greylist pruning", p.Prune)
 }
 
 // Prune proposes GreylistPruned when this node leads and a triple has
