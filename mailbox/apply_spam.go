@@ -96,6 +96,9 @@ func (t *txn) spamTrained(e *evlog.SpamTrained) (*evlog.EventResult, error) {
 		return nil, err
 	}
 	ov := t.spamOverlay().model(user)
+	if len(ov.tokens) == 0 {
+		ov.tokens = make(map[uint64]spamOverlayToken, len(tokens))
+	}
 	key := spamTokenPrefix(user)
 	n := len(key)
 	val := make([]byte, 0, spamTokenValueLen)
