@@ -260,6 +260,7 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.feed.closeAll()
+	s.spam.clear()
 	if s.db == nil {
 		return nil
 	}
