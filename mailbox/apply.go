@@ -140,7 +140,7 @@ func (s *Store) applyProposal(index uint64, next appliedMarker, p Proposal, firs
 			return out, nil
 		}
 	}
-	outcome, b, changes := s.applyBatch(index, proposal, p)
+	outcome, b, changes, spam := s.applyBatch(index, proposal, p)
 	out := s.encodeOutcome(index, outcome)
 	if keyed {
 		s.rememberKey(b, index, p.Key, out)
@@ -149,33 +149,37 @@ func (s *Store) applyProposal(index uint64, next appliedMarker, p Proposal, firs
 		s.forgetKeys(b, index)
 	}
 	s.commit(b, next, "proposal")
+	// Only now: a reader may load a model meanwhile, from the committed
+	// state, and the overlay's absolute values agree with it.
+	s.spam.update(spam)
 	return out, changes
 }
 
 // applyBatch applies a proposal's events in an indexed batch and returns
 // its outcome with the batch to commit: the changes, or an empty batch
-// when the proposal was refused (all or nothing).
-func (s *Store) applyBatch(index uint64, proposal uint32, p Proposal) (*evlog.Outcome, *pebble.Batch, []Change) {
+// when the proposal was refused (all or nothing); and, for the spam
+// mirror, the proposal's writes to the models (nil when refused).
+func (s *Store) applyBatch(index uint64, proposal uint32, p Proposal) (*evlog.Outcome, *pebble.Batch, []Change, spamOverlay) {
 	outcome := &evlog.Outcome{}
 	if p.Key != nil && len(p.Key) != proposalKeyLen {
 		outcome.Error, outcome.Message = errInvalid, fmt.Sprintf("idempotency key of %d bytes, want %d", len(p.Key), proposalKeyLen)
-		return outcome, s.db.NewBatch(), nil
+		return outcome, s.db.NewBatch(), nil, nil
 	}
 	if p.Key != nil && index >= p.ProposedAt && index-p.ProposedAt >= IdempotencyWindow {
 		// A copy of it may have been applied and forgotten since.
 		outcome.Error = evlog.ErrorCode_ERROR_CODE_STALE_PROPOSAL
 		outcome.Message = fmt.Sprintf("proposal first sent at index %d, more than %d entries ago: propose it again", p.ProposedAt, IdempotencyWindow)
 		s.logger.Warn("stale proposal refused", "raft_index", index, "proposal", proposal, "proposed_at", p.ProposedAt)
-		return outcome, s.db.NewBatch(), nil
+		return outcome, s.db.NewBatch(), nil, nil
 	}
 	batch, err := evlog.DecodeBatch(p.Data)
 	if err != nil {
 		outcome.Error = errInvalid
 		outcome.Message = err.Error()
-		return outcome, s.db.NewBatch(), nil
+		return outcome, s.db.NewBatch(), nil, nil
 	}
 	b := s.db.NewIndexedBatch()
-	t := &txn{b: b, index: index, proposal: proposal, logger: s.logger, beforeEvent: s.testBeforeEvent}
+	t := &txn{b: b, index: index, proposal: proposal, logger: s.logger, beforeEvent: s.testBeforeEvent, db: s.db, mirror: s.spam}
 	results, err := t.applyEventsGuarded(batch.GetEvents())
 	var (
 		refusal *eventError
@@ -198,10 +202,10 @@ func (s *Store) applyBatch(index uint64, proposal uint32, p Proposal) (*evlog.Ou
 	default:
 		outcome.Results = results
 		s.logPlaced(t.changes.list)
-		return outcome, b, t.changes.list
+		return outcome, b, t.changes.list, t.spam
 	}
 	_ = b.Close()
-	return outcome, s.db.NewBatch(), nil
+	return outcome, s.db.NewBatch(), nil, nil
 }
 
 // logPlaced logs where messages arrived and left, once per mailbox and
@@ -396,6 +400,12 @@ type txn struct {
 	// bumped holds the modseq each mailbox got in the current event, so a
 	// mailbox changes modseq at most once per event (lookups only).
 	bumped map[uint64]uint64
+	// db is the committed database the spam mirror loads models from;
+	// mirror is Store.spam, spam the proposal's writes to the models
+	// (spam_mirror.go), applied to the mirror once the batch committed.
+	db     *pebble.DB
+	mirror *spamMirror
+	spam   spamOverlay
 }
 
 // applyEventsGuarded is applyEvents with a panic in apply's own code (a

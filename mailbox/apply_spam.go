@@ -91,17 +91,21 @@ func (t *txn) spamTrained(e *evlog.SpamTrained) (*evlog.EventResult, error) {
 	}
 	totals := decodeSpamTotals(tv)
 	seen := spamSeconds(e.GetTrainedUnix())
+	recs, known, err := t.spamTokens(user, tokens)
+	if err != nil {
+		return nil, err
+	}
+	ov := t.spamOverlay().model(user)
+	if len(ov.tokens) == 0 {
+		ov.tokens = make(map[uint64]spamOverlayToken, len(tokens))
+	}
 	key := spamTokenPrefix(user)
 	n := len(key)
 	val := make([]byte, 0, spamTokenValueLen)
-	for _, tok := range tokens {
+	for i, tok := range tokens {
 		key = binary.BigEndian.AppendUint64(key[:n], tok)
-		v, ok, err := t.get(key)
-		if err != nil {
-			return nil, err
-		}
-		rec, _ := decodeSpamToken(v)
-		if !ok {
+		rec := recs[i]
+		if !known[i] {
 			totals.tokens++
 		}
 		if e.GetSpam() {
@@ -123,6 +127,7 @@ func (t *txn) spamTrained(e *evlog.SpamTrained) (*evlog.EventResult, error) {
 		if err := t.put(key, rec.appendTo(val[:0])); err != nil {
 			return nil, err
 		}
+		ov.tokens[tok] = spamOverlayToken{rec: rec}
 	}
 	if e.GetSpam() {
 		if e.GetRetrain() && totals.ham > 0 {
@@ -165,9 +170,13 @@ func (t *txn) spamPruned(e *evlog.SpamPruned) (*evlog.EventResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	ov := t.spamOverlay().model(user)
 	for _, k := range drop {
 		if err := t.del(k); err != nil {
 			return nil, err
+		}
+		if len(k) == len(p)+8 {
+			ov.tokens[binary.BigEndian.Uint64(k[len(p):])] = spamOverlayToken{deleted: true}
 		}
 	}
 	totals.tokens -= min(totals.tokens, uint64(len(drop)))
@@ -179,5 +188,63 @@ func (t *txn) deleteSpamModel(user string) error {
 	if err := t.deletePrefix(spamTokenPrefix(user)); err != nil {
 		return err
 	}
+	ov := t.spamOverlay().model(user)
+	ov.reset = true
+	clear(ov.tokens)
 	return t.del(spamTotalsKey(user))
+}
+
+// spamOverlay returns the proposal's overlay of model writes, creating it.
+func (t *txn) spamOverlay() spamOverlay {
+	if t.spam == nil {
+		t.spam = spamOverlay{}
+	}
+	return t.spam
+}
+
+// spamTokens returns the records of tokens in user's model as this
+// proposal sees them (zero and known false for a token the model lacks):
+// from the proposal's own writes, then the mirror; from the batch (Pebble
+// point reads) when the model is not mirrored.
+func (t *txn) spamTokens(user string, tokens []uint64) ([]spamToken, []bool, error) {
+	recs := make([]spamToken, len(tokens))
+	known := make([]bool, len(tokens))
+	ov := t.spam[user]
+	var mirrored bool
+	if ov == nil || !ov.reset {
+		var err error
+		mirrored, err = t.mirror.with(t.db, user, func(m map[uint64]spamToken) {
+			for i, tok := range tokens {
+				recs[i], known[i] = m[tok]
+			}
+		})
+		if err != nil {
+			return nil, nil, storageFailure("spam mirror: %w", err)
+		}
+	}
+	if ov != nil && (mirrored || ov.reset) {
+		for i, tok := range tokens {
+			if w, ok := ov.tokens[tok]; ok {
+				recs[i], known[i] = w.rec, !w.deleted
+			} else if ov.reset {
+				recs[i], known[i] = spamToken{}, false
+			}
+		}
+	}
+	if mirrored || ov != nil && ov.reset {
+		return recs, known, nil
+	}
+	// Not mirrored: the indexed batch holds the proposal's own writes.
+	key := spamTokenPrefix(user)
+	n := len(key)
+	for i, tok := range tokens {
+		key = binary.BigEndian.AppendUint64(key[:n], tok)
+		v, ok, err := t.get(key)
+		if err != nil {
+			return nil, nil, err
+		}
+		recs[i], _ = decodeSpamToken(v)
+		known[i] = ok
+	}
+	return recs, known, nil
 }

@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"syscall"
 	"testing"
@@ -73,8 +74,7 @@ func cpuTime() time.Duration {
 // Pebble's files after a flush and a full compaction (keys share the
 // model's prefix and values are 12 bytes; the hashes do not compress),
 // and the store's own estimate before compression (SpamStatus.Bytes).
-// The model is not held in memory beyond Pebble's block cache, which
-// keeps the blocks classification reads.
+// In memory, the spam mirror holds it (BenchmarkSpamMirrorBytes).
 func BenchmarkSpamModelBytes(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		h := newHarness(b)
@@ -102,4 +102,36 @@ func BenchmarkSpamModelBytes(b *testing.B) {
 		b.ReportMetric(float64(tables), "sstable-B")
 		b.ReportMetric(float64(h.s.db.Metrics().DiskSpaceUsage()-before), "disk-growth-B")
 	}
+}
+
+// BenchmarkSpamMirrorBytes states the Go heap the spam mirror takes per
+// token (spamMirrorMaxEntries's comment): a model of 100k tokens loaded
+// from Pebble, the live heap measured after a collection before and after;
+// and the load's time (the last one, wall).
+// A model that grew through apply rather than a load may hold up to twice
+// the map slots (Go maps grow by doubling).
+func BenchmarkSpamMirrorBytes(b *testing.B) {
+	h := trainSpamModel(b, 100_000)
+	var (
+		perEntry float64
+		load     time.Duration
+	)
+	for b.Loop() {
+		h.s.spam.clear()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		if _, _, err := h.s.SpamCounts("", []uint64{1}); err != nil {
+			b.Fatal(err)
+		}
+		load = time.Since(start)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perEntry = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(h.s.spam.entries)
+	}
+	b.ReportMetric(float64(h.s.spam.entries), "tokens")
+	b.ReportMetric(perEntry, "B/token")
+	b.ReportMetric(perEntry*100_000/(1<<20), "MiB/100k-tokens")
+	b.ReportMetric(float64(load.Microseconds())/1000, "load-ms")
 }

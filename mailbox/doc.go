@@ -256,4 +256,19 @@
 // instead of the changes it could not hold. Checkpoint and Restore move the
 // whole store as a tar of a Pebble checkpoint (invariant 6); the directory
 // swap is atomic, and Open finishes or discards a swap a crash interrupted.
+//
+// The spam models are also mirrored in memory (spam_mirror.go), because a
+// message's hundreds of tokens cost a Pebble point read each: an exact
+// copy of each model's "spt/" records in a Go map, loaded on a model's
+// first use (by SpamCounts or by apply) from the committed database under
+// the mirror's write lock. Apply reads tokens from the proposal's own
+// writes, then the mirror, and writes Pebble as before; it hands the
+// mirror the absolute values it wrote only after the batch committed, so
+// a refused proposal leaves it alone and a model loaded meanwhile (which
+// already has them) is unharmed. UserDeleted drops the user's model, and
+// Restore clears the mirror. Pebble stays the only source of truth: the
+// mirror is in no snapshot and not in Digest, and apply's writes are the
+// same without it. It holds at most spamMirrorMaxEntries tokens (about 35
+// bytes each): loading a model past that evicts others, least recently
+// used first, and a model that does not fit alone is read from Pebble.
 package mailbox

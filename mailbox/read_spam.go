@@ -28,25 +28,38 @@ type SpamModelStatus struct {
 
 // SpamCounts returns the counts of tokens (a token never trained has zero
 // counts) in user's model ("" the global one), and the model's totals. A
-// model never trained costs one read; otherwise each token is a point read
-// (bloom filters skip the files that lack it), not one consistent view: a
-// training applied meanwhile may count for some tokens and not others,
-// which moves a probability by one message's worth at most.
+// model never trained costs one read. The tokens come from the store's
+// in-memory mirror of the models (spam_mirror.go), which loads a model on
+// its first use; a model too large for the mirror costs a point read per
+// token (bloom filters skip the files that lack it). It is not one
+// consistent view: a training applied meanwhile may count for some tokens
+// and not others, or in the totals and not the tokens, which moves a
+// probability by one message's worth at most.
 func (s *Store) SpamCounts(user string, tokens []uint64) ([]SpamTokenCounts, SpamTotals, error) {
 	counts := make([]SpamTokenCounts, len(tokens))
 	var totals SpamTotals
-	err := s.point(func(r getter) error {
-		v, ok, err := readValue(r, spamTotalsKey(user))
+	err := s.readDB(func(db *pebble.DB) error {
+		v, ok, err := readValue(db, spamTotalsKey(user))
 		if err != nil || !ok {
 			return err
 		}
 		t := decodeSpamTotals(v)
 		totals = SpamTotals{Spam: t.spam, Ham: t.ham}
+		mirrored, err := s.spam.with(db, user, func(m map[uint64]spamToken) {
+			for i, tok := range tokens {
+				if rec, ok := m[tok]; ok {
+					counts[i] = SpamTokenCounts{Spam: rec.spam, Ham: rec.ham}
+				}
+			}
+		})
+		if err != nil || mirrored {
+			return err
+		}
 		key := spamTokenPrefix(user)
 		n := len(key)
 		for i, tok := range tokens {
 			key = binary.BigEndian.AppendUint64(key[:n], tok)
-			v, closer, err := r.Get(key)
+			v, closer, err := db.Get(key)
 			if errors.Is(err, pebble.ErrNotFound) {
 				continue
 			}

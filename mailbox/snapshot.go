@@ -157,6 +157,9 @@ func (s *Store) Restore(r io.Reader) error {
 func (s *Store) swapIn(staging string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The mirror copies the database being replaced; no reader can load a
+	// model meanwhile (they hold s.mu's read side to use the handle).
+	s.spam.clear()
 	live := filepath.Join(s.dir, pebbleDir)
 	old := filepath.Join(s.dir, oldDir)
 	if s.db != nil {

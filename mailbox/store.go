@@ -48,6 +48,8 @@ type Options struct {
 	// fs, set by tests, is the filesystem Pebble uses (to inject I/O
 	// errors); nil: the operating system's.
 	fs vfs.FS
+	// noSpamMirror, set by tests, reads the spam models from Pebble only.
+	noSpamMirror bool
 }
 
 // Checkpoint is a consistent copy of the store, taken between applies and
@@ -80,6 +82,9 @@ type Store struct {
 	mu sync.RWMutex
 	db *pebble.DB
 
+	// spam mirrors the classifier's models (spam_mirror.go).
+	spam *spamMirror
+
 	applied atomic.Uint64 // marker.applied(), for lock-free AppliedIndex
 	ckptSeq atomic.Uint64 // names checkpoint directories
 	feed    feed
@@ -102,7 +107,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.FeedBuffer <= 0 {
 		opts.FeedBuffer = 256
 	}
-	s := &Store{dir: dir, opts: opts, logger: opts.Logger.With("component", "mailbox")}
+	s := &Store{dir: dir, opts: opts, logger: opts.Logger.With("component", "mailbox"), spam: newSpamMirror()}
+	s.spam.disabled = opts.noSpamMirror
 	s.feed.buffer = opts.FeedBuffer
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("mailbox: create %s: %w", dir, err)
@@ -254,6 +260,7 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.feed.closeAll()
+	s.spam.clear()
 	if s.db == nil {
 		return nil
 	}

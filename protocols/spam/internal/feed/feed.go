@@ -116,10 +116,18 @@ func (f *Feed) Next() ([]byte, error) {
 		f.cur = nil
 		return b, nil
 	}
+	// A failed Feed answers its error even while chunks are queued: a
+	// select with both ready would pick either.
+	if f.failed() {
+		return nil, f.Err()
+	}
 	select {
 	case <-f.stop:
 		return nil, f.Err()
 	case b, ok := <-f.ch:
+		if f.failed() {
+			return nil, f.Err()
+		}
 		if !ok {
 			if err := f.Err(); err != nil {
 				return nil, err
