@@ -246,12 +246,8 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		return err
 	}
 	defer grey.stop()
-	checks, err := messageChecks(cfg, store, dkimKeys, logger)
+	checks, err := messageChecks(cfg, store, dkimKeys, grey.check, logger)
 	if err == nil {
-		checks[smtp.MX] = grey.after(checks[smtp.MX])
-		// The spam classifier last: its X-Spam-Status reflects every Junk
-		// before it, and greylisted messages are not classified.
-		checks[smtp.MX] = append(checks[smtp.MX], spamCheck(cfg, store, logger)...)
 		err = registerCheckMetrics(checks, reg) // before countChecks wraps them
 	}
 	var counted *pipeline.Metrics

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -48,26 +46,9 @@ func gateBans(store *mailbox.Store, mail *mailListeners, imapLns, pop3Lns *tlsLi
 	return nil
 }
 
-// banPruner runs the ban list's pruner; it proposes only while this node
-// leads.
-type banPruner struct {
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-}
-
-func startBanPruner(store *mailbox.Store, node *cluster.Node, logger *slog.Logger) *banPruner {
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &banPruner{cancel: cancel}
+// startBanPruner runs the ban list's pruner; it proposes only while this
+// node leads.
+func startBanPruner(store *mailbox.Store, node *cluster.Node, logger *slog.Logger) *background {
 	pr := bans.NewPruner(bans.PrunerConfig{Store: store, Cluster: node, Logger: logger.With("component", "bans")})
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		pr.Run(ctx)
-	}()
-	return p
-}
-
-func (p *banPruner) stop() {
-	p.cancel()
-	p.wg.Wait()
+	return goBackground(pr.Run)
 }

@@ -17,11 +17,16 @@ import (
 )
 
 // messageChecks are the pipeline checks of each SMTP listener kind. On
-// the submission ports: From alignment, then DKIM signing. On the MX port: the reading of DMARC reports about our domains, and the
+// the submission ports: From alignment, then DKIM signing. On the MX port,
+// in this order: the reading of DMARC reports about our domains; the
 // authentication verdict (SPF, DKIM, DMARC, ARC), which needs a
-// --resolver; with --resolver none inbound mail is not authenticated, and
-// the operator is told so at start.
-func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, logger *slog.Logger) (map[smtp.Kind][]pipeline.Check, error) {
+// --resolver (with --resolver none inbound mail is not authenticated, and
+// the operator is told so at start); the external scanners (--clamd,
+// --rspamd); greylisting (grey, nil when off), after the authentication
+// whose DMARC verdict lets known senders through; and the spam classifier
+// last, so that its X-Spam-Status reflects every Junk before it and
+// greylisted messages are not classified.
+func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, grey pipeline.Check, logger *slog.Logger) (map[smtp.Kind][]pipeline.Check, error) {
 	sign := dkimsign.NewCheck(keys, store, logger)
 	checks := map[smtp.Kind][]pipeline.Check{
 		smtp.Submission:  {sign},
@@ -29,27 +34,28 @@ func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, 
 	}
 	// DMARC aggregate reports about our domains are summarized as they
 	// arrive (surat dmarc report), with or without a resolver.
-	checks[smtp.MX] = append(checks[smtp.MX], reports.ReceiveCheck{Domains: store.Domains, Logger: logger})
+	mx := []pipeline.Check{reports.ReceiveCheck{Domains: store.Domains, Logger: logger}}
 	if _, none := cfg.Resolver.(dns.None); none {
 		logger.Warn("inbound mail is not authenticated: SPF, DKIM and DMARC need --resolver", "resolver", cfg.ResolverSpec)
-		checks[smtp.MX] = append(checks[smtp.MX], scannerChecks(cfg, logger)...)
-		return checks, nil
+	} else {
+		checker, err := mailauth.New(mailauth.Config{
+			Resolver:          cfg.Resolver,
+			AuthservID:        cfg.Hostname,
+			SPFPolicy:         cfg.SPFPolicy,
+			TrustedARCSealers: cfg.ARCTrustedSealers,
+			Enforce:           dmarcEnforced(store, logger),
+			Logger:            logger.With("component", "mailauth"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		mx = append(mx, mailauth.Check{Checker: checker, Events: reports.DMARCEvents(time.Now)})
 	}
-	checker, err := mailauth.New(mailauth.Config{
-		Resolver:          cfg.Resolver,
-		AuthservID:        cfg.Hostname,
-		SPFPolicy:         cfg.SPFPolicy,
-		TrustedARCSealers: cfg.ARCTrustedSealers,
-		Enforce:           dmarcEnforced(store, logger),
-		Logger:            logger.With("component", "mailauth"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("serve: %w", err)
+	mx = append(mx, scannerChecks(cfg, logger)...)
+	if grey != nil {
+		mx = append(mx, grey)
 	}
-	checks[smtp.MX] = append(checks[smtp.MX], mailauth.Check{Checker: checker, Events: reports.DMARCEvents(time.Now)})
-	// Then the external scanners (--clamd, --rspamd), with the verdicts
-	// above them as facts.
-	checks[smtp.MX] = append(checks[smtp.MX], scannerChecks(cfg, logger)...)
+	checks[smtp.MX] = append(mx, spamCheck(cfg, store, logger)...)
 	return checks, nil
 }
 

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/mailbox"
@@ -31,8 +29,7 @@ func connChecks(cfg *serveConfig, counted *pipeline.Metrics, logger *slog.Logger
 // pruner of expired triples. The zero value (off) does nothing.
 type greylisting struct {
 	check  pipeline.Check
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	pruner *background
 }
 
 func startGreylist(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, logger *slog.Logger) (*greylisting, error) {
@@ -46,29 +43,9 @@ func startGreylist(cfg *serveConfig, store *mailbox.Store, node *cluster.Node, l
 		return nil, fmt.Errorf("serve: --greylist: %w", err)
 	}
 	g.check = c
-	ctx, cancel := context.WithCancel(context.Background())
-	g.cancel = cancel
 	pr := greylist.NewPruner(greylist.PrunerConfig{Store: store, Cluster: node, Logger: logger})
-	g.wg.Add(1)
-	go func() {
-		defer g.wg.Done()
-		pr.Run(ctx)
-	}()
+	g.pruner = goBackground(pr.Run)
 	return g, nil
 }
 
-// after returns checks with greylisting appended: after the
-// authentication checks, whose DMARC verdict lets known senders through.
-func (g *greylisting) after(checks []pipeline.Check) []pipeline.Check {
-	if g.check == nil {
-		return checks
-	}
-	return append(checks, g.check)
-}
-
-func (g *greylisting) stop() {
-	if g.cancel != nil {
-		g.cancel()
-		g.wg.Wait()
-	}
-}
+func (g *greylisting) stop() { g.pruner.stop() }
