@@ -3,7 +3,6 @@ package clamd
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/surat-mail/surat/protocols/pipeline"
 	"github.com/surat-mail/surat/protocols/spam/internal/feed"
+	"github.com/surat-mail/surat/protocols/spam/internal/unscanned"
 )
 
 // Check is the pipeline.Check that scans every message arriving on the MX
@@ -19,9 +19,7 @@ import (
 // its one counter, surat_unscanned_deliveries_total{check="clamd"}.
 type Check struct {
 	client    *Client
-	accept    bool
-	logger    *slog.Logger
-	unscanned prometheus.Counter
+	unscanned *unscanned.Policy // a missing verdict; its counter is the Check's
 }
 
 // NewCheck returns the check scanning with client. acceptUnscanned is
@@ -29,17 +27,7 @@ type Check struct {
 // (with an X-Virus-Scan: unavailable field, a warning and the counter)
 // instead of getting 451 4.7.0.
 func NewCheck(client *Client, acceptUnscanned bool, logger *slog.Logger) *Check {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &Check{
-		client: client, accept: acceptUnscanned, logger: logger,
-		unscanned: prometheus.NewCounter(prometheus.CounterOpts{
-			Name:        "surat_unscanned_deliveries_total",
-			Help:        "Messages delivered without the verdict of an external scanner that failed, because its --*-failure is accept, by check.",
-			ConstLabels: prometheus.Labels{"check": "clamd"},
-		}),
-	}
+	return &Check{client: client, unscanned: unscanned.New("clamd", "X-Virus-Scan", "scanned", acceptUnscanned, logger)}
 }
 
 // Name is the check's name in logs and metrics.
@@ -75,17 +63,7 @@ func (r *run) Abort() { r.scan.Abort() }
 func (r *run) Finish(ctx context.Context) (pipeline.Outcome, error) {
 	res, err := r.scan.Finish(ctx)
 	if err != nil {
-		why := failure(err)
-		if !r.c.accept {
-			r.c.logger.Warn("clamd could not scan a message: it gets a temporary failure", "remote", r.env.RemoteIP, "from", r.env.From, "reason", why, "err", err)
-			return pipeline.Outcome{Note: "clamd=unavailable"}, fmt.Errorf("no virus scan (%s): %w", why, err)
-		}
-		r.c.unscanned.Inc()
-		r.c.logger.Warn("clamd could not scan a message: delivered unscanned (--clamd-failure accept)", "remote", r.env.RemoteIP, "from", r.env.From, "reason", why, "err", err)
-		return pipeline.Outcome{
-			Prepend: []byte("X-Virus-Scan: unavailable; not scanned by clamd (" + why + ")\r\n"),
-			Note:    "clamd=unavailable", Facts: []string{"clamd=unavailable"},
-		}, nil
+		return r.c.unscanned.Outcome(r.env, failure(err), err)
 	}
 	if res.Infected {
 		// RFC 3463 X.7.1: delivery not authorized, message refused; the

@@ -3,7 +3,6 @@ package rspamd
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"slices"
@@ -12,10 +11,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/surat-mail/surat/protocols/dns"
+
 	"github.com/surat-mail/surat/protocols/pipeline"
 	"github.com/surat-mail/surat/protocols/spam/internal/feed"
+	"github.com/surat-mail/surat/protocols/spam/internal/unscanned"
 )
 
 // Config configures the Check.
@@ -39,7 +39,7 @@ type Config struct {
 // surat_unscanned_deliveries_total{check="rspamd"}.
 type Check struct {
 	cfg       Config
-	unchecked prometheus.Counter
+	unscanned *unscanned.Policy // a missing verdict; its counter is the Check's
 }
 
 // NewCheck returns the check.
@@ -50,21 +50,17 @@ func NewCheck(cfg Config) *Check {
 	if _, none := cfg.Resolver.(dns.None); none {
 		cfg.Resolver = nil
 	}
-	return &Check{cfg: cfg, unchecked: prometheus.NewCounter(prometheus.CounterOpts{
-		Name:        "surat_unscanned_deliveries_total",
-		Help:        "Messages delivered without the verdict of an external scanner that failed, because its --*-failure is accept, by check.",
-		ConstLabels: prometheus.Labels{"check": "rspamd"},
-	})}
+	return &Check{cfg: cfg, unscanned: unscanned.New("rspamd", "X-Spam-Scan", "checked", cfg.AcceptUnchecked, cfg.Logger)}
 }
 
 // Name is the check's name in logs and metrics.
 func (*Check) Name() string { return "rspamd" }
 
 // Describe implements prometheus.Collector.
-func (c *Check) Describe(ch chan<- *prometheus.Desc) { c.unchecked.Describe(ch) }
+func (c *Check) Describe(ch chan<- *prometheus.Desc) { c.unscanned.Describe(ch) }
 
 // Collect implements prometheus.Collector.
-func (c *Check) Collect(ch chan<- prometheus.Metric) { c.unchecked.Collect(ch) }
+func (c *Check) Collect(ch chan<- prometheus.Metric) { c.unscanned.Collect(ch) }
 
 // Start begins checking one message; submitted mail is not checked.
 func (c *Check) Start(ctx context.Context, env pipeline.Envelope) (pipeline.Run, error) {
@@ -123,18 +119,7 @@ func (r *run) Abort() { r.scan.Abort() }
 func (r *run) Finish(ctx context.Context) (pipeline.Outcome, error) {
 	reply, err := r.scan.Finish(ctx)
 	if err != nil {
-		why := failure(err)
-		log := r.c.cfg.Logger
-		if !r.c.cfg.AcceptUnchecked {
-			log.Warn("rspamd could not check a message: it gets a temporary failure", "remote", r.env.RemoteIP, "from", r.env.From, "reason", why, "err", err)
-			return pipeline.Outcome{Note: "rspamd=unavailable"}, fmt.Errorf("no rspamd verdict (%s): %w", why, err)
-		}
-		r.c.unchecked.Inc()
-		log.Warn("rspamd could not check a message: delivered unchecked (--rspamd-failure accept)", "remote", r.env.RemoteIP, "from", r.env.From, "reason", why, "err", err)
-		return pipeline.Outcome{
-			Prepend: []byte("X-Spam-Scan: unavailable; not checked by rspamd (" + why + ")\r\n"),
-			Note:    "rspamd=unavailable", Facts: []string{"rspamd=unavailable"},
-		}, nil
+		return r.c.unscanned.Outcome(r.env, failure(err), err)
 	}
 	return outcome(reply), nil
 }
