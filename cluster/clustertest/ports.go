@@ -4,9 +4,11 @@ package clustertest
 
 import (
 	"errors"
-	"fmt"
+	"math/rand/v2"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -23,7 +25,14 @@ func FreePorts(tb testing.TB, count int) []int {
 }
 
 // Ports is FreePorts for callers that are not tests.
+//
+// The ports are drawn at random from below the kernel's ephemeral range,
+// never from it: a port the kernel handed out for ":0" is free again the
+// moment it is released, and the kernel hands it to the next outgoing
+// connection of any process (parallel test binaries dial thousands), so a
+// node binding it a second later could find it taken.
 func Ports(count int) ([]int, error) {
+	low, high := portRange()
 	var ports []int
 	var held []func()
 	defer func() {
@@ -31,15 +40,20 @@ func Ports(count int) ([]int, error) {
 			release()
 		}
 	}()
+	seen := map[int]bool{}
 	for tries := 0; len(ports) < count; tries++ {
 		if tries > 10*count+100 {
 			return nil, errors.New("clustertest: could not find free loopback ports")
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("clustertest: free port: %w", err)
+		port := low + rand.IntN(high-low)
+		if seen[port] {
+			continue
 		}
-		port := ln.Addr().(*net.TCPAddr).Port
+		seen[port] = true
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
 		pc, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
 		if err != nil {
 			ln.Close()
@@ -49,4 +63,22 @@ func Ports(count int) ([]int, error) {
 		ports = append(ports, port)
 	}
 	return ports, nil
+}
+
+// portRange is the range Ports draws from: from 10000 up to the start of
+// the kernel's ephemeral range (32768 when it cannot be read).
+func portRange() (low, high int) {
+	low, high = 10000, 32768
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return low, high
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) != 2 {
+		return low, high
+	}
+	if start, err := strconv.Atoi(fields[0]); err == nil && start > low+1000 {
+		high = start
+	}
+	return low, high
 }
