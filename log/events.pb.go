@@ -271,6 +271,11 @@ const (
 	ErrorCode_ERROR_CODE_REPORT_SENT        ErrorCode = 50 // the domain-day's report went out already
 	ErrorCode_ERROR_CODE_REPORT_CHANGED     ErrorCode = 51 // the domain-day's rows changed since the report was built
 	ErrorCode_ERROR_CODE_NO_SUCH_REPORT     ErrorCode = 52 // nothing recorded for that domain-day
+	ErrorCode_ERROR_CODE_NO_SUCH_SCRIPT     ErrorCode = 60 // no Sieve script of that name
+	ErrorCode_ERROR_CODE_SCRIPT_EXISTS      ErrorCode = 61 // RENAMESCRIPT to a name in use
+	ErrorCode_ERROR_CODE_SCRIPT_ACTIVE      ErrorCode = 62 // DELETESCRIPT of the active script (RFC 5804 §2.10)
+	ErrorCode_ERROR_CODE_SCRIPT_QUOTA       ErrorCode = 63 // too many scripts or too large (RFC 5804 QUOTA/MAXSCRIPTS, QUOTA/MAXSIZE)
+	ErrorCode_ERROR_CODE_ALREADY_REPLIED    ErrorCode = 64 // VacationReplied: this sender had its reply within the period
 )
 
 // Enum value maps for ErrorCode.
@@ -303,6 +308,11 @@ var (
 		50: "ERROR_CODE_REPORT_SENT",
 		51: "ERROR_CODE_REPORT_CHANGED",
 		52: "ERROR_CODE_NO_SUCH_REPORT",
+		60: "ERROR_CODE_NO_SUCH_SCRIPT",
+		61: "ERROR_CODE_SCRIPT_EXISTS",
+		62: "ERROR_CODE_SCRIPT_ACTIVE",
+		63: "ERROR_CODE_SCRIPT_QUOTA",
+		64: "ERROR_CODE_ALREADY_REPLIED",
 	}
 	ErrorCode_value = map[string]int32{
 		"ERROR_CODE_UNSPECIFIED":         0,
@@ -332,6 +342,11 @@ var (
 		"ERROR_CODE_REPORT_SENT":         50,
 		"ERROR_CODE_REPORT_CHANGED":      51,
 		"ERROR_CODE_NO_SUCH_REPORT":      52,
+		"ERROR_CODE_NO_SUCH_SCRIPT":      60,
+		"ERROR_CODE_SCRIPT_EXISTS":       61,
+		"ERROR_CODE_SCRIPT_ACTIVE":       62,
+		"ERROR_CODE_SCRIPT_QUOTA":        63,
+		"ERROR_CODE_ALREADY_REPLIED":     64,
 	}
 )
 
@@ -504,6 +519,15 @@ type Event struct {
 	//	*Event_GreylistPruned
 	//	*Event_BlobUnpinned
 	//	*Event_ChunkStaged
+	//	*Event_SieveScriptPut
+	//	*Event_SieveScriptDeleted
+	//	*Event_SieveScriptRenamed
+	//	*Event_SieveScriptActivated
+	//	*Event_VacationReplied
+	//	*Event_DuplicateRecorded
+	//	*Event_SievePruned
+	//	*Event_ForwardingSet
+	//	*Event_SrsKeyAdded
 	Kind          isEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -942,6 +966,87 @@ func (x *Event) GetChunkStaged() *ChunkStaged {
 	return nil
 }
 
+func (x *Event) GetSieveScriptPut() *SieveScriptPut {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_SieveScriptPut); ok {
+			return x.SieveScriptPut
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSieveScriptDeleted() *SieveScriptDeleted {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_SieveScriptDeleted); ok {
+			return x.SieveScriptDeleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSieveScriptRenamed() *SieveScriptRenamed {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_SieveScriptRenamed); ok {
+			return x.SieveScriptRenamed
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSieveScriptActivated() *SieveScriptActivated {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_SieveScriptActivated); ok {
+			return x.SieveScriptActivated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetVacationReplied() *VacationReplied {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_VacationReplied); ok {
+			return x.VacationReplied
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetDuplicateRecorded() *DuplicateRecorded {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_DuplicateRecorded); ok {
+			return x.DuplicateRecorded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSievePruned() *SievePruned {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_SievePruned); ok {
+			return x.SievePruned
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetForwardingSet() *ForwardingSet {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_ForwardingSet); ok {
+			return x.ForwardingSet
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSrsKeyAdded() *SrsKeyAdded {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_SrsKeyAdded); ok {
+			return x.SrsKeyAdded
+		}
+	}
+	return nil
+}
+
 type isEvent_Kind interface {
 	isEvent_Kind()
 }
@@ -1130,6 +1235,43 @@ type Event_ChunkStaged struct {
 	ChunkStaged *ChunkStaged `protobuf:"bytes,121,opt,name=chunk_staged,json=chunkStaged,proto3,oneof"`
 }
 
+type Event_SieveScriptPut struct {
+	// 130–149: Sieve (scripts, vacation, duplicate tracking, forwarding, SRS).
+	SieveScriptPut *SieveScriptPut `protobuf:"bytes,130,opt,name=sieve_script_put,json=sieveScriptPut,proto3,oneof"`
+}
+
+type Event_SieveScriptDeleted struct {
+	SieveScriptDeleted *SieveScriptDeleted `protobuf:"bytes,131,opt,name=sieve_script_deleted,json=sieveScriptDeleted,proto3,oneof"`
+}
+
+type Event_SieveScriptRenamed struct {
+	SieveScriptRenamed *SieveScriptRenamed `protobuf:"bytes,132,opt,name=sieve_script_renamed,json=sieveScriptRenamed,proto3,oneof"`
+}
+
+type Event_SieveScriptActivated struct {
+	SieveScriptActivated *SieveScriptActivated `protobuf:"bytes,133,opt,name=sieve_script_activated,json=sieveScriptActivated,proto3,oneof"`
+}
+
+type Event_VacationReplied struct {
+	VacationReplied *VacationReplied `protobuf:"bytes,134,opt,name=vacation_replied,json=vacationReplied,proto3,oneof"`
+}
+
+type Event_DuplicateRecorded struct {
+	DuplicateRecorded *DuplicateRecorded `protobuf:"bytes,135,opt,name=duplicate_recorded,json=duplicateRecorded,proto3,oneof"`
+}
+
+type Event_SievePruned struct {
+	SievePruned *SievePruned `protobuf:"bytes,136,opt,name=sieve_pruned,json=sievePruned,proto3,oneof"`
+}
+
+type Event_ForwardingSet struct {
+	ForwardingSet *ForwardingSet `protobuf:"bytes,137,opt,name=forwarding_set,json=forwardingSet,proto3,oneof"`
+}
+
+type Event_SrsKeyAdded struct {
+	SrsKeyAdded *SrsKeyAdded `protobuf:"bytes,138,opt,name=srs_key_added,json=srsKeyAdded,proto3,oneof"`
+}
+
 func (*Event_DomainAdded) isEvent_Kind() {}
 
 func (*Event_DomainRemoved) isEvent_Kind() {}
@@ -1217,6 +1359,24 @@ func (*Event_GreylistPruned) isEvent_Kind() {}
 func (*Event_BlobUnpinned) isEvent_Kind() {}
 
 func (*Event_ChunkStaged) isEvent_Kind() {}
+
+func (*Event_SieveScriptPut) isEvent_Kind() {}
+
+func (*Event_SieveScriptDeleted) isEvent_Kind() {}
+
+func (*Event_SieveScriptRenamed) isEvent_Kind() {}
+
+func (*Event_SieveScriptActivated) isEvent_Kind() {}
+
+func (*Event_VacationReplied) isEvent_Kind() {}
+
+func (*Event_DuplicateRecorded) isEvent_Kind() {}
+
+func (*Event_SievePruned) isEvent_Kind() {}
+
+func (*Event_ForwardingSet) isEvent_Kind() {}
+
+func (*Event_SrsKeyAdded) isEvent_Kind() {}
 
 type DomainAdded struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -1529,8 +1689,14 @@ type DomainSettingsChanged struct {
 	MtaStsMode      *MtaStsMode `protobuf:"varint,3,opt,name=mta_sts_mode,json=mtaStsMode,proto3,enum=surat.log.v1.MtaStsMode,oneof" json:"mta_sts_mode,omitempty"`
 	// The p= that `domain records` prints for the domain's own DMARC
 	// record: none, quarantine or reject.
-	DmarcPolicy   *string `protobuf:"bytes,4,opt,name=dmarc_policy,json=dmarcPolicy,proto3,oneof" json:"dmarc_policy,omitempty"`
-	ChangedUnix   int64   `protobuf:"varint,5,opt,name=changed_unix,json=changedUnix,proto3" json:"changed_unix,omitempty"` // proposer's clock: the MTA-STS policy id
+	DmarcPolicy *string `protobuf:"bytes,4,opt,name=dmarc_policy,json=dmarcPolicy,proto3,oneof" json:"dmarc_policy,omitempty"`
+	ChangedUnix int64   `protobuf:"varint,5,opt,name=changed_unix,json=changedUnix,proto3" json:"changed_unix,omitempty"` // proposer's clock: the MTA-STS policy id
+	// Mail for an unknown local part goes to this user (a catch-all alias);
+	// empty: unknown local parts are refused.
+	CatchAll *string `protobuf:"bytes,6,opt,name=catch_all,json=catchAll,proto3,oneof" json:"catch_all,omitempty"`
+	// Plus addressing (user+tag@domain reaches user, always): also file such
+	// mail into the user's mailbox named tag, when it exists.
+	PlusFolders   *bool `protobuf:"varint,7,opt,name=plus_folders,json=plusFolders,proto3,oneof" json:"plus_folders,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1598,6 +1764,20 @@ func (x *DomainSettingsChanged) GetChangedUnix() int64 {
 		return x.ChangedUnix
 	}
 	return 0
+}
+
+func (x *DomainSettingsChanged) GetCatchAll() string {
+	if x != nil && x.CatchAll != nil {
+		return *x.CatchAll
+	}
+	return ""
+}
+
+func (x *DomainSettingsChanged) GetPlusFolders() bool {
+	if x != nil && x.PlusFolders != nil {
+		return *x.PlusFolders
+	}
+	return false
 }
 
 // UserCreated creates the account and its special-use mailboxes (INBOX,
@@ -2517,7 +2697,15 @@ type Recipient struct {
 	Mailbox string                 `protobuf:"bytes,2,opt,name=mailbox,proto3" json:"mailbox,omitempty"` // empty: INBOX
 	// A special-use attribute (RFC 6154, e.g. "\\Junk"): the user's mailbox
 	// with that attribute, else the mailbox named mailbox, else INBOX.
-	SpecialUse    string `protobuf:"bytes,3,opt,name=special_use,json=specialUse,proto3" json:"special_use,omitempty"`
+	SpecialUse string `protobuf:"bytes,3,opt,name=special_use,json=specialUse,proto3" json:"special_use,omitempty"`
+	// Flags this recipient's copy gets on top of Delivered.flags (a Sieve
+	// script's addflag/setflag, RFC 5232).
+	Flags []string `protobuf:"bytes,4,rep,name=flags,proto3" json:"flags,omitempty"`
+	// Create the mailbox named mailbox when it does not exist (Sieve
+	// fileinto :create, RFC 5490 §3.2); without it a missing mailbox files
+	// the copy in INBOX. A recipient may appear more than once in one
+	// Delivered, with different mailboxes: one copy each.
+	Create        bool `protobuf:"varint,5,opt,name=create,proto3" json:"create,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2571,6 +2759,20 @@ func (x *Recipient) GetSpecialUse() string {
 		return x.SpecialUse
 	}
 	return ""
+}
+
+func (x *Recipient) GetFlags() []string {
+	if x != nil {
+		return x.Flags
+	}
+	return nil
+}
+
+func (x *Recipient) GetCreate() bool {
+	if x != nil {
+		return x.Create
+	}
+	return false
 }
 
 // Delivered files one stored body into the mailboxes of all its local
@@ -6632,13 +6834,604 @@ func (x *QueueRecipientState) GetEnhancedStatus() string {
 	return ""
 }
 
+// SieveScriptPut stores a Sieve script (RFC 5228) under its owner and
+// name, replacing one of that name; ManageSieve's PUTSCRIPT (RFC 5804
+// §2.6) and `surat sieve put`. The proposer has compiled it: apply checks
+// only the limits (size, count) and never parses it.
+//
+// The owner is a user's canonical address; "@example.com" is a domain's
+// administrator script and "@" the global one, which run before the
+// user's (as Pigeonhole's sieve_before).
+type SieveScriptPut struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"` // RFC 5804 §1.6: no control characters, at most 128 octets
+	Script        []byte                 `protobuf:"bytes,3,opt,name=script,proto3" json:"script,omitempty"`
+	PutUnix       int64                  `protobuf:"varint,4,opt,name=put_unix,json=putUnix,proto3" json:"put_unix,omitempty"`          // proposer's clock
+	MaxScripts    uint32                 `protobuf:"varint,5,opt,name=max_scripts,json=maxScripts,proto3" json:"max_scripts,omitempty"` // the proposer's limits (0: none): SCRIPT_QUOTA past them
+	MaxBytes      uint64                 `protobuf:"varint,6,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
+	Activate      bool                   `protobuf:"varint,7,opt,name=activate,proto3" json:"activate,omitempty"` // also make it the active script (`surat sieve put --activate`)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SieveScriptPut) Reset() {
+	*x = SieveScriptPut{}
+	mi := &file_log_events_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SieveScriptPut) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SieveScriptPut) ProtoMessage() {}
+
+func (x *SieveScriptPut) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SieveScriptPut.ProtoReflect.Descriptor instead.
+func (*SieveScriptPut) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{75}
+}
+
+func (x *SieveScriptPut) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *SieveScriptPut) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SieveScriptPut) GetScript() []byte {
+	if x != nil {
+		return x.Script
+	}
+	return nil
+}
+
+func (x *SieveScriptPut) GetPutUnix() int64 {
+	if x != nil {
+		return x.PutUnix
+	}
+	return 0
+}
+
+func (x *SieveScriptPut) GetMaxScripts() uint32 {
+	if x != nil {
+		return x.MaxScripts
+	}
+	return 0
+}
+
+func (x *SieveScriptPut) GetMaxBytes() uint64 {
+	if x != nil {
+		return x.MaxBytes
+	}
+	return 0
+}
+
+func (x *SieveScriptPut) GetActivate() bool {
+	if x != nil {
+		return x.Activate
+	}
+	return false
+}
+
+type SieveScriptDeleted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"` // the active script cannot be deleted: SCRIPT_ACTIVE
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SieveScriptDeleted) Reset() {
+	*x = SieveScriptDeleted{}
+	mi := &file_log_events_proto_msgTypes[76]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SieveScriptDeleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SieveScriptDeleted) ProtoMessage() {}
+
+func (x *SieveScriptDeleted) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[76]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SieveScriptDeleted.ProtoReflect.Descriptor instead.
+func (*SieveScriptDeleted) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{76}
+}
+
+func (x *SieveScriptDeleted) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *SieveScriptDeleted) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type SieveScriptRenamed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	NewName       string                 `protobuf:"bytes,3,opt,name=new_name,json=newName,proto3" json:"new_name,omitempty"` // SCRIPT_EXISTS when taken; the active script stays active
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SieveScriptRenamed) Reset() {
+	*x = SieveScriptRenamed{}
+	mi := &file_log_events_proto_msgTypes[77]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SieveScriptRenamed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SieveScriptRenamed) ProtoMessage() {}
+
+func (x *SieveScriptRenamed) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[77]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SieveScriptRenamed.ProtoReflect.Descriptor instead.
+func (*SieveScriptRenamed) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{77}
+}
+
+func (x *SieveScriptRenamed) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *SieveScriptRenamed) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SieveScriptRenamed) GetNewName() string {
+	if x != nil {
+		return x.NewName
+	}
+	return ""
+}
+
+// SieveScriptActivated makes name the owner's active script; an empty
+// name deactivates the active one (RFC 5804 §2.8).
+type SieveScriptActivated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SieveScriptActivated) Reset() {
+	*x = SieveScriptActivated{}
+	mi := &file_log_events_proto_msgTypes[78]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SieveScriptActivated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SieveScriptActivated) ProtoMessage() {}
+
+func (x *SieveScriptActivated) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[78]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SieveScriptActivated.ProtoReflect.Descriptor instead.
+func (*SieveScriptActivated) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{78}
+}
+
+func (x *SieveScriptActivated) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *SieveScriptActivated) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// VacationReplied records an auto-reply to sender (RFC 5230 §4.2, the
+// response tracking) and carries the reply itself: apply queues reply (its
+// body is stored earlier in the same batch) only when no record of
+// (user, handle, sender) is still running at replied_unix; else the event
+// is skipped with ALREADY_REPLIED and nothing is queued. So two nodes
+// accepting mail from one sender at once, or a retry after a failover,
+// send one reply per period, never two.
+type VacationReplied struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Sender        string                 `protobuf:"bytes,2,opt,name=sender,proto3" json:"sender,omitempty"`                               // lower-case address the reply goes to
+	Handle        string                 `protobuf:"bytes,3,opt,name=handle,proto3" json:"handle,omitempty"`                               // :handle, or the one the interpreter derived
+	RepliedUnix   int64                  `protobuf:"varint,4,opt,name=replied_unix,json=repliedUnix,proto3" json:"replied_unix,omitempty"` // proposer's clock
+	ExpiresUnix   int64                  `protobuf:"varint,5,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"` // replied_unix + :days/:seconds
+	Reply         *Queued                `protobuf:"bytes,6,opt,name=reply,proto3" json:"reply,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VacationReplied) Reset() {
+	*x = VacationReplied{}
+	mi := &file_log_events_proto_msgTypes[79]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VacationReplied) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VacationReplied) ProtoMessage() {}
+
+func (x *VacationReplied) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[79]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VacationReplied.ProtoReflect.Descriptor instead.
+func (*VacationReplied) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{79}
+}
+
+func (x *VacationReplied) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *VacationReplied) GetSender() string {
+	if x != nil {
+		return x.Sender
+	}
+	return ""
+}
+
+func (x *VacationReplied) GetHandle() string {
+	if x != nil {
+		return x.Handle
+	}
+	return ""
+}
+
+func (x *VacationReplied) GetRepliedUnix() int64 {
+	if x != nil {
+		return x.RepliedUnix
+	}
+	return 0
+}
+
+func (x *VacationReplied) GetExpiresUnix() int64 {
+	if x != nil {
+		return x.ExpiresUnix
+	}
+	return 0
+}
+
+func (x *VacationReplied) GetReply() *Queued {
+	if x != nil {
+		return x.Reply
+	}
+	return nil
+}
+
+// DuplicateRecorded remembers ids the Sieve duplicate test (RFC 7352)
+// has seen for user, each until expires_unix.
+type DuplicateRecorded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Ids           [][]byte               `protobuf:"bytes,2,rep,name=ids,proto3" json:"ids,omitempty"` // SHA-256 of (handle, the tracked value)
+	SeenUnix      int64                  `protobuf:"varint,3,opt,name=seen_unix,json=seenUnix,proto3" json:"seen_unix,omitempty"`
+	ExpiresUnix   int64                  `protobuf:"varint,4,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DuplicateRecorded) Reset() {
+	*x = DuplicateRecorded{}
+	mi := &file_log_events_proto_msgTypes[80]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DuplicateRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DuplicateRecorded) ProtoMessage() {}
+
+func (x *DuplicateRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[80]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DuplicateRecorded.ProtoReflect.Descriptor instead.
+func (*DuplicateRecorded) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{80}
+}
+
+func (x *DuplicateRecorded) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *DuplicateRecorded) GetIds() [][]byte {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
+func (x *DuplicateRecorded) GetSeenUnix() int64 {
+	if x != nil {
+		return x.SeenUnix
+	}
+	return 0
+}
+
+func (x *DuplicateRecorded) GetExpiresUnix() int64 {
+	if x != nil {
+		return x.ExpiresUnix
+	}
+	return 0
+}
+
+// SievePruned drops vacation and duplicate records that expired before
+// before_unix (the leader's pruner).
+type SievePruned struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BeforeUnix    int64                  `protobuf:"varint,1,opt,name=before_unix,json=beforeUnix,proto3" json:"before_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SievePruned) Reset() {
+	*x = SievePruned{}
+	mi := &file_log_events_proto_msgTypes[81]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SievePruned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SievePruned) ProtoMessage() {}
+
+func (x *SievePruned) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[81]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SievePruned.ProtoReflect.Descriptor instead.
+func (*SievePruned) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{81}
+}
+
+func (x *SievePruned) GetBeforeUnix() int64 {
+	if x != nil {
+		return x.BeforeUnix
+	}
+	return 0
+}
+
+// ForwardingSet forwards user's mail to addresses (`surat user
+// forward`), with the envelope sender rewritten by SRS; keep also files a
+// copy as usual. Empty addresses: no forwarding.
+type ForwardingSet struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Addresses     []string               `protobuf:"bytes,2,rep,name=addresses,proto3" json:"addresses,omitempty"`
+	Keep          bool                   `protobuf:"varint,3,opt,name=keep,proto3" json:"keep,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForwardingSet) Reset() {
+	*x = ForwardingSet{}
+	mi := &file_log_events_proto_msgTypes[82]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForwardingSet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForwardingSet) ProtoMessage() {}
+
+func (x *ForwardingSet) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[82]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForwardingSet.ProtoReflect.Descriptor instead.
+func (*ForwardingSet) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{82}
+}
+
+func (x *ForwardingSet) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *ForwardingSet) GetAddresses() []string {
+	if x != nil {
+		return x.Addresses
+	}
+	return nil
+}
+
+func (x *ForwardingSet) GetKeep() bool {
+	if x != nil {
+		return x.Keep
+	}
+	return false
+}
+
+// SrsKeyAdded adds a secret for the Sender Rewriting Scheme's hashes:
+// the newest signs, every kept one verifies bounces (the leader seeds the
+// first one).
+type SrsKeyAdded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"` // 32 random bytes
+	AddedUnix     int64                  `protobuf:"varint,2,opt,name=added_unix,json=addedUnix,proto3" json:"added_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SrsKeyAdded) Reset() {
+	*x = SrsKeyAdded{}
+	mi := &file_log_events_proto_msgTypes[83]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SrsKeyAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SrsKeyAdded) ProtoMessage() {}
+
+func (x *SrsKeyAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[83]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SrsKeyAdded.ProtoReflect.Descriptor instead.
+func (*SrsKeyAdded) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{83}
+}
+
+func (x *SrsKeyAdded) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *SrsKeyAdded) GetAddedUnix() int64 {
+	if x != nil {
+		return x.AddedUnix
+	}
+	return 0
+}
+
 var File_log_events_proto protoreflect.FileDescriptor
 
 const file_log_events_proto_rawDesc = "" +
 	"\n" +
 	"\x10log/events.proto\x12\fsurat.log.v1\"4\n" +
 	"\x05Batch\x12+\n" +
-	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\xc2\x16\n" +
+	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\x82\x1c\n" +
 	"\x05Event\x12>\n" +
 	"\fdomain_added\x18\x01 \x01(\v2\x19.surat.log.v1.DomainAddedH\x00R\vdomainAdded\x12D\n" +
 	"\x0edomain_removed\x18\x02 \x01(\v2\x1b.surat.log.v1.DomainRemovedH\x00R\rdomainRemoved\x12>\n" +
@@ -6692,7 +7485,16 @@ const file_log_events_proto_rawDesc = "" +
 	"\x11greylist_recorded\x18n \x01(\v2\x1e.surat.log.v1.GreylistRecordedH\x00R\x10greylistRecorded\x12G\n" +
 	"\x0fgreylist_pruned\x18o \x01(\v2\x1c.surat.log.v1.GreylistPrunedH\x00R\x0egreylistPruned\x12A\n" +
 	"\rblob_unpinned\x18x \x01(\v2\x1a.surat.log.v1.BlobUnpinnedH\x00R\fblobUnpinned\x12>\n" +
-	"\fchunk_staged\x18y \x01(\v2\x19.surat.log.v1.ChunkStagedH\x00R\vchunkStagedB\x06\n" +
+	"\fchunk_staged\x18y \x01(\v2\x19.surat.log.v1.ChunkStagedH\x00R\vchunkStaged\x12I\n" +
+	"\x10sieve_script_put\x18\x82\x01 \x01(\v2\x1c.surat.log.v1.SieveScriptPutH\x00R\x0esieveScriptPut\x12U\n" +
+	"\x14sieve_script_deleted\x18\x83\x01 \x01(\v2 .surat.log.v1.SieveScriptDeletedH\x00R\x12sieveScriptDeleted\x12U\n" +
+	"\x14sieve_script_renamed\x18\x84\x01 \x01(\v2 .surat.log.v1.SieveScriptRenamedH\x00R\x12sieveScriptRenamed\x12[\n" +
+	"\x16sieve_script_activated\x18\x85\x01 \x01(\v2\".surat.log.v1.SieveScriptActivatedH\x00R\x14sieveScriptActivated\x12K\n" +
+	"\x10vacation_replied\x18\x86\x01 \x01(\v2\x1d.surat.log.v1.VacationRepliedH\x00R\x0fvacationReplied\x12Q\n" +
+	"\x12duplicate_recorded\x18\x87\x01 \x01(\v2\x1f.surat.log.v1.DuplicateRecordedH\x00R\x11duplicateRecorded\x12?\n" +
+	"\fsieve_pruned\x18\x88\x01 \x01(\v2\x19.surat.log.v1.SievePrunedH\x00R\vsievePruned\x12E\n" +
+	"\x0eforwarding_set\x18\x89\x01 \x01(\v2\x1b.surat.log.v1.ForwardingSetH\x00R\rforwardingSet\x12@\n" +
+	"\rsrs_key_added\x18\x8a\x01 \x01(\v2\x19.surat.log.v1.SrsKeyAddedH\x00R\vsrsKeyAddedB\x06\n" +
 	"\x04kind\"x\n" +
 	"\vDomainAdded\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x122\n" +
@@ -6713,17 +7515,22 @@ const file_log_events_proto_rawDesc = "" +
 	"\x03key\x18\x02 \x01(\v2\x15.surat.log.v1.DkimKeyR\x03key\"D\n" +
 	"\x0eDkimKeyRetired\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x1a\n" +
-	"\bselector\x18\x02 \x01(\tR\bselector\"\xa4\x02\n" +
+	"\bselector\x18\x02 \x01(\tR\bselector\"\x8d\x03\n" +
 	"\x15DomainSettingsChanged\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12/\n" +
 	"\x11dmarc_report_only\x18\x02 \x01(\bH\x00R\x0fdmarcReportOnly\x88\x01\x01\x12?\n" +
 	"\fmta_sts_mode\x18\x03 \x01(\x0e2\x18.surat.log.v1.MtaStsModeH\x01R\n" +
 	"mtaStsMode\x88\x01\x01\x12&\n" +
 	"\fdmarc_policy\x18\x04 \x01(\tH\x02R\vdmarcPolicy\x88\x01\x01\x12!\n" +
-	"\fchanged_unix\x18\x05 \x01(\x03R\vchangedUnixB\x14\n" +
+	"\fchanged_unix\x18\x05 \x01(\x03R\vchangedUnix\x12 \n" +
+	"\tcatch_all\x18\x06 \x01(\tH\x03R\bcatchAll\x88\x01\x01\x12&\n" +
+	"\fplus_folders\x18\a \x01(\bH\x04R\vplusFolders\x88\x01\x01B\x14\n" +
 	"\x12_dmarc_report_onlyB\x0f\n" +
 	"\r_mta_sts_modeB\x0f\n" +
-	"\r_dmarc_policy\"o\n" +
+	"\r_dmarc_policyB\f\n" +
+	"\n" +
+	"_catch_allB\x0f\n" +
+	"\r_plus_folders\"o\n" +
 	"\vUserCreated\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12#\n" +
 	"\rpassword_hash\x18\x02 \x01(\tR\fpasswordHash\x12!\n" +
@@ -6790,12 +7597,14 @@ const file_log_events_proto_rawDesc = "" +
 	"\x04data\x18\x03 \x01(\fR\x04data\x12*\n" +
 	"\x11pinned_until_unix\x18\x04 \x01(\x03R\x0fpinnedUntilUnix\"\"\n" +
 	"\fBlobUnpinned\x12\x12\n" +
-	"\x04hash\x18\x01 \x01(\fR\x04hash\"`\n" +
+	"\x04hash\x18\x01 \x01(\fR\x04hash\"\x8e\x01\n" +
 	"\tRecipient\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x18\n" +
 	"\amailbox\x18\x02 \x01(\tR\amailbox\x12\x1f\n" +
 	"\vspecial_use\x18\x03 \x01(\tR\n" +
-	"specialUse\"\x81\x03\n" +
+	"specialUse\x12\x14\n" +
+	"\x05flags\x18\x04 \x03(\tR\x05flags\x12\x16\n" +
+	"\x06create\x18\x05 \x01(\bR\x06create\"\x81\x03\n" +
 	"\tDelivered\x12\x12\n" +
 	"\x04blob\x18\x01 \x01(\fR\x04blob\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x04R\x04size\x12,\n" +
@@ -7153,7 +7962,49 @@ const file_log_events_proto_rawDesc = "" +
 	"\x05orcpt\x18\x03 \x01(\tR\x05orcpt\x12:\n" +
 	"\x06status\x18\x04 \x01(\x0e2\".surat.log.v1.QueueRecipientStatusR\x06status\x12\x14\n" +
 	"\x05reply\x18\x05 \x01(\tR\x05reply\x12'\n" +
-	"\x0fenhanced_status\x18\x14 \x01(\tR\x0eenhancedStatus*c\n" +
+	"\x0fenhanced_status\x18\x14 \x01(\tR\x0eenhancedStatus\"\xc7\x01\n" +
+	"\x0eSieveScriptPut\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06script\x18\x03 \x01(\fR\x06script\x12\x19\n" +
+	"\bput_unix\x18\x04 \x01(\x03R\aputUnix\x12\x1f\n" +
+	"\vmax_scripts\x18\x05 \x01(\rR\n" +
+	"maxScripts\x12\x1b\n" +
+	"\tmax_bytes\x18\x06 \x01(\x04R\bmaxBytes\x12\x1a\n" +
+	"\bactivate\x18\a \x01(\bR\bactivate\">\n" +
+	"\x12SieveScriptDeleted\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"Y\n" +
+	"\x12SieveScriptRenamed\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x19\n" +
+	"\bnew_name\x18\x03 \x01(\tR\anewName\"@\n" +
+	"\x14SieveScriptActivated\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\xc7\x01\n" +
+	"\x0fVacationReplied\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x16\n" +
+	"\x06sender\x18\x02 \x01(\tR\x06sender\x12\x16\n" +
+	"\x06handle\x18\x03 \x01(\tR\x06handle\x12!\n" +
+	"\freplied_unix\x18\x04 \x01(\x03R\vrepliedUnix\x12!\n" +
+	"\fexpires_unix\x18\x05 \x01(\x03R\vexpiresUnix\x12*\n" +
+	"\x05reply\x18\x06 \x01(\v2\x14.surat.log.v1.QueuedR\x05reply\"y\n" +
+	"\x11DuplicateRecorded\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x10\n" +
+	"\x03ids\x18\x02 \x03(\fR\x03ids\x12\x1b\n" +
+	"\tseen_unix\x18\x03 \x01(\x03R\bseenUnix\x12!\n" +
+	"\fexpires_unix\x18\x04 \x01(\x03R\vexpiresUnix\".\n" +
+	"\vSievePruned\x12\x1f\n" +
+	"\vbefore_unix\x18\x01 \x01(\x03R\n" +
+	"beforeUnix\"U\n" +
+	"\rForwardingSet\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1c\n" +
+	"\taddresses\x18\x02 \x03(\tR\taddresses\x12\x12\n" +
+	"\x04keep\x18\x03 \x01(\bR\x04keep\">\n" +
+	"\vSrsKeyAdded\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x1d\n" +
+	"\n" +
+	"added_unix\x18\x02 \x01(\x03R\taddedUnix*c\n" +
 	"\rDkimAlgorithm\x12\x1e\n" +
 	"\x1aDKIM_ALGORITHM_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16DKIM_ALGORITHM_ED25519\x10\x01\x12\x16\n" +
@@ -7171,7 +8022,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\tDsnReturn\x12\x1a\n" +
 	"\x16DSN_RETURN_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fDSN_RETURN_FULL\x10\x01\x12\x16\n" +
-	"\x12DSN_RETURN_HEADERS\x10\x02*\xb6\x06\n" +
+	"\x12DSN_RETURN_HEADERS\x10\x02*\xce\a\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ERROR_CODE_INVALID\x10\x01\x12\x1a\n" +
@@ -7200,7 +8051,12 @@ const file_log_events_proto_rawDesc = "" +
 	"\x1bERROR_CODE_NO_SUCH_DKIM_KEY\x10-\x12\x1a\n" +
 	"\x16ERROR_CODE_REPORT_SENT\x102\x12\x1d\n" +
 	"\x19ERROR_CODE_REPORT_CHANGED\x103\x12\x1d\n" +
-	"\x19ERROR_CODE_NO_SUCH_REPORT\x104*\x7f\n" +
+	"\x19ERROR_CODE_NO_SUCH_REPORT\x104\x12\x1d\n" +
+	"\x19ERROR_CODE_NO_SUCH_SCRIPT\x10<\x12\x1c\n" +
+	"\x18ERROR_CODE_SCRIPT_EXISTS\x10=\x12\x1c\n" +
+	"\x18ERROR_CODE_SCRIPT_ACTIVE\x10>\x12\x1b\n" +
+	"\x17ERROR_CODE_SCRIPT_QUOTA\x10?\x12\x1e\n" +
+	"\x1aERROR_CODE_ALREADY_REPLIED\x10@*\x7f\n" +
 	"\x14QueueRecipientStatus\x12\"\n" +
 	"\x1eQUEUE_RECIPIENT_STATUS_PENDING\x10\x00\x12\x1f\n" +
 	"\x1bQUEUE_RECIPIENT_STATUS_SENT\x10\x01\x12\"\n" +
@@ -7219,7 +8075,7 @@ func file_log_events_proto_rawDescGZIP() []byte {
 }
 
 var file_log_events_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
+var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 84)
 var file_log_events_proto_goTypes = []any{
 	(DkimAlgorithm)(0),            // 0: surat.log.v1.DkimAlgorithm
 	(MtaStsMode)(0),               // 1: surat.log.v1.MtaStsMode
@@ -7302,6 +8158,15 @@ var file_log_events_proto_goTypes = []any{
 	(*DomainRecord)(nil),          // 78: surat.log.v1.DomainRecord
 	(*BanRecord)(nil),             // 79: surat.log.v1.BanRecord
 	(*QueueRecipientState)(nil),   // 80: surat.log.v1.QueueRecipientState
+	(*SieveScriptPut)(nil),        // 81: surat.log.v1.SieveScriptPut
+	(*SieveScriptDeleted)(nil),    // 82: surat.log.v1.SieveScriptDeleted
+	(*SieveScriptRenamed)(nil),    // 83: surat.log.v1.SieveScriptRenamed
+	(*SieveScriptActivated)(nil),  // 84: surat.log.v1.SieveScriptActivated
+	(*VacationReplied)(nil),       // 85: surat.log.v1.VacationReplied
+	(*DuplicateRecorded)(nil),     // 86: surat.log.v1.DuplicateRecorded
+	(*SievePruned)(nil),           // 87: surat.log.v1.SievePruned
+	(*ForwardingSet)(nil),         // 88: surat.log.v1.ForwardingSet
+	(*SrsKeyAdded)(nil),           // 89: surat.log.v1.SrsKeyAdded
 }
 var file_log_events_proto_depIdxs = []int32{
 	7,  // 0: surat.log.v1.Batch.events:type_name -> surat.log.v1.Event
@@ -7349,48 +8214,58 @@ var file_log_events_proto_depIdxs = []int32{
 	71, // 42: surat.log.v1.Event.greylist_pruned:type_name -> surat.log.v1.GreylistPruned
 	27, // 43: surat.log.v1.Event.blob_unpinned:type_name -> surat.log.v1.BlobUnpinned
 	26, // 44: surat.log.v1.Event.chunk_staged:type_name -> surat.log.v1.ChunkStaged
-	10, // 45: surat.log.v1.DomainAdded.dkim_keys:type_name -> surat.log.v1.DkimKey
-	0,  // 46: surat.log.v1.DkimKey.algorithm:type_name -> surat.log.v1.DkimAlgorithm
-	10, // 47: surat.log.v1.DkimKeyAdded.key:type_name -> surat.log.v1.DkimKey
-	1,  // 48: surat.log.v1.DomainSettingsChanged.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
-	28, // 49: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
-	3,  // 50: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
-	24, // 51: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
-	2,  // 52: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
-	24, // 53: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
-	24, // 54: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
-	24, // 55: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
-	36, // 56: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
-	3,  // 57: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
-	40, // 58: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
-	50, // 59: surat.log.v1.DmarcRow.reasons:type_name -> surat.log.v1.DmarcOverride
-	48, // 60: surat.log.v1.DmarcRow.dkim:type_name -> surat.log.v1.DmarcDkimResult
-	49, // 61: surat.log.v1.DmarcRow.spf:type_name -> surat.log.v1.DmarcSpfResult
-	47, // 62: surat.log.v1.DmarcRecorded.policy:type_name -> surat.log.v1.DmarcPolicy
-	51, // 63: surat.log.v1.DmarcRecorded.row:type_name -> surat.log.v1.DmarcRow
-	47, // 64: surat.log.v1.DmarcDayRecord.policy:type_name -> surat.log.v1.DmarcPolicy
-	51, // 65: surat.log.v1.DmarcRowRecord.row:type_name -> surat.log.v1.DmarcRow
-	56, // 66: surat.log.v1.TLSResult.policy:type_name -> surat.log.v1.TLSPolicy
-	57, // 67: surat.log.v1.TLSResult.failure:type_name -> surat.log.v1.TLSFailure
-	56, // 68: surat.log.v1.TLSRowRecord.policy:type_name -> surat.log.v1.TLSPolicy
-	57, // 69: surat.log.v1.TLSRowRecord.failure:type_name -> surat.log.v1.TLSFailure
-	63, // 70: surat.log.v1.DmarcReportReceived.sources:type_name -> surat.log.v1.DmarcReportSource
-	24, // 71: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
-	24, // 72: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
-	66, // 73: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
-	4,  // 74: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
-	4,  // 75: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
-	65, // 76: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
-	80, // 77: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
-	3,  // 78: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
-	1,  // 79: surat.log.v1.DomainRecord.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
-	10, // 80: surat.log.v1.DomainRecord.dkim_keys:type_name -> surat.log.v1.DkimKey
-	5,  // 81: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
-	82, // [82:82] is the sub-list for method output_type
-	82, // [82:82] is the sub-list for method input_type
-	82, // [82:82] is the sub-list for extension type_name
-	82, // [82:82] is the sub-list for extension extendee
-	0,  // [0:82] is the sub-list for field type_name
+	81, // 45: surat.log.v1.Event.sieve_script_put:type_name -> surat.log.v1.SieveScriptPut
+	82, // 46: surat.log.v1.Event.sieve_script_deleted:type_name -> surat.log.v1.SieveScriptDeleted
+	83, // 47: surat.log.v1.Event.sieve_script_renamed:type_name -> surat.log.v1.SieveScriptRenamed
+	84, // 48: surat.log.v1.Event.sieve_script_activated:type_name -> surat.log.v1.SieveScriptActivated
+	85, // 49: surat.log.v1.Event.vacation_replied:type_name -> surat.log.v1.VacationReplied
+	86, // 50: surat.log.v1.Event.duplicate_recorded:type_name -> surat.log.v1.DuplicateRecorded
+	87, // 51: surat.log.v1.Event.sieve_pruned:type_name -> surat.log.v1.SievePruned
+	88, // 52: surat.log.v1.Event.forwarding_set:type_name -> surat.log.v1.ForwardingSet
+	89, // 53: surat.log.v1.Event.srs_key_added:type_name -> surat.log.v1.SrsKeyAdded
+	10, // 54: surat.log.v1.DomainAdded.dkim_keys:type_name -> surat.log.v1.DkimKey
+	0,  // 55: surat.log.v1.DkimKey.algorithm:type_name -> surat.log.v1.DkimAlgorithm
+	10, // 56: surat.log.v1.DkimKeyAdded.key:type_name -> surat.log.v1.DkimKey
+	1,  // 57: surat.log.v1.DomainSettingsChanged.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
+	28, // 58: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
+	3,  // 59: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
+	24, // 60: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
+	2,  // 61: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
+	24, // 62: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
+	24, // 63: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
+	24, // 64: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
+	36, // 65: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
+	3,  // 66: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
+	40, // 67: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
+	50, // 68: surat.log.v1.DmarcRow.reasons:type_name -> surat.log.v1.DmarcOverride
+	48, // 69: surat.log.v1.DmarcRow.dkim:type_name -> surat.log.v1.DmarcDkimResult
+	49, // 70: surat.log.v1.DmarcRow.spf:type_name -> surat.log.v1.DmarcSpfResult
+	47, // 71: surat.log.v1.DmarcRecorded.policy:type_name -> surat.log.v1.DmarcPolicy
+	51, // 72: surat.log.v1.DmarcRecorded.row:type_name -> surat.log.v1.DmarcRow
+	47, // 73: surat.log.v1.DmarcDayRecord.policy:type_name -> surat.log.v1.DmarcPolicy
+	51, // 74: surat.log.v1.DmarcRowRecord.row:type_name -> surat.log.v1.DmarcRow
+	56, // 75: surat.log.v1.TLSResult.policy:type_name -> surat.log.v1.TLSPolicy
+	57, // 76: surat.log.v1.TLSResult.failure:type_name -> surat.log.v1.TLSFailure
+	56, // 77: surat.log.v1.TLSRowRecord.policy:type_name -> surat.log.v1.TLSPolicy
+	57, // 78: surat.log.v1.TLSRowRecord.failure:type_name -> surat.log.v1.TLSFailure
+	63, // 79: surat.log.v1.DmarcReportReceived.sources:type_name -> surat.log.v1.DmarcReportSource
+	24, // 80: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
+	24, // 81: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
+	66, // 82: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
+	4,  // 83: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
+	4,  // 84: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
+	65, // 85: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
+	80, // 86: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
+	3,  // 87: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
+	1,  // 88: surat.log.v1.DomainRecord.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
+	10, // 89: surat.log.v1.DomainRecord.dkim_keys:type_name -> surat.log.v1.DkimKey
+	5,  // 90: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
+	37, // 91: surat.log.v1.VacationReplied.reply:type_name -> surat.log.v1.Queued
+	92, // [92:92] is the sub-list for method output_type
+	92, // [92:92] is the sub-list for method input_type
+	92, // [92:92] is the sub-list for extension type_name
+	92, // [92:92] is the sub-list for extension extendee
+	0,  // [0:92] is the sub-list for field type_name
 }
 
 func init() { file_log_events_proto_init() }
@@ -7443,6 +8318,15 @@ func file_log_events_proto_init() {
 		(*Event_GreylistPruned)(nil),
 		(*Event_BlobUnpinned)(nil),
 		(*Event_ChunkStaged)(nil),
+		(*Event_SieveScriptPut)(nil),
+		(*Event_SieveScriptDeleted)(nil),
+		(*Event_SieveScriptRenamed)(nil),
+		(*Event_SieveScriptActivated)(nil),
+		(*Event_VacationReplied)(nil),
+		(*Event_DuplicateRecorded)(nil),
+		(*Event_SievePruned)(nil),
+		(*Event_ForwardingSet)(nil),
+		(*Event_SrsKeyAdded)(nil),
 	}
 	file_log_events_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
@@ -7451,7 +8335,7 @@ func file_log_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_log_events_proto_rawDesc), len(file_log_events_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   75,
+			NumMessages:   84,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

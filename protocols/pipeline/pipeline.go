@@ -46,6 +46,11 @@ type Envelope struct {
 	// Local are the canonical addresses of the local recipients; Remote
 	// the other recipients (relayed, submission only).
 	Local, Remote []string
+	// RcptTo is the address each local recipient was given as in RCPT TO
+	// (the first one), keyed by its canonical address, when the two differ:
+	// an alias, a catch-all, or user+tag@domain (RFC 5233). Sieve's
+	// envelope test and :detail read it.
+	RcptTo map[string]string
 	// TLS is true when the session is encrypted.
 	TLS bool
 	// Received is when the message started to arrive.
@@ -125,6 +130,37 @@ type Outcome struct {
 type RecipientOutcome struct {
 	Prepend []byte
 	Action  Action // Deliver or Junk
+	// Filings, when not nil, say where this recipient's copies go in
+	// place of the one implicit copy: one copy per filing (a Sieve
+	// script's keep and fileinto, RFC 5228 §4). The last run that sets
+	// them decides.
+	Filings []Filing
+	// Discard files no local copy at all (Sieve's discard, a redirect
+	// without keep, a reject); Filings are then empty.
+	Discard bool
+	// Redirects forwards the message to these addresses through the
+	// outbound queue, with the envelope sender rewritten by SRS (Sieve's
+	// redirect, RFC 5228 §4.2, and `surat user forward`). Runs' redirects
+	// add up.
+	Redirects []string
+	// Header, when not nil, is the complete header block (ending in the
+	// empty line) that this recipient's copies and redirects carry in
+	// place of the message's own (Sieve editheader, RFC 5293); Prepend
+	// still goes on top of it.
+	Header []byte
+}
+
+// Filing is one local copy a recipient gets.
+type Filing struct {
+	// Mailbox is the mailbox's name; empty: where the copy would go
+	// without a script (INBOX, or the Junk mailbox when the action is
+	// Junk), as for Sieve's keep.
+	Mailbox string
+	// Create makes the mailbox when it does not exist (fileinto :create,
+	// RFC 5490 §3.2); without it a missing mailbox files the copy in INBOX.
+	Create bool
+	// Flags are set on the copy (imap4flags, RFC 5232).
+	Flags []string
 }
 
 // Check is one kind of check, configured once per node.
@@ -323,6 +359,13 @@ func (rs *Runs) Finish(ctx context.Context) (Result, error) {
 			cur := res.Recipients[rcpt]
 			cur.Prepend = append(cur.Prepend, ro.Prepend...)
 			cur.Action = max(cur.Action, ro.Action)
+			if ro.Filings != nil || ro.Discard {
+				cur.Filings, cur.Discard = ro.Filings, ro.Discard
+			}
+			cur.Redirects = append(cur.Redirects, ro.Redirects...)
+			if ro.Header != nil {
+				cur.Header = ro.Header
+			}
 			res.Recipients[rcpt] = cur
 		}
 		res.Prepend = append(res.Prepend, o.Prepend...)
