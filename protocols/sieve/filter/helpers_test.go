@@ -299,3 +299,33 @@ func duplicates(res pipeline.Result) []*evlog.DuplicateRecorded {
 }
 
 var errBoom = errors.New("boom")
+
+// stripCheck removes fields of one name from the stored stream, as the
+// spam check's Filter does.
+type stripCheck struct{ name string }
+
+func (s stripCheck) Name() string { return "strip" }
+func (s stripCheck) Start(context.Context, pipeline.Envelope) (pipeline.Run, error) {
+	return &stripRun{s.name}, nil
+}
+
+type stripRun struct{ name string }
+
+func (r *stripRun) Write(b []byte) (int, error)                      { return len(b), nil }
+func (r *stripRun) Abort()                                           {}
+func (r *stripRun) Finish(context.Context) (pipeline.Outcome, error) { return pipeline.Outcome{}, nil }
+func (r *stripRun) Filter(in io.Reader) io.Reader {
+	b, err := io.ReadAll(in)
+	if err != nil {
+		return in
+	}
+	var out []string
+	for _, l := range strings.SplitAfter(string(b), "\r\n") {
+		if !strings.HasPrefix(l, r.name+":") {
+			out = append(out, l)
+		}
+	}
+	return strings.NewReader(strings.Join(out, ""))
+}
+
+func stringsCut(s, sep string) (string, string, bool) { return strings.Cut(s, sep) }

@@ -45,6 +45,9 @@ func (r *run) Write(p []byte) (int, error) {
 // nothing.
 func (r *run) Filter(in io.Reader) io.Reader {
 	r.filtered = true
+	// What Write took so far (an earlier filter that reads ahead) is
+	// read again through in.
+	r.cap = newCapture(r.cap.maxHead, r.cap.maxBody)
 	return teeReader{r: in, c: r.cap}
 }
 
@@ -401,7 +404,7 @@ func oneLine(s string, n int) string {
 			b.WriteRune(r)
 		}
 	}
-	return strings.TrimSpace(b.String())
+	return strings.Join(strings.Fields(b.String()), " ")
 }
 
 // rejectText is the reply text of a rejection at the end of DATA (RFC
