@@ -2,7 +2,6 @@ package filter
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 
 	"github.com/surat-mail/surat/protocols/pipeline"
