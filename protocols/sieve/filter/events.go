@@ -115,7 +115,7 @@ func (r *run) rejection(d decided, now time.Time, budget *int) []*evlog.Event {
 		return nil
 	}
 	msg, err := r.c.cfg.Replies.Rejection(Rejection{
-		Recipient: r.envTo(d.rcpt), To: r.env.From, Reason: d.reject.Reason, Header: d.header, Now: now,
+		User: d.rcpt, Recipient: r.envTo(d.rcpt), To: r.env.From, Reason: d.reject.Reason, Header: d.header, Now: now,
 	})
 	if err != nil {
 		log.Warn("sieve reject: no rejection sent", "reason", "compose", "err", err)

@@ -30,12 +30,10 @@ func TestFailingScriptsKeep(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
-			reg := prometheus.NewPedanticRegistry()
-			m, err := NewMetrics(reg)
-			if err != nil {
+			if err := prometheus.NewPedanticRegistry().Register(h.check); err != nil {
 				t.Fatal(err)
 			}
-			h.check.cfg.Metrics = m
+			m := h.check
 			h.interp.def("fails", func(sieve.Message, sieve.Env) (*sieve.Result, error) { return nil, errBoom })
 			h.interp.def("loops", func(sieve.Message, sieve.Env) (*sieve.Result, error) {
 				return nil, errors.New("sieve: more than 100000 steps")

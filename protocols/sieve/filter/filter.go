@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/surat-mail/surat/protocols/pipeline"
 	"github.com/surat-mail/surat/protocols/sieve"
 )
@@ -87,7 +89,8 @@ type VacationReply struct {
 
 // Rejection is what a rejection MDN is made from.
 type Rejection struct {
-	Recipient string // the user who rejected (the original RCPT TO)
+	User      string // the user whose script rejected it (canonical)
+	Recipient string // the address it was sent to (the original RCPT TO)
 	To        string // the envelope sender
 	Reason    string
 	Header    []byte // the original message's header block
@@ -150,10 +153,8 @@ type Config struct {
 	// ReplyLifetime is how long a reply is retried (zero: the default).
 	ReplyLifetime time.Duration
 	// Now is the proposer's clock (nil: time.Now).
-	Now func() time.Time
-	// Metrics counts the runs; nil: not counted.
-	Metrics *Metrics
-	Logger  *slog.Logger
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Check is the Sieve pipeline check (package doc).
@@ -162,9 +163,13 @@ type Check struct {
 	cache  *cache
 	limits sieve.Limits
 	log    *slog.Logger
+	runs   *prometheus.CounterVec // surat_sieve_runs_total (metrics.go)
 }
 
-var _ pipeline.Check = (*Check)(nil)
+var (
+	_ pipeline.Check       = (*Check)(nil)
+	_ prometheus.Collector = (*Check)(nil)
+)
 
 // New returns the check.
 func New(cfg Config) (*Check, error) {
@@ -200,7 +205,7 @@ func New(cfg Config) (*Check, error) {
 	if bytes <= 0 {
 		bytes = DefaultCacheBytes
 	}
-	return &Check{cfg: cfg, cache: newCache(entries, bytes), limits: limits, log: cfg.Logger}, nil
+	return &Check{cfg: cfg, cache: newCache(entries, bytes), limits: limits, log: cfg.Logger, runs: newRunsCounter()}, nil
 }
 
 // Name is the check's name in logs and metrics.

@@ -1,8 +1,6 @@
 package filter
 
 import (
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -14,28 +12,22 @@ const (
 	outcomeInvalid = "invalid" // the stored script does not compile: kept
 )
 
-// Metrics counts the scripts run, by outcome.
-type Metrics struct {
-	runs *prometheus.CounterVec
-}
-
-// NewMetrics registers surat_sieve_runs_total with reg.
-func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	m := &Metrics{runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+func newRunsCounter() *prometheus.CounterVec {
+	runs := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "surat_sieve_runs_total",
 		Help: "Sieve scripts run at delivery, by outcome: ok, failed (a run-time error or a limit), timeout, invalid (does not compile); all but ok kept the message.",
-	}, []string{"outcome"})}
+	}, []string{"outcome"})
 	for _, o := range []string{outcomeOK, outcomeFailed, outcomeTimeout, outcomeInvalid} {
-		m.runs.WithLabelValues(o) // every outcome shows, at zero
+		runs.WithLabelValues(o) // every outcome shows, at zero
 	}
-	if err := reg.Register(m.runs); err != nil {
-		return nil, fmt.Errorf("sieve filter: metrics: %w", err)
-	}
-	return m, nil
+	return runs
 }
 
-func (m *Metrics) count(outcome string) {
-	if m != nil {
-		m.runs.WithLabelValues(outcome).Inc()
-	}
-}
+// Describe and Collect make the check a prometheus.Collector of
+// surat_sieve_runs_total: the node registers it with its other checks'.
+func (c *Check) Describe(ch chan<- *prometheus.Desc) { c.runs.Describe(ch) }
+
+// Collect: see Describe.
+func (c *Check) Collect(ch chan<- prometheus.Metric) { c.runs.Collect(ch) }
+
+func (c *Check) count(outcome string) { c.runs.WithLabelValues(outcome).Inc() }

@@ -205,7 +205,7 @@ func (r *run) runPlan(ctx context.Context, p plan, prepend, own []byte, env siev
 		log := r.c.log.With("user", p.rcpt, "script", l.owner+"/"+l.name)
 		if l.err != nil {
 			d.failed++
-			r.c.cfg.Metrics.count(outcomeInvalid)
+			r.c.count(outcomeInvalid)
 			log.Warn("sieve script does not compile; the message is kept", "err", l.err)
 			return
 		}
@@ -219,11 +219,11 @@ func (r *run) runPlan(ctx context.Context, p plan, prepend, own []byte, env siev
 			if ctx.Err() != nil {
 				outcome = outcomeTimeout
 			}
-			r.c.cfg.Metrics.count(outcome)
+			r.c.count(outcome)
 			log.Warn("sieve script failed; the message is kept", "result", outcome, "err", err)
 			return
 		}
-		r.c.cfg.Metrics.count(outcomeOK)
+		r.c.count(outcomeOK)
 		d.add(res, r.c.limits.MaxRedirects)
 		if res.Header != nil {
 			msg.Header = res.Header
