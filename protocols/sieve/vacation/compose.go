@@ -232,22 +232,53 @@ func decodeHeader(v string) string {
 	return d
 }
 
-// encodeHeader encodes unstructured header text as RFC 2047 encoded-words
-// when it is not ASCII: Q encoding of UTF-8 (readable when mostly ASCII),
-// in words short enough that a folded line keeps to 78 octets even after
-// a field name (RFC 2047 §2 allows 75 per word, §5 whole characters in
-// each). The white space between two encoded-words is not part of the
-// text (RFC 2047 §6.2), so every piece is encoded, ASCII too.
+// encodeHeader encodes unstructured header text (RFC 2047 §5 (1)): the
+// words that are not printable ASCII, or that would read as an
+// encoded-word, become encoded-words; the others stay readable.
+// Adjacent words to encode are encoded together, the space between them
+// inside (white space between two encoded-words is not text, RFC 2047
+// §6.2).
 func encodeHeader(v string) string {
-	if isASCII(v) {
+	if !strings.ContainsFunc(v, needsEncoding) && !strings.Contains(v, "=?") {
 		return v
 	}
 	v = strings.ToValidUTF8(v, "\uFFFD")
+	var out, run []string
+	flush := func() {
+		if run != nil {
+			out = append(out, encodeWords(strings.Join(run, " ")))
+			run = nil
+		}
+	}
+	for _, w := range strings.Split(v, " ") {
+		switch {
+		case strings.ContainsFunc(w, needsEncoding) || strings.Contains(w, "=?"):
+			run = append(run, w)
+		case w == "" && run != nil:
+			run = append(run, w) // keep runs of spaces inside the encoded text
+		default:
+			flush()
+			out = append(out, w)
+		}
+	}
+	flush()
+	return strings.Join(out, " ")
+}
+
+// needsEncoding reports whether r cannot stand as itself in a header.
+func needsEncoding(r rune) bool {
+	return r >= 0x7f || r < ' '
+}
+
+// encodeWords encodes s as Q-encoded UTF-8 encoded-words short enough
+// that a folded line keeps to 78 octets even after a field name (RFC 2047
+// §2 allows 75 per word; §5 wants whole characters in each).
+func encodeWords(s string) string {
 	const prefix, suffix = "=?utf-8?q?", "?="
 	const maxPayload = 66 - len(prefix) - len(suffix)
 	var words []string
 	var w strings.Builder
-	for _, r := range v {
+	for _, r := range s {
 		var enc string
 		switch {
 		case r == ' ':

@@ -102,6 +102,9 @@ func TestComposeSubject(t *testing.T) {
 		{"original's, folded", "", "Subject: a\r\n b\r\n\r\n", "Auto: a b"},
 		{"original's, unknown charset", "", "Subject: =?x-martian?q?zz?=\r\n\r\n", "Auto: =?x-martian?q?zz?="},
 		{"none", "", "To: a@b\r\n\r\n", "Automatic reply"},
+		{"spaces between UTF-8 words", "ä  ö  x  ü", personal, "ä  ö  x  ü"},
+		{"looks encoded", "=?utf-8?q?x?= is literal", personal, "=?utf-8?q?x?= is literal"},
+		{"control character", "a\x01b", personal, "a\x01b"},
 		{"injection", "Away\r\nBcc: victim@example.com", personal, "Away  Bcc: victim@example.com"},
 		{"long", strings.Repeat("word ", 40), personal, strings.TrimSpace(strings.Repeat("word ", 40))},
 		{"long UTF-8", strings.Repeat("wörd ", 40), personal, strings.TrimSpace(strings.Repeat("wörd ", 40))},
@@ -121,6 +124,9 @@ func TestComposeSubject(t *testing.T) {
 		}
 		if got := decoded(t, raw); strings.TrimSpace(got) != tc.want {
 			t.Errorf("%s: Subject decodes to %q, want %q", tc.name, got, tc.want)
+		}
+		if tc.name == "original's, encoded" && !strings.HasPrefix(raw, "Auto: =?utf-8?q?") {
+			t.Errorf("%s: Subject %q: the ASCII words should stay as they are", tc.name, raw)
 		}
 		if tc.name == "injection" && m.Header.Get("Bcc") != "" {
 			t.Errorf("%s: a Bcc field was injected", tc.name)

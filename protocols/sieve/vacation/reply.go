@@ -7,10 +7,11 @@ import (
 // Reasons ShouldReply gives for not replying, for the delivery log line.
 const (
 	ReasonNullSender    = "null sender"
+	ReasonBadSender     = "sender is not an address"
 	ReasonSystemSender  = "sender is a mailer or list address"
 	ReasonOwnAddress    = "sender is the user"
 	ReasonAutoSubmitted = "message is auto-submitted"
-	ReasonPrecedence    = "precedence bulk, list or junk"
+	ReasonPrecedence    = "precedence bulk, list, junk or auto_reply"
 	ReasonList          = "message is from a mailing list"
 	ReasonSuppressed    = "auto-replies suppressed by the sender"
 	ReasonNotPersonal   = "user's address not in To, Cc or Bcc"
@@ -35,7 +36,9 @@ var recipientFields = []string{"To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Res
 //     (RFC 3834 §2: mailers and list administrative addresses);
 //   - the user themselves;
 //   - a message with Auto-Submitted other than "no" (RFC 3834 §2, §5);
-//   - Precedence bulk, list or junk (RFC 3834 §2, de facto);
+//   - a sender that is not local@domain (nothing to reply to);
+//   - Precedence bulk, list, junk (RFC 3834 §2, de facto) or auto_reply
+//     (older autoresponders' mark);
 //   - a message with List-Id or another List-* field (RFC 5230 §4.6);
 //   - X-Auto-Response-Suppress OOF or All (Microsoft's field asking for
 //     no out-of-office replies);
@@ -50,6 +53,9 @@ func ShouldReply(header []byte, envFrom string, userAddrs []string) (bool, strin
 	envFrom = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(envFrom), "<"), ">"))
 	if envFrom == "" {
 		return false, ReasonNullSender
+	}
+	if at := strings.LastIndexByte(envFrom, '@'); at <= 0 || at == len(envFrom)-1 {
+		return false, ReasonBadSender
 	}
 	if systemSender(envFrom) {
 		return false, ReasonSystemSender
@@ -71,7 +77,7 @@ func ShouldReply(header []byte, envFrom string, userAddrs []string) (bool, strin
 	}
 	for _, v := range values(fs, "Precedence") {
 		switch strings.ToLower(strings.TrimSpace(stripComments(v))) {
-		case "bulk", "list", "junk":
+		case "bulk", "list", "junk", "auto_reply":
 			return false, ReasonPrecedence
 		}
 	}
