@@ -39,6 +39,9 @@ var (
 	ErrHash = errors.New("hash does not match")
 	// ErrExpired: the SRS0 timestamp is older than MaxAge days.
 	ErrExpired = errors.New("timestamp expired")
+	// ErrTooLong: the rewritten address would pass RFC 5321 §4.5.3.1.3's
+	// path length, so a bounce to it could not be addressed.
+	ErrTooLong = errors.New("rewritten address too long")
 )
 
 // Rewriter rewrites senders into addresses at one SRS domain and reverses
@@ -86,9 +89,20 @@ func (r *Rewriter) Domain() string { return r.domain }
 //   - any other becomes SRS0=HHHH=TT=domain=local@r.Domain().
 //
 // A sender that cannot be carried in a local part (a quoted one, a domain
-// that is an address literal) is an ErrSyntax error: the caller chooses
-// what to relay with instead.
+// that is an address literal) is an ErrSyntax error, one whose rewriting
+// would be longer than address.MaxAddressLen an ErrTooLong error. Both are
+// permanent: the caller relays with the sender unchanged, as postsrsd
+// does when it cannot rewrite (SPF may fail at the destination, but the
+// message is not lost), rather than retry.
 func (r *Rewriter) Forward(sender string) (string, error) {
+	out, err := r.forward(sender)
+	if err == nil && len(out) > address.MaxAddressLen {
+		return "", fmt.Errorf("srs: forward %q: %w (%d octets)", sender, ErrTooLong, len(out))
+	}
+	return out, err
+}
+
+func (r *Rewriter) forward(sender string) (string, error) {
 	if sender == "" {
 		return "", nil
 	}

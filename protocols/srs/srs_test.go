@@ -110,6 +110,15 @@ func TestNullAndOwnSender(t *testing.T) {
 	}
 }
 
+func TestForwardTooLong(t *testing.T) {
+	now := day0
+	r := newRewriter(t, "fwd.example", &now, "secret")
+	long := strings.Repeat("a", 64) + "@" + strings.Repeat("d", 60) + "." + strings.Repeat("e", 60) + "." + strings.Repeat("f", 60) + ".example"
+	if got, err := r.Forward(long); !errors.Is(err, ErrTooLong) {
+		t.Errorf("Forward(%d octets) = %q, %v; want ErrTooLong", len(long), got, err)
+	}
+}
+
 func TestForwardRefuses(t *testing.T) {
 	now := day0
 	r := newRewriter(t, "fwd.example", &now, "secret")
