@@ -20,8 +20,8 @@
 // hash and timestamp are checked there.
 //
 // Keys: the first signs, every one verifies, so a new key can be added
-// (the cluster's SrsKeyAdded event) while bounces to addresses made under
-// the old one still come back.
+// (the cluster's SrsKeyAdded event; callers pass the newest first) while
+// bounces to addresses made under the old one still come back.
 //
 // The package holds no state beyond the Rewriter's keys and does no I/O;
 // it does not decide which addresses are ours or whether to relay: its
