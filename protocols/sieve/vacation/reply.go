@@ -37,7 +37,7 @@ var recipientFields = []string{"To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Res
 //   - the user themselves;
 //   - a message with Auto-Submitted other than "no" (RFC 3834 §2, §5);
 //   - a sender that is not local@domain (nothing to reply to);
-//   - Precedence bulk, list, junk (RFC 3834 §2, de facto) or auto_reply
+//   - Precedence bulk, list, junk (de facto: vacation(1), Pigeonhole) or auto_reply
 //     (older autoresponders' mark);
 //   - a message with List-Id or another List-* field (RFC 5230 §4.6);
 //   - X-Auto-Response-Suppress OOF or All (Microsoft's field asking for
