@@ -18,8 +18,8 @@ func TestComparators(t *testing.T) {
 		{cmpNumeric, "10", "9", 1},
 		{cmpNumeric, "007", "7", 0},
 		{cmpNumeric, "12abc", "12", 0},
-		{cmpNumeric, "abc", "99999", 1},  // no digits: positive infinity
-		{cmpNumeric, "abc", "xyz", 0},    // both infinite
+		{cmpNumeric, "abc", "99999", 1}, // no digits: positive infinity
+		{cmpNumeric, "abc", "xyz", 0},   // both infinite
 		{cmpNumeric, "0", "", -1},
 		{cmpNumeric, "123456789012345678901234567890", "99", 1},
 	} {

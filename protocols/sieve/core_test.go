@@ -11,8 +11,8 @@ import (
 // redirect or reject cancels it.
 func TestImplicitKeep(t *testing.T) {
 	for _, c := range []struct {
-		script string
-		want   string
+		script    string
+		want      string
 		discarded bool
 	}{
 		{"", "KEEP", false},
