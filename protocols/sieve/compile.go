@@ -429,11 +429,17 @@ func (c *compiler) commonTag(o *op, sp *spec, a arg) (tagSpec, bool, error) {
 		}
 	}
 	if sp.index {
+		// deleteheader has :index and :last of its own (RFC 5293 §5);
+		// elsewhere they come with "index" (RFC 5260 §6).
+		ext := "index"
+		if o.name == "deleteheader" {
+			ext = ""
+		}
 		switch a.tag {
 		case "index":
-			return tagSpec{pNumber, "index"}, true, nil
+			return tagSpec{pNumber, ext}, true, nil
 		case "last":
-			return tagSpec{pNone, "index"}, true, nil
+			return tagSpec{pNone, ext}, true, nil
 		}
 	}
 	return tagSpec{}, false, nil

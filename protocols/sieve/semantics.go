@@ -152,6 +152,10 @@ func (c *compiler) semantics(o *op) error {
 			return errAt(o.pos[0].line, o.pos[0].col, "invalid variable name %q", name)
 		}
 	case "global":
+		// RFC 6609 §3.3: global is a variables feature too.
+		if !c.requires["variables"] {
+			return errAt(o.line, o.col, "\"global\" needs require \"variables\"")
+		}
 		for _, name := range o.pos[0].strs {
 			if !validIdentifier(name) {
 				return errAt(o.pos[0].line, o.pos[0].col, "invalid global variable name %q", name)
