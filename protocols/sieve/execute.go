@@ -173,6 +173,20 @@ type frame struct {
 // conflict, the context ending) returns an error and no result: the
 // caller keeps the message (RFC 5228 §2.10.6).
 func (s *Script) Execute(ctx context.Context, msg Message, env Env) (*Result, error) {
+	return ExecuteSequence(ctx, []*Script{s}, msg, env)
+}
+
+// ExecuteSequence runs scripts one after the other on the same message,
+// as Pigeonhole runs its sieve_before scripts and then the user's: the
+// global script, the domain's, then the user's active one (nil entries
+// are skipped). Their actions accumulate into one Result. Each script
+// starts with a fresh implicit keep, its own variables and flags; the
+// next script runs only while the message is still kept (implicitly or
+// explicitly) when the previous one ends, so a before-script that files
+// or discards the message has the last word. A stop ends only the
+// script that runs it. A runtime error in any script fails the whole
+// sequence, and the caller keeps the message.
+func ExecuteSequence(ctx context.Context, scripts []*Script, msg Message, env Env) (*Result, error) {
 	if env.Now.IsZero() {
 		env.Now = time.Now()
 	}
@@ -180,14 +194,25 @@ func (s *Script) Execute(ctx context.Context, msg Message, env Env) (*Result, er
 		ctx:          ctx,
 		msg:          msg,
 		env:          env,
-		lim:          s.limits.withDefaults(),
 		fields:       parseHeader(msg.Header),
 		implicitKeep: true,
-		globals:      map[string]string{},
-		onceDone:     map[*Script]bool{},
 	}
-	if _, err := st.runScript(s); err != nil {
-		return nil, err
+	for _, s := range scripts {
+		if s == nil {
+			continue
+		}
+		if !st.implicitKeep && !st.explicitKeep {
+			break
+		}
+		st.implicitKeep = true
+		st.flags = nil
+		st.steps = 0
+		st.lim = s.limits.withDefaults()
+		st.globals = map[string]string{}
+		st.onceDone = map[*Script]bool{}
+		if _, err := st.runScript(s); err != nil {
+			return nil, err
+		}
 	}
 	return st.result(), nil
 }
