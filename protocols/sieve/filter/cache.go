@@ -6,8 +6,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io/fs"
 	"sync"
+
+	"github.com/surat-mail/surat/protocols/sieve"
 )
 
 // cache holds compiled scripts by the SHA-256 of their source, least
@@ -164,7 +165,7 @@ func compile(ctx context.Context, chk *Check, owner string, src []byte) *entry {
 		if !ok {
 			// RFC 6609 §3.2: an error unless :optional, which the
 			// interpreter decides.
-			return nil, fmt.Errorf("include %q: %w", name, fs.ErrNotExist)
+			return nil, fmt.Errorf("include %q: %w", name, sieve.ErrIncludeNotFound)
 		}
 		return s, nil
 	}

@@ -152,6 +152,9 @@ type Config struct {
 	CacheEntries, CacheBytes int
 	// ReplyLifetime is how long a reply is retried (zero: the default).
 	ReplyLifetime time.Duration
+	// Hostname is the node's mail name, the environment extension's
+	// "host" (RFC 5183 §4).
+	Hostname string
 	// Now is the proposer's clock (nil: time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger

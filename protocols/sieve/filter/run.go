@@ -114,7 +114,7 @@ func (r *run) sieveEnv(rcpt string, prepend []byte, earlier pipeline.Result, now
 		to = orig
 	}
 	env := sieve.Env{From: r.env.From, To: to, User: rcpt, Auth: r.env.User, Now: now,
-		Addresses: r.addresses(rcpt, to)}
+		Addresses: r.addresses(rcpt, to), Environment: r.environment(rcpt)}
 	if score, percent, ok := spamScore(prepend); ok {
 		env.SpamScore, env.SpamPercent = &score, &percent
 	}
@@ -142,6 +142,16 @@ func (r *run) sieveEnv(rcpt string, prepend []byte, earlier pipeline.Result, now
 		}
 	} else {
 		env.Duplicate = func([]byte) bool { return false }
+	}
+	return env
+}
+
+// environment is what the environment extension (RFC 5183 §4) reads
+// beyond what the interpreter knows itself.
+func (r *run) environment(rcpt string) map[string]string {
+	env := map[string]string{"domain": domainOf(rcpt), "remote-ip": r.env.RemoteIP}
+	if h := r.c.cfg.Hostname; h != "" {
+		env["host"] = h
 	}
 	return env
 }
