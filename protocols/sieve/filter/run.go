@@ -212,7 +212,7 @@ func (r *run) runPlan(ctx context.Context, p plan, prepend, own []byte, env siev
 		if !d.keep {
 			return // the sequence ends once the implicit keep is cancelled
 		}
-		log := r.c.log.With("user", p.rcpt, "script", l.owner+"/"+l.name)
+		log := r.c.log.With("rcpt", p.rcpt, "user", l.owner, "script", l.name)
 		if l.err != nil {
 			d.failed++
 			r.c.count(outcomeInvalid)
