@@ -18,6 +18,9 @@ const (
 	// and its heads, under the entry bound (docs/DESIGN.md invariant 4).
 	maxReplyBytes = 128 << 10
 	maxOneReply   = 64 << 10
+	// maxMDNHeader bounds the original header a rejection returns (RFC
+	// 6522 §4 text/rfc822-headers), so that the MDN fits maxOneReply.
+	maxMDNHeader = 32 << 10
 )
 
 // events are what one recipient's decision records with the delivery: a
@@ -115,7 +118,8 @@ func (r *run) rejection(d decided, now time.Time, budget *int) []*evlog.Event {
 		return nil
 	}
 	msg, err := r.c.cfg.Replies.Rejection(Rejection{
-		User: d.rcpt, Recipient: r.envTo(d.rcpt), To: r.env.From, Reason: d.reject.Reason, Header: d.header, Now: now,
+		User: d.rcpt, Recipient: r.envTo(d.rcpt), To: r.env.From, Reason: d.reject.Reason,
+		Header: cutHeader(d.header, maxMDNHeader), Now: now,
 	})
 	if err != nil {
 		log.Warn("sieve reject: no rejection sent", "reason", "compose", "err", err)
@@ -148,6 +152,23 @@ func (r *run) replyEvents(msg []byte, user string, now time.Time, budget *int) (
 		Submitter: user,
 	}
 	return &evlog.Event{Kind: &evlog.Event_BlobStored{BlobStored: chunk}}, q, true
+}
+
+// cutHeader is the header block h cut to at most n bytes at a field
+// boundary, still ending in the empty line.
+func cutHeader(h []byte, n int) []byte {
+	if len(h) <= n {
+		return h
+	}
+	fs, _ := fields(h)
+	out := make([]byte, 0, n)
+	for _, f := range fs {
+		if len(out)+len(f)+2 > n {
+			break
+		}
+		out = append(out, f...)
+	}
+	return append(out, '\r', '\n')
 }
 
 // envTo is the address the recipient was given as in RCPT TO.

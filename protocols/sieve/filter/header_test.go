@@ -138,3 +138,16 @@ func FuzzOwnHeader(f *testing.F) {
 		}
 	})
 }
+
+func TestCutHeader(t *testing.T) {
+	h := []byte("A: 1\r\nB: 22\r\n 3\r\nC: 4\r\n\r\n")
+	if got := string(cutHeader(h, 100)); got != string(h) {
+		t.Fatalf("uncut %q", got)
+	}
+	if got := string(cutHeader(h, 20)); got != "A: 1\r\nB: 22\r\n 3\r\n\r\n" {
+		t.Fatalf("cut %q", got)
+	}
+	if got := string(cutHeader(h, 3)); got != "\r\n" {
+		t.Fatalf("cut to nothing %q", got)
+	}
+}
