@@ -6590,6 +6590,8 @@ type DomainRecord struct {
 	DmarcPolicy     string                 `protobuf:"bytes,5,opt,name=dmarc_policy,json=dmarcPolicy,proto3" json:"dmarc_policy,omitempty"`     // empty: the default, reject
 	SettingsUnix    int64                  `protobuf:"varint,6,opt,name=settings_unix,json=settingsUnix,proto3" json:"settings_unix,omitempty"` // changed_unix of the last settings change
 	DkimKeys        []*DkimKey             `protobuf:"bytes,7,rep,name=dkim_keys,json=dkimKeys,proto3" json:"dkim_keys,omitempty"`
+	CatchAll        string                 `protobuf:"bytes,8,opt,name=catch_all,json=catchAll,proto3" json:"catch_all,omitempty"`           // DomainSettingsChanged.catch_all: the user for unknown local parts; empty: none
+	PlusFolders     bool                   `protobuf:"varint,9,opt,name=plus_folders,json=plusFolders,proto3" json:"plus_folders,omitempty"` // DomainSettingsChanged.plus_folders
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -6671,6 +6673,20 @@ func (x *DomainRecord) GetDkimKeys() []*DkimKey {
 		return x.DkimKeys
 	}
 	return nil
+}
+
+func (x *DomainRecord) GetCatchAll() string {
+	if x != nil {
+		return x.CatchAll
+	}
+	return ""
+}
+
+func (x *DomainRecord) GetPlusFolders() bool {
+	if x != nil {
+		return x.PlusFolders
+	}
+	return false
 }
 
 // BanRecord is one banned prefix (see BanAdded).
@@ -7939,7 +7955,7 @@ const file_log_events_proto_rawDesc = "" +
 	"last_reply\x18\x0e \x01(\tR\tlastReply\x12#\n" +
 	"\rlocal_failure\x18\x14 \x01(\bR\flocalFailure\x12\x1f\n" +
 	"\vrequire_tls\x18\x15 \x01(\bR\n" +
-	"requireTls\"\xa9\x02\n" +
+	"requireTls\"\xe9\x02\n" +
 	"\fDomainRecord\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x1d\n" +
 	"\n" +
@@ -7949,7 +7965,9 @@ const file_log_events_proto_rawDesc = "" +
 	"mtaStsMode\x12!\n" +
 	"\fdmarc_policy\x18\x05 \x01(\tR\vdmarcPolicy\x12#\n" +
 	"\rsettings_unix\x18\x06 \x01(\x03R\fsettingsUnix\x122\n" +
-	"\tdkim_keys\x18\a \x03(\v2\x15.surat.log.v1.DkimKeyR\bdkimKeys\"\x99\x01\n" +
+	"\tdkim_keys\x18\a \x03(\v2\x15.surat.log.v1.DkimKeyR\bdkimKeys\x12\x1b\n" +
+	"\tcatch_all\x18\b \x01(\tR\bcatchAll\x12!\n" +
+	"\fplus_folders\x18\t \x01(\bR\vplusFolders\"\x99\x01\n" +
 	"\tBanRecord\x12\x16\n" +
 	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +
