@@ -391,7 +391,7 @@ func (t *txn) vacationReplied(e *evlog.VacationReplied) (*evlog.EventResult, err
 		return nil, err
 	}
 	if old != nil && old.expires > e.GetRepliedUnix() {
-		t.logger.Debug("vacation reply already sent in its period", "raft_index", t.index, "user", user, "sender", sender)
+		t.logger.Debug("vacation reply already sent in its period", "raft_index", t.index, "user", user, "from", sender)
 		return skip(errAlreadyReplied), nil
 	}
 	if err := t.putSieveRecord(key, expiryVacation, old, sieveRecord{at: e.GetRepliedUnix(), expires: e.GetExpiresUnix()}); err != nil {

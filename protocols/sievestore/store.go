@@ -46,6 +46,10 @@ type Config struct {
 	Now func() time.Time
 }
 
+// ErrInvalidName: a script name RFC 5804 §1.6 does not allow (empty,
+// too long, not UTF-8, a control character).
+var ErrInvalidName = errors.New("sievestore: invalid script name")
+
 // Store reads and writes Sieve state; safe for concurrent use.
 type Store struct {
 	cfg Config
@@ -121,7 +125,7 @@ func (s *Store) Put(ctx context.Context, owner, name string, src []byte, lim man
 // (`surat sieve put --activate`).
 func (s *Store) PutScript(ctx context.Context, owner, name string, src []byte, lim managesieve.Limits, activate bool) error {
 	if err := mailbox.CheckSieveName(name); err != nil {
-		return fmt.Errorf("sievestore: %w", err)
+		return fmt.Errorf("%w: %v", ErrInvalidName, err)
 	}
 	if lim.MaxScriptBytes > 0 && int64(len(src)) > lim.MaxScriptBytes {
 		return fmt.Errorf("%w: %d octets, at most %d", managesieve.ErrQuotaMaxSize, len(src), lim.MaxScriptBytes)
@@ -150,7 +154,7 @@ func (s *Store) Delete(ctx context.Context, owner, name string) error {
 // Rename renames a script, keeping it active if it was.
 func (s *Store) Rename(ctx context.Context, owner, oldName, newName string) error {
 	if err := mailbox.CheckSieveName(newName); err != nil {
-		return fmt.Errorf("sievestore: %w", err)
+		return fmt.Errorf("%w: %v", ErrInvalidName, err)
 	}
 	return s.submit(ctx, &evlog.Event{Kind: &evlog.Event_SieveScriptRenamed{SieveScriptRenamed: &evlog.SieveScriptRenamed{
 		Owner: owner, Name: oldName, NewName: newName}}})
@@ -167,6 +171,12 @@ func (s *Store) Activate(ctx context.Context, owner, name string) error {
 func (s *Store) SetForwarding(ctx context.Context, user string, to []string, keep bool) error {
 	return s.submit(ctx, &evlog.Event{Kind: &evlog.Event_ForwardingSet{ForwardingSet: &evlog.ForwardingSet{
 		User: user, Addresses: to, Keep: keep}}})
+}
+
+// ForwardingTo is Forwarding as plain values (no addresses: none set).
+func (s *Store) ForwardingTo(ctx context.Context, user string) (to []string, keep bool, err error) {
+	f, _, err := s.Forwarding(ctx, user)
+	return f.Addresses, f.Keep, err
 }
 
 // Forwarding returns user's forwarding; ok is false when none is set.
