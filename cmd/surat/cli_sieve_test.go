@@ -131,18 +131,11 @@ func TestCLISieveErrors(t *testing.T) {
 }
 
 func TestCLISieveCheck(t *testing.T) {
-	r := runCLI(t, nil, "keep;\r\n", "sieve", "check")
-	// SIEVE-COMPILE-HOOK: without the compiler the check says so.
-	if errors.Is(compileSieve(nil), errNoSieveCompiler) {
-		if msg := oneLineErr(t, r); !strings.Contains(msg, "no Sieve compiler") {
-			t.Fatalf("check without compiler: %q", msg)
-		}
-		return
-	}
+	r := runCLI(t, nil, "require \"include\";\r\ninclude :personal \"later\";\r\nkeep;\r\n", "sieve", "check")
 	if r.code != 0 || r.stdout != "ok\n" {
 		t.Fatalf("check: %+v", r)
 	}
-	if msg := oneLineErr(t, runCLI(t, nil, "keep\r\n", "sieve", "check")); !strings.Contains(msg, "line") {
+	if msg := oneLineErr(t, runCLI(t, nil, "keep;\r\nbogus;\r\n", "sieve", "check")); !strings.Contains(msg, "line 2") {
 		t.Fatalf("check of a broken script: %q", msg)
 	}
 }
@@ -188,5 +181,21 @@ func TestCLIDomainCatchAll(t *testing.T) {
 	}
 	if msg := oneLineErr(t, cli("", "domain", "set", "example.org", "--catch-all", "nobody@example.org")); !strings.Contains(msg, "nobody@example.org") {
 		t.Fatalf("catch-all to no user: %q", msg)
+	}
+}
+
+// TestCLISievePutCompiles: the node's admin API compiles with
+// protocols/sieve; a broken script is refused with its line.
+func TestCLISievePutCompiles(t *testing.T) {
+	cli, _ := sieveCLI(t, checkSieveScript())
+	if r := cli("require \"fileinto\";\r\nfileinto \"A\";\r\n", "sieve", "put", "ann@example.org", "ok"); r.code != 0 {
+		t.Fatalf("good script: %+v", r)
+	}
+	msg := oneLineErr(t, cli("keep;\r\nfileinto \"A\";\r\n", "sieve", "put", "ann@example.org", "bad"))
+	if !strings.Contains(msg, "line 2") {
+		t.Fatalf("broken script: %q", msg)
+	}
+	if r := cli("", "sieve", "list", "ann@example.org"); r.stdout != "ok\n" {
+		t.Fatalf("list: %+v", r)
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,6 +10,7 @@ import (
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/propose"
+	"github.com/surat-mail/surat/protocols/sieve"
 	"github.com/surat-mail/surat/protocols/sievestore"
 )
 
@@ -24,29 +24,21 @@ func newSieveStore(store *mailbox.Store, node propose.Proposer) (*sievestore.Sto
 	return s, nil
 }
 
-// errNoSieveCompiler: this build has no Sieve compiler wired yet.
-var errNoSieveCompiler = errors.New("this build has no Sieve compiler")
-
-// compileSieve checks a script as deliveries will run it (`surat sieve
-// check`).
-//
-// SIEVE-COMPILE-HOOK: once protocols/sieve's API is on main, this becomes
-// sieve.Compile(src, sieve.Options{Limits: sieve.DefaultLimits()}) with
-// the error as it is (*sieve.CompileError names the line), and
-// checkSieveScript below returns it for the admin API's PUT.
+// compileSieve checks a script as deliveries will compile it (`surat
+// sieve check`, and the admin API's PUT through checkSieveScript): the
+// error is a *sieve.CompileError naming the line. Included scripts
+// (RFC 6609) are checked when they are put themselves; here an include
+// compiles as an empty script, so that a script may be put before the
+// ones it includes, as Pigeonhole's ManageSieve allows (a missing one
+// fails at delivery, which then keeps the message).
 func compileSieve(src []byte) error {
-	_ = src
-	return errNoSieveCompiler
+	_, err := sieve.Compile(src, sieve.Options{Limits: sieve.DefaultLimits(),
+		Include: func(bool, string) ([]byte, error) { return []byte{}, nil }})
+	return err
 }
 
-// checkSieveScript is the admin API's CheckSieve: nil (store unchecked)
-// until the compiler is wired (see compileSieve).
-func checkSieveScript() func(src []byte) error {
-	if errors.Is(compileSieve(nil), errNoSieveCompiler) {
-		return nil
-	}
-	return compileSieve
-}
+// checkSieveScript is the admin API's CheckSieve.
+func checkSieveScript() func(src []byte) error { return compileSieve }
 
 // Intervals of the leader's Sieve jobs.
 const (

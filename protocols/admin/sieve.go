@@ -207,8 +207,7 @@ func (s *Server) putSieve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "script is not UTF-8")
 		return
 	}
-	// SIEVE-COMPILE-HOOK: cmd/surat sets CheckSieve to protocols/sieve's
-	// Compile with the node's limits and include resolution.
+	// cmd/surat sets CheckSieve to protocols/sieve's Compile.
 	if s.cfg.CheckSieve != nil {
 		if err := s.cfg.CheckSieve(src); err != nil {
 			writeError(w, http.StatusBadRequest, "script "+name+" does not compile: "+err.Error())
