@@ -303,6 +303,12 @@ func TestCatchAllAndPlusFolders(t *testing.T) {
 	if err != nil || d.GetCatchAll() != userA || !d.GetPlusFolders() {
 		t.Fatalf("settings %v, %v", d, err)
 	}
+	if c, p, err := h.s.DomainAddressing("example.org"); err != nil || c != userA || !p {
+		t.Fatalf("DomainAddressing = %q, %v, %v", c, p, err)
+	}
+	if _, _, err := h.s.DomainAddressing("elsewhere.test"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("DomainAddressing of no domain: %v", err)
+	}
 	for _, c := range []struct {
 		addr, user, detail string
 		how                Resolution

@@ -318,3 +318,15 @@ func resolveIn(r getter, address string) (string, bool, error) {
 	target, ok, err := readValue(r, aliasKey(address))
 	return string(target), ok, err
 }
+
+// DomainAddressing returns a local domain's catch-all (the user receiving
+// mail for its unknown local parts; empty: none) and its plus_folders
+// setting (smtp.Addressing). A domain that is not local answers "",
+// false and ErrNotFound.
+func (s *Store) DomainAddressing(domain string) (catchAll string, plusFolders bool, err error) {
+	rec, err := s.DomainSettings(domain)
+	if err != nil {
+		return "", false, err
+	}
+	return rec.GetCatchAll(), rec.GetPlusFolders(), nil
+}
