@@ -139,3 +139,31 @@ func TestDeliveredSameUserQuota(t *testing.T) {
 	}
 	checkInvariants(t, f.s)
 }
+
+// TestDeliveredPartialCopiesNoDSN: a user who got one of its copies
+// before the quota ran out has the message: its sender gets no DSN; a
+// user who got none does, once for all its copies.
+func TestDeliveredPartialCopiesNoDSN(t *testing.T) {
+	f := newFixture(t)
+	used := f.user(userA).GetUsedBytes()
+	f.ok(quotaSet(userA, used+uint64(f.size)), quotaSet(userB, 1))
+	r := f.one(deliveredFrom("sender@remote.example", true, f.hash, f.size,
+		filing(userA, "", false), filing(userA, "Work", false), filing(userB, "", false), filing(userB, "Work", true)))
+	if !slices.Equal(r.GetSkipped(), []string{userA, userB, userB}) {
+		t.Fatalf("skipped %v", r.GetSkipped())
+	}
+	entries, err := f.s.QueueEntries(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, q := range entries {
+		for _, r := range q.GetRecipients() {
+			failed = append(failed, r.GetAddress())
+		}
+	}
+	if !slices.Equal(failed, []string{userB}) {
+		t.Fatalf("DSN for %v, want %s alone", failed, userB)
+	}
+	checkInvariants(t, f.s)
+}

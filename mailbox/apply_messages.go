@@ -335,11 +335,35 @@ func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
 		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Mailbox: mb.GetName(), Address: u.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded, UIDs: []uint32{uid}})
 	}
 	if len(res.SkippedRecipients) > 0 && (len(res.Uids) > 0 || e.GetRelayed()) {
-		if err := t.queueLocalFailures(e, res.SkippedRecipients); err != nil {
-			return nil, err
+		if failed := failedRecipients(e, res.SkippedRecipients); len(failed) > 0 {
+			if err := t.queueLocalFailures(e, failed); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return res, nil
+}
+
+// failedRecipients are the skipped recipients that got no copy at all,
+// each once: a user filed several times (Sieve's keep and fileinto) who
+// got some of its copies before its quota ran out has the message, and
+// its sender gets no DSN for it.
+func failedRecipients(e *evlog.Delivered, skipped []*evlog.SkippedRecipient) []*evlog.SkippedRecipient {
+	copies := map[string]int{} // lookups only
+	for _, r := range e.GetRecipients() {
+		copies[r.GetAddress()]++
+	}
+	for _, r := range skipped {
+		copies[r.GetAddress()]--
+	}
+	var out []*evlog.SkippedRecipient
+	for _, r := range skipped {
+		if copies[r.GetAddress()] == 0 {
+			out = append(out, r)
+			copies[r.GetAddress()] = -1 // once
+		}
+	}
+	return out
 }
 
 // defaultDSNLifetime is how long a DSN to a remote sender is retried when
