@@ -147,3 +147,17 @@ func (s *session) srsBounce(addr string, opts *gosmtp.RcptOptions) (orig string,
 	s.noteRcpt(addr)
 	return back, true, nil
 }
+
+// tagAsGiven is tag (from the canonical, lower-case address) as the
+// client spelled it in to: a mailbox name is case-sensitive (RFC 9051
+// §5.1), and user+Archive is meant for Archive.
+func tagAsGiven(to, tag string) string {
+	if tag == "" {
+		return ""
+	}
+	local := to[:max(strings.LastIndexByte(to, '@'), 0)]
+	if i := strings.IndexByte(local, subaddressSeparator); i >= 0 && strings.EqualFold(local[i+1:], tag) {
+		return local[i+1:]
+	}
+	return tag
+}

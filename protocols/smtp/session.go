@@ -243,7 +243,7 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 	if !contains(s.local, user) {
 		s.local = append(s.local, user)
 		if addr != user {
-			s.noteRcptTo(user, addr, tag)
+			s.noteRcptTo(user, addr, tagAsGiven(to, tag))
 		}
 	}
 	s.noteRcpt(addr)
