@@ -31,8 +31,8 @@ import (
 //   - Header: the recipient's copies and redirects carry it in place of
 //     the message's header block (copies.go).
 //   - Plus folders: a copy to user+tag of a domain with plus folders that
-//     nothing else files goes to the mailbox tag (INBOX when there is
-//     none).
+//     would go to INBOX (no filing, or a keep) goes to the mailbox tag
+//     (INBOX when there is none); Junk stays Junk.
 
 // Defaults of Config's mailbox limits for fileinto :create, as IMAP's
 // (protocols/imap: DefaultMaxMailboxes, DefaultMaxMailboxDepth).
@@ -79,8 +79,8 @@ func (s *session) planDelivery(res pipeline.Result, stored *storedBody, headFor 
 			own.Header = nil
 		}
 		_, action := res.For(u)
-		if tag := s.plusTag[u]; tag != "" && own.Filings == nil && !own.Discard && action == pipeline.Deliver {
-			own.Filings = []pipeline.Filing{{Mailbox: tag}}
+		if tag := s.plusTag[u]; tag != "" && !own.Discard && action == pipeline.Deliver {
+			own.Filings = plusFilings(own.Filings, tag)
 		}
 		if to := redirectTargets(own.Redirects); len(to) > 0 {
 			reason := ""
@@ -119,6 +119,22 @@ func (s *session) planDelivery(res pipeline.Result, stored *storedBody, headFor 
 		}
 	}
 	return p
+}
+
+// plusFilings files the copies that go where they would go anyway (no
+// filing, or Sieve's keep: Filing.Mailbox empty) into the mailbox tag, as
+// Dovecot's lmtp_save_to_detail_mailbox does.
+func plusFilings(filings []pipeline.Filing, tag string) []pipeline.Filing {
+	if filings == nil {
+		return []pipeline.Filing{{Mailbox: tag}}
+	}
+	out := slices.Clone(filings)
+	for i := range out {
+		if out[i].Mailbox == "" {
+			out[i].Mailbox = tag
+		}
+	}
+	return out
 }
 
 // keepInstead makes sure a recipient whose redirect was not made keeps a

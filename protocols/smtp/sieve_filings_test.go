@@ -256,6 +256,19 @@ func TestPlusFolders(t *testing.T) {
 	if got, _ := lastIn(t, n, user, "INBOX"); !bytes.Contains(got, []byte("Subject: to nowhere")) {
 		t.Fatal("plus folder without a mailbox: not in INBOX")
 	}
+	// A script's keep goes there too; its fileinto where it says.
+	check.outcome.Recipients = map[string]pipeline.RecipientOutcome{user: {Filings: []pipeline.Filing{{Flags: []string{`\Seen`}}, {Mailbox: "INBOX"}}}}
+	archived := len(n.Mailbox(t, user, "Archive"))
+	if code, text := sendVia(t, c, tweak, []string{local + "+Archive@" + dom}, message("kept in archive")); code != 250 {
+		t.Fatalf("DATA: %d %s", code, text)
+	}
+	if got, flags := lastIn(t, n, user, "Archive"); !bytes.Contains(got, []byte("Subject: kept in archive")) || !slices.Equal(flags, []string{`\Seen`}) || len(n.Mailbox(t, user, "Archive")) != archived+1 {
+		t.Fatal("plus folder with a keep: not in Archive")
+	}
+	if got, _ := lastIn(t, n, user, "INBOX"); !bytes.Contains(got, []byte("Subject: kept in archive")) {
+		t.Fatal("plus folder with fileinto INBOX: not in INBOX")
+	}
+	check.outcome.Recipients = nil
 	// Without the setting, the tag files nothing.
 	dir.plusFolders = nil
 	if code, text := sendVia(t, c, tweak, []string{local + "+Archive@" + dom}, message("plain plus")); code != 250 {
