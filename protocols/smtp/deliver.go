@@ -105,12 +105,14 @@ func (s *session) data(r io.Reader) error {
 	if len(groups) == 0 && len(p.redirects) == 0 && len(s.nonLocal) == 0 {
 		return s.discardAll(ctx, up, verdict.Events, p.discarded, log)
 	}
-	var forwardFrom string
+	forwardFrom := s.from
 	if len(p.redirects) > 0 {
 		if forwardFrom, err = s.forwardSender(); err != nil {
-			up.abandon()
-			log.Warn("smtp message refused: no SRS address for its redirects", "code", errTemporary.Code, "err", err)
-			return errTemporary
+			// A sender SRS cannot carry (a quoted local part, too long):
+			// forwarded as it is, as postsrsd does; SPF at the
+			// destination may fail, but nothing is lost.
+			log.Warn("smtp redirects keep the sender: SRS could not rewrite it", "err", err)
+			forwardFrom = s.from
 		}
 	}
 	count, depth := s.srv.cfg.mailboxLimits()

@@ -194,7 +194,9 @@ func hasDeliveredTo(msg []byte, user string) bool {
 }
 
 // forwardSender is the envelope sender of the message's redirects: SRS
-// (Config.SRS) unless there is none, the sender is null or local.
+// (Config.SRS) unless there is none, the sender is null or local. An
+// error means the sender cannot be rewritten (or the directory could not
+// be read): the caller keeps the sender.
 func (s *session) forwardSender() (string, error) {
 	if s.from == "" || s.srv.cfg.SRS == nil {
 		return s.from, nil

@@ -2,6 +2,7 @@ package smtp
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"testing"
 
@@ -88,7 +89,28 @@ func TestSieveRedirect(t *testing.T) {
 	if last.From != "" {
 		t.Fatalf("null sender forwarded as %q", last.From)
 	}
+	// A sender SRS cannot rewrite is forwarded as it is.
+	_, failing := c.serve(t, n, MX, withCheck(check, func(cfg *Config) { cfg.Relay, cfg.SRS = relay, failingSRS{} }))
+	cl = dial(t, failing)
+	cl.hello()
+	cl.must(250, "MAIL FROM:<%s>", sender)
+	cl.must(250, "RCPT TO:<%s>", user)
+	if code, text := cl.data(message("not rewritten")); code != 250 {
+		t.Fatalf("DATA: %d %s", code, text)
+	}
+	relay.mu.Lock()
+	last = relay.got[len(relay.got)-1]
+	relay.mu.Unlock()
+	if last.From != sender {
+		t.Fatalf("unrewritable sender forwarded as %q", last.From)
+	}
 }
+
+// failingSRS cannot rewrite anything.
+type failingSRS struct{}
+
+func (failingSRS) Forward(string) (string, error) { return "", errors.New("srs: sender too long") }
+func (failingSRS) Reverse(string) (string, error) { return "", errors.New("srs: not SRS") }
 
 // TestSieveRedirectLoop: a message that already carries Delivered-To for
 // the user, or has come through too many hops, is not redirected again:
