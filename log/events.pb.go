@@ -2802,7 +2802,12 @@ type Delivered struct {
 	// recipient here is skipped: those get a DSN too. Without it, a
 	// Delivered that delivers to nobody makes no DSN (the front end refuses
 	// the message instead).
-	Relayed       bool `protobuf:"varint,24,opt,name=relayed,proto3" json:"relayed,omitempty"`
+	Relayed bool `protobuf:"varint,24,opt,name=relayed,proto3" json:"relayed,omitempty"`
+	// Limits for the mailboxes Recipient.create makes, stamped by the
+	// proposer as in MailboxCreated (0: none): a mailbox past them is not
+	// created and the copy goes to INBOX.
+	MaxMailboxes  uint32 `protobuf:"varint,40,opt,name=max_mailboxes,json=maxMailboxes,proto3" json:"max_mailboxes,omitempty"`
+	MaxNameDepth  uint32 `protobuf:"varint,41,opt,name=max_name_depth,json=maxNameDepth,proto3" json:"max_name_depth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2912,6 +2917,20 @@ func (x *Delivered) GetRelayed() bool {
 		return x.Relayed
 	}
 	return false
+}
+
+func (x *Delivered) GetMaxMailboxes() uint32 {
+	if x != nil {
+		return x.MaxMailboxes
+	}
+	return 0
+}
+
+func (x *Delivered) GetMaxNameDepth() uint32 {
+	if x != nil {
+		return x.MaxNameDepth
+	}
+	return 0
 }
 
 type Appended struct {
@@ -7620,7 +7639,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\vspecial_use\x18\x03 \x01(\tR\n" +
 	"specialUse\x12\x14\n" +
 	"\x05flags\x18\x04 \x03(\tR\x05flags\x12\x16\n" +
-	"\x06create\x18\x05 \x01(\bR\x06create\"\x81\x03\n" +
+	"\x06create\x18\x05 \x01(\bR\x06create\"\xcc\x03\n" +
 	"\tDelivered\x12\x12\n" +
 	"\x04blob\x18\x01 \x01(\fR\x04blob\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x04R\x04size\x12,\n" +
@@ -7635,7 +7654,9 @@ const file_log_events_proto_rawDesc = "" +
 	"\x05envid\x18\x15 \x01(\tR\x05envid\x12)\n" +
 	"\x03ret\x18\x16 \x01(\x0e2\x17.surat.log.v1.DsnReturnR\x03ret\x12!\n" +
 	"\fexpires_unix\x18\x17 \x01(\x03R\vexpiresUnix\x12\x18\n" +
-	"\arelayed\x18\x18 \x01(\bR\arelayed\"\xc7\x01\n" +
+	"\arelayed\x18\x18 \x01(\bR\arelayed\x12#\n" +
+	"\rmax_mailboxes\x18( \x01(\rR\fmaxMailboxes\x12$\n" +
+	"\x0emax_name_depth\x18) \x01(\rR\fmaxNameDepth\"\xc7\x01\n" +
 	"\bAppended\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12\x12\n" +

@@ -78,10 +78,17 @@
 //     empty; mailboxes below INBOX are not renamed.
 //   - Renames and deletes leave subscriptions alone (RFC 9051 §6.3.7: a
 //     subscription may name a mailbox that does not exist).
-//   - Delivered to a named mailbox that no longer exists files the message
-//     into the recipient's INBOX, so mail is never dropped for a stale
-//     filing rule (RFC 5228 §4.1 lets fileinto save to an
-//     implementation-defined mailbox). A recipient whose
+//   - Delivered to a named mailbox that no longer exists (or a name that
+//     is not valid) files the message into the recipient's INBOX, so mail
+//     is never dropped for a stale filing rule (RFC 5228 §4.1 lets
+//     fileinto save to an implementation-defined mailbox); with
+//     Recipient.create the mailbox is made first (RFC 5490 §3.2, CREATE's
+//     rules and the event's max_mailboxes/max_name_depth; past them,
+//     INBOX). A user may appear several times in one Delivered (Sieve's
+//     keep and fileinto): one copy each, each with the event's flags and
+//     its own (a recipient flag that is not valid is left out), each
+//     charged to the quota, so the copies past it are the skipped ones
+//     (the last). A recipient whose
 //     user no longer exists, or whose quota the body would exceed, is
 //     reported in EventResult.skipped_recipients with its reason
 //     (NO_SUCH_USER, OVER_QUOTA), and by address in EventResult.skipped
