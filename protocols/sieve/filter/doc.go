@@ -18,7 +18,11 @@
 // the personal one: each script's actions add up, and the sequence goes on
 // only while the implicit keep (RFC 5228 §2.10.2) is still in effect, so an
 // administrator's script that files or discards a message ends it. The
-// forwarding acts as `redirect` (keep: `redirect :copy`, RFC 3894).
+// forwarding acts as `redirect` (keep: `redirect :copy`, RFC 3894). This
+// is sieve.ExecuteSequence's rule, applied here one script at a time so
+// that a script that fails loses only its own actions, the forwarding
+// sits between the administrators' scripts and the user's, and each
+// script sees the header block editheader left (RFC 5293).
 //
 // A script that does not compile, fails at run time or passes a limit
 // (steps, redirects, the check's deadline) is taken as if it had done
