@@ -276,7 +276,7 @@ func round(ctx context.Context, cfg Config, c *proc.Cluster, users []string, m M
 		inbox += after[u].inbox - before[u].inbox
 		bench += after[u].bench - before[u].bench
 	}
-	want, got, stray := bench, bench, inbox
+	got, stray := bench, inbox
 	if m == Off {
 		got, stray = inbox, bench
 	}
@@ -284,7 +284,7 @@ func round(ctx context.Context, cfg Config, c *proc.Cluster, users []string, m M
 		return rec, nil, fmt.Errorf("%d messages sent, %d new in INBOX and %d in %s (script %s): the script did not run as it should",
 			sent, inbox, bench, Folder, m)
 	}
-	rec.Filed = want
+	rec.Filed = got
 	return rec, after, nil
 }
 
