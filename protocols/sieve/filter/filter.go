@@ -162,11 +162,12 @@ type Config struct {
 
 // Check is the Sieve pipeline check (package doc).
 type Check struct {
-	cfg    Config
-	cache  *cache
-	limits sieve.Limits
-	log    *slog.Logger
-	runs   *prometheus.CounterVec // surat_sieve_runs_total (metrics.go)
+	cfg      Config
+	cache    *cache
+	limits   sieve.Limits
+	log      *slog.Logger
+	runs     *prometheus.CounterVec // surat_sieve_runs_total (metrics.go)
+	counters map[string]prometheus.Counter
 }
 
 var (
@@ -208,7 +209,9 @@ func New(cfg Config) (*Check, error) {
 	if bytes <= 0 {
 		bytes = DefaultCacheBytes
 	}
-	return &Check{cfg: cfg, cache: newCache(entries, bytes), limits: limits, log: cfg.Logger, runs: newRunsCounter()}, nil
+	runs := newRunsCounter()
+	return &Check{cfg: cfg, cache: newCache(entries, bytes), limits: limits, log: cfg.Logger,
+		runs: runs, counters: resolveCounters(runs)}, nil
 }
 
 // Name is the check's name in logs and metrics.

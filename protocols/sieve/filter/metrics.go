@@ -17,9 +17,6 @@ func newRunsCounter() *prometheus.CounterVec {
 		Name: "surat_sieve_runs_total",
 		Help: "Sieve scripts run at delivery, by outcome: ok, failed (a run-time error or a limit), timeout, invalid (does not compile); all but ok kept the message.",
 	}, []string{"outcome"})
-	for _, o := range []string{outcomeOK, outcomeFailed, outcomeTimeout, outcomeInvalid} {
-		runs.WithLabelValues(o) // every outcome shows, at zero
-	}
 	return runs
 }
 
@@ -30,4 +27,17 @@ func (c *Check) Describe(ch chan<- *prometheus.Desc) { c.runs.Describe(ch) }
 // Collect: see Describe.
 func (c *Check) Collect(ch chan<- prometheus.Metric) { c.runs.Collect(ch) }
 
-func (c *Check) count(outcome string) { c.runs.WithLabelValues(outcome).Inc() }
+// count counts one run; the counters are resolved once (New).
+func (c *Check) count(outcome string) {
+	if ctr, ok := c.counters[outcome]; ok {
+		ctr.Inc()
+	}
+}
+
+func resolveCounters(runs *prometheus.CounterVec) map[string]prometheus.Counter {
+	out := make(map[string]prometheus.Counter, 4)
+	for _, o := range []string{outcomeOK, outcomeFailed, outcomeTimeout, outcomeInvalid} {
+		out[o] = runs.WithLabelValues(o)
+	}
+	return out
+}
