@@ -235,6 +235,21 @@ func (st *state) step(o *op) error {
 	return nil
 }
 
+// work charges n steps for work proportional to data (comparisons).
+func (st *state) work(o *op, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	st.steps += n
+	if st.steps > st.lim.MaxSteps {
+		return &RuntimeError{Line: o.line, Err: ErrTooManySteps}
+	}
+	if err := st.ctx.Err(); err != nil {
+		return &RuntimeError{Line: o.line, Err: err}
+	}
+	return nil
+}
+
 func (st *state) block(f *frame, ops []*op) (flow, error) {
 	for _, o := range ops {
 		fl, err := st.command(f, o)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"sync"
@@ -131,5 +132,29 @@ func TestConcurrentExecute(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// TestMatchWorkBounded: a :matches pattern that backtracks over a large
+// body, or many keys over it, runs out of steps instead of running for
+// minutes.
+func TestMatchWorkBounded(t *testing.T) {
+	body := strings.Repeat("a", 1<<20)
+	msg := Message{
+		Header: []byte("Subject: x\r\n\r\n"),
+		Body:   func() (io.Reader, error) { return strings.NewReader(body), nil },
+	}
+	pattern := "*" + strings.Repeat("a", 2000) + "b"
+	for _, src := range []string{
+		`require "body"; if body :raw :matches "` + pattern + `" { discard; }`,
+		`require "body"; if body :raw :contains [` + strings.Repeat(`"zz", `, 300) + `"zz"] { discard; }`,
+	} {
+		s, err := Compile([]byte(src), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Execute(context.Background(), msg, testEnv()); !errors.Is(err, ErrTooManySteps) {
+			t.Fatalf("err %v", err)
+		}
 	}
 }

@@ -241,6 +241,11 @@ func (st *state) match(f *frame, o *op, values, keys []string) (bool, error) {
 	capture := f.s.requires["variables"]
 	for _, v := range values {
 		for ki, k := range keys {
+			// Comparing costs a step per KiB of value, so that a large
+			// body against many keys is bounded too.
+			if err := st.work(o, len(v)>>10); err != nil {
+				return false, err
+			}
 			switch o.mt {
 			case mtIs, mtDefault:
 				if o.cmp.compare(v, k) == 0 {
@@ -260,7 +265,14 @@ func (st *state) match(f *frame, o *op, values, keys []string) (bool, error) {
 				if capture {
 					caps = &got
 				}
-				if o.cmp.glob(v, k, caps) {
+				// A glob iteration costs 1/1024 of a step.
+				budget := (st.lim.MaxSteps - st.steps) << 10
+				ok := o.cmp.glob(v, k, caps, &budget)
+				if budget <= 0 {
+					return false, &RuntimeError{Line: o.line, Err: ErrTooManySteps}
+				}
+				st.steps = st.lim.MaxSteps - budget>>10
+				if ok {
 					if capture {
 						f.match = got
 					}
