@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // action runs one action command (RFC 5228 §4 and the extensions').
@@ -61,7 +62,7 @@ func (st *state) redirect(f *frame, o *op) error {
 		return &RuntimeError{Line: o.line, Err: err}
 	}
 	to = strings.TrimSpace(to)
-	if to == "" || !strings.Contains(to, "@") || strings.ContainsAny(to, " \t\r\n<>,") {
+	if !validRedirect(to) {
 		// A redirect to a syntactically invalid address is a runtime
 		// error (RFC 5228 §4.2).
 		return &RuntimeError{Line: o.line, Err: fmt.Errorf("redirect to invalid address %q", to)}
@@ -275,4 +276,13 @@ func (st *state) flagAction(f *frame, o *op) error {
 		return nil
 	}
 	return f.setVar(st, o, name, strings.Join(cur, " "))
+}
+
+// validRedirect checks a redirect address: one local@domain mailbox,
+// without display name or angle brackets (RFC 5228 §4.2 takes an
+// RFC 5322 address; Surat takes the plain form it can relay to).
+func validRedirect(to string) bool {
+	local, domain, ok := splitAddress(to)
+	return ok && local != "" && domain != "" && !strings.ContainsAny(to, " \t\r\n<>,;") &&
+		!strings.Contains(domain, "@") && utf8.ValidString(to)
 }

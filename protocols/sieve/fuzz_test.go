@@ -19,8 +19,14 @@ func FuzzCompile(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		_, err := Compile(src, Options{})
+		s, err := Compile(src, Options{Limits: Limits{MaxSteps: 5000}})
 		if err == nil {
+			// Whatever compiles runs without panicking.
+			env := Env{From: "a@b", To: "x+lists@y", User: "x@y", Now: time.Unix(1e9, 0).UTC()}
+			r, err := s.Execute(context.Background(), splitMessage(testMessage), env)
+			if err == nil && r == nil {
+				t.Fatal("nil result without an error")
+			}
 			return
 		}
 		ce, ok := err.(*CompileError)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Duplicate tracking bounds (RFC 7352 §3.1 leaves them to the site).
@@ -177,7 +178,14 @@ func (c *compiler) semantics(o *op) error {
 		if a, ok := o.tags["from"]; ok && c.constant(a.strs[0]) && !strings.Contains(a.strs[0], "@") {
 			return errAt(a.line, a.col, "vacation \":from\" needs an address")
 		}
-	case "reject", "ereject":
+	case "redirect":
+		if to := strings.TrimSpace(o.pos[0].strs[0]); c.constant(to) && !validRedirect(to) {
+			return errAt(o.pos[0].line, o.pos[0].col, "redirect to invalid address %q", to)
+		}
+	case "fileinto":
+		if mb := o.pos[0].strs[0]; c.constant(mb) && (mb == "" || !utf8.ValidString(mb)) {
+			return errAt(o.pos[0].line, o.pos[0].col, "invalid mailbox name %q", mb)
+		}
 	case "include":
 		return c.include(o)
 	}

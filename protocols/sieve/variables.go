@@ -107,6 +107,9 @@ func validIdentifier(s string) bool {
 // get reads a variable: a match variable, a global (RFC 6609 §3.4: a
 // name declared global, or "global.name"), or a local one.
 func (f *frame) get(st *state, name string) (string, bool) {
+	if name == "" {
+		return "", false
+	}
 	name = strings.ToLower(name)
 	if isDigit(name[0]) {
 		n, err := strconv.Atoi(name)
