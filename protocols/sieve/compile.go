@@ -28,6 +28,13 @@ type Limits struct {
 	MaxIncludeDepth int // nesting of includes
 	MaxVariableLen  int // bytes in one variable's value (RFC 5229 §6)
 	MaxBodyBytes    int // bytes of the body the body test reads (RFC 5173)
+	// MaxActions bounds the copies one execution makes (distinct
+	// fileinto mailboxes plus redirects) and the ids duplicate records,
+	// as Pigeonhole's sieve_max_actions.
+	MaxActions int
+	// MaxHeaderGrowth bounds the bytes editheader may add to the header
+	// block (RFC 5293 leaves it to the site).
+	MaxHeaderGrowth int
 }
 
 // DefaultLimits returns the limits Surat uses when nothing else is set.
@@ -39,6 +46,8 @@ func DefaultLimits() Limits {
 		MaxIncludeDepth: 4,
 		MaxVariableLen:  4096,
 		MaxBodyBytes:    1 << 20,
+		MaxActions:      32,
+		MaxHeaderGrowth: 64 << 10,
 	}
 }
 
@@ -61,6 +70,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxBodyBytes <= 0 {
 		l.MaxBodyBytes = d.MaxBodyBytes
+	}
+	if l.MaxActions <= 0 {
+		l.MaxActions = d.MaxActions
+	}
+	if l.MaxHeaderGrowth <= 0 {
+		l.MaxHeaderGrowth = d.MaxHeaderGrowth
 	}
 	return l
 }

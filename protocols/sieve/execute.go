@@ -113,6 +113,8 @@ var (
 	ErrTooManyRedirects = errors.New("sieve: redirect limit exceeded")
 	ErrConflict         = errors.New("sieve: conflicting actions")
 	ErrTooLong          = errors.New("sieve: expanded string too long")
+	ErrTooManyActions   = errors.New("sieve: action limit exceeded")
+	ErrHeaderTooLarge   = errors.New("sieve: editheader grew the header too much")
 )
 
 // RuntimeError is an error found while running a script.
@@ -142,6 +144,7 @@ type state struct {
 	steps  int
 	fields []field
 	edited bool
+	grown  int // bytes editheader added
 
 	implicitKeep bool
 	explicitKeep bool
@@ -233,6 +236,19 @@ func (st *state) step(o *op) error {
 		}
 	}
 	return nil
+}
+
+// maxLog bounds Result.Log: it goes on one delivery log line.
+const maxLog = 64
+
+// logf records what the script did, up to maxLog entries.
+func (st *state) logf(entry string) {
+	switch {
+	case len(st.log) < maxLog:
+		st.log = append(st.log, entry)
+	case len(st.log) == maxLog:
+		st.log = append(st.log, "...")
+	}
 }
 
 // work charges n steps for work proportional to data (comparisons).
@@ -340,7 +356,8 @@ func (st *state) result() *Result {
 		r.Keep, r.KeepFlags = true, st.keepFlags
 	case st.implicitKeep:
 		r.Keep, r.KeepFlags = true, append([]string(nil), st.flags...)
-		r.Log = append(r.Log, "implicit keep")
+		st.logf("implicit keep")
+		r.Log = st.log
 	}
 	// A fileinto "INBOX" and a keep store one copy (RFC 5228 §2.10.3).
 	if r.Keep {

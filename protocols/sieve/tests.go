@@ -365,6 +365,9 @@ func (st *state) duplicate(f *frame, o *op) (bool, error) {
 			}
 		}
 		if !dup {
+			if len(st.dupes) >= st.lim.MaxActions {
+				return false, &RuntimeError{Line: o.line, Err: ErrTooManyActions}
+			}
 			st.dupes = append(st.dupes, id)
 		}
 	}
