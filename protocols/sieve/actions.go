@@ -160,6 +160,9 @@ func (st *state) doVacation(f *frame, o *op) error {
 		if v.Subject, err = f.str(st, a); err != nil {
 			return &RuntimeError{Line: o.line, Err: err}
 		}
+		// RFC 5230 §4.3 takes UTF-8 text; some clients (Roundcube) send
+		// it RFC 2047-encoded already: decode, so the reply encodes once.
+		v.Subject = decodeHeader(v.Subject)
 	}
 	if a, ok := o.tags["from"]; ok {
 		if v.From, err = f.str(st, a); err != nil {

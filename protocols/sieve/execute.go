@@ -70,13 +70,15 @@ type Vacation struct {
 	// Handle identifies the vacation for the "already replied" records
 	// (RFC 5230 §4.2): :handle, or a digest of the arguments.
 	Handle  string
-	Subject string // :subject, empty for the default
+	Subject string // :subject (RFC 2047 words decoded), empty for the default
 	From    string // :from, empty for the user's address
 	// Addresses are the user's own addresses: :addresses, Env.Addresses
 	// and Env.User.
 	Addresses []string
 	Mime      bool // the reason is a MIME entity (:mime)
-	Reason    string
+	// Reason is the text as the script has it: a multi-line string keeps
+	// the script's line ends (CRLF or LF), which the reply normalizes.
+	Reason string
 	// Period is how long to wait before replying again to the same
 	// sender: :days (clamped to 1–30, default 7) or :seconds (clamped
 	// to at least one second and at most 30 days).
