@@ -84,8 +84,11 @@ func (l Limits) withDefaults() Limits {
 type Options struct {
 	Limits Limits
 	// Include resolves `include` (RFC 6609) at compile time: global
-	// tells ":global" from ":personal"; it returns the script's source.
-	// Nil: include is refused at compile time.
+	// tells ":global" from ":personal"; it returns the script's source,
+	// or an error wrapping ErrIncludeNotFound for a missing one (an
+	// error unless the include is :optional). Nil: include is refused at
+	// compile time. A syntax check at upload, where the included script
+	// may come later, can return an empty source for missing names.
 	Include func(global bool, name string) ([]byte, error)
 }
 
