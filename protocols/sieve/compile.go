@@ -1,11 +1,13 @@
 package sieve
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // CompileError is a script error found at compile time, with the
@@ -193,6 +195,25 @@ func Compile(src []byte, opts Options) (*Script, error) {
 }
 
 func compileScript(src []byte, opts Options, count *int, depth int) (*Script, error) {
+	// RFC 5228 §2.1: a script is UTF-8 (RFC 5804 §2.6: the upload is
+	// checked for it); a leading byte order mark is tolerated.
+	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(src) {
+		line, col := 1, 1
+		for i := 0; i < len(src); {
+			r, n := utf8.DecodeRune(src[i:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			if r == '\n' {
+				line, col = line+1, 1
+			} else {
+				col += n // columns count bytes, as the lexer's do
+			}
+			i += n
+		}
+		return nil, errAt(line, col, "the script is not valid UTF-8")
+	}
 	nodes, err := parse(src)
 	if err != nil {
 		return nil, err
