@@ -44,6 +44,7 @@ func TestCompileErrors(t *testing.T) {
 		{"if address :all :domain \"to\" \"x\" { keep; }", 1, "more than one address part"},
 		{"require \"envelope\";\nif envelope \"sender\" \"x\" { keep; }", 2, "unknown envelope part"},
 		{"stop stop;", 1, "takes no test"},
+		{"if address :is \"subject\" \"a@b\" { keep; }", 1, "does not hold addresses"},
 		{"keep;\nfileinto \"\xff\";", 2, "not valid UTF-8"},
 		{"if header :comparator \"i;octet\" :comparator \"i;octet\" \"a\" \"b\" { keep; }", 1, "given twice"},
 	} {

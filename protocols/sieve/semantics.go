@@ -135,8 +135,16 @@ func (c *compiler) semantics(o *op) error {
 		}
 	case "header", "address", "exists":
 		for _, name := range o.pos[0].strs {
-			if c.constant(name) && !validFieldName(name) {
+			if !c.constant(name) {
+				continue
+			}
+			if !validFieldName(name) {
 				return errAt(o.pos[0].line, o.pos[0].col, "invalid header field name %q", name)
+			}
+			if o.name == "address" && notAddressField(name) {
+				// RFC 5228 §5.1: the address test MUST be restricted to
+				// fields that hold addresses.
+				return errAt(o.pos[0].line, o.pos[0].col, "header field %q does not hold addresses", name)
 			}
 		}
 	case "addheader", "deleteheader":
@@ -278,4 +286,17 @@ func compileRegex(expr string, cmp comparator) (*regexp.Regexp, error) {
 	}
 	re.Longest()
 	return re, nil
+}
+
+// notAddressField names the well-known fields that hold no addresses
+// (RFC 5322 §3.6, RFC 2045); others, X- fields included, may.
+func notAddressField(name string) bool {
+	switch strings.ToLower(name) {
+	case "subject", "date", "message-id", "in-reply-to", "references", "comments",
+		"keywords", "received", "resent-date", "resent-message-id", "mime-version",
+		"content-type", "content-transfer-encoding", "content-disposition", "content-id",
+		"content-description", "list-id":
+		return true
+	}
+	return false
 }

@@ -64,7 +64,13 @@ func (st *state) test(f *frame, o *op) (bool, error) {
 		return st.match(f, o, st.headerValues(f, o, f.strs(st, o.pos[0]), true), f.strs(st, o.pos[1]))
 	case "address":
 		var values []string
-		for _, v := range st.headerValues(f, o, f.strs(st, o.pos[0]), false) {
+		var names []string
+		for _, n := range f.strs(st, o.pos[0]) {
+			if !notAddressField(n) {
+				names = append(names, n)
+			}
+		}
+		for _, v := range st.headerValues(f, o, names, false) {
 			for _, a := range addressesOf(v) {
 				if p, ok := addressPartOf(a, o.part); ok {
 					values = append(values, p)
