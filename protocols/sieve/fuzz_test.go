@@ -18,6 +18,10 @@ func FuzzCompile(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte(fuzzScript))
+	for _, c := range clientScripts {
+		f.Add([]byte(c.src))
+	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		s, err := Compile(src, Options{Limits: Limits{MaxSteps: 5000}})
 		if err == nil {

@@ -2,11 +2,13 @@ package sieve
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime"
 	"net/mail"
 	"strings"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/ianaindex"
 )
@@ -87,10 +89,13 @@ func validFieldName(name string) bool {
 // actually write) and the IANA ones after.
 func charsetReader(charset string, input io.Reader) (io.Reader, error) {
 	enc, err := htmlindex.Get(charset)
-	if err != nil {
+	if err != nil || enc == nil || enc == encoding.Replacement {
+		// WHATWG maps some names to "replacement", which turns the
+		// whole text into one U+FFFD: better to compare the bytes.
+		// ianaindex knows names it has no decoder for: nil, no error.
 		enc, err = ianaindex.MIME.Encoding(charset)
 		if err != nil || enc == nil {
-			return nil, err
+			return nil, fmt.Errorf("unknown charset %q", charset)
 		}
 	}
 	return enc.NewDecoder().Reader(input), nil

@@ -35,3 +35,21 @@ func TestParseHeaderLinear(t *testing.T) {
 		t.Fatalf("fields %d", len(f))
 	}
 }
+
+// TestUnknownCharsets: names the tables know without a decoder, and
+// names nobody knows, leave the text as it is.
+func TestUnknownCharsets(t *testing.T) {
+	for _, cs := range []string{"utf-7", "x-nonsense", "ISO-2022-CN-EXT", ""} {
+		in := "=?" + cs + "?q?abc?="
+		_ = decodeHeader(in) // must not panic
+		if got := decodeCharset(cs, []byte("abc")); got != "abc" {
+			t.Errorf("%q: %q", cs, got)
+		}
+	}
+	if got := decodeHeader("=?iso-8859-1?q?caf=E9?="); got != "café" {
+		t.Errorf("latin-1: %q", got)
+	}
+	if got := decodeCharset("windows-1252", []byte{0x80}); got != "€" {
+		t.Errorf("windows-1252: %q", got)
+	}
+}
