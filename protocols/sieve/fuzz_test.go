@@ -64,6 +64,7 @@ func FuzzExecute(f *testing.F) {
 	f.Add([]byte(testMessage))
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=b\r\nSubject: a[b]c\r\n\r\n--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nunsubscribe=E9\r\n--b--\r\n"))
 	f.Add([]byte("To: x+lists@y\r\nDate: garbage\r\nX-Vac: 1\r\n\r\nabc"))
+	f.Add([]byte("Subject: =?utf-7?q?x?= =?iso-2022-cn-ext?b?AAAA?=\r\nContent-Type: text/plain; charset=utf-7\r\n\r\nunsubscribe"))
 	s, err := Compile([]byte(fuzzScript), Options{})
 	if err != nil {
 		f.Fatal(err)
