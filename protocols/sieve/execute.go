@@ -147,6 +147,8 @@ type state struct {
 	fields []field
 	edited bool
 	grown  int // bytes editheader added
+	// addrCache holds parsed address fields by value.
+	addrCache map[string][]string
 
 	implicitKeep bool
 	explicitKeep bool

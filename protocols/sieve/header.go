@@ -18,6 +18,10 @@ import (
 type field struct {
 	name string
 	raw  string
+	// Filled on first use by state.fieldValue: the unfolded value and
+	// the RFC 2047-decoded one.
+	val, dec       string
+	hasVal, hasDec bool
 }
 
 // value returns the field's unfolded value with the white space around

@@ -71,7 +71,7 @@ func (st *state) test(f *frame, o *op) (bool, error) {
 			}
 		}
 		for _, v := range st.headerValues(f, o, names, false) {
-			for _, a := range addressesOf(v) {
+			for _, a := range st.addresses(v) {
 				if p, ok := addressPartOf(a, o.part); ok {
 					values = append(values, p)
 				}
@@ -143,13 +143,9 @@ func (st *state) headerValues(f *frame, o *op, names []string, decoded bool) []s
 	var out []string
 	for _, name := range names {
 		var vals []string
-		for _, fl := range st.fields {
-			if strings.EqualFold(fl.name, name) {
-				v := fl.value()
-				if decoded {
-					v = decodeHeader(v)
-				}
-				vals = append(vals, v)
+		for i := range st.fields {
+			if strings.EqualFold(st.fields[i].name, name) {
+				vals = append(vals, st.fieldValue(i, decoded))
 			}
 		}
 		vals = applyIndex(o, vals)
@@ -418,4 +414,33 @@ func (st *state) environment(name string) (string, bool) {
 	}
 	v, ok := st.env.Environment[name]
 	return v, ok
+}
+
+// fieldValue returns field i's value, decoded or not, computing each
+// once per Execute: a script tests the same fields many times.
+func (st *state) fieldValue(i int, decoded bool) string {
+	fl := &st.fields[i]
+	if !fl.hasVal {
+		fl.val, fl.hasVal = fl.value(), true
+	}
+	if !decoded {
+		return fl.val
+	}
+	if !fl.hasDec {
+		fl.dec, fl.hasDec = decodeHeader(fl.val), true
+	}
+	return fl.dec
+}
+
+// addresses parses an address field's value once per Execute.
+func (st *state) addresses(value string) []string {
+	if a, ok := st.addrCache[value]; ok {
+		return a
+	}
+	a := addressesOf(value)
+	if st.addrCache == nil {
+		st.addrCache = map[string][]string{}
+	}
+	st.addrCache[value] = a
+	return a
 }

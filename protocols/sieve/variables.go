@@ -23,6 +23,16 @@ func (f *frame) strs(st *state, a arg) []string {
 	if !f.s.requires["variables"] {
 		return a.strs
 	}
+	plain := true
+	for _, s := range a.strs {
+		if strings.Contains(s, "${") {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return a.strs
+	}
 	out := make([]string, len(a.strs))
 	for i, s := range a.strs {
 		v, err := f.expand(st, s)
