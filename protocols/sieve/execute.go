@@ -197,6 +197,9 @@ func ExecuteSequence(ctx context.Context, scripts []*Script, msg Message, env En
 	if env.Now.IsZero() {
 		env.Now = time.Now()
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	st := &state{
 		ctx:          ctx,
 		msg:          msg,

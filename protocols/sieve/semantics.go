@@ -160,6 +160,12 @@ func (c *compiler) semantics(o *op) error {
 		if c.constant(name) && (!validReference(name) || isDigit(name[0])) {
 			return errAt(o.pos[0].line, o.pos[0].col, "invalid variable name %q", name)
 		}
+		// RFC 5229 §3: a namespace exists only with the extension that
+		// defines it; "global." is RFC 6609 §3.5's.
+		if ns, _, ok := strings.Cut(strings.ToLower(name), "."); ok && c.constant(name) &&
+			(ns != "global" || !c.requires["include"]) {
+			return errAt(o.pos[0].line, o.pos[0].col, "cannot set %q: no such writable namespace", name)
+		}
 	case "global":
 		// RFC 6609 §3.3: global is a variables feature too.
 		if !c.requires["variables"] {
