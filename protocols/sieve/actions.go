@@ -61,7 +61,7 @@ func (st *state) redirect(f *frame, o *op) error {
 	if err != nil {
 		return &RuntimeError{Line: o.line, Err: err}
 	}
-	to = strings.TrimSpace(to)
+	to = redirectAddress(to)
 	if !validRedirect(to) {
 		// A redirect to a syntactically invalid address is a runtime
 		// error (RFC 5228 §4.2).
@@ -313,11 +313,23 @@ func (st *state) flagAction(f *frame, o *op) error {
 	return f.setVar(st, o, name, strings.Join(cur, " "))
 }
 
+// redirectAddress takes the address out of "Name <local@domain>" (RFC
+// 5228 §4.2 takes an RFC 5322 mailbox) and trims white space.
+func redirectAddress(to string) string {
+	to = strings.TrimSpace(to)
+	if i := strings.LastIndexByte(to, '<'); i >= 0 && strings.HasSuffix(to, ">") {
+		to = strings.TrimSpace(to[i+1 : len(to)-1])
+	}
+	return to
+}
+
 // validRedirect checks a redirect address: one local@domain mailbox,
 // without display name or angle brackets (RFC 5228 §4.2 takes an
 // RFC 5322 address; Surat takes the plain form it can relay to).
 func validRedirect(to string) bool {
 	local, domain, ok := splitAddress(to)
-	return ok && local != "" && domain != "" && !strings.ContainsAny(to, " \t\r\n<>,;") &&
-		!strings.Contains(domain, "@") && utf8.ValidString(to)
+	quoted := len(local) >= 2 && local[0] == '"' && local[len(local)-1] == '"'
+	return ok && local != "" && domain != "" && !strings.ContainsAny(to, "\r\n<>") &&
+		(quoted || !strings.ContainsAny(local, " \t,;@")) && !strings.ContainsAny(domain, " \t,;") &&
+		utf8.ValidString(to)
 }

@@ -193,7 +193,7 @@ func (c *compiler) semantics(o *op) error {
 			return errAt(a.line, a.col, "vacation \":from\" needs an address")
 		}
 	case "redirect":
-		if to := strings.TrimSpace(o.pos[0].strs[0]); c.constant(to) && !validRedirect(to) {
+		if to := redirectAddress(o.pos[0].strs[0]); c.constant(to) && !validRedirect(to) {
 			return errAt(o.pos[0].line, o.pos[0].col, "redirect to invalid address %q", to)
 		}
 	case "fileinto":
