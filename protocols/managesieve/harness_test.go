@@ -2,9 +2,9 @@ package managesieve
 
 import (
 	"bufio"
-	"encoding/base64"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
