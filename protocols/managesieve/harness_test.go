@@ -149,6 +149,12 @@ func (m *memScripts) Activate(_ context.Context, owner, name string) error {
 	return nil
 }
 
+func (m *memScripts) activeOf(owner string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.active[owner]
+}
+
 func (m *memScripts) setFail(err error) {
 	m.mu.Lock()
 	m.fail = err
