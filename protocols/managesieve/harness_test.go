@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"regexp"
 	"slices"
@@ -443,3 +444,5 @@ func caps(r response) map[string]string {
 var errBoom = errors.New("no quorum")
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func newReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
