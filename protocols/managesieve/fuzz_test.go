@@ -69,8 +69,11 @@ func FuzzSession(f *testing.F) {
 		_ = c.conn.(interface{ CloseWrite() error }).CloseWrite()
 		for {
 			r := c.read()
-			if r.status == "EOF" {
+			switch r.status {
+			case "EOF":
 				return
+			case "TIMEOUT":
+				t.Fatalf("the session neither answered nor ended: %s", r.text)
 			}
 		}
 	})

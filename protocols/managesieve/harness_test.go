@@ -310,6 +310,11 @@ func (c *client) read() response {
 	var resp response
 	for {
 		toks, err := c.tokens()
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			resp.status, resp.text = "TIMEOUT", err.Error()
+			return resp
+		}
 		if err != nil {
 			resp.status, resp.text = "EOF", err.Error()
 			return resp
