@@ -1,0 +1,278 @@
+package sieve
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// action runs one action command (RFC 5228 §4 and the extensions').
+func (st *state) action(f *frame, o *op) error {
+	switch o.name {
+	case "keep":
+		if st.reject != nil {
+			return &RuntimeError{Line: o.line, Err: fmt.Errorf("%w: keep after reject", ErrConflict)}
+		}
+		flags := st.flags
+		if a, ok := o.tags["flags"]; ok {
+			flags = flagList(f.strs(st, a))
+		}
+		st.explicitKeep = true
+		st.implicitKeep = false
+		st.keepFlags = unionFlags(st.keepFlags, flags)
+		st.log = append(st.log, "keep")
+	case "discard":
+		st.discarded = true
+		st.implicitKeep = false
+		st.log = append(st.log, "discard")
+	case "redirect":
+		return st.redirect(f, o)
+	case "fileinto":
+		return st.fileInto(f, o)
+	case "reject", "ereject":
+		return st.doReject(f, o)
+	case "setflag", "addflag", "removeflag":
+		return st.flagAction(f, o)
+	case "set":
+		return st.set(f, o)
+	case "vacation":
+		return st.doVacation(f, o)
+	case "addheader":
+		return st.addHeader(f, o)
+	case "deleteheader":
+		return st.deleteHeader(f, o)
+	default:
+		return &RuntimeError{Line: o.line, Err: fmt.Errorf("command %q not implemented", o.name)}
+	}
+	return nil
+}
+
+// redirect (RFC 5228 §4.2; :copy, RFC 3894). The same address twice is
+// one redirect (RFC 5228 §2.10.3).
+func (st *state) redirect(f *frame, o *op) error {
+	if st.reject != nil {
+		return &RuntimeError{Line: o.line, Err: fmt.Errorf("%w: redirect after reject", ErrConflict)}
+	}
+	to, err := f.str(st, o.pos[0])
+	if err != nil {
+		return &RuntimeError{Line: o.line, Err: err}
+	}
+	to = strings.TrimSpace(to)
+	if to == "" || !strings.Contains(to, "@") || strings.ContainsAny(to, " \t\r\n<>,") {
+		// A redirect to a syntactically invalid address is a runtime
+		// error (RFC 5228 §4.2).
+		return &RuntimeError{Line: o.line, Err: fmt.Errorf("redirect to invalid address %q", to)}
+	}
+	if !o.has("copy") {
+		st.implicitKeep = false
+	}
+	for _, r := range st.redirects {
+		if strings.EqualFold(r, to) {
+			return nil
+		}
+	}
+	if len(st.redirects) >= st.lim.MaxRedirects {
+		return &RuntimeError{Line: o.line, Err: ErrTooManyRedirects}
+	}
+	st.redirects = append(st.redirects, to)
+	st.log = append(st.log, "redirect "+to)
+	return nil
+}
+
+// fileInto (RFC 5228 §4.1 with :copy, :create and :flags). The same
+// mailbox twice is one copy, with the flags of both.
+func (st *state) fileInto(f *frame, o *op) error {
+	if st.reject != nil {
+		return &RuntimeError{Line: o.line, Err: fmt.Errorf("%w: fileinto after reject", ErrConflict)}
+	}
+	mb, err := f.str(st, o.pos[0])
+	if err != nil {
+		return &RuntimeError{Line: o.line, Err: err}
+	}
+	if mb == "" {
+		return &RuntimeError{Line: o.line, Err: fmt.Errorf("fileinto an empty mailbox name")}
+	}
+	flags := st.flags
+	if a, ok := o.tags["flags"]; ok {
+		flags = flagList(f.strs(st, a))
+	}
+	if !o.has("copy") {
+		st.implicitKeep = false
+	}
+	for i := range st.fileinto {
+		if st.fileinto[i].Mailbox == mb {
+			st.fileinto[i].Flags = unionFlags(st.fileinto[i].Flags, flags)
+			st.fileinto[i].Create = st.fileinto[i].Create || o.has("create")
+			return nil
+		}
+	}
+	st.fileinto = append(st.fileinto, FileInto{Mailbox: mb, Create: o.has("create"), Flags: append([]string(nil), flags...)})
+	st.log = append(st.log, "fileinto "+strconv.Quote(mb))
+	return nil
+}
+
+// doReject (RFC 5429 §2.1, §2.2): cancels the implicit keep; one reject
+// only, and never with keep, fileinto, redirect or vacation (§2.1.3,
+// as Pigeonhole does).
+func (st *state) doReject(f *frame, o *op) error {
+	switch {
+	case st.reject != nil:
+		return &RuntimeError{Line: o.line, Err: fmt.Errorf("%w: a second reject", ErrConflict)}
+	case st.explicitKeep || len(st.fileinto) > 0 || len(st.redirects) > 0 || st.vacation != nil:
+		return &RuntimeError{Line: o.line, Err: fmt.Errorf("%w: %s with keep, fileinto, redirect or vacation", ErrConflict, o.name)}
+	}
+	reason, err := f.str(st, o.pos[0])
+	if err != nil {
+		return &RuntimeError{Line: o.line, Err: err}
+	}
+	st.reject = &Reject{Reason: reason, Extended: o.name == "ereject"}
+	st.implicitKeep = false
+	st.log = append(st.log, o.name)
+	return nil
+}
+
+// doVacation (RFC 5230 §4, RFC 6131 §2): records the action; whether a
+// reply goes out is the caller's decision.
+func (st *state) doVacation(f *frame, o *op) error {
+	if st.reject != nil {
+		return &RuntimeError{Line: o.line, Err: fmt.Errorf("%w: vacation after reject", ErrConflict)}
+	}
+	if st.vacation != nil {
+		// RFC 5230 §4.7: at most one vacation per execution.
+		return &RuntimeError{Line: o.line, Err: fmt.Errorf("%w: a second vacation", ErrConflict)}
+	}
+	v := &Vacation{Mime: o.has("mime"), Period: 7 * 24 * time.Hour}
+	var err error
+	if v.Reason, err = f.str(st, o.pos[0]); err != nil {
+		return &RuntimeError{Line: o.line, Err: err}
+	}
+	if a, ok := o.tags["subject"]; ok {
+		if v.Subject, err = f.str(st, a); err != nil {
+			return &RuntimeError{Line: o.line, Err: err}
+		}
+	}
+	if a, ok := o.tags["from"]; ok {
+		if v.From, err = f.str(st, a); err != nil {
+			return &RuntimeError{Line: o.line, Err: err}
+		}
+	}
+	if a, ok := o.tags["days"]; ok {
+		// RFC 5230 §4.1: the site may bound :days; Surat takes 1–30.
+		d := min(max(a.num, 1), 30)
+		v.Period = time.Duration(d) * 24 * time.Hour
+	}
+	if a, ok := o.tags["seconds"]; ok {
+		// RFC 6131 §2: :seconds 0 would mean "always reply"; Surat keeps
+		// at least one second between replies and at most 30 days.
+		sec := min(max(a.num, 1), 30*24*3600)
+		v.Period = time.Duration(sec) * time.Second
+	}
+	seen := map[string]bool{}
+	add := func(a string) {
+		a = strings.TrimSpace(a)
+		if a != "" && !seen[strings.ToLower(a)] {
+			seen[strings.ToLower(a)] = true
+			v.Addresses = append(v.Addresses, a)
+		}
+	}
+	if a, ok := o.tags["addresses"]; ok {
+		for _, s := range f.strs(st, a) {
+			add(s)
+		}
+	}
+	for _, s := range st.env.Addresses {
+		add(s)
+	}
+	add(st.env.User)
+	if a, ok := o.tags["handle"]; ok {
+		if v.Handle, err = f.str(st, a); err != nil {
+			return &RuntimeError{Line: o.line, Err: err}
+		}
+	} else {
+		// RFC 5230 §4.2: without :handle, vacations with the same
+		// arguments share one "already replied" record.
+		h := sha256.Sum256([]byte(v.Reason + "\x00" + v.Subject + "\x00" + v.From + "\x00" + strconv.FormatBool(v.Mime)))
+		v.Handle = hex.EncodeToString(h[:16])
+	}
+	st.vacation = v
+	st.log = append(st.log, "vacation")
+	return nil
+}
+
+// flagList splits each string at white space (RFC 5232 §3: a string
+// may hold several flags) and removes duplicates, case-insensitively.
+func flagList(list []string) []string {
+	var out []string
+	for _, s := range list {
+		for _, fl := range strings.Fields(s) {
+			out = unionFlags(out, []string{fl})
+		}
+	}
+	return out
+}
+
+// unionFlags appends the flags of b that a lacks (case-insensitively:
+// IMAP flags are case-insensitive, RFC 3501 §2.3.2).
+func unionFlags(a, b []string) []string {
+	out := append([]string(nil), a...)
+next:
+	for _, fl := range b {
+		for _, have := range out {
+			if strings.EqualFold(have, fl) {
+				continue next
+			}
+		}
+		out = append(out, fl)
+	}
+	return out
+}
+
+func removeFlags(a, b []string) []string {
+	var out []string
+next:
+	for _, fl := range a {
+		for _, drop := range b {
+			if strings.EqualFold(fl, drop) {
+				continue next
+			}
+		}
+		out = append(out, fl)
+	}
+	return out
+}
+
+// flagAction runs setflag, addflag and removeflag (RFC 5232 §3), on the
+// internal variable or on a named one (a space-separated list).
+func (st *state) flagAction(f *frame, o *op) error {
+	list := flagList(f.strs(st, o.pos[1]))
+	name := ""
+	if o.pos[0].line != -1 {
+		var err error
+		if name, err = f.str(st, o.pos[0]); err != nil {
+			return &RuntimeError{Line: o.line, Err: err}
+		}
+	}
+	var cur []string
+	if name == "" {
+		cur = st.flags
+	} else {
+		v, _ := f.get(st, name)
+		cur = strings.Fields(v)
+	}
+	switch o.name {
+	case "setflag":
+		cur = list
+	case "addflag":
+		cur = unionFlags(cur, list)
+	case "removeflag":
+		cur = removeFlags(cur, list)
+	}
+	if name == "" {
+		st.flags = cur
+		return nil
+	}
+	return f.setVar(st, o, name, strings.Join(cur, " "))
+}
