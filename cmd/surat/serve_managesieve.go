@@ -12,6 +12,7 @@ import (
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/managesieve"
+	"github.com/surat-mail/surat/protocols/sieve"
 )
 
 // listenManageSieve binds --managesieve before the cluster starts, so that
@@ -44,16 +45,30 @@ type manageSieveParts struct {
 // newManageSieveParts builds the listener's parts from the node's store
 // and cluster.
 //
-// LEAD: until protocols/sievestore (H-state) and protocols/sieve (H-lang)
-// are on main, scripts is nil and --managesieve refuses to start
-// ("Scripts is required"). Wire: scripts = sievestore.New(sievestore.Config{
-// Reader: store, Proposer: node}), check = sieve.Compile with
-// sieve.DefaultLimits() (include resolved to an empty script: only the
-// including script's syntax is checked at upload, as Pigeonhole does),
-// extensions = sieve.Extensions(), maxRedirects = the filter's limit.
+// LEAD: until protocols/sievestore (H-state) is on main, scripts is nil
+// and --managesieve refuses to start ("Scripts is required"). Wire:
+// scripts = sievestore.New(sievestore.Config{Reader: store, Proposer: node}).
 func newManageSieveParts(store *mailbox.Store, node *cluster.Node) manageSieveParts {
 	_ = node
-	return manageSieveParts{feed: store}
+	return manageSieveParts{
+		check:        checkSieve,
+		extensions:   sieve.Extensions(),
+		maxRedirects: sieve.DefaultLimits().MaxRedirects,
+		feed:         store,
+	}
+}
+
+// checkSieve validates an uploaded script (PUTSCRIPT, CHECKSCRIPT,
+// SETACTIVE) with the compiler delivery uses. An include is resolved to an
+// empty script: only the including script is checked at upload, and the
+// scripts it names are looked up when it runs (RFC 6609 §3.2; Pigeonhole
+// lets a script include one uploaded later, too).
+func checkSieve(src []byte) error {
+	_, err := sieve.Compile(src, sieve.Options{
+		Limits:  sieve.DefaultLimits(),
+		Include: func(bool, string) ([]byte, error) { return nil, nil },
+	})
+	return err
 }
 
 // manageSieveServer is the running ManageSieve listener.

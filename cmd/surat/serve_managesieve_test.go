@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +107,27 @@ func TestStartManageSieve(t *testing.T) {
 	}
 	if s, err := startManageSieve(cfg, nil, tlsConfig, manageSieveParts{}, lg, slog.New(slog.DiscardHandler)); s != nil || err != nil {
 		t.Fatalf("start without a listener: %v, %v", s, err)
+	}
+}
+
+// checkSieve is the compiler: a bad script's error names its line; an
+// include of a script not uploaded yet is fine at upload.
+func TestCheckSieve(t *testing.T) {
+	if err := checkSieve([]byte("require [\"fileinto\"];\r\nif header :contains \"Subject\" \"[proj]\" {\r\n    fileinto \"Projects\"\r\n")); err == nil || !strings.Contains(err.Error(), "line") {
+		t.Errorf("bad script: %v", err)
+	}
+	for _, good := range []string{
+		"require [\"fileinto\", \"mailbox\"];\r\nfileinto :create \"Cli\";\r\n",
+		"require [\"vacation\"];\r\nvacation :days 1 :subject \"Away\" \"I am away.\";\r\n",
+		"require [\"include\"];\r\ninclude :personal \"later\";\r\n",
+		"",
+	} {
+		if err := checkSieve([]byte(good)); err != nil {
+			t.Errorf("%q: %v", good, err)
+		}
+	}
+	parts := newManageSieveParts(nil, nil)
+	if !slices.Contains(parts.extensions, "fileinto") || !slices.Contains(parts.extensions, "vacation") || parts.maxRedirects == 0 {
+		t.Errorf("parts: %+v", parts)
 	}
 }
