@@ -8,7 +8,6 @@ import (
 	"net"
 	"time"
 
-	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/managesieve"
@@ -42,15 +41,11 @@ type manageSieveParts struct {
 	feed         managesieve.Feed // revocation of sessions whose password changed
 }
 
-// newManageSieveParts builds the listener's parts from the node's store
-// and cluster.
-//
-// LEAD: until protocols/sievestore (H-state) is on main, scripts is nil
-// and --managesieve refuses to start ("Scripts is required"). Wire:
-// scripts = sievestore.New(sievestore.Config{Reader: store, Proposer: node}).
-func newManageSieveParts(store *mailbox.Store, node *cluster.Node) manageSieveParts {
-	_ = node
+// newManageSieveParts builds the listener's parts: scripts is the node's
+// replicated Sieve state (protocols/sievestore, the admin API's too).
+func newManageSieveParts(store *mailbox.Store, scripts managesieve.Scripts) manageSieveParts {
 	return manageSieveParts{
+		scripts:      scripts,
 		check:        checkSieve,
 		extensions:   sieve.Extensions(),
 		maxRedirects: sieve.DefaultLimits().MaxRedirects,

@@ -126,7 +126,7 @@ func TestCheckSieve(t *testing.T) {
 			t.Errorf("%q: %v", good, err)
 		}
 	}
-	parts := newManageSieveParts(nil, nil)
+	parts := newManageSieveParts(nil, noScripts{})
 	if !slices.Contains(parts.extensions, "fileinto") || !slices.Contains(parts.extensions, "vacation") || parts.maxRedirects == 0 {
 		t.Errorf("parts: %+v", parts)
 	}
