@@ -2802,7 +2802,12 @@ type Delivered struct {
 	// recipient here is skipped: those get a DSN too. Without it, a
 	// Delivered that delivers to nobody makes no DSN (the front end refuses
 	// the message instead).
-	Relayed       bool `protobuf:"varint,24,opt,name=relayed,proto3" json:"relayed,omitempty"`
+	Relayed bool `protobuf:"varint,24,opt,name=relayed,proto3" json:"relayed,omitempty"`
+	// Limits for the mailboxes Recipient.create makes, stamped by the
+	// proposer as in MailboxCreated (0: none): a mailbox past them is not
+	// created and the copy goes to INBOX.
+	MaxMailboxes  uint32 `protobuf:"varint,40,opt,name=max_mailboxes,json=maxMailboxes,proto3" json:"max_mailboxes,omitempty"`
+	MaxNameDepth  uint32 `protobuf:"varint,41,opt,name=max_name_depth,json=maxNameDepth,proto3" json:"max_name_depth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2912,6 +2917,20 @@ func (x *Delivered) GetRelayed() bool {
 		return x.Relayed
 	}
 	return false
+}
+
+func (x *Delivered) GetMaxMailboxes() uint32 {
+	if x != nil {
+		return x.MaxMailboxes
+	}
+	return 0
+}
+
+func (x *Delivered) GetMaxNameDepth() uint32 {
+	if x != nil {
+		return x.MaxNameDepth
+	}
+	return 0
 }
 
 type Appended struct {
@@ -6590,6 +6609,8 @@ type DomainRecord struct {
 	DmarcPolicy     string                 `protobuf:"bytes,5,opt,name=dmarc_policy,json=dmarcPolicy,proto3" json:"dmarc_policy,omitempty"`     // empty: the default, reject
 	SettingsUnix    int64                  `protobuf:"varint,6,opt,name=settings_unix,json=settingsUnix,proto3" json:"settings_unix,omitempty"` // changed_unix of the last settings change
 	DkimKeys        []*DkimKey             `protobuf:"bytes,7,rep,name=dkim_keys,json=dkimKeys,proto3" json:"dkim_keys,omitempty"`
+	CatchAll        string                 `protobuf:"bytes,8,opt,name=catch_all,json=catchAll,proto3" json:"catch_all,omitempty"`           // DomainSettingsChanged.catch_all: the user for unknown local parts; empty: none
+	PlusFolders     bool                   `protobuf:"varint,9,opt,name=plus_folders,json=plusFolders,proto3" json:"plus_folders,omitempty"` // DomainSettingsChanged.plus_folders
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -6671,6 +6692,20 @@ func (x *DomainRecord) GetDkimKeys() []*DkimKey {
 		return x.DkimKeys
 	}
 	return nil
+}
+
+func (x *DomainRecord) GetCatchAll() string {
+	if x != nil {
+		return x.CatchAll
+	}
+	return ""
+}
+
+func (x *DomainRecord) GetPlusFolders() bool {
+	if x != nil {
+		return x.PlusFolders
+	}
+	return false
 }
 
 // BanRecord is one banned prefix (see BanAdded).
@@ -7604,7 +7639,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\vspecial_use\x18\x03 \x01(\tR\n" +
 	"specialUse\x12\x14\n" +
 	"\x05flags\x18\x04 \x03(\tR\x05flags\x12\x16\n" +
-	"\x06create\x18\x05 \x01(\bR\x06create\"\x81\x03\n" +
+	"\x06create\x18\x05 \x01(\bR\x06create\"\xcc\x03\n" +
 	"\tDelivered\x12\x12\n" +
 	"\x04blob\x18\x01 \x01(\fR\x04blob\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x04R\x04size\x12,\n" +
@@ -7619,7 +7654,9 @@ const file_log_events_proto_rawDesc = "" +
 	"\x05envid\x18\x15 \x01(\tR\x05envid\x12)\n" +
 	"\x03ret\x18\x16 \x01(\x0e2\x17.surat.log.v1.DsnReturnR\x03ret\x12!\n" +
 	"\fexpires_unix\x18\x17 \x01(\x03R\vexpiresUnix\x12\x18\n" +
-	"\arelayed\x18\x18 \x01(\bR\arelayed\"\xc7\x01\n" +
+	"\arelayed\x18\x18 \x01(\bR\arelayed\x12#\n" +
+	"\rmax_mailboxes\x18( \x01(\rR\fmaxMailboxes\x12$\n" +
+	"\x0emax_name_depth\x18) \x01(\rR\fmaxNameDepth\"\xc7\x01\n" +
 	"\bAppended\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12\x12\n" +
@@ -7939,7 +7976,7 @@ const file_log_events_proto_rawDesc = "" +
 	"last_reply\x18\x0e \x01(\tR\tlastReply\x12#\n" +
 	"\rlocal_failure\x18\x14 \x01(\bR\flocalFailure\x12\x1f\n" +
 	"\vrequire_tls\x18\x15 \x01(\bR\n" +
-	"requireTls\"\xa9\x02\n" +
+	"requireTls\"\xe9\x02\n" +
 	"\fDomainRecord\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x1d\n" +
 	"\n" +
@@ -7949,7 +7986,9 @@ const file_log_events_proto_rawDesc = "" +
 	"mtaStsMode\x12!\n" +
 	"\fdmarc_policy\x18\x05 \x01(\tR\vdmarcPolicy\x12#\n" +
 	"\rsettings_unix\x18\x06 \x01(\x03R\fsettingsUnix\x122\n" +
-	"\tdkim_keys\x18\a \x03(\v2\x15.surat.log.v1.DkimKeyR\bdkimKeys\"\x99\x01\n" +
+	"\tdkim_keys\x18\a \x03(\v2\x15.surat.log.v1.DkimKeyR\bdkimKeys\x12\x1b\n" +
+	"\tcatch_all\x18\b \x01(\tR\bcatchAll\x12!\n" +
+	"\fplus_folders\x18\t \x01(\bR\vplusFolders\"\x99\x01\n" +
 	"\tBanRecord\x12\x16\n" +
 	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +

@@ -543,6 +543,24 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 		return t.greylistRecorded(k.GreylistRecorded)
 	case *evlog.Event_GreylistPruned:
 		return t.greylistPruned(k.GreylistPruned)
+	case *evlog.Event_SieveScriptPut:
+		return t.sieveScriptPut(k.SieveScriptPut)
+	case *evlog.Event_SieveScriptDeleted:
+		return t.sieveScriptDeleted(k.SieveScriptDeleted)
+	case *evlog.Event_SieveScriptRenamed:
+		return t.sieveScriptRenamed(k.SieveScriptRenamed)
+	case *evlog.Event_SieveScriptActivated:
+		return t.sieveScriptActivated(k.SieveScriptActivated)
+	case *evlog.Event_VacationReplied:
+		return t.vacationReplied(k.VacationReplied)
+	case *evlog.Event_DuplicateRecorded:
+		return t.duplicateRecorded(k.DuplicateRecorded)
+	case *evlog.Event_SievePruned:
+		return t.sievePruned(k.SievePruned)
+	case *evlog.Event_ForwardingSet:
+		return t.forwardingSet(k.ForwardingSet)
+	case *evlog.Event_SrsKeyAdded:
+		return t.srsKeyAdded(k.SrsKeyAdded)
 	default:
 		// An event kind this build does not know (a newer proposer) or none.
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_INVALID, "unknown or empty event")

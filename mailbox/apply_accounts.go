@@ -135,6 +135,9 @@ func (t *txn) userDeleted(e *evlog.UserDeleted) (*evlog.EventResult, error) {
 	if err := t.deleteSpamModel(addr); err != nil {
 		return nil, err
 	}
+	if err := t.deleteSieveState(addr); err != nil {
+		return nil, err
+	}
 	aliases, err := t.scan(aliasByTargetPrefix(addr), prefixEnd(aliasByTargetPrefix(addr)))
 	if err != nil {
 		return nil, err

@@ -93,6 +93,9 @@ func (t *txn) domainRemoved(e *evlog.DomainRemoved) (*evlog.EventResult, error) 
 	if err := t.deletePrefix(dkimKeyPrefix(d)); err != nil {
 		return nil, err
 	}
+	if err := t.deleteSieveState(DomainSieveOwner(d)); err != nil {
+		return nil, err
+	}
 	t.changes.add(Change{Index: t.index, Address: d, Kind: DomainsChanged})
 	return nil, t.del(domainKey(d))
 }
@@ -200,6 +203,15 @@ func (t *txn) domainSettingsChanged(e *evlog.DomainSettingsChanged) (*evlog.Even
 			return nil, refuse(errInvalid, "domain %q: DMARC policy %q is not none, quarantine or reject", rec.GetDomain(), p)
 		}
 		rec.DmarcPolicy = p
+	}
+	if e.CatchAll != nil {
+		if err := t.checkCatchAll(rec.GetDomain(), e.GetCatchAll()); err != nil {
+			return nil, err
+		}
+		rec.CatchAll = e.GetCatchAll()
+	}
+	if e.PlusFolders != nil {
+		rec.PlusFolders = e.GetPlusFolders()
 	}
 	rec.SettingsUnix = e.GetChangedUnix()
 	t.changes.add(Change{Index: t.index, Address: rec.GetDomain(), Kind: DomainsChanged})

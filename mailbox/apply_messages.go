@@ -303,16 +303,23 @@ func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
 		if err != nil {
 			return nil, err
 		}
+		if overQuota(u, e.GetSize()) {
+			// Each copy counts: a recipient filed twice (Sieve's keep and
+			// fileinto) may fit once.
+			skip(r.GetAddress(), evlog.ErrorCode_ERROR_CODE_OVER_QUOTA)
+			continue
+		}
 		mb, err := t.deliveryMailbox(u.GetAddress(), r.GetSpecialUse(), r.GetMailbox())
 		if err != nil {
 			return nil, err
 		}
-		if overQuota(u, e.GetSize()) {
-			skip(r.GetAddress(), evlog.ErrorCode_ERROR_CODE_OVER_QUOTA)
-			continue
+		if r.GetCreate() && mb.GetName() == inboxName {
+			if mb, err = t.createFiling(u.GetAddress(), r.GetMailbox(), mb, e); err != nil {
+				return nil, err
+			}
 		}
 		uid, err := t.insertMessage(mb, u, &evlog.MessageRecord{
-			Blob: e.GetBlob(), Size: e.GetSize(), Flags: flags,
+			Blob: e.GetBlob(), Size: e.GetSize(), Flags: recipientFlags(flags, r.GetFlags()),
 			InternalDateUnix: e.GetInternalDateUnix(), InternalDateOffset: e.GetInternalDateOffset(),
 		})
 		if err != nil {
@@ -328,11 +335,35 @@ func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
 		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Mailbox: mb.GetName(), Address: u.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded, UIDs: []uint32{uid}})
 	}
 	if len(res.SkippedRecipients) > 0 && (len(res.Uids) > 0 || e.GetRelayed()) {
-		if err := t.queueLocalFailures(e, res.SkippedRecipients); err != nil {
-			return nil, err
+		if failed := failedRecipients(e, res.SkippedRecipients); len(failed) > 0 {
+			if err := t.queueLocalFailures(e, failed); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return res, nil
+}
+
+// failedRecipients are the skipped recipients that got no copy at all,
+// each once: a user filed several times (Sieve's keep and fileinto) who
+// got some of its copies before its quota ran out has the message, and
+// its sender gets no DSN for it.
+func failedRecipients(e *evlog.Delivered, skipped []*evlog.SkippedRecipient) []*evlog.SkippedRecipient {
+	copies := map[string]int{} // lookups only
+	for _, r := range e.GetRecipients() {
+		copies[r.GetAddress()]++
+	}
+	for _, r := range skipped {
+		copies[r.GetAddress()]--
+	}
+	var out []*evlog.SkippedRecipient
+	for _, r := range skipped {
+		if copies[r.GetAddress()] == 0 {
+			out = append(out, r)
+			copies[r.GetAddress()] = -1 // once
+		}
+	}
+	return out
 }
 
 // defaultDSNLifetime is how long a DSN to a remote sender is retried when
@@ -435,11 +466,9 @@ func (t *txn) deliveryMailbox(address, specialUse, name string) (*evlog.MailboxR
 			return t.loadMailbox(found)
 		}
 	}
-	if name != "" {
-		canon, err := canonicalMailboxName(name)
-		if err != nil {
-			return nil, err
-		}
+	if canon, err := canonicalMailboxName(name); err == nil {
+		// A name that is not valid files into INBOX too (a Sieve script's
+		// fileinto names anything).
 		id, ok, err := t.mailboxIDByName(address, canon)
 		if err != nil {
 			return nil, err
@@ -456,6 +485,73 @@ func (t *txn) deliveryMailbox(address, specialUse, name string) (*evlog.MailboxR
 		return nil, fmt.Errorf("user %s has no INBOX", address)
 	}
 	return t.loadMailbox(id)
+}
+
+// createFiling makes the mailbox a Delivered recipient names with create
+// (Sieve fileinto :create, RFC 5490 §3.2) when deliveryMailbox found
+// neither it nor its special use, and returns it; the name rules are
+// CREATE's (RFC 9051 §6.3.4: missing superiors are created too). A name
+// that is not valid, is INBOX, is too deep or would take the user past
+// the event's mailbox limit is not created: the copy stays in inbox, as
+// for a mailbox that does not exist. The UIDVALIDITY hint is the
+// message's internal date, the proposer's clock.
+func (t *txn) createFiling(address, name string, inbox *evlog.MailboxRecord, e *evlog.Delivered) (*evlog.MailboxRecord, error) {
+	canon, err := canonicalMailboxName(name)
+	if err != nil || canon == inboxName {
+		return inbox, nil
+	}
+	if _, ok, err := t.mailboxIDByName(address, canon); err != nil || ok {
+		return inbox, err // ok: it exists, so deliveryMailbox chose INBOX for its special use
+	}
+	if checkNameDepth(canon, e.GetMaxNameDepth()) != nil {
+		return inbox, nil
+	}
+	if limit := e.GetMaxMailboxes(); limit > 0 {
+		n, err := t.mailboxCount(address, limit)
+		if err != nil {
+			return nil, err
+		}
+		missing := uint64(1)
+		for i := 0; i < len(canon); i++ {
+			if canon[i] != '/' {
+				continue
+			}
+			if _, ok, err := t.mailboxIDByName(address, canon[:i]); err != nil {
+				return nil, err
+			} else if !ok {
+				missing++
+			}
+		}
+		if n+missing > uint64(limit) {
+			return inbox, nil
+		}
+	}
+	hint := uint32(min(max(e.GetInternalDateUnix(), 0), int64(^uint32(0))))
+	if err := t.ensureParents(address, canon, hint); err != nil {
+		return nil, err
+	}
+	return t.newMailbox(address, canon, "", hint)
+}
+
+// recipientFlags are a copy's flags: the event's (canonical already) and
+// the recipient's own (Sieve imap4flags, RFC 5232). A recipient flag that
+// is not valid is left out rather than refusing the delivery: the script
+// that set it is the user's, and the mail must arrive.
+func recipientFlags(common, own []string) []string {
+	if len(own) == 0 {
+		return common
+	}
+	all := slices.Clone(common)
+	for _, f := range own {
+		if c, err := canonicalFlag(f); err == nil && c != "" {
+			all = append(all, c)
+		}
+	}
+	out, err := canonicalFlags(all)
+	if err != nil {
+		return common // cannot happen: every flag is canonical
+	}
+	return out
 }
 
 func refusedWith(err error, code evlog.ErrorCode) bool {

@@ -13,11 +13,11 @@ import (
 // that applied the same entries have equal digests (docs/DESIGN.md, invariant
 // 2); the applied index returned is the one of the same view.
 //
-// A DKIM key's record (dkk/) holds a private key, so the value's SHA-256
-// stands in for it. Nodes holding different keys still get different
-// digests, while the digest's inputs (what a tool comparing two nodes
-// entry by entry, or a debugging dump of this loop, would show) never
-// carry the secret itself.
+// A DKIM key's record (dkk/) holds a private key, and an SRS key's (srs/)
+// a secret, so the value's SHA-256 stands in for it. Nodes holding
+// different keys still get different digests, while the digest's inputs
+// (what a tool comparing two nodes entry by entry, or a debugging dump of
+// this loop, would show) never carry the secret itself.
 func (s *Store) Digest() (appliedIndex uint64, digest [32]byte, err error) {
 	h := sha256.New()
 	var n [8]byte
@@ -49,7 +49,7 @@ func (s *Store) digestInputs(fn func(k, v []byte)) (appliedIndex uint64, err err
 			if bytes.Equal(k, appliedKey()) {
 				return true, nil
 			}
-			if bytes.HasPrefix(k, []byte(prefixDkimKey)) {
+			if bytes.HasPrefix(k, []byte(prefixDkimKey)) || bytes.HasPrefix(k, []byte(prefixSrsKey)) {
 				sum := sha256.Sum256(v)
 				v = sum[:]
 			}

@@ -78,10 +78,17 @@
 //     empty; mailboxes below INBOX are not renamed.
 //   - Renames and deletes leave subscriptions alone (RFC 9051 §6.3.7: a
 //     subscription may name a mailbox that does not exist).
-//   - Delivered to a named mailbox that no longer exists files the message
-//     into the recipient's INBOX, so mail is never dropped for a stale
-//     filing rule (RFC 5228 §4.1 lets fileinto save to an
-//     implementation-defined mailbox). A recipient whose
+//   - Delivered to a named mailbox that no longer exists (or a name that
+//     is not valid) files the message into the recipient's INBOX, so mail
+//     is never dropped for a stale filing rule (RFC 5228 §4.1 lets
+//     fileinto save to an implementation-defined mailbox); with
+//     Recipient.create the mailbox is made first (RFC 5490 §3.2, CREATE's
+//     rules and the event's max_mailboxes/max_name_depth; past them,
+//     INBOX). A user may appear several times in one Delivered (Sieve's
+//     keep and fileinto): one copy each, each with the event's flags and
+//     its own (a recipient flag that is not valid is left out), each
+//     charged to the quota, so the copies past it are the skipped ones
+//     (the last). A recipient whose
 //     user no longer exists, or whose quota the body would exceed, is
 //     reported in EventResult.skipped_recipients with its reason
 //     (NO_SUCH_USER, OVER_QUOTA), and by address in EventResult.skipped
@@ -191,6 +198,24 @@
 // whose last-seen time is before seen_before_unix; the totals stay (they
 // count messages, not tokens).
 //
+// Sieve (apply_sieve.go). Scripts are kept per owner (a user, "@domain"
+// for a domain's administrators' script, "@" for the global one) with at
+// most one active; apply never parses them, and refuses past the
+// proposer-stamped max_scripts and max_bytes with SCRIPT_QUOTA. Deleting
+// the active script is refused (SCRIPT_ACTIVE, RFC 5804 §2.10); a rename
+// keeps it active. VacationReplied queues its reply only when no record
+// of (user, sender, handle) runs at replied_unix; otherwise, or when the
+// user is gone, the event is skipped (its EventResult names the sender in
+// skipped_recipients with ALREADY_REPLIED or NO_SUCH_USER), never refused,
+// since it travels with the delivery. DuplicateRecorded merges like a
+// greylisting triple (the later expiry wins). Both expire at read time;
+// SievePruned deletes what expired. ForwardingSet replaces (empty: clears)
+// the user's forwarding; SrsKeyAdded keeps at most MaxSrsKeys secrets,
+// dropping the oldest. UserDeleted deletes the user's scripts and
+// records, DomainRemoved the "@domain" scripts. A domain's catch_all must
+// name an existing user when set; a user deleted later is ignored by
+// ResolveRecipient.
+//
 // # Key layout
 //
 // Every key starts with a four-byte prefix naming its kind. Integers are
@@ -231,6 +256,13 @@
 //	"spm/" user                                 spam u64, ham u64, tokens u64: a model's trained messages by class and its distinct tokens
 //	"gry/" triple (16 bytes)                    first-seen-unix u64, expires-unix u64, passed u8: a greylisting triple (GreylistRecorded)
 //	"gre/" expires-unix u64 triple (16 bytes)   empty: greylisting triples by expiry time, for GreylistPruned
+//	"svs/" owner 0x00 name                      put-unix u64, then the source: a Sieve script (owner: a user, "@domain" or "@")
+//	"sva/" owner                                the name of the owner's active Sieve script
+//	"svv/" user 0x00 sender 0x00 handle         replied-unix u64, expires-unix u64: a vacation reply sent (VacationReplied)
+//	"svd/" user 0x00 id                         seen-unix u64, expires-unix u64: an id the Sieve duplicate test tracks
+//	"svx/" expires-unix u64 kind u8 rest        empty: vacation ('v', rest of an svv/ key) and duplicate ('d', svd/) records by expiry, for SievePruned
+//	"fwd/" user                                 log.ForwardingSet: the user's forwarding
+//	"srs/" added-unix u64 key-digest (8 bytes)  an SRS secret (digest: of the key; its SHA-256 goes into Digest, not the key)
 //	"idk/" proposal-key (16 bytes)              entry index u64, then the proposal's encoded log.Outcome (idempotency keys)
 //	"idi/" entry-index u64 proposal-key         empty: remembered keys by the entry that applied them, for pruning
 //

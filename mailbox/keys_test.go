@@ -43,7 +43,8 @@ func TestKeyLayout(t *testing.T) {
 		prefixSentBucket, prefixQueuedBytes, prefixProposalKey, prefixProposalByIndex,
 		prefixDMARCDay, prefixDMARCRow, prefixTLSDay, prefixTLSRow, prefixDMARCIn,
 		prefixSpamToken, prefixSpamTotals,
-		prefixGreylist, prefixGreylistExpiry}
+		prefixGreylist, prefixGreylistExpiry,
+		prefixSieveScript, prefixSieveActive, prefixVacation, prefixDuplicate, prefixSieveExpiry, prefixForward, prefixSrsKey}
 	for _, p := range code {
 		if !documented[p] {
 			t.Errorf("prefix %q is used in code but not documented", p)

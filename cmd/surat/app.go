@@ -45,6 +45,8 @@ Usage:
   surat user del EMAIL                         delete a user and all its mail
   surat user list                              list users, one a line
   surat user quota EMAIL BYTES                 set a quota (0: none; K, M, G, T suffixes)
+  surat user forward EMAIL [--to ADDR[,ADDR] [--keep] | --off]
+                                               forward a user's mail (SRS); without --to: show
   surat queue list                             the outbound queue
   surat queue retry ID                         try a queue entry again now
   surat queue delete ID                        drop a queue entry (no bounce)
@@ -66,6 +68,13 @@ Usage:
   surat spam train [--user EMAIL] (--spam PATH | --ham PATH)...
                                                train the spam classifier from mbox files or .eml dirs
   surat spam status [--user EMAIL]             messages trained and tokens of the classifier's models
+  surat sieve put EMAIL NAME [--activate]      store a Sieve script read from stdin (surat sieve --help)
+  surat sieve get EMAIL NAME                   print a script
+  surat sieve list EMAIL                       the scripts, the active one marked "active"
+  surat sieve activate EMAIL NAME              make a script the one deliveries run
+  surat sieve deactivate EMAIL                 no active script
+  surat sieve delete EMAIL NAME                delete a script (not the active one)
+  surat sieve check                            compile a script from stdin here
   surat cluster status                         members, states and applied indexes
   surat cluster keygen [--out FILE]            make a cluster key
   surat version                                print the version
@@ -118,6 +127,8 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		return runDMARC(ctx, e, rest)
 	case "spam":
 		return runSpam(ctx, e, rest)
+	case "sieve":
+		return runSieve(ctx, e, rest)
 	case "version", "--version":
 		fmt.Fprintln(e.stdout, versionString())
 		return nil

@@ -18,7 +18,8 @@ const domainUsage = `Usage:
                                                 --check: look each up with the node's --resolver and
                                                 print one line per record missing or wrong (exit 1 if any)
   surat domain set DOMAIN [--dmarc-enforce=true|false] [--dmarc-policy=none|quarantine|reject]
-                          [--mta-sts=off|testing|enforce] [--server URL]
+                          [--mta-sts=off|testing|enforce] [--catch-all USER] [--plus-folders[=false]]
+                          [--server URL]
                                                 change its settings
   surat domain rotate-key DOMAIN [--server URL] add a new Ed25519 and RSA key (new selectors)
   surat domain retire-key DOMAIN SELECTOR [--server URL]
@@ -28,7 +29,10 @@ const domainUsage = `Usage:
 are recorded in Authentication-Results, nothing is refused or sent to Junk.
 --dmarc-policy is the p= that "records" prints for the domain's own DMARC
 record (default reject). --mta-sts serves an MTA-STS policy (RFC 8461) for
-the domain and prints its records. Rotating: rotate-key, publish the new
+the domain and prints its records. --catch-all USER delivers mail for
+unknown local parts of the domain to USER (--catch-all "" stops it).
+--plus-folders also files mail for user+tag@DOMAIN (which always reaches
+user) into user's mailbox "tag" when it exists. Rotating: rotate-key, publish the new
 records, wait for them to spread, then retire-key the old selectors.
 `
 
@@ -51,6 +55,8 @@ func runDomain(ctx context.Context, e *env, args []string) error {
 		check                          bool
 		enforce, policy, mtaSts        string
 		enforceSet, policySet, modeSet bool
+		catchAll                       *string
+		plusFolders                    *bool
 	)
 	switch sub {
 	case "records":
@@ -67,6 +73,15 @@ func runDomain(ctx context.Context, e *env, args []string) error {
 		fs.Func("mta-sts", "serve an MTA-STS policy (`off|testing|enforce`)", func(s string) error {
 			mtaSts, modeSet = s, true
 			return nil
+		})
+		fs.Func("catch-all", "deliver mail for unknown local parts to `USER` (\"\": none)", func(s string) error {
+			catchAll = &s
+			return nil
+		})
+		fs.BoolFunc("plus-folders", "file user+tag@ mail into the user's mailbox tag (=false: not)", func(s string) error {
+			b, err := strconv.ParseBool(s)
+			plusFolders = &b
+			return err
 		})
 	}
 	pos, c, err := parseClientCommand(e, fs, cf, rest, domainUsage)
@@ -134,8 +149,9 @@ func runDomain(ctx context.Context, e *env, args []string) error {
 		if modeSet {
 			req.MTASTS = &mtaSts
 		}
-		if !enforceSet && !policySet && !modeSet {
-			return usagef("domain set: nothing to set (--dmarc-enforce, --dmarc-policy, --mta-sts)")
+		req.CatchAll, req.PlusFolders = catchAll, plusFolders
+		if !enforceSet && !policySet && !modeSet && catchAll == nil && plusFolders == nil {
+			return usagef("domain set: nothing to set (--dmarc-enforce, --dmarc-policy, --mta-sts, --catch-all, --plus-folders)")
 		}
 		d, err := c.SetDomainSettings(ctx, pos[0], req)
 		if err != nil {
@@ -172,6 +188,11 @@ func printDomain(e *env, d admin.DomainResponse) {
 	for _, k := range d.DkimKeys {
 		fmt.Fprintln(e.stdout, "dkim", k.Selector, k.Algorithm, k.Created.Format("2006-01-02"))
 	}
+	// After the keys: scripts read the first key from line 5.
+	if d.CatchAll != "" {
+		fmt.Fprintln(e.stdout, "catch-all", d.CatchAll)
+	}
+	fmt.Fprintln(e.stdout, "plus-folders", d.PlusFolders)
 }
 
 // domainRecords prints the records as zone-file lines; with check, one

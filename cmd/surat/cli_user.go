@@ -21,6 +21,10 @@ const userUsage = `Usage:
   surat user del EMAIL [--server URL]
   surat user list [--server URL]
   surat user quota EMAIL BYTES [--server URL]    (0: no limit; K, M, G, T suffixes)
+  surat user forward EMAIL [--to ADDR[,ADDR] [--keep] | --off] [--server URL]
+                                                 forward EMAIL's mail to ADDR (the envelope
+                                                 sender rewritten by SRS); --keep also files
+                                                 a copy; --off stops; neither: show it
 
 Without --password-stdin the password is prompted for, without echo, when
 standard input is a terminal. --password-hash imports an existing hash as it
@@ -93,7 +97,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(e.stdout, userUsage)
 		if len(args) == 0 {
-			return usagef("user: missing subcommand (add, passwd, del, list, quota)")
+			return usagef("user: missing subcommand (add, passwd, del, list, quota, forward)")
 		}
 		return errHelp
 	}
@@ -104,10 +108,13 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	if sub == "add" {
 		passwordHash = fs.String("password-hash", "", "import this argon2id (PHC) or bcrypt `HASH` instead of a password (\"-\": the first line of standard input)")
 	}
+	var fwd *forwardFlags
 	switch sub {
 	case "add", "passwd", "del", "list", "quota":
+	case "forward":
+		fwd = newForwardFlags(fs)
 	default:
-		return usagef("user: unknown subcommand %q (add, passwd, del, list, quota)", sub)
+		return usagef("user: unknown subcommand %q (add, passwd, del, list, quota, forward)", sub)
 	}
 	pos, c, err := parseClientCommand(e, fs, cf, rest, userUsage)
 	if err != nil {
@@ -163,6 +170,11 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		for _, u := range users {
 			fmt.Fprintln(e.stdout, u)
 		}
+	case "forward":
+		if err := wantArgs("user forward", pos, "EMAIL"); err != nil {
+			return err
+		}
+		return userForward(ctx, e, c, pos[0], fwd)
 	case "quota":
 		if err := wantArgs("user quota", pos, "EMAIL", "BYTES"); err != nil {
 			return err

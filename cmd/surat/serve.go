@@ -170,7 +170,13 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		}
 	}()
 
+	sieveState, err := newSieveStore(store, node)
+	if err != nil {
+		return err
+	}
 	api, err := admin.New(admin.Config{
+		Sieve:        sieveState,
+		CheckSieve:   checkSieveScript(),
 		Directory:    store,
 		Queue:        store,
 		Bans:         store,
@@ -241,6 +247,9 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	defer spamPruner.stop()
 	seeder := startDomainSeeder(cfg.Domains, store, node, logger)
 	defer seeder.stop()
+	sievePruner, srsSeeder := startSieveLeaderJobs(store, node, logger)
+	defer sievePruner.stop()
+	defer srsSeeder.stop()
 	reportSender, err := startReports(cfg, store, node, queue.relay.Wake, dkimKeys.Sign, logger)
 	if err != nil {
 		srv.Close()

@@ -41,7 +41,9 @@ type DomainResponse struct {
 	DkimKeys        []DkimKeyInfo `json:"dkim_keys"`
 	DMARCReportOnly bool          `json:"dmarc_report_only"`
 	DMARCPolicy     string        `json:"dmarc_policy"`
-	MTASTS          string        `json:"mta_sts"` // off, testing or enforce
+	MTASTS          string        `json:"mta_sts"`      // off, testing or enforce
+	CatchAll        string        `json:"catch_all"`    // the user unknown local parts reach; empty: none
+	PlusFolders     bool          `json:"plus_folders"` // user+tag@ also files into the user's mailbox tag
 }
 
 // AddDomainRequest is the body of POST /v1/domains.
@@ -55,6 +57,8 @@ type DomainSettingsRequest struct {
 	DMARCReportOnly *bool   `json:"dmarc_report_only,omitempty"`
 	DMARCPolicy     *string `json:"dmarc_policy,omitempty"` // none, quarantine, reject
 	MTASTS          *string `json:"mta_sts,omitempty"`      // off, testing, enforce
+	CatchAll        *string `json:"catch_all,omitempty"`    // a user's address; "": none
+	PlusFolders     *bool   `json:"plus_folders,omitempty"`
 }
 
 // DNSRecord is one record of GET /v1/domains/{domain}/records.
@@ -97,7 +101,8 @@ func mtaStsName(m evlog.MtaStsMode) string {
 
 func domainJSON(rec *evlog.DomainRecord) DomainResponse {
 	out := DomainResponse{Domain: rec.GetDomain(), DkimKeys: []DkimKeyInfo{},
-		DMARCReportOnly: rec.GetDmarcReportOnly(), DMARCPolicy: rec.GetDmarcPolicy(), MTASTS: mtaStsName(rec.GetMtaStsMode())}
+		DMARCReportOnly: rec.GetDmarcReportOnly(), DMARCPolicy: rec.GetDmarcPolicy(), MTASTS: mtaStsName(rec.GetMtaStsMode()),
+		CatchAll: rec.GetCatchAll(), PlusFolders: rec.GetPlusFolders()}
 	if out.DMARCPolicy == "" {
 		out.DMARCPolicy = domains.DefaultDMARCPolicy
 	}
@@ -245,8 +250,21 @@ func (s *Server) domainSettings(w http.ResponseWriter, r *http.Request) {
 		}
 		ch.DmarcPolicy = &p
 	}
-	if ch.DmarcReportOnly == nil && ch.MtaStsMode == nil && ch.DmarcPolicy == nil {
-		writeError(w, http.StatusBadRequest, "no setting given (dmarc_report_only, dmarc_policy, mta_sts)")
+	if req.CatchAll != nil {
+		c := ""
+		if strings.TrimSpace(*req.CatchAll) != "" {
+			a, err := CanonicalAddress(*req.CatchAll)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "catch_all: "+err.Error())
+				return
+			}
+			c = a
+		}
+		ch.CatchAll = &c
+	}
+	ch.PlusFolders = req.PlusFolders
+	if ch.DmarcReportOnly == nil && ch.MtaStsMode == nil && ch.DmarcPolicy == nil && ch.CatchAll == nil && ch.PlusFolders == nil {
+		writeError(w, http.StatusBadRequest, "no setting given (dmarc_report_only, dmarc_policy, mta_sts, catch_all, plus_folders)")
 		return
 	}
 	if err := s.submit(r.Context(), &evlog.Event{Kind: &evlog.Event_DomainSettingsChanged{DomainSettingsChanged: ch}}); err != nil {
@@ -347,6 +365,10 @@ func (s *Server) domainWriteFailed(w http.ResponseWriter, r *http.Request, err e
 			return
 		case evlog.ErrorCode_ERROR_CODE_NO_SUCH_DKIM_KEY:
 			writeError(w, http.StatusNotFound, rej.Error())
+			return
+		case evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER:
+			// A catch-all naming no user.
+			writeError(w, http.StatusBadRequest, rej.Error())
 			return
 		case evlog.ErrorCode_ERROR_CODE_DOMAIN_IN_USE, evlog.ErrorCode_ERROR_CODE_DKIM_KEY_EXISTS:
 			writeError(w, http.StatusConflict, rej.Error())

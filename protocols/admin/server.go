@@ -58,6 +58,13 @@ type Config struct {
 	Reports Reports
 	// Spam serves /v1/spam/...; nil: those answer 501.
 	Spam SpamModels
+	// Sieve serves /v1/users/{address}/sieve... and .../forward; nil:
+	// those answer 501.
+	Sieve SieveStore
+	// CheckSieve compiles a script before PUT stores it (the error,
+	// with its line number, is answered 400); nil: scripts are stored
+	// unchecked.
+	CheckSieve func(src []byte) error
 	// IsNotFound reports whether an error from Directory.User (or
 	// Queue.QueueEntry) means "not found" (cmd passes errors.Is(err,
 	// mailbox.ErrNotFound)).
@@ -208,6 +215,7 @@ func New(cfg Config) (*Server, error) {
 	guarded("GET /v1/dmarc/pending", http.HandlerFunc(s.listPendingReports))
 	guarded("POST /v1/spam/train", http.HandlerFunc(s.spamTrain))
 	guarded("GET /v1/spam/status", http.HandlerFunc(s.spamStatus))
+	s.sieveRoutes(guarded)
 	// Unknown /v1/ paths answer in JSON, and behind the token so that they
 	// do not reveal which routes exist.
 	guarded("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -560,12 +568,17 @@ func checkPassword(pw string) string {
 }
 
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	return readJSONLimit(w, r, v, MaxBodyBytes)
+}
+
+// readJSONLimit is readJSON for a body of up to limit bytes.
+func readJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", MaxBodyBytes))
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", limit))
 			return false
 		}
 		writeError(w, http.StatusBadRequest, "bad JSON body: "+oneLine(err.Error()))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -96,15 +97,33 @@ func (s *session) data(r io.Reader) error {
 	// Recipients whose checks decided differently get copies of their
 	// own (copies.go).
 	headFor := func(prepend []byte) []byte { return storedHead(s.from, prepend, t) }
-	groups, squeezed := groupCopies(verdict, s.local, headFor, stored.size)
-	if len(squeezed) > 0 {
-		log.Warn("smtp recipients' own header fields left out: their copies would cost too much", "count", len(squeezed), "limit", maxCopyBytes)
+	p := s.planDelivery(verdict, stored, headFor, log) // sieve.go
+	groups := p.groups
+	if len(p.squeezed) > 0 {
+		log.Warn("smtp recipients' own header fields left out: their copies would cost too much", "count", len(p.squeezed), "limit", maxCopyBytes)
 	}
-	res, err := s.srv.deliver(ctx, delivery{
+	if len(groups) == 0 && len(p.redirects) == 0 && len(s.nonLocal) == 0 {
+		return s.discardAll(ctx, up, verdict.Events, p.discarded, log)
+	}
+	forwardFrom := s.from
+	if len(p.redirects) > 0 {
+		if forwardFrom, err = s.forwardSender(); err != nil {
+			// A sender SRS cannot carry (a quoted local part, too long):
+			// forwarded as it is, as postsrsd does; SPF at the
+			// destination may fail, but nothing is lost.
+			log.Warn("smtp redirects keep the sender: SRS could not rewrite it", "err", err)
+			forwardFrom = s.from
+		}
+	}
+	count, depth := s.srv.cfg.mailboxLimits()
+	d := delivery{
 		from: s.from, user: s.user, local: s.local, nonLocal: s.nonLocal, body: stored, date: now,
 		params: s.params, envID: s.envID, ret: s.ret, upload: up,
 		groups: groups, relayHead: headFor(verdict.Prepend), events: verdict.Events,
-	})
+		redirects: p.redirects, forwardFrom: forwardFrom, discarded: len(p.discarded) > 0,
+		maxMailboxes: count, maxNameDepth: depth,
+	}
+	res, err := s.srv.deliver(ctx, d)
 	if err != nil {
 		up.abandon() // a no-op when the upload was committed after all
 		se := replyFor(err)
@@ -117,7 +136,7 @@ func (s *session) data(r io.Reader) error {
 	}
 	skipped := res.skipped
 	if len(skipped) > 0 {
-		if len(skipped) == len(s.local) && len(s.nonLocal) == 0 && len(groups) == 1 {
+		if len(res.filed) == 0 && !d.relayed() {
 			se := skippedReply(skipped)
 			log.Info("smtp delivery refused at apply", "skipped", describeSkipped(skipped), "code", se.Code, "raft_index", res.index)
 			return se
@@ -137,9 +156,38 @@ func (s *session) data(r io.Reader) error {
 	for _, f := range res.filed {
 		log.Info("smtp delivered", "user", f.user, "mailbox", f.mailbox, "uid", f.uid, "raft_index", res.index)
 	}
+	for _, r := range p.redirects {
+		log.Info("smtp redirected", "user", r.user, "rcpt", r.to, "reason", "forwarded with sender "+forwardFrom, "raft_index", res.index)
+	}
+	if len(p.discarded) > 0 {
+		log.Info("smtp discarded for some recipients", "count", len(p.discarded), "raft_index", res.index)
+	}
 	if len(s.nonLocal) > 0 {
 		log.Info("smtp queued for relay", "relayed", len(s.nonLocal), "raft_index", res.index)
 	}
+	return nil
+}
+
+// discardAll ends a message that no recipient keeps and nothing relays
+// (every local recipient's filter discarded it): 250 without storing it,
+// once the checks' events (a vacation reply, duplicate records) are
+// committed, since they are what the delivery did.
+func (s *session) discardAll(ctx context.Context, up *upload, events []*evlog.Event, discarded []string, log *slog.Logger) error {
+	up.abandon()
+	var index uint64
+	if len(events) > 0 {
+		f, err := propose.SubmitAsync(ctx, s.srv.cfg.Proposer, events...)
+		if err == nil {
+			_, err = f.Wait(ctx)
+			index = f.Index()
+		}
+		if err != nil {
+			se := replyFor(err)
+			log.Warn("smtp discarded message's events not committed", "code", se.Code, "err", err)
+			return se
+		}
+	}
+	log.Info("smtp discarded by every recipient's filter; nothing stored", "count", len(discarded), "raft_index", index)
 	return nil
 }
 
@@ -161,6 +209,21 @@ type delivery struct {
 	relayHead []byte
 	date      time.Time
 	events    []*evlog.Event // the checks' own, proposed with the delivery
+	// redirects are copies queued for forwarding (sieve.go), with
+	// forwardFrom as their envelope sender; discarded: some local
+	// recipient gets no copy.
+	redirects   []redirectCopy
+	forwardFrom string
+	discarded   bool
+	// Limits for the mailboxes fileinto :create makes (0: none).
+	maxMailboxes, maxNameDepth uint32
+}
+
+// relayed reports whether the delivery is accepted whatever apply does
+// with one group's recipients (Delivered.relayed): something else is
+// queued or filed, or a recipient's discard was its delivery.
+func (d delivery) relayed() bool {
+	return len(d.nonLocal) > 0 || len(d.groups) > 1 || len(d.redirects) > 0 || d.discarded
 }
 
 // chunkWindow is how many chunk proposals of one message are in flight
@@ -204,42 +267,47 @@ func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err er
 	// Apply puts the first head on top of the staged chunks and this
 	// last one, in this proposal (mailbox/apply_staged.go); other heads
 	// are copies of that body (copies.go).
+	// The streamed body keeps the message's header block: the first
+	// group's that does, else the relayed copy's.
 	firstHead := d.relayHead
-	if len(d.groups) > 0 {
-		firstHead = d.groups[0].head
+	if i := slices.IndexFunc(d.groups, func(g copyGroup) bool { return !g.skip }); i >= 0 {
+		firstHead = d.groups[i].head
 	}
 	last, err := d.body.last(firstHead, uploadID)
 	if err != nil {
 		return res, err
 	}
-	blobs := &bodies{body: d.body, stored: []*evlog.BlobStored{last}}
+	blobs := newBodies(d.body, last)
 	var deliveries []*evlog.Event
 	_, offset := d.date.Zone()
 	for _, g := range d.groups {
-		blob := blobs.forHead(g.head)
-		rcpts := make([]*evlog.Recipient, 0, len(g.local))
-		for _, u := range g.local {
-			r := &evlog.Recipient{Address: u}
-			if g.junk {
-				r.SpecialUse = `\Junk` // RFC 6154
-			}
-			rcpts = append(rcpts, r)
-		}
+		blob := blobs.forHead(g.head, g.skip)
 		deliveries = append(deliveries, &evlog.Event{Kind: &evlog.Event_Delivered{Delivered: &evlog.Delivered{
-			Blob: blob.Hash, Size: blob.Size, Recipients: rcpts,
+			Blob: blob.Hash, Size: blob.Size, Recipients: recipientsOf(g),
 			InternalDateUnix: d.date.Unix(), InternalDateOffset: int32(offset),
 			// For the DSN of a recipient apply cannot deliver to; with
 			// several copies, the message is accepted whatever happens to
 			// this one's recipients (see data).
-			ReturnPath: d.from, Envid: d.envID, Ret: DSNReturn(d.ret), Relayed: len(d.nonLocal) > 0 || len(d.groups) > 1,
+			ReturnPath: d.from, Envid: d.envID, Ret: DSNReturn(d.ret), Relayed: d.relayed(),
+			MaxMailboxes: d.maxMailboxes, MaxNameDepth: d.maxNameDepth,
 		}}})
 	}
 	var queued []*evlog.Event
-	if len(d.nonLocal) > 0 {
-		if s.cfg.Relay == nil {
-			return res, errNoRelay
+	if len(d.nonLocal)+len(d.redirects) > 0 && s.cfg.Relay == nil {
+		return res, errNoRelay
+	}
+	for _, r := range d.redirects {
+		blob := blobs.forHead(r.head, r.skip)
+		evs, err := s.cfg.Relay.QueueEvents(Outbound{
+			From: d.forwardFrom, Recipients: r.to, Blob: blob.Hash, Size: blob.Size, Received: d.date,
+		})
+		if err != nil {
+			return res, fmt.Errorf("relay a redirect: %w", err)
 		}
-		relayed := blobs.forHead(d.relayHead)
+		queued = append(queued, evs...)
+	}
+	if len(d.nonLocal) > 0 {
+		relayed := blobs.forHead(d.relayHead, false)
 		queued, err = s.cfg.Relay.QueueEvents(Outbound{
 			From: d.from, Recipients: d.nonLocal, Blob: relayed.Hash, Size: relayed.Size, Received: d.date, User: d.user,
 			EnvID: d.envID, Return: d.ret, Params: d.params,
@@ -270,7 +338,7 @@ func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err er
 	if err != nil {
 		return res, err
 	}
-	if len(d.nonLocal) > 0 {
+	if len(queued) > 0 {
 		if n, ok := s.cfg.Relay.(interface{ Queued() }); ok {
 			n.Queued() // wake the queue worker (when it runs on this node)
 		}
@@ -288,29 +356,9 @@ func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err er
 			}
 		}
 		res.skipped = append(res.skipped, skipped...)
-		res.filed = append(res.filed, filedCopies(g.local, skipped, r.GetUids(), g.junk)...)
+		res.filed = append(res.filed, filedCopies(g, skipped, r.GetUids())...)
 	}
 	return res, nil
-}
-
-// filedCopies pairs the local recipients apply did not skip, in order,
-// with the UIDs it assigned them (one each, in the same order).
-func filedCopies(local []string, skipped []*evlog.SkippedRecipient, uids []*evlog.UidRange, junk bool) []filed {
-	out := make([]filed, 0, len(local))
-	for _, u := range local {
-		if slices.ContainsFunc(skipped, func(r *evlog.SkippedRecipient) bool { return r.GetAddress() == u }) {
-			continue
-		}
-		f := filed{user: u, mailbox: "INBOX"} // Delivered names no mailbox: INBOX
-		if junk {
-			f.mailbox = "Junk" // the \\Junk mailbox, by whatever name
-		}
-		if i := len(out); i < len(uids) {
-			f.uid = uids[i].GetFirst()
-		}
-		out = append(out, f)
-	}
-	return out
 }
 
 // upload is one message's staged chunks on their way to the log: each
@@ -473,7 +521,7 @@ func (s *session) envelope(now time.Time) pipeline.Envelope {
 		Submission: s.srv.cfg.Kind.submission(), User: s.user,
 		RemoteIP: s.remote, Helo: s.conn.Hostname(), From: s.from,
 		Local: slices.Clone(s.local), Remote: slices.Clone(s.nonLocal),
-		TLS: s.tls, Received: now,
+		RcptTo: maps.Clone(s.rcptTo), TLS: s.tls, Received: now,
 	}
 }
 

@@ -118,6 +118,18 @@
 // commands (MaxTransactions, 1,000; then 421 4.7.0 and the connection
 // closes, RFC 5321 §3.8).
 //
+// # Addressing and filtering outcomes
+//
+// A local recipient may be user+tag (RFC 5233; reaches user), an unknown
+// local part of a domain with a catch-all, or one of our SRS addresses (a
+// bounce to forwarded mail, verified and relayed to the original sender,
+// on MX too); the address as given reaches the checks in
+// pipeline.Envelope.RcptTo (addressing.go). What the checks decide per
+// recipient (a Sieve script's keep, fileinto with flags and :create,
+// discard, redirect, a replaced header block) is delivered in the same
+// proposal: redirects are queued with the sender rewritten by SRS and a
+// Delivered-To field, never twice for one user (sieve.go).
+//
 // # Authentication (submission)
 //
 // AUTH PLAIN (RFC 4616) and LOGIN are offered only under TLS (RFC 4954 §4,

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net"
 	"net/netip"
@@ -53,6 +54,13 @@ type storedBody struct {
 	size   int
 	sum    []byte
 	head   []byte // the message's first headLimit bytes, for its header fields
+	// headerLen is the length of the message's header block, up to and
+	// including the empty line that ends it (the whole message when it
+	// has none), and restSum the SHA-256 of what follows: a copy whose
+	// header block a check replaced (pipeline.RecipientOutcome.Header) is
+	// named from it (copies.go).
+	headerLen int
+	restSum   []byte
 }
 
 // headLimit bounds what is kept of a message's start for headerValue.
@@ -100,12 +108,14 @@ func readMessage(r io.Reader, limit int64, stage stageFunc) (*storedBody, error)
 		lines lineEndings
 		hops  receivedCounter
 		h     = sha256.New()
+		rest  = newBodyStart()
 		read  int64
 	)
 	block := make([]byte, 0, evlog.ChunkSize)
 	// add appends message bytes to the blocks.
 	add := func(p []byte) error {
 		h.Write(p)
+		rest.write(p)
 		b.size += len(p)
 		for len(p) > 0 {
 			if len(block) == cap(block) {
@@ -151,12 +161,62 @@ func readMessage(r io.Reader, limit int64, stage stageFunc) (*storedBody, error)
 			}
 			b.blocks = append(b.blocks, block)
 			b.sum = h.Sum(nil)
+			b.headerLen, b.restSum = rest.end()
 			return b, nil
 		}
 		if err != nil {
 			return nil, readError(err)
 		}
 	}
+}
+
+// bodyStart finds where a message's header block ends, at its first
+// empty line (RFC 5322 §2.1), as the message streams by, and hashes what
+// follows.
+type bodyStart struct {
+	// matched is how much of CRLF CRLF the last bytes matched; the message
+	// starts as if after a CRLF, so that one starting with its empty line
+	// has an empty header block.
+	matched int
+	at      int // the body's offset; -1 until found
+	n       int // bytes seen
+	h       hash.Hash
+}
+
+func newBodyStart() *bodyStart { return &bodyStart{matched: 2, at: -1, h: sha256.New()} }
+
+func (b *bodyStart) write(p []byte) {
+	if b.at >= 0 {
+		b.h.Write(p)
+		b.n += len(p)
+		return
+	}
+	for i, c := range p {
+		switch {
+		case c == '\r' && b.matched == 2:
+			b.matched = 3
+		case c == '\r':
+			b.matched = 1
+		case c == '\n' && b.matched == 1:
+			b.matched = 2
+		case c == '\n' && b.matched == 3:
+			b.at = b.n + i + 1
+			b.h.Write(p[i+1:])
+			b.n += len(p)
+			return
+		default:
+			b.matched = 0
+		}
+	}
+	b.n += len(p)
+}
+
+// end returns the header block's length and the SHA-256 of the rest.
+func (b *bodyStart) end() (headerLen int, restSum []byte) {
+	if b.at < 0 {
+		return b.n, b.h.Sum(nil) // all header: the rest is empty
+	}
+	return b.at, b.h.Sum(nil)
 }
 
 // maxHops is the most Received fields a message may arrive with: RFC

@@ -60,6 +60,31 @@ type Directory interface {
 	User(address string) (*evlog.UserRecord, error)
 }
 
+// Addressing is an optional extension of Directory: a local domain's
+// addressing settings (DomainSettingsChanged.catch_all and .plus_folders).
+// A Directory without it has no catch-all and no plus folders; plus
+// addressing itself (user+tag reaching user, RFC 5233) needs no setting.
+type Addressing interface {
+	// DomainAddressing returns the user (or alias) that receives mail for
+	// the domain's unknown local parts, empty for none, and whether mail
+	// to user+tag is filed into the user's mailbox named tag. A domain
+	// without settings answers "", false and no error (or an error for
+	// which IsNotFound is true).
+	DomainAddressing(domain string) (catchAll string, plusFolders bool, err error)
+}
+
+// SRS is the Sender Rewriting Scheme (protocols/srs has it): forwarded
+// mail leaves with an envelope sender of ours, so that SPF passes at the
+// destination, and the bounces to it find their way back.
+type SRS interface {
+	// Forward returns the envelope sender for a message from sender that
+	// we forward; the null sender stays null.
+	Forward(sender string) (string, error)
+	// Reverse returns the original sender of one of our SRS addresses, or
+	// an error when it is not one, is forged or has expired.
+	Reverse(addr string) (string, error)
+}
+
 // Proposer commits events (*cluster.Node has it).
 type Proposer = propose.Proposer
 
@@ -120,6 +145,16 @@ type Config struct {
 	// directory knows them (a domain enters the store with its first user).
 	LocalDomains []string
 	Relay        Relay // nil: outbound not available
+	// SRS rewrites the envelope sender of mail the checks redirect (Sieve
+	// redirect, a user's forwarding) and takes bounces to the rewritten
+	// addresses back to their original sender (sieve.go). Nil: redirected
+	// mail keeps its sender (SPF at the destination may then fail) and
+	// SRS addresses are unknown recipients.
+	SRS SRS
+	// MaxMailboxes and MaxMailboxDepth bound the mailboxes a Sieve
+	// fileinto :create makes, as IMAP's CREATE limits (stamped into
+	// Delivered); 0: 1,000 and 16 levels (IMAP's defaults), negative: none.
+	MaxMailboxes, MaxMailboxDepth int
 	// Postmaster receives mail to postmaster@ of every local domain that
 	// has no such user or alias (RFC 5321 §4.5.1); default
 	// postmaster@<first local domain>.
@@ -219,6 +254,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxQueuedBytesPerUser == 0 {
 		c.MaxQueuedBytesPerUser = DefaultMaxQueuedBytesPerUser
+	}
+	if c.MaxMailboxes == 0 {
+		c.MaxMailboxes = defaultMaxMailboxes
+	}
+	if c.MaxMailboxDepth == 0 {
+		c.MaxMailboxDepth = defaultMaxMailboxDepth
 	}
 	if c.Login == nil {
 		var err error

@@ -72,6 +72,11 @@ type session struct {
 	rcptCount int // RCPT TO accepted, as given (for Received "for")
 	firstRcpt string
 	size      int64 // MAIL's SIZE= (RFC 1870), 0 when not given
+	// rcptTo is the address each local recipient was first given as,
+	// when it differs from the user (pipeline.Envelope.RcptTo); plusTag
+	// the tag of a user+tag address whose domain files such mail into
+	// the tag's mailbox (addressing.go).
+	rcptTo, plusTag map[string]string
 
 	// requireTLS: MAIL had REQUIRETLS (RFC 8689); it travels with each
 	// relayed recipient's parameters into the queue entry.
@@ -87,6 +92,7 @@ func (s *session) Reset() {
 	s.requireTLS = false
 	s.rcptCount, s.firstRcpt = 0, ""
 	s.size = 0
+	s.rcptTo, s.plusTag = nil, nil
 }
 
 func (s *session) Logout() error { return nil }
@@ -200,7 +206,14 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 	if err := s.checkGuessing(); err != nil {
 		return err
 	}
-	user, err := s.srv.cfg.Directory.ResolveAddress(addr)
+	if isSRSAddress(addr) && s.srv.cfg.SRS != nil {
+		orig, relayed, err := s.srsBounce(addr, opts) // addressing.go
+		if relayed || err != nil {
+			return err
+		}
+		addr = orig // a local original sender: delivered as its own RCPT
+	}
+	user, tag, err := s.resolveLocal(addr) // addressing.go
 	if err != nil && s.srv.cfg.IsNotFound(err) && s.srv.cfg.ReadBarrier != nil {
 		// Before a 550, which bounces the mail: this node may not have
 		// applied the user yet (it restarted and is catching up, or the
@@ -214,7 +227,7 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 			s.log.Info("smtp unknown recipient, not caught up with the cluster; temporary", "from", s.from, "rcpt", addr, "err", berr)
 			return errNotCaughtUp
 		}
-		user, err = s.srv.cfg.Directory.ResolveAddress(addr)
+		user, tag, err = s.resolveLocal(addr)
 	}
 	if err != nil {
 		if s.srv.cfg.IsNotFound(err) {
@@ -229,6 +242,9 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 	}
 	if !contains(s.local, user) {
 		s.local = append(s.local, user)
+		if addr != user {
+			s.noteRcptTo(user, addr, tagAsGiven(to, tag))
+		}
 	}
 	s.noteRcpt(addr)
 	return nil
