@@ -295,9 +295,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		return err
 	}
 	// ManageSieve: after the cluster, sharing the node's logins.
-	// LEAD: pass H-state's sieveState (newSieveStore) instead of nil;
-	// until then --managesieve refuses to start ("Scripts is required").
-	sieveSrv, err := startManageSieve(cfg, sieveLn, tlsConfig, newManageSieveParts(store, nil), lg, logger)
+	sieveSrv, err := startManageSieve(cfg, sieveLn, tlsConfig, newManageSieveParts(store, sieveState), lg, logger)
 	if err != nil {
 		pop3Srv.shutdown(time.Second)
 		imapSrv.shutdown(time.Second)

@@ -46,24 +46,11 @@ type manageSieveParts struct {
 func newManageSieveParts(store *mailbox.Store, scripts managesieve.Scripts) manageSieveParts {
 	return manageSieveParts{
 		scripts:      scripts,
-		check:        checkSieve,
+		check:        compileSieve, // the admin API's and `surat sieve check`'s
 		extensions:   sieve.Extensions(),
 		maxRedirects: sieve.DefaultLimits().MaxRedirects,
 		feed:         store,
 	}
-}
-
-// checkSieve validates an uploaded script (PUTSCRIPT, CHECKSCRIPT,
-// SETACTIVE) with the compiler delivery uses. An include is resolved to an
-// empty script: only the including script is checked at upload, and the
-// scripts it names are looked up when it runs (RFC 6609 §3.2; Pigeonhole
-// lets a script include one uploaded later, too).
-func checkSieve(src []byte) error {
-	_, err := sieve.Compile(src, sieve.Options{
-		Limits:  sieve.DefaultLimits(),
-		Include: func(bool, string) ([]byte, error) { return nil, nil },
-	})
-	return err
 }
 
 // manageSieveServer is the running ManageSieve listener.

@@ -110,10 +110,11 @@ func TestStartManageSieve(t *testing.T) {
 	}
 }
 
-// checkSieve is the compiler: a bad script's error names its line; an
+// ManageSieve's check is the compiler: a bad script's error names its line; an
 // include of a script not uploaded yet is fine at upload.
-func TestCheckSieve(t *testing.T) {
-	if err := checkSieve([]byte("require [\"fileinto\"];\r\nif header :contains \"Subject\" \"[proj]\" {\r\n    fileinto \"Projects\"\r\n")); err == nil || !strings.Contains(err.Error(), "line") {
+func TestManageSieveCheck(t *testing.T) {
+	parts := newManageSieveParts(nil, noScripts{})
+	if err := parts.check([]byte("require [\"fileinto\"];\r\nif header :contains \"Subject\" \"[proj]\" {\r\n    fileinto \"Projects\"\r\n")); err == nil || !strings.Contains(err.Error(), "line") {
 		t.Errorf("bad script: %v", err)
 	}
 	for _, good := range []string{
@@ -122,11 +123,10 @@ func TestCheckSieve(t *testing.T) {
 		"require [\"include\"];\r\ninclude :personal \"later\";\r\n",
 		"",
 	} {
-		if err := checkSieve([]byte(good)); err != nil {
+		if err := parts.check([]byte(good)); err != nil {
 			t.Errorf("%q: %v", good, err)
 		}
 	}
-	parts := newManageSieveParts(nil, noScripts{})
 	if !slices.Contains(parts.extensions, "fileinto") || !slices.Contains(parts.extensions, "vacation") || parts.maxRedirects == 0 {
 		t.Errorf("parts: %+v", parts)
 	}
