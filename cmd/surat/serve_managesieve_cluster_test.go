@@ -2,10 +2,14 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -98,4 +102,49 @@ func TestManageSieveAcrossNodes(t *testing.T) {
 	if r := runCLI(t, nil, "", "sieve", "list", "sam@example.test", "--server", nodes[1].url()); r.code != 0 || !strings.Contains(r.stdout, "lists") {
 		t.Fatalf("sieve list on n2: %+v", r)
 	}
+}
+
+// TestSieveConnectAgainstCluster: Debian's sieve-connect (installed by
+// .ci/run; required under CI) uploads and activates a script on n2 through
+// the real serve wiring; n3 lists it active.
+func TestSieveConnectAgainstCluster(t *testing.T) {
+	bin, err := exec.LookPath("sieve-connect")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("sieve-connect is not installed (.ci/run installs Debian package sieve-connect)")
+		}
+		t.Skip("sieve-connect not installed (apt-get install sieve-connect)")
+	}
+	nodes := startServeCluster(t, 3)
+	if r := runCLI(t, nil, "pw-of-kim\n", "user", "add", "kim@example.test", "--password-stdin", "--server", nodes[0].url()); r.code != 0 {
+		t.Fatalf("user add: %+v", r)
+	}
+	home := t.TempDir()
+	local := filepath.Join(home, "vacation.sieve")
+	if err := os.WriteFile(local, []byte("require [\"vacation\"];\r\nvacation :days 1 \"Away.\";\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := strings.Cut(nodes[1].managesieve, ":")
+	for _, action := range [][]string{
+		{"--upload", "--localsieve", local, "--remotesieve", "away"},
+		{"--activate", "--remotesieve", "away"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		cmd := exec.CommandContext(ctx, bin, append([]string{"--server", host, "--port", port, "--nosrv",
+			"--user", "kim@example.test", "--passwordfd", "0", "--authmech", "PLAIN", "--notlsverify",
+			"--noclearauth", "--noclearchan"}, action...)...)
+		cmd.Dir, cmd.Env = home, append(os.Environ(), "HOME="+home)
+		cmd.Stdin = strings.NewReader("pw-of-kim\n")
+		cmd.WaitDelay = 5 * time.Second
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("sieve-connect %s: %v\n%s", action[0], err, out)
+		}
+	}
+	other := sieveLogin(t, nodes[2].managesieve, "kim@example.test", "pw-of-kim")
+	waitUntil(t, "away active on n3", func() bool {
+		lines := other.must("LISTSCRIPTS")
+		return len(lines) == 1 && lines[0] == `"away" ACTIVE`
+	})
 }
