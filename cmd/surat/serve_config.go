@@ -38,6 +38,7 @@ type serveConfig struct {
 
 	SMTP, Submission, IMAP, POP3 string // "" = not served
 	IMAPS, POP3S, Submissions    string // implicit TLS (RFC 8314), optional
+	ManageSieve                  string // RFC 5804 (STARTTLS); "" = not served
 	HTTP                         string
 	HTTPNames                    []string // more names the admin API answers to (Host header)
 	Smarthost                    string
@@ -137,6 +138,7 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"imaps", "", "`HOST:PORT` for IMAP over implicit TLS (RFC 8314)"},
 	{"pop3s", "", "`HOST:PORT` for POP3 over implicit TLS (RFC 8314)"},
 	{"submissions", "", "`HOST:PORT` for submission over implicit TLS (RFC 8314)"},
+	{"managesieve", "", "`HOST:PORT` for ManageSieve (RFC 5804: users manage their Sieve scripts; STARTTLS, then AUTHENTICATE PLAIN; port 4190 in production)"},
 	{"postmaster", "", "`EMAIL` (user or alias) that receives mail to postmaster@ of every local domain without such an address (RFC 5321 4.5.1); default postmaster@ the first --domain"},
 	{"http", defaultHTTP, "`HOST:PORT` for the admin API, /metrics, /healthz and /readyz (HTTPS with the --tls-cert certificate unless on loopback)"},
 	{"http-names", "", "more host `NAMES` the admin API may be addressed by, comma separated (besides IP addresses, localhost and --hostname; others are refused)"},
@@ -259,6 +261,7 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 		{"smtp", &c.SMTP, false}, {"submission", &c.Submission, false}, {"imap", &c.IMAP, false},
 		{"pop3", &c.POP3, false}, {"imaps", &c.IMAPS, false}, {"pop3s", &c.POP3S, false},
 		{"submissions", &c.Submissions, false}, {"smarthost", &c.Smarthost, true},
+		{"managesieve", &c.ManageSieve, false},
 	} {
 		s := v(a.name)
 		if s == "" {
