@@ -8,6 +8,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
 )
 
@@ -77,7 +78,7 @@ func sendMX(t *testing.T, addr, from, rcpt, msgid, subject string) error {
 // The wiring: a script put through n1 files mail delivered through n3's
 // MX port (after the spam classifier: spamtest reads its verdict) into
 // its mailbox, read on n2; a script that rejects gets 550 5.7.1 at the
-// end of DATA.
+// end of DATA; on the submission port the local recipient's script runs.
 func TestServeSieve(t *testing.T) {
 	nodes := startServeCluster(t, 3, "--hostname", "mx.example.test")
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
@@ -113,6 +114,22 @@ fileinto :create "Unclassified";`
 	if err == nil || !strings.Contains(err.Error(), "550") || !strings.Contains(err.Error(), "not today") {
 		t.Fatalf("a rejected message: %v", err)
 	}
+
+	// Submission: local recipients' scripts run too (no classifier there:
+	// spamtest says "not tested").
+	cl, err := gosmtp.DialStartTLS(n2.submission, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.Auth(sasl.NewPlainClient("", "rex@example.test", "pw-rex-1")); err != nil {
+		t.Fatal(err)
+	}
+	msg := "From: rex@example.test\r\nTo: dora@example.test\r\nSubject: lunch\r\nMessage-ID: <lunch@example.test>\r\n\r\nLunch?\r\n"
+	if err := cl.SendMail("rex@example.test", []string{"dora@example.test"}, strings.NewReader(msg)); err != nil {
+		t.Fatal(err)
+	}
+	inMailbox(t, n1.imaps, "dora@example.test", "pw-dora-1", "Unclassified", "lunch@example.test")
 }
 
 // The SRS of redirected mail follows the replicated keys: none before the
