@@ -187,7 +187,7 @@ func TestLimits(t *testing.T) {
 	}
 	// A literal over the limit is read, dropped and refused; the session
 	// goes on.
-	if r := c.cmd(`PUTSCRIPT "a" ` + lit(strings.Repeat("#", 5000))); r.status != "NO" || r.code != "QUOTA/MAXSIZE" {
+	if r := c.cmd(`PUTSCRIPT "a" ` + lit(strings.Repeat("#", 20000))); r.status != "NO" || r.code != "QUOTA/MAXSIZE" {
 		t.Fatalf("PUTSCRIPT with a literal over the limit: %v", r)
 	}
 	if r := c.cmd("NOOP"); r.status != "OK" {
