@@ -165,6 +165,9 @@ func TestLimits(t *testing.T) {
 	if r := c.cmd(`HAVESPACE "a" "10"`); r.status != "NO" {
 		t.Fatalf("HAVESPACE with a string size: %v", r)
 	}
+	if r := c.cmd(`CHECKSCRIPT ` + lit(strings.Repeat("#", 100))); r.status != "OK" {
+		t.Fatalf("CHECKSCRIPT at the size limit: %v", r)
+	}
 	if r := c.cmd(`PUTSCRIPT "big" ` + lit(strings.Repeat("#", 101))); r.status != "NO" || r.code != "QUOTA/MAXSIZE" {
 		t.Fatalf("PUTSCRIPT too large: %v", r)
 	}
