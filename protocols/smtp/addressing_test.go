@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	evlog "github.com/surat-mail/surat/log"
 )
@@ -174,4 +175,45 @@ func TestSRSBounce(t *testing.T) {
 	cl.hello()
 	cl.must(250, "MAIL FROM:<>")
 	cl.must(550, "RCPT TO:<SRS0=good=TT=remote.test=orig@%s>", domain)
+}
+
+// TestAddressingSettingsReplicated: a domain's catch-all and plus folders,
+// set through the log (DomainSettingsChanged), hold on a follower with
+// the store's own DomainAddressing.
+func TestAddressingSettingsReplicated(t *testing.T) {
+	c := startCluster(t, 3)
+	const dom = "catchall.test"
+	catcher := "catcher@" + dom
+	c.mustSubmit(t, ev(&evlog.Event_DomainAdded{DomainAdded: &evlog.DomainAdded{Domain: dom}}))
+	c.createUser(t, catcher, "pw")
+	on := true
+	c.mustSubmit(t, &evlog.Event{Kind: &evlog.Event_DomainSettingsChanged{DomainSettingsChanged: &evlog.DomainSettingsChanged{
+		Domain: dom, CatchAll: &catcher, PlusFolders: &on, ChangedUnix: 1}}})
+	c.WaitConverged(t, 30*time.Second)
+	follower := c.Follower(t)
+	if _, ok := any(follower.Store).(Addressing); !ok {
+		t.Fatal("the store does not implement Addressing")
+	}
+	_, addr := c.serve(t, follower, MX, nil)
+	cl := dial(t, addr)
+	cl.hello()
+	cl.must(250, "MAIL FROM:<%s>", sender)
+	cl.must(250, "RCPT TO:<anyone@%s>", dom)
+	if code, text := cl.data(message("caught on a follower")); code != 250 {
+		t.Fatalf("DATA: %d %s", code, text)
+	}
+	cl.must(250, "MAIL FROM:<%s>", sender)
+	cl.must(250, "RCPT TO:<catcher+Archive@%s>", dom)
+	if code, text := cl.data(message("plus folder on a follower")); code != 250 {
+		t.Fatalf("DATA: %d %s", code, text)
+	}
+	c.WaitConverged(t, 30*time.Second)
+	for _, n := range c.Nodes {
+		if got := inbox(t, n, catcher); len(got) != 1 || !bytes.Contains(got[0], []byte("caught on a follower")) {
+			t.Fatalf("node %s: the catch-all's INBOX holds %d", n.ID, len(got))
+		}
+		if got, _ := lastIn(t, n, catcher, "Archive"); !bytes.Contains(got, []byte("plus folder on a follower")) {
+			t.Fatalf("node %s: not in Archive", n.ID)
+		}
+	}
 }
