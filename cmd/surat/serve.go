@@ -448,6 +448,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			MaxSendPerHour:        noLimitIfZero(cfg.MaxSendPerHour),
 			MaxQueuedBytesPerUser: noLimitIfZero(cfg.MaxQueuedBytesPerUser),
 			Postmaster:            cfg.Postmaster,
+			SRS:                   newClusterSRS(store, cfg),
 		})
 		if err != nil {
 			out.shutdown(time.Second)

@@ -165,6 +165,9 @@ func TestLimits(t *testing.T) {
 	if r := c.cmd(`HAVESPACE "a" "10"`); r.status != "NO" {
 		t.Fatalf("HAVESPACE with a string size: %v", r)
 	}
+	if r := c.cmd(`CHECKSCRIPT ` + lit(strings.Repeat("#", 100))); r.status != "OK" {
+		t.Fatalf("CHECKSCRIPT at the size limit: %v", r)
+	}
 	if r := c.cmd(`PUTSCRIPT "big" ` + lit(strings.Repeat("#", 101))); r.status != "NO" || r.code != "QUOTA/MAXSIZE" {
 		t.Fatalf("PUTSCRIPT too large: %v", r)
 	}
@@ -187,7 +190,7 @@ func TestLimits(t *testing.T) {
 	}
 	// A literal over the limit is read, dropped and refused; the session
 	// goes on.
-	if r := c.cmd(`PUTSCRIPT "a" ` + lit(strings.Repeat("#", 5000))); r.status != "NO" || r.code != "QUOTA/MAXSIZE" {
+	if r := c.cmd(`PUTSCRIPT "a" ` + lit(strings.Repeat("#", 20000))); r.status != "NO" || r.code != "QUOTA/MAXSIZE" {
 		t.Fatalf("PUTSCRIPT with a literal over the limit: %v", r)
 	}
 	if r := c.cmd("NOOP"); r.status != "OK" {

@@ -116,7 +116,8 @@ func (s *session) run() {
 
 // serve is the command loop.
 func (s *session) serve() {
-	lim := wireLimits{line: s.cfg.MaxLine, literal: uint64(s.cfg.Limits.MaxScriptBytes)}
+	// A script's literal, and room for a name sent as a literal too.
+	lim := wireLimits{line: s.cfg.MaxLine, literal: uint64(s.cfg.Limits.MaxScriptBytes) + uint64(s.cfg.MaxLine)}
 	for {
 		if err := s.w.Flush(); err != nil {
 			return
