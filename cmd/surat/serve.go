@@ -416,7 +416,6 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 	if err != nil {
 		return nil, err
 	}
-	srsRewriter := newClusterSRS(cfg, store) // serve_sieve.go
 	for _, l := range []struct {
 		kind smtp.Kind
 		ln   net.Listener
@@ -442,7 +441,6 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			Relay:          relay,
 			Checks:         checks[l.kind],
 			ConnChecks:     conn,
-			SRS:            srsRewriter,
 
 			// serve's 0 ("no limit") is the package's negative.
 			MaxSendPerHour:        noLimitIfZero(cfg.MaxSendPerHour),

@@ -131,33 +131,3 @@ fileinto :create "Unclassified";`
 	}
 	inMailbox(t, n1.imaps, "dora@example.test", "pw-dora-1", "Unclassified", "lunch@example.test")
 }
-
-// The SRS of redirected mail follows the replicated keys: none before the
-// leader seeds one, then the newest signs and an older one still verifies.
-func TestClusterSRS(t *testing.T) {
-	var keys [][]byte
-	c := &clusterSRS{keys: func() ([][]byte, error) { return keys, nil }, domain: "example.test"}
-	if _, err := c.Forward("someone@remote.test"); err == nil {
-		t.Fatal("Forward without a key")
-	}
-	if got, err := c.Forward(""); err != nil || got != "" {
-		t.Fatalf("the null sender: %q, %v", got, err)
-	}
-	keys = [][]byte{[]byte("first key, 32 bytes of secret..")}
-	addr, err := c.Forward("someone@remote.test")
-	if err != nil || !strings.HasPrefix(addr, "SRS0=") || !strings.HasSuffix(addr, "@example.test") {
-		t.Fatalf("Forward: %q, %v", addr, err)
-	}
-	keys = [][]byte{[]byte("second key, 32 bytes of secret."), keys[0]}
-	if back, err := c.Reverse(addr); err != nil || back != "someone@remote.test" {
-		t.Fatalf("Reverse after a new key: %q, %v", back, err)
-	}
-	newer, _ := c.Forward("someone@remote.test")
-	if newer == addr {
-		t.Fatal("the newest key does not sign")
-	}
-	keys = keys[:1]
-	if _, err := c.Reverse(addr); err == nil {
-		t.Fatal("an address signed by a dropped key still verifies")
-	}
-}
