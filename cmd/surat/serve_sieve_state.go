@@ -43,7 +43,7 @@ func checkSieveScript() func(src []byte) error { return compileSieve }
 // Intervals of the leader's Sieve jobs.
 const (
 	sievePruneInterval = time.Hour
-	srsSeedInterval    = 10 * time.Second
+	srsSeedInterval    = time.Second // until the first key is known: forwarded mail waits for it
 	srsKeyLen          = 32
 )
 
