@@ -149,7 +149,8 @@ type Config struct {
 	// redirect, a user's forwarding) and takes bounces to the rewritten
 	// addresses back to their original sender (sieve.go). Nil: redirected
 	// mail keeps its sender (SPF at the destination may then fail) and
-	// SRS addresses are unknown recipients.
+	// SRS addresses are unknown recipients. ReplicatedSRS is one over the
+	// cluster's keys (srskeys.go).
 	SRS SRS
 	// MaxMailboxes and MaxMailboxDepth bound the mailboxes a Sieve
 	// fileinto :create makes, as IMAP's CREATE limits (stamped into
