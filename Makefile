@@ -63,7 +63,7 @@ stop:
 BENCH_RESULTS ?= $(CURDIR)/bench/results
 BENCH_QUICK := $(filter 1,$(QUICK))
 BENCH_QUICK_SCALE := -levels 1000,5000 -messages 3000
-.PHONY: bench-go bench-failover bench-report bench-scale bench-auth bench-spam
+.PHONY: bench-go bench-failover bench-report bench-scale bench-auth bench-spam bench-sieve
 bench: build
 	$(MAKE) --no-print-directory bench-smtp
 	$(MAKE) --no-print-directory bench-imap
@@ -134,6 +134,15 @@ bench-spam: build
 	$${SURAT_REV:+-rev "$$SURAT_REV"} $(if $(BENCH_QUICK),$(BENCH_SPAM_QUICK))
 	$(GO) run ./bench/cmd/spamcorpus cost -bin $${SURAT_BIN:-$(CURDIR)/$(BIN)} -results $(BENCH_RESULTS) \
 	-gobench $(BENCH_RESULTS)/spam-gobench.txt $${SURAT_REV:+-rev "$$SURAT_REV"} $(if $(BENCH_QUICK),-rounds 1 -messages 1000 -warmup 50)
+
+# What Sieve scripts at delivery cost: SMTP ingest at 32 senders on three real nodes with a 20-rule
+# script active for each of 8 recipients against the same nodes with none (`surat sieve
+# activate`/`deactivate` between rounds), rounds alternating (~3 min). Writes sieve-ingest.md and
+# .jsonl.
+bench-sieve: build
+	mkdir -p $(BENCH_RESULTS)
+	$(GO) run ./bench/cmd/sieveload -bin $${SURAT_BIN:-$(CURDIR)/$(BIN)} -results $(BENCH_RESULTS) \
+	$${SURAT_REV:+-rev "$$SURAT_REV"} $(if $(BENCH_QUICK),-rounds 1 -messages 1000 -warmup 50)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }

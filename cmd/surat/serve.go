@@ -112,6 +112,13 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		return err
 	}
 	defer pop3Lns.close()
+	sieveLn, err := listenManageSieve(cfg)
+	if err != nil {
+		return err
+	}
+	if sieveLn != nil {
+		defer sieveLn.Close()
+	}
 
 	node, err := cluster.Start(ctx, cluster.Config{
 		NodeID:          cfg.ID,
@@ -230,7 +237,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		srv.Close()
 		return err
 	}
-	if err := gateBans(store, mailListeners, imapLns, pop3Lns, reg, logger); err != nil {
+	if err := gateBans(store, mailListeners, imapLns, pop3Lns, &sieveLn, reg, logger); err != nil {
 		srv.Close()
 		return err
 	}
@@ -287,6 +294,15 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		srv.Close()
 		return err
 	}
+	// ManageSieve: after the cluster, sharing the node's logins.
+	sieveSrv, err := startManageSieve(cfg, sieveLn, tlsConfig, newManageSieveParts(store, sieveState), lg, logger)
+	if err != nil {
+		pop3Srv.shutdown(time.Second)
+		imapSrv.shutdown(time.Second)
+		smtpServers.shutdown(time.Second)
+		srv.Close()
+		return err
+	}
 	logger.Info("serving", "hostname", cfg.Hostname, "http", cfg.HTTP, "http_tls", !isLoopback(cfg.HTTP), "raft", cfg.Raft, "gossip", cfg.Gossip,
 		"domains", cfg.Domains, "resolver", cfg.ResolverSpec, "cluster_key", cfg.ClusterKey != nil)
 
@@ -305,6 +321,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	queue.stop() // attempts in flight are cut off; the next leader retries them
 	imapSrv.shutdown(time.Second)
 	pop3Srv.shutdown(time.Second) // a QUIT in flight gets its commit or no +OK
+	sieveSrv.shutdown(time.Second)
 	hctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	if err := srv.Shutdown(hctx); err != nil {
 		srv.Close() // in-flight requests waiting on the cluster are cut off
@@ -429,6 +446,7 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			MaxSendPerHour:        noLimitIfZero(cfg.MaxSendPerHour),
 			MaxQueuedBytesPerUser: noLimitIfZero(cfg.MaxQueuedBytesPerUser),
 			Postmaster:            cfg.Postmaster,
+			SRS:                   newClusterSRS(store, cfg),
 		})
 		if err != nil {
 			out.shutdown(time.Second)

@@ -10,6 +10,7 @@ import (
 	"github.com/surat-mail/surat/cluster"
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/bans"
+	"github.com/surat-mail/surat/protocols/managesieve"
 )
 
 // gateBans puts the ban list in front of every mail listener: a client a
@@ -17,7 +18,7 @@ import (
 // protocol code runs. Implicit-TLS listeners close such clients without a
 // reply (a reply would cost a handshake).
 func gateBans(store *mailbox.Store, mail *mailListeners, imapLns, pop3Lns *tlsListenerPair,
-	reg prometheus.Registerer, logger *slog.Logger) error {
+	sieveLn *net.Listener, reg prometheus.Registerer, logger *slog.Logger) error {
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "surat_banned_connections_total",
 		Help: "Connections refused at connect because a ban covers the client, by listener.",
@@ -37,6 +38,7 @@ func gateBans(store *mailbox.Store, mail *mailListeners, imapLns, pop3Lns *tlsLi
 		{"imaps", &imapLns.implicit, ""},
 		{"pop3", &pop3Lns.plain, bans.RefusalPOP3},
 		{"pop3s", &pop3Lns.implicit, ""},
+		{"managesieve", sieveLn, managesieve.RefusalBanned},
 	} {
 		if *l.ln != nil {
 			*l.ln = bans.Gate(*l.ln, bans.GateConfig{Bans: store, Refusal: l.refusal, Listener: l.name,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/surat-mail/surat/protocols/bans"
+	"github.com/surat-mail/surat/protocols/managesieve"
 )
 
 // TestBansRefuseOnEveryNode: a ban added through one node's admin API
@@ -29,6 +30,7 @@ func TestBansRefuseOnEveryNode(t *testing.T) {
 			{"pop3", n.pop3, "+OK", bans.RefusalPOP3, false},
 			{"imaps", n.imaps, "* OK", "", true},
 			{"pop3s", n.pop3s, "+OK", "", true},
+			{"managesieve", n.managesieve, `"IMPLEMENTATION"`, managesieve.RefusalBanned, false},
 		}
 	}
 	for _, n := range nodes[1:] {
@@ -57,7 +59,7 @@ func TestBansRefuseOnEveryNode(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, l := range []string{"smtp", "submission", "imap", "pop3", "imaps", "pop3s"} {
+	for _, l := range []string{"smtp", "submission", "imap", "pop3", "imaps", "pop3s", "managesieve"} {
 		if !strings.Contains(string(metrics), `surat_banned_connections_total{listener="`+l+`"}`) {
 			t.Errorf("n2's /metrics lacks the refusals on %s", l)
 		}

@@ -23,14 +23,19 @@ import (
 // --resolver (with --resolver none inbound mail is not authenticated, and
 // the operator is told so at start); the external scanners (--clamd,
 // --rspamd); greylisting (grey, nil when off), after the authentication
-// whose DMARC verdict lets known senders through; and the spam classifier
-// last, so that its X-Spam-Status reflects every Junk before it and
-// greylisted messages are not classified.
+// whose DMARC verdict lets known senders through; the spam classifier,
+// so that its X-Spam-Status reflects every Junk before it and greylisted
+// messages are not classified; and the recipients' Sieve scripts last on
+// every port (serve_sieve.go), which see every field the others add.
 func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, grey pipeline.Check, logger *slog.Logger) (map[smtp.Kind][]pipeline.Check, error) {
 	sign := dkimsign.NewCheck(keys, store, logger)
+	sieve, err := sieveFilter(cfg, store, logger)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
 	checks := map[smtp.Kind][]pipeline.Check{
-		smtp.Submission:  {sign},
-		smtp.Submissions: {sign},
+		smtp.Submission:  {sign, sieve},
+		smtp.Submissions: {sign, sieve},
 	}
 	// DMARC aggregate reports about our domains are summarized as they
 	// arrive (surat dmarc report), with or without a resolver.
@@ -55,7 +60,7 @@ func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, 
 	if grey != nil {
 		mx = append(mx, grey)
 	}
-	checks[smtp.MX] = append(mx, spamCheck(cfg, store, logger)...)
+	checks[smtp.MX] = append(append(mx, spamCheck(cfg, store, logger)...), sieve)
 	return checks, nil
 }
 

@@ -22,6 +22,7 @@ type serveNode struct {
 	id                                 string
 	http, smtp, submission, imap, pop3 string
 	imaps, pop3s                       string
+	managesieve                        string
 }
 
 func (n *serveNode) url() string { return "http://" + n.http }
@@ -35,7 +36,7 @@ func startServeCluster(t *testing.T, size int, extra ...string) []*serveNode {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
-	const perNode = 9
+	const perNode = 10
 	ports := clustertest.FreePorts(t, perNode*size)
 	addr := func(i, k int) string { return fmt.Sprintf("127.0.0.1:%d", ports[perNode*i+k]) }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -48,7 +49,7 @@ func startServeCluster(t *testing.T, size int, extra ...string) []*serveNode {
 	var nodes []*serveNode
 	for i := range size {
 		n := &serveNode{id: fmt.Sprintf("n%d", i+1), http: addr(i, 2), smtp: addr(i, 3), submission: addr(i, 4),
-			imap: addr(i, 5), pop3: addr(i, 6), imaps: addr(i, 7), pop3s: addr(i, 8)}
+			imap: addr(i, 5), pop3: addr(i, 6), imaps: addr(i, 7), pop3s: addr(i, 8), managesieve: addr(i, 9)}
 		var join []string
 		for j := range size {
 			if j != i {
@@ -59,7 +60,7 @@ func startServeCluster(t *testing.T, size int, extra ...string) []*serveNode {
 			"--raft", addr(i, 0), "--gossip", addr(i, 1), "--join", strings.Join(join, ","),
 			"--bootstrap-expect", fmt.Sprint(size), "--domain", "example.test", "--http", n.http,
 			"--smtp", n.smtp, "--submission", n.submission, "--imap", n.imap, "--pop3", n.pop3,
-			"--imaps", n.imaps, "--pop3s", n.pop3s, "--resolver", "none", "--log-level", "error",
+			"--imaps", n.imaps, "--pop3s", n.pop3s, "--managesieve", n.managesieve, "--resolver", "none", "--log-level", "error",
 			// Generous under -race on two cores.
 			"--raft-heartbeat-timeout", "1s", "--raft-election-timeout", "1s", "--raft-lease-timeout", "500ms"}
 		args = append(args, extra...)

@@ -38,6 +38,7 @@ type serveConfig struct {
 
 	SMTP, Submission, IMAP, POP3 string // "" = not served
 	IMAPS, POP3S, Submissions    string // implicit TLS (RFC 8314), optional
+	ManageSieve                  string // RFC 5804 (STARTTLS); "" = not served
 	HTTP                         string
 	HTTPNames                    []string // more names the admin API answers to (Host header)
 	Smarthost                    string
@@ -47,6 +48,7 @@ type serveConfig struct {
 	AllowPrivateMX               bool            // MX delivery may connect to loopback/private addresses
 	MTASTS                       bool            // MX delivery honours MTA-STS policies (with a resolver)
 	Postmaster                   string          // receives postmaster@ of every local domain without one
+	SRSDomain                    string          // the domain of forwarded mail's SRS senders; empty: the first local domain
 	QueueLifetime                time.Duration   // outbound retries before a bounce
 	DelayWarning                 time.Duration   // one delay DSN after this long pending; 0: never
 	ReportRetention              time.Duration   // DMARC and TLS-RPT results kept this long, sent or not
@@ -137,6 +139,8 @@ var serveFlagDocs = []struct{ name, def, usage string }{
 	{"imaps", "", "`HOST:PORT` for IMAP over implicit TLS (RFC 8314)"},
 	{"pop3s", "", "`HOST:PORT` for POP3 over implicit TLS (RFC 8314)"},
 	{"submissions", "", "`HOST:PORT` for submission over implicit TLS (RFC 8314)"},
+	{"managesieve", "", "`HOST:PORT` for ManageSieve (RFC 5804: users manage their Sieve scripts; STARTTLS, then AUTHENTICATE PLAIN; port 4190 in production)"},
+	{"srs-domain", "", "local `DOMAIN` whose SRS addresses (SRS0=...@DOMAIN) become the envelope sender of mail forwarded by Sieve redirects and surat user forward, so SPF passes at the destination and bounces come back; default: the first --domain"},
 	{"postmaster", "", "`EMAIL` (user or alias) that receives mail to postmaster@ of every local domain without such an address (RFC 5321 4.5.1); default postmaster@ the first --domain"},
 	{"http", defaultHTTP, "`HOST:PORT` for the admin API, /metrics, /healthz and /readyz (HTTPS with the --tls-cert certificate unless on loopback)"},
 	{"http-names", "", "more host `NAMES` the admin API may be addressed by, comma separated (besides IP addresses, localhost and --hostname; others are refused)"},
@@ -259,6 +263,7 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 		{"smtp", &c.SMTP, false}, {"submission", &c.Submission, false}, {"imap", &c.IMAP, false},
 		{"pop3", &c.POP3, false}, {"imaps", &c.IMAPS, false}, {"pop3s", &c.POP3S, false},
 		{"submissions", &c.Submissions, false}, {"smarthost", &c.Smarthost, true},
+		{"managesieve", &c.ManageSieve, false},
 	} {
 		s := v(a.name)
 		if s == "" {
@@ -302,6 +307,11 @@ func (f *serveFlags) validate(getenv func(string) string) (*serveConfig, error) 
 	}
 	if c.Hostname, err = mailHostname(v("hostname"), os.Hostname); err != nil {
 		return nil, usagef("serve: %v", err)
+	}
+	if d := v("srs-domain"); d != "" {
+		if c.SRSDomain, err = address.Domain(d); err != nil {
+			return nil, bad("srs-domain", "%v", err)
+		}
 	}
 	if pm := v("postmaster"); pm != "" {
 		a, err := address.Account(pm)

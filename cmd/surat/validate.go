@@ -54,6 +54,7 @@ func checkDistinctListeners(c *serveConfig) error {
 		{"raft", c.Raft}, {"gossip", c.Gossip}, {"http", c.HTTP}, {"smtp", c.SMTP},
 		{"submission", c.Submission}, {"imap", c.IMAP}, {"pop3", c.POP3},
 		{"imaps", c.IMAPS}, {"pop3s", c.POP3S}, {"submissions", c.Submissions},
+		{"managesieve", c.ManageSieve},
 	} {
 		if l.addr == "" {
 			continue

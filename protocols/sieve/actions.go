@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // action runs one action command (RFC 5228 §4 and the extensions').
@@ -23,11 +24,11 @@ func (st *state) action(f *frame, o *op) error {
 		st.explicitKeep = true
 		st.implicitKeep = false
 		st.keepFlags = unionFlags(st.keepFlags, flags)
-		st.log = append(st.log, "keep")
+		st.logf("keep")
 	case "discard":
 		st.discarded = true
 		st.implicitKeep = false
-		st.log = append(st.log, "discard")
+		st.logf("discard")
 	case "redirect":
 		return st.redirect(f, o)
 	case "fileinto":
@@ -60,8 +61,8 @@ func (st *state) redirect(f *frame, o *op) error {
 	if err != nil {
 		return &RuntimeError{Line: o.line, Err: err}
 	}
-	to = strings.TrimSpace(to)
-	if to == "" || !strings.Contains(to, "@") || strings.ContainsAny(to, " \t\r\n<>,") {
+	to = redirectAddress(to)
+	if !validRedirect(to) {
 		// A redirect to a syntactically invalid address is a runtime
 		// error (RFC 5228 §4.2).
 		return &RuntimeError{Line: o.line, Err: fmt.Errorf("redirect to invalid address %q", to)}
@@ -77,8 +78,11 @@ func (st *state) redirect(f *frame, o *op) error {
 	if len(st.redirects) >= st.lim.MaxRedirects {
 		return &RuntimeError{Line: o.line, Err: ErrTooManyRedirects}
 	}
+	if len(st.redirects)+len(st.fileinto) >= st.lim.MaxActions {
+		return &RuntimeError{Line: o.line, Err: ErrTooManyActions}
+	}
 	st.redirects = append(st.redirects, to)
-	st.log = append(st.log, "redirect "+to)
+	st.logf("redirect " + to)
 	return nil
 }
 
@@ -109,8 +113,11 @@ func (st *state) fileInto(f *frame, o *op) error {
 			return nil
 		}
 	}
+	if len(st.redirects)+len(st.fileinto) >= st.lim.MaxActions {
+		return &RuntimeError{Line: o.line, Err: ErrTooManyActions}
+	}
 	st.fileinto = append(st.fileinto, FileInto{Mailbox: mb, Create: o.has("create"), Flags: append([]string(nil), flags...)})
-	st.log = append(st.log, "fileinto "+strconv.Quote(mb))
+	st.logf("fileinto " + strconv.Quote(mb))
 	return nil
 }
 
@@ -130,7 +137,7 @@ func (st *state) doReject(f *frame, o *op) error {
 	}
 	st.reject = &Reject{Reason: reason, Extended: o.name == "ereject"}
 	st.implicitKeep = false
-	st.log = append(st.log, o.name)
+	st.logf(o.name)
 	return nil
 }
 
@@ -153,6 +160,9 @@ func (st *state) doVacation(f *frame, o *op) error {
 		if v.Subject, err = f.str(st, a); err != nil {
 			return &RuntimeError{Line: o.line, Err: err}
 		}
+		// RFC 5230 §4.3 takes UTF-8 text; some clients (Roundcube) send
+		// it RFC 2047-encoded already: decode, so the reply encodes once.
+		v.Subject = decodeHeader(v.Subject)
 	}
 	if a, ok := o.tags["from"]; ok {
 		if v.From, err = f.str(st, a); err != nil {
@@ -198,20 +208,46 @@ func (st *state) doVacation(f *frame, o *op) error {
 		v.Handle = hex.EncodeToString(h[:16])
 	}
 	st.vacation = v
-	st.log = append(st.log, "vacation")
+	st.logf("vacation")
 	return nil
 }
 
 // flagList splits each string at white space (RFC 5232 §3: a string
-// may hold several flags) and removes duplicates, case-insensitively.
+// may hold several flags), removes duplicates case-insensitively, and
+// drops what is not an IMAP flag (RFC 3501 §9: flag-keyword is an atom,
+// system flags are the five that may be stored; \Recent may not),
+// giving system flags their usual spelling.
 func flagList(list []string) []string {
 	var out []string
 	for _, s := range list {
 		for _, fl := range strings.Fields(s) {
-			out = unionFlags(out, []string{fl})
+			if fl, ok := imapFlag(fl); ok {
+				out = unionFlags(out, []string{fl})
+			}
 		}
 	}
 	return out
+}
+
+func imapFlag(fl string) (string, bool) {
+	if strings.HasPrefix(fl, "\\") {
+		for _, sys := range []string{"\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"} {
+			if strings.EqualFold(fl, sys) {
+				return sys, true
+			}
+		}
+		return "", false
+	}
+	if len(fl) > 255 {
+		return "", false
+	}
+	for i := 0; i < len(fl); i++ {
+		// RFC 3501 §9 atom-specials, CTLs and 8-bit.
+		if c := fl[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("(){%*\"\\]", c) >= 0 {
+			return "", false
+		}
+	}
+	return fl, true
 }
 
 // unionFlags appends the flags of b that a lacks (case-insensitively:
@@ -275,4 +311,25 @@ func (st *state) flagAction(f *frame, o *op) error {
 		return nil
 	}
 	return f.setVar(st, o, name, strings.Join(cur, " "))
+}
+
+// redirectAddress takes the address out of "Name <local@domain>" (RFC
+// 5228 §4.2 takes an RFC 5322 mailbox) and trims white space.
+func redirectAddress(to string) string {
+	to = strings.TrimSpace(to)
+	if i := strings.LastIndexByte(to, '<'); i >= 0 && strings.HasSuffix(to, ">") {
+		to = strings.TrimSpace(to[i+1 : len(to)-1])
+	}
+	return to
+}
+
+// validRedirect checks a redirect address: one local@domain mailbox,
+// without display name or angle brackets (RFC 5228 §4.2 takes an
+// RFC 5322 address; Surat takes the plain form it can relay to).
+func validRedirect(to string) bool {
+	local, domain, ok := splitAddress(to)
+	quoted := len(local) >= 2 && local[0] == '"' && local[len(local)-1] == '"'
+	return ok && local != "" && domain != "" && !strings.ContainsAny(to, "\r\n<>") &&
+		(quoted || !strings.ContainsAny(local, " \t,;@")) && !strings.ContainsAny(domain, " \t,;") &&
+		utf8.ValidString(to)
 }

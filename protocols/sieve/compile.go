@@ -1,11 +1,13 @@
 package sieve
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // CompileError is a script error found at compile time, with the
@@ -28,6 +30,13 @@ type Limits struct {
 	MaxIncludeDepth int // nesting of includes
 	MaxVariableLen  int // bytes in one variable's value (RFC 5229 §6)
 	MaxBodyBytes    int // bytes of the body the body test reads (RFC 5173)
+	// MaxActions bounds the copies one execution makes (distinct
+	// fileinto mailboxes plus redirects) and the ids duplicate records,
+	// as Pigeonhole's sieve_max_actions.
+	MaxActions int
+	// MaxHeaderGrowth bounds the bytes editheader may add to the header
+	// block (RFC 5293 leaves it to the site).
+	MaxHeaderGrowth int
 }
 
 // DefaultLimits returns the limits Surat uses when nothing else is set.
@@ -39,6 +48,8 @@ func DefaultLimits() Limits {
 		MaxIncludeDepth: 4,
 		MaxVariableLen:  4096,
 		MaxBodyBytes:    1 << 20,
+		MaxActions:      32,
+		MaxHeaderGrowth: 64 << 10,
 	}
 }
 
@@ -62,6 +73,12 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxBodyBytes <= 0 {
 		l.MaxBodyBytes = d.MaxBodyBytes
 	}
+	if l.MaxActions <= 0 {
+		l.MaxActions = d.MaxActions
+	}
+	if l.MaxHeaderGrowth <= 0 {
+		l.MaxHeaderGrowth = d.MaxHeaderGrowth
+	}
 	return l
 }
 
@@ -69,8 +86,11 @@ func (l Limits) withDefaults() Limits {
 type Options struct {
 	Limits Limits
 	// Include resolves `include` (RFC 6609) at compile time: global
-	// tells ":global" from ":personal"; it returns the script's source.
-	// Nil: include is refused at compile time.
+	// tells ":global" from ":personal"; it returns the script's source,
+	// or an error wrapping ErrIncludeNotFound for a missing one (an
+	// error unless the include is :optional). Nil: include is refused at
+	// compile time. A syntax check at upload, where the included script
+	// may come later, can return an empty source for missing names.
 	Include func(global bool, name string) ([]byte, error)
 }
 
@@ -175,6 +195,25 @@ func Compile(src []byte, opts Options) (*Script, error) {
 }
 
 func compileScript(src []byte, opts Options, count *int, depth int) (*Script, error) {
+	// RFC 5228 §2.1: a script is UTF-8 (RFC 5804 §2.6: the upload is
+	// checked for it); a leading byte order mark is tolerated.
+	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(src) {
+		line, col := 1, 1
+		for i := 0; i < len(src); {
+			r, n := utf8.DecodeRune(src[i:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			if r == '\n' {
+				line, col = line+1, 1
+			} else {
+				col += n // columns count bytes, as the lexer's do
+			}
+			i += n
+		}
+		return nil, errAt(line, col, "the script is not valid UTF-8")
+	}
 	nodes, err := parse(src)
 	if err != nil {
 		return nil, err

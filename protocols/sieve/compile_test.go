@@ -44,6 +44,8 @@ func TestCompileErrors(t *testing.T) {
 		{"if address :all :domain \"to\" \"x\" { keep; }", 1, "more than one address part"},
 		{"require \"envelope\";\nif envelope \"sender\" \"x\" { keep; }", 2, "unknown envelope part"},
 		{"stop stop;", 1, "takes no test"},
+		{"if address :is \"subject\" \"a@b\" { keep; }", 1, "does not hold addresses"},
+		{"keep;\nfileinto \"\xff\";", 2, "not valid UTF-8"},
 		{"if header :comparator \"i;octet\" :comparator \"i;octet\" \"a\" \"b\" { keep; }", 1, "given twice"},
 	} {
 		ce := compileErr(t, c.src)
@@ -78,6 +80,7 @@ if header :contains "from" "coyote" {
 		`if address :all :comparator "i;octet" :is "from" "a@b" { stop; }`,
 		"if true { } elsif false { } else { }",
 		"require \"fileinto\";\nfileinto text:\nINBOX\n.\n;",
+		"\xef\xbb\xbfkeep;",
 	} {
 		if _, err := Compile([]byte(src), Options{}); err != nil {
 			t.Errorf("compile %q: %v", src, err)

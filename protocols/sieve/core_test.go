@@ -51,7 +51,14 @@ func TestRedirect(t *testing.T) {
 	if !errors.Is(err, ErrTooManyRedirects) {
 		t.Fatalf("over the redirect limit: %v", err)
 	}
-	s, _ = Compile([]byte(`redirect "not an address";`), Options{})
+	compileErr(t, `redirect "not an address";`)
+	compileErr(t, `redirect "Bob <>";`)
+	compileErr(t, `redirect "a@b@c";`)
+	r = run(t, `redirect "Bob Example <bob@example.net>";`)
+	if !slices.Equal(r.Redirects, []string{"bob@example.net"}) {
+		t.Fatalf("redirects %q", r.Redirects)
+	}
+	s, _ = Compile([]byte(`require "variables"; set "a" "not an address"; redirect "${a}";`), Options{})
 	if _, err = s.Execute(context.Background(), splitMessage(testMessage), testEnv()); err == nil {
 		t.Fatal("redirect to an invalid address succeeded")
 	}

@@ -13,15 +13,19 @@
 // column); Execute runs the compiled Script on one message for one
 // recipient and returns what it decided: keep, fileinto, redirect,
 // discard, reject, a vacation reply to consider, an edited header, ids
-// for duplicate tracking. It owns the language only: it never does I/O,
-// sends mail, stores messages or reads the clock (Env.Now is given), it
-// keeps no global mutable state, and one *Script may be executed by many
-// goroutines at once. Whatever it needs from outside (mailbox
+// for duplicate tracking. ExecuteSequence runs the global and domain
+// scripts before the user's, combining their actions as Pigeonhole does
+// with sieve_before. The package owns the language only: it never does
+// I/O, sends mail or stores messages, it reads the clock only when
+// Env.Now is zero, it keeps no global mutable state, and one *Script may
+// be executed by many goroutines at once. Whatever it needs from outside (mailbox
 // existence, duplicate records, included scripts) comes through
 // callbacks in Env and Options.
 //
-// Execution is bounded (Limits): interpreter steps, redirects, include
-// count and depth, variable length, body bytes. A runtime error (a limit
+// Execution is bounded (Limits): interpreter steps (comparisons of
+// large values and :matches backtracking are charged too), redirects,
+// copies, include count and depth, variable length, body bytes, header
+// growth. A runtime error (a limit
 // reached, conflicting actions, the context ending) makes Execute return
 // an error; the caller then keeps the message in INBOX, as RFC 5228
 // §2.10.6 asks.

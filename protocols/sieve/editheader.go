@@ -34,7 +34,7 @@ func (st *state) addHeader(f *frame, o *op) error {
 		return &RuntimeError{Line: o.line, Err: fmt.Errorf("invalid header field name %q", name)}
 	}
 	if protectedField(name) {
-		st.log = append(st.log, "addheader "+name+" refused (protected)")
+		st.logf("addheader " + name + " refused (protected)")
 		return nil
 	}
 	value = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(value)
@@ -42,13 +42,17 @@ func (st *state) addHeader(f *frame, o *op) error {
 		value = mimeQEncode(value)
 	}
 	fl := field{name: name, raw: mailheader.Fold(name, value)}
+	if st.grown+len(fl.raw) > st.lim.MaxHeaderGrowth {
+		return &RuntimeError{Line: o.line, Err: ErrHeaderTooLarge}
+	}
+	st.grown += len(fl.raw)
 	if o.has("last") {
 		st.fields = append(st.fields, fl)
 	} else {
 		st.fields = append([]field{fl}, st.fields...)
 	}
 	st.edited = true
-	st.log = append(st.log, "addheader "+name)
+	st.logf("addheader " + name)
 	return nil
 }
 
@@ -61,7 +65,7 @@ func (st *state) deleteHeader(f *frame, o *op) error {
 		return &RuntimeError{Line: o.line, Err: err}
 	}
 	if protectedField(name) {
-		st.log = append(st.log, "deleteheader "+name+" refused (protected)")
+		st.logf("deleteheader " + name + " refused (protected)")
 		return nil
 	}
 	var idx []int
@@ -105,7 +109,7 @@ func (st *state) deleteHeader(f *frame, o *op) error {
 	}
 	st.fields = kept
 	st.edited = true
-	st.log = append(st.log, "deleteheader "+name)
+	st.logf("deleteheader " + name)
 	return nil
 }
 

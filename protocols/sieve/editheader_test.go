@@ -68,6 +68,11 @@ func TestDeleteheader(t *testing.T) {
 	if r := run(t, `require "editheader"; addheader "Received" "forged";`); r.Header != nil {
 		t.Fatal("added a protected field")
 	}
+	r = run(t, `require ["editheader", "regex"]; deleteheader :regex "x-multi" "^t.o$";`)
+	if h := string(r.Header); strings.Contains(h, "X-Multi: two") || !strings.Contains(h, "X-Multi: one") {
+		t.Fatalf(":regex:\n%s", h)
+	}
+	compileErr(t, `require ["editheader", "regex"]; deleteheader :regex "x" "(";`)
 	compileErr(t, `require "editheader"; addheader "bad name" "x";`)
 	compileErr(t, `require "editheader"; deleteheader :last "x";`)
 }

@@ -70,13 +70,15 @@ type Vacation struct {
 	// Handle identifies the vacation for the "already replied" records
 	// (RFC 5230 §4.2): :handle, or a digest of the arguments.
 	Handle  string
-	Subject string // :subject, empty for the default
+	Subject string // :subject (RFC 2047 words decoded), empty for the default
 	From    string // :from, empty for the user's address
 	// Addresses are the user's own addresses: :addresses, Env.Addresses
 	// and Env.User.
 	Addresses []string
 	Mime      bool // the reason is a MIME entity (:mime)
-	Reason    string
+	// Reason is the text as the script has it: a multi-line string keeps
+	// the script's line ends (CRLF or LF), which the reply normalizes.
+	Reason string
 	// Period is how long to wait before replying again to the same
 	// sender: :days (clamped to 1–30, default 7) or :seconds (clamped
 	// to at least one second and at most 30 days).
@@ -113,6 +115,8 @@ var (
 	ErrTooManyRedirects = errors.New("sieve: redirect limit exceeded")
 	ErrConflict         = errors.New("sieve: conflicting actions")
 	ErrTooLong          = errors.New("sieve: expanded string too long")
+	ErrTooManyActions   = errors.New("sieve: action limit exceeded")
+	ErrHeaderTooLarge   = errors.New("sieve: editheader grew the header too much")
 )
 
 // RuntimeError is an error found while running a script.
@@ -142,6 +146,9 @@ type state struct {
 	steps  int
 	fields []field
 	edited bool
+	grown  int // bytes editheader added
+	// addrCache holds parsed address fields by value.
+	addrCache map[string][]string
 
 	implicitKeep bool
 	explicitKeep bool
@@ -190,6 +197,9 @@ func ExecuteSequence(ctx context.Context, scripts []*Script, msg Message, env En
 	if env.Now.IsZero() {
 		env.Now = time.Now()
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	st := &state{
 		ctx:          ctx,
 		msg:          msg,
@@ -231,6 +241,34 @@ func (st *state) step(o *op) error {
 		if err := st.ctx.Err(); err != nil {
 			return &RuntimeError{Line: o.line, Err: err}
 		}
+	}
+	return nil
+}
+
+// maxLog bounds Result.Log: it goes on one delivery log line.
+const maxLog = 64
+
+// logf records what the script did, up to maxLog entries.
+func (st *state) logf(entry string) {
+	switch {
+	case len(st.log) < maxLog:
+		st.log = append(st.log, entry)
+	case len(st.log) == maxLog:
+		st.log = append(st.log, "...")
+	}
+}
+
+// work charges n steps for work proportional to data (comparisons).
+func (st *state) work(o *op, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	st.steps += n
+	if st.steps > st.lim.MaxSteps {
+		return &RuntimeError{Line: o.line, Err: ErrTooManySteps}
+	}
+	if err := st.ctx.Err(); err != nil {
+		return &RuntimeError{Line: o.line, Err: err}
 	}
 	return nil
 }
@@ -325,7 +363,8 @@ func (st *state) result() *Result {
 		r.Keep, r.KeepFlags = true, st.keepFlags
 	case st.implicitKeep:
 		r.Keep, r.KeepFlags = true, append([]string(nil), st.flags...)
-		r.Log = append(r.Log, "implicit keep")
+		st.logf("implicit keep")
+		r.Log = st.log
 	}
 	// A fileinto "INBOX" and a keep store one copy (RFC 5228 §2.10.3).
 	if r.Keep {

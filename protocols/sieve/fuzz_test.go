@@ -18,9 +18,19 @@ func FuzzCompile(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte(fuzzScript))
+	for _, c := range clientScripts {
+		f.Add([]byte(c.src))
+	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		_, err := Compile(src, Options{})
+		s, err := Compile(src, Options{Limits: Limits{MaxSteps: 5000}})
 		if err == nil {
+			// Whatever compiles runs without panicking.
+			env := Env{From: "a@b", To: "x+lists@y", User: "x@y", Now: time.Unix(1e9, 0).UTC()}
+			r, err := s.Execute(context.Background(), splitMessage(testMessage), env)
+			if err == nil && r == nil {
+				t.Fatal("nil result without an error")
+			}
 			return
 		}
 		ce, ok := err.(*CompileError)
@@ -54,6 +64,7 @@ func FuzzExecute(f *testing.F) {
 	f.Add([]byte(testMessage))
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=b\r\nSubject: a[b]c\r\n\r\n--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nunsubscribe=E9\r\n--b--\r\n"))
 	f.Add([]byte("To: x+lists@y\r\nDate: garbage\r\nX-Vac: 1\r\n\r\nabc"))
+	f.Add([]byte("Subject: =?utf-7?q?x?= =?iso-2022-cn-ext?b?AAAA?=\r\nContent-Type: text/plain; charset=utf-7\r\n\r\nunsubscribe"))
 	s, err := Compile([]byte(fuzzScript), Options{})
 	if err != nil {
 		f.Fatal(err)

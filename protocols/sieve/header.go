@@ -2,11 +2,13 @@ package sieve
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime"
 	"net/mail"
 	"strings"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/ianaindex"
 )
@@ -16,6 +18,10 @@ import (
 type field struct {
 	name string
 	raw  string
+	// Filled on first use by state.fieldValue: the unfolded value and
+	// the RFC 2047-decoded one.
+	val, dec       string
+	hasVal, hasDec bool
 }
 
 // value returns the field's unfolded value with the white space around
@@ -35,33 +41,37 @@ func (f field) value() string {
 func parseHeader(block []byte) []field {
 	var fields []field
 	s := string(block)
-	for len(s) > 0 {
-		end := strings.IndexByte(s, '\n')
-		var line string
-		if end < 0 {
-			line, s = s, ""
-		} else {
-			line, s = s[:end+1], s[end+1:]
+	// start is where the field being read began in s, or -1.
+	start, name, pos := -1, "", 0
+	flush := func(end int) {
+		if start >= 0 {
+			fields = append(fields, field{name: name, raw: s[start:end]})
+			start = -1
 		}
+	}
+	for pos < len(s) {
+		end := strings.IndexByte(s[pos:], '\n')
+		next := len(s)
+		if end >= 0 {
+			next = pos + end + 1
+		}
+		line := s[pos:next]
 		if strings.TrimRight(line, "\r\n") == "" {
 			break // the empty line ending the header
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			if n := len(fields); n > 0 {
-				fields[n-1].raw += line
+			pos = next // a continuation of the field being read, if any
+			continue
+		}
+		flush(pos)
+		if colon := strings.IndexByte(line, ':'); colon > 0 {
+			if n := strings.TrimRight(line[:colon], " \t"); validFieldName(n) {
+				start, name = pos, n
 			}
-			continue
 		}
-		colon := strings.IndexByte(line, ':')
-		if colon <= 0 {
-			continue
-		}
-		name := strings.TrimRight(line[:colon], " \t")
-		if !validFieldName(name) {
-			continue
-		}
-		fields = append(fields, field{name: name, raw: line})
+		pos = next
 	}
+	flush(pos)
 	return fields
 }
 
@@ -83,10 +93,13 @@ func validFieldName(name string) bool {
 // actually write) and the IANA ones after.
 func charsetReader(charset string, input io.Reader) (io.Reader, error) {
 	enc, err := htmlindex.Get(charset)
-	if err != nil {
+	if err != nil || enc == nil || enc == encoding.Replacement {
+		// WHATWG maps some names to "replacement", which turns the
+		// whole text into one U+FFFD: better to compare the bytes.
+		// ianaindex knows names it has no decoder for: nil, no error.
 		enc, err = ianaindex.MIME.Encoding(charset)
 		if err != nil || enc == nil {
-			return nil, err
+			return nil, fmt.Errorf("unknown charset %q", charset)
 		}
 	}
 	return enc.NewDecoder().Reader(input), nil

@@ -63,3 +63,12 @@ func TestHasflag(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagNames: only storable IMAP flags reach the result, system flags
+// spelled as usual.
+func TestFlagNames(t *testing.T) {
+	r := run(t, `require "imap4flags"; addflag ["\\seen", "\\RECENT", "\\Bogus", "$Ok", "bad(flag", "nonascii-é", "\\answered"];`)
+	if !slices.Equal(r.KeepFlags, []string{`\Seen`, "$Ok", `\Answered`}) {
+		t.Fatalf("flags %q", r.KeepFlags)
+	}
+}

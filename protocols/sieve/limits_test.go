@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"sync"
@@ -131,5 +132,73 @@ func TestConcurrentExecute(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// TestMatchWorkBounded: a :matches pattern that backtracks over a large
+// body, or many keys over it, runs out of steps instead of running for
+// minutes.
+func TestMatchWorkBounded(t *testing.T) {
+	body := strings.Repeat("a", 1<<20)
+	msg := Message{
+		Header: []byte("Subject: x\r\n\r\n"),
+		Body:   func() (io.Reader, error) { return strings.NewReader(body), nil },
+	}
+	pattern := "*" + strings.Repeat("a", 2000) + "b"
+	for _, src := range []string{
+		`require "body"; if body :raw :matches "` + pattern + `" { discard; }`,
+		`require "body"; if body :raw :contains [` + strings.Repeat(`"zz", `, 300) + `"zz"] { discard; }`,
+	} {
+		s, err := Compile([]byte(src), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Execute(context.Background(), msg, testEnv()); !errors.Is(err, ErrTooManySteps) {
+			t.Fatalf("err %v", err)
+		}
+	}
+}
+
+// TestActionLimit: more than MaxActions copies (fileinto + redirect),
+// or duplicate ids, is a runtime error.
+func TestActionLimit(t *testing.T) {
+	for _, src := range []string{
+		`require ["fileinto", "variables"];` + strings.Repeat(`set "n" "${n}x"; fileinto "${n}";`, 5),
+		`require ["fileinto"]; fileinto "a"; fileinto "b"; redirect "c@x.test"; fileinto "d"; fileinto "e";`,
+		`require ["duplicate", "variables"];` + strings.Repeat(`set "n" "${n}x"; if duplicate :handle "${n}" { }`, 5),
+	} {
+		s, err := Compile([]byte(src), Options{Limits: Limits{MaxActions: 4}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Execute(context.Background(), splitMessage(testMessage), testEnv()); !errors.Is(err, ErrTooManyActions) {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
+	// The same mailbox again is no new action.
+	s, _ := Compile([]byte(`require "fileinto";`+strings.Repeat(`fileinto "a";`, 50)), Options{Limits: Limits{MaxActions: 1}})
+	if _, err := s.Execute(context.Background(), splitMessage(testMessage), testEnv()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHeaderGrowthLimit: editheader cannot grow the header without
+// bound.
+func TestHeaderGrowthLimit(t *testing.T) {
+	src := `require ["editheader", "variables"]; set "v" "` + strings.Repeat("x", 1000) + `";` + strings.Repeat(`addheader "X-Big" "${v}";`, 10)
+	s, err := Compile([]byte(src), Options{Limits: Limits{MaxHeaderGrowth: 5000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Execute(context.Background(), splitMessage(testMessage), testEnv()); !errors.Is(err, ErrHeaderTooLarge) {
+		t.Fatalf("err %v", err)
+	}
+}
+
+// TestLogBounded: Result.Log stays short enough for a log line.
+func TestLogBounded(t *testing.T) {
+	r := run(t, `require ["editheader"];`+strings.Repeat(`addheader "X-A" "b"; deleteheader "X-A";`, 100))
+	if len(r.Log) != maxLog+1 || r.Log[maxLog] != "..." {
+		t.Fatalf("log of %d entries", len(r.Log))
 	}
 }

@@ -125,24 +125,31 @@ func (c comparator) compare(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// contains reports whether key is a substring of value.
+// contains reports whether key is a substring of value. Casemap folds
+// ASCII letters of both first, so the search stays strings.Contains'
+// (no quadratic scan of a large body).
 func (c comparator) contains(value, key string) bool {
-	if c == cmpOctet {
-		return strings.Contains(value, key)
+	if c == cmpCasemap {
+		return strings.Contains(asciiLower(value), asciiLower(key))
 	}
-	if len(key) == 0 {
-		return true
+	return strings.Contains(value, key)
+}
+
+// asciiLower folds ASCII letters only (i;ascii-casemap), returning s
+// itself when it has none.
+func asciiLower(s string) string {
+	i := 0
+	for i < len(s) && !(s[i] >= 'A' && s[i] <= 'Z') {
+		i++
 	}
-	for i := 0; i+len(key) <= len(value); i++ {
-		j := 0
-		for j < len(key) && c.equalByte(value[i+j], key[j]) {
-			j++
-		}
-		if j == len(key) {
-			return true
-		}
+	if i == len(s) {
+		return s
 	}
-	return false
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		b[i] = foldByte(b[i])
+	}
+	return string(b)
 }
 
 // relation applies a relational operator (RFC 5231 §4) to an order.
@@ -196,8 +203,9 @@ func compileGlob(pattern string) []globToken {
 // captures non-nil it fills them with what each wildcard matched, in
 // order (RFC 5229 §3.2); each "*" matches as little as it can, the
 // leftmost first. The algorithm backtracks only to the last "*", so it
-// runs in O(len(value)·len(pattern)).
-func (c comparator) glob(value, pattern string, captures *[]string) bool {
+// runs in O(len(value)·len(pattern)); budget, when not nil, bounds the
+// iterations: glob fails when it runs out, leaving it at zero or below.
+func (c comparator) glob(value, pattern string, captures *[]string, budget *int) bool {
 	toks := compileGlob(pattern)
 	type span struct{ start, end int }
 	var spans []span
@@ -215,6 +223,12 @@ func (c comparator) glob(value, pattern string, captures *[]string) bool {
 	p, s := 0, 0
 	starP, starS := -1, 0
 	for s < len(value) {
+		if budget != nil {
+			*budget--
+			if *budget <= 0 {
+				return false
+			}
+		}
 		if p < len(toks) {
 			switch t := toks[p]; t.kind {
 			case '*':

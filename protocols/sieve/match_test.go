@@ -38,7 +38,7 @@ func TestGlob(t *testing.T) {
 		{"abcd", "abc", cmpCasemap, false, nil},
 	} {
 		var caps []string
-		got := c.cmp.glob(c.value, c.pattern, &caps)
+		got := c.cmp.glob(c.value, c.pattern, &caps, nil)
 		if got != c.want {
 			t.Errorf("glob(%q, %q) = %v, want %v", c.value, c.pattern, got, c.want)
 			continue
@@ -57,8 +57,12 @@ func TestGlobLinear(t *testing.T) {
 		value[i] = 'a'
 	}
 	pattern := "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"
-	if cmpCasemap.glob(string(value), pattern, nil) {
+	if cmpCasemap.glob(string(value), pattern, nil, nil) {
 		t.Fatal("matched")
+	}
+	budget := 1000
+	if cmpCasemap.glob(string(value), pattern, nil, &budget) || budget > 0 {
+		t.Fatalf("budget %d left", budget)
 	}
 }
 

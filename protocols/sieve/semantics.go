@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Duplicate tracking bounds (RFC 7352 §3.1 leaves them to the site).
@@ -134,8 +135,16 @@ func (c *compiler) semantics(o *op) error {
 		}
 	case "header", "address", "exists":
 		for _, name := range o.pos[0].strs {
-			if c.constant(name) && !validFieldName(name) {
+			if !c.constant(name) {
+				continue
+			}
+			if !validFieldName(name) {
 				return errAt(o.pos[0].line, o.pos[0].col, "invalid header field name %q", name)
+			}
+			if o.name == "address" && notAddressField(name) {
+				// RFC 5228 §5.1: the address test MUST be restricted to
+				// fields that hold addresses.
+				return errAt(o.pos[0].line, o.pos[0].col, "header field %q does not hold addresses", name)
 			}
 		}
 	case "addheader", "deleteheader":
@@ -150,6 +159,12 @@ func (c *compiler) semantics(o *op) error {
 		name := o.pos[0].strs[0]
 		if c.constant(name) && (!validReference(name) || isDigit(name[0])) {
 			return errAt(o.pos[0].line, o.pos[0].col, "invalid variable name %q", name)
+		}
+		// RFC 5229 §3: a namespace exists only with the extension that
+		// defines it; "global." is RFC 6609 §3.5's.
+		if ns, _, ok := strings.Cut(strings.ToLower(name), "."); ok && c.constant(name) &&
+			(ns != "global" || !c.requires["include"]) {
+			return errAt(o.pos[0].line, o.pos[0].col, "cannot set %q: no such writable namespace", name)
 		}
 	case "global":
 		// RFC 6609 §3.3: global is a variables feature too.
@@ -177,7 +192,14 @@ func (c *compiler) semantics(o *op) error {
 		if a, ok := o.tags["from"]; ok && c.constant(a.strs[0]) && !strings.Contains(a.strs[0], "@") {
 			return errAt(a.line, a.col, "vacation \":from\" needs an address")
 		}
-	case "reject", "ereject":
+	case "redirect":
+		if to := redirectAddress(o.pos[0].strs[0]); c.constant(to) && !validRedirect(to) {
+			return errAt(o.pos[0].line, o.pos[0].col, "redirect to invalid address %q", to)
+		}
+	case "fileinto":
+		if mb := o.pos[0].strs[0]; c.constant(mb) && (mb == "" || !utf8.ValidString(mb)) {
+			return errAt(o.pos[0].line, o.pos[0].col, "invalid mailbox name %q", mb)
+		}
 	case "include":
 		return c.include(o)
 	}
@@ -270,4 +292,17 @@ func compileRegex(expr string, cmp comparator) (*regexp.Regexp, error) {
 	}
 	re.Longest()
 	return re, nil
+}
+
+// notAddressField names the well-known fields that hold no addresses
+// (RFC 5322 §3.6, RFC 2045); others, X- fields included, may.
+func notAddressField(name string) bool {
+	switch strings.ToLower(name) {
+	case "subject", "date", "message-id", "in-reply-to", "references", "comments",
+		"keywords", "received", "resent-date", "resent-message-id", "mime-version",
+		"content-type", "content-transfer-encoding", "content-disposition", "content-id",
+		"content-description", "list-id":
+		return true
+	}
+	return false
 }

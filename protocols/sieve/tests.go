@@ -64,8 +64,14 @@ func (st *state) test(f *frame, o *op) (bool, error) {
 		return st.match(f, o, st.headerValues(f, o, f.strs(st, o.pos[0]), true), f.strs(st, o.pos[1]))
 	case "address":
 		var values []string
-		for _, v := range st.headerValues(f, o, f.strs(st, o.pos[0]), false) {
-			for _, a := range addressesOf(v) {
+		var names []string
+		for _, n := range f.strs(st, o.pos[0]) {
+			if !notAddressField(n) {
+				names = append(names, n)
+			}
+		}
+		for _, v := range st.headerValues(f, o, names, false) {
+			for _, a := range st.addresses(v) {
 				if p, ok := addressPartOf(a, o.part); ok {
 					values = append(values, p)
 				}
@@ -137,13 +143,9 @@ func (st *state) headerValues(f *frame, o *op, names []string, decoded bool) []s
 	var out []string
 	for _, name := range names {
 		var vals []string
-		for _, fl := range st.fields {
-			if strings.EqualFold(fl.name, name) {
-				v := fl.value()
-				if decoded {
-					v = decodeHeader(v)
-				}
-				vals = append(vals, v)
+		for i := range st.fields {
+			if strings.EqualFold(st.fields[i].name, name) {
+				vals = append(vals, st.fieldValue(i, decoded))
 			}
 		}
 		vals = applyIndex(o, vals)
@@ -241,6 +243,11 @@ func (st *state) match(f *frame, o *op, values, keys []string) (bool, error) {
 	capture := f.s.requires["variables"]
 	for _, v := range values {
 		for ki, k := range keys {
+			// Comparing costs a step per KiB of value, so that a large
+			// body against many keys is bounded too.
+			if err := st.work(o, len(v)>>10); err != nil {
+				return false, err
+			}
 			switch o.mt {
 			case mtIs, mtDefault:
 				if o.cmp.compare(v, k) == 0 {
@@ -260,7 +267,14 @@ func (st *state) match(f *frame, o *op, values, keys []string) (bool, error) {
 				if capture {
 					caps = &got
 				}
-				if o.cmp.glob(v, k, caps) {
+				// A glob iteration costs 1/1024 of a step.
+				budget := (st.lim.MaxSteps - st.steps) << 10
+				ok := o.cmp.glob(v, k, caps, &budget)
+				if budget <= 0 {
+					return false, &RuntimeError{Line: o.line, Err: ErrTooManySteps}
+				}
+				st.steps = st.lim.MaxSteps - budget>>10
+				if ok {
 					if capture {
 						f.match = got
 					}
@@ -353,6 +367,9 @@ func (st *state) duplicate(f *frame, o *op) (bool, error) {
 			}
 		}
 		if !dup {
+			if len(st.dupes) >= st.lim.MaxActions {
+				return false, &RuntimeError{Line: o.line, Err: ErrTooManyActions}
+			}
 			st.dupes = append(st.dupes, id)
 		}
 	}
@@ -397,4 +414,33 @@ func (st *state) environment(name string) (string, bool) {
 	}
 	v, ok := st.env.Environment[name]
 	return v, ok
+}
+
+// fieldValue returns field i's value, decoded or not, computing each
+// once per Execute: a script tests the same fields many times.
+func (st *state) fieldValue(i int, decoded bool) string {
+	fl := &st.fields[i]
+	if !fl.hasVal {
+		fl.val, fl.hasVal = fl.value(), true
+	}
+	if !decoded {
+		return fl.val
+	}
+	if !fl.hasDec {
+		fl.dec, fl.hasDec = decodeHeader(fl.val), true
+	}
+	return fl.dec
+}
+
+// addresses parses an address field's value once per Execute.
+func (st *state) addresses(value string) []string {
+	if a, ok := st.addrCache[value]; ok {
+		return a
+	}
+	a := addressesOf(value)
+	if st.addrCache == nil {
+		st.addrCache = map[string][]string{}
+	}
+	st.addrCache[value] = a
+	return a
 }

@@ -23,6 +23,16 @@ func (f *frame) strs(st *state, a arg) []string {
 	if !f.s.requires["variables"] {
 		return a.strs
 	}
+	plain := true
+	for _, s := range a.strs {
+		if strings.Contains(s, "${") {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return a.strs
+	}
 	out := make([]string, len(a.strs))
 	for i, s := range a.strs {
 		v, err := f.expand(st, s)
@@ -107,6 +117,9 @@ func validIdentifier(s string) bool {
 // get reads a variable: a match variable, a global (RFC 6609 §3.4: a
 // name declared global, or "global.name"), or a local one.
 func (f *frame) get(st *state, name string) (string, bool) {
+	if name == "" {
+		return "", false
+	}
 	name = strings.ToLower(name)
 	if isDigit(name[0]) {
 		n, err := strconv.Atoi(name)

@@ -115,6 +115,8 @@ func TestVariablesCompileErrors(t *testing.T) {
 		`require "variables"; set :lower :upper "a" "x";`,
 		`set "a" "b";`,
 		`require "variables"; set "a";`,
+		`require "variables"; set "global.a" "x";`,
+		`require ["variables", "include"]; set "envelope.a" "x";`,
 	} {
 		compileErr(t, src)
 	}

@@ -1,0 +1,110 @@
+// Command sieveload measures what Sieve scripts at delivery cost Surat
+// (bench/sieveload): SMTP ingest on three real `surat serve` nodes with a
+// 20-rule script active for every recipient against the same nodes with
+// none, rounds alternating. It writes sieve-ingest.jsonl (a record per
+// round) and sieve-ingest.md to -results; a run that fails leaves its
+// records in sieve-ingest.jsonl.partial and the files of the last complete
+// run alone.
+//
+//	sieveload -bin bin/surat -rounds 3 -messages 6000 -senders 32 -results bench/results
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/surat-mail/surat/bench/report"
+	"github.com/surat-mail/surat/bench/sieveload"
+	"github.com/surat-mail/surat/bench/smtpload"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "sieveload:", err)
+		os.Exit(1)
+	}
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+func run() error {
+	var (
+		bin      = flag.String("bin", "bin/surat", "the surat binary")
+		rounds   = flag.Int("rounds", 3, "rounds of each mode (on, off)")
+		first    = flag.String("first", "on", "the mode of the first round: on or off")
+		messages = flag.Int("messages", 6000, "timed messages per round")
+		warmup   = flag.Int("warmup", 200, "untimed messages per round, sent first")
+		senders  = flag.Int("senders", 32, "concurrent SMTP senders")
+		users    = flag.Int("users", 8, "recipients, each with the script; messages go to them in turn")
+		body     = flag.Int("body", 4096, "message body bytes (headers on top)")
+		dir      = flag.String("dir", "", "where the cluster's data go (default: the system's temporary directory)")
+		keep     = flag.Bool("keep", false, "keep the data directory and node logs")
+		results  = flag.String("results", "bench/results", "write sieve-ingest.jsonl and sieve-ingest.md to this `DIR`")
+		rev      = flag.String("rev", "", "what to call the measured binary's source (default: the git commit of -repo)")
+		repo     = flag.String("repo", ".", "the git checkout the binary was built from")
+		mdOnly   = flag.Bool("report-only", false, "measure nothing: write sieve-ingest.md again from the sieve-ingest.jsonl in -results")
+	)
+	flag.Parse()
+	machine := report.ReadMachine(*repo, *rev).Line()
+	jsonlPath := filepath.Join(*results, "sieve-ingest.jsonl")
+	if *mdOnly {
+		recs, err := report.ReadRecords(jsonlPath, sieveload.ReadRecords)
+		if err != nil {
+			return err
+		}
+		return writeMarkdown(*results, recs, machine)
+	}
+	binPath, err := filepath.Abs(*bin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(binPath); err != nil {
+		return fmt.Errorf("-bin: %w (make build)", err)
+	}
+	jsonl, err := report.CreateRecords[sieveload.Record](jsonlPath)
+	if err != nil {
+		return err
+	}
+	defer jsonl.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logf("a fresh three-node cluster, %d users with a %d-rule script, %d rounds of each mode, %d messages each, %d senders",
+		*users, sieveload.Rules(), *rounds, *messages, *senders)
+	err = sieveload.Run(ctx, sieveload.Config{Bin: binPath, Dir: *dir, Keep: *keep, Rounds: *rounds,
+		First: sieveload.Mode(*first), Messages: *messages, Warmup: *warmup, Senders: *senders, Users: *users,
+		BodySize: *body, Log: logf}, jsonl.Emit)
+	if err != nil {
+		return err
+	}
+	if s, ok := sieveload.Summarize(jsonl.All()); ok {
+		logf("no script %.0f msgs/s, script %.0f msgs/s (medians): on/off %.2f (target %.2f), round pairs %.2f; server CPU per message off/on %.2f",
+			smtpload.Median(s.Off), smtpload.Median(s.On), s.Ratio(), sieveload.TargetRatio, s.PairedRatio(), s.CPURatio())
+	}
+	if err := jsonl.Commit(); err != nil {
+		return err
+	}
+	logf("wrote %s", jsonlPath)
+	return writeMarkdown(*results, jsonl.All(), machine)
+}
+
+// writeMarkdown writes sieve-ingest.md into dir from recs.
+func writeMarkdown(dir string, recs []sieveload.Record, machine string) error {
+	var md bytes.Buffer
+	sieveload.WriteMarkdown(&md, recs, machine)
+	mdPath := filepath.Join(dir, "sieve-ingest.md")
+	if err := report.WriteFile(mdPath, md.Bytes()); err != nil {
+		return err
+	}
+	logf("wrote %s", mdPath)
+	return nil
+}
