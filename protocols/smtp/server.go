@@ -149,8 +149,7 @@ type Config struct {
 	// redirect, a user's forwarding) and takes bounces to the rewritten
 	// addresses back to their original sender (sieve.go). Nil: redirected
 	// mail keeps its sender (SPF at the destination may then fail) and
-	// SRS addresses are unknown recipients. ReplicatedSRS is one over the
-	// cluster's keys (srskeys.go).
+	// SRS addresses are unknown recipients.
 	SRS SRS
 	// MaxMailboxes and MaxMailboxDepth bound the mailboxes a Sieve
 	// fileinto :create makes, as IMAP's CREATE limits (stamped into
