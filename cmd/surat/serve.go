@@ -447,6 +447,9 @@ func startSMTP(cfg *serveConfig, m *mailListeners, tlsConfig *tls.Config, store 
 			MaxQueuedBytesPerUser: noLimitIfZero(cfg.MaxQueuedBytesPerUser),
 			Postmaster:            cfg.Postmaster,
 			SRS:                   newClusterSRS(store, cfg),
+			// fileinto :create obeys IMAP CREATE's limits.
+			MaxMailboxes:    noLimitIfZero(cfg.MaxMailboxes),
+			MaxMailboxDepth: noLimitIfZero(cfg.MaxMailboxDepth),
 		})
 		if err != nil {
 			out.shutdown(time.Second)
