@@ -11,10 +11,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,15 +27,13 @@ import (
 	"github.com/surat-mail/surat/bench/smtpload"
 )
 
+var logf = report.Logf
+
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "authload:", err)
 		os.Exit(1)
 	}
-}
-
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 }
 
 func run() error {
@@ -68,12 +66,9 @@ func run() error {
 		}
 		return writeMarkdown(*results, recs, machine)
 	}
-	binPath, err := filepath.Abs(*bin)
+	binPath, err := report.BinPath(*bin)
 	if err != nil {
 		return err
-	}
-	if _, err := os.Stat(binPath); err != nil {
-		return fmt.Errorf("-bin: %w (make build)", err)
 	}
 	var algs []string
 	for _, k := range strings.Split(*keys, ",") {
@@ -130,12 +125,5 @@ func run() error {
 
 // writeMarkdown writes auth-ingest.md into dir from recs.
 func writeMarkdown(dir string, recs []authload.Record, machine string) error {
-	var md bytes.Buffer
-	authload.WriteMarkdown(&md, recs, machine)
-	mdPath := filepath.Join(dir, "auth-ingest.md")
-	if err := report.WriteFile(mdPath, md.Bytes()); err != nil {
-		return err
-	}
-	logf("wrote %s", mdPath)
-	return nil
+	return report.WriteMarkdown(filepath.Join(dir, "auth-ingest.md"), func(w io.Writer) { authload.WriteMarkdown(w, recs, machine) })
 }

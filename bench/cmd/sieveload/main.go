@@ -10,30 +10,27 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/surat-mail/surat/bench/report"
 	"github.com/surat-mail/surat/bench/sieveload"
 	"github.com/surat-mail/surat/bench/smtpload"
 )
 
+var logf = report.Logf
+
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "sieveload:", err)
 		os.Exit(1)
 	}
-}
-
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 }
 
 func run() error {
@@ -63,12 +60,9 @@ func run() error {
 		}
 		return writeMarkdown(*results, recs, machine)
 	}
-	binPath, err := filepath.Abs(*bin)
+	binPath, err := report.BinPath(*bin)
 	if err != nil {
 		return err
-	}
-	if _, err := os.Stat(binPath); err != nil {
-		return fmt.Errorf("-bin: %w (make build)", err)
 	}
 	jsonl, err := report.CreateRecords[sieveload.Record](jsonlPath)
 	if err != nil {
@@ -99,12 +93,5 @@ func run() error {
 
 // writeMarkdown writes sieve-ingest.md into dir from recs.
 func writeMarkdown(dir string, recs []sieveload.Record, machine string) error {
-	var md bytes.Buffer
-	sieveload.WriteMarkdown(&md, recs, machine)
-	mdPath := filepath.Join(dir, "sieve-ingest.md")
-	if err := report.WriteFile(mdPath, md.Bytes()); err != nil {
-		return err
-	}
-	logf("wrote %s", mdPath)
-	return nil
+	return report.WriteMarkdown(filepath.Join(dir, "sieve-ingest.md"), func(w io.Writer) { sieveload.WriteMarkdown(w, recs, machine) })
 }
