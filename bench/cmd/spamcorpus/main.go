@@ -267,7 +267,6 @@ func fill(rec *spamcorpus.QualityRecord, vs []spamcorpus.Verdict) {
 	rec.Scores = &sc
 }
 
-// writeFile writes what fill makes to p, through a temporary file.
 func cost(args []string) error {
 	fs := flag.NewFlagSet("cost", flag.ExitOnError)
 	c := commonFlags(fs)
