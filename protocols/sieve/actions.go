@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -266,30 +267,28 @@ func imapFlag(fl string) (string, bool) {
 // IMAP flags are case-insensitive, RFC 3501 §2.3.2).
 func unionFlags(a, b []string) []string {
 	out := append([]string(nil), a...)
-next:
 	for _, fl := range b {
-		for _, have := range out {
-			if strings.EqualFold(have, fl) {
-				continue next
-			}
+		if !hasFlag(out, fl) {
+			out = append(out, fl)
 		}
-		out = append(out, fl)
 	}
 	return out
 }
 
+// removeFlags is the flags of a that are not in b.
 func removeFlags(a, b []string) []string {
 	var out []string
-next:
 	for _, fl := range a {
-		for _, drop := range b {
-			if strings.EqualFold(fl, drop) {
-				continue next
-			}
+		if !hasFlag(b, fl) {
+			out = append(out, fl)
 		}
-		out = append(out, fl)
 	}
 	return out
+}
+
+// hasFlag reports whether list holds fl, case-insensitively.
+func hasFlag(list []string, fl string) bool {
+	return slices.ContainsFunc(list, func(have string) bool { return strings.EqualFold(have, fl) })
 }
 
 // flagAction runs setflag, addflag and removeflag (RFC 5232 §3), on the
