@@ -2,6 +2,7 @@ package mailheader
 
 import (
 	"bytes"
+	"iter"
 	"mime/quotedprintable"
 	"strings"
 )
@@ -16,6 +17,28 @@ func OneLine(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// Lines yields the lines of the header section at the start of msg
+// without their line ends, CRLF or a bare LF (mail from elsewhere may
+// have either), up to the empty line that ends the section (RFC 5322
+// §2.1) or the end of msg.
+func Lines(msg []byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		rest := msg
+		for len(rest) > 0 {
+			line := rest
+			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+				line, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = nil
+			}
+			line = bytes.TrimSuffix(line, []byte("\r"))
+			if len(line) == 0 || !yield(line) {
+				return
+			}
+		}
+	}
 }
 
 // CRLF gives every line of s a CRLF end (RFC 5322 §2.1; text from

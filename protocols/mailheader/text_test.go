@@ -36,3 +36,20 @@ func TestTextEntity(t *testing.T) {
 		}
 	}
 }
+
+func TestLines(t *testing.T) {
+	var got []string
+	for l := range Lines([]byte("A: 1\r\n b\nC: 2\r\n\r\nbody\r\n")) {
+		got = append(got, string(l))
+	}
+	if strings.Join(got, "|") != "A: 1| b|C: 2" {
+		t.Errorf("Lines = %q", got)
+	}
+	got = nil
+	for l := range Lines([]byte("A: 1")) {
+		got = append(got, string(l))
+	}
+	if len(got) != 1 || got[0] != "A: 1" {
+		t.Errorf("Lines without an end = %q", got)
+	}
+}

@@ -155,17 +155,7 @@ func startPart(b *bytes.Buffer, boundary string, global bool, asciiType, globalT
 func headerSection(msg []byte) []byte {
 	var out []byte
 	fieldStart := 0
-	for len(msg) > 0 {
-		line := msg
-		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
-			line, msg = msg[:i], msg[i+1:]
-		} else {
-			msg = nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 {
-			break
-		}
+	for line := range mailheader.Lines(msg) {
 		if line[0] != ' ' && line[0] != '\t' {
 			fieldStart = len(out)
 		}
