@@ -60,7 +60,13 @@ func FuzzStripFields(f *testing.F) {
 	})
 }
 
+// headerEnd is where b's header section ends: after the line ending
+// before the empty line, or 0 when b starts with the empty line (no
+// header at all).
 func headerEnd(b []byte) int {
+	if bytes.HasPrefix(b, []byte("\n")) || bytes.HasPrefix(b, []byte("\r\n")) {
+		return 0
+	}
 	for i := 0; i+1 < len(b); i++ {
 		if b[i] == '\n' && (b[i+1] == '\n' || (b[i+1] == '\r' && i+2 < len(b) && b[i+2] == '\n')) {
 			return i + 1
