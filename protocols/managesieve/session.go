@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/surat-mail/surat/protocols/clientwatch"
+	"github.com/surat-mail/surat/protocols/frontend"
 	authn "github.com/surat-mail/surat/protocols/login"
 )
 
@@ -35,15 +36,14 @@ const (
 // session is one ManageSieve connection. Its fields are owned by its
 // goroutine, except idle, revoked, cred and the close bookkeeping.
 type session struct {
-	srv      *Server
-	cfg      *Config
-	admitted bool
-	raw      net.Conn
-	watch    *clientwatch.Conn
-	tcp      *timedConn
-	r        *bufio.Reader
-	w        *bufio.Writer
-	out      []byte // a reply being built
+	srv   *Server
+	cfg   *Config
+	raw   net.Conn
+	watch *clientwatch.Conn
+	tcp   *timedConn
+	r     *bufio.Reader
+	w     *bufio.Writer
+	out   []byte // a reply being built
 
 	ip  string
 	log *slog.Logger
@@ -75,8 +75,8 @@ func (c *timedConn) Write(p []byte) (int, error) {
 }
 
 func newSession(srv *Server, conn net.Conn) *session {
-	s := &session{srv: srv, cfg: &srv.cfg, raw: conn, watch: clientwatch.New(conn), ip: remoteIP(conn.RemoteAddr())}
-	s.ctx, s.cancel = context.WithCancel(srv.ctx)
+	s := &session{srv: srv, cfg: &srv.cfg, raw: conn, watch: clientwatch.New(conn), ip: frontend.RemoteIP(conn.RemoteAddr())}
+	s.ctx, s.cancel = context.WithCancel(srv.fe.Context())
 	s.log = srv.log.With("remote", s.ip)
 	s.setConn(s.watch)
 	return s
@@ -92,9 +92,8 @@ func (s *session) setConn(c net.Conn) {
 	}
 }
 
-// run serves the connection until it ends; a panic ends only this session.
-func (s *session) run() {
-	defer s.srv.release(s)
+// Run serves the connection until it ends; a panic ends only this session.
+func (s *session) Run() {
 	defer s.finish()
 	defer func() {
 		if p := recover(); p != nil {
@@ -123,7 +122,7 @@ func (s *session) serve() {
 			return
 		}
 		s.idle.Store(true)
-		if s.srv.closing.Load() || s.revoked.Load() {
+		if s.srv.fe.Closing() || s.revoked.Load() {
 			return
 		}
 		timeout := s.cfg.AuthTimeout
@@ -359,15 +358,22 @@ func (s *session) lineBuffered() bool {
 	return false
 }
 
+// IP is the client's address (frontend.Session).
+func (s *session) IP() string { return s.ip }
+
+// Drain ends the session at Shutdown if it waits for a command; a command
+// in flight finishes first (frontend.Session).
+func (s *session) Drain() { s.closeIfIdle() }
+
 // closeIfIdle closes the connection if the session waits for a command.
 func (s *session) closeIfIdle() {
 	if s.idle.Load() {
-		s.closeConn()
+		s.Cut()
 	}
 }
 
-// closeConn cuts the connection at once (Shutdown, Close).
-func (s *session) closeConn() {
+// Cut cuts the connection at once (Shutdown past its deadline, Close).
+func (s *session) Cut() {
 	s.hard.Store(true)
 	s.closeOnce.Do(func() { s.raw.Close() })
 }

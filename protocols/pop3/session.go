@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/surat-mail/surat/protocols/clientwatch"
+	"github.com/surat-mail/surat/protocols/frontend"
 	"github.com/surat-mail/surat/protocols/propose"
 
 	authn "github.com/surat-mail/surat/protocols/login"
@@ -52,15 +53,14 @@ const (
 // session is one POP3 connection. Its fields are owned by its goroutine,
 // except idle and the close bookkeeping, which Shutdown uses.
 type session struct {
-	srv      *Server
-	cfg      *Config
-	admitted bool              // counted by srv's limits (set before run starts)
-	raw      net.Conn          // the accepted TCP connection
-	watch    *clientwatch.Conn // raw, read ahead while a command waits
-	tcp      *timedConn
-	r        *bufio.Reader
-	w        *bufio.Writer
-	buf      []byte // body copy buffer, allocated at the first RETR or TOP
+	srv   *Server
+	cfg   *Config
+	raw   net.Conn          // the accepted TCP connection
+	watch *clientwatch.Conn // raw, read ahead while a command waits
+	tcp   *timedConn
+	r     *bufio.Reader
+	w     *bufio.Writer
+	buf   []byte // body copy buffer, allocated at the first RETR or TOP
 
 	ip  string
 	log *slog.Logger
@@ -102,8 +102,8 @@ func (c *timedConn) Write(p []byte) (int, error) {
 }
 
 func newSession(srv *Server, conn net.Conn) *session {
-	s := &session{srv: srv, cfg: &srv.cfg, raw: conn, watch: clientwatch.New(conn), ip: remoteIP(conn.RemoteAddr())}
-	s.ctx, s.cancel = context.WithCancel(srv.ctx)
+	s := &session{srv: srv, cfg: &srv.cfg, raw: conn, watch: clientwatch.New(conn), ip: frontend.RemoteIP(conn.RemoteAddr())}
+	s.ctx, s.cancel = context.WithCancel(srv.fe.Context())
 	s.log = srv.log.With("remote", s.ip)
 	s.setConn(s.watch)
 	return s
@@ -119,9 +119,8 @@ func (s *session) setConn(c net.Conn) {
 	}
 }
 
-// run serves the connection until it ends; a panic ends only this session.
-func (s *session) run() {
-	defer s.srv.release(s)
+// Run serves the connection until it ends; a panic ends only this session.
+func (s *session) Run() {
 	defer s.finish()
 	defer func() {
 		if p := recover(); p != nil {
@@ -156,7 +155,7 @@ func (s *session) serve() {
 			return
 		}
 		s.idle.Store(true)
-		if s.srv.closing.Load() || s.revoked.Load() {
+		if s.srv.fe.Closing() || s.revoked.Load() {
 			return
 		}
 		timeout := s.cfg.AuthTimeout
@@ -352,16 +351,29 @@ func (s *session) reply(line string) {
 	s.w.WriteString("\r\n")
 }
 
+// IP is the client's address (frontend.Session).
+func (s *session) IP() string { return s.ip }
+
+// Drain starts the session's end at Shutdown (frontend.Session). Logins
+// and \Seen flushes give up at once: nothing a client was told depends on
+// them (pending \Seen changes are proposed once more as the session
+// ends). A QUIT's UPDATE is bounded by the server's context and may finish
+// until Shutdown's deadline.
+func (s *session) Drain() {
+	s.cancel()
+	s.closeIfIdle()
+}
+
 // closeIfIdle closes the connection if the session is waiting for a
-// command (Shutdown).
+// command (Shutdown, revocation).
 func (s *session) closeIfIdle() {
 	if s.idle.Load() {
-		s.closeConn()
+		s.Cut()
 	}
 }
 
-// closeConn cuts the connection at once (Shutdown, Close).
-func (s *session) closeConn() {
+// Cut cuts the connection at once (Shutdown past its deadline, Close).
+func (s *session) Cut() {
 	s.hard.Store(true)
 	s.closeOnce.Do(func() { s.raw.Close() })
 }
@@ -374,7 +386,7 @@ func (s *session) finish() {
 	if !s.quit && s.md != nil && len(s.md.pendingSeen) > 0 {
 		// The session is over but the client did receive these
 		// messages: the flush is bounded by the server, not the session.
-		ctx, cancel := context.WithTimeout(s.srv.ctx, dropFlushTimeout)
+		ctx, cancel := context.WithTimeout(s.srv.fe.Context(), dropFlushTimeout)
 		if err := s.proposeSeen(ctx); err != nil {
 			s.log.Warn("pop3 \\Seen flush after dropped connection failed", "err", err, "messages", len(s.md.pendingSeen))
 		}
