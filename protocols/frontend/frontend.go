@@ -5,7 +5,9 @@
 // refuses the rest with the protocol's own line without holding up the
 // accept loop, and drains or cuts the sessions at Shutdown and Close.
 // Refuser and RemoteIP also serve the listeners of IMAP and SMTP, whose
-// libraries run the accept loop themselves.
+// libraries run the accept loop themselves. For the sessions of the line
+// protocols it has the pieces they share: ReadLine and LineBuffered,
+// WriteTimeoutConn and Linger.
 //
 // It knows no protocol: the wire text, the session's commands, its
 // timeouts and what "idle" means belong to the protocol package, which

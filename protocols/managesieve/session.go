@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -25,14 +24,6 @@ const (
 	writeBufferSize = 16 << 10
 )
 
-// Closing: the last reply is followed by a FIN, and what the client still
-// sends is read for a moment, so that the kernel does not answer unread
-// input with a RST that could destroy that reply.
-const (
-	lingerTime  = 500 * time.Millisecond
-	lingerBytes = 64 << 10
-)
-
 // session is one ManageSieve connection. Its fields are owned by its
 // goroutine, except idle, revoked, cred and the close bookkeeping.
 type session struct {
@@ -40,7 +31,7 @@ type session struct {
 	cfg   *Config
 	raw   net.Conn
 	watch *clientwatch.Conn
-	tcp   *timedConn
+	tcp   *frontend.WriteTimeoutConn
 	r     *bufio.Reader
 	w     *bufio.Writer
 	out   []byte // a reply being built
@@ -63,17 +54,6 @@ type session struct {
 	cancel context.CancelFunc
 }
 
-// timedConn pushes the write deadline forward on every write.
-type timedConn struct {
-	net.Conn
-	writeTimeout time.Duration
-}
-
-func (c *timedConn) Write(p []byte) (int, error) {
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
-	return c.Conn.Write(p)
-}
-
 func newSession(srv *Server, conn net.Conn) *session {
 	s := &session{srv: srv, cfg: &srv.cfg, raw: conn, watch: clientwatch.New(conn), ip: frontend.RemoteIP(conn.RemoteAddr())}
 	s.ctx, s.cancel = context.WithCancel(srv.fe.Context())
@@ -83,7 +63,7 @@ func newSession(srv *Server, conn net.Conn) *session {
 }
 
 func (s *session) setConn(c net.Conn) {
-	s.tcp = &timedConn{Conn: c, writeTimeout: s.cfg.WriteTimeout}
+	s.tcp = &frontend.WriteTimeoutConn{Conn: c, WriteTimeout: s.cfg.WriteTimeout}
 	s.r = bufio.NewReaderSize(s.tcp, readBufferSize)
 	if s.w == nil {
 		s.w = bufio.NewWriterSize(s.tcp, writeBufferSize)
@@ -138,7 +118,7 @@ func (s *session) serve() {
 				return
 			}
 			// Answer every command already received before flushing.
-			if !s.lineBuffered() {
+			if !frontend.LineBuffered(s.r) {
 				break
 			}
 		}
@@ -347,17 +327,6 @@ func (s *session) final(status, code, text string) {
 	s.w.Write(s.out)
 }
 
-// lineBuffered reports whether a whole command line is already buffered.
-func (s *session) lineBuffered() bool {
-	b, _ := s.r.Peek(s.r.Buffered())
-	for _, c := range b {
-		if c == '\n' {
-			return true
-		}
-	}
-	return false
-}
-
 // IP is the client's address (frontend.Session).
 func (s *session) IP() string { return s.ip }
 
@@ -384,14 +353,7 @@ func (s *session) finish() {
 	_ = s.w.Flush()
 	s.closeOnce.Do(func() {
 		if !s.hard.Load() {
-			if tc, ok := s.tcp.Conn.(*tls.Conn); ok {
-				_ = tc.SetWriteDeadline(time.Now().Add(lingerTime))
-				_ = tc.CloseWrite()
-			} else if c, ok := s.raw.(interface{ CloseWrite() error }); ok {
-				_ = c.CloseWrite()
-			}
-			_ = s.raw.SetReadDeadline(time.Now().Add(lingerTime))
-			_, _ = io.CopyN(io.Discard, s.raw, lingerBytes)
+			frontend.Linger(s.raw, s.tcp.Conn)
 		}
 		s.raw.Close()
 	})

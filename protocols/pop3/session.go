@@ -2,11 +2,9 @@ package pop3
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -31,14 +29,6 @@ const (
 	copyBufferSize  = 16 << 10
 )
 
-// Closing: the last reply is followed by a FIN, and what the client still
-// sends is read for a moment, so that the kernel does not answer unread
-// input with a RST that could destroy that reply (net/http does the same).
-const (
-	lingerTime  = 500 * time.Millisecond
-	lingerBytes = 64 << 10
-)
-
 // dropFlushTimeout bounds the best-effort \Seen proposal of a session that
 // ended without QUIT.
 const dropFlushTimeout = 3 * time.Second
@@ -57,7 +47,7 @@ type session struct {
 	cfg   *Config
 	raw   net.Conn          // the accepted TCP connection
 	watch *clientwatch.Conn // raw, read ahead while a command waits
-	tcp   *timedConn
+	tcp   *frontend.WriteTimeoutConn
 	r     *bufio.Reader
 	w     *bufio.Writer
 	buf   []byte // body copy buffer, allocated at the first RETR or TOP
@@ -89,18 +79,6 @@ type session struct {
 	cancel context.CancelFunc
 }
 
-// timedConn pushes the write deadline forward on every write, so that a
-// long RETR is bounded by silence, not by its total time.
-type timedConn struct {
-	net.Conn
-	writeTimeout time.Duration
-}
-
-func (c *timedConn) Write(p []byte) (int, error) {
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
-	return c.Conn.Write(p)
-}
-
 func newSession(srv *Server, conn net.Conn) *session {
 	s := &session{srv: srv, cfg: &srv.cfg, raw: conn, watch: clientwatch.New(conn), ip: frontend.RemoteIP(conn.RemoteAddr())}
 	s.ctx, s.cancel = context.WithCancel(srv.fe.Context())
@@ -110,7 +88,7 @@ func newSession(srv *Server, conn net.Conn) *session {
 }
 
 func (s *session) setConn(c net.Conn) {
-	s.tcp = &timedConn{Conn: c, writeTimeout: s.cfg.WriteTimeout}
+	s.tcp = &frontend.WriteTimeoutConn{Conn: c, WriteTimeout: s.cfg.WriteTimeout}
 	s.r = bufio.NewReaderSize(s.tcp, readBufferSize)
 	if s.w == nil {
 		s.w = bufio.NewWriterSize(s.tcp, writeBufferSize)
@@ -171,7 +149,7 @@ func (s *session) serve() {
 			}
 			// RFC 2449 §6.6 PIPELINING: answer every command already
 			// received before flushing.
-			if !s.lineBuffered() {
+			if !frontend.LineBuffered(s.r) {
 				break
 			}
 		}
@@ -339,12 +317,6 @@ func (s *session) handshake() bool {
 	return true
 }
 
-// lineBuffered reports whether a whole command line is already buffered.
-func (s *session) lineBuffered() bool {
-	b, _ := s.r.Peek(s.r.Buffered())
-	return bytes.IndexByte(b, '\n') >= 0
-}
-
 // reply buffers one response line.
 func (s *session) reply(line string) {
 	s.w.WriteString(line)
@@ -394,14 +366,7 @@ func (s *session) finish() {
 	}
 	s.closeOnce.Do(func() {
 		if !s.hard.Load() {
-			if tc, ok := s.tcp.Conn.(*tls.Conn); ok {
-				_ = tc.SetWriteDeadline(time.Now().Add(lingerTime))
-				_ = tc.CloseWrite()
-			} else if c, ok := s.raw.(interface{ CloseWrite() error }); ok {
-				_ = c.CloseWrite()
-			}
-			_ = s.raw.SetReadDeadline(time.Now().Add(lingerTime))
-			_, _ = io.CopyN(io.Discard, s.raw, lingerBytes)
+			frontend.Linger(s.raw, s.tcp.Conn)
 		}
 		s.raw.Close()
 	})
