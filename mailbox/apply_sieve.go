@@ -165,24 +165,22 @@ func (t *txn) checkSieveOwner(owner string) error {
 		if err := checkDomain(d); err != nil {
 			return err
 		}
-		ok, err := t.has(domainKey(d))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_DOMAIN, "sieve owner %q: no such domain", owner)
-		}
-		return nil
+		return t.mustHave(domainKey(d), evlog.ErrorCode_ERROR_CODE_NO_SUCH_DOMAIN, "sieve owner %q: no such domain", owner)
 	}
 	if err := checkAddress("sieve owner", owner); err != nil {
 		return err
 	}
-	ok, err := t.has(userKey(owner))
+	return t.mustHave(userKey(owner), evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER, "sieve owner %q", owner)
+}
+
+// mustHave refuses with code and the message unless key exists.
+func (t *txn) mustHave(key []byte, code evlog.ErrorCode, format string, args ...any) error {
+	ok, err := t.has(key)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER, "sieve owner %q", owner)
+		return refuse(code, format, args...)
 	}
 	return nil
 }
@@ -246,12 +244,8 @@ func (t *txn) sieveScriptDeleted(e *evlog.SieveScriptDeleted) (*evlog.EventResul
 	if err := checkScriptName(name); err != nil {
 		return nil, err
 	}
-	ok, err := t.has(sieveScriptKey(owner, name))
-	if err != nil {
+	if err := t.mustHave(sieveScriptKey(owner, name), errNoSuchScript, "owner %q has no script %q", owner, name); err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, refuse(errNoSuchScript, "owner %q has no script %q", owner, name)
 	}
 	active, err := t.activeScript(owner)
 	if err != nil {
@@ -315,12 +309,8 @@ func (t *txn) sieveScriptActivated(e *evlog.SieveScriptActivated) (*evlog.EventR
 	if err := checkScriptName(name); err != nil {
 		return nil, err
 	}
-	ok, err := t.has(sieveScriptKey(owner, name))
-	if err != nil {
+	if err := t.mustHave(sieveScriptKey(owner, name), errNoSuchScript, "owner %q has no script %q", owner, name); err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, refuse(errNoSuchScript, "owner %q has no script %q", owner, name)
 	}
 	return nil, t.put(sieveActiveKey(owner), []byte(name))
 }
@@ -504,12 +494,8 @@ func (t *txn) forwardingSet(e *evlog.ForwardingSet) (*evlog.EventResult, error) 
 			}
 		}
 	}
-	ok, err := t.has(userKey(user))
-	if err != nil {
+	if err := t.mustHave(userKey(user), evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER, "forwarding for %q", user); err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER, "forwarding for %q", user)
 	}
 	if len(to) == 0 {
 		return nil, t.del(forwardKey(user))
@@ -599,12 +585,5 @@ func (t *txn) checkCatchAll(domain, user string) error {
 	if err := checkAddress("catch-all user", user); err != nil {
 		return err
 	}
-	ok, err := t.has(userKey(user))
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return refuse(evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER, "catch-all of %q: no user %q", domain, user)
-	}
-	return nil
+	return t.mustHave(userKey(user), evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER, "catch-all of %q: no user %q", domain, user)
 }

@@ -1,11 +1,8 @@
 package authload
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/surat-mail/surat/bench/smtpload"
@@ -20,29 +17,14 @@ const (
 )
 
 // ReadRecords reads JSON lines of Records.
-func ReadRecords(r io.Reader) ([]Record, error) {
-	var out []Record
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for line := 1; sc.Scan(); line++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var rec Record
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
-		}
-		out = append(out, rec)
-	}
-	return out, sc.Err()
-}
+func ReadRecords(r io.Reader) ([]Record, error) { return smtpload.ReadJSONLines[Record](r) }
 
 // Summary is one key's rounds, on against off.
 type Summary struct {
 	Key string
 	smtpload.OnOff
-	DNSOn          int     // queries over every on round
-	LoadLo, LoadHi float64 // one-minute load before the rounds
+	smtpload.Loads     // one-minute load before the rounds
+	DNSOn          int // queries over every on round
 }
 
 // Summaries groups the rounds by key, in the order the keys first appear.
@@ -57,17 +39,13 @@ func Summaries(recs []Record) []Summary {
 		if !ok {
 			i = len(out)
 			idx[r.Key] = i
-			out = append(out, Summary{Key: r.Key, LoadLo: r.SMTP.Load1Before, LoadHi: r.SMTP.Load1Before})
+			out = append(out, Summary{Key: r.Key})
 		}
 		s := &out[i]
-		s.LoadLo, s.LoadHi = min(s.LoadLo, r.SMTP.Load1Before), max(s.LoadHi, r.SMTP.Load1Before)
+		s.AddLoad(r.SMTP.Load1Before)
+		s.Add(r.Mode == On, r.SMTP.AcceptedPerS, r.ServerCPUMsPerMsg)
 		if r.Mode == On {
-			s.On = append(s.On, r.SMTP.AcceptedPerS)
-			s.CPUOn = append(s.CPUOn, r.ServerCPUMsPerMsg)
 			s.DNSOn += r.DNSQueries
-		} else {
-			s.Off = append(s.Off, r.SMTP.AcceptedPerS)
-			s.CPUOff = append(s.CPUOff, r.ServerCPUMsPerMsg)
 		}
 	}
 	return out
@@ -98,16 +76,10 @@ func WriteMarkdown(w io.Writer, recs []Record, machine string) {
 			"The round pairs' ratio is the median of on round r over off round r, which ran right after it.\n",
 			r0.SMTP.Senders, r0.SMTP.BodySize, SenderDomain, Selector, Sender, SPFRecord, DMARCRecord, checkedPerRound, Hostname, r0.Warmup)
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "| DKIM key | rounds on / off | msgs/s off (median) | msgs/s on (median) | **on / off** (target ≥ %.2f) | on / off, round pairs (median) | server CPU ms/msg off → on (off / on) | DNS queries (all on rounds) | load |\n", TargetRatio)
-		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+		fmt.Fprintf(w, "| DKIM key | %s | DNS queries (all on rounds) | load |\n", smtpload.OnOffColumns(TargetRatio))
+		fmt.Fprintf(w, "|---|%s|---:|---:|\n", smtpload.OnOffAlign)
 		for _, s := range sums {
-			verdict := "met"
-			if s.Ratio() < TargetRatio {
-				verdict = "**not met**"
-			}
-			fmt.Fprintf(w, "| %s | %d / %d | %.0f (%s) | %.0f (%s) | **%.2f** (%s) | %.2f | %.2f → %.2f (%.2f) | %d | %.2f–%.2f |\n",
-				keyName(s.Key), len(s.On), len(s.Off), smtpload.Median(s.Off), spread(s.Off), smtpload.Median(s.On), spread(s.On), s.Ratio(), verdict, s.PairedRatio(),
-				smtpload.Median(s.CPUOff), smtpload.Median(s.CPUOn), s.CPURatio(), s.DNSOn, s.LoadLo, s.LoadHi)
+			fmt.Fprintf(w, "| %s | %s | %d | %.2f–%.2f |\n", keyName(s.Key), s.Cells(TargetRatio), s.DNSOn, s.LoadLo, s.LoadHi)
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Every round:")
@@ -193,12 +165,4 @@ func keyName(k string) string {
 		return "Ed25519 + RSA-2048"
 	}
 	return k
-}
-
-// spread is "lo–hi" of v.
-func spread(v []float64) string {
-	if len(v) == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%.0f–%.0f", slices.Min(v), slices.Max(v))
 }

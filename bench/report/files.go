@@ -1,11 +1,13 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Line is the line a benchmark's report gives the machine and the source
@@ -87,4 +89,35 @@ func ReadRecords[T any](path string, read func(io.Reader) ([]T, error)) ([]T, er
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return recs, nil
+}
+
+// Logf is the benchmark commands' progress line on stderr, after the time
+// of day.
+func Logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+// BinPath is the absolute path of the surat binary a -bin flag names; it
+// must exist.
+func BinPath(bin string) (string, error) {
+	p, err := filepath.Abs(bin)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("-bin: %w (make build)", err)
+	}
+	return p, nil
+}
+
+// WriteMarkdown writes the report write makes to path (WriteFile) and
+// logs it.
+func WriteMarkdown(path string, write func(io.Writer)) error {
+	var md bytes.Buffer
+	write(&md)
+	if err := WriteFile(path, md.Bytes()); err != nil {
+		return err
+	}
+	Logf("wrote %s", path)
+	return nil
 }

@@ -1,11 +1,8 @@
 package sieveload
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/surat-mail/surat/bench/smtpload"
 )
@@ -15,27 +12,12 @@ import (
 const TargetRatio = 0.85
 
 // ReadRecords reads JSON lines of Records.
-func ReadRecords(r io.Reader) ([]Record, error) {
-	var out []Record
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for line := 1; sc.Scan(); line++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var rec Record
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
-		}
-		out = append(out, rec)
-	}
-	return out, sc.Err()
-}
+func ReadRecords(r io.Reader) ([]Record, error) { return smtpload.ReadJSONLines[Record](r) }
 
 // Summary is the rounds, on against off.
 type Summary struct {
 	smtpload.OnOff
-	LoadLo, LoadHi float64 // one-minute load before the rounds
+	smtpload.Loads // one-minute load before the rounds
 }
 
 // Summarize collects the rounds.
@@ -44,17 +26,9 @@ func Summarize(recs []Record) (s Summary, ok bool) {
 		if r.Kind != "round" || r.SMTP == nil {
 			continue
 		}
-		if !ok {
-			s.LoadLo, s.LoadHi, ok = r.SMTP.Load1Before, r.SMTP.Load1Before, true
-		}
-		s.LoadLo, s.LoadHi = min(s.LoadLo, r.SMTP.Load1Before), max(s.LoadHi, r.SMTP.Load1Before)
-		if r.Mode == On {
-			s.On = append(s.On, r.SMTP.AcceptedPerS)
-			s.CPUOn = append(s.CPUOn, r.ServerCPUMsPerMsg)
-		} else {
-			s.Off = append(s.Off, r.SMTP.AcceptedPerS)
-			s.CPUOff = append(s.CPUOff, r.ServerCPUMsPerMsg)
-		}
+		ok = true
+		s.AddLoad(r.SMTP.Load1Before)
+		s.Add(r.Mode == On, r.SMTP.AcceptedPerS, r.ServerCPUMsPerMsg)
 	}
 	return s, ok
 }
@@ -92,15 +66,9 @@ func WriteMarkdown(w io.Writer, recs []Record, machine string) {
 		"its off/on ratio is the throughput ratio to expect where the nodes' CPU bounds ingest. The round pairs' ratio is the median of on round r over off round r, which ran right after it.\n",
 		r0.SMTP.Senders, r0.SMTP.BodySize, Sender, r0.Users, r0.Rules, Folder, Folder, Folder, r0.Warmup)
 	fmt.Fprintln(w)
-	verdict := "met"
-	if s.Ratio() < TargetRatio {
-		verdict = "**not met**"
-	}
-	fmt.Fprintf(w, "| rounds on / off | msgs/s off (median) | msgs/s on (median) | **on / off** (target ≥ %.2f) | on / off, round pairs (median) | server CPU ms/msg off → on (off / on) | load |\n", TargetRatio)
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|")
-	fmt.Fprintf(w, "| %d / %d | %.0f (%s) | %.0f (%s) | **%.2f** (%s) | %.2f | %.2f → %.2f (%.2f) | %.2f–%.2f |\n",
-		len(s.On), len(s.Off), smtpload.Median(s.Off), spread(s.Off), smtpload.Median(s.On), spread(s.On), s.Ratio(), verdict, s.PairedRatio(),
-		smtpload.Median(s.CPUOff), smtpload.Median(s.CPUOn), s.CPURatio(), s.LoadLo, s.LoadHi)
+	fmt.Fprintf(w, "| %s | load |\n", smtpload.OnOffColumns(TargetRatio))
+	fmt.Fprintf(w, "|%s|---:|\n", smtpload.OnOffAlign)
+	fmt.Fprintf(w, "| %s | %.2f–%.2f |\n", s.Cells(TargetRatio), s.LoadLo, s.LoadHi)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every round:")
 	fmt.Fprintln(w)
@@ -115,16 +83,4 @@ func WriteMarkdown(w io.Writer, recs []Record, machine string) {
 			r.Round, r.Mode, m.Accepted, m.AcceptedPerS, m.P50Ms, m.P99Ms, r.ServerCPUMsPerMsg, m.OtherCPUS,
 			m.Retries, m.Errors, r.Filed, m.Load1Before, r.Started.UTC().Format("2006-01-02 15:04:05"))
 	}
-}
-
-// spread is "lo–hi" of v.
-func spread(v []float64) string {
-	if len(v) == 0 {
-		return "–"
-	}
-	lo, hi := v[0], v[0]
-	for _, x := range v {
-		lo, hi = min(lo, x), max(hi, x)
-	}
-	return fmt.Sprintf("%.0f–%.0f", lo, hi)
 }

@@ -355,11 +355,7 @@ func SummariseCost(recs []CostRecord) CostSummary {
 		if r.Kind != "round" || r.SMTP == nil {
 			continue
 		}
-		if r.Mode == On {
-			s.On, s.CPUOn = append(s.On, r.SMTP.AcceptedPerS), append(s.CPUOn, r.ServerCPUMsPerMsg)
-		} else {
-			s.Off, s.CPUOff = append(s.Off, r.SMTP.AcceptedPerS), append(s.CPUOff, r.ServerCPUMsPerMsg)
-		}
+		s.Add(r.Mode == On, r.SMTP.AcceptedPerS, r.ServerCPUMsPerMsg)
 	}
 	return s
 }

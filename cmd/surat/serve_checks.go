@@ -29,7 +29,7 @@ import (
 // every port (serve_sieve.go), which see every field the others add.
 func messageChecks(cfg *serveConfig, store *mailbox.Store, keys *dkimsign.Keys, grey pipeline.Check, logger *slog.Logger) (map[smtp.Kind][]pipeline.Check, error) {
 	sign := dkimsign.NewCheck(keys, store, logger)
-	sieve, err := sieveFilter(cfg, store, logger)
+	sieve, err := sieveFilter(cfg, store, keys, logger)
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}

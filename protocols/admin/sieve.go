@@ -225,45 +225,33 @@ func (s *Server) putSieve(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteSieve(w http.ResponseWriter, r *http.Request) {
-	owner, ok := s.sieveOwner(w, r)
-	if !ok {
-		return
-	}
-	name := r.PathValue("name")
-	ctx, cancel := s.sieveCtx(r)
-	defer cancel()
-	if err := s.cfg.Sieve.Delete(ctx, owner, name); err != nil {
-		s.sieveFailed(w, r, err, owner, name)
-		return
-	}
-	s.cfg.Logger.InfoContext(r.Context(), "sieve script deleted", "user", owner, "script", name)
-	w.WriteHeader(http.StatusNoContent)
+	s.changeSieve(w, r, r.PathValue("name"), "sieve script deleted", SieveStore.Delete)
 }
 
 func (s *Server) activateSieve(w http.ResponseWriter, r *http.Request) {
-	owner, ok := s.sieveOwner(w, r)
-	if !ok {
-		return
-	}
-	s.setActive(w, r, owner, r.PathValue("name"))
+	s.changeSieve(w, r, r.PathValue("name"), "sieve script activated", SieveStore.Activate)
 }
 
 func (s *Server) deactivateSieve(w http.ResponseWriter, r *http.Request) {
+	s.changeSieve(w, r, "", "sieve script activated", SieveStore.Activate)
+}
+
+// changeSieve makes change (a replicated write) to the script name of the
+// route's owner, and answers 204 after logging msg, or the failure
+// (sieveFailed).
+func (s *Server) changeSieve(w http.ResponseWriter, r *http.Request, name, msg string,
+	change func(st SieveStore, ctx context.Context, owner, name string) error) {
 	owner, ok := s.sieveOwner(w, r)
 	if !ok {
 		return
 	}
-	s.setActive(w, r, owner, "")
-}
-
-func (s *Server) setActive(w http.ResponseWriter, r *http.Request, owner, name string) {
 	ctx, cancel := s.sieveCtx(r)
 	defer cancel()
-	if err := s.cfg.Sieve.Activate(ctx, owner, name); err != nil {
+	if err := change(s.cfg.Sieve, ctx, owner, name); err != nil {
 		s.sieveFailed(w, r, err, owner, name)
 		return
 	}
-	s.cfg.Logger.InfoContext(r.Context(), "sieve script activated", "user", owner, "script", name)
+	s.cfg.Logger.InfoContext(r.Context(), msg, "user", owner, "script", name)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -15,6 +15,10 @@
 // Unfold gives the value back octet for octet, with two exceptions that
 // the methods name: a word too long for a 998-octet line, and base64.
 //
-// It does not parse fields, encode non-ASCII text (RFC 2047) or
+// OneLine and CRLF clean the line breaks of text Surat writes into a
+// field or a body; TextEntity writes a plain-text body's Content-* fields
+// and text, choosing 7bit or quoted-printable by the same line limit.
+//
+// It does not parse fields, encode non-ASCII header text (RFC 2047) or
 // canonicalize them for signatures: it owns the line breaks only.
 package mailheader

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,13 +15,10 @@ import (
 func (st *state) action(f *frame, o *op) error {
 	switch o.name {
 	case "keep":
-		if st.reject != nil {
-			return &RuntimeError{Line: o.line, Err: fmt.Errorf("%w: keep after reject", ErrConflict)}
+		if err := st.afterReject(o); err != nil {
+			return err
 		}
-		flags := st.flags
-		if a, ok := o.tags["flags"]; ok {
-			flags = flagList(f.strs(st, a))
-		}
+		flags := st.actionFlags(f, o)
 		st.explicitKeep = true
 		st.implicitKeep = false
 		st.keepFlags = unionFlags(st.keepFlags, flags)
@@ -51,11 +49,29 @@ func (st *state) action(f *frame, o *op) error {
 	return nil
 }
 
+// afterReject refuses keep, fileinto, redirect and vacation once a
+// reject has run (RFC 5429 §2.1.3, as Pigeonhole does).
+func (st *state) afterReject(o *op) error {
+	if st.reject != nil {
+		return &RuntimeError{Line: o.line, Err: fmt.Errorf("%w: %s after reject", ErrConflict, o.name)}
+	}
+	return nil
+}
+
+// actionFlags is the flags of a keep or fileinto: its :flags argument,
+// else the internal variable's (RFC 5232 §5).
+func (st *state) actionFlags(f *frame, o *op) []string {
+	if a, ok := o.tags["flags"]; ok {
+		return flagList(f.strs(st, a))
+	}
+	return st.flags
+}
+
 // redirect (RFC 5228 §4.2; :copy, RFC 3894). The same address twice is
 // one redirect (RFC 5228 §2.10.3).
 func (st *state) redirect(f *frame, o *op) error {
-	if st.reject != nil {
-		return &RuntimeError{Line: o.line, Err: fmt.Errorf("%w: redirect after reject", ErrConflict)}
+	if err := st.afterReject(o); err != nil {
+		return err
 	}
 	to, err := f.str(st, o.pos[0])
 	if err != nil {
@@ -89,8 +105,8 @@ func (st *state) redirect(f *frame, o *op) error {
 // fileInto (RFC 5228 §4.1 with :copy, :create and :flags). The same
 // mailbox twice is one copy, with the flags of both.
 func (st *state) fileInto(f *frame, o *op) error {
-	if st.reject != nil {
-		return &RuntimeError{Line: o.line, Err: fmt.Errorf("%w: fileinto after reject", ErrConflict)}
+	if err := st.afterReject(o); err != nil {
+		return err
 	}
 	mb, err := f.str(st, o.pos[0])
 	if err != nil {
@@ -99,10 +115,7 @@ func (st *state) fileInto(f *frame, o *op) error {
 	if mb == "" {
 		return &RuntimeError{Line: o.line, Err: fmt.Errorf("fileinto an empty mailbox name")}
 	}
-	flags := st.flags
-	if a, ok := o.tags["flags"]; ok {
-		flags = flagList(f.strs(st, a))
-	}
+	flags := st.actionFlags(f, o)
 	if !o.has("copy") {
 		st.implicitKeep = false
 	}
@@ -144,8 +157,8 @@ func (st *state) doReject(f *frame, o *op) error {
 // doVacation (RFC 5230 §4, RFC 6131 §2): records the action; whether a
 // reply goes out is the caller's decision.
 func (st *state) doVacation(f *frame, o *op) error {
-	if st.reject != nil {
-		return &RuntimeError{Line: o.line, Err: fmt.Errorf("%w: vacation after reject", ErrConflict)}
+	if err := st.afterReject(o); err != nil {
+		return err
 	}
 	if st.vacation != nil {
 		// RFC 5230 §4.7: at most one vacation per execution.
@@ -254,30 +267,28 @@ func imapFlag(fl string) (string, bool) {
 // IMAP flags are case-insensitive, RFC 3501 §2.3.2).
 func unionFlags(a, b []string) []string {
 	out := append([]string(nil), a...)
-next:
 	for _, fl := range b {
-		for _, have := range out {
-			if strings.EqualFold(have, fl) {
-				continue next
-			}
+		if !hasFlag(out, fl) {
+			out = append(out, fl)
 		}
-		out = append(out, fl)
 	}
 	return out
 }
 
+// removeFlags is the flags of a that are not in b.
 func removeFlags(a, b []string) []string {
 	var out []string
-next:
 	for _, fl := range a {
-		for _, drop := range b {
-			if strings.EqualFold(fl, drop) {
-				continue next
-			}
+		if !hasFlag(b, fl) {
+			out = append(out, fl)
 		}
-		out = append(out, fl)
 	}
 	return out
+}
+
+// hasFlag reports whether list holds fl, case-insensitively.
+func hasFlag(list []string, fl string) bool {
+	return slices.ContainsFunc(list, func(have string) bool { return strings.EqualFold(have, fl) })
 }
 
 // flagAction runs setflag, addflag and removeflag (RFC 5232 §3), on the

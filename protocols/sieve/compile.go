@@ -53,31 +53,17 @@ func DefaultLimits() Limits {
 	}
 }
 
+// withDefaults replaces every limit not above zero by DefaultLimits'.
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits()
-	if l.MaxSteps <= 0 {
-		l.MaxSteps = d.MaxSteps
-	}
-	if l.MaxRedirects <= 0 {
-		l.MaxRedirects = d.MaxRedirects
-	}
-	if l.MaxIncludes <= 0 {
-		l.MaxIncludes = d.MaxIncludes
-	}
-	if l.MaxIncludeDepth <= 0 {
-		l.MaxIncludeDepth = d.MaxIncludeDepth
-	}
-	if l.MaxVariableLen <= 0 {
-		l.MaxVariableLen = d.MaxVariableLen
-	}
-	if l.MaxBodyBytes <= 0 {
-		l.MaxBodyBytes = d.MaxBodyBytes
-	}
-	if l.MaxActions <= 0 {
-		l.MaxActions = d.MaxActions
-	}
-	if l.MaxHeaderGrowth <= 0 {
-		l.MaxHeaderGrowth = d.MaxHeaderGrowth
+	for _, f := range []struct{ v, def *int }{
+		{&l.MaxSteps, &d.MaxSteps}, {&l.MaxRedirects, &d.MaxRedirects}, {&l.MaxIncludes, &d.MaxIncludes},
+		{&l.MaxIncludeDepth, &d.MaxIncludeDepth}, {&l.MaxVariableLen, &d.MaxVariableLen}, {&l.MaxBodyBytes, &d.MaxBodyBytes},
+		{&l.MaxActions, &d.MaxActions}, {&l.MaxHeaderGrowth, &d.MaxHeaderGrowth},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
 	}
 	return l
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"iter"
 	"net"
 	"net/netip"
 	"strings"
@@ -398,6 +399,25 @@ func cleanPath(s string) string {
 	}, s)
 }
 
+// headerLines yields the lines of the header section at the start of msg
+// (RFC 5322 §2.2), without their CRLF, up to the empty line that ends it.
+func headerLines(msg []byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		rest := msg
+		for len(rest) > 0 {
+			line := rest
+			if i := bytes.Index(rest, []byte("\r\n")); i >= 0 {
+				line, rest = rest[:i], rest[i+2:]
+			} else {
+				rest = nil
+			}
+			if len(line) == 0 || !yield(line) {
+				return
+			}
+		}
+	}
+}
+
 // headerValue is the unfolded value of the first header field name in the
 // message's header section (RFC 5322 §2.2), or "". It reads at most the
 // first 64 KiB.
@@ -407,16 +427,7 @@ func headerValue(msg []byte, name string) string {
 	}
 	var value []byte
 	found := false
-	for len(msg) > 0 {
-		line := msg
-		if i := bytes.Index(msg, []byte("\r\n")); i >= 0 {
-			line, msg = msg[:i], msg[i+2:]
-		} else {
-			msg = nil
-		}
-		if len(line) == 0 {
-			break // end of the header section
-		}
+	for line := range headerLines(msg) {
 		if line[0] == ' ' || line[0] == '\t' {
 			if found {
 				value = append(value, line...)

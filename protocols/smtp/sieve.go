@@ -173,16 +173,7 @@ func validHeaderBlock(h []byte) bool {
 // angle brackets).
 func hasDeliveredTo(msg []byte, user string) bool {
 	const name = "delivered-to:"
-	for len(msg) > 0 {
-		line := msg
-		if i := bytes.Index(msg, []byte("\r\n")); i >= 0 {
-			line, msg = msg[:i], msg[i+2:]
-		} else {
-			msg = nil
-		}
-		if len(line) == 0 {
-			return false // the header block ends
-		}
+	for line := range headerLines(msg) {
 		if len(line) > len(name) && strings.EqualFold(string(line[:len(name)]), name) {
 			v := strings.Trim(strings.TrimSpace(string(line[len(name):])), "<>")
 			if strings.EqualFold(v, user) {

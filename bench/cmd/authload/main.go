@@ -11,10 +11,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,6 +27,8 @@ import (
 	"github.com/surat-mail/surat/bench/smtpload"
 )
 
+var logf = report.Logf
+
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "authload:", err)
@@ -34,46 +36,31 @@ func main() {
 	}
 }
 
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
-}
-
 func run() error {
+	c := report.NewOnOffFlags(flag.CommandLine, "auth-ingest")
 	var (
-		bin      = flag.String("bin", "bin/surat", "the surat binary")
-		keys     = flag.String("keys", "ed25519,rsa", "DKIM key algorithms, comma separated (ed25519, rsa): a fresh cluster and a full set of rounds for each")
-		rounds   = flag.Int("rounds", 3, "rounds of each mode (on, off) per key")
-		first    = flag.String("first", "on", "the mode of the first round: on or off")
-		messages = flag.Int("messages", 6000, "timed messages per round")
-		warmup   = flag.Int("warmup", 200, "untimed messages per round, sent first")
-		senders  = flag.Int("senders", 32, "concurrent SMTP senders")
-		body     = flag.Int("body", 4096, "message body bytes (headers and signature come on top)")
-		dir      = flag.String("dir", "", "where the clusters' data go (default: the system's temporary directory)")
-		keep     = flag.Bool("keep", false, "keep the data directories and node logs")
-		results  = flag.String("results", "bench/results", "write auth-ingest.jsonl and auth-ingest.md to this `DIR`")
-		rev      = flag.String("rev", "", "what to call the measured binary's source (default: the git commit of -repo)")
-		repo     = flag.String("repo", ".", "the git checkout the binary was built from")
-		noSign   = flag.Bool("no-sign", false, "skip the DKIM signing measurement (Surat's signer: Ed25519, RSA-2048, both)")
-		mdOnly   = flag.Bool("report-only", false, "measure nothing: write auth-ingest.md again from the auth-ingest.jsonl in -results")
+		keys   = flag.String("keys", "ed25519,rsa", "DKIM key algorithms, comma separated (ed25519, rsa): a fresh cluster and a full set of rounds for each")
+		rounds = flag.Int("rounds", 3, "rounds of each mode (on, off) per key")
+		body   = flag.Int("body", 4096, "message body bytes (headers and signature come on top)")
+		dir    = flag.String("dir", "", "where the clusters' data go (default: the system's temporary directory)")
+		keep   = flag.Bool("keep", false, "keep the data directories and node logs")
+		noSign = flag.Bool("no-sign", false, "skip the DKIM signing measurement (Surat's signer: Ed25519, RSA-2048, both)")
 	)
 	flag.Parse()
 	// The machine and the source are read before anything is written
 	// (the report's own files would count as uncommitted changes).
-	machine := report.ReadMachine(*repo, *rev).Line()
-	jsonlPath := filepath.Join(*results, "auth-ingest.jsonl")
-	if *mdOnly {
+	machine := report.ReadMachine(*c.Repo, *c.Rev).Line()
+	jsonlPath := filepath.Join(*c.Results, "auth-ingest.jsonl")
+	if *c.ReportOnly {
 		recs, err := report.ReadRecords(jsonlPath, authload.ReadRecords)
 		if err != nil {
 			return err
 		}
-		return writeMarkdown(*results, recs, machine)
+		return writeMarkdown(*c.Results, recs, machine)
 	}
-	binPath, err := filepath.Abs(*bin)
+	binPath, err := report.BinPath(*c.Bin)
 	if err != nil {
 		return err
-	}
-	if _, err := os.Stat(binPath); err != nil {
-		return fmt.Errorf("-bin: %w (make build)", err)
 	}
 	var algs []string
 	for _, k := range strings.Split(*keys, ",") {
@@ -109,9 +96,9 @@ func run() error {
 		}
 	}
 	for _, k := range algs {
-		logf("%s: a fresh three-node cluster, %d rounds of each mode, %d messages each, %d senders", k, *rounds, *messages, *senders)
+		logf("%s: a fresh three-node cluster, %d rounds of each mode, %d messages each, %d senders", k, *rounds, *c.Messages, *c.Senders)
 		err := authload.Run(ctx, authload.Config{Bin: binPath, Dir: *dir, Keep: *keep, Key: k, Rounds: *rounds,
-			First: authload.Mode(*first), Messages: *messages, Warmup: *warmup, Senders: *senders, BodySize: *body, Log: logf}, emit)
+			First: authload.Mode(*c.First), Messages: *c.Messages, Warmup: *c.Warmup, Senders: *c.Senders, BodySize: *body, Log: logf}, emit)
 		if err != nil {
 			return err
 		}
@@ -125,17 +112,10 @@ func run() error {
 		return err
 	}
 	logf("wrote %s", jsonlPath)
-	return writeMarkdown(*results, jsonl.All(), machine)
+	return writeMarkdown(*c.Results, jsonl.All(), machine)
 }
 
 // writeMarkdown writes auth-ingest.md into dir from recs.
 func writeMarkdown(dir string, recs []authload.Record, machine string) error {
-	var md bytes.Buffer
-	authload.WriteMarkdown(&md, recs, machine)
-	mdPath := filepath.Join(dir, "auth-ingest.md")
-	if err := report.WriteFile(mdPath, md.Bytes()); err != nil {
-		return err
-	}
-	logf("wrote %s", mdPath)
-	return nil
+	return report.WriteMarkdown(filepath.Join(dir, "auth-ingest.md"), func(w io.Writer) { authload.WriteMarkdown(w, recs, machine) })
 }

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/surat-mail/surat/bench/report"
 	"github.com/surat-mail/surat/bench/scale"
 	"github.com/surat-mail/surat/bench/smtpload"
 )
@@ -45,9 +46,7 @@ func main() {
 	}
 }
 
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
-}
+var logf = report.Logf
 
 func write(path string, rec scale.Record) error {
 	if path == "" {

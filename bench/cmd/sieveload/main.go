@@ -10,20 +10,21 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/surat-mail/surat/bench/report"
 	"github.com/surat-mail/surat/bench/sieveload"
 	"github.com/surat-mail/surat/bench/smtpload"
 )
+
+var logf = report.Logf
 
 func main() {
 	if err := run(); err != nil {
@@ -32,43 +33,28 @@ func main() {
 	}
 }
 
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
-}
-
 func run() error {
+	c := report.NewOnOffFlags(flag.CommandLine, "sieve-ingest")
 	var (
-		bin      = flag.String("bin", "bin/surat", "the surat binary")
-		rounds   = flag.Int("rounds", 3, "rounds of each mode (on, off)")
-		first    = flag.String("first", "on", "the mode of the first round: on or off")
-		messages = flag.Int("messages", 6000, "timed messages per round")
-		warmup   = flag.Int("warmup", 200, "untimed messages per round, sent first")
-		senders  = flag.Int("senders", 32, "concurrent SMTP senders")
-		users    = flag.Int("users", 8, "recipients, each with the script; messages go to them in turn")
-		body     = flag.Int("body", 4096, "message body bytes (headers on top)")
-		dir      = flag.String("dir", "", "where the cluster's data go (default: the system's temporary directory)")
-		keep     = flag.Bool("keep", false, "keep the data directory and node logs")
-		results  = flag.String("results", "bench/results", "write sieve-ingest.jsonl and sieve-ingest.md to this `DIR`")
-		rev      = flag.String("rev", "", "what to call the measured binary's source (default: the git commit of -repo)")
-		repo     = flag.String("repo", ".", "the git checkout the binary was built from")
-		mdOnly   = flag.Bool("report-only", false, "measure nothing: write sieve-ingest.md again from the sieve-ingest.jsonl in -results")
+		rounds = flag.Int("rounds", 3, "rounds of each mode (on, off)")
+		users  = flag.Int("users", 8, "recipients, each with the script; messages go to them in turn")
+		body   = flag.Int("body", 4096, "message body bytes (headers on top)")
+		dir    = flag.String("dir", "", "where the cluster's data go (default: the system's temporary directory)")
+		keep   = flag.Bool("keep", false, "keep the data directory and node logs")
 	)
 	flag.Parse()
-	machine := report.ReadMachine(*repo, *rev).Line()
-	jsonlPath := filepath.Join(*results, "sieve-ingest.jsonl")
-	if *mdOnly {
+	machine := report.ReadMachine(*c.Repo, *c.Rev).Line()
+	jsonlPath := filepath.Join(*c.Results, "sieve-ingest.jsonl")
+	if *c.ReportOnly {
 		recs, err := report.ReadRecords(jsonlPath, sieveload.ReadRecords)
 		if err != nil {
 			return err
 		}
-		return writeMarkdown(*results, recs, machine)
+		return writeMarkdown(*c.Results, recs, machine)
 	}
-	binPath, err := filepath.Abs(*bin)
+	binPath, err := report.BinPath(*c.Bin)
 	if err != nil {
 		return err
-	}
-	if _, err := os.Stat(binPath); err != nil {
-		return fmt.Errorf("-bin: %w (make build)", err)
 	}
 	jsonl, err := report.CreateRecords[sieveload.Record](jsonlPath)
 	if err != nil {
@@ -79,9 +65,9 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logf("a fresh three-node cluster, %d users with a %d-rule script, %d rounds of each mode, %d messages each, %d senders",
-		*users, sieveload.Rules(), *rounds, *messages, *senders)
+		*users, sieveload.Rules(), *rounds, *c.Messages, *c.Senders)
 	err = sieveload.Run(ctx, sieveload.Config{Bin: binPath, Dir: *dir, Keep: *keep, Rounds: *rounds,
-		First: sieveload.Mode(*first), Messages: *messages, Warmup: *warmup, Senders: *senders, Users: *users,
+		First: sieveload.Mode(*c.First), Messages: *c.Messages, Warmup: *c.Warmup, Senders: *c.Senders, Users: *users,
 		BodySize: *body, Log: logf}, jsonl.Emit)
 	if err != nil {
 		return err
@@ -94,17 +80,10 @@ func run() error {
 		return err
 	}
 	logf("wrote %s", jsonlPath)
-	return writeMarkdown(*results, jsonl.All(), machine)
+	return writeMarkdown(*c.Results, jsonl.All(), machine)
 }
 
 // writeMarkdown writes sieve-ingest.md into dir from recs.
 func writeMarkdown(dir string, recs []sieveload.Record, machine string) error {
-	var md bytes.Buffer
-	sieveload.WriteMarkdown(&md, recs, machine)
-	mdPath := filepath.Join(dir, "sieve-ingest.md")
-	if err := report.WriteFile(mdPath, md.Bytes()); err != nil {
-		return err
-	}
-	logf("wrote %s", mdPath)
-	return nil
+	return report.WriteMarkdown(filepath.Join(dir, "sieve-ingest.md"), func(w io.Writer) { sieveload.WriteMarkdown(w, recs, machine) })
 }

@@ -15,11 +15,11 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -33,6 +33,8 @@ import (
 	"github.com/surat-mail/surat/bench/spamcorpus"
 	spamcheck "github.com/surat-mail/surat/protocols/spam"
 )
+
+var logf = report.Logf
 
 func main() {
 	if len(os.Args) < 2 {
@@ -53,10 +55,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "spamcorpus:", err)
 		os.Exit(1)
 	}
-}
-
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 }
 
 // common are the flags both commands take.
@@ -111,7 +109,7 @@ func quality(args []string) error {
 		if err != nil {
 			return err
 		}
-		return writeFile(filepath.Join(*c.results, "spam-quality.md"), func(b *bytes.Buffer) {
+		return report.WriteMarkdown(filepath.Join(*c.results, "spam-quality.md"), func(b io.Writer) {
 			spamcorpus.WriteQualityMarkdown(b, recs, machine)
 		})
 	}
@@ -254,7 +252,7 @@ func quality(args []string) error {
 		return err
 	}
 	logf("wrote %s", jsonlPath)
-	return writeFile(filepath.Join(*c.results, "spam-quality.md"), func(b *bytes.Buffer) {
+	return report.WriteMarkdown(filepath.Join(*c.results, "spam-quality.md"), func(b io.Writer) {
 		spamcorpus.WriteQualityMarkdown(b, jsonl.All(), machine)
 	})
 }
@@ -267,17 +265,6 @@ func fill(rec *spamcorpus.QualityRecord, vs []spamcorpus.Verdict) {
 		sc.Add(v)
 	}
 	rec.Scores = &sc
-}
-
-// writeFile writes what fill makes to p, through a temporary file.
-func writeFile(p string, fill func(*bytes.Buffer)) error {
-	var b bytes.Buffer
-	fill(&b)
-	if err := report.WriteFile(p, b.Bytes()); err != nil {
-		return err
-	}
-	logf("wrote %s", p)
-	return nil
 }
 
 func cost(args []string) error {
@@ -303,7 +290,7 @@ func cost(args []string) error {
 		bench = string(b)
 	}
 	writeMD := func(recs []spamcorpus.CostRecord) error {
-		return writeFile(filepath.Join(*c.results, "spam-cost.md"), func(b *bytes.Buffer) {
+		return report.WriteMarkdown(filepath.Join(*c.results, "spam-cost.md"), func(b io.Writer) {
 			spamcorpus.WriteCostMarkdown(b, recs, machine, bench)
 		})
 	}
@@ -317,12 +304,9 @@ func cost(args []string) error {
 	if *first != "on" && *first != "off" {
 		return fmt.Errorf("-first: %q (want on or off)", *first)
 	}
-	binPath, err := filepath.Abs(*c.bin)
+	binPath, err := report.BinPath(*c.bin)
 	if err != nil {
 		return err
-	}
-	if _, err := os.Stat(binPath); err != nil {
-		return fmt.Errorf("-bin: %w (make build)", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,8 +64,8 @@ func (r *run) vacationReply(d decided, now time.Time, budget *int) []*evlog.Even
 		log.Warn("sieve vacation: no reply", "reason", "no reply builder configured")
 		return nil
 	}
-	addrs := r.addresses(d.rcpt, r.envTo(d.rcpt))
-	addrs = append(addrs, v.Addresses...)
+	own := r.addresses(d.rcpt, r.envTo(d.rcpt))
+	addrs := append(slices.Clone(own), v.Addresses...)
 	if ok, why := r.c.cfg.Replies.ShouldReply(d.header, r.env.From, addrs); !ok {
 		log.Info("sieve vacation: no reply", "reason", why)
 		return nil
@@ -85,7 +86,7 @@ func (r *run) vacationReply(d decided, now time.Time, budget *int) []*evlog.Even
 		}
 	}
 	msg, err := r.c.cfg.Replies.Vacation(VacationReply{
-		User: d.rcpt, To: r.env.From, Header: d.header, Vacation: v, Addresses: addrs, Now: now,
+		User: d.rcpt, To: r.env.From, Header: d.header, Vacation: v, Addresses: own, Now: now,
 	})
 	if err != nil {
 		log.Warn("sieve vacation: no reply", "reason", "compose", "err", err)

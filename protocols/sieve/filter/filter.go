@@ -83,7 +83,7 @@ type VacationReply struct {
 	To        string          // the envelope sender the reply goes to
 	Header    []byte          // the original message's header block
 	Vacation  *sieve.Vacation // what the script asked
-	Addresses []string        // the user's own addresses
+	Addresses []string        // the user's own addresses (not the script's :addresses)
 	Now       time.Time
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"mime/quotedprintable"
 	"strings"
 	"time"
 
@@ -56,27 +55,27 @@ const maxHeader = 64 << 10
 // Lines end in CRLF; the text part is 7bit when ASCII, else
 // quoted-printable UTF-8.
 func Compose(r Rejection) ([]byte, error) {
-	to := strings.Trim(oneLine(r.To), " <>")
+	to := strings.Trim(mailheader.OneLine(r.To), " <>")
 	if to == "" {
 		return nil, errors.New("mdn: no rejection to the null sender (RFC 5429 §2.1.2)")
 	}
 	if !strings.Contains(to, "@") || strings.ContainsAny(to, "<> ") {
 		return nil, fmt.Errorf("mdn: to %q: not an address", r.To)
 	}
-	from := strings.Trim(oneLine(r.From), " <>")
+	from := strings.Trim(mailheader.OneLine(r.From), " <>")
 	at := strings.LastIndexByte(from, '@')
 	if at <= 0 || strings.ContainsAny(from, "<> ") {
 		return nil, fmt.Errorf("mdn: from %q: not an address", r.From)
 	}
-	final := strings.Trim(oneLine(r.FinalRecipient), " <>")
+	final := strings.Trim(mailheader.OneLine(r.FinalRecipient), " <>")
 	if final == "" {
 		return nil, errors.New("mdn: no final recipient")
 	}
-	orig := strings.Trim(oneLine(r.OriginalRecipient), " <>")
+	orig := strings.Trim(mailheader.OneLine(r.OriginalRecipient), " <>")
 	if strings.EqualFold(orig, final) {
 		orig = ""
 	}
-	ua := oneLine(r.ReportingUA)
+	ua := mailheader.OneLine(r.ReportingUA)
 	if ua == "" {
 		ua = from[at+1:]
 	}
@@ -93,7 +92,7 @@ func Compose(r Rejection) ([]byte, error) {
 	b.WriteString(mailheader.Fold("From", "Postmaster <"+from+">"))
 	b.WriteString(mailheader.Fold("To", "<"+to+">"))
 	b.WriteString("Subject: Automatically rejected mail\r\n") // Pigeonhole's wording
-	b.WriteString(mailheader.Fold("Message-ID", "<"+oneLine(strings.Trim(id, "<>"))+">"))
+	b.WriteString(mailheader.Fold("Message-ID", "<"+mailheader.OneLine(strings.Trim(id, "<>"))+">"))
 	origID := msgID(headerField(head, "Message-ID"))
 	if origID != "" {
 		b.WriteString(mailheader.Fold("In-Reply-To", origID))
@@ -112,34 +111,12 @@ func Compose(r Rejection) ([]byte, error) {
 	if orig != "" {
 		rcpt = orig
 	}
-	text := crlf("Your message to <" + rcpt + "> was automatically rejected:\n" + r.Reason)
-	if !strings.HasSuffix(text, "\r\n") {
-		text += "\r\n"
-	}
-	if isASCII(text) && !longLine(text) {
-		b.WriteString("Content-Type: text/plain; charset=us-ascii\r\n")
-		b.WriteString("Content-Transfer-Encoding: 7bit\r\n\r\n")
-		b.WriteString(text)
-	} else {
-		b.WriteString("Content-Type: text/plain; charset=utf-8\r\n")
-		b.WriteString("Content-Transfer-Encoding: quoted-printable\r\n\r\n")
-		w := quotedprintable.NewWriter(&b)
-		_, _ = w.Write([]byte(strings.ToValidUTF8(text, "\uFFFD"))) // a bytes.Buffer does not fail
-		_ = w.Close()
-		if !bytes.HasSuffix(b.Bytes(), []byte("\r\n")) {
-			b.WriteString("\r\n")
-		}
-	}
+	b.Write(mailheader.TextEntity("Your message to <" + rcpt + "> was automatically rejected:\n" + r.Reason))
 	b.WriteString("\r\n")
 
 	// RFC 8098 §3.1: the machine-readable part.
-	b.WriteString("--" + boundary + "\r\n")
-	if global {
-		b.WriteString("Content-Type: message/global-disposition-notification\r\n\r\n") // RFC 6533 §6.2
-	} else {
-		b.WriteString("Content-Type: message/disposition-notification\r\n\r\n")
-	}
-	b.WriteString(mailheader.Fold("Reporting-UA", ua+"; Surat")) // RFC 8098 §3.2.1
+	startPart(&b, boundary, global, "message/disposition-notification", "message/global-disposition-notification") // RFC 6533 §6.2
+	b.WriteString(mailheader.Fold("Reporting-UA", ua+"; Surat"))                                                   // RFC 8098 §3.2.1
 	if orig != "" {
 		b.WriteString(mailheader.Fold("Original-Recipient", addressType(orig)+"; "+orig)) // §3.2.3
 	}
@@ -154,15 +131,22 @@ func Compose(r Rejection) ([]byte, error) {
 
 	// RFC 6522 §3's third part: the original header (RFC 8098 §3.1 allows
 	// it in place of the whole message, which the sender has).
-	b.WriteString("--" + boundary + "\r\n")
-	if global {
-		b.WriteString("Content-Type: message/global-headers\r\n\r\n") // RFC 6533 §6.3
-	} else {
-		b.WriteString("Content-Type: text/rfc822-headers\r\n\r\n")
-	}
+	startPart(&b, boundary, global, "text/rfc822-headers", "message/global-headers") // RFC 6533 §6.3
 	b.Write(head)
 	b.WriteString("\r\n--" + boundary + "--\r\n")
 	return b.Bytes(), nil
+}
+
+// startPart writes a body part's delimiter and its Content-Type:
+// globalType in a report with non-ASCII addresses or header (RFC 6533),
+// else asciiType.
+func startPart(b *bytes.Buffer, boundary string, global bool, asciiType, globalType string) {
+	ctype := asciiType
+	if global {
+		ctype = globalType
+	}
+	b.WriteString("--" + boundary + "\r\n")
+	b.WriteString("Content-Type: " + ctype + "\r\n\r\n")
 }
 
 // headerSection is the header block of msg (up to its empty line, or all
@@ -171,17 +155,7 @@ func Compose(r Rejection) ([]byte, error) {
 func headerSection(msg []byte) []byte {
 	var out []byte
 	fieldStart := 0
-	for len(msg) > 0 {
-		line := msg
-		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
-			line, msg = msg[:i], msg[i+1:]
-		} else {
-			msg = nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 {
-			break
-		}
+	for line := range mailheader.Lines(msg) {
 		if line[0] != ' ' && line[0] != '\t' {
 			fieldStart = len(out)
 		}
@@ -240,21 +214,6 @@ func addressType(addr string) string {
 	return "utf-8"
 }
 
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' || r == 0 {
-			return ' '
-		}
-		return r
-	}, s)
-}
-
-func crlf(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	return strings.ReplaceAll(s, "\n", "\r\n")
-}
-
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
@@ -262,15 +221,6 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-func longLine(s string) bool {
-	for _, l := range strings.Split(s, "\r\n") {
-		if len(l) > mailheader.HardLimit {
-			return true
-		}
-	}
-	return false
 }
 
 func randomToken(n int) string {

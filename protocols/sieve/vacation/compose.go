@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"mime"
-	"mime/quotedprintable"
 	"net/mail"
 	"strings"
 	"time"
@@ -59,11 +58,11 @@ const maxReferences = 20
 // fields in it are dropped (they would repeat or contradict the reply's
 // own).
 func Compose(r Reply) ([]byte, error) {
-	from, err := mail.ParseAddress(oneLine(r.From))
+	from, err := mail.ParseAddress(mailheader.OneLine(r.From))
 	if err != nil {
 		return nil, fmt.Errorf("vacation: from %q: %w", r.From, err)
 	}
-	to := strings.Trim(oneLine(r.To), " <>")
+	to := strings.Trim(mailheader.OneLine(r.To), " <>")
 	if to == "" || !strings.Contains(to, "@") || strings.ContainsAny(to, "<> ") {
 		return nil, fmt.Errorf("vacation: to %q: not an address", r.To)
 	}
@@ -73,7 +72,7 @@ func Compose(r Reply) ([]byte, error) {
 		id = randomID() + "@" + domain
 	}
 	orig := readFields(r.Original)
-	subject := oneLine(r.Subject)
+	subject := mailheader.OneLine(r.Subject)
 	if subject == "" {
 		subject = "Auto: " + decodeHeader(first(orig, "Subject"))
 		if strings.TrimSpace(subject) == "Auto:" {
@@ -86,7 +85,7 @@ func Compose(r Reply) ([]byte, error) {
 	b.WriteString(mailheader.Fold("From", from.String())) // net/mail encodes a non-ASCII name (RFC 2047)
 	b.WriteString(mailheader.Fold("To", "<"+to+">"))
 	b.WriteString(mailheader.Fold("Subject", encodeHeader(subject)))
-	b.WriteString(mailheader.Fold("Message-ID", "<"+oneLine(strings.Trim(id, "<>"))+">"))
+	b.WriteString(mailheader.Fold("Message-ID", "<"+mailheader.OneLine(strings.Trim(id, "<>"))+">"))
 	if msgID := msgIDs(first(orig, "Message-ID")); len(msgID) > 0 {
 		b.WriteString(mailheader.Fold("In-Reply-To", msgID[0]))
 		refs := msgIDs(strings.Join(values(orig, "References"), " "))
@@ -114,37 +113,9 @@ func Compose(r Reply) ([]byte, error) {
 		b.WriteString("\r\n")
 		b.Write(body)
 	} else {
-		b.Write(textBody(r.Reason))
+		b.Write(mailheader.TextEntity(r.Reason))
 	}
 	return b.Bytes(), nil
-}
-
-// textBody is a plain-text entity: its Content-* fields, the empty line,
-// and the text with CRLF line ends.
-func textBody(text string) []byte {
-	text = crlf(text)
-	if !strings.HasSuffix(text, "\r\n") {
-		text += "\r\n"
-	}
-	var b bytes.Buffer
-	if isASCII(text) && !longLine(text) {
-		b.WriteString("Content-Type: text/plain; charset=us-ascii\r\n")
-		b.WriteString("Content-Transfer-Encoding: 7bit\r\n\r\n")
-		b.WriteString(text)
-		return b.Bytes()
-	}
-	if !utf8.ValidString(text) {
-		text = strings.ToValidUTF8(text, "\uFFFD")
-	}
-	b.WriteString("Content-Type: text/plain; charset=utf-8\r\n")
-	b.WriteString("Content-Transfer-Encoding: quoted-printable\r\n\r\n")
-	w := quotedprintable.NewWriter(&b)
-	_, _ = w.Write([]byte(text)) // a bytes.Buffer does not fail
-	_ = w.Close()
-	if !bytes.HasSuffix(b.Bytes(), []byte("\r\n")) {
-		b.WriteString("\r\n")
-	}
-	return b.Bytes()
 }
 
 // mimeEntity splits a :mime reason into the Content-* fields of its
@@ -152,7 +123,7 @@ func textBody(text string) []byte {
 // line ends. A reason that does not start with a header field is all
 // body (RFC 2045 §5.2's default type then applies).
 func mimeEntity(reason string) (head, body []byte, err error) {
-	s := crlf(reason)
+	s := mailheader.CRLF(reason)
 	if strings.TrimSpace(s) == "" {
 		return nil, nil, errors.New("empty")
 	}
@@ -303,50 +274,11 @@ func encodeWords(s string) string {
 	return strings.Join(words, " ")
 }
 
-// oneLine replaces line breaks and NULs, which would end a header field
-// early or start another, by spaces.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' || r == 0 {
-			return ' '
-		}
-		return r
-	}, s)
-}
-
-// crlf gives every line of s a CRLF end (scripts arrive with LF, CRLF or
-// a mix).
-func crlf(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	return strings.ReplaceAll(s, "\n", "\r\n")
-}
-
 func ensureCRLF(s string) string {
 	if s != "" && !strings.HasSuffix(s, "\r\n") {
 		return s + "\r\n"
 	}
 	return s
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
-// longLine reports whether a line of s is longer than RFC 5322 §2.1.1's
-// 998 octets (7bit would be invalid; quoted-printable breaks it).
-func longLine(s string) bool {
-	for _, l := range strings.Split(s, "\r\n") {
-		if len(l) > mailheader.HardLimit {
-			return true
-		}
-	}
-	return false
 }
 
 func randomID() string {

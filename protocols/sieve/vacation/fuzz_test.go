@@ -61,3 +61,12 @@ func FuzzCompose(f *testing.F) {
 		}
 	})
 }
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/mail"
 	"strings"
+
+	"github.com/surat-mail/surat/protocols/mailheader"
 )
 
 // field is one header field: its name as written (trimmed) and its
@@ -28,17 +30,8 @@ func readFields(header []byte) []field {
 	}
 	var fs []field
 	cont := false // whether a continuation line belongs to the last field
-	for len(header) > 0 {
-		line := header
-		if i := bytes.IndexByte(header, '\n'); i >= 0 {
-			line, header = header[:i], header[i+1:]
-		} else {
-			header = nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 {
-			break // RFC 5322 §2.1: the empty line ends the header section
-		}
+	// Up to the empty line that ends the header section (RFC 5322 §2.1).
+	for line := range mailheader.Lines(header) {
 		if line[0] == ' ' || line[0] == '\t' {
 			if cont {
 				fs[len(fs)-1].value += string(line) // RFC 5322 §2.2.3 unfolding
