@@ -1,7 +1,8 @@
 // Package connlimit counts a server's open connections, in all and per
 // client IP, and admits a new one only within both limits; it also keeps
-// them so that a server can cut them all off at shutdown. SMTP, IMAP and
-// POP3 listeners share it. It does no I/O and knows nothing of protocols.
+// them so that a server can cut them all off at shutdown. SMTP's and IMAP's
+// listeners use it, and protocols/frontend for POP3 and ManageSieve. It
+// does no I/O and knows nothing of protocols.
 package connlimit
 
 import "sync"

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/surat-mail/surat/protocols/clientwatch"
 	"github.com/surat-mail/surat/protocols/connlimit"
+	"github.com/surat-mail/surat/protocols/frontend"
 )
 
 // limitedListener admits connections within the limits. A refused client
@@ -18,12 +18,12 @@ import (
 // handshake first, which is what the limit is there to save).
 type limitedListener struct {
 	net.Listener
-	srv       *Server
-	rejecting atomic.Int32
+	srv     *Server
+	refuser frontend.Refuser
 }
 
-// maxRejecting bounds the goroutines that tell refused clients why.
-const maxRejecting = 64
+// refusal is what a client over the limits gets.
+const refusal = "* BYE [UNAVAILABLE] Too many connections, try again later"
 
 func (ln *limitedListener) Accept() (net.Conn, error) {
 	for {
@@ -32,22 +32,12 @@ func (ln *limitedListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		w := clientwatch.New(raw)
-		c := &limitedConn{Conn: w, watch: w, ip: remoteIP(raw.RemoteAddr()), limits: ln.srv.limits, idle: ln.srv.cfg.IdleTimeout}
+		c := &limitedConn{Conn: w, watch: w, ip: frontend.RemoteIP(raw.RemoteAddr()), limits: ln.srv.limits, idle: ln.srv.cfg.IdleTimeout}
 		if ln.srv.limits.Acquire(c, c.ip) {
 			return c, nil
 		}
 		ln.srv.log.Info("imap connection refused: too many", "remote", c.ip)
-		if ln.rejecting.Add(1) > maxRejecting {
-			ln.rejecting.Add(-1)
-			raw.Close()
-			continue
-		}
-		go func() {
-			defer ln.rejecting.Add(-1)
-			defer raw.Close()
-			_ = raw.SetDeadline(time.Now().Add(5 * time.Second))
-			_, _ = raw.Write([]byte("* BYE [UNAVAILABLE] Too many connections, try again later\r\n"))
-		}()
+		ln.refuser.Refuse(raw)
 	}
 }
 
@@ -221,16 +211,4 @@ func (c *limitedConn) Close() error {
 		c.limits.Release(c)
 	})
 	return c.closeErr
-}
-
-// remoteIP is the host part of addr (the whole string when it has none).
-func remoteIP(addr net.Addr) string {
-	if addr == nil {
-		return ""
-	}
-	host, _, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return addr.String()
-	}
-	return host
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/surat-mail/surat/protocols/connlimit"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +18,8 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/connlimit"
+	"github.com/surat-mail/surat/protocols/frontend"
 	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/propose"
 )
@@ -214,14 +215,14 @@ func New(cfg Config) (*Server, error) {
 // Serve accepts plain connections on ln, offering STARTTLS; LOGIN and
 // AUTHENTICATE are refused before TLS (RFC 9051 §6.2.3, RFC 8314 §3).
 func (s *Server) Serve(ln net.Listener) error {
-	return s.serve(&limitedListener{Listener: ln, srv: s})
+	return s.serve(&limitedListener{Listener: ln, srv: s, refuser: frontend.Refuser{Line: refusal}})
 }
 
 // ServeTLS accepts implicit-TLS connections on the plain TCP listener ln
 // (RFC 8314 §3.2, port 993). go-imap detects TLS by conn.(*tls.Conn), so
 // the TLS layer is the outermost one.
 func (s *Server) ServeTLS(ln net.Listener) error {
-	return s.serve(tls.NewListener(&limitedListener{Listener: ln, srv: s}, s.cfg.TLS))
+	return s.serve(tls.NewListener(&limitedListener{Listener: ln, srv: s, refuser: frontend.Refuser{Line: refusal}}, s.cfg.TLS))
 }
 
 func (s *Server) serve(ln net.Listener) error {
@@ -283,7 +284,7 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) newSession(conn *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-	sess := &session{srv: s, conn: conn, remote: remoteIP(conn.NetConn().RemoteAddr())}
+	sess := &session{srv: s, conn: conn, remote: frontend.RemoteIP(conn.NetConn().RemoteAddr())}
 	sess.ctx, sess.cancel = context.WithCancel(s.ctx)
 	sess.log = s.log.With("remote", sess.remote)
 	s.mu.Lock()

@@ -1,7 +1,6 @@
 package managesieve
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"net"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/surat-mail/surat/protocols/address"
 	authn "github.com/surat-mail/surat/protocols/login"
 )
 
@@ -105,25 +103,9 @@ func (s *session) authenticate(cmd command) bool {
 		s.no("", "Malformed base64 in the SASL response")
 		return true
 	}
-	// RFC 4616 §2: [authzid] NUL authcid NUL passwd.
-	parts := bytes.Split(raw, []byte{0})
-	if len(parts) != 3 || len(parts[1]) == 0 {
-		return s.login("", "") // a failure like any other
-	}
-	authz, authc := string(parts[0]), string(parts[1])
-	if authz != "" && !sameAccount(authz, authc) {
-		// Acting as another user (RFC 5804 §2.1 authorization
-		// identity) is not supported.
-		return s.login("", "")
-	}
-	return s.login(authc, string(parts[2]))
-}
-
-// sameAccount reports whether two names are one account.
-func sameAccount(a, b string) bool {
-	x, errA := address.Account(a)
-	y, errB := address.Account(b)
-	return errA == nil && errB == nil && x == y
+	// RFC 4616 §2; a malformed message, or acting as another user, is a
+	// failure like any other.
+	return s.login(authn.PlainCredentials(raw))
 }
 
 // login checks a password through the node's one login path

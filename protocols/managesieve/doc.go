@@ -18,9 +18,10 @@
 // protocols/login's typed outcomes (TRYLATER for a node that is not caught
 // up, BYE after the third failure, a locked-out client refused before the
 // greeting), revocation of sessions whose password changed on any node
-// (login.WatchRevocations), connection limits (protocols/connlimit), the
-// read-ahead that notices a client leaving while a commit waits
-// (protocols/clientwatch), and Shutdown's drain. RFC 5804 is small; the
+// (login.WatchRevocations), the read-ahead that notices a client leaving
+// while a commit waits (protocols/clientwatch), and the accept loop with
+// its connection limits, refusal and Shutdown's drain, the line reader and
+// the lingering close, shared with POP3 (protocols/frontend). RFC 5804 is small; the
 // wire code here (wire.go, fuzzed) is a few hundred lines with its RFC
 // sections cited at the line.
 //

@@ -4,16 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/surat-mail/surat/mailbox"
-	"github.com/surat-mail/surat/protocols/connlimit"
+	"github.com/surat-mail/surat/protocols/frontend"
 	authn "github.com/surat-mail/surat/protocols/login"
 )
 
@@ -117,169 +114,54 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 
-	limits *connlimit.Limiter[*session]
-
-	mu        sync.Mutex // guards listeners, and closing with wg.Add
-	listeners map[net.Listener]struct{}
-	closing   atomic.Bool
-	wg        sync.WaitGroup // sessions
-	rejecting atomic.Int32
-
-	// ctx is the parent of every session's context; Close, or a Shutdown
-	// past its deadline, cancels it.
-	ctx    context.Context
-	cancel context.CancelFunc
+	// fe accepts, admits and drains the sessions. Its context is the
+	// parent of every session's; Close, or a Shutdown past its deadline,
+	// cancels it.
+	fe *frontend.Server[*session]
 
 	revocations *authn.Revocations // nil without Config.Feed
 	stopOnce    sync.Once
 }
-
-// maxRejecting bounds the goroutines that tell refused clients why.
-const maxRejecting = 64
 
 // New validates cfg and builds a Server.
 func New(cfg Config) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{
-		cfg: cfg, log: cfg.Logger.With("listener", "managesieve"),
-		limits:    connlimit.New[*session](cfg.MaxSessions, cfg.MaxSessionsPerIP),
-		listeners: map[net.Listener]struct{}{}, ctx: ctx, cancel: cancel,
-	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("listener", "managesieve")}
+	s.fe = frontend.New(frontend.Config[*session]{
+		Name: "managesieve", Log: s.log,
+		MaxSessions: cfg.MaxSessions, MaxSessionsPerIP: cfg.MaxSessionsPerIP,
+		NewSession: func(conn net.Conn) *session { return newSession(s, conn) },
+		// RFC 5804 §1.3: TRYLATER, the client may come back later.
+		Refusal: `BYE (TRYLATER) "Too many connections, try again later"`,
+	})
 	if cfg.Feed != nil {
-		s.revocations = authn.WatchRevocations(cfg.Login, cfg.Feed, s.limits.Conns, s.log)
+		s.revocations = authn.WatchRevocations(cfg.Login, cfg.Feed, s.fe.Sessions, s.log)
 	}
 	return s, nil
 }
 
 // Serve accepts connections on ln (plain TCP: TLS comes with STARTTLS)
 // until Shutdown or Close, which make it return nil.
-func (s *Server) Serve(ln net.Listener) error {
-	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
-		ln.Close()
-		return nil
-	}
-	s.listeners[ln] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, ln)
-		s.mu.Unlock()
-	}()
-	var delay time.Duration
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// Out of file descriptors and the like: back off as
-				// net/http does.
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return fmt.Errorf("managesieve: accept: %w", err)
-		}
-		delay = 0
-		sess := newSession(s, conn)
-		if !s.admit(sess) {
-			s.refuse(conn)
-			continue
-		}
-		go sess.run()
-	}
-}
-
-// admit registers a session within the connection limits.
-func (s *Server) admit(sess *session) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing.Load() || !s.limits.Acquire(sess, sess.ip) {
-		return false
-	}
-	sess.admitted = true
-	s.wg.Add(1)
-	return true
-}
-
-// release frees the slot of an admitted session; run calls it once.
-func (s *Server) release(sess *session) {
-	if sess.admitted {
-		s.limits.Release(sess)
-		s.wg.Done()
-	}
-}
-
-// refuse tells a client over the limits why, without holding up the
-// accept loop.
-func (s *Server) refuse(conn net.Conn) {
-	s.log.Info("managesieve session refused: too many", "remote", remoteIP(conn.RemoteAddr()))
-	if s.rejecting.Add(1) > maxRejecting {
-		s.rejecting.Add(-1)
-		conn.Close()
-		return
-	}
-	go func() {
-		defer s.rejecting.Add(-1)
-		defer conn.Close()
-		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-		_, _ = io.WriteString(conn, `BYE (TRYLATER) "Too many connections, try again later"`+"\r\n")
-	}()
-}
+func (s *Server) Serve(ln net.Listener) error { return s.fe.Serve(ln) }
 
 // Sessions is the number of open sessions.
-func (s *Server) Sessions() int { return s.limits.Open() }
+func (s *Server) Sessions() int { return s.fe.Open() }
 
 // Shutdown stops accepting, ends idle sessions at once, lets the commands
 // in flight (a PUTSCRIPT's commit) finish until ctx ends, then cuts the
 // rest off. A command cut off was not answered OK.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing.Store(true)
-	for ln := range s.listeners {
-		ln.Close()
-	}
-	s.mu.Unlock()
-	for _, sess := range s.limits.Conns() {
-		sess.closeIfIdle()
-	}
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
 	defer s.stopRevocations()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		s.cancel()
-		s.closeAll()
-		<-done
-	}
-	s.cancel()
-	return nil
+	return s.fe.Shutdown(ctx)
 }
 
 // Close stops at once, cutting every session.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	s.closing.Store(true)
-	for ln := range s.listeners {
-		ln.Close()
-	}
-	s.mu.Unlock()
-	s.cancel()
-	s.closeAll()
-	s.wg.Wait()
+	err := s.fe.Close()
 	s.stopRevocations()
-	return nil
+	return err
 }
 
 func (s *Server) stopRevocations() {
@@ -288,22 +170,4 @@ func (s *Server) stopRevocations() {
 			s.revocations.Close()
 		}
 	})
-}
-
-func (s *Server) closeAll() {
-	for _, sess := range s.limits.Conns() {
-		sess.closeConn()
-	}
-}
-
-// remoteIP is the host part of addr (the whole string when it has none).
-func remoteIP(addr net.Addr) string {
-	if addr == nil {
-		return ""
-	}
-	host, _, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return addr.String()
-	}
-	return host
 }

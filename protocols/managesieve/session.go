@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/surat-mail/surat/protocols/clientwatch"
+	"github.com/surat-mail/surat/protocols/frontend"
 	authn "github.com/surat-mail/surat/protocols/login"
 )
 
@@ -24,26 +24,17 @@ const (
 	writeBufferSize = 16 << 10
 )
 
-// Closing: the last reply is followed by a FIN, and what the client still
-// sends is read for a moment, so that the kernel does not answer unread
-// input with a RST that could destroy that reply.
-const (
-	lingerTime  = 500 * time.Millisecond
-	lingerBytes = 64 << 10
-)
-
 // session is one ManageSieve connection. Its fields are owned by its
 // goroutine, except idle, revoked, cred and the close bookkeeping.
 type session struct {
-	srv      *Server
-	cfg      *Config
-	admitted bool
-	raw      net.Conn
-	watch    *clientwatch.Conn
-	tcp      *timedConn
-	r        *bufio.Reader
-	w        *bufio.Writer
-	out      []byte // a reply being built
+	srv   *Server
+	cfg   *Config
+	raw   net.Conn
+	watch *clientwatch.Conn
+	tcp   *frontend.WriteTimeoutConn
+	r     *bufio.Reader
+	w     *bufio.Writer
+	out   []byte // a reply being built
 
 	ip  string
 	log *slog.Logger
@@ -63,27 +54,16 @@ type session struct {
 	cancel context.CancelFunc
 }
 
-// timedConn pushes the write deadline forward on every write.
-type timedConn struct {
-	net.Conn
-	writeTimeout time.Duration
-}
-
-func (c *timedConn) Write(p []byte) (int, error) {
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
-	return c.Conn.Write(p)
-}
-
 func newSession(srv *Server, conn net.Conn) *session {
-	s := &session{srv: srv, cfg: &srv.cfg, raw: conn, watch: clientwatch.New(conn), ip: remoteIP(conn.RemoteAddr())}
-	s.ctx, s.cancel = context.WithCancel(srv.ctx)
+	s := &session{srv: srv, cfg: &srv.cfg, raw: conn, watch: clientwatch.New(conn), ip: frontend.RemoteIP(conn.RemoteAddr())}
+	s.ctx, s.cancel = context.WithCancel(srv.fe.Context())
 	s.log = srv.log.With("remote", s.ip)
 	s.setConn(s.watch)
 	return s
 }
 
 func (s *session) setConn(c net.Conn) {
-	s.tcp = &timedConn{Conn: c, writeTimeout: s.cfg.WriteTimeout}
+	s.tcp = &frontend.WriteTimeoutConn{Conn: c, WriteTimeout: s.cfg.WriteTimeout}
 	s.r = bufio.NewReaderSize(s.tcp, readBufferSize)
 	if s.w == nil {
 		s.w = bufio.NewWriterSize(s.tcp, writeBufferSize)
@@ -92,9 +72,8 @@ func (s *session) setConn(c net.Conn) {
 	}
 }
 
-// run serves the connection until it ends; a panic ends only this session.
-func (s *session) run() {
-	defer s.srv.release(s)
+// Run serves the connection until it ends; a panic ends only this session.
+func (s *session) Run() {
 	defer s.finish()
 	defer func() {
 		if p := recover(); p != nil {
@@ -123,7 +102,7 @@ func (s *session) serve() {
 			return
 		}
 		s.idle.Store(true)
-		if s.srv.closing.Load() || s.revoked.Load() {
+		if s.srv.fe.Closing() || s.revoked.Load() {
 			return
 		}
 		timeout := s.cfg.AuthTimeout
@@ -139,7 +118,7 @@ func (s *session) serve() {
 				return
 			}
 			// Answer every command already received before flushing.
-			if !s.lineBuffered() {
+			if !frontend.LineBuffered(s.r) {
 				break
 			}
 		}
@@ -348,26 +327,22 @@ func (s *session) final(status, code, text string) {
 	s.w.Write(s.out)
 }
 
-// lineBuffered reports whether a whole command line is already buffered.
-func (s *session) lineBuffered() bool {
-	b, _ := s.r.Peek(s.r.Buffered())
-	for _, c := range b {
-		if c == '\n' {
-			return true
-		}
-	}
-	return false
-}
+// IP is the client's address (frontend.Session).
+func (s *session) IP() string { return s.ip }
+
+// Drain ends the session at Shutdown if it waits for a command; a command
+// in flight finishes first (frontend.Session).
+func (s *session) Drain() { s.closeIfIdle() }
 
 // closeIfIdle closes the connection if the session waits for a command.
 func (s *session) closeIfIdle() {
 	if s.idle.Load() {
-		s.closeConn()
+		s.Cut()
 	}
 }
 
-// closeConn cuts the connection at once (Shutdown, Close).
-func (s *session) closeConn() {
+// Cut cuts the connection at once (Shutdown past its deadline, Close).
+func (s *session) Cut() {
 	s.hard.Store(true)
 	s.closeOnce.Do(func() { s.raw.Close() })
 }
@@ -378,14 +353,7 @@ func (s *session) finish() {
 	_ = s.w.Flush()
 	s.closeOnce.Do(func() {
 		if !s.hard.Load() {
-			if tc, ok := s.tcp.Conn.(*tls.Conn); ok {
-				_ = tc.SetWriteDeadline(time.Now().Add(lingerTime))
-				_ = tc.CloseWrite()
-			} else if c, ok := s.raw.(interface{ CloseWrite() error }); ok {
-				_ = c.CloseWrite()
-			}
-			_ = s.raw.SetReadDeadline(time.Now().Add(lingerTime))
-			_, _ = io.CopyN(io.Discard, s.raw, lingerBytes)
+			frontend.Linger(s.raw, s.tcp.Conn)
 		}
 		s.raw.Close()
 	})

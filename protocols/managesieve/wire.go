@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/surat-mail/surat/protocols/frontend"
 )
 
 // The command syntax is RFC 5804 §4: a command name (an atom), then
@@ -25,7 +27,7 @@ const maxDiscard = 1 << 20
 const maxArgs = 4
 
 var (
-	errLineLong    = errors.New("managesieve: line too long")
+	errLineLong    = frontend.ErrLineLong
 	errAbuse       = errors.New("managesieve: line or literal far too long")
 	errSyntax      = errors.New("managesieve: syntax error")
 	errTooManyArgs = errors.New("managesieve: too many arguments")
@@ -64,34 +66,11 @@ type wireLimits struct {
 // octets is consumed and reported as errLineLong; one past maxDiscard as
 // errAbuse.
 func readLine(r *bufio.Reader, limit int) ([]byte, error) {
-	var acc []byte
-	total := 0
-	for {
-		chunk, err := r.ReadSlice('\n')
-		total += len(chunk)
-		switch {
-		case err == nil:
-			if total > limit {
-				return nil, errLineLong
-			}
-			if acc != nil {
-				chunk = append(acc, chunk...)
-			}
-			chunk = bytes.TrimSuffix(chunk, []byte("\n"))
-			return bytes.TrimSuffix(chunk, []byte("\r")), nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			if total > maxDiscard {
-				return nil, errAbuse
-			}
-			if total <= limit {
-				acc = append(acc, chunk...)
-			} else {
-				acc = nil
-			}
-		default:
-			return nil, err // a partial last line is not a command
-		}
+	line, err := frontend.ReadLine(r, limit, maxDiscard)
+	if errors.Is(err, frontend.ErrLineAbuse) {
+		err = errAbuse
 	}
+	return line, err
 }
 
 // readCommand reads one command, its literals included. Errors: errLineLong

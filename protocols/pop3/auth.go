@@ -1,14 +1,12 @@
 package pop3
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/surat-mail/surat/protocols/address"
 	authn "github.com/surat-mail/surat/protocols/login"
 )
 
@@ -94,29 +92,14 @@ func (s *session) cmdAuth(cmd command) bool {
 			return true
 		}
 	}
-	// RFC 4616 §2: [authzid] NUL authcid NUL passwd.
-	parts := bytes.Split(raw, []byte{0})
-	if len(parts) != 3 || len(parts[1]) == 0 {
-		return s.login("", "") // a failure like any other
-	}
-	authz, authc := string(parts[0]), string(parts[1])
-	if authz != "" && !sameAccount(authz, authc) {
-		// Acting as another user is not supported (RFC 4616 §2).
-		return s.login("", "")
-	}
-	return s.login(authc, string(parts[2]))
+	// RFC 4616 §2; a malformed message, or acting as another user, is a
+	// failure like any other.
+	return s.login(authn.PlainCredentials(raw))
 }
 
 // errClientLocked replaces the greeting for a locked-out client (RFC 2449
 // §8.1.2 response codes; RFC 1939 §4 lets a server refuse with -ERR).
 const errClientLocked = "-ERR [SYS/TEMP] Too many failed logins from your address, try again later"
-
-// sameAccount reports whether two names are one account.
-func sameAccount(a, b string) bool {
-	x, errA := address.Account(a)
-	y, errB := address.Account(b)
-	return errA == nil && errB == nil && x == y
-}
 
 // login checks a password through the node's one login path
 // (protocols/login) and answers with RFC 2449/3206 response codes. On

@@ -236,7 +236,7 @@ func (s *session) update(cmd command) bool {
 	// (which a departed client or the start of Shutdown ends): only Close,
 	// Shutdown past its deadline, or ProposeTimeout cut it, and then the
 	// client got no +OK and does not believe the messages deleted.
-	ctx, cancel := context.WithTimeout(s.srv.ctx, s.cfg.ProposeTimeout)
+	ctx, cancel := context.WithTimeout(s.srv.fe.Context(), s.cfg.ProposeTimeout)
 	defer cancel()
 	for i, b := range batches {
 		if _, err := propose.Submit(ctx, s.cfg.Proposer, b...); err != nil {

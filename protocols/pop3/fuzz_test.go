@@ -106,7 +106,7 @@ func runSession(srv *Server, in []byte, tls bool) string {
 	conn := &pipeConn{r: bytes.NewReader(in)}
 	s := newSession(srv, conn)
 	s.tls = tls // pretend STLS happened, to reach USER/PASS/AUTH
-	s.run()
+	s.Run()
 	return conn.out.String()
 }
 

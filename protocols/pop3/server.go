@@ -8,12 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	evlog "github.com/surat-mail/surat/log"
-	"github.com/surat-mail/surat/protocols/connlimit"
+	"github.com/surat-mail/surat/protocols/frontend"
 	authn "github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/propose"
 )
@@ -124,25 +122,14 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 
-	limits *connlimit.Limiter[*session]
-
-	mu        sync.Mutex // guards listeners, and closing with wg.Add
-	listeners map[net.Listener]struct{}
-	closing   atomic.Bool
-	wg        sync.WaitGroup // sessions
-	rejecting atomic.Int32
-
-	// ctx is the parent of every session's context and bounds a QUIT's
-	// UPDATE and the \Seen flush of a dropped session; Close, or a
-	// Shutdown past its deadline, cancels it.
-	ctx    context.Context
-	cancel context.CancelFunc
+	// fe accepts, admits and drains the sessions. Its context is the
+	// parent of every session's and bounds a QUIT's UPDATE and the \Seen
+	// flush of a dropped session; Close, or a Shutdown past its deadline,
+	// cancels it.
+	fe *frontend.Server[*session]
 
 	revocations *authn.Revocations // nil without Config.Feed
 }
-
-// maxRejecting bounds the goroutines that tell refused clients why.
-const maxRejecting = 64
 
 // New validates cfg and builds a Server.
 func New(cfg Config) (*Server, error) {
@@ -153,14 +140,19 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ImplicitTLS {
 		kind = "pop3s"
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{
-		cfg: cfg, log: cfg.Logger.With("listener", kind),
-		limits:    connlimit.New[*session](cfg.MaxSessions, cfg.MaxSessionsPerIP),
-		listeners: map[net.Listener]struct{}{}, ctx: ctx, cancel: cancel,
+	s := &Server{cfg: cfg, log: cfg.Logger.With("listener", kind)}
+	fcfg := frontend.Config[*session]{
+		Name: "pop3", Log: s.log,
+		MaxSessions: cfg.MaxSessions, MaxSessionsPerIP: cfg.MaxSessionsPerIP,
+		NewSession: func(conn net.Conn) *session { return newSession(s, conn) },
+		Refusal:    errTooManyConns,
 	}
+	if cfg.ImplicitTLS {
+		fcfg.RefusalTLS = cfg.TLS // the refusal too comes over TLS
+	}
+	s.fe = frontend.New(fcfg)
 	if cfg.Feed != nil {
-		s.revocations = authn.WatchRevocations(cfg.Login, cfg.Feed, s.limits.Conns, s.log)
+		s.revocations = authn.WatchRevocations(cfg.Login, cfg.Feed, s.fe.Sessions, s.log)
 	}
 	return s, nil
 }
@@ -174,97 +166,12 @@ func (s *Server) stopRevocations() {
 
 // Serve accepts connections on ln (plain TCP; Serve adds TLS for an
 // implicit-TLS server) until Shutdown or Close, which make it return nil.
-func (s *Server) Serve(ln net.Listener) error {
-	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
-		ln.Close()
-		return nil
-	}
-	s.listeners[ln] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, ln)
-		s.mu.Unlock()
-	}()
-	var delay time.Duration
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// Out of file descriptors and the like: back off as
-				// net/http does.
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return fmt.Errorf("pop3: accept: %w", err)
-		}
-		delay = 0
-		sess := newSession(s, conn)
-		if !s.admit(sess) {
-			s.refuse(conn)
-			continue
-		}
-		go sess.run()
-	}
-}
-
-// admit registers a session within the connection limits.
-func (s *Server) admit(sess *session) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing.Load() || !s.limits.Acquire(sess, sess.ip) {
-		return false
-	}
-	sess.admitted = true
-	s.wg.Add(1)
-	return true
-}
-
-// release frees the slot of a session admit admitted; run calls it once,
-// on its way out.
-func (s *Server) release(sess *session) {
-	if sess.admitted {
-		s.limits.Release(sess)
-		s.wg.Done()
-	}
-}
-
-// refuse tells a client over the limits why (over TLS first on an
-// implicit-TLS listener), without holding up the accept loop.
-func (s *Server) refuse(conn net.Conn) {
-	s.log.Info("pop3 session refused: too many", "remote", remoteIP(conn.RemoteAddr()))
-	if s.rejecting.Add(1) > maxRejecting {
-		s.rejecting.Add(-1)
-		conn.Close()
-		return
-	}
-	go func() {
-		defer s.rejecting.Add(-1)
-		defer conn.Close()
-		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-		var c net.Conn = conn
-		if s.cfg.ImplicitTLS {
-			tc := tls.Server(conn, s.cfg.TLS)
-			if tc.Handshake() != nil {
-				return
-			}
-			c = tc
-		}
-		_, _ = io.WriteString(c, errTooManyConns+"\r\n")
-	}()
-}
+// A client over the limits gets errTooManyConns (over TLS first on an
+// implicit-TLS listener).
+func (s *Server) Serve(ln net.Listener) error { return s.fe.Serve(ln) }
 
 // Sessions is the number of open sessions.
-func (s *Server) Sessions() int {
-	return s.limits.Open()
-}
+func (s *Server) Sessions() int { return s.fe.Open() }
 
 // Shutdown stops accepting and ends idle sessions at once (a session
 // waiting for a command has nothing in flight: it never reached UPDATE, so
@@ -273,67 +180,13 @@ func (s *Server) Sessions() int {
 // then cuts the rest off. A QUIT whose commit is cut off was not answered
 // +OK, so the client does not believe its messages deleted.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing.Store(true)
-	for ln := range s.listeners {
-		ln.Close()
-	}
-	s.mu.Unlock()
-	for _, sess := range s.limits.Conns() {
-		// Logins and \Seen flushes give up at once: nothing a client was
-		// told depends on them (pending \Seen changes are proposed once
-		// more as the session ends). A QUIT's UPDATE is bounded by the
-		// server's context and may finish until ctx ends.
-		sess.cancel()
-		sess.closeIfIdle()
-	}
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
 	defer s.stopRevocations()
-	select {
-	case <-done:
-		s.cancel()
-		return nil
-	case <-ctx.Done():
-		s.cancel()
-		s.closeAll()
-		<-done
-		return nil
-	}
+	return s.fe.Shutdown(ctx)
 }
 
 // Close stops at once, cutting every session.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	s.closing.Store(true)
-	for ln := range s.listeners {
-		ln.Close()
-	}
-	s.mu.Unlock()
-	s.cancel()
-	s.closeAll()
-	s.wg.Wait()
+	err := s.fe.Close()
 	s.stopRevocations()
-	return nil
-}
-
-func (s *Server) closeAll() {
-	for _, sess := range s.limits.Conns() {
-		sess.closeConn()
-	}
-}
-
-// remoteIP is the host part of addr (the whole string when it has none).
-func remoteIP(addr net.Addr) string {
-	if addr == nil {
-		return ""
-	}
-	host, _, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return addr.String()
-	}
-	return host
+	return err
 }

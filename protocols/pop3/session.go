@@ -2,11 +2,9 @@ package pop3
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/surat-mail/surat/protocols/clientwatch"
+	"github.com/surat-mail/surat/protocols/frontend"
 	"github.com/surat-mail/surat/protocols/propose"
 
 	authn "github.com/surat-mail/surat/protocols/login"
@@ -28,14 +27,6 @@ const (
 	readBufferSize  = 1 << 10
 	writeBufferSize = 32 << 10
 	copyBufferSize  = 16 << 10
-)
-
-// Closing: the last reply is followed by a FIN, and what the client still
-// sends is read for a moment, so that the kernel does not answer unread
-// input with a RST that could destroy that reply (net/http does the same).
-const (
-	lingerTime  = 500 * time.Millisecond
-	lingerBytes = 64 << 10
 )
 
 // dropFlushTimeout bounds the best-effort \Seen proposal of a session that
@@ -52,15 +43,14 @@ const (
 // session is one POP3 connection. Its fields are owned by its goroutine,
 // except idle and the close bookkeeping, which Shutdown uses.
 type session struct {
-	srv      *Server
-	cfg      *Config
-	admitted bool              // counted by srv's limits (set before run starts)
-	raw      net.Conn          // the accepted TCP connection
-	watch    *clientwatch.Conn // raw, read ahead while a command waits
-	tcp      *timedConn
-	r        *bufio.Reader
-	w        *bufio.Writer
-	buf      []byte // body copy buffer, allocated at the first RETR or TOP
+	srv   *Server
+	cfg   *Config
+	raw   net.Conn          // the accepted TCP connection
+	watch *clientwatch.Conn // raw, read ahead while a command waits
+	tcp   *frontend.WriteTimeoutConn
+	r     *bufio.Reader
+	w     *bufio.Writer
+	buf   []byte // body copy buffer, allocated at the first RETR or TOP
 
 	ip  string
 	log *slog.Logger
@@ -89,28 +79,16 @@ type session struct {
 	cancel context.CancelFunc
 }
 
-// timedConn pushes the write deadline forward on every write, so that a
-// long RETR is bounded by silence, not by its total time.
-type timedConn struct {
-	net.Conn
-	writeTimeout time.Duration
-}
-
-func (c *timedConn) Write(p []byte) (int, error) {
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
-	return c.Conn.Write(p)
-}
-
 func newSession(srv *Server, conn net.Conn) *session {
-	s := &session{srv: srv, cfg: &srv.cfg, raw: conn, watch: clientwatch.New(conn), ip: remoteIP(conn.RemoteAddr())}
-	s.ctx, s.cancel = context.WithCancel(srv.ctx)
+	s := &session{srv: srv, cfg: &srv.cfg, raw: conn, watch: clientwatch.New(conn), ip: frontend.RemoteIP(conn.RemoteAddr())}
+	s.ctx, s.cancel = context.WithCancel(srv.fe.Context())
 	s.log = srv.log.With("remote", s.ip)
 	s.setConn(s.watch)
 	return s
 }
 
 func (s *session) setConn(c net.Conn) {
-	s.tcp = &timedConn{Conn: c, writeTimeout: s.cfg.WriteTimeout}
+	s.tcp = &frontend.WriteTimeoutConn{Conn: c, WriteTimeout: s.cfg.WriteTimeout}
 	s.r = bufio.NewReaderSize(s.tcp, readBufferSize)
 	if s.w == nil {
 		s.w = bufio.NewWriterSize(s.tcp, writeBufferSize)
@@ -119,9 +97,8 @@ func (s *session) setConn(c net.Conn) {
 	}
 }
 
-// run serves the connection until it ends; a panic ends only this session.
-func (s *session) run() {
-	defer s.srv.release(s)
+// Run serves the connection until it ends; a panic ends only this session.
+func (s *session) Run() {
 	defer s.finish()
 	defer func() {
 		if p := recover(); p != nil {
@@ -156,7 +133,7 @@ func (s *session) serve() {
 			return
 		}
 		s.idle.Store(true)
-		if s.srv.closing.Load() || s.revoked.Load() {
+		if s.srv.fe.Closing() || s.revoked.Load() {
 			return
 		}
 		timeout := s.cfg.AuthTimeout
@@ -172,7 +149,7 @@ func (s *session) serve() {
 			}
 			// RFC 2449 §6.6 PIPELINING: answer every command already
 			// received before flushing.
-			if !s.lineBuffered() {
+			if !frontend.LineBuffered(s.r) {
 				break
 			}
 		}
@@ -340,28 +317,35 @@ func (s *session) handshake() bool {
 	return true
 }
 
-// lineBuffered reports whether a whole command line is already buffered.
-func (s *session) lineBuffered() bool {
-	b, _ := s.r.Peek(s.r.Buffered())
-	return bytes.IndexByte(b, '\n') >= 0
-}
-
 // reply buffers one response line.
 func (s *session) reply(line string) {
 	s.w.WriteString(line)
 	s.w.WriteString("\r\n")
 }
 
+// IP is the client's address (frontend.Session).
+func (s *session) IP() string { return s.ip }
+
+// Drain starts the session's end at Shutdown (frontend.Session). Logins
+// and \Seen flushes give up at once: nothing a client was told depends on
+// them (pending \Seen changes are proposed once more as the session
+// ends). A QUIT's UPDATE is bounded by the server's context and may finish
+// until Shutdown's deadline.
+func (s *session) Drain() {
+	s.cancel()
+	s.closeIfIdle()
+}
+
 // closeIfIdle closes the connection if the session is waiting for a
-// command (Shutdown).
+// command (Shutdown, revocation).
 func (s *session) closeIfIdle() {
 	if s.idle.Load() {
-		s.closeConn()
+		s.Cut()
 	}
 }
 
-// closeConn cuts the connection at once (Shutdown, Close).
-func (s *session) closeConn() {
+// Cut cuts the connection at once (Shutdown past its deadline, Close).
+func (s *session) Cut() {
 	s.hard.Store(true)
 	s.closeOnce.Do(func() { s.raw.Close() })
 }
@@ -374,7 +358,7 @@ func (s *session) finish() {
 	if !s.quit && s.md != nil && len(s.md.pendingSeen) > 0 {
 		// The session is over but the client did receive these
 		// messages: the flush is bounded by the server, not the session.
-		ctx, cancel := context.WithTimeout(s.srv.ctx, dropFlushTimeout)
+		ctx, cancel := context.WithTimeout(s.srv.fe.Context(), dropFlushTimeout)
 		if err := s.proposeSeen(ctx); err != nil {
 			s.log.Warn("pop3 \\Seen flush after dropped connection failed", "err", err, "messages", len(s.md.pendingSeen))
 		}
@@ -382,14 +366,7 @@ func (s *session) finish() {
 	}
 	s.closeOnce.Do(func() {
 		if !s.hard.Load() {
-			if tc, ok := s.tcp.Conn.(*tls.Conn); ok {
-				_ = tc.SetWriteDeadline(time.Now().Add(lingerTime))
-				_ = tc.CloseWrite()
-			} else if c, ok := s.raw.(interface{ CloseWrite() error }); ok {
-				_ = c.CloseWrite()
-			}
-			_ = s.raw.SetReadDeadline(time.Now().Add(lingerTime))
-			_, _ = io.CopyN(io.Discard, s.raw, lingerBytes)
+			frontend.Linger(s.raw, s.tcp.Conn)
 		}
 		s.raw.Close()
 	})

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"strings"
+
+	"github.com/surat-mail/surat/protocols/frontend"
 )
 
 // maxCommandLine is RFC 2449 §4's limit: "the maximum length of a command
@@ -15,9 +17,10 @@ const maxCommandLine = 255
 // before the session gives up on the client.
 const maxDiscard = 64 << 10
 
+// readLine's errors (frontend.ReadLine).
 var (
-	errLineLong  = errors.New("pop3: line too long")
-	errLineAbuse = errors.New("pop3: line far too long")
+	errLineLong  = frontend.ErrLineLong
+	errLineAbuse = frontend.ErrLineAbuse
 )
 
 // readLine reads one line ending in LF (CRLF or bare LF, RFC 1939 §3 asks
@@ -25,38 +28,7 @@ var (
 // line ending. A line longer than limit octets with its CRLF is consumed
 // and reported as errLineLong; one past maxDiscard as errLineAbuse.
 func readLine(r *bufio.Reader, limit int) ([]byte, error) {
-	var acc []byte
-	total := 0
-	for {
-		chunk, err := r.ReadSlice('\n')
-		total += len(chunk)
-		switch {
-		case err == nil:
-			if total > limit {
-				return nil, errLineLong
-			}
-			if acc != nil {
-				chunk = append(acc, chunk...)
-			}
-			return trimEOL(chunk), nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			if total > maxDiscard {
-				return nil, errLineAbuse
-			}
-			if total <= limit {
-				acc = append(acc, chunk...)
-			} else {
-				acc = nil
-			}
-		default:
-			return nil, err // a partial last line is not a command
-		}
-	}
-}
-
-func trimEOL(b []byte) []byte {
-	b = bytes.TrimSuffix(b, []byte("\n"))
-	return bytes.TrimSuffix(b, []byte("\r"))
+	return frontend.ReadLine(r, limit, maxDiscard)
 }
 
 // command is one parsed command line (RFC 1939 §3): a keyword, matched

@@ -2,7 +2,6 @@ package smtp
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/surat-mail/surat/protocols/clientwatch"
 	"github.com/surat-mail/surat/protocols/connlimit"
+	"github.com/surat-mail/surat/protocols/frontend"
 )
 
 // A closing session first sends FIN and reads what the client is still
@@ -23,10 +23,6 @@ const (
 	lingerTime  = 500 * time.Millisecond
 	lingerBytes = 1 << 20
 )
-
-// maxRejecting bounds the goroutines that tell refused clients why: past
-// it, excess connections are closed without a reply.
-const maxRejecting = 64
 
 // closeAll cuts every open connection (go-smtp's own Close does nothing
 // after a Shutdown that timed out).
@@ -46,11 +42,12 @@ type limitedListener struct {
 	limits       *connlimit.Limiter[*limitedConn]
 	readTimeout  time.Duration
 	writeTimeout time.Duration
-	implicitTLS  *tls.Config // non-nil: speak TLS before the 421
 	onRefuse     func(remote string)
 	base         context.Context // the server's; each connection's context derives from it
-	rejecting    atomic.Int32
-	maxDuration  time.Duration // a session's whole length; 0: unbounded
+	// refuser sends the 421, over TLS first on an implicit-TLS listener
+	// (its TLS set).
+	refuser     frontend.Refuser
+	maxDuration time.Duration // a session's whole length; 0: unbounded
 }
 
 func (ln *limitedListener) Accept() (net.Conn, error) {
@@ -59,7 +56,7 @@ func (ln *limitedListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := &limitedConn{Conn: raw, watch: clientwatch.New(raw), ip: remoteIP(raw.RemoteAddr()), limits: ln.limits,
+		c := &limitedConn{Conn: raw, watch: clientwatch.New(raw), ip: frontend.RemoteIP(raw.RemoteAddr()), limits: ln.limits,
 			readTimeout: ln.readTimeout, writeTimeout: ln.writeTimeout}
 		if ln.maxDuration > 0 {
 			c.ends = time.Now().Add(ln.maxDuration)
@@ -71,31 +68,14 @@ func (ln *limitedListener) Accept() (net.Conn, error) {
 		if ln.onRefuse != nil {
 			ln.onRefuse(c.ip)
 		}
-		if ln.rejecting.Add(1) > maxRejecting {
-			ln.rejecting.Add(-1)
-			raw.Close()
-			continue
-		}
-		go func() {
-			defer ln.rejecting.Add(-1)
-			ln.refuse(raw)
-		}()
+		ln.refuser.Refuse(raw)
 	}
 }
 
-func (ln *limitedListener) refuse(raw net.Conn) {
-	defer raw.Close()
-	_ = raw.SetDeadline(time.Now().Add(5 * time.Second))
-	var conn net.Conn = raw
-	if ln.implicitTLS != nil {
-		tc := tls.Server(raw, ln.implicitTLS)
-		if tc.Handshake() != nil {
-			return
-		}
-		conn = tc
-	}
+// refusal is the line of errTooManySessions.
+func refusal() string {
 	e := errTooManySessions
-	fmt.Fprintf(conn, "%d %d.%d.%d %s\r\n", e.Code, e.EnhancedCode[0], e.EnhancedCode[1], e.EnhancedCode[2], e.Message)
+	return fmt.Sprintf("%d %d.%d.%d %s", e.Code, e.EnhancedCode[0], e.EnhancedCode[1], e.EnhancedCode[2], e.Message)
 }
 
 // limitedConn releases its session slot once, on Close, and pushes the
@@ -171,16 +151,4 @@ func (c *limitedConn) Close() error {
 		c.limits.Release(c)
 	})
 	return c.closeErr
-}
-
-// remoteIP is the host part of addr (the whole string when it has none).
-func remoteIP(addr net.Addr) string {
-	if addr == nil {
-		return ""
-	}
-	host, _, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return addr.String()
-	}
-	return host
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/surat-mail/surat/protocols/connlimit"
+	"github.com/surat-mail/surat/protocols/frontend"
 	"github.com/surat-mail/surat/protocols/pipeline"
 
 	gosmtp "github.com/emersion/go-smtp"
@@ -339,11 +340,12 @@ func (s *Server) Serve(ln net.Listener) error {
 		Listener: ln, limits: s.limits, base: s.base,
 		readTimeout: s.cfg.ReadTimeout, writeTimeout: s.cfg.WriteTimeout,
 		onRefuse: func(ip string) { s.log.Info("smtp session refused: too many", "remote", ip) },
+		refuser:  frontend.Refuser{Line: refusal()},
 	}
 	wrapped.maxDuration = s.cfg.MaxSessionDuration
 	var l net.Listener = wrapped
 	if s.cfg.Kind == Submissions {
-		wrapped.implicitTLS = s.cfg.TLS
+		wrapped.refuser.TLS = s.cfg.TLS
 		l = tls.NewListener(wrapped, s.cfg.TLS)
 	}
 	err := s.smtp.Serve(l)

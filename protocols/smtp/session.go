@@ -12,6 +12,7 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/surat-mail/surat/protocols/address"
+	"github.com/surat-mail/surat/protocols/frontend"
 	"github.com/surat-mail/surat/protocols/login"
 )
 
@@ -24,7 +25,7 @@ func (b backend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
 	base := &session{
 		srv:    b.s,
 		conn:   c,
-		remote: remoteIP(c.Conn().RemoteAddr()),
+		remote: frontend.RemoteIP(c.Conn().RemoteAddr()),
 		tls:    isTLS,
 	}
 	base.log = b.s.log.With("remote", base.remote)
