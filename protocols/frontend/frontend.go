@@ -43,6 +43,10 @@ type Session interface {
 	// Cut closes the connection at once (Close, or Shutdown past its
 	// deadline).
 	Cut()
+	// Discard releases what NewSession made (its context) for a session
+	// that will not run: it was refused over the limits. The connection
+	// is left alone; the refusal is written to it.
+	Discard()
 }
 
 // Config configures a Server.
@@ -146,6 +150,7 @@ func (f *Server[S]) Serve(ln net.Listener) error {
 		delay = 0
 		sess := f.cfg.NewSession(conn)
 		if !f.admit(sess) {
+			sess.Discard()
 			f.cfg.Log.Info(f.cfg.Name+" session refused: too many", "remote", RemoteIP(conn.RemoteAddr()))
 			f.refuser.Refuse(conn)
 			continue

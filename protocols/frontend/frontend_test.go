@@ -15,13 +15,14 @@ import (
 // echoSession answers "ready", then echoes lines; it counts as idle while
 // it waits for one.
 type echoSession struct {
-	conn    net.Conn
-	idle    atomic.Bool
-	busy    chan struct{} // closed: a line "busy" holds the session until release
-	release chan struct{}
-	cut     chan struct{} // closed by Cut: a busy session gives up too
-	drained atomic.Bool
-	once    sync.Once
+	conn      net.Conn
+	idle      atomic.Bool
+	busy      chan struct{} // closed: a line "busy" holds the session until release
+	release   chan struct{}
+	cut       chan struct{} // closed by Cut: a busy session gives up too
+	drained   atomic.Bool
+	discarded atomic.Bool
+	once      sync.Once
 }
 
 func (s *echoSession) IP() string { return RemoteIP(s.conn.RemoteAddr()) }
@@ -55,6 +56,8 @@ func (s *echoSession) Drain() {
 		s.Cut()
 	}
 }
+
+func (s *echoSession) Discard() { s.discarded.Store(true) }
 
 func (s *echoSession) Cut() {
 	s.once.Do(func() {
@@ -147,6 +150,12 @@ func TestRefusesOverTheLimit(t *testing.T) {
 	}
 	if n := h.srv.Open(); n != 1 {
 		t.Fatalf("Open = %d, want 1", n)
+	}
+	h.mu.Lock()
+	first, refused := h.sessions[0], h.sessions[1]
+	h.mu.Unlock()
+	if first.discarded.Load() || !refused.discarded.Load() {
+		t.Fatalf("discarded: admitted %v, refused %v; want only the refused one", first.discarded.Load(), refused.discarded.Load())
 	}
 	c1.Close()
 	waitFor(t, "the slot's release", func() bool { return h.srv.Open() == 0 })

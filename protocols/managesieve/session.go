@@ -341,6 +341,10 @@ func (s *session) closeIfIdle() {
 	}
 }
 
+// Discard ends the context of a session refused over the limits, which
+// never runs (frontend.Session).
+func (s *session) Discard() { s.cancel() }
+
 // Cut cuts the connection at once (Shutdown past its deadline, Close).
 func (s *session) Cut() {
 	s.hard.Store(true)
