@@ -13,9 +13,10 @@ import (
 )
 
 // limitedListener admits connections within the limits. A refused client
-// of the STARTTLS listener gets "* BYE [UNAVAILABLE]" (RFC 9051 §7.1.5,
-// RFC 5530 §3); an implicit-TLS one is closed (its greeting would need a
-// handshake first, which is what the limit is there to save).
+// gets "* BYE [UNAVAILABLE]" (RFC 9051 §7.1.5, RFC 5530 §3), over TLS on
+// the implicit-TLS listener (as POP3 and SMTP do), from the frontend's
+// bounded refusers, so a flood costs at most frontend.MaxRefusing
+// handshakes at once and never holds up the accept loop.
 type limitedListener struct {
 	net.Listener
 	srv     *Server

@@ -222,7 +222,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // (RFC 8314 §3.2, port 993). go-imap detects TLS by conn.(*tls.Conn), so
 // the TLS layer is the outermost one.
 func (s *Server) ServeTLS(ln net.Listener) error {
-	return s.serve(tls.NewListener(&limitedListener{Listener: ln, srv: s, refuser: frontend.Refuser{Line: refusal}}, s.cfg.TLS))
+	return s.serve(tls.NewListener(&limitedListener{Listener: ln, srv: s, refuser: frontend.Refuser{Line: refusal, TLS: s.cfg.TLS}}, s.cfg.TLS))
 }
 
 func (s *Server) serve(ln net.Listener) error {
