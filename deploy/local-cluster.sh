@@ -49,7 +49,7 @@ start() {
       --join "$(IFS=,; echo "${join[*]}")" "${extra[@]}" \
       --domain "$domain" \
       --smtp 127.0.0.1:252$((4 + i)) --submission 127.0.0.1:587$i \
-      --imap 127.0.0.1:143$i --pop3 127.0.0.1:110$i \
+      --imap 127.0.0.1:143$i --pop3 127.0.0.1:110$i --managesieve 127.0.0.1:419$i \
       --http 127.0.0.1:808$((i - 1)) --resolver none \
       >>"$data/n$i.log" 2>&1 &
     echo $! >"$data/n$i.pid"
@@ -76,9 +76,9 @@ start() {
 Surat is running: three nodes on loopback, data in $data (logs: $data/n*.log).
   cluster     $bin cluster status --server http://127.0.0.1:8080
   demo user   $user, password $(cat "$pwfile")
-  node n1     http 127.0.0.1:8080  smtp 127.0.0.1:2525  submission 127.0.0.1:5871  imap 127.0.0.1:1431  pop3 127.0.0.1:1101
-  node n2     http 127.0.0.1:8081  smtp 127.0.0.1:2526  submission 127.0.0.1:5872  imap 127.0.0.1:1432  pop3 127.0.0.1:1102
-  node n3     http 127.0.0.1:8082  smtp 127.0.0.1:2527  submission 127.0.0.1:5873  imap 127.0.0.1:1433  pop3 127.0.0.1:1103
+  node n1     http 127.0.0.1:8080  smtp 127.0.0.1:2525  submission 127.0.0.1:5871  imap 127.0.0.1:1431  pop3 127.0.0.1:1101  managesieve 127.0.0.1:4191
+  node n2     http 127.0.0.1:8081  smtp 127.0.0.1:2526  submission 127.0.0.1:5872  imap 127.0.0.1:1432  pop3 127.0.0.1:1102  managesieve 127.0.0.1:4192
+  node n3     http 127.0.0.1:8082  smtp 127.0.0.1:2527  submission 127.0.0.1:5873  imap 127.0.0.1:1433  pop3 127.0.0.1:1103  managesieve 127.0.0.1:4193
 Stop it with: make stop   (or deploy/local-cluster.sh stop $data)
 MSG
 }
