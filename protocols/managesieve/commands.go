@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strconv"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // maxNameBytes bounds a script name: RFC 5804 §1.6 asks servers to allow
@@ -13,11 +15,13 @@ import (
 const maxNameBytes = 128
 
 // validName reports whether name is a script name RFC 5804 §1.6 allows:
-// non-empty UTF-8 without control characters (U+0000-U+001F, U+007F,
-// U+0080-U+009F) and without the line and paragraph separators (U+2028,
-// U+2029), at most maxNameBytes octets.
+// non-empty UTF-8 in Unicode Normalization Form C (Net-Unicode, RFC 5198
+// §2) without control characters (U+0000-U+001F, U+007F, U+0080-U+009F)
+// and without the line and paragraph separators (U+2028, U+2029), at most
+// maxNameBytes octets. A name in another form is refused rather than
+// normalized, so that a client never stores one name and lists another.
 func validName(name string) bool {
-	if name == "" || len(name) > maxNameBytes || !utf8.ValidString(name) {
+	if name == "" || len(name) > maxNameBytes || !utf8.ValidString(name) || !norm.NFC.IsNormalString(name) {
 		return false
 	}
 	for _, r := range name {

@@ -132,7 +132,8 @@ var errMultiline = multilineError{}
 func TestScriptNames(t *testing.T) {
 	ts := startServer(t, nil)
 	c := login(t, ts.addr, testUser)
-	for _, name := range []string{"", "a\x01b", "a\u2028b", strings.Repeat("x", 129), "a\u0085b"} {
+	// "e\u0301" is é decomposed (NFD): not Net-Unicode (RFC 5198 §2).
+	for _, name := range []string{"", "a\x01b", "a\u2028b", strings.Repeat("x", 129), "a\u0085b", "caf" + "e\u0301"} {
 		if r := c.cmd("PUTSCRIPT " + lit(name) + " " + lit("keep;")); r.status != "NO" {
 			t.Errorf("PUTSCRIPT %q: %v", name, r)
 		}
