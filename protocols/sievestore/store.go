@@ -16,11 +16,7 @@ import (
 type Reader interface {
 	SieveScripts(owner string) ([]mailbox.SieveScriptInfo, error)
 	SieveScriptNamed(owner, name string) (*mailbox.SieveScript, error)
-	ScriptsForDelivery(user string) (mailbox.DeliveryScripts, error)
 	ForwardingOf(user string) (mailbox.Forwarding, bool, error)
-	VacationRunning(user, handle, sender string, now time.Time) (bool, error)
-	DuplicateSeen(user string, id []byte, now time.Time) (bool, error)
-	SRSKeys() ([][]byte, error)
 }
 
 // Default limits of one owner's scripts (the plan's and Pigeonhole's

@@ -32,7 +32,7 @@ func newStore(t *testing.T) (*Store, *mailboxtest.Store) {
 // ManageSieve session would and checks the RFC 5804 errors.
 func TestScriptsLifecycle(t *testing.T) {
 	ctx := context.Background()
-	s, _ := newStore(t)
+	s, ms := newStore(t)
 	lim := managesieve.Limits{MaxScripts: 2, MaxScriptBytes: 64}
 	if list, err := s.List(ctx, user); err != nil || len(list) != 0 {
 		t.Fatalf("empty list: %v, %v", list, err)
@@ -80,7 +80,7 @@ func TestScriptsLifecycle(t *testing.T) {
 	if err := s.Activate(ctx, user, "nope"); !errors.Is(err, managesieve.ErrNonexistent) {
 		t.Fatalf("activate missing: %v", err)
 	}
-	d, err := s.ScriptsForDelivery(ctx, user)
+	d, err := ms.Store.ScriptsForDelivery(user)
 	if err != nil || d.User == nil || d.User.Name != "uno" || string(d.User.Source) != "keep;" {
 		t.Fatalf("delivery scripts %+v, %v", d, err)
 	}
@@ -102,22 +102,23 @@ func TestScriptsLifecycle(t *testing.T) {
 // store, put and activated in one event, run before the user's.
 func TestAdministratorsScripts(t *testing.T) {
 	ctx := context.Background()
-	s, _ := newStore(t)
+	s, ms := newStore(t)
 	if err := s.PutScript(ctx, mailbox.GlobalSieveOwner, "g", []byte("keep;"), s.Limits(), true); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.PutScript(ctx, mailbox.DomainSieveOwner("example.org"), "d", []byte("keep;"), s.Limits(), true); err != nil {
 		t.Fatal(err)
 	}
-	d, err := s.ScriptsForDelivery(ctx, user)
+	// As the delivery filter reads them (protocols/sieve/filter).
+	d, err := ms.Store.ScriptsForDelivery(user)
 	if err != nil || len(d.Before()) != 2 || d.Before()[0].Name != "g" || d.Before()[1].Name != "d" || d.User != nil {
 		t.Fatalf("delivery scripts %+v, %v", d, err)
 	}
-	if src, err := s.IncludeSource(ctx, user, true, "g"); err != nil || string(src) != "keep;" {
-		t.Fatalf("global include %q, %v", src, err)
+	if src, err := s.Get(ctx, mailbox.GlobalSieveOwner, "g"); err != nil || string(src) != "keep;" {
+		t.Fatalf("global script %q, %v", src, err)
 	}
-	if _, err := s.IncludeSource(ctx, user, false, "g"); !errors.Is(err, managesieve.ErrNonexistent) {
-		t.Fatalf("personal include of a global name: %v", err)
+	if _, err := s.Get(ctx, user, "g"); !errors.Is(err, managesieve.ErrNonexistent) {
+		t.Fatalf("the user's script of a global name: %v", err)
 	}
 }
 
@@ -141,13 +142,13 @@ func TestForwardingAndRecords(t *testing.T) {
 	ms.Must(t, &evlog.Event{Kind: &evlog.Event_DuplicateRecorded{DuplicateRecorded: &evlog.DuplicateRecorded{
 		User: user, Ids: [][]byte{[]byte("id")}, SeenUnix: now.Unix(), ExpiresUnix: now.Unix() + 60}}},
 		&evlog.Event{Kind: &evlog.Event_SrsKeyAdded{SrsKeyAdded: &evlog.SrsKeyAdded{Key: make([]byte, 32), AddedUnix: 1}}})
-	if ok, err := s.DuplicateSeen(ctx, user, []byte("id"), now); err != nil || !ok {
+	if ok, err := ms.Store.DuplicateSeen(user, []byte("id"), now); err != nil || !ok {
 		t.Fatalf("duplicate %v %v", ok, err)
 	}
-	if ok, err := s.VacationRunning(ctx, user, "", "s@remote.test", now); err != nil || ok {
+	if ok, err := ms.Store.VacationRunning(user, "", "s@remote.test", now); err != nil || ok {
 		t.Fatalf("vacation %v %v", ok, err)
 	}
-	if keys, err := s.SRSKeys(ctx); err != nil || len(keys) != 1 {
+	if keys, err := ms.Store.SRSKeys(); err != nil || len(keys) != 1 {
 		t.Fatalf("keys %d %v", len(keys), err)
 	}
 	cctx, cancel := context.WithCancel(ctx)

@@ -65,8 +65,8 @@
 // bounded cache keyed by the SHA-256 of their source.
 //
 // The package reads stored state only through the small interfaces it
-// declares (Scripts, Forwarding, Records, Mailboxes), implemented over the
-// store by protocols/sievestore; the reply messages are built by Replies
+// declares (Scripts, Forwarding, Records, Mailboxes), implemented over a
+// node's mailbox.Store by StoreState; the reply messages are built by Replies
 // (protocols/sieve/vacation and protocols/sieve/mdn). It proposes nothing
 // itself and holds no global state.
 package filter
