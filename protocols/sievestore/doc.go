@@ -1,9 +1,8 @@
-// Package sievestore is the one place Sieve state is read and written
-// outside package mailbox: the scripts of users ("alice@example.org") and
+// Package sievestore is where ManageSieve, the admin API and the CLI read
+// and write Sieve state: the scripts of users ("alice@example.org") and
 // of administrators ("@example.org" runs before that domain's users'
-// scripts, "@" before everyone's), forwarding, and the reads the delivery
-// filter needs (the scripts of one delivery, vacation and duplicate
-// records, SRS keys).
+// scripts, "@" before everyone's), and forwarding. The delivery filter
+// reads the node's store directly (filter.StoreState): it only reads.
 //
 // Reads come from the node's projection (*mailbox.Store); writes are
 // events (SieveScriptPut, SieveScriptDeleted, SieveScriptRenamed,
