@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/surat-mail/surat/protocols/admin"
+	"github.com/surat-mail/surat/protocols/sieve"
 	"github.com/surat-mail/surat/protocols/sievestore"
 )
 
@@ -152,7 +153,7 @@ func sieveCheck(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("sieve check: %w", err)
 	}
-	if err := compileSieve(src); err != nil {
+	if err := sieve.Check(src); err != nil {
 		return fmt.Errorf("sieve check: %w", err)
 	}
 	fmt.Fprintln(e.stdout, "ok")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/admin"
+	"github.com/surat-mail/surat/protocols/sieve"
 )
 
 // sieveCLI is an admin API over a real store with the node's Sieve store,
@@ -187,7 +188,7 @@ func TestCLIDomainCatchAll(t *testing.T) {
 // TestCLISievePutCompiles: the node's admin API compiles with
 // protocols/sieve; a broken script is refused with its line.
 func TestCLISievePutCompiles(t *testing.T) {
-	cli, _ := sieveCLI(t, checkSieveScript())
+	cli, _ := sieveCLI(t, sieve.Check)
 	if r := cli("require \"fileinto\";\r\nfileinto \"A\";\r\n", "sieve", "put", "ann@example.org", "ok"); r.code != 0 {
 		t.Fatalf("good script: %+v", r)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/outbound/mtasts"
 	"github.com/surat-mail/surat/protocols/pipeline"
+	"github.com/surat-mail/surat/protocols/sieve"
 	"github.com/surat-mail/surat/protocols/smtp"
 	"github.com/surat-mail/surat/protocols/tlsconf"
 )
@@ -176,7 +177,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	}
 	api, err := admin.New(admin.Config{
 		Sieve:        sieveState,
-		CheckSieve:   checkSieveScript(),
+		CheckSieve:   sieve.Check,
 		Directory:    store,
 		Queue:        store,
 		Bans:         store,

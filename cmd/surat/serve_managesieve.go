@@ -46,7 +46,7 @@ type manageSieveParts struct {
 func newManageSieveParts(store *mailbox.Store, scripts managesieve.Scripts) manageSieveParts {
 	return manageSieveParts{
 		scripts:      scripts,
-		check:        compileSieve, // the admin API's and `surat sieve check`'s
+		check:        sieve.Check, // as the admin API and `surat sieve check`
 		extensions:   sieve.Extensions(),
 		maxRedirects: sieve.DefaultLimits().MaxRedirects,
 		feed:         store,

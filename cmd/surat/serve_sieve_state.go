@@ -10,7 +10,6 @@ import (
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/propose"
-	"github.com/surat-mail/surat/protocols/sieve"
 	"github.com/surat-mail/surat/protocols/sievestore"
 )
 
@@ -23,22 +22,6 @@ func newSieveStore(store *mailbox.Store, node propose.Proposer) (*sievestore.Sto
 	}
 	return s, nil
 }
-
-// compileSieve checks a script as deliveries will compile it (`surat
-// sieve check`, and the admin API's PUT through checkSieveScript): the
-// error is a *sieve.CompileError naming the line. Included scripts
-// (RFC 6609) are checked when they are put themselves; here an include
-// compiles as an empty script, so that a script may be put before the
-// ones it includes, as Pigeonhole's ManageSieve allows (a missing one
-// fails at delivery, which then keeps the message).
-func compileSieve(src []byte) error {
-	_, err := sieve.Compile(src, sieve.Options{Limits: sieve.DefaultLimits(),
-		Include: func(bool, string) ([]byte, error) { return []byte{}, nil }})
-	return err
-}
-
-// checkSieveScript is the admin API's CheckSieve.
-func checkSieveScript() func(src []byte) error { return compileSieve }
 
 // Intervals of the leader's Sieve jobs.
 const (

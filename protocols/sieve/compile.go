@@ -171,6 +171,18 @@ type compiler struct {
 	depth    int
 }
 
+// Check checks a script on its way to storage (ManageSieve's PUTSCRIPT
+// and CHECKSCRIPT, `surat sieve put`) as deliveries will compile it, with
+// the default limits. Its includes (RFC 6609) are taken as empty scripts:
+// they are resolved at delivery, so a script may be stored before the
+// ones it includes, and a missing one is then the run-time error RFC 6609
+// §3.2 asks for.
+func Check(src []byte) error {
+	_, err := Compile(src, Options{Limits: DefaultLimits(),
+		Include: func(bool, string) ([]byte, error) { return []byte{}, nil }})
+	return err
+}
+
 // Compile parses and checks a script (RFC 5228). Errors are
 // *CompileError with a line number; an include that fails to compile
 // reports the included script's name with its line.

@@ -1,6 +1,7 @@
 package sieve
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -117,4 +118,17 @@ func TestNestingBounded(t *testing.T) {
 	compileErr(t, src)
 	src = "if " + strings.Repeat("not ", 1000) + "true { }"
 	compileErr(t, src)
+}
+
+// Check takes a script before the ones it includes are stored, and
+// still refuses a broken one with its line.
+func TestCheckForStorage(t *testing.T) {
+	if err := Check([]byte("require [\"include\"];\r\ninclude :personal \"later\";\r\n")); err != nil {
+		t.Fatalf("a script including one not stored yet: %v", err)
+	}
+	err := Check([]byte("require [\"fileinto\"];\r\nfrobnicate;\r\nkeep;\r\n"))
+	var ce *CompileError
+	if !errors.As(err, &ce) || ce.Line != 2 {
+		t.Fatalf("broken script: %v, want a CompileError on line 2", err)
+	}
 }
