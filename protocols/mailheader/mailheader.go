@@ -167,7 +167,7 @@ func (f *Field) write(s string) {
 		// of white space only.
 		last := strings.LastIndexFunc(s, func(r rune) bool { return r != ' ' && r != '\t' })
 		n := strings.LastIndexAny(s[:max(min(limit, last), 0)+1], " \t")
-		if n < 0 || n == 0 && f.col == 0 || len(s)-n > HardLimit {
+		if n < 0 || n == 0 && f.col == 0 || last+1-n > HardLimit {
 			// No white space to break at that would help (a break at 0
 			// on an empty line would not advance; a word too long for
 			// any line is broken anyway): break between characters.
