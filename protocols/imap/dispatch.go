@@ -24,9 +24,9 @@ const (
 
 // The sets of states commands are allowed in.
 const (
-	anyState = stateNotAuthenticated | stateAuthenticated | stateSelected
-	notAuth  = stateNotAuthenticated
-	authed   = stateAuthenticated | stateSelected
+	anyState   = stateNotAuthenticated | stateAuthenticated | stateSelected
+	notAuth    = stateNotAuthenticated
+	authed     = stateAuthenticated | stateSelected
 	inSelected = stateSelected
 )
 

@@ -7,5 +7,5 @@ import (
 )
 
 // Placeholders until fetch.go moves to imapmsg.
-func writeEnvelope(e *wire.Encoder, env *imap.Envelope)                       { e.NIL() }
+func writeEnvelope(e *wire.Encoder, env *imap.Envelope)                        { e.NIL() }
 func writeBodyStructure(e *wire.Encoder, bs imap.BodyStructure, extended bool) { e.NIL() }

@@ -169,10 +169,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:      cfg,
-		log:      cfg.Logger.With("proto", "imap"),
-		limits:   connlimit.New[*limitedConn](cfg.MaxSessions, cfg.MaxSessionsPerIP),
-		headers:  newHeaderCache(cfg.HeaderCacheSize),
+		cfg:       cfg,
+		log:       cfg.Logger.With("proto", "imap"),
+		limits:    connlimit.New[*limitedConn](cfg.MaxSessions, cfg.MaxSessionsPerIP),
+		headers:   newHeaderCache(cfg.HeaderCacheSize),
 		sessions:  map[*session]struct{}{},
 		listeners: map[net.Listener]struct{}{},
 	}
