@@ -69,21 +69,27 @@ func copyUIDCode(d *imap.CopyData) string {
 
 func utoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 
-// fetchWriter writes FETCH responses (RFC 9051 §7.5.2).
-type fetchWriter struct{ s *session }
+// fetchWriter writes FETCH responses (RFC 9051 §7.5.2). obsolete names
+// the sections asked for with an IMAP4rev1 name (RFC822, RFC822.HEADER,
+// RFC822.TEXT: RFC 3501 §6.4.5), answered under that name.
+type fetchWriter struct {
+	s        *session
+	obsolete map[*imap.FetchItemBodySection]string
+}
 
 // fetchResponse is one "* n FETCH (...)" response being written: items
 // are separated by spaces; Close ends it. Every write goes to the
 // encoder, whose first error sticks and is returned by Close.
 type fetchResponse struct {
-	enc   *wire.Encoder
-	items int
+	enc      *wire.Encoder
+	items    int
+	obsolete map[*imap.FetchItemBodySection]string
 }
 
 // CreateMessage starts the response for the message seq.
 func (w *fetchWriter) CreateMessage(seq uint32) *fetchResponse {
 	w.s.enc.Untagged().Number(seq).SP().Atom("FETCH").SP().Open()
-	return &fetchResponse{enc: w.s.enc}
+	return &fetchResponse{enc: w.s.enc, obsolete: w.obsolete}
 }
 
 // item starts an item: the space before every one but the first.
@@ -127,10 +133,15 @@ func (r *fetchResponse) WriteBodyStructure(bs imap.BodyStructure, extended bool)
 // literal; the caller writes exactly size octets to the returned writer
 // and closes it.
 func (r *fetchResponse) WriteBodySection(bs *imap.FetchItemBodySection, size int64) io.WriteCloser {
-	e := r.item("BODY")
-	writeSectionSpec(e, bs)
-	if bs.Partial != nil {
-		e.Raw("<").Number64(uint64(bs.Partial.Offset)).Raw(">")
+	var e *wire.Encoder
+	if name, ok := r.obsolete[bs]; ok {
+		e = r.item(name)
+	} else {
+		e = r.item("BODY")
+		writeSectionSpec(e, bs)
+		if bs.Partial != nil {
+			e.Raw("<").Number64(uint64(bs.Partial.Offset)).Raw(">")
+		}
 	}
 	e.SP().Raw("{").Number64(uint64(size)).Raw("}\r\n")
 	return &literalWriter{enc: e, s: r}
