@@ -123,11 +123,14 @@ func (m *Message) entity(p *Part, start, end, depth int, digest bool) {
 		p.Type, p.Subtype = "application", "octet-stream"
 	case strings.EqualFold(p.Type, "message") && (strings.EqualFold(p.Subtype, "rfc822") || strings.EqualFold(p.Subtype, "global")):
 		p.Lines = int64(bytes.Count(m.raw[p.BodyStart:p.End], []byte{'\n'}))
-		if descend {
-			p.Message = &Part{}
-			m.entity(p.Message, p.BodyStart, p.End, depth+1, false)
-			p.Envelope = ParseEnvelope(m.raw[p.BodyStart:p.End])
+		if !descend {
+			// BODYSTRUCTURE has no message/rfc822 without its message.
+			p.Type, p.Subtype, p.Lines = "application", "octet-stream", 0
+			return
 		}
+		p.Message = &Part{}
+		m.entity(p.Message, p.BodyStart, p.End, depth+1, false)
+		p.Envelope = ParseEnvelope(m.raw[p.BodyStart:p.End])
 	case p.IsText():
 		p.Lines = int64(bytes.Count(m.raw[p.BodyStart:p.End], []byte{'\n'}))
 	}

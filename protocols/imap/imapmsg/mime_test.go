@@ -155,6 +155,13 @@ func TestParseLimits(t *testing.T) {
 	if depth != MaxDepth {
 		t.Errorf("depth %d, want %d", depth, MaxDepth)
 	}
+	p := &m.Root
+	for p.Message != nil {
+		p = p.Message
+	}
+	if p.Type != "application" {
+		t.Errorf("deepest part %s/%s", p.Type, p.Subtype)
+	}
 	// More parts than MaxParts: the tree stops at MaxParts.
 	b.Reset()
 	b.WriteString("Content-Type: multipart/mixed; boundary=b\r\n\r\n")
