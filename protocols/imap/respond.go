@@ -7,6 +7,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/surat-mail/surat/protocols/imap/imapmsg"
 	"github.com/surat-mail/surat/protocols/imap/wire"
 )
 
@@ -117,16 +118,17 @@ func (r *fetchResponse) WriteRFC822Size(size int64) {
 	r.item("RFC822.SIZE").SP().Number64(uint64(size))
 }
 
-func (r *fetchResponse) WriteEnvelope(env *imap.Envelope) {
-	writeEnvelope(r.item("ENVELOPE").SP(), env)
+func (r *fetchResponse) WriteEnvelope(env *imapmsg.Envelope) {
+	r.item("ENVELOPE").SP().Envelope(env)
 }
 
-func (r *fetchResponse) WriteBodyStructure(bs imap.BodyStructure, extended bool) {
+// WriteBodyStructure writes BODYSTRUCTURE (extended) or BODY.
+func (r *fetchResponse) WriteBodyStructure(p *imapmsg.Part, extended bool) {
 	name := "BODY"
 	if extended {
 		name = "BODYSTRUCTURE"
 	}
-	writeBodyStructure(r.item(name).SP(), bs, extended)
+	r.item(name).SP().BodyStructure(p, extended)
 }
 
 // WriteBodySection writes a section's name and the header of its
