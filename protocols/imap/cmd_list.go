@@ -1,8 +1,6 @@
 package imap
 
 import (
-	"strings"
-
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/surat-mail/surat/protocols/imap/wire"
@@ -119,68 +117,91 @@ func readListArgs(d *wire.Decoder) (*listArgs, error) {
 	return a, d.End()
 }
 
-// cmdList: LIST (RFC 9051 §6.3.9) and LSUB (RFC 3501 §6.3.9, as LIST
-// (SUBSCRIBED) answered with LSUB responses).
+// cmdList: LIST (RFC 9051 §6.3.9) and LSUB (RFC 3501 §6.3.9).
 func cmdList(s *session, c *command) error {
-	var a *listArgs
 	if c.name == "LSUB" {
-		d := c.dec
-		a = &listArgs{}
-		a.opts.SelectSubscribed = true
-		if err := d.SP(); err != nil {
-			return err
-		}
-		ref, err := d.Mailbox()
-		if err != nil {
-			return err
-		}
-		if err := d.SP(); err != nil {
-			return err
-		}
-		p, err := d.ListMailbox()
-		if err != nil {
-			return err
-		}
-		if err := d.End(); err != nil {
-			return err
-		}
-		a.ref = ref
-		if p != "" {
-			a.patterns = []string{p}
-		}
-	} else {
-		var err error
-		if a, err = readListArgs(c.dec); err != nil {
-			return err
-		}
+		return cmdLsub(s, c)
+	}
+	a, err := readListArgs(c.dec)
+	if err != nil {
+		return err
 	}
 	return s.List(func(data *imap.ListData) error {
-		return s.writeList(c.name, data)
+		return s.writeList(data)
 	}, a.ref, a.patterns, &a.opts)
 }
 
-// writeList writes one LIST (or LSUB) response (RFC 9051 §7.3.1), its
-// CHILDINFO extended item (RFC 5258 §3.5), and for LIST-STATUS the STATUS
-// response after it (RFC 5819 §2).
-func (s *session) writeList(name string, data *imap.ListData) error {
-	attrs := data.Attrs
-	if name == "LSUB" {
-		// RFC 3501 §6.3.9: LSUB has no \Subscribed; a name that only a
-		// subscription holds is \Noselect.
-		attrs = nil
-		for _, at := range data.Attrs {
-			switch {
-			case strings.EqualFold(string(at), string(imap.MailboxAttrSubscribed)):
-			case strings.EqualFold(string(at), string(imap.MailboxAttrNonExistent)):
-				attrs = append(attrs, imap.MailboxAttrNoSelect)
-			default:
-				attrs = append(attrs, at)
+// cmdLsub: LSUB ref pattern (RFC 3501 §6.3.9): the subscribed names that
+// match, and, with "%", a name that does not match but has a subscribed
+// name below it is returned as its matching ancestor, \Noselect unless
+// subscribed itself. Only \Noselect is returned, as Dovecot does.
+func cmdLsub(s *session, c *command) error {
+	d := c.dec
+	if err := d.SP(); err != nil {
+		return err
+	}
+	ref, err := d.Mailbox()
+	if err != nil {
+		return err
+	}
+	if err := d.SP(); err != nil {
+		return err
+	}
+	pattern, err := d.ListMailbox()
+	if err != nil {
+		return err
+	}
+	if err := d.End(); err != nil {
+		return err
+	}
+	subs, err := s.srv.cfg.Store.Subscriptions(s.user)
+	if err != nil {
+		return replyFor(err)
+	}
+	ref, pattern = canonicalInbox(ref), canonicalInbox(pattern)
+	subscribed := map[string]bool{}
+	for _, n := range subs {
+		subscribed[n] = true
+	}
+	found := map[string]bool{} // name → subscribed
+	for _, n := range subs {
+		if listMatch(n, ref, pattern) {
+			found[n] = true
+			continue
+		}
+		for i := len(n) - 1; i > 0; i-- {
+			if n[i] == delim && listMatch(n[:i], ref, pattern) {
+				found[n[:i]] = found[n[:i]] || subscribed[n[:i]]
+				break
 			}
 		}
 	}
-	e := s.enc.Untagged().Atom(name).SP().List(len(attrs), func(i int) { s.enc.Atom(string(attrs[i])) })
+	names := make([]string, 0, len(found))
+	for n := range found {
+		names = append(names, n)
+	}
+	sortMailboxNames(names)
+	for _, n := range names {
+		var attrs []imap.MailboxAttr
+		if !found[n] {
+			attrs = []imap.MailboxAttr{imap.MailboxAttrNoSelect}
+		}
+		e := s.enc.Untagged().Atom("LSUB").SP().List(len(attrs), func(i int) { s.enc.Atom(string(attrs[i])) })
+		if e.SP().Quoted(string(delim)).SP().Mailbox(n).CRLF().Err() != nil {
+			return e.Err()
+		}
+	}
+	return nil
+}
+
+// writeList writes one LIST response (RFC 9051 §7.3.1), its
+// CHILDINFO extended item (RFC 5258 §3.5), and for LIST-STATUS the STATUS
+// response after it (RFC 5819 §2).
+func (s *session) writeList(data *imap.ListData) error {
+	attrs := data.Attrs
+	e := s.enc.Untagged().Atom("LIST").SP().List(len(attrs), func(i int) { s.enc.Atom(string(attrs[i])) })
 	e.SP().Quoted(string(delim)).SP().Mailbox(data.Mailbox)
-	if data.ChildInfo != nil && data.ChildInfo.Subscribed && name == "LIST" {
+	if data.ChildInfo != nil && data.ChildInfo.Subscribed {
 		e.SP().Open().Quoted("CHILDINFO").SP().Open().Quoted("SUBSCRIBED").Close().Close()
 	}
 	if e.CRLF().Err() != nil {
