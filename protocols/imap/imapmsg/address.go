@@ -114,10 +114,11 @@ func (p *addrParser) address(out []Address, inGroup bool) []Address {
 
 // bare is a list element of words only: a local part without a domain.
 func (p *addrParser) bare(out []Address, ws []word) []Address {
-	if len(ws) == 0 {
+	local := p.join(ws, false)
+	if local == "" {
 		return out
 	}
-	return append(out, Address{Mailbox: p.join(ws, false), Host: MissingDomain})
+	return append(out, Address{Mailbox: local, Host: MissingDomain})
 }
 
 func nonEmpty(s, missing string) string {
