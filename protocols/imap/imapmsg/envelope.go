@@ -68,6 +68,7 @@ func ParseEnvelope(header []byte) *Envelope {
 	env := &Envelope{}
 	var from, sender, replyTo string
 	var seen uint16
+	var ap addrParser
 	for i := 0; ; {
 		f, next, ok := nextField(h, i)
 		if !ok {
@@ -95,16 +96,16 @@ func ParseEnvelope(header []byte) *Envelope {
 		case bitReplyTo:
 			replyTo = f.value
 		default:
-			*dst(env) = ParseAddressList(f.value)
+			*dst(env) = ap.list(f.value)
 		}
 	}
-	env.From = ParseAddressList(from)
+	env.From = ap.list(from)
 	// RFC 3501 §7.4.2, RFC 9051 §7.5.2: a Sender or Reply-To that is absent
 	// or empty is the From.
-	if env.Sender = ParseAddressList(sender); env.Sender == nil {
+	if env.Sender = ap.list(sender); env.Sender == nil {
 		env.Sender = env.From
 	}
-	if env.ReplyTo = ParseAddressList(replyTo); env.ReplyTo == nil {
+	if env.ReplyTo = ap.list(replyTo); env.ReplyTo == nil {
 		env.ReplyTo = env.From
 	}
 	return env

@@ -3,8 +3,6 @@ package imapmsg
 import (
 	"bytes"
 	"strings"
-
-	"github.com/surat-mail/surat/protocols/mailheader"
 )
 
 // HeaderEnd is the length of the header block at the start of p, through
@@ -83,7 +81,24 @@ func nextField(h string, i int) (f field, next int, ok bool) {
 // value is a field's value as Dovecot reads it: unfolded (RFC 5322
 // §2.2.3), with the white space around it trimmed.
 func value(raw string) string {
-	return strings.Trim(mailheader.Unfold(raw), " \t\r\n")
+	v := strings.Trim(raw, " \t\r\n")
+	if strings.IndexByte(v, '\n') < 0 && strings.IndexByte(v, '\r') < 0 {
+		return v
+	}
+	return unfold(v)
+}
+
+// unfold removes every CR and LF of s (RFC 5322 §2.2.3: the white space
+// after a fold stays), as mailheader.Unfold does, without building a
+// replacer per call.
+func unfold(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '\r' && c != '\n' {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // isName reports whether the field name n is name, ASCII case-insensitively
