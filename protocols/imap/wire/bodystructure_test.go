@@ -1,7 +1,13 @@
 package wire
 
 import (
+	"bufio"
+	"net"
+	"strings"
 	"testing"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/surat-mail/surat/protocols/imap/imapmsg"
 )
@@ -83,4 +89,106 @@ AAAA
 			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
 		}
 	}
+}
+
+// fetchWithClient serves one FETCH response, written by write, to go-imap's
+// client and returns what the client parsed: a check of our grammar
+// against an independent parser.
+func fetchWithClient(t *testing.T, options *imap.FetchOptions, write func(e *Encoder)) *imapclient.FetchMessageBuffer {
+	t.Helper()
+	srv, cli := net.Pipe()
+	defer srv.Close()
+	go func() {
+		bw := bufio.NewWriter(srv)
+		e := NewEncoder(bw)
+		e.Raw("* OK [CAPABILITY IMAP4rev1] ready\r\n")
+		e.Flush()
+		br := bufio.NewReader(srv)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, rest, _ := strings.Cut(line, " ")
+			if strings.HasPrefix(strings.ToUpper(rest), "FETCH") {
+				e.Raw("* 1 FETCH (")
+				write(e)
+				e.Raw(")\r\n")
+			}
+			e.Status(tag, "OK", "", "done")
+			if e.Flush() != nil {
+				return
+			}
+		}
+	}()
+	c := imapclient.New(cli, nil)
+	defer c.Close()
+	msgs, err := c.Fetch(imap.SeqSetNum(1), options).Collect()
+	if err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	return msgs[0]
+}
+
+func TestBodyStructureParsedByGoIMAP(t *testing.T) {
+	m := imapmsg.Parse(crlf(strings.Replace(mimeMessage, "Content-Type: text/html", "Content-Type: text/html; charset=utf-8\nContent-Disposition: inline; filename=\"a b.html\"\nContent-Language: en, de\nContent-ID: <x@y>", 1)))
+	for _, extended := range []bool{false, true} {
+		got := fetchWithClient(t, &imap.FetchOptions{BodyStructure: &imap.FetchItemBodyStructure{Extended: extended}, Envelope: true}, func(e *Encoder) {
+			e.Raw("ENVELOPE ").Envelope(imapmsg.ParseEnvelope(m.Bytes())).SP()
+			if extended {
+				e.Raw("BODYSTRUCTURE ")
+			} else {
+				e.Raw("BODY ")
+			}
+			e.BodyStructure(&m.Root, extended)
+		})
+		root, ok := got.BodyStructure.(*imap.BodyStructureMultiPart)
+		if !ok || len(root.Children) != 2 || !strings.EqualFold(root.Subtype, "mixed") {
+			t.Fatalf("root %#v", got.BodyStructure)
+		}
+		msg, ok := root.Children[1].(*imap.BodyStructureSinglePart)
+		if !ok || msg.MessageRFC822 == nil || msg.Size != uint32(m.Root.Parts[1].Size()) || msg.MessageRFC822.NumLines != m.Root.Parts[1].Lines ||
+			msg.MessageRFC822.Envelope.Subject != "submsg" {
+			t.Fatalf("message part %#v", root.Children[1])
+		}
+		alt := msg.MessageRFC822.BodyStructure.(*imap.BodyStructureMultiPart)
+		html := alt.Children[0].(*imap.BodyStructureSinglePart)
+		if html.Params["charset"] != "utf-8" || html.Text == nil || html.ID != "<x@y>" {
+			t.Errorf("html part %#v", html)
+		}
+		if extended && (html.Extended == nil || html.Extended.Disposition.Params["filename"] != "a b.html" ||
+			strings.Join(html.Extended.Language, ",") != "en,de" || root.Extended == nil || root.Extended.Params["boundary"] != "foo bar") {
+			t.Errorf("extension data: %#v %#v", html.Extended, root.Extended)
+		}
+		if got.Envelope == nil || got.Envelope.Subject != "" || len(got.Envelope.From) != 1 || got.Envelope.From[0].Host != "domain.org" {
+			t.Errorf("envelope %#v", got.Envelope)
+		}
+	}
+}
+
+// FuzzBodyStructure writes the ENVELOPE and BODYSTRUCTURE of any message
+// and has go-imap's client read them back: every tree imapmsg builds
+// encodes to the grammar.
+func FuzzBodyStructure(f *testing.F) {
+	f.Add(crlf(mimeMessage), true)
+	f.Add([]byte("Content-Type: multipart/digest; boundary=b; x*0=\"\xff\"\r\nContent-Language: ,\r\n\r\n--b\r\n\r\nSubject: (\r\n\r\n--b--"), false)
+	f.Add([]byte("To: g:;, \"\\\"\" <@r:x>\r\nContent-Disposition: ; a=\r\nContent-Type: message/global\r\n\r\nFrom: \xc3\xa9@x\r\n"), true)
+	f.Fuzz(func(t *testing.T, raw []byte, extended bool) {
+		m := imapmsg.Parse(raw)
+		got := fetchWithClient(t, &imap.FetchOptions{BodyStructure: &imap.FetchItemBodyStructure{Extended: extended}, Envelope: true}, func(e *Encoder) {
+			e.Raw("ENVELOPE ").Envelope(imapmsg.ParseEnvelope(raw)).SP()
+			if extended {
+				e.Raw("BODYSTRUCTURE ")
+			} else {
+				e.Raw("BODY ")
+			}
+			e.BodyStructure(&m.Root, extended)
+		})
+		if got.Envelope == nil || got.BodyStructure == nil {
+			t.Fatalf("client read %#v", got)
+		}
+	})
 }
