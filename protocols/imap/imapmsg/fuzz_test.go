@@ -110,3 +110,19 @@ func FuzzPartial(f *testing.F) {
 		}
 	})
 }
+
+func FuzzContentParams(f *testing.F) {
+	f.Add(`text/plain; charset="utf-8"; name*0*=utf-8''%41; name*1="b"`)
+	f.Add(`a/b; (c) x = "\"" ; y*=z; y*0=; y*999*=q`)
+	f.Fuzz(func(t *testing.T, s string) {
+		cv := contentValue{s: s}
+		cv.token()
+		cv.is('/')
+		cv.token()
+		for _, p := range cv.params() {
+			if p.Name == "" {
+				t.Fatalf("empty parameter name in %q", s)
+			}
+		}
+	})
+}

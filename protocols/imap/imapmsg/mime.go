@@ -86,6 +86,9 @@ func Parse(raw []byte) *Message {
 // Bytes is the message the tree was parsed from.
 func (m *Message) Bytes() []byte { return m.raw }
 
+// Envelope is the ENVELOPE of the message itself.
+func (m *Message) Envelope() *Envelope { return ParseEnvelope(m.raw) }
+
 // Header is p's header block, its final blank line included.
 func (m *Message) Header(p *Part) []byte { return m.raw[p.HeaderStart:p.BodyStart] }
 
