@@ -64,7 +64,7 @@ func (a Address) IsGroupEnd() bool { return a == Address{} }
 // Envelope kept (the header cache keeps one per message) holds that copy,
 // not header.
 func ParseEnvelope(header []byte) *Envelope {
-	h := string(header[:HeaderEnd(header)])
+	h := headerString(header[:HeaderEnd(header)])
 	env := &Envelope{}
 	var from, sender, replyTo string
 	var seen uint16

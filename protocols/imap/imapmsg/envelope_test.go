@@ -61,6 +61,7 @@ func TestEnvelopeDovecotCases(t *testing.T) {
 		{"subject NIL is a string", "Subject: NiL\n\n", &Envelope{Subject: Str("NiL")}},
 		{"empty subject is empty, not NIL", "Subject:\n\n", &Envelope{Subject: Str("")}},
 		{"no header", "", &Envelope{}},
+		{"NUL dropped", "Subject: a\x00b\n\n", &Envelope{Subject: Str("ab")}},
 		{"first field counts", "Subject: one\nSubject: two\n\n", &Envelope{Subject: Str("one")}},
 		{"folded and encoded subject kept raw", "Subject: =?utf-8?q?caf=C3=A9?=\n\t and more\n\n",
 			&Envelope{Subject: Str("=?utf-8?q?caf=C3=A9?=\t and more")}},

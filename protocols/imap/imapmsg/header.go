@@ -106,3 +106,19 @@ func unfold(s string) string {
 func isName(n, name string) bool { return strings.EqualFold(n, name) }
 
 func indexByte(b []byte, c byte) int { return bytes.IndexByte(b, c) }
+
+// headerString is the header block b as a string, its NUL octets dropped:
+// no IMAP string can hold one (RFC 9051 §4.3, CHAR8), and a header has
+// no use for them.
+func headerString(b []byte) string {
+	if bytes.IndexByte(b, 0) < 0 {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b))
+	for _, c := range b {
+		if c != 0 {
+			out = append(out, c)
+		}
+	}
+	return string(out)
+}

@@ -104,7 +104,7 @@ func (m *Message) entity(p *Part, start, end, depth int, digest bool) {
 	p.BodyStart = start + HeaderEnd(m.raw[start:end])
 	p.End = end
 	p.Encoding = "7bit"
-	m.header(p, string(m.raw[p.HeaderStart:p.BodyStart]))
+	m.header(p, headerString(m.raw[p.HeaderStart:p.BodyStart]))
 	if p.Type == "" {
 		if digest {
 			p.Type, p.Subtype = "message", "rfc822"

@@ -178,6 +178,10 @@ func FuzzBodyStructure(f *testing.F) {
 	f.Add([]byte("To: g:;, \"\\\"\" <@r:x>\r\nContent-Disposition: ; a=\r\nContent-Type: message/global\r\n\r\nFrom: \xc3\xa9@x\r\n"), true)
 	f.Fuzz(func(t *testing.T, raw []byte, extended bool) {
 		m := imapmsg.Parse(raw)
+		out := encode(func(e *Encoder) { e.Envelope(imapmsg.ParseEnvelope(raw)).SP().BodyStructure(&m.Root, extended) })
+		if strings.IndexByte(out, 0) >= 0 {
+			t.Fatalf("NUL written: %q", out)
+		}
 		got := fetchWithClient(t, &imap.FetchOptions{BodyStructure: &imap.FetchItemBodyStructure{Extended: extended}, Envelope: true}, func(e *Encoder) {
 			e.Raw("ENVELOPE ").Envelope(imapmsg.ParseEnvelope(raw)).SP()
 			if extended {
