@@ -260,7 +260,7 @@ func (d *Decoder) Astring() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if b == '"' || b == '{' || b == '~' {
+	if b == '"' || b == '{' || b == '~' && d.literal8Ahead() {
 		return d.String()
 	}
 	s, err := d.readWhile(isAstringChar)
@@ -271,6 +271,13 @@ func (d *Decoder) Astring() (string, error) {
 		return "", syntaxf("Expected a string, got %s", describe(b))
 	}
 	return s, nil
+}
+
+// literal8Ahead reports whether "~{" is ahead ("~" alone is an atom
+// character).
+func (d *Decoder) literal8Ahead() bool {
+	p, err := d.peek2()
+	return err == nil && p[0] == '~' && p[1] == '{'
 }
 
 // Nstring reads a string or NIL; ok is false for NIL.
