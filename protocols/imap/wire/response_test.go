@@ -20,13 +20,19 @@ func TestResponseHelpers(t *testing.T) {
 		{func(e *Encoder) {
 			e.BodySectionName(&imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFieldsNot: []string{"To"}}, "")
 		}, `BODY[HEADER.FIELDS.NOT (To)]`},
-		{func(e *Encoder) { e.BodySectionName(&imap.FetchItemBodySection{Part: []int{3}, Specifier: imap.PartSpecifierMIME}, "") }, `BODY[3.MIME]`},
+		{func(e *Encoder) {
+			e.BodySectionName(&imap.FetchItemBodySection{Part: []int{3}, Specifier: imap.PartSpecifierMIME}, "")
+		}, `BODY[3.MIME]`},
 		{func(e *Encoder) { e.BodySectionName(&imap.FetchItemBodySection{}, "RFC822.PEEK") }, `RFC822`},
-		{func(e *Encoder) { e.BinarySectionName([]int{1}, &imap.SectionPartial{Offset: 0, Size: 1}).SP().BinarySizeName(nil) }, `BINARY[1]<0> BINARY.SIZE[]`},
+		{func(e *Encoder) {
+			e.BinarySectionName([]int{1}, &imap.SectionPartial{Offset: 0, Size: 1}).SP().BinarySizeName(nil)
+		}, `BINARY[1]<0> BINARY.SIZE[]`},
 		{func(e *Encoder) {
 			e.ESearch("A1", true, &ESearchData{Min: 2, Max: 9, Count: 3, All: imap.UIDSetNum(2, 5, 9), ModSeq: 7, ReturnMin: true, ReturnMax: true, ReturnCount: true, ReturnAll: true})
 		}, "* ESEARCH (TAG \"A1\") UID MIN 2 MAX 9 COUNT 3 ALL 2,5,9 MODSEQ 7\r\n"},
-		{func(e *Encoder) { e.ESearch("A2", false, &ESearchData{ReturnMin: true, ReturnCount: true, ReturnAll: true}) }, "* ESEARCH (TAG \"A2\") COUNT 0\r\n"},
+		{func(e *Encoder) {
+			e.ESearch("A2", false, &ESearchData{ReturnMin: true, ReturnCount: true, ReturnAll: true})
+		}, "* ESEARCH (TAG \"A2\") COUNT 0\r\n"},
 		{func(e *Encoder) { e.Vanished(true, imap.UIDSetNum(1, 2, 3, 8)) }, "* VANISHED (EARLIER) 1:3,8\r\n"},
 		{func(e *Encoder) {
 			e.MailboxStatus(&imap.StatusData{Mailbox: "Entwürfe", NumMessages: &n, UIDNext: 4, UIDValidity: 1, Size: &size, HighestModSeq: 99}, "M1")
