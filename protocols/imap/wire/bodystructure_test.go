@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -195,4 +196,19 @@ func FuzzBodyStructure(f *testing.F) {
 			t.Fatalf("client read %#v", got)
 		}
 	})
+}
+
+// BenchmarkBodyStructure parses a message with a nested message and
+// writes its BODYSTRUCTURE, as FETCH BODYSTRUCTURE does per message.
+func BenchmarkBodyStructure(b *testing.B) {
+	raw := crlf(mimeMessage)
+	e := NewEncoder(bufio.NewWriterSize(io.Discard, 64<<10))
+	b.ReportAllocs()
+	for b.Loop() {
+		m := imapmsg.Parse(raw)
+		e.BodyStructure(&m.Root, true)
+	}
+	if err := e.Flush(); err != nil {
+		b.Fatal(err)
+	}
 }
