@@ -30,8 +30,8 @@ type Part struct {
 	// Type and Subtype as written, or the default "text" "plain" (for a
 	// part of a multipart/digest, "message" "rfc822").
 	Type, Subtype string
-	// Params are the Content-Type parameters; a defaulted text/plain has
-	// charset=us-ascii.
+	// Params are the Content-Type parameters; a text part without a
+	// charset has charset=us-ascii added at the end, as Dovecot does.
 	Params      []Param
 	ID          NString // Content-ID
 	Description NString // Content-Description
@@ -110,7 +110,13 @@ func (m *Message) entity(p *Part, start, end, depth int, digest bool) {
 			p.Type, p.Subtype = "message", "rfc822"
 		} else {
 			p.Type, p.Subtype = "text", "plain"
-			p.Params = []Param{{Name: "charset", Value: "us-ascii"}}
+		}
+	}
+	if p.IsText() {
+		if _, ok := paramValue(p.Params, "charset"); !ok {
+			// RFC 2045 §5.2, RFC 2046 §4.1.2: text without a charset is
+			// US-ASCII; Dovecot says so in the parameters.
+			p.Params = append(p.Params, Param{Name: "charset", Value: "us-ascii"})
 		}
 	}
 	descend := depth < MaxDepth && m.parts < MaxParts

@@ -67,7 +67,7 @@ func TestBodyStructure(t *testing.T) {
 		{"default text/plain", "Subject: x\n\nhello\nworld\n", true,
 			`("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 14 2 NIL NIL NIL NIL)`},
 		{"nested message", mimeMessage, false,
-			`(("text" "x-myown" ("charset" "us-ascii") NIL NIL "7bit" 7 1)("message" "rfc822" NIL NIL NIL "7bit" 298 ("Sun, 12 Aug 2012 12:34:56 +0300" "submsg" ((NIL NIL "sub" "domain.org")) ((NIL NIL "sub" "domain.org")) ((NIL NIL "sub" "domain.org")) NIL NIL NIL NIL NIL) (("text" "html" NIL NIL NIL "7bit" 20 1)("text" "plain" NIL NIL NIL "7bit" 21 1) "alternative") 18) "mixed")`},
+			`(("text" "x-myown" ("charset" "us-ascii") NIL NIL "7bit" 7 1)("message" "rfc822" NIL NIL NIL "7bit" 298 ("Sun, 12 Aug 2012 12:34:56 +0300" "submsg" ((NIL NIL "sub" "domain.org")) ((NIL NIL "sub" "domain.org")) ((NIL NIL "sub" "domain.org")) NIL NIL NIL NIL NIL) (("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 20 1)("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 21 1) "alternative") 18) "mixed")`},
 		{"extension data", `Content-Type: multipart/mixed; boundary=XX
 Content-Language: en, fr
 Content-Location: http://example.com/x
