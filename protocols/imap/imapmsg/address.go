@@ -99,7 +99,7 @@ func (p *addrParser) address(out []Address, inGroup bool) []Address {
 		return append(out, Address{})
 	case '<':
 		p.i++
-		name := p.join(ws, true)
+		name := humanText(p.join(ws, true))
 		route := p.route()
 		mailbox, host := p.addrSpec()
 		p.skipCFWS()
