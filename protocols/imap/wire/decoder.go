@@ -364,10 +364,11 @@ func (d *Decoder) number(max uint64) (uint64, error) {
 		}
 		_, _ = d.readByte()
 		digits++
-		n = n*10 + uint64(b-'0')
-		if n > max || digits > 20 {
+		v := uint64(b - '0')
+		if n > (max-v)/10 {
 			return 0, syntaxf("Number too large")
 		}
+		n = n*10 + v
 	}
 	if digits == 0 {
 		b, _ := d.peek()

@@ -434,3 +434,14 @@ func TestDates(t *testing.T) {
 		t.Error("31-Feb accepted")
 	}
 }
+
+func TestNumber64Overflow(t *testing.T) {
+	for _, in := range []string{"9223372036854775808", "20000000000000000000", "18446744073709551616", "99999999999999999999"} {
+		d := newTestDecoder("t X " + in + "\r\n")
+		_, _, _ = d.Begin()
+		_ = d.SP()
+		if n, err := d.Number64(); err == nil {
+			t.Errorf("%s: accepted as %d", in, n)
+		}
+	}
+}
