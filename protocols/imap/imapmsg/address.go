@@ -207,20 +207,25 @@ func (p *addrParser) join(ws []word, human bool) string {
 }
 
 // route reads an obs-route "@a,@b:" (RFC 5322 §4.4) if one starts at p.i,
-// and returns it without its colon.
+// and returns it without its colon. Only route characters are scanned, so
+// a '<' that starts no route costs no more than the text it could hold.
 func (p *addrParser) route() string {
 	p.skipCFWS()
 	if p.i >= len(p.s) || p.s[p.i] != '@' {
 		return ""
 	}
 	start := p.i
-	end := strings.IndexAny(p.s[p.i:], ":>")
-	if end < 0 || p.s[p.i+end] != ':' {
-		// No colon before the address ends: not a route.
-		return ""
+	for j := p.i; j < len(p.s); j++ {
+		switch c := p.s[j]; {
+		case c == ':':
+			p.i = j + 1
+			return strings.Trim(p.s[start:j], " \t")
+		case c == '@' || c == ',' || c == '.' || c == ' ' || c == '\t' || c == '[' || c == ']' || isAtext(c):
+		default:
+			return ""
+		}
 	}
-	p.i += end + 1
-	return strings.Trim(p.s[start:start+end], " \t")
+	return ""
 }
 
 // addrSpec reads local-part "@" domain inside angle brackets.

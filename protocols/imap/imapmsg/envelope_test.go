@@ -2,6 +2,7 @@ package imapmsg
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -120,5 +121,21 @@ func TestEnvelopeIMAP(t *testing.T) {
 		!reflect.DeepEqual(got.InReplyTo, []string{"a@b", "c@d"}) ||
 		!got.Date.Equal(time.Date(2007, 2, 14, 23, 2, 3, 0, time.UTC)) {
 		t.Errorf("IMAP() = %+v", got)
+	}
+}
+
+// Inputs that a parser scanning ahead from each token would read in
+// quadratic time: each must take one pass (a regression shows as a test
+// timeout, not an assertion).
+func TestParseAddressListLinear(t *testing.T) {
+	for _, s := range []string{
+		strings.Repeat("<@", 1<<17),
+		strings.Repeat("<@a,", 1<<16),
+		strings.Repeat("@[", 1<<17),
+		strings.Repeat("(", 1<<17),
+		strings.Repeat("a:", 1<<17),
+		strings.Repeat("\"", 1<<17),
+	} {
+		ParseAddressList(s)
 	}
 }

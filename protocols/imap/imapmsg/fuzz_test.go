@@ -126,3 +126,44 @@ func FuzzContentParams(f *testing.F) {
 		}
 	})
 }
+
+// FuzzConvertBinary converts any message: the result parses to the same
+// parts, each with the content it had (BINARY), and its converted parts
+// hold no NUL.
+func FuzzConvertBinary(f *testing.F) {
+	f.Add(append(crlf("Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Transfer-Encoding: binary\n\n"), 0, 1, '\r', '\n', '-', '-', 'b', '-', '-'))
+	f.Add([]byte("Content-Transfer-Encoding: binary\r\nX: y"))
+	f.Add([]byte("Content-Type: message/rfc822\r\n\r\nA: b\n\n\x00"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		out, changed := ConvertBinary(raw)
+		if !changed {
+			if !bytes.Equal(out, raw) {
+				t.Fatal("unchanged but different")
+			}
+			return
+		}
+		before, after := Parse(raw), Parse(out)
+		var walk func(p *Part, path []int)
+		walk = func(p *Part, path []int) {
+			for k := range p.Parts {
+				walk(&p.Parts[k], append(path[:len(path):len(path)], k+1))
+			}
+			if p.Message != nil {
+				walk(p.Message, path)
+				return
+			}
+			if p.IsMultipart() || len(path) == 0 {
+				return
+			}
+			want, err := before.Binary(path)
+			if err != nil {
+				return
+			}
+			got, err := after.Binary(path)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("part %v: %q (%v), want %q", path, got, err, want)
+			}
+		}
+		walk(&before.Root, nil)
+	})
+}
