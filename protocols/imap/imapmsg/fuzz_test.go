@@ -54,6 +54,9 @@ func FuzzParse(f *testing.F) {
 			if p.HeaderStart < lo || p.HeaderStart > p.BodyStart || p.BodyStart > p.End || p.End > hi {
 				t.Fatalf("part %v out of bounds: %d %d %d in [%d,%d)", path, p.HeaderStart, p.BodyStart, p.End, lo, hi)
 			}
+			if (p.IsText() || p.IsMessage()) && p.Lines != int64(bytes.Count(m.Body(p), []byte{'\n'})) {
+				t.Fatalf("part %v: %d lines, body has %d", path, p.Lines, bytes.Count(m.Body(p), []byte{'\n'}))
+			}
 			for _, spec := range []imap.PartSpecifier{imap.PartSpecifierNone, imap.PartSpecifierHeader, imap.PartSpecifierText, imap.PartSpecifierMIME} {
 				bs := &imap.FetchItemBodySection{Part: path, Specifier: spec, Partial: &imap.SectionPartial{Offset: 3, Size: 1 << 40}}
 				m.BodySection(bs)

@@ -131,15 +131,24 @@ func (m *Message) entity(p *Part, start, end, depth int, digest bool) {
 		// (BODYSTRUCTURE has no multipart without parts).
 		p.Type, p.Subtype = "application", "octet-stream"
 	case strings.EqualFold(p.Type, "message") && (strings.EqualFold(p.Subtype, "rfc822") || strings.EqualFold(p.Subtype, "global")):
-		p.Lines = int64(bytes.Count(m.raw[p.BodyStart:p.End], []byte{'\n'}))
 		if !descend {
 			// BODYSTRUCTURE has no message/rfc822 without its message.
-			p.Type, p.Subtype, p.Lines = "application", "octet-stream", 0
+			p.Type, p.Subtype = "application", "octet-stream"
 			return
 		}
-		p.Message = &Part{}
-		m.entity(p.Message, p.BodyStart, p.End, depth+1, false)
-		p.Envelope = ParseEnvelope(m.raw[p.BodyStart:p.End])
+		e := &Part{}
+		p.Message = e
+		m.entity(e, p.BodyStart, p.End, depth+1, false)
+		p.Envelope = ParseEnvelope(m.Header(e))
+		// The body's lines are the encapsulated message's header lines and
+		// its body's, counted once: a chain of nested messages costs one
+		// pass, not one per level.
+		p.Lines = int64(bytes.Count(m.Header(e), []byte{'\n'}))
+		if e.IsText() || e.IsMessage() {
+			p.Lines += e.Lines
+		} else {
+			p.Lines += int64(bytes.Count(m.Body(e), []byte{'\n'}))
+		}
 	case p.IsText():
 		p.Lines = int64(bytes.Count(m.raw[p.BodyStart:p.End], []byte{'\n'}))
 	}
