@@ -17,8 +17,9 @@
 // copy, except for HEADER.FIELDS(.NOT), which picks lines, and BINARY,
 // which decodes. Message bodies may be tens of MiB: nothing here reads
 // one more than once per nesting level or copies it whole. Malformed
-// input never panics; nesting and part counts are bounded (MaxDepth,
-// MaxParts) and a partial range is clamped to what exists, so an offset
+// input never panics; nesting, part counts and the header read are
+// bounded (MaxDepth, MaxParts, MaxHeaderParse), no input is parsed in
+// more than linear time per nesting level, and a partial range is clamped to what exists, so an offset
 // or length near 2^32 or 2^63 cannot overflow.
 //
 // # Use
@@ -36,6 +37,9 @@
 //	b, err := m.BinarySection(bs)              // BINARY[...]: errors.Is(err, ErrUnknownEncoding) → NO [UNKNOWN-CTE]
 //	n, err := m.BinarySize(part)               // BINARY.SIZE[...]
 //	text := m.Preview()                        // PREVIEW
+//
+// For APPEND of a literal8 (RFC 3516 §4.4), ConvertBinary re-encodes its
+// binary parts in base64 before the message is stored, as Dovecot does.
 //
 // Envelope and Part are this package's own types, not go-imap's
 // imap.Envelope and imap.BodyStructure: the ENVELOPE returns the Date and

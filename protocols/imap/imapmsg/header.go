@@ -107,10 +107,20 @@ func isName(n, name string) bool { return strings.EqualFold(n, name) }
 
 func indexByte(b []byte, c byte) int { return bytes.IndexByte(b, c) }
 
-// headerString is the header block b as a string, its NUL octets dropped:
+// MaxHeaderParse bounds the part of a header block whose fields are read
+// (for the ENVELOPE and the MIME fields): a header longer than 1 MiB is
+// no mail but an attack, and its fields past that are ignored rather than
+// copied. Sections still return the header whole.
+const MaxHeaderParse = 1 << 20
+
+// headerString is the header block b (its first MaxHeaderParse octets) as
+// a string, its NUL octets dropped:
 // no IMAP string can hold one (RFC 9051 §4.3, CHAR8), and a header has
 // no use for them.
 func headerString(b []byte) string {
+	if len(b) > MaxHeaderParse {
+		b = b[:MaxHeaderParse]
+	}
 	if bytes.IndexByte(b, 0) < 0 {
 		return string(b)
 	}
