@@ -19,8 +19,9 @@
 // one more than once per nesting level or copies it whole. Malformed
 // input never panics; nesting, part counts and the header read are
 // bounded (MaxDepth, MaxParts, MaxHeaderParse), no input is parsed in
-// more than linear time per nesting level, and a partial range is clamped to what exists, so an offset
-// or length near 2^32 or 2^63 cannot overflow.
+// more than linear time per nesting level, and a partial range is
+// clamped to what exists, so an offset or length near 2^32 or 2^63
+// cannot overflow.
 //
 // # Use
 //
@@ -43,7 +44,8 @@
 //
 // Envelope and Part are this package's own types, not go-imap's
 // imap.Envelope and imap.BodyStructure: the ENVELOPE returns the Date and
-// Subject fields as written and addresses with their route, which
+// Subject fields as written (not parsed, not decoded) and addresses with
+// their route, which
 // go-imap's types do not hold, and BODYSTRUCTURE's parameters keep their
 // order. Envelope.IMAP converts for code that wants go-imap's form.
 //
