@@ -91,7 +91,6 @@ var commands = map[string]commandSpec{
 	"AUTHENTICATE":   {states: notAuth, run: cmdAuthenticate},
 	"UNAUTHENTICATE": {states: authed, run: cmdUnauthenticate},
 	"ENABLE":         {states: authed, run: cmdEnable},
-	"COMPRESS":       {states: authed, run: cmdCompress},
 	"SELECT":         {states: authed, run: cmdSelect},
 	"EXAMINE":        {states: authed, run: cmdSelect},
 	"CREATE":         {states: authed, run: cmdCreate},

@@ -148,10 +148,7 @@ type Server struct {
 	hub     *hub
 	revoker *revoker
 	headers *headerCache // shared by all sessions
-	// deflaters are the DEFLATE writers compressed sessions share
-	// (cmd_compress.go).
-	deflaters *sync.Pool
-	limits    *connlimit.Limiter[*limitedConn]
+	limits  *connlimit.Limiter[*limitedConn]
 
 	// ctx is the parent of every session's context; Close cancels it, so
 	// no proposal or login outlives the server.
@@ -176,7 +173,6 @@ func New(cfg Config) (*Server, error) {
 		log:       cfg.Logger.With("proto", "imap"),
 		limits:    connlimit.New[*limitedConn](cfg.MaxSessions, cfg.MaxSessionsPerIP),
 		headers:   newHeaderCache(cfg.HeaderCacheSize),
-		deflaters: newDeflaters(),
 		sessions:  map[*session]struct{}{},
 		listeners: map[net.Listener]struct{}{},
 	}

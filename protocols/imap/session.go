@@ -57,8 +57,6 @@ type session struct {
 	// rev2 and utf8 are the extensions the client enabled (RFC 5161):
 	// IMAP4rev2 and UTF8=ACCEPT.
 	rev2, utf8 bool
-	// compressed: COMPRESS=DEFLATE is active (cmd_compress.go).
-	compressed bool
 	// bye is the BYE pending, set from any goroutine (requestBye).
 	bye atomic.Pointer[string]
 }
