@@ -9,6 +9,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-message/textproto"
+
+	"github.com/surat-mail/surat/protocols/imap/sortthread"
 )
 
 // defaultHeaderCacheSize bounds the node's header cache when
@@ -48,6 +50,12 @@ type headerEntry struct {
 
 	hOnce  sync.Once
 	parsed *textproto.Header
+
+	// summary is what SORT and THREAD read of the header (sort.go),
+	// computed once; it is smaller than the header, within the cost's
+	// allowance.
+	sumOnce sync.Once
+	summary *sortthread.Summary
 }
 
 // entryOverhead is charged per entry on top of its bytes: the list and
