@@ -1,0 +1,223 @@
+package imap
+
+import (
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/surat-mail/surat/protocols/imap/sortthread"
+	"github.com/surat-mail/surat/protocols/imap/wire"
+)
+
+// cmdSort: SORT and UID SORT (RFC 5256 §3), with the SORT=DISPLAY keys
+// (RFC 5957) and ESORT's RETURN options (RFC 5267 §3):
+//
+//	sort = ["UID" SP] "SORT" [SP sort-return-opts] SP sort-criteria SP
+//	       search-criteria
+//
+// The search program picks the messages (search.go), sort.go orders
+// them. With RETURN the answer is ESEARCH, MIN and MAX being the first and
+// last in sort order and ALL a sequence-set in sort order; SAVE keeps the
+// result for "$" (RFC 5182), as a set.
+func cmdSort(s *session, c *command) error {
+	d := c.dec
+	if err := d.SP(); err != nil {
+		return err
+	}
+	var ret *imap.SearchOptions
+	if b, err := d.Peek(); err != nil {
+		return err
+	} else if b == 'R' || b == 'r' {
+		if ret, err = readSortReturn(d); err != nil {
+			return err
+		}
+		if err := d.SP(); err != nil {
+			return err
+		}
+	}
+	var criteria []sortthread.Criterion
+	reverse := false
+	err := d.List(func() error {
+		kw, err := d.Keyword()
+		if err != nil {
+			return err
+		}
+		if kw == "REVERSE" {
+			if reverse {
+				return bad("REVERSE REVERSE")
+			}
+			reverse = true
+			return nil
+		}
+		k, ok := sortthread.ParseKey(kw)
+		if !ok {
+			return bad("Unknown sort key " + kw)
+		}
+		criteria = append(criteria, sortthread.Criterion{Key: k, Reverse: reverse})
+		reverse = false
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(criteria) == 0 || reverse {
+		return bad("SORT needs sort keys, REVERSE before one")
+	}
+	search, err := readSortSearch(d, c.uid)
+	if err != nil {
+		return err
+	}
+	idx, err := s.sortSearch(search, ret != nil && ret.ReturnSave)
+	if err != nil {
+		return err
+	}
+	ids, err := s.srv.sortView(s.sel.view, idx, criteria, c.uid)
+	if err != nil {
+		return replyFor(err)
+	}
+	if ret != nil {
+		writeSortESearch(s.enc, c.tag, c.uid, ret, ids)
+		return s.enc.Err()
+	}
+	s.enc.Untagged().Atom("SORT")
+	for _, id := range ids {
+		s.enc.SP().Number(id)
+	}
+	return s.enc.CRLF().Err()
+}
+
+// readSortReturn reads sort-return-opts (RFC 5267 §3: the options of
+// ESEARCH, RFC 4731 §3.1, and SAVE, RFC 5182); an empty list means ALL.
+func readSortReturn(d *wire.Decoder) (*imap.SearchOptions, error) {
+	if err := d.ExpectKeyword("RETURN"); err != nil {
+		return nil, err
+	}
+	if err := d.SP(); err != nil {
+		return nil, err
+	}
+	o := &imap.SearchOptions{}
+	n := 0
+	err := d.List(func() error {
+		n++
+		kw, err := d.Keyword()
+		if err != nil {
+			return err
+		}
+		switch kw {
+		case "MIN":
+			o.ReturnMin = true
+		case "MAX":
+			o.ReturnMax = true
+		case "ALL":
+			o.ReturnAll = true
+		case "COUNT":
+			o.ReturnCount = true
+		case "SAVE":
+			o.ReturnSave = true
+		default:
+			return bad("Unknown RETURN option " + kw)
+		}
+		return nil
+	})
+	if n == 0 {
+		o.ReturnAll = true
+	}
+	return o, err
+}
+
+// readSortSearch reads SP search-criteria (RFC 5256 §5: charset
+// 1*(SP search-key)) through the end of the command. The charset must be
+// one we search in (RFC 5256 §3: US-ASCII and UTF-8 MUST be supported);
+// others get NO [BADCHARSET].
+func readSortSearch(d *wire.Decoder, uid bool) (*wire.SearchCommand, error) {
+	if err := d.SP(); err != nil {
+		return nil, err
+	}
+	charset, err := d.Astring()
+	if err != nil {
+		return nil, err
+	}
+	// The rest is a SEARCH program without RETURN or CHARSET.
+	search, err := d.ReadSearch(uid)
+	if err != nil {
+		return nil, err
+	}
+	if search.Return != nil || search.Charset != "" {
+		return nil, bad("RETURN and CHARSET are not search keys")
+	}
+	switch strings.ToUpper(charset) {
+	case "UTF-8", "US-ASCII":
+	default:
+		return nil, no("BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset "+charset)
+	}
+	return search, nil
+}
+
+// sortSearch runs the search program of a SORT or THREAD over the
+// session's view and returns the positions (0-based, in mailbox order)
+// of the messages it matched; save keeps them for "$" (RFC 5182).
+func (s *session) sortSearch(search *wire.SearchCommand, save bool) ([]int, error) {
+	data, err := s.Search(false, search.Criteria.IMAP(), &imap.SearchOptions{ReturnSave: save})
+	if err != nil {
+		return nil, err
+	}
+	seqs, _ := data.All.(imap.SeqSet)
+	n := uint32(len(s.sel.view.uids))
+	var idx []int
+	for _, r := range seqs {
+		lo, hi := staticRange(r.Start, r.Stop, n)
+		for seq := lo; seq >= 1 && seq <= hi && seq <= n; seq++ {
+			idx = append(idx, int(seq-1))
+		}
+	}
+	return idx, nil
+}
+
+// writeSortESearch writes ESORT's answer (RFC 5267 §3.1, the ESEARCH
+// response of RFC 4731 §3.1): MIN and MAX are the first and last message
+// in sort order, ALL the messages in sort order (runs of consecutive
+// ascending numbers as ranges), COUNT their number. Nothing but COUNT is
+// written when nothing matched.
+func writeSortESearch(e *wire.Encoder, tag string, uid bool, o *imap.SearchOptions, ids []uint32) {
+	e.Untagged().Atom("ESEARCH").SP().Open().Atom("TAG").SP().Quoted(tag).Close()
+	if uid {
+		e.SP().Atom("UID")
+	}
+	if len(ids) > 0 {
+		if o.ReturnMin {
+			e.SP().Atom("MIN").SP().Number(ids[0])
+		}
+		if o.ReturnMax {
+			e.SP().Atom("MAX").SP().Number(ids[len(ids)-1])
+		}
+		if o.ReturnAll {
+			e.SP().Atom("ALL").SP().Raw(orderedSet(ids))
+		}
+	}
+	if o.ReturnCount {
+		e.SP().Atom("COUNT").SP().Number(uint32(len(ids)))
+	}
+	e.CRLF()
+}
+
+// orderedSet writes ids, in their order, as a sequence-set: a run of
+// consecutive ascending numbers becomes "a:b".
+func orderedSet(ids []uint32) string {
+	var b strings.Builder
+	for i := 0; i < len(ids); {
+		j := i
+		for j+1 < len(ids) && ids[j+1] == ids[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(utoa(ids[i]))
+		if j > i {
+			b.WriteByte(':')
+			b.WriteString(utoa(ids[j]))
+		}
+		i = j + 1
+	}
+	return b.String()
+}

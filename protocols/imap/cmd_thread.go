@@ -1,0 +1,45 @@
+package imap
+
+import (
+	"github.com/surat-mail/surat/protocols/imap/sortthread"
+)
+
+// cmdThread: THREAD and UID THREAD (RFC 5256 §3) with ORDEREDSUBJECT or
+// REFERENCES:
+//
+//	thread = ["UID" SP] "THREAD" SP thread-alg SP search-criteria
+//
+// The search program picks the messages (search.go), sort.go threads
+// them; the answer is one THREAD response (§4), "* THREAD" alone when
+// nothing matched.
+func cmdThread(s *session, c *command) error {
+	d := c.dec
+	if err := d.SP(); err != nil {
+		return err
+	}
+	name, err := d.Keyword()
+	if err != nil {
+		return err
+	}
+	alg, ok := sortthread.ParseAlgorithm(name)
+	if !ok {
+		return bad("Unknown threading algorithm " + name)
+	}
+	search, err := readSortSearch(d, c.uid)
+	if err != nil {
+		return err
+	}
+	idx, err := s.sortSearch(search, false)
+	if err != nil {
+		return err
+	}
+	threads, err := s.srv.threadView(s.sel.view, idx, alg, c.uid)
+	if err != nil {
+		return replyFor(err)
+	}
+	s.enc.Untagged().Atom("THREAD")
+	if len(threads) > 0 {
+		s.enc.SP().Raw(string(sortthread.AppendThreads(nil, threads)))
+	}
+	return s.enc.CRLF().Err()
+}
