@@ -20,54 +20,20 @@ import (
 // last in sort order and ALL a sequence-set in sort order; SAVE keeps the
 // result for "$" (RFC 5182), as a set.
 func cmdSort(s *session, c *command) error {
-	d := c.dec
-	if err := d.SP(); err != nil {
+	sc, err := c.dec.ReadSort(c.uid)
+	if err != nil {
 		return err
 	}
-	var ret *imap.SearchOptions
-	if b, err := d.Peek(); err != nil {
-		return err
-	} else if b == 'R' || b == 'r' {
-		if ret, err = readSortReturn(d); err != nil {
-			return err
-		}
-		if err := d.SP(); err != nil {
-			return err
-		}
-	}
-	var criteria []sortthread.Criterion
-	reverse := false
-	err := d.List(func() error {
-		kw, err := d.Keyword()
-		if err != nil {
-			return err
-		}
-		if kw == "REVERSE" {
-			if reverse {
-				return bad("REVERSE REVERSE")
-			}
-			reverse = true
-			return nil
-		}
-		k, ok := sortthread.ParseKey(kw)
+	criteria := make([]sortthread.Criterion, 0, len(sc.Criteria))
+	for _, wc := range sc.Criteria {
+		k, ok := sortthread.ParseKey(string(wc.Key))
 		if !ok {
-			return bad("Unknown sort key " + kw)
+			return bad("Unknown sort key " + string(wc.Key))
 		}
-		criteria = append(criteria, sortthread.Criterion{Key: k, Reverse: reverse})
-		reverse = false
-		return nil
-	})
-	if err != nil {
-		return err
+		criteria = append(criteria, sortthread.Criterion{Key: k, Reverse: wc.Reverse})
 	}
-	if len(criteria) == 0 || reverse {
-		return bad("SORT needs sort keys, REVERSE before one")
-	}
-	search, err := readSortSearch(d, c.uid)
-	if err != nil {
-		return err
-	}
-	idx, err := s.sortSearch(search, ret != nil && ret.ReturnSave)
+	ret := sc.Return
+	idx, err := s.sortSearch(sc.Charset, &sc.Search, ret != nil && ret.ReturnSave)
 	if err != nil {
 		return err
 	}
@@ -76,6 +42,9 @@ func cmdSort(s *session, c *command) error {
 		return replyFor(err)
 	}
 	if ret != nil {
+		if ret.ReturnSave && !ret.ReturnMin && !ret.ReturnMax && !ret.ReturnAll && !ret.ReturnCount {
+			return nil // RFC 5182 §2.4: SAVE alone answers no ESEARCH
+		}
 		writeSortESearch(s.enc, c.tag, c.uid, ret, ids)
 		return s.enc.Err()
 	}
@@ -86,78 +55,21 @@ func cmdSort(s *session, c *command) error {
 	return s.enc.CRLF().Err()
 }
 
-// readSortReturn reads sort-return-opts (RFC 5267 §3: the options of
-// ESEARCH, RFC 4731 §3.1, and SAVE, RFC 5182); an empty list means ALL.
-func readSortReturn(d *wire.Decoder) (*imap.SearchOptions, error) {
-	if err := d.ExpectKeyword("RETURN"); err != nil {
-		return nil, err
-	}
-	if err := d.SP(); err != nil {
-		return nil, err
-	}
-	o := &imap.SearchOptions{}
-	n := 0
-	err := d.List(func() error {
-		n++
-		kw, err := d.Keyword()
-		if err != nil {
-			return err
-		}
-		switch kw {
-		case "MIN":
-			o.ReturnMin = true
-		case "MAX":
-			o.ReturnMax = true
-		case "ALL":
-			o.ReturnAll = true
-		case "COUNT":
-			o.ReturnCount = true
-		case "SAVE":
-			o.ReturnSave = true
-		default:
-			return bad("Unknown RETURN option " + kw)
-		}
-		return nil
-	})
-	if n == 0 {
-		o.ReturnAll = true
-	}
-	return o, err
-}
-
-// readSortSearch reads SP search-criteria (RFC 5256 §5: charset
-// 1*(SP search-key)) through the end of the command. The charset must be
-// one we search in (RFC 5256 §3: US-ASCII and UTF-8 MUST be supported);
-// others get NO [BADCHARSET].
-func readSortSearch(d *wire.Decoder, uid bool) (*wire.SearchCommand, error) {
-	if err := d.SP(); err != nil {
-		return nil, err
-	}
-	charset, err := d.Astring()
-	if err != nil {
-		return nil, err
-	}
-	// The rest is a SEARCH program without RETURN or CHARSET.
-	search, err := d.ReadSearch(uid)
-	if err != nil {
-		return nil, err
-	}
-	if search.Return != nil || search.Charset != "" {
-		return nil, bad("RETURN and CHARSET are not search keys")
-	}
-	switch strings.ToUpper(charset) {
-	case "UTF-8", "US-ASCII":
-	default:
-		return nil, no("BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset "+charset)
-	}
-	return search, nil
-}
-
 // sortSearch runs the search program of a SORT or THREAD over the
 // session's view and returns the positions (0-based, in mailbox order)
-// of the messages it matched; save keeps them for "$" (RFC 5182).
-func (s *session) sortSearch(search *wire.SearchCommand, save bool) ([]int, error) {
-	data, err := s.Search(false, search.Criteria.IMAP(), &imap.SearchOptions{ReturnSave: save})
+// of the messages it matched; save keeps them for "$" (RFC 5182). The
+// charset must be one we search in (RFC 5256 §3: US-ASCII and UTF-8
+// MUST be supported): others get NO [BADCHARSET], as SEARCH's do.
+func (s *session) sortSearch(charset string, criteria *wire.SearchCriteria, save bool) ([]int, error) {
+	switch charset {
+	case "UTF-8", "US-ASCII":
+	default:
+		return nil, errBadCharset
+	}
+	if criteria.Extended() {
+		return nil, no(imap.ResponseCodeCannot, "Search key not supported")
+	}
+	data, err := s.Search(false, criteria.IMAP(), &imap.SearchOptions{ReturnSave: save})
 	if err != nil {
 		return nil, err
 	}

@@ -94,7 +94,7 @@ func TestSortCommand(t *testing.T) {
 		{"UID SORT RETURN () (ARRIVAL) UTF-8 2:5", []string{`* ESEARCH (TAG "$tag") UID ALL 4,2:3,5`}, "OK"},
 		{"SORT RETURN (COUNT MIN) (DATE) UTF-8 SUBJECT nothing", []string{`* ESEARCH (TAG "$tag") COUNT 0`}, "OK"},
 		// SAVE keeps the result for "$" (RFC 5182), as a set.
-		{"UID SORT RETURN (SAVE) (DATE) UTF-8 SUBJECT alpha", []string{`* ESEARCH (TAG "$tag") UID`}, "OK"},
+		{"UID SORT RETURN (SAVE) (DATE) UTF-8 SUBJECT alpha", nil, "OK"}, // SAVE alone: no ESEARCH (RFC 5182 §2.4)
 		{"SORT (REVERSE DATE) UTF-8 UID $", []string{"* SORT 2 3"}, "OK"},
 		// Bad input.
 		{"SORT () UTF-8 ALL", nil, "BAD"},
@@ -104,6 +104,8 @@ func TestSortCommand(t *testing.T) {
 		{"SORT DATE UTF-8 ALL", nil, "BAD"},
 		{"SORT RETURN (BIGGEST) (DATE) UTF-8 ALL", nil, "BAD"},
 		{"SORT (DATE) UTF-8 CHARSET UTF-8 ALL", nil, "BAD"},
+		{"SORT (REVERSE REVERSE DATE) UTF-8 ALL", nil, "BAD"},
+		{"SORT (DATE) UTF-8 YOUNGER 3600", nil, "NO [CANNOT]"},
 		{"SORT (DATE) KOI8-R ALL", nil, "NO [BADCHARSET (UTF-8 US-ASCII)]"},
 		{"NOOP", nil, "OK"},
 	})

@@ -13,23 +13,15 @@ import (
 // them; the answer is one THREAD response (§4), "* THREAD" alone when
 // nothing matched.
 func cmdThread(s *session, c *command) error {
-	d := c.dec
-	if err := d.SP(); err != nil {
-		return err
-	}
-	name, err := d.Keyword()
+	tc, err := c.dec.ReadThread(c.uid)
 	if err != nil {
 		return err
 	}
-	alg, ok := sortthread.ParseAlgorithm(name)
+	alg, ok := sortthread.ParseAlgorithm(tc.Algorithm)
 	if !ok {
-		return bad("Unknown threading algorithm " + name)
+		return bad("Unknown threading algorithm " + tc.Algorithm)
 	}
-	search, err := readSortSearch(d, c.uid)
-	if err != nil {
-		return err
-	}
-	idx, err := s.sortSearch(search, false)
+	idx, err := s.sortSearch(tc.Charset, &tc.Search, false)
 	if err != nil {
 		return err
 	}
