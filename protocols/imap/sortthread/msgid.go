@@ -37,13 +37,20 @@ func MessageIDs(value string, max int) []string {
 // msgID reads a msg-id's content from value[i:] (after "<") up to ">";
 // next is where scanning goes on.
 func msgID(value string, i int) (id string, next int, ok bool) {
+	// Most identifiers need no normalising: take them as they are.
+	if end := strings.IndexByte(value[i:], '>'); end >= 0 {
+		id = value[i : i+end]
+		if !strings.ContainsAny(id, "<\"\\ \t\r\n") {
+			return id, i + end + 1, validID(id)
+		}
+	}
 	var b strings.Builder
 	for i < len(value) {
 		c := value[i]
 		switch c {
 		case '>':
 			id = b.String()
-			return id, i + 1, id != "" && strings.Contains(id, "@") && id[0] != '@' && id[len(id)-1] != '@'
+			return id, i + 1, validID(id)
 		case '<':
 			// An unclosed identifier: start again at this one.
 			return "", i, false
@@ -52,7 +59,9 @@ func msgID(value string, i int) (id string, next int, ok bool) {
 			// or, obsolete, a quoted local-part): normalised away.
 			if c == '\\' && i+1 < len(value) {
 				i++
-				b.WriteByte(value[i])
+				if e := value[i]; !strings.ContainsRune(" \t\r\n<>", rune(e)) {
+					b.WriteByte(e)
+				}
 			}
 		case ' ', '\t', '\r', '\n':
 		default:
@@ -61,6 +70,11 @@ func msgID(value string, i int) (id string, next int, ok bool) {
 		i++
 	}
 	return "", i, false
+}
+
+// validID: a msg-id has an id-left and an id-right (RFC 5322 §3.6.4).
+func validID(id string) bool {
+	return id != "" && strings.Contains(id, "@") && id[0] != '@' && id[len(id)-1] != '@'
 }
 
 func skipComment(s string, i int) int {

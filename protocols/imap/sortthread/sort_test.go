@@ -136,6 +136,7 @@ func TestFirstAddress(t *testing.T) {
 		{"d", "", "d", "", false, true},
 		{"=?utf-8?q?J=C3=B6rg?= <j@example.com>", "=?utf-8?q?J=C3=B6rg?=", "j", "example.com", false, true},
 		{", , x@y", "", "x", "y", false, true},
+		{": a@b;", "", "a", "b", false, true}, // a group without a name: its first member
 		{"Foo <foo@[192.0.2.1]>", "Foo", "foo", "[192.0.2.1]", false, true},
 	} {
 		a, ok := FirstAddress(tc.in)
@@ -158,6 +159,10 @@ func TestSentDate(t *testing.T) {
 		{"Sun, 31 Dec 2000 16:01:33 XYZ", 978278493, true},   // bad zone: UTC
 		{"Sun, 31 Dec 2000 99:99:99 +0000", 978220800, true}, // bad time: 00:00:00
 		{"garbage", 0, false},
+		{"Tue,14 Oct 2025 03:12:45 GMT", 1760411565, true},
+		{"14 Oct 25 03:12 EST", 1760429520, true},                   // two-digit year, obsolete zone, no seconds
+		{"Tue, 14 Oct 2025 03:12:45 +0000 (UTC)", 1760411565, true}, // comment
+		{"14 Foo 2025 03:12:45 +0000", 0, false},
 	} {
 		got, ok := SentDate(tc.in)
 		if got != tc.want || ok != tc.ok {
