@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"reflect"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
@@ -68,6 +69,14 @@ func (s *session) sortSearch(charset string, criteria *wire.SearchCriteria, save
 	}
 	if criteria.Extended() {
 		return nil, no(imap.ResponseCodeCannot, "Search key not supported")
+	}
+	if !save && reflect.DeepEqual(*criteria, wire.SearchCriteria{}) {
+		// ALL: every message of the view, without a scan of the store.
+		idx := make([]int, len(s.sel.view.uids))
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx, nil
 	}
 	data, err := s.Search(false, criteria.IMAP(), &imap.SearchOptions{ReturnSave: save})
 	if err != nil {
