@@ -35,8 +35,8 @@
 //   - STATUS=SIZE (RFC 8438), APPENDLIMIT=n (RFC 7889)
 //   - SORT and THREAD=ORDEREDSUBJECT, THREAD=REFERENCES (RFC 5256),
 //     SORT=DISPLAY (RFC 5957), ESORT (RFC 5267): package sortthread holds
-//     the RFCs' rules, sort.go reads the keys (header summaries kept with
-//     the header cache's entries)
+//     the RFCs' rules, sort.go reads the keys (header summaries, cached
+//     apart from the header blocks in a quarter of Config.HeaderCacheSize)
 //   - BINARY FETCH items are answered (IMAP4rev2 includes them; an unknown
 //     transfer encoding is NO [UNKNOWN-CTE]) but BINARY (RFC 3516) is not
 //     advertised: APPEND stores literal8 data as given.

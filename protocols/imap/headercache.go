@@ -9,7 +9,6 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"github.com/surat-mail/surat/protocols/imap/imapmsg"
-	"github.com/surat-mail/surat/protocols/imap/sortthread"
 )
 
 // defaultHeaderCacheSize bounds the node's header cache when
@@ -35,6 +34,10 @@ type headerCache struct {
 	size    int64
 	lru     *list.List // of *headerEntry, most recent first
 	entries map[string]*list.Element
+
+	// summaries holds what SORT and THREAD read of headers (sort.go),
+	// apart, so that it outlives the header blocks it came from.
+	summaries *summaryCache
 }
 
 // headerEntry is one body's header block: header is the raw bytes up to
@@ -49,12 +52,6 @@ type headerEntry struct {
 
 	hOnce  sync.Once
 	parsed *textproto.Header
-
-	// summary is what SORT and THREAD read of the header (sort.go),
-	// computed once; it is smaller than the header, within the cost's
-	// allowance.
-	sumOnce sync.Once
-	summary *sortthread.Summary
 }
 
 // entryOverhead is charged per entry on top of its bytes: the list and
@@ -94,7 +91,8 @@ func (e *headerEntry) parse() (textproto.Header, error) {
 }
 
 func newHeaderCache(max int64) *headerCache {
-	return &headerCache{max: max, lru: list.New(), entries: map[string]*list.Element{}}
+	return &headerCache{max: max, lru: list.New(), entries: map[string]*list.Element{},
+		summaries: newSummaryCache(max / summaryCacheShare)}
 }
 
 func (c *headerCache) get(hash []byte) *headerEntry {

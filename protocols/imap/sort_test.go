@@ -91,10 +91,30 @@ func TestSortView(t *testing.T) {
 			t.Errorf("THREAD %s: %s, want %s", tc.alg, got, tc.want)
 		}
 	}
-	// The summaries are kept with the header cache entries.
+	// The summaries are cached.
 	for _, m := range v.msgs {
-		if e := srv.headers.get(m.rec.GetBlob()); e == nil || e.summary == nil {
+		if srv.headers.summaries.get(m.rec.GetBlob()) == nil {
 			t.Errorf("no cached summary for %x", m.rec.GetBlob())
 		}
+	}
+}
+
+func TestSummaryCacheBound(t *testing.T) {
+	c := newSummaryCache(64 << 10)
+	s := &sortthread.Summary{Subject: "HELLO", MessageID: "a@b"}
+	for i := range 2000 {
+		c.add(fmt.Appendf(nil, "k%d", i), s)
+		if c.size > c.max {
+			t.Fatalf("size %d above bound %d", c.size, c.max)
+		}
+	}
+	if c.get([]byte("k0")) != nil || c.get([]byte("k1999")) != s {
+		t.Fatal("least recently used not evicted first")
+	}
+	// Too large: not kept.
+	big := &sortthread.Summary{References: make([]string, 4096)}
+	c.add([]byte("big"), big)
+	if c.get([]byte("big")) != nil {
+		t.Fatal("oversized summary kept")
 	}
 }
