@@ -1,7 +1,5 @@
 package wire
 
-import "strings"
-
 // NotifyCommand is a NOTIFY (RFC 5465 §3, §8): NONE, or SET with event
 // groups.
 type NotifyCommand struct {
@@ -36,9 +34,10 @@ type NotifyGroup struct {
 //	events = ("(" event *(SP event) ")") / "NONE"
 //	message-event = ("MessageNew" [SP "(" fetch-att *(SP fetch-att) ")"]) / ...
 //
-// The grammar's own rules get BAD: MessageNew and MessageExpunge go
-// together, FlagChange and AnnotationChange need both (§5); a filter
-// appears once (§6).
+// A filter given twice gets BAD (§6), and so do fetch attributes outside
+// the selected filters (§5.2). As Dovecot does, events are not required
+// in pairs (MessageExpunge alone is accepted, though §5 asks for
+// MessageNew with it).
 func (d *Decoder) ReadNotify() (*NotifyCommand, error) {
 	c := &NotifyCommand{}
 	if err := d.SP(); err != nil {
@@ -182,14 +181,6 @@ func (d *Decoder) notifyGroup() (*NotifyGroup, error) {
 	}
 	if len(g.Events) == 0 {
 		return nil, syntaxf("Empty event list")
-	}
-	has := map[string]bool{}
-	for _, e := range g.Events {
-		has[e] = true
-	}
-	if has["MESSAGENEW"] != has["MESSAGEEXPUNGE"] ||
-		(has["FLAGCHANGE"] || has["ANNOTATIONCHANGE"]) && !has["MESSAGENEW"] {
-		return nil, syntaxf("MessageNew and MessageExpunge go together; %s needs both", strings.Join(g.Events, " "))
 	}
 	if g.Fetch != nil && g.Filter != "SELECTED" && g.Filter != "SELECTED-DELAYED" {
 		return nil, syntaxf("Fetch attributes are for the selected mailbox only")
