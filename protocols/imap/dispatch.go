@@ -119,6 +119,10 @@ var commands = map[string]commandSpec{
 	"UID COPY":       {states: inSelected, run: cmdCopy},
 	"MOVE":           {states: inSelected, run: cmdMove},
 	"UID MOVE":       {states: inSelected, run: cmdMove},
+	"SORT":           {states: inSelected, run: cmdSort, noExpunge: true},
+	"UID SORT":       {states: inSelected, run: cmdSort},
+	"THREAD":         {states: inSelected, run: cmdThread, noExpunge: true},
+	"UID THREAD":     {states: inSelected, run: cmdThread},
 }
 
 // errSessionEnded is serveCommand's answer once the session must end (a

@@ -33,6 +33,10 @@
 //   - LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), CHILDREN (RFC 3348)
 //   - SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154)
 //   - STATUS=SIZE (RFC 8438), APPENDLIMIT=n (RFC 7889)
+//   - SORT and THREAD=ORDEREDSUBJECT, THREAD=REFERENCES (RFC 5256),
+//     SORT=DISPLAY (RFC 5957), ESORT (RFC 5267): package sortthread holds
+//     the RFCs' rules, sort.go reads the keys (header summaries, cached
+//     apart from the header blocks in a quarter of Config.HeaderCacheSize)
 //   - BINARY FETCH items are answered (IMAP4rev2 includes them; an unknown
 //     transfer encoding is NO [UNKNOWN-CTE]) but BINARY (RFC 3516) is not
 //     advertised: APPEND stores literal8 data as given.
@@ -41,7 +45,7 @@
 // HIGHESTMODSEQ and a MODSEQ per message, ready for them), QUOTA (RFC
 // 9208; the per-user quota is enforced, APPEND and COPY answer NO
 // [OVERQUOTA], and it is set with `surat user quota`), COMPRESS, METADATA,
-// SORT, THREAD, ACL, NOTIFY, BINARY (see above).
+// ACL, NOTIFY, BINARY (see above).
 //
 // # Command layer
 //

@@ -34,6 +34,10 @@ type headerCache struct {
 	size    int64
 	lru     *list.List // of *headerEntry, most recent first
 	entries map[string]*list.Element
+
+	// summaries holds what SORT and THREAD read of headers (sort.go),
+	// apart, so that it outlives the header blocks it came from.
+	summaries *summaryCache
 }
 
 // headerEntry is one body's header block: header is the raw bytes up to
@@ -87,7 +91,8 @@ func (e *headerEntry) parse() (textproto.Header, error) {
 }
 
 func newHeaderCache(max int64) *headerCache {
-	return &headerCache{max: max, lru: list.New(), entries: map[string]*list.Element{}}
+	return &headerCache{max: max, lru: list.New(), entries: map[string]*list.Element{},
+		summaries: newSummaryCache(max / summaryCacheShare)}
 }
 
 func (c *headerCache) get(hash []byte) *headerEntry {
