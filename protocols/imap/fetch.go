@@ -24,13 +24,13 @@ import (
 // header cache (headercache.go). A whole-body BODY[] is streamed chunk by chunk. A
 // non-PEEK body fetch sets \Seen through one FlagsChanged event first, and
 // the response then carries the new FLAGS (§6.4.5).
-func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) (err error) {
+func (s *session) Fetch(w *fetchWriter, numSet imap.NumSet, options *imap.FetchOptions) (err error) {
 	sel := s.sel
 	pairs := sel.resolve(numSet)
 	if len(pairs) == 0 {
 		return nil
 	}
-	if lc := connOf(s.conn.NetConn()); lc != nil && len(pairs) > 1 {
+	if lc := connOf(s.conn); lc != nil && len(pairs) > 1 {
 		lc.holdWrites()
 		defer func() {
 			if werr := lc.releaseWrites(); err == nil {
@@ -198,7 +198,7 @@ func marksSeen(options *imap.FetchOptions) bool {
 
 // fetchOne writes one FETCH response. The response writer holds go-imap's
 // encoder lock until Close, so Close is always called.
-func (s *session) fetchOne(w *imapserver.FetchWriter, p seqUID, m *evlog.MessageRecord, options *imap.FetchOptions, seenChanged bool, readAhead []byte) (err error) {
+func (s *session) fetchOne(w *fetchWriter, p seqUID, m *evlog.MessageRecord, options *imap.FetchOptions, seenChanged bool, readAhead []byte) (err error) {
 	body := readAhead
 	var hdr *headerEntry
 	needBody := options.BodyStructure != nil || len(options.BinarySection) > 0 ||
@@ -257,7 +257,7 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, p seqUID, m *evlog.Message
 		}
 	}
 	if options.BodyStructure != nil {
-		rw.WriteBodyStructure(imapserver.ExtractBodyStructure(bytes.NewReader(body)))
+		rw.WriteBodyStructure(imapserver.ExtractBodyStructure(bytes.NewReader(body)), options.BodyStructure.Extended)
 	}
 	for _, bs := range options.BodySection {
 		if wholeBody(bs) && body != nil {
@@ -319,7 +319,7 @@ func wholeBody(bs *imap.FetchItemBodySection) bool {
 		len(bs.HeaderFields) == 0 && len(bs.HeaderFieldsNot) == 0
 }
 
-func (s *session) streamBody(rw *imapserver.FetchResponseWriter, bs *imap.FetchItemBodySection, m *evlog.MessageRecord) error {
+func (s *session) streamBody(rw *fetchResponse, bs *imap.FetchItemBodySection, m *evlog.MessageRecord) error {
 	size := int64(m.GetSize())
 	offset, length := int64(0), size
 	if bs.Partial != nil {

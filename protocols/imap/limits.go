@@ -169,12 +169,15 @@ func (c *limitedConn) flushHeldLocked() error {
 	return nil
 }
 
-// connOf is the connection limitedListener made under c, which go-imap
-// may have wrapped in TLS (implicit TLS, or after STARTTLS); nil when c
-// did not come from a limitedListener.
+// connOf is the connection limitedListener made under c, which may be
+// wrapped in TLS (implicit TLS, or after STARTTLS); nil when c did not
+// come from a limitedListener.
 func connOf(c net.Conn) *limitedConn {
 	if t, ok := c.(*tls.Conn); ok {
 		c = t.NetConn()
+	}
+	if p, ok := c.(*prefixConn); ok {
+		c = p.Conn
 	}
 	l, _ := c.(*limitedConn)
 	return l

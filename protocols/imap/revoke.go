@@ -2,10 +2,8 @@ package imap
 
 import (
 	"errors"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	"github.com/surat-mail/surat/protocols/login"
 )
@@ -26,16 +24,14 @@ const revokedText = "Credentials changed or account removed; log in again"
 // credential is the user a session logged in as and with what.
 type credential = login.Binding
 
-// guardedSession binds a session to its credentials at login. go-imap
-// routes LOGIN and AUTHENTICATE PLAIN to Login; every other method is the
-// session's own.
-type guardedSession struct{ *session }
-
-func (g guardedSession) Login(username, password string) error {
+// loginBound checks a password (Login) and binds the session to the
+// credentials it logged in with; LOGIN and AUTHENTICATE PLAIN come here.
+func (s *session) loginBound(username, password string) error {
+	g := s
 	// Read before the password is checked: a credential change committed
 	// after this point has a larger index.
 	before := g.srv.cfg.Store.AppliedIndex()
-	if err := g.session.Login(username, password); err != nil {
+	if err := g.Login(username, password); err != nil {
 		return err
 	}
 	err := g.srv.cfg.Login.Bind(g.user, before, func(b *credential) { g.cred.Store(b) })
@@ -89,14 +85,7 @@ func (s *session) Revoke(b *login.Binding) {
 		return // revoked already, or bound anew
 	}
 	s.log.Info("imap session revoked: credentials changed or account removed")
-	go func(conn *imapserver.Conn) {
-		_ = conn.NetConn().SetWriteDeadline(time.Now().Add(time.Second))
-		_ = conn.Bye(revokedText)
-	}(s.conn)
+	s.requestBye(revokedText)
 }
 
-var (
-	_ imapserver.SessionIMAP4rev2   = guardedSession{}
-	_ imapserver.SessionAppendLimit = guardedSession{}
-	_ login.Session                 = (*session)(nil)
-)
+var _ login.Session = (*session)(nil)

@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 	gomessage "github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
@@ -24,7 +23,7 @@ import (
 // header cache (headercache.go), body criteria the stored body, parsed
 // with go-message, only for messages the cheaper criteria left in. This is a
 // scan: an index for text search is future work (doc.go).
-func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+func (s *session) Search(byUID bool, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
 	sel := s.sel
 	v := sel.view
 	data := &imap.SearchData{}
@@ -83,7 +82,7 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		}
 		uids.AddNum(imap.UID(uid))
 		num := c.seq
-		if kind == imapserver.NumKindUID {
+		if byUID {
 			num = uid
 		} else {
 			seqs.AddNum(c.seq)
@@ -103,7 +102,7 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	if err != nil {
 		return nil, replyFor(err)
 	}
-	if kind == imapserver.NumKindUID {
+	if byUID {
 		data.All = uids
 	} else {
 		data.All = seqs

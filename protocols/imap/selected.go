@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	evlog "github.com/surat-mail/surat/log"
 )
@@ -82,7 +81,7 @@ func (s *session) unselect() {
 // at the end of every command. A cheap check of the mailbox's HIGHESTMODSEQ
 // first, so that a change applied here a moment ago is not missed while the
 // feed is still on its way.
-func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
+func (s *session) Poll(w updateWriter, allowExpunge bool) error {
 	if s.sel == nil {
 		return nil
 	}
@@ -92,34 +91,6 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 		cur, _ = s.sel.state.current()
 	}
 	return s.sel.report(w, cur, allowExpunge)
-}
-
-// Idle waits for changes and reports them as they come (RFC 2177, RFC 9051
-// §6.3.13): the node's feed wakes every session of the mailbox at once,
-// whichever node the change was made on.
-func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
-	s.idleMu.Lock()
-	defer s.idleMu.Unlock()
-	if s.sel == nil {
-		select {
-		case <-stop:
-		case <-s.ctx.Done(): // the session ended under it
-		}
-		return nil
-	}
-	for {
-		cur, wake := s.sel.state.current()
-		if err := s.sel.report(w, cur, true); err != nil {
-			return err
-		}
-		select {
-		case <-wake:
-		case <-stop:
-			return nil
-		case <-s.ctx.Done():
-			return nil
-		}
-	}
 }
 
 // uidRanges turns sorted UIDs into ranges for an event.
@@ -158,11 +129,11 @@ func toUIDSet(ranges []*evlog.UidRange) imap.UIDSet {
 // Expunge removes the \Deleted messages (RFC 9051 §6.4.3), or those of them
 // in uids (UID EXPUNGE, RFC 4315 §2.1). Only messages the client knows are
 // candidates: a \Deleted message it has not been told of stays until then.
-func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
+func (s *session) Expunge(w expungeWriter, uids *imap.UIDSet) error {
 	sel := s.sel
 	if sel.readOnly {
-		// Nothing is expunged from an EXAMINEd mailbox; go-imap also calls
-		// this for CLOSE, which must then succeed (RFC 9051 §6.4.1).
+		// Nothing is expunged from an EXAMINEd mailbox; CLOSE calls this
+		// too, and must then succeed (RFC 9051 §6.4.1).
 		return nil
 	}
 	cur, err := sel.state.refresh(false)
@@ -203,7 +174,7 @@ func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 // Store changes flags (RFC 9051 §6.4.6) through one FlagsChanged event;
 // without .SILENT the new flags of every message named are returned,
 // read from the store after apply.
-func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, _ *imap.StoreOptions) error {
+func (s *session) Store(w *fetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, _ *imap.StoreOptions) error {
 	sel := s.sel
 	if sel.readOnly {
 		return errReadOnly
@@ -306,7 +277,7 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 
 // Move moves messages (RFC 6851 §3) with one Moved event: COPYUID first,
 // then an EXPUNGE for each moved message.
-func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+func (s *session) Move(w moveWriter, numSet imap.NumSet, dest string) error {
 	sel := s.sel
 	if sel.readOnly {
 		return errReadOnly

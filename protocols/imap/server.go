@@ -8,13 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
@@ -145,33 +141,10 @@ func (c *Config) setDefaults() error {
 	return nil
 }
 
-// capabilities are the ones advertised (doc.go lists them with their RFCs).
-// go-imap adds the ones that need no backend (SASL-IR, LITERAL-, ENABLE,
-// IDLE, UNSELECT, UTF8=ACCEPT, STARTTLS/LOGINDISABLED, AUTH=PLAIN) and
-// APPENDLIMIT=n from SessionAppendLimit. Advertising one whose interface
-// the session lacks makes go-imap panic at connect (docs/DEPENDENCIES.md).
-var capabilities = imap.CapSet{
-	imap.CapIMAP4rev1:        {},
-	imap.CapIMAP4rev2:        {},
-	imap.CapNamespace:        {},
-	imap.CapUIDPlus:          {},
-	imap.CapESearch:          {},
-	imap.CapSearchRes:        {},
-	imap.CapListExtended:     {},
-	imap.CapListStatus:       {},
-	imap.CapMove:             {},
-	imap.CapStatusSize:       {},
-	imap.CapChildren:         {},
-	imap.CapSpecialUse:       {},
-	imap.CapCreateSpecialUse: {},
-	imap.CapLiteralPlus:      {},
-}
-
 // Server serves IMAP on any number of listeners.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
-	imap    *imapserver.Server
 	hub     *hub
 	revoker *revoker
 	headers *headerCache // shared by all sessions
@@ -182,10 +155,12 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	sessions map[*session]struct{}
-	closed   bool
-	panics   atomic.Int64 // recovered by go-imap (tests assert none)
+	mu        sync.Mutex
+	sessions  map[*session]struct{}
+	listeners map[net.Listener]struct{}
+	closed    bool
+	conns     sync.WaitGroup // connection goroutines
+	panics    atomic.Int64   // recovered panics (tests assert none)
 }
 
 // New validates cfg and builds a Server; Serve and ServeTLS start it.
@@ -194,21 +169,16 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:      cfg,
-		log:      cfg.Logger.With("proto", "imap"),
-		limits:   connlimit.New[*limitedConn](cfg.MaxSessions, cfg.MaxSessionsPerIP),
-		headers:  newHeaderCache(cfg.HeaderCacheSize),
-		sessions: map[*session]struct{}{},
+		cfg:       cfg,
+		log:       cfg.Logger.With("proto", "imap"),
+		limits:    connlimit.New[*limitedConn](cfg.MaxSessions, cfg.MaxSessionsPerIP),
+		headers:   newHeaderCache(cfg.HeaderCacheSize),
+		sessions:  map[*session]struct{}{},
+		listeners: map[net.Listener]struct{}{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.hub = newHub(cfg.Store, s.log, cfg.WarmMessages)
 	s.revoker = newRevoker(s)
-	s.imap = imapserver.New(&imapserver.Options{
-		NewSession: s.newSession,
-		Caps:       capabilities,
-		Logger:     slogPrinter{s.log, &s.panics},
-		TLSConfig:  cfg.TLS,
-	})
 	return s, nil
 }
 
@@ -219,45 +189,27 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // ServeTLS accepts implicit-TLS connections on the plain TCP listener ln
-// (RFC 8314 §3.2, port 993). go-imap detects TLS by conn.(*tls.Conn), so
-// the TLS layer is the outermost one.
+// (RFC 8314 §3.2, port 993). The TLS layer is the outermost one: a
+// session knows it has TLS by conn.(*tls.Conn).
 func (s *Server) ServeTLS(ln net.Listener) error {
 	return s.serve(tls.NewListener(&limitedListener{Listener: ln, srv: s, refuser: frontend.Refuser{Line: refusal, TLS: s.cfg.TLS}}, s.cfg.TLS))
 }
 
-func (s *Server) serve(ln net.Listener) error {
-	err := s.imap.Serve(ln)
-	if err == nil || errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "server closed") {
-		return nil
-	}
-	return err
-}
-
-// Shutdown says BYE to every session (RFC 9051 §7.1.5), which closes its
-// connection, waits for that until ctx ends, then closes everything. A
-// command in flight either got its tagged reply or gets none: its wait
-// for the cluster ends with its session (at the latest when Close cancels
-// the sessions' contexts); an unanswered write may or may not have been
-// committed, which IMAP clients handle by resynchronising.
+// Shutdown stops accepting and says BYE to every session (RFC 9051
+// §7.1.5): at once to those waiting for a command or in IDLE, after its
+// command to a busy one. It waits for them until ctx ends, then closes
+// everything. A command in flight either got its tagged reply or gets
+// none: its wait for the cluster ends with its session (at the latest
+// when Close cancels the sessions' contexts); an unanswered write may or
+// may not have been committed, which IMAP clients handle by
+// resynchronising.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closed = true
-	sessions := make([]*session, 0, len(s.sessions))
-	for sess := range s.sessions {
-		sessions = append(sessions, sess)
-	}
-	s.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, sess := range sessions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = sess.conn.NetConn().SetWriteDeadline(time.Now().Add(time.Second))
-			_ = sess.conn.Bye("Server shutting down")
-		}()
+	s.stopAccepting()
+	for _, sess := range s.liveSessions() {
+		sess.requestBye("Server shutting down")
 	}
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { s.conns.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -265,46 +217,31 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.Close()
 }
 
-// Close stops at once, cutting every session.
-func (s *Server) Close() error {
+// stopAccepting closes the listeners; Serve returns.
+func (s *Server) stopAccepting() {
 	s.mu.Lock()
 	s.closed = true
+	for ln := range s.listeners {
+		ln.Close()
+	}
 	s.mu.Unlock()
+}
+
+// Close stops at once, cutting every session, and waits for their
+// goroutines.
+func (s *Server) Close() error {
+	s.stopAccepting()
 	s.cancel() // every session's proposals and logins give up
-	err := s.imap.Close()
 	for _, c := range s.limits.Conns() {
 		c.Close()
 	}
+	for _, sess := range s.liveSessions() {
+		sess.base.Close() // a connection not from limitedListener
+	}
+	s.conns.Wait()
 	s.hub.close()
 	s.revoker.close()
-	if err != nil && strings.Contains(err.Error(), "server closed") {
-		return nil
-	}
-	return err
-}
-
-func (s *Server) newSession(conn *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-	sess := &session{srv: s, conn: conn, remote: frontend.RemoteIP(conn.NetConn().RemoteAddr())}
-	sess.ctx, sess.cancel = context.WithCancel(s.ctx)
-	sess.log = s.log.With("remote", sess.remote)
-	s.mu.Lock()
-	closed := s.closed
-	if !closed {
-		s.sessions[sess] = struct{}{}
-	}
-	s.mu.Unlock()
-	if closed {
-		sess.cancel()
-		return nil, nil, &imap.Error{Type: imap.StatusResponseTypeBye, Text: "Server shutting down"}
-	}
-	if wait, refuse := s.cfg.Login.RefuseAtConnect(sess.remote); refuse {
-		// RFC 9051 §7.1.5: BYE instead of a greeting.
-		sess.cancel()
-		s.forget(sess)
-		sess.log.Debug("imap connection refused: client locked out", "retry_after", wait)
-		return nil, nil, &imap.Error{Type: imap.StatusResponseTypeBye, Text: "Too many failed logins from your address, try again later"}
-	}
-	return guardedSession{sess}, nil, nil
+	return nil
 }
 
 func (s *Server) forget(sess *session) {
@@ -329,26 +266,8 @@ func (s *session) propose(events ...*evlog.Event) (*evlog.Outcome, error) {
 // the returned stop is called. Only for waits after the command was read
 // in full: nothing else may read the connection meanwhile (limits.go).
 func (s *session) watchClient() (stop func()) {
-	if c := connOf(s.conn.NetConn()); c != nil {
+	if c := connOf(s.conn); c != nil {
 		return c.watchClose(s.cancel)
 	}
 	return func() {}
-}
-
-// slogPrinter routes go-imap's log (failed reads, recovered panics) to
-// slog. Panics are errors; the rest is connection noise.
-type slogPrinter struct {
-	l      *slog.Logger
-	panics *atomic.Int64
-}
-
-func (p slogPrinter) Printf(format string, v ...any) {
-	msg := strings.TrimSpace(fmt.Sprintf(format, v...))
-	if strings.HasPrefix(msg, "panic") {
-		// go-imap recovered it and closes only that connection.
-		p.panics.Add(1)
-		p.l.Error("go-imap: " + msg)
-		return
-	}
-	p.l.Debug("go-imap: " + msg)
 }

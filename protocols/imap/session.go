@@ -1,22 +1,22 @@
 package imap
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
+	"net"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/imap/wire"
 	"github.com/surat-mail/surat/protocols/login"
 )
 
@@ -27,39 +27,38 @@ const delim = '/'
 // this node and the collector's.
 const pinMargin = time.Minute
 
-// session is one IMAP connection's backend.
+// session is one IMAP connection: its wire state (conn.go, dispatch.go)
+// and what the backend methods below need. One goroutine serves it
+// (Server.serveConn); only bye and cred are touched from others.
 type session struct {
 	srv    *Server
-	conn   *imapserver.Conn
 	remote string
 	log    *slog.Logger
 	user   string      // canonical address once logged in
 	auth   *login.Conn // this connection on the login path; made at first use
 	sel    *selected
 	cred   atomic.Pointer[credential] // bound at login (revoke.go)
-	// ctx ends with the session: Close (after LOGOUT, or the connection
+	// ctx ends with the session: its end (LOGOUT, the connection
 	// dropped), the client gone while a command waits (limits.go), or the
 	// server's Close. Every wait of a command (logins, proposals) takes it.
 	ctx    context.Context
 	cancel context.CancelFunc
-	// idleMu is held by Idle while it runs: go-imap returns from IDLE on
-	// a dropped connection without waiting for Idle, and then calls
-	// Close, which must not release the mailbox under it.
-	idleMu sync.Mutex
-}
 
-var (
-	_ imapserver.SessionIMAP4rev2   = (*session)(nil)
-	_ imapserver.SessionAppendLimit = (*session)(nil)
-)
-
-func (s *session) Close() error {
-	s.cancel()
-	s.idleMu.Lock()
-	defer s.idleMu.Unlock()
-	s.unselect()
-	s.srv.forget(s)
-	return nil
+	// The connection: conn is what the session reads and writes (TLS
+	// after STARTTLS), base the one accepted (for deadlines set from other
+	// goroutines).
+	conn, base net.Conn
+	tls        bool
+	br         *bufio.Reader
+	bw         *bufio.Writer
+	dec        *wire.Decoder
+	enc        *wire.Encoder
+	state      connState
+	// rev2 and utf8 are the extensions the client enabled (RFC 5161):
+	// IMAP4rev2 and UTF8=ACCEPT.
+	rev2, utf8 bool
+	// bye is the BYE pending, set from any goroutine (requestBye).
+	bye atomic.Pointer[string]
 }
 
 // Login checks a password through the node's one login path
@@ -81,8 +80,7 @@ func (s *session) Login(username, password string) error {
 		if o.Result == login.Banned {
 			text = "Client address banned, closing connection"
 		}
-		_ = s.conn.Bye(text)
-		return errAuthFailed
+		return &byeError{text}
 	}
 	switch o.Result {
 	case login.OK:
@@ -98,15 +96,6 @@ func (s *session) Login(username, password string) error {
 		return errAuthFailedSlowed
 	}
 	return errAuthFailed
-}
-
-// AppendLimit is advertised as APPENDLIMIT=n (RFC 7889); go-imap refuses a
-// larger APPEND literal with NO [TOOBIG] before reading it.
-func (s *session) AppendLimit() uint32 { return s.srv.cfg.AppendLimit }
-
-// Namespace: one personal namespace, no others (RFC 2342).
-func (s *session) Namespace() (*imap.NamespaceData, error) {
-	return &imap.NamespaceData{Personal: []imap.NamespaceDescriptor{{Prefix: "", Delim: delim}}}, nil
 }
 
 // mailboxByName finds one of the user's mailboxes.
@@ -265,10 +254,10 @@ type listEntry struct {
 // 6154 §2 allows. A missing parent of an existing mailbox is returned as
 // \Noselect (RFC 3501 §6.3.8) or, when only subscriptions name it,
 // \NonExistent (RFC 5258 §3).
-func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, options *imap.ListOptions) error {
+func (s *session) List(w func(*imap.ListData) error, ref string, patterns []string, options *imap.ListOptions) error {
 	if len(patterns) == 0 {
 		// RFC 9051 §6.3.9: an empty pattern asks for the delimiter.
-		return w.WriteList(&imap.ListData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Delim: delim, Mailbox: ""})
+		return w(&imap.ListData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Delim: delim, Mailbox: ""})
 	}
 	st := s.srv.cfg.Store
 	boxes, err := st.Mailboxes(s.user)
@@ -368,7 +357,7 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 				return replyFor(err)
 			}
 		}
-		if err := w.WriteList(data); err != nil {
+		if err := w(data); err != nil {
 			return err
 		}
 	}
@@ -399,7 +388,7 @@ func canonicalInbox(s string) string {
 
 func matchAny(name, ref string, patterns []string) bool {
 	for _, p := range patterns {
-		if imapserver.MatchList(name, delim, ref, canonicalInbox(p)) {
+		if listMatch(name, ref, canonicalInbox(p)) {
 			return true
 		}
 	}
@@ -476,33 +465,36 @@ func (s *session) status(mb *evlog.MailboxRecord, options *imap.StatusOptions) (
 	return data, nil
 }
 
-// Append stores a message (RFC 9051 §6.3.12) and answers APPENDUID (RFC
-// 4315 §3). The body goes as BlobStored chunks: all but the last in
-// proposals of their own, the last with the Appended event, so no Raft
-// entry exceeds log.ChunkSize plus a little (docs/DESIGN.md invariant 4). The
-// OK comes once the Appended event is committed and applied here.
-func (s *session) Append(name string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
+// appendTarget checks an APPEND before its message literal is accepted
+// (so that a refused one is never sent, RFC 9051 §6.3.12, RFC 7889): the
+// mailbox exists ([TRYCREATE] if not), the size is within APPENDLIMIT
+// ([TOOBIG]) and the user's quota ([OVERQUOTA]; apply checks again).
+func (s *session) appendTarget(name string, size int64) (*evlog.MailboxRecord, error) {
+	if size > int64(s.srv.cfg.AppendLimit) {
+		return nil, no(imap.ResponseCodeTooBig, "Message exceeds the APPENDLIMIT")
+	}
 	mb, err := s.srv.cfg.Store.MailboxByName(s.user, name)
 	if errors.Is(err, mailbox.ErrNotFound) {
-		_, _ = io.Copy(io.Discard, r)
 		return nil, errTryCreate
 	}
 	if err != nil {
 		return nil, replyFor(err)
 	}
-	limit := int64(s.srv.cfg.AppendLimit)
-	body, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(body)) > limit {
-		return nil, no(imap.ResponseCodeTooBig, "Message exceeds the APPENDLIMIT")
-	}
 	if u, err := s.srv.cfg.Store.User(s.user); err == nil && u.GetQuotaBytes() > 0 &&
-		u.GetUsedBytes()+uint64(len(body)) > u.GetQuotaBytes() {
+		u.GetUsedBytes()+uint64(size) > u.GetQuotaBytes() {
 		// Refused before the body crosses the cluster; apply checks again.
 		return nil, errOverQuota
 	}
+	return mb, nil
+}
+
+// Append stores a message in mb (RFC 9051 §6.3.12; appendTarget checked
+// it) and answers APPENDUID (RFC 4315 §3). The body goes as BlobStored
+// chunks: all but the last in proposals of their own, the last with the
+// Appended event, so no Raft entry exceeds log.ChunkSize plus a little
+// (docs/DESIGN.md invariant 4). The OK comes once the Appended event is
+// committed and applied here.
+func (s *session) Append(mb *evlog.MailboxRecord, body []byte, options *imap.AppendOptions) (*imap.AppendData, error) {
 	date := options.Time
 	if date.IsZero() {
 		date = s.srv.cfg.Now()

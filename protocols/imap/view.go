@@ -4,18 +4,15 @@ import (
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 )
 
-// updateWriter is what report writes unilateral updates to
-// (*imapserver.UpdateWriter has it).
+// updateWriter is what report writes unilateral updates to (the
+// session's responses, respond.go).
 type updateWriter interface {
 	WriteExpunge(seqNum uint32) error
 	WriteNumMessages(n uint32) error
 	WriteMessageFlags(seqNum uint32, uid imap.UID, flags []imap.Flag) error
 }
-
-var _ updateWriter = (*imapserver.UpdateWriter)(nil)
 
 // selected is a session's selected mailbox: the shared state and the
 // session's own view of it, which is exactly what the client has been told

@@ -1,0 +1,64 @@
+package imap
+
+import (
+	"errors"
+	"time"
+
+	"github.com/surat-mail/surat/protocols/frontend"
+)
+
+// maxIdleLine bounds the line that ends IDLE ("DONE").
+const maxIdleLine = 1 << 10
+
+// cmdIdle: IDLE (RFC 2177, RFC 9051 §6.3.13). While the client idles, the
+// node's feed wakes every session of the mailbox at once, whichever node
+// the change was made on, and the changes are sent as they come. A
+// goroutine reads the client's "DONE" meanwhile; it is the only reader of
+// the connection until IDLE ends.
+func cmdIdle(s *session, c *command) error {
+	if err := c.dec.End(); err != nil {
+		return err
+	}
+	s.enc.Continuation("idling")
+	if err := s.flush(); err != nil {
+		return err
+	}
+	s.setReadDeadline(authIdle)
+	done := make(chan error, 1)
+	go func() {
+		line, err := frontend.ReadLine(s.br, maxIdleLine, maxIdleLine)
+		switch {
+		case err != nil:
+		case len(line) != 4 || !equalFoldASCII(line, "done"):
+			err = bad("Expected DONE to end IDLE")
+		}
+		done <- err
+	}()
+	for {
+		var wake <-chan struct{}
+		if s.sel != nil {
+			cur, w := s.sel.state.current()
+			if err := s.sel.report(s.updates(), cur, true); err != nil {
+				<-done
+				return err
+			}
+			if err := s.flush(); err != nil {
+				<-done
+				return err
+			}
+			wake = w
+		}
+		select {
+		case <-wake:
+		case err := <-done:
+			if errors.Is(err, frontend.ErrLineLong) || errors.Is(err, frontend.ErrLineAbuse) {
+				return &byeError{"IDLE ended by a line too long"}
+			}
+			return err
+		case <-s.ctx.Done():
+			_ = s.base.SetReadDeadline(time.Unix(1, 0)) // ends the reader's wait
+			<-done
+			return s.ctx.Err()
+		}
+	}
+}
