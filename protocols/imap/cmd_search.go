@@ -1,6 +1,83 @@
 package imap
 
-// cmdSearch: SEARCH and UID SEARCH (RFC 9051 §6.4.4).
+import (
+	"github.com/emersion/go-imap/v2"
+)
+
+// errBadCharset refuses a SEARCH charset other than UTF-8 and US-ASCII
+// (RFC 9051 §6.4.4: BADCHARSET lists those served).
+var errBadCharset = no("BADCHARSET (UTF-8 US-ASCII)", "Only UTF-8 and US-ASCII searches are supported")
+
+// cmdSearch: SEARCH and UID SEARCH (RFC 9051 §6.4.4, §6.4.9); the grammar
+// is wire.ReadSearch, the work session.Search (search.go). The answer is
+// SEARCH (IMAP4rev1), or ESEARCH (RFC 4731) when RETURN was given or
+// IMAP4rev2 is enabled.
 func cmdSearch(s *session, c *command) error {
-	return bad("SEARCH: not yet")
+	sc, err := c.dec.ReadSearch(c.uid)
+	if err != nil {
+		return err
+	}
+	switch sc.Charset {
+	case "", "UTF-8", "US-ASCII":
+	default:
+		return errBadCharset
+	}
+	if sc.Criteria.Extended() {
+		return no(imap.ResponseCodeCannot, "Search key not supported")
+	}
+	opts := sc.Return
+	if opts == nil {
+		opts = &imap.SearchOptions{}
+	}
+	saveOnly := opts.ReturnSave && !opts.ReturnMin && !opts.ReturnMax && !opts.ReturnAll && !opts.ReturnCount
+	if !opts.ReturnMin && !opts.ReturnMax && !opts.ReturnCount && !saveOnly {
+		opts.ReturnAll = true // RFC 4731 §3.1: RETURN () is ALL
+	}
+	data, err := s.Search(c.uid, sc.Criteria.IMAP(), opts)
+	if err != nil {
+		return err
+	}
+	switch {
+	case saveOnly:
+		// RFC 5182 §2.4: SAVE alone returns no ESEARCH.
+		return nil
+	case sc.Return != nil || s.rev2:
+		return s.writeESearch(c, data, opts)
+	}
+	e := s.enc.Untagged().Atom("SEARCH")
+	switch all := data.All.(type) {
+	case imap.SeqSet:
+		nums, _ := all.Nums()
+		for _, n := range nums {
+			e.SP().Number(n)
+		}
+	case imap.UIDSet:
+		nums, _ := all.Nums()
+		for _, n := range nums {
+			e.SP().Number(uint32(n))
+		}
+	}
+	return e.CRLF().Err()
+}
+
+// writeESearch writes "* ESEARCH (TAG "t") [UID] ..." (RFC 4731 §3.1):
+// ALL only when something matched, MIN and MAX too; COUNT always.
+func (s *session) writeESearch(c *command, data *imap.SearchData, opts *imap.SearchOptions) error {
+	e := s.enc.Untagged().Atom("ESEARCH").SP().Open().Atom("TAG").SP().String(c.tag).Close()
+	if c.uid {
+		e.SP().Atom("UID")
+	}
+	if opts.ReturnMin && data.Count > 0 {
+		e.SP().Atom("MIN").SP().Number(data.Min)
+	}
+	if opts.ReturnMax && data.Count > 0 {
+		e.SP().Atom("MAX").SP().Number(data.Max)
+	}
+	if opts.ReturnAll && data.Count > 0 {
+		e.SP().Atom("ALL").SP().NumSet(data.All)
+	}
+	if opts.ReturnCount {
+		e.SP().Atom("COUNT").SP().Number(data.Count)
+	}
+	return e.CRLF().Err()
 }

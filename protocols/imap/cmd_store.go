@@ -71,5 +71,5 @@ func cmdStore(s *session, c *command) error {
 	if err := d.End(); err != nil {
 		return err
 	}
-	return s.Store(&fetchWriter{s}, set, &flags, nil)
+	return s.Store(&fetchWriter{s: s}, set, &flags, nil)
 }

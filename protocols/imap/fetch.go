@@ -1,25 +1,22 @@
 package imap
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"io"
 	"slices"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-message/textproto"
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/imap/imapmsg"
 )
 
 // Fetch answers FETCH and UID FETCH (RFC 9051 §6.4.5) from the projection:
 // flags, sizes and dates from the message records of the mailbox's
-// current snapshot, ENVELOPE, BODYSTRUCTURE and sections parsed from the
-// stored body with go-message (go-imap's Extract* helpers). ENVELOPE and
+// current snapshot, ENVELOPE, BODYSTRUCTURE and sections computed from the
+// stored body by package imapmsg. ENVELOPE and
 // header-only sections read only the header block, through the node's
 // header cache (headercache.go). A whole-body BODY[] is streamed chunk by chunk. A
 // non-PEEK body fetch sets \Seen through one FlagsChanged event first, and
@@ -196,8 +193,12 @@ func marksSeen(options *imap.FetchOptions) bool {
 	return false
 }
 
-// fetchOne writes one FETCH response. The response writer holds go-imap's
-// encoder lock until Close, so Close is always called.
+// fetchOne writes one FETCH response. Every section is computed before
+// the response starts (imapmsg), so that a part that cannot be decoded
+// (BINARY of an unknown transfer encoding) fails the command with NO
+// [UNKNOWN-CTE] (RFC 3516 §4.3) instead of leaving a response half-sent.
+// A whole BODY[] too large to have been read ahead is streamed last-minute
+// from the store's chunks.
 func (s *session) fetchOne(w *fetchWriter, p seqUID, m *evlog.MessageRecord, options *imap.FetchOptions, seenChanged bool, readAhead []byte) (err error) {
 	body := readAhead
 	var hdr *headerEntry
@@ -219,22 +220,47 @@ func (s *session) fetchOne(w *fetchWriter, p seqUID, m *evlog.MessageRecord, opt
 			return s.bodyUnreadable(p, err)
 		}
 	}
-	// The bytes header-only sections and ENVELOPE are parsed from: the
+	// The bytes header-only sections and ENVELOPE are read from: the
 	// header block, or the whole body (parsing stops at the same blank
 	// line either way).
 	head := body
 	if hdr != nil {
 		head = hdr.header
 	}
-	rw := w.CreateMessage(p.seq)
-	closed := false
-	defer func() {
-		if !closed {
-			if cerr := rw.Close(); err == nil {
-				err = cerr
-			}
+	var msg *imapmsg.Message // parsed once, if a section needs it
+	parsed := func() *imapmsg.Message {
+		if msg == nil {
+			msg = imapmsg.Parse(body)
 		}
-	}()
+		return msg
+	}
+	sections := make([][]byte, len(options.BodySection))
+	for i, bs := range options.BodySection {
+		switch {
+		case wholeBody(bs) && body == nil:
+			// Streamed below.
+		case wholeBody(bs):
+			sections[i] = imapmsg.PartialOf(body, bs.Partial)
+		case headerOnly(bs):
+			sections[i] = imapmsg.HeaderSection(head, bs)
+		default:
+			sections[i], _ = parsed().BodySection(bs)
+		}
+	}
+	binaries := make([][]byte, len(options.BinarySection))
+	for i, bs := range options.BinarySection {
+		if binaries[i], err = parsed().BinarySection(bs); err != nil {
+			return errUnknownCTE
+		}
+	}
+	binarySizes := make([]int64, len(options.BinarySectionSize))
+	for i, bs := range options.BinarySectionSize {
+		if binarySizes[i], err = parsed().BinarySize(bs.Part); err != nil {
+			return errUnknownCTE
+		}
+	}
+
+	rw := w.CreateMessage(p.seq)
 	if options.UID {
 		rw.WriteUID(imap.UID(p.uid))
 	}
@@ -250,55 +276,38 @@ func (s *session) fetchOne(w *fetchWriter, p seqUID, m *evlog.MessageRecord, opt
 	if options.Envelope {
 		if hdr != nil {
 			rw.WriteEnvelope(hdr.envelope())
-		} else if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(body))); err == nil {
-			rw.WriteEnvelope(imapserver.ExtractEnvelope(h))
 		} else {
-			rw.WriteEnvelope(&imap.Envelope{})
+			rw.WriteEnvelope(imapmsg.ParseEnvelope(head))
 		}
 	}
 	if options.BodyStructure != nil {
-		rw.WriteBodyStructure(imapserver.ExtractBodyStructure(bytes.NewReader(body)), options.BodyStructure.Extended)
+		rw.WriteBodyStructure(&parsed().Root, options.BodyStructure.Extended)
 	}
-	for _, bs := range options.BodySection {
-		if wholeBody(bs) && body != nil {
-			// RFC 9051 §6.4.5: <offset.length>, truncated to what exists.
-			part := body
-			if bs.Partial != nil {
-				offset := min(bs.Partial.Offset, int64(len(body)))
-				part = body[offset : offset+min(bs.Partial.Size, int64(len(body))-offset)]
-			}
-			if err := writeLiteral(rw.WriteBodySection(bs, int64(len(part))), part); err != nil {
-				return err
-			}
-			continue
-		}
-		if wholeBody(bs) {
+	for i, bs := range options.BodySection {
+		if wholeBody(bs) && body == nil {
 			if err := s.streamBody(rw, bs, m); err != nil {
 				return err
 			}
 			continue
 		}
-		src := body
-		if headerOnly(bs) {
-			src = head
-		}
-		buf := imapserver.ExtractBodySection(bytes.NewReader(src), clampBodyPartial(bs, len(src)))
-		if err := writeLiteral(rw.WriteBodySection(bs, int64(len(buf))), buf); err != nil {
+		if err := writeLiteral(rw.WriteBodySection(bs, int64(len(sections[i]))), sections[i]); err != nil {
 			return err
 		}
 	}
-	for _, bs := range options.BinarySection {
-		buf := imapserver.ExtractBinarySection(bytes.NewReader(body), clampBinaryPartial(bs, len(body)))
-		if err := writeLiteral(rw.WriteBinarySection(bs, int64(len(buf))), buf); err != nil {
+	for i, bs := range options.BinarySection {
+		if err := writeLiteral(rw.WriteBinarySection(bs, int64(len(binaries[i]))), binaries[i]); err != nil {
 			return err
 		}
 	}
-	for _, bss := range options.BinarySectionSize {
-		rw.WriteBinarySectionSize(bss, imapserver.ExtractBinarySectionSize(bytes.NewReader(body), bss))
+	for i, bss := range options.BinarySectionSize {
+		rw.WriteBinarySectionSize(bss, uint32(min(binarySizes[i], 1<<32-1)))
 	}
-	closed = true
 	return rw.Close()
 }
+
+// errUnknownCTE answers BINARY of a part whose transfer encoding is not
+// known (RFC 3516 §4.3).
+var errUnknownCTE = no("UNKNOWN-CTE", "Unknown content transfer encoding")
 
 // wholeBody is BODY[] or BODY[]<partial>: served from the store's chunks
 // without parsing or holding the whole body.
@@ -362,34 +371,4 @@ func writeLiteral(wc io.WriteCloser, buf []byte) error {
 // internalDate is the message's INTERNALDATE in its recorded zone.
 func internalDate(m *evlog.MessageRecord) time.Time {
 	return time.Unix(m.GetInternalDateUnix(), 0).In(time.FixedZone("", int(m.GetInternalDateOffset())))
-}
-
-// clampPartial bounds a <offset.size> partial (RFC 9051 §6.4.5) by n, the
-// length of what the section is cut from. go-imap (v2.0.0-beta.8) adds
-// offset and size unchecked: <1.9223372036854775807> overflows to a
-// negative end and panics while slicing. A section is never longer than
-// n, so no answer changes.
-func clampPartial(p *imap.SectionPartial, n int) *imap.SectionPartial {
-	if p == nil || p.Size <= int64(n) {
-		return p
-	}
-	return &imap.SectionPartial{Offset: p.Offset, Size: int64(n)}
-}
-
-func clampBodyPartial(bs *imap.FetchItemBodySection, n int) *imap.FetchItemBodySection {
-	if p := clampPartial(bs.Partial, n); p != bs.Partial {
-		c := *bs
-		c.Partial = p
-		return &c
-	}
-	return bs
-}
-
-func clampBinaryPartial(bs *imap.FetchItemBinarySection, n int) *imap.FetchItemBinarySection {
-	if p := clampPartial(bs.Partial, n); p != bs.Partial {
-		c := *bs
-		c.Partial = p
-		return &c
-	}
-	return bs
 }

@@ -6,9 +6,9 @@ import (
 	"container/list"
 	"sync"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-message/textproto"
+
+	"github.com/surat-mail/surat/protocols/imap/imapmsg"
 )
 
 // defaultHeaderCacheSize bounds the node's header cache when
@@ -44,7 +44,7 @@ type headerEntry struct {
 	header []byte
 
 	once sync.Once
-	env  *imap.Envelope
+	env  *imapmsg.Envelope
 
 	hOnce  sync.Once
 	parsed *textproto.Header
@@ -60,15 +60,9 @@ func (e *headerEntry) cost() int64 {
 	return int64(len(e.key)) + 3*int64(len(e.header)) + entryOverhead
 }
 
-// envelope is ExtractEnvelope of the header, parsed once.
-func (e *headerEntry) envelope() *imap.Envelope {
-	e.once.Do(func() {
-		if h, err := e.parse(); err == nil {
-			e.env = imapserver.ExtractEnvelope(h)
-		} else {
-			e.env = &imap.Envelope{}
-		}
-	})
+// envelope is the ENVELOPE of the header (imapmsg), parsed once.
+func (e *headerEntry) envelope() *imapmsg.Envelope {
+	e.once.Do(func() { e.env = imapmsg.ParseEnvelope(e.header) })
 	return e.env
 }
 

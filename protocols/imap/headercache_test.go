@@ -1,15 +1,14 @@
 package imap
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"sync"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-message/textproto"
+
+	"github.com/surat-mail/surat/protocols/imap/imapmsg"
 )
 
 func TestHeaderCache(t *testing.T) {
@@ -22,7 +21,7 @@ func TestHeaderCache(t *testing.T) {
 	if got := c.get([]byte("h1")); got != e || !bytes.Equal(got.header, hdr) {
 		t.Fatal("miss after add")
 	}
-	if env := e.envelope(); env.Subject != "hi" || e.envelope() != env {
+	if env := e.envelope(); env.Subject.Value != "hi" || e.envelope() != env {
 		t.Fatalf("envelope %+v", env)
 	}
 	// A second add of the same hash returns the first entry.
@@ -66,8 +65,8 @@ func TestHeaderCacheConcurrent(t *testing.T) {
 					t.Errorf("parsed subject %q for %s", got, k)
 					return
 				}
-				if env := e.envelope(); env.Subject != string(k) {
-					t.Errorf("subject %q for %s", env.Subject, k)
+				if env := e.envelope(); env.Subject.Value != string(k) {
+					t.Errorf("subject %q for %s", env.Subject.Value, k)
 					return
 				}
 			}
@@ -122,15 +121,12 @@ func TestHeaderSectionsFromCache(t *testing.T) {
 		}
 		for i, m := range msgs {
 			for _, bs := range sections {
-				want := imapserver.ExtractBodySection(bytes.NewReader(bodies[i]), bs)
+				want, _ := imapmsg.Parse(bodies[i]).BodySection(bs) // the whole-body path
 				if got := m.FindBodySection(bs); !bytes.Equal(got, want) {
 					t.Errorf("round %d message %d %v: got %q, want %q", round, i+1, bs, got, want)
 				}
 			}
-			var wantSubject string
-			if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(bodies[i]))); err == nil {
-				wantSubject = imapserver.ExtractEnvelope(h).Subject
-			}
+			wantSubject := imapmsg.ParseEnvelope(bodies[i]).Subject.Value
 			if m.Envelope == nil || m.Envelope.Subject != wantSubject {
 				t.Errorf("round %d message %d: envelope %+v, want subject %q", round, i+1, m.Envelope, wantSubject)
 			}

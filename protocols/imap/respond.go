@@ -7,6 +7,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/surat-mail/surat/protocols/imap/imapmsg"
 	"github.com/surat-mail/surat/protocols/imap/wire"
 )
 
@@ -69,21 +70,27 @@ func copyUIDCode(d *imap.CopyData) string {
 
 func utoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 
-// fetchWriter writes FETCH responses (RFC 9051 §7.5.2).
-type fetchWriter struct{ s *session }
+// fetchWriter writes FETCH responses (RFC 9051 §7.5.2). obsolete names
+// the sections asked for with an IMAP4rev1 name (RFC822, RFC822.HEADER,
+// RFC822.TEXT: RFC 3501 §6.4.5), answered under that name.
+type fetchWriter struct {
+	s        *session
+	obsolete map[*imap.FetchItemBodySection]string
+}
 
 // fetchResponse is one "* n FETCH (...)" response being written: items
 // are separated by spaces; Close ends it. Every write goes to the
 // encoder, whose first error sticks and is returned by Close.
 type fetchResponse struct {
-	enc   *wire.Encoder
-	items int
+	enc      *wire.Encoder
+	items    int
+	obsolete map[*imap.FetchItemBodySection]string
 }
 
 // CreateMessage starts the response for the message seq.
 func (w *fetchWriter) CreateMessage(seq uint32) *fetchResponse {
 	w.s.enc.Untagged().Number(seq).SP().Atom("FETCH").SP().Open()
-	return &fetchResponse{enc: w.s.enc}
+	return &fetchResponse{enc: w.s.enc, obsolete: w.obsolete}
 }
 
 // item starts an item: the space before every one but the first.
@@ -111,26 +118,32 @@ func (r *fetchResponse) WriteRFC822Size(size int64) {
 	r.item("RFC822.SIZE").SP().Number64(uint64(size))
 }
 
-func (r *fetchResponse) WriteEnvelope(env *imap.Envelope) {
-	writeEnvelope(r.item("ENVELOPE").SP(), env)
+func (r *fetchResponse) WriteEnvelope(env *imapmsg.Envelope) {
+	r.item("ENVELOPE").SP().Envelope(env)
 }
 
-func (r *fetchResponse) WriteBodyStructure(bs imap.BodyStructure, extended bool) {
+// WriteBodyStructure writes BODYSTRUCTURE (extended) or BODY.
+func (r *fetchResponse) WriteBodyStructure(p *imapmsg.Part, extended bool) {
 	name := "BODY"
 	if extended {
 		name = "BODYSTRUCTURE"
 	}
-	writeBodyStructure(r.item(name).SP(), bs, extended)
+	r.item(name).SP().BodyStructure(p, extended)
 }
 
 // WriteBodySection writes a section's name and the header of its
 // literal; the caller writes exactly size octets to the returned writer
 // and closes it.
 func (r *fetchResponse) WriteBodySection(bs *imap.FetchItemBodySection, size int64) io.WriteCloser {
-	e := r.item("BODY")
-	writeSectionSpec(e, bs)
-	if bs.Partial != nil {
-		e.Raw("<").Number64(uint64(bs.Partial.Offset)).Raw(">")
+	var e *wire.Encoder
+	if name, ok := r.obsolete[bs]; ok {
+		e = r.item(name)
+	} else {
+		e = r.item("BODY")
+		writeSectionSpec(e, bs)
+		if bs.Partial != nil {
+			e.Raw("<").Number64(uint64(bs.Partial.Offset)).Raw(">")
+		}
 	}
 	e.SP().Raw("{").Number64(uint64(size)).Raw("}\r\n")
 	return &literalWriter{enc: e, s: r}

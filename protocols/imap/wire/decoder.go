@@ -448,6 +448,23 @@ func (d *Decoder) peek() (byte, error) {
 	return d.peekRaw()
 }
 
+// peek2 returns the next two bytes without reading them, or the next one
+// and 0 when it ends the line: it never waits for bytes past the line's
+// LF, which the client may not send before it has an answer.
+func (d *Decoder) peek2() ([2]byte, error) {
+	var out [2]byte
+	b, err := d.peek()
+	if err != nil || b == '\n' {
+		out[0] = b
+		return out, err
+	}
+	p, err := d.r.Peek(2)
+	if err != nil {
+		return out, err
+	}
+	return [2]byte{p[0], p[1]}, nil
+}
+
 func (d *Decoder) peekRaw() (byte, error) {
 	p, err := d.r.Peek(1)
 	if err != nil {

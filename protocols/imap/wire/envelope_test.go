@@ -1,0 +1,60 @@
+package wire
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/surat-mail/surat/protocols/imap/imapmsg"
+)
+
+// crlf turns a message written with LF line ends into its stored form.
+func crlf(s string) []byte { return []byte(strings.ReplaceAll(s, "\n", "\r\n")) }
+
+// Dovecot's answers to imaptest's fetch-envelope script, byte for byte.
+func TestEnvelopeDovecot(t *testing.T) {
+	for _, c := range []struct{ header, want string }{
+		{`Message-ID: <msg@id>
+In-Reply-To: <reply@to.id>
+Date: Thu, 15 Feb 2007 01:02:03 +0200
+Subject: subject header
+From: From Real <fromuser@fromdomain.org>
+To: To Real <touser@todomain.org>
+Cc: Cc Real <ccuser@ccdomain.org>
+Bcc: Bcc Real <bccuser@bccdomain.org>
+Sender: Sender Real <senderuser@senderdomain.org>
+Reply-To: ReplyTo Real <replytouser@replytodomain.org>
+
+body
+`, `("Thu, 15 Feb 2007 01:02:03 +0200" "subject header" (("From Real" NIL "fromuser" "fromdomain.org")) (("Sender Real" NIL "senderuser" "senderdomain.org")) (("ReplyTo Real" NIL "replytouser" "replytodomain.org")) (("To Real" NIL "touser" "todomain.org")) (("Cc Real" NIL "ccuser" "ccdomain.org")) (("Bcc Real" NIL "bccuser" "bccdomain.org")) "<reply@to.id>" "<msg@id>")`},
+		{"Date: Thu, 15 Feb 2007 01:02:03 +0200\nFrom: user@domain\n\nbody\n",
+			`("Thu, 15 Feb 2007 01:02:03 +0200" NIL ((NIL NIL "user" "domain")) ((NIL NIL "user" "domain")) ((NIL NIL "user" "domain")) NIL NIL NIL NIL NIL)`},
+		{"Date: Thu, 15 Feb 2007 01:02:03 +0200\nFrom: user@domain (Real Name)\nTo: group: g1@d1.org, g2@d2.org;, group2: g3@d3.org;\nCc: group:;, group2: (foo) ;\n\nbody\n",
+			`("Thu, 15 Feb 2007 01:02:03 +0200" NIL (("Real Name" NIL "user" "domain")) (("Real Name" NIL "user" "domain")) (("Real Name" NIL "user" "domain")) ((NIL NIL "group" NIL)(NIL NIL "g1" "d1.org")(NIL NIL "g2" "d2.org")(NIL NIL NIL NIL)(NIL NIL "group2" NIL)(NIL NIL "g3" "d3.org")(NIL NIL NIL NIL)) ((NIL NIL "group" NIL)(NIL NIL NIL NIL)(NIL NIL "group2" NIL)(NIL NIL NIL NIL)) NIL NIL NIL)`},
+		{"Date: Thu, 15 Feb 2007 01:02:03 +0200\nFrom: user@domain (Real Name)\nSender: \nReply-To: \n\nbody\n",
+			`("Thu, 15 Feb 2007 01:02:03 +0200" NIL (("Real Name" NIL "user" "domain")) (("Real Name" NIL "user" "domain")) (("Real Name" NIL "user" "domain")) NIL NIL NIL NIL NIL)`},
+		{"Date: Thu, 15 Feb 2007 01:02:03 +0200\nFrom: <@route:user@domain>\n\nbody\n",
+			`("Thu, 15 Feb 2007 01:02:03 +0200" NIL ((NIL "@route" "user" "domain")) ((NIL "@route" "user" "domain")) ((NIL "@route" "user" "domain")) NIL NIL NIL NIL NIL)`},
+		{"Subject: NiL\n\n", `(NIL "NiL" NIL NIL NIL NIL NIL NIL NIL NIL)`},
+		{`Subject: a "quoted" \ word` + "\n\n", `(NIL "a \"quoted\" \\ word" NIL NIL NIL NIL NIL NIL NIL NIL)`},
+	} {
+		got := encode(func(e *Encoder) { e.Envelope(imapmsg.ParseEnvelope(crlf(c.header))) })
+		if got != c.want {
+			t.Errorf("got  %s\nwant %s", got, c.want)
+		}
+	}
+}
+
+func TestEnvelopeEightBit(t *testing.T) {
+	env := imapmsg.ParseEnvelope([]byte("Subject: Grüße\r\n\r\n"))
+	// Without UTF-8 quoting the subject is a literal (RFC 9051 §4.3);
+	// with it (IMAP4rev2, UTF8=ACCEPT) quoted.
+	if got := encode(func(e *Encoder) { e.Envelope(env) }); got != "(NIL {7}\r\nGrüße NIL NIL NIL NIL NIL NIL NIL NIL)" {
+		t.Errorf("got %q", got)
+	}
+	if got := encode(func(e *Encoder) { e.UTF8 = true; e.Envelope(env) }); got != `(NIL "Grüße" NIL NIL NIL NIL NIL NIL NIL NIL)` {
+		t.Errorf("got %q", got)
+	}
+	if got := encode(func(e *Encoder) { e.Envelope(nil) }); got != "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)" {
+		t.Errorf("nil: %q", got)
+	}
+}
