@@ -41,6 +41,7 @@ type Decoder struct {
 	scan      litScan
 	pending   *Literal // a literal header read, its data not yet accepted
 	litLeft   int64    // data left of an accepted literal handed out as a reader
+	app       appendState
 }
 
 // NewDecoder returns a decoder reading from r with the limits l (zero
@@ -78,6 +79,7 @@ func (d *Decoder) Begin() (tag, name string, err error) {
 	d.text, d.size, d.depth = 0, 0, 0
 	d.scan = litScan{}
 	d.pending, d.litLeft = nil, 0
+	d.app = appendState{}
 
 	tag, err = d.readWhile(isTagChar)
 	if err != nil {
@@ -260,7 +262,7 @@ func (d *Decoder) Astring() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if b == '"' || b == '{' || b == '~' {
+	if b == '"' || b == '{' || b == '~' && d.literal8Ahead() {
 		return d.String()
 	}
 	s, err := d.readWhile(isAstringChar)
@@ -271,6 +273,13 @@ func (d *Decoder) Astring() (string, error) {
 		return "", syntaxf("Expected a string, got %s", describe(b))
 	}
 	return s, nil
+}
+
+// literal8Ahead reports whether "~{" is ahead ("~" alone is an atom
+// character).
+func (d *Decoder) literal8Ahead() bool {
+	p, err := d.peek2()
+	return err == nil && p[0] == '~' && p[1] == '{'
 }
 
 // Nstring reads a string or NIL; ok is false for NIL.
@@ -442,7 +451,7 @@ func (d *Decoder) readWhile(ok func(byte) bool) (string, error) {
 
 // peek returns the next byte of command text without reading it.
 func (d *Decoder) peek() (byte, error) {
-	if d.litLeft > 0 {
+	if d.litLeft > 0 || d.pending != nil {
 		return 0, syntaxf("Literal not read to its end")
 	}
 	return d.peekRaw()
@@ -476,7 +485,7 @@ func (d *Decoder) peekRaw() (byte, error) {
 // readByte reads one byte of command text, within the limits. A byte over
 // the limits is left unread, so Discard still sees the end of the line.
 func (d *Decoder) readByte() (byte, error) {
-	if d.litLeft > 0 {
+	if d.litLeft > 0 || d.pending != nil {
 		return 0, syntaxf("Literal not read to its end")
 	}
 	if d.text >= d.limits.MaxLineLength {

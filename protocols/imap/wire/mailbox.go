@@ -28,7 +28,7 @@ func (d *Decoder) ListMailbox() (string, error) {
 		return "", err
 	}
 	var s string
-	if b == '"' || b == '{' || b == '~' {
+	if b == '"' || b == '{' || b == '~' && d.literal8Ahead() {
 		s, err = d.String()
 	} else {
 		s, err = d.readWhile(isListChar)
@@ -46,6 +46,12 @@ func (d *Decoder) mailboxName(s string) (string, error) {
 	if strings.EqualFold(s, "INBOX") {
 		return "INBOX", nil
 	}
+	return d.decodeName(s)
+}
+
+// decodeName decodes a name as sent: UTF-8 under UTF8Accept, else
+// modified UTF-7.
+func (d *Decoder) decodeName(s string) (string, error) {
 	if d.UTF8Accept {
 		if !utf8.ValidString(s) {
 			return "", syntaxf("Mailbox name is not valid UTF-8")
