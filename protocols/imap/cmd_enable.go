@@ -7,6 +7,8 @@ import "strings"
 var enableable = map[string]func(s *session){
 	"IMAP4REV2":   func(s *session) { s.rev2 = true },
 	"UTF8=ACCEPT": func(s *session) { s.utf8 = true },
+	"CONDSTORE":   func(s *session) { s.enableCondstore() }, // RFC 7162 §3.1
+	"QRESYNC":     func(s *session) { s.enableQresync() },   // RFC 7162 §3.2.3
 }
 
 // cmdEnable: ENABLE (RFC 5161): the extensions named that the server

@@ -7,5 +7,11 @@ func cmdFetch(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
+	if fc.Options.ModSeq || fc.Options.HasChangedSince {
+		s.enableCondstore() // RFC 7162 §3.1 (cmd_condstore.go)
+	}
+	if err := s.fetchVanished(fc); err != nil {
+		return err
+	}
 	return s.Fetch(&fetchWriter{s: s, obsolete: fc.Options.Obsolete}, fc.NumSet, &fc.Options.FetchOptions)
 }

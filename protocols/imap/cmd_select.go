@@ -10,24 +10,14 @@ import (
 // already selected is closed first, with an untagged OK [CLOSED] (RFC 9051
 // §7.1, RFC 7162 §3.2.11). On failure the session is left authenticated.
 func cmdSelect(s *session, c *command) error {
-	d := c.dec
-	if err := d.SP(); err != nil {
-		return err
-	}
-	name, err := d.Mailbox()
+	sc, err := c.dec.ReadSelect()
 	if err != nil {
 		return err
 	}
+	name := sc.Mailbox
 	opts := &imap.SelectOptions{ReadOnly: c.name == "EXAMINE"}
-	if ok, err := d.Maybe(' '); err != nil {
-		return err
-	} else if ok {
-		// select-params (RFC 4466 §2.1): none known yet.
-		if err := d.List(func() error { return bad("Unknown SELECT parameter") }); err != nil {
-			return err
-		}
-	}
-	if err := d.End(); err != nil {
+	qresync, err := s.selectCondstore(sc) // RFC 7162 (cmd_condstore.go)
+	if err != nil {
 		return err
 	}
 	if s.state == stateSelected {
@@ -60,6 +50,9 @@ func cmdSelect(s *session, c *command) error {
 	c.code = "READ-WRITE"
 	if opts.ReadOnly {
 		c.code = "READ-ONLY"
+	}
+	if err := s.writeSelectCondstore(qresync); err != nil {
+		return err
 	}
 	return e.Err()
 }

@@ -32,6 +32,8 @@ func statusItems(d *wire.Decoder) (*imap.StatusOptions, error) {
 			o.NumRecent = true
 		case "APPENDLIMIT":
 			o.AppendLimit = true
+		case "HIGHESTMODSEQ":
+			o.HighestModSeq = true // RFC 7162 §3.1.6
 		default:
 			return bad("Unknown STATUS item " + kw)
 		}
@@ -59,6 +61,9 @@ func cmdStatus(s *session, c *command) error {
 	}
 	if err := d.End(); err != nil {
 		return err
+	}
+	if opts.HighestModSeq {
+		s.enableCondstore() // RFC 7162 §3.1
 	}
 	data, err := s.Status(name, opts)
 	if err != nil {
@@ -102,6 +107,9 @@ func (s *session) writeStatus(data *imap.StatusData) error {
 	}
 	if data.AppendLimit != nil {
 		item("APPENDLIMIT").Number(*data.AppendLimit)
+	}
+	if data.HighestModSeq != 0 {
+		item("HIGHESTMODSEQ").Number64(data.HighestModSeq)
 	}
 	return e.Close().CRLF().Err()
 }

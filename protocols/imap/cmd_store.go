@@ -1,8 +1,6 @@
 package imap
 
 import (
-	"strings"
-
 	"github.com/emersion/go-imap/v2"
 )
 
@@ -10,66 +8,23 @@ import (
 // -FLAGS, with .SILENT, and a parenthesised list or a space-separated
 // flags.
 func cmdStore(s *session, c *command) error {
-	d := c.dec
-	if err := d.SP(); err != nil {
-		return err
-	}
-	set, err := d.NumSet(c.uid)
+	sc, err := c.dec.ReadStore(c.uid)
 	if err != nil {
 		return err
 	}
-	if err := d.SP(); err != nil {
-		return err
+	var opts *imap.StoreOptions
+	if sc.HasUnchangedSince {
+		// RFC 7162 §3.1.3 (cmd_condstore.go).
+		s.enableCondstore()
+		opts = &imap.StoreOptions{UnchangedSince: sc.UnchangedSince}
 	}
-	var flags imap.StoreFlags
-	switch b, err := d.Peek(); {
-	case err != nil:
-		return err
-	case b == '+':
-		flags.Op = imap.StoreFlagsAdd
-		_, _ = d.Maybe('+')
-	case b == '-':
-		flags.Op = imap.StoreFlagsDel
-		_, _ = d.Maybe('-')
-	default:
-		flags.Op = imap.StoreFlagsSet
-	}
-	item, err := d.Keyword()
+	modified, err := s.Store(&fetchWriter{s: s}, sc.NumSet, &sc.Flags, opts)
 	if err != nil {
 		return err
 	}
-	switch item {
-	case "FLAGS":
-	case "FLAGS.SILENT":
-		flags.Silent = true
-	default:
-		return bad("Unknown STORE item " + strings.ToUpper(item))
+	if modified != nil {
+		c.code = "MODIFIED " + modified.String()
+		c.text = "Conditional STORE failed"
 	}
-	if err := d.SP(); err != nil {
-		return err
-	}
-	if b, err := d.Peek(); err != nil {
-		return err
-	} else if b == '(' {
-		if flags.Flags, err = d.FlagList(); err != nil {
-			return err
-		}
-	} else {
-		for {
-			f, err := d.Flag()
-			if err != nil {
-				return err
-			}
-			flags.Flags = append(flags.Flags, f)
-			if ok, err := d.Maybe(' '); err != nil {
-				return err
-			} else if !ok {
-				break
-			}
-		}
-	}
-	if err := d.End(); err != nil {
-		return err
-	}
-	return s.Store(&fetchWriter{s: s}, set, &flags, nil)
+	return nil
 }

@@ -19,24 +19,17 @@ import (
 // changedSince keeps the items whose message in v has a modseq above since
 // (FETCH's CHANGEDSINCE modifier, RFC 7162 §3.1.4.1; with QRESYNC's SELECT
 // the messages changed since the client's modseq, §3.2.5). items are
-// positions in v as resolve returns them.
+// (sequence number, UID) pairs as resolve returns them; v is the session's
+// view or a later snapshot (messages are found by UID; one v does not hold
+// is left out).
 func changedSince(v *snapshot, items []seqUID, since uint64) []seqUID {
 	var out []seqUID
 	for _, it := range items {
-		if m := modseqAt(v, it.seq); m > since {
+		if i := v.index(it.uid); i >= 0 && v.msgs[i].modseq > since {
 			out = append(out, it)
 		}
 	}
 	return out
-}
-
-// modseqAt is the modseq v holds for the message at sequence number seq,
-// or 0 when there is none.
-func modseqAt(v *snapshot, seq uint32) uint64 {
-	if seq == 0 || int(seq) > len(v.msgs) {
-		return 0
-	}
-	return v.msgs[seq-1].modseq
 }
 
 // highestModseqOf is the highest modseq among the messages of v with the
