@@ -98,7 +98,7 @@ func (s *Server) newSession(conn net.Conn) *session {
 	sess.ctx, sess.cancel = context.WithCancel(s.ctx)
 	sess.log = s.log.With("remote", sess.remote)
 	sess.br = bufio.NewReaderSize(conn, readBufferSize)
-	sess.bw = bufio.NewWriterSize(conn, writeBufferSize)
+	sess.bw = bufio.NewWriterSize(deadlineWriter{sess}, writeBufferSize)
 	sess.dec = wire.NewDecoder(sess.br, wire.Limits{})
 	sess.dec.Continue = sess.continueLiteral
 	sess.enc = wire.NewEncoder(sess.bw)
@@ -159,16 +159,27 @@ func (s *session) setReadDeadline(d time.Duration) {
 	_ = s.conn.SetReadDeadline(time.Now().Add(d))
 }
 
-// flush sends what was written, within writeTimeout.
+// flush sends what was written.
 func (s *session) flush() error {
-	if s.bw.Buffered() == 0 {
-		return s.enc.Err()
-	}
-	_ = s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if err := s.enc.Err(); err != nil {
+	if err := s.enc.Err(); err != nil || s.bw.Buffered() == 0 {
 		return err
 	}
 	return s.bw.Flush()
+}
+
+// deadlineWriter writes to the session's connection, each write bounded
+// by writeTimeout from its start (so a long FETCH is bounded by the
+// client's silence, not its total time), or by byeWrite once a BYE is
+// pending (a client that does not read cannot hold up its session's end).
+type deadlineWriter struct{ s *session }
+
+func (w deadlineWriter) Write(p []byte) (int, error) {
+	d := writeTimeout
+	if w.s.bye.Load() != nil {
+		d = byeWrite
+	}
+	_ = w.s.conn.SetWriteDeadline(time.Now().Add(d))
+	return w.s.conn.Write(p)
 }
 
 // continueLiteral is the decoder's Continue: the continuation request for
@@ -197,12 +208,9 @@ func (s *session) requestBye(text string) {
 func (s *session) close() {
 	s.cancel()
 	if text := s.bye.Load(); text != nil {
-		_ = s.conn.SetWriteDeadline(time.Now().Add(byeWrite))
 		s.enc.Status("*", "BYE", "", *text)
-		_ = s.bw.Flush()
-	} else {
-		_ = s.flush()
 	}
+	_ = s.flush()
 	s.unselect()
 	s.srv.forget(s)
 	if s.state == stateLogout || s.bye.Load() != nil {
@@ -236,7 +244,6 @@ func (s *session) startTLS() error {
 	_ = tc.SetWriteDeadline(time.Time{})
 	s.conn, s.tls = tc, true
 	s.br.Reset(tc)
-	s.bw.Reset(tc)
 	return nil
 }
 

@@ -211,7 +211,7 @@ func (s *session) answer(c *command, spec commandSpec, err error) error {
 	case connectionError(err) || s.enc.Err() != nil:
 		return err
 	default:
-		s.log.Warn("imap command failed", "cmd", c.name, "err", err)
+		s.log.Warn("imap command failed", "command", c.name, "err", err)
 		s.enc.Status(tag, "NO", string(imap.ResponseCodeServerBug), "Internal server error")
 	}
 	if s.dec.InCommand() {

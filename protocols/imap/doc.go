@@ -2,8 +2,10 @@
 // a user's phone on one node and laptop on another see the same mailboxes,
 // the same UIDs and UIDVALIDITY, and each other's changes at once.
 //
-// The wire protocol is go-imap v2's imapserver; this package is its backend.
-// Reads come from the local Pebble projections (package mailbox). Every
+// The command layer is this package's own (conn.go, dispatch.go, cmd_*.go)
+// over the wire syntax of package wire and the message data of package
+// imapmsg; go-imap v2's imap types are kept where they serve. Reads come
+// from the local Pebble projections (package mailbox). Every
 // change (STORE, APPEND, COPY, MOVE, EXPUNGE, CREATE, RENAME, DELETE,
 // SUBSCRIBE, and \Seen set by a FETCH of a body) is an event proposed
 // through the cluster (protocols/propose), and the tagged OK is sent only
@@ -16,28 +18,70 @@
 //
 // # Capabilities
 //
-// Served (advertised after login unless noted):
+// Served (advertised after login unless noted; the lists are in
+// cmd_capability.go):
 //
 //   - IMAP4rev2 (RFC 9051) and IMAP4rev1 (RFC 3501), before and after login
 //   - STARTTLS (RFC 9051 §6.2.1) on the plain listener, LOGINDISABLED before
 //     TLS (RFC 3501 §6.2.3); implicit TLS on --imaps (RFC 8314 §3.2)
 //   - AUTH=PLAIN (RFC 4616) and SASL-IR (RFC 4959), after TLS only
-//   - LITERAL+ (RFC 7888; LITERAL- is implied), ENABLE (RFC 5161),
-//     UTF8=ACCEPT (RFC 6855), IDLE (RFC 2177), UNSELECT (RFC 3691)
+//   - LITERAL+ (RFC 7888), ENABLE (RFC 5161), IDLE (RFC 2177) and ID (RFC
+//     2971), before login too; UTF8=ACCEPT (RFC 6855), UNSELECT (RFC 3691),
+//     UNAUTHENTICATE (RFC 8437)
 //   - NAMESPACE (RFC 2342), UIDPLUS (RFC 4315), MOVE (RFC 6851)
 //   - ESEARCH (RFC 4731), SEARCHRES (RFC 5182)
 //   - LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), CHILDREN (RFC 3348)
 //   - SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154)
 //   - STATUS=SIZE (RFC 8438), APPENDLIMIT=n (RFC 7889)
-//   - BINARY FETCH items are answered (IMAP4rev2 includes them) but BINARY
-//     (RFC 3516) is not advertised: APPEND stores literal8 data as given.
+//   - BINARY FETCH items are answered (IMAP4rev2 includes them; an unknown
+//     transfer encoding is NO [UNKNOWN-CTE]) but BINARY (RFC 3516) is not
+//     advertised: APPEND stores literal8 data as given.
 //
-// Not served (go-imap v2 beta.8 has no server support, or we have none yet):
-// CONDSTORE and QRESYNC (RFC 7162; the projections keep HIGHESTMODSEQ and a
-// MODSEQ per message, ready for them), QUOTA (RFC 9208; the per-user quota
-// is enforced, APPEND and COPY answer NO [OVERQUOTA], and it is set with
-// `surat user quota`), ID (RFC 2971), COMPRESS, METADATA, SORT, THREAD,
-// ACL, NOTIFY, UNAUTHENTICATE, BINARY (see above).
+// Not served yet: CONDSTORE and QRESYNC (RFC 7162; the projections keep
+// HIGHESTMODSEQ and a MODSEQ per message, ready for them), QUOTA (RFC
+// 9208; the per-user quota is enforced, APPEND and COPY answer NO
+// [OVERQUOTA], and it is set with `surat user quota`), COMPRESS, METADATA,
+// SORT, THREAD, ACL, NOTIFY, BINARY (see above).
+//
+// # Command layer
+//
+// One goroutine serves a connection (Server.serveConn): the greeting, then
+// one command at a time (serveCommand), until LOGOUT, a BYE or the
+// connection's end. A panic ends only that session (logged, BYE, closed).
+// The state machine is RFC 9051 §3's: not authenticated, authenticated,
+// selected, logout.
+//
+// Every command is one line of the table in dispatch.go: its name (upper
+// case, "UID FETCH" for a UID form), the states it is allowed in, and its
+// handler, a func(s *session, c *command) error in cmd_<name>.go with its
+// scripted test in cmd_<name>_test.go. A command not in the table is BAD
+// (before login it also ends the session), one in the wrong state BAD.
+// The handler convention:
+//
+//   - c.dec is positioned after the command name: the handler reads its
+//     arguments with the wire.Decoder's primitives or grammars (ReadFetch,
+//     ReadSearch...) through the end of the command (dec.End), before it
+//     does anything; a synchronising literal gets its "+" from the
+//     decoder's Continue hook, a refused one never does.
+//   - It writes untagged responses through s.enc (a wire.Encoder over the
+//     connection's buffered writer): nothing is sent until the tagged
+//     response is flushed, or the buffer fills.
+//   - It returns nil for the tagged OK, which the dispatcher writes after
+//     the unilateral updates (view.go's report; no EXPUNGE after FETCH,
+//     STORE or SEARCH: the table's noExpunge); c.code and c.text, when
+//     set, are the OK's response code and text, and c.after runs once it
+//     is sent (STARTTLS). Or it returns a *imap.Error (NO, BAD, or BYE,
+//     which ends the session), a *wire.SyntaxError (BAD, or NO [TOOBIG];
+//     Fatal ends the session), a *byeError (BYE and close); any other error
+//     is logged and answered NO [SERVERBUG], unless it is the connection's
+//     own, which ends the session without a word.
+//   - The dispatcher discards what is left of a refused command (literals
+//     included) and flushes.
+//
+// A BYE from elsewhere (revocation, Shutdown) is requested with
+// requestBye: the session's read is woken by a deadline in the past, and
+// the BYE is sent by the session's own goroutine once its command, if
+// any, is answered; only that goroutine ever writes to the connection.
 //
 // # Unilateral updates
 //
@@ -71,19 +115,24 @@
 //
 // # Limits and bad input
 //
-// go-imap fixes a 50 KiB command line (longer: BAD and the connection is
-// closed), 4 KiB literals inside commands, 30 s to send a command and 30 s
-// idle before login, 35 min after (RFC 9051 §5.4 asks at least 30);
-// Config.IdleTimeout can lower these. go-imap refuses an oversized literal
-// inside a command (LOGIN {999999999}) without a word and waits for more
-// input, as the client waits for "+": the stall rule in limits.go breaks
-// that wait after 5 s, the command gets NO and the session goes on; nothing
-// of the literal is read. Deep nesting gets BAD (the parsers recurse only
-// as deep as the 50 KiB line allows). APPEND literals above AppendLimit get
-// NO [TOOBIG] before they are read; a non-synchronising literal (LITERAL+)
-// is sent by the client regardless, and its bytes are then read as
-// commands of that same session (go-imap behaviour; only the client's own
-// session is affected). Unknown commands get BAD (before login, BYE).
+// The wire decoder bounds a command's text to 64 KiB (literals excluded), a
+// literal inside a command to 64 KiB, a command with its literals to 1 MiB
+// and list nesting to 32 levels (wire.DefaultLimits). A literal over its
+// bound is refused before its continuation request (NO [TOOBIG]), so the
+// client sends nothing of it and the session goes on; a non-synchronising
+// one the client sends regardless is read and dropped (up to 64 MiB; past
+// that the session ends, as it does for a longer line). Bad syntax,
+// sequence number 0 and the like get BAD with a reason and the session
+// goes on; an unknown command gets BAD (before login, BYE). A connection
+// has 30 s to send a command once it started, 30 s of silence before
+// login and 35 min after (RFC 9051 §5.4 asks at least 30), an APPEND
+// literal 5 min; Config.IdleTimeout can lower these (limitedConn caps
+// every read deadline). A client that sent a few bytes since the server
+// last wrote and then nothing for 5 s while the server waits to read is
+// cut off (the stall rule of limits.go, a safety net against a client and
+// server waiting on each other). APPEND literals above AppendLimit, to a
+// mailbox that does not exist, or over the user's quota get NO ([TOOBIG],
+// [TRYCREATE], [OVERQUOTA]) before the continuation request.
 // LOGIN and AUTHENTICATE go through the node's one login path
 // (protocols/login, shared with SMTP AUTH and POP3): guessing is slowed,
 // then locked out (NO [UNAVAILABLE] with the time left); the third failure
@@ -97,9 +146,13 @@
 // subscriptions (the names need not exist). The node stamps the limits
 // into the event and apply enforces them, so a CREATE that only its
 // missing parents take past the count, or two racing on two nodes, are
-// refused alike. go-imap recovers a panic in a command per connection
-// (logged, that connection closed); this package's own goroutines recover
-// theirs.
+// refused alike. A panic in a session is recovered (logged, that
+// connection closed); this package's own goroutines recover theirs.
+//
+// Responses are written to a 4 KiB buffer per connection, flushed with
+// the tagged response; while a FETCH of several messages runs, the
+// connection's writes are also held and sent 64 KiB at a time (limits.go),
+// so a FETCH of 10,000 messages costs tens of writes, not thousands.
 //
 // # Header cache
 //

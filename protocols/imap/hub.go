@@ -133,7 +133,7 @@ const defaultWarmMessages = 200_000
 // change feed: a single goroutine reads every change and marks the affected
 // mailbox states for a refresh, which runs in a goroutine per changing
 // mailbox (not per session), so 10,000 idle sessions cost no goroutines of
-// their own beyond go-imap's.
+// their own beyond those serving their connections.
 //
 // Changes are applied to a snapshot by reading only the messages the
 // feed's Change names (snapshot.go), not the whole mailbox, so a delivery

@@ -42,22 +42,22 @@ func (ln *limitedListener) Accept() (net.Conn, error) {
 	}
 }
 
-// Stall detection. go-imap refuses a literal it will not take (over 4 KiB
-// inside a command, such as "LOGIN {999999999}") without sending anything
-// and then waits for more of the command, while the client waits for the
-// continuation request: both would sit until go-imap's 30 s command
-// timeout. So when the client has sent a little (a command line, not an
-// upload) since the server last wrote, and then nothing for stallTimeout
-// while the server waits to read, the connection is closed. Large
-// transfers and silent idle clients are never affected: the rule needs
-// client bytes after the server's last write, fewer than stallBytes of them.
+// Stall detection, a safety net: when the client has sent a little (a
+// command line, not an upload) since the server last wrote, and then
+// nothing for stallTimeout while the server waits to read, the connection
+// is closed: client and server would otherwise wait on each other (a
+// client waiting for a continuation request the server will not send)
+// until the command timeout. Large transfers and silent idle clients are
+// never affected: the rule needs client bytes after the server's last
+// write, fewer than stallBytes of them.
 const (
 	stallTimeout = 5 * time.Second
 	stallBytes   = 16 << 10
 )
 
 // limitedConn releases its slot once, on Close, caps every read deadline
-// go-imap sets at the configured idle timeout, and applies the stall rule.
+// the session sets at the configured idle timeout, and applies the stall
+// rule.
 type limitedConn struct {
 	net.Conn
 	ip        string
@@ -77,7 +77,7 @@ type limitedConn struct {
 	watch *clientwatch.Conn
 
 	mu        sync.Mutex
-	deadline  time.Time // the read deadline go-imap asked for (capped)
+	deadline  time.Time // the read deadline the session asked for (capped)
 	owedSince time.Time // first client bytes since the server last wrote
 	owedBytes int
 	lastData  time.Time
@@ -130,12 +130,12 @@ func (c *limitedConn) Write(p []byte) (int, error) {
 // while a command waits on the cluster (protocols/clientwatch).
 func (c *limitedConn) watchClose(gone func()) (stop func()) { return c.watch.Watch(gone) }
 
-// Write coalescing. go-imap flushes its buffer after every FETCH response,
-// so a FETCH of 10,000 messages would cost 10,000 write system calls (and
-// as many TCP segments). While a FETCH runs, the session holds the
-// connection's writes and sends them heldWriteSize at a time; it releases
-// them before go-imap writes the tagged completion, so nothing a client
-// waits for stays behind.
+// Write coalescing. The session's buffer is small (4 KiB, kept by every
+// idle connection), so a FETCH of 10,000 messages would cost a write
+// system call (and a TCP segment) every few messages. While a FETCH runs,
+// the session holds the connection's writes and sends them heldWriteSize
+// at a time; it releases them before the tagged completion is written, so
+// nothing a client waits for stays behind.
 const heldWriteSize = 64 << 10
 
 // holdWrites starts collecting writes until releaseWrites.

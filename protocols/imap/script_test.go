@@ -8,7 +8,8 @@ import (
 // runScript plays an imaptest-style script against a logged-in
 // implicit-TLS session (user "" stays logged out): "C: line" is sent as
 // is (CRLF added), "S: text" is the next line the server must send,
-// compared as a prefix ("C:" alone sends an empty line); "S: ..." skips lines up to the one matching the
+// compared as a prefix ("C:" alone sends an empty line, "S:" alone
+// expects one); "S: ..." skips lines up to the one matching the
 // next "S:" line. Blank lines and "#" comments are ignored.
 func runScript(t *testing.T, addr, user, script string) {
 	t.Helper()
@@ -40,14 +41,14 @@ func playScript(t *testing.T, rc *rawConn, script string) {
 			}
 		case l == "S: ...":
 			skip = true
-		case strings.HasPrefix(l, "S: "):
-			want := l[3:]
-			for {
+		case l == "S:" || strings.HasPrefix(l, "S: "):
+			want := strings.TrimPrefix(l[2:], " ")
+			for skipped := 0; ; skipped++ {
 				got := rc.line()
-				if strings.HasPrefix(got, want) {
+				if strings.HasPrefix(got, want) && (want != "" || got == "") {
 					break
 				}
-				if !skip || got == "" {
+				if !skip || skipped > 1000 {
 					t.Fatalf("script line %d: got %q, want %q", n+1, got, want)
 				}
 			}

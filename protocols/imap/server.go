@@ -59,9 +59,9 @@ type Config struct {
 	// APPENDLIMIT); a larger literal is refused before it is read. Default
 	// 25 MiB, like SMTP's --max-message-size.
 	AppendLimit uint32
-	// IdleTimeout caps how long a connection may stay silent. go-imap
-	// itself allows 30 s before login and 35 min after (RFC 9051 §5.4: at
-	// least 30 min); a smaller value here lowers both. Zero: go-imap's.
+	// IdleTimeout caps how long a connection may stay silent: 30 s
+	// before login and 35 min after (RFC 9051 §5.4: at least 30 min)
+	// otherwise; a smaller value here lowers both. Zero: those.
 	IdleTimeout time.Duration
 	// MaxSessions and MaxSessionsPerIP bound open connections; defaults
 	// 10,000 and 100.

@@ -63,7 +63,7 @@ type session struct {
 }
 
 // Login checks a password through the node's one login path
-// (protocols/login; go-imap also routes AUTHENTICATE PLAIN here, RFC 4616)
+// (protocols/login; AUTHENTICATE PLAIN comes here too, RFC 4616)
 // and maps its outcome to RFC 5530's response codes. After too many
 // failures on one connection the server says BYE and closes it (RFC 9051
 // §7.1.5).

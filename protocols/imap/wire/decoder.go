@@ -50,6 +50,20 @@ func NewDecoder(r *bufio.Reader, l Limits) *Decoder {
 	return &Decoder{r: r, limits: l.withDefaults()}
 }
 
+// Reset makes the decoder read from r, between commands: after STARTTLS
+// (RFC 9051 §6.2.1) or COMPRESS (RFC 4978 §3). Check Buffered first: a
+// client that sent data after STARTTLS before the TLS handshake is
+// attempting command injection and must be disconnected.
+func (d *Decoder) Reset(r *bufio.Reader) {
+	d.r = r
+	d.inCommand = false
+	d.pending, d.litLeft = nil, 0
+}
+
+// Buffered returns how many bytes are read from the connection but not
+// yet decoded.
+func (d *Decoder) Buffered() int { return d.r.Buffered() }
+
 // Limits returns the decoder's limits, defaults filled in.
 func (d *Decoder) Limits() Limits { return d.limits }
 
@@ -364,10 +378,11 @@ func (d *Decoder) number(max uint64) (uint64, error) {
 		}
 		_, _ = d.readByte()
 		digits++
-		n = n*10 + uint64(b-'0')
-		if n > max || digits > 20 {
+		v := uint64(b - '0')
+		if n > (max-v)/10 {
 			return 0, syntaxf("Number too large")
 		}
+		n = n*10 + v
 	}
 	if digits == 0 {
 		b, _ := d.peek()

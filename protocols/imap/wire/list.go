@@ -110,7 +110,11 @@ func (d *Decoder) reference() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return d.decodeName(s)
+	name, err := d.decodeName(s)
+	if err != nil {
+		return s, nil // as ListMailbox does: it matches nothing
+	}
+	return name, nil
 }
 
 func (d *Decoder) listSelectOption(c *ListCommand) error {

@@ -34,8 +34,10 @@ type SortCommand struct {
 	// Return is non-nil with ESORT's RETURN (RFC 5267 §3.2): the answer
 	// is then ESEARCH; "RETURN ()" means ALL. SAVE is allowed too
 	// (RFC 5182 §2.4).
-	Return   *imap.SearchOptions
-	Criteria []SortCriterion
+	Return *imap.SearchOptions
+	// ReturnExt holds CONTEXT=SORT's options (RFC 5267).
+	ReturnExt SearchReturn
+	Criteria  []SortCriterion
 	// Charset is mandatory in SORT (RFC 5256 §3), upper case.
 	Charset string
 	Search  SearchCriteria
@@ -58,7 +60,7 @@ func (d *Decoder) ReadSort(uid bool) (*SortCommand, error) {
 		return nil, err
 	}
 	if b == 'R' || b == 'r' {
-		if c.Return, err = d.searchReturn(); err != nil {
+		if c.Return, c.ReturnExt, err = d.searchReturn(); err != nil {
 			return nil, err
 		}
 		if err := d.SP(); err != nil {
