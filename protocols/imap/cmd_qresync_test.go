@@ -117,3 +117,69 @@ func TestCmdQresync(t *testing.T) {
 		C: d UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)
 		S: d BAD`)
 }
+
+// TestQresyncAcrossNodes: the expunge history is replicated state, so a
+// client that expunged through one node resyncs through another and hears
+// of it as VANISHED (EARLIER); an expunge made through the first node
+// while it sits in the second reaches it as VANISHED.
+func TestQresyncAcrossNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two-node cluster")
+	}
+	c := startCluster(t, 2)
+	user := c.NewUser(t, "qresynccross", password)
+	addrs := make([]string, 2)
+	for i, n := range c.Nodes {
+		_, _, addrs[i] = c.serve(t, n, nil)
+		waitFor(t, func() bool { _, err := n.Store.User(user); return err == nil })
+	}
+	first := dialRawTLS(t, addrs[0], user)
+	defer first.conn.Close()
+	for range 4 {
+		appendRaw(first, "INBOX", "Subject: m\r\n\r\nx\r\n")
+	}
+	uv := uidValidityOf(t, first, "INBOX")
+	playScript(t, first, `
+		C: a SELECT INBOX
+		S: ...
+		S: a OK
+		C: b UID STORE 2 +FLAGS.SILENT (\Deleted)
+		S: b OK
+		C: c UID EXPUNGE 2
+		S: * 2 EXPUNGE
+		S: c OK`)
+	inbox, err := c.Nodes[0].Store.MailboxByName(user, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		mb, err := c.Nodes[1].Store.Mailbox(inbox.GetId())
+		return err == nil && mb.GetHighestModseq() == inbox.GetHighestModseq()
+	})
+	second := dialRawTLS(t, addrs[1], user)
+	defer second.conn.Close()
+	playScript(t, second, `
+		C: a ENABLE QRESYNC
+		S: * ENABLED QRESYNC
+		S: a OK
+		C: b SELECT INBOX (QRESYNC (`+uv+` 5))
+		S: * 3 EXISTS
+		S: ...
+		S: * OK [HIGHESTMODSEQ 7]
+		S: * VANISHED (EARLIER) 2
+		S: b OK`)
+	playScript(t, first, `
+		C: d UID STORE 4 +FLAGS.SILENT (\Deleted)
+		S: d OK
+		C: e UID EXPUNGE 4
+		S: * 3 EXPUNGE
+		S: e OK`)
+	second.conn.Write([]byte("c IDLE\r\n"))
+	playScript(t, second, `
+		S: + idling
+		# The \Deleted flag may come first, as a FETCH.
+		S: ...
+		S: * VANISHED 4
+		C: DONE
+		S: c OK`)
+}
