@@ -176,15 +176,49 @@ func (s *session) fetchVanished(fc *wire.FetchCommand) error {
 }
 
 // searchModseqData is what a SEARCH whose criteria use MODSEQ adds to its
-// result (RFC 7162 §3.1.5): the highest modseq among the messages found
-// (Search keeps it), 0 when none was (the response then carries none). It
-// enables CONDSTORE.
-func (s *session) searchModseqData(criteria *imap.SearchCriteria, data *imap.SearchData) uint64 {
+// result (RFC 7162 §3.1.5): the highest modseq among the messages it
+// returns, 0 when it returns none (the response then carries none). An
+// ESEARCH that returns only MIN and/or MAX returns those messages alone,
+// so the highest of theirs (§3.1.11; Dovecot and imaptest's
+// esearch-condstore agree); otherwise the highest of all found (Search
+// keeps it). It enables CONDSTORE.
+func (s *session) searchModseqData(criteria *imap.SearchCriteria, data *imap.SearchData, opts *imap.SearchOptions, byUID bool) uint64 {
 	if !searchUsesModseq(criteria) || data == nil {
 		return 0
 	}
 	s.enableCondstore()
-	return data.ModSeq
+	if data.Count == 0 {
+		return 0
+	}
+	if opts == nil || opts.ReturnAll || opts.ReturnCount || !(opts.ReturnMin || opts.ReturnMax) {
+		return data.ModSeq
+	}
+	v := s.sel.view
+	cur, err := s.sel.state.refresh(false)
+	if err != nil || cur == nil || cur.gone {
+		cur = v
+	}
+	modseqOf := func(n uint32) uint64 {
+		uid := n
+		if !byUID {
+			if n == 0 || int(n) > len(v.uids) {
+				return 0
+			}
+			uid = v.uids[n-1]
+		}
+		if i := cur.index(uid); i >= 0 {
+			return cur.msgs[i].modseq
+		}
+		return 0
+	}
+	var high uint64
+	if opts.ReturnMin {
+		high = max(high, modseqOf(data.Min))
+	}
+	if opts.ReturnMax {
+		high = max(high, modseqOf(data.Max))
+	}
+	return high
 }
 
 // WriteModSeq writes the MODSEQ item (RFC 7162 §3.1.4.1).

@@ -47,6 +47,13 @@ func TestCmdCondstore(t *testing.T) {
 		C: g SEARCH RETURN (ALL) MODSEQ "/flags/\\draft" all 5
 		S: * ESEARCH (TAG "g") ALL 1:3 MODSEQ 6
 		S: g OK
+		# MIN alone returns message 1 alone: its modseq (§3.1.11).
+		C: g2 SEARCH RETURN (MIN) MODSEQ 5
+		S: * ESEARCH (TAG "g2") MIN 1 MODSEQ 5
+		S: g2 OK
+		C: g3 UID SEARCH RETURN (MIN MAX) MODSEQ 5
+		S: * ESEARCH (TAG "g3") UID MIN 1 MAX 3 MODSEQ 6
+		S: g3 OK
 		C: h SEARCH MODSEQ 7
 		S: * SEARCH
 		S: h OK

@@ -38,7 +38,7 @@ func cmdSearch(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
-	modseq := s.searchModseqData(criteria, data) // RFC 7162 §3.1.5 (cmd_condstore.go)
+	modseq := s.searchModseqData(criteria, data, opts, c.uid) // RFC 7162 §3.1.5 (cmd_condstore.go)
 	switch {
 	case saveOnly:
 		// RFC 5182 §2.4: SAVE alone returns no ESEARCH.
