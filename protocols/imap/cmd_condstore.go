@@ -145,6 +145,20 @@ func (r responses) WriteVanished(uids imap.UIDSet) error {
 	return r.s.enc.Err()
 }
 
+// deferredHighestModseq is RFC 7162 §3.2's rule for expunges a session
+// cannot be told yet (during FETCH, STORE or SEARCH, RFC 9051 §7.4.1)
+// while it may have been sent higher MODSEQs: "* OK [HIGHESTMODSEQ n]"
+// with n below the expunges' modseqs, so that a client resyncing from it
+// after a lost connection still hears of them. Only for a session that
+// enabled CONDSTORE (no other sees a MODSEQ).
+func deferredHighestModseq(w any, modseq uint64) error {
+	r, ok := w.(responses)
+	if !ok || !r.s.cond.condstore {
+		return nil
+	}
+	return r.s.enc.Status("*", "OK", "HIGHESTMODSEQ "+u64toa(modseq), "Highest").Err()
+}
+
 // fetchVanished is UID FETCH's VANISHED modifier (RFC 7162 §3.2.6): with
 // QRESYNC enabled (BAD otherwise) and CHANGEDSINCE (the grammar checks),
 // "* VANISHED (EARLIER)" with the UIDs of set expunged since the modseq,

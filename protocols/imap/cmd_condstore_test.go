@@ -116,4 +116,19 @@ func TestCmdCondstoreEnabling(t *testing.T) {
 		C: f ENABLE CONDSTORE
 		S: * ENABLED CONDSTORE
 		S: f OK`)
+	// An expunge this session cannot hear of during FETCH (RFC 9051
+	// §7.4.1): HIGHESTMODSEQ drops back below it (RFC 7162 §3.2).
+	playScript(t, other, `
+		C: u STORE 1 +FLAGS.SILENT (\Deleted)
+		S: u OK
+		C: v EXPUNGE
+		S: * 1 EXPUNGE
+		S: v OK`)
+	playScript(t, rc, `
+		C: g FETCH 1 (FLAGS)
+		S: * OK [HIGHESTMODSEQ 3]
+		S: g OK
+		C: h NOOP
+		S: * 1 EXPUNGE
+		S: h OK`)
 }

@@ -117,9 +117,12 @@ func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) er
 		}
 	}
 	if deferred {
-		sel.view = &snapshot{mailboxID: cur.mailboxID, modseq: cur.modseq, uidValidity: cur.uidValidity,
+		// The view's modseq stays below the expunges it does not hold yet,
+		// and a CONDSTORE client is told so: it may have seen higher MODSEQs
+		// (RFC 7162 §3.2; cmd_condstore.go).
+		sel.view = &snapshot{mailboxID: cur.mailboxID, modseq: old.modseq, uidValidity: cur.uidValidity,
 			uidNext: cur.uidNext, gone: cur.gone, uids: kept, msgs: keptMsgs}
-		return nil
+		return deferredHighestModseq(w, old.modseq)
 	}
 	sel.view = cur
 	return nil
