@@ -24,10 +24,18 @@ func TestCmdMailboxes(t *testing.T) {
 		C: g SUBSCRIBE Work
 		S: g OK
 		C: h LSUB "" W*
-		S: * LSUB (\HasChildren) "/" Work
+		S: * LSUB () "/" Work
 		S: h OK
 		C: i UNSUBSCRIBE Work
 		S: i OK
+		C: i2 SUBSCRIBE Work/2026
+		S: i2 OK
+		C: i3 LSUB "" W%
+		S: * LSUB (\Noselect) "/" Work
+		S: i3 OK
+		C: i4 LSUB "" W*
+		S: * LSUB () "/" Work/2026
+		S: i4 OK
 		C: j DELETE Work/2026
 		S: j OK
 		C: k DELETE Nope

@@ -5,8 +5,7 @@ import (
 )
 
 // cmdStore: STORE and UID STORE (RFC 9051 §6.4.6): FLAGS, +FLAGS or
-// -FLAGS, with .SILENT, and a parenthesised list or a space-separated
-// flags.
+// -FLAGS, with .SILENT (wire.ReadStore).
 func cmdStore(s *session, c *command) error {
 	sc, err := c.dec.ReadStore(c.uid)
 	if err != nil {

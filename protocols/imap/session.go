@@ -306,13 +306,7 @@ func (s *session) List(w func(*imap.ListData) error, ref string, patterns []stri
 	for n := range entries {
 		names = append(names, n)
 	}
-	sort.Slice(names, func(i, j int) bool {
-		// INBOX first, then bytewise.
-		if (names[i] == "INBOX") != (names[j] == "INBOX") {
-			return names[i] == "INBOX"
-		}
-		return names[i] < names[j]
-	})
+	sortMailboxNames(names)
 	ref = canonicalInbox(ref)
 	for _, name := range names {
 		e := entries[name]
@@ -363,6 +357,17 @@ func (s *session) List(w func(*imap.ListData) error, ref string, patterns []stri
 		}
 	}
 	return nil
+}
+
+// sortMailboxNames sorts names as LIST returns them: INBOX first, then
+// bytewise.
+func sortMailboxNames(names []string) {
+	sort.Slice(names, func(i, j int) bool {
+		if (names[i] == "INBOX") != (names[j] == "INBOX") {
+			return names[i] == "INBOX"
+		}
+		return names[i] < names[j]
+	})
 }
 
 func snapshotEntries(m map[string]*listEntry) []*listEntry {
