@@ -1,7 +1,9 @@
 package mailbox
 
 import (
+	"bytes"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -220,4 +222,102 @@ func checkExpungeHistory(t testing.TB, s *Store) {
 			t.Errorf("mailbox %d: history from modseq %d, horizon %d, highest %d", id, tl.lowest, mb.GetExpungeHorizon(), mb.GetHighestModseq())
 		}
 	}
+}
+
+// TestExpungeHistoryProperty: under random appends, flag changes,
+// expunges, copies and moves between two mailboxes, Vanished(since) is
+// exactly the UIDs that left each mailbox at a modseq above since, for
+// every since, and complete from the horizon (1) up.
+func TestExpungeHistoryProperty(t *testing.T) {
+	for _, seed := range []uint64{1, 7, 42} {
+		f := newFixture(t)
+		f.one(quotaSet(userA, 0))
+		rng := rand.New(rand.NewPCG(seed, seed))
+		boxes := []uint64{f.inbox, f.work}
+		gone := map[uint64]map[uint32]uint64{f.inbox: {}, f.work: {}} // uid → modseq it left at
+		present := func(id uint64) map[uint32]bool {
+			out := map[uint32]bool{}
+			for _, u := range f.uids(id) {
+				out[u] = true
+			}
+			return out
+		}
+		span := func() []*evlog.UidRange {
+			a := uint32(rng.IntN(40) + 1)
+			return uidRanges(a, a+uint32(rng.IntN(6)))
+		}
+		for step := range 150 {
+			src := boxes[rng.IntN(2)]
+			dst := boxes[rng.IntN(2)]
+			before := map[uint64]map[uint32]bool{f.inbox: present(f.inbox), f.work: present(f.work)}
+			var e *evlog.Event
+			switch rng.IntN(6) {
+			case 0, 1:
+				e = appended(src, f.hash, f.size)
+			case 2:
+				e = flagsChanged(src, opAdd, span(), `\Seen`)
+			case 3:
+				e = expunged(src, span())
+			case 4:
+				e = moved(src, span(), dst)
+			case 5:
+				e = copied(src, span(), dst)
+			}
+			f.one(e)
+			for _, id := range boxes {
+				now := present(id)
+				high := mailboxByID(t, f.s, id).GetHighestModseq()
+				for u := range before[id] {
+					if !now[u] {
+						gone[id][u] = high
+					}
+				}
+				for since := uint64(0); since <= high; since++ {
+					var want []uint32
+					for u, m := range gone[id] {
+						if m > since {
+							want = append(want, u)
+						}
+					}
+					slices.Sort(want)
+					got, complete := f.vanished(id, since)
+					if !slices.Equal(got, want) || complete != (since >= 1) {
+						t.Fatalf("seed %d step %d mailbox %d: Vanished(%d) = %v complete %v, want %v", seed, step, id, since, got, complete, want)
+					}
+				}
+			}
+		}
+		checkInvariants(t, f.s)
+	}
+}
+
+func mailboxByID(t *testing.T, s *Store, id uint64) *evlog.MailboxRecord {
+	t.Helper()
+	mb, err := s.Mailbox(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mb
+}
+
+// FuzzDecodeUIDSpans: a stored history value either decodes into valid
+// spans that encode back to the same bytes, or is refused; never a panic.
+func FuzzDecodeUIDSpans(f *testing.F) {
+	f.Add(encodeUIDSpans([]uidSpan{{1, 3}, {7, 7}}))
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 1})
+	f.Add([]byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		spans, err := decodeUIDSpans(v)
+		if err != nil {
+			return
+		}
+		for _, s := range spans {
+			if s.first == 0 || s.last < s.first {
+				t.Fatalf("invalid span %v", s)
+			}
+		}
+		if got := encodeUIDSpans(spans); !bytes.Equal(got, v) {
+			t.Fatalf("round trip %x → %x", v, got)
+		}
+	})
 }
