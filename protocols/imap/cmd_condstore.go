@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"errors"
 	"strconv"
 
 	"github.com/emersion/go-imap/v2"
@@ -76,6 +77,12 @@ func (s *session) selectCondstore(sc *wire.SelectCommand) (*qresyncParams, error
 	p := &qresyncParams{uidValidity: sc.QResync.UIDValidity, modseq: sc.QResync.ModSeq, knownUIDs: sc.QResync.KnownUIDs}
 	if m := sc.QResync.SeqMatch; m != nil {
 		p.seqMatch = &seqMatchData{seqs: m.KnownSeqs, uids: m.KnownSeqUIDs}
+		// §3.2.5.2: the two sets pair up; refused before the mailbox is
+		// opened (with "*" in them, the counts are known only then).
+		if !m.KnownSeqs.Dynamic() && !m.KnownSeqUIDs.Dynamic() &&
+			spanCount(spansOfNumSet(seqRanges(m.KnownSeqs), 0)) != spanCount(spansOfUIDSet(m.KnownSeqUIDs, 0)) {
+			return nil, bad(errSeqMatchMismatch.Error())
+		}
 	}
 	return p, nil
 }
@@ -85,8 +92,8 @@ func (s *session) selectCondstore(sc *wire.SelectCommand) (*qresyncParams, error
 // modseqs, so never NOMODSEQ), then with QRESYNC parameters whose
 // UIDVALIDITY matches, VANISHED (EARLIER) with the UIDs expunged since the
 // client's modseq and a FETCH (UID FLAGS MODSEQ) for each message changed
-// since (§3.2.5). A seq-match-data whose two sets differ in size is BAD,
-// sent after the mailbox is selected (the tagged answer alone says so).
+// since (§3.2.5). A seq-match-data whose sets differ in size once "*" is
+// resolved is left unused (selectCondstore refused the other cases).
 func (s *session) writeSelectCondstore(p *qresyncParams) error {
 	v := s.sel.view
 	s.enc.Status("*", "OK", "HIGHESTMODSEQ "+u64toa(v.modseq), "Highest")
@@ -98,8 +105,12 @@ func (s *session) writeSelectCondstore(p *qresyncParams) error {
 		return err
 	}
 	r, err := qresyncSelect(v, *p, hist)
+	if errors.Is(err, errSeqMatchMismatch) {
+		p.seqMatch = nil
+		r, err = qresyncSelect(v, *p, hist)
+	}
 	if err != nil {
-		return bad(err.Error())
+		return err
 	}
 	if r.vanished != nil {
 		s.writeVanished(r.vanished, true)

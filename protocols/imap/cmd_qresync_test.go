@@ -109,8 +109,8 @@ func TestCmdQresync(t *testing.T) {
 		S: ...
 		S: * OK [HIGHESTMODSEQ 13]
 		S: o OK [READ-WRITE]
+		# seq-match-data whose sets differ in size: BAD, before anything.
 		C: p SELECT INBOX (QRESYNC (`+uv+` 1 (1:2 1)))
-		S: ...
 		S: p BAD`)
 	// UID FETCH's VANISHED modifier needs QRESYNC.
 	playScript(t, other, `
