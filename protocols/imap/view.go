@@ -67,9 +67,11 @@ func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) er
 			return err
 		}
 	}
-	if gone := expungedBetween(old, cur); vanished != nil && allowExpunge && gone != nil {
-		if err := vanished.WriteVanished(gone); err != nil {
-			return err
+	if vanished != nil && allowExpunge {
+		if gone := expungedBetween(old, cur); gone != nil {
+			if err := vanished.WriteVanished(gone); err != nil {
+				return err
+			}
 		}
 	}
 	// The view after the expunges: old's UIDs still in cur (plus, when
