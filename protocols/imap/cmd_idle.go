@@ -27,17 +27,22 @@ func cmdIdle(s *session, c *command) error {
 		}
 		done <- err
 	}()
+	// stop ends the reader's wait (a read deadline in the past) and waits
+	// for it: only then may the connection be read again.
+	stop := func(err error) error {
+		_ = s.base.SetReadDeadline(time.Unix(1, 0))
+		<-done
+		return err
+	}
 	for {
 		var wake <-chan struct{}
 		if s.sel != nil {
 			cur, w := s.sel.state.current()
 			if err := s.sel.report(s.updates(), cur, true); err != nil {
-				<-done
-				return err
+				return stop(err)
 			}
 			if err := s.flush(); err != nil {
-				<-done
-				return err
+				return stop(err)
 			}
 			wake = w
 		}
@@ -46,9 +51,7 @@ func cmdIdle(s *session, c *command) error {
 		case err := <-done:
 			return err
 		case <-s.ctx.Done():
-			_ = s.base.SetReadDeadline(time.Unix(1, 0)) // ends the reader's wait
-			<-done
-			return s.ctx.Err()
+			return stop(s.ctx.Err())
 		}
 	}
 }
