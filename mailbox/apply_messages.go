@@ -713,7 +713,7 @@ func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64,
 		if err := t.recordExpunges(src, uidsOf(msgs)); err != nil {
 			return nil, err
 		}
-		t.changes.add(Change{Index: t.index, MailboxID: src.GetId(), Mailbox: src.GetName(), Address: src.GetAddress(), ModSeq: src.GetHighestModseq(), Kind: MessagesExpunged, UIDs: selfMoveUIDs(src, dst, uidsOf(msgs))})
+		t.changes.add(Change{Index: t.index, MailboxID: src.GetId(), Mailbox: src.GetName(), Address: src.GetAddress(), ModSeq: src.GetHighestModseq(), Kind: MessagesExpunged, UIDs: uidsOf(msgs)})
 	}
 	for _, mb := range uniqueMailboxes(src, dst) {
 		if err := t.saveMailbox(mb); err != nil {
@@ -728,30 +728,13 @@ func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64,
 			return nil, err
 		}
 	}
-	added := newUIDs
-	if move {
-		added = selfMoveUIDs(src, dst, newUIDs)
-	}
-	t.changes.add(Change{Index: t.index, MailboxID: dst.GetId(), Mailbox: dst.GetName(), Address: dst.GetAddress(), ModSeq: dst.GetHighestModseq(), Kind: MessagesAdded, UIDs: added})
+	t.changes.add(Change{Index: t.index, MailboxID: dst.GetId(), Mailbox: dst.GetName(), Address: dst.GetAddress(), ModSeq: dst.GetHighestModseq(), Kind: MessagesAdded, UIDs: newUIDs})
 	// RFC 4315 §3: COPYUID pairs the source and new UIDs in order; both are
 	// ascending, so their ranges pair up too.
 	res.SourceUids = evlog.RangesOf(uidsOf(msgs))
 	res.Uids = evlog.RangesOf(newUIDs)
 	res.Modseq = dst.GetHighestModseq()
 	return res, nil
-}
-
-// selfMoveUIDs is what a MOVE's changes list: uids, except for a move
-// within one mailbox, whose expunge and additions share one modseq in two
-// changes of different kinds: a reader applying one alone would hold a
-// state of that modseq that is not the mailbox's, and skip the other as
-// already seen. Both are then unlisted (nil), so that readers read the
-// mailbox whole, seeing both at once.
-func selfMoveUIDs(src, dst *evlog.MailboxRecord, uids []uint32) []uint32 {
-	if src == dst {
-		return nil
-	}
-	return uids
 }
 
 func uniqueMailboxes(a, b *evlog.MailboxRecord) []*evlog.MailboxRecord {

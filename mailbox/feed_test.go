@@ -143,32 +143,3 @@ func TestMergeUIDs(t *testing.T) {
 		}
 	}
 }
-
-// TestFeedSelfMoveIsUnlisted: a MOVE within one mailbox expunges and adds
-// under one modseq, in two changes; both leave their UIDs unlisted so that
-// a reader reads the mailbox whole and never holds one without the other.
-// A move to another mailbox lists them.
-func TestFeedSelfMoveIsUnlisted(t *testing.T) {
-	f := newFixture(t)
-	sub := f.s.Subscribe(userA)
-	defer sub.Close()
-	f.one(moved(f.inbox, uidRanges(1, 1), f.inbox))
-	got := drain(sub)
-	if len(got) != 2 {
-		t.Fatalf("changes %+v", got)
-	}
-	for _, c := range got {
-		if c.UIDs != nil || c.MailboxID != f.inbox || c.ModSeq != got[0].ModSeq {
-			t.Errorf("self-move change %+v", c)
-		}
-	}
-	if uids := f.uids(f.inbox); !slices.Equal(uids, []uint32{2}) {
-		t.Errorf("INBOX after self-move %v", uids)
-	}
-	f.one(moved(f.inbox, uidRanges(2, 2), f.work))
-	for _, c := range drain(sub) {
-		if c.UIDs == nil {
-			t.Errorf("move between mailboxes: %+v unlisted", c)
-		}
-	}
-}
