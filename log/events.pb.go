@@ -6102,8 +6102,14 @@ type MailboxRecord struct {
 	HighestModseq uint64                 `protobuf:"varint,7,opt,name=highest_modseq,json=highestModseq,proto3" json:"highest_modseq,omitempty"`
 	Messages      uint32                 `protobuf:"varint,9,opt,name=messages,proto3" json:"messages,omitempty"`
 	Size          uint64                 `protobuf:"varint,10,opt,name=size,proto3" json:"size,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The expunge history (RFC 7162 §3.2.5, QRESYNC; mailbox/expunges.go):
+	// every expunge at a modseq above expunge_horizon is recorded under
+	// "exh/"; 0 for a mailbox from before the history (read as
+	// highest_modseq: nothing known).
+	ExpungeHorizon       uint64 `protobuf:"varint,11,opt,name=expunge_horizon,json=expungeHorizon,proto3" json:"expunge_horizon,omitempty"`
+	ExpungeHistoryRanges uint32 `protobuf:"varint,12,opt,name=expunge_history_ranges,json=expungeHistoryRanges,proto3" json:"expunge_history_ranges,omitempty"` // UID ranges the "exh/" records of the mailbox hold
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *MailboxRecord) Reset() {
@@ -6195,6 +6201,20 @@ func (x *MailboxRecord) GetMessages() uint32 {
 func (x *MailboxRecord) GetSize() uint64 {
 	if x != nil {
 		return x.Size
+	}
+	return 0
+}
+
+func (x *MailboxRecord) GetExpungeHorizon() uint64 {
+	if x != nil {
+		return x.ExpungeHorizon
+	}
+	return 0
+}
+
+func (x *MailboxRecord) GetExpungeHistoryRanges() uint32 {
+	if x != nil {
+		return x.ExpungeHistoryRanges
 	}
 	return 0
 }
@@ -7922,7 +7942,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\fcreated_unix\x18\x04 \x01(\x03R\vcreatedUnix\x12\x1d\n" +
 	"\n" +
 	"used_bytes\x18\x05 \x01(\x04R\tusedBytes\x12)\n" +
-	"\x10credential_index\x18\x1e \x01(\x04R\x0fcredentialIndex\"\x89\x02\n" +
+	"\x10credential_index\x18\x1e \x01(\x04R\x0fcredentialIndex\"\xe8\x02\n" +
 	"\rMailboxRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x12\n" +
@@ -7934,7 +7954,9 @@ const file_log_events_proto_rawDesc = "" +
 	"\x0ehighest_modseq\x18\a \x01(\x04R\rhighestModseq\x12\x1a\n" +
 	"\bmessages\x18\t \x01(\rR\bmessages\x12\x12\n" +
 	"\x04size\x18\n" +
-	" \x01(\x04R\x04sizeJ\x04\b\b\x10\t\"\xc5\x01\n" +
+	" \x01(\x04R\x04size\x12'\n" +
+	"\x0fexpunge_horizon\x18\v \x01(\x04R\x0eexpungeHorizon\x124\n" +
+	"\x16expunge_history_ranges\x18\f \x01(\rR\x14expungeHistoryRangesJ\x04\b\b\x10\t\"\xc5\x01\n" +
 	"\rMessageRecord\x12\x12\n" +
 	"\x04blob\x18\x01 \x01(\fR\x04blob\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x04R\x04size\x12,\n" +

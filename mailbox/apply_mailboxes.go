@@ -88,6 +88,7 @@ func (t *txn) newMailbox(address, name, specialUse string, hint uint32) (*evlog.
 	mb := &evlog.MailboxRecord{
 		Id: id, Address: address, Name: name, SpecialUse: specialUse,
 		UidValidity: uv, UidNext: 1, HighestModseq: 1,
+		ExpungeHorizon: 1, // nothing expunged yet: the history is whole
 	}
 	if err := t.saveMailbox(mb); err != nil {
 		return nil, err
@@ -256,6 +257,7 @@ func (t *txn) renameInbox(inbox *evlog.MailboxRecord, newName string, hint uint3
 	if len(msgs) > 0 {
 		inboxModseq := t.bump(inbox)
 		modseq := t.bump(nm)
+		moved := make([]uint32, 0, len(msgs))
 		for _, m := range msgs {
 			uid, err := parseMessageKey(m.key)
 			if err != nil {
@@ -266,6 +268,7 @@ func (t *txn) renameInbox(inbox *evlog.MailboxRecord, newName string, hint uint3
 				return nil, fmt.Errorf("decode message %d/%d: %w", inbox.GetId(), uid, err)
 			}
 			rec.Modseq = modseq
+			moved = append(moved, uid)
 			if err := t.del(m.key); err != nil {
 				return nil, err
 			}
@@ -275,6 +278,11 @@ func (t *txn) renameInbox(inbox *evlog.MailboxRecord, newName string, hint uint3
 		}
 		nm.Messages, nm.Size = inbox.GetMessages(), inbox.GetSize()
 		inbox.Messages, inbox.Size = 0, 0
+		// For INBOX's clients the moved messages were expunged (QRESYNC
+		// reports them as VANISHED).
+		if err := t.recordExpunges(inbox, moved); err != nil {
+			return nil, err
+		}
 		t.changes.add(Change{Index: t.index, MailboxID: inbox.GetId(), Mailbox: inbox.GetName(), Address: addr, ModSeq: inboxModseq, Kind: MessagesExpunged})
 		t.changes.add(Change{Index: t.index, MailboxID: nm.GetId(), Mailbox: nm.GetName(), Address: addr, ModSeq: modseq, Kind: MessagesAdded})
 	}
@@ -330,6 +338,9 @@ func (t *txn) deleteMailbox(mb *evlog.MailboxRecord, u *evlog.UserRecord) error 
 		}
 	}
 	if err := t.del(mailboxKey(mb.GetId())); err != nil {
+		return err
+	}
+	if err := t.deleteExpunges(mb.GetId()); err != nil {
 		return err
 	}
 	t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MailboxDeleted})

@@ -710,6 +710,9 @@ func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64,
 				return nil, err
 			}
 		}
+		if err := t.recordExpunges(src, uidsOf(msgs)); err != nil {
+			return nil, err
+		}
 		t.changes.add(Change{Index: t.index, MailboxID: src.GetId(), Mailbox: src.GetName(), Address: src.GetAddress(), ModSeq: src.GetHighestModseq(), Kind: MessagesExpunged, UIDs: uidsOf(msgs)})
 	}
 	for _, mb := range uniqueMailboxes(src, dst) {
@@ -765,6 +768,9 @@ func (t *txn) expunged(e *evlog.Expunged) (*evlog.EventResult, error) {
 			if err := t.removeMessage(mb, u, m); err != nil {
 				return nil, err
 			}
+		}
+		if err := t.recordExpunges(mb, uidsOf(msgs)); err != nil {
+			return nil, err
 		}
 		if err := t.saveMailbox(mb); err != nil {
 			return nil, err

@@ -61,6 +61,16 @@
 //     EventResult.source_uids (the MODIFIED set); the UIDs whose flags did
 //     change are reported in EventResult.uids.
 //   - Expunged reports the UIDs it removed in EventResult.source_uids.
+//   - Expunge history (RFC 7162 §3.2.5, QRESYNC; expunges.go): Expunged,
+//     a MOVE's source and a rename of INBOX record the UIDs they remove
+//     under the mailbox's new modseq. MailboxRecord.expunge_horizon is the
+//     modseq above which the history is whole: 1 for a new mailbox, the
+//     modseq before its first recorded expunge for a mailbox from before
+//     the history (0 until then). Past MaxExpungeHistoryRanges ranges
+//     (10,000) in a mailbox, the oldest records go down to three quarters
+//     of that and the horizon rises to the newest modseq dropped; a
+//     client resyncing from below the horizon is answered from the
+//     mailbox's current UIDs instead (Store.Vanished says complete=false).
 //   - Flags: system flags are canonicalised (\Seen \Answered \Flagged
 //     \Deleted \Draft), \Recent is ignored (RFC 9051 §2.3.2 makes it
 //     server-managed and IMAP4rev2 dropped it), other backslash flags are
@@ -236,6 +246,7 @@
 //	"mbn/" address 0x00 name                    mailbox id u64: mailboxes by owner and name (name order)
 //	"mbx/" id u64                               log.MailboxRecord
 //	"msg/" mailbox-id u64 uid u32               log.MessageRecord (UID order within a mailbox)
+//	"exh/" mailbox-id u64 modseq u64            UID ranges (first u32, last u32 each) expunged at that modseq: the expunge history (expunges.go)
 //	"sub/" address 0x00 name                    empty: a subscription (RFC 9051 §6.3.7)
 //	"blb/" sha256 (32 bytes)                    log.BlobRecord
 //	"chk/" sha256 (32 bytes) chunk u32          body chunk bytes

@@ -424,7 +424,8 @@ func checkInvariants(t testing.TB, s *Store) {
 	for h, n := range refs {
 		t.Errorf("%d messages reference missing blob %x", n, h)
 	}
-	checkQueuedBytes(t, s) // sendlimits_test.go
+	checkQueuedBytes(t, s)    // sendlimits_test.go
+	checkExpungeHistory(t, s) // expunges_test.go
 }
 
 func hasInbox(mbs []*evlog.MailboxRecord) bool {

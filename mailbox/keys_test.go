@@ -38,7 +38,7 @@ func documentedPrefixes(t *testing.T) map[string]bool {
 func TestKeyLayout(t *testing.T) {
 	documented := documentedPrefixes(t)
 	code := []string{prefixApplied, prefixCounter, prefixDomain, prefixDkimKey, prefixUser, prefixAlias, prefixAliasByTarget,
-		prefixMailboxByName, prefixMailbox, prefixMessage, prefixSubscription, prefixBlob, prefixChunk,
+		prefixMailboxByName, prefixMailbox, prefixMessage, prefixExpungeHistory, prefixSubscription, prefixBlob, prefixChunk,
 		prefixUpload, prefixStaged, prefixQueue, prefixQueueDue, prefixBan, prefixBanExpiry,
 		prefixSentBucket, prefixQueuedBytes, prefixProposalKey, prefixProposalByIndex,
 		prefixDMARCDay, prefixDMARCRow, prefixTLSDay, prefixTLSRow, prefixDMARCIn,
@@ -117,6 +117,13 @@ func checkKeyShape(t *testing.T, prefix string, k, v []byte) {
 	case prefixMessage:
 		if len(k) != messageKeyLen {
 			t.Errorf("message key %q", k)
+		}
+	case prefixExpungeHistory:
+		if len(k) != expungeHistoryKeyLen {
+			t.Errorf("expunge history key %q", k)
+		}
+		if _, err := decodeUIDSpans(v); err != nil || len(v) == 0 {
+			t.Errorf("expunge history %q = %x: %v", k, v, err)
 		}
 	case prefixBlob:
 		if len(k) != prefixLen+hashLen {

@@ -9,6 +9,8 @@ var enableable = map[string]struct {
 }{
 	"IMAP4REV2":   {"IMAP4rev2", func(s *session) { s.rev2 = true }},
 	"UTF8=ACCEPT": {"UTF8=ACCEPT", func(s *session) { s.utf8 = true }},
+	"CONDSTORE":   {"CONDSTORE", func(s *session) { s.enableCondstore() }}, // RFC 7162 §3.1
+	"QRESYNC":     {"QRESYNC", func(s *session) { s.enableQresync() }},     // RFC 7162 §3.2.3
 }
 
 // cmdEnable: ENABLE (RFC 5161): the extensions named that the server
@@ -44,5 +46,6 @@ func (s *session) applyEnabled() {
 // resetEnabled disables every extension enabled (UNAUTHENTICATE).
 func (s *session) resetEnabled() {
 	s.rev2, s.utf8 = false, false
+	s.cond = condState{}
 	s.applyEnabled()
 }

@@ -9,8 +9,14 @@ func cmdFetch(s *session, c *command) error {
 		return err
 	}
 	o := &fc.Options
-	if o.ModSeq || o.HasChangedSince || o.Vanished || o.Preview || o.EmailID || o.ThreadID || o.SaveDate {
+	if o.Preview || o.EmailID || o.ThreadID || o.SaveDate {
 		return bad("FETCH item or modifier not supported")
+	}
+	if o.ModSeq || o.HasChangedSince {
+		s.enableCondstore() // RFC 7162 §3.1 (cmd_condstore.go)
+	}
+	if err := s.fetchVanished(fc); err != nil {
+		return err
 	}
 	return s.Fetch(&fetchWriter{s: s, obsolete: o.Obsolete}, fc.NumSet, &o.FetchOptions)
 }

@@ -67,6 +67,6 @@ func TestCmdFetchNotServed(t *testing.T) {
 		S: a OK
 		C: b FETCH 1:* (FLAGS PREVIEW)
 		S: b BAD
-		C: c UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1)
+		C: c UID FETCH 1:* (FLAGS EMAILID)
 		S: c BAD`)
 }

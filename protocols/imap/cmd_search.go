@@ -33,16 +33,18 @@ func cmdSearch(s *session, c *command) error {
 	if !opts.ReturnMin && !opts.ReturnMax && !opts.ReturnCount && !saveOnly {
 		opts.ReturnAll = true // RFC 4731 §3.1: RETURN () is ALL
 	}
-	data, err := s.Search(c.uid, sc.Criteria.IMAP(), opts)
+	criteria := sc.Criteria.IMAP()
+	data, err := s.Search(c.uid, criteria, opts)
 	if err != nil {
 		return err
 	}
+	modseq := s.searchModseqData(criteria, data, opts, c.uid) // RFC 7162 §3.1.5 (cmd_condstore.go)
 	switch {
 	case saveOnly:
 		// RFC 5182 §2.4: SAVE alone returns no ESEARCH.
 		return nil
 	case sc.Return != nil || s.rev2:
-		return s.writeESearch(c, data, opts)
+		return s.writeESearch(c, data, opts, modseq)
 	}
 	e := s.enc.Untagged().Atom("SEARCH")
 	switch all := data.All.(type) {
@@ -57,12 +59,15 @@ func cmdSearch(s *session, c *command) error {
 			e.SP().Number(uint32(n))
 		}
 	}
+	if modseq > 0 && data.Count > 0 {
+		e.SP().Open().Atom("MODSEQ").SP().Number64(modseq).Close()
+	}
 	return e.CRLF().Err()
 }
 
 // writeESearch writes "* ESEARCH (TAG "t") [UID] ..." (RFC 4731 §3.1):
 // ALL only when something matched, MIN and MAX too; COUNT always.
-func (s *session) writeESearch(c *command, data *imap.SearchData, opts *imap.SearchOptions) error {
+func (s *session) writeESearch(c *command, data *imap.SearchData, opts *imap.SearchOptions, modseq uint64) error {
 	e := s.enc.Untagged().Atom("ESEARCH").SP().Open().Atom("TAG").SP().String(c.tag).Close()
 	if c.uid {
 		e.SP().Atom("UID")
@@ -78,6 +83,9 @@ func (s *session) writeESearch(c *command, data *imap.SearchData, opts *imap.Sea
 	}
 	if opts.ReturnCount {
 		e.SP().Atom("COUNT").SP().Number(data.Count)
+	}
+	if modseq > 0 && data.Count > 0 {
+		e.SP().Atom("MODSEQ").SP().Number64(modseq) // RFC 7162 §3.1.11
 	}
 	return e.CRLF().Err()
 }

@@ -14,11 +14,12 @@ func cmdSelect(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
-	if sc.CondStore || sc.QResync != nil {
-		return bad("SELECT parameter not supported")
-	}
 	name := sc.Mailbox
 	opts := &imap.SelectOptions{ReadOnly: c.name == "EXAMINE"}
+	qresync, err := s.selectCondstore(sc) // RFC 7162 (cmd_condstore.go)
+	if err != nil {
+		return err
+	}
 	if s.state == stateSelected {
 		s.unselect()
 		s.state = stateAuthenticated
@@ -49,6 +50,9 @@ func cmdSelect(s *session, c *command) error {
 	c.code = "READ-WRITE"
 	if opts.ReadOnly {
 		c.code = "READ-ONLY"
+	}
+	if err := s.writeSelectCondstore(qresync); err != nil {
+		return err
 	}
 	return e.Err()
 }

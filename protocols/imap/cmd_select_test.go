@@ -19,12 +19,14 @@ func TestCmdSelect(t *testing.T) {
 		S: * OK [UIDNEXT 3]
 		S: * FLAGS (\Seen \Answered \Flagged \Deleted \Draft)
 		S: * OK [PERMANENTFLAGS (\Seen \Answered \Flagged \Deleted \Draft \*)]
+		S: * OK [HIGHESTMODSEQ 3]
 		S: a OK [READ-WRITE] SELECT completed
 		C: b EXAMINE inbox
 		S: * OK [CLOSED]
 		S: * 2 EXISTS
 		S: ...
 		S: * OK [PERMANENTFLAGS ()]
+		S: * OK [HIGHESTMODSEQ 3]
 		S: b OK [READ-ONLY]
 		C: c EXPUNGE
 		S: c NO
@@ -42,6 +44,7 @@ func TestCmdSelect(t *testing.T) {
 		S: * FLAGS
 		S: * OK [PERMANENTFLAGS
 		S: * LIST () "/" INBOX
+		S: * OK [HIGHESTMODSEQ 3]
 		S: g OK [READ-WRITE]
 		C: h CLOSE
 		S: h OK

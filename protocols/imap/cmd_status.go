@@ -9,7 +9,7 @@ import (
 // statusOptions checks the STATUS items asked (wire.StatusOptions) are
 // served and returns them in go-imap's form.
 func statusOptions(o *wire.StatusOptions) (*imap.StatusOptions, error) {
-	if o.HighestModSeq || o.DeletedStorage || o.MailboxID {
+	if o.DeletedStorage || o.MailboxID {
 		return nil, bad("STATUS item not supported")
 	}
 	return &o.StatusOptions, nil
@@ -24,6 +24,9 @@ func cmdStatus(s *session, c *command) error {
 	opts, err := statusOptions(&sc.Options)
 	if err != nil {
 		return err
+	}
+	if opts.HighestModSeq {
+		s.enableCondstore() // RFC 7162 §3.1
 	}
 	data, err := s.Status(sc.Mailbox, opts)
 	if err != nil {
@@ -67,6 +70,9 @@ func (s *session) writeStatus(data *imap.StatusData) error {
 	}
 	if data.AppendLimit != nil {
 		item("APPENDLIMIT").Number(*data.AppendLimit)
+	}
+	if data.HighestModSeq != 0 {
+		item("HIGHESTMODSEQ").Number64(data.HighestModSeq)
 	}
 	return e.Close().CRLF().Err()
 }

@@ -186,6 +186,7 @@ func (s *session) answer(c *command, spec commandSpec, err error) error {
 			if err := s.Poll(s.updates(), !spec.noExpunge); err != nil {
 				return err
 			}
+			s.announceHighestModseq() // RFC 7162 §3.1 (cmd_condstore.go)
 		}
 		text := c.text
 		if text == "" {

@@ -37,13 +37,18 @@
 //     SORT=DISPLAY (RFC 5957), ESORT (RFC 5267): package sortthread holds
 //     the RFCs' rules, sort.go reads the keys (header summaries, cached
 //     apart from the header blocks in a quarter of Config.HeaderCacheSize)
+//   - CONDSTORE and QRESYNC (RFC 7162; cmd_condstore.go, condstore.go):
+//     MODSEQ per message and HIGHESTMODSEQ from the projections (sent on
+//     every SELECT/EXAMINE, never NOMODSEQ), VANISHED (EARLIER) from the
+//     mailbox's expunge history (mailbox/expunges.go; below its horizon,
+//     every UID known to the client, or below UIDNEXT, that is gone), and
+//     VANISHED for every expunge once QRESYNC is enabled
 //   - BINARY FETCH items are answered (IMAP4rev2 includes them; an unknown
 //     transfer encoding is NO [UNKNOWN-CTE]) but BINARY (RFC 3516) is not
 //     advertised: APPEND stores literal8 data as given.
 //
-// Not served yet: CONDSTORE and QRESYNC (RFC 7162; the projections keep
-// HIGHESTMODSEQ and a MODSEQ per message, ready for them), QUOTA (RFC
-// 9208; the per-user quota is enforced, APPEND and COPY answer NO
+// Not served yet: QUOTA (RFC 9208; the per-user quota is enforced, APPEND
+// and COPY answer NO
 // [OVERQUOTA], and it is set with `surat user quota`), COMPRESS, METADATA,
 // ACL, NOTIFY, BINARY (see above).
 //

@@ -68,6 +68,14 @@ func (s *session) Fetch(w *fetchWriter, numSet imap.NumSet, options *imap.FetchO
 	if err != nil || cur == nil || cur.gone {
 		cur = nil
 	}
+	if options.ChangedSince > 0 {
+		// RFC 7162 §3.1.4.1, by the messages' current modseqs.
+		if cur != nil {
+			pairs = changedSince(cur, pairs, options.ChangedSince)
+		} else {
+			pairs = changedSince(sel.view, pairs, options.ChangedSince)
+		}
+	}
 	// Headers for ENVELOPE and header sections are read ahead into the
 	// node's cache a batch at a time, each batch under one store view.
 	prefetch := cur != nil && options.BodyStructure == nil && len(options.BinarySection) == 0 &&
@@ -261,11 +269,17 @@ func (s *session) fetchOne(w *fetchWriter, p seqUID, m *evlog.MessageRecord, opt
 	}
 
 	rw := w.CreateMessage(p.seq)
-	if options.UID {
+	// RFC 7162 §3.1: with CONDSTORE, a FETCH that set \Seen carries UID
+	// and MODSEQ too.
+	condSeen := seenChanged && s.cond.condstore
+	if options.UID || condSeen {
 		rw.WriteUID(imap.UID(p.uid))
 	}
 	if options.Flags || seenChanged {
 		rw.WriteFlags(imapFlags(m.GetFlags()))
+	}
+	if options.ModSeq || condSeen {
+		rw.WriteModSeq(m.GetModseq())
 	}
 	if options.InternalDate {
 		rw.WriteInternalDate(internalDate(m))

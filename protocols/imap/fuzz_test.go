@@ -31,6 +31,9 @@ func FuzzCommands(f *testing.F) {
 		"a FETCH 1 " + strings.Repeat("(", 100),
 		"a STATUS INBOX (MESSAGES UNSEEN DELETED SIZE APPENDLIMIT RECENT)",
 		"\x00\xff\r\n",
+		// CONDSTORE and QRESYNC (RFC 7162).
+		"a ENABLE QRESYNC\r\nb SELECT INBOX (QRESYNC (1 1 1:9 (1:* 1:*)))\r\nc UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)",
+		"a SELECT INBOX (CONDSTORE)\r\nb STORE 1:* (UNCHANGEDSINCE 0) +FLAGS (\\Seen)\r\nc SEARCH RETURN (MIN) MODSEQ 1\r\nd UID EXPUNGE 1",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -49,12 +49,16 @@ func (r responses) WriteNumMessages(n uint32) error {
 	return r.s.enc.Untagged().Number(n).SP().Atom("EXISTS").CRLF().Err()
 }
 
-func (r responses) WriteMessageFlags(seq uint32, uid imap.UID, flags []imap.Flag) error {
+func (r responses) WriteMessageFlags(seq uint32, uid imap.UID, flags []imap.Flag, modseq uint64) error {
 	e := r.s.enc.Untagged().Number(seq).SP().Atom("FETCH").SP().Open()
 	if uid != 0 {
 		e.Atom("UID").SP().Number(uint32(uid)).SP()
 	}
-	return e.Atom("FLAGS").SP().Flags(flags).Close().CRLF().Err()
+	e.Atom("FLAGS").SP().Flags(flags)
+	if r.s.cond.condstore && modseq != 0 {
+		e.SP().Atom("MODSEQ").SP().Open().Number64(modseq).Close() // RFC 7162 §3.1
+	}
+	return e.Close().CRLF().Err()
 }
 
 // WriteMailboxFlags writes "* FLAGS (...)" (RFC 9051 §7.3.5): the flags

@@ -94,6 +94,7 @@ func (s *session) Search(byUID bool, criteria *imap.SearchCriteria, options *ima
 			data.Max = num
 		}
 		data.Count++
+		data.ModSeq = max(data.ModSeq, m.GetModseq()) // RFC 7162 §3.1.5 (cmd_condstore.go)
 		return true
 	})
 	if err == nil {

@@ -168,20 +168,31 @@ func (s *session) Expunge(w expungeWriter, uids *imap.UIDSet) error {
 		s.log.Info("imap expunge", "mailbox", sel.name, evlog.UIDAttr(removed))
 	}
 	// Expunged by another session meanwhile: reported by the next poll.
-	return sel.expungeOwn(removed, w.WriteExpunge)
+	return sel.expungeOwn(removed, w)
 }
 
 // Store changes flags (RFC 9051 §6.4.6) through one FlagsChanged event;
 // without .SILENT the new flags of every message named are returned,
-// read from the store after apply.
-func (s *session) Store(w *fetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, _ *imap.StoreOptions) error {
+// read from the store after apply. With UNCHANGEDSINCE (RFC 7162 §3.1.3)
+// apply leaves alone the messages changed since; they are returned as the
+// MODIFIED set (sequence numbers, or UIDs for UID STORE), and every
+// message that did change gets a FETCH with its MODSEQ, .SILENT or not.
+// Once CONDSTORE is enabled each FETCH carries UID and MODSEQ.
+func (s *session) Store(w *fetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) (modified imap.NumSet, err error) {
 	sel := s.sel
 	if sel.readOnly {
-		return errReadOnly
+		return nil, errReadOnly
 	}
 	pairs := sel.resolve(numSet)
 	if len(pairs) == 0 {
-		return nil
+		return nil, nil
+	}
+	_, isUID := numSet.(imap.UIDSet)
+	conditional := options != nil
+	if conditional && options.UnchangedSince == 0 {
+		// Every message has a modseq of at least 1: nothing to propose
+		// (apply reads 0 as "no condition").
+		return unchangedSinceZero(pairs, isUID), nil
 	}
 	op := evlog.FlagOp_FLAG_OP_REPLACE
 	switch flags.Op {
@@ -194,39 +205,55 @@ func (s *session) Store(w *fetchWriter, numSet imap.NumSet, flags *imap.StoreFla
 	for i, f := range flags.Flags {
 		names[i] = string(f)
 	}
-	out, err := s.propose(ev(&evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
-		MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), Op: op, Flags: names,
-	}}))
+	fc := &evlog.FlagsChanged{MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), Op: op, Flags: names}
+	if conditional {
+		fc.UnchangedSince = options.UnchangedSince
+	}
+	out, err := s.propose(ev(&evlog.Event_FlagsChanged{FlagsChanged: fc}))
 	if err != nil {
 		s.log.Info("imap store failed", "mailbox", sel.name, "err", err)
-		return replyFor(err)
+		return nil, replyFor(err)
 	}
+	changed := map[uint32]bool{}
+	failed := map[uint32]bool{}
 	if res := out.GetResults(); len(res) > 0 {
 		sel.suppress = map[uint32]uint64{}
 		for _, uid := range expandRanges(res[0].GetUids()) {
 			sel.suppress[uid] = res[0].GetModseq()
+			changed[uid] = true
+		}
+		for _, uid := range expandRanges(res[0].GetSourceUids()) {
+			failed[uid] = true
+		}
+		if conditional {
+			modified = modifiedSet(sel.view, res[0], isUID)
 		}
 	}
 	s.refreshSelected(sel.state.id)
-	if flags.Silent {
-		return nil
-	}
-	_, isUID := numSet.(imap.UIDSet)
+	cond := s.cond.condstore
 	for _, p := range pairs {
+		if failed[p.uid] || (flags.Silent && !(conditional && changed[p.uid])) {
+			continue
+		}
 		m, err := s.srv.cfg.Store.Message(sel.state.id, p.uid)
 		if err != nil {
 			continue // expunged meanwhile
 		}
 		rw := w.CreateMessage(p.seq)
-		if isUID {
+		if isUID || cond {
 			rw.WriteUID(imap.UID(p.uid))
 		}
-		rw.WriteFlags(imapFlags(m.GetFlags()))
+		if !flags.Silent {
+			rw.WriteFlags(imapFlags(m.GetFlags()))
+		}
+		if cond {
+			rw.WriteModSeq(m.GetModseq())
+		}
 		if err := rw.Close(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return modified, nil
 }
 
 // target resolves the destination of COPY/MOVE: [TRYCREATE] when it does
@@ -317,7 +344,7 @@ func (s *session) Move(w moveWriter, numSet imap.NumSet, dest string) error {
 	}); err != nil {
 		return err
 	}
-	return sel.expungeOwn(expandRanges(res[0].GetSourceUids()), w.WriteExpunge)
+	return sel.expungeOwn(expandRanges(res[0].GetSourceUids()), w)
 }
 
 // toMailbox is the log group naming where COPY or MOVE put messages:

@@ -57,6 +57,7 @@ type session struct {
 	// rev2 and utf8 are the extensions the client enabled (RFC 5161):
 	// IMAP4rev2 and UTF8=ACCEPT.
 	rev2, utf8 bool
+	cond       condState // CONDSTORE and QRESYNC (cmd_condstore.go)
 	// bye is the BYE pending, set from any goroutine (requestBye).
 	bye atomic.Pointer[string]
 }
@@ -434,6 +435,9 @@ func (s *session) status(mb *evlog.MailboxRecord, options *imap.StatusOptions) (
 	if options.AppendLimit {
 		limit := s.srv.cfg.AppendLimit
 		data.AppendLimit = &limit
+	}
+	if options.HighestModSeq {
+		data.HighestModSeq = mb.GetHighestModseq() // RFC 7162 §3.1.6
 	}
 	if options.NumUnseen || options.NumDeleted {
 		var seen, deleted uint32

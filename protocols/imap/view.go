@@ -11,7 +11,8 @@ import (
 type updateWriter interface {
 	WriteExpunge(seqNum uint32) error
 	WriteNumMessages(n uint32) error
-	WriteMessageFlags(seqNum uint32, uid imap.UID, flags []imap.Flag) error
+	// modseq goes out as MODSEQ once CONDSTORE is enabled (RFC 7162 §3.1).
+	WriteMessageFlags(seqNum uint32, uid imap.UID, flags []imap.Flag, modseq uint64) error
 }
 
 // selected is a session's selected mailbox: the shared state and the
@@ -49,6 +50,8 @@ func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) er
 	var kept []uint32
 	var keptMsgs []msgState
 	deferred := false
+	// With QRESYNC, one VANISHED for them all (RFC 7162 §3.2.10).
+	vanished := vanishedMode(w)
 	for i := len(old.uids) - 1; i >= 0; i-- {
 		if cur.index(old.uids[i]) >= 0 {
 			continue
@@ -57,8 +60,18 @@ func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) er
 			deferred = true
 			continue
 		}
+		if vanished != nil {
+			continue
+		}
 		if err := w.WriteExpunge(uint32(i + 1)); err != nil {
 			return err
+		}
+	}
+	if vanished != nil && allowExpunge {
+		if gone := expungedBetween(old, cur); gone != nil {
+			if err := vanished.WriteVanished(gone); err != nil {
+				return err
+			}
 		}
 	}
 	// The view after the expunges: old's UIDs still in cur (plus, when
@@ -86,7 +99,7 @@ func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) er
 		if slices.Equal(cur.msgs[j].flags, old.msgs[i].flags) {
 			continue
 		}
-		if err := w.WriteMessageFlags(uint32(seq+1), imap.UID(uid), imapFlags(cur.msgs[j].flags)); err != nil {
+		if err := w.WriteMessageFlags(uint32(seq+1), imap.UID(uid), imapFlags(cur.msgs[j].flags), cur.msgs[j].modseq); err != nil {
 			return err
 		}
 	}
@@ -106,24 +119,43 @@ func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) er
 		}
 	}
 	if deferred {
-		sel.view = &snapshot{mailboxID: cur.mailboxID, modseq: cur.modseq, uidValidity: cur.uidValidity,
+		// The view's modseq stays below the expunges it does not hold yet,
+		// and a CONDSTORE client is told so: it may have seen higher MODSEQs
+		// (RFC 7162 §3.2; cmd_condstore.go).
+		sel.view = &snapshot{mailboxID: cur.mailboxID, modseq: old.modseq, uidValidity: cur.uidValidity,
 			uidNext: cur.uidNext, gone: cur.gone, uids: kept, msgs: keptMsgs}
-		return nil
+		return deferredHighestModseq(w, old.modseq)
 	}
 	sel.view = cur
 	return nil
 }
 
 // expungeOwn removes uids from the view after this session expunged or
-// moved them, writing one EXPUNGE each through write, highest first.
-func (sel *selected) expungeOwn(uids []uint32, write func(seq uint32) error) error {
+// moved them, writing one EXPUNGE each through w, highest first, or one
+// VANISHED once QRESYNC is enabled (RFC 7162 §3.2.10).
+func (sel *selected) expungeOwn(uids []uint32, w expungeWriter) error {
 	drop := make(map[uint32]bool, len(uids))
 	for _, u := range uids {
 		drop[u] = true
 	}
+	if vw := vanishedMode(w); vw != nil {
+		var gone imap.UIDSet
+		for _, uid := range sel.view.uids {
+			if drop[uid] {
+				gone.AddNum(imap.UID(uid))
+			}
+		}
+		if gone != nil {
+			if err := vw.WriteVanished(gone); err != nil {
+				return err
+			}
+		}
+		sel.view = sel.view.without(drop)
+		return nil
+	}
 	for i := len(sel.view.uids) - 1; i >= 0; i-- {
 		if drop[sel.view.uids[i]] {
-			if err := write(uint32(i + 1)); err != nil {
+			if err := w.WriteExpunge(uint32(i + 1)); err != nil {
 				return err
 			}
 		}
