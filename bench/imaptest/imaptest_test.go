@@ -63,6 +63,8 @@ func TestParseStress(t *testing.T) {
 Error: u3@example.test[7]: Message 4 UID changed
 Totals:
 Logi List Stat Sele Fetc Fet2 Stor Dele Expu Appe Logo
+100%  50%  50% 100% 100% 100%  50% 100% 100% 100% 100%
+                          30%                  5%
   98   48   48   98   97  136   34   49   97   94   99
 `
 	r := ParseStress(out)

@@ -79,11 +79,12 @@ func Stress(ctx context.Context, o StressOptions) ([]StressResult, error) {
 }
 
 // ParseStress reads a stress run's output: its "Error:" lines and the
-// last table of totals (a header line of 4-letter command names, then a
-// line of numbers under it).
+// table after "Totals:" (a header line of 4-letter command names, lines
+// of percentages, then the totals under the names).
 func ParseStress(out string) StressResult {
 	var r StressResult
 	var header []string
+	totals := false
 	for _, line := range strings.Split(out, "\n") {
 		line = strings.TrimRight(line, "\r")
 		if i := strings.Index(line, "Error: "); i >= 0 {
@@ -91,26 +92,24 @@ func ParseStress(out string) StressResult {
 			continue
 		}
 		f := strings.Fields(line)
-		if len(f) > 2 && f[0] == "Logi" {
+		switch {
+		case len(f) == 1 && f[0] == "Totals:":
+			totals = true
+		case !totals:
+		case len(f) > 2 && f[0] == "Logi":
 			header = f
-			continue
-		}
-		if header != nil && len(f) >= len(header) {
-			nums := make([]int, 0, len(header))
-			for _, s := range f[:len(header)] {
+		case header != nil && len(f) == len(header):
+			nums := make(map[string]int, len(header))
+			for j, s := range f {
 				n, err := strconv.Atoi(s)
 				if err != nil {
 					break
 				}
-				nums = append(nums, n)
+				nums[header[j]] = n
 			}
 			if len(nums) == len(header) {
-				r.Totals = map[string]int{}
-				for j, h := range header {
-					r.Totals[h] = nums[j]
-				}
+				r.Totals = nums
 			}
-			header = nil
 		}
 	}
 	return r
