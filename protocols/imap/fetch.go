@@ -239,7 +239,11 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, p seqUID, m *evlog.Message
 		rw.WriteUID(imap.UID(p.uid))
 	}
 	if options.Flags || seenChanged {
-		rw.WriteFlags(imapFlags(m.GetFlags()))
+		fl, hidden := s.sel.visibleFlags(m.GetFlags())
+		if hidden { // a new keyword: the poll announces it, then the flags (keywords.go)
+			s.sel.reportAgain(p.uid)
+		}
+		rw.WriteFlags(fl)
 	}
 	if options.InternalDate {
 		rw.WriteInternalDate(internalDate(m))

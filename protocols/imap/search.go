@@ -216,7 +216,7 @@ func (c *candidate) match(cr *imap.SearchCriteria) bool {
 		}
 		h := mail.Header{Header: gomessage.Header{Header: *c.header}}
 		for _, hf := range cr.Header {
-			if !matchHeader(h.FieldsByKey(hf.Key), hf.Value) {
+			if !matchAddressHeader(hf.Key, h.FieldsByKey(hf.Key), hf.Value) {
 				return false
 			}
 		}

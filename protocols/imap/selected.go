@@ -51,6 +51,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 			firstUnseen = uint32(i + 1)
 		}
 	}
+	s.sel.initKeywords(flags)
 	permanent := append(slices.Clone(flags), imap.FlagWildcard)
 	if s.sel.readOnly {
 		permanent = nil // RFC 9051 §6.3.3
@@ -246,11 +247,16 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		if err != nil {
 			continue // expunged meanwhile
 		}
+		fl, hidden := sel.visibleFlags(m.GetFlags())
+		if hidden { // a new keyword: the poll announces it, then the flags (keywords.go)
+			sel.reportAgain(p.uid)
+			continue
+		}
 		rw := w.CreateMessage(p.seq)
 		if isUID {
 			rw.WriteUID(imap.UID(p.uid))
 		}
-		rw.WriteFlags(imapFlags(m.GetFlags()))
+		rw.WriteFlags(fl)
 		if err := rw.Close(); err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ type updateWriter interface {
 	WriteExpunge(seqNum uint32) error
 	WriteNumMessages(n uint32) error
 	WriteMessageFlags(seqNum uint32, uid imap.UID, flags []imap.Flag) error
+	WriteMailboxFlags(flags []imap.Flag) error
 }
 
 var _ updateWriter = (*imapserver.UpdateWriter)(nil)
@@ -34,6 +35,13 @@ type selected struct {
 	suppress map[uint32]uint64
 	// searchRes is the SEARCHRES "$" (RFC 5182), as UIDs.
 	searchRes imap.UIDSet
+	// keywords were announced to the client in untagged FLAGS, in that
+	// order; knownKeywords holds them in lower case (keywords.go).
+	keywords      []imap.Flag
+	knownKeywords map[string]bool
+	// again are UIDs whose flags the next report writes whether they
+	// changed or not (keywords.go, reportAgain).
+	again map[uint32]bool
 }
 
 // report brings the view up to cur, writing what changed (RFC 9051 §7.4):
@@ -44,8 +52,15 @@ type selected struct {
 // ever extend the sequence.
 func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) error {
 	old := sel.view
-	if cur == old {
+	if cur == old && len(sel.again) == 0 {
 		return nil
+	}
+	// Keywords first (keywords.go): FLAGS names every keyword before a
+	// FETCH below carries it.
+	if sel.newKeywords(cur) {
+		if err := w.WriteMailboxFlags(sel.mailboxFlags()); err != nil {
+			return err
+		}
 	}
 	// Expunges, from the highest sequence number down so that each number
 	// is valid when the client reads it.
@@ -80,20 +95,26 @@ func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) er
 	for seq, uid := range kept {
 		i := old.index(uid)
 		j := cur.index(uid)
-		if j < 0 || cur.msgs[j].modseq == old.msgs[i].modseq {
+		if j < 0 {
 			continue
 		}
-		if ms, ok := sel.suppress[uid]; ok && cur.msgs[j].modseq <= ms {
-			continue
-		}
-		if slices.Equal(cur.msgs[j].flags, old.msgs[i].flags) {
-			continue
+		if !sel.again[uid] {
+			if cur.msgs[j].modseq == old.msgs[i].modseq {
+				continue
+			}
+			if ms, ok := sel.suppress[uid]; ok && cur.msgs[j].modseq <= ms {
+				continue
+			}
+			if slices.Equal(cur.msgs[j].flags, old.msgs[i].flags) {
+				continue
+			}
 		}
 		if err := w.WriteMessageFlags(uint32(seq+1), imap.UID(uid), imapFlags(cur.msgs[j].flags)); err != nil {
 			return err
 		}
 	}
 	sel.suppress = nil
+	sel.again = nil
 	added := 0
 	for j, uid := range cur.uids {
 		if uid > maxOld {
