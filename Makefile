@@ -144,6 +144,16 @@ bench-sieve: build
 	$(GO) run ./bench/cmd/sieveload -bin $${SURAT_BIN:-$(CURDIR)/$(BIN)} -results $(BENCH_RESULTS) \
 	$${SURAT_REV:+-rev "$$SURAT_REV"} $(if $(BENCH_QUICK),-rounds 1 -messages 1000 -warmup 50)
 
+# IMAP extensions, Surat vs Dovecot over implicit TLS on one 10,000-message mailbox of threads:
+# QRESYNC resync after 100 flag changes and 10 expunges (time and bytes), UID SORT (DATE), UID
+# THREAD REFERENCES; "not supported" for what a server does not advertise (bench/imapext). Needs
+# root (installs and runs Dovecot). QUICK=1: 500 messages, two rounds. Writes imapext.md and .jsonl.
+.PHONY: bench-imapext
+bench-imapext: build
+	mkdir -p $(BENCH_RESULTS)
+	$(GO) run ./bench/cmd/imapext -bin $${SURAT_BIN:-$(CURDIR)/$(BIN)} -results $(BENCH_RESULTS) \
+	$${SURAT_REV:+-rev "$$SURAT_REV"} $(if $(BENCH_QUICK),-messages 500 -rounds 2)
+
 # Dovecot's imaptest against three Surat nodes over --imaps: its compliance scripts against n1
 # (every failed group with its reason), then its random stress mode against the three nodes at
 # once (IMAPTEST_STRESS, 0 skips it). Builds imaptest with IMAPTEST_BUILD (apt-installs
