@@ -243,7 +243,7 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, p seqUID, m *evlog.Message
 		if hidden { // a new keyword: the poll announces it, then the flags (keywords.go)
 			s.sel.reportAgain(p.uid)
 		}
-		rw.WriteFlags(fl)
+		rw.WriteFlags(s.sel.withRecent(p.uid, fl))
 	}
 	if options.InternalDate {
 		rw.WriteInternalDate(internalDate(m))

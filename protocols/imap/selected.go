@@ -52,6 +52,8 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		}
 	}
 	s.sel.initKeywords(flags)
+	s.sel.showRecent = !s.conn.EnabledCaps().Has(imap.CapIMAP4rev2)
+	s.sel.noteRecent(&s.srv.hub.recent, 0, cur.maxUID())
 	permanent := append(slices.Clone(flags), imap.FlagWildcard)
 	if s.sel.readOnly {
 		permanent = nil // RFC 9051 §6.3.3
@@ -61,6 +63,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		Flags:             flags,
 		PermanentFlags:    permanent,
 		NumMessages:       uint32(len(cur.uids)),
+		NumRecent:         s.sel.recent.count(cur.uids),
 		FirstUnseenSeqNum: firstUnseen,
 		UIDNext:           imap.UID(cur.uidNext),
 		UIDValidity:       cur.uidValidity,
@@ -256,7 +259,7 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		if isUID {
 			rw.WriteUID(imap.UID(p.uid))
 		}
-		rw.WriteFlags(fl)
+		rw.WriteFlags(sel.withRecent(p.uid, fl))
 		if err := rw.Close(); err != nil {
 			return err
 		}

@@ -437,8 +437,8 @@ func (s *session) status(mb *evlog.MailboxRecord, options *imap.StatusOptions) (
 		data.Size = &size
 	}
 	if options.NumRecent {
-		var zero uint32 // \Recent is not kept (IMAP4rev2 dropped it)
-		data.NumRecent = &zero
+		n := statusRecent(&s.srv.hub.recent, mb)
+		data.NumRecent = &n
 	}
 	if options.AppendLimit {
 		limit := s.srv.cfg.AppendLimit

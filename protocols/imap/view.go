@@ -14,6 +14,7 @@ type updateWriter interface {
 	WriteNumMessages(n uint32) error
 	WriteMessageFlags(seqNum uint32, uid imap.UID, flags []imap.Flag) error
 	WriteMailboxFlags(flags []imap.Flag) error
+	WriteNumRecent(n uint32) error
 }
 
 var _ updateWriter = (*imapserver.UpdateWriter)(nil)
@@ -42,6 +43,10 @@ type selected struct {
 	// again are UIDs whose flags the next report writes whether they
 	// changed or not (keywords.go, reportAgain).
 	again map[uint32]bool
+	// recent are the UIDs recent in this session; showRecent is false
+	// once IMAP4rev2 is enabled (recent.go).
+	recent     recentSet
+	showRecent bool
 }
 
 // report brings the view up to cur, writing what changed (RFC 9051 §7.4):
@@ -109,7 +114,7 @@ func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) er
 				continue
 			}
 		}
-		if err := w.WriteMessageFlags(uint32(seq+1), imap.UID(uid), imapFlags(cur.msgs[j].flags)); err != nil {
+		if err := w.WriteMessageFlags(uint32(seq+1), imap.UID(uid), sel.withRecent(uid, imapFlags(cur.msgs[j].flags))); err != nil {
 			return err
 		}
 	}
@@ -125,8 +130,14 @@ func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) er
 	}
 	// EXISTS only grows (RFC 9051 §7.4.1): expunges were reported above.
 	if added > 0 {
+		sel.noteRecent(&sel.state.hub.recent, maxOld, kept[len(kept)-1])
 		if err := w.WriteNumMessages(uint32(len(kept))); err != nil {
 			return err
+		}
+		if sel.showRecent {
+			if err := w.WriteNumRecent(sel.recent.count(kept)); err != nil {
+				return err
+			}
 		}
 	}
 	if deferred {
