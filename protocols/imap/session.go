@@ -256,7 +256,7 @@ type listEntry struct {
 	rec         *evlog.MailboxRecord // nil: a parent that does not exist
 	subscribed  bool
 	hasChildren bool
-	childSub    bool // some child is subscribed (CHILDINFO, RFC 5258 §3.5)
+	childSub    bool // a descendant is subscribed and matches no pattern (CHILDINFO, RFC 5258 §3.5)
 }
 
 // List implements LIST with LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC
@@ -297,6 +297,10 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 	// Parents: every prefix of an existing or subscribed name.
 	for _, e := range snapshotEntries(entries) {
 		name := e.name
+		// RFC 5258 §3.5: RECURSIVEMATCH reports a parent for a subscribed
+		// descendant the patterns do not match (one they match is listed
+		// itself), as Dovecot does.
+		unmatchedSub := e.subscribed && !matchAny(e.name, canonicalInbox(ref), patterns)
 		for {
 			i := strings.LastIndexByte(name, delim)
 			if i <= 0 {
@@ -307,7 +311,7 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 			if e.rec != nil {
 				p.hasChildren = true
 			}
-			if e.subscribed {
+			if unmatchedSub {
 				p.childSub = true
 			}
 		}
