@@ -314,7 +314,9 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 }
 
 // Move moves messages (RFC 6851 §3) with one Moved event: COPYUID first,
-// then an EXPUNGE for each moved message.
+// then an EXPUNGE for each moved message. A move into the selected mailbox
+// itself is allowed, as Dovecot does (RFC 6851 does not forbid it): the
+// messages get new UIDs, which the poll reports with EXISTS.
 func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
 	sel := s.sel
 	if sel.readOnly {
@@ -323,9 +325,6 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 	dst, err := s.target(dest)
 	if err != nil {
 		return err
-	}
-	if dst.GetId() == sel.state.id {
-		return errSameMailbox
 	}
 	pairs := sel.resolve(numSet)
 	if len(pairs) == 0 {
