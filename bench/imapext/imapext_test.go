@@ -66,3 +66,16 @@ func TestWriteMarkdown(t *testing.T) {
 		}
 	}
 }
+
+// FuzzResponseParsers: the response readers never panic on any line.
+func FuzzResponseParsers(f *testing.F) {
+	f.Add("* THREAD (1 2)(3 (4)(5))", "* OK [HIGHESTMODSEQ 99] x", "* VANISHED (EARLIER) 3:5,9")
+	f.Add("* 1 FETCH (BODY[] {99999999999}", "* OK [UIDNEXT 0] x", "1:")
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		countThreads(a)
+		literalSize(a)
+		countUIDs(c)
+		selectState([]string{a, b, c})
+		code([]string{b}, "HIGHESTMODSEQ")
+	})
+}
