@@ -3,6 +3,7 @@ package imap
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-imap/v2"
 )
@@ -34,25 +35,45 @@ func (sel *selected) initKeywords(flags []imap.Flag) {
 
 // newKeywords adds the keywords of cur's messages that the client has not
 // been told about and reports whether there were any: then the caller
-// writes an untagged FLAGS of mailboxFlags before anything else.
+// writes an untagged FLAGS of mailboxFlags before anything else. It reads
+// the snapshot's keyword list, made once per snapshot for all its
+// sessions, so an idle session costs the keywords, not the messages.
 func (sel *selected) newKeywords(cur *snapshot) bool {
 	if sel.knownKeywords == nil {
 		sel.knownKeywords = map[string]bool{}
 	}
 	grew := false
-	for _, m := range cur.msgs {
-		for _, f := range m.flags {
-			if strings.HasPrefix(f, `\`) {
-				continue
-			}
-			if k := strings.ToLower(f); !sel.knownKeywords[k] {
-				sel.knownKeywords[k] = true
-				sel.keywords = append(sel.keywords, imap.Flag(f))
-				grew = true
-			}
+	for _, f := range cur.keywords() {
+		if k := strings.ToLower(f); !sel.knownKeywords[k] {
+			sel.knownKeywords[k] = true
+			sel.keywords = append(sel.keywords, imap.Flag(f))
+			grew = true
 		}
 	}
 	return grew
+}
+
+// keywordCache is a snapshot's keywords, computed on first use.
+type keywordCache struct {
+	once sync.Once
+	list []string
+}
+
+// keywords are the distinct keywords (case-insensitively) s's messages
+// hold, in the order first met.
+func (s *snapshot) keywords() []string {
+	s.kw.once.Do(func() {
+		seen := map[string]bool{}
+		for _, m := range s.msgs {
+			for _, f := range m.flags {
+				if k := strings.ToLower(f); !strings.HasPrefix(f, `\`) && !seen[k] {
+					seen[k] = true
+					s.kw.list = append(s.kw.list, f)
+				}
+			}
+		}
+	})
+	return s.kw.list
 }
 
 // mailboxFlags is the untagged FLAGS list: the system flags and every
