@@ -144,6 +144,27 @@ bench-sieve: build
 	$(GO) run ./bench/cmd/sieveload -bin $${SURAT_BIN:-$(CURDIR)/$(BIN)} -results $(BENCH_RESULTS) \
 	$${SURAT_REV:+-rev "$$SURAT_REV"} $(if $(BENCH_QUICK),-rounds 1 -messages 1000 -warmup 50)
 
+# IMAP extensions, Surat vs Dovecot over implicit TLS on one 10,000-message mailbox of threads:
+# QRESYNC resync after 100 flag changes and 10 expunges (time and bytes), UID SORT (DATE), UID
+# THREAD REFERENCES; "not supported" for what a server does not advertise (bench/imapext). Needs
+# root (installs and runs Dovecot). QUICK=1: 500 messages, two rounds. Writes imapext.md and .jsonl.
+.PHONY: bench-imapext
+bench-imapext: build
+	mkdir -p $(BENCH_RESULTS)
+	$(GO) run ./bench/cmd/imapext -bin $${SURAT_BIN:-$(CURDIR)/$(BIN)} -results $(BENCH_RESULTS) \
+	$${SURAT_REV:+-rev "$$SURAT_REV"} $(if $(BENCH_QUICK),-messages 500 -rounds 2)
+
+# Dovecot's imaptest against three Surat nodes over --imaps: its compliance scripts against n1
+# (every failed group with its reason), then its random stress mode against the three nodes at
+# once (IMAPTEST_STRESS, 0 skips it). Builds imaptest with IMAPTEST_BUILD (apt-installs
+# dovecot-dev; root). IMAPTEST_ONLY=select,copy runs those scripts alone (bench/imaptest).
+IMAPTEST_BUILD ?= ../shared/imaptest/build.sh
+IMAPTEST_STRESS ?= 30s
+.PHONY: imaptest
+imaptest: build
+	$(GO) run ./bench/cmd/imaptest -bin $${SURAT_BIN:-$(CURDIR)/$(BIN)} -build $(IMAPTEST_BUILD) \
+	-stress $(IMAPTEST_STRESS) $${IMAPTEST_ONLY:+-only $$IMAPTEST_ONLY}
+
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet $(PKGS)

@@ -59,6 +59,15 @@
 //     SMTP, beside bogofilter on the same split; and SMTP ingest with the
 //     classifier on vs off.
 //
+//   - IMAP extensions (bench/cmd/imapext, library bench/imapext): QRESYNC
+//     resync (time and bytes), UID SORT (DATE) and UID THREAD REFERENCES on
+//     one threaded mailbox, three Surat nodes and Dovecot side by side over
+//     implicit TLS; "not supported" for a capability a server lacks.
+//
+//   - Dovecot's imaptest (bench/cmd/imaptest, library bench/imaptest): its
+//     compliance scripts and its stress mode against three nodes over
+//     --imaps (`make imaptest`).
+//
 //   - The summary (bench/cmd/report, library bench/report): summary.md and
 //     summary.png in bench/results, from the JSON lines of all the above.
 //

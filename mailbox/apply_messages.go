@@ -704,6 +704,16 @@ func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64,
 		}
 		newUIDs = append(newUIDs, uid)
 	}
+	self := move && dst == src
+	if self {
+		// A move within one mailbox (IMAP MOVE into the selected mailbox,
+		// as Dovecot allows): the new UIDs get this event's modseq and the
+		// expunge the next one, announced in that order, so that a reader
+		// applying the two changes one at a time (protocols/imap's hub skips
+		// a change not newer than what it holds) misses neither.
+		t.changes.add(Change{Index: t.index, MailboxID: dst.GetId(), Mailbox: dst.GetName(), Address: dst.GetAddress(), ModSeq: dst.GetHighestModseq(), Kind: MessagesAdded, UIDs: newUIDs})
+		delete(t.bumped, src.GetId())
+	}
 	if move {
 		for _, m := range msgs {
 			if err := t.removeMessage(src, srcUser, m); err != nil {
@@ -728,7 +738,9 @@ func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64,
 			return nil, err
 		}
 	}
-	t.changes.add(Change{Index: t.index, MailboxID: dst.GetId(), Mailbox: dst.GetName(), Address: dst.GetAddress(), ModSeq: dst.GetHighestModseq(), Kind: MessagesAdded, UIDs: newUIDs})
+	if !self {
+		t.changes.add(Change{Index: t.index, MailboxID: dst.GetId(), Mailbox: dst.GetName(), Address: dst.GetAddress(), ModSeq: dst.GetHighestModseq(), Kind: MessagesAdded, UIDs: newUIDs})
+	}
 	// RFC 4315 §3: COPYUID pairs the source and new UIDs in order; both are
 	// ascending, so their ranges pair up too.
 	res.SourceUids = evlog.RangesOf(uidsOf(msgs))

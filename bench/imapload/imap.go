@@ -61,8 +61,10 @@ func (c Conn) Dial(user string) (*imapclient.Client, error) {
 type FillConfig struct {
 	Conns []Conn // one per server node; connection k goes to Conns[k % len]
 	Users []string
-	// Messages per user; message i of a user is Message(user, i).
+	// Messages per user; message i of a user is Message(user, i), or
+	// Make(user, i) when Make is set.
 	Messages    int
+	Make        func(user string, i int) []byte
 	Connections int // concurrent connections in all
 	// Attempts is how many times one APPEND (or the login before it) is
 	// tried in all; default 8. Only temporary failures are retried: a
@@ -98,6 +100,9 @@ const fillChunk = 200
 func Fill(ctx context.Context, cfg FillConfig) (FillResult, error) {
 	if cfg.Attempts < 1 {
 		cfg.Attempts = 8
+	}
+	if cfg.Make == nil {
+		cfg.Make = Message
 	}
 	type job struct {
 		user     string
@@ -151,7 +156,7 @@ func Fill(ctx context.Context, cfg FillConfig) (FillResult, error) {
 					return
 				}
 				for i := j.from; i < j.to; i++ {
-					if err := f.append(ctx, j.user, Message(j.user, i)); err != nil {
+					if err := f.append(ctx, j.user, cfg.Make(j.user, i)); err != nil {
 						fail(fmt.Errorf("APPEND %s #%d: %w", j.user, i, err))
 						return
 					}

@@ -128,6 +128,11 @@ func Message(user string, i int) []byte {
 // file name. Dovecot assigns UIDs at its next sync of the directory. The
 // caller sets ownership.
 func WriteMaildir(dir, user string, from, n int) error {
+	return WriteMaildirMessages(dir, user, from, n, Message)
+}
+
+// WriteMaildirMessages is WriteMaildir with message i made by gen.
+func WriteMaildirMessages(dir, user string, from, n int, gen func(user string, i int) []byte) error {
 	for _, sub := range []string{"cur", "new", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return err
@@ -136,7 +141,7 @@ func WriteMaildir(dir, user string, from, n int) error {
 	host, _ := os.Hostname()
 	host = strings.NewReplacer("/", "_", ":", "_").Replace(host)
 	for i := from; i < from+n; i++ {
-		crlf := Message(user, i)
+		crlf := gen(user, i)
 		lf := bytes.ReplaceAll(crlf, []byte("\r\n"), []byte("\n"))
 		name := fmt.Sprintf("%d.M%dP%d.%s,S=%d,W=%d:2,", baseDate.Unix()+int64(i)*60, i, os.Getpid(), host, len(lf), len(crlf))
 		if err := os.WriteFile(filepath.Join(dir, "cur", name), lf, 0o600); err != nil {

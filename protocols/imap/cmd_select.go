@@ -33,7 +33,7 @@ func cmdSelect(s *session, c *command) error {
 	e.Untagged().Number(data.NumMessages).SP().Atom("EXISTS").CRLF()
 	if !s.rev2 {
 		// IMAP4rev1 (RFC 3501 §6.3.1): RECENT, and the first unseen.
-		e.Untagged().Number(0).SP().Atom("RECENT").CRLF()
+		e.Untagged().Number(data.NumRecent).SP().Atom("RECENT").CRLF()
 		if data.FirstUnseenSeqNum != 0 {
 			e.Status("*", "OK", "UNSEEN "+utoa(data.FirstUnseenSeqNum), "First unseen")
 		}

@@ -113,6 +113,13 @@
 // writes and cheaply (one record read, then a short wait for the hub) at
 // every poll, so a client always sees its own changes at once.
 //
+// Keywords reach a client in an untagged FLAGS before any FETCH FLAGS
+// carries them (RFC 3501 §7.2.6, keywords.go). \Recent (IMAP4rev1 only,
+// recent.go) comes from node-local claims: per mailbox, the highest UID a
+// read-write session on this node was told of; another node, or this one
+// after a restart, shows such messages recent again, as RFC 3501 §2.3.2
+// allows when it cannot tell.
+//
 // # Reading fast
 //
 // FETCH takes flags and sizes from the snapshot, headers (ENVELOPE,

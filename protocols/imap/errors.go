@@ -28,7 +28,6 @@ var (
 	errUnavailable   = no(imap.ResponseCodeUnavailable, "Temporary failure, try again later")
 	errReadOnly      = no(imap.ResponseCodeCannot, "Mailbox is read-only (EXAMINE)")
 	errInboxDelete   = no(imap.ResponseCodeCannot, "INBOX cannot be deleted") // RFC 9051 §6.3.5
-	errSameMailbox   = no(imap.ResponseCodeCannot, "Source and destination mailboxes are the same")
 	errInvalidName   = no(imap.ResponseCodeCannot, "Invalid mailbox name")
 	errInvalid       = no(imap.ResponseCodeCannot, "Invalid request")
 	errAuthFailed    = no(imap.ResponseCodeAuthenticationFailed, "Authentication failed")

@@ -276,7 +276,11 @@ func (s *session) fetchOne(w *fetchWriter, p seqUID, m *evlog.MessageRecord, opt
 		rw.WriteUID(imap.UID(p.uid))
 	}
 	if options.Flags || seenChanged {
-		rw.WriteFlags(imapFlags(m.GetFlags()))
+		fl, hidden := s.sel.visibleFlags(m.GetFlags())
+		if hidden { // a new keyword: the poll announces it, then the flags (keywords.go)
+			s.sel.reportAgain(p.uid)
+		}
+		rw.WriteFlags(s.sel.withRecent(p.uid, fl))
 	}
 	if options.ModSeq || condSeen {
 		rw.WriteModSeq(m.GetModseq())

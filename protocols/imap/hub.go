@@ -156,6 +156,8 @@ type hub struct {
 
 	sub  *mailbox.Subscription
 	done chan struct{}
+
+	recent recentFloors // \Recent claims on this node (recent.go)
 }
 
 func newHub(store Store, log *slog.Logger, warmLimit int) *hub {

@@ -67,6 +67,14 @@ func (r responses) WriteMailboxFlags(flags []imap.Flag) error {
 	return r.s.enc.Untagged().Atom("FLAGS").SP().Flags(flags).CRLF().Err()
 }
 
+// WriteNumRecent writes RECENT (RFC 3501 §7.3.2); IMAP4rev2 has none.
+func (r responses) WriteNumRecent(n uint32) error {
+	if r.s.rev2 {
+		return nil
+	}
+	return r.s.enc.Untagged().Number(n).SP().Atom("RECENT").CRLF().Err()
+}
+
 // WriteCopyData writes MOVE's COPYUID as an untagged OK (RFC 6851 §4.3,
 // RFC 4315 §3).
 func (r responses) WriteCopyData(d *imap.CopyData) error {

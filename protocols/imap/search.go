@@ -191,12 +191,12 @@ func (c *candidate) match(cr *imap.SearchCriteria) bool {
 		return false
 	}
 	for _, f := range cr.Flag {
-		if !hasFlag(c.rec.GetFlags(), f) {
+		if !c.hasFlag(f) {
 			return false
 		}
 	}
 	for _, f := range cr.NotFlag {
-		if hasFlag(c.rec.GetFlags(), f) {
+		if c.hasFlag(f) {
 			return false
 		}
 	}
@@ -216,7 +216,7 @@ func (c *candidate) match(cr *imap.SearchCriteria) bool {
 		}
 		h := mail.Header{Header: gomessage.Header{Header: *c.header}}
 		for _, hf := range cr.Header {
-			if !matchHeader(h.FieldsByKey(hf.Key), hf.Value) {
+			if !matchAddressHeader(hf.Key, h.FieldsByKey(hf.Key), hf.Value) {
 				return false
 			}
 		}
@@ -271,7 +271,7 @@ func containsUID(set imap.UIDSet, uid, max uint32) bool {
 }
 
 // hasFlag compares case-insensitively (RFC 9051 §2.3.2: flags are
-// case-insensitive). \Recent is never set.
+// case-insensitive). \Recent is never stored (candidate.hasFlag).
 func hasFlag(flags []string, f imap.Flag) bool {
 	for _, x := range flags {
 		if strings.EqualFold(x, string(f)) {

@@ -50,6 +50,9 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 			firstUnseen = uint32(i + 1)
 		}
 	}
+	s.sel.initKeywords(flags)
+	s.sel.showRecent = !s.rev2
+	s.sel.noteRecent(&s.srv.hub.recent, 0, cur.maxUID())
 	permanent := append(slices.Clone(flags), imap.FlagWildcard)
 	if s.sel.readOnly {
 		permanent = nil // RFC 9051 §6.3.3
@@ -59,6 +62,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		Flags:             flags,
 		PermanentFlags:    permanent,
 		NumMessages:       uint32(len(cur.uids)),
+		NumRecent:         s.sel.recent.count(cur.uids),
 		FirstUnseenSeqNum: firstUnseen,
 		UIDNext:           imap.UID(cur.uidNext),
 		UIDValidity:       cur.uidValidity,
@@ -239,12 +243,17 @@ func (s *session) Store(w *fetchWriter, numSet imap.NumSet, flags *imap.StoreFla
 		if err != nil {
 			continue // expunged meanwhile
 		}
+		fl, hidden := sel.visibleFlags(m.GetFlags())
+		if hidden { // a new keyword: the poll announces it, then the flags (keywords.go)
+			sel.reportAgain(p.uid)
+			continue
+		}
 		rw := w.CreateMessage(p.seq)
 		if isUID || cond {
 			rw.WriteUID(imap.UID(p.uid))
 		}
 		if !flags.Silent {
-			rw.WriteFlags(imapFlags(m.GetFlags()))
+			rw.WriteFlags(sel.withRecent(p.uid, fl))
 		}
 		if cond {
 			rw.WriteModSeq(m.GetModseq())
@@ -303,7 +312,9 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 }
 
 // Move moves messages (RFC 6851 §3) with one Moved event: COPYUID first,
-// then an EXPUNGE for each moved message.
+// then an EXPUNGE for each moved message. A move into the selected mailbox
+// itself is allowed, as Dovecot does (RFC 6851 does not forbid it): the
+// messages get new UIDs, which the poll reports with EXISTS.
 func (s *session) Move(w moveWriter, numSet imap.NumSet, dest string) error {
 	sel := s.sel
 	if sel.readOnly {
@@ -312,9 +323,6 @@ func (s *session) Move(w moveWriter, numSet imap.NumSet, dest string) error {
 	dst, err := s.target(dest)
 	if err != nil {
 		return err
-	}
-	if dst.GetId() == sel.state.id {
-		return errSameMailbox
 	}
 	pairs := sel.resolve(numSet)
 	if len(pairs) == 0 {

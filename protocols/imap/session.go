@@ -243,7 +243,7 @@ type listEntry struct {
 	rec         *evlog.MailboxRecord // nil: a parent that does not exist
 	subscribed  bool
 	hasChildren bool
-	childSub    bool // some child is subscribed (CHILDINFO, RFC 5258 §3.5)
+	childSub    bool // a descendant is subscribed and matches no pattern (CHILDINFO, RFC 5258 §3.5)
 }
 
 // List implements LIST with LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC
@@ -284,6 +284,10 @@ func (s *session) List(w func(*imap.ListData) error, ref string, patterns []stri
 	// Parents: every prefix of an existing or subscribed name.
 	for _, e := range snapshotEntries(entries) {
 		name := e.name
+		// RFC 5258 §3.5: RECURSIVEMATCH reports a parent for a subscribed
+		// descendant the patterns do not match (one they match is listed
+		// itself), as Dovecot does.
+		unmatchedSub := e.subscribed && !matchAny(e.name, canonicalInbox(ref), patterns)
 		for {
 			i := strings.LastIndexByte(name, delim)
 			if i <= 0 {
@@ -294,7 +298,7 @@ func (s *session) List(w func(*imap.ListData) error, ref string, patterns []stri
 			if e.rec != nil {
 				p.hasChildren = true
 			}
-			if e.subscribed {
+			if unmatchedSub {
 				p.childSub = true
 			}
 		}
@@ -429,8 +433,8 @@ func (s *session) status(mb *evlog.MailboxRecord, options *imap.StatusOptions) (
 		data.Size = &size
 	}
 	if options.NumRecent {
-		var zero uint32 // \Recent is not kept (IMAP4rev2 dropped it)
-		data.NumRecent = &zero
+		n := statusRecent(&s.srv.hub.recent, mb)
+		data.NumRecent = &n
 	}
 	if options.AppendLimit {
 		limit := s.srv.cfg.AppendLimit

@@ -21,6 +21,8 @@ type snapshot struct {
 	gone        bool // the mailbox was deleted
 	uids        []uint32
 	msgs        []msgState // parallel to uids
+
+	kw keywordCache // the keywords its messages hold (keywords.go)
 }
 
 type msgState struct {

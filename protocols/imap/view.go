@@ -13,6 +13,8 @@ type updateWriter interface {
 	WriteNumMessages(n uint32) error
 	// modseq goes out as MODSEQ once CONDSTORE is enabled (RFC 7162 §3.1).
 	WriteMessageFlags(seqNum uint32, uid imap.UID, flags []imap.Flag, modseq uint64) error
+	WriteMailboxFlags(flags []imap.Flag) error
+	WriteNumRecent(n uint32) error
 }
 
 // selected is a session's selected mailbox: the shared state and the
@@ -32,6 +34,17 @@ type selected struct {
 	suppress map[uint32]uint64
 	// searchRes is the SEARCHRES "$" (RFC 5182), as UIDs.
 	searchRes imap.UIDSet
+	// keywords were announced to the client in untagged FLAGS, in that
+	// order; knownKeywords holds them in lower case (keywords.go).
+	keywords      []imap.Flag
+	knownKeywords map[string]bool
+	// again are UIDs whose flags the next report writes whether they
+	// changed or not (keywords.go, reportAgain).
+	again map[uint32]bool
+	// recent are the UIDs recent in this session; showRecent is false
+	// once IMAP4rev2 is enabled (recent.go).
+	recent     recentSet
+	showRecent bool
 }
 
 // report brings the view up to cur, writing what changed (RFC 9051 §7.4):
@@ -42,8 +55,15 @@ type selected struct {
 // ever extend the sequence.
 func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) error {
 	old := sel.view
-	if cur == old {
+	if cur == old && len(sel.again) == 0 {
 		return nil
+	}
+	// Keywords first (keywords.go): FLAGS names every keyword before a
+	// FETCH below carries it.
+	if sel.newKeywords(cur) {
+		if err := w.WriteMailboxFlags(sel.mailboxFlags()); err != nil {
+			return err
+		}
 	}
 	// Expunges, from the highest sequence number down so that each number
 	// is valid when the client reads it.
@@ -90,20 +110,26 @@ func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) er
 	for seq, uid := range kept {
 		i := old.index(uid)
 		j := cur.index(uid)
-		if j < 0 || cur.msgs[j].modseq == old.msgs[i].modseq {
+		if j < 0 {
 			continue
 		}
-		if ms, ok := sel.suppress[uid]; ok && cur.msgs[j].modseq <= ms {
-			continue
+		if !sel.again[uid] {
+			if cur.msgs[j].modseq == old.msgs[i].modseq {
+				continue
+			}
+			if ms, ok := sel.suppress[uid]; ok && cur.msgs[j].modseq <= ms {
+				continue
+			}
+			if slices.Equal(cur.msgs[j].flags, old.msgs[i].flags) {
+				continue
+			}
 		}
-		if slices.Equal(cur.msgs[j].flags, old.msgs[i].flags) {
-			continue
-		}
-		if err := w.WriteMessageFlags(uint32(seq+1), imap.UID(uid), imapFlags(cur.msgs[j].flags), cur.msgs[j].modseq); err != nil {
+		if err := w.WriteMessageFlags(uint32(seq+1), imap.UID(uid), sel.withRecent(uid, imapFlags(cur.msgs[j].flags)), cur.msgs[j].modseq); err != nil {
 			return err
 		}
 	}
 	sel.suppress = nil
+	sel.again = nil
 	added := 0
 	for j, uid := range cur.uids {
 		if uid > maxOld {
@@ -114,8 +140,14 @@ func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) er
 	}
 	// EXISTS only grows (RFC 9051 §7.4.1): expunges were reported above.
 	if added > 0 {
+		sel.noteRecent(&sel.state.hub.recent, maxOld, kept[len(kept)-1])
 		if err := w.WriteNumMessages(uint32(len(kept))); err != nil {
 			return err
+		}
+		if sel.showRecent {
+			if err := w.WriteNumRecent(sel.recent.count(kept)); err != nil {
+				return err
+			}
 		}
 	}
 	if deferred {
