@@ -119,6 +119,10 @@ var commands = map[string]commandSpec{
 	"UID COPY":       {states: inSelected, run: cmdCopy},
 	"MOVE":           {states: inSelected, run: cmdMove},
 	"UID MOVE":       {states: inSelected, run: cmdMove},
+	"GETQUOTA":       {states: authed, run: cmdGetQuota},
+	"GETQUOTAROOT":   {states: authed, run: cmdGetQuotaRoot},
+	"SETQUOTA":       {states: authed, run: cmdSetQuota},
+	"COMPRESS":       {states: authed, run: cmdCompress},
 }
 
 // errSessionEnded is serveCommand's answer once the session must end (a

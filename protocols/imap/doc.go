@@ -33,14 +33,24 @@
 //   - LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), CHILDREN (RFC 3348)
 //   - SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154)
 //   - STATUS=SIZE (RFC 8438), APPENDLIMIT=n (RFC 7889)
+//   - QUOTA, QUOTA=RES-STORAGE, QUOTA=RES-MESSAGE (RFC 9208,
+//     cmd_quota.go): one root per user, "User quota" as Dovecot names it,
+//     from the per-user quota `surat user quota` sets and apply enforces
+//     (APPEND and COPY answer NO [OVERQUOTA]); STORAGE in KiB rounded up.
+//     Only limited resources are listed, as Dovecot does: a user without
+//     a quota gets "OK No quota" and no QUOTAROOT, and MESSAGE, which
+//     Surat never limits, never appears. SETQUOTA is NO [NOPERM].
+//   - COMPRESS=DEFLATE (RFC 4978, cmd_compress.go), once logged in: both
+//     directions raw DEFLATE under the session's bufio reader and writer;
+//     each batch of responses is compressed by a compressor lent by the
+//     server's pool (BestSpeed) and ends with a sync flush, so an idle
+//     session keeps only its inflater (about 45 KiB).
 //   - BINARY FETCH items are answered (IMAP4rev2 includes them; an unknown
 //     transfer encoding is NO [UNKNOWN-CTE]) but BINARY (RFC 3516) is not
 //     advertised: APPEND stores literal8 data as given.
 //
 // Not served yet: CONDSTORE and QRESYNC (RFC 7162; the projections keep
-// HIGHESTMODSEQ and a MODSEQ per message, ready for them), QUOTA (RFC
-// 9208; the per-user quota is enforced, APPEND and COPY answer NO
-// [OVERQUOTA], and it is set with `surat user quota`), COMPRESS, METADATA,
+// HIGHESTMODSEQ and a MODSEQ per message, ready for them), METADATA,
 // SORT, THREAD, ACL, NOTIFY, BINARY (see above).
 //
 // # Command layer

@@ -143,7 +143,7 @@ func TestCapabilitiesAfterLogin(t *testing.T) {
 			t.Errorf("capability %s not advertised", want)
 		}
 	}
-	for _, not := range []imap.Cap{imap.CapCondStore, imap.CapQResync, "QUOTA"} {
+	for _, not := range []imap.Cap{imap.CapCondStore, imap.CapQResync} {
 		if caps.Has(not) {
 			t.Errorf("capability %s advertised but not served", not)
 		}
