@@ -56,9 +56,9 @@ func (s *session) startCompress() error {
 		ahead, _ := s.br.Peek(n)
 		src = io.MultiReader(bytes.NewReader(bytes.Clone(ahead)), s.conn)
 	}
-	// flate reads a bufio.Reader byte by byte, never past the client's
-	// last flush, so it never waits for bytes the client has not sent.
-	s.br.Reset(&inflater{s: s, r: flate.NewReader(bufio.NewReaderSize(src, readBufferSize))})
+	// The inflater returns what the bytes received allow before it waits
+	// for more, whatever flush the client used (inflate.go).
+	s.br.Reset(&inflater{s: s, r: newInflateReader(bufio.NewReaderSize(src, readBufferSize))})
 	s.deflate = &deflateWriter{out: deadlineWriter{s}, pool: &s.srv.deflaters}
 	s.bw.Reset(s.deflate)
 	return nil
@@ -74,8 +74,7 @@ type inflater struct {
 
 func (r *inflater) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
-	var ce flate.CorruptInputError
-	if errors.As(err, &ce) {
+	if errors.Is(err, errCorruptDeflate) {
 		r.s.requestBye("Invalid compressed data")
 		return n, &byeError{"Invalid compressed data"}
 	}
