@@ -9,11 +9,11 @@ var (
 	baseCapabilities = []string{"IMAP4rev1", "IMAP4rev2", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE"}
 	// authCapabilities are added once logged in (APPENDLIMIT=n too).
 	authCapabilities = []string{
-		"QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE", // RFC 9208
-		"COMPRESS=DEFLATE", // RFC 4978
 		"UNSELECT", "UTF8=ACCEPT", "NAMESPACE", "UIDPLUS", "ESEARCH", "SEARCHRES",
 		"LIST-EXTENDED", "LIST-STATUS", "MOVE", "STATUS=SIZE", "CHILDREN",
 		"SPECIAL-USE", "CREATE-SPECIAL-USE", "UNAUTHENTICATE",
+		"QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE", // RFC 9208
+		"COMPRESS=DEFLATE", // RFC 4978
 	}
 )
 

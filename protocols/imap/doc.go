@@ -41,10 +41,13 @@
 //     a quota gets "OK No quota" and no QUOTAROOT, and MESSAGE, which
 //     Surat never limits, never appears. SETQUOTA is NO [NOPERM].
 //   - COMPRESS=DEFLATE (RFC 4978, cmd_compress.go), once logged in: both
-//     directions raw DEFLATE under the session's bufio reader and writer;
-//     each batch of responses is compressed by a compressor lent by the
-//     server's pool (BestSpeed) and ends with a sync flush, so an idle
-//     session keeps only its inflater (about 45 KiB).
+//     directions raw DEFLATE under the session's bufio reader and writer.
+//     Each batch of responses is compressed by a compressor lent by the
+//     server's pool (BestSpeed) and ends with a sync flush; the client's
+//     commands go through our own inflater (inflate.go), which hands a
+//     command over as soon as its bytes are in, whatever zlib flush the
+//     client used (mbsync's Z_PARTIAL_FLUSH too). An idle compressed
+//     session keeps about 40 KiB more (the 32 KiB window).
 //   - BINARY FETCH items are answered (IMAP4rev2 includes them; an unknown
 //     transfer encoding is NO [UNKNOWN-CTE]) but BINARY (RFC 3516) is not
 //     advertised: APPEND stores literal8 data as given.
