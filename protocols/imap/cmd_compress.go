@@ -95,7 +95,9 @@ const deflateLevel = flate.BestSpeed
 // starts a new compressor with no history, which the DEFLATE stream
 // allows: a sync flush ends on a byte boundary with no final block, and
 // the next batch's blocks follow it (RFC 1951 §3.2.3). Write coalescing
-// (limits.go) still applies below, to the compressed bytes.
+// (limits.go) still applies below, to the compressed bytes. The cost: a
+// client that stops reading in the middle of a large batch holds its
+// compressor until the write timeout ends the session.
 type deflateWriter struct {
 	out  io.Writer // the connection (deadlineWriter)
 	pool *sync.Pool
