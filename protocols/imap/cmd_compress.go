@@ -86,63 +86,77 @@ func (r *inflater) Read(p []byte) (int, error) {
 // reset cheaply.
 const deflateLevel = flate.BestSpeed
 
+// deflateChunk is how much of a batch of responses is compressed at a
+// time.
+const deflateChunk = 32 << 10
+
 // deflateWriter compresses the session's responses (under its
-// bufio.Writer) onto the connection. A compressor (with a buffer for
-// its output, so that the connection sees a few large writes rather than
-// one per 240 compressed bytes) is taken from the server's pool when a
-// batch of responses starts and given back once it is flushed: an idle
-// session holds none (a flate.Writer is near 1 MiB). Each batch then
-// starts a new compressor with no history, which the DEFLATE stream
-// allows: a sync flush ends on a byte boundary with no final block, and
-// the next batch's blocks follow it (RFC 1951 §3.2.3). Write coalescing
-// (limits.go) still applies below, to the compressed bytes. The cost: a
-// client that stops reading in the middle of a large batch holds its
-// compressor until the write timeout ends the session.
+// bufio.Writer) onto the connection, deflateChunk at a time: each chunk
+// is compressed whole by a compressor taken from the server's pool and
+// given back before the compressed bytes are written. So a compressor (a
+// flate.Writer is near 1 MiB) is held only while it works, never by an
+// idle session nor by one whose client stopped reading (which holds at
+// most a chunk and its compressed form until the write timeout), and
+// the connection sees one write per chunk. Each chunk ends with a sync
+// flush and the next starts a new compressor with no history, which the
+// DEFLATE stream allows: a sync flush ends on a byte boundary with no
+// final block, and the next blocks follow it (RFC 1951 §3.2.3); at 32
+// KiB a chunk is the window's size, so little compression is lost.
+// Write coalescing (limits.go) still applies below, to the compressed
+// bytes.
 type deflateWriter struct {
-	out  io.Writer // the connection (deadlineWriter)
-	pool *sync.Pool
-	cur  *deflater // while a batch is written
-}
-
-// deflater is a compressor and its output buffer, pooled.
-type deflater struct {
-	fw *flate.Writer
-	bw *bufio.Writer
-}
-
-func newDeflater() any {
-	fw, _ := flate.NewWriter(io.Discard, deflateLevel) // a valid level: no error
-	return &deflater{fw: fw, bw: bufio.NewWriterSize(io.Discard, writeBufferSize)}
+	out   io.Writer // the connection (deadlineWriter)
+	pool  *sync.Pool
+	plain []byte       // the batch's bytes not compressed yet
+	z     bytes.Buffer // a chunk compressed
 }
 
 func (w *deflateWriter) Write(p []byte) (int, error) {
-	if w.cur == nil {
-		d, _ := w.pool.Get().(*deflater)
-		if d == nil {
-			d, _ = newDeflater().(*deflater)
+	n := len(p)
+	for len(p) > 0 {
+		k := min(len(p), deflateChunk-len(w.plain))
+		w.plain = append(w.plain, p[:k]...)
+		p = p[k:]
+		if len(w.plain) == deflateChunk {
+			if err := w.send(); err != nil {
+				return n - len(p), err
+			}
 		}
-		d.bw.Reset(w.out)
-		d.fw.Reset(d.bw)
-		w.cur = d
 	}
-	return w.cur.fw.Write(p)
+	return n, nil
 }
 
-// Flush ends the batch: what was written is compressed, sync-flushed and
-// sent, and the compressor goes back to the pool.
+// Flush ends the batch: what is left is compressed, sync-flushed and
+// sent, and the buffers go (an idle session keeps none).
 func (w *deflateWriter) Flush() error {
-	d := w.cur
-	if d == nil {
+	err := w.send()
+	w.plain, w.z = nil, bytes.Buffer{}
+	return err
+}
+
+// send compresses the pending bytes with a pooled compressor, gives it
+// back, then writes them.
+func (w *deflateWriter) send() error {
+	if len(w.plain) == 0 {
 		return nil
 	}
-	w.cur = nil
-	err := d.fw.Flush()
-	if err == nil {
-		err = d.bw.Flush()
+	fw, _ := w.pool.Get().(*flate.Writer)
+	if fw == nil {
+		fw, _ = flate.NewWriter(&w.z, deflateLevel) // a valid level: no error
+	} else {
+		fw.Reset(&w.z)
 	}
-	// Nothing of the connection stays in the pool.
-	d.bw.Reset(io.Discard)
-	d.fw.Reset(io.Discard)
-	w.pool.Put(d)
+	_, err := fw.Write(w.plain)
+	if err == nil {
+		err = fw.Flush()
+	}
+	fw.Reset(io.Discard) // nothing of the session stays in the pool
+	w.pool.Put(fw)
+	w.plain = w.plain[:0]
+	if err != nil {
+		return err
+	}
+	_, err = w.out.Write(w.z.Bytes())
+	w.z.Reset()
 	return err
 }

@@ -42,8 +42,9 @@
 //     Surat never limits, never appears. SETQUOTA is NO [NOPERM].
 //   - COMPRESS=DEFLATE (RFC 4978, cmd_compress.go), once logged in: both
 //     directions raw DEFLATE under the session's bufio reader and writer.
-//     Each batch of responses is compressed by a compressor lent by the
-//     server's pool (BestSpeed) and ends with a sync flush; the client's
+//     Responses are compressed 32 KiB at a time by compressors the
+//     server's pool lends only while they work (BestSpeed), each chunk
+//     ending with a sync flush; the client's
 //     commands go through our own inflater (inflate.go), which hands a
 //     command over as soon as its bytes are in, whatever zlib flush the
 //     client used (mbsync's Z_PARTIAL_FLUSH too). An idle compressed
