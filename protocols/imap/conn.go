@@ -159,12 +159,21 @@ func (s *session) setReadDeadline(d time.Duration) {
 	_ = s.conn.SetReadDeadline(time.Now().Add(d))
 }
 
-// flush sends what was written.
+// flush sends what was written (compressed and sync-flushed under
+// COMPRESS).
 func (s *session) flush() error {
-	if err := s.enc.Err(); err != nil || s.bw.Buffered() == 0 {
+	if err := s.enc.Err(); err != nil {
 		return err
 	}
-	return s.bw.Flush()
+	if s.bw.Buffered() > 0 {
+		if err := s.bw.Flush(); err != nil {
+			return err
+		}
+	}
+	if s.deflate != nil {
+		return s.deflate.Flush()
+	}
+	return nil
 }
 
 // deadlineWriter writes to the session's connection, each write bounded

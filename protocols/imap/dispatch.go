@@ -123,6 +123,10 @@ var commands = map[string]commandSpec{
 	"UID SORT":       {states: inSelected, run: cmdSort},
 	"THREAD":         {states: inSelected, run: cmdThread, noExpunge: true},
 	"UID THREAD":     {states: inSelected, run: cmdThread},
+	"GETQUOTA":       {states: authed, run: cmdGetQuota},
+	"GETQUOTAROOT":   {states: authed, run: cmdGetQuotaRoot},
+	"SETQUOTA":       {states: authed, run: cmdSetQuota},
+	"COMPRESS":       {states: authed, run: cmdCompress},
 }
 
 // errSessionEnded is serveCommand's answer once the session must end (a

@@ -43,14 +43,27 @@
 //     mailbox's expunge history (mailbox/expunges.go; below its horizon,
 //     every UID known to the client, or below UIDNEXT, that is gone), and
 //     VANISHED for every expunge once QRESYNC is enabled
+//   - QUOTA, QUOTA=RES-STORAGE, QUOTA=RES-MESSAGE (RFC 9208,
+//     cmd_quota.go): one root per user, "User quota" as Dovecot names it,
+//     from the per-user quota `surat user quota` sets and apply enforces
+//     (APPEND and COPY answer NO [OVERQUOTA]); STORAGE in KiB rounded up.
+//     Only limited resources are listed, as Dovecot does: a user without
+//     a quota gets "OK No quota" and no QUOTAROOT, and MESSAGE, which
+//     Surat never limits, never appears. SETQUOTA is NO [NOPERM].
+//   - COMPRESS=DEFLATE (RFC 4978, cmd_compress.go), once logged in: both
+//     directions raw DEFLATE under the session's bufio reader and writer.
+//     Responses are compressed 32 KiB at a time by compressors the
+//     server's pool lends only while they work (BestSpeed), each chunk
+//     ending with a sync flush; the client's
+//     commands go through our own inflater (inflate.go), which hands a
+//     command over as soon as its bytes are in, whatever zlib flush the
+//     client used (mbsync's Z_PARTIAL_FLUSH too). An idle compressed
+//     session keeps about 40 KiB more (the 32 KiB window).
 //   - BINARY FETCH items are answered (IMAP4rev2 includes them; an unknown
 //     transfer encoding is NO [UNKNOWN-CTE]) but BINARY (RFC 3516) is not
 //     advertised: APPEND stores literal8 data as given.
 //
-// Not served yet: QUOTA (RFC 9208; the per-user quota is enforced, APPEND
-// and COPY answer NO
-// [OVERQUOTA], and it is set with `surat user quota`), COMPRESS, METADATA,
-// ACL, NOTIFY, BINARY (see above).
+// Not served yet: METADATA, ACL, NOTIFY, BINARY (see above).
 //
 // # Command layer
 //

@@ -161,6 +161,10 @@ type Server struct {
 	closed    bool
 	conns     sync.WaitGroup // connection goroutines
 	panics    atomic.Int64   // recovered panics (tests assert none)
+
+	// deflaters are the compressors of COMPRESS sessions, lent for a batch
+	// of responses at a time (cmd_compress.go).
+	deflaters sync.Pool
 }
 
 // New validates cfg and builds a Server; Serve and ServeTLS start it.

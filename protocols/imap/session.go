@@ -60,6 +60,10 @@ type session struct {
 	cond       condState // CONDSTORE and QRESYNC (cmd_condstore.go)
 	// bye is the BYE pending, set from any goroutine (requestBye).
 	bye atomic.Pointer[string]
+
+	// deflate is the compression under bw once COMPRESS is on (RFC 4978,
+	// cmd_compress.go); flush ends its batch.
+	deflate *deflateWriter
 }
 
 // Login checks a password through the node's one login path

@@ -144,7 +144,7 @@ func TestCapabilitiesAfterLogin(t *testing.T) {
 			t.Errorf("capability %s not advertised", want)
 		}
 	}
-	for _, not := range []imap.Cap{"QUOTA"} {
+	for _, not := range []imap.Cap{"NOTIFY"} {
 		if caps.Has(not) {
 			t.Errorf("capability %s advertised but not served", not)
 		}

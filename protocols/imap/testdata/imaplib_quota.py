@@ -1,0 +1,51 @@
+"""QUOTA (RFC 9208) through Python's imaplib: getquotaroot, getquota and
+setquota, which imaplib sends and parses itself. Run by TestImaplibQuota;
+argv: host port cert user nolimit-user password (user has a 1 MiB quota,
+nolimit-user none). Exits non-zero with a message on the first mismatch."""
+
+import imaplib
+import ssl
+import sys
+
+host, port, cert, user, nolimit, password = sys.argv[1:7]
+ctx = ssl.create_default_context(cafile=cert)
+ctx.check_hostname = False
+
+
+def check(what, got, want):
+    if got != want:
+        sys.exit(f"{what}: got {got!r}, want {want!r}")
+
+
+def ok(what, res):
+    typ, dat = res
+    if typ != "OK":
+        sys.exit(f"{what}: {typ} {dat!r}")
+    return dat
+
+
+m = imaplib.IMAP4_SSL(host, int(port), ssl_context=ctx)
+ok("login", m.login(user, password))
+caps = ok("capability", m.capability())[0].split()
+for c in (b"QUOTA", b"QUOTA=RES-STORAGE"):
+    if c not in caps:
+        sys.exit(f"{c!r} not in {caps!r}")
+ok("append", m.append("INBOX", None, None, b"Subject: q\r\n\r\n" + b"x" * 3000 + b"\r\n"))
+# imaplib returns [QUOTAROOT data, QUOTA data].
+dat = ok("getquotaroot", m.getquotaroot("INBOX"))
+check("getquotaroot", dat, [[b'INBOX "User quota"'], [b'"User quota" (STORAGE 3 1024)']])
+dat = ok("getquota", m.getquota('"User quota"'))
+check("getquota", dat, [b'"User quota" (STORAGE 3 1024)'])
+typ, dat = m.getquota('""')
+check("getquota of another root", typ, "NO")
+typ, dat = m.setquota('"User quota"', "(STORAGE 2048)")
+check("setquota", typ, "NO")
+m.logout()
+
+m = imaplib.IMAP4_SSL(host, int(port), ssl_context=ctx)
+ok("login", m.login(nolimit, password))
+# No quota: imaplib finds no QUOTAROOT or QUOTA response.
+dat = ok("getquotaroot without quota", m.getquotaroot("INBOX"))
+check("getquotaroot without quota", dat, [[None], [None]])
+m.logout()
+print("ok")
