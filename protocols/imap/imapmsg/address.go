@@ -10,10 +10,16 @@ import (
 // does not parse is skipped, a missing mailbox or domain is named
 // MissingMailbox or MissingDomain.
 func ParseAddressList(raw string) []Address {
+	var p addrParser
+	return p.list(raw)
+}
+
+// list parses raw as ParseAddressList does, reusing p's buffers.
+func (p *addrParser) list(raw string) []Address {
 	if strings.TrimSpace(raw) == "" {
 		return nil
 	}
-	p := addrParser{s: raw}
+	p.s, p.i, p.comment = raw, 0, ""
 	if strings.ContainsAny(raw, "\r\n") {
 		p.s = value(raw)
 	}
@@ -41,6 +47,7 @@ type addrParser struct {
 	// addr-spec without a display name: "user@host (Real Name)".
 	comment string
 	buf     []byte
+	words   []word
 }
 
 // word is one word of a phrase or local part.
@@ -50,14 +57,17 @@ type word struct {
 	space bool
 	// dot: the word is the '.' of a dot-atom or an obs-phrase.
 	dot bool
+	// quoted: the word was a quoted string; start and end place it (its
+	// quotes included) in the parser's text.
+	quoted     bool
+	start, end int
 }
 
 // address reads one mailbox or group at p.i and appends its addresses to
 // out. inGroup: a group's member list, where ';' ends the list and another
 // group cannot start.
 func (p *addrParser) address(out []Address, inGroup bool) []Address {
-	var words [8]word
-	ws := p.phrase(words[:0])
+	ws := p.phrase()
 	p.skipCFWS()
 	if p.i >= len(p.s) {
 		return p.bare(out, ws)
@@ -89,7 +99,7 @@ func (p *addrParser) address(out []Address, inGroup bool) []Address {
 		return append(out, Address{})
 	case '<':
 		p.i++
-		name := p.join(ws, true)
+		name := humanText(p.join(ws, true))
 		route := p.route()
 		mailbox, host := p.addrSpec()
 		p.skipCFWS()
@@ -114,10 +124,11 @@ func (p *addrParser) address(out []Address, inGroup bool) []Address {
 
 // bare is a list element of words only: a local part without a domain.
 func (p *addrParser) bare(out []Address, ws []word) []Address {
-	if len(ws) == 0 {
+	local := p.join(ws, false)
+	if local == "" {
 		return out
 	}
-	return append(out, Address{Mailbox: p.join(ws, false), Host: MissingDomain})
+	return append(out, Address{Mailbox: local, Host: MissingDomain})
 }
 
 func nonEmpty(s, missing string) string {
@@ -127,27 +138,33 @@ func nonEmpty(s, missing string) string {
 	return s
 }
 
-// phrase reads words (atoms, quoted strings and dots) at p.i.
-func (p *addrParser) phrase(ws []word) []word {
+// phrase reads words (atoms, quoted strings and dots) at p.i into
+// p.words, which the next call reuses: the caller joins them first.
+func (p *addrParser) phrase() []word {
+	ws := p.words[:0]
+loop:
 	for {
 		start := p.i
 		p.skipCFWS()
 		space := p.i > start
 		if p.i >= len(p.s) {
-			return ws
+			break
 		}
+		at := p.i
 		switch c := p.s[p.i]; {
 		case c == '"':
-			ws = append(ws, word{text: p.quoted(), space: space})
+			ws = append(ws, word{text: p.quoted(), space: space, quoted: true, start: at, end: p.i})
 		case c == '.':
 			p.i++
-			ws = append(ws, word{text: ".", space: space, dot: true})
+			ws = append(ws, word{text: ".", space: space, dot: true, start: at, end: p.i})
 		case isAtext(c):
-			ws = append(ws, word{text: p.atom(), space: space})
+			ws = append(ws, word{text: p.atom(), space: space, start: at, end: p.i})
 		default:
-			return ws
+			break loop
 		}
 	}
+	p.words = ws[:0]
+	return ws
 }
 
 // join makes the words one string: a display name (human: words apart by
@@ -160,6 +177,25 @@ func (p *addrParser) join(ws []word, human bool) string {
 	case 1:
 		return ws[0].text
 	}
+	// The words as they stand in the text when that is their joined form
+	// (no quotes; adjacent, or one space apart for a name): no copy.
+	plain := true
+	for k, w := range ws {
+		if w.quoted {
+			plain = false
+			break
+		}
+		if k > 0 {
+			gap := p.s[ws[k-1].end:w.start]
+			if !(gap == "" || human && gap == " " && w.space) {
+				plain = false
+				break
+			}
+		}
+	}
+	if plain {
+		return p.s[ws[0].start:ws[len(ws)-1].end]
+	}
 	p.buf = p.buf[:0]
 	for k, w := range ws {
 		if human && k > 0 && w.space {
@@ -171,27 +207,30 @@ func (p *addrParser) join(ws []word, human bool) string {
 }
 
 // route reads an obs-route "@a,@b:" (RFC 5322 §4.4) if one starts at p.i,
-// and returns it without its colon.
+// and returns it without its colon. Only route characters are scanned, so
+// a '<' that starts no route costs no more than the text it could hold.
 func (p *addrParser) route() string {
 	p.skipCFWS()
 	if p.i >= len(p.s) || p.s[p.i] != '@' {
 		return ""
 	}
 	start := p.i
-	end := strings.IndexAny(p.s[p.i:], ":>")
-	if end < 0 || p.s[p.i+end] != ':' {
-		// No colon before the address ends: not a route.
-		return ""
+	for j := p.i; j < len(p.s); j++ {
+		switch c := p.s[j]; {
+		case c == ':':
+			p.i = j + 1
+			return strings.Trim(p.s[start:j], " \t")
+		case c == '@' || c == ',' || c == '.' || c == ' ' || c == '\t' || c == '[' || c == ']' || isAtext(c):
+		default:
+			return ""
+		}
 	}
-	p.i += end + 1
-	return strings.Trim(p.s[start:start+end], " \t")
+	return ""
 }
 
 // addrSpec reads local-part "@" domain inside angle brackets.
 func (p *addrParser) addrSpec() (mailbox, host string) {
-	var words [4]word
-	ws := p.phrase(words[:0])
-	mailbox = p.join(ws, false)
+	mailbox = p.join(p.phrase(), false)
 	p.skipCFWS()
 	if p.i < len(p.s) && p.s[p.i] == '@' {
 		p.i++
@@ -212,10 +251,8 @@ func (p *addrParser) domain() string {
 		p.i += end + 1
 		return d
 	}
-	var words [4]word
-	ws := p.phrase(words[:0])
 	// Quoted words have no place in a domain; keep them as text.
-	return p.join(ws, false)
+	return p.join(p.phrase(), false)
 }
 
 // atom reads a run of atext at p.i (RFC 5322 §3.2.3).

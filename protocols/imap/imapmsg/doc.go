@@ -17,9 +17,37 @@
 // copy, except for HEADER.FIELDS(.NOT), which picks lines, and BINARY,
 // which decodes. Message bodies may be tens of MiB: nothing here reads
 // one more than once per nesting level or copies it whole. Malformed
-// input never panics; nesting and part counts are bounded (MaxDepth,
-// MaxParts) and a partial range is clamped to what exists, so an offset
-// or length near 2^32 or 2^63 cannot overflow.
+// input never panics; nesting, part counts and the header read are
+// bounded (MaxDepth, MaxParts, MaxHeaderParse), no input is parsed in
+// more than linear time per nesting level, and a partial range is
+// clamped to what exists, so an offset or length near 2^32 or 2^63
+// cannot overflow.
+//
+// # Use
+//
+// For ENVELOPE and header-only sections the header block is enough:
+//
+//	env := imapmsg.ParseEnvelope(header)       // keep it: parse once per message
+//	b := imapmsg.HeaderSection(header, bs)     // BODY[HEADER], BODY[HEADER.FIELDS (...)]
+//
+// For anything else, parse the body once per message and ask:
+//
+//	m := imapmsg.Parse(body)
+//	enc.BodyStructure(&m.Root, extended)       // package wire: BODY / BODYSTRUCTURE
+//	b, ok := m.BodySection(bs)                 // BODY[section]<partial>
+//	b, err := m.BinarySection(bs)              // BINARY[...]: errors.Is(err, ErrUnknownEncoding) → NO [UNKNOWN-CTE]
+//	n, err := m.BinarySize(part)               // BINARY.SIZE[...]
+//	text := m.Preview()                        // PREVIEW
+//
+// For APPEND of a literal8 (RFC 3516 §4.4), ConvertBinary re-encodes its
+// binary parts in base64 before the message is stored, as Dovecot does.
+//
+// Envelope and Part are this package's own types, not go-imap's
+// imap.Envelope and imap.BodyStructure: the ENVELOPE returns the Date and
+// Subject fields as written (not parsed, not decoded) and addresses with
+// their route, which
+// go-imap's types do not hold, and BODYSTRUCTURE's parameters keep their
+// order. Envelope.IMAP converts for code that wants go-imap's form.
 //
 // It computes data only: it does not read the store, write the wire
 // (package wire encodes Envelope and Part) or decide which FETCH items a

@@ -57,117 +57,159 @@ func (a Address) IsGroupStart() bool { return a.Host == "" && a.Mailbox != "" }
 func (a Address) IsGroupEnd() bool { return a == Address{} }
 
 // ParseEnvelope computes the ENVELOPE of the message whose header block
-// (or whole bytes: parsing stops at the blank line) is header. The first
-// field of each name counts, as in Dovecot.
+// (or whole bytes: parsing stops at the blank line) is header. Of fields
+// that repeat, the last counts, as in Dovecot. The subject and display
+// names have their white space collapsed to single spaces and trimmed, as
+// Dovecot writes text "for humans"; the other strings are the unfolded
+// values.
 //
 // The strings it returns share one copy of the header's text: an
 // Envelope kept (the header cache keeps one per message) holds that copy,
 // not header.
 func ParseEnvelope(header []byte) *Envelope {
-	h := string(header[:HeaderEnd(header)])
+	h := headerString(header[:HeaderEnd(header)])
 	env := &Envelope{}
-	var from, sender, replyTo string
-	var seen uint16
+	// The raw values of From, Sender, Reply-To, To, Cc and Bcc.
+	var addrs [6]string
 	for i := 0; ; {
 		f, next, ok := nextField(h, i)
 		if !ok {
 			break
 		}
 		i = next
-		bit, dst := envelopeField(f.name)
-		if bit == 0 || seen&bit != 0 {
-			continue
-		}
-		seen |= bit
-		switch bit {
-		case bitDate:
+		switch field := envelopeField(f.name); field {
+		case fieldNone:
+		case fieldDate:
 			env.Date = Str(value(f.value))
-		case bitSubject:
-			env.Subject = Str(value(f.value))
-		case bitInReplyTo:
+		case fieldSubject:
+			env.Subject = Str(humanText(value(f.value)))
+		case fieldInReplyTo:
 			env.InReplyTo = Str(value(f.value))
-		case bitMessageID:
+		case fieldMessageID:
 			env.MessageID = Str(value(f.value))
-		case bitFrom:
-			from = f.value
-		case bitSender:
-			sender = f.value
-		case bitReplyTo:
-			replyTo = f.value
 		default:
-			*dst(env) = ParseAddressList(f.value)
+			addrs[field-fieldFrom] = f.value
 		}
 	}
-	env.From = ParseAddressList(from)
+	var ap addrParser
+	env.From = ap.list(addrs[0])
+	env.Sender = ap.list(addrs[1])
+	env.ReplyTo = ap.list(addrs[2])
+	env.To = ap.list(addrs[3])
+	env.Cc = ap.list(addrs[4])
+	env.Bcc = ap.list(addrs[5])
 	// RFC 3501 §7.4.2, RFC 9051 §7.5.2: a Sender or Reply-To that is absent
 	// or empty is the From.
-	if env.Sender = ParseAddressList(sender); env.Sender == nil {
+	if env.Sender == nil {
 		env.Sender = env.From
 	}
-	if env.ReplyTo = ParseAddressList(replyTo); env.ReplyTo == nil {
+	if env.ReplyTo == nil {
 		env.ReplyTo = env.From
 	}
 	return env
 }
 
+type envField int
+
+// The fields the ENVELOPE reads; the address fields in the order of
+// ParseEnvelope's addrs.
 const (
-	bitDate uint16 = 1 << iota
-	bitSubject
-	bitFrom
-	bitSender
-	bitReplyTo
-	bitTo
-	bitCc
-	bitBcc
-	bitInReplyTo
-	bitMessageID
+	fieldNone envField = iota
+	fieldDate
+	fieldSubject
+	fieldInReplyTo
+	fieldMessageID
+	fieldFrom
+	fieldSender
+	fieldReplyTo
+	fieldTo
+	fieldCc
+	fieldBcc
 )
 
-// envelopeField is the bit of a field the ENVELOPE reads, 0 for others,
-// and for To, Cc and Bcc where the addresses go.
-func envelopeField(name string) (uint16, func(*Envelope) *[]Address) {
+// envelopeField is the envelope field a header field name is, ASCII
+// case-insensitively; fieldNone for the others.
+func envelopeField(name string) envField {
 	// Dispatch on length first: most fields of a header are not these.
 	switch len(name) {
 	case 2:
 		if isName(name, "To") {
-			return bitTo, func(e *Envelope) *[]Address { return &e.To }
+			return fieldTo
 		}
 		if isName(name, "Cc") {
-			return bitCc, func(e *Envelope) *[]Address { return &e.Cc }
+			return fieldCc
 		}
 	case 3:
 		if isName(name, "Bcc") {
-			return bitBcc, func(e *Envelope) *[]Address { return &e.Bcc }
+			return fieldBcc
 		}
 	case 4:
 		if isName(name, "Date") {
-			return bitDate, nil
+			return fieldDate
 		}
 		if isName(name, "From") {
-			return bitFrom, nil
+			return fieldFrom
 		}
 	case 6:
 		if isName(name, "Sender") {
-			return bitSender, nil
+			return fieldSender
 		}
 	case 7:
 		if isName(name, "Subject") {
-			return bitSubject, nil
+			return fieldSubject
 		}
 	case 8:
 		if isName(name, "Reply-To") {
-			return bitReplyTo, nil
+			return fieldReplyTo
 		}
 	case 10:
 		if isName(name, "Message-ID") {
-			return bitMessageID, nil
+			return fieldMessageID
 		}
 	case 11:
 		if isName(name, "In-Reply-To") {
-			return bitInReplyTo, nil
+			return fieldInReplyTo
 		}
 	}
-	return 0, nil
+	return fieldNone
+}
+
+// humanText is s with each run of white space (SP, HT, CR, LF) one space
+// and none at either end: Dovecot's form of text for humans (a subject, a
+// display name).
+func humanText(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\t', '\r', '\n':
+			clean = false
+		case ' ':
+			if i == 0 || i == len(s)-1 || s[i-1] == ' ' {
+				clean = false
+			}
+		}
+		if !clean {
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case ' ', '\t', '\r', '\n':
+			space = len(b) > 0
+		default:
+			if space {
+				b = append(b, ' ')
+				space = false
+			}
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // IMAP converts e to go-imap's form, for code that reads envelopes through

@@ -2,6 +2,7 @@ package imapmsg
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -61,9 +62,12 @@ func TestEnvelopeDovecotCases(t *testing.T) {
 		{"subject NIL is a string", "Subject: NiL\n\n", &Envelope{Subject: Str("NiL")}},
 		{"empty subject is empty, not NIL", "Subject:\n\n", &Envelope{Subject: Str("")}},
 		{"no header", "", &Envelope{}},
-		{"first field counts", "Subject: one\nSubject: two\n\n", &Envelope{Subject: Str("one")}},
-		{"folded and encoded subject kept raw", "Subject: =?utf-8?q?caf=C3=A9?=\n\t and more\n\n",
-			&Envelope{Subject: Str("=?utf-8?q?caf=C3=A9?=\t and more")}},
+		{"NUL dropped", "Subject: a\x00b\n\n", &Envelope{Subject: Str("ab")}},
+		{"last field counts", "Subject: one\nFrom: a@b\nSubject: two\nFrom: c@d\n\n", &Envelope{Subject: Str("two"),
+			From: []Address{{Mailbox: "c", Host: "d"}}, Sender: []Address{{Mailbox: "c", Host: "d"}}, ReplyTo: []Address{{Mailbox: "c", Host: "d"}}}},
+		{"folded and encoded subject kept raw, white space for humans", "Subject: =?utf-8?q?caf=C3=A9?=\n\t and  more \n\n",
+			&Envelope{Subject: Str("=?utf-8?q?caf=C3=A9?= and more")}},
+		{"date as written", "Date:  Thu, 15 Feb 2007 01:02:03 +0200 (EET)\n\n", &Envelope{Date: Str("Thu, 15 Feb 2007 01:02:03 +0200 (EET)")}},
 		{"case of names", "SUBJECT: x\nfrom: a@b\n\n", &Envelope{Subject: Str("x"),
 			From: []Address{{Mailbox: "a", Host: "b"}}, Sender: []Address{{Mailbox: "a", Host: "b"}}, ReplyTo: []Address{{Mailbox: "a", Host: "b"}}}},
 	} {
@@ -85,6 +89,7 @@ func TestParseAddressList(t *testing.T) {
 		{"a@b", []Address{{Mailbox: "a", Host: "b"}}},
 		{`"Doe, John" <john@example.com>`, []Address{{Name: "Doe, John", Mailbox: "john", Host: "example.com"}}},
 		{`"quoted \"name\"" <q@x>`, []Address{{Name: `quoted "name"`, Mailbox: "q", Host: "x"}}},
+		{"\"  spaced\tname  \" <q@x>", []Address{{Name: "spaced name", Mailbox: "q", Host: "x"}}},
 		{"John Q. Public <jqp@example.com>", []Address{{Name: "John Q. Public", Mailbox: "jqp", Host: "example.com"}}},
 		{"=?utf-8?q?J=C3=B6rg?= <j@x>", []Address{{Name: "=?utf-8?q?J=C3=B6rg?=", Mailbox: "j", Host: "x"}}},
 		{"a@b, c@d", []Address{{Mailbox: "a", Host: "b"}, {Mailbox: "c", Host: "d"}}},
@@ -116,5 +121,21 @@ func TestEnvelopeIMAP(t *testing.T) {
 		!reflect.DeepEqual(got.InReplyTo, []string{"a@b", "c@d"}) ||
 		!got.Date.Equal(time.Date(2007, 2, 14, 23, 2, 3, 0, time.UTC)) {
 		t.Errorf("IMAP() = %+v", got)
+	}
+}
+
+// Inputs that a parser scanning ahead from each token would read in
+// quadratic time: each must take one pass (a regression shows as a test
+// timeout, not an assertion).
+func TestParseAddressListLinear(t *testing.T) {
+	for _, s := range []string{
+		strings.Repeat("<@", 1<<17),
+		strings.Repeat("<@a,", 1<<16),
+		strings.Repeat("@[", 1<<17),
+		strings.Repeat("(", 1<<17),
+		strings.Repeat("a:", 1<<17),
+		strings.Repeat("\"", 1<<17),
+	} {
+		ParseAddressList(s)
 	}
 }

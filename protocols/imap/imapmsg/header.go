@@ -3,8 +3,6 @@ package imapmsg
 import (
 	"bytes"
 	"strings"
-
-	"github.com/surat-mail/surat/protocols/mailheader"
 )
 
 // HeaderEnd is the length of the header block at the start of p, through
@@ -83,7 +81,24 @@ func nextField(h string, i int) (f field, next int, ok bool) {
 // value is a field's value as Dovecot reads it: unfolded (RFC 5322
 // §2.2.3), with the white space around it trimmed.
 func value(raw string) string {
-	return strings.Trim(mailheader.Unfold(raw), " \t\r\n")
+	v := strings.Trim(raw, " \t\r\n")
+	if strings.IndexByte(v, '\n') < 0 && strings.IndexByte(v, '\r') < 0 {
+		return v
+	}
+	return unfold(v)
+}
+
+// unfold removes every CR and LF of s (RFC 5322 §2.2.3: the white space
+// after a fold stays), as mailheader.Unfold does, without building a
+// replacer per call.
+func unfold(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '\r' && c != '\n' {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // isName reports whether the field name n is name, ASCII case-insensitively
@@ -91,3 +106,29 @@ func value(raw string) string {
 func isName(n, name string) bool { return strings.EqualFold(n, name) }
 
 func indexByte(b []byte, c byte) int { return bytes.IndexByte(b, c) }
+
+// MaxHeaderParse bounds the part of a header block whose fields are read
+// (for the ENVELOPE and the MIME fields): a header longer than 1 MiB is
+// no mail but an attack, and its fields past that are ignored rather than
+// copied. Sections still return the header whole.
+const MaxHeaderParse = 1 << 20
+
+// headerString is the header block b (its first MaxHeaderParse octets) as
+// a string, its NUL octets dropped:
+// no IMAP string can hold one (RFC 9051 §4.3, CHAR8), and a header has
+// no use for them.
+func headerString(b []byte) string {
+	if len(b) > MaxHeaderParse {
+		b = b[:MaxHeaderParse]
+	}
+	if bytes.IndexByte(b, 0) < 0 {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b))
+	for _, c := range b {
+		if c != 0 {
+			out = append(out, c)
+		}
+	}
+	return string(out)
+}

@@ -30,8 +30,8 @@ type Part struct {
 	// Type and Subtype as written, or the default "text" "plain" (for a
 	// part of a multipart/digest, "message" "rfc822").
 	Type, Subtype string
-	// Params are the Content-Type parameters; a defaulted text/plain has
-	// charset=us-ascii.
+	// Params are the Content-Type parameters; a text part without a
+	// charset has charset=us-ascii added at the end, as Dovecot does.
 	Params      []Param
 	ID          NString // Content-ID
 	Description NString // Content-Description
@@ -86,6 +86,9 @@ func Parse(raw []byte) *Message {
 // Bytes is the message the tree was parsed from.
 func (m *Message) Bytes() []byte { return m.raw }
 
+// Envelope is the ENVELOPE of the message itself.
+func (m *Message) Envelope() *Envelope { return ParseEnvelope(m.raw) }
+
 // Header is p's header block, its final blank line included.
 func (m *Message) Header(p *Part) []byte { return m.raw[p.HeaderStart:p.BodyStart] }
 
@@ -101,13 +104,19 @@ func (m *Message) entity(p *Part, start, end, depth int, digest bool) {
 	p.BodyStart = start + HeaderEnd(m.raw[start:end])
 	p.End = end
 	p.Encoding = "7bit"
-	m.header(p, string(m.raw[p.HeaderStart:p.BodyStart]))
+	m.header(p, headerString(m.raw[p.HeaderStart:p.BodyStart]))
 	if p.Type == "" {
 		if digest {
 			p.Type, p.Subtype = "message", "rfc822"
 		} else {
 			p.Type, p.Subtype = "text", "plain"
-			p.Params = []Param{{Name: "charset", Value: "us-ascii"}}
+		}
+	}
+	if p.IsText() {
+		if _, ok := paramValue(p.Params, "charset"); !ok {
+			// RFC 2045 §5.2, RFC 2046 §4.1.2: text without a charset is
+			// US-ASCII; Dovecot says so in the parameters.
+			p.Params = append(p.Params, Param{Name: "charset", Value: "us-ascii"})
 		}
 	}
 	descend := depth < MaxDepth && m.parts < MaxParts
@@ -122,15 +131,24 @@ func (m *Message) entity(p *Part, start, end, depth int, digest bool) {
 		// (BODYSTRUCTURE has no multipart without parts).
 		p.Type, p.Subtype = "application", "octet-stream"
 	case strings.EqualFold(p.Type, "message") && (strings.EqualFold(p.Subtype, "rfc822") || strings.EqualFold(p.Subtype, "global")):
-		p.Lines = int64(bytes.Count(m.raw[p.BodyStart:p.End], []byte{'\n'}))
 		if !descend {
 			// BODYSTRUCTURE has no message/rfc822 without its message.
-			p.Type, p.Subtype, p.Lines = "application", "octet-stream", 0
+			p.Type, p.Subtype = "application", "octet-stream"
 			return
 		}
-		p.Message = &Part{}
-		m.entity(p.Message, p.BodyStart, p.End, depth+1, false)
-		p.Envelope = ParseEnvelope(m.raw[p.BodyStart:p.End])
+		e := &Part{}
+		p.Message = e
+		m.entity(e, p.BodyStart, p.End, depth+1, false)
+		p.Envelope = ParseEnvelope(m.Header(e))
+		// The body's lines are the encapsulated message's header lines and
+		// its body's, counted once: a chain of nested messages costs one
+		// pass, not one per level.
+		p.Lines = int64(bytes.Count(m.Header(e), []byte{'\n'}))
+		if e.IsText() || e.IsMessage() {
+			p.Lines += e.Lines
+		} else {
+			p.Lines += int64(bytes.Count(m.Body(e), []byte{'\n'}))
+		}
 	case p.IsText():
 		p.Lines = int64(bytes.Count(m.raw[p.BodyStart:p.End], []byte{'\n'}))
 	}

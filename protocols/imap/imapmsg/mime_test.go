@@ -173,3 +173,13 @@ func TestParseLimits(t *testing.T) {
 		t.Errorf("%d parts", n)
 	}
 }
+
+// A header past MaxHeaderParse is read no further: its fields there do
+// not count, the sections still hold it whole.
+func TestParseLongHeader(t *testing.T) {
+	raw := []byte("X-Pad: " + strings.Repeat("x", MaxHeaderParse) + "\r\nContent-Type: image/png\r\n\r\nbody")
+	m := Parse(raw)
+	if m.Root.Type != "text" || string(m.Body(&m.Root)) != "body" || len(m.Header(&m.Root)) != len(raw)-4 {
+		t.Errorf("type %s/%s, body %q", m.Root.Type, m.Root.Subtype, m.Body(&m.Root))
+	}
+}

@@ -1,12 +1,18 @@
 package imapmsg
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Param is one parameter of a Content-Type or Content-Disposition field
 // (RFC 2045 §5.1, RFC 2183 §2): its attribute lowercased, as Dovecot
 // answers it, and its value unquoted. Parameters keep the order of the
-// field; RFC 2231 continuations and charsets are left as written (a
-// client reads "filename*0*" itself).
+// field. RFC 2231 continuations are joined into one parameter, as Dovecot
+// does, in the place of the first: "name*0", "name*1" become "name"; when
+// the first section is charset-encoded ("name*0*"), the result is
+// "name*" with the encoded sections as written and the plain ones
+// percent-encoded (RFC 2231 §3, §4.1), for the client to decode.
 type Param struct {
 	Name, Value string
 }
@@ -75,7 +81,90 @@ func (c *contentValue) params() []Param {
 		}
 		out = append(out, Param{Name: lower(name), Value: v})
 	}
+	return joinContinuations(out)
+}
+
+// joinContinuations joins the RFC 2231 §3 sections of each parameter.
+func joinContinuations(ps []Param) []Param {
+	if !slices.ContainsFunc(ps, func(p Param) bool { return strings.IndexByte(p.Name, '*') > 0 }) {
+		return ps
+	}
+	type section struct {
+		n       int
+		value   string
+		encoded bool
+	}
+	out := make([]Param, 0, len(ps))
+	sections := map[string][]section{}
+	at := map[string]int{}
+	for _, p := range ps {
+		base, n, encoded, ok := splitSection(p.Name)
+		if !ok {
+			out = append(out, p)
+			continue
+		}
+		if _, seen := at[base]; !seen {
+			at[base] = len(out)
+			out = append(out, Param{Name: base})
+		}
+		sections[base] = append(sections[base], section{n, p.Value, encoded})
+	}
+	for base, secs := range sections {
+		slices.SortStableFunc(secs, func(a, b section) int { return a.n - b.n })
+		extended := secs[0].encoded
+		var b strings.Builder
+		for _, s := range secs {
+			if extended && !s.encoded {
+				percentEncode(&b, s.value)
+			} else {
+				b.WriteString(s.value)
+			}
+		}
+		name := base
+		if extended {
+			name += "*"
+		}
+		out[at[base]] = Param{Name: name, Value: b.String()}
+	}
 	return out
+}
+
+// splitSection reads a sectioned parameter name "base*n" or "base*n*".
+func splitSection(name string) (base string, n int, encoded, ok bool) {
+	i := strings.IndexByte(name, '*')
+	if i <= 0 {
+		return "", 0, false, false
+	}
+	rest := name[i+1:]
+	encoded = strings.HasSuffix(rest, "*")
+	rest = strings.TrimSuffix(rest, "*")
+	if rest == "" || len(rest) > 3 {
+		// "name*" alone is one encoded value, not a section.
+		return "", 0, false, false
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return "", 0, false, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return name[:i], n, encoded, true
+}
+
+// percentEncode writes s with the octets an RFC 2231 extended value
+// cannot hold as they are percent-encoded (RFC 2231 §7 attribute-char).
+func percentEncode(b *strings.Builder, s string) {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c > ' ' && c < 0x7f && !strings.ContainsRune(`*'%()<>@,;:\"/[]?=`, rune(c)) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
 }
 
 func (c *contentValue) quoted() string {

@@ -41,6 +41,7 @@ type Decoder struct {
 	scan      litScan
 	pending   *Literal // a literal header read, its data not yet accepted
 	litLeft   int64    // data left of an accepted literal handed out as a reader
+	app       appendState
 }
 
 // NewDecoder returns a decoder reading from r with the limits l (zero
@@ -48,6 +49,20 @@ type Decoder struct {
 func NewDecoder(r *bufio.Reader, l Limits) *Decoder {
 	return &Decoder{r: r, limits: l.withDefaults()}
 }
+
+// Reset makes the decoder read from r, between commands: after STARTTLS
+// (RFC 9051 §6.2.1) or COMPRESS (RFC 4978 §3). Check Buffered first: a
+// client that sent data after STARTTLS before the TLS handshake is
+// attempting command injection and must be disconnected.
+func (d *Decoder) Reset(r *bufio.Reader) {
+	d.r = r
+	d.inCommand = false
+	d.pending, d.litLeft = nil, 0
+}
+
+// Buffered returns how many bytes are read from the connection but not
+// yet decoded.
+func (d *Decoder) Buffered() int { return d.r.Buffered() }
 
 // Limits returns the decoder's limits, defaults filled in.
 func (d *Decoder) Limits() Limits { return d.limits }
@@ -78,6 +93,7 @@ func (d *Decoder) Begin() (tag, name string, err error) {
 	d.text, d.size, d.depth = 0, 0, 0
 	d.scan = litScan{}
 	d.pending, d.litLeft = nil, 0
+	d.app = appendState{}
 
 	tag, err = d.readWhile(isTagChar)
 	if err != nil {
@@ -260,7 +276,7 @@ func (d *Decoder) Astring() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if b == '"' || b == '{' || b == '~' {
+	if b == '"' || b == '{' || b == '~' && d.literal8Ahead() {
 		return d.String()
 	}
 	s, err := d.readWhile(isAstringChar)
@@ -271,6 +287,13 @@ func (d *Decoder) Astring() (string, error) {
 		return "", syntaxf("Expected a string, got %s", describe(b))
 	}
 	return s, nil
+}
+
+// literal8Ahead reports whether "~{" is ahead ("~" alone is an atom
+// character).
+func (d *Decoder) literal8Ahead() bool {
+	p, err := d.peek2()
+	return err == nil && p[0] == '~' && p[1] == '{'
 }
 
 // Nstring reads a string or NIL; ok is false for NIL.
@@ -355,10 +378,11 @@ func (d *Decoder) number(max uint64) (uint64, error) {
 		}
 		_, _ = d.readByte()
 		digits++
-		n = n*10 + uint64(b-'0')
-		if n > max || digits > 20 {
+		v := uint64(b - '0')
+		if n > (max-v)/10 {
 			return 0, syntaxf("Number too large")
 		}
+		n = n*10 + v
 	}
 	if digits == 0 {
 		b, _ := d.peek()
@@ -442,7 +466,7 @@ func (d *Decoder) readWhile(ok func(byte) bool) (string, error) {
 
 // peek returns the next byte of command text without reading it.
 func (d *Decoder) peek() (byte, error) {
-	if d.litLeft > 0 {
+	if d.litLeft > 0 || d.pending != nil {
 		return 0, syntaxf("Literal not read to its end")
 	}
 	return d.peekRaw()
@@ -476,7 +500,7 @@ func (d *Decoder) peekRaw() (byte, error) {
 // readByte reads one byte of command text, within the limits. A byte over
 // the limits is left unread, so Discard still sees the end of the line.
 func (d *Decoder) readByte() (byte, error) {
-	if d.litLeft > 0 {
+	if d.litLeft > 0 || d.pending != nil {
 		return 0, syntaxf("Literal not read to its end")
 	}
 	if d.text >= d.limits.MaxLineLength {

@@ -434,3 +434,34 @@ func TestDates(t *testing.T) {
 		t.Error("31-Feb accepted")
 	}
 }
+
+func TestNumber64Overflow(t *testing.T) {
+	for _, in := range []string{"9223372036854775808", "20000000000000000000", "18446744073709551616", "99999999999999999999"} {
+		d := newTestDecoder("t X " + in + "\r\n")
+		_, _, _ = d.Begin()
+		_ = d.SP()
+		if n, err := d.Number64(); err == nil {
+			t.Errorf("%s: accepted as %d", in, n)
+		}
+	}
+}
+
+func TestResetAndBuffered(t *testing.T) {
+	d := newTestDecoder("a STARTTLS\r\nb NOOP\r\n")
+	_, name, _ := d.Begin()
+	if err := d.End(); err != nil || name != "STARTTLS" {
+		t.Fatal(name, err)
+	}
+	if d.Buffered() == 0 {
+		t.Error("pipelined command after STARTTLS not visible")
+	}
+	d.Reset(bufio.NewReader(strings.NewReader("c NOOP\r\n")))
+	if tag, _, err := d.Begin(); err != nil || tag != "c" {
+		t.Errorf("after Reset: %q %v", tag, err)
+	}
+	d = newTestDecoder("a LIST \"\" \"\"\r\n")
+	_, _, _ = d.Begin()
+	if c, err := d.ReadList(); err != nil || len(c.Patterns) != 1 || c.Patterns[0] != "" {
+		t.Errorf("empty pattern: %+v %v", c, err)
+	}
+}

@@ -10,10 +10,9 @@
 //	dec := wire.NewDecoder(br, wire.Limits{})      // zero fields: DefaultLimits
 //	dec.Continue = func(int64) error { return enc.Continuation("Ready").Flush() }
 //	tag, name, err := dec.Begin()                 // "A1", "UID FETCH"
-//	// the handler reads its arguments, starting with SP when it has any:
-//	err = dec.SP(); set, err := dec.UIDSet(); err = dec.SP()
-//	opts, err := dec.ReadFetch()                  // a grammar: FETCH items and modifiers
-//	err = dec.End()                               // the CRLF
+//	cmd, err := dec.ReadFetch(true)               // its arguments through the CRLF
+//	// a command without arguments:  err = dec.End()
+//	// or token by token:            err = dec.SP(); m, err := dec.Mailbox(); err = dec.End()
 //
 // On an error: if it is a *SyntaxError (IsSyntax), call dec.Discard()
 // first (it skips the rest of the command, literals included; an error
@@ -28,6 +27,36 @@
 // (modified UTF-7 decoded unless UTF8Accept), SeqSet, UIDSet, NumSet
 // (with "*" and "$"), Date, DateTime; and the byte-level Peek, Maybe,
 // Expect, SP, AtEnd, End.
+//
+// # Grammars
+//
+// Each reads from the space after the command name through the end of the
+// command (End included), into a typed result:
+//
+//	ReadFetch(uid)        *FetchCommand   FETCH items, macros, CHANGEDSINCE/VANISHED, PREVIEW...
+//	ReadSearch(uid)       *SearchCommand  RETURN, CHARSET, every search key → SearchCriteria
+//	ReadStore(uid)        *StoreCommand   [+-]FLAGS[.SILENT], UNCHANGEDSINCE
+//	ReadList()            *ListCommand    LIST-EXTENDED selection/return options, LIST-STATUS
+//	ReadLsub()            *LsubCommand
+//	ReadStatus()          *StatusCommand  STATUS items (SIZE, HIGHESTMODSEQ, MAILBOXID...)
+//	ReadSelect()          *SelectCommand  SELECT/EXAMINE with CONDSTORE and QRESYNC parameters
+//	ReadAppendMailbox, NextAppendMessage, NextCatenatePart: APPEND in steps (see append.go)
+//	ReadSort(uid)         *SortCommand    SORT with ESORT RETURN; ReadThread(uid) *ThreadCommand
+//	ReadEnable()          []string        ReadID() []IDField
+//	ReadCreate()          *CreateCommand  CREATE (USE (...))
+//	ReadQuotaRoot()       string          GETQUOTA; ReadSetQuota() SETQUOTA
+//	ReadSetACL()          *AclCommand     ReadMailboxIdentifier() for DELETEACL and LISTRIGHTS
+//	ReadGetMetadata()     *GetMetadataCommand; ReadSetMetadata(maxSize) *SetMetadataCommand
+//	ReadNotify()          *NotifyCommand
+//	ReadMailboxArg()      string          one mailbox: SELECT-less commands (DELETE, SUBSCRIBE,
+//	                                      GETQUOTAROOT, GETACL, MYRIGHTS...)
+//	ReadCopy(uid), ReadRename(), ReadUIDExpunge(), ReadLogin(), ReadAuthenticate()
+//
+// Commands without arguments are read with End alone; ReadLine reads the
+// lines that are not commands (AUTHENTICATE responses, IDLE's DONE).
+// What a grammar cannot know (an extension not enabled, a charset not
+// served, an unknown THREAD algorithm or NOTIFY event) is left to the
+// dispatcher.
 //
 // # Literals and limits
 //
@@ -56,6 +85,10 @@
 //	enc.Status("A1", "OK", "READ-WRITE", "SELECT completed")
 //	enc.StatusCode("", "OK", func(e *wire.Encoder) { e.Raw("PERMANENTFLAGS ").Flags(fl) }, "Limited")
 //	enc.Flush()
+//
+// Response helpers write what several handlers send: BodySectionName,
+// BinarySectionName and BinarySizeName (FETCH item names), ESearch,
+// Vanished, MailboxStatus, ListData, Capabilities.
 //
 // String chooses quoted or literal, AString adds the atom form, NString
 // NIL; Literal, Literal8 and LiteralFrom (a reader of known size) write

@@ -29,12 +29,18 @@ type Encoder struct {
 	// octets above 0x7F is sent as a literal.
 	UTF8 bool
 	// UTF8Accept sends mailbox names in UTF-8 rather than modified UTF-7
-	// (RFC 6855 §3), once the client enabled UTF8=ACCEPT.
+	// (RFC 6855 §3), once the client enabled UTF8=ACCEPT; it implies UTF8.
 	UTF8Accept bool
 }
 
 // NewEncoder returns an encoder writing to w.
 func NewEncoder(w *bufio.Writer) *Encoder { return &Encoder{w: w} }
+
+// Reset makes the encoder write to w (after STARTTLS or COMPRESS) and
+// clears the sticky error. Flush first: what is buffered is dropped.
+func (e *Encoder) Reset(w *bufio.Writer) {
+	e.w, e.err = w, nil
+}
 
 // Err returns the first write error.
 func (e *Encoder) Err() error { return e.err }
@@ -207,7 +213,7 @@ func (e *Encoder) quotable(s string) bool {
 			eight = true
 		}
 	}
-	return !eight || (e.UTF8 && utf8.ValidString(s))
+	return !eight || ((e.UTF8 || e.UTF8Accept) && utf8.ValidString(s))
 }
 
 // AString writes s as an atom when it is one (and not NIL), else as

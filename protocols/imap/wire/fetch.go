@@ -206,6 +206,9 @@ func (d *Decoder) fetchAtt(o *FetchOptions, top bool, pendingMod *string) error 
 		case "RFC822.TEXT":
 			bs.Specifier = imap.PartSpecifierText
 		}
+		if o.Obsolete == nil {
+			o.Obsolete = map[*imap.FetchItemBodySection]string{}
+		}
 		o.Obsolete[bs] = name
 		o.BodySection = append(o.BodySection, bs)
 	case "BODY", "BODY.PEEK":

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"strings"
 	"testing"
+
+	"github.com/emersion/go-imap/v2"
 )
 
 // fuzzSeeds are commands for the decoder's fuzz targets.
@@ -41,6 +44,43 @@ func FuzzDecoder(f *testing.F) {
 			if err := d.Discard(); err != nil {
 				return
 			}
+			if d.InCommand() {
+				t.Fatal("still in a command after Discard")
+			}
+		}
+	})
+}
+
+// FuzzSequenceSet checks that a parsed set prints as a set that parses to
+// itself, and that 0 is never a member.
+func FuzzSequenceSet(f *testing.F) {
+	for _, s := range []string{"1", "1:3,5", "*", "3:*,1", "4294967295:1", "$", "7,1:3,2:5,9:*,12"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d := NewDecoder(bufio.NewReader(strings.NewReader("a X "+s+"\r\n")), Limits{})
+		if _, _, err := d.Begin(); err != nil {
+			return
+		}
+		_ = d.SP()
+		set, err := d.NumSet(false)
+		if err != nil {
+			return
+		}
+		if seq, ok := set.(imap.SeqSet); ok {
+			for _, r := range seq {
+				if r.Start == 0 && r.Stop != 0 {
+					t.Fatalf("%q: range %v", s, r)
+				}
+			}
+		}
+		printed := set.String()
+		d = NewDecoder(bufio.NewReader(strings.NewReader("a X "+printed+"\r\n")), Limits{})
+		_, _, _ = d.Begin()
+		_ = d.SP()
+		again, err := d.NumSet(false)
+		if err != nil || again.String() != printed {
+			t.Fatalf("%q → %q → %v %v", s, printed, again, err)
 		}
 	})
 }

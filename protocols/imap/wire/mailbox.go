@@ -10,7 +10,9 @@ import (
 // once the client enabled UTF8=ACCEPT (RFC 6855 §3). INBOX is
 // case-insensitive (RFC 9051 §5.1) and always returned as "INBOX".
 
-// Mailbox reads a mailbox name (an astring) and returns it in UTF-8.
+// Mailbox reads a mailbox name (an astring) and returns it in UTF-8. A
+// name that is not valid modified UTF-7 (or UTF-8 under UTF8Accept) is
+// refused with NO [CANNOT].
 func (d *Decoder) Mailbox() (string, error) {
 	s, err := d.Astring()
 	if err != nil {
@@ -28,7 +30,7 @@ func (d *Decoder) ListMailbox() (string, error) {
 		return "", err
 	}
 	var s string
-	if b == '"' || b == '{' || b == '~' {
+	if b == '"' || b == '{' || b == '~' && d.literal8Ahead() {
 		s, err = d.String()
 	} else {
 		s, err = d.readWhile(isListChar)
@@ -39,13 +41,43 @@ func (d *Decoder) ListMailbox() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return d.mailboxName(s)
+	return d.patternName(s), nil
+}
+
+// patternName decodes a LIST pattern or reference; one that is not valid
+// modified UTF-7 is kept as sent, so it matches nothing rather than
+// failing the command (Dovecot answers OK, imaptest's atoms).
+func (d *Decoder) patternName(s string) string {
+	if strings.EqualFold(s, "INBOX") {
+		return "INBOX"
+	}
+	name, err := d.decodeName(s)
+	if err != nil {
+		return s
+	}
+	return name
 }
 
 func (d *Decoder) mailboxName(s string) (string, error) {
 	if strings.EqualFold(s, "INBOX") {
 		return "INBOX", nil
 	}
+	name, err := d.decodeName(s)
+	if err != nil {
+		// A name no mailbox can have: NO, not BAD (Dovecot; imaptest's
+		// atoms), RFC 5530 §3 CANNOT.
+		text := "Invalid mailbox name"
+		if se, ok := IsSyntax(err); ok {
+			text = se.Text
+		}
+		return "", &SyntaxError{Text: text, Code: "CANNOT", No: true}
+	}
+	return name, nil
+}
+
+// decodeName decodes a name as sent: UTF-8 under UTF8Accept, else
+// modified UTF-7.
+func (d *Decoder) decodeName(s string) (string, error) {
 	if d.UTF8Accept {
 		if !utf8.ValidString(s) {
 			return "", syntaxf("Mailbox name is not valid UTF-8")

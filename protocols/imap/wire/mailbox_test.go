@@ -47,6 +47,14 @@ func TestMailboxDecoding(t *testing.T) {
 	if m, err := d.ListMailbox(); err != nil || m != "Entwürfe/*%" {
 		t.Errorf("pattern: %q %v", m, err)
 	}
+	// A name no mailbox can have is NO [CANNOT], not BAD.
+	d = begin(t, "t SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\r\n")
+	_ = d.SP()
+	if _, err := d.Mailbox(); err == nil {
+		t.Error("invalid modified UTF-7 accepted")
+	} else if se, ok := IsSyntax(err); !ok || !se.No || se.Code != "CANNOT" {
+		t.Errorf("invalid name: %v", err)
+	}
 	d = newTestDecoder("t SELECT \"a&b\"\r\n")
 	d.UTF8Accept = true
 	_, _, _ = d.Begin()

@@ -158,6 +158,8 @@ type SearchCommand struct {
 	// §6.4.4): the answer is then ESEARCH. An empty "RETURN ()" means
 	// ALL, and is returned so.
 	Return *imap.SearchOptions
+	// ReturnExt holds the RETURN options go-imap's type lacks.
+	ReturnExt SearchReturn
 	// Charset is the CHARSET argument in upper case, "" if none. The
 	// dispatcher refuses those it cannot handle with
 	// NO [BADCHARSET (UTF-8 US-ASCII)] (RFC 9051 §6.4.4).
@@ -182,7 +184,7 @@ func (d *Decoder) ReadSearch(uid bool) (*SearchCommand, error) {
 		return nil, err
 	}
 	if kw == "RETURN" {
-		if c.Return, err = d.searchReturn(); err != nil {
+		if c.Return, c.ReturnExt, err = d.searchReturn(); err != nil {
 			return nil, err
 		}
 		if err := d.SP(); err != nil {
@@ -237,14 +239,33 @@ func (d *Decoder) peekKeyword() (string, error) {
 
 func isLetter(b byte) bool { return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' }
 
+// SearchReturn is what RETURN asks beyond go-imap's options: RFC 5267's
+// CONTEXT=SEARCH/SORT (CONTEXT, UPDATE, PARTIAL) and RFC 9394's PARTIAL.
+// The dispatcher refuses what it does not serve.
+type SearchReturn struct {
+	Partial *PartialRange
+	Update  bool // RFC 5267 §4.3
+	Context bool // RFC 5267 §4.2
+}
+
+// PartialRange is a PARTIAL range (RFC 9394 §3, RFC 5267 §4.4): results
+// First to Last (1-based, First <= Last), counted from the end when
+// FromEnd ("-1:-100", RFC 9394).
+type PartialRange struct {
+	First, Last uint32
+	FromEnd     bool
+}
+
 // searchReturn reads "RETURN" SP "(" [search-return-opt *(SP
-// search-return-opt)] ")" (RFC 4731 §3.1, RFC 5182 §2.1).
-func (d *Decoder) searchReturn() (*imap.SearchOptions, error) {
+// search-return-opt)] ")" (RFC 4731 §3.1, RFC 5182 §2.1, RFC 5267 §4,
+// RFC 9394 §3).
+func (d *Decoder) searchReturn() (*imap.SearchOptions, SearchReturn, error) {
+	var ext SearchReturn
 	if err := d.ExpectKeyword("RETURN"); err != nil {
-		return nil, err
+		return nil, ext, err
 	}
 	if err := d.SP(); err != nil {
-		return nil, err
+		return nil, ext, err
 	}
 	o := &imap.SearchOptions{}
 	n := 0
@@ -265,6 +286,19 @@ func (d *Decoder) searchReturn() (*imap.SearchOptions, error) {
 			o.ReturnCount = true
 		case "SAVE":
 			o.ReturnSave = true
+		case "UPDATE":
+			ext.Update = true
+		case "CONTEXT":
+			ext.Context = true
+		case "PARTIAL":
+			if ext.Partial != nil {
+				return syntaxf("PARTIAL given twice")
+			}
+			if err := d.SP(); err != nil {
+				return err
+			}
+			ext.Partial, err = d.partialRange()
+			return err
 		default:
 			return syntaxf("Unknown RETURN option %s", kw)
 		}
@@ -273,7 +307,35 @@ func (d *Decoder) searchReturn() (*imap.SearchOptions, error) {
 	if n == 0 {
 		o.ReturnAll = true // RFC 4731 §3.1
 	}
-	return o, err
+	return o, ext, err
+}
+
+// partialRange reads nz-number ":" nz-number, or both negated.
+func (d *Decoder) partialRange() (*PartialRange, error) {
+	p := &PartialRange{}
+	neg, err := d.Maybe('-')
+	if err != nil {
+		return nil, err
+	}
+	p.FromEnd = neg
+	if p.First, err = d.NzNumber(); err != nil {
+		return nil, err
+	}
+	if err := d.Expect(':'); err != nil {
+		return nil, err
+	}
+	if neg {
+		if err := d.Expect('-'); err != nil {
+			return nil, err
+		}
+	}
+	if p.Last, err = d.NzNumber(); err != nil {
+		return nil, err
+	}
+	if p.First > p.Last {
+		p.First, p.Last = p.Last, p.First
+	}
+	return p, nil
 }
 
 func (d *Decoder) searchCharset() (string, error) {

@@ -124,3 +124,37 @@ func FuzzReadSearch(f *testing.F) {
 		_ = d.Discard()
 	})
 }
+
+func TestSearchReturnContext(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want SearchReturn
+	}{
+		{"a SEARCH RETURN (PARTIAL 4:2) ALL\r\n", SearchReturn{Partial: &PartialRange{First: 2, Last: 4}}},
+		{"a SEARCH RETURN (COUNT PARTIAL -1:-100) ALL\r\n", SearchReturn{Partial: &PartialRange{First: 1, Last: 100, FromEnd: true}}},
+		{"a SEARCH RETURN (UPDATE CONTEXT ALL) SEEN\r\n", SearchReturn{Update: true, Context: true}},
+	} {
+		d := begin(t, tc.line)
+		c, err := d.ReadSearch(false)
+		if err != nil || !reflect.DeepEqual(c.ReturnExt, tc.want) {
+			t.Errorf("%q: got %+v %v", tc.line, c, err)
+		}
+	}
+	for _, line := range []string{
+		"a SEARCH RETURN (PARTIAL 1) ALL\r\n",
+		"a SEARCH RETURN (PARTIAL 1:*) ALL\r\n",
+		"a SEARCH RETURN (PARTIAL *:1) ALL\r\n",
+		"a SEARCH RETURN (PARTIAL 0:1) ALL\r\n",
+		"a SEARCH RETURN (PARTIAL -1:2) ALL\r\n",
+		"a SEARCH RETURN (PARTIAL 1:2 PARTIAL 1:2) ALL\r\n",
+	} {
+		d := begin(t, line)
+		if c, err := d.ReadSearch(false); err == nil {
+			t.Errorf("%q: accepted as %+v", line, c)
+		}
+	}
+	d := begin(t, "a SORT RETURN (PARTIAL 2:4) (REVERSE ARRIVAL) US-ASCII ALL\r\n")
+	if c, err := d.ReadSort(false); err != nil || c.ReturnExt.Partial == nil || c.ReturnExt.Partial.Last != 4 {
+		t.Errorf("SORT PARTIAL: %+v %v", c, err)
+	}
+}
