@@ -7,5 +7,5 @@ func cmdFetch(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
-	return s.Fetch(&fetchWriter{s: s, obsolete: fc.Options.Obsolete}, fc.NumSet, &fc.Options.FetchOptions)
+	return s.Fetch(&fetchWriter{s: s, obsolete: fc.Options.Obsolete, ext: newFetchExt(&fc.Options)}, fc.NumSet, &fc.Options.FetchOptions)
 }

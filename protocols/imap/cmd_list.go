@@ -12,6 +12,8 @@ type listArgs struct {
 	ref      string
 	patterns []string
 	opts     imap.ListOptions
+	// mailboxID: RETURN (STATUS (MAILBOXID)) (RFC 8474 §4.2)
+	mailboxID bool
 }
 
 // readListArgs reads LIST's arguments after the command name.
@@ -103,7 +105,7 @@ func readListArgs(d *wire.Decoder) (*listArgs, error) {
 				if err := d.SP(); err != nil {
 					return err
 				}
-				a.opts.ReturnStatus, err = statusItems(d)
+				a.opts.ReturnStatus, err = statusItems(d, &a.mailboxID)
 				return err
 			default:
 				return bad("Unknown LIST return option " + kw)
@@ -126,6 +128,7 @@ func cmdList(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
+	s.statusID = a.mailboxID
 	return s.List(func(data *imap.ListData) error {
 		return s.writeList(data)
 	}, a.ref, a.patterns, &a.opts)

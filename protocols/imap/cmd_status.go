@@ -7,8 +7,9 @@ import (
 )
 
 // statusItems reads STATUS's parenthesised item list (RFC 9051 §6.3.11,
-// RFC 8438 SIZE, RFC 7889 APPENDLIMIT; RECENT of RFC 3501).
-func statusItems(d *wire.Decoder) (*imap.StatusOptions, error) {
+// RFC 8438 SIZE, RFC 7889 APPENDLIMIT; RECENT of RFC 3501); MAILBOXID
+// (RFC 8474 §4.2), which go-imap's options lack, sets *mailboxID.
+func statusItems(d *wire.Decoder, mailboxID *bool) (*imap.StatusOptions, error) {
 	var o imap.StatusOptions
 	err := d.List(func() error {
 		kw, err := d.Keyword()
@@ -32,6 +33,8 @@ func statusItems(d *wire.Decoder) (*imap.StatusOptions, error) {
 			o.NumRecent = true
 		case "APPENDLIMIT":
 			o.AppendLimit = true
+		case "MAILBOXID":
+			*mailboxID = true
 		default:
 			return bad("Unknown STATUS item " + kw)
 		}
@@ -53,7 +56,8 @@ func cmdStatus(s *session, c *command) error {
 	if err := d.SP(); err != nil {
 		return err
 	}
-	opts, err := statusItems(d)
+	s.statusID = false
+	opts, err := statusItems(d, &s.statusID)
 	if err != nil {
 		return err
 	}
@@ -90,6 +94,11 @@ func (s *session) writeStatus(data *imap.StatusData) error {
 	}
 	if data.UIDValidity != 0 {
 		item("UIDVALIDITY").Number(data.UIDValidity)
+	}
+	if s.statusID {
+		if id := s.mailboxIDOf(data.Mailbox); id != "" {
+			item("MAILBOXID").Open().Atom(id).Close() // RFC 8474 §4.2
+		}
 	}
 	if data.NumUnseen != nil {
 		item("UNSEEN").Number(*data.NumUnseen)
