@@ -33,15 +33,25 @@
 //   - LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), CHILDREN (RFC 3348)
 //   - SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154)
 //   - STATUS=SIZE (RFC 8438), APPENDLIMIT=n (RFC 7889)
-//   - BINARY FETCH items are answered (IMAP4rev2 includes them; an unknown
-//     transfer encoding is NO [UNKNOWN-CTE]) but BINARY (RFC 3516) is not
-//     advertised: APPEND stores literal8 data as given.
+//   - BINARY (RFC 3516): BINARY[] a literal8 only when it holds a NUL, an
+//     unknown transfer encoding NO [UNKNOWN-CTE]; APPEND's literal8 data
+//     stored with its binary parts in base64, as Dovecot does
+//     (imapmsg.ConvertBinary), so BODY[] never holds a NUL
+//   - MULTIAPPEND (RFC 3502): every message filed in one proposal, or none
+//     (cmd_append.go); CATENATE (RFC 4469) is not served
+//   - PREVIEW (RFC 8970), from the first text part (imapmsg)
+//   - OBJECTID (RFC 8474): MAILBOXID, EMAILID derived from replicated
+//     state (the mailbox's id and UIDVALIDITY, the body hash), so the same
+//     on every node and across COPY, MOVE and RENAME; THREADID NIL, as
+//     Dovecot answers (objectid.go)
+//   - SAVEDATE (RFC 8514): stamped by APPEND, COPY and MOVE; a delivered
+//     message's is its internal date. WITHIN (RFC 5032)
 //
 // Not served yet: CONDSTORE and QRESYNC (RFC 7162; the projections keep
 // HIGHESTMODSEQ and a MODSEQ per message, ready for them), QUOTA (RFC
 // 9208; the per-user quota is enforced, APPEND and COPY answer NO
 // [OVERQUOTA], and it is set with `surat user quota`), COMPRESS, METADATA,
-// SORT, THREAD, ACL, NOTIFY, BINARY (see above).
+// SORT, THREAD, ACL, NOTIFY, CATENATE.
 //
 // # Command layer
 //
