@@ -39,7 +39,10 @@ func cmdAppend(s *session, c *command) error {
 		if m.Catenate {
 			// RFC 4469 CATENATE is not advertised: its URL parts are
 			// not served.
-			return no(imap.ResponseCodeCannot, "CATENATE is not supported")
+			return bad("CATENATE not supported")
+		}
+		if m.UTF8 && !s.utf8 {
+			return bad("APPEND UTF8 needs ENABLE UTF8=ACCEPT") // RFC 6855 §4
 		}
 		if err := ma.add(name, m); err != nil {
 			return err

@@ -56,3 +56,17 @@ func TestCmdFetch(t *testing.T) {
 		S: * 1 FETCH (BODYSTRUCTURE ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 7 1 NIL NIL NIL NIL))
 		S: l OK`)
 }
+
+func TestCmdFetchNotServed(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.NewUser(t, "fetchns", password)
+	_, _, addr := c.serve(t, c.Nodes[0], nil)
+	runScript(t, addr, user, `
+		C: a SELECT INBOX
+		S: ...
+		S: a OK
+		C: b FETCH 1:* (FLAGS PREVIEW)
+		S: b BAD
+		C: c UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1)
+		S: c BAD`)
+}

@@ -58,6 +58,12 @@ func (r responses) WriteMessageFlags(seq uint32, uid imap.UID, flags []imap.Flag
 	return e.Atom("FLAGS").SP().Flags(flags).Close().CRLF().Err()
 }
 
+// WriteMailboxFlags writes "* FLAGS (...)" (RFC 9051 §7.3.5): the flags
+// the mailbox now has, before any FETCH FLAGS holds a new keyword.
+func (r responses) WriteMailboxFlags(flags []imap.Flag) error {
+	return r.s.enc.Untagged().Atom("FLAGS").SP().Flags(flags).CRLF().Err()
+}
+
 // WriteCopyData writes MOVE's COPYUID as an untagged OK (RFC 6851 §4.3,
 // RFC 4315 §3).
 func (r responses) WriteCopyData(d *imap.CopyData) error {
