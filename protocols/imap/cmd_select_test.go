@@ -19,12 +19,14 @@ func TestCmdSelect(t *testing.T) {
 		S: * OK [UIDNEXT 3]
 		S: * FLAGS (\Seen \Answered \Flagged \Deleted \Draft)
 		S: * OK [PERMANENTFLAGS (\Seen \Answered \Flagged \Deleted \Draft \*)]
+		S: * OK [MAILBOXID (F
 		S: a OK [READ-WRITE] SELECT completed
 		C: b EXAMINE inbox
 		S: * OK [CLOSED]
 		S: * 2 EXISTS
 		S: ...
 		S: * OK [PERMANENTFLAGS ()]
+		S: * OK [MAILBOXID (F
 		S: b OK [READ-ONLY]
 		C: c EXPUNGE
 		S: c NO
@@ -41,6 +43,7 @@ func TestCmdSelect(t *testing.T) {
 		S: * OK [UIDNEXT 3]
 		S: * FLAGS
 		S: * OK [PERMANENTFLAGS
+		S: * OK [MAILBOXID (F
 		S: * LIST () "/" INBOX
 		S: g OK [READ-WRITE]
 		C: h CLOSE
