@@ -17,7 +17,8 @@ import (
 // data (RFC 3516 §4.4). Each message literal is refused before its
 // continuation request when it cannot be stored (appendTarget), so the
 // client never sends it; a non-synchronising one is then read and
-// dropped. One message is stored by Append; several are all filed in one
+// dropped. A CATENATE message (RFC 4469) is assembled first
+// (catenate.go). One message is stored by Append; several are all filed in one
 // proposal or none is (RFC 3502 §6.3.11: "all or none"), see
 // multiAppend.
 func cmdAppend(s *session, c *command) error {
@@ -35,11 +36,6 @@ func cmdAppend(s *session, c *command) error {
 		}
 		if m == nil {
 			break
-		}
-		if m.Catenate {
-			// RFC 4469 CATENATE is not advertised: its URL parts are
-			// not served.
-			return bad("CATENATE not supported")
 		}
 		if m.UTF8 && !s.utf8 {
 			return bad("APPEND UTF8 needs ENABLE UTF8=ACCEPT") // RFC 6855 §4
@@ -102,27 +98,39 @@ func (ma *multiAppend) add(name string, m *wire.AppendMessage) error {
 			return err
 		}
 	}
-	size := m.Literal.Size
-	if ma.mb == nil {
+	// check refuses a message of size octets before its data is sent.
+	check := func(size int64) error {
+		if ma.mb != nil {
+			return s.appendMore(ma.total, size)
+		}
 		mb, err := s.appendTarget(name, size)
+		ma.mb = mb
+		return err
+	}
+	var body []byte
+	binary := m.Literal.Binary
+	if m.Catenate {
+		var err error
+		if body, binary, err = s.readCatenate(check); err != nil {
+			return err
+		}
+	} else {
+		if err := check(m.Literal.Size); err != nil {
+			return err
+		}
+		r, err := s.dec.AcceptLiteral()
 		if err != nil {
 			return err
 		}
-		ma.mb = mb
-	} else if err := s.appendMore(ma.total, size); err != nil {
-		return err
+		s.setReadDeadline(literalRead)
+		body = make([]byte, m.Literal.Size)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return err
+		}
+		s.setReadDeadline(commandRead)
 	}
-	r, err := s.dec.AcceptLiteral()
-	if err != nil {
-		return err
-	}
-	s.setReadDeadline(literalRead)
-	body := make([]byte, size)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return err
-	}
-	s.setReadDeadline(commandRead)
-	if m.Literal.Binary {
+	size := int64(len(body))
+	if binary {
 		// RFC 3516 §4.4: binary parts of a literal8 are stored in base64,
 		// as Dovecot does, so that BODY[] never holds a NUL; BINARY[]
 		// decodes them back.

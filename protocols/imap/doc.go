@@ -38,7 +38,8 @@
 //     stored with its binary parts in base64, as Dovecot does
 //     (imapmsg.ConvertBinary), so BODY[] never holds a NUL
 //   - MULTIAPPEND (RFC 3502): every message filed in one proposal, or none
-//     (cmd_append.go); CATENATE (RFC 4469) is not served
+//     (cmd_append.go); CATENATE (RFC 4469) with TEXT parts and URL parts
+//     naming the user's own messages or their sections (catenate.go)
 //   - PREVIEW (RFC 8970), from the first text part (imapmsg)
 //   - OBJECTID (RFC 8474): MAILBOXID, EMAILID derived from replicated
 //     state (the mailbox's id and UIDVALIDITY, the body hash), so the same
@@ -51,7 +52,7 @@
 // HIGHESTMODSEQ and a MODSEQ per message, ready for them), QUOTA (RFC
 // 9208; the per-user quota is enforced, APPEND and COPY answer NO
 // [OVERQUOTA], and it is set with `surat user quota`), COMPRESS, METADATA,
-// SORT, THREAD, ACL, NOTIFY, CATENATE.
+// SORT, THREAD, ACL, NOTIFY.
 //
 // # Command layer
 //

@@ -1,4 +1,4 @@
-"""BINARY, MULTIAPPEND, PREVIEW, OBJECTID, SAVEDATE and WITHIN through
+"""BINARY, MULTIAPPEND, CATENATE, PREVIEW, OBJECTID, SAVEDATE and WITHIN through
 Python's imaplib, which knows none of them: the extended commands are
 sent raw (fetch and search items, a MULTIAPPEND with LITERAL+) and the
 answers read through imaplib's response parser. Run by
@@ -38,7 +38,7 @@ def raw(m, name, text):
 m = imaplib.IMAP4_SSL(host, int(port), ssl_context=ctx)
 ok("login", m.login(user, password))
 caps = ok("capability", m.capability())[0].split()
-for c in (b"BINARY", b"MULTIAPPEND", b"PREVIEW", b"OBJECTID", b"SAVEDATE", b"WITHIN"):
+for c in (b"BINARY", b"MULTIAPPEND", b"CATENATE", b"PREVIEW", b"OBJECTID", b"SAVEDATE", b"WITHIN"):
     if c not in caps:
         sys.exit(f"{c!r} not advertised: {caps!r}")
 
@@ -88,6 +88,12 @@ ok("examine", m.select("Copies", readonly=True))
 dat = ok("fetch copied id", m.fetch("1", "(EMAILID)"))
 if emailid.encode() not in dat[0]:
     sys.exit(f"EMAILID after COPY: {dat!r}, want {emailid}")
+
+# CATENATE (RFC 4469): a TEXT part and a section of message 2 by URL.
+ok("catenate", raw(m, "APPEND", b'APPEND Copies CATENATE (TEXT {9+}\r\nSubject:  URL "/INBOX/;UID=2/;SECTION=TEXT")'))
+ok("examine", m.select("Copies", readonly=True))
+dat = ok("fetch catenated", m.fetch("2", "(BODY.PEEK[])"))
+check("CATENATE body", dat[0][1], b"Subject: first\r\n")
 
 # SAVEDATE (RFC 8514) and WITHIN (RFC 5032).
 ok("select", m.select("INBOX"))
