@@ -57,14 +57,13 @@ func parseCatenateURL(raw, user string) (*catURL, bool) {
 	if !strings.HasPrefix(path, "/") {
 		return nil, false
 	}
-	upper := strings.ToUpper(path)
-	i := strings.Index(upper, "/;UID=")
+	i := indexASCIIFold(path, "/;UID=")
 	if i < 1 {
 		return nil, false
 	}
 	u := &catURL{}
 	mbox := path[1:i]
-	if j := strings.Index(strings.ToUpper(mbox), ";UIDVALIDITY="); j >= 0 {
+	if j := indexASCIIFold(mbox, ";UIDVALIDITY="); j >= 0 {
 		n, err := strconv.ParseUint(mbox[j+len(";UIDVALIDITY="):], 10, 32)
 		if err != nil || n == 0 {
 			return nil, false
@@ -111,6 +110,17 @@ func parseCatenateURL(raw, user string) (*catURL, bool) {
 		}
 	}
 	return u, true
+}
+
+// indexASCIIFold is strings.Index ignoring ASCII case (upper-casing s
+// could change its length where it is not UTF-8); upper is upper case.
+func indexASCIIFold(s, upper string) int {
+	for i := 0; i+len(upper) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(upper)], upper) {
+			return i
+		}
+	}
+	return -1
 }
 
 // catenateURL returns the octets a CATENATE URL part names, or NO
