@@ -9,14 +9,11 @@ func cmdFetch(s *session, c *command) error {
 		return err
 	}
 	o := &fc.Options
-	if o.Preview || o.EmailID || o.ThreadID || o.SaveDate {
-		return bad("FETCH item or modifier not supported")
-	}
 	if o.ModSeq || o.HasChangedSince {
 		s.enableCondstore() // RFC 7162 §3.1 (cmd_condstore.go)
 	}
 	if err := s.fetchVanished(fc); err != nil {
 		return err
 	}
-	return s.Fetch(&fetchWriter{s: s, obsolete: o.Obsolete}, fc.NumSet, &o.FetchOptions)
+	return s.Fetch(&fetchWriter{s: s, obsolete: o.Obsolete, ext: newFetchExt(o)}, fc.NumSet, &o.FetchOptions)
 }

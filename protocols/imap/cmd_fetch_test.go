@@ -65,7 +65,7 @@ func TestCmdFetchNotServed(t *testing.T) {
 		C: a SELECT INBOX
 		S: ...
 		S: a OK
-		C: b FETCH 1:* (FLAGS PREVIEW)
+		C: b FETCH 1:* (FLAGS MODSEQ)
 		S: b BAD
 		C: c UID FETCH 1:* (FLAGS EMAILID)
 		S: c BAD`)

@@ -27,6 +27,7 @@ func cmdList(s *session, c *command) error {
 			return err
 		}
 	}
+	s.statusID = lc.ReturnStatus != nil && lc.ReturnStatus.MailboxID // RFC 8474 §4.2
 	patterns := lc.Patterns
 	if len(patterns) == 1 && patterns[0] == "" {
 		patterns = nil // RFC 9051 §6.3.9: "" asks for the delimiter

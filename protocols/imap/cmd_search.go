@@ -22,9 +22,6 @@ func cmdSearch(s *session, c *command) error {
 	default:
 		return errBadCharset
 	}
-	if sc.Criteria.Extended() {
-		return no(imap.ResponseCodeCannot, "Search key not supported")
-	}
 	opts := sc.Return
 	if opts == nil {
 		opts = &imap.SearchOptions{}
@@ -34,7 +31,7 @@ func cmdSearch(s *session, c *command) error {
 		opts.ReturnAll = true // RFC 4731 §3.1: RETURN () is ALL
 	}
 	criteria := sc.Criteria.IMAP()
-	data, err := s.Search(c.uid, criteria, opts)
+	data, err := s.search(c.uid, &sc.Criteria, opts) // with WITHIN, SAVEDATE, OBJECTID keys
 	if err != nil {
 		return err
 	}

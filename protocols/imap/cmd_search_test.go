@@ -43,6 +43,7 @@ func TestCmdSearch(t *testing.T) {
 		C: k SEARCH SUBJECT alpha
 		S: * ESEARCH (TAG "k") ALL 1,3
 		S: k OK
-		C: l SEARCH YOUNGER 10
-		S: l NO`)
+		C: l SEARCH OLDER 100000000
+		S: * ESEARCH (TAG "l")
+		S: l OK`)
 }

@@ -42,6 +42,7 @@ func cmdSelect(s *session, c *command) error {
 	e.Status("*", "OK", "UIDNEXT "+utoa(uint32(data.UIDNext)), "Predicted next UID")
 	e.Untagged().Atom("FLAGS").SP().Flags(data.Flags).CRLF()
 	e.StatusCode("*", "OK", func(e2 *wire.Encoder) { e2.Atom("PERMANENTFLAGS").SP().Flags(data.PermanentFlags) }, "Permanent flags")
+	e.Status("*", "OK", "MAILBOXID ("+mailboxObjectID(s.sel.state.id, data.UIDValidity)+")", "Ok") // RFC 8474 §4.1
 	if s.rev2 {
 		// RFC 9051 §6.3.2: the mailbox's LIST response.
 		e.Untagged().Atom("LIST").SP().Open().Close().SP().Quoted(string(delim)).SP().Mailbox(s.sel.name).CRLF()

@@ -20,6 +20,7 @@ func TestCmdSelect(t *testing.T) {
 		S: * FLAGS (\Seen \Answered \Flagged \Deleted \Draft)
 		S: * OK [PERMANENTFLAGS (\Seen \Answered \Flagged \Deleted \Draft \*)]
 		S: * OK [HIGHESTMODSEQ 3]
+		S: * OK [MAILBOXID (F
 		S: a OK [READ-WRITE] SELECT completed
 		C: b EXAMINE inbox
 		S: * OK [CLOSED]
@@ -27,6 +28,7 @@ func TestCmdSelect(t *testing.T) {
 		S: ...
 		S: * OK [PERMANENTFLAGS ()]
 		S: * OK [HIGHESTMODSEQ 3]
+		S: * OK [MAILBOXID (F
 		S: b OK [READ-ONLY]
 		C: c EXPUNGE
 		S: c NO
@@ -43,6 +45,7 @@ func TestCmdSelect(t *testing.T) {
 		S: * OK [UIDNEXT 3]
 		S: * FLAGS
 		S: * OK [PERMANENTFLAGS
+		S: * OK [MAILBOXID (F
 		S: * LIST () "/" INBOX
 		S: * OK [HIGHESTMODSEQ 3]
 		S: g OK [READ-WRITE]

@@ -9,7 +9,7 @@ import (
 // statusOptions checks the STATUS items asked (wire.StatusOptions) are
 // served and returns them in go-imap's form.
 func statusOptions(o *wire.StatusOptions) (*imap.StatusOptions, error) {
-	if o.DeletedStorage || o.MailboxID {
+	if o.DeletedStorage {
 		return nil, bad("STATUS item not supported")
 	}
 	return &o.StatusOptions, nil
@@ -28,6 +28,7 @@ func cmdStatus(s *session, c *command) error {
 	if opts.HighestModSeq {
 		s.enableCondstore() // RFC 7162 §3.1
 	}
+	s.statusID = sc.Options.MailboxID // RFC 8474 §4.2 (writeStatus)
 	data, err := s.Status(sc.Mailbox, opts)
 	if err != nil {
 		return err
@@ -58,6 +59,11 @@ func (s *session) writeStatus(data *imap.StatusData) error {
 	}
 	if data.UIDValidity != 0 {
 		item("UIDVALIDITY").Number(data.UIDValidity)
+	}
+	if s.statusID {
+		if id := s.mailboxIDOf(data.Mailbox); id != "" {
+			item("MAILBOXID").Open().Atom(id).Close() // RFC 8474 §4.2
+		}
 	}
 	if data.NumUnseen != nil {
 		item("UNSEEN").Number(*data.NumUnseen)

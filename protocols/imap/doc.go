@@ -59,11 +59,22 @@
 //     command over as soon as its bytes are in, whatever zlib flush the
 //     client used (mbsync's Z_PARTIAL_FLUSH too). An idle compressed
 //     session keeps about 40 KiB more (the 32 KiB window).
-//   - BINARY FETCH items are answered (IMAP4rev2 includes them; an unknown
-//     transfer encoding is NO [UNKNOWN-CTE]) but BINARY (RFC 3516) is not
-//     advertised: APPEND stores literal8 data as given.
+//   - BINARY (RFC 3516): BINARY[] a literal8 only when it holds a NUL, an
+//     unknown transfer encoding NO [UNKNOWN-CTE]; APPEND's literal8 data
+//     stored with its binary parts in base64, as Dovecot does
+//     (imapmsg.ConvertBinary), so BODY[] never holds a NUL
+//   - MULTIAPPEND (RFC 3502): every message filed in one proposal, or none
+//     (cmd_append.go); CATENATE (RFC 4469) with TEXT parts and URL parts
+//     naming the user's own messages or their sections (catenate.go)
+//   - PREVIEW (RFC 8970), from the first text part (imapmsg)
+//   - OBJECTID (RFC 8474): MAILBOXID, EMAILID derived from replicated
+//     state (the mailbox's id and UIDVALIDITY, the body hash), so the same
+//     on every node and across COPY, MOVE and RENAME; THREADID NIL, as
+//     Dovecot answers (objectid.go)
+//   - SAVEDATE (RFC 8514): stamped by APPEND, COPY and MOVE; a delivered
+//     message's is its internal date. WITHIN (RFC 5032)
 //
-// Not served yet: METADATA, ACL, NOTIFY, BINARY (see above).
+// Not served yet: METADATA, ACL, NOTIFY.
 //
 // # Command layer
 //

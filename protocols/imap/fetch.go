@@ -81,7 +81,7 @@ func (s *session) Fetch(w *fetchWriter, numSet imap.NumSet, options *imap.FetchO
 	prefetch := cur != nil && options.BodyStructure == nil && len(options.BinarySection) == 0 &&
 		len(options.BinarySectionSize) == 0 && (options.Envelope || slices.ContainsFunc(options.BodySection, headerOnly)) &&
 		!slices.ContainsFunc(options.BodySection, func(bs *imap.FetchItemBodySection) bool { return !wholeBody(bs) && !headerOnly(bs) })
-	readBodies := cur != nil && needsBody(options)
+	readBodies := cur != nil && (needsBody(options) || w.ext.needsBody())
 	var bodies map[string][]byte
 	for k, p := range pairs {
 		if readBodies && k%bodyBatch == 0 {
@@ -213,7 +213,7 @@ func (s *session) fetchOne(w *fetchWriter, p seqUID, m *evlog.MessageRecord, opt
 	needBody := options.BodyStructure != nil || len(options.BinarySection) > 0 ||
 		len(options.BinarySectionSize) > 0 || slices.ContainsFunc(options.BodySection, func(bs *imap.FetchItemBodySection) bool {
 		return !wholeBody(bs) && !headerOnly(bs)
-	})
+	}) || w.ext.needsBody()
 	needHeader := !needBody && (options.Envelope || slices.ContainsFunc(options.BodySection, headerOnly))
 	if needHeader && body == nil {
 		// From the node's header cache, or the body read only up to the
@@ -291,6 +291,7 @@ func (s *session) fetchOne(w *fetchWriter, p seqUID, m *evlog.MessageRecord, opt
 	if options.RFC822Size {
 		rw.WriteRFC822Size(int64(m.GetSize()))
 	}
+	w.ext.write(rw, m, parsed) // PREVIEW, EMAILID, THREADID, SAVEDATE (fetchx.go)
 	if options.Envelope {
 		if hdr != nil {
 			rw.WriteEnvelope(hdr.envelope())
@@ -313,7 +314,7 @@ func (s *session) fetchOne(w *fetchWriter, p seqUID, m *evlog.MessageRecord, opt
 		}
 	}
 	for i, bs := range options.BinarySection {
-		if err := writeLiteral(rw.WriteBinarySection(bs, int64(len(binaries[i]))), binaries[i]); err != nil {
+		if err := writeLiteral(rw.WriteBinarySection(bs, binaries[i]), binaries[i]); err != nil {
 			return err
 		}
 	}

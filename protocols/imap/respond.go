@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"bytes"
 	"io"
 	"strconv"
 	"time"
@@ -94,6 +95,7 @@ func utoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 type fetchWriter struct {
 	s        *session
 	obsolete map[*imap.FetchItemBodySection]string
+	ext      *fetchExt // the items imap.FetchOptions lacks (fetchx.go)
 }
 
 // fetchResponse is one "* n FETCH (...)" response being written: items
@@ -167,14 +169,20 @@ func (r *fetchResponse) WriteBodySection(bs *imap.FetchItemBodySection, size int
 	return &literalWriter{enc: e, s: r}
 }
 
-// WriteBinarySection is WriteBodySection for BINARY[...] (RFC 3516 §4.2:
-// a literal8).
-func (r *fetchResponse) WriteBinarySection(bs *imap.FetchItemBinarySection, size int64) io.WriteCloser {
+// WriteBinarySection is WriteBodySection for BINARY[...] of data: a
+// literal8 when data holds a NUL (RFC 3516 §4.2, §4.3: the literal8 is
+// needed only then), a literal otherwise, as Dovecot answers.
+func (r *fetchResponse) WriteBinarySection(bs *imap.FetchItemBinarySection, data []byte) io.WriteCloser {
+	size := int64(len(data))
 	e := r.item("BINARY").Raw("[").Raw(partString(bs.Part)).Raw("]")
 	if bs.Partial != nil {
 		e.Raw("<").Number64(uint64(bs.Partial.Offset)).Raw(">")
 	}
-	e.SP().Raw("~{").Number64(uint64(size)).Raw("}\r\n")
+	e.SP()
+	if bytes.IndexByte(data, 0) >= 0 {
+		e.Raw("~")
+	}
+	e.Raw("{").Number64(uint64(size)).Raw("}\r\n")
 	return &literalWriter{enc: e, s: r}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/imap/wire"
 )
 
 // Search evaluates SEARCH / UID SEARCH (RFC 9051 §6.4.4) over the messages
@@ -24,6 +25,12 @@ import (
 // with go-message, only for messages the cheaper criteria left in. This is a
 // scan: an index for text search is future work (doc.go).
 func (s *session) Search(byUID bool, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+	return s.search(byUID, searchFromIMAP(criteria), options)
+}
+
+// search is Search over wire's criteria, which add WITHIN, SAVEDATE and
+// OBJECTID keys to go-imap's (searchx.go).
+func (s *session) search(byUID bool, criteria *wire.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
 	sel := s.sel
 	v := sel.view
 	data := &imap.SearchData{}
@@ -171,7 +178,7 @@ func (c *candidate) loadHeader() bool {
 	return true
 }
 
-func (c *candidate) match(cr *imap.SearchCriteria) bool {
+func (c *candidate) match(cr *wire.SearchCriteria) bool {
 	v := c.sel.view
 	for _, set := range cr.SeqNum {
 		if !containsSeq(set, c.seq, uint32(len(v.uids))) {
@@ -208,6 +215,9 @@ func (c *candidate) match(cr *imap.SearchCriteria) bool {
 		return false
 	}
 	if cr.ModSeq != nil && c.rec.GetModseq() < cr.ModSeq.ModSeq {
+		return false
+	}
+	if !c.matchExt(cr) { // WITHIN, SAVEDATE, OBJECTID (searchx.go)
 		return false
 	}
 	if len(cr.Header) > 0 || !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() {
@@ -321,7 +331,7 @@ const maxSearchDepth = 16
 
 // searchesText reports whether cr (or a criterion under NOT or OR) is a
 // TEXT or BODY search, which reads bodies.
-func searchesText(cr *imap.SearchCriteria) bool {
+func searchesText(cr *wire.SearchCriteria) bool {
 	if len(cr.Text) > 0 || len(cr.Body) > 0 {
 		return true
 	}

@@ -289,6 +289,7 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 	}
 	out, err := s.propose(ev(&evlog.Event_Copied{Copied: &evlog.Copied{
 		MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), TargetMailboxId: dst.GetId(),
+		SavedUnix: s.srv.cfg.Now().Unix(), // RFC 8514 SAVEDATE
 	}}))
 	if err != nil {
 		s.log.Info("imap copy failed", "mailbox", sel.name, toMailbox(dst.GetName(), nil), "err", err)
@@ -330,6 +331,7 @@ func (s *session) Move(w moveWriter, numSet imap.NumSet, dest string) error {
 	}
 	out, err := s.propose(ev(&evlog.Event_Moved{Moved: &evlog.Moved{
 		MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), TargetMailboxId: dst.GetId(),
+		SavedUnix: s.srv.cfg.Now().Unix(), // RFC 8514 SAVEDATE
 	}}))
 	if err != nil {
 		s.log.Info("imap move failed", "mailbox", sel.name, toMailbox(dst.GetName(), nil), "err", err)

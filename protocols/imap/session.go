@@ -58,6 +58,9 @@ type session struct {
 	// IMAP4rev2 and UTF8=ACCEPT.
 	rev2, utf8 bool
 	cond       condState // CONDSTORE and QRESYNC (cmd_condstore.go)
+	// statusID: the STATUS or LIST being served asked for MAILBOXID
+	// (RFC 8474 §4.2; cmd_status.go, cmd_list.go).
+	statusID bool
 	// bye is the BYE pending, set from any goroutine (requestBye).
 	bye atomic.Pointer[string]
 
@@ -509,15 +512,6 @@ func (s *session) appendTarget(name string, size int64) (*evlog.MailboxRecord, e
 // (docs/DESIGN.md invariant 4). The OK comes once the Appended event is
 // committed and applied here.
 func (s *session) Append(mb *evlog.MailboxRecord, body []byte, options *imap.AppendOptions) (*imap.AppendData, error) {
-	date := options.Time
-	if date.IsZero() {
-		date = s.srv.cfg.Now()
-	}
-	_, offset := date.Zone()
-	flags := make([]string, len(options.Flags))
-	for i, f := range options.Flags {
-		flags[i] = string(f)
-	}
 	chunks := evlog.Chunks(body)
 	last := chunks[len(chunks)-1]
 	// Each chunk pins the body against the blob collector until the
@@ -533,10 +527,7 @@ func (s *session) Append(mb *evlog.MailboxRecord, body []byte, options *imap.App
 		}
 	}
 	out, err := s.propose(ev(&evlog.Event_BlobStored{BlobStored: last}),
-		ev(&evlog.Event_Appended{Appended: &evlog.Appended{
-			MailboxId: mb.GetId(), Blob: last.Hash, Size: last.Size, Flags: flags,
-			InternalDateUnix: date.Unix(), InternalDateOffset: int32(offset),
-		}}))
+		ev(&evlog.Event_Appended{Appended: s.appendedEvent(mb, last.Hash, last.Size, options)}))
 	if err != nil {
 		s.log.Info("imap append failed", "mailbox", mb.GetName(), "size", len(body), "err", err)
 		if errors.Is(replyFor(err), errNonExistent) {
@@ -556,6 +547,39 @@ func (s *session) Append(mb *evlog.MailboxRecord, body []byte, options *imap.App
 		l.Appended(s.ctx, s.user, mb.GetSpecialUse(), body)
 	}
 	return &imap.AppendData{UIDValidity: res[1].GetUidValidity(), UID: imap.UID(res[1].GetUids()[0].GetFirst())}, nil
+}
+
+// appendedEvent files the body hash of size octets in mb with APPEND's
+// options: the internal date given or now, and now as the save date (RFC
+// 8514).
+func (s *session) appendedEvent(mb *evlog.MailboxRecord, hash []byte, size uint64, options *imap.AppendOptions) *evlog.Appended {
+	date := options.Time
+	if date.IsZero() {
+		date = s.srv.cfg.Now()
+	}
+	_, offset := date.Zone()
+	flags := make([]string, len(options.Flags))
+	for i, f := range options.Flags {
+		flags[i] = string(f)
+	}
+	return &evlog.Appended{
+		MailboxId: mb.GetId(), Blob: hash, Size: size, Flags: flags,
+		InternalDateUnix: date.Unix(), InternalDateOffset: int32(offset),
+		SavedUnix: s.srv.cfg.Now().Unix(),
+	}
+}
+
+// appendMore checks a further message of a MULTIAPPEND (RFC 3502) of size
+// octets, after total octets, as appendTarget checks the first.
+func (s *session) appendMore(total, size int64) error {
+	if size > int64(s.srv.cfg.AppendLimit) {
+		return no(imap.ResponseCodeTooBig, "Message exceeds the APPENDLIMIT")
+	}
+	if u, err := s.srv.cfg.Store.User(s.user); err == nil && u.GetQuotaBytes() > 0 &&
+		u.GetUsedBytes()+uint64(total+size) > u.GetQuotaBytes() {
+		return errOverQuota
+	}
+	return nil
 }
 
 // refreshSelected brings the node's state of the selected mailbox up to

@@ -174,16 +174,19 @@ func (e *Encoder) Number64(n uint64) *Encoder {
 }
 
 // Quoted writes s as a quoted string, escaping '"' and '\'. The caller
-// guarantees s has no CR, LF or NUL (String chooses for it).
+// guarantees s has no CR, LF or NUL (String chooses for it). The runs
+// between escapes are written whole: byte by byte, quoting was most of the
+// time spent writing an ENVELOPE.
 func (e *Encoder) Quoted(s string) *Encoder {
 	e.byte('"')
+	run := 0 // start of the run not written yet
 	for i := 0; i < len(s); i++ {
-		if s[i] == '"' || s[i] == '\\' {
-			e.byte('\\')
+		if c := s[i]; c == '"' || c == '\\' {
+			e.Raw(s[run:i]).byte('\\')
+			run = i // the escaped octet starts the next run
 		}
-		e.byte(s[i])
 	}
-	return e.byte('"')
+	return e.Raw(s[run:]).byte('"')
 }
 
 // maxQuoted is the longest string sent quoted; longer ones are literals,

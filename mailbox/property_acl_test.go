@@ -1,0 +1,111 @@
+package mailbox
+
+import (
+	evlog "github.com/surat-mail/surat/log"
+)
+
+func aclEv(k any) *evlog.Event {
+	switch k := k.(type) {
+	case *evlog.AclSet:
+		return &evlog.Event{Kind: &evlog.Event_AclSet{AclSet: k}}
+	case *evlog.MetadataSet:
+		return &evlog.Event{Kind: &evlog.Event_MetadataSet{MetadataSet: k}}
+	}
+	panic("aclEv: unknown kind")
+}
+
+var (
+	genIdentifiers = []string{"anyone", "-anyone", "authenticated", "bob@example.org", "-bob@example.org",
+		"cy@example.net", "ann@example.org", "nobody@example.org", "not an identifier"}
+	genRights  = []string{"lrs", "+w", "-s", "", "lrswipkxtea", "+p", "-lrswipkxtea", "lrz", "+cd"}
+	genEntries = []string{"/shared/comment", "/private/comment", "/shared/vendor/x/y", "/Private/Comment", "/shared/", "/other"}
+)
+
+// ownerOf guesses the owner of a mailbox id as a fresh store numbers them
+// (the first three users' six mailboxes each, in order); right mostly,
+// wrong sometimes (refused).
+func (g *generator) ownerOf(id uint64) string {
+	if id >= 1 && id <= 18 && g.rng.IntN(8) > 0 {
+		return g.users[(id-1)/6]
+	}
+	return g.user()
+}
+
+// aclEntries returns n entries of shared-folder events after the entries
+// given: ACL changes (some by actors without the a right, some refused),
+// annotations of mailboxes and of the server, deliveries into shared
+// mailboxes, appends and copies with a save date, mailboxes and users
+// deleted under them; then a keeper whose records outlive the workload,
+// so that every ACL and metadata key kind is left in the store.
+func (g *generator) aclEntries(after []entry, n int) []entry {
+	index := after[len(after)-1].index + 1
+	var out []entry
+	add := func(evs ...*evlog.Event) {
+		p, err := evlog.EncodeBatch(&evlog.Batch{Events: evs})
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, entry{index: index, proposals: [][]byte{p}})
+		index++
+	}
+	for range n {
+		id := g.mailboxID()
+		switch g.rng.IntN(12) {
+		case 0, 1, 2:
+			e := &evlog.AclSet{Owner: g.ownerOf(id), MailboxId: id, Identifier: g.pick(genIdentifiers), Rights: g.pick(genRights)}
+			if g.rng.IntN(3) == 0 {
+				e.Actor = g.user()
+			}
+			add(aclEv(e))
+		case 3, 4:
+			e := &evlog.MetadataSet{User: g.user(), Entry: g.pick(genEntries)}
+			if g.rng.IntN(3) > 0 {
+				e.MailboxId = id
+			}
+			if g.rng.IntN(4) > 0 {
+				e.Value = []byte(g.pick(genNames))
+			}
+			add(aclEv(e))
+		case 5, 6:
+			h, size := g.body()
+			r := &evlog.Recipient{Address: g.user(), SharedOwner: g.user(), Mailbox: g.pick(append(genNames, "INBOX")),
+				Flags: g.flags()}
+			add(ev(&evlog.Delivered{Blob: h, Size: uint64(size), InternalDateUnix: 1_700_000_000, Recipients: []*evlog.Recipient{r}}))
+		case 7:
+			h, size := g.body()
+			add(ev(&evlog.Appended{MailboxId: id, Blob: h, Size: uint64(size), InternalDateUnix: 1_000_000,
+				SavedUnix: int64(1_700_000_000 + g.rng.IntN(1000))}))
+		case 8:
+			add(ev(&evlog.Copied{MailboxId: id, Uids: g.ranges(), TargetMailboxId: g.mailboxID(),
+				SavedUnix: int64(g.rng.IntN(2) * 1_700_000_000)}))
+		case 9:
+			add(mailboxDeleted(id))
+		case 10:
+			add(userDeleted(g.user()))
+		default:
+			g.mailboxes += 6
+			add(userCreated(g.user(), 1_700_000_000))
+		}
+	}
+	// The keeper: its INBOX's id is not known here, so every id this
+	// workload may have handed out is tried with the keeper as owner
+	// (the others are refused), each its own proposal of one entry.
+	const keeper = "aclkeep@example.org"
+	g.mailboxes += 6
+	add(userCreated(keeper, 1_700_000_000)) // refused after the first workload on a store
+	var tries [][]byte
+	for id := uint64(1); id <= g.mailboxes+8; id++ {
+		p, err := evlog.EncodeBatch(&evlog.Batch{Events: []*evlog.Event{
+			aclEv(&evlog.AclSet{Owner: keeper, MailboxId: id, Identifier: "anyone", Rights: "lr"}),
+			aclEv(&evlog.MetadataSet{User: keeper, MailboxId: id, Entry: "/shared/comment", Value: []byte("kept")}),
+		}})
+		if err != nil {
+			panic(err)
+		}
+		tries = append(tries, p)
+	}
+	out = append(out, entry{index: index, proposals: tries})
+	index++
+	add(aclEv(&evlog.MetadataSet{User: keeper, Entry: "/private/vendor/surat/kept", Value: []byte("1")}))
+	return out
+}
