@@ -44,6 +44,18 @@ fileinto :flags ["\\Seen", "\\Flagged"] "Other Users/` + owner + `/Team";`
 		}
 	}
 
+	// RFC 5490 mailboxexists of the shared name: only with p.
+	exists := func() bool {
+		t.Helper()
+		ok, err := state.MailboxExists(sharer, "Other Users/"+owner+"/Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if exists() {
+		t.Fatal("mailboxexists says yes without the p right")
+	}
 	// No right yet: the sharer's INBOX.
 	send("before the share")
 	if b, _ := lastIn(t, n, sharer, "INBOX"); !bytes.Contains(b, []byte("before the share")) {
@@ -51,6 +63,9 @@ fileinto :flags ["\\Seen", "\\Flagged"] "Other Users/` + owner + `/Team";`
 	}
 	n.Submit(t, &evlog.Event{Kind: &evlog.Event_AclSet{AclSet: &evlog.AclSet{
 		Owner: owner, MailboxId: team, Identifier: sharer, Rights: "lps"}}})
+	if !exists() {
+		t.Fatal("mailboxexists says no with the p right")
+	}
 	send("after the share")
 	b, flags := lastIn(t, n, owner, "Team")
 	if !bytes.Contains(b, []byte("after the share")) || !slices.Equal(flags, []string{`\Seen`}) {
