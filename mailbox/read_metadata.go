@@ -30,7 +30,7 @@ const (
 // answers BAD before calling); entries that do not exist are left out
 // (the dispatcher answers nothing for them, as RFC 5464 §4.2 allows).
 // The result is sorted by name, each entry once. Whether user may read
-// the mailbox's annotations (RFC 5464 §6: the l and r rights, RFC 4314)
+// the mailbox's annotations (RFC 5464 §3.3: the l and r rights, RFC 4314)
 // is the caller's to check. Reads only.
 func (s *Store) Metadata(user string, mailboxID uint64, names []string, depth MetadataDepth) ([]MetadataEntry, error) {
 	var out []MetadataEntry

@@ -16,7 +16,7 @@ package acl
 //	CREATE below it                         k; RENAME away from it x, to below k; DELETE x
 //	SETACL, DELETEACL, GETACL, LISTRIGHTS   a
 //	MYRIGHTS                                any right
-//	GETMETADATA                             l and r (RFC 5464 §6.3 with ACL); SETMETADATA of
+//	GETMETADATA                             l and r (RFC 5464 §3.3); SETMETADATA of
 //	                                        /private/ the same, of /shared/ also w
 //
 // Sieve's fileinto into it needs p (mailbox.Recipient.shared_owner).
