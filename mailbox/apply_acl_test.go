@@ -66,6 +66,12 @@ func TestAclSet(t *testing.T) {
 	if got, want := h.acl(team), []string{bob + "=lrwk"}; !slices.Equal(got, want) {
 		t.Fatalf("ACL %q, want %q", got, want)
 	}
+	// An entry for the owner changes nothing: the owner holds every right.
+	h.ok(aclSet(alice, team, "-"+alice, "lr"))
+	h.ok(aclSet(alice, team, alice, "l"))
+	if got := h.acl(team); !slices.Equal(got, []string{bob + "=lrwk"}) {
+		t.Fatalf("ACL after owner entries %q", got)
+	}
 	// Refusals leave the state alone.
 	h.fails(errInvalid, aclSet(alice, team, bob, "lrz"))  // RFC 4314 §3.1: unknown right
 	h.fails(errInvalid, aclSet(alice, team, "bob", "lr")) // not an identifier
