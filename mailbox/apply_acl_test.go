@@ -250,3 +250,28 @@ func TestSaveDate(t *testing.T) {
 		}
 	}
 }
+
+// TestSharingChanges: ACL and annotation changes reach the change feed,
+// for the owner's address, so that sessions showing the mailbox (IDLE on
+// it from another user, on any node) read their rights again.
+func TestSharingChanges(t *testing.T) {
+	h, team := sharing(t)
+	sub := h.s.Subscribe(alice)
+	defer sub.Close()
+	h.ok(aclSet(alice, team, bob, "lr"))
+	h.ok(aclSet(alice, team, bob, "lr")) // no change: nothing published
+	h.ok(metadataSet(bob, team, "/private/comment", str("x")))
+	h.ok(userDeleted(bob))
+	want := []ChangeKind{ACLChanged, MetadataChanged, ACLChanged}
+	for i, k := range want {
+		c := <-sub.C
+		if c.Kind != k || c.MailboxID != team || c.Address != alice {
+			t.Fatalf("change %d: %+v, want %v of mailbox %d", i, c, k, team)
+		}
+	}
+	select {
+	case c := <-sub.C:
+		t.Fatalf("unexpected change %+v", c)
+	default:
+	}
+}
