@@ -276,6 +276,9 @@ const (
 	ErrorCode_ERROR_CODE_SCRIPT_ACTIVE      ErrorCode = 62 // DELETESCRIPT of the active script (RFC 5804 §2.10)
 	ErrorCode_ERROR_CODE_SCRIPT_QUOTA       ErrorCode = 63 // too many scripts or too large (RFC 5804 QUOTA/MAXSCRIPTS, QUOTA/MAXSIZE)
 	ErrorCode_ERROR_CODE_ALREADY_REPLIED    ErrorCode = 64 // VacationReplied: this sender had its reply within the period
+	ErrorCode_ERROR_CODE_METADATA_MAXSIZE   ErrorCode = 65 // MetadataSet: a value past mailbox.MaxMetadataValueBytes (RFC 5464 §4.3 [METADATA MAXSIZE n])
+	ErrorCode_ERROR_CODE_METADATA_TOOMANY   ErrorCode = 66 // MetadataSet: past the entries or bytes of its scope ([METADATA TOOMANY])
+	ErrorCode_ERROR_CODE_ACL_LIMIT          ErrorCode = 67 // AclSet: the mailbox's ACL holds mailbox.MaxACLEntries identifiers
 )
 
 // Enum value maps for ErrorCode.
@@ -313,6 +316,9 @@ var (
 		62: "ERROR_CODE_SCRIPT_ACTIVE",
 		63: "ERROR_CODE_SCRIPT_QUOTA",
 		64: "ERROR_CODE_ALREADY_REPLIED",
+		65: "ERROR_CODE_METADATA_MAXSIZE",
+		66: "ERROR_CODE_METADATA_TOOMANY",
+		67: "ERROR_CODE_ACL_LIMIT",
 	}
 	ErrorCode_value = map[string]int32{
 		"ERROR_CODE_UNSPECIFIED":         0,
@@ -347,6 +353,9 @@ var (
 		"ERROR_CODE_SCRIPT_ACTIVE":       62,
 		"ERROR_CODE_SCRIPT_QUOTA":        63,
 		"ERROR_CODE_ALREADY_REPLIED":     64,
+		"ERROR_CODE_METADATA_MAXSIZE":    65,
+		"ERROR_CODE_METADATA_TOOMANY":    66,
+		"ERROR_CODE_ACL_LIMIT":           67,
 	}
 )
 
@@ -528,6 +537,8 @@ type Event struct {
 	//	*Event_SievePruned
 	//	*Event_ForwardingSet
 	//	*Event_SrsKeyAdded
+	//	*Event_AclSet
+	//	*Event_MetadataSet
 	Kind          isEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1047,6 +1058,24 @@ func (x *Event) GetSrsKeyAdded() *SrsKeyAdded {
 	return nil
 }
 
+func (x *Event) GetAclSet() *AclSet {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_AclSet); ok {
+			return x.AclSet
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetMetadataSet() *MetadataSet {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_MetadataSet); ok {
+			return x.MetadataSet
+		}
+	}
+	return nil
+}
+
 type isEvent_Kind interface {
 	isEvent_Kind()
 }
@@ -1272,6 +1301,15 @@ type Event_SrsKeyAdded struct {
 	SrsKeyAdded *SrsKeyAdded `protobuf:"bytes,138,opt,name=srs_key_added,json=srsKeyAdded,proto3,oneof"`
 }
 
+type Event_AclSet struct {
+	// 140–144: IMAP shared folders and annotations (RFC 4314 ACL, RFC 5464 METADATA).
+	AclSet *AclSet `protobuf:"bytes,140,opt,name=acl_set,json=aclSet,proto3,oneof"`
+}
+
+type Event_MetadataSet struct {
+	MetadataSet *MetadataSet `protobuf:"bytes,141,opt,name=metadata_set,json=metadataSet,proto3,oneof"`
+}
+
 func (*Event_DomainAdded) isEvent_Kind() {}
 
 func (*Event_DomainRemoved) isEvent_Kind() {}
@@ -1377,6 +1415,10 @@ func (*Event_SievePruned) isEvent_Kind() {}
 func (*Event_ForwardingSet) isEvent_Kind() {}
 
 func (*Event_SrsKeyAdded) isEvent_Kind() {}
+
+func (*Event_AclSet) isEvent_Kind() {}
+
+func (*Event_MetadataSet) isEvent_Kind() {}
 
 type DomainAdded struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -2705,7 +2747,14 @@ type Recipient struct {
 	// fileinto :create, RFC 5490 §3.2); without it a missing mailbox files
 	// the copy in INBOX. A recipient may appear more than once in one
 	// Delivered, with different mailboxes: one copy each.
-	Create        bool `protobuf:"varint,5,opt,name=create,proto3" json:"create,omitempty"`
+	Create bool `protobuf:"varint,5,opt,name=create,proto3" json:"create,omitempty"`
+	// mailbox is shared_owner's, not the recipient's (Sieve fileinto
+	// "Other Users/owner/name", protocols/imap/acl): the copy goes there,
+	// charged to shared_owner, when the recipient holds the p right on it
+	// (RFC 4314 §2.1), with only the flags its rights allow; otherwise, or
+	// when it does not exist or shared_owner is over quota, into the
+	// recipient's INBOX. Never created.
+	SharedOwner   string `protobuf:"bytes,6,opt,name=shared_owner,json=sharedOwner,proto3" json:"shared_owner,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2773,6 +2822,13 @@ func (x *Recipient) GetCreate() bool {
 		return x.Create
 	}
 	return false
+}
+
+func (x *Recipient) GetSharedOwner() string {
+	if x != nil {
+		return x.SharedOwner
+	}
+	return ""
 }
 
 // Delivered files one stored body into the mailboxes of all its local
@@ -2941,8 +2997,11 @@ type Appended struct {
 	InternalDateUnix   int64                  `protobuf:"varint,4,opt,name=internal_date_unix,json=internalDateUnix,proto3" json:"internal_date_unix,omitempty"`
 	InternalDateOffset int32                  `protobuf:"varint,5,opt,name=internal_date_offset,json=internalDateOffset,proto3" json:"internal_date_offset,omitempty"`
 	Flags              []string               `protobuf:"bytes,6,rep,name=flags,proto3" json:"flags,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// RFC 8514 SAVEDATE: the proposer's clock when the message was saved
+	// (APPEND's date-time may be any); 0: the internal date stands for it.
+	SavedUnix     int64 `protobuf:"varint,60,opt,name=saved_unix,json=savedUnix,proto3" json:"saved_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Appended) Reset() {
@@ -3015,6 +3074,13 @@ func (x *Appended) GetFlags() []string {
 		return x.Flags
 	}
 	return nil
+}
+
+func (x *Appended) GetSavedUnix() int64 {
+	if x != nil {
+		return x.SavedUnix
+	}
+	return 0
 }
 
 type FlagsChanged struct {
@@ -3098,6 +3164,7 @@ type Copied struct {
 	MailboxId       uint64                 `protobuf:"varint,1,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
 	Uids            []*UidRange            `protobuf:"bytes,2,rep,name=uids,proto3" json:"uids,omitempty"`
 	TargetMailboxId uint64                 `protobuf:"varint,3,opt,name=target_mailbox_id,json=targetMailboxId,proto3" json:"target_mailbox_id,omitempty"`
+	SavedUnix       int64                  `protobuf:"varint,60,opt,name=saved_unix,json=savedUnix,proto3" json:"saved_unix,omitempty"` // RFC 8514: the copies' save date (proposer's clock); 0: the originals'
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -3153,11 +3220,19 @@ func (x *Copied) GetTargetMailboxId() uint64 {
 	return 0
 }
 
+func (x *Copied) GetSavedUnix() int64 {
+	if x != nil {
+		return x.SavedUnix
+	}
+	return 0
+}
+
 type Moved struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	MailboxId       uint64                 `protobuf:"varint,1,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
 	Uids            []*UidRange            `protobuf:"bytes,2,rep,name=uids,proto3" json:"uids,omitempty"`
 	TargetMailboxId uint64                 `protobuf:"varint,3,opt,name=target_mailbox_id,json=targetMailboxId,proto3" json:"target_mailbox_id,omitempty"`
+	SavedUnix       int64                  `protobuf:"varint,60,opt,name=saved_unix,json=savedUnix,proto3" json:"saved_unix,omitempty"` // as Copied's
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -3209,6 +3284,13 @@ func (x *Moved) GetUids() []*UidRange {
 func (x *Moved) GetTargetMailboxId() uint64 {
 	if x != nil {
 		return x.TargetMailboxId
+	}
+	return 0
+}
+
+func (x *Moved) GetSavedUnix() int64 {
+	if x != nil {
+		return x.SavedUnix
 	}
 	return 0
 }
@@ -6207,8 +6289,13 @@ type MessageRecord struct {
 	InternalDateOffset int32                  `protobuf:"varint,4,opt,name=internal_date_offset,json=internalDateOffset,proto3" json:"internal_date_offset,omitempty"`
 	Flags              []string               `protobuf:"bytes,5,rep,name=flags,proto3" json:"flags,omitempty"` // sorted
 	Modseq             uint64                 `protobuf:"varint,6,opt,name=modseq,proto3" json:"modseq,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// RFC 8514 SAVEDATE: when the message entered this mailbox, from the
+	// event that put it there (Appended, Copied, Moved saved_unix); 0: its
+	// internal date stands for it (deliveries, whose internal date is the
+	// arrival, and entries from before).
+	SavedUnix     int64 `protobuf:"varint,7,opt,name=saved_unix,json=savedUnix,proto3" json:"saved_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MessageRecord) Reset() {
@@ -6279,6 +6366,13 @@ func (x *MessageRecord) GetFlags() []string {
 func (x *MessageRecord) GetModseq() uint64 {
 	if x != nil {
 		return x.Modseq
+	}
+	return 0
+}
+
+func (x *MessageRecord) GetSavedUnix() int64 {
+	if x != nil {
+		return x.SavedUnix
 	}
 	return 0
 }
@@ -7460,13 +7554,178 @@ func (x *SrsKeyAdded) GetAddedUnix() int64 {
 	return 0
 }
 
+// AclSet changes one identifier's rights on a mailbox: SETACL and
+// DELETEACL (RFC 4314 §3.1, §3.2), `surat acl set`. Apply parses rights
+// with protocols/imap/acl (Modify), so concurrent "+" and "-" changes
+// compose in log order. The mailbox keeps its ACL through renames; it
+// goes with the mailbox, and entries naming a user with the user.
+type AclSet struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Owner     string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"` // the mailbox's owner: NO_SUCH_MAILBOX when the id is not theirs
+	MailboxId uint64                 `protobuf:"varint,2,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
+	// "anyone", "authenticated" or a user's address (NO_SUCH_USER when it
+	// does not exist); a leading "-" names negative rights (RFC 4314 §2).
+	Identifier string `protobuf:"bytes,3,opt,name=identifier,proto3" json:"identifier,omitempty"`
+	// SETACL's argument: "lrs" replaces, "+w" adds, "-w" removes; rights
+	// left empty take the identifier out of the ACL (DELETEACL: "").
+	// An unknown right is INVALID.
+	Rights string `protobuf:"bytes,4,opt,name=rights,proto3" json:"rights,omitempty"`
+	// The user asking: the owner, or one holding the a right on the
+	// mailbox when apply runs (else FORBIDDEN); empty: an administrator.
+	Actor         string `protobuf:"bytes,5,opt,name=actor,proto3" json:"actor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AclSet) Reset() {
+	*x = AclSet{}
+	mi := &file_log_events_proto_msgTypes[84]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AclSet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AclSet) ProtoMessage() {}
+
+func (x *AclSet) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[84]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AclSet.ProtoReflect.Descriptor instead.
+func (*AclSet) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{84}
+}
+
+func (x *AclSet) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *AclSet) GetMailboxId() uint64 {
+	if x != nil {
+		return x.MailboxId
+	}
+	return 0
+}
+
+func (x *AclSet) GetIdentifier() string {
+	if x != nil {
+		return x.Identifier
+	}
+	return ""
+}
+
+func (x *AclSet) GetRights() string {
+	if x != nil {
+		return x.Rights
+	}
+	return ""
+}
+
+func (x *AclSet) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+// MetadataSet sets or deletes one annotation (RFC 5464 SETMETADATA):
+// a mailbox's when mailbox_id is set, else a server entry. Entries under
+// /shared/ belong to the mailbox (or the server); under /private/ to user
+// and that mailbox (or user's server entries). Apply refuses a value
+// past mailbox.MaxMetadataValueBytes (METADATA_MAXSIZE) and a scope past
+// mailbox.MaxMetadataEntries entries or mailbox.MaxMetadataBytes bytes
+// (METADATA_TOOMANY); deleting never fails for a missing entry.
+type MetadataSet struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user setting it (an existing user); empty: an administrator,
+	// for /shared entries only.
+	User          string `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	MailboxId     uint64 `protobuf:"varint,2,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"` // 0: a server entry
+	Entry         string `protobuf:"bytes,3,opt,name=entry,proto3" json:"entry,omitempty"`                           // RFC 5464 §3.2, stored lower-cased
+	Value         []byte `protobuf:"bytes,4,opt,name=value,proto3,oneof" json:"value,omitempty"`                     // absent: delete the entry (NIL)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MetadataSet) Reset() {
+	*x = MetadataSet{}
+	mi := &file_log_events_proto_msgTypes[85]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MetadataSet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MetadataSet) ProtoMessage() {}
+
+func (x *MetadataSet) ProtoReflect() protoreflect.Message {
+	mi := &file_log_events_proto_msgTypes[85]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MetadataSet.ProtoReflect.Descriptor instead.
+func (*MetadataSet) Descriptor() ([]byte, []int) {
+	return file_log_events_proto_rawDescGZIP(), []int{85}
+}
+
+func (x *MetadataSet) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *MetadataSet) GetMailboxId() uint64 {
+	if x != nil {
+		return x.MailboxId
+	}
+	return 0
+}
+
+func (x *MetadataSet) GetEntry() string {
+	if x != nil {
+		return x.Entry
+	}
+	return ""
+}
+
+func (x *MetadataSet) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
 var File_log_events_proto protoreflect.FileDescriptor
 
 const file_log_events_proto_rawDesc = "" +
 	"\n" +
 	"\x10log/events.proto\x12\fsurat.log.v1\"4\n" +
 	"\x05Batch\x12+\n" +
-	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\x82\x1c\n" +
+	"\x06events\x18\x01 \x03(\v2\x13.surat.log.v1.EventR\x06events\"\xf5\x1c\n" +
 	"\x05Event\x12>\n" +
 	"\fdomain_added\x18\x01 \x01(\v2\x19.surat.log.v1.DomainAddedH\x00R\vdomainAdded\x12D\n" +
 	"\x0edomain_removed\x18\x02 \x01(\v2\x1b.surat.log.v1.DomainRemovedH\x00R\rdomainRemoved\x12>\n" +
@@ -7529,7 +7788,9 @@ const file_log_events_proto_rawDesc = "" +
 	"\x12duplicate_recorded\x18\x87\x01 \x01(\v2\x1f.surat.log.v1.DuplicateRecordedH\x00R\x11duplicateRecorded\x12?\n" +
 	"\fsieve_pruned\x18\x88\x01 \x01(\v2\x19.surat.log.v1.SievePrunedH\x00R\vsievePruned\x12E\n" +
 	"\x0eforwarding_set\x18\x89\x01 \x01(\v2\x1b.surat.log.v1.ForwardingSetH\x00R\rforwardingSet\x12@\n" +
-	"\rsrs_key_added\x18\x8a\x01 \x01(\v2\x19.surat.log.v1.SrsKeyAddedH\x00R\vsrsKeyAddedB\x06\n" +
+	"\rsrs_key_added\x18\x8a\x01 \x01(\v2\x19.surat.log.v1.SrsKeyAddedH\x00R\vsrsKeyAdded\x120\n" +
+	"\aacl_set\x18\x8c\x01 \x01(\v2\x14.surat.log.v1.AclSetH\x00R\x06aclSet\x12?\n" +
+	"\fmetadata_set\x18\x8d\x01 \x01(\v2\x19.surat.log.v1.MetadataSetH\x00R\vmetadataSetB\x06\n" +
 	"\x04kind\"x\n" +
 	"\vDomainAdded\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x122\n" +
@@ -7632,14 +7893,15 @@ const file_log_events_proto_rawDesc = "" +
 	"\x04data\x18\x03 \x01(\fR\x04data\x12*\n" +
 	"\x11pinned_until_unix\x18\x04 \x01(\x03R\x0fpinnedUntilUnix\"\"\n" +
 	"\fBlobUnpinned\x12\x12\n" +
-	"\x04hash\x18\x01 \x01(\fR\x04hash\"\x8e\x01\n" +
+	"\x04hash\x18\x01 \x01(\fR\x04hash\"\xb1\x01\n" +
 	"\tRecipient\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x18\n" +
 	"\amailbox\x18\x02 \x01(\tR\amailbox\x12\x1f\n" +
 	"\vspecial_use\x18\x03 \x01(\tR\n" +
 	"specialUse\x12\x14\n" +
 	"\x05flags\x18\x04 \x03(\tR\x05flags\x12\x16\n" +
-	"\x06create\x18\x05 \x01(\bR\x06create\"\xcc\x03\n" +
+	"\x06create\x18\x05 \x01(\bR\x06create\x12!\n" +
+	"\fshared_owner\x18\x06 \x01(\tR\vsharedOwner\"\xcc\x03\n" +
 	"\tDelivered\x12\x12\n" +
 	"\x04blob\x18\x01 \x01(\fR\x04blob\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x04R\x04size\x12,\n" +
@@ -7656,7 +7918,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\fexpires_unix\x18\x17 \x01(\x03R\vexpiresUnix\x12\x18\n" +
 	"\arelayed\x18\x18 \x01(\bR\arelayed\x12#\n" +
 	"\rmax_mailboxes\x18( \x01(\rR\fmaxMailboxes\x12$\n" +
-	"\x0emax_name_depth\x18) \x01(\rR\fmaxNameDepth\"\xc7\x01\n" +
+	"\x0emax_name_depth\x18) \x01(\rR\fmaxNameDepth\"\xe6\x01\n" +
 	"\bAppended\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12\x12\n" +
@@ -7664,24 +7926,30 @@ const file_log_events_proto_rawDesc = "" +
 	"\x04size\x18\x03 \x01(\x04R\x04size\x12,\n" +
 	"\x12internal_date_unix\x18\x04 \x01(\x03R\x10internalDateUnix\x120\n" +
 	"\x14internal_date_offset\x18\x05 \x01(\x05R\x12internalDateOffset\x12\x14\n" +
-	"\x05flags\x18\x06 \x03(\tR\x05flags\"\xbe\x01\n" +
+	"\x05flags\x18\x06 \x03(\tR\x05flags\x12\x1d\n" +
+	"\n" +
+	"saved_unix\x18< \x01(\x03R\tsavedUnix\"\xbe\x01\n" +
 	"\fFlagsChanged\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12*\n" +
 	"\x04uids\x18\x02 \x03(\v2\x16.surat.log.v1.UidRangeR\x04uids\x12$\n" +
 	"\x02op\x18\x03 \x01(\x0e2\x14.surat.log.v1.FlagOpR\x02op\x12\x14\n" +
 	"\x05flags\x18\x04 \x03(\tR\x05flags\x12'\n" +
-	"\x0funchanged_since\x18\x05 \x01(\x04R\x0eunchangedSince\"\x7f\n" +
+	"\x0funchanged_since\x18\x05 \x01(\x04R\x0eunchangedSince\"\x9e\x01\n" +
 	"\x06Copied\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12*\n" +
 	"\x04uids\x18\x02 \x03(\v2\x16.surat.log.v1.UidRangeR\x04uids\x12*\n" +
-	"\x11target_mailbox_id\x18\x03 \x01(\x04R\x0ftargetMailboxId\"~\n" +
+	"\x11target_mailbox_id\x18\x03 \x01(\x04R\x0ftargetMailboxId\x12\x1d\n" +
+	"\n" +
+	"saved_unix\x18< \x01(\x03R\tsavedUnix\"\x9d\x01\n" +
 	"\x05Moved\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12*\n" +
 	"\x04uids\x18\x02 \x03(\v2\x16.surat.log.v1.UidRangeR\x04uids\x12*\n" +
-	"\x11target_mailbox_id\x18\x03 \x01(\x04R\x0ftargetMailboxId\"U\n" +
+	"\x11target_mailbox_id\x18\x03 \x01(\x04R\x0ftargetMailboxId\x12\x1d\n" +
+	"\n" +
+	"saved_unix\x18< \x01(\x03R\tsavedUnix\"U\n" +
 	"\bExpunged\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12*\n" +
@@ -7934,14 +8202,16 @@ const file_log_events_proto_rawDesc = "" +
 	"\x0ehighest_modseq\x18\a \x01(\x04R\rhighestModseq\x12\x1a\n" +
 	"\bmessages\x18\t \x01(\rR\bmessages\x12\x12\n" +
 	"\x04size\x18\n" +
-	" \x01(\x04R\x04sizeJ\x04\b\b\x10\t\"\xc5\x01\n" +
+	" \x01(\x04R\x04sizeJ\x04\b\b\x10\t\"\xe4\x01\n" +
 	"\rMessageRecord\x12\x12\n" +
 	"\x04blob\x18\x01 \x01(\fR\x04blob\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x04R\x04size\x12,\n" +
 	"\x12internal_date_unix\x18\x03 \x01(\x03R\x10internalDateUnix\x120\n" +
 	"\x14internal_date_offset\x18\x04 \x01(\x05R\x12internalDateOffset\x12\x14\n" +
 	"\x05flags\x18\x05 \x03(\tR\x05flags\x12\x16\n" +
-	"\x06modseq\x18\x06 \x01(\x04R\x06modseq\"\xb5\x01\n" +
+	"\x06modseq\x18\x06 \x01(\x04R\x06modseq\x12\x1d\n" +
+	"\n" +
+	"saved_unix\x18\a \x01(\x03R\tsavedUnix\"\xb5\x01\n" +
 	"\n" +
 	"BlobRecord\x12\x12\n" +
 	"\x04size\x18\x01 \x01(\x04R\x04size\x12\x16\n" +
@@ -8043,7 +8313,23 @@ const file_log_events_proto_rawDesc = "" +
 	"\vSrsKeyAdded\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x1d\n" +
 	"\n" +
-	"added_unix\x18\x02 \x01(\x03R\taddedUnix*c\n" +
+	"added_unix\x18\x02 \x01(\x03R\taddedUnix\"\x8b\x01\n" +
+	"\x06AclSet\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x1d\n" +
+	"\n" +
+	"mailbox_id\x18\x02 \x01(\x04R\tmailboxId\x12\x1e\n" +
+	"\n" +
+	"identifier\x18\x03 \x01(\tR\n" +
+	"identifier\x12\x16\n" +
+	"\x06rights\x18\x04 \x01(\tR\x06rights\x12\x14\n" +
+	"\x05actor\x18\x05 \x01(\tR\x05actor\"{\n" +
+	"\vMetadataSet\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1d\n" +
+	"\n" +
+	"mailbox_id\x18\x02 \x01(\x04R\tmailboxId\x12\x14\n" +
+	"\x05entry\x18\x03 \x01(\tR\x05entry\x12\x19\n" +
+	"\x05value\x18\x04 \x01(\fH\x00R\x05value\x88\x01\x01B\b\n" +
+	"\x06_value*c\n" +
 	"\rDkimAlgorithm\x12\x1e\n" +
 	"\x1aDKIM_ALGORITHM_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16DKIM_ALGORITHM_ED25519\x10\x01\x12\x16\n" +
@@ -8061,7 +8347,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\tDsnReturn\x12\x1a\n" +
 	"\x16DSN_RETURN_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fDSN_RETURN_FULL\x10\x01\x12\x16\n" +
-	"\x12DSN_RETURN_HEADERS\x10\x02*\xce\a\n" +
+	"\x12DSN_RETURN_HEADERS\x10\x02*\xaa\b\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ERROR_CODE_INVALID\x10\x01\x12\x1a\n" +
@@ -8095,7 +8381,10 @@ const file_log_events_proto_rawDesc = "" +
 	"\x18ERROR_CODE_SCRIPT_EXISTS\x10=\x12\x1c\n" +
 	"\x18ERROR_CODE_SCRIPT_ACTIVE\x10>\x12\x1b\n" +
 	"\x17ERROR_CODE_SCRIPT_QUOTA\x10?\x12\x1e\n" +
-	"\x1aERROR_CODE_ALREADY_REPLIED\x10@*\x7f\n" +
+	"\x1aERROR_CODE_ALREADY_REPLIED\x10@\x12\x1f\n" +
+	"\x1bERROR_CODE_METADATA_MAXSIZE\x10A\x12\x1f\n" +
+	"\x1bERROR_CODE_METADATA_TOOMANY\x10B\x12\x18\n" +
+	"\x14ERROR_CODE_ACL_LIMIT\x10C*\x7f\n" +
 	"\x14QueueRecipientStatus\x12\"\n" +
 	"\x1eQUEUE_RECIPIENT_STATUS_PENDING\x10\x00\x12\x1f\n" +
 	"\x1bQUEUE_RECIPIENT_STATUS_SENT\x10\x01\x12\"\n" +
@@ -8114,7 +8403,7 @@ func file_log_events_proto_rawDescGZIP() []byte {
 }
 
 var file_log_events_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 84)
+var file_log_events_proto_msgTypes = make([]protoimpl.MessageInfo, 86)
 var file_log_events_proto_goTypes = []any{
 	(DkimAlgorithm)(0),            // 0: surat.log.v1.DkimAlgorithm
 	(MtaStsMode)(0),               // 1: surat.log.v1.MtaStsMode
@@ -8206,6 +8495,8 @@ var file_log_events_proto_goTypes = []any{
 	(*SievePruned)(nil),           // 87: surat.log.v1.SievePruned
 	(*ForwardingSet)(nil),         // 88: surat.log.v1.ForwardingSet
 	(*SrsKeyAdded)(nil),           // 89: surat.log.v1.SrsKeyAdded
+	(*AclSet)(nil),                // 90: surat.log.v1.AclSet
+	(*MetadataSet)(nil),           // 91: surat.log.v1.MetadataSet
 }
 var file_log_events_proto_depIdxs = []int32{
 	7,  // 0: surat.log.v1.Batch.events:type_name -> surat.log.v1.Event
@@ -8262,49 +8553,51 @@ var file_log_events_proto_depIdxs = []int32{
 	87, // 51: surat.log.v1.Event.sieve_pruned:type_name -> surat.log.v1.SievePruned
 	88, // 52: surat.log.v1.Event.forwarding_set:type_name -> surat.log.v1.ForwardingSet
 	89, // 53: surat.log.v1.Event.srs_key_added:type_name -> surat.log.v1.SrsKeyAdded
-	10, // 54: surat.log.v1.DomainAdded.dkim_keys:type_name -> surat.log.v1.DkimKey
-	0,  // 55: surat.log.v1.DkimKey.algorithm:type_name -> surat.log.v1.DkimAlgorithm
-	10, // 56: surat.log.v1.DkimKeyAdded.key:type_name -> surat.log.v1.DkimKey
-	1,  // 57: surat.log.v1.DomainSettingsChanged.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
-	28, // 58: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
-	3,  // 59: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
-	24, // 60: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
-	2,  // 61: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
-	24, // 62: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
-	24, // 63: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
-	24, // 64: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
-	36, // 65: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
-	3,  // 66: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
-	40, // 67: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
-	50, // 68: surat.log.v1.DmarcRow.reasons:type_name -> surat.log.v1.DmarcOverride
-	48, // 69: surat.log.v1.DmarcRow.dkim:type_name -> surat.log.v1.DmarcDkimResult
-	49, // 70: surat.log.v1.DmarcRow.spf:type_name -> surat.log.v1.DmarcSpfResult
-	47, // 71: surat.log.v1.DmarcRecorded.policy:type_name -> surat.log.v1.DmarcPolicy
-	51, // 72: surat.log.v1.DmarcRecorded.row:type_name -> surat.log.v1.DmarcRow
-	47, // 73: surat.log.v1.DmarcDayRecord.policy:type_name -> surat.log.v1.DmarcPolicy
-	51, // 74: surat.log.v1.DmarcRowRecord.row:type_name -> surat.log.v1.DmarcRow
-	56, // 75: surat.log.v1.TLSResult.policy:type_name -> surat.log.v1.TLSPolicy
-	57, // 76: surat.log.v1.TLSResult.failure:type_name -> surat.log.v1.TLSFailure
-	56, // 77: surat.log.v1.TLSRowRecord.policy:type_name -> surat.log.v1.TLSPolicy
-	57, // 78: surat.log.v1.TLSRowRecord.failure:type_name -> surat.log.v1.TLSFailure
-	63, // 79: surat.log.v1.DmarcReportReceived.sources:type_name -> surat.log.v1.DmarcReportSource
-	24, // 80: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
-	24, // 81: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
-	66, // 82: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
-	4,  // 83: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
-	4,  // 84: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
-	65, // 85: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
-	80, // 86: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
-	3,  // 87: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
-	1,  // 88: surat.log.v1.DomainRecord.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
-	10, // 89: surat.log.v1.DomainRecord.dkim_keys:type_name -> surat.log.v1.DkimKey
-	5,  // 90: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
-	37, // 91: surat.log.v1.VacationReplied.reply:type_name -> surat.log.v1.Queued
-	92, // [92:92] is the sub-list for method output_type
-	92, // [92:92] is the sub-list for method input_type
-	92, // [92:92] is the sub-list for extension type_name
-	92, // [92:92] is the sub-list for extension extendee
-	0,  // [0:92] is the sub-list for field type_name
+	90, // 54: surat.log.v1.Event.acl_set:type_name -> surat.log.v1.AclSet
+	91, // 55: surat.log.v1.Event.metadata_set:type_name -> surat.log.v1.MetadataSet
+	10, // 56: surat.log.v1.DomainAdded.dkim_keys:type_name -> surat.log.v1.DkimKey
+	0,  // 57: surat.log.v1.DkimKey.algorithm:type_name -> surat.log.v1.DkimAlgorithm
+	10, // 58: surat.log.v1.DkimKeyAdded.key:type_name -> surat.log.v1.DkimKey
+	1,  // 59: surat.log.v1.DomainSettingsChanged.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
+	28, // 60: surat.log.v1.Delivered.recipients:type_name -> surat.log.v1.Recipient
+	3,  // 61: surat.log.v1.Delivered.ret:type_name -> surat.log.v1.DsnReturn
+	24, // 62: surat.log.v1.FlagsChanged.uids:type_name -> surat.log.v1.UidRange
+	2,  // 63: surat.log.v1.FlagsChanged.op:type_name -> surat.log.v1.FlagOp
+	24, // 64: surat.log.v1.Copied.uids:type_name -> surat.log.v1.UidRange
+	24, // 65: surat.log.v1.Moved.uids:type_name -> surat.log.v1.UidRange
+	24, // 66: surat.log.v1.Expunged.uids:type_name -> surat.log.v1.UidRange
+	36, // 67: surat.log.v1.Queued.recipients:type_name -> surat.log.v1.QueueRecipient
+	3,  // 68: surat.log.v1.Queued.ret:type_name -> surat.log.v1.DsnReturn
+	40, // 69: surat.log.v1.Bounced.recipients:type_name -> surat.log.v1.BouncedRecipient
+	50, // 70: surat.log.v1.DmarcRow.reasons:type_name -> surat.log.v1.DmarcOverride
+	48, // 71: surat.log.v1.DmarcRow.dkim:type_name -> surat.log.v1.DmarcDkimResult
+	49, // 72: surat.log.v1.DmarcRow.spf:type_name -> surat.log.v1.DmarcSpfResult
+	47, // 73: surat.log.v1.DmarcRecorded.policy:type_name -> surat.log.v1.DmarcPolicy
+	51, // 74: surat.log.v1.DmarcRecorded.row:type_name -> surat.log.v1.DmarcRow
+	47, // 75: surat.log.v1.DmarcDayRecord.policy:type_name -> surat.log.v1.DmarcPolicy
+	51, // 76: surat.log.v1.DmarcRowRecord.row:type_name -> surat.log.v1.DmarcRow
+	56, // 77: surat.log.v1.TLSResult.policy:type_name -> surat.log.v1.TLSPolicy
+	57, // 78: surat.log.v1.TLSResult.failure:type_name -> surat.log.v1.TLSFailure
+	56, // 79: surat.log.v1.TLSRowRecord.policy:type_name -> surat.log.v1.TLSPolicy
+	57, // 80: surat.log.v1.TLSRowRecord.failure:type_name -> surat.log.v1.TLSFailure
+	63, // 81: surat.log.v1.DmarcReportReceived.sources:type_name -> surat.log.v1.DmarcReportSource
+	24, // 82: surat.log.v1.EventResult.source_uids:type_name -> surat.log.v1.UidRange
+	24, // 83: surat.log.v1.EventResult.uids:type_name -> surat.log.v1.UidRange
+	66, // 84: surat.log.v1.EventResult.skipped_recipients:type_name -> surat.log.v1.SkippedRecipient
+	4,  // 85: surat.log.v1.SkippedRecipient.reason:type_name -> surat.log.v1.ErrorCode
+	4,  // 86: surat.log.v1.Outcome.error:type_name -> surat.log.v1.ErrorCode
+	65, // 87: surat.log.v1.Outcome.results:type_name -> surat.log.v1.EventResult
+	80, // 88: surat.log.v1.QueueRecord.recipients:type_name -> surat.log.v1.QueueRecipientState
+	3,  // 89: surat.log.v1.QueueRecord.ret:type_name -> surat.log.v1.DsnReturn
+	1,  // 90: surat.log.v1.DomainRecord.mta_sts_mode:type_name -> surat.log.v1.MtaStsMode
+	10, // 91: surat.log.v1.DomainRecord.dkim_keys:type_name -> surat.log.v1.DkimKey
+	5,  // 92: surat.log.v1.QueueRecipientState.status:type_name -> surat.log.v1.QueueRecipientStatus
+	37, // 93: surat.log.v1.VacationReplied.reply:type_name -> surat.log.v1.Queued
+	94, // [94:94] is the sub-list for method output_type
+	94, // [94:94] is the sub-list for method input_type
+	94, // [94:94] is the sub-list for extension type_name
+	94, // [94:94] is the sub-list for extension extendee
+	0,  // [0:94] is the sub-list for field type_name
 }
 
 func init() { file_log_events_proto_init() }
@@ -8366,15 +8659,18 @@ func file_log_events_proto_init() {
 		(*Event_SievePruned)(nil),
 		(*Event_ForwardingSet)(nil),
 		(*Event_SrsKeyAdded)(nil),
+		(*Event_AclSet)(nil),
+		(*Event_MetadataSet)(nil),
 	}
 	file_log_events_proto_msgTypes[7].OneofWrappers = []any{}
+	file_log_events_proto_msgTypes[85].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_log_events_proto_rawDesc), len(file_log_events_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   84,
+			NumMessages:   86,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -494,9 +494,9 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 	case *evlog.Event_FlagsChanged:
 		return t.flagsChanged(k.FlagsChanged)
 	case *evlog.Event_Copied:
-		return t.copyMessages(k.Copied.GetMailboxId(), k.Copied.GetUids(), k.Copied.GetTargetMailboxId(), false)
+		return t.copyMessages(k.Copied.GetMailboxId(), k.Copied.GetUids(), k.Copied.GetTargetMailboxId(), false, k.Copied.GetSavedUnix())
 	case *evlog.Event_Moved:
-		return t.copyMessages(k.Moved.GetMailboxId(), k.Moved.GetUids(), k.Moved.GetTargetMailboxId(), true)
+		return t.copyMessages(k.Moved.GetMailboxId(), k.Moved.GetUids(), k.Moved.GetTargetMailboxId(), true, k.Moved.GetSavedUnix())
 	case *evlog.Event_Expunged:
 		return t.expunged(k.Expunged)
 	case *evlog.Event_BlobsCollected:
@@ -561,6 +561,10 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 		return t.forwardingSet(k.ForwardingSet)
 	case *evlog.Event_SrsKeyAdded:
 		return t.srsKeyAdded(k.SrsKeyAdded)
+	case *evlog.Event_AclSet:
+		return t.aclSet(k.AclSet) // apply_acl.go
+	case *evlog.Event_MetadataSet:
+		return t.metadataSet(k.MetadataSet) // apply_metadata.go
 	default:
 		// An event kind this build does not know (a newer proposer) or none.
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_INVALID, "unknown or empty event")

@@ -138,6 +138,9 @@ func (t *txn) userDeleted(e *evlog.UserDeleted) (*evlog.EventResult, error) {
 	if err := t.deleteSieveState(addr); err != nil {
 		return nil, err
 	}
+	if err := t.dropUserSharing(addr); err != nil { // apply_acl.go
+		return nil, err
+	}
 	aliases, err := t.scan(aliasByTargetPrefix(addr), prefixEnd(aliasByTargetPrefix(addr)))
 	if err != nil {
 		return nil, err

@@ -332,6 +332,9 @@ func (t *txn) deleteMailbox(mb *evlog.MailboxRecord, u *evlog.UserRecord) error 
 	if err := t.del(mailboxKey(mb.GetId())); err != nil {
 		return err
 	}
+	if err := t.dropMailboxSharing(mb); err != nil { // apply_acl.go
+		return err
+	}
 	t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MailboxDeleted})
 	return t.del(mailboxByNameKey(mb.GetAddress(), mb.GetName()))
 }

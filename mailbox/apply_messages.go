@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -309,6 +310,18 @@ func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
 			skip(r.GetAddress(), evlog.ErrorCode_ERROR_CODE_OVER_QUOTA)
 			continue
 		}
+		if r.GetSharedOwner() != "" {
+			filed, err := t.fileShared(u.GetAddress(), r, e, flags) // apply_acl.go
+			if err != nil {
+				return nil, err
+			}
+			if filed != nil {
+				res.Uids = append(res.Uids, filed)
+				continue
+			}
+			// Not there: the recipient's INBOX, as for a stale filing.
+			r = &evlog.Recipient{Address: r.GetAddress(), Flags: r.GetFlags()}
+		}
 		mb, err := t.deliveryMailbox(u.GetAddress(), r.GetSpecialUse(), r.GetMailbox())
 		if err != nil {
 			return nil, err
@@ -575,6 +588,9 @@ func (t *txn) appended(e *evlog.Appended) (*evlog.EventResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTime("save date", e.GetSavedUnix()); err != nil {
+		return nil, err
+	}
 	if overQuota(u, e.GetSize()) {
 		// RFC 9208 §4.3 (OVERQUOTA): the append fails and stores nothing.
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_OVER_QUOTA, "user %s: %d of %d bytes used, message has %d", u.GetAddress(), u.GetUsedBytes(), u.GetQuotaBytes(), e.GetSize())
@@ -582,6 +598,7 @@ func (t *txn) appended(e *evlog.Appended) (*evlog.EventResult, error) {
 	uid, err := t.insertMessage(mb, u, &evlog.MessageRecord{
 		Blob: e.GetBlob(), Size: e.GetSize(), Flags: flags,
 		InternalDateUnix: e.GetInternalDateUnix(), InternalDateOffset: e.GetInternalDateOffset(),
+		SavedUnix: e.GetSavedUnix(), // RFC 8514
 	})
 	if err != nil {
 		return nil, err
@@ -651,7 +668,12 @@ func (t *txn) flagsChanged(e *evlog.FlagsChanged) (*evlog.EventResult, error) {
 // copyMessages implements COPY (RFC 9051 §6.4.7) and MOVE (RFC 6851 §3):
 // existing messages in the ranges are filed into the target in UID order
 // with new UIDs, keeping flags and internal date; MOVE then expunges them.
-func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64, move bool) (*evlog.EventResult, error) {
+// The copies' save date (RFC 8514) is saved when stamped, else the
+// originals' (entries from before the stamp).
+func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64, move bool, saved int64) (*evlog.EventResult, error) {
+	if err := checkTime("save date", saved); err != nil {
+		return nil, err
+	}
 	src, err := t.loadMailbox(srcID)
 	if err != nil {
 		return nil, err
@@ -698,6 +720,7 @@ func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64,
 		uid, err := t.insertMessage(dst, dstUser, &evlog.MessageRecord{
 			Blob: m.rec.GetBlob(), Size: m.rec.GetSize(), Flags: m.rec.GetFlags(),
 			InternalDateUnix: m.rec.GetInternalDateUnix(), InternalDateOffset: m.rec.GetInternalDateOffset(),
+			SavedUnix: cmp.Or(saved, m.rec.GetSavedUnix()), // RFC 8514
 		})
 		if err != nil {
 			return nil, err

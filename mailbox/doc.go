@@ -216,6 +216,32 @@
 // name an existing user when set; a user deleted later is ignored by
 // ResolveRecipient.
 //
+// Shared folders and annotations (apply_acl.go, apply_metadata.go).
+// AclSet edits one identifier's rights on a mailbox with
+// protocols/imap/acl's Modify (so "+" and "-" changes compose in log
+// order); an identifier left with no rights leaves the ACL. The mailbox's
+// owner must match the event (NO_SUCH_MAILBOX), a user named must exist
+// (NO_SUCH_USER), a stamped actor who is not the owner must hold the a
+// right when the event applies (FORBIDDEN), and an ACL holds at most
+// MaxACLEntries identifiers (ACL_LIMIT). The owner holds every right
+// whatever the ACL says (acl.Evaluate), so an entry naming the owner is
+// accepted and not kept. Renames keep a mailbox's ACL (it
+// is keyed by id); deleting the mailbox drops it with the mailbox's
+// annotations; deleting a user drops the entries naming them and their
+// private annotations. A Delivered recipient with shared_owner files
+// into that user's mailbox when it exists, the recipient holds p on it
+// and the owner has room (charged to the owner, with only the flags the
+// recipient's rights allow); otherwise into the recipient's INBOX,
+// never creating a mailbox. MetadataSet sets (or, without a value,
+// deletes) one entry, its name lower-cased; a scope (a mailbox's shared
+// entries, or one user's private entries on it; id 0 for the server)
+// holds at most MaxMetadataEntries entries and MaxMetadataBytes bytes
+// (METADATA_TOOMANY), a value at most MaxMetadataValueBytes
+// (METADATA_MAXSIZE). SAVEDATE (RFC 8514): Appended, Copied and Moved
+// carry the proposer's saved_unix into MessageRecord.saved_unix (a copy
+// unstamped keeps its original's); deliveries leave it 0, and SaveDate
+// reads the internal date then.
+//
 // # Key layout
 //
 // Every key starts with a four-byte prefix naming its kind. Integers are
@@ -263,6 +289,10 @@
 //	"svx/" expires-unix u64 kind u8 rest        empty: vacation ('v', rest of an svv/ key) and duplicate ('d', svd/) records by expiry, for SievePruned
 //	"fwd/" user                                 log.ForwardingSet: the user's forwarding
 //	"srs/" added-unix u64 key-digest (8 bytes)  an SRS secret (digest: of the key; its SHA-256 goes into Digest, not the key)
+//	"acl/" mailbox-id u64 identifier            rights in acl.Rights' canonical form ("lrs"): one identifier of a mailbox's ACL (RFC 4314)
+//	"acu/" identifier 0x00 mailbox-id u64       empty: ACL entries by identifier, for SharedWith and UserDeleted
+//	"mds/" mailbox-id u64 entry                 value: a /shared/ annotation of a mailbox (id 0: of the server) (RFC 5464)
+//	"mdp/" user 0x00 mailbox-id u64 entry       value: user's /private/ annotation of a mailbox (id 0: user's server entry)
 //	"idk/" proposal-key (16 bytes)              entry index u64, then the proposal's encoded log.Outcome (idempotency keys)
 //	"idi/" entry-index u64 proposal-key         empty: remembered keys by the entry that applied them, for pruning
 //

@@ -31,6 +31,13 @@ const (
 	// Reset: the subscriber may have missed changes (its buffer overflowed,
 	// or the store was restored from a snapshot) and must resync.
 	Reset
+	// ACLChanged: the mailbox's ACL changed (AclSet, or a user named in
+	// it was deleted); Address is the owner. Sessions of other users that
+	// show the mailbox read their rights again.
+	ACLChanged
+	// MetadataChanged: an annotation of the mailbox (MailboxID 0: of the
+	// server) changed (RFC 5464); Address is the user who set it.
+	MetadataChanged
 )
 
 var changeKindNames = [...]string{
@@ -44,6 +51,8 @@ var changeKindNames = [...]string{
 	UserChanged:          "user-changed",
 	DomainsChanged:       "domains-changed",
 	Reset:                "reset",
+	ACLChanged:           "acl-changed",
+	MetadataChanged:      "metadata-changed",
 }
 
 func (k ChangeKind) String() string {

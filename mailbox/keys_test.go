@@ -44,7 +44,8 @@ func TestKeyLayout(t *testing.T) {
 		prefixDMARCDay, prefixDMARCRow, prefixTLSDay, prefixTLSRow, prefixDMARCIn,
 		prefixSpamToken, prefixSpamTotals,
 		prefixGreylist, prefixGreylistExpiry,
-		prefixSieveScript, prefixSieveActive, prefixVacation, prefixDuplicate, prefixSieveExpiry, prefixForward, prefixSrsKey}
+		prefixSieveScript, prefixSieveActive, prefixVacation, prefixDuplicate, prefixSieveExpiry, prefixForward, prefixSrsKey,
+		prefixACL, prefixACLByIdentifier, prefixMetadataShared, prefixMetadataPrivate}
 	for _, p := range code {
 		if !documented[p] {
 			t.Errorf("prefix %q is used in code but not documented", p)
@@ -65,6 +66,7 @@ func TestKeyLayout(t *testing.T) {
 		}
 		w.run(t, s)
 	}
+	leaveSharingKeys(t, s) // property_acl_test.go
 	seen := map[string]int{}
 	err := s.view(func(r reader) error {
 		return scanRange(r, nil, nil, func(k, v []byte) (bool, error) {

@@ -98,6 +98,7 @@ func newWorkload(seed uint64, events int) workload {
 	entries = append(entries, g.reportEntries(entries, events/8)...)
 	entries = append(entries, g.greylistEntries(entries, events/16)...)
 	entries = append(entries, g.sieveEntries(entries, events/16)...)
+	entries = append(entries, g.aclEntries(entries, events/16)...)
 	return workload{seed: seed, entries: entries}
 }
 
