@@ -12,42 +12,18 @@ import (
 // sends it; a non-synchronising one is then read and dropped.
 func cmdAppend(s *session, c *command) error {
 	d := c.dec
-	if err := d.SP(); err != nil {
-		return err
-	}
-	name, err := d.Mailbox()
+	name, err := d.ReadAppendMailbox()
 	if err != nil {
 		return err
 	}
-	if err := d.SP(); err != nil {
-		return err
-	}
-	var opts imap.AppendOptions
-	if b, err := d.Peek(); err != nil {
-		return err
-	} else if b == '(' {
-		if opts.Flags, err = d.FlagList(); err != nil {
-			return err
-		}
-		if err := d.SP(); err != nil {
-			return err
-		}
-	}
-	if b, err := d.Peek(); err != nil {
-		return err
-	} else if b == '"' {
-		if opts.Time, err = d.DateTime(); err != nil {
-			return err
-		}
-		if err := d.SP(); err != nil {
-			return err
-		}
-	}
-	lit, err := d.LiteralHeader()
+	m, err := d.NextAppendMessage()
 	if err != nil {
 		return err
 	}
-	mb, err := s.appendTarget(name, lit.Size)
+	if m == nil || m.Catenate || m.UTF8 {
+		return bad("APPEND form not supported") // MULTIAPPEND, CATENATE: not yet
+	}
+	mb, err := s.appendTarget(name, m.Literal.Size)
 	if err != nil {
 		return err
 	}
@@ -56,15 +32,17 @@ func cmdAppend(s *session, c *command) error {
 		return err
 	}
 	s.setReadDeadline(literalRead)
-	body := make([]byte, lit.Size)
+	body := make([]byte, m.Literal.Size)
 	if _, err := io.ReadFull(r, body); err != nil {
 		return err
 	}
 	s.setReadDeadline(commandRead)
-	if err := d.End(); err != nil {
+	if next, err := d.NextAppendMessage(); err != nil {
 		return err
+	} else if next != nil {
+		return bad("APPEND of several messages not supported") // MULTIAPPEND: not yet
 	}
-	data, err := s.Append(mb, body, &opts)
+	data, err := s.Append(mb, body, &imap.AppendOptions{Flags: m.Flags, Time: m.Time})
 	if err != nil {
 		return err
 	}

@@ -1,24 +1,8 @@
 package imap
 
-import "github.com/emersion/go-imap/v2"
-
-// setAndMailbox reads " sequence-set mailbox" CRLF (COPY, MOVE).
-func setAndMailbox(c *command) (imap.NumSet, string, error) {
-	d := c.dec
-	if err := d.SP(); err != nil {
-		return nil, "", err
-	}
-	set, err := d.NumSet(c.uid)
-	if err != nil {
-		return nil, "", err
-	}
-	name, err := oneMailbox(c)
-	return set, name, err
-}
-
 // cmdCopy: COPY and UID COPY (RFC 9051 §6.4.7) with COPYUID (RFC 4315 §3).
 func cmdCopy(s *session, c *command) error {
-	set, dest, err := setAndMailbox(c)
+	set, dest, err := c.dec.ReadCopy(c.uid)
 	if err != nil {
 		return err
 	}
@@ -35,7 +19,7 @@ func cmdCopy(s *session, c *command) error {
 // cmdMove: MOVE and UID MOVE (RFC 6851): COPYUID in an untagged OK, then
 // the EXPUNGEs.
 func cmdMove(s *session, c *command) error {
-	set, dest, err := setAndMailbox(c)
+	set, dest, err := c.dec.ReadCopy(c.uid)
 	if err != nil {
 		return err
 	}

@@ -1,44 +1,30 @@
 package imap
 
-import "strings"
-
-// enableable are the extensions ENABLE turns on (RFC 5161 §3.1), each
-// with what it changes in the session. One line per extension.
-var enableable = map[string]func(s *session){
-	"IMAP4REV2":   func(s *session) { s.rev2 = true },
-	"UTF8=ACCEPT": func(s *session) { s.utf8 = true },
+// enableable are the extensions ENABLE turns on (RFC 5161 §3.1), by name
+// in upper case: the name as advertised, and what it changes in the
+// session. One line per extension.
+var enableable = map[string]struct {
+	name string
+	on   func(s *session)
+}{
+	"IMAP4REV2":   {"IMAP4rev2", func(s *session) { s.rev2 = true }},
+	"UTF8=ACCEPT": {"UTF8=ACCEPT", func(s *session) { s.utf8 = true }},
 }
 
 // cmdEnable: ENABLE (RFC 5161): the extensions named that the server
 // knows are enabled and listed in "* ENABLED"; others are ignored.
 func cmdEnable(s *session, c *command) error {
-	d := c.dec
-	var names []string
-	for {
-		ok, err := d.Maybe(' ')
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		a, err := d.Atom()
-		if err != nil {
-			return err
-		}
-		names = append(names, a)
-	}
-	if len(names) == 0 {
-		return bad("ENABLE needs at least one extension")
-	}
-	if err := d.End(); err != nil {
+	names, err := c.dec.ReadEnable()
+	if err != nil {
 		return err
 	}
 	s.enc.Untagged().Atom("ENABLED")
+	done := map[string]bool{}
 	for _, n := range names {
-		if on, ok := enableable[strings.ToUpper(n)]; ok {
-			on(s)
-			s.enc.SP().Atom(n)
+		if ext, ok := enableable[n]; ok && !done[n] {
+			done[n] = true
+			ext.on(s)
+			s.enc.SP().Atom(ext.name)
 		}
 	}
 	s.enc.CRLF()

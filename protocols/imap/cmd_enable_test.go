@@ -8,7 +8,7 @@ func TestCmdEnableUnauthenticate(t *testing.T) {
 	_, _, addr := c.serve(t, c.Nodes[0], nil)
 	runScript(t, addr, user, `
 		C: a ENABLE IMAP4rev2 XUNKNOWN utf8=accept
-		S: * ENABLED IMAP4rev2 utf8=accept
+		S: * ENABLED IMAP4rev2 UTF8=ACCEPT
 		S: a OK
 		C: b ENABLE
 		S: b BAD

@@ -5,13 +5,9 @@ import "github.com/emersion/go-imap/v2"
 // cmdExpunge: EXPUNGE (RFC 9051 §6.4.3) and UID EXPUNGE (RFC 4315 §2.1,
 // RFC 9051 §6.4.9).
 func cmdExpunge(s *session, c *command) error {
-	d := c.dec
 	var uids *imap.UIDSet
 	if c.uid {
-		if err := d.SP(); err != nil {
-			return err
-		}
-		set, err := d.UIDSet()
+		set, err := c.dec.ReadUIDExpunge()
 		if err != nil {
 			return err
 		}
@@ -19,8 +15,7 @@ func cmdExpunge(s *session, c *command) error {
 			set = s.sel.searchRes
 		}
 		uids = &set
-	}
-	if err := d.End(); err != nil {
+	} else if err := c.dec.End(); err != nil {
 		return err
 	}
 	if s.sel.readOnly {

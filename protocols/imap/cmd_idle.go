@@ -1,14 +1,9 @@
 package imap
 
 import (
-	"errors"
+	"strings"
 	"time"
-
-	"github.com/surat-mail/surat/protocols/frontend"
 )
-
-// maxIdleLine bounds the line that ends IDLE ("DONE").
-const maxIdleLine = 1 << 10
 
 // cmdIdle: IDLE (RFC 2177, RFC 9051 §6.3.13). While the client idles, the
 // node's feed wakes every session of the mailbox at once, whichever node
@@ -26,39 +21,37 @@ func cmdIdle(s *session, c *command) error {
 	s.setReadDeadline(authIdle)
 	done := make(chan error, 1)
 	go func() {
-		line, err := frontend.ReadLine(s.br, maxIdleLine, maxIdleLine)
-		switch {
-		case err != nil:
-		case len(line) != 4 || !equalFoldASCII(line, "done"):
+		line, err := c.dec.ReadLine()
+		if err == nil && !strings.EqualFold(line, "DONE") {
 			err = bad("Expected DONE to end IDLE")
 		}
 		done <- err
 	}()
+	// stop ends the reader's wait (a read deadline in the past) and waits
+	// for it: only then may the connection be read again.
+	stop := func(err error) error {
+		_ = s.base.SetReadDeadline(time.Unix(1, 0))
+		<-done
+		return err
+	}
 	for {
 		var wake <-chan struct{}
 		if s.sel != nil {
 			cur, w := s.sel.state.current()
 			if err := s.sel.report(s.updates(), cur, true); err != nil {
-				<-done
-				return err
+				return stop(err)
 			}
 			if err := s.flush(); err != nil {
-				<-done
-				return err
+				return stop(err)
 			}
 			wake = w
 		}
 		select {
 		case <-wake:
 		case err := <-done:
-			if errors.Is(err, frontend.ErrLineLong) || errors.Is(err, frontend.ErrLineAbuse) {
-				return &byeError{"IDLE ended by a line too long"}
-			}
 			return err
 		case <-s.ctx.Done():
-			_ = s.base.SetReadDeadline(time.Unix(1, 0)) // ends the reader's wait
-			<-done
-			return s.ctx.Err()
+			return stop(s.ctx.Err())
 		}
 	}
 }

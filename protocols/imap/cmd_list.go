@@ -2,133 +2,38 @@ package imap
 
 import (
 	"github.com/emersion/go-imap/v2"
-
-	"github.com/surat-mail/surat/protocols/imap/wire"
 )
-
-// listArgs are LIST's arguments (RFC 9051 §6.3.9 with RFC 5258
-// LIST-EXTENDED, RFC 5819 LIST-STATUS, RFC 6154 SPECIAL-USE).
-type listArgs struct {
-	ref      string
-	patterns []string
-	opts     imap.ListOptions
-}
-
-// readListArgs reads LIST's arguments after the command name.
-func readListArgs(d *wire.Decoder) (*listArgs, error) {
-	a := &listArgs{}
-	if err := d.SP(); err != nil {
-		return nil, err
-	}
-	if b, err := d.Peek(); err != nil {
-		return nil, err
-	} else if b == '(' {
-		err := d.List(func() error {
-			kw, err := d.Keyword()
-			switch {
-			case err != nil:
-				return err
-			case kw == "SUBSCRIBED":
-				a.opts.SelectSubscribed = true
-			case kw == "REMOTE": // no remote mailboxes: nothing more
-			case kw == "RECURSIVEMATCH":
-				a.opts.SelectRecursiveMatch = true
-			case kw == "SPECIAL-USE":
-				a.opts.SelectSpecialUse = true
-			default:
-				return bad("Unknown LIST selection option " + kw)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		if a.opts.SelectRecursiveMatch && !a.opts.SelectSubscribed && !a.opts.SelectSpecialUse {
-			// RFC 5258 §3: RECURSIVEMATCH alone is an error.
-			return nil, bad("RECURSIVEMATCH needs another selection option")
-		}
-		if err := d.SP(); err != nil {
-			return nil, err
-		}
-	}
-	ref, err := d.Mailbox()
-	if err != nil {
-		return nil, err
-	}
-	a.ref = ref
-	if err := d.SP(); err != nil {
-		return nil, err
-	}
-	if b, err := d.Peek(); err != nil {
-		return nil, err
-	} else if b == '(' {
-		err := d.List(func() error {
-			p, err := d.ListMailbox()
-			a.patterns = append(a.patterns, p)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		p, err := d.ListMailbox()
-		if err != nil {
-			return nil, err
-		}
-		if p != "" {
-			a.patterns = append(a.patterns, p)
-		}
-	}
-	if ok, err := d.Maybe(' '); err != nil {
-		return nil, err
-	} else if ok {
-		if err := d.ExpectKeyword("RETURN"); err != nil {
-			return nil, err
-		}
-		if err := d.SP(); err != nil {
-			return nil, err
-		}
-		err := d.List(func() error {
-			kw, err := d.Keyword()
-			switch {
-			case err != nil:
-				return err
-			case kw == "SUBSCRIBED":
-				a.opts.ReturnSubscribed = true
-			case kw == "CHILDREN":
-				a.opts.ReturnChildren = true
-			case kw == "SPECIAL-USE":
-				a.opts.ReturnSpecialUse = true
-			case kw == "STATUS":
-				if err := d.SP(); err != nil {
-					return err
-				}
-				a.opts.ReturnStatus, err = statusItems(d)
-				return err
-			default:
-				return bad("Unknown LIST return option " + kw)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return a, d.End()
-}
 
 // cmdList: LIST (RFC 9051 §6.3.9) and LSUB (RFC 3501 §6.3.9).
 func cmdList(s *session, c *command) error {
 	if c.name == "LSUB" {
 		return cmdLsub(s, c)
 	}
-	a, err := readListArgs(c.dec)
+	lc, err := c.dec.ReadList()
 	if err != nil {
 		return err
 	}
+	if lc.ReturnMyRights {
+		return bad("LIST return option not supported")
+	}
+	opts := imap.ListOptions{
+		SelectSubscribed: lc.SelectSubscribed, SelectRemote: lc.SelectRemote,
+		SelectRecursiveMatch: lc.SelectRecursiveMatch, SelectSpecialUse: lc.SelectSpecialUse,
+		ReturnSubscribed: lc.ReturnSubscribed, ReturnChildren: lc.ReturnChildren,
+		ReturnSpecialUse: lc.ReturnSpecialUse,
+	}
+	if lc.ReturnStatus != nil {
+		if opts.ReturnStatus, err = statusOptions(lc.ReturnStatus); err != nil {
+			return err
+		}
+	}
+	patterns := lc.Patterns
+	if len(patterns) == 1 && patterns[0] == "" {
+		patterns = nil // RFC 9051 §6.3.9: "" asks for the delimiter
+	}
 	return s.List(func(data *imap.ListData) error {
 		return s.writeList(data)
-	}, a.ref, a.patterns, &a.opts)
+	}, lc.Reference, patterns, &opts)
 }
 
 // cmdLsub: LSUB ref pattern (RFC 3501 §6.3.9): the subscribed names that
@@ -136,24 +41,11 @@ func cmdList(s *session, c *command) error {
 // name below it is returned as its matching ancestor, \Noselect unless
 // subscribed itself. Only \Noselect is returned, as Dovecot does.
 func cmdLsub(s *session, c *command) error {
-	d := c.dec
-	if err := d.SP(); err != nil {
-		return err
-	}
-	ref, err := d.Mailbox()
+	lc, err := c.dec.ReadLsub()
 	if err != nil {
 		return err
 	}
-	if err := d.SP(); err != nil {
-		return err
-	}
-	pattern, err := d.ListMailbox()
-	if err != nil {
-		return err
-	}
-	if err := d.End(); err != nil {
-		return err
-	}
+	ref, pattern := lc.Reference, lc.Pattern
 	subs, err := s.srv.cfg.Store.Subscriptions(s.user)
 	if err != nil {
 		return replyFor(err)

@@ -3,11 +3,8 @@ package imap
 import (
 	"bytes"
 	"encoding/base64"
-	"errors"
 
 	"github.com/emersion/go-imap/v2"
-
-	"github.com/surat-mail/surat/protocols/frontend"
 )
 
 // errPrivacyRequired refuses LOGIN and AUTHENTICATE before TLS (RFC 9051
@@ -17,22 +14,8 @@ var errPrivacyRequired = no(imap.ResponseCodePrivacyRequired, "TLS is required t
 // cmdLogin: LOGIN user password (RFC 9051 §6.2.3), through the node's one
 // login path (session.Login, revoke.go's binding).
 func cmdLogin(s *session, c *command) error {
-	d := c.dec
-	if err := d.SP(); err != nil {
-		return err
-	}
-	user, err := d.Astring()
+	user, pass, err := c.dec.ReadLogin()
 	if err != nil {
-		return err
-	}
-	if err := d.SP(); err != nil {
-		return err
-	}
-	pass, err := d.Astring()
-	if err != nil {
-		return err
-	}
-	if err := d.End(); err != nil {
 		return err
 	}
 	return s.authenticated(c, user, pass)
@@ -52,32 +35,11 @@ func (s *session) authenticated(c *command, user, pass string) error {
 	return nil
 }
 
-// maxSASLLine bounds a client's SASL response line.
-const maxSASLLine = 8 << 10
-
 // cmdAuthenticate: AUTHENTICATE PLAIN (RFC 9051 §6.2.2, RFC 4616), with an
 // initial response (SASL-IR, RFC 4959) or after an empty challenge.
 func cmdAuthenticate(s *session, c *command) error {
-	d := c.dec
-	if err := d.SP(); err != nil {
-		return err
-	}
-	mech, err := d.Keyword()
+	mech, ir, hasIR, err := c.dec.ReadAuthenticate()
 	if err != nil {
-		return err
-	}
-	var ir string
-	hasIR := false
-	if ok, err := d.Maybe(' '); err != nil {
-		return err
-	} else if ok {
-		// RFC 4959 §3: base64, or "=" for an empty response.
-		if ir, err = d.Atom(); err != nil {
-			return err
-		}
-		hasIR = true
-	}
-	if err := d.End(); err != nil {
 		return err
 	}
 	if mech != "PLAIN" {
@@ -92,17 +54,14 @@ func cmdAuthenticate(s *session, c *command) error {
 		if err := s.flush(); err != nil {
 			return err
 		}
-		line, err := frontend.ReadLine(s.br, maxSASLLine, maxSASLLine)
+		line, err := c.dec.ReadLine()
 		if err != nil {
-			if errors.Is(err, frontend.ErrLineLong) {
-				return bad("SASL response too long")
-			}
 			return err
 		}
-		if string(line) == "*" {
+		if line == "*" {
 			return bad("Authentication cancelled") // RFC 9051 §6.2.2
 		}
-		ir = string(line)
+		ir = line
 	}
 	resp, err := base64.StdEncoding.DecodeString(ir)
 	if ir == "=" {

@@ -7,62 +7,16 @@ import (
 // cmdCreate: CREATE name [(USE (attr))] (RFC 9051 §6.3.4, RFC 6154 §3
 // CREATE-SPECIAL-USE).
 func cmdCreate(s *session, c *command) error {
-	d := c.dec
-	if err := d.SP(); err != nil {
-		return err
-	}
-	name, err := d.Mailbox()
+	cc, err := c.dec.ReadCreate()
 	if err != nil {
 		return err
 	}
-	var opts imap.CreateOptions
-	if ok, err := d.Maybe(' '); err != nil {
-		return err
-	} else if ok {
-		// create-param (RFC 4466 §2.2): USE (RFC 6154 §3).
-		err := d.List(func() error {
-			kw, err := d.Keyword()
-			if err != nil {
-				return err
-			}
-			if kw != "USE" {
-				return bad("Unknown CREATE parameter " + kw)
-			}
-			if err := d.SP(); err != nil {
-				return err
-			}
-			return d.List(func() error {
-				f, err := d.Flag()
-				opts.SpecialUse = append(opts.SpecialUse, imap.MailboxAttr(f))
-				return err
-			})
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if err := d.End(); err != nil {
-		return err
-	}
-	return s.Create(name, &opts)
-}
-
-// oneMailbox reads " mailbox" CRLF.
-func oneMailbox(c *command) (string, error) {
-	d := c.dec
-	if err := d.SP(); err != nil {
-		return "", err
-	}
-	name, err := d.Mailbox()
-	if err != nil {
-		return "", err
-	}
-	return name, d.End()
+	return s.Create(cc.Mailbox, &imap.CreateOptions{SpecialUse: cc.Use})
 }
 
 // cmdDelete: DELETE (RFC 9051 §6.3.5).
 func cmdDelete(s *session, c *command) error {
-	name, err := oneMailbox(c)
+	name, err := c.dec.ReadMailboxArg()
 	if err != nil {
 		return err
 	}
@@ -71,15 +25,7 @@ func cmdDelete(s *session, c *command) error {
 
 // cmdRename: RENAME (RFC 9051 §6.3.6).
 func cmdRename(s *session, c *command) error {
-	d := c.dec
-	if err := d.SP(); err != nil {
-		return err
-	}
-	from, err := d.Mailbox()
-	if err != nil {
-		return err
-	}
-	to, err := oneMailbox(c)
+	from, to, err := c.dec.ReadRename()
 	if err != nil {
 		return err
 	}
@@ -88,7 +34,7 @@ func cmdRename(s *session, c *command) error {
 
 // cmdSubscribe: SUBSCRIBE and UNSUBSCRIBE (RFC 9051 §6.3.7, §6.3.8).
 func cmdSubscribe(s *session, c *command) error {
-	name, err := oneMailbox(c)
+	name, err := c.dec.ReadMailboxArg()
 	if err != nil {
 		return err
 	}

@@ -10,26 +10,15 @@ import (
 // already selected is closed first, with an untagged OK [CLOSED] (RFC 9051
 // §7.1, RFC 7162 §3.2.11). On failure the session is left authenticated.
 func cmdSelect(s *session, c *command) error {
-	d := c.dec
-	if err := d.SP(); err != nil {
-		return err
-	}
-	name, err := d.Mailbox()
+	sc, err := c.dec.ReadSelect()
 	if err != nil {
 		return err
 	}
+	if sc.CondStore || sc.QResync != nil {
+		return bad("SELECT parameter not supported")
+	}
+	name := sc.Mailbox
 	opts := &imap.SelectOptions{ReadOnly: c.name == "EXAMINE"}
-	if ok, err := d.Maybe(' '); err != nil {
-		return err
-	} else if ok {
-		// select-params (RFC 4466 §2.1): none known yet.
-		if err := d.List(func() error { return bad("Unknown SELECT parameter") }); err != nil {
-			return err
-		}
-	}
-	if err := d.End(); err != nil {
-		return err
-	}
 	if s.state == stateSelected {
 		s.unselect()
 		s.state = stateAuthenticated

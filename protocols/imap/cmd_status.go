@@ -6,61 +6,26 @@ import (
 	"github.com/surat-mail/surat/protocols/imap/wire"
 )
 
-// statusItems reads STATUS's parenthesised item list (RFC 9051 §6.3.11,
-// RFC 8438 SIZE, RFC 7889 APPENDLIMIT; RECENT of RFC 3501).
-func statusItems(d *wire.Decoder) (*imap.StatusOptions, error) {
-	var o imap.StatusOptions
-	err := d.List(func() error {
-		kw, err := d.Keyword()
-		if err != nil {
-			return err
-		}
-		switch kw {
-		case "MESSAGES":
-			o.NumMessages = true
-		case "UIDNEXT":
-			o.UIDNext = true
-		case "UIDVALIDITY":
-			o.UIDValidity = true
-		case "UNSEEN":
-			o.NumUnseen = true
-		case "DELETED":
-			o.NumDeleted = true
-		case "SIZE":
-			o.Size = true
-		case "RECENT":
-			o.NumRecent = true
-		case "APPENDLIMIT":
-			o.AppendLimit = true
-		default:
-			return bad("Unknown STATUS item " + kw)
-		}
-		return nil
-	})
-	return &o, err
+// statusOptions checks the STATUS items asked (wire.StatusOptions) are
+// served and returns them in go-imap's form.
+func statusOptions(o *wire.StatusOptions) (*imap.StatusOptions, error) {
+	if o.HighestModSeq || o.DeletedStorage || o.MailboxID {
+		return nil, bad("STATUS item not supported")
+	}
+	return &o.StatusOptions, nil
 }
 
 // cmdStatus: STATUS (RFC 9051 §6.3.11).
 func cmdStatus(s *session, c *command) error {
-	d := c.dec
-	if err := d.SP(); err != nil {
-		return err
-	}
-	name, err := d.Mailbox()
+	sc, err := c.dec.ReadStatus()
 	if err != nil {
 		return err
 	}
-	if err := d.SP(); err != nil {
-		return err
-	}
-	opts, err := statusItems(d)
+	opts, err := statusOptions(&sc.Options)
 	if err != nil {
 		return err
 	}
-	if err := d.End(); err != nil {
-		return err
-	}
-	data, err := s.Status(name, opts)
+	data, err := s.Status(sc.Mailbox, opts)
 	if err != nil {
 		return err
 	}
