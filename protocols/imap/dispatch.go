@@ -119,6 +119,13 @@ var commands = map[string]commandSpec{
 	"UID COPY":       {states: inSelected, run: cmdCopy},
 	"MOVE":           {states: inSelected, run: cmdMove},
 	"UID MOVE":       {states: inSelected, run: cmdMove},
+	"SETACL":         {states: authed, run: cmdSetACL},
+	"DELETEACL":      {states: authed, run: cmdDeleteACL},
+	"GETACL":         {states: authed, run: cmdGetACL},
+	"LISTRIGHTS":     {states: authed, run: cmdListRights},
+	"MYRIGHTS":       {states: authed, run: cmdMyRights},
+	"GETMETADATA":    {states: authed, run: cmdGetMetadata},
+	"SETMETADATA":    {states: authed, run: cmdSetMetadata},
 }
 
 // errSessionEnded is serveCommand's answer once the session must end (a
@@ -159,7 +166,9 @@ func (s *session) serveCommand() error {
 	case spec.states&s.state == 0:
 		err = bad("Command not allowed in the " + s.state.String() + " state")
 	default:
-		err = spec.run(s, c)
+		if err = s.checkRights(name); err == nil { // shared.go
+			err = spec.run(s, c)
+		}
 	}
 	return s.answer(c, spec, err)
 }

@@ -16,6 +16,7 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/imap/acl"
 	"github.com/surat-mail/surat/protocols/imap/wire"
 	"github.com/surat-mail/surat/protocols/login"
 )
@@ -246,6 +247,10 @@ type listEntry struct {
 	subscribed  bool
 	hasChildren bool
 	childSub    bool // some child is subscribed (CHILDINFO, RFC 5258 §3.5)
+	// shared: another user's mailbox, on which the user holds rights
+	// (shared.go)
+	shared bool
+	rights acl.Rights
 }
 
 // List implements LIST with LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC
@@ -279,6 +284,9 @@ func (s *session) List(w func(*imap.ListData) error, ref string, patterns []stri
 	}
 	for _, mb := range boxes {
 		entry(mb.GetName()).rec = mb
+	}
+	if err := s.listShared(entry); err != nil { // shared.go
+		return err
 	}
 	for _, name := range subs {
 		entry(name).subscribed = true
@@ -319,7 +327,7 @@ func (s *session) List(w func(*imap.ListData) error, ref string, patterns []stri
 				continue
 			}
 		}
-		if options.SelectSpecialUse && (e.rec == nil || e.rec.GetSpecialUse() == "") {
+		if options.SelectSpecialUse && (e.rec == nil || e.rec.GetSpecialUse() == "" || e.shared) {
 			continue
 		}
 		if e.rec == nil && !e.hasChildren && !options.SelectSubscribed {
@@ -340,13 +348,13 @@ func (s *session) List(w func(*imap.ListData) error, ref string, patterns []stri
 		if e.subscribed && (options.SelectSubscribed || options.ReturnSubscribed) {
 			data.Attrs = append(data.Attrs, imap.MailboxAttrSubscribed)
 		}
-		if e.rec != nil && e.rec.GetSpecialUse() != "" {
+		if e.rec != nil && e.rec.GetSpecialUse() != "" && !e.shared {
 			data.Attrs = append(data.Attrs, imap.MailboxAttr(e.rec.GetSpecialUse()))
 		}
 		if options.SelectRecursiveMatch && e.childSub {
 			data.ChildInfo = &imap.ListDataChildInfo{Subscribed: true}
 		}
-		if options.ReturnStatus != nil && e.rec != nil {
+		if options.ReturnStatus != nil && e.rec != nil && (!e.shared || e.rights.Has(acl.Read)) {
 			if data.Status, err = s.status(e.rec, options.ReturnStatus); err != nil {
 				return replyFor(err)
 			}
@@ -402,11 +410,14 @@ func matchAny(name, ref string, patterns []string) bool {
 
 // Status answers STATUS (RFC 9051 §6.3.11) with STATUS=SIZE (RFC 8438).
 func (s *session) Status(name string, options *imap.StatusOptions) (*imap.StatusData, error) {
-	mb, err := s.mailboxByName(name)
+	b, err := s.lookup(name) // shared.go
 	if err != nil {
 		return nil, err
 	}
-	data, err := s.status(mb, options)
+	if err := b.need(acl.Read); err != nil { // RFC 4314 §4
+		return nil, err
+	}
+	data, err := s.status(b.rec, options)
 	if err != nil {
 		return nil, replyFor(err)
 	}
@@ -478,14 +489,19 @@ func (s *session) appendTarget(name string, size int64) (*evlog.MailboxRecord, e
 	if size > int64(s.srv.cfg.AppendLimit) {
 		return nil, no(imap.ResponseCodeTooBig, "Message exceeds the APPENDLIMIT")
 	}
-	mb, err := s.srv.cfg.Store.MailboxByName(s.user, name)
-	if errors.Is(err, mailbox.ErrNotFound) {
+	b, err := s.lookup(name) // shared.go
+	if err == errNonExistent && !acl.IsOtherUsers(name) {
 		return nil, errTryCreate
 	}
 	if err != nil {
-		return nil, replyFor(err)
+		return nil, err
 	}
-	if u, err := s.srv.cfg.Store.User(s.user); err == nil && u.GetQuotaBytes() > 0 &&
+	if err := b.need(acl.Insert); err != nil { // RFC 4314 §4
+		return nil, err
+	}
+	mb := b.rec
+	// The owner's quota: a message in a shared mailbox is the owner's.
+	if u, err := s.srv.cfg.Store.User(mb.GetAddress()); err == nil && u.GetQuotaBytes() > 0 &&
 		u.GetUsedBytes()+uint64(size) > u.GetQuotaBytes() {
 		// Refused before the body crosses the cluster; apply checks again.
 		return nil, errOverQuota
@@ -508,6 +524,10 @@ func (s *session) Append(mb *evlog.MailboxRecord, body []byte, options *imap.App
 	flags := make([]string, len(options.Flags))
 	for i, f := range options.Flags {
 		flags[i] = string(f)
+	}
+	flags, err := s.allowedFlags(mb, flags) // shared.go
+	if err != nil {
+		return nil, err
 	}
 	chunks := evlog.Chunks(body)
 	last := chunks[len(chunks)-1]
