@@ -101,6 +101,7 @@ func cmdGetMetadata(s *session, c *command) error {
 			items = append(items, item{name: n})
 		}
 	}
+	slices.SortFunc(items, func(a, b item) int { return strings.Compare(a.name, b.name) })
 	if len(items) > 0 {
 		e := s.enc.Untagged().Atom("METADATA").SP().Mailbox(gc.Mailbox).SP().Open()
 		for i, x := range items {
