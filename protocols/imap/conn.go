@@ -125,13 +125,13 @@ func (s *Server) serveConn(conn net.Conn) {
 		conn.Close()
 		return
 	}
-	defer sess.close()
 	defer func() {
 		if v := recover(); v != nil {
 			s.panics.Add(1)
-			sess.log.Error("imap session panic", "err", fmt.Sprint(v), "stack", string(debug.Stack()))
+			sess.log.Error("imap session panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			sess.requestBye("Internal server error")
 		}
+		sess.close()
 	}()
 	if wait, refuse := s.cfg.Login.RefuseAtConnect(sess.remote); refuse {
 		// RFC 9051 §7.1.5: BYE instead of a greeting.
@@ -206,17 +206,23 @@ func (s *session) requestBye(text string) {
 // close ends the session: the pending BYE if any, the mailbox released,
 // the connection closed (after the last reply was sent, frontend.Linger).
 func (s *session) close() {
+	defer func() {
+		if v := recover(); v != nil {
+			s.srv.panics.Add(1)
+			s.log.Error("imap session panic while closing", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+		s.srv.forget(s)
+		s.conn.Close()
+	}()
 	s.cancel()
 	if text := s.bye.Load(); text != nil {
 		s.enc.Status("*", "BYE", "", *text)
 	}
 	_ = s.flush()
 	s.unselect()
-	s.srv.forget(s)
 	if s.state == stateLogout || s.bye.Load() != nil {
 		frontend.Linger(s.raw(), s.conn)
 	}
-	s.conn.Close()
 }
 
 // raw is the connection under TLS, if any.

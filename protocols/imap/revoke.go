@@ -77,9 +77,9 @@ func (s *Server) liveSessions() []*session {
 func (s *session) Binding() *login.Binding { return s.cred.Load() }
 
 // Revoke says BYE and closes the connection if the session is still bound
-// to b (login.Session); the command in flight, if any, fails on the closed
-// connection (its write, if it proposed one, is committed or not as with
-// any dropped client).
+// to b (login.Session): at once when it waits for a command or idles, else
+// once the command in flight is answered (requestBye), whose writes are
+// then bounded by a second.
 func (s *session) Revoke(b *login.Binding) {
 	if !s.cred.CompareAndSwap(b, nil) {
 		return // revoked already, or bound anew

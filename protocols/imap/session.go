@@ -221,11 +221,8 @@ func (s *session) Rename(oldName, newName string, _ *imap.RenameOptions) error {
 	return replyFor(err)
 }
 
-// Subscribe and Unsubscribe edit the subscription list (RFC 9051 §6.3.7,
-// §6.3.8); a name need not exist to be subscribed.
-func (s *session) Subscribe(name string) error   { return s.subscribe(name, true) }
-func (s *session) Unsubscribe(name string) error { return s.subscribe(name, false) }
-
+// subscribe edits the subscription list (RFC 9051 §6.3.7, §6.3.8); a
+// name need not exist to be subscribed.
 func (s *session) subscribe(name string, on bool) error {
 	name = strings.TrimRight(name, string(delim))
 	if name == "" {
