@@ -31,6 +31,8 @@ func FuzzCommands(f *testing.F) {
 		"a FETCH 1 " + strings.Repeat("(", 100),
 		"a STATUS INBOX (MESSAGES UNSEEN DELETED SIZE APPENDLIMIT RECENT)",
 		"\x00\xff\r\n",
+		"a SETACL INBOX anyone +lr\r\nb GETACL INBOX\r\nc LISTRIGHTS INBOX -anyone\r\nd MYRIGHTS \"Other Users/x@y/INBOX\"",
+		"a SETMETADATA INBOX (/private/x ~{3+}\r\na\x00b /shared/y NIL)\r\nb GETMETADATA (MAXSIZE 1 DEPTH infinity) \"\" (/private /shared)",
 	} {
 		f.Add([]byte(seed))
 	}
