@@ -178,6 +178,23 @@ func TestSharedRightsChange(t *testing.T) {
 		C: a SETACL Team `+bob+` -r
 		S: a OK`)
 	waitFor(t, func() bool { return strings.HasPrefix(last(rc.cmd("c", "FETCH 1 FLAGS")), "c NO [NOPERM]") })
+	// lr alone: nothing bob may change, so SELECT is READ-ONLY (RFC 4314
+	// §4) and offers no permanent flag.
+	runScript(t, addr, alice, `
+		C: a SETACL Team `+bob+` lr
+		S: a OK`)
+	playScript(t, rc, `
+		C: ca SELECT `+team+`
+		S: ...
+		S: * OK [PERMANENTFLAGS ()]
+		S: ...
+		S: ca OK [READ-ONLY]
+		C: cb STORE 1 +FLAGS (\Seen)
+		S: cb NO
+		C: cc FETCH 1 (FLAGS BODY[])
+		S: * 1 FETCH (FLAGS () BODY[]
+		S: ...
+		S: cc OK`)
 	runScript(t, addr, alice, `
 		C: a DELETEACL Team `+bob+`
 		S: a OK`)
