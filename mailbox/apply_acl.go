@@ -125,7 +125,12 @@ func (t *txn) aclSet(e *evlog.AclSet) (*evlog.EventResult, error) {
 		return nil, refuse(errInvalid, "%v", err)
 	}
 	res := &evlog.EventResult{MailboxId: mb.GetId(), UidValidity: mb.GetUidValidity(), Modseq: mb.GetHighestModseq()}
-	switch {
+	switch name, _ := acl.Negative(ident); {
+	case name == owner:
+		// The owner holds every right whatever the ACL says
+		// (acl.Evaluate): an entry for them would change nothing, so
+		// none is kept, and GETACL shows them with all rights.
+		return res, nil
 	case next == current:
 		return res, nil
 	case next == acl.None:

@@ -66,6 +66,12 @@ func TestAclSet(t *testing.T) {
 	if got, want := h.acl(team), []string{bob + "=lrwk"}; !slices.Equal(got, want) {
 		t.Fatalf("ACL %q, want %q", got, want)
 	}
+	// An entry for the owner changes nothing: the owner holds every right.
+	h.ok(aclSet(alice, team, "-"+alice, "lr"))
+	h.ok(aclSet(alice, team, alice, "l"))
+	if got := h.acl(team); !slices.Equal(got, []string{bob + "=lrwk"}) {
+		t.Fatalf("ACL after owner entries %q", got)
+	}
 	// Refusals leave the state alone.
 	h.fails(errInvalid, aclSet(alice, team, bob, "lrz"))  // RFC 4314 §3.1: unknown right
 	h.fails(errInvalid, aclSet(alice, team, "bob", "lr")) // not an identifier
@@ -242,5 +248,30 @@ func TestSaveDate(t *testing.T) {
 		if got := SaveDate(m); got != d {
 			t.Errorf("SaveDate of %v = %d, want %d", k, got, d)
 		}
+	}
+}
+
+// TestSharingChanges: ACL and annotation changes reach the change feed,
+// for the owner's address, so that sessions showing the mailbox (IDLE on
+// it from another user, on any node) read their rights again.
+func TestSharingChanges(t *testing.T) {
+	h, team := sharing(t)
+	sub := h.s.Subscribe(alice)
+	defer sub.Close()
+	h.ok(aclSet(alice, team, bob, "lr"))
+	h.ok(aclSet(alice, team, bob, "lr")) // no change: nothing published
+	h.ok(metadataSet(bob, team, "/private/comment", str("x")))
+	h.ok(userDeleted(bob))
+	want := []ChangeKind{ACLChanged, MetadataChanged, ACLChanged}
+	for i, k := range want {
+		c := <-sub.C
+		if c.Kind != k || c.MailboxID != team || c.Address != alice {
+			t.Fatalf("change %d: %+v, want %v of mailbox %d", i, c, k, team)
+		}
+	}
+	select {
+	case c := <-sub.C:
+		t.Fatalf("unexpected change %+v", c)
+	default:
 	}
 }

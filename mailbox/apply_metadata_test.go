@@ -57,6 +57,10 @@ func TestMetadata(t *testing.T) {
 		{alice, team, DepthInfinity, []string{"/shared/vendor", "/shared/vendor/surat/a"}, "/shared/vendor/surat/a=1 /shared/vendor/surat/a/b=2"},
 		{carol, 0, DepthZero, []string{"/shared/admin", "/shared/motd", "/private/vendor/x"}, "/shared/admin=mailto:postmaster@example.org /shared/motd="},
 		{bob, 0, DepthInfinity, []string{"/private/vendor"}, "/private/vendor/x=bob's server entry"},
+		// "/private" and "/shared" alone: what is below them.
+		{alice, team, DepthOne, []string{"/Shared"}, "/shared/comment=team folder"},
+		{bob, team, DepthInfinity, []string{"/private"}, "/private/comment=bob's"},
+		{alice, team, DepthZero, []string{"/shared"}, ""},
 	}
 	for _, tc := range tests {
 		if got := h.metadata(tc.user, tc.id, tc.depth, tc.names...); got != tc.want {

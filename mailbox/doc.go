@@ -234,7 +234,8 @@
 // (NO_SUCH_USER), a stamped actor who is not the owner must hold the a
 // right when the event applies (FORBIDDEN), and an ACL holds at most
 // MaxACLEntries identifiers (ACL_LIMIT). The owner holds every right
-// whatever the ACL says (acl.Evaluate). Renames keep a mailbox's ACL (it
+// whatever the ACL says (acl.Evaluate), so an entry naming the owner is
+// accepted and not kept. Renames keep a mailbox's ACL (it
 // is keyed by id); deleting the mailbox drops it with the mailbox's
 // annotations; deleting a user drops the entries naming them and their
 // private annotations. A Delivered recipient with shared_owner files

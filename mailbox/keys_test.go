@@ -66,6 +66,7 @@ func TestKeyLayout(t *testing.T) {
 		}
 		w.run(t, s)
 	}
+	leaveSharingKeys(t, s) // property_acl_test.go
 	seen := map[string]int{}
 	err := s.view(func(r reader) error {
 		return scanRange(r, nil, nil, func(k, v []byte) (bool, error) {

@@ -27,23 +27,29 @@ const (
 // /shared/ entries are the mailbox's, /private/ ones user's own; with
 // depth, the entries below each name too. Names are checked with
 // CanonicalMetadataEntry (an invalid one is an error: the dispatcher
-// answers BAD before calling); entries that do not exist are left out
+// answers BAD before calling), "/private" and "/shared" alone naming the
+// entries below them (with a depth); entries that do not exist are left out
 // (the dispatcher answers nothing for them, as RFC 5464 §4.2 allows).
 // The result is sorted by name, each entry once. Whether user may read
-// the mailbox's annotations (RFC 5464 §6: the l and r rights, RFC 4314)
+// the mailbox's annotations (RFC 5464 §3.3: the l and r rights, RFC 4314)
 // is the caller's to check. Reads only.
 func (s *Store) Metadata(user string, mailboxID uint64, names []string, depth MetadataDepth) ([]MetadataEntry, error) {
 	var out []MetadataEntry
 	err := s.view(func(r reader) error {
 		for _, n := range names {
 			entry, err := CanonicalMetadataEntry(n)
+			if root := strings.ToLower(n); err != nil && (root+"/" == metadataPrivate || root+"/" == metadataShared) {
+				// "/private" or "/shared" alone: what is below it, with
+				// depth (RFC 5464 §4.2.2); nothing is stored at it.
+				entry, err = root, nil
+			}
 			if err != nil {
 				return err
 			}
-			if strings.HasPrefix(entry, metadataPrivate) && user == "" {
+			if strings.HasPrefix(entry+"/", metadataPrivate) && user == "" {
 				continue
 			}
-			scope := metadataScope(user, mailboxID, entry)
+			scope := metadataScope(user, mailboxID, entry+"/")
 			key := append(scope, entry...)
 			if v, ok, err := readValue(r, key); err != nil {
 				return err

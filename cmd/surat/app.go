@@ -75,6 +75,10 @@ Usage:
   surat sieve deactivate EMAIL                 no active script
   surat sieve delete EMAIL NAME                delete a script (not the active one)
   surat sieve check                            compile a script from stdin here
+  surat acl get EMAIL MAILBOX                  who may use a mailbox (RFC 4314 ACL), one identifier a line
+  surat acl set EMAIL MAILBOX IDENTIFIER RIGHTS
+                                               share a mailbox: RIGHTS as IMAP's SETACL (lrs, +w, -w)
+  surat acl del EMAIL MAILBOX IDENTIFIER       take an identifier out of a mailbox's ACL
   surat cluster status                         members, states and applied indexes
   surat cluster keygen [--out FILE]            make a cluster key
   surat version                                print the version
@@ -129,6 +133,8 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		return runSpam(ctx, e, rest)
 	case "sieve":
 		return runSieve(ctx, e, rest)
+	case "acl":
+		return runACL(ctx, e, rest)
 	case "version", "--version":
 		fmt.Fprintln(e.stdout, versionString())
 		return nil

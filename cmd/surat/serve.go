@@ -178,6 +178,7 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 	api, err := admin.New(admin.Config{
 		Sieve:        sieveState,
 		CheckSieve:   sieve.Check,
+		ACLs:         store,
 		Directory:    store,
 		Queue:        store,
 		Bans:         store,

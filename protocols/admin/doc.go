@@ -32,6 +32,8 @@
 //	GET    /v1/dmarc/pending               {"pending": [...]} DMARC and TLS-RPT domain-days not reported yet
 //	POST   /v1/spam/train                  {"user","class":"spam"|"ham","messages":[base64...]} (SpamTrained, in bounded proposals) → 200 {"trained": N}; 404 unknown user
 //	GET    /v1/spam/status[?user=U]        {"models": [...]} messages trained and tokens of each classifier model, the global one first
+//	GET    /v1/users/{address}/acl?mailbox=M  {"owner","mailbox","entries":[{"identifier","rights"}]} the mailbox's ACL (RFC 4314); 404 no such mailbox
+//	PUT    /v1/users/{address}/acl         {"mailbox","identifier","rights"} (AclSet, as SETACL: +/- modify, "" removes) → 200 the ACL
 //
 // Errors are JSON {"error": "one line"}. With a token configured, /v1/ and
 // /metrics need "Authorization: Bearer <token>" (RFC 6750 §2.1).

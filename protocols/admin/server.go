@@ -61,6 +61,8 @@ type Config struct {
 	// Sieve serves /v1/users/{address}/sieve... and .../forward; nil:
 	// those answer 501.
 	Sieve SieveStore
+	// ACLs serves /v1/users/{address}/acl; nil: it answers 501.
+	ACLs ACLs
 	// CheckSieve compiles a script before PUT stores it (the error,
 	// with its line number, is answered 400); nil: scripts are stored
 	// unchecked.
@@ -216,6 +218,7 @@ func New(cfg Config) (*Server, error) {
 	guarded("POST /v1/spam/train", http.HandlerFunc(s.spamTrain))
 	guarded("GET /v1/spam/status", http.HandlerFunc(s.spamStatus))
 	s.sieveRoutes(guarded)
+	s.aclRoutes(guarded)
 	// Unknown /v1/ paths answer in JSON, and behind the token so that they
 	// do not reveal which routes exist.
 	guarded("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -164,7 +164,11 @@ func (ma *multiAppend) stage() error {
 // file adds the Appended event of body p, whose chunk c names the blob.
 func (ma *multiAppend) file(p *appendBody, c *evlog.BlobStored) error {
 	s := ma.s
-	e := ev(&evlog.Event_Appended{Appended: s.appendedEvent(ma.mb, c.GetHash(), c.GetSize(), &p.opts)})
+	appended, err := s.appendedEvent(ma.mb, c.GetHash(), c.GetSize(), &p.opts)
+	if err != nil {
+		return err
+	}
+	e := ev(&evlog.Event_Appended{Appended: appended})
 	ma.bytes += proto.Size(e)
 	if ma.bytes > maxAppendEventBytes {
 		return no(imap.ResponseCodeLimit, "Too many messages in one APPEND")

@@ -2,6 +2,8 @@ package imap
 
 import (
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/surat-mail/surat/protocols/imap/acl"
 )
 
 // cmdCreate: CREATE name [(USE (attr))] (RFC 9051 §6.3.4, RFC 6154 §3
@@ -10,6 +12,9 @@ func cmdCreate(s *session, c *command) error {
 	cc, err := c.dec.ReadCreate()
 	if err != nil {
 		return err
+	}
+	if acl.IsOtherUsers(cc.Mailbox) {
+		return errOtherUsers // shared.go
 	}
 	return s.Create(cc.Mailbox, &imap.CreateOptions{SpecialUse: cc.Use})
 }
@@ -20,6 +25,9 @@ func cmdDelete(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
+	if b, err := s.lookup(name); err == nil && b.owner != s.user {
+		return errOtherUsers // shared.go
+	}
 	return s.Delete(name)
 }
 
@@ -28,6 +36,12 @@ func cmdRename(s *session, c *command) error {
 	from, to, err := c.dec.ReadRename()
 	if err != nil {
 		return err
+	}
+	if acl.IsOtherUsers(to) {
+		return errOtherUsers // shared.go
+	}
+	if b, err := s.lookup(from); err == nil && b.owner != s.user {
+		return errOtherUsers
 	}
 	return s.Rename(from, to, nil)
 }
@@ -41,13 +55,15 @@ func cmdSubscribe(s *session, c *command) error {
 	return s.subscribe(name, c.name == "SUBSCRIBE")
 }
 
-// cmdNamespace: NAMESPACE (RFC 2342, RFC 9051 §6.3.10): one personal
-// namespace, no others.
+// cmdNamespace: NAMESPACE (RFC 2342, RFC 9051 §6.3.10): the personal
+// namespace, and the Other Users one of the mailboxes others shared
+// (shared.go); no shared (public) namespace.
 func cmdNamespace(s *session, c *command) error {
 	if err := c.dec.End(); err != nil {
 		return err
 	}
 	e := s.enc.Untagged().Atom("NAMESPACE").SP()
-	e.Open().Open().Quoted("").SP().Quoted(string(delim)).Close().Close()
-	return e.SP().NIL().SP().NIL().CRLF().Err()
+	e.Open().Open().Quoted("").SP().Quoted(string(delim)).Close().Close().SP()
+	e.Open().Open().Quoted(acl.OtherUsersPrefix).SP().Quoted(string(acl.Delimiter)).Close().Close()
+	return e.SP().NIL().CRLF().Err()
 }

@@ -41,7 +41,7 @@ func TestCmdMailboxes(t *testing.T) {
 		C: k DELETE Nope
 		S: k NO [NONEXISTENT]
 		C: l NAMESPACE
-		S: * NAMESPACE (("" "/")) NIL NIL
+		S: * NAMESPACE (("" "/")) (("Other Users/" "/")) NIL
 		S: l OK
 		C: m CREATE "Caf&AOk-"
 		S: m OK

@@ -49,7 +49,7 @@ func cmdSelect(s *session, c *command) error {
 	}
 	s.state = stateSelected
 	c.code = "READ-WRITE"
-	if opts.ReadOnly {
+	if s.sel.readOnly {
 		c.code = "READ-ONLY"
 	}
 	if err := s.writeSelectCondstore(qresync); err != nil {

@@ -127,6 +127,13 @@ var commands = map[string]commandSpec{
 	"GETQUOTAROOT":   {states: authed, run: cmdGetQuotaRoot},
 	"SETQUOTA":       {states: authed, run: cmdSetQuota},
 	"COMPRESS":       {states: authed, run: cmdCompress},
+	"SETACL":         {states: authed, run: cmdSetACL},
+	"DELETEACL":      {states: authed, run: cmdDeleteACL},
+	"GETACL":         {states: authed, run: cmdGetACL},
+	"LISTRIGHTS":     {states: authed, run: cmdListRights},
+	"MYRIGHTS":       {states: authed, run: cmdMyRights},
+	"GETMETADATA":    {states: authed, run: cmdGetMetadata},
+	"SETMETADATA":    {states: authed, run: cmdSetMetadata},
 }
 
 // errSessionEnded is serveCommand's answer once the session must end (a
@@ -167,7 +174,9 @@ func (s *session) serveCommand() error {
 	case spec.states&s.state == 0:
 		err = bad("Command not allowed in the " + s.state.String() + " state")
 	default:
-		err = spec.run(s, c)
+		if err = s.checkRights(name); err == nil { // shared.go
+			err = spec.run(s, c)
+		}
 	}
 	return s.answer(c, spec, err)
 }

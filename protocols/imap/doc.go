@@ -32,6 +32,8 @@
 //   - ESEARCH (RFC 4731), SEARCHRES (RFC 5182)
 //   - LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), CHILDREN (RFC 3348)
 //   - SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154)
+//   - ACL and RIGHTS=texk (RFC 4314), with the Other Users namespace (RFC
+//     2342 §5); METADATA and METADATA-SERVER (RFC 5464)
 //   - STATUS=SIZE (RFC 8438), APPENDLIMIT=n (RFC 7889)
 //   - SORT and THREAD=ORDEREDSUBJECT, THREAD=REFERENCES (RFC 5256),
 //     SORT=DISPLAY (RFC 5957), ESORT (RFC 5267): package sortthread holds
@@ -74,7 +76,7 @@
 //   - SAVEDATE (RFC 8514): stamped by APPEND, COPY and MOVE; a delivered
 //     message's is its internal date. WITHIN (RFC 5032)
 //
-// Not served yet: METADATA, ACL, NOTIFY.
+// Not served yet: NOTIFY.
 //
 // # Command layer
 //
@@ -213,6 +215,29 @@
 // is read ahead while a command waits, protocols/clientwatch), at LOGOUT,
 // or when the server closes: no wait outlives its session, and shutdown
 // does not wait out Config.ProposeTimeout.
+//
+// # Shared folders
+//
+// A mailbox its owner shared (SETACL, `surat acl set`; the ACL is
+// replicated state, docs/DESIGN.md "Shared folders and ACL") is named
+// "Other Users/<owner>/<name>" for the others (shared.go): NAMESPACE
+// announces the prefix, LIST shows the mailboxes the user holds l on
+// with "Other Users" and "Other Users/<owner>" as \Noselect levels, and
+// the other commands resolve such names to the owner's mailbox, read by
+// its id like any other, so IDLE and the unilateral updates on it need
+// nothing more. Each command checks the rights RFC 4314 §4 asks
+// (acl/commands.go): NO [NOPERM] without them, NO [NONEXISTENT] for a
+// mailbox the user may neither list nor read; SELECT is READ-ONLY without
+// a right to change anything; STORE ignores flags the user may not set
+// or clear, as Dovecot does; APPEND and COPY into the mailbox keep only
+// the flags the rights allow (COPY removes the others with a second
+// proposal: Copied carries the originals' flags). A session re-reads its
+// rights on the selected mailbox when the feed reports an ACLChanged for
+// it (hub.go counts them). CREATE, RENAME and DELETE in another user's
+// namespace are refused (NO [NOPERM]), and there is no public ("Shared")
+// namespace. Annotations (cmd_metadata.go) need l and r, plus w for a
+// mailbox's /shared/ entries; the server's /shared/ entries are the
+// administrators' (users read them and set /private/ ones only).
 //
 // # Future work
 //

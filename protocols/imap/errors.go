@@ -70,7 +70,15 @@ func replyFor(err error) error {
 		errors.As(err, &rej)
 		return no(imap.ResponseCodeCannot, "Refused: "+rej.Message)
 	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_FORBIDDEN):
-		return no(imap.ResponseCodeCannot, "Not allowed")
+		return errNoPerm // RFC 4314 §3.1: the a right was taken meanwhile
+	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER):
+		return no(imap.ResponseCodeNonExistent, "No such user")
+	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_ACL_LIMIT):
+		return no(imap.ResponseCodeLimit, "Too many identifiers in the mailbox's ACL") // RFC 5530 §3
+	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_METADATA_MAXSIZE):
+		return errMetadataMaxSize // RFC 5464 §4.3
+	case propose.IsCode(err, evlog.ErrorCode_ERROR_CODE_METADATA_TOOMANY):
+		return no("METADATA TOOMANY", "Too many annotations") // RFC 5464 §4.3
 	case propose.Code(err) != evlog.ErrorCode_ERROR_CODE_UNSPECIFIED:
 		return no(imap.ResponseCodeCannot, "Refused")
 	default:

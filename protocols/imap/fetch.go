@@ -10,6 +10,7 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/imap/acl"
 	"github.com/surat-mail/surat/protocols/imap/imapmsg"
 )
 
@@ -36,7 +37,7 @@ func (s *session) Fetch(w *fetchWriter, numSet imap.NumSet, options *imap.FetchO
 		}()
 	}
 	seenSet := map[uint32]bool{}
-	if !sel.readOnly && marksSeen(options) {
+	if !sel.readOnly && sel.rights.Has(acl.Seen) && marksSeen(options) { // RFC 4314 §4
 		var unseen []uint32
 		cur, _ := sel.state.current()
 		for _, p := range pairs {

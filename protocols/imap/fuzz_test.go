@@ -34,6 +34,8 @@ func FuzzCommands(f *testing.F) {
 		// CONDSTORE and QRESYNC (RFC 7162).
 		"a ENABLE QRESYNC\r\nb SELECT INBOX (QRESYNC (1 1 1:9 (1:* 1:*)))\r\nc UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)",
 		"a SELECT INBOX (CONDSTORE)\r\nb STORE 1:* (UNCHANGEDSINCE 0) +FLAGS (\\Seen)\r\nc SEARCH RETURN (MIN) MODSEQ 1\r\nd UID EXPUNGE 1",
+		"a SETACL INBOX anyone +lr\r\nb GETACL INBOX\r\nc LISTRIGHTS INBOX -anyone\r\nd MYRIGHTS \"Other Users/x@y/INBOX\"",
+		"a SETMETADATA INBOX (/private/x ~{3+}\r\na\x00b /shared/y NIL)\r\nb GETMETADATA (MAXSIZE 1 DEPTH infinity) \"\" (/private /shared)",
 	} {
 		f.Add([]byte(seed))
 	}

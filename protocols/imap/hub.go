@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/surat-mail/surat/mailbox"
@@ -34,6 +35,10 @@ type mailboxState struct {
 	// rename or delete, a Reset). Both guarded by mu.
 	pending []mailbox.Change
 	whole   bool
+	// aclGen counts the ACLChanged the feed reported for the mailbox:
+	// sessions of users other than its owner read their rights again
+	// when it moved (shared.go).
+	aclGen atomic.Uint64
 }
 
 // current returns the latest snapshot and the channel that is closed when a
@@ -182,6 +187,7 @@ func (h *hub) run() {
 			var held []*mailboxState
 			for _, m := range h.states {
 				if m.refs > 0 {
+					m.aclGen.Add(1) // an ACLChanged may be among the missed
 					held = append(held, m)
 				} else {
 					h.evictLocked(m)
@@ -191,6 +197,12 @@ func (h *hub) run() {
 			for _, m := range held {
 				h.queue(m, c)
 			}
+		case mailbox.ACLChanged:
+			h.mu.Lock()
+			if m := h.states[c.MailboxID]; m != nil {
+				m.aclGen.Add(1)
+			}
+			h.mu.Unlock()
 		case mailbox.MessagesAdded, mailbox.FlagsChanged, mailbox.MessagesExpunged,
 			mailbox.MailboxDeleted, mailbox.MailboxRenamed:
 			h.mu.Lock()

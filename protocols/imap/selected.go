@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/imap/acl"
 )
 
 // systemFlags are the flags every mailbox offers (RFC 9051 §2.3.2).
@@ -18,10 +19,14 @@ var systemFlags = []imap.Flag{imap.FlagSeen, imap.FlagAnswered, imap.FlagFlagged
 // from the projection, so they are the same on every node.
 func (s *session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
 	s.unselect()
-	mb, err := s.mailboxByName(name)
+	b, err := s.lookup(name) // shared.go
 	if err != nil {
 		return nil, err
 	}
+	if err := b.need(acl.Read); err != nil {
+		return nil, err
+	}
+	mb := b.rec
 	st, err := s.srv.hub.acquire(mb.GetId())
 	if err != nil {
 		return nil, replyFor(err)
@@ -31,7 +36,9 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		s.srv.hub.release(st)
 		return nil, errNonExistent
 	}
-	s.sel = &selected{state: st, name: mb.GetName(), readOnly: options != nil && options.ReadOnly, view: cur}
+	// RFC 4314 §4: READ-ONLY without any right to change the mailbox.
+	readOnly := options != nil && options.ReadOnly || !b.rights.Writable()
+	s.sel = &selected{state: st, name: b.name, readOnly: readOnly, view: cur, owner: b.owner, rights: b.rights, aclGen: aclUnknown}
 	flags := slices.Clone(systemFlags)
 	seen := map[string]bool{}
 	var firstUnseen uint32
@@ -57,6 +64,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if s.sel.readOnly {
 		permanent = nil // RFC 9051 §6.3.3
 	}
+	permanent = permittedFlags(b.rights, permanent)
 	s.log.Debug("imap select", "mailbox", mb.GetName(), "exists", len(cur.uids), "read_only", s.sel.readOnly)
 	return &imap.SelectData{
 		Flags:             flags,
@@ -135,9 +143,10 @@ func toUIDSet(ranges []*evlog.UidRange) imap.UIDSet {
 // candidates: a \Deleted message it has not been told of stays until then.
 func (s *session) Expunge(w expungeWriter, uids *imap.UIDSet) error {
 	sel := s.sel
-	if sel.readOnly {
-		// Nothing is expunged from an EXAMINEd mailbox; CLOSE calls this
-		// too, and must then succeed (RFC 9051 §6.4.1).
+	if sel.readOnly || !sel.rights.Has(acl.Expunge) {
+		// Nothing is expunged from an EXAMINEd mailbox, or by a user
+		// without the e right (RFC 4314 §4); CLOSE calls this too, and
+		// must then succeed (RFC 9051 §6.4.1).
 		return nil
 	}
 	cur, err := sel.state.refresh(false)
@@ -209,6 +218,11 @@ func (s *session) Store(w *fetchWriter, numSet imap.NumSet, flags *imap.StoreFla
 	for i, f := range flags.Flags {
 		names[i] = string(f)
 	}
+	if !sel.rights.Has(acl.Seen | acl.Write | acl.DeleteMessage) {
+		_, isUID := numSet.(imap.UIDSet)
+		// UNCHANGEDSINCE is not applied to a user with only some flag rights.
+		return nil, s.storeRestricted(w, pairs, isUID, op, names, flags.Silent) // shared.go
+	}
 	fc := &evlog.FlagsChanged{MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), Op: op, Flags: names}
 	if conditional {
 		fc.UnchangedSince = options.UnchangedSince
@@ -268,11 +282,17 @@ func (s *session) Store(w *fetchWriter, numSet imap.NumSet, flags *imap.StoreFla
 // target resolves the destination of COPY/MOVE: [TRYCREATE] when it does
 // not exist (RFC 9051 §6.4.7).
 func (s *session) target(dest string) (*evlog.MailboxRecord, error) {
-	mb, err := s.mailboxByName(dest)
-	if err == errNonExistent {
+	b, err := s.lookup(dest) // shared.go
+	if err == errNonExistent && !acl.IsOtherUsers(dest) {
 		return nil, errTryCreate
 	}
-	return mb, err
+	if err != nil {
+		return nil, err
+	}
+	if err := b.need(acl.Insert); err != nil { // RFC 4314 §4
+		return nil, err
+	}
+	return b.rec, nil
 }
 
 // Copy files copies of messages into dest (RFC 9051 §6.4.7) with COPYUID
@@ -305,6 +325,7 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 	}
 	s.log.Info("imap copy", "mailbox", sel.name, evlog.UIDRangesAttr(res[0].GetSourceUids()), toMailbox(dst.GetName(), res[0].GetUids()))
 	s.learnFiled(dst, res[0].GetUids())
+	s.stripCopiedFlags(dst, res[0].GetUids())
 	return &imap.CopyData{
 		UIDValidity: res[0].GetUidValidity(),
 		SourceUIDs:  toUIDSet(res[0].GetSourceUids()),
@@ -347,6 +368,7 @@ func (s *session) Move(w moveWriter, numSet imap.NumSet, dest string) error {
 	}
 	s.log.Info("imap move", "mailbox", sel.name, evlog.UIDRangesAttr(res[0].GetSourceUids()), toMailbox(dst.GetName(), res[0].GetUids()))
 	s.learnFiled(dst, res[0].GetUids())
+	s.stripCopiedFlags(dst, res[0].GetUids())
 	if err := w.WriteCopyData(&imap.CopyData{
 		UIDValidity: res[0].GetUidValidity(),
 		SourceUIDs:  toUIDSet(res[0].GetSourceUids()),

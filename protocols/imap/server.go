@@ -16,6 +16,7 @@ import (
 	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/connlimit"
 	"github.com/surat-mail/surat/protocols/frontend"
+	"github.com/surat-mail/surat/protocols/imap/acl"
 	"github.com/surat-mail/surat/protocols/login"
 	"github.com/surat-mail/surat/protocols/propose"
 )
@@ -39,6 +40,13 @@ type Store interface {
 	Subscribe(address string) *mailbox.Subscription
 	// AppliedIndex is the last log index applied here (revoke.go).
 	AppliedIndex() uint64
+	// Shared folders and annotations (shared.go, cmd_acl.go,
+	// cmd_metadata.go).
+	ACL(mailboxID uint64) (owner string, entries []acl.Entry, err error)
+	Rights(user string, mailboxID uint64) (acl.Rights, error)
+	SharedWith(user string) ([]mailbox.SharedMailbox, error)
+	SharedMailboxByName(user, owner, name string) (mailbox.SharedMailbox, error)
+	Metadata(user string, mailboxID uint64, names []string, depth mailbox.MetadataDepth) ([]mailbox.MetadataEntry, error)
 }
 
 var _ Store = (*mailbox.Store)(nil)

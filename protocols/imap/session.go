@@ -16,6 +16,7 @@ import (
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/imap/acl"
 	"github.com/surat-mail/surat/protocols/imap/wire"
 	"github.com/surat-mail/surat/protocols/login"
 )
@@ -251,6 +252,10 @@ type listEntry struct {
 	subscribed  bool
 	hasChildren bool
 	childSub    bool // a descendant is subscribed and matches no pattern (CHILDINFO, RFC 5258 §3.5)
+	// shared: another user's mailbox, on which the user holds rights
+	// (shared.go)
+	shared bool
+	rights acl.Rights
 }
 
 // List implements LIST with LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC
@@ -284,6 +289,9 @@ func (s *session) List(w func(*imap.ListData) error, ref string, patterns []stri
 	}
 	for _, mb := range boxes {
 		entry(mb.GetName()).rec = mb
+	}
+	if err := s.listShared(entry); err != nil { // shared.go
+		return err
 	}
 	for _, name := range subs {
 		entry(name).subscribed = true
@@ -328,7 +336,7 @@ func (s *session) List(w func(*imap.ListData) error, ref string, patterns []stri
 				continue
 			}
 		}
-		if options.SelectSpecialUse && (e.rec == nil || e.rec.GetSpecialUse() == "") {
+		if options.SelectSpecialUse && (e.rec == nil || e.rec.GetSpecialUse() == "" || e.shared) {
 			continue
 		}
 		if e.rec == nil && !e.hasChildren && !options.SelectSubscribed {
@@ -349,13 +357,13 @@ func (s *session) List(w func(*imap.ListData) error, ref string, patterns []stri
 		if e.subscribed && (options.SelectSubscribed || options.ReturnSubscribed) {
 			data.Attrs = append(data.Attrs, imap.MailboxAttrSubscribed)
 		}
-		if e.rec != nil && e.rec.GetSpecialUse() != "" {
+		if e.rec != nil && e.rec.GetSpecialUse() != "" && !e.shared {
 			data.Attrs = append(data.Attrs, imap.MailboxAttr(e.rec.GetSpecialUse()))
 		}
 		if options.SelectRecursiveMatch && e.childSub {
 			data.ChildInfo = &imap.ListDataChildInfo{Subscribed: true}
 		}
-		if options.ReturnStatus != nil && e.rec != nil {
+		if options.ReturnStatus != nil && e.rec != nil && (!e.shared || e.rights.Has(acl.Read)) {
 			if data.Status, err = s.status(e.rec, options.ReturnStatus); err != nil {
 				return replyFor(err)
 			}
@@ -411,11 +419,14 @@ func matchAny(name, ref string, patterns []string) bool {
 
 // Status answers STATUS (RFC 9051 §6.3.11) with STATUS=SIZE (RFC 8438).
 func (s *session) Status(name string, options *imap.StatusOptions) (*imap.StatusData, error) {
-	mb, err := s.mailboxByName(name)
+	b, err := s.lookup(name) // shared.go
 	if err != nil {
 		return nil, err
 	}
-	data, err := s.status(mb, options)
+	if err := b.need(acl.Read); err != nil { // RFC 4314 §4
+		return nil, err
+	}
+	data, err := s.status(b.rec, options)
 	if err != nil {
 		return nil, replyFor(err)
 	}
@@ -490,14 +501,19 @@ func (s *session) appendTarget(name string, size int64) (*evlog.MailboxRecord, e
 	if size > int64(s.srv.cfg.AppendLimit) {
 		return nil, no(imap.ResponseCodeTooBig, "Message exceeds the APPENDLIMIT")
 	}
-	mb, err := s.srv.cfg.Store.MailboxByName(s.user, name)
-	if errors.Is(err, mailbox.ErrNotFound) {
+	b, err := s.lookup(name) // shared.go
+	if err == errNonExistent && !acl.IsOtherUsers(name) {
 		return nil, errTryCreate
 	}
 	if err != nil {
-		return nil, replyFor(err)
+		return nil, err
 	}
-	if u, err := s.srv.cfg.Store.User(s.user); err == nil && u.GetQuotaBytes() > 0 &&
+	if err := b.need(acl.Insert); err != nil { // RFC 4314 §4
+		return nil, err
+	}
+	mb := b.rec
+	// The owner's quota: a message in a shared mailbox is the owner's.
+	if u, err := s.srv.cfg.Store.User(mb.GetAddress()); err == nil && u.GetQuotaBytes() > 0 &&
 		u.GetUsedBytes()+uint64(size) > u.GetQuotaBytes() {
 		// Refused before the body crosses the cluster; apply checks again.
 		return nil, errOverQuota
@@ -526,8 +542,11 @@ func (s *session) Append(mb *evlog.MailboxRecord, body []byte, options *imap.App
 			return nil, replyFor(err)
 		}
 	}
-	out, err := s.propose(ev(&evlog.Event_BlobStored{BlobStored: last}),
-		ev(&evlog.Event_Appended{Appended: s.appendedEvent(mb, last.Hash, last.Size, options)}))
+	appended, err := s.appendedEvent(mb, last.Hash, last.Size, options)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.propose(ev(&evlog.Event_BlobStored{BlobStored: last}), ev(&evlog.Event_Appended{Appended: appended}))
 	if err != nil {
 		s.log.Info("imap append failed", "mailbox", mb.GetName(), "size", len(body), "err", err)
 		if errors.Is(replyFor(err), errNonExistent) {
@@ -550,9 +569,9 @@ func (s *session) Append(mb *evlog.MailboxRecord, body []byte, options *imap.App
 }
 
 // appendedEvent files the body hash of size octets in mb with APPEND's
-// options: the internal date given or now, and now as the save date (RFC
-// 8514).
-func (s *session) appendedEvent(mb *evlog.MailboxRecord, hash []byte, size uint64, options *imap.AppendOptions) *evlog.Appended {
+// options: the internal date given or now, now as the save date (RFC
+// 8514), and the flags the user's rights on mb allow (RFC 4314 §4).
+func (s *session) appendedEvent(mb *evlog.MailboxRecord, hash []byte, size uint64, options *imap.AppendOptions) (*evlog.Appended, error) {
 	date := options.Time
 	if date.IsZero() {
 		date = s.srv.cfg.Now()
@@ -562,11 +581,15 @@ func (s *session) appendedEvent(mb *evlog.MailboxRecord, hash []byte, size uint6
 	for i, f := range options.Flags {
 		flags[i] = string(f)
 	}
+	flags, err := s.allowedFlags(mb, flags) // shared.go
+	if err != nil {
+		return nil, err
+	}
 	return &evlog.Appended{
 		MailboxId: mb.GetId(), Blob: hash, Size: size, Flags: flags,
 		InternalDateUnix: date.Unix(), InternalDateOffset: int32(offset),
 		SavedUnix: s.srv.cfg.Now().Unix(),
-	}
+	}, nil
 }
 
 // appendMore checks a further message of a MULTIAPPEND (RFC 3502) of size

@@ -4,6 +4,8 @@ import (
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/surat-mail/surat/protocols/imap/acl"
 )
 
 // updateWriter is what report writes unilateral updates to (the
@@ -26,7 +28,13 @@ type selected struct {
 	state    *mailboxState
 	name     string
 	readOnly bool
-	view     *snapshot
+	// owner is the mailbox's owner; rights the user's on it (acl.All on
+	// their own), read again when aclGen falls behind the hub's count
+	// (shared.go).
+	owner  string
+	rights acl.Rights
+	aclGen uint64
+	view   *snapshot
 	// suppress holds this session's own STORE results: a UID whose modseq
 	// is at most the value here is not reported again as a unilateral
 	// FETCH FLAGS (RFC 9051 §6.4.6: .SILENT means no FETCH for the

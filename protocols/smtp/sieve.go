@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/imap/acl"
 	"github.com/surat-mail/surat/protocols/pipeline"
 )
 
@@ -203,12 +204,20 @@ func (s *session) forwardSender() (string, error) {
 	return s.srv.cfg.SRS.Forward(s.from)
 }
 
-// recipientsOf is a group's Delivered recipients: one per filing.
+// recipientsOf is a group's Delivered recipients: one per filing. A
+// filing into another user's mailbox ("Other Users/alice@example.com/Team",
+// the "Other Users" namespace IMAP shows) names its owner in
+// shared_owner: apply files it there when the recipient holds the p
+// right, else into the recipient's INBOX, and never creates it.
 func recipientsOf(g copyGroup) []*evlog.Recipient {
 	var out []*evlog.Recipient
 	for i, u := range g.local {
 		for _, f := range filingsOf(g, i) {
 			r := &evlog.Recipient{Address: u, Mailbox: f.Mailbox, Create: f.Create && f.Mailbox != "", Flags: f.Flags}
+			_, domain, _ := strings.Cut(u, "@")
+			if owner, name, ok := acl.SplitShared(f.Mailbox, domain); ok {
+				r.SharedOwner, r.Mailbox, r.Create = owner, name, false
+			}
 			if g.junk && f.Mailbox == "" {
 				r.SpecialUse = `\Junk` // RFC 6154
 			}

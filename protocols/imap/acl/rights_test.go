@@ -119,3 +119,15 @@ func FuzzModify(f *testing.F) {
 		}
 	})
 }
+
+func TestWritable(t *testing.T) {
+	for s, want := range map[string]bool{"lr": false, "lrs": true, "lrw": true, "lri": true, "lrt": true, "lre": true, "lrpkxa": false} {
+		r, err := Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Writable() != want {
+			t.Errorf("%q Writable = %v", s, !want)
+		}
+	}
+}

@@ -3,9 +3,11 @@ package filter
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/surat-mail/surat/mailbox"
+	"github.com/surat-mail/surat/protocols/imap/acl"
 )
 
 // StoreState is Scripts, Forwarding, Records and Mailboxes over a node's
@@ -73,8 +75,20 @@ func (s StoreState) DuplicateSeen(user string, id []byte, now time.Time) (bool, 
 	return s.Store.DuplicateSeen(user, id, now)
 }
 
-// MailboxExists implements Mailboxes.
+// MailboxExists implements Mailboxes. A name in the "Other Users"
+// namespace exists for the user when its owner's mailbox does and the
+// user holds p on it (RFC 4314): the right fileinto needs there
+// (mailbox.Recipient.shared_owner), so that a test that says yes is a
+// filing that lands (RFC 5490 §3.1 would also count i).
 func (s StoreState) MailboxExists(user, name string) (bool, error) {
+	_, domain, _ := strings.Cut(user, "@")
+	if owner, shared, ok := acl.SplitShared(name, domain); ok {
+		m, err := s.Store.SharedMailboxByName(user, owner, shared)
+		if errors.Is(err, mailbox.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil && m.Rights.Has(acl.Post), err
+	}
 	_, err := s.Store.MailboxByName(user, name)
 	if errors.Is(err, mailbox.ErrNotFound) {
 		return false, nil
