@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"crypto/sha256"
 	"testing"
 
 	evlog "github.com/surat-mail/surat/log"
@@ -114,5 +115,20 @@ func leaveSharingKeys(t *testing.T, s *Store) {
 		aclEv(&evlog.MetadataSet{User: keeper, Entry: "/private/vendor/surat/kept", Value: []byte("1")}))
 	if o.GetError() != 0 {
 		t.Fatalf("keeper's ACL and annotations refused: %v %s", o.GetError(), o.GetMessage())
+	}
+	// Two messages, one expunged: the keeper's INBOX keeps an expunge
+	// history (exh/) whatever the random workloads left.
+	body := []byte("Subject: kept\r\n\r\nkept\r\n")
+	sum := sha256.Sum256(body)
+	var evs []*evlog.Event
+	for _, c := range evlog.Chunks(body) {
+		evs = append(evs, blobStored(c))
+	}
+	evs = append(evs, appended(inbox.GetId(), sum[:], len(body)), appended(inbox.GetId(), sum[:], len(body)))
+	if o := apply(evs...); o.GetError() != 0 {
+		t.Fatalf("keeper's messages refused: %v %s", o.GetError(), o.GetMessage())
+	}
+	if o := apply(expunged(inbox.GetId(), uidRanges(1, 1))); o.GetError() != 0 {
+		t.Fatalf("keeper's expunge refused: %v %s", o.GetError(), o.GetMessage())
 	}
 }
