@@ -28,7 +28,7 @@ func TestCmdCatenate(t *testing.T) {
 		S: ...
 		S: d OK
 		C: e FETCH 1 (FLAGS BODY.PEEK[])
-		S: * 1 FETCH (FLAGS (\Draft) BODY[] {29}
+		S: * 1 FETCH (FLAGS (\Draft \Recent) BODY[] {29}
 		S: Subject: src
 		S:
 		S: > replyquoted)

@@ -119,7 +119,7 @@ func (s *session) writeSelectCondstore(p *qresyncParams) error {
 		m := v.msgs[it.seq-1]
 		s.enc.Untagged().Number(it.seq).SP().Atom("FETCH").SP().Open().
 			Atom("UID").SP().Number(it.uid).SP().
-			Atom("FLAGS").SP().Flags(imapFlags(m.flags)).SP().
+			Atom("FLAGS").SP().Flags(s.sel.withRecent(it.uid, imapFlags(m.flags))).SP(). // recent.go
 			Atom("MODSEQ").SP().Open().Number64(m.modseq).Close().Close().CRLF()
 	}
 	return s.enc.Err()

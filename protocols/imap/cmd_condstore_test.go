@@ -29,15 +29,15 @@ func TestCmdCondstore(t *testing.T) {
 		S: * OK [HIGHESTMODSEQ 4]
 		S: a OK [READ-WRITE]
 		C: b FETCH 1:* (FLAGS) (CHANGEDSINCE 2)
-		S: * 2 FETCH (FLAGS () MODSEQ (3))
-		S: * 3 FETCH (FLAGS () MODSEQ (4))
+		S: * 2 FETCH (FLAGS (\Recent) MODSEQ (3))
+		S: * 3 FETCH (FLAGS (\Recent) MODSEQ (4))
 		S: b OK
 		C: c STORE 1 +FLAGS.SILENT (\Flagged)
 		S: c OK
 		# 1 is at modseq 5 now: it fails UNCHANGEDSINCE 4 (§3.1.3).
 		C: d UID STORE 1:3 (UNCHANGEDSINCE 4) +FLAGS (\Seen)
-		S: * 2 FETCH (UID 2 FLAGS (\Seen) MODSEQ (6))
-		S: * 3 FETCH (UID 3 FLAGS (\Seen) MODSEQ (6))
+		S: * 2 FETCH (UID 2 FLAGS (\Seen \Recent) MODSEQ (6))
+		S: * 3 FETCH (UID 3 FLAGS (\Seen \Recent) MODSEQ (6))
 		S: d OK [MODIFIED 1]
 		C: e STORE 1:3 (UNCHANGEDSINCE 0) +FLAGS (\Draft)
 		S: e OK [MODIFIED 1:3]
@@ -68,7 +68,7 @@ func TestCmdCondstore(t *testing.T) {
 		S: * 1 FETCH (UID 1 MODSEQ (7))
 		S: k OK
 		C: l UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE 6)
-		S: * 1 FETCH (UID 1 FLAGS (\Answered) MODSEQ (7))
+		S: * 1 FETCH (UID 1 FLAGS (\Answered \Recent) MODSEQ (7))
 		S: l OK
 		C: m FETCH 1 (FLAGS) (CHANGEDSINCE 7)
 		S: m OK
@@ -94,10 +94,10 @@ func TestCmdCondstoreEnabling(t *testing.T) {
 		S: * OK [HIGHESTMODSEQ 2]
 		S: a OK
 		C: b FETCH 1 (FLAGS)
-		S: * 1 FETCH (FLAGS ())
+		S: * 1 FETCH (FLAGS (\Recent))
 		S: b OK
 		C: c FETCH 1 (FLAGS MODSEQ)
-		S: * 1 FETCH (FLAGS () MODSEQ (2))
+		S: * 1 FETCH (FLAGS (\Recent) MODSEQ (2))
 		S: * OK [HIGHESTMODSEQ 2]
 		S: c OK
 		C: d FETCH 1 (MODSEQ)
@@ -111,7 +111,7 @@ func TestCmdCondstoreEnabling(t *testing.T) {
 	}
 	playScript(t, rc, `
 		C: e NOOP
-		S: * 1 FETCH (UID 1 FLAGS (\Flagged) MODSEQ (3))
+		S: * 1 FETCH (UID 1 FLAGS (\Flagged \Recent) MODSEQ (3))
 		S: e OK
 		C: f ENABLE CONDSTORE
 		S: * ENABLED CONDSTORE

@@ -32,7 +32,7 @@ func TestCmdFetch(t *testing.T) {
 		S: )
 		S: d OK
 		C: e FETCH 1 BODY[]
-		S: * 1 FETCH (FLAGS (\Seen) BODY[] {40}
+		S: * 1 FETCH (FLAGS (\Seen \Recent) BODY[] {40}
 		S: ...
 		S: e OK
 		C: f FETCH 2 BINARY.PEEK[1]
@@ -42,11 +42,11 @@ func TestCmdFetch(t *testing.T) {
 		S: ...
 		S: g OK
 		C: h UID FETCH 2 (FLAGS)
-		S: * 2 FETCH (UID 2 FLAGS ())
+		S: * 2 FETCH (UID 2 FLAGS (\Recent))
 		S: h OK
 		C: i FETCH 1:* FAST
-		S: * 1 FETCH (FLAGS (\Seen) INTERNALDATE
-		S: * 2 FETCH (FLAGS () INTERNALDATE
+		S: * 1 FETCH (FLAGS (\Seen \Recent) INTERNALDATE
+		S: * 2 FETCH (FLAGS (\Recent) INTERNALDATE
 		S: i OK
 		C: j FETCH 3 FLAGS
 		S: j OK
@@ -57,6 +57,10 @@ func TestCmdFetch(t *testing.T) {
 		S: l OK`)
 }
 
+// TestCmdFetchNotServed: items and modifiers the server does not serve
+// are refused rather than left out of the answer: an item of no extension
+// served (X-GM-MSGID), and the VANISHED modifier before ENABLE QRESYNC
+// (RFC 7162 §3.2.6).
 func TestCmdFetchNotServed(t *testing.T) {
 	c := sharedCluster(t)
 	user := c.NewUser(t, "fetchns", password)
@@ -65,8 +69,8 @@ func TestCmdFetchNotServed(t *testing.T) {
 		C: a SELECT INBOX
 		S: ...
 		S: a OK
-		C: b FETCH 1:* (FLAGS MODSEQ)
+		C: b FETCH 1:* (FLAGS X-GM-MSGID)
 		S: b BAD
-		C: c UID FETCH 1:* (FLAGS EMAILID)
+		C: c UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)
 		S: c BAD`)
 }

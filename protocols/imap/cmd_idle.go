@@ -14,11 +14,18 @@ func cmdIdle(s *session, c *command) error {
 	if err := c.dec.End(); err != nil {
 		return err
 	}
+	// The idle deadline is set before the continuation, then a BYE
+	// requested meanwhile (shutdown, revocation) is looked for: its
+	// deadline in the past (requestBye) must not be overwritten by this
+	// one, or the session would idle on, deaf to it, until authIdle.
+	s.setReadDeadline(authIdle)
+	if text := s.bye.Load(); text != nil {
+		return &byeError{text: *text}
+	}
 	s.enc.Continuation("idling")
 	if err := s.flush(); err != nil {
 		return err
 	}
-	s.setReadDeadline(authIdle)
 	done := make(chan error, 1)
 	go func() {
 		line, err := c.dec.ReadLine()

@@ -31,6 +31,11 @@ func TestCmdIdle(t *testing.T) {
 	if l := rc.line(); l != "* 1 EXISTS" {
 		t.Fatalf("in IDLE: %q", l)
 	}
+	// IMAP4rev1: RECENT after EXISTS (RFC 3501 §7.3.2); this session is
+	// the first told of the message.
+	if l := rc.line(); l != "* 1 RECENT" {
+		t.Fatalf("in IDLE: %q", l)
+	}
 	rc.conn.Write([]byte("DONE\r\n"))
 	if l := rc.line(); l != "i OK IDLE completed" {
 		t.Fatalf("after DONE: %q", l)

@@ -45,15 +45,15 @@ func TestCmdMultiAppend(t *testing.T) {
 		S: ...
 		S: f OK
 		C: g FETCH 1:3 (FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (SUBJECT)])
-		S: * 1 FETCH (FLAGS (\Seen) INTERNALDATE
+		S: * 1 FETCH (FLAGS (\Seen \Recent) INTERNALDATE
 		S: Subject: 1
 		S:
 		S: )
-		S: * 2 FETCH (FLAGS () INTERNALDATE
+		S: * 2 FETCH (FLAGS (\Recent) INTERNALDATE
 		S: Subject: 2
 		S:
 		S: )
-		S: * 3 FETCH (FLAGS () INTERNALDATE " 1-Jan-2020 10:00:00 +0000"
+		S: * 3 FETCH (FLAGS (\Recent) INTERNALDATE " 1-Jan-2020 10:00:00 +0000"
 		S: Subject: 3
 		S:
 		S: )

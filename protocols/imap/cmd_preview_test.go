@@ -27,7 +27,7 @@ func TestCmdPreview(t *testing.T) {
 		S: c OK
 		# PREVIEW reads the body without setting \Seen.
 		C: d FETCH 1 FLAGS
-		S: * 1 FETCH (FLAGS ())
+		S: * 1 FETCH (FLAGS (\Recent))
 		S: d OK
 		C: e FETCH 1 (PREVIEW (FOO))
 		S: e BAD`)

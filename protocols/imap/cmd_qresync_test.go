@@ -43,7 +43,7 @@ func TestCmdQresync(t *testing.T) {
 		S: * OK [HIGHESTMODSEQ 7]
 		S: c OK
 		C: d UID STORE 2 +FLAGS (\Flagged)
-		S: * 2 FETCH (UID 2 FLAGS (\Flagged) MODSEQ (8))
+		S: * 2 FETCH (UID 2 FLAGS (\Flagged \Recent) MODSEQ (8))
 		S: d OK
 		C: e STORE 3:4 +FLAGS.SILENT (\Deleted)
 		S: e OK
@@ -73,7 +73,7 @@ func TestCmdQresync(t *testing.T) {
 		# 13 (6); HIGHESTMODSEQ 13.
 		C: i UID FETCH 1:* (FLAGS) (CHANGEDSINCE 7 VANISHED)
 		S: * VANISHED (EARLIER) 3:4,6
-		S: * 2 FETCH (UID 2 FLAGS (\Flagged) MODSEQ (8))
+		S: * 2 FETCH (UID 2 FLAGS (\Flagged \Recent) MODSEQ (8))
 		S: i OK
 		C: j UID FETCH 1:4 (FLAGS) (CHANGEDSINCE 10 VANISHED)
 		S: * VANISHED (EARLIER) 4

@@ -13,22 +13,22 @@ func TestCmdSelect(t *testing.T) {
 	runScript(t, addr, user, `
 		C: a SELECT INBOX
 		S: * 2 EXISTS
-		S: * 0 RECENT
+		S: * 2 RECENT
 		S: * OK [UNSEEN 1]
 		S: * OK [UIDVALIDITY
 		S: * OK [UIDNEXT 3]
 		S: * FLAGS (\Seen \Answered \Flagged \Deleted \Draft)
 		S: * OK [PERMANENTFLAGS (\Seen \Answered \Flagged \Deleted \Draft \*)]
-		S: * OK [HIGHESTMODSEQ 3]
 		S: * OK [MAILBOXID (F
+		S: * OK [HIGHESTMODSEQ 3]
 		S: a OK [READ-WRITE] SELECT completed
 		C: b EXAMINE inbox
 		S: * OK [CLOSED]
 		S: * 2 EXISTS
 		S: ...
 		S: * OK [PERMANENTFLAGS ()]
-		S: * OK [HIGHESTMODSEQ 3]
 		S: * OK [MAILBOXID (F
+		S: * OK [HIGHESTMODSEQ 3]
 		S: b OK [READ-ONLY]
 		C: c EXPUNGE
 		S: c NO

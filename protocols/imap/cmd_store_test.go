@@ -15,9 +15,14 @@ func TestCmdStoreExpungeCopyMove(t *testing.T) {
 		C: a SELECT INBOX
 		S: ...
 		S: a OK
+		# A keyword new to the mailbox is announced with FLAGS before
+		# the FETCH that uses it (RFC 3501 §7.2.6, RFC 9051 §7.3.5); the
+		# poll at the end of the STORE writes the flags after it, as
+		# unsolicited FETCHes with the UID (keywords.go).
 		C: b STORE 1:2 +FLAGS (\Flagged $Work)
-		S: * 1 FETCH (FLAGS (
-		S: * 2 FETCH (FLAGS (
+		S: * FLAGS (\Seen \Answered \Flagged \Deleted \Draft $Work)
+		S: * 1 FETCH (UID 1 FLAGS ($Work \Flagged \Recent))
+		S: * 2 FETCH (UID 2 FLAGS ($Work \Flagged \Recent))
 		S: b OK
 		C: c UID STORE 2 -FLAGS.SILENT \Flagged
 		S: c OK
@@ -40,6 +45,10 @@ func TestCmdStoreExpungeCopyMove(t *testing.T) {
 		C: k EXPUNGE
 		S: * 1 EXPUNGE
 		S: k OK
+		# MOVE into the selected mailbox is allowed (as in Dovecot): the
+		# message gets a new UID (move_self_test.go).
 		C: l MOVE 1 INBOX
-		S: l NO`)
+		S: * OK [COPYUID
+		S: ...
+		S: l OK`)
 }

@@ -84,6 +84,9 @@ type limitedConn struct {
 }
 
 func (c *limitedConn) Read(p []byte) (int, error) {
+	// The deadline is set under mu, as SetReadDeadline sets it, so that a
+	// deadline set meanwhile from another goroutine (requestBye's, in the
+	// past) is never overwritten by the one read here before it.
 	c.mu.Lock()
 	d := c.deadline
 	if !c.owedSince.IsZero() && c.owedBytes < stallBytes {
@@ -91,8 +94,8 @@ func (c *limitedConn) Read(p []byte) (int, error) {
 			d = stall
 		}
 	}
-	c.mu.Unlock()
 	_ = c.Conn.SetReadDeadline(d)
+	c.mu.Unlock()
 	n, err := c.Conn.Read(p) // what a watch read ahead first
 	if n > 0 {
 		now := time.Now()
@@ -186,9 +189,9 @@ func connOf(c net.Conn) *limitedConn {
 func (c *limitedConn) SetReadDeadline(t time.Time) error {
 	t = c.capDeadline(t)
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.deadline = t
-	c.mu.Unlock()
-	return c.Conn.SetReadDeadline(t)
+	return c.Conn.SetReadDeadline(t) // under mu: see Read
 }
 
 func (c *limitedConn) SetDeadline(t time.Time) error {

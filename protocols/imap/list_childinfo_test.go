@@ -26,11 +26,18 @@ func TestListRecursiveMatchChildInfo(t *testing.T) {
 		}
 	}
 	listed := func(lines []string, name string) (bool, bool) {
-		i := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, `"`+name+`"`) && strings.HasPrefix(l, "* LIST") })
+		// The name follows the delimiter, as an atom or quoted.
+		i := slices.IndexFunc(lines, func(l string) bool {
+			_, rest, ok := strings.Cut(l, `) "/" `)
+			return strings.HasPrefix(l, "* LIST") && ok &&
+				(rest == name || strings.HasPrefix(rest, name+" ") || rest == `"`+name+`"` || strings.HasPrefix(rest, `"`+name+`" `))
+		})
 		if i < 0 {
 			return false, false
 		}
-		return true, strings.Contains(strings.ToUpper(lines[i]), `CHILDINFO ("SUBSCRIBED")`)
+		// RFC 5258 §4 writes the tag quoted; an atom is as good.
+		u := strings.ToUpper(lines[i])
+		return true, strings.Contains(u, `"CHILDINFO" ("SUBSCRIBED")`) || strings.Contains(u, ` CHILDINFO ("SUBSCRIBED")`)
 	}
 	for _, tc := range []struct {
 		cmd, name      string

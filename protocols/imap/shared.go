@@ -292,11 +292,18 @@ func (s *session) storeRestricted(w *fetchWriter, pairs []seqUID, isUID bool, op
 		if err != nil {
 			continue // expunged meanwhile
 		}
+		// As Store does: keywords not announced yet wait for the poll
+		// (keywords.go), \Recent for IMAP4rev1 sessions (recent.go).
+		fl, hidden := sel.visibleFlags(m.GetFlags())
+		if hidden {
+			sel.reportAgain(p.uid)
+			continue
+		}
 		rw := w.CreateMessage(p.seq)
 		if isUID {
 			rw.WriteUID(imap.UID(p.uid))
 		}
-		rw.WriteFlags(imapFlags(m.GetFlags()))
+		rw.WriteFlags(sel.withRecent(p.uid, fl))
 		if err := rw.Close(); err != nil {
 			return err
 		}

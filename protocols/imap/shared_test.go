@@ -102,6 +102,8 @@ func TestSharedFolders(t *testing.T) {
 		C: t EXAMINE `+short+`
 		S: ...
 		S: t OK [READ-ONLY]
+		# bob is the first to select Team: its message is \Recent to
+		# him (IMAP4rev1, RFC 3501 §2.3.2), not to alice after him.
 		C: u SELECT `+team+`
 		S: * OK [CLOSED]
 		S: * 1 EXISTS
@@ -110,14 +112,14 @@ func TestSharedFolders(t *testing.T) {
 		S: ...
 		S: u OK [READ-WRITE]
 		C: v FETCH 1 (FLAGS BODY[TEXT])
-		S: * 1 FETCH (FLAGS (\Flagged \Seen) BODY[TEXT] {0}
+		S: * 1 FETCH (FLAGS (\Flagged \Seen \Recent) BODY[TEXT] {0}
 		S: )
 		S: v OK
 		C: w STORE 1 +FLAGS (\Deleted $Work)
-		S: * 1 FETCH (FLAGS (\Flagged \Seen))
+		S: * 1 FETCH (FLAGS (\Flagged \Seen \Recent))
 		S: w OK
 		C: x STORE 1 FLAGS (\Answered)
-		S: * 1 FETCH (FLAGS (\Flagged))
+		S: * 1 FETCH (FLAGS (\Flagged \Recent))
 		S: x OK
 		C: y EXPUNGE
 		S: y NO [NOPERM]
@@ -128,7 +130,8 @@ func TestSharedFolders(t *testing.T) {
 		C: zb MYRIGHTS `+team+`
 		S: * MYRIGHTS `+team+` lrs
 		S: zb OK`)
-	// What alice sees: nothing bob had no right to set or clear.
+	// What alice sees: nothing bob had no right to set or clear. She is
+	// the first to select Drop: its messages are \Recent to her.
 	runScript(t, addr, alice, `
 		C: a SELECT Team
 		S: ...
@@ -140,8 +143,8 @@ func TestSharedFolders(t *testing.T) {
 		S: ...
 		S: c OK
 		C: d FETCH 1:* FLAGS
-		S: * 1 FETCH (FLAGS ())
-		S: * 2 FETCH (FLAGS ())
+		S: * 1 FETCH (FLAGS (\Recent))
+		S: * 2 FETCH (FLAGS (\Recent))
 		S: d OK`)
 }
 
@@ -172,7 +175,7 @@ func TestSharedRightsChange(t *testing.T) {
 		S: ...
 		S: a OK [READ-WRITE]
 		C: b FETCH 1 FLAGS
-		S: * 1 FETCH (FLAGS ())
+		S: * 1 FETCH (FLAGS (\Recent))
 		S: b OK`)
 	runScript(t, addr, alice, `
 		C: a SETACL Team `+bob+` -r

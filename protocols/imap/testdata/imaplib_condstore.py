@@ -50,11 +50,13 @@ check("HIGHESTMODSEQ", pop(m, "HIGHESTMODSEQ"), [b"6"])
 pop(m, "FETCH")
 ok("store", m.store("1", "+FLAGS.SILENT", "(\\Flagged)"))  # 1 at 7
 dat = ok("fetch changedsince", m.fetch("1:*", "(FLAGS) (CHANGEDSINCE 5)"))
-check("FETCH CHANGEDSINCE", dat, [b"1 (FLAGS (\\Flagged) MODSEQ (7))", b"5 (FLAGS () MODSEQ (6))"])
+# This session is the first to select INBOX: its messages are \Recent
+# (IMAP4rev1, RFC 3501 §2.3.2); the next session's are not.
+check("FETCH CHANGEDSINCE", dat, [b"1 (FLAGS (\\Flagged \\Recent) MODSEQ (7))", b"5 (FLAGS (\\Recent) MODSEQ (6))"])
 # STORE UNCHANGEDSINCE: 1 fails (modseq 7 > 6), 2 and 3 go to 8.
 dat = ok("conditional store", m.uid("STORE", "1:3", "(UNCHANGEDSINCE 6) +FLAGS", "(\\Seen)"))
 check("MODIFIED", pop(m, "MODIFIED"), [b"1"])
-check("FETCH after STORE", dat, [b"2 (UID 2 FLAGS (\\Seen) MODSEQ (8))", b"3 (UID 3 FLAGS (\\Seen) MODSEQ (8))"])
+check("FETCH after STORE", dat, [b"2 (UID 2 FLAGS (\\Seen \\Recent) MODSEQ (8))", b"3 (UID 3 FLAGS (\\Seen \\Recent) MODSEQ (8))"])
 dat = ok("search modseq", m.uid("SEARCH", "MODSEQ", "8"))
 check("SEARCH MODSEQ", dat, [b"2 3 (MODSEQ 8)"])
 ok("status", m._simple_command("STATUS", "INBOX", "(HIGHESTMODSEQ)"))
