@@ -16,13 +16,16 @@ import (
 
 // mimeMessage is the message of imaptest's fetch-body-mime script, shared
 // with imapmsg's tests.
-var mimeMessage = func() string {
-	b, err := os.ReadFile("../imapmsg/testdata/fetch-body-mime.eml")
+var mimeMessage = readFixture("../imapmsg/testdata/fetch-body-mime.eml")
+
+// readFixture returns a file as a string.
+func readFixture(path string) string {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		panic(err)
 	}
 	return string(b)
-}()
+}
 
 func TestBodyStructure(t *testing.T) {
 	for _, c := range []struct {
