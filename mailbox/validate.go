@@ -1,7 +1,6 @@
 package mailbox
 
 import (
-	"cmp"
 	"slices"
 	"strings"
 
@@ -187,17 +186,7 @@ func normalizeRanges(in []*evlog.UidRange) ([]uidSpan, error) {
 		}
 		spans = append(spans, uidSpan{r.GetFirst(), r.GetLast()})
 	}
-	slices.SortFunc(spans, func(a, b uidSpan) int { return cmp.Compare(a.first, b.first) })
-	out := spans[:1]
-	for _, s := range spans[1:] {
-		cur := &out[len(out)-1]
-		if uint64(s.first) <= uint64(cur.last)+1 {
-			cur.last = max(cur.last, s.last)
-			continue
-		}
-		out = append(out, s)
-	}
-	return out, nil
+	return mergeSpans(spans), nil
 }
 
 // checkHash validates a SHA-256 body hash.

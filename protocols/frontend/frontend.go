@@ -4,10 +4,10 @@
 // connection within the server's session limits (protocols/connlimit),
 // refuses the rest with the protocol's own line without holding up the
 // accept loop, and drains or cuts the sessions at Shutdown and Close.
-// Refuser and RemoteIP also serve the listeners of IMAP and SMTP, whose
-// libraries run the accept loop themselves. For the sessions of the line
-// protocols it has the pieces they share: ReadLine and LineBuffered,
-// WriteTimeoutConn and Linger.
+// Accept, the loop of Serve, also serves IMAP, which keeps its own
+// sessions; Refuser and RemoteIP serve the listeners of IMAP and SMTP.
+// For the sessions of the line protocols it has the pieces they share:
+// ReadLine and LineBuffered, WriteTimeoutConn and Linger.
 //
 // It knows no protocol: the wire text, the session's commands, its
 // timeouts and what "idle" means belong to the protocol package, which
@@ -130,11 +130,32 @@ func (f *Server[S]) Serve(ln net.Listener) error {
 		delete(f.listeners, ln)
 		f.mu.Unlock()
 	}()
+	return Accept(ln, f.cfg.Name, f.closing.Load, func(conn net.Conn) {
+		sess := f.cfg.NewSession(conn)
+		if !f.admit(sess) {
+			sess.Discard()
+			f.cfg.Log.Info(f.cfg.Name+" session refused: too many", "remote", RemoteIP(conn.RemoteAddr()))
+			f.refuser.Refuse(conn)
+			return
+		}
+		go func() {
+			defer f.release(sess)
+			sess.Run()
+		}()
+	})
+}
+
+// Accept is the accept loop of Server.Serve, for a server that keeps its
+// own sessions (IMAP): it hands each connection of ln to handle, in the
+// accepting goroutine (handle must not block on the client), and backs
+// off on temporary errors. It returns nil once stopped reports true or ln
+// is closed, and any other error of Accept prefixed with name.
+func Accept(ln net.Listener, name string, stopped func() bool, handle func(net.Conn)) error {
 	var delay time.Duration
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if f.closing.Load() || errors.Is(err, net.ErrClosed) {
+			if stopped() || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
 			var ne net.Error
@@ -145,20 +166,10 @@ func (f *Server[S]) Serve(ln net.Listener) error {
 				time.Sleep(delay)
 				continue
 			}
-			return fmt.Errorf("%s: accept: %w", f.cfg.Name, err)
+			return fmt.Errorf("%s: accept: %w", name, err)
 		}
 		delay = 0
-		sess := f.cfg.NewSession(conn)
-		if !f.admit(sess) {
-			sess.Discard()
-			f.cfg.Log.Info(f.cfg.Name+" session refused: too many", "remote", RemoteIP(conn.RemoteAddr()))
-			f.refuser.Refuse(conn)
-			continue
-		}
-		go func() {
-			defer f.release(sess)
-			sess.Run()
-		}()
+		handle(conn)
 	}
 }
 

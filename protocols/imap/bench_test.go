@@ -29,33 +29,42 @@ func benchUser(b *testing.B) (*testCluster, string) {
 	benchMailbox.once.Do(func() {
 		user := c.NewUser(b, "bench", password)
 		pad := strings.Repeat("lorem ipsum dolor sit amet ", 160)[:4096-300]
-		const batch = 100
-		for i := 0; i < benchMessages; i += batch {
-			var events []*evlog.Event
-			for j := i; j < i+batch; j++ {
-				body := msg(fmt.Sprintf("message %d", j), pad)
-				chunks := evlog.Chunks(body)
-				last := chunks[len(chunks)-1]
-				events = append(events,
-					&evlog.Event{Kind: &evlog.Event_BlobStored{BlobStored: last}},
-					&evlog.Event{Kind: &evlog.Event_Delivered{Delivered: &evlog.Delivered{
-						Blob: last.Hash, Size: last.Size, InternalDateUnix: time.Now().Unix(),
-						Recipients: []*evlog.Recipient{{Address: user}},
-					}}})
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			_, err := propose.Submit(ctx, c.Nodes[0].Node, events...)
-			cancel()
-			if err != nil {
-				b.Fatalf("deliver: %v", err)
-			}
-		}
+		deliverBench(b, c, user, func(j int) ([]byte, int64) {
+			return msg(fmt.Sprintf("message %d", j), pad), time.Now().Unix()
+		})
 		benchMailbox.user = user
 	})
 	if benchMailbox.user == "" {
 		b.Fatal("bench mailbox not built")
 	}
 	return c, benchMailbox.user
+}
+
+// deliverBench delivers benchMessages messages to user's INBOX, in
+// batches of 100 through the cluster; message gives the j-th message and
+// its internal date.
+func deliverBench(b *testing.B, c *testCluster, user string, message func(j int) (body []byte, date int64)) {
+	const batch = 100
+	for i := 0; i < benchMessages; i += batch {
+		var events []*evlog.Event
+		for j := i; j < i+batch; j++ {
+			body, date := message(j)
+			chunks := evlog.Chunks(body)
+			last := chunks[len(chunks)-1]
+			events = append(events,
+				&evlog.Event{Kind: &evlog.Event_BlobStored{BlobStored: last}},
+				&evlog.Event{Kind: &evlog.Event_Delivered{Delivered: &evlog.Delivered{
+					Blob: last.Hash, Size: last.Size, InternalDateUnix: date,
+					Recipients: []*evlog.Recipient{{Address: user}},
+				}}})
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err := propose.Submit(ctx, c.Nodes[0].Node, events...)
+		cancel()
+		if err != nil {
+			b.Fatalf("deliver: %v", err)
+		}
+	}
 }
 
 func BenchmarkFetchMetadata(b *testing.B) {

@@ -6,7 +6,6 @@ import (
 	"compress/flate"
 	"io"
 	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -180,22 +179,7 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 // imaplib has no COMPRESS, so the script sends it and then puts zlib under
 // imaplib's own reads and writes; every later command is imaplib's.
 func TestCompressPython(t *testing.T) {
-	python := needClient(t, "python3", "python3")
 	c := sharedCluster(t)
 	user := c.NewUser(t, "imaplibcompress", password)
-	_, _, addr := c.serve(t, c.Nodes[0], nil)
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := t.TempDir()
-	cert := writeCertPEM(t, c, home)
-	script, err := filepath.Abs("testdata/imaplib_compress.py")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := runClient(t, home, python, script, host, port, cert, user, password)
-	if err != nil || strings.TrimSpace(out) != "ok" {
-		t.Fatalf("imaplib: %v\n%s", err, out)
-	}
+	wantImaplibOK(t, c, "imaplib_compress.py", user, password)
 }

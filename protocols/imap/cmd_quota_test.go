@@ -1,8 +1,6 @@
 package imap
 
 import (
-	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -97,24 +95,9 @@ func TestCmdQuota(t *testing.T) {
 // getquota; testdata/imaplib_quota.py), a client written without
 // knowledge of this server.
 func TestImaplibQuota(t *testing.T) {
-	python := needClient(t, "python3", "python3")
 	c := sharedCluster(t)
 	user := c.NewUser(t, "imaplibquota", password)
 	c.Submit(t, &evlog.Event{Kind: &evlog.Event_QuotaSet{QuotaSet: &evlog.QuotaSet{Address: user, Bytes: 1 << 20}}})
 	nolimit := c.NewUser(t, "imaplibnoquota", password)
-	_, _, addr := c.serve(t, c.Nodes[0], nil)
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := t.TempDir()
-	cert := writeCertPEM(t, c, home)
-	script, err := filepath.Abs("testdata/imaplib_quota.py")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := runClient(t, home, python, script, host, port, cert, user, nolimit, password)
-	if err != nil || strings.TrimSpace(out) != "ok" {
-		t.Fatalf("imaplib: %v\n%s", err, out)
-	}
+	wantImaplibOK(t, c, "imaplib_quota.py", user, nolimit, password)
 }

@@ -46,7 +46,9 @@ const (
 )
 
 // serve accepts connections on ln until the server closes (nil) or ln
-// fails, each served by its own goroutine.
+// fails, each served by its own goroutine. It keeps its own sessions
+// rather than run frontend.Server: the connection limits are taken on the
+// raw connection below TLS (limitedListener), and Shutdown says BYE.
 func (s *Server) serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
@@ -61,33 +63,18 @@ func (s *Server) serve(ln net.Listener) error {
 		delete(s.listeners, ln)
 		s.mu.Unlock()
 	}()
-	var delay time.Duration
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			s.mu.Lock()
-			closed := s.closed
-			s.mu.Unlock()
-			if closed || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// Out of file descriptors and the like: back off as
-				// net/http does.
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return fmt.Errorf("imap: accept: %w", err)
-		}
-		delay = 0
+	stopped := func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.closed
+	}
+	return frontend.Accept(ln, "imap", stopped, func(conn net.Conn) {
 		s.conns.Add(1)
 		go func() {
 			defer s.conns.Done()
 			s.serveConn(conn)
 		}()
-	}
+	})
 }
 
 // newSession makes the session of an accepted connection, registered with

@@ -1,7 +1,6 @@
 package imap
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,9 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
-	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/imap/sortthread"
-	"github.com/surat-mail/surat/protocols/propose"
 )
 
 // threadMailbox is one user with benchMessages messages in INBOX that
@@ -56,26 +53,9 @@ func threadUser(b *testing.B) (*testCluster, string) {
 	c := sharedCluster(b)
 	threadMailbox.once.Do(func() {
 		user := c.NewUser(b, "threads", password)
-		const batch = 100
-		for i := 0; i < benchMessages; i += batch {
-			var events []*evlog.Event
-			for j := i; j < i+batch; j++ {
-				chunks := evlog.Chunks(threadMessage(j))
-				last := chunks[len(chunks)-1]
-				events = append(events,
-					&evlog.Event{Kind: &evlog.Event_BlobStored{BlobStored: last}},
-					&evlog.Event{Kind: &evlog.Event_Delivered{Delivered: &evlog.Delivered{
-						Blob: last.Hash, Size: last.Size, InternalDateUnix: time.Now().Unix() + int64(j%1000),
-						Recipients: []*evlog.Recipient{{Address: user}},
-					}}})
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			_, err := propose.Submit(ctx, c.Nodes[0].Node, events...)
-			cancel()
-			if err != nil {
-				b.Fatalf("deliver: %v", err)
-			}
-		}
+		deliverBench(b, c, user, func(j int) ([]byte, int64) {
+			return threadMessage(j), time.Now().Unix() + int64(j%1000)
+		})
 		threadMailbox.user = user
 	})
 	if threadMailbox.user == "" {

@@ -1,11 +1,8 @@
 package imap
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -13,9 +10,7 @@ import (
 // TestImaplibSortThread: Python's imaplib (sort(), thread(), uid() and a
 // raw ESORT command) against the server, over implicit TLS.
 func TestImaplibSortThread(t *testing.T) {
-	py := needClient(t, "python3", "python3")
 	c := sharedCluster(t)
-	_, _, implicit := c.serve(t, c.Nodes[0], nil)
 	user := c.NewUser(t, "imaplibsort", password)
 	type message struct {
 		Date string `json:"date"`
@@ -30,19 +25,9 @@ func TestImaplibSortThread(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	host, port, _ := strings.Cut(implicit, ":")
-	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, py, "testdata/imaplib_sort.py", host, port, user, password)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("imaplib: %v\n%s", err, stderr.String())
-	}
+	out := runImaplib(t, c, in, "imaplib_sort.py", user, password)
 	var got map[string]any
-	if err := json.Unmarshal(out, &got); err != nil {
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	for key, want := range map[string]string{

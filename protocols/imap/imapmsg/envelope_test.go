@@ -8,19 +8,7 @@ import (
 )
 
 func TestEnvelopeFields(t *testing.T) {
-	env := ParseEnvelope(crlf(`Message-ID: <msg@id>
-In-Reply-To: <reply@to.id>
-Date: Thu, 15 Feb 2007 01:02:03 +0200
-Subject: subject header
-From: From Real <fromuser@fromdomain.org>
-To: To Real <touser@todomain.org>
-Cc: Cc Real <ccuser@ccdomain.org>
-Bcc: Bcc Real <bccuser@bccdomain.org>
-Sender: Sender Real <senderuser@senderdomain.org>
-Reply-To: ReplyTo Real <replytouser@replytodomain.org>
-
-body
-`))
+	env := ParseEnvelope(crlf(readFixture("testdata/fetch-envelope.eml")))
 	want := &Envelope{
 		Date:      Str("Thu, 15 Feb 2007 01:02:03 +0200"),
 		Subject:   Str("subject header"),

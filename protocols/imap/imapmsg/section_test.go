@@ -2,72 +2,30 @@ package imapmsg
 
 import (
 	"math"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
 )
 
-// The message of imaptest's fetch-body-mime script: a multipart whose
-// boundary is folded, a message/rfc822 part holding a multipart, prologue
-// and epilogue text.
-const mimeMessage = `From: user@domain.org
-Date: Sat, 24 Mar 2007 23:00:00 +0200
-Mime-Version: 1.0
-Content-Type: multipart/mixed; boundary="foo
- bar"
+// mimeMessage is the message of imaptest's fetch-body-mime script
+// (testdata/fetch-body-mime.eml, also read by wire's tests): a multipart
+// whose boundary is folded, a message/rfc822 part holding a multipart,
+// prologue and epilogue text.
+var mimeMessage = readFixture("testdata/fetch-body-mime.eml")
 
-Root MIME prologue
+// subMessage is its message/rfc822 part, part 2.
+var subMessage = mimeMessage[strings.Index(mimeMessage, "From: sub@"):strings.Index(mimeMessage, "\n--foo bar--")]
 
---foo bar
-Content-Type: text/x-myown; charset=us-ascii
-
-hello
-
---foo bar
-Content-Type: message/rfc822
-
-From: sub@domain.org
-Date: Sun, 12 Aug 2012 12:34:56 +0300
-Subject: submsg
-Content-Type: multipart/alternative; boundary="sub1"
-
-Sub MIME prologue
---sub1
-Content-Type: text/html
-
-<p>Hello world</p>
-
---sub1
-Content-Type: text/plain
-
-Hello another world
-
---sub1--
-Sub MIME epilogue
-
---foo bar--
-Root MIME epilogue
-`
-
-const subMessage = `From: sub@domain.org
-Date: Sun, 12 Aug 2012 12:34:56 +0300
-Subject: submsg
-Content-Type: multipart/alternative; boundary="sub1"
-
-Sub MIME prologue
---sub1
-Content-Type: text/html
-
-<p>Hello world</p>
-
---sub1
-Content-Type: text/plain
-
-Hello another world
-
---sub1--
-Sub MIME epilogue
-`
+// readFixture returns a file of testdata as a string.
+func readFixture(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 // section parses a section spec as tests write it.
 func sec(spec imap.PartSpecifier, part ...int) *imap.FetchItemBodySection {

@@ -6,30 +6,13 @@ port cert alice bob password. Exits non-zero with a message on the first
 mismatch, prints "ok" at the end."""
 
 import imaplib
-import ssl
-import sys
 
-host, port, cert, alice, bob, password = sys.argv[1:7]
-ctx = ssl.create_default_context(cafile=cert)
-ctx.check_hostname = False
+from imaplibtest import args, check, fail, ok, tls
+
+host, port, cert, alice, bob, password = args(3)
+ctx = tls(cert)
 for name in ("LISTRIGHTS", "GETMETADATA", "SETMETADATA"):
     imaplib.Commands.setdefault(name, ("AUTH", "SELECTED"))
-
-
-def fail(msg):
-    sys.exit(msg)
-
-
-def check(what, got, want):
-    if got != want:
-        fail(f"{what}: got {got!r}, want {want!r}")
-
-
-def ok(what, res):
-    typ, dat = res
-    if typ != "OK":
-        fail(f"{what}: {typ} {dat!r}")
-    return dat
 
 
 def login(user):

@@ -6,26 +6,14 @@ imaplib. Run by TestCompressPython; argv: host port cert user password.
 Exits non-zero with a message on the first mismatch."""
 
 import imaplib
-import ssl
 import sys
 import zlib
 
-host, port, cert, user, password = sys.argv[1:6]
-ctx = ssl.create_default_context(cafile=cert)
-ctx.check_hostname = False
+from imaplibtest import args, check, ok, tls
+
+host, port, cert, user, password = args(2)
+ctx = tls(cert)
 imaplib.Commands["COMPRESS"] = ("AUTH", "SELECTED")  # unknown to imaplib
-
-
-def check(what, got, want):
-    if got != want:
-        sys.exit(f"{what}: got {got!r}, want {want!r}")
-
-
-def ok(what, res):
-    typ, dat = res
-    if typ != "OK":
-        sys.exit(f"{what}: {typ} {dat!r}")
-    return dat
 
 
 class Deflate:

@@ -8,31 +8,12 @@ TestImaplibFetchExtensions; argv: host port cert user password. Prints
 import base64
 import imaplib
 import re
-import ssl
 import sys
 
-host, port, cert, user, password = sys.argv[1:6]
-ctx = ssl.create_default_context(cafile=cert)
-ctx.check_hostname = False
+from imaplibtest import args, check, ok, raw, tls
 
-
-def check(what, got, want):
-    if got != want:
-        sys.exit(f"{what}: got {got!r}, want {want!r}")
-
-
-def ok(what, res):
-    typ, dat = res
-    if typ != "OK":
-        sys.exit(f"{what}: {typ} {dat!r}")
-    return dat
-
-
-def raw(m, name, text):
-    """Sends one command line as is and waits for its tagged answer."""
-    tag = m._new_tag()
-    m.send(tag + b" " + text + b"\r\n")
-    return m._command_complete(name, tag)
+host, port, cert, user, password = args(2)
+ctx = tls(cert)
 
 
 m = imaplib.IMAP4_SSL(host, int(port), ssl_context=ctx)

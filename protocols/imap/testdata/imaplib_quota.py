@@ -4,24 +4,12 @@ argv: host port cert user nolimit-user password (user has a 1 MiB quota,
 nolimit-user none). Exits non-zero with a message on the first mismatch."""
 
 import imaplib
-import ssl
 import sys
 
-host, port, cert, user, nolimit, password = sys.argv[1:7]
-ctx = ssl.create_default_context(cafile=cert)
-ctx.check_hostname = False
+from imaplibtest import args, check, ok, tls
 
-
-def check(what, got, want):
-    if got != want:
-        sys.exit(f"{what}: got {got!r}, want {want!r}")
-
-
-def ok(what, res):
-    typ, dat = res
-    if typ != "OK":
-        sys.exit(f"{what}: {typ} {dat!r}")
-    return dat
+host, port, cert, user, nolimit, password = args(3)
+ctx = tls(cert)
 
 
 m = imaplib.IMAP4_SSL(host, int(port), ssl_context=ctx)

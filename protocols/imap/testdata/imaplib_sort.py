@@ -1,22 +1,21 @@
 """SORT, ESORT and THREAD through Python's imaplib (sort_imaplib_test.go).
 
-Usage: imaplib_sort.py HOST PORT USER PASSWORD
+Usage: imaplib_sort.py HOST PORT CERT USER PASSWORD
 Appends the messages given as JSON on stdin to INBOX, then prints, as
 JSON, what imaplib's sort(), uid('SORT'), thread() and a raw ESORT
 command answer.
 """
 import imaplib
 import json
-import ssl
 import sys
 
-host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+from imaplibtest import args, tls
+
+host, port, cert, user, password = args(2)
 messages = json.load(sys.stdin)
 
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-M = imaplib.IMAP4_SSL(host, port, ssl_context=ctx)
+ctx = tls(cert)
+M = imaplib.IMAP4_SSL(host, int(port), ssl_context=ctx)
 out = {}
 M.login(user, password)
 typ, dat = M.capability()

@@ -173,17 +173,13 @@ func (d *Decoder) NextCatenatePart() (*CatenatePart, error) {
 	case 0:
 		return nil, syntaxf("Not in CATENATE")
 	case 2:
-		b, err := d.readByte()
+		end, err := d.listNext("CATENATE")
 		if err != nil {
 			return nil, err
 		}
-		switch b {
-		case ')':
+		if end {
 			d.app.catenate = 0
 			return nil, nil
-		case ' ':
-		default:
-			return nil, syntaxf("Expected SP or ) in CATENATE, got %s", describe(b))
 		}
 	}
 	d.app.catenate = 2

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"testing"
 
@@ -13,44 +14,18 @@ import (
 	"github.com/surat-mail/surat/protocols/imap/imapmsg"
 )
 
-const mimeMessage = `From: user@domain.org
-Date: Sat, 24 Mar 2007 23:00:00 +0200
-Mime-Version: 1.0
-Content-Type: multipart/mixed; boundary="foo
- bar"
+// mimeMessage is the message of imaptest's fetch-body-mime script, shared
+// with imapmsg's tests.
+var mimeMessage = readFixture("../imapmsg/testdata/fetch-body-mime.eml")
 
-Root MIME prologue
-
---foo bar
-Content-Type: text/x-myown; charset=us-ascii
-
-hello
-
---foo bar
-Content-Type: message/rfc822
-
-From: sub@domain.org
-Date: Sun, 12 Aug 2012 12:34:56 +0300
-Subject: submsg
-Content-Type: multipart/alternative; boundary="sub1"
-
-Sub MIME prologue
---sub1
-Content-Type: text/html
-
-<p>Hello world</p>
-
---sub1
-Content-Type: text/plain
-
-Hello another world
-
---sub1--
-Sub MIME epilogue
-
---foo bar--
-Root MIME epilogue
-`
+// readFixture returns a file as a string.
+func readFixture(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 func TestBodyStructure(t *testing.T) {
 	for _, c := range []struct {

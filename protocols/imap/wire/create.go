@@ -27,22 +27,8 @@ var useAttrs = []imap.MailboxAttr{imap.MailboxAttrAll, imap.MailboxAttrArchive, 
 // for the dispatcher's NO [USEATTR] (RFC 6154 §3).
 func (d *Decoder) ReadCreate() (*CreateCommand, error) {
 	c := &CreateCommand{}
-	if err := d.SP(); err != nil {
-		return nil, err
-	}
 	var err error
-	if c.Mailbox, err = d.Mailbox(); err != nil {
-		return nil, err
-	}
-	if ok, err := d.Maybe(' '); err != nil || !ok {
-		if err != nil {
-			return nil, err
-		}
-		return c, d.End()
-	}
-	n := 0
-	err = d.List(func() error {
-		n++
+	c.Mailbox, err = d.mailboxParams("Empty CREATE parameters", func() error {
 		if err := d.ExpectKeyword("USE"); err != nil {
 			return err
 		}
@@ -65,11 +51,8 @@ func (d *Decoder) ReadCreate() (*CreateCommand, error) {
 			return nil
 		})
 	})
-	if err == nil && n == 0 {
-		err = syntaxf("Empty CREATE parameters")
-	}
 	if err != nil {
 		return nil, err
 	}
-	return c, d.End()
+	return c, nil
 }

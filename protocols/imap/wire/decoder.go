@@ -330,17 +330,27 @@ func (d *Decoder) List(item func() error) error {
 		if err := item(); err != nil {
 			return err
 		}
-		b, err := d.readByte()
-		if err != nil {
+		if end, err := d.listNext("list"); end || err != nil {
 			return err
 		}
-		switch b {
-		case ')':
-			return nil
-		case ' ':
-		default:
-			return syntaxf("Expected SP or ) in list, got %s", describe(b))
-		}
+	}
+}
+
+// listNext reads what follows an element of a list: SP before the next
+// (false) or the closing ")" (true); anything else is a syntax error
+// naming the list, what.
+func (d *Decoder) listNext(what string) (end bool, err error) {
+	b, err := d.readByte()
+	if err != nil {
+		return false, err
+	}
+	switch b {
+	case ')':
+		return true, nil
+	case ' ':
+		return false, nil
+	default:
+		return false, syntaxf("Expected SP or ) in %s, got %s", what, describe(b))
 	}
 }
 

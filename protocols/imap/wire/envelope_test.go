@@ -15,19 +15,7 @@ func crlf(s string) []byte { return []byte(strings.ReplaceAll(s, "\n", "\r\n")) 
 // Dovecot's answers to imaptest's fetch-envelope script, byte for byte.
 func TestEnvelopeDovecot(t *testing.T) {
 	for _, c := range []struct{ header, want string }{
-		{`Message-ID: <msg@id>
-In-Reply-To: <reply@to.id>
-Date: Thu, 15 Feb 2007 01:02:03 +0200
-Subject: subject header
-From: From Real <fromuser@fromdomain.org>
-To: To Real <touser@todomain.org>
-Cc: Cc Real <ccuser@ccdomain.org>
-Bcc: Bcc Real <bccuser@bccdomain.org>
-Sender: Sender Real <senderuser@senderdomain.org>
-Reply-To: ReplyTo Real <replytouser@replytodomain.org>
-
-body
-`, `("Thu, 15 Feb 2007 01:02:03 +0200" "subject header" (("From Real" NIL "fromuser" "fromdomain.org")) (("Sender Real" NIL "senderuser" "senderdomain.org")) (("ReplyTo Real" NIL "replytouser" "replytodomain.org")) (("To Real" NIL "touser" "todomain.org")) (("Cc Real" NIL "ccuser" "ccdomain.org")) (("Bcc Real" NIL "bccuser" "bccdomain.org")) "<reply@to.id>" "<msg@id>")`},
+		{readFixture("../imapmsg/testdata/fetch-envelope.eml"), `("Thu, 15 Feb 2007 01:02:03 +0200" "subject header" (("From Real" NIL "fromuser" "fromdomain.org")) (("Sender Real" NIL "senderuser" "senderdomain.org")) (("ReplyTo Real" NIL "replytouser" "replytodomain.org")) (("To Real" NIL "touser" "todomain.org")) (("Cc Real" NIL "ccuser" "ccdomain.org")) (("Bcc Real" NIL "bccuser" "bccdomain.org")) "<reply@to.id>" "<msg@id>")`},
 		{"Date: Thu, 15 Feb 2007 01:02:03 +0200\nFrom: user@domain\n\nbody\n",
 			`("Thu, 15 Feb 2007 01:02:03 +0200" NIL ((NIL NIL "user" "domain")) ((NIL NIL "user" "domain")) ((NIL NIL "user" "domain")) NIL NIL NIL NIL NIL)`},
 		{"Date: Thu, 15 Feb 2007 01:02:03 +0200\nFrom: user@domain (Real Name)\nTo: group: g1@d1.org, g2@d2.org;, group2: g3@d3.org;\nCc: group:;, group2: (foo) ;\n\nbody\n",

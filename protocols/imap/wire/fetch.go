@@ -139,16 +139,8 @@ func (d *Decoder) fetchModifiers(o *FetchOptions, uid bool, first string) error 
 			return syntaxf("Unknown FETCH modifier %s", kw)
 		}
 		kw = ""
-		b, err := d.readByte()
-		if err != nil {
+		if end, err := d.listNext("FETCH modifiers"); end || err != nil {
 			return err
-		}
-		switch b {
-		case ')':
-			return nil
-		case ' ':
-		default:
-			return syntaxf("Expected SP or ) in FETCH modifiers, got %s", describe(b))
 		}
 	}
 }

@@ -27,6 +27,30 @@ type ListCommand struct {
 	Extended bool
 }
 
+// oneOrList reads one item, or a parenthesised list of one or more
+// (item / "(" item *(SP item) ")"): LIST's patterns (RFC 5258 §3),
+// NOTIFY's mailboxes (RFC 5465 §6), GETMETADATA's entries (RFC 5464
+// §4.2). It reports whether a list was read; an empty one is a syntax
+// error saying empty.
+func (d *Decoder) oneOrList(empty string, item func() error) (list bool, err error) {
+	b, err := d.peek()
+	if err != nil {
+		return false, err
+	}
+	if b != '(' {
+		return false, item()
+	}
+	n := 0
+	err = d.List(func() error {
+		n++
+		return item()
+	})
+	if err == nil && n == 0 {
+		err = syntaxf("%s", empty)
+	}
+	return true, err
+}
+
 // ReadList reads the arguments of LIST through the end of the command:
 //
 //	list = "LIST" [SP list-select-opts] SP mailbox SP mbox-or-pat
@@ -65,26 +89,16 @@ func (d *Decoder) ReadList() (*ListCommand, error) {
 	if err := d.SP(); err != nil {
 		return nil, err
 	}
-	if b, err = d.peek(); err != nil {
-		return nil, err
-	}
-	if b == '(' {
-		c.Extended = true
-		err = d.List(func() error {
-			p, err := d.ListMailbox()
-			c.Patterns = append(c.Patterns, p)
-			return err
-		})
-		if err == nil && len(c.Patterns) == 0 {
-			err = syntaxf("Empty pattern list")
-		}
-	} else {
-		var p string
-		p, err = d.ListMailbox()
-		c.Patterns = []string{p}
-	}
+	list, err := d.oneOrList("Empty pattern list", func() error {
+		p, err := d.ListMailbox()
+		c.Patterns = append(c.Patterns, p)
+		return err
+	})
 	if err != nil {
 		return nil, err
+	}
+	if list {
+		c.Extended = true
 	}
 	if ok, err := d.Maybe(' '); err != nil {
 		return nil, err

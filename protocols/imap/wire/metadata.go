@@ -120,18 +120,7 @@ func (d *Decoder) ReadGetMetadata() (*GetMetadataCommand, error) {
 		c.Entries = append(c.Entries, e)
 		return nil
 	}
-	if b, err = d.peek(); err != nil {
-		return nil, err
-	}
-	if b == '(' {
-		err = d.List(entry)
-		if err == nil && len(c.Entries) == 0 {
-			err = syntaxf("Empty entry list")
-		}
-	} else {
-		err = entry()
-	}
-	if err != nil {
+	if _, err := d.oneOrList("Empty entry list", entry); err != nil {
 		return nil, err
 	}
 	return c, d.End()

@@ -115,25 +115,11 @@ func (d *Decoder) notifyGroup() (*NotifyGroup, error) {
 		if err := d.SP(); err != nil {
 			return nil, err
 		}
-		b, err := d.peek()
-		if err != nil {
-			return nil, err
-		}
-		if b == '(' {
-			err = d.List(func() error {
-				m, err := d.Mailbox()
-				g.Mailboxes = append(g.Mailboxes, m)
-				return err
-			})
-			if err == nil && len(g.Mailboxes) == 0 {
-				err = syntaxf("Empty mailbox list")
-			}
-		} else {
-			var m string
-			m, err = d.Mailbox()
-			g.Mailboxes = []string{m}
-		}
-		if err != nil {
+		if _, err := d.oneOrList("Empty mailbox list", func() error {
+			m, err := d.Mailbox()
+			g.Mailboxes = append(g.Mailboxes, m)
+			return err
+		}); err != nil {
 			return nil, err
 		}
 	default:

@@ -42,22 +42,8 @@ type QResyncSeqMatch struct {
 // §3.2.5: BAD otherwise).
 func (d *Decoder) ReadSelect() (*SelectCommand, error) {
 	c := &SelectCommand{}
-	if err := d.SP(); err != nil {
-		return nil, err
-	}
 	var err error
-	if c.Mailbox, err = d.Mailbox(); err != nil {
-		return nil, err
-	}
-	if ok, err := d.Maybe(' '); err != nil || !ok {
-		if err != nil {
-			return nil, err
-		}
-		return c, d.End()
-	}
-	n := 0
-	err = d.List(func() error {
-		n++
+	c.Mailbox, err = d.mailboxParams("Empty SELECT parameter list", func() error {
 		kw, err := d.Keyword()
 		if err != nil {
 			return err
@@ -79,13 +65,42 @@ func (d *Decoder) ReadSelect() (*SelectCommand, error) {
 		}
 		return nil
 	})
-	if err == nil && n == 0 {
-		err = syntaxf("Empty SELECT parameter list")
-	}
 	if err != nil {
 		return nil, err
 	}
-	return c, d.End()
+	return c, nil
+}
+
+// mailboxParams reads SP mailbox [SP "(" param *(SP param) ")"] through
+// the end of the command, each param read by param: the shape of SELECT,
+// EXAMINE and CREATE with their parameters (RFC 7162 §3.2.5, RFC 6154
+// §3). An empty list is a syntax error saying empty.
+func (d *Decoder) mailboxParams(empty string, param func() error) (string, error) {
+	if err := d.SP(); err != nil {
+		return "", err
+	}
+	mailbox, err := d.Mailbox()
+	if err != nil {
+		return "", err
+	}
+	if ok, err := d.Maybe(' '); err != nil || !ok {
+		if err != nil {
+			return "", err
+		}
+		return mailbox, d.End()
+	}
+	n := 0
+	err = d.List(func() error {
+		n++
+		return param()
+	})
+	if err == nil && n == 0 {
+		err = syntaxf("%s", empty)
+	}
+	if err != nil {
+		return "", err
+	}
+	return mailbox, d.End()
 }
 
 func (d *Decoder) qresyncParams() (*QResyncParams, error) {
