@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Special identifiers (RFC 4314 §2; "authenticated" is Dovecot's and
@@ -56,7 +57,10 @@ func CanonicalIdentifier(identifier string) (string, error) {
 	case Anyone, Authenticated:
 		return prefix + lower, nil
 	}
-	if len(identifier) > MaxIdentifierLen || !looksLikeAddress(lower) {
+	// Not UTF-8: ToLower would replace each bad octet with U+FFFD (three
+	// octets), so the result could pass MaxIdentifierLen and would not be
+	// its own canonical form.
+	if len(lower) > MaxIdentifierLen || !utf8.ValidString(identifier) || !looksLikeAddress(lower) {
 		return "", fmt.Errorf("%w: %q", ErrBadIdentifier, identifier)
 	}
 	return prefix + lower, nil
