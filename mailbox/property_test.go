@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -435,9 +436,15 @@ func TestDeterministicApply(t *testing.T) {
 				t.Fatalf("digests %x/%x, applied %d/%d (want %d)", dA, dB, idxA, idxB, lastIndex(w))
 			}
 			checkInvariants(t, a)
-			// The workload must exercise the store, not only be refused.
+			// The fixed seeds' workloads must exercise the store, not only be
+			// refused. A random seed may draw one that leaves no message at
+			// the end (seen in CI: its users were deleted); it still checks
+			// determinism and the invariants, and its stats are logged.
 			stats := storeStats(t, a)
 			t.Logf("%d proposals, %d refused; %v", len(outA), failed, stats)
+			if !slices.Contains(fixedSeeds, seed) {
+				return
+			}
 			if failed*10 > len(outA)*8 || stats["messages"] == 0 || stats["flagged"] == 0 {
 				t.Errorf("unrealistic workload: %d of %d refused, %v %v", failed, len(outA), stats, kinds)
 			}
