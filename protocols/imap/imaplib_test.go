@@ -95,3 +95,14 @@ func TestImaplibACL(t *testing.T) {
 	bob := c.NewUser(t, "imaplibbob", password)
 	wantImaplibOK(t, c, "imaplib_acl.py", alice, bob, password)
 }
+
+// TestImaplibPublicFolders drives public folders, the Shared/ namespace,
+// from Python's imaplib (testdata/imaplib_public.py): its namespace,
+// list, setacl and myrights methods.
+func TestImaplibPublicFolders(t *testing.T) {
+	c := sharedCluster(t)
+	dom, pub := publicDomain(t, c) // public_test.go
+	user := "imaplib@" + dom
+	c.CreateUser(t, user, password)
+	wantImaplibOK(t, c, "imaplib_public.py", pub, user, password)
+}
