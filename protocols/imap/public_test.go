@@ -14,7 +14,8 @@ import (
 // publicDomain adds a fresh local domain (a shared cluster outlives a
 // test, and its own domain's settings must not change under the others)
 // and its public folders' account "shared@<domain>", made the domain's
-// public folders; it returns the domain and the account.
+// public folders; it returns the domain and the account, which is deleted
+// when the test ends.
 func publicDomain(t testing.TB, c *testCluster) (dom, account string) {
 	t.Helper()
 	dom = strings.Replace(c.Address("pub"), "@", ".", 1)
@@ -22,6 +23,11 @@ func publicDomain(t testing.TB, c *testCluster) (dom, account string) {
 	account = "shared@" + dom
 	c.CreateUser(t, account, password)
 	setPublicFolders(t, c, dom, account)
+	// The account's grants to anyone and authenticated would show its
+	// mailboxes to every later test's users of the shared cluster.
+	t.Cleanup(func() {
+		c.Submit(t, &evlog.Event{Kind: &evlog.Event_UserDeleted{UserDeleted: &evlog.UserDeleted{Address: account}}})
+	})
 	return dom, account
 }
 
