@@ -78,8 +78,10 @@ func TestPublicFolders(t *testing.T) {
 		S: h OK
 		C: i SETACL Team authenticated lrswi
 		S: i OK
-		C: j SETACL Team/Sub `+bob+` lr
-		S: j OK`)
+		C: j SETACL Team/Sub `+bob+` lra
+		S: j OK
+		C: k SETMETADATA Team (/shared/comment "team")
+		S: k OK`)
 	rc := dialRawTLS(t, addr, alice)
 	defer rc.conn.Close()
 	playScript(t, rc, `
@@ -136,6 +138,9 @@ func TestPublicFolders(t *testing.T) {
 		S: p OK
 		C: q GETACL Shared/Team
 		S: q NO [NOPERM]
+		C: qa GETMETADATA Shared/Team /shared/comment
+		S: * METADATA Shared/Team (/shared/comment "team")
+		S: qa OK
 		C: r EXAMINE Shared/Announcements
 		S: ...
 		S: r OK [READ-ONLY]
@@ -187,7 +192,13 @@ func TestPublicFolders(t *testing.T) {
 		S: * LIST (\HasNoChildren) "/" Shared/Announcements
 		S: * LIST (\HasChildren) "/" Shared/Team
 		S: * LIST (\HasNoChildren) "/" Shared/Team/Sub
-		S: c OK`)
+		S: c OK
+		# With a, bob administers the folder through its public name.
+		C: d SETACL Shared/Team/Sub `+alice+` lr
+		S: d OK
+		C: e GETACL Shared/Team/Sub
+		S: * ACL Shared/Team/Sub `+pub+` lrswipkxteacd
+		S: e OK`)
 	// A user of another domain sees what anyone may see under Other
 	// Users, as before; no public namespace.
 	runScript(t, addr, outsider, `
@@ -209,7 +220,8 @@ func TestPublicFolders(t *testing.T) {
 		S: ca OK
 		C: cb LIST "" "Other Users/`+pub+`/*"
 		S: * LIST (\HasNoChildren) "/" "Other Users/`+pub+`/Announcements"
-		S: * LIST (\HasNoChildren) "/" "Other Users/`+pub+`/Team"
+		S: * LIST (\HasChildren) "/" "Other Users/`+pub+`/Team"
+		S: * LIST (\HasNoChildren) "/" "Other Users/`+pub+`/Team/Sub"
 		S: cb OK
 		C: cc CREATE Shared/Mine
 		S: cc OK
@@ -223,7 +235,8 @@ func TestPublicFolders(t *testing.T) {
 		C: da LIST "" "Shared/*"
 		S: * LIST (\HasNoChildren) "/" Shared/Announcements
 		S: * LIST (\HasNoChildren) "/" Shared/Mine
-		S: * LIST (\HasNoChildren) "/" Shared/Team
+		S: * LIST (\HasChildren) "/" Shared/Team
+		S: * LIST (\HasNoChildren) "/" Shared/Team/Sub
 		S: da OK
 		C: db SELECT Shared/Mine
 		S: ...
