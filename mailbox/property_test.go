@@ -614,14 +614,14 @@ func (g *generator) domainEvent() *evlog.Event {
 		// The public folders' account: kept, cleared, or one of the
 		// domain's users (refused while it does not exist) or another
 		// domain's (always refused).
-		switch v >> 42 % 5 {
+		switch v >> 42 % 8 {
 		case 1:
 			e.PublicFolders = proto.String("")
-		case 2:
+		case 2, 3, 4:
 			e.PublicFolders = proto.String("cy@example.net")
-		case 3:
+		case 5, 6:
 			e.PublicFolders = proto.String("eve@example.net")
-		case 4:
+		case 7:
 			e.PublicFolders = proto.String("ann@example.org")
 		}
 		return ev(e)
