@@ -168,7 +168,9 @@ func TestPublicFolders(t *testing.T) {
 		S: z NO [NOPERM]
 		C: za COPY 2 Shared/Team
 		S: ...
-		S: za OK [COPYUID`)
+		S: za OK [COPYUID
+		C: zc MOVE 1 INBOX
+		S: zc NO [NOPERM]`)
 	// The public account's mailboxes are no longer under Other Users for
 	// the domain's users.
 	for _, l := range rc.cmd("zb", `LIST "" "Other Users/*"`) {
@@ -198,7 +200,10 @@ func TestPublicFolders(t *testing.T) {
 		S: d OK
 		C: e GETACL Shared/Team/Sub
 		S: * ACL Shared/Team/Sub `+pub+` lrswipkxteacd
-		S: e OK`)
+		S: e OK
+		C: f LISTRIGHTS Shared/Team/Sub anyone
+		S: * LISTRIGHTS Shared/Team/Sub anyone "" l r
+		S: f OK`)
 	// A user of another domain sees what anyone may see under Other
 	// Users, as before; no public namespace.
 	runScript(t, addr, outsider, `
