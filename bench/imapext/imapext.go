@@ -27,6 +27,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -152,7 +153,12 @@ func selectState(lines []string) mailboxState {
 // messages flagged or unflagged (one UID STORE, among the messages that
 // change: the unflagged ones or the flagged ones, whichever are more) and
 // Expunges others of them expunged (UID STORE \Deleted, UID EXPUNGE),
-// chosen by rng.
+// chosen by rng. The candidates are shuffled in Message-ID order, not UID
+// order, so that both servers change the same messages: UIDs name
+// different messages on each (Surat is filled over several connections at
+// once, Dovecot's Maildir in corpus order), and with the choice made by
+// UID the two mailboxes THREAD later sees held different messages (120
+// different ones expunged: 4,004 threads against 3,990 in one run).
 func mutate(ctx context.Context, cfg Config, rng *rand.Rand) error {
 	m, err := Dial(ctx, cfg.Addr, cfg.User, cfg.Pass)
 	if err != nil {
@@ -185,6 +191,13 @@ func mutate(ctx context.Context, cfg Config, rng *rand.Rand) error {
 	if len(uids) < cfg.FlagChanges+cfg.Expunges {
 		return fmt.Errorf("mailbox has %d messages to change, fewer than %d", len(uids), cfg.FlagChanges+cfg.Expunges)
 	}
+	ids, err := FetchIdents(m)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(uids, func(a, b string) int {
+		return strings.Compare(ids[parseUID(a)].MessageID, ids[parseUID(b)].MessageID)
+	})
 	rng.Shuffle(len(uids), func(i, j int) { uids[i], uids[j] = uids[j], uids[i] })
 	flag := strings.Join(uids[:cfg.FlagChanges], ",")
 	gone := strings.Join(uids[cfg.FlagChanges:cfg.FlagChanges+cfg.Expunges], ",")
@@ -335,6 +348,12 @@ func runCommand(ctx context.Context, cfg Config, name string, emit func(Record) 
 		}
 	}
 	return nil
+}
+
+// parseUID is a UID of a SEARCH answer, 0 if it is none.
+func parseUID(s string) uint32 {
+	n, _ := strconv.ParseUint(s, 10, 32)
+	return uint32(n)
 }
 
 // countUIDs counts the UIDs of a sequence set such as 3:5,9.

@@ -88,14 +88,14 @@ func (p *threadParser) list() *ThreadNode {
 	}
 }
 
-// Ident is what names a message across servers: its Message-ID and
-// Subject.
-type Ident struct{ MessageID, Subject string }
+// Ident is what names a message across servers: its Message-ID, Subject
+// and Date.
+type Ident struct{ MessageID, Subject, Date string }
 
 // FetchIdents maps the selected mailbox's UIDs to their messages'
 // Message-ID and Subject.
 func FetchIdents(c *Client) (map[uint32]Ident, error) {
-	lines, err := c.OK("UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID SUBJECT)])")
+	lines, err := c.OK("UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID SUBJECT DATE)])")
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func FetchIdents(c *Client) (map[uint32]Ident, error) {
 		if !ok {
 			continue
 		}
-		out[uid] = Ident{MessageID: headerValue(l, "Message-ID"), Subject: headerValue(l, "Subject")}
+		out[uid] = Ident{MessageID: headerValue(l, "Message-ID"), Subject: headerValue(l, "Subject"), Date: headerValue(l, "Date")}
 	}
 	return out, nil
 }
@@ -284,7 +284,40 @@ func WriteThreadDiff(w io.Writer, a, b ThreadSide) int {
 			fmt.Fprintf(w, "  %s\n", l)
 		}
 	}
+	if diff == 0 {
+		writeOrderDiff(w, a, b)
+	}
 	return diff
+}
+
+// writeOrderDiff writes where two answers with the same threads order
+// them differently: the first positions, with each thread's first
+// message's UID and Date on both sides.
+func writeOrderDiff(w io.Writer, a, b ThreadSide) {
+	root := func(s ThreadSide, t *ThreadNode) string {
+		for t.UID == 0 && len(t.Children) > 0 {
+			t = t.Children[0]
+		}
+		id := s.Idents[t.UID]
+		return fmt.Sprintf("uid %d %s %s", t.UID, id.MessageID, id.Date)
+	}
+	shown := 0
+	for k := range a.Threads {
+		if Describe(a.Threads[k], a.Idents) == Describe(b.Threads[k], b.Idents) {
+			continue
+		}
+		if shown == 0 {
+			fmt.Fprintf(w, "\norder of the threads differs (%s | %s):\n", a.Label, b.Label)
+		}
+		if shown++; shown > 20 {
+			fmt.Fprintln(w, "  …")
+			return
+		}
+		fmt.Fprintf(w, "  #%d: %s | %s\n", k+1, root(a, a.Threads[k]), root(b, b.Threads[k]))
+	}
+	if shown == 0 {
+		fmt.Fprintln(w, "\norder of the threads: the same")
+	}
 }
 
 // ReplayMutations does to cfg's mailbox what Run's resync cases do
