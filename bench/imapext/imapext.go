@@ -13,7 +13,9 @@
 //   - `UID SORT (DATE) UTF-8 ALL` (RFC 5256 §3).
 //   - `UID THREAD REFERENCES UTF-8 ALL` (RFC 5256 §3): the number of
 //     threads found is reported for both servers, as a check that they
-//     agree.
+//     agree; WriteThreadDiff compares the trees themselves, by Message-ID.
+//     The resync cases change the same messages on both (chosen by
+//     Message-ID, as UIDs differ), so that THREAD sees the same mailbox.
 //
 // A capability the server does not advertise is reported "not supported"
 // and skipped. Each case runs Rounds times after one warm-up; the median
@@ -43,6 +45,10 @@ type Config struct {
 	// resync (defaults 100 and 10).
 	FlagChanges, Expunges int
 	Log                   func(format string, args ...any)
+
+	// ids maps the mailbox's UIDs to Message-IDs, read once before the
+	// cases (mutate draws messages in Message-ID order).
+	ids map[uint32]string
 }
 
 // Record is one timed run of one case, one JSON line.
@@ -89,6 +95,9 @@ func Run(ctx context.Context, cfg Config, emit func(Record) error) error {
 	defer cl.Close()
 	caps, err := cl.Capabilities()
 	if err != nil {
+		return err
+	}
+	if cfg.ids, err = messageIDs(ctx, cfg); err != nil {
 		return err
 	}
 	for _, c := range Cases {
@@ -153,8 +162,8 @@ func selectState(lines []string) mailboxState {
 // messages flagged or unflagged (one UID STORE, among the messages that
 // change: the unflagged ones or the flagged ones, whichever are more) and
 // Expunges others of them expunged (UID STORE \Deleted, UID EXPUNGE),
-// chosen by rng. The candidates are shuffled in Message-ID order, not UID
-// order, so that both servers change the same messages: UIDs name
+// chosen by rng from the candidates in Message-ID order (cfg.ids), not
+// UID order, so that both servers change the same messages: UIDs name
 // different messages on each (Surat is filled over several connections at
 // once, Dovecot's Maildir in corpus order), and with the choice made by
 // UID the two mailboxes THREAD later sees held different messages (120
@@ -191,12 +200,8 @@ func mutate(ctx context.Context, cfg Config, rng *rand.Rand) error {
 	if len(uids) < cfg.FlagChanges+cfg.Expunges {
 		return fmt.Errorf("mailbox has %d messages to change, fewer than %d", len(uids), cfg.FlagChanges+cfg.Expunges)
 	}
-	ids, err := FetchIdents(m)
-	if err != nil {
-		return err
-	}
 	slices.SortFunc(uids, func(a, b string) int {
-		return strings.Compare(ids[parseUID(a)].MessageID, ids[parseUID(b)].MessageID)
+		return strings.Compare(cfg.ids[parseUID(a)], cfg.ids[parseUID(b)])
 	})
 	rng.Shuffle(len(uids), func(i, j int) { uids[i], uids[j] = uids[j], uids[i] })
 	flag := strings.Join(uids[:cfg.FlagChanges], ",")
@@ -209,6 +214,29 @@ func mutate(ctx context.Context, cfg Config, rng *rand.Rand) error {
 	}
 	_, err = m.OK("UID EXPUNGE " + gone)
 	return err
+}
+
+// messageIDs maps the UIDs of cfg's INBOX to their Message-IDs.
+func messageIDs(ctx context.Context, cfg Config) (map[uint32]string, error) {
+	c, err := Dial(ctx, cfg.Addr, cfg.User, cfg.Pass)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if _, err := c.OK("EXAMINE INBOX"); err != nil {
+		return nil, err
+	}
+	lines, err := c.OK("UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[uint32]string, len(lines))
+	for _, l := range lines {
+		if uid, ok := fetchUID(l); ok {
+			ids[uid] = headerValue(l, "Message-ID")
+		}
+	}
+	return ids, nil
 }
 
 func runQresync(ctx context.Context, cfg Config, emit func(Record) error) error {

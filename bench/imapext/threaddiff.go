@@ -330,6 +330,10 @@ func ReplayMutations(ctx context.Context, cfg Config, rounds int) error {
 	if cfg.Expunges == 0 {
 		cfg.Expunges = 10
 	}
+	var err error
+	if cfg.ids, err = messageIDs(ctx, cfg); err != nil {
+		return fmt.Errorf("%s: %w", cfg.Label, err)
+	}
 	for _, seed := range [][2]uint64{{1, 7162}, {2, 3501}} {
 		rng := rand.New(rand.NewPCG(seed[0], seed[1]))
 		for range rounds + 1 {
