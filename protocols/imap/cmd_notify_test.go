@@ -1,0 +1,288 @@
+package imap
+
+import (
+	"strings"
+	"testing"
+)
+
+// must sends one command on rc and fails the test unless it is answered
+// OK.
+func (c *rawConn) must(tag, line string) []string {
+	c.t.Helper()
+	r := c.cmd(tag, line)
+	if !strings.HasPrefix(last(r), tag+" OK") {
+		c.t.Fatalf("%s: %q", line, r)
+	}
+	return r
+}
+
+// TestCmdNotify: NOTIFY SET (RFC 5465 §3) with the PERSONAL filter and
+// every event served: the initial STATUS of SET STATUS, then, between
+// commands while the client waits, STATUS for new, expunged and
+// re-flagged messages of another mailbox (§5.2, §5.3), LIST for mailboxes
+// created, renamed and deleted (§5.4) and for subscriptions (§5.5), and
+// the selected mailbox's EXISTS, FETCH with MessageNew's attributes,
+// FETCH FLAGS and EXPUNGE (§5.1). NOTIFY NONE stops it all.
+func TestCmdNotify(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.NewUser(t, "notify", password)
+	_, _, addr := c.serve(t, c.Nodes[0], nil)
+	other := dialRawTLS(t, addr, user)
+	defer other.conn.Close()
+	other.must("a", "CREATE Lists")
+	appendRaw(other, "Lists", "Subject: one\r\n\r\nx\r\n")
+
+	w := dialRawTLS(t, addr, user)
+	defer w.conn.Close()
+	playScript(t, w, `
+		C: a CAPABILITY
+		S: * CAPABILITY
+		S: a OK
+		C: b SELECT INBOX
+		S: ...
+		S: b OK
+		C: c NOTIFY SET STATUS (selected (MessageNew (UID FLAGS BODY.PEEK[HEADER.FIELDS (Subject)]) MessageExpunge FlagChange)) (personal (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange))
+		S: ...
+		S: * STATUS Lists (MESSAGES 1 UIDNEXT 2 UIDVALIDITY
+		S: ...
+		S: c OK`)
+	if !strings.Contains(w.cmd("d", "CAPABILITY")[0], " NOTIFY") {
+		t.Fatal("NOTIFY not advertised")
+	}
+
+	// Another mailbox: STATUS for each message event.
+	appendRaw(other, "Lists", "Subject: two\r\n\r\nx\r\n")
+	playScript(t, w, `S: * STATUS Lists (MESSAGES 2 UIDNEXT 3 UIDVALIDITY`)
+	other.must("b", "SELECT Lists")
+	other.must("c", `STORE 1:2 +FLAGS (\Seen)`)
+	playScript(t, w, `S: * STATUS Lists (MESSAGES 2 UIDNEXT 3 UIDVALIDITY`)
+	other.must("d", `STORE 1 +FLAGS (\Deleted)`)
+	playScript(t, w, `S: * STATUS Lists (MESSAGES 2 UIDNEXT 3 UIDVALIDITY`)
+	other.must("e", "EXPUNGE")
+	line := w.line()
+	if !strings.HasPrefix(line, "* STATUS Lists (MESSAGES 1 UIDNEXT 3 UIDVALIDITY ") || !strings.Contains(line, "UNSEEN 0 HIGHESTMODSEQ ") {
+		t.Fatalf("after EXPUNGE: %q", line)
+	}
+
+	// Mailbox names and subscriptions.
+	other.must("f", "CREATE Foo")
+	playScript(t, w, `S: * LIST () "/" Foo`)
+	other.must("g", "RENAME Foo Bar")
+	playScript(t, w, `S: * LIST () "/" Bar ("OLDNAME" (Foo))`)
+	other.must("h", "DELETE Bar")
+	playScript(t, w, `S: * LIST (\NonExistent) "/" Bar`)
+	other.must("i", "SUBSCRIBE Lists")
+	playScript(t, w, `S: * LIST (\Subscribed) "/" Lists`)
+	other.must("j", "UNSUBSCRIBE Lists")
+	playScript(t, w, `S: * LIST () "/" Lists`)
+
+	// The selected mailbox: EXISTS and the FETCH asked for, flags,
+	// expunges, all without a command from the client.
+	appendRaw(other, "INBOX", "Subject: hello\r\n\r\nx\r\n")
+	playScript(t, w, `
+		S: * 1 EXISTS
+		S: ...
+		S: * 1 FETCH (UID 1 FLAGS (
+		S: Subject: hello
+		S:
+		S: )`)
+	other.must("k", "SELECT INBOX")
+	other.must("l", `STORE 1 +FLAGS (\Deleted)`)
+	playScript(t, w, `S: * 1 FETCH (UID 1 FLAGS (\Deleted`)
+	other.must("m", "EXPUNGE")
+	playScript(t, w, `S: * 1 EXPUNGE`)
+
+	// NOTIFY NONE: nothing more, neither now nor at the next command's
+	// end beyond the selected mailbox's own updates.
+	playScript(t, w, `
+		C: n NOTIFY NONE
+		S: n OK`)
+	appendRaw(other, "Lists", "Subject: three\r\n\r\nx\r\n")
+	other.must("o", "CREATE Quiet")
+	playScript(t, w, `
+		C: p NOOP
+		S: p OK`)
+}
+
+// TestCmdNotifyFilters: SUBTREE, MAILBOXES, SUBSCRIBED, INBOXES and
+// SELECTED-DELAYED (RFC 5465 §6), and a mailbox no filter names, which
+// is never reported.
+func TestCmdNotifyFilters(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.NewUser(t, "notifyfilters", password)
+	_, _, addr := c.serve(t, c.Nodes[0], nil)
+	other := dialRawTLS(t, addr, user)
+	defer other.conn.Close()
+	for i, name := range []string{"Lists", "Lists/Go", "Work", "Sub", "Quiet"} {
+		other.must("c"+itoa(i), "CREATE "+name)
+	}
+	other.must("s", "SUBSCRIBE Sub")
+
+	w := dialRawTLS(t, addr, user)
+	defer w.conn.Close()
+	playScript(t, w, `
+		C: a SELECT INBOX
+		S: ...
+		S: a OK
+		C: b NOTIFY SET STATUS (selected-delayed (MessageNew MessageExpunge)) (subtree Lists (MessageNew MessageExpunge)) (mailboxes (Work) (MessageNew)) (subscribed (MessageNew))
+		S: ...
+		S: * STATUS Lists (MESSAGES 0
+		S: * STATUS Lists/Go (MESSAGES 0
+		S: ...
+		S: * STATUS Sub (MESSAGES 0
+		S: ...
+		S: * STATUS Work (MESSAGES 0
+		S: b OK`)
+	for _, mb := range []string{"Quiet", "Lists/Go", "Quiet", "Work", "Quiet", "Sub"} {
+		appendRaw(other, mb, "Subject: x\r\n\r\nx\r\n")
+		if mb != "Quiet" {
+			playScript(t, w, `S: * STATUS `+mb+` (MESSAGES 1 UIDNEXT 2 UIDVALIDITY`)
+		}
+	}
+	// SELECTED-DELAYED: EXISTS at once, EXPUNGE only with a command that
+	// may carry it (§6).
+	appendRaw(other, "INBOX", "Subject: x\r\n\r\nx\r\n")
+	playScript(t, w, `S: * 1 EXISTS`)
+	other.must("d", "SELECT INBOX")
+	other.must("e", `STORE 1 +FLAGS (\Deleted)`)
+	playScript(t, w, `
+		S: ...
+		S: * 1 FETCH (UID 1 FLAGS (\Deleted`)
+	other.must("f", "EXPUNGE")
+	playScript(t, w, `
+		C: g NOOP
+		S: * 1 EXPUNGE
+		S: g OK`)
+}
+
+// TestCmdNotifyRefusals: events not served get NO [BADEVENT] with the
+// list of those served (RFC 5465 §5); the selected mailbox's events obey
+// §5's pairing (BAD); other filters take any events, as Dovecot does;
+// imaptest's notify script's initial STATUS; NOTIFY before login.
+func TestCmdNotifyRefusals(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.NewUser(t, "notifyrefuse", password)
+	_, _, addr := c.serve(t, c.Nodes[0], nil)
+	runScript(t, addr, "", `
+		C: a NOTIFY NONE
+		S: a BAD`)
+	runScript(t, addr, user, `
+		C: a NOTIFY SET (personal (AnnotationChange))
+		S: a NO [BADEVENT (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange)]
+		C: b NOTIFY SET (selected (MessageNew MessageExpunge)) (personal (MailboxMetadataChange))
+		S: b NO [BADEVENT (
+		C: c NOTIFY SET (personal (ServerMetadataChange MailboxName))
+		S: c NO [BADEVENT (
+		C: d NOTIFY SET (personal (NoSuchEvent))
+		S: d NO [BADEVENT (
+		C: e NOTIFY SET (selected (MessageNew))
+		S: e BAD
+		C: f NOTIFY SET (selected (FlagChange))
+		S: f BAD
+		C: g NOTIFY SET (selected (MessageExpunge FlagChange))
+		S: g BAD
+		C: h NOTIFY SET (selected (MessageNew MessageExpunge)) (selected-delayed (MessageNew MessageExpunge))
+		S: h BAD
+		C: i NOTIFY SET (personal (MessageNew (UID) MessageExpunge))
+		S: i BAD
+		C: j NOTIFY SET (inboxes (FlagChange)) (selected NONE)
+		S: j OK
+		C: k CREATE Box
+		S: k OK
+		C: l APPEND Box {12+}
+		C: Subject: x
+		C:
+		S: l OK
+		C: m NOTIFY SET STATUS (mailboxes Box (MessageExpunge))
+		S: * STATUS Box (MESSAGES 1 UIDNEXT 2 UIDVALIDITY
+		S: m OK
+		C: n NOTIFY SET STATUS (mailboxes Box (FlagChange))
+		S: * STATUS Box (MESSAGES 1 UIDNEXT 2 UIDVALIDITY
+		S: n OK
+		C: o NOTIFY SET (mailboxes Box (MessageNew MessageExpunge FlagChange))
+		S: o OK
+		C: p NOTIFY SET STATUS (mailboxes Nope (MessageNew MessageExpunge))
+		S: p OK`)
+}
+
+// TestCmdNotifyOverflow: past its bound of waiting changes a session gets
+// NOTIFICATIONOVERFLOW and hears nothing more (RFC 5465 §5.8) until a new
+// NOTIFY SET. The changes pile up while the session waits inside a
+// command (an APPEND's literal), when nothing is sent.
+func TestCmdNotifyOverflow(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.NewUser(t, "notifyflood", password)
+	_, _, addr := c.serve(t, c.Nodes[0], func(cfg *Config) { cfg.notifyQueue = 2 })
+	other := dialRawTLS(t, addr, user)
+	defer other.conn.Close()
+	w := dialRawTLS(t, addr, user)
+	defer w.conn.Close()
+	playScript(t, w, `
+		C: a NOTIFY SET (personal (MessageNew MessageExpunge MailboxName))
+		S: a OK
+		C: b APPEND INBOX {12}
+		S: +`)
+	for i := range 3 {
+		other.must("c"+itoa(i), "CREATE Flood"+itoa(i))
+	}
+	playScript(t, w, `
+		C: Subject: x
+		C:
+		S: * OK [NOTIFICATIONOVERFLOW]
+		S: b OK`)
+	other.must("d", "CREATE Later")
+	playScript(t, w, `
+		C: e NOOP
+		S: e OK
+		C: f NOTIFY SET (personal (MailboxName))
+		S: f OK`)
+	other.must("g", "CREATE Again")
+	playScript(t, w, `S: * LIST () "/" Again`)
+}
+
+// TestCmdNotifyShared: another user's mailbox is reported only with the
+// r right for STATUS (RFC 4314 §4), under its Other Users name, and
+// becomes visible to MailboxName once shared.
+func TestCmdNotifyShared(t *testing.T) {
+	c := sharedCluster(t)
+	alice := c.NewUser(t, "notifyalice", password)
+	bob := c.NewUser(t, "notifybob", password)
+	carol := c.NewUser(t, "notifycarol", password)
+	_, _, addr := c.serve(t, c.Nodes[0], nil)
+	a := dialRawTLS(t, addr, alice)
+	defer a.conn.Close()
+	a.must("a", "CREATE Team")
+	a.must("b", "CREATE Hidden")
+	a.must("c", "SETACL Team "+bob+" lr")
+	a.must("d", "SETACL Hidden "+bob+" l")
+	team, hidden := `"Other Users/`+alice+`/Team"`, `"Other Users/`+alice+`/Hidden"`
+
+	b := dialRawTLS(t, addr, bob)
+	defer b.conn.Close()
+	playScript(t, b, `
+		C: a NOTIFY SET STATUS (subtree "Other Users" (MessageNew MessageExpunge MailboxName))
+		S: * STATUS `+team+` (MESSAGES 0
+		S: a OK`)
+	cl := dialRawTLS(t, addr, carol)
+	defer cl.conn.Close()
+	playScript(t, cl, `
+		C: a NOTIFY SET STATUS (subtree "Other Users" (MessageNew MessageExpunge)) (personal (MessageNew))
+		S: ...
+		S: * STATUS INBOX (MESSAGES 0
+		S: ...
+		S: a OK`)
+
+	appendRaw(a, "Hidden", "Subject: x\r\n\r\nx\r\n")
+	appendRaw(a, "Team", "Subject: x\r\n\r\nx\r\n")
+	playScript(t, b, `S: * STATUS `+team+` (MESSAGES 1 UIDNEXT 2`)
+	a.must("e", "CREATE Later")
+	a.must("f", "SETACL Later "+bob+" lr")
+	playScript(t, b, `S: * LIST () "/" "Other Users/`+alice+`/Later"`)
+	a.must("g", "DELETEACL Team "+bob)
+	playScript(t, b, `S: * LIST (\NonExistent) "/" `+team)
+	_ = hidden
+	// carol holds nothing: she heard none of it.
+	playScript(t, cl, `
+		C: b NOOP
+		S: b OK`)
+}
