@@ -286,3 +286,50 @@ func TestCmdNotifyShared(t *testing.T) {
 		C: b NOOP
 		S: b OK`)
 }
+
+// TestCmdNotifyIdle: during IDLE, NOTIFY's notifications for mailboxes
+// other than the selected one go out as they come, as between commands.
+func TestCmdNotifyIdle(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.NewUser(t, "notifyidle", password)
+	_, _, addr := c.serve(t, c.Nodes[0], nil)
+	other := dialRawTLS(t, addr, user)
+	defer other.conn.Close()
+	w := dialRawTLS(t, addr, user)
+	defer w.conn.Close()
+	playScript(t, w, `
+		C: a NOTIFY SET (inboxes (MessageNew MessageExpunge))
+		S: a OK
+		C: b IDLE
+		S: +`)
+	appendRaw(other, "INBOX", "Subject: x\r\n\r\nx\r\n")
+	playScript(t, w, `
+		S: * STATUS INBOX (MESSAGES 1 UIDNEXT 2 UIDVALIDITY
+		C: DONE
+		S: b OK`)
+}
+
+// TestNotifyCrossNode: a delivery through one node reaches a NOTIFY
+// session on another, watching INBOXES, as an untagged STATUS at once
+// (the hub's feed carries every node's commits).
+func TestNotifyCrossNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three-node cluster")
+	}
+	c := startCluster(t, 3)
+	user := c.NewUser(t, "notifycross", password)
+	_, _, addr := c.serve(t, c.Nodes[1], nil)
+	waitFor(t, func() bool { _, err := c.Nodes[1].Store.User(user); return err == nil })
+	w := dialRawTLS(t, addr, user)
+	defer w.conn.Close()
+	playScript(t, w, `
+		C: a NOTIFY SET STATUS (inboxes (MessageNew MessageExpunge))
+		S: ...
+		S: * STATUS INBOX (MESSAGES 0 UIDNEXT 1
+		S: ...
+		S: a OK`)
+	c.Nodes[0].Deliver(t, user, msg("cross", "x"))
+	playScript(t, w, `S: * STATUS INBOX (MESSAGES 1 UIDNEXT 2 UIDVALIDITY`)
+	c.Nodes[2].Deliver(t, user, msg("cross 2", "x"))
+	playScript(t, w, `S: * STATUS INBOX (MESSAGES 2 UIDNEXT 3 UIDVALIDITY`)
+}

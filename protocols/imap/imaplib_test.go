@@ -95,3 +95,12 @@ func TestImaplibACL(t *testing.T) {
 	bob := c.NewUser(t, "imaplibbob", password)
 	wantImaplibOK(t, c, "imaplib_acl.py", alice, bob, password)
 }
+
+// TestImaplibNotify drives NOTIFY (RFC 5465) from Python's imaplib
+// (testdata/imaplib_notify.py): NOTIFY goes out raw, and the untagged
+// STATUS the server sends unasked is read off the connection.
+func TestImaplibNotify(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.NewUser(t, "imaplibnotify", password)
+	wantImaplibOK(t, c, "imaplib_notify.py", user, password)
+}
