@@ -76,7 +76,20 @@
 //   - SAVEDATE (RFC 8514): stamped by APPEND, COPY and MOVE; a delivered
 //     message's is its internal date. WITHIN (RFC 5032)
 //
-// Not served yet: NOTIFY.
+//   - NOTIFY (RFC 5465; cmd_notify.go, notify.go): SELECTED,
+//     SELECTED-DELAYED, INBOXES (the personal namespace, as Dovecot takes
+//     it), PERSONAL, SUBSCRIBED, SUBTREE, MAILBOXES; MessageNew (with
+//     fetch attributes for the selected mailbox, never setting \Seen),
+//     MessageExpunge, FlagChange, MailboxName, SubscriptionChange.
+//     AnnotationChange, MailboxMetadataChange and ServerMetadataChange get
+//     NO [BADEVENT], as from Dovecot 2.3 (the feed does not name the
+//     annotations a change touched). The hub offers every change to each
+//     NOTIFY session's bounded queue (1,000 changes; past it
+//     NOTIFICATIONOVERFLOW and the NOTIFY ends, §5.8); the session's own
+//     goroutine writes the STATUS and LIST responses, between commands
+//     (a goroutine then waits for the next command, as IDLE's waits for
+//     DONE), during IDLE and before each tagged response. Shared mailboxes
+//     get STATUS only with the r right.
 //
 // # Command layer
 //
