@@ -206,7 +206,8 @@ func (s *session) answer(c *command, spec commandSpec, err error) error {
 				return err
 			}
 			s.announceHighestModseq() // RFC 7162 §3.1 (cmd_condstore.go)
-			if err := s.deliverNotifications(); err != nil { // RFC 5465 (notify.go)
+			// RFC 5465: what NOTIFY has waiting (notify.go).
+			if err := s.deliverNotifications(); err != nil {
 				return err
 			}
 		}

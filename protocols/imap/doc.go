@@ -75,7 +75,6 @@
 //     Dovecot answers (objectid.go)
 //   - SAVEDATE (RFC 8514): stamped by APPEND, COPY and MOVE; a delivered
 //     message's is its internal date. WITHIN (RFC 5032)
-//
 //   - NOTIFY (RFC 5465; cmd_notify.go, notify.go): SELECTED,
 //     SELECTED-DELAYED, INBOXES (the personal namespace, as Dovecot takes
 //     it), PERSONAL, SUBSCRIBED, SUBTREE, MAILBOXES; MessageNew (with
