@@ -326,34 +326,43 @@ func (s *session) deliverNotifications() error {
 		s.enc.Status("*", "OK", "NOTIFICATIONOVERFLOW", "Too many notifications pending, NOTIFY ended")
 		return s.enc.Err()
 	}
-	var dirty []uint64 // mailboxes whose STATUS goes out, in order
-	seen := map[uint64]bool{}
-	mark := func(id uint64) {
-		if !seen[id] {
-			seen[id] = true
-			dirty = append(dirty, id)
+	// Message events by mailbox, in order of arrival; which of them go out
+	// as STATUS is decided once the mailboxes were read again, if they
+	// must be.
+	var order []uint64
+	want := map[uint64]notifyEvents{}
+	add := func(id uint64, ev notifyEvents) {
+		if _, ok := want[id]; !ok {
+			order = append(order, id)
 		}
+		want[id] |= ev
 	}
 	reresolve, subsChanged := false, false
 	for _, c := range changes {
 		switch c.Kind {
 		case mailbox.MessagesAdded, mailbox.MessagesExpunged, mailbox.FlagsChanged:
-			want := map[mailbox.ChangeKind]notifyEvents{
+			add(c.MailboxID, map[mailbox.ChangeKind]notifyEvents{
 				mailbox.MessagesAdded: evMessageNew, mailbox.MessagesExpunged: evMessageExpunge, mailbox.FlagsChanged: evFlagChange,
-			}[c.Kind]
-			if b, ok := n.known[c.MailboxID]; ok && b.events&want != 0 {
-				mark(c.MailboxID)
+			}[c.Kind])
+			if _, ok := n.known[c.MailboxID]; !ok && c.Address == s.user {
+				reresolve = true // a mailbox made by a change of its own (INBOX renamed)
 			}
 		case mailbox.SubscriptionsChanged:
 			subsChanged, reresolve = true, true
 		case mailbox.Reset:
 			subsChanged, reresolve = true, true
-			for id, b := range n.known {
-				if b.events&evMessages != 0 {
-					mark(id)
-				}
+			for id := range n.known {
+				add(id, evMessages)
 			}
-		default: // created, renamed, deleted, ACL changed
+		case mailbox.ACLChanged:
+			// Another user's mailbox concerns the session only if it
+			// showed it, or may show it now.
+			if _, ok := n.known[c.MailboxID]; ok {
+				reresolve = true
+			} else if r, err := s.srv.cfg.Store.Rights(s.user, c.MailboxID); err != nil || r != acl.None {
+				reresolve = true
+			}
+		default: // created, renamed, deleted
 			reresolve = true
 		}
 	}
@@ -372,8 +381,8 @@ func (s *session) deliverNotifications() error {
 			}
 		}
 	}
-	for _, id := range dirty {
-		if b, ok := n.known[id]; ok && b.events&evMessages != 0 {
+	for _, id := range order {
+		if b, ok := n.known[id]; ok && b.events&want[id] != 0 {
 			if err := s.sendNotifyStatus(id, b); err != nil {
 				return err
 			}
