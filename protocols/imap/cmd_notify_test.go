@@ -333,3 +333,33 @@ func TestNotifyCrossNode(t *testing.T) {
 	c.Nodes[2].Deliver(t, user, msg("cross 2", "x"))
 	playScript(t, w, `S: * STATUS INBOX (MESSAGES 2 UIDNEXT 3 UIDVALIDITY`)
 }
+
+// TestCmdNotifyCompressed: under COMPRESS=DEFLATE (RFC 4978) the
+// notifications written between commands, while another goroutine reads
+// the inflated stream for the next command, arrive whole, and commands
+// still work after them.
+func TestCmdNotifyCompressed(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.NewUser(t, "notifydeflate", password)
+	_, _, addr := c.serve(t, c.Nodes[0], nil)
+	other := dialRawTLS(t, addr, user)
+	defer other.conn.Close()
+	rc := dialRawTLS(t, addr, user)
+	defer rc.conn.Close()
+	rc.must("a", "COMPRESS DEFLATE")
+	w := compressed(rc)
+	playScript(t, w, `
+		C: b NOTIFY SET (mailboxes INBOX (MessageNew MessageExpunge))
+		S: b OK`)
+	for i := range 3 {
+		appendRaw(other, "INBOX", "Subject: x\r\n\r\nx\r\n")
+		playScript(t, w, `S: * STATUS INBOX (MESSAGES `+itoa(i+1)+` UIDNEXT `+itoa(i+2))
+	}
+	playScript(t, w, `
+		C: c SELECT INBOX
+		S: ...
+		S: c OK
+		C: d LOGOUT
+		S: * BYE
+		S: d OK`)
+}
