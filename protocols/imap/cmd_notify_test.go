@@ -3,6 +3,8 @@ package imap
 import (
 	"strings"
 	"testing"
+
+	"github.com/surat-mail/surat/mailbox"
 )
 
 // must sends one command on rc and fails the test unless it is answered
@@ -361,5 +363,100 @@ func TestCmdNotifyCompressed(t *testing.T) {
 		S: c OK
 		C: d LOGOUT
 		S: * BYE
+		S: d OK`)
+}
+
+// TestNotifyWatchOffer: the hub's side of NOTIFY keeps only the changes
+// that may concern the session (its user's, the other users' mailboxes it
+// watches, ACL changes and Resets), never blocks, and past its bound
+// drops them all for an overflow (RFC 5465 §5.8).
+func TestNotifyWatchOffer(t *testing.T) {
+	w := &notifyWatch{user: "u@x", limit: 3, wake: make(chan struct{}, 1)}
+	w.ids.Store(&map[uint64]bool{7: true})
+	for _, c := range []mailbox.Change{
+		{Kind: mailbox.MessagesAdded, MailboxID: 1, Address: "u@x"},   // kept
+		{Kind: mailbox.MessagesAdded, MailboxID: 2, Address: "v@x"},   // another user's
+		{Kind: mailbox.FlagsChanged, MailboxID: 7, Address: "v@x"},    // kept: watched
+		{Kind: mailbox.MetadataChanged, MailboxID: 1, Address: "u@x"}, // not an event served
+		{Kind: mailbox.UserChanged, Address: "u@x"},                   // not a mailbox's
+		{Kind: mailbox.ACLChanged, MailboxID: 9, Address: "v@x"},      // kept: may share
+		{Kind: mailbox.SubscriptionsChanged, Address: "v@x"},          // another user's
+	} {
+		w.offer(c)
+	}
+	got, overflow := w.take()
+	if overflow || len(got) != 3 || got[0].MailboxID != 1 || got[1].MailboxID != 7 || got[2].Kind != mailbox.ACLChanged {
+		t.Fatalf("kept %+v, overflow %v", got, overflow)
+	}
+	select {
+	case <-w.wake:
+	default:
+		t.Fatal("not woken")
+	}
+	for range 4 {
+		w.offer(mailbox.Change{Kind: mailbox.Reset})
+	}
+	if got, overflow := w.take(); !overflow || len(got) != 0 {
+		t.Fatalf("past the bound: %+v, overflow %v", got, overflow)
+	}
+}
+
+// TestNotifyEventsFor: which events each filter (RFC 5465 §6) gives a
+// mailbox name.
+func TestNotifyEventsFor(t *testing.T) {
+	n := &notifyState{groups: []notifyGroup{
+		{filter: "PERSONAL", events: evMailboxName},
+		{filter: "SUBSCRIBED", events: evSubscriptionChange},
+		{filter: "SUBTREE", names: []string{"Lists"}, events: evMessageNew},
+		{filter: "MAILBOXES", names: []string{"Other Users/v@x/Team"}, events: evFlagChange},
+	}}
+	for _, tc := range []struct {
+		name        string
+		own, subbed bool
+		want        notifyEvents
+	}{
+		{"INBOX", true, false, evMailboxName},
+		{"Lists", true, true, evMailboxName | evSubscriptionChange | evMessageNew},
+		{"Lists/Go", true, false, evMailboxName | evMessageNew},
+		{"ListsX", true, false, evMailboxName},
+		{"Other Users/v@x/Team", false, false, evFlagChange},
+		{"Other Users/v@x/Team/Sub", false, true, evSubscriptionChange},
+	} {
+		if got := n.eventsFor(tc.name, tc.own, tc.subbed); got != tc.want {
+			t.Errorf("%s: %b, want %b", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestCmdNotifyFetchPeeks: MessageNew's fetch attributes are sent for a
+// new message of the selected mailbox with its UID, and a BODY[] among
+// them does not set \Seen: a notification changes nothing.
+func TestCmdNotifyFetchPeeks(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.NewUser(t, "notifypeek", password)
+	_, _, addr := c.serve(t, c.Nodes[0], nil)
+	other := dialRawTLS(t, addr, user)
+	defer other.conn.Close()
+	w := dialRawTLS(t, addr, user)
+	defer w.conn.Close()
+	playScript(t, w, `
+		C: a ENABLE IMAP4rev2
+		S: * ENABLED IMAP4rev2
+		S: a OK
+		C: b SELECT INBOX
+		S: ...
+		S: b OK
+		C: c NOTIFY SET (selected (MessageNew (BODY[]) MessageExpunge))
+		S: c OK`)
+	appendRaw(other, "INBOX", "Subject: x\r\n\r\nx\r\n")
+	playScript(t, w, `
+		S: * 1 EXISTS
+		S: * 1 FETCH (UID 1 BODY[] {17}
+		S: Subject: x
+		S:
+		S: x
+		S: )
+		C: d FETCH 1 FLAGS
+		S: * 1 FETCH (FLAGS ())
 		S: d OK`)
 }
