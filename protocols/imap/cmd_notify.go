@@ -29,7 +29,7 @@ func cmdNotify(s *session, c *command) error {
 	if limit <= 0 {
 		limit = defaultNotifyQueue
 	}
-	n.watch = &notifyWatch{user: s.user, limit: limit, wake: make(chan struct{}, 1)}
+	n.watch = &notifyWatch{user: s.user, limit: limit, serverMeta: n.serverMeta, wake: make(chan struct{}, 1)}
 	n.watch.ids.Store(&map[uint64]bool{})
 	// Registered before the mailboxes are read, so that no change
 	// between the two is missed (one seen twice costs a STATUS more).
@@ -67,6 +67,9 @@ func newNotifyState(nc *wire.NotifyCommand) (*notifyState, error) {
 		}
 		if ev&evFlagChange != 0 {
 			n.anyFlags = true
+		}
+		if ev&evServerMetadata != 0 {
+			n.serverMeta = true
 		}
 		switch g.Filter {
 		case "SELECTED", "SELECTED-DELAYED":

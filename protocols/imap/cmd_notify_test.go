@@ -157,6 +157,53 @@ func TestCmdNotifyFilters(t *testing.T) {
 		S: g OK`)
 }
 
+// TestCmdNotifyMetadata: MailboxMetadataChange and ServerMetadataChange
+// (RFC 5465 §5.7, §5.8) as unsolicited METADATA naming the annotations
+// that changed (RFC 5464 §4.4.2), only those the user may see: another
+// user's /private/ entries on a shared mailbox are not.
+func TestCmdNotifyMetadata(t *testing.T) {
+	c := sharedCluster(t)
+	alice := c.NewUser(t, "notifymetaalice", password)
+	bob := c.NewUser(t, "notifymetabob", password)
+	_, _, addr := c.serve(t, c.Nodes[0], nil)
+	a := dialRawTLS(t, addr, alice)
+	defer a.conn.Close()
+	a.must("a", "CREATE Team")
+	a.must("b", `SETMETADATA Team (/shared/comment "old")`)
+	a.must("c", "SETACL Team "+bob+" lrw")
+	team := `"Other Users/` + alice + `/Team"`
+
+	w := dialRawTLS(t, addr, alice)
+	defer w.conn.Close()
+	playScript(t, w, `
+		C: a NOTIFY SET (personal (MailboxMetadataChange ServerMetadataChange))
+		S: a OK`)
+	b := dialRawTLS(t, addr, bob)
+	defer b.conn.Close()
+	playScript(t, b, `
+		C: a NOTIFY SET (subtree "Other Users" (MailboxMetadataChange))
+		S: a OK`)
+
+	a.must("d", `SETMETADATA Team (/shared/comment "new" /private/mine "x")`)
+	playScript(t, w, `S: * METADATA Team /private/mine /shared/comment`)
+	playScript(t, b, `S: * METADATA `+team+` /shared/comment`)
+	playScript(t, b, `
+		C: b SETMETADATA `+team+` (/private/bobs "y")
+		S: * METADATA `+team+` /private/bobs
+		S: b OK`)
+	a.must("e", `SETMETADATA Team (/shared/comment NIL)`)
+	playScript(t, w, `S: * METADATA Team /shared/comment`)
+	playScript(t, b, `S: * METADATA `+team+` /shared/comment`)
+	a.must("f", `SETMETADATA "" (/private/vendor/x "1")`)
+	playScript(t, w, `
+		S: * METADATA "" /private/vendor/x
+		C: g NOOP
+		S: g OK`)
+	playScript(t, b, `
+		C: c NOOP
+		S: c OK`)
+}
+
 // TestCmdNotifyRefusals: events not served get NO [BADEVENT] with the
 // list of those served (RFC 5465 §5); the selected mailbox's events obey
 // §5's pairing (BAD); other filters take any events, as Dovecot does;
@@ -170,10 +217,10 @@ func TestCmdNotifyRefusals(t *testing.T) {
 		S: a BAD`)
 	runScript(t, addr, user, `
 		C: a NOTIFY SET (personal (AnnotationChange))
-		S: a NO [BADEVENT (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange)]
-		C: b NOTIFY SET (selected (MessageNew MessageExpunge)) (personal (MailboxMetadataChange))
+		S: a NO [BADEVENT (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange MailboxMetadataChange ServerMetadataChange)]
+		C: b NOTIFY SET (selected (MessageNew MessageExpunge)) (personal (AnnotationChange MailboxMetadataChange))
 		S: b NO [BADEVENT (
-		C: c NOTIFY SET (personal (ServerMetadataChange MailboxName))
+		C: c NOTIFY SET (selected (MessageNew MessageExpunge AnnotationChange))
 		S: c NO [BADEVENT (
 		C: d NOTIFY SET (personal (NoSuchEvent))
 		S: d NO [BADEVENT (
@@ -374,13 +421,13 @@ func TestNotifyWatchOffer(t *testing.T) {
 	w := &notifyWatch{user: "u@x", limit: 3, wake: make(chan struct{}, 1)}
 	w.ids.Store(&map[uint64]bool{7: true})
 	for _, c := range []mailbox.Change{
-		{Kind: mailbox.MessagesAdded, MailboxID: 1, Address: "u@x"},   // kept
-		{Kind: mailbox.MessagesAdded, MailboxID: 2, Address: "v@x"},   // another user's
-		{Kind: mailbox.FlagsChanged, MailboxID: 7, Address: "v@x"},    // kept: watched
-		{Kind: mailbox.MetadataChanged, MailboxID: 1, Address: "u@x"}, // not an event served
-		{Kind: mailbox.UserChanged, Address: "u@x"},                   // not a mailbox's
-		{Kind: mailbox.ACLChanged, MailboxID: 9, Address: "v@x"},      // kept: may share
-		{Kind: mailbox.SubscriptionsChanged, Address: "v@x"},          // another user's
+		{Kind: mailbox.MessagesAdded, MailboxID: 1, Address: "u@x"}, // kept
+		{Kind: mailbox.MessagesAdded, MailboxID: 2, Address: "v@x"}, // another user's
+		{Kind: mailbox.FlagsChanged, MailboxID: 7, Address: "v@x"},  // kept: watched
+		{Kind: mailbox.MetadataChanged, Address: "u@x"},             // the server's: not asked
+		{Kind: mailbox.UserChanged, Address: "u@x"},                 // not a mailbox's
+		{Kind: mailbox.ACLChanged, MailboxID: 9, Address: "v@x"},    // kept: may share
+		{Kind: mailbox.SubscriptionsChanged, Address: "v@x"},        // another user's
 	} {
 		w.offer(c)
 	}

@@ -79,10 +79,12 @@
 //     SELECTED-DELAYED, INBOXES (the personal namespace, as Dovecot takes
 //     it), PERSONAL, SUBSCRIBED, SUBTREE, MAILBOXES; MessageNew (with
 //     fetch attributes for the selected mailbox, never setting \Seen),
-//     MessageExpunge, FlagChange, MailboxName, SubscriptionChange.
-//     AnnotationChange, MailboxMetadataChange and ServerMetadataChange get
-//     NO [BADEVENT], as from Dovecot 2.3 (the feed does not name the
-//     annotations a change touched). The hub offers every change to each
+//     MessageExpunge, FlagChange, MailboxName, SubscriptionChange,
+//     MailboxMetadataChange and ServerMetadataChange (the feed says which
+//     mailbox's annotations changed; the session compares digests of those
+//     the user sees to name them in the unsolicited METADATA).
+//     AnnotationChange (RFC 5257, not served) gets NO [BADEVENT], as from
+//     Dovecot 2.3. The hub offers every change to each
 //     NOTIFY session's bounded queue (1,000 changes; past it
 //     NOTIFICATIONOVERFLOW and the NOTIFY ends, §5.8); the session's own
 //     goroutine writes the STATUS and LIST responses, between commands

@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"crypto/sha256"
 	"slices"
 	"strings"
 	"sync"
@@ -37,6 +38,8 @@ const (
 	evFlagChange
 	evMailboxName
 	evSubscriptionChange
+	evMailboxMetadata // MailboxMetadataChange
+	evServerMetadata  // ServerMetadataChange
 
 	// evMessages are the events reported as STATUS for a mailbox other
 	// than the selected one.
@@ -45,10 +48,7 @@ const (
 
 // notifyEventNames are the events served, as RFC 5465 §5 spells them
 // (BADEVENT lists them). AnnotationChange (RFC 5257 per-message
-// annotations, not served), MailboxMetadataChange and
-// ServerMetadataChange are refused, as Dovecot 2.3 refuses them: the feed
-// reports a METADATA change without the entries it touched, which the
-// unsolicited METADATA response (RFC 5464 §4.4.2) must name.
+// annotations, not served) is refused, as Dovecot 2.3 refuses it.
 var notifyEventNames = []struct {
 	name string
 	ev   notifyEvents
@@ -58,6 +58,8 @@ var notifyEventNames = []struct {
 	{"FlagChange", evFlagChange},
 	{"MailboxName", evMailboxName},
 	{"SubscriptionChange", evSubscriptionChange},
+	{"MailboxMetadataChange", evMailboxMetadata},
+	{"ServerMetadataChange", evServerMetadata},
 }
 
 // defaultNotifyQueue bounds the changes a NOTIFY session may have waiting
@@ -95,6 +97,15 @@ type notifyState struct {
 	// anyFlags: some group asks for FlagChange, so STATUS carries
 	// HIGHESTMODSEQ, as Dovecot sends it (and always once CONDSTORE is on).
 	anyFlags bool
+	// serverMeta: some group asks for ServerMetadataChange (RFC 5465
+	// §5.8), which is about the server, whatever the filter.
+	serverMeta bool
+	// meta are the annotations the client may see (name → value digest)
+	// of the mailboxes watched for MailboxMetadataChange, and of the
+	// server (id 0) for ServerMetadataChange: the feed says that a
+	// mailbox's annotations changed, the unsolicited METADATA (RFC 5464
+	// §4.4.2) names which, so they are compared.
+	meta map[uint64]map[string][sha256.Size]byte
 
 	watch *notifyWatch
 	known map[uint64]watchedBox // every mailbox the user may see
@@ -104,8 +115,9 @@ type notifyState struct {
 // notifyWatch is the part of a NOTIFY the hub's goroutine reaches: offer
 // queues a change for the session and wakes it.
 type notifyWatch struct {
-	user  string
-	limit int
+	user       string
+	limit      int
+	serverMeta bool // keep the server's annotation changes
 	// ids are the mailboxes of other users the session watches, whose
 	// changes carry their owner's address; replaced by the session.
 	ids atomic.Pointer[map[uint64]bool]
@@ -123,6 +135,14 @@ func (w *notifyWatch) offer(c mailbox.Change) {
 	case mailbox.Reset, mailbox.ACLChanged:
 		// Every session: rights, and the mailboxes shared with it, may
 		// have changed.
+	case mailbox.MetadataChanged:
+		if c.MailboxID == 0 {
+			if !w.serverMeta {
+				return
+			}
+		} else if c.Address != w.user && !(*w.ids.Load())[c.MailboxID] {
+			return
+		}
 	case mailbox.MessagesAdded, mailbox.MessagesExpunged, mailbox.FlagsChanged,
 		mailbox.MailboxCreated, mailbox.MailboxRenamed, mailbox.MailboxDeleted, mailbox.SubscriptionsChanged:
 		if c.Address != w.user && !(*w.ids.Load())[c.MailboxID] {
@@ -262,7 +282,83 @@ func (s *session) resolve(n *notifyState) error {
 		}
 	}
 	n.watch.ids.Store(&ids)
+	// The annotations of what is watched for them now and was not before.
+	meta := map[uint64]map[string][sha256.Size]byte{}
+	if n.serverMeta {
+		meta[0] = n.meta[0]
+	}
+	for id, b := range n.known {
+		if b.events&evMailboxMetadata != 0 && b.rights.Has(acl.Lookup|acl.Read) {
+			meta[id] = n.meta[id]
+		}
+	}
+	for id, m := range meta {
+		if m == nil {
+			if meta[id], err = s.readMeta(id); err != nil {
+				return err
+			}
+		}
+	}
+	n.meta = meta
 	return nil
+}
+
+// readMeta reads the annotations of mailbox id (0: the server's) that the
+// user sees, as digests by name.
+func (s *session) readMeta(id uint64) (map[string][sha256.Size]byte, error) {
+	entries, err := s.srv.cfg.Store.Metadata(s.user, id, []string{"/private", "/shared"}, mailbox.DepthInfinity)
+	if err != nil {
+		return nil, replyFor(err)
+	}
+	m := make(map[string][sha256.Size]byte, len(entries))
+	for _, e := range entries {
+		m[e.Name] = sha256.Sum256(e.Value)
+	}
+	return m, nil
+}
+
+// reportMeta writes the unsolicited METADATA (RFC 5464 §4.4.2, RFC 5465
+// §5.7, §5.8) naming the annotations of mailbox id (0: the server's) set,
+// changed or removed since they were last read.
+func (s *session) reportMeta(id uint64) error {
+	n := s.notify
+	old, ok := n.meta[id]
+	if !ok {
+		return nil
+	}
+	name := ""
+	if id != 0 {
+		b, ok := n.known[id]
+		if !ok {
+			return nil
+		}
+		name = b.name
+	}
+	cur, err := s.readMeta(id)
+	if err != nil {
+		return nil // read again at the next change
+	}
+	n.meta[id] = cur
+	var changed []string
+	for e, v := range cur {
+		if ov, ok := old[e]; !ok || ov != v {
+			changed = append(changed, e)
+		}
+	}
+	for e := range old {
+		if _, ok := cur[e]; !ok {
+			changed = append(changed, e)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	slices.Sort(changed)
+	enc := s.enc.Untagged().Atom("METADATA").SP().Mailbox(name)
+	for _, e := range changed {
+		enc.SP().AString(e)
+	}
+	return enc.CRLF().Err()
 }
 
 // notifyStatusOptions are the items of a NOTIFY STATUS: those Dovecot
@@ -338,8 +434,15 @@ func (s *session) deliverNotifications() error {
 		want[id] |= ev
 	}
 	reresolve, subsChanged := false, false
+	var metaOrder []uint64
+	metaSeen := map[uint64]bool{}
 	for _, c := range changes {
 		switch c.Kind {
+		case mailbox.MetadataChanged:
+			if !metaSeen[c.MailboxID] {
+				metaSeen[c.MailboxID] = true
+				metaOrder = append(metaOrder, c.MailboxID)
+			}
 		case mailbox.MessagesAdded, mailbox.MessagesExpunged, mailbox.FlagsChanged:
 			add(c.MailboxID, map[mailbox.ChangeKind]notifyEvents{
 				mailbox.MessagesAdded: evMessageNew, mailbox.MessagesExpunged: evMessageExpunge, mailbox.FlagsChanged: evFlagChange,
@@ -386,6 +489,11 @@ func (s *session) deliverNotifications() error {
 			if err := s.sendNotifyStatus(id, b); err != nil {
 				return err
 			}
+		}
+	}
+	for _, id := range metaOrder {
+		if err := s.reportMeta(id); err != nil {
+			return err
 		}
 	}
 	return nil

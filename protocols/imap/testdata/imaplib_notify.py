@@ -21,7 +21,7 @@ if b"NOTIFY" not in caps:
 typ, dat = raw(m, "NOTIFY", b"NOTIFY SET (personal (AnnotationChange))")
 check("BADEVENT", typ, "NO")
 check("BADEVENT code", m.untagged_responses.pop("BADEVENT", None),
-      [b"(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange)"])
+      [b"(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange MailboxMetadataChange ServerMetadataChange)"])
 typ, dat = raw(m, "NOTIFY", b"NOTIFY SET STATUS (mailboxes INBOX (MessageNew MessageExpunge))")
 check("notify set", typ, "OK")
 status = m.untagged_responses.pop("STATUS", None)
