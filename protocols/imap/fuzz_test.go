@@ -38,7 +38,7 @@ func FuzzCommands(f *testing.F) {
 		"a SETMETADATA INBOX (/private/x ~{3+}\r\na\x00b /shared/y NIL)\r\nb GETMETADATA (MAXSIZE 1 DEPTH infinity) \"\" (/private /shared)",
 		// NOTIFY (RFC 5465): then the session waits for its next command
 		// with a reader goroutine (notify.go).
-		"a NOTIFY SET STATUS (selected (MessageNew (UID BODY[] BINARY[1]) MessageExpunge FlagChange)) (personal (MessageNew MessageExpunge MailboxName SubscriptionChange))\r\nb APPEND INBOX {1+}\r\nx\r\nc IDLE\r\nDONE\r\nd NOTIFY NONE",
+		"a NOTIFY SET STATUS (selected (MessageNew (UID BODY[] BINARY[1]) MessageExpunge FlagChange)) (personal (MessageNew MessageExpunge MailboxName SubscriptionChange MailboxMetadataChange ServerMetadataChange))\r\nb SETMETADATA INBOX (/private/x \"1\")\r\nb2 APPEND INBOX {1+}\r\nx\r\nc IDLE\r\nDONE\r\nd NOTIFY NONE",
 		"a NOTIFY SET (subtree (\"Other Users\" INBOX) (FlagChange)) (selected-delayed (MessageNew MessageExpunge))\r\nb CREATE n\r\nc SUBSCRIBE n\r\nd UNAUTHENTICATE",
 	} {
 		f.Add([]byte(seed))
