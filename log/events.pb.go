@@ -1738,7 +1738,11 @@ type DomainSettingsChanged struct {
 	CatchAll *string `protobuf:"bytes,6,opt,name=catch_all,json=catchAll,proto3,oneof" json:"catch_all,omitempty"`
 	// Plus addressing (user+tag@domain reaches user, always): also file such
 	// mail into the user's mailbox named tag, when it exists.
-	PlusFolders   *bool `protobuf:"varint,7,opt,name=plus_folders,json=plusFolders,proto3,oneof" json:"plus_folders,omitempty"`
+	PlusFolders *bool `protobuf:"varint,7,opt,name=plus_folders,json=plusFolders,proto3,oneof" json:"plus_folders,omitempty"`
+	// The account whose mailboxes are the domain's public folders, shown
+	// to the domain's other users in IMAP's "Shared/" namespace (RFC 2342
+	// §5); a user of the domain; empty: none.
+	PublicFolders *string `protobuf:"bytes,8,opt,name=public_folders,json=publicFolders,proto3,oneof" json:"public_folders,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1820,6 +1824,13 @@ func (x *DomainSettingsChanged) GetPlusFolders() bool {
 		return *x.PlusFolders
 	}
 	return false
+}
+
+func (x *DomainSettingsChanged) GetPublicFolders() string {
+	if x != nil && x.PublicFolders != nil {
+		return *x.PublicFolders
+	}
+	return ""
 }
 
 // UserCreated creates the account and its special-use mailboxes (INBOX,
@@ -6723,8 +6734,9 @@ type DomainRecord struct {
 	DmarcPolicy     string                 `protobuf:"bytes,5,opt,name=dmarc_policy,json=dmarcPolicy,proto3" json:"dmarc_policy,omitempty"`     // empty: the default, reject
 	SettingsUnix    int64                  `protobuf:"varint,6,opt,name=settings_unix,json=settingsUnix,proto3" json:"settings_unix,omitempty"` // changed_unix of the last settings change
 	DkimKeys        []*DkimKey             `protobuf:"bytes,7,rep,name=dkim_keys,json=dkimKeys,proto3" json:"dkim_keys,omitempty"`
-	CatchAll        string                 `protobuf:"bytes,8,opt,name=catch_all,json=catchAll,proto3" json:"catch_all,omitempty"`           // DomainSettingsChanged.catch_all: the user for unknown local parts; empty: none
-	PlusFolders     bool                   `protobuf:"varint,9,opt,name=plus_folders,json=plusFolders,proto3" json:"plus_folders,omitempty"` // DomainSettingsChanged.plus_folders
+	CatchAll        string                 `protobuf:"bytes,8,opt,name=catch_all,json=catchAll,proto3" json:"catch_all,omitempty"`                 // DomainSettingsChanged.catch_all: the user for unknown local parts; empty: none
+	PlusFolders     bool                   `protobuf:"varint,9,opt,name=plus_folders,json=plusFolders,proto3" json:"plus_folders,omitempty"`       // DomainSettingsChanged.plus_folders
+	PublicFolders   string                 `protobuf:"bytes,10,opt,name=public_folders,json=publicFolders,proto3" json:"public_folders,omitempty"` // DomainSettingsChanged.public_folders: the public folders' account; empty: none
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -6820,6 +6832,13 @@ func (x *DomainRecord) GetPlusFolders() bool {
 		return x.PlusFolders
 	}
 	return false
+}
+
+func (x *DomainRecord) GetPublicFolders() string {
+	if x != nil {
+		return x.PublicFolders
+	}
+	return ""
 }
 
 // BanRecord is one banned prefix (see BanAdded).
@@ -7831,7 +7850,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\x03key\x18\x02 \x01(\v2\x15.surat.log.v1.DkimKeyR\x03key\"D\n" +
 	"\x0eDkimKeyRetired\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x1a\n" +
-	"\bselector\x18\x02 \x01(\tR\bselector\"\x8d\x03\n" +
+	"\bselector\x18\x02 \x01(\tR\bselector\"\xcc\x03\n" +
 	"\x15DomainSettingsChanged\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12/\n" +
 	"\x11dmarc_report_only\x18\x02 \x01(\bH\x00R\x0fdmarcReportOnly\x88\x01\x01\x12?\n" +
@@ -7840,13 +7859,15 @@ const file_log_events_proto_rawDesc = "" +
 	"\fdmarc_policy\x18\x04 \x01(\tH\x02R\vdmarcPolicy\x88\x01\x01\x12!\n" +
 	"\fchanged_unix\x18\x05 \x01(\x03R\vchangedUnix\x12 \n" +
 	"\tcatch_all\x18\x06 \x01(\tH\x03R\bcatchAll\x88\x01\x01\x12&\n" +
-	"\fplus_folders\x18\a \x01(\bH\x04R\vplusFolders\x88\x01\x01B\x14\n" +
+	"\fplus_folders\x18\a \x01(\bH\x04R\vplusFolders\x88\x01\x01\x12*\n" +
+	"\x0epublic_folders\x18\b \x01(\tH\x05R\rpublicFolders\x88\x01\x01B\x14\n" +
 	"\x12_dmarc_report_onlyB\x0f\n" +
 	"\r_mta_sts_modeB\x0f\n" +
 	"\r_dmarc_policyB\f\n" +
 	"\n" +
 	"_catch_allB\x0f\n" +
-	"\r_plus_folders\"o\n" +
+	"\r_plus_foldersB\x11\n" +
+	"\x0f_public_folders\"o\n" +
 	"\vUserCreated\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12#\n" +
 	"\rpassword_hash\x18\x02 \x01(\tR\fpasswordHash\x12!\n" +
@@ -8268,7 +8289,7 @@ const file_log_events_proto_rawDesc = "" +
 	"last_reply\x18\x0e \x01(\tR\tlastReply\x12#\n" +
 	"\rlocal_failure\x18\x14 \x01(\bR\flocalFailure\x12\x1f\n" +
 	"\vrequire_tls\x18\x15 \x01(\bR\n" +
-	"requireTls\"\xe9\x02\n" +
+	"requireTls\"\x90\x03\n" +
 	"\fDomainRecord\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x1d\n" +
 	"\n" +
@@ -8280,7 +8301,9 @@ const file_log_events_proto_rawDesc = "" +
 	"\rsettings_unix\x18\x06 \x01(\x03R\fsettingsUnix\x122\n" +
 	"\tdkim_keys\x18\a \x03(\v2\x15.surat.log.v1.DkimKeyR\bdkimKeys\x12\x1b\n" +
 	"\tcatch_all\x18\b \x01(\tR\bcatchAll\x12!\n" +
-	"\fplus_folders\x18\t \x01(\bR\vplusFolders\"\x99\x01\n" +
+	"\fplus_folders\x18\t \x01(\bR\vplusFolders\x12%\n" +
+	"\x0epublic_folders\x18\n" +
+	" \x01(\tR\rpublicFolders\"\x99\x01\n" +
 	"\tBanRecord\x12\x16\n" +
 	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +

@@ -213,9 +213,33 @@ func (t *txn) domainSettingsChanged(e *evlog.DomainSettingsChanged) (*evlog.Even
 	if e.PlusFolders != nil {
 		rec.PlusFolders = e.GetPlusFolders()
 	}
+	if e.PublicFolders != nil {
+		if err := t.checkPublicFolders(rec.GetDomain(), e.GetPublicFolders()); err != nil {
+			return nil, err
+		}
+		rec.PublicFolders = e.GetPublicFolders()
+	}
 	rec.SettingsUnix = e.GetChangedUnix()
 	t.changes.add(Change{Index: t.index, Address: rec.GetDomain(), Kind: DomainsChanged})
 	return nil, t.putRecord(domainKey(rec.GetDomain()), rec)
+}
+
+// checkPublicFolders validates the account of a domain's public folders
+// (IMAP's "Shared/" namespace): empty (none) or an existing user of that
+// domain, since only the domain's users see them. As for the catch-all, a
+// user deleted later leaves the setting in place and readers ignore it
+// (Store.PublicFolders).
+func (t *txn) checkPublicFolders(domain, user string) error {
+	if user == "" {
+		return nil
+	}
+	if err := checkAddress("public folders account", user); err != nil {
+		return err
+	}
+	if user[strings.LastIndexByte(user, '@')+1:] != domain {
+		return refuse(errInvalid, "public folders of %q: %q is not a user of the domain", domain, user)
+	}
+	return t.mustHave(userKey(user), evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER, "public folders of %q: no user %q", domain, user)
 }
 
 // checkSelector accepts a DNS label of lower-case letters, digits and '-'

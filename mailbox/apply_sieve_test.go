@@ -373,3 +373,60 @@ func FuzzSieveRecords(f *testing.F) {
 		}
 	})
 }
+
+// TestPublicFolders: a domain's public folders account must be an existing
+// user of that domain; PublicFolders ignores one deleted since, as
+// ResolveRecipient ignores a deleted catch-all.
+func TestPublicFolders(t *testing.T) {
+	h := newHarness(t)
+	h.ok(domainAdded("example.org"), domainAdded("example.net"), userCreated(userA, 1000), userCreated(userB, 1000),
+		userCreated("c@example.net", 1000))
+	set := func(a string) *evlog.Event {
+		return ev(&evlog.DomainSettingsChanged{Domain: "example.org", PublicFolders: &a, ChangedUnix: 1})
+	}
+	get := func() string {
+		t.Helper()
+		a, err := h.s.PublicFolders("example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	if a := get(); a != "" {
+		t.Fatalf("unset: %q", a)
+	}
+	h.fails(evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER, set(nouser))
+	h.fails(evlog.ErrorCode_ERROR_CODE_INVALID, set("c@example.net"))
+	h.fails(evlog.ErrorCode_ERROR_CODE_INVALID, set("not an address"))
+	h.fails(evlog.ErrorCode_ERROR_CODE_NO_SUCH_DOMAIN, ev(&evlog.DomainSettingsChanged{Domain: "example.com", PublicFolders: ptr(userA)}))
+	h.ok(set(userA))
+	if a := get(); a != userA {
+		t.Fatalf("set: %q", a)
+	}
+	if d, _ := h.s.DomainSettings("example.org"); d.GetPublicFolders() != userA {
+		t.Fatalf("record: %v", d)
+	}
+	// Other settings keep it; the other domain has none.
+	h.ok(ev(&evlog.DomainSettingsChanged{Domain: "example.org", CatchAll: ptr(userB), ChangedUnix: 2}))
+	if a := get(); a != userA {
+		t.Fatalf("after another setting: %q", a)
+	}
+	if a, err := h.s.PublicFolders("example.net"); err != nil || a != "" {
+		t.Fatalf("other domain: %q, %v", a, err)
+	}
+	if a, err := h.s.PublicFolders("elsewhere.test"); err != nil || a != "" {
+		t.Fatalf("no such domain: %q, %v", a, err)
+	}
+	// A deleted account is ignored; the setting stays until cleared.
+	h.ok(userDeleted(userA))
+	if a := get(); a != "" {
+		t.Fatalf("deleted account: %q", a)
+	}
+	if d, _ := h.s.DomainSettings("example.org"); d.GetPublicFolders() != userA {
+		t.Fatalf("record after delete: %v", d)
+	}
+	h.ok(set(""))
+	if d, _ := h.s.DomainSettings("example.org"); d.GetPublicFolders() != "" {
+		t.Fatalf("cleared: %v", d)
+	}
+}

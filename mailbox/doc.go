@@ -224,7 +224,8 @@
 // dropping the oldest. UserDeleted deletes the user's scripts and
 // records, DomainRemoved the "@domain" scripts. A domain's catch_all must
 // name an existing user when set; a user deleted later is ignored by
-// ResolveRecipient.
+// ResolveRecipient. Its public_folders must name an existing user of the
+// domain itself; one deleted later is ignored by PublicFolders likewise.
 //
 // Shared folders and annotations (apply_acl.go, apply_metadata.go).
 // AclSet edits one identifier's rights on a mailbox with

@@ -609,7 +609,21 @@ func (g *generator) domainEvent() *evlog.Event {
 		return ev(&evlog.DkimKeyRetired{Domain: "example.net", Selector: key.GetSelector()})
 	default:
 		mode := evlog.MtaStsMode(v >> 20 % 3)
-		return ev(&evlog.DomainSettingsChanged{Domain: "example.net", MtaStsMode: &mode,
-			DmarcPolicy: proto.String(dmarcPolicies[v>>24%3]), ChangedUnix: int64(v >> 32 % 1000)})
+		e := &evlog.DomainSettingsChanged{Domain: "example.net", MtaStsMode: &mode,
+			DmarcPolicy: proto.String(dmarcPolicies[v>>24%3]), ChangedUnix: int64(v >> 32 % 1000)}
+		// The public folders' account: kept, cleared, or one of the
+		// domain's users (refused while it does not exist) or another
+		// domain's (always refused).
+		switch v >> 42 % 8 {
+		case 1:
+			e.PublicFolders = proto.String("")
+		case 2, 3, 4:
+			e.PublicFolders = proto.String("cy@example.net")
+		case 5, 6:
+			e.PublicFolders = proto.String("eve@example.net")
+		case 7:
+			e.PublicFolders = proto.String("ann@example.org")
+		}
+		return ev(e)
 	}
 }

@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -167,4 +168,36 @@ func SaveDate(m *evlog.MessageRecord) int64 {
 		return m.GetSavedUnix()
 	}
 	return m.GetInternalDateUnix()
+}
+
+// PublicFolders returns the account whose mailboxes are domain's public
+// folders (DomainSettingsChanged.public_folders; IMAP's "Shared/"
+// namespace, Sieve's fileinto "Shared/..."), "" when the domain has none,
+// is not local, or the account no longer exists (a deleted account leaves
+// the setting in place, as a catch-all's does, and it is ignored here).
+// Two point reads.
+func (s *Store) PublicFolders(domain string) (string, error) {
+	var account string
+	err := s.point(func(r getter) error {
+		rec := new(evlog.DomainRecord)
+		switch err := readRecord(r, domainKey(domain), rec); {
+		case errors.Is(err, ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		}
+		a := rec.GetPublicFolders()
+		if a == "" {
+			return nil
+		}
+		_, ok, err := readValue(r, userKey(a))
+		if ok {
+			account = a
+		}
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("mailbox: public folders of %s: %w", domain, err)
+	}
+	return account, nil
 }

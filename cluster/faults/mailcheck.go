@@ -84,9 +84,13 @@ func ReadMailbox(ctx context.Context, t Target, acct Account, mailbox string) ([
 	}
 	out := make([]FinalMessage, 0, len(msgs))
 	for _, m := range msgs {
-		flags := make([]string, len(m.Flags))
-		for i, f := range m.Flags {
-			flags[i] = string(f)
+		// \Recent is left out: it is a session's flag (RFC 3501 §2.3.2),
+		// claimed per node in Surat, so nodes rightly differ on it.
+		flags := make([]string, 0, len(m.Flags))
+		for _, f := range m.Flags {
+			if !strings.EqualFold(string(f), `\Recent`) {
+				flags = append(flags, string(f))
+			}
 		}
 		out = append(out, FinalMessage{
 			UID:       uint32(m.UID),

@@ -19,7 +19,7 @@ const domainUsage = `Usage:
                                                 print one line per record missing or wrong (exit 1 if any)
   surat domain set DOMAIN [--dmarc-enforce=true|false] [--dmarc-policy=none|quarantine|reject]
                           [--mta-sts=off|testing|enforce] [--catch-all USER] [--plus-folders[=false]]
-                          [--server URL]
+                          [--public-folders USER] [--server URL]
                                                 change its settings
   surat domain rotate-key DOMAIN [--server URL] add a new Ed25519 and RSA key (new selectors)
   surat domain retire-key DOMAIN SELECTOR [--server URL]
@@ -32,7 +32,12 @@ record (default reject). --mta-sts serves an MTA-STS policy (RFC 8461) for
 the domain and prints its records. --catch-all USER delivers mail for
 unknown local parts of the domain to USER (--catch-all "" stops it).
 --plus-folders also files mail for user+tag@DOMAIN (which always reaches
-user) into user's mailbox "tag" when it exists. Rotating: rotate-key, publish the new
+user) into user's mailbox "tag" when it exists. --public-folders USER makes
+the mailboxes of USER (a user of DOMAIN) the domain's public folders: its
+other users see those they may look up (an IMAP "SETACL" by USER, e.g.
+"anyone lr") under "Shared/" in IMAP, and Sieve's fileinto "Shared/NAME"
+files there (with the p right); log in as USER to create them and grant the
+rights (--public-folders "" stops it). Rotating: rotate-key, publish the new
 records, wait for them to spread, then retire-key the old selectors.
 `
 
@@ -55,7 +60,7 @@ func runDomain(ctx context.Context, e *env, args []string) error {
 		check                          bool
 		enforce, policy, mtaSts        string
 		enforceSet, policySet, modeSet bool
-		catchAll                       *string
+		catchAll, publicFolders        *string
 		plusFolders                    *bool
 	)
 	switch sub {
@@ -76,6 +81,10 @@ func runDomain(ctx context.Context, e *env, args []string) error {
 		})
 		fs.Func("catch-all", "deliver mail for unknown local parts to `USER` (\"\": none)", func(s string) error {
 			catchAll = &s
+			return nil
+		})
+		fs.Func("public-folders", "make `USER`'s mailboxes the domain's public folders, IMAP's Shared/ (\"\": none)", func(s string) error {
+			publicFolders = &s
 			return nil
 		})
 		fs.BoolFunc("plus-folders", "file user+tag@ mail into the user's mailbox tag (=false: not)", func(s string) error {
@@ -149,9 +158,9 @@ func runDomain(ctx context.Context, e *env, args []string) error {
 		if modeSet {
 			req.MTASTS = &mtaSts
 		}
-		req.CatchAll, req.PlusFolders = catchAll, plusFolders
-		if !enforceSet && !policySet && !modeSet && catchAll == nil && plusFolders == nil {
-			return usagef("domain set: nothing to set (--dmarc-enforce, --dmarc-policy, --mta-sts, --catch-all, --plus-folders)")
+		req.CatchAll, req.PlusFolders, req.PublicFolders = catchAll, plusFolders, publicFolders
+		if !enforceSet && !policySet && !modeSet && catchAll == nil && plusFolders == nil && publicFolders == nil {
+			return usagef("domain set: nothing to set (--dmarc-enforce, --dmarc-policy, --mta-sts, --catch-all, --plus-folders, --public-folders)")
 		}
 		d, err := c.SetDomainSettings(ctx, pos[0], req)
 		if err != nil {
@@ -193,6 +202,9 @@ func printDomain(e *env, d admin.DomainResponse) {
 		fmt.Fprintln(e.stdout, "catch-all", d.CatchAll)
 	}
 	fmt.Fprintln(e.stdout, "plus-folders", d.PlusFolders)
+	if d.PublicFolders != "" {
+		fmt.Fprintln(e.stdout, "public-folders", d.PublicFolders)
+	}
 }
 
 // domainRecords prints the records as zone-file lines; with check, one

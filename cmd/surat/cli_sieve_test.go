@@ -185,6 +185,36 @@ func TestCLIDomainCatchAll(t *testing.T) {
 	}
 }
 
+// TestCLIDomainPublicFolders: --public-folders names the account whose
+// mailboxes are the domain's public folders, shown by "domain show";
+// "" stops it; an account that is not a user of the domain is refused.
+func TestCLIDomainPublicFolders(t *testing.T) {
+	cli, st := sieveCLI(t, nil)
+	r := cli("", "domain", "set", "example.org", "--public-folders", "Ann@example.org")
+	if r.code != 0 || !strings.Contains(r.stdout, "public-folders ann@example.org\n") {
+		t.Fatalf("set: %+v", r)
+	}
+	if a, err := st.PublicFolders("example.org"); err != nil || a != "ann@example.org" {
+		t.Fatalf("PublicFolders = %q, %v", a, err)
+	}
+	if r := cli("", "domain", "show", "example.org"); r.code != 0 || !strings.Contains(r.stdout, "public-folders ann@example.org\n") {
+		t.Fatalf("show: %+v", r)
+	}
+	if msg := oneLineErr(t, cli("", "domain", "set", "example.org", "--public-folders", "nobody@example.org")); !strings.Contains(msg, "nobody@example.org") {
+		t.Fatalf("public folders of no user: %q", msg)
+	}
+	if msg := oneLineErr(t, cli("", "domain", "set", "example.org", "--public-folders", "ann@elsewhere.test")); !strings.Contains(msg, "not a user of the domain") {
+		t.Fatalf("public folders of another domain's user: %q", msg)
+	}
+	r = cli("", "domain", "set", "example.org", "--public-folders=")
+	if r.code != 0 || strings.Contains(r.stdout, "public-folders") {
+		t.Fatalf("clear: %+v", r)
+	}
+	if r := cli("", "domain", "set", "--help"); !strings.Contains(r.stdout+r.stderr, "--public-folders") {
+		t.Fatalf("help: %+v", r)
+	}
+}
+
 // TestCLISievePutCompiles: the node's admin API compiles with
 // protocols/sieve; a broken script is refused with its line.
 func TestCLISievePutCompiles(t *testing.T) {

@@ -41,9 +41,10 @@ type DomainResponse struct {
 	DkimKeys        []DkimKeyInfo `json:"dkim_keys"`
 	DMARCReportOnly bool          `json:"dmarc_report_only"`
 	DMARCPolicy     string        `json:"dmarc_policy"`
-	MTASTS          string        `json:"mta_sts"`      // off, testing or enforce
-	CatchAll        string        `json:"catch_all"`    // the user unknown local parts reach; empty: none
-	PlusFolders     bool          `json:"plus_folders"` // user+tag@ also files into the user's mailbox tag
+	MTASTS          string        `json:"mta_sts"`        // off, testing or enforce
+	CatchAll        string        `json:"catch_all"`      // the user unknown local parts reach; empty: none
+	PlusFolders     bool          `json:"plus_folders"`   // user+tag@ also files into the user's mailbox tag
+	PublicFolders   string        `json:"public_folders"` // the account whose mailboxes are IMAP's Shared/; empty: none
 }
 
 // AddDomainRequest is the body of POST /v1/domains.
@@ -59,6 +60,7 @@ type DomainSettingsRequest struct {
 	MTASTS          *string `json:"mta_sts,omitempty"`      // off, testing, enforce
 	CatchAll        *string `json:"catch_all,omitempty"`    // a user's address; "": none
 	PlusFolders     *bool   `json:"plus_folders,omitempty"`
+	PublicFolders   *string `json:"public_folders,omitempty"` // a user of the domain; "": none
 }
 
 // DNSRecord is one record of GET /v1/domains/{domain}/records.
@@ -102,7 +104,7 @@ func mtaStsName(m evlog.MtaStsMode) string {
 func domainJSON(rec *evlog.DomainRecord) DomainResponse {
 	out := DomainResponse{Domain: rec.GetDomain(), DkimKeys: []DkimKeyInfo{},
 		DMARCReportOnly: rec.GetDmarcReportOnly(), DMARCPolicy: rec.GetDmarcPolicy(), MTASTS: mtaStsName(rec.GetMtaStsMode()),
-		CatchAll: rec.GetCatchAll(), PlusFolders: rec.GetPlusFolders()}
+		CatchAll: rec.GetCatchAll(), PlusFolders: rec.GetPlusFolders(), PublicFolders: rec.GetPublicFolders()}
 	if out.DMARCPolicy == "" {
 		out.DMARCPolicy = domains.DefaultDMARCPolicy
 	}
@@ -263,8 +265,20 @@ func (s *Server) domainSettings(w http.ResponseWriter, r *http.Request) {
 		ch.CatchAll = &c
 	}
 	ch.PlusFolders = req.PlusFolders
-	if ch.DmarcReportOnly == nil && ch.MtaStsMode == nil && ch.DmarcPolicy == nil && ch.CatchAll == nil && ch.PlusFolders == nil {
-		writeError(w, http.StatusBadRequest, "no setting given (dmarc_report_only, dmarc_policy, mta_sts, catch_all, plus_folders)")
+	if req.PublicFolders != nil {
+		c := ""
+		if strings.TrimSpace(*req.PublicFolders) != "" {
+			a, err := CanonicalAddress(*req.PublicFolders)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "public_folders: "+err.Error())
+				return
+			}
+			c = a
+		}
+		ch.PublicFolders = &c
+	}
+	if ch.DmarcReportOnly == nil && ch.MtaStsMode == nil && ch.DmarcPolicy == nil && ch.CatchAll == nil && ch.PlusFolders == nil && ch.PublicFolders == nil {
+		writeError(w, http.StatusBadRequest, "no setting given (dmarc_report_only, dmarc_policy, mta_sts, catch_all, plus_folders, public_folders)")
 		return
 	}
 	if err := s.submit(r.Context(), &evlog.Event{Kind: &evlog.Event_DomainSettingsChanged{DomainSettingsChanged: ch}}); err != nil {
@@ -367,7 +381,7 @@ func (s *Server) domainWriteFailed(w http.ResponseWriter, r *http.Request, err e
 			writeError(w, http.StatusNotFound, rej.Error())
 			return
 		case evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER:
-			// A catch-all naming no user.
+			// A catch-all or public folders account naming no user.
 			writeError(w, http.StatusBadRequest, rej.Error())
 			return
 		case evlog.ErrorCode_ERROR_CODE_DOMAIN_IN_USE, evlog.ErrorCode_ERROR_CODE_DKIM_KEY_EXISTS:

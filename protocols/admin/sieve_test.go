@@ -183,3 +183,31 @@ func TestDomainCatchAllAPI(t *testing.T) {
 		t.Fatalf("cleared %+v, %v", d, err)
 	}
 }
+
+// TestDomainPublicFoldersAPI: public_folders is set, shown and cleared
+// like catch_all; apply refuses an account that does not exist or is of
+// another domain.
+func TestDomainPublicFoldersAPI(t *testing.T) {
+	c, st := newSieveServer(t)
+	ctx := context.Background()
+	pub := "Ann@example.org"
+	d, err := c.SetDomainSettings(ctx, "example.org", DomainSettingsRequest{PublicFolders: &pub})
+	if err != nil || d.PublicFolders != "ann@example.org" {
+		t.Fatalf("set %+v, %v", d, err)
+	}
+	if a, err := st.PublicFolders("example.org"); err != nil || a != "ann@example.org" {
+		t.Fatalf("PublicFolders = %q, %v", a, err)
+	}
+	if d, err := c.Domain(ctx, "example.org"); err != nil || d.PublicFolders != "ann@example.org" {
+		t.Fatalf("show %+v, %v", d, err)
+	}
+	for _, bad := range []string{"bob@example.org", "ann@elsewhere.test", "not an address"} {
+		if _, err := c.SetDomainSettings(ctx, "example.org", DomainSettingsRequest{PublicFolders: &bad}); StatusOf(err) != http.StatusBadRequest {
+			t.Errorf("public folders %q: %v", bad, err)
+		}
+	}
+	none := ""
+	if d, err := c.SetDomainSettings(ctx, "example.org", DomainSettingsRequest{PublicFolders: &none}); err != nil || d.PublicFolders != "" {
+		t.Fatalf("cleared %+v, %v", d, err)
+	}
+}

@@ -13,8 +13,8 @@ func cmdCreate(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
-	if acl.IsOtherUsers(cc.Mailbox) {
-		return errOtherUsers // shared.go
+	if s.inOtherNamespace(cc.Mailbox) {
+		return errOtherUsers // shared.go, public.go
 	}
 	return s.Create(cc.Mailbox, &imap.CreateOptions{SpecialUse: cc.Use})
 }
@@ -37,8 +37,8 @@ func cmdRename(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
-	if acl.IsOtherUsers(to) {
-		return errOtherUsers // shared.go
+	if s.inOtherNamespace(to) {
+		return errOtherUsers // shared.go, public.go
 	}
 	if b, err := s.lookup(from); err == nil && b.owner != s.user {
 		return errOtherUsers
@@ -56,14 +56,16 @@ func cmdSubscribe(s *session, c *command) error {
 }
 
 // cmdNamespace: NAMESPACE (RFC 2342, RFC 9051 §6.3.10): the personal
-// namespace, and the Other Users one of the mailboxes others shared
-// (shared.go); no shared (public) namespace.
+// namespace, the Other Users one of the mailboxes others shared
+// (shared.go), and the shared (public) one when the user's domain has
+// public folders (public.go).
 func cmdNamespace(s *session, c *command) error {
 	if err := c.dec.End(); err != nil {
 		return err
 	}
 	e := s.enc.Untagged().Atom("NAMESPACE").SP()
 	e.Open().Open().Quoted("").SP().Quoted(string(delim)).Close().Close().SP()
-	e.Open().Open().Quoted(acl.OtherUsersPrefix).SP().Quoted(string(acl.Delimiter)).Close().Close()
-	return e.SP().NIL().CRLF().Err()
+	e.Open().Open().Quoted(acl.OtherUsersPrefix).SP().Quoted(string(acl.Delimiter)).Close().Close().SP()
+	s.writePublicNamespace(e)
+	return e.CRLF().Err()
 }

@@ -32,8 +32,9 @@
 //   - ESEARCH (RFC 4731), SEARCHRES (RFC 5182)
 //   - LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), CHILDREN (RFC 3348)
 //   - SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154)
-//   - ACL and RIGHTS=texk (RFC 4314), with the Other Users namespace (RFC
-//     2342 §5); METADATA and METADATA-SERVER (RFC 5464)
+//   - ACL and RIGHTS=texk (RFC 4314), with the Other Users and the shared
+//     (public, "Shared/") namespaces (RFC 2342 §5); METADATA and
+//     METADATA-SERVER (RFC 5464)
 //   - STATUS=SIZE (RFC 8438), APPENDLIMIT=n (RFC 7889)
 //   - SORT and THREAD=ORDEREDSUBJECT, THREAD=REFERENCES (RFC 5256),
 //     SORT=DISPLAY (RFC 5957), ESORT (RFC 5267): package sortthread holds
@@ -248,8 +249,9 @@
 // proposal: Copied carries the originals' flags). A session re-reads its
 // rights on the selected mailbox when the feed reports an ACLChanged for
 // it (hub.go counts them). CREATE, RENAME and DELETE in another user's
-// namespace are refused (NO [NOPERM]), and there is no public ("Shared")
-// namespace. Annotations (cmd_metadata.go) need l and r, plus w for a
+// namespace are refused (NO [NOPERM]). A domain's public folders, one
+// account's mailboxes, are the same shared mailboxes named "Shared/<name>"
+// for the domain's other users (public.go). Annotations (cmd_metadata.go) need l and r, plus w for a
 // mailbox's /shared/ entries; the server's /shared/ entries are the
 // administrators' (users read them and set /private/ ones only).
 //

@@ -104,3 +104,14 @@ func TestImaplibNotify(t *testing.T) {
 	user := c.NewUser(t, "imaplibnotify", password)
 	wantImaplibOK(t, c, "imaplib_notify.py", user, password)
 }
+
+// TestImaplibPublicFolders drives public folders, the Shared/ namespace,
+// from Python's imaplib (testdata/imaplib_public.py): its namespace,
+// list, setacl and myrights methods.
+func TestImaplibPublicFolders(t *testing.T) {
+	c := sharedCluster(t)
+	dom, pub := publicDomain(t, c) // public_test.go
+	user := "imaplib@" + dom
+	c.CreateUser(t, user, password)
+	wantImaplibOK(t, c, "imaplib_public.py", pub, user, password)
+}

@@ -283,7 +283,7 @@ func (s *session) Store(w *fetchWriter, numSet imap.NumSet, flags *imap.StoreFla
 // not exist (RFC 9051 §6.4.7).
 func (s *session) target(dest string) (*evlog.MailboxRecord, error) {
 	b, err := s.lookup(dest) // shared.go
-	if err == errNonExistent && !acl.IsOtherUsers(dest) {
+	if err == errNonExistent && !s.inOtherNamespace(dest) {
 		return nil, errTryCreate
 	}
 	if err != nil {

@@ -46,6 +46,9 @@ type Store interface {
 	Rights(user string, mailboxID uint64) (acl.Rights, error)
 	SharedWith(user string) ([]mailbox.SharedMailbox, error)
 	SharedMailboxByName(user, owner, name string) (mailbox.SharedMailbox, error)
+	// PublicFolders is the account whose mailboxes are a domain's public
+	// folders, "" for none (public.go).
+	PublicFolders(domain string) (string, error)
 	Metadata(user string, mailboxID uint64, names []string, depth mailbox.MetadataDepth) ([]mailbox.MetadataEntry, error)
 }
 

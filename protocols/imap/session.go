@@ -505,7 +505,7 @@ func (s *session) appendTarget(name string, size int64) (*evlog.MailboxRecord, e
 		return nil, no(imap.ResponseCodeTooBig, "Message exceeds the APPENDLIMIT")
 	}
 	b, err := s.lookup(name) // shared.go
-	if err == errNonExistent && !acl.IsOtherUsers(name) {
+	if err == errNonExistent && !s.inOtherNamespace(name) {
 		return nil, errTryCreate
 	}
 	if err != nil {

@@ -54,20 +54,27 @@ func (b *box) need(want acl.Rights) error {
 }
 
 // lookup resolves a mailbox name: the user's own, or under the Other
-// Users prefix another user's that they hold a right on. A name under the
-// prefix that does not resolve there is tried as the user's own (one made
-// before the namespace existed). ErrNonExistent when none exists.
+// Users prefix another user's that they hold a right on, or under the
+// Shared prefix (when the user's domain has public folders, public.go)
+// the public account's. A name under a prefix that does not resolve there
+// is tried as the user's own (one made before the namespace existed).
+// ErrNonExistent when none exists.
 func (s *session) lookup(name string) (*box, error) {
-	if acl.IsOtherUsers(name) {
-		owner, inOwners, ok := acl.SplitShared(name, domainOf(s.user))
-		if ok && owner != s.user {
-			m, err := s.srv.cfg.Store.SharedMailboxByName(s.user, owner, inOwners)
-			switch {
-			case err == nil:
-				return &box{rec: m.Mailbox, owner: m.Owner, rights: m.Rights, name: m.Name()}, nil
-			case !errors.Is(err, mailbox.ErrNotFound):
-				return nil, replyFor(err)
+	var pub string
+	if acl.IsPublic(name) {
+		pub = s.publicAccount() // public.go
+	}
+	if owner, inOwners, ok := acl.SplitNamespaced(name, domainOf(s.user), pub); ok && owner != s.user {
+		m, err := s.srv.cfg.Store.SharedMailboxByName(s.user, owner, inOwners)
+		switch {
+		case err == nil:
+			b := &box{rec: m.Mailbox, owner: m.Owner, rights: m.Rights, name: m.Name()}
+			if !acl.IsOtherUsers(name) {
+				b.name = acl.PublicName(m.Mailbox.GetName())
 			}
+			return b, nil
+		case !errors.Is(err, mailbox.ErrNotFound):
+			return nil, replyFor(err)
 		}
 	}
 	mb, err := s.mailboxByName(name)
@@ -159,16 +166,21 @@ func permittedFlags(rights acl.Rights, flags []imap.Flag) []imap.Flag {
 }
 
 // listShared adds the mailboxes shared with the user to LIST's entries
-// (RFC 4314 §4: those with l), under the Other Users prefix; List makes
-// "Other Users" and "Other Users/<owner>" \Noselect parents of them, as
+// (RFC 4314 §4: those with l), under the Other Users prefix, or the
+// Shared one for the public account's (public.go); List makes "Other
+// Users", "Other Users/<owner>" and "Shared" \Noselect parents of them, as
 // Dovecot shows its shared namespace's levels.
 func (s *session) listShared(entry func(name string) *listEntry) error {
 	shared, err := s.srv.cfg.Store.SharedWith(s.user)
 	if err != nil {
 		return replyFor(err)
 	}
+	pub := ""
+	if len(shared) > 0 {
+		pub = s.publicAccount() // public.go
+	}
 	for _, m := range shared {
-		e := entry(m.Name())
+		e := entry(sharedListName(m, pub))
 		e.rec, e.shared, e.rights = m.Mailbox, true, m.Rights
 	}
 	return nil

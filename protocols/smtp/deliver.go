@@ -283,7 +283,7 @@ func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err er
 	for _, g := range d.groups {
 		blob := blobs.forHead(g.head, g.skip)
 		deliveries = append(deliveries, &evlog.Event{Kind: &evlog.Event_Delivered{Delivered: &evlog.Delivered{
-			Blob: blob.Hash, Size: blob.Size, Recipients: recipientsOf(g),
+			Blob: blob.Hash, Size: blob.Size, Recipients: recipientsOf(g, s.publicAccount),
 			InternalDateUnix: d.date.Unix(), InternalDateOffset: int32(offset),
 			// For the DSN of a recipient apply cannot deliver to; with
 			// several copies, the message is accepted whatever happens to

@@ -74,6 +74,31 @@ type Addressing interface {
 	DomainAddressing(domain string) (catchAll string, plusFolders bool, err error)
 }
 
+// PublicFolders is an optional extension of Directory: the account whose
+// mailboxes are a local domain's public folders (IMAP's "Shared/"
+// namespace), so that Sieve's fileinto "Shared/<name>" files there. A
+// Directory without it has none.
+type PublicFolders interface {
+	// PublicFolders returns the account, "" for none.
+	PublicFolders(domain string) (string, error)
+}
+
+// publicAccount is the account of domain's public folders, "" for none
+// or when it cannot be read (the filing then goes where a personal
+// "Shared/..." name goes).
+func (s *Server) publicAccount(domain string) string {
+	p, ok := s.cfg.Directory.(PublicFolders)
+	if !ok {
+		return ""
+	}
+	a, err := p.PublicFolders(domain)
+	if err != nil {
+		s.cfg.Logger.Warn("smtp: reading the public folders' account failed", "domain", domain, "err", err)
+		return ""
+	}
+	return a
+}
+
 // SRS is the Sender Rewriting Scheme (protocols/srs has it): forwarded
 // mail leaves with an envelope sender of ours, so that SPF passes at the
 // destination, and the bounces to it find their way back.

@@ -206,16 +206,25 @@ func (s *session) forwardSender() (string, error) {
 
 // recipientsOf is a group's Delivered recipients: one per filing. A
 // filing into another user's mailbox ("Other Users/alice@example.com/Team",
-// the "Other Users" namespace IMAP shows) names its owner in
-// shared_owner: apply files it there when the recipient holds the p
-// right, else into the recipient's INBOX, and never creates it.
-func recipientsOf(g copyGroup) []*evlog.Recipient {
+// the "Other Users" namespace IMAP shows), or into a public folder
+// ("Shared/Announcements" when the recipient's domain has public folders:
+// publicAccount, Server.publicAccount) names its owner in shared_owner:
+// apply files it there when the recipient holds the p right, else into
+// the recipient's INBOX, and never creates it.
+func recipientsOf(g copyGroup, publicAccount func(domain string) string) []*evlog.Recipient {
 	var out []*evlog.Recipient
 	for i, u := range g.local {
 		for _, f := range filingsOf(g, i) {
 			r := &evlog.Recipient{Address: u, Mailbox: f.Mailbox, Create: f.Create && f.Mailbox != "", Flags: f.Flags}
 			_, domain, _ := strings.Cut(u, "@")
-			if owner, name, ok := acl.SplitShared(f.Mailbox, domain); ok {
+			var pub string
+			if acl.IsPublic(f.Mailbox) {
+				// The account's own "Shared/..." is a personal name, as in IMAP.
+				if pub = publicAccount(domain); pub == u {
+					pub = ""
+				}
+			}
+			if owner, name, ok := acl.SplitNamespaced(f.Mailbox, domain, pub); ok {
 				r.SharedOwner, r.Mailbox, r.Create = owner, name, false
 			}
 			if g.junk && f.Mailbox == "" {

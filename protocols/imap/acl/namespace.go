@@ -54,3 +54,54 @@ func IsOtherUsers(name string) bool {
 	return strings.EqualFold(name, p) ||
 		len(name) >= len(OtherUsersPrefix) && strings.EqualFold(name[:len(OtherUsersPrefix)], OtherUsersPrefix)
 }
+
+// The public namespace (RFC 2342 §5, "Shared" there): a domain's public
+// folders are the mailboxes of one account its administrator names
+// (DomainSettingsChanged.public_folders), shown to the domain's other
+// users as PublicPrefix + the mailbox's name in that account, as
+// Dovecot's public namespace "Shared/". Only a user whose domain has
+// public folders has the namespace: for others a name under the prefix is
+// an ordinary personal name.
+const PublicPrefix = "Shared/"
+
+// PublicName is the name a user sees for the public account's mailbox
+// name.
+func PublicName(name string) string { return PublicPrefix + name }
+
+// SplitPublic returns the public account's mailbox name under the public
+// namespace's name. The prefix is matched case-insensitively (a Sieve
+// script's spelling); ok is false for a name not under it or with nothing
+// after it.
+func SplitPublic(name string) (mailbox string, ok bool) {
+	if len(name) <= len(PublicPrefix) || !strings.EqualFold(name[:len(PublicPrefix)], PublicPrefix) {
+		return "", false
+	}
+	return name[len(PublicPrefix):], true
+}
+
+// IsPublic reports whether name is the public namespace's prefix itself
+// (without its delimiter) or lies under it: LIST's "Shared" level, and
+// the names CREATE and RENAME refuse when the namespace exists.
+func IsPublic(name string) bool {
+	p := PublicPrefix[:len(PublicPrefix)-1]
+	return strings.EqualFold(name, p) ||
+		len(name) >= len(PublicPrefix) && strings.EqualFold(name[:len(PublicPrefix)], PublicPrefix)
+}
+
+// SplitNamespaced resolves a name in either shared namespace into the
+// owner of the mailbox and its name in the owner's namespace: under
+// "Other Users/" with SplitShared, under "Shared/" as publicAccount's
+// (the user's domain's public folders; "" when it has none, and then the
+// name is not namespaced). What Sieve's fileinto and IMAP both use.
+func SplitNamespaced(name, domain, publicAccount string) (owner, mailbox string, ok bool) {
+	if owner, mailbox, ok = SplitShared(name, domain); ok {
+		return owner, mailbox, true
+	}
+	if publicAccount == "" {
+		return "", "", false
+	}
+	if mailbox, ok = SplitPublic(name); !ok {
+		return "", "", false
+	}
+	return publicAccount, mailbox, true
+}

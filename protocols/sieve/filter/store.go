@@ -76,13 +76,25 @@ func (s StoreState) DuplicateSeen(user string, id []byte, now time.Time) (bool, 
 }
 
 // MailboxExists implements Mailboxes. A name in the "Other Users"
-// namespace exists for the user when its owner's mailbox does and the
-// user holds p on it (RFC 4314): the right fileinto needs there
-// (mailbox.Recipient.shared_owner), so that a test that says yes is a
-// filing that lands (RFC 5490 §3.1 would also count i).
+// namespace, or in "Shared" when the user's domain has public folders
+// (and the user is not their account), exists for the user when its
+// owner's mailbox does and the user holds p on it (RFC 4314): the right
+// fileinto needs there (mailbox.Recipient.shared_owner), so that a test
+// that says yes is a filing that lands (RFC 5490 §3.1 would also count
+// i).
 func (s StoreState) MailboxExists(user, name string) (bool, error) {
 	_, domain, _ := strings.Cut(user, "@")
-	if owner, shared, ok := acl.SplitShared(name, domain); ok {
+	var pub string
+	if acl.IsPublic(name) {
+		var err error
+		if pub, err = s.Store.PublicFolders(domain); err != nil {
+			return false, err
+		}
+		if pub == user {
+			pub = ""
+		}
+	}
+	if owner, shared, ok := acl.SplitNamespaced(name, domain, pub); ok {
 		m, err := s.Store.SharedMailboxByName(user, owner, shared)
 		if errors.Is(err, mailbox.ErrNotFound) {
 			return false, nil
