@@ -507,3 +507,29 @@ func TestCmdNotifyFetchPeeks(t *testing.T) {
 		S: * 1 FETCH (FLAGS ())
 		S: d OK`)
 }
+
+// TestCmdNotifyPublicFolders: the domain's public folders are watched
+// under their "Shared/" names (SUBTREE Shared), with the rights the
+// public account granted.
+func TestCmdNotifyPublicFolders(t *testing.T) {
+	c := sharedCluster(t)
+	dom, pub := publicDomain(t, c) // public_test.go
+	user := "notify@" + dom
+	c.CreateUser(t, user, password)
+	_, _, addr := c.serve(t, c.Nodes[0], nil)
+	p := dialRawTLS(t, addr, pub)
+	defer p.conn.Close()
+	p.must("a", "CREATE News")
+	p.must("b", "SETACL News anyone lr")
+	w := dialRawTLS(t, addr, user)
+	defer w.conn.Close()
+	playScript(t, w, `
+		C: a NOTIFY SET STATUS (subtree Shared (MessageNew MessageExpunge MailboxName))
+		S: * STATUS Shared/News (MESSAGES 0 UIDNEXT 1
+		S: a OK`)
+	appendRaw(p, "News", "Subject: x\r\n\r\nx\r\n")
+	playScript(t, w, `S: * STATUS Shared/News (MESSAGES 1 UIDNEXT 2`)
+	p.must("c", "CREATE Events")
+	p.must("d", "SETACL Events anyone lr")
+	playScript(t, w, `S: * LIST () "/" Shared/Events`)
+}

@@ -90,8 +90,9 @@
 //     NOTIFICATIONOVERFLOW and the NOTIFY ends, §5.8); the session's own
 //     goroutine writes the STATUS and LIST responses, between commands
 //     (a goroutine then waits for the next command, as IDLE's waits for
-//     DONE), during IDLE and before each tagged response. Shared mailboxes
-//     get STATUS only with the r right.
+//     DONE), during IDLE and before each tagged response. Shared and
+//     public folders are watched under their Other Users/ and Shared/
+//     names, and get STATUS only with the r right.
 //
 // # Command layer
 //

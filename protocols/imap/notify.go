@@ -273,8 +273,12 @@ func (s *session) resolve(n *notifyState) error {
 		n.known[mb.GetId()] = watchedBox{name: name, own: true, rights: acl.All, events: n.eventsFor(name, true, n.subs[name])}
 	}
 	ids := map[uint64]bool{}
+	pub := ""
+	if len(shared) > 0 {
+		pub = s.publicAccount() // public.go
+	}
 	for _, m := range shared {
-		name := m.Name()
+		name := sharedListName(m, pub) // under Other Users, or Shared
 		ev := n.eventsFor(name, false, n.subs[name])
 		n.known[m.Mailbox.GetId()] = watchedBox{name: name, rights: m.Rights, events: ev}
 		if ev != 0 {
@@ -557,8 +561,8 @@ func (s *session) reportSubscriptions(old, cur map[string]bool) error {
 	}
 	sortMailboxNames(changed)
 	for _, name := range changed {
-		if s.notify.eventsFor(name, !acl.IsOtherUsers(name), true)&evSubscriptionChange == 0 &&
-			s.notify.eventsFor(name, !acl.IsOtherUsers(name), false)&evSubscriptionChange == 0 {
+		own := !acl.IsOtherUsers(name) && !acl.IsPublic(name)
+		if (s.notify.eventsFor(name, own, true)|s.notify.eventsFor(name, own, false))&evSubscriptionChange == 0 {
 			continue
 		}
 		var attrs []string
