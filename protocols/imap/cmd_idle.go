@@ -55,6 +55,13 @@ func cmdIdle(s *session, c *command) error {
 		}
 		select {
 		case <-wake:
+		case <-s.notifyWake(): // RFC 5465 (notify.go)
+			if err := s.deliverNotifications(); err != nil {
+				return stop(err)
+			}
+			if err := s.flush(); err != nil {
+				return stop(err)
+			}
 		case err := <-done:
 			return err
 		case <-s.ctx.Done():

@@ -86,6 +86,7 @@ func cmdUnauthenticate(s *session, c *command) error {
 		return err
 	}
 	s.unselect()
+	s.stopNotify()
 	s.cred.Store(nil)
 	s.user = ""
 	s.log = s.srv.log.With("remote", s.remote)

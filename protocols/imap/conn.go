@@ -215,6 +215,7 @@ func (s *session) close() {
 		s.enc.Status("*", "BYE", "", *text)
 	}
 	_ = s.flush()
+	s.stopNotify()
 	s.unselect()
 	if s.state == stateLogout || s.bye.Load() != nil {
 		frontend.Linger(s.raw(), s.conn)

@@ -134,6 +134,7 @@ var commands = map[string]commandSpec{
 	"MYRIGHTS":       {states: authed, run: cmdMyRights},
 	"GETMETADATA":    {states: authed, run: cmdGetMetadata},
 	"SETMETADATA":    {states: authed, run: cmdSetMetadata},
+	"NOTIFY":         {states: authed, run: cmdNotify},
 }
 
 // errSessionEnded is serveCommand's answer once the session must end (a
@@ -151,7 +152,12 @@ func (s *session) serveCommand() error {
 	if s.bye.Load() != nil {
 		return errSessionEnded
 	}
-	if _, err := s.br.Peek(1); err != nil {
+	if s.notify != nil {
+		// RFC 5465 §3: notifications go out between commands too.
+		if err := s.awaitCommand(); err != nil {
+			return err
+		}
+	} else if _, err := s.br.Peek(1); err != nil {
 		return err
 	}
 	s.setReadDeadline(commandRead)
@@ -200,6 +206,10 @@ func (s *session) answer(c *command, spec commandSpec, err error) error {
 				return err
 			}
 			s.announceHighestModseq() // RFC 7162 §3.1 (cmd_condstore.go)
+			// RFC 5465: what NOTIFY has waiting (notify.go).
+			if err := s.deliverNotifications(); err != nil {
+				return err
+			}
 		}
 		text := c.text
 		if text == "" {

@@ -76,8 +76,23 @@
 //     Dovecot answers (objectid.go)
 //   - SAVEDATE (RFC 8514): stamped by APPEND, COPY and MOVE; a delivered
 //     message's is its internal date. WITHIN (RFC 5032)
-//
-// Not served yet: NOTIFY.
+//   - NOTIFY (RFC 5465; cmd_notify.go, notify.go): SELECTED,
+//     SELECTED-DELAYED, INBOXES (the personal namespace, as Dovecot takes
+//     it), PERSONAL, SUBSCRIBED, SUBTREE, MAILBOXES; MessageNew (with
+//     fetch attributes for the selected mailbox, never setting \Seen),
+//     MessageExpunge, FlagChange, MailboxName, SubscriptionChange,
+//     MailboxMetadataChange and ServerMetadataChange (the feed says which
+//     mailbox's annotations changed; the session compares digests of those
+//     the user sees to name them in the unsolicited METADATA).
+//     AnnotationChange (RFC 5257, not served) gets NO [BADEVENT], as from
+//     Dovecot 2.3. The hub offers every change to each
+//     NOTIFY session's bounded queue (1,000 changes; past it
+//     NOTIFICATIONOVERFLOW and the NOTIFY ends, §5.8); the session's own
+//     goroutine writes the STATUS and LIST responses, between commands
+//     (a goroutine then waits for the next command, as IDLE's waits for
+//     DONE), during IDLE and before each tagged response. Shared and
+//     public folders are watched under their Other Users/ and Shared/
+//     names, and get STATUS only with the r right.
 //
 // # Command layer
 //

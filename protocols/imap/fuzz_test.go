@@ -36,6 +36,10 @@ func FuzzCommands(f *testing.F) {
 		"a SELECT INBOX (CONDSTORE)\r\nb STORE 1:* (UNCHANGEDSINCE 0) +FLAGS (\\Seen)\r\nc SEARCH RETURN (MIN) MODSEQ 1\r\nd UID EXPUNGE 1",
 		"a SETACL INBOX anyone +lr\r\nb GETACL INBOX\r\nc LISTRIGHTS INBOX -anyone\r\nd MYRIGHTS \"Other Users/x@y/INBOX\"",
 		"a SETMETADATA INBOX (/private/x ~{3+}\r\na\x00b /shared/y NIL)\r\nb GETMETADATA (MAXSIZE 1 DEPTH infinity) \"\" (/private /shared)",
+		// NOTIFY (RFC 5465): then the session waits for its next command
+		// with a reader goroutine (notify.go).
+		"a NOTIFY SET STATUS (selected (MessageNew (UID BODY[] BINARY[1]) MessageExpunge FlagChange)) (personal (MessageNew MessageExpunge MailboxName SubscriptionChange MailboxMetadataChange ServerMetadataChange))\r\nb SETMETADATA INBOX (/private/x \"1\")\r\nb2 APPEND INBOX {1+}\r\nx\r\nc IDLE\r\nDONE\r\nd NOTIFY NONE",
+		"a NOTIFY SET (subtree (\"Other Users\" INBOX) (FlagChange)) (selected-delayed (MessageNew MessageExpunge))\r\nb CREATE n\r\nc SUBSCRIBE n\r\nd UNAUTHENTICATE",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -163,11 +163,14 @@ type hub struct {
 	done chan struct{}
 
 	recent recentFloors // \Recent claims on this node (recent.go)
+
+	// watches are the node's NOTIFY sessions (notify.go); guarded by mu.
+	watches map[*notifyWatch]struct{}
 }
 
 func newHub(store Store, log *slog.Logger, warmLimit int) *hub {
 	h := &hub{store: store, log: log, warmLimit: warmLimit, states: map[uint64]*mailboxState{},
-		warm: list.New(), done: make(chan struct{})}
+		warm: list.New(), done: make(chan struct{}), watches: map[*notifyWatch]struct{}{}}
 	h.sub = store.Subscribe("")
 	go h.run()
 	return h
@@ -181,6 +184,7 @@ func (h *hub) close() {
 func (h *hub) run() {
 	defer close(h.done)
 	for c := range h.sub.C {
+		h.offerWatches(c) // NOTIFY (notify.go)
 		switch c.Kind {
 		case mailbox.Reset:
 			h.mu.Lock()

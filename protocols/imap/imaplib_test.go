@@ -96,6 +96,15 @@ func TestImaplibACL(t *testing.T) {
 	wantImaplibOK(t, c, "imaplib_acl.py", alice, bob, password)
 }
 
+// TestImaplibNotify drives NOTIFY (RFC 5465) from Python's imaplib
+// (testdata/imaplib_notify.py): NOTIFY goes out raw, and the untagged
+// STATUS the server sends unasked is read off the connection.
+func TestImaplibNotify(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.NewUser(t, "imaplibnotify", password)
+	wantImaplibOK(t, c, "imaplib_notify.py", user, password)
+}
+
 // TestImaplibPublicFolders drives public folders, the Shared/ namespace,
 // from Python's imaplib (testdata/imaplib_public.py): its namespace,
 // list, setacl and myrights methods.

@@ -102,6 +102,9 @@ type Config struct {
 	// selected any more (hub.go), counted in messages over all of them;
 	// default 200,000 (roughly 50 MiB). Negative: keep none.
 	WarmMessages int
+	// notifyQueue bounds the changes a NOTIFY session may have waiting
+	// (notify.go); zero: defaultNotifyQueue. Tests lower it.
+	notifyQueue int
 }
 
 func (c *Config) setDefaults() error {

@@ -68,6 +68,9 @@ type session struct {
 	// deflate is the compression under bw once COMPRESS is on (RFC 4978,
 	// cmd_compress.go); flush ends its batch.
 	deflate *deflateWriter
+
+	// notify is the NOTIFY set (RFC 5465, notify.go), nil if none.
+	notify *notifyState
 }
 
 // Login checks a password through the node's one login path
