@@ -91,6 +91,10 @@ func TestBaseSubject(t *testing.T) {
 		{"Re:", "", true},
 		{"Re: [fwd:]", "", true},
 		{"Reply: x", "Reply: x", false},
+		{"[a] [b] [c] x", "x", false},
+		{"[a] [b] [c]", "[c]", false},
+		{"[a] [b] re: [c] [d]", "[d]", true},
+		{"[a] [b] [c", "[c", false},
 	} {
 		got, reply := BaseSubject(tc.in)
 		if got != tc.want || reply != tc.reply {

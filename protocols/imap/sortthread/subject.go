@@ -42,8 +42,16 @@ func BaseSubject(value string) (base string, replyOrForward bool) {
 				break
 			}
 			// (4) Remove a leading subj-blob if what is left is a
-			// non-empty subj-base.
-			if n := blob(s); n > 0 && n < len(s) {
+			// non-empty subj-base. Every blob of a leading run goes at
+			// once: (3) found no subj-refwd after the run, and removing
+			// its first blob leaves the same text after it, so going back
+			// to (3) after each would only rescan the run (quadratic in a
+			// long Subject of blobs).
+			for {
+				n := blob(s)
+				if n == 0 || n >= len(s) {
+					break
+				}
 				s = s[n:]
 				changed = true
 			}
