@@ -220,3 +220,52 @@ func TestContextPartial(t *testing.T) {
 		{"SEARCH RETURN (PARTIAL 1) ALL", nil, "BAD"},
 	})
 }
+
+// TestContextCrossNode: a context on one node hears of changes made
+// through another (RFC 5267 §4.3): a delivery through n1 is an ADDTO in
+// an IDLE on n2, a flag change through n1 a REMOVEFROM.
+func TestContextCrossNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two-node cluster")
+	}
+	c := startCluster(t, 2)
+	user := c.NewUser(t, "ctxcross", password)
+	addrs := make([]string, 2)
+	for i, n := range c.Nodes {
+		_, _, addrs[i] = c.serve(t, n, nil)
+	}
+	for i := range c.Nodes {
+		waitFor(t, func() bool { _, err := c.Nodes[i].Store.User(user); return err == nil })
+	}
+	c.Nodes[0].Deliver(t, user, msg("cross one", "x"))
+	w := dialRawTLS(t, addrs[1], user)
+	defer w.conn.Close()
+	waitFor(t, func() bool {
+		r := w.cmd("s", "SELECT INBOX")
+		return strings.Contains(strings.Join(r, "\n"), "* 1 EXISTS")
+	})
+	playScript(t, w, `
+		C: a UID SEARCH RETURN (UPDATE ALL) UNSEEN SUBJECT cross
+		S: * ESEARCH (TAG "a") UID ALL 1
+		S: a OK
+		C: b UID SORT RETURN (UPDATE) (REVERSE SUBJECT) UTF-8 SUBJECT cross
+		S: * ESEARCH (TAG "b") UID
+		S: b OK
+		C: i IDLE
+		S: + idling`)
+	c.Nodes[0].Deliver(t, user, msg("cross two", "x"))
+	playScript(t, w, `
+		S: * 2 EXISTS
+		S: ...
+		S: * ESEARCH (TAG "a") UID ADDTO (0 2)
+		S: * ESEARCH (TAG "b") UID ADDTO (1 2)`)
+	o := dialRawTLS(t, addrs[0], user)
+	defer o.conn.Close()
+	o.must("s", "SELECT INBOX")
+	o.must("f", `STORE 1 +FLAGS (\Seen)`)
+	playScript(t, w, `
+		S: * ESEARCH (TAG "a") UID REMOVEFROM (0 1)
+		S: * 1 FETCH
+		C: DONE
+		S: i OK`)
+}
