@@ -180,7 +180,10 @@ func (sel *selected) contextsRemove(cur *snapshot, allowExpunge bool) (contextPe
 			c := &candidate{s: ctx.s, sel: sel, uid: uid, rec: cur.msgs[k].rec}
 			match := c.match(ctx.criteria)
 			if c.err != nil {
-				ctx.s.log.Warn("imap search context: evaluation failed", "err", c.err)
+				// Unread (the store failed): the result stays as the
+				// client has it rather than be wrongly updated.
+				ctx.s.log.Warn("imap search context: evaluation failed", "mailbox", sel.name, "uid", uid, "err", c.err)
+				continue
 			}
 			switch {
 			case match && !in[uid]:
