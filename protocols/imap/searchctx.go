@@ -51,6 +51,7 @@ type searchContext struct {
 	// result is the UIDs the client holds: ascending for SEARCH, in sort
 	// order for SORT.
 	result []uint32
+	ended  bool // NOUPDATE sent (add): dropped once the update is out
 }
 
 // incrementalCriteria reports whether a change can be evaluated on the
@@ -214,6 +215,7 @@ func (sel *selected) contextsAdd(pending contextPending) error {
 			}
 		}
 	}
+	sel.contexts = slices.DeleteFunc(sel.contexts, func(c *searchContext) bool { return c.ended })
 	return nil
 }
 
@@ -258,15 +260,13 @@ func (ctx *searchContext) start() *wire.Encoder {
 func (ctx *searchContext) remove(drop map[uint32]bool) error {
 	e := ctx.start()
 	if ctx.sort == nil {
-		var set imap.NumSet = imap.SeqSet{}
 		var nums imap.SeqSet
 		for _, u := range ctx.result {
 			if drop[u] {
 				nums.AddNum(ctx.number(u))
 			}
 		}
-		set = nums
-		e.SP().Atom("REMOVEFROM").SP().Open().Number(0).SP().NumSet(set).Close()
+		e.SP().Atom("REMOVEFROM").SP().Open().Number(0).SP().NumSet(nums).Close()
 	} else {
 		for i := len(ctx.result) - 1; i >= 0; i-- {
 			if u := ctx.result[i]; drop[u] {
@@ -280,10 +280,11 @@ func (ctx *searchContext) remove(drop map[uint32]bool) error {
 
 // add puts uids into ctx's result and writes ADDTO; for SORT the new
 // order is the sort of the result and uids over the view (the result
-// alone, not the mailbox, is sorted again).
+// alone, not the mailbox, is sorted again). When the sort keys cannot be
+// read (the store failed), the context ends with an untagged
+// NO [NOUPDATE "tag"] (RFC 5267 §4.3.1) rather than send a wrong order.
 func (ctx *searchContext) add(uids []uint32) error {
 	sel := ctx.s.sel
-	e := ctx.start()
 	if ctx.sort == nil {
 		var nums imap.SeqSet
 		for _, u := range uids {
@@ -292,8 +293,7 @@ func (ctx *searchContext) add(uids []uint32) error {
 		ctx.result = append(ctx.result, uids...)
 		slices.Sort(ctx.result)
 		ctx.result = slices.Compact(ctx.result)
-		e.SP().Atom("ADDTO").SP().Open().Number(0).SP().NumSet(nums).Close()
-		return e.CRLF().Err()
+		return ctx.start().SP().Atom("ADDTO").SP().Open().Number(0).SP().NumSet(nums).Close().CRLF().Err()
 	}
 	all := append(slices.Clone(ctx.result), uids...)
 	idx := make([]int, 0, len(all))
@@ -305,8 +305,12 @@ func (ctx *searchContext) add(uids []uint32) error {
 	slices.Sort(idx)
 	order, err := ctx.s.srv.sortView(sel.view, idx, ctx.sort, true)
 	if err != nil {
-		return replyFor(err)
+		ctx.s.log.Warn("imap search context: sort failed, context ended", "mailbox", sel.name, "err", err)
+		ctx.ended = true
+		ctx.s.enc.Status("*", "NO", "NOUPDATE "+quoteTag(ctx.tag), "Search context ended")
+		return ctx.s.enc.Err()
 	}
+	e := ctx.start()
 	added := make(map[uint32]bool, len(uids))
 	for _, u := range uids {
 		added[u] = true
