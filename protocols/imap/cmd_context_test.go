@@ -151,6 +151,11 @@ func TestContextOwnExpunge(t *testing.T) {
 		`* ESEARCH (TAG "a") REMOVEFROM (0 2,5)`,
 		`* ESEARCH (TAG "b") UID REMOVEFROM (4 2) REMOVEFROM (1 5)`,
 		`* 5 EXPUNGE`, `* 2 EXPUNGE`, `d OK`)
+	// UNSELECT ends the contexts too.
+	w.must("e", "UNSELECT")
+	w.must("f", "SELECT INBOX")
+	expectLines(t, "STORE after UNSELECT", updatesAfter(t, w, "g", `STORE 1 +FLAGS (\Deleted)`), `g OK`)
+	expectLines(t, "CANCELUPDATE after UNSELECT", updatesAfter(t, w, "h", `CANCELUPDATE "a"`), `h BAD`)
 }
 
 // TestContextNoUpdate: contexts are refused with OK [NOUPDATE "tag"] and
