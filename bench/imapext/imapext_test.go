@@ -73,6 +73,9 @@ func FuzzResponseParsers(f *testing.F) {
 	f.Add("* 1 FETCH (BODY[] {99999999999}", "* OK [UIDNEXT 0] x", "1:")
 	f.Fuzz(func(t *testing.T, a, b, c string) {
 		countThreads(a)
+		ParseThreads(a)
+		fetchUID(b)
+		headerValue(c, "Subject")
 		literalSize(a)
 		countUIDs(c)
 		selectState([]string{a, b, c})

@@ -56,6 +56,8 @@ func run() error {
 		keep       = flag.Bool("keep", false, "keep the data directory and logs")
 		noDovecot  = flag.Bool("no-dovecot", false, "measure Surat alone")
 		reportOnly = flag.Bool("report-only", false, "measure nothing: write imapext.md again from imapext.jsonl")
+		threadDiff = flag.Bool("thread-diff", false, "measure nothing: compare the two servers' THREAD REFERENCES trees, by Message-ID, "+
+			"before and after the resync cases' changes, into -results/imapext-thread-diff.txt")
 	)
 	flag.Parse()
 	machine := report.ReadMachine(*repo, *rev).Line()
@@ -130,6 +132,12 @@ func run() error {
 	}
 	logf("Surat filled: %d messages in %.1f s (%d retries)", fill.Appended, time.Since(t0).Seconds(), fill.Retries)
 
+	if *threadDiff {
+		if dv == nil {
+			return fmt.Errorf("-thread-diff needs Dovecot")
+		}
+		return runThreadDiff(ctx, s.IMAPS[0], *rounds, *flags, *expunges, filepath.Join(*results, "imapext-thread-diff.txt"))
+	}
 	servers := []imapext.Config{{Label: "surat", Addr: s.IMAPS[0]}}
 	if dv != nil {
 		servers = append(servers, imapext.Config{Label: "dovecot", Addr: imapext.DovecotIMAPS})
@@ -161,4 +169,40 @@ func writeMarkdown(dir string, recs []imapext.Record, messages int, machine stri
 // chownVmail gives the Maildir written as root to vmail, as Dovecot's own.
 func chownVmail(dir string) ([]byte, error) {
 	return exec.Command("chown", "-R", "vmail:vmail", dir).CombinedOutput()
+}
+
+// runThreadDiff writes the THREAD REFERENCES trees' differences between
+// Surat (at surat) and Dovecot to path: over the filled mailboxes, then
+// after the changes the resync cases make before the thread case runs.
+func runThreadDiff(ctx context.Context, surat string, rounds, flags, expunges int, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cfgs := []imapext.Config{{Label: "surat", Addr: surat}, {Label: "dovecot", Addr: imapext.DovecotIMAPS}}
+	for _, stage := range []string{"as filled", "after the resync cases' changes"} {
+		if stage != "as filled" {
+			for _, cfg := range cfgs {
+				cfg.User, cfg.Pass, cfg.FlagChanges, cfg.Expunges = user, pass, flags, expunges
+				if err := imapext.ReplayMutations(ctx, cfg, rounds); err != nil {
+					return err
+				}
+			}
+		}
+		var sides []imapext.ThreadSide
+		for _, cfg := range cfgs {
+			side, err := imapext.ReadThreadSide(ctx, cfg.Label, cfg.Addr, user, pass)
+			if err != nil {
+				return err
+			}
+			sides = append(sides, side)
+		}
+		fmt.Fprintf(f, "== %s\n", stage)
+		n := imapext.WriteThreadDiff(f, sides[0], sides[1])
+		fmt.Fprintln(f)
+		logf("%s: surat %d threads, dovecot %d threads, %d threads differ", stage, len(sides[0].Threads), len(sides[1].Threads), n)
+	}
+	logf("wrote %s", path)
+	return nil
 }

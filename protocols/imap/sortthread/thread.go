@@ -248,7 +248,9 @@ func sortKey(n *node, sent []int64) (int64, int) {
 	return sent[n.msg], n.msg
 }
 
-// sortSiblings sorts n's children by sent date (ties: mailbox order);
+// sortSiblings sorts n's children by sent date (ties: mailbox order, RFC
+// 5256 §2.2: two servers holding the same messages under different UIDs
+// may order equal-dated threads differently — bench/imapext -thread-diff);
 // deep sorts every level below first, otherwise only dummies' children
 // are sorted first (step 4).
 func sortSiblings(n *node, sent []int64, deep bool) {
