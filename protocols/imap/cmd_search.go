@@ -2,6 +2,8 @@ package imap
 
 import (
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/surat-mail/surat/protocols/imap/wire"
 )
 
 // errBadCharset refuses a SEARCH charset other than UTF-8 and US-ASCII
@@ -26,9 +28,14 @@ func cmdSearch(s *session, c *command) error {
 	if opts == nil {
 		opts = &imap.SearchOptions{}
 	}
-	saveOnly := opts.ReturnSave && !opts.ReturnMin && !opts.ReturnMax && !opts.ReturnAll && !opts.ReturnCount
-	if !opts.ReturnMin && !opts.ReturnMax && !opts.ReturnCount && !saveOnly {
+	ext := sc.ReturnExt // CONTEXT=SEARCH (RFC 5267 §4, searchctx.go)
+	others := ext.Update || ext.Partial != nil
+	saveOnly := opts.ReturnSave && !opts.ReturnMin && !opts.ReturnMax && !opts.ReturnAll && !opts.ReturnCount && !others
+	if !opts.ReturnMin && !opts.ReturnMax && !opts.ReturnCount && !saveOnly && !others {
 		opts.ReturnAll = true // RFC 4731 §3.1: RETURN () is ALL
+	}
+	if ext.Update && s.sel.contextFor(c.tag) >= 0 {
+		return bad("Duplicate search context tag") // as Dovecot
 	}
 	criteria := sc.Criteria.IMAP()
 	data, err := s.search(c.uid, &sc.Criteria, opts) // with WITHIN, SAVEDATE, OBJECTID keys
@@ -36,12 +43,23 @@ func cmdSearch(s *session, c *command) error {
 		return err
 	}
 	modseq := s.searchModseqData(criteria, data, opts, c.uid) // RFC 7162 §3.1.5 (cmd_condstore.go)
+	var ids []uint32                                          // the result, ascending
+	if others {
+		ids = numsOf(data.All)
+	}
+	if ext.Update {
+		result := ids
+		if !c.uid {
+			result = s.sel.uidsOfSeqs(ids)
+		}
+		c.code = s.registerContext(c.tag, c.uid, &sc.Criteria, nil, ext.Partial != nil, result)
+	}
 	switch {
 	case saveOnly:
 		// RFC 5182 §2.4: SAVE alone returns no ESEARCH.
 		return nil
 	case sc.Return != nil || s.rev2:
-		return s.writeESearch(c, data, opts, modseq)
+		return s.writeESearch(c, data, opts, modseq, ext.Partial, ids)
 	}
 	e := s.enc.Untagged().Atom("SEARCH")
 	switch all := data.All.(type) {
@@ -64,7 +82,10 @@ func cmdSearch(s *session, c *command) error {
 
 // writeESearch writes "* ESEARCH (TAG "t") [UID] ..." (RFC 4731 §3.1):
 // ALL only when something matched, MIN and MAX too; COUNT always.
-func (s *session) writeESearch(c *command, data *imap.SearchData, opts *imap.SearchOptions, modseq uint64) error {
+//
+// PARTIAL (RFC 5267 §4.4) returns the results at positions p of ids, the
+// whole result in ascending order.
+func (s *session) writeESearch(c *command, data *imap.SearchData, opts *imap.SearchOptions, modseq uint64, p *wire.PartialRange, ids []uint32) error {
 	e := s.enc.Untagged().Atom("ESEARCH").SP().Open().Atom("TAG").SP().String(c.tag).Close()
 	if c.uid {
 		e.SP().Atom("UID")
@@ -81,8 +102,28 @@ func (s *session) writeESearch(c *command, data *imap.SearchData, opts *imap.Sea
 	if opts.ReturnCount {
 		e.SP().Atom("COUNT").SP().Number(data.Count)
 	}
+	if p != nil {
+		writePartial(e, p, partialOf(ids, p), false)
+	}
 	if modseq > 0 && data.Count > 0 {
 		e.SP().Atom("MODSEQ").SP().Number64(modseq) // RFC 7162 §3.1.11
 	}
 	return e.CRLF().Err()
+}
+
+// numsOf lists the numbers of a search result set, ascending.
+func numsOf(set imap.NumSet) []uint32 {
+	switch set := set.(type) {
+	case imap.SeqSet:
+		nums, _ := set.Nums()
+		return nums
+	case imap.UIDSet:
+		uids, _ := set.Nums()
+		out := make([]uint32, len(uids))
+		for i, u := range uids {
+			out[i] = uint32(u)
+		}
+		return out
+	}
+	return nil
 }

@@ -34,6 +34,14 @@ func cmdSort(s *session, c *command) error {
 		criteria = append(criteria, sortthread.Criterion{Key: k, Reverse: wc.Reverse})
 	}
 	ret := sc.Return
+	ext := sc.ReturnExt // CONTEXT=SORT (RFC 5267 §4, searchctx.go)
+	others := ext.Update || ext.Partial != nil
+	if ret != nil && !ret.ReturnMin && !ret.ReturnMax && !ret.ReturnAll && !ret.ReturnCount && !ret.ReturnSave && !others {
+		ret.ReturnAll = true // RETURN (CONTEXT): the hint alone is ALL
+	}
+	if ext.Update && s.sel.contextFor(c.tag) >= 0 {
+		return bad("Duplicate search context tag") // as Dovecot
+	}
 	idx, err := s.sortSearch(sc.Charset, &sc.Search, ret != nil && ret.ReturnSave)
 	if err != nil {
 		return err
@@ -42,11 +50,18 @@ func cmdSort(s *session, c *command) error {
 	if err != nil {
 		return replyFor(err)
 	}
+	if ext.Update {
+		result := ids
+		if !c.uid {
+			result = s.sel.uidsOfSeqs(ids)
+		}
+		c.code = s.registerContext(c.tag, c.uid, &sc.Search, criteria, ext.Partial != nil, result)
+	}
 	if ret != nil {
-		if ret.ReturnSave && !ret.ReturnMin && !ret.ReturnMax && !ret.ReturnAll && !ret.ReturnCount {
+		if ret.ReturnSave && !ret.ReturnMin && !ret.ReturnMax && !ret.ReturnAll && !ret.ReturnCount && !others {
 			return nil // RFC 5182 §2.4: SAVE alone answers no ESEARCH
 		}
-		writeSortESearch(s.enc, c.tag, c.uid, ret, ids)
+		writeSortESearch(s.enc, c.tag, c.uid, ret, ext.Partial, ids)
 		return s.enc.Err()
 	}
 	s.enc.Untagged().Atom("SORT")
@@ -99,7 +114,10 @@ func (s *session) sortSearch(charset string, criteria *wire.SearchCriteria, save
 // in sort order, ALL the messages in sort order (runs of consecutive
 // ascending numbers as ranges), COUNT their number. Nothing but COUNT is
 // written when nothing matched.
-func writeSortESearch(e *wire.Encoder, tag string, uid bool, o *imap.SearchOptions, ids []uint32) {
+//
+// PARTIAL (RFC 5267 §4.4) returns the messages at positions p in sort
+// order.
+func writeSortESearch(e *wire.Encoder, tag string, uid bool, o *imap.SearchOptions, p *wire.PartialRange, ids []uint32) {
 	e.Untagged().Atom("ESEARCH").SP().Open().Atom("TAG").SP().Quoted(tag).Close()
 	if uid {
 		e.SP().Atom("UID")
@@ -117,6 +135,9 @@ func writeSortESearch(e *wire.Encoder, tag string, uid bool, o *imap.SearchOptio
 	}
 	if o.ReturnCount {
 		e.SP().Atom("COUNT").SP().Number(uint32(len(ids)))
+	}
+	if p != nil {
+		writePartial(e, p, partialOf(ids, p), true)
 	}
 	e.CRLF()
 }

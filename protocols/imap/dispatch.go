@@ -135,6 +135,7 @@ var commands = map[string]commandSpec{
 	"GETMETADATA":    {states: authed, run: cmdGetMetadata},
 	"SETMETADATA":    {states: authed, run: cmdSetMetadata},
 	"NOTIFY":         {states: authed, run: cmdNotify},
+	"CANCELUPDATE":   {states: inSelected, run: cmdCancelUpdate}, // RFC 5267 §4.5
 }
 
 // errSessionEnded is serveCommand's answer once the session must end (a

@@ -93,6 +93,16 @@
 //     DONE), during IDLE and before each tagged response. Shared and
 //     public folders are watched under their Other Users/ and Shared/
 //     names, and get STATUS only with the r right.
+//   - CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 §4; searchctx.go):
+//     RETURN (UPDATE) keeps a context per tag (10 per session, ended by a
+//     change of mailbox) whose search program is evaluated on the
+//     messages each view update names as new or changed; ADDTO and
+//     REMOVEFROM go out with the view's updates (REMOVEFROM before
+//     EXPUNGE, ADDTO after EXISTS), position 0 for SEARCH, sort positions
+//     for SORT. Programs a change alone cannot be evaluated against
+//     (message numbers, "*", "$", RECENT, WITHIN) and PARTIAL get
+//     NOUPDATE. PARTIAL (RFC 5267 §4.4, RFC 9394's negative ranges),
+//     CONTEXT (a hint) and CANCELUPDATE.
 //
 // # Command layer
 //

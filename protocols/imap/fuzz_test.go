@@ -39,6 +39,8 @@ func FuzzCommands(f *testing.F) {
 		// NOTIFY (RFC 5465): then the session waits for its next command
 		// with a reader goroutine (notify.go).
 		"a NOTIFY SET STATUS (selected (MessageNew (UID BODY[] BINARY[1]) MessageExpunge FlagChange)) (personal (MessageNew MessageExpunge MailboxName SubscriptionChange MailboxMetadataChange ServerMetadataChange))\r\nb SETMETADATA INBOX (/private/x \"1\")\r\nb2 APPEND INBOX {1+}\r\nx\r\nc IDLE\r\nDONE\r\nd NOTIFY NONE",
+		// CONTEXT=SEARCH/SORT (RFC 5267 §4): updates at the next command.
+		"a UID SEARCH RETURN (UPDATE) UNSEEN\r\nb SORT RETURN (UPDATE PARTIAL 1:2) (REVERSE ARRIVAL) UTF-8 ALL\r\nc STORE 1 +FLAGS (\\Seen)\r\nd CANCELUPDATE \"a\" \"b\"",
 		"a NOTIFY SET (subtree (\"Other Users\" INBOX) (FlagChange)) (selected-delayed (MessageNew MessageExpunge))\r\nb CREATE n\r\nc SUBSCRIBE n\r\nd UNAUTHENTICATE",
 	} {
 		f.Add([]byte(seed))

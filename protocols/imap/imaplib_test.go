@@ -96,6 +96,17 @@ func TestImaplibACL(t *testing.T) {
 	wantImaplibOK(t, c, "imaplib_acl.py", alice, bob, password)
 }
 
+// TestImaplibContext drives CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267
+// §4) from Python's imaplib (testdata/imaplib_context.py): SEARCH and
+// SORT with RETURN (UPDATE) go out raw, and the ADDTO and REMOVEFROM
+// updates another connection's changes cause are read from imaplib's
+// untagged data.
+func TestImaplibContext(t *testing.T) {
+	c := sharedCluster(t)
+	user := c.NewUser(t, "imaplibcontext", password)
+	wantImaplibOK(t, c, "imaplib_context.py", user, password)
+}
+
 // TestImaplibNotify drives NOTIFY (RFC 5465) from Python's imaplib
 // (testdata/imaplib_notify.py): NOTIFY goes out raw, and the untagged
 // STATUS the server sends unasked is read off the connection.

@@ -53,6 +53,9 @@ type selected struct {
 	// once IMAP4rev2 is enabled (recent.go).
 	recent     recentSet
 	showRecent bool
+	// contexts are the search contexts kept current (RFC 5267 §4,
+	// searchctx.go).
+	contexts []*searchContext
 }
 
 // report brings the view up to cur, writing what changed (RFC 9051 §7.4):
@@ -62,10 +65,24 @@ type selected struct {
 // view holds (UIDs are assigned in increasing order), so new messages only
 // ever extend the sequence.
 func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) error {
-	old := sel.view
-	if cur == old && len(sel.again) == 0 {
+	if cur == sel.view && len(sel.again) == 0 {
 		return nil
 	}
+	// Search contexts (searchctx.go): REMOVEFROM before the EXPUNGEs,
+	// ADDTO once the client knows the new messages.
+	pending, err := sel.contextsRemove(cur, allowExpunge)
+	if err != nil {
+		return err
+	}
+	if err := sel.reportView(w, cur, allowExpunge); err != nil {
+		return err
+	}
+	return sel.contextsAdd(pending)
+}
+
+// reportView is report without the search contexts.
+func (sel *selected) reportView(w updateWriter, cur *snapshot, allowExpunge bool) error {
+	old := sel.view
 	// Keywords first (keywords.go): FLAGS names every keyword before a
 	// FETCH below carries it.
 	if sel.newKeywords(cur) {
@@ -177,6 +194,13 @@ func (sel *selected) expungeOwn(uids []uint32, w expungeWriter) error {
 	drop := make(map[uint32]bool, len(uids))
 	for _, u := range uids {
 		drop[u] = true
+	}
+	if _, silent := w.(noExpunges); !silent {
+		// REMOVEFROM first, numbered as the client still numbers them
+		// (searchctx.go).
+		if err := sel.contextsExpunged(drop); err != nil {
+			return err
+		}
 	}
 	if vw := vanishedMode(w); vw != nil {
 		var gone imap.UIDSet

@@ -41,6 +41,21 @@ func TestSmallCommands(t *testing.T) {
 	}
 }
 
+// TestReadCancelUpdate: CANCELUPDATE takes one or more tags (RFC 5267
+// §4.5).
+func TestReadCancelUpdate(t *testing.T) {
+	d := begin(t, "a CANCELUPDATE \"b1\" {2}\r\nc2\r\n")
+	if tags, err := d.ReadCancelUpdate(); err != nil || strings.Join(tags, ",") != "b1,c2" {
+		t.Errorf("CANCELUPDATE: %q %v", tags, err)
+	}
+	for _, line := range []string{"a CANCELUPDATE\r\n", "a CANCELUPDATE \r\n", "a CANCELUPDATE \"x\" \r\n", "a CANCELUPDATE (x)\r\n"} {
+		d := begin(t, line)
+		if tags, err := d.ReadCancelUpdate(); err == nil {
+			t.Errorf("%q: accepted as %q", line, tags)
+		}
+	}
+}
+
 func TestReadLine(t *testing.T) {
 	d := NewDecoder(bufio.NewReader(strings.NewReader("DONE\r\n"+strings.Repeat("x", 100)+"\r\nnext\n")), Limits{MaxLineLength: 50})
 	if l, err := d.ReadLine(); err != nil || l != "DONE" {
@@ -58,6 +73,7 @@ func FuzzSmallCommands(f *testing.F) {
 	f.Add("MOVE 1:* INBOX")
 	f.Add("AUTHENTICATE PLAIN =")
 	f.Add("LOGIN {1+}\r\na b")
+	f.Add("CANCELUPDATE \"a\" {1+}\r\nb")
 	f.Fuzz(func(t *testing.T, line string) {
 		d := newTestDecoder("a " + line + "\r\n")
 		_, name, err := d.Begin()
@@ -75,6 +91,8 @@ func FuzzSmallCommands(f *testing.F) {
 			_, _, _ = d.ReadLogin()
 		case "AUTHENTICATE":
 			_, _, _, _ = d.ReadAuthenticate()
+		case "CANCELUPDATE":
+			_, _ = d.ReadCancelUpdate()
 		default:
 			_, _ = d.ReadMailboxArg()
 		}

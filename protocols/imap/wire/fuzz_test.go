@@ -19,6 +19,9 @@ var fuzzSeeds = []string{
 	"a UID FETCH 1:*,$ (FLAGS BODY.PEEK[HEADER.FIELDS (To)]<0.10>)\r\n",
 	"a X ((((a)))) NIL {0}\r\n\r\n",
 	"a X {99999999999}\r\nb NOOP\r\n",
+	// CONTEXT=SEARCH/SORT (RFC 5267 §4).
+	"a UID SEARCH RETURN (UPDATE CONTEXT PARTIAL -1:-5 COUNT) SEEN\r\nb CANCELUPDATE \"a\" {1}\r\nx\r\n",
+	"a SORT RETURN (UPDATE PARTIAL 2:1) (DATE) UTF-8 ALL\r\n",
 }
 
 // FuzzDecoder runs a generic reader over arbitrary input, as a dispatcher

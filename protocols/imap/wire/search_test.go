@@ -109,7 +109,7 @@ func TestSearchIMAP(t *testing.T) {
 }
 
 func FuzzReadSearch(f *testing.F) {
-	for _, s := range []string{"RETURN (MIN) CHARSET UTF-8 OR (SEEN 1:*) NOT UID $", "MODSEQ \"/flags/\\\\seen\" priv 5", "HEADER {1+}\r\nx y SINCE 1-Jan-2020", "((((ALL))))"} {
+	for _, s := range []string{"RETURN (MIN) CHARSET UTF-8 OR (SEEN 1:*) NOT UID $", "MODSEQ \"/flags/\\\\seen\" priv 5", "HEADER {1+}\r\nx y SINCE 1-Jan-2020", "((((ALL))))", "RETURN (UPDATE CONTEXT PARTIAL -1:-9 COUNT) UNSEEN", "RETURN (PARTIAL 4:2) ALL"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, args string) {

@@ -53,6 +53,7 @@ func TestReadThread(t *testing.T) {
 func FuzzReadSort(f *testing.F) {
 	f.Add("RETURN (ALL) (REVERSE ARRIVAL) UTF-8 ALL", true)
 	f.Add("REFERENCES UTF-8 OR SEEN (1:3)", false)
+	f.Add("RETURN (UPDATE PARTIAL 1:10 CONTEXT) (DATE) UTF-8 UNSEEN", true)
 	f.Fuzz(func(t *testing.T, args string, sort bool) {
 		name := "THREAD "
 		if sort {
