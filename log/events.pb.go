@@ -2089,9 +2089,13 @@ func (x *AliasRemoved) GetAlias() string {
 }
 
 type QuotaSet struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
-	Bytes         uint64                 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"` // 0: no limit
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Address string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	Bytes   uint64                 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"` // 0: no limit
+	// The limit on the number of messages (RFC 9208 §5.2 MESSAGE; 0: no
+	// limit). Absent: the user's message limit is left as it is (every
+	// QuotaSet from before message limits).
+	Messages      *uint64 `protobuf:"varint,3,opt,name=messages,proto3,oneof" json:"messages,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2140,6 +2144,13 @@ func (x *QuotaSet) GetBytes() uint64 {
 	return 0
 }
 
+func (x *QuotaSet) GetMessages() uint64 {
+	if x != nil && x.Messages != nil {
+		return *x.Messages
+	}
+	return 0
+}
+
 type MailboxCreated struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	Address         string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
@@ -2151,8 +2162,13 @@ type MailboxCreated struct {
 	// when the user would own more than max_mailboxes mailboxes (parents
 	// created along included) or the name has more than max_name_depth
 	// hierarchy levels.
-	MaxMailboxes  uint32 `protobuf:"varint,40,opt,name=max_mailboxes,json=maxMailboxes,proto3" json:"max_mailboxes,omitempty"`
-	MaxNameDepth  uint32 `protobuf:"varint,41,opt,name=max_name_depth,json=maxNameDepth,proto3" json:"max_name_depth,omitempty"`
+	MaxMailboxes uint32 `protobuf:"varint,40,opt,name=max_mailboxes,json=maxMailboxes,proto3" json:"max_mailboxes,omitempty"`
+	MaxNameDepth uint32 `protobuf:"varint,41,opt,name=max_name_depth,json=maxNameDepth,proto3" json:"max_name_depth,omitempty"`
+	// actor is the user who asked, when not the owner (CREATE below a
+	// mailbox shared with them): apply requires the mailbox's parent to
+	// exist and the actor to hold k on it (RFC 4314 §4), checked against
+	// the ACL as it is then.
+	Actor         string `protobuf:"bytes,5,opt,name=actor,proto3" json:"actor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2229,6 +2245,13 @@ func (x *MailboxCreated) GetMaxNameDepth() uint32 {
 	return 0
 }
 
+func (x *MailboxCreated) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
 // MailboxRenamed renames the mailbox and every mailbox below it.
 type MailboxRenamed struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -2238,8 +2261,12 @@ type MailboxRenamed struct {
 	// As in MailboxCreated: checked against every name the rename produces
 	// and against the mailboxes it creates (missing parents, a new mailbox
 	// for INBOX's messages).
-	MaxMailboxes  uint32 `protobuf:"varint,40,opt,name=max_mailboxes,json=maxMailboxes,proto3" json:"max_mailboxes,omitempty"`
-	MaxNameDepth  uint32 `protobuf:"varint,41,opt,name=max_name_depth,json=maxNameDepth,proto3" json:"max_name_depth,omitempty"`
+	MaxMailboxes uint32 `protobuf:"varint,40,opt,name=max_mailboxes,json=maxMailboxes,proto3" json:"max_mailboxes,omitempty"`
+	MaxNameDepth uint32 `protobuf:"varint,41,opt,name=max_name_depth,json=maxNameDepth,proto3" json:"max_name_depth,omitempty"`
+	// actor is the user who asked, when not the owner: apply requires x on
+	// the mailbox and k on the new name's parent, which must exist (RFC
+	// 4314 §4); INBOX is not renamed for another user.
+	Actor         string `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2309,9 +2336,19 @@ func (x *MailboxRenamed) GetMaxNameDepth() uint32 {
 	return 0
 }
 
+func (x *MailboxRenamed) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
 type MailboxDeleted struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MailboxId     uint64                 `protobuf:"varint,1,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	MailboxId uint64                 `protobuf:"varint,1,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
+	// actor is the user who asked, when not the owner: apply requires x on
+	// the mailbox (RFC 4314 §4).
+	Actor         string `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2351,6 +2388,13 @@ func (x *MailboxDeleted) GetMailboxId() uint64 {
 		return x.MailboxId
 	}
 	return 0
+}
+
+func (x *MailboxDeleted) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
 }
 
 type Subscribed struct {
@@ -3101,8 +3145,14 @@ type FlagsChanged struct {
 	Op             FlagOp                 `protobuf:"varint,3,opt,name=op,proto3,enum=surat.log.v1.FlagOp" json:"op,omitempty"`
 	Flags          []string               `protobuf:"bytes,4,rep,name=flags,proto3" json:"flags,omitempty"`
 	UnchangedSince uint64                 `protobuf:"varint,5,opt,name=unchanged_since,json=unchangedSince,proto3" json:"unchanged_since,omitempty"` // RFC 7162 CONDSTORE; 0: unconditional
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// flag_rights are the proposer's RFC 4314 rights on the mailbox (the
+	// bits of protocols/imap/acl.Rights; 0: all): a flag whose right (s for
+	// \Seen, t for \Deleted, w for the others) is missing keeps its state
+	// on every message, whatever op says (a REPLACE by a user who may
+	// change only some flags).
+	FlagRights    uint32 `protobuf:"varint,6,opt,name=flag_rights,json=flagRights,proto3" json:"flag_rights,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FlagsChanged) Reset() {
@@ -3170,14 +3220,25 @@ func (x *FlagsChanged) GetUnchangedSince() uint64 {
 	return 0
 }
 
+func (x *FlagsChanged) GetFlagRights() uint32 {
+	if x != nil {
+		return x.FlagRights
+	}
+	return 0
+}
+
 type Copied struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	MailboxId       uint64                 `protobuf:"varint,1,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
 	Uids            []*UidRange            `protobuf:"bytes,2,rep,name=uids,proto3" json:"uids,omitempty"`
 	TargetMailboxId uint64                 `protobuf:"varint,3,opt,name=target_mailbox_id,json=targetMailboxId,proto3" json:"target_mailbox_id,omitempty"`
-	SavedUnix       int64                  `protobuf:"varint,60,opt,name=saved_unix,json=savedUnix,proto3" json:"saved_unix,omitempty"` // RFC 8514: the copies' save date (proposer's clock); 0: the originals'
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// flag_rights are the proposer's RFC 4314 rights on the target (as
+	// FlagsChanged's; 0: all): the copies keep only the flags they cover
+	// (RFC 4314 §4, COPY into another user's mailbox).
+	FlagRights    uint32 `protobuf:"varint,4,opt,name=flag_rights,json=flagRights,proto3" json:"flag_rights,omitempty"`
+	SavedUnix     int64  `protobuf:"varint,60,opt,name=saved_unix,json=savedUnix,proto3" json:"saved_unix,omitempty"` // RFC 8514: the copies' save date (proposer's clock); 0: the originals'
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Copied) Reset() {
@@ -3231,6 +3292,13 @@ func (x *Copied) GetTargetMailboxId() uint64 {
 	return 0
 }
 
+func (x *Copied) GetFlagRights() uint32 {
+	if x != nil {
+		return x.FlagRights
+	}
+	return 0
+}
+
 func (x *Copied) GetSavedUnix() int64 {
 	if x != nil {
 		return x.SavedUnix
@@ -3243,7 +3311,8 @@ type Moved struct {
 	MailboxId       uint64                 `protobuf:"varint,1,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
 	Uids            []*UidRange            `protobuf:"bytes,2,rep,name=uids,proto3" json:"uids,omitempty"`
 	TargetMailboxId uint64                 `protobuf:"varint,3,opt,name=target_mailbox_id,json=targetMailboxId,proto3" json:"target_mailbox_id,omitempty"`
-	SavedUnix       int64                  `protobuf:"varint,60,opt,name=saved_unix,json=savedUnix,proto3" json:"saved_unix,omitempty"` // as Copied's
+	FlagRights      uint32                 `protobuf:"varint,4,opt,name=flag_rights,json=flagRights,proto3" json:"flag_rights,omitempty"` // as Copied's
+	SavedUnix       int64                  `protobuf:"varint,60,opt,name=saved_unix,json=savedUnix,proto3" json:"saved_unix,omitempty"`   // as Copied's
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -3295,6 +3364,13 @@ func (x *Moved) GetUids() []*UidRange {
 func (x *Moved) GetTargetMailboxId() uint64 {
 	if x != nil {
 		return x.TargetMailboxId
+	}
+	return 0
+}
+
+func (x *Moved) GetFlagRights() uint32 {
+	if x != nil {
+		return x.FlagRights
 	}
 	return 0
 }
@@ -5630,8 +5706,12 @@ type EventResult struct {
 	Modseq            uint64                 `protobuf:"varint,5,opt,name=modseq,proto3" json:"modseq,omitempty"`
 	Skipped           []string               `protobuf:"bytes,6,rep,name=skipped,proto3" json:"skipped,omitempty"`                                               // Delivered: recipients not delivered to (kept for older readers)
 	SkippedRecipients []*SkippedRecipient    `protobuf:"bytes,20,rep,name=skipped_recipients,json=skippedRecipients,proto3" json:"skipped_recipients,omitempty"` // Delivered: the same recipients, each with its reason
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Delivered: the mailbox each copy in uids went to, in order (a shared
+	// one by the recipient's name for it, "Other Users/<owner>/<name>"),
+	// which the filing asked for only when it existed or was created.
+	Mailboxes     []string `protobuf:"bytes,21,rep,name=mailboxes,proto3" json:"mailboxes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EventResult) Reset() {
@@ -5709,6 +5789,13 @@ func (x *EventResult) GetSkipped() []string {
 func (x *EventResult) GetSkippedRecipients() []*SkippedRecipient {
 	if x != nil {
 		return x.SkippedRecipients
+	}
+	return nil
+}
+
+func (x *EventResult) GetMailboxes() []string {
+	if x != nil {
+		return x.Mailboxes
 	}
 	return nil
 }
@@ -6097,12 +6184,19 @@ func (x *GreylistPruned) GetNowUnix() int64 {
 }
 
 type UserRecord struct {
-	state        protoimpl.MessageState `protogen:"open.v1"`
-	Address      string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
-	PasswordHash string                 `protobuf:"bytes,2,opt,name=password_hash,json=passwordHash,proto3" json:"password_hash,omitempty"`
-	QuotaBytes   uint64                 `protobuf:"varint,3,opt,name=quota_bytes,json=quotaBytes,proto3" json:"quota_bytes,omitempty"`
-	CreatedUnix  int64                  `protobuf:"varint,4,opt,name=created_unix,json=createdUnix,proto3" json:"created_unix,omitempty"`
-	UsedBytes    uint64                 `protobuf:"varint,5,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"` // sum of the sizes of the user's messages
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	PasswordHash  string                 `protobuf:"bytes,2,opt,name=password_hash,json=passwordHash,proto3" json:"password_hash,omitempty"`
+	QuotaBytes    uint64                 `protobuf:"varint,3,opt,name=quota_bytes,json=quotaBytes,proto3" json:"quota_bytes,omitempty"`
+	CreatedUnix   int64                  `protobuf:"varint,4,opt,name=created_unix,json=createdUnix,proto3" json:"created_unix,omitempty"`
+	UsedBytes     uint64                 `protobuf:"varint,5,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"`             // sum of the sizes of the user's messages
+	QuotaMessages uint64                 `protobuf:"varint,6,opt,name=quota_messages,json=quotaMessages,proto3" json:"quota_messages,omitempty"` // 0: no limit on the number of messages
+	// used_messages counts the user's messages in all their mailboxes
+	// while used_messages_known is set: from UserCreated on, or from the
+	// QuotaSet that first set a message limit, which counts them (a user
+	// from before the count has none until then).
+	UsedMessages      uint64 `protobuf:"varint,7,opt,name=used_messages,json=usedMessages,proto3" json:"used_messages,omitempty"`
+	UsedMessagesKnown bool   `protobuf:"varint,8,opt,name=used_messages_known,json=usedMessagesKnown,proto3" json:"used_messages_known,omitempty"`
 	// credential_index is the log index of the event that last set the
 	// user's credentials (UserCreated, PasswordChanged): a session bound to
 	// another value is revoked, and a re-created address never matches an
@@ -6175,6 +6269,27 @@ func (x *UserRecord) GetUsedBytes() uint64 {
 		return x.UsedBytes
 	}
 	return 0
+}
+
+func (x *UserRecord) GetQuotaMessages() uint64 {
+	if x != nil {
+		return x.QuotaMessages
+	}
+	return 0
+}
+
+func (x *UserRecord) GetUsedMessages() uint64 {
+	if x != nil {
+		return x.UsedMessages
+	}
+	return 0
+}
+
+func (x *UserRecord) GetUsedMessagesKnown() bool {
+	if x != nil {
+		return x.UsedMessagesKnown
+	}
+	return false
 }
 
 func (x *UserRecord) GetCredentialIndex() uint64 {
@@ -7882,10 +7997,12 @@ const file_log_events_proto_rawDesc = "" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x16\n" +
 	"\x06target\x18\x02 \x01(\tR\x06target\"$\n" +
 	"\fAliasRemoved\x12\x14\n" +
-	"\x05alias\x18\x01 \x01(\tR\x05alias\":\n" +
+	"\x05alias\x18\x01 \x01(\tR\x05alias\"h\n" +
 	"\bQuotaSet\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x14\n" +
-	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"\xd6\x01\n" +
+	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\x12\x1f\n" +
+	"\bmessages\x18\x03 \x01(\x04H\x00R\bmessages\x88\x01\x01B\v\n" +
+	"\t_messages\"\xec\x01\n" +
 	"\x0eMailboxCreated\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1f\n" +
@@ -7893,17 +8010,20 @@ const file_log_events_proto_rawDesc = "" +
 	"specialUse\x12*\n" +
 	"\x11uid_validity_hint\x18\x04 \x01(\rR\x0fuidValidityHint\x12#\n" +
 	"\rmax_mailboxes\x18( \x01(\rR\fmaxMailboxes\x12$\n" +
-	"\x0emax_name_depth\x18) \x01(\rR\fmaxNameDepth\"\xc1\x01\n" +
+	"\x0emax_name_depth\x18) \x01(\rR\fmaxNameDepth\x12\x14\n" +
+	"\x05actor\x18\x05 \x01(\tR\x05actor\"\xd7\x01\n" +
 	"\x0eMailboxRenamed\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12\x19\n" +
 	"\bnew_name\x18\x02 \x01(\tR\anewName\x12*\n" +
 	"\x11uid_validity_hint\x18\x03 \x01(\rR\x0fuidValidityHint\x12#\n" +
 	"\rmax_mailboxes\x18( \x01(\rR\fmaxMailboxes\x12$\n" +
-	"\x0emax_name_depth\x18) \x01(\rR\fmaxNameDepth\"/\n" +
+	"\x0emax_name_depth\x18) \x01(\rR\fmaxNameDepth\x12\x14\n" +
+	"\x05actor\x18\x04 \x01(\tR\x05actor\"E\n" +
 	"\x0eMailboxDeleted\x12\x1d\n" +
 	"\n" +
-	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\"\x87\x01\n" +
+	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12\x14\n" +
+	"\x05actor\x18\x02 \x01(\tR\x05actor\"\x87\x01\n" +
 	"\n" +
 	"Subscribed\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x12\n" +
@@ -7969,26 +8089,32 @@ const file_log_events_proto_rawDesc = "" +
 	"\x14internal_date_offset\x18\x05 \x01(\x05R\x12internalDateOffset\x12\x14\n" +
 	"\x05flags\x18\x06 \x03(\tR\x05flags\x12\x1d\n" +
 	"\n" +
-	"saved_unix\x18< \x01(\x03R\tsavedUnix\"\xbe\x01\n" +
+	"saved_unix\x18< \x01(\x03R\tsavedUnix\"\xdf\x01\n" +
 	"\fFlagsChanged\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12*\n" +
 	"\x04uids\x18\x02 \x03(\v2\x16.surat.log.v1.UidRangeR\x04uids\x12$\n" +
 	"\x02op\x18\x03 \x01(\x0e2\x14.surat.log.v1.FlagOpR\x02op\x12\x14\n" +
 	"\x05flags\x18\x04 \x03(\tR\x05flags\x12'\n" +
-	"\x0funchanged_since\x18\x05 \x01(\x04R\x0eunchangedSince\"\x9e\x01\n" +
+	"\x0funchanged_since\x18\x05 \x01(\x04R\x0eunchangedSince\x12\x1f\n" +
+	"\vflag_rights\x18\x06 \x01(\rR\n" +
+	"flagRights\"\xbf\x01\n" +
 	"\x06Copied\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12*\n" +
 	"\x04uids\x18\x02 \x03(\v2\x16.surat.log.v1.UidRangeR\x04uids\x12*\n" +
-	"\x11target_mailbox_id\x18\x03 \x01(\x04R\x0ftargetMailboxId\x12\x1d\n" +
+	"\x11target_mailbox_id\x18\x03 \x01(\x04R\x0ftargetMailboxId\x12\x1f\n" +
+	"\vflag_rights\x18\x04 \x01(\rR\n" +
+	"flagRights\x12\x1d\n" +
 	"\n" +
-	"saved_unix\x18< \x01(\x03R\tsavedUnix\"\x9d\x01\n" +
+	"saved_unix\x18< \x01(\x03R\tsavedUnix\"\xbe\x01\n" +
 	"\x05Moved\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12*\n" +
 	"\x04uids\x18\x02 \x03(\v2\x16.surat.log.v1.UidRangeR\x04uids\x12*\n" +
-	"\x11target_mailbox_id\x18\x03 \x01(\x04R\x0ftargetMailboxId\x12\x1d\n" +
+	"\x11target_mailbox_id\x18\x03 \x01(\x04R\x0ftargetMailboxId\x12\x1f\n" +
+	"\vflag_rights\x18\x04 \x01(\rR\n" +
+	"flagRights\x12\x1d\n" +
 	"\n" +
 	"saved_unix\x18< \x01(\x03R\tsavedUnix\"U\n" +
 	"\bExpunged\x12\x1d\n" +
@@ -8186,7 +8312,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\bmessages\x18\t \x01(\x04R\bmessages\x12!\n" +
 	"\fmore_sources\x18\n" +
 	" \x01(\rR\vmoreSources\x12#\n" +
-	"\rreceived_unix\x18\v \x01(\x03R\freceivedUnix\"\xb5\x02\n" +
+	"\rreceived_unix\x18\v \x01(\x03R\freceivedUnix\"\xd3\x02\n" +
 	"\vEventResult\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12!\n" +
@@ -8196,7 +8322,8 @@ const file_log_events_proto_rawDesc = "" +
 	"\x04uids\x18\x04 \x03(\v2\x16.surat.log.v1.UidRangeR\x04uids\x12\x16\n" +
 	"\x06modseq\x18\x05 \x01(\x04R\x06modseq\x12\x18\n" +
 	"\askipped\x18\x06 \x03(\tR\askipped\x12M\n" +
-	"\x12skipped_recipients\x18\x14 \x03(\v2\x1e.surat.log.v1.SkippedRecipientR\x11skippedRecipients\"]\n" +
+	"\x12skipped_recipients\x18\x14 \x03(\v2\x1e.surat.log.v1.SkippedRecipientR\x11skippedRecipients\x12\x1c\n" +
+	"\tmailboxes\x18\x15 \x03(\tR\tmailboxes\"]\n" +
 	"\x10SkippedRecipient\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12/\n" +
 	"\x06reason\x18\x02 \x01(\x0e2\x17.surat.log.v1.ErrorCodeR\x06reason\"\x87\x01\n" +
@@ -8221,7 +8348,7 @@ const file_log_events_proto_rawDesc = "" +
 	"\x06passed\x18\x03 \x01(\bR\x06passed\x12!\n" +
 	"\fexpires_unix\x18\x04 \x01(\x03R\vexpiresUnix\"+\n" +
 	"\x0eGreylistPruned\x12\x19\n" +
-	"\bnow_unix\x18\x01 \x01(\x03R\anowUnix\"\xd9\x01\n" +
+	"\bnow_unix\x18\x01 \x01(\x03R\anowUnix\"\xd5\x02\n" +
 	"\n" +
 	"UserRecord\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12#\n" +
@@ -8230,7 +8357,10 @@ const file_log_events_proto_rawDesc = "" +
 	"quotaBytes\x12!\n" +
 	"\fcreated_unix\x18\x04 \x01(\x03R\vcreatedUnix\x12\x1d\n" +
 	"\n" +
-	"used_bytes\x18\x05 \x01(\x04R\tusedBytes\x12)\n" +
+	"used_bytes\x18\x05 \x01(\x04R\tusedBytes\x12%\n" +
+	"\x0equota_messages\x18\x06 \x01(\x04R\rquotaMessages\x12#\n" +
+	"\rused_messages\x18\a \x01(\x04R\fusedMessages\x12.\n" +
+	"\x13used_messages_known\x18\b \x01(\bR\x11usedMessagesKnown\x12)\n" +
 	"\x10credential_index\x18\x1e \x01(\x04R\x0fcredentialIndex\"\xe8\x02\n" +
 	"\rMailboxRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x18\n" +
@@ -8708,6 +8838,7 @@ func file_log_events_proto_init() {
 		(*Event_MetadataSet)(nil),
 	}
 	file_log_events_proto_msgTypes[7].OneofWrappers = []any{}
+	file_log_events_proto_msgTypes[13].OneofWrappers = []any{}
 	file_log_events_proto_msgTypes[85].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -494,9 +494,9 @@ func (t *txn) applyEvent(ev *evlog.Event) (*evlog.EventResult, error) {
 	case *evlog.Event_FlagsChanged:
 		return t.flagsChanged(k.FlagsChanged)
 	case *evlog.Event_Copied:
-		return t.copyMessages(k.Copied.GetMailboxId(), k.Copied.GetUids(), k.Copied.GetTargetMailboxId(), false, k.Copied.GetSavedUnix())
+		return t.copyMessages(k.Copied.GetMailboxId(), k.Copied.GetUids(), k.Copied.GetTargetMailboxId(), false, k.Copied.GetSavedUnix(), k.Copied.GetFlagRights())
 	case *evlog.Event_Moved:
-		return t.copyMessages(k.Moved.GetMailboxId(), k.Moved.GetUids(), k.Moved.GetTargetMailboxId(), true, k.Moved.GetSavedUnix())
+		return t.copyMessages(k.Moved.GetMailboxId(), k.Moved.GetUids(), k.Moved.GetTargetMailboxId(), true, k.Moved.GetSavedUnix(), k.Moved.GetFlagRights())
 	case *evlog.Event_Expunged:
 		return t.expunged(k.Expunged)
 	case *evlog.Event_BlobsCollected:

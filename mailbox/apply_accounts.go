@@ -55,7 +55,7 @@ func (t *txn) userCreated(e *evlog.UserCreated) (*evlog.EventResult, error) {
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_USER_EXISTS, "address %q is a user or an alias", addr)
 	}
 	u := &evlog.UserRecord{Address: addr, PasswordHash: e.GetPasswordHash(), CreatedUnix: e.GetCreatedUnix(),
-		CredentialIndex: t.index}
+		CredentialIndex: t.index, UsedMessagesKnown: true}
 	if err := t.putRecord(userKey(addr), u); err != nil {
 		return nil, err
 	}
@@ -95,16 +95,6 @@ func (t *txn) passwordChanged(e *evlog.PasswordChanged) (*evlog.EventResult, err
 	}
 	u.PasswordHash = e.GetPasswordHash()
 	u.CredentialIndex = t.index // revokes the sessions bound to the old one
-	t.changes.add(Change{Index: t.index, Address: u.GetAddress(), Kind: UserChanged})
-	return nil, t.putRecord(userKey(u.GetAddress()), u)
-}
-
-func (t *txn) quotaSet(e *evlog.QuotaSet) (*evlog.EventResult, error) {
-	u, err := t.loadUser(e.GetAddress())
-	if err != nil {
-		return nil, err
-	}
-	u.QuotaBytes = e.GetBytes()
 	t.changes.add(Change{Index: t.index, Address: u.GetAddress(), Kind: UserChanged})
 	return nil, t.putRecord(userKey(u.GetAddress()), u)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/protocols/imap/acl"
@@ -260,7 +261,7 @@ func (t *txn) fileShared(user string, r *evlog.Recipient, e *evlog.Delivered, co
 		return nil, err
 	}
 	rights := acl.Evaluate(owner, user, entries)
-	if !rights.Has(acl.Post) || overQuota(ou, e.GetSize()) {
+	if !rights.Has(acl.Post) || OverQuota(ou, e.GetSize(), 1) {
 		return nil, nil
 	}
 	uid, err := t.insertMessage(mb, ou, &evlog.MessageRecord{
@@ -278,4 +279,82 @@ func (t *txn) fileShared(user string, r *evlog.Recipient, e *evlog.Delivered, co
 	}
 	t.changes.add(Change{Index: t.index, MailboxID: id, Mailbox: mb.GetName(), Address: owner, ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded, UIDs: []uint32{uid}})
 	return &evlog.UidRange{First: uid, Last: uid}, nil
+}
+
+// keepUnpermitted is next with every flag rights do not let a user change
+// (acl.FlagRight) as it is in old: those old has stay, those it lacks do
+// not appear (FlagsChanged.flag_rights). Sorted, as stored flags are; the
+// two sets cannot hold one flag in two spellings, as a flag's right does
+// not depend on its case.
+func keepUnpermitted(old, next []string, rights acl.Rights) []string {
+	out := make([]string, 0, len(next))
+	for _, f := range next {
+		if rights.Has(acl.FlagRight(f)) {
+			out = append(out, f)
+		}
+	}
+	for _, f := range old {
+		if !rights.Has(acl.FlagRight(f)) {
+			out = append(out, f)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// mayCreateBelow refuses, with FORBIDDEN, a mailbox name of owner's that
+// actor, another user, asked for (MailboxCreated.actor) unless its parent
+// exists and actor holds k on it (RFC 4314 §4: CREATE needs k on the
+// parent), by the ACL as it is when the event applies.
+func (t *txn) mayCreateBelow(owner, actor, name string, parentID uint64, parentExists bool) error {
+	if actor == "" || actor == owner {
+		return nil
+	}
+	if !parentExists {
+		return refuse(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, "%s may create %s's %q only below a mailbox that exists", actor, owner, name)
+	}
+	entries, err := t.aclEntries(parentID)
+	if err != nil {
+		return err
+	}
+	if !acl.Evaluate(owner, actor, entries).Has(acl.CreateMailbox) {
+		return refuse(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, "%s may not create mailboxes below %s's mailbox %d", actor, owner, parentID)
+	}
+	return nil
+}
+
+// mayDelete refuses, with FORBIDDEN, the deletion of mb by actor, another
+// user (MailboxDeleted.actor), unless actor holds x on it (RFC 4314 §4).
+func (t *txn) mayDelete(mb *evlog.MailboxRecord, actor string) error {
+	if actor == "" || actor == mb.GetAddress() {
+		return nil
+	}
+	entries, err := t.aclEntries(mb.GetId())
+	if err != nil {
+		return err
+	}
+	if !acl.Evaluate(mb.GetAddress(), actor, entries).Has(acl.DeleteMailbox) {
+		return refuse(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, "%s may not delete %s's %q", actor, mb.GetAddress(), mb.GetName())
+	}
+	return nil
+}
+
+// inheritACL gives mb, just created below parentID, its parent's ACL, as
+// Dovecot's ACL plugin does: a folder made inside a shared one is shared
+// alike, whoever made it.
+func (t *txn) inheritACL(parentID uint64, mb *evlog.MailboxRecord) error {
+	entries, err := t.aclEntries(parentID)
+	if err != nil || len(entries) == 0 {
+		return err
+	}
+	for _, x := range entries {
+		if err := t.put(aclKey(mb.GetId(), x.Identifier), []byte(x.Rights.String())); err != nil {
+			return err
+		}
+		if err := t.put(aclByIdentifierKey(x.Identifier, mb.GetId()), nil); err != nil {
+			return err
+		}
+	}
+	t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Mailbox: mb.GetName(), Address: mb.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: ACLChanged})
+	return nil
 }

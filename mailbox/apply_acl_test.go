@@ -275,3 +275,117 @@ func TestSharingChanges(t *testing.T) {
 	default:
 	}
 }
+
+// TestFlagRights: FlagsChanged.flag_rights leaves every flag the
+// proposer's rights do not cover as it is, whatever the op (a STORE by a
+// user who may change only some flags), and works with UNCHANGEDSINCE.
+func TestFlagRights(t *testing.T) {
+	f := newFixture(t)
+	f.ok(flagsChanged(f.inbox, opAdd, uidRanges(1, 1), `\Flagged`, `$Work`))
+	lrs := uint32(acl.Lookup | acl.Read | acl.Seen)
+	store := func(op evlog.FlagOp, since uint64, flags ...string) *evlog.EventResult {
+		e := flagsChanged(f.inbox, op, uidRanges(1, 1), flags...)
+		e.GetFlagsChanged().FlagRights, e.GetFlagsChanged().UnchangedSince = lrs, since
+		return f.one(e)
+	}
+	flagsOf := func() []string {
+		m, err := f.s.Message(f.inbox, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.GetFlags()
+	}
+	for _, step := range []struct {
+		op    evlog.FlagOp
+		flags []string
+		want  []string
+	}{
+		{evlog.FlagOp_FLAG_OP_REPLACE, []string{`\Seen`, `\Answered`}, []string{`$Work`, `\Flagged`, `\Seen`}},
+		{evlog.FlagOp_FLAG_OP_REPLACE, nil, []string{`$Work`, `\Flagged`}},
+		{opAdd, []string{`\Seen`, `\Deleted`}, []string{`$Work`, `\Flagged`, `\Seen`}},
+		{evlog.FlagOp_FLAG_OP_REMOVE, []string{`\Seen`, `\Flagged`, `$Work`}, []string{`$Work`, `\Flagged`}},
+	} {
+		store(step.op, 0, step.flags...)
+		if got := flagsOf(); !slices.Equal(got, step.want) {
+			t.Errorf("%v %v with rights lrs: flags %v, want %v", step.op, step.flags, got, step.want)
+		}
+	}
+	m, err := f.s.Message(f.inbox, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := store(opAdd, m.GetModseq()-1, `\Seen`); len(r.GetSourceUids()) != 1 || len(r.GetUids()) != 0 {
+		t.Errorf("UNCHANGEDSINCE below the message's modseq: changed %v, modified %v", r.GetUids(), r.GetSourceUids())
+	}
+	if r := store(opAdd, m.GetModseq(), `\Seen`); len(r.GetUids()) != 1 {
+		t.Errorf("UNCHANGEDSINCE at the message's modseq: changed %v, modified %v", r.GetUids(), r.GetSourceUids())
+	}
+	// COPY and MOVE with flag_rights: the copies keep only the flags the
+	// rights cover, in the same entry (RFC 4314 §4).
+	cp := copied(f.inbox, uidRanges(1, 1), f.work)
+	cp.GetCopied().FlagRights = lrs
+	mv := moved(f.inbox, uidRanges(1, 1), f.work)
+	mv.GetMoved().FlagRights = uint32(acl.Lookup | acl.Insert | acl.Write)
+	rs := f.ok(cp, mv)
+	for i, want := range [][]string{{`\Seen`}, {`$Work`, `\Flagged`}} {
+		uid := evlog.Expand(rs[i].GetUids())[0]
+		c, err := f.s.Message(f.work, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(c.GetFlags(), want) {
+			t.Errorf("copy %d: flags %v, want %v", i, c.GetFlags(), want)
+		}
+	}
+	checkInvariants(t, f.s)
+}
+
+// TestSharedCreateDelete: another user creates below a shared mailbox
+// with k on it, and deletes with x (RFC 4314 §4), checked against the ACL
+// when the event applies; a new mailbox gets its parent's ACL, whoever
+// made it.
+func TestSharedCreateDelete(t *testing.T) {
+	h, team := sharing(t)
+	h.ok(aclSet(alice, team, bob, "lr"))
+	byBob := func(name string) *evlog.Event {
+		e := mailboxCreated(alice, name, 5)
+		e.GetMailboxCreated().Actor = bob
+		return e
+	}
+	h.fails(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, byBob("Team/Sub"))
+	h.ok(aclSet(alice, team, bob, "+k"), aclSet(alice, team, "anyone", "l"))
+	h.fails(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, byBob("Elsewhere"))     // no parent
+	h.fails(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, byBob("Team/Deep/Sub")) // parent missing
+	sub := h.one(byBob("Team/Sub")).GetMailboxId()
+	if got, want := h.acl(sub), []string{"anyone=l", bob + "=lrk"}; !slices.Equal(got, want) {
+		t.Errorf("Team/Sub's ACL %q, want its parent's %q", got, want)
+	}
+	// The owner's own new mailbox below a shared one is shared alike.
+	own := h.one(mailboxCreated(alice, "Team/Own", 6)).GetMailboxId()
+	if got := h.acl(own); len(got) != 2 {
+		t.Errorf("Team/Own's ACL %q, want its parent's", got)
+	}
+	if got := h.acl(h.one(mailboxCreated(alice, "Private", 7)).GetMailboxId()); len(got) != 0 {
+		t.Errorf("a top-level mailbox's ACL %q, want none", got)
+	}
+
+	deleteBy := func(id uint64, actor string) *evlog.Event {
+		return ev(&evlog.MailboxDeleted{MailboxId: id, Actor: actor})
+	}
+	h.fails(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, deleteBy(sub, bob))
+	h.fails(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, deleteBy(sub, carol))
+	renameBy := func(id uint64, name string) *evlog.Event {
+		e := mailboxRenamed(id, name, 8)
+		e.GetMailboxRenamed().Actor = bob
+		return e
+	}
+	h.fails(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, renameBy(sub, "Team/Moved")) // no x on Sub
+	h.ok(aclSet(alice, sub, bob, "+x"))
+	h.fails(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, renameBy(sub, "Private/Moved")) // no k there
+	h.fails(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, renameBy(sub, "Moved"))         // no parent
+	h.ok(renameBy(sub, "Team/Moved"))
+	h.fails(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, renameBy(h.mailbox(alice, "INBOX").GetId(), "Team/Inbox"))
+	h.ok(deleteBy(sub, bob))
+	h.ok(deleteBy(own, alice)) // the owner needs no entry
+	checkInvariants(t, h.s)
+}

@@ -121,6 +121,16 @@ func (t *txn) ensureParents(address, name string, hint uint32) error {
 	return nil
 }
 
+// parentOf is the id of the mailbox directly above name in address's
+// mailboxes, and whether it exists (a top-level name has none).
+func (t *txn) parentOf(address, name string) (uint64, bool, error) {
+	i := strings.LastIndexByte(name, '/')
+	if i <= 0 {
+		return 0, false, nil
+	}
+	return t.mailboxIDByName(address, name[:i])
+}
+
 func (t *txn) mailboxCreated(e *evlog.MailboxCreated) (*evlog.EventResult, error) {
 	u, err := t.loadUser(e.GetAddress())
 	if err != nil {
@@ -142,6 +152,15 @@ func (t *txn) mailboxCreated(e *evlog.MailboxCreated) (*evlog.EventResult, error
 	if err := checkNameDepth(name, e.GetMaxNameDepth()); err != nil {
 		return nil, err
 	}
+	// The parent as it is before this event: its ACL passes to the new
+	// mailbox (apply_acl.go), and another user needs k on it.
+	parentID, parentExists, err := t.parentOf(u.GetAddress(), name)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.mayCreateBelow(u.GetAddress(), e.GetActor(), name, parentID, parentExists); err != nil { // apply_acl.go
+		return nil, err
+	}
 	if err := t.ensureParents(u.GetAddress(), name, e.GetUidValidityHint()); err != nil {
 		return nil, err
 	}
@@ -151,6 +170,11 @@ func (t *txn) mailboxCreated(e *evlog.MailboxCreated) (*evlog.EventResult, error
 	}
 	if err := t.checkMailboxCount(u.GetAddress(), 0, e.GetMaxMailboxes()); err != nil {
 		return nil, err
+	}
+	if parentExists {
+		if err := t.inheritACL(parentID, mb); err != nil { // apply_acl.go
+			return nil, err
+		}
 	}
 	return &evlog.EventResult{MailboxId: mb.GetId(), UidValidity: mb.GetUidValidity(), Modseq: mb.GetHighestModseq()}, nil
 }
@@ -171,6 +195,21 @@ func (t *txn) mailboxRenamed(e *evlog.MailboxRenamed) (*evlog.EventResult, error
 		return nil, err
 	} else if ok {
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_MAILBOX_EXISTS, "mailbox %q", newName)
+	}
+	if actor := e.GetActor(); actor != "" && actor != addr {
+		if mb.GetName() == inboxName {
+			return nil, refuse(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, "%s may not rename %s's INBOX", actor, addr)
+		}
+		if err := t.mayDelete(mb, actor); err != nil { // x: the name goes (apply_acl.go)
+			return nil, err
+		}
+		parentID, parentExists, err := t.parentOf(addr, newName)
+		if err != nil {
+			return nil, err
+		}
+		if err := t.mayCreateBelow(addr, actor, newName, parentID, parentExists); err != nil { // k: the new one comes
+			return nil, err
+		}
 	}
 	before, err := t.mailboxCount(addr, e.GetMaxMailboxes())
 	if err != nil {
@@ -303,6 +342,9 @@ func (t *txn) mailboxDeleted(e *evlog.MailboxDeleted) (*evlog.EventResult, error
 	// RFC 9051 §6.3.5: it is an error to attempt to delete INBOX.
 	if mb.GetName() == inboxName {
 		return nil, refuse(evlog.ErrorCode_ERROR_CODE_FORBIDDEN, "INBOX cannot be deleted")
+	}
+	if err := t.mayDelete(mb, e.GetActor()); err != nil { // apply_acl.go
+		return nil, err
 	}
 	u, err := t.loadUser(mb.GetAddress())
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/protocols/imap/acl"
 )
 
 // bump gives mb its modseq for the current event: incremented the first
@@ -25,20 +26,6 @@ func (t *txn) bump(mb *evlog.MailboxRecord) uint64 {
 
 func (t *txn) saveUser(u *evlog.UserRecord) error {
 	return t.putRecord(userKey(u.GetAddress()), u)
-}
-
-// overQuota reports whether adding size bytes would exceed u's quota.
-func overQuota(u *evlog.UserRecord, size uint64) bool {
-	q := u.GetQuotaBytes()
-	return q > 0 && (u.GetUsedBytes() > q || size > q-u.GetUsedBytes())
-}
-
-func subtractUsage(u *evlog.UserRecord, size uint64) error {
-	if u.GetUsedBytes() < size {
-		return fmt.Errorf("user %s uses %d bytes, cannot release %d", u.GetAddress(), u.GetUsedBytes(), size)
-	}
-	u.UsedBytes -= size
-	return nil
 }
 
 func (t *txn) loadBlob(hash []byte) (*evlog.BlobRecord, bool, error) {
@@ -107,7 +94,7 @@ func (t *txn) insertMessage(mb *evlog.MailboxRecord, u *evlog.UserRecord, rec *e
 	rec.Modseq = t.bump(mb)
 	mb.Messages++
 	mb.Size += rec.GetSize()
-	u.UsedBytes += rec.GetSize()
+	chargeUsage(u, rec.GetSize())
 	if err := t.refBlob(rec.GetBlob()); err != nil {
 		return 0, err
 	}
@@ -304,7 +291,7 @@ func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		if overQuota(u, e.GetSize()) {
+		if OverQuota(u, e.GetSize(), 1) {
 			// Each copy counts: a recipient filed twice (Sieve's keep and
 			// fileinto) may fit once.
 			skip(r.GetAddress(), evlog.ErrorCode_ERROR_CODE_OVER_QUOTA)
@@ -317,6 +304,7 @@ func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
 			}
 			if filed != nil {
 				res.Uids = append(res.Uids, filed)
+				res.Mailboxes = append(res.Mailboxes, acl.SharedName(r.GetSharedOwner(), r.GetMailbox()))
 				continue
 			}
 			// Not there: the recipient's INBOX, as for a stale filing.
@@ -345,6 +333,7 @@ func (t *txn) delivered(e *evlog.Delivered) (*evlog.EventResult, error) {
 			return nil, err
 		}
 		res.Uids = append(res.Uids, &evlog.UidRange{First: uid, Last: uid})
+		res.Mailboxes = append(res.Mailboxes, mb.GetName())
 		t.changes.add(Change{Index: t.index, MailboxID: mb.GetId(), Mailbox: mb.GetName(), Address: u.GetAddress(), ModSeq: mb.GetHighestModseq(), Kind: MessagesAdded, UIDs: []uint32{uid}})
 	}
 	if len(res.SkippedRecipients) > 0 && (len(res.Uids) > 0 || e.GetRelayed()) {
@@ -591,9 +580,9 @@ func (t *txn) appended(e *evlog.Appended) (*evlog.EventResult, error) {
 	if err := checkTime("save date", e.GetSavedUnix()); err != nil {
 		return nil, err
 	}
-	if overQuota(u, e.GetSize()) {
+	if OverQuota(u, e.GetSize(), 1) {
 		// RFC 9208 §4.3 (OVERQUOTA): the append fails and stores nothing.
-		return nil, refuse(evlog.ErrorCode_ERROR_CODE_OVER_QUOTA, "user %s: %d of %d bytes used, message has %d", u.GetAddress(), u.GetUsedBytes(), u.GetQuotaBytes(), e.GetSize())
+		return nil, refuse(evlog.ErrorCode_ERROR_CODE_OVER_QUOTA, "%s, message has %d bytes", quotaUsage(u), e.GetSize())
 	}
 	uid, err := t.insertMessage(mb, u, &evlog.MessageRecord{
 		Blob: e.GetBlob(), Size: e.GetSize(), Flags: flags,
@@ -643,6 +632,9 @@ func (t *txn) flagsChanged(e *evlog.FlagsChanged) (*evlog.EventResult, error) {
 			continue
 		}
 		next := applyFlagOp(e.GetOp(), m.rec.GetFlags(), flags)
+		if r := e.GetFlagRights(); r != 0 {
+			next = keepUnpermitted(m.rec.GetFlags(), next, acl.Rights(r)) // apply_acl.go
+		}
 		if slices.Equal(next, m.rec.GetFlags()) {
 			continue
 		}
@@ -667,10 +659,11 @@ func (t *txn) flagsChanged(e *evlog.FlagsChanged) (*evlog.EventResult, error) {
 
 // copyMessages implements COPY (RFC 9051 §6.4.7) and MOVE (RFC 6851 §3):
 // existing messages in the ranges are filed into the target in UID order
-// with new UIDs, keeping flags and internal date; MOVE then expunges them.
-// The copies' save date (RFC 8514) is saved when stamped, else the
-// originals' (entries from before the stamp).
-func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64, move bool, saved int64) (*evlog.EventResult, error) {
+// with new UIDs, keeping flags (those flagRights cover, when stamped:
+// RFC 4314 §4) and internal date; MOVE then expunges them. The copies'
+// save date (RFC 8514) is saved when stamped, else the originals'
+// (entries from before the stamp).
+func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64, move bool, saved int64, flagRights uint32) (*evlog.EventResult, error) {
 	if err := checkTime("save date", saved); err != nil {
 		return nil, err
 	}
@@ -712,13 +705,17 @@ func (t *txn) copyMessages(srcID uint64, ranges []*evlog.UidRange, dstID uint64,
 		total += m.rec.GetSize()
 	}
 	// A move within one account does not change its usage.
-	if (!move || dstUser != srcUser) && overQuota(dstUser, total) {
-		return nil, refuse(evlog.ErrorCode_ERROR_CODE_OVER_QUOTA, "user %s: %d of %d bytes used, messages have %d", dstUser.GetAddress(), dstUser.GetUsedBytes(), dstUser.GetQuotaBytes(), total)
+	if (!move || dstUser != srcUser) && OverQuota(dstUser, total, uint64(len(msgs))) {
+		return nil, refuse(evlog.ErrorCode_ERROR_CODE_OVER_QUOTA, "%s, %d messages have %d bytes", quotaUsage(dstUser), len(msgs), total)
 	}
 	newUIDs := make([]uint32, 0, len(msgs))
 	for _, m := range msgs {
+		flags := m.rec.GetFlags()
+		if flagRights != 0 {
+			flags = acl.AllowedFlags(acl.Rights(flagRights), flags) // keeps their order
+		}
 		uid, err := t.insertMessage(dst, dstUser, &evlog.MessageRecord{
-			Blob: m.rec.GetBlob(), Size: m.rec.GetSize(), Flags: m.rec.GetFlags(),
+			Blob: m.rec.GetBlob(), Size: m.rec.GetSize(), Flags: flags,
 			InternalDateUnix: m.rec.GetInternalDateUnix(), InternalDateOffset: m.rec.GetInternalDateOffset(),
 			SavedUnix: cmp.Or(saved, m.rec.GetSavedUnix()), // RFC 8514
 		})

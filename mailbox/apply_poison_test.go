@@ -19,6 +19,13 @@ import (
 // node of a test cluster gets the same damage, so their states stay equal.
 func BreakUsage(t testing.TB, s *Store, user string) {
 	t.Helper()
+	editUser(t, s, user, func(u *evlog.UserRecord) { u.UsedBytes = 0 })
+}
+
+// editUser rewrites user's record behind apply's back, as a bug or a
+// record from an older build would have left it.
+func editUser(t testing.TB, s *Store, user string, edit func(*evlog.UserRecord)) {
+	t.Helper()
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
 	s.mu.RLock()
@@ -33,7 +40,7 @@ func BreakUsage(t testing.TB, s *Store, user string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.UsedBytes = 0
+	edit(u)
 	v, err = evlog.MarshalRecord(u)
 	if err != nil {
 		t.Fatal(err)

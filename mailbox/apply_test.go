@@ -196,6 +196,10 @@ func TestDelivered(t *testing.T) {
 	if got := evlog.Expand(r.GetUids()); !slices.Equal(got, []uint32{1, 1, 2}) {
 		t.Errorf("uids %v", got)
 	}
+	// The mailbox of each copy: "Gone" does not exist, so INBOX.
+	if got := r.GetMailboxes(); !slices.Equal(got, []string{"Lists", "INBOX", "INBOX"}) {
+		t.Errorf("mailboxes %v", got)
+	}
 	lists := f.mailbox(userA, "Lists")
 	m, err := f.s.Message(lists.GetId(), 1)
 	if err != nil {

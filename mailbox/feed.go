@@ -134,7 +134,14 @@ type Subscription struct {
 	mu         sync.Mutex // guards sends and closing ch
 	closed     bool
 	overflowed atomic.Bool
+	sent       atomic.Uint64 // changes sent on ch
 }
+
+// Sent is the number of changes sent on C so far. A subscriber that
+// counts what it has read can tell when it has read everything published
+// before a moment: every change of an entry is sent before a proposal of
+// that entry returns on this node.
+func (sub *Subscription) Sent() uint64 { return sub.sent.Load() }
 
 // Overflowed reports whether any change was dropped because C was full.
 // Each drop is followed by a Reset in C.
@@ -169,6 +176,7 @@ func (sub *Subscription) deliver(c Change) {
 	// between this check and the send.
 	if c.Kind != Reset && len(sub.ch) < cap(sub.ch)-1 {
 		sub.ch <- c
+		sub.sent.Add(1)
 		return
 	}
 	if c.Kind != Reset {
@@ -176,6 +184,7 @@ func (sub *Subscription) deliver(c Change) {
 	}
 	select {
 	case sub.ch <- Change{Index: c.Index, Kind: Reset}:
+		sub.sent.Add(1)
 	default:
 		// Full, so a Reset is already queued after the changes before
 		// this one; reading it happens after c was committed.

@@ -70,6 +70,11 @@ func TestFeedReportsMailboxChanges(t *testing.T) {
 	if n := len(drain(all)); n != 3 {
 		t.Errorf("unfiltered subscription got %d changes", n)
 	}
+	// Sent counts what each subscription was sent, when the proposal
+	// returns.
+	if mine.Sent() != 3 || other.Sent() != 0 || all.Sent() != 3 {
+		t.Errorf("sent %d, %d, %d; want 3, 0, 3", mine.Sent(), other.Sent(), all.Sent())
+	}
 }
 
 func TestFeedOverflowDoesNotBlock(t *testing.T) {
@@ -93,6 +98,9 @@ func TestFeedOverflowDoesNotBlock(t *testing.T) {
 	got := drain(sub)
 	if len(got) != 3 || got[0].Kind != MessagesAdded || got[len(got)-1].Kind != Reset {
 		t.Errorf("got %+v, want two changes then a Reset", got)
+	}
+	if sub.Sent() != 3 {
+		t.Errorf("sent %d, want the 3 received (the dropped ones are not counted)", sub.Sent())
 	}
 	// After draining, delivery resumes.
 	h.ok(delivered(hash, len(body1), rcpt(userA, "")))

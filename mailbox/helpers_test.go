@@ -334,7 +334,7 @@ func checkInvariants(t testing.TB, s *Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var used uint64
+		var used, count uint64
 		for _, mb := range mbs {
 			var n uint32
 			var size uint64
@@ -363,9 +363,13 @@ func checkInvariants(t testing.TB, s *Store) {
 				t.Errorf("mailbox %d: address %q uidvalidity %d", mb.GetId(), mb.GetAddress(), mb.GetUidValidity())
 			}
 			used += size
+			count += uint64(n)
 		}
 		if used != u.GetUsedBytes() {
 			t.Errorf("user %s: used_bytes %d, messages add up to %d", a, u.GetUsedBytes(), used)
+		}
+		if u.GetUsedMessagesKnown() && count != u.GetUsedMessages() {
+			t.Errorf("user %s: used_messages %d, mailboxes hold %d", a, u.GetUsedMessages(), count)
 		}
 		if !hasInbox(mbs) {
 			t.Errorf("user %s has no INBOX", a)

@@ -234,7 +234,13 @@ func (g *generator) event() []*evlog.Event {
 		}
 		return []*evlog.Event{aliasAdded(a, g.user())}
 	case r < 85:
-		return []*evlog.Event{quotaSet(g.user(), uint64(g.rng.IntN(4))*4000)}
+		// One draw, as before message limits, so that the seeded
+		// workloads other tests rely on keep their shape.
+		u, v := g.user(), uint64(g.rng.IntN(8))
+		if v >= 4 {
+			return []*evlog.Event{messageQuotaSet(u, 0, (v-4)*3)}
+		}
+		return []*evlog.Event{quotaSet(u, v*4000)}
 	case r < 86:
 		return []*evlog.Event{ev(&evlog.PasswordChanged{Address: g.user(), PasswordHash: fmt.Sprint(g.rng.Int())})}
 	case r < 87:

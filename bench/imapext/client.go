@@ -176,8 +176,7 @@ func firstWord(s string) string {
 // code finds a response code [NAME value] in lines and returns value.
 func code(lines []string, name string) string {
 	for _, l := range lines {
-		up := strings.ToUpper(l)
-		i := strings.Index(up, "["+name+" ")
+		i := indexFold(l, "["+name+" ")
 		if i < 0 {
 			continue
 		}
@@ -187,4 +186,16 @@ func code(lines []string, name string) string {
 		}
 	}
 	return ""
+}
+
+// indexFold is strings.Index ignoring ASCII case. Unlike an index into
+// strings.ToUpper(s), it is an index into s itself: upper-casing changes
+// the length of invalid UTF-8 and of some letters.
+func indexFold(s, substr string) int {
+	for i := 0; i+len(substr) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(substr)], substr) {
+			return i
+		}
+	}
+	return -1
 }

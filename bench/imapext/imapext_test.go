@@ -71,6 +71,10 @@ func TestWriteMarkdown(t *testing.T) {
 func FuzzResponseParsers(f *testing.F) {
 	f.Add("* THREAD (1 2)(3 (4)(5))", "* OK [HIGHESTMODSEQ 99] x", "* VANISHED (EARLIER) 3:5,9")
 	f.Add("* 1 FETCH (BODY[] {99999999999}", "* OK [UIDNEXT 0] x", "1:")
+	// Invalid UTF-8 grows under strings.ToUpper; an index into the
+	// upper-cased line once sliced past the end of the original.
+	f.Add("\xff\xff* THREAD", "\xff\xff\xff[UIDNEXT", "\xff[HIGHESTMODSEQ ")
+	f.Add("x", "y", "\xff\xff\xff\xff\nSubject:")
 	f.Fuzz(func(t *testing.T, a, b, c string) {
 		countThreads(a)
 		ParseThreads(a)

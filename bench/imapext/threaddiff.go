@@ -22,7 +22,7 @@ type ThreadNode struct {
 // ("* THREAD (2)(3 6 (4 23)(44 7 96))"). It never fails: what does not
 // parse is skipped.
 func ParseThreads(l string) []*ThreadNode {
-	if i := strings.Index(strings.ToUpper(l), "THREAD"); i >= 0 {
+	if i := indexFold(l, "THREAD"); i >= 0 {
 		l = l[i+len("THREAD"):]
 	}
 	p := threadParser{s: l}
@@ -128,10 +128,9 @@ func fetchUID(l string) (uint32, bool) {
 // headerValue is the unfolded value of the header field name in s (a
 // FETCH line with its literal inline), or "".
 func headerValue(s, name string) string {
-	low := strings.ToLower(s)
-	i := strings.Index(low, "\n"+strings.ToLower(name)+":")
+	i := indexFold(s, "\n"+name+":")
 	if i < 0 {
-		i = strings.Index(low, "}"+strings.ToLower(name)+":")
+		i = indexFold(s, "}"+name+":")
 	}
 	if i < 0 {
 		return ""

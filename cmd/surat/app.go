@@ -44,7 +44,7 @@ Usage:
   surat user passwd EMAIL [--password-stdin]   change a user's password
   surat user del EMAIL                         delete a user and all its mail
   surat user list                              list users, one a line
-  surat user quota EMAIL BYTES                 set a quota (0: none; K, M, G, T suffixes)
+  surat user quota EMAIL BYTES [--messages N]  set a quota (0: none; K, M, G, T suffixes)
   surat user forward EMAIL [--to ADDR[,ADDR] [--keep] | --off]
                                                forward a user's mail (SRS); without --to: show
   surat queue list                             the outbound queue

@@ -28,6 +28,7 @@ var errNoUser = errors.New("no such user")
 type fakeNode struct {
 	mu         sync.Mutex
 	users      map[string]uint64 // address → quota
+	messages   map[string]uint64 // address → message limit, once set
 	proposeErr error
 }
 
@@ -90,6 +91,12 @@ func (f *fakeNode) Propose(_ context.Context, p []byte) ([]byte, error) {
 				out.Error = evlog.ErrorCode_ERROR_CODE_NO_SUCH_USER
 			} else {
 				f.users[k.QuotaSet.Address] = k.QuotaSet.Bytes
+				if k.QuotaSet.Messages != nil {
+					if f.messages == nil {
+						f.messages = map[string]uint64{}
+					}
+					f.messages[k.QuotaSet.Address] = k.QuotaSet.GetMessages()
+				}
 			}
 		case *evlog.Event_UserDeleted:
 			if _, ok := f.users[k.UserDeleted.Address]; !ok {
@@ -171,6 +178,8 @@ func TestCLIUsers(t *testing.T) {
 		{"passwd", envTok, "new\n", []string{"user", "passwd", "alice@example.test", "--password-stdin", "--server", url}, 0, ""},
 		{"passwd missing", envTok, "new\n", []string{"user", "passwd", "zed@example.test", "--password-stdin", "--server", url}, 1, "no such user"},
 		{"quota", envTok, "", []string{"user", "quota", "alice@example.test", "1G", "--server", url}, 0, ""},
+		{"quota with messages", envTok, "", []string{"user", "quota", "bob@example.test", "0", "--messages", "10000", "--server", url}, 0, ""},
+		{"quota bad messages", envTok, "", []string{"user", "quota", "bob@example.test", "0", "--messages", "-1", "--server", url}, 2, "--messages"},
 		{"quota bad size", envTok, "", []string{"user", "quota", "alice@example.test", "lots", "--server", url}, 2, "bad size"},
 		{"del missing", envTok, "", []string{"user", "del", "nobody@example.test", "--server", url}, 1, "no such user"},
 		{"del", envTok, "", []string{"user", "del", "bob@example.test", "--server", url}, 0, ""},
@@ -202,6 +211,12 @@ func TestCLIUsers(t *testing.T) {
 	}
 	if q := f.users["alice@example.test"]; q != 1<<30 {
 		t.Errorf("quota %d", q)
+	}
+	if _, ok := f.messages["alice@example.test"]; ok {
+		t.Error("a quota without --messages set a message limit")
+	}
+	if m := f.messages["bob@example.test"]; m != 10000 {
+		t.Errorf("message limit %d", m)
 	}
 	if _, ok := f.users["bob@example.test"]; ok {
 		t.Error("bob not deleted")

@@ -20,7 +20,10 @@ const userUsage = `Usage:
   surat user passwd EMAIL [--password-stdin] [--server URL]
   surat user del EMAIL [--server URL]
   surat user list [--server URL]
-  surat user quota EMAIL BYTES [--server URL]    (0: no limit; K, M, G, T suffixes)
+  surat user quota EMAIL BYTES [--messages N] [--server URL]
+                                                 (0: no limit; K, M, G, T suffixes);
+                                                 --messages also limits the number
+                                                 of messages (0: no limit)
   surat user forward EMAIL [--to ADDR[,ADDR] [--keep] | --off] [--server URL]
                                                  forward EMAIL's mail to ADDR (the envelope
                                                  sender rewritten by SRS); --keep also files
@@ -109,8 +112,11 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		passwordHash = fs.String("password-hash", "", "import this argon2id (PHC) or bcrypt `HASH` instead of a password (\"-\": the first line of standard input)")
 	}
 	var fwd *forwardFlags
+	var messages *string
 	switch sub {
-	case "add", "passwd", "del", "list", "quota":
+	case "add", "passwd", "del", "list":
+	case "quota":
+		messages = fs.String("messages", "", "also limit the number of messages to `N` (0: no limit; unset: left as it is)")
 	case "forward":
 		fwd = newForwardFlags(fs)
 	default:
@@ -183,7 +189,15 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return usagef("user quota: %v", err)
 		}
-		if err := c.SetQuota(ctx, pos[0], n); err != nil {
+		var limit *uint64
+		if *messages != "" {
+			m, err := strconv.ParseUint(*messages, 10, 64)
+			if err != nil {
+				return usagef("user quota: --messages %q: not a number of messages", *messages)
+			}
+			limit = &m
+		}
+		if err := c.SetQuota(ctx, pos[0], n, limit); err != nil {
 			return fmt.Errorf("user quota %s: %w", pos[0], err)
 		}
 	}

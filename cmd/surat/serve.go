@@ -305,6 +305,14 @@ func serve(ctx context.Context, cfg *serveConfig, logger *slog.Logger) (err erro
 		srv.Close()
 		return err
 	}
+	if err := frontEndSessions(smtpServers, imapSrv, pop3Srv, sieveSrv).register(reg); err != nil {
+		sieveSrv.shutdown(time.Second)
+		pop3Srv.shutdown(time.Second)
+		imapSrv.shutdown(time.Second)
+		smtpServers.shutdown(time.Second)
+		srv.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
 	logger.Info("serving", "hostname", cfg.Hostname, "http", cfg.HTTP, "http_tls", !isLoopback(cfg.HTTP), "raft", cfg.Raft, "gossip", cfg.Gossip,
 		"domains", cfg.Domains, "resolver", cfg.ResolverSpec, "cluster_key", cfg.ClusterKey != nil)
 

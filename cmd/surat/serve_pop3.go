@@ -19,6 +19,7 @@ import (
 // implicit-TLS one offers no STLS).
 type pop3Servers struct {
 	servers []*pop3.Server
+	names   []string // each server's listener: pop3, pop3s
 	wg      sync.WaitGroup
 }
 
@@ -51,6 +52,7 @@ func startPOP3(cfg *serveConfig, m *tlsListenerPair, tlsConfig *tls.Config, stor
 			return nil, fmt.Errorf("serve: %w", err)
 		}
 		out.servers = append(out.servers, srv)
+		out.names = append(out.names, l.name)
 		out.wg.Add(1)
 		go func() {
 			defer out.wg.Done()

@@ -82,9 +82,10 @@ func (c *Client) SetPassword(ctx context.Context, address, password string) erro
 	return c.do(ctx, http.MethodPut, userPath(address, "password"), PasswordRequest{Password: password}, nil)
 }
 
-// SetQuota sets address's quota in bytes (0: no limit).
-func (c *Client) SetQuota(ctx context.Context, address string, bytes uint64) error {
-	return c.do(ctx, http.MethodPut, userPath(address, "quota"), QuotaRequest{Bytes: &bytes}, nil)
+// SetQuota sets address's quota in bytes and, when messages is not nil,
+// its limit on the number of messages (0: no limit).
+func (c *Client) SetQuota(ctx context.Context, address string, bytes uint64, messages *uint64) error {
+	return c.do(ctx, http.MethodPut, userPath(address, "quota"), QuotaRequest{Bytes: &bytes, Messages: messages}, nil)
 }
 
 // DeleteUser deletes address and all its mail.

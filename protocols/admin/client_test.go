@@ -28,7 +28,7 @@ func TestClient(t *testing.T) {
 	if err := c.SetPassword(ctx, "alice@example.test", "pw2"); err != nil {
 		t.Errorf("SetPassword: %v", err)
 	}
-	if err := c.SetQuota(ctx, "alice@example.test", 0); err != nil {
+	if err := c.SetQuota(ctx, "alice@example.test", 0, nil); err != nil {
 		t.Errorf("SetQuota 0: %v", err)
 	}
 	if u, err := c.User(ctx, "alice@example.test"); err != nil || u.Address != "alice@example.test" {

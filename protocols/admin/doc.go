@@ -12,7 +12,7 @@
 //	POST   /v1/users                       {"address","password"} → 201
 //	GET    /v1/users/{address}             the user's record
 //	PUT    /v1/users/{address}/password    {"password"} → 204
-//	PUT    /v1/users/{address}/quota       {"bytes": N} → 204
+//	PUT    /v1/users/{address}/quota       {"bytes": N[, "messages": M]} → 204
 //	DELETE /v1/users/{address}             → 204
 //	GET    /v1/queue                       {"entries": [...]} the outbound queue, by id
 //	POST   /v1/queue/{id}/retry            make the entry due now (QueueRetried) → 204; 404 if unknown

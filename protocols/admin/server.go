@@ -361,10 +361,15 @@ func (s *Server) listUsers(w http.ResponseWriter, _ *http.Request) {
 
 // UserResponse is the body of GET /v1/users/{address}.
 type UserResponse struct {
-	Address     string `json:"address"`
-	QuotaBytes  uint64 `json:"quota_bytes"`
-	UsedBytes   uint64 `json:"used_bytes"`
-	CreatedUnix int64  `json:"created_unix"`
+	Address    string `json:"address"`
+	QuotaBytes uint64 `json:"quota_bytes"`
+	UsedBytes  uint64 `json:"used_bytes"`
+	// QuotaMessages limits the number of messages (0: no limit).
+	// UsedMessages counts them; it is left out for an account from
+	// before the count until it is given a message limit.
+	QuotaMessages uint64  `json:"quota_messages"`
+	UsedMessages  *uint64 `json:"used_messages,omitempty"`
+	CreatedUnix   int64   `json:"created_unix"`
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
@@ -381,8 +386,12 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "read user", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, UserResponse{Address: rec.GetAddress(), QuotaBytes: rec.GetQuotaBytes(),
-		UsedBytes: rec.GetUsedBytes(), CreatedUnix: rec.GetCreatedUnix()})
+	resp := UserResponse{Address: rec.GetAddress(), QuotaBytes: rec.GetQuotaBytes(), UsedBytes: rec.GetUsedBytes(),
+		QuotaMessages: rec.GetQuotaMessages(), CreatedUnix: rec.GetCreatedUnix()}
+	if rec.GetUsedMessagesKnown() {
+		resp.UsedMessages = new(rec.GetUsedMessages())
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // AddUserRequest is the body of POST /v1/users: a password, or instead
@@ -400,9 +409,12 @@ type PasswordRequest struct {
 	Password string `json:"password"`
 }
 
-// QuotaRequest is the body of PUT /v1/users/{address}/quota; 0 is no limit.
+// QuotaRequest is the body of PUT /v1/users/{address}/quota; 0 is no
+// limit. Bytes is required; without Messages the message limit stays as
+// it is.
 type QuotaRequest struct {
-	Bytes *uint64 `json:"bytes"`
+	Bytes    *uint64 `json:"bytes"`
+	Messages *uint64 `json:"messages,omitempty"`
 }
 
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
@@ -523,13 +535,17 @@ func (s *Server) setQuota(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.submit(r.Context(), &evlog.Event{Kind: &evlog.Event_QuotaSet{QuotaSet: &evlog.QuotaSet{
-		Address: addr, Bytes: *req.Bytes,
+		Address: addr, Bytes: *req.Bytes, Messages: req.Messages,
 	}}})
 	if err != nil {
 		s.proposeFailed(w, r, err, addr)
 		return
 	}
-	s.cfg.Logger.InfoContext(r.Context(), "quota set", "user", addr, "quota_bytes", *req.Bytes)
+	if req.Messages != nil {
+		s.cfg.Logger.InfoContext(r.Context(), "quota set", "user", addr, "quota_bytes", *req.Bytes, "quota_messages", *req.Messages)
+	} else {
+		s.cfg.Logger.InfoContext(r.Context(), "quota set", "user", addr, "quota_bytes", *req.Bytes)
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -141,7 +141,11 @@ func (f *fakeNode) Propose(_ context.Context, p []byte) ([]byte, error) {
 			case *evlog.Event_PasswordChanged:
 				f.users[k.PasswordChanged.Address].PasswordHash = k.PasswordChanged.PasswordHash
 			case *evlog.Event_QuotaSet:
-				f.users[k.QuotaSet.Address].QuotaBytes = k.QuotaSet.Bytes
+				u := f.users[k.QuotaSet.Address]
+				u.QuotaBytes = k.QuotaSet.Bytes
+				if k.QuotaSet.Messages != nil {
+					u.QuotaMessages = k.QuotaSet.GetMessages()
+				}
 			case *evlog.Event_UserDeleted:
 				delete(f.users, k.UserDeleted.Address)
 			}
@@ -315,6 +319,19 @@ func TestEndpoints(t *testing.T) {
 					t.Errorf("quota %d", q)
 				}
 			}},
+		{name: "quota with messages", setup: func(f *fakeNode) { f.addUser("alice@example.test") },
+			call: call{method: "PUT", path: "/v1/users/alice@example.test/quota", token: tok, body: `{"bytes":0,"messages":5000}`},
+			want: 204, check: func(t *testing.T, f *fakeNode) {
+				if u := f.users["alice@example.test"]; u.QuotaBytes != 0 || u.QuotaMessages != 5000 {
+					t.Errorf("quota %d bytes, %d messages", u.QuotaBytes, u.QuotaMessages)
+				}
+			}},
+		{name: "get user with message quota", setup: func(f *fakeNode) {
+			f.addUser("alice@example.test")
+			u := f.users["alice@example.test"]
+			u.QuotaMessages, u.UsedMessages, u.UsedMessagesKnown = 5000, 12, true
+		}, call: call{method: "GET", path: "/v1/users/alice@example.test", token: tok},
+			want: 200, wantBody: `"quota_messages":5000,"used_messages":12,`},
 		{name: "quota missing bytes", setup: func(f *fakeNode) { f.addUser("alice@example.test") },
 			call: call{method: "PUT", path: "/v1/users/alice@example.test/quota", token: tok, body: `{}`}, want: 400},
 		{name: "quota negative", setup: func(f *fakeNode) { f.addUser("alice@example.test") },

@@ -101,7 +101,7 @@ func (ma *multiAppend) add(name string, m *wire.AppendMessage) error {
 	// check refuses a message of size octets before its data is sent.
 	check := func(size int64) error {
 		if ma.mb != nil {
-			return s.appendMore(ma.total, size)
+			return s.appendMore(ma.mb, len(ma.events), ma.total, size)
 		}
 		mb, err := s.appendTarget(name, size)
 		ma.mb = mb

@@ -18,6 +18,9 @@ func TestCmdCatenate(t *testing.T) {
 	defer rc.conn.Close()
 	appendRaw(rc, "INBOX", "Subject: src\r\nFrom: <a@b.test>\r\n\r\nquoted body\r\n")
 	uv := regexp.MustCompile(`UIDVALIDITY (\d+)`).FindStringSubmatch(strings.Join(rc.cmd("a", "STATUS INBOX (UIDVALIDITY)"), "\n"))[1]
+	if caps := rc.cmd("z", "CAPABILITY")[0] + " "; !strings.Contains(caps, " CATENATE ") || !strings.Contains(caps, " URL-PARTIAL ") {
+		t.Errorf("CATENATE or URL-PARTIAL (RFC 5550 §5) not announced: %s", caps)
+	}
 	playScript(t, rc, `
 		C: b CREATE Work
 		S: b OK

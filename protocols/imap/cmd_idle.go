@@ -44,6 +44,7 @@ func cmdIdle(s *session, c *command) error {
 	for {
 		var wake <-chan struct{}
 		if s.sel != nil {
+			s.syncRights() // shared.go: the ACL may have changed
 			cur, w := s.sel.state.current()
 			if err := s.sel.report(s.updates(), cur, true); err != nil {
 				return stop(err)

@@ -14,7 +14,7 @@ func cmdCreate(s *session, c *command) error {
 		return err
 	}
 	if s.inOtherNamespace(cc.Mailbox) {
-		return errOtherUsers // shared.go, public.go
+		return s.createShared(cc.Mailbox, len(cc.Use) > 0) // shared.go
 	}
 	return s.Create(cc.Mailbox, &imap.CreateOptions{SpecialUse: cc.Use})
 }
@@ -26,7 +26,7 @@ func cmdDelete(s *session, c *command) error {
 		return err
 	}
 	if b, err := s.lookup(name); err == nil && b.owner != s.user {
-		return errOtherUsers // shared.go
+		return s.deleteShared(b) // shared.go
 	}
 	return s.Delete(name)
 }
@@ -37,11 +37,13 @@ func cmdRename(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
-	if s.inOtherNamespace(to) {
-		return errOtherUsers // shared.go, public.go
-	}
-	if b, err := s.lookup(from); err == nil && b.owner != s.user {
-		return errOtherUsers
+	b, err := s.lookup(from)
+	fromOther := err == nil && b.owner != s.user
+	switch toOther := s.inOtherNamespace(to); {
+	case fromOther && toOther:
+		return s.renameShared(b, to) // shared.go
+	case fromOther || toOther:
+		return errOtherUsers // not from one user to another
 	}
 	return s.Rename(from, to, nil)
 }

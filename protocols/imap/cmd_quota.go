@@ -22,12 +22,11 @@ type quotaResource struct {
 
 // quotaResources lists the limited resources of the session's user, from
 // the per-user quota set with `surat user quota` and enforced by apply
-// (mailbox/apply_messages.go) and appendTarget: STORAGE in units of 1024
-// octets (RFC 9208 §5.1), rounded up as Dovecot does. A user without a
-// quota has none, and an unlimited resource is not listed (RFC 9208 §4.1
-// lists resources with their limits; Dovecot leaves unlimited ones out).
-// MESSAGE (§5.2) is never limited: Surat keeps no limit on the number of
-// messages, so it is never listed either.
+// (mailbox.OverQuota): STORAGE in units of 1024 octets (RFC 9208 §5.1),
+// rounded up as Dovecot does, and MESSAGE, the number of messages in all
+// the user's mailboxes (§5.2). A user without a quota has none, and an
+// unlimited resource is not listed (RFC 9208 §4.1 lists resources with
+// their limits; Dovecot leaves unlimited ones out).
 func (s *session) quotaResources() ([]quotaResource, error) {
 	u, err := s.srv.cfg.Store.User(s.user)
 	if errors.Is(err, mailbox.ErrNotFound) {
@@ -36,10 +35,14 @@ func (s *session) quotaResources() ([]quotaResource, error) {
 	if err != nil {
 		return nil, replyFor(err)
 	}
-	if u.GetQuotaBytes() == 0 {
-		return nil, nil
+	var res []quotaResource
+	if q := u.GetQuotaBytes(); q > 0 {
+		res = append(res, quotaResource{name: "STORAGE", usage: kib(u.GetUsedBytes()), limit: kib(q)})
 	}
-	return []quotaResource{{name: "STORAGE", usage: kib(u.GetUsedBytes()), limit: kib(u.GetQuotaBytes())}}, nil
+	if q := u.GetQuotaMessages(); q > 0 {
+		res = append(res, quotaResource{name: "MESSAGE", usage: u.GetUsedMessages(), limit: q})
+	}
+	return res, nil
 }
 
 // kib is n octets in units of 1024 octets, rounded up (RFC 9208 §5.1).

@@ -89,6 +89,40 @@ func TestCmdQuota(t *testing.T) {
 		S: * QUOTAROOT "été" "User quota"
 		S: ...
 		S: h OK`)
+
+	// A message limit (RFC 9208 §5.2 MESSAGE): listed after STORAGE, and
+	// an APPEND past it is refused before its literal is sent, a
+	// MULTIAPPEND (RFC 3502) that would pass it at its message, and a
+	// COPY by apply.
+	messages := uint64(3)
+	c.Submit(t, &evlog.Event{Kind: &evlog.Event_QuotaSet{QuotaSet: &evlog.QuotaSet{Address: user, Bytes: 10 << 20, Messages: &messages}}})
+	runScript(t, addr, user, `
+		C: a GETQUOTA "User quota"
+		S: * QUOTA "User quota" (STORAGE 2 10240 MESSAGE 1 3)
+		S: a OK
+		C: b APPEND INBOX {5+}
+		C: hello
+		S: b OK [APPENDUID
+		C: c APPEND INBOX {5+}
+		C: hello {5+}
+		C: hello
+		S: c NO [OVERQUOTA]
+		C: d SELECT INBOX
+		S: ...
+		S: d OK
+		C: e COPY 1:2 INBOX
+		S: e NO [OVERQUOTA]
+		C: f APPEND INBOX {5}
+		S: + Ready
+		C: hello
+		S: ...
+		S: f OK [APPENDUID
+		C: g APPEND INBOX {5}
+		S: g NO [OVERQUOTA]
+		C: h GETQUOTAROOT INBOX
+		S: * QUOTAROOT INBOX "User quota"
+		S: * QUOTA "User quota" (STORAGE 2 10240 MESSAGE 3 3)
+		S: h OK`)
 }
 
 // TestImaplibQuota reads the quota through Python's imaplib (getquotaroot,
@@ -97,7 +131,8 @@ func TestCmdQuota(t *testing.T) {
 func TestImaplibQuota(t *testing.T) {
 	c := sharedCluster(t)
 	user := c.NewUser(t, "imaplibquota", password)
-	c.Submit(t, &evlog.Event{Kind: &evlog.Event_QuotaSet{QuotaSet: &evlog.QuotaSet{Address: user, Bytes: 1 << 20}}})
+	messages := uint64(2)
+	c.Submit(t, &evlog.Event{Kind: &evlog.Event_QuotaSet{QuotaSet: &evlog.QuotaSet{Address: user, Bytes: 1 << 20, Messages: &messages}}})
 	nolimit := c.NewUser(t, "imaplibnoquota", password)
 	wantImaplibOK(t, c, "imaplib_quota.py", user, nolimit, password)
 }

@@ -4,8 +4,8 @@ import (
 	"github.com/surat-mail/surat/protocols/imap/sortthread"
 )
 
-// cmdThread: THREAD and UID THREAD (RFC 5256 §3) with ORDEREDSUBJECT or
-// REFERENCES:
+// cmdThread: THREAD and UID THREAD (RFC 5256 §3) with ORDEREDSUBJECT,
+// REFERENCES or REFS (draft-ietf-morg-inthread-01, as Dovecot serves it):
 //
 //	thread = ["UID" SP] "THREAD" SP thread-alg SP search-criteria
 //

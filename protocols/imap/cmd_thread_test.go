@@ -12,6 +12,9 @@ func TestThreadCommand(t *testing.T) {
 		// Without 2, 5 still hangs under 3 (its References name both).
 		{"thread references utf-8 NOT SUBJECT Re", []string{"* THREAD (3 5)(1)"}, "OK"},
 		{"THREAD ORDEREDSUBJECT UTF-8 ALL", []string{"* THREAD (4 1)(3 2)(5)"}, "OK"},
+		// REFS: no gathering by subject, threads by their latest
+		// message (4 has no Date: its arrival, the earliest).
+		{"UID THREAD REFS UTF-8 ALL", []string{"* THREAD (4)(1)(3 2 5)"}, "OK"},
 		{"THREAD ORDEREDSUBJECT US-ASCII SUBJECT nothing", []string{"* THREAD"}, "OK"},
 		{"THREAD FOO UTF-8 ALL", nil, "BAD"},
 		{"THREAD REFERENCES", nil, "BAD"},

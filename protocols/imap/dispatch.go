@@ -203,11 +203,16 @@ func (s *session) answer(c *command, spec commandSpec, err error) error {
 	switch {
 	case err == nil:
 		if s.state&authed != 0 {
+			s.syncRights() // an ACL changed during the command (shared.go)
 			if err := s.Poll(s.updates(), !spec.noExpunge); err != nil {
 				return err
 			}
 			s.announceHighestModseq() // RFC 7162 §3.1 (cmd_condstore.go)
-			// RFC 5465: what NOTIFY has waiting (notify.go).
+			// RFC 5465: what NOTIFY has waiting (notify.go), the
+			// command's own changes among it.
+			if s.notify != nil {
+				s.srv.hub.awaitHandled(s.ctx)
+			}
 			if err := s.deliverNotifications(); err != nil {
 				return err
 			}

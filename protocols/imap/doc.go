@@ -37,6 +37,9 @@
 //     METADATA-SERVER (RFC 5464)
 //   - STATUS=SIZE (RFC 8438), APPENDLIMIT=n (RFC 7889)
 //   - SORT and THREAD=ORDEREDSUBJECT, THREAD=REFERENCES (RFC 5256),
+//     THREAD=REFS (draft-ietf-morg-inthread-01 as Dovecot serves it:
+//     REFERENCES without gathering by subject, threads by their latest
+//     message),
 //     SORT=DISPLAY (RFC 5957), ESORT (RFC 5267): package sortthread holds
 //     the RFCs' rules, sort.go reads the keys (header summaries, cached
 //     apart from the header blocks in a quarter of Config.HeaderCacheSize)
@@ -49,10 +52,10 @@
 //   - QUOTA, QUOTA=RES-STORAGE, QUOTA=RES-MESSAGE (RFC 9208,
 //     cmd_quota.go): one root per user, "User quota" as Dovecot names it,
 //     from the per-user quota `surat user quota` sets and apply enforces
-//     (APPEND and COPY answer NO [OVERQUOTA]); STORAGE in KiB rounded up.
-//     Only limited resources are listed, as Dovecot does: a user without
-//     a quota gets "OK No quota" and no QUOTAROOT, and MESSAGE, which
-//     Surat never limits, never appears. SETQUOTA is NO [NOPERM].
+//     (APPEND and COPY answer NO [OVERQUOTA]); STORAGE in KiB rounded up,
+//     MESSAGE (`--messages`) in messages. Only limited resources are
+//     listed, as Dovecot does: a user without a quota gets "OK No quota"
+//     and no QUOTAROOT. SETQUOTA is NO [NOPERM].
 //   - COMPRESS=DEFLATE (RFC 4978, cmd_compress.go), once logged in: both
 //     directions raw DEFLATE under the session's bufio reader and writer.
 //     Responses are compressed 32 KiB at a time by compressors the
@@ -68,7 +71,8 @@
 //     (imapmsg.ConvertBinary), so BODY[] never holds a NUL
 //   - MULTIAPPEND (RFC 3502): every message filed in one proposal, or none
 //     (cmd_append.go); CATENATE (RFC 4469) with TEXT parts and URL parts
-//     naming the user's own messages or their sections (catenate.go)
+//     naming the user's own messages or their sections (catenate.go), and
+//     URL-PARTIAL (RFC 5550 §5): ;PARTIAL= ranges in those URLs
 //   - PREVIEW (RFC 8970), from the first text part (imapmsg)
 //   - OBJECTID (RFC 8474): MAILBOXID, EMAILID derived from replicated
 //     state (the mailbox's id and UIDVALIDITY, the body hash), so the same
@@ -256,11 +260,14 @@
 // mailbox the user may neither list nor read; SELECT is READ-ONLY without
 // a right to change anything; STORE ignores flags the user may not set
 // or clear, as Dovecot does; APPEND and COPY into the mailbox keep only
-// the flags the rights allow (COPY removes the others with a second
-// proposal: Copied carries the originals' flags). A session re-reads its
-// rights on the selected mailbox when the feed reports an ACLChanged for
-// it (hub.go counts them). CREATE, RENAME and DELETE in another user's
-// namespace are refused (NO [NOPERM]). A domain's public folders, one
+// the flags the rights allow (Copied and Moved carry the user's rights,
+// FlagsChanged too, so that apply keeps only those flags). A session
+// re-reads its rights on the selected mailbox when the feed reports an
+// ACLChanged for it (hub.go counts them, and wakes idling sessions), and
+// hears nothing of it without r. CREATE below another user's mailbox
+// needs k on it, DELETE of one needs x, RENAME x on it and k on the new
+// parent of the same owner (apply checks them again, and a new mailbox
+// gets its parent's ACL). A domain's public folders, one
 // account's mailboxes, are the same shared mailboxes named "Shared/<name>"
 // for the domain's other users (public.go). Annotations (cmd_metadata.go) need l and r, plus w for a
 // mailbox's /shared/ entries; the server's /shared/ entries are the

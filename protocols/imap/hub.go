@@ -2,6 +2,7 @@ package imap
 
 import (
 	"container/list"
+	"context"
 	"errors"
 	"log/slog"
 	"runtime/debug"
@@ -95,7 +96,7 @@ func (m *mailboxState) tracked() bool {
 
 // awaitModseq waits up to catchUpWait for a snapshot at modseq or later.
 func (m *mailboxState) awaitModseq(modseq uint64) (*snapshot, bool) {
-	timer := time.NewTimer(catchUpWait)
+	timer := time.NewTimer(m.hub.catchUp)
 	defer timer.Stop()
 	for {
 		cur, wake := m.current()
@@ -108,6 +109,15 @@ func (m *mailboxState) awaitModseq(modseq uint64) (*snapshot, bool) {
 			return nil, false
 		}
 	}
+}
+
+// nudge wakes whoever waits on m's snapshot without a new one: its ACL
+// changed, and an idling session must read its rights again.
+func (m *mailboxState) nudge() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	close(m.wake)
+	m.wake = make(chan struct{})
 }
 
 // publish makes next the current snapshot unless the current one is newer,
@@ -152,7 +162,8 @@ const defaultWarmMessages = 200_000
 type hub struct {
 	store     Store
 	log       *slog.Logger
-	warmLimit int // messages kept in warm snapshots, in all
+	warmLimit int           // messages kept in warm snapshots, in all
+	catchUp   time.Duration // catchUpWait; longer in tests
 
 	mu       sync.Mutex
 	states   map[uint64]*mailboxState // held and warm
@@ -166,10 +177,17 @@ type hub struct {
 
 	// watches are the node's NOTIFY sessions (notify.go); guarded by mu.
 	watches map[*notifyWatch]struct{}
+
+	// read counts the changes run has handled, so that a session can
+	// wait until the hub has handled those of its own command
+	// (awaitHandled); progress, when not nil, is closed at the next one.
+	progressMu sync.Mutex
+	read       uint64
+	progress   chan struct{}
 }
 
 func newHub(store Store, log *slog.Logger, warmLimit int) *hub {
-	h := &hub{store: store, log: log, warmLimit: warmLimit, states: map[uint64]*mailboxState{},
+	h := &hub{store: store, log: log, warmLimit: warmLimit, catchUp: catchUpWait, states: map[uint64]*mailboxState{},
 		warm: list.New(), done: make(chan struct{}), watches: map[*notifyWatch]struct{}{}}
 	h.sub = store.Subscribe("")
 	go h.run()
@@ -184,42 +202,88 @@ func (h *hub) close() {
 func (h *hub) run() {
 	defer close(h.done)
 	for c := range h.sub.C {
-		h.offerWatches(c) // NOTIFY (notify.go)
-		switch c.Kind {
-		case mailbox.Reset:
-			h.mu.Lock()
-			var held []*mailboxState
-			for _, m := range h.states {
-				if m.refs > 0 {
-					m.aclGen.Add(1) // an ACLChanged may be among the missed
-					held = append(held, m)
-				} else {
-					h.evictLocked(m)
-				}
-			}
-			h.mu.Unlock()
-			for _, m := range held {
-				h.queue(m, c)
-			}
-		case mailbox.ACLChanged:
-			h.mu.Lock()
-			if m := h.states[c.MailboxID]; m != nil {
-				m.aclGen.Add(1)
-			}
-			h.mu.Unlock()
-		case mailbox.MessagesAdded, mailbox.FlagsChanged, mailbox.MessagesExpunged,
-			mailbox.MailboxDeleted, mailbox.MailboxRenamed:
-			h.mu.Lock()
-			m := h.states[c.MailboxID]
-			if m != nil && m.refs <= 0 && needsWholeRead(c) {
-				// Warm: read whole when next acquired, if ever.
+		h.handle(c)
+		h.progressMu.Lock()
+		h.read++
+		if h.progress != nil {
+			close(h.progress)
+			h.progress = nil
+		}
+		h.progressMu.Unlock()
+	}
+}
+
+// awaitHandled waits, at most catchUpWait, until the hub has handled
+// every change the feed had sent it when awaitHandled was called: after a
+// command's proposal returned, the changes the command made.
+func (h *hub) awaitHandled(ctx context.Context) {
+	sent := h.sub.Sent()
+	timer := time.NewTimer(h.catchUp)
+	defer timer.Stop()
+	for {
+		h.progressMu.Lock()
+		if h.read >= sent {
+			h.progressMu.Unlock()
+			return
+		}
+		if h.progress == nil {
+			h.progress = make(chan struct{})
+		}
+		progress := h.progress
+		h.progressMu.Unlock()
+		select {
+		case <-progress:
+		case <-timer.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// handle hands one change of the feed to the NOTIFY sessions and to the
+// snapshots it concerns.
+func (h *hub) handle(c mailbox.Change) {
+	h.offerWatches(c) // NOTIFY (notify.go)
+	switch c.Kind {
+	case mailbox.Reset:
+		h.mu.Lock()
+		var held []*mailboxState
+		for _, m := range h.states {
+			if m.refs > 0 {
+				m.aclGen.Add(1) // an ACLChanged may be among the missed
+				held = append(held, m)
+			} else {
 				h.evictLocked(m)
-				m = nil
 			}
-			h.mu.Unlock()
-			if m != nil {
-				h.queue(m, c)
-			}
+		}
+		h.mu.Unlock()
+		for _, m := range held {
+			h.queue(m, c)
+			m.nudge() // an ACLChanged may be among the missed
+		}
+	case mailbox.ACLChanged:
+		h.mu.Lock()
+		m := h.states[c.MailboxID]
+		if m != nil {
+			m.aclGen.Add(1)
+		}
+		h.mu.Unlock()
+		if m != nil {
+			m.nudge() // idling sessions read their rights again
+		}
+	case mailbox.MessagesAdded, mailbox.FlagsChanged, mailbox.MessagesExpunged,
+		mailbox.MailboxDeleted, mailbox.MailboxRenamed:
+		h.mu.Lock()
+		m := h.states[c.MailboxID]
+		if m != nil && m.refs <= 0 && needsWholeRead(c) {
+			// Warm: read whole when next acquired, if ever.
+			h.evictLocked(m)
+			m = nil
+		}
+		h.mu.Unlock()
+		if m != nil {
+			h.queue(m, c)
 		}
 	}
 }

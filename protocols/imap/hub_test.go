@@ -8,6 +8,7 @@ import (
 	"time"
 
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/mailbox"
 	"github.com/surat-mail/surat/protocols/protocoltest"
 )
 
@@ -216,5 +217,47 @@ func TestSortSnapshot(t *testing.T) {
 		if s.msgs[i].modseq != uint64(uid) {
 			t.Errorf("uid %d carries modseq %d", uid, s.msgs[i].modseq)
 		}
+	}
+}
+
+// TestHubChangeDuringFirstRead: a change the hub hands to a mailbox whose
+// first read (acquire's) has not published yet waits for that read and
+// applies to it, instead of reading the mailbox whole a second time (it
+// did, on a busy node: TestHubAppliesChangesIncrementally counted one).
+func TestHubChangeDuringFirstRead(t *testing.T) {
+	c := sharedCluster(t)
+	store := &countingStore{Store: c.Nodes[0].Store}
+	h := newHub(store, protocoltest.Logger(), 100)
+	defer h.close()
+	h.catchUp = time.Minute // the read below always publishes well before
+	user := c.NewUser(t, "firstread", password)
+	id := inboxOf(t, c, user)
+	c.Nodes[0].Deliver(t, user, msg("first read 1", "body"))
+	first, err := readSnapshot(c.Nodes[0].Store, id) // acquire's read, uncounted
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Nodes[0].Deliver(t, user, msg("first read 2", "body"))
+	mb, err := c.Nodes[0].Store.Mailbox(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := mailbox.Change{Kind: mailbox.MessagesAdded, MailboxID: id, Address: user,
+		UIDs: []uint32{2}, ModSeq: mb.GetHighestModseq()}
+
+	m := &mailboxState{id: id, hub: h, wake: make(chan struct{})}
+	go func() {
+		time.Sleep(20 * time.Millisecond) // let apply find no snapshot
+		m.publish(first)
+	}()
+	if err := m.apply([]mailbox.Change{added}, false); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := m.current()
+	if !slices.Equal(cur.uids, []uint32{1, 2}) || cur.modseq != mb.GetHighestModseq() {
+		t.Errorf("snapshot uids %v modseq %d, want [1 2] at %d", cur.uids, cur.modseq, mb.GetHighestModseq())
+	}
+	if n := store.wholeReads.Load(); n != 0 {
+		t.Errorf("%d whole reads, want none: the change applies to the first read", n)
 	}
 }

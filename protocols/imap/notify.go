@@ -580,25 +580,29 @@ func (s *session) reportSubscriptions(old, cur map[string]bool) error {
 // reportSelected brings the client's view of the selected mailbox up to
 // date outside a command, for NOTIFY's SELECTED events (RFC 5465 §5.1):
 // EXISTS, FETCH FLAGS and (not with SELECTED-DELAYED) EXPUNGE, then
-// MessageNew's fetch attributes for the new messages (§5.2).
-func (s *session) reportSelected() error {
+// MessageNew's fetch attributes for the new messages (§5.2). It returns
+// the channel closed when a newer snapshot replaces the one reported (nil
+// when no SELECTED events are asked for): taken with that snapshot, so
+// that a change landing between the report and the wait still wakes it.
+func (s *session) reportSelected() (<-chan struct{}, error) {
 	n, sel := s.notify, s.sel
 	if n == nil || sel == nil || n.selEvents == 0 {
-		return nil
+		return nil, nil
 	}
 	s.syncRights()
 	before := sel.view.maxUID()
-	cur, _ := sel.state.current()
+	cur, wake := sel.state.current()
 	if err := sel.report(s.updates(), cur, !n.delayed && n.selEvents&evMessageExpunge != 0); err != nil {
-		return err
+		return nil, err
 	}
 	after := sel.view.maxUID()
 	if n.fetch == nil || after <= before || !sel.rights.Has(acl.Read) {
-		return nil
+		return wake, nil
 	}
 	o := n.fetch
-	return s.Fetch(&fetchWriter{s: s, obsolete: o.Obsolete, ext: newFetchExt(o)},
+	err := s.Fetch(&fetchWriter{s: s, obsolete: o.Obsolete, ext: newFetchExt(o)},
 		imap.UIDSet{{Start: imap.UID(before + 1), Stop: imap.UID(after)}}, &o.FetchOptions)
+	return wake, err
 }
 
 // notifyFetch is MessageNew's fetch attributes as the notifications use
@@ -640,7 +644,8 @@ func (s *session) awaitCommand() error {
 	if s.br.Buffered() > 0 {
 		return nil
 	}
-	if err := s.notifyOutside(); err != nil {
+	selWake, err := s.notifyOutside()
+	if err != nil {
 		return err
 	}
 	done := make(chan error, 1)
@@ -654,10 +659,6 @@ func (s *session) awaitCommand() error {
 		return err
 	}
 	for {
-		var selWake <-chan struct{}
-		if s.notify != nil && s.notify.selEvents != 0 && s.sel != nil {
-			_, selWake = s.sel.state.current()
-		}
 		select {
 		case err := <-done:
 			return err
@@ -666,20 +667,21 @@ func (s *session) awaitCommand() error {
 		case <-s.ctx.Done():
 			return stop(s.ctx.Err())
 		}
-		if err := s.notifyOutside(); err != nil {
+		if selWake, err = s.notifyOutside(); err != nil {
 			return stop(err)
 		}
 	}
 }
 
 // notifyOutside writes and flushes what NOTIFY has to say outside a
-// command.
-func (s *session) notifyOutside() error {
-	if err := s.reportSelected(); err != nil {
-		return err
+// command, and returns reportSelected's wake-up channel.
+func (s *session) notifyOutside() (<-chan struct{}, error) {
+	selWake, err := s.reportSelected()
+	if err != nil {
+		return nil, err
 	}
 	if err := s.deliverNotifications(); err != nil {
-		return err
+		return nil, err
 	}
-	return s.flush()
+	return selWake, s.flush()
 }

@@ -18,8 +18,8 @@ import (
 // by all (Dovecot's public namespace without INDEXPVT). NAMESPACE
 // announces the namespace only when the domain has public folders; then a
 // name under "Shared/" is reserved for them as names under "Other Users/"
-// are (CREATE and RENAME get NO [NOPERM]), and otherwise it is an ordinary
-// personal name.
+// are (CREATE and RENAME there need k and x on the account's mailboxes,
+// shared.go), and otherwise it is an ordinary personal name.
 
 // publicAccount is the account whose mailboxes are the user's domain's
 // public folders, "" when the domain has none, or the user is that account

@@ -10,7 +10,8 @@ import (
 // is (CRLF added), "S: text" is the next line the server must send,
 // compared as a prefix ("C:" alone sends an empty line, "S:" alone
 // expects one); "S: ..." skips lines up to the one matching the
-// next "S:" line. Blank lines and "#" comments are ignored.
+// next "S:" line. Blank lines and "#" comments are ignored. A line
+// that does not come within 15 s fails the test.
 func runScript(t *testing.T, addr, user, script string) {
 	t.Helper()
 	var rc *rawConn
@@ -44,7 +45,12 @@ func playScript(t *testing.T, rc *rawConn, script string) {
 		case l == "S:" || strings.HasPrefix(l, "S: "):
 			want := strings.TrimPrefix(l[2:], " ")
 			for skipped := 0; ; skipped++ {
-				got := rc.line()
+				got, err := rc.readLine()
+				if err != nil {
+					// A read that timed out or failed ends the script,
+					// skipping or not: the line will not come.
+					t.Fatalf("script line %d: want %q: %v", n+1, want, err)
+				}
 				if strings.HasPrefix(got, want) && (want != "" || got == "") {
 					break
 				}

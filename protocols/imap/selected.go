@@ -218,12 +218,13 @@ func (s *session) Store(w *fetchWriter, numSet imap.NumSet, flags *imap.StoreFla
 	for i, f := range flags.Flags {
 		names[i] = string(f)
 	}
-	if !sel.rights.Has(acl.Seen | acl.Write | acl.DeleteMessage) {
-		_, isUID := numSet.(imap.UIDSet)
-		// UNCHANGEDSINCE is not applied to a user with only some flag rights.
-		return nil, s.storeRestricted(w, pairs, isUID, op, names, flags.Silent) // shared.go
-	}
 	fc := &evlog.FlagsChanged{MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), Op: op, Flags: names}
+	if !sel.rights.Has(acl.Seen | acl.Write | acl.DeleteMessage) {
+		// A user who may change only some flags (RFC 4314 §4): the
+		// others are ignored, as Dovecot does, and keep their state
+		// even under FLAGS (replace), UNCHANGEDSINCE or not.
+		fc.Flags, fc.FlagRights = acl.AllowedFlags(sel.rights, names), uint32(sel.rights)
+	}
 	if conditional {
 		fc.UnchangedSince = options.UnchangedSince
 	}
@@ -307,9 +308,14 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 	if len(pairs) == 0 {
 		return nil, nil
 	}
+	flagRights, err := s.copyFlagRights(dst) // shared.go
+	if err != nil {
+		return nil, err
+	}
 	out, err := s.propose(ev(&evlog.Event_Copied{Copied: &evlog.Copied{
 		MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), TargetMailboxId: dst.GetId(),
-		SavedUnix: s.srv.cfg.Now().Unix(), // RFC 8514 SAVEDATE
+		SavedUnix:  s.srv.cfg.Now().Unix(), // RFC 8514 SAVEDATE
+		FlagRights: flagRights,
 	}}))
 	if err != nil {
 		s.log.Info("imap copy failed", "mailbox", sel.name, toMailbox(dst.GetName(), nil), "err", err)
@@ -325,7 +331,6 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 	}
 	s.log.Info("imap copy", "mailbox", sel.name, evlog.UIDRangesAttr(res[0].GetSourceUids()), toMailbox(dst.GetName(), res[0].GetUids()))
 	s.learnFiled(dst, res[0].GetUids())
-	s.stripCopiedFlags(dst, res[0].GetUids())
 	return &imap.CopyData{
 		UIDValidity: res[0].GetUidValidity(),
 		SourceUIDs:  toUIDSet(res[0].GetSourceUids()),
@@ -350,9 +355,14 @@ func (s *session) Move(w moveWriter, numSet imap.NumSet, dest string) error {
 	if len(pairs) == 0 {
 		return nil
 	}
+	flagRights, err := s.copyFlagRights(dst) // shared.go
+	if err != nil {
+		return err
+	}
 	out, err := s.propose(ev(&evlog.Event_Moved{Moved: &evlog.Moved{
 		MailboxId: sel.state.id, Uids: uidRanges(uidsOf(pairs)), TargetMailboxId: dst.GetId(),
-		SavedUnix: s.srv.cfg.Now().Unix(), // RFC 8514 SAVEDATE
+		SavedUnix:  s.srv.cfg.Now().Unix(), // RFC 8514 SAVEDATE
+		FlagRights: flagRights,
 	}}))
 	if err != nil {
 		s.log.Info("imap move failed", "mailbox", sel.name, toMailbox(dst.GetName(), nil), "err", err)
@@ -368,7 +378,6 @@ func (s *session) Move(w moveWriter, numSet imap.NumSet, dest string) error {
 	}
 	s.log.Info("imap move", "mailbox", sel.name, evlog.UIDRangesAttr(res[0].GetSourceUids()), toMailbox(dst.GetName(), res[0].GetUids()))
 	s.learnFiled(dst, res[0].GetUids())
-	s.stripCopiedFlags(dst, res[0].GetUids())
 	if err := w.WriteCopyData(&imap.CopyData{
 		UIDValidity: res[0].GetUidValidity(),
 		SourceUIDs:  toUIDSet(res[0].GetSourceUids()),

@@ -181,6 +181,9 @@ type Server struct {
 	deflaters sync.Pool
 }
 
+// Sessions is the number of open sessions, on every listener.
+func (s *Server) Sessions() int { return s.limits.Open() }
+
 // New validates cfg and builds a Server; Serve and ServeTLS start it.
 func New(cfg Config) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {

@@ -516,12 +516,22 @@ func (s *session) appendTarget(name string, size int64) (*evlog.MailboxRecord, e
 	}
 	mb := b.rec
 	// The owner's quota: a message in a shared mailbox is the owner's.
-	if u, err := s.srv.cfg.Store.User(mb.GetAddress()); err == nil && u.GetQuotaBytes() > 0 &&
-		u.GetUsedBytes()+uint64(size) > u.GetQuotaBytes() {
-		// Refused before the body crosses the cluster; apply checks again.
-		return nil, errOverQuota
+	if err := s.roomFor(mb.GetAddress(), size, 1); err != nil {
+		return nil, err
 	}
 	return mb, nil
+}
+
+// roomFor refuses, with OVERQUOTA, messages more messages of bytes octets
+// in all for owner's account, before the bodies cross the cluster (RFC
+// 9208 §4.3); apply checks again when they are filed. A failed read is
+// not a refusal: apply decides then.
+func (s *session) roomFor(owner string, bytes int64, messages int) error {
+	u, err := s.srv.cfg.Store.User(owner)
+	if err == nil && mailbox.OverQuota(u, uint64(bytes), uint64(messages)) {
+		return errOverQuota
+	}
+	return nil
 }
 
 // Append stores a message in mb (RFC 9051 §6.3.12; appendTarget checked
@@ -595,17 +605,14 @@ func (s *session) appendedEvent(mb *evlog.MailboxRecord, hash []byte, size uint6
 	}, nil
 }
 
-// appendMore checks a further message of a MULTIAPPEND (RFC 3502) of size
-// octets, after total octets, as appendTarget checks the first.
-func (s *session) appendMore(total, size int64) error {
+// appendMore checks a further message of a MULTIAPPEND (RFC 3502) into
+// mb, of size octets, after count messages of total octets, as
+// appendTarget checks the first.
+func (s *session) appendMore(mb *evlog.MailboxRecord, count int, total, size int64) error {
 	if size > int64(s.srv.cfg.AppendLimit) {
 		return no(imap.ResponseCodeTooBig, "Message exceeds the APPENDLIMIT")
 	}
-	if u, err := s.srv.cfg.Store.User(s.user); err == nil && u.GetQuotaBytes() > 0 &&
-		u.GetUsedBytes()+uint64(total+size) > u.GetQuotaBytes() {
-		return errOverQuota
-	}
-	return nil
+	return s.roomFor(mb.GetAddress(), total+size, count+1)
 }
 
 // refreshSelected brings the node's state of the selected mailbox up to

@@ -39,12 +39,18 @@ func dialRaw(t testing.TB, addr string, implicitTLS bool) *rawConn {
 
 // line reads one line ("" on error or timeout).
 func (c *rawConn) line() string {
+	l, _ := c.readLine()
+	return l
+}
+
+// readLine reads one line, waiting at most 15 s for it.
+func (c *rawConn) readLine() (string, error) {
 	_ = c.conn.SetReadDeadline(time.Now().Add(15 * time.Second))
 	l, err := c.r.ReadString('\n')
 	if err != nil {
-		return ""
+		return "", err
 	}
-	return strings.TrimRight(l, "\r\n")
+	return strings.TrimRight(l, "\r\n"), nil
 }
 
 // cmd sends "tag line" and returns the lines up to the tagged reply (or a

@@ -20,16 +20,104 @@ import (
 // the rights: each command checks those it needs (acl/commands.go's
 // table), answering NO [NOPERM] without them, or NO [NONEXISTENT] when
 // the user may neither list nor read the mailbox (RFC 4314 §4: its
-// existence is not revealed). Creating, deleting and renaming mailboxes
-// in another user's namespace is not served (NO [NOPERM]).
+// existence is not revealed). Creating below another user's mailbox
+// needs k on it, deleting one x, renaming one x on it and k on the new
+// parent, which must be the same owner's (createShared, deleteShared,
+// renameShared; apply checks again).
 
 // errNoPerm is RFC 5530 §3's NOPERM: the mailbox exists, the right is
 // missing (RFC 4314 §4).
 var errNoPerm = no(imap.ResponseCodeNoPerm, "Permission denied")
 
-// errOtherUsers answers CREATE, RENAME and DELETE of names in the Other
-// Users namespace.
-var errOtherUsers = no(imap.ResponseCodeNoPerm, "Mailboxes of other users cannot be created, renamed or deleted here")
+// errOtherUsers answers CREATE and RENAME in the Other Users and Shared
+// namespaces but below a mailbox the user may see, and RENAME from one
+// user to another.
+var errOtherUsers = no(imap.ResponseCodeNoPerm, "Mailboxes of other users are created or renamed only below one of theirs")
+
+// createShared is CREATE of name below another user's mailbox (the Other
+// Users or Shared namespace): the parent must be one the user may see,
+// and the user needs k on it (RFC 4314 §4). The mailbox is the owner's;
+// apply checks the right again and gives it its parent's ACL.
+func (s *session) createShared(name string, specialUse bool) error {
+	b, leaf, err := s.sharedParent(name)
+	if err != nil {
+		return err
+	}
+	if !b.rights.Has(acl.CreateMailbox) {
+		return errNoPerm
+	}
+	if specialUse {
+		return no(responseCodeUseAttr, "Special-use attributes are the owner's to set")
+	}
+	maxCount, maxDepth := s.srv.cfg.mailboxLimits() // the owner's, counted by apply
+	_, err = s.propose(ev(&evlog.Event_MailboxCreated{MailboxCreated: &evlog.MailboxCreated{
+		Address: b.owner, Name: b.rec.GetName() + string(delim) + leaf, Actor: s.user,
+		UidValidityHint: uint32(s.srv.cfg.Now().Unix()),
+		MaxMailboxes:    maxCount, MaxNameDepth: maxDepth,
+	}}))
+	if err != nil {
+		s.log.Info("imap create failed", "mailbox", name, "err", err)
+		return replyFor(err)
+	}
+	return nil
+}
+
+// sharedParent splits name, in the Other Users or Shared namespace, into
+// the other user's mailbox directly above it, which the user must be able
+// to see, and the last level; errOtherUsers for any other name.
+func (s *session) sharedParent(name string) (parent *box, leaf string, err error) {
+	name = strings.TrimRight(name, string(delim))
+	i := strings.LastIndexByte(name, delim)
+	if i < 0 {
+		return nil, "", errOtherUsers
+	}
+	parent, err = s.lookup(name[:i])
+	if err != nil || parent.owner == s.user {
+		return nil, "", errOtherUsers
+	}
+	return parent, name[i+1:], nil
+}
+
+// renameShared is RENAME of another user's mailbox b to name, below
+// another mailbox of the same owner: the user needs x on b and k on the
+// new parent (RFC 4314 §4), which apply checks again.
+func (s *session) renameShared(b *box, name string) error {
+	parent, leaf, err := s.sharedParent(name)
+	if err != nil {
+		return err
+	}
+	if parent.owner != b.owner {
+		return errOtherUsers
+	}
+	if !b.rights.Has(acl.DeleteMailbox) || !parent.rights.Has(acl.CreateMailbox) {
+		return errNoPerm
+	}
+	maxCount, maxDepth := s.srv.cfg.mailboxLimits() // the owner's, counted by apply
+	_, err = s.propose(ev(&evlog.Event_MailboxRenamed{MailboxRenamed: &evlog.MailboxRenamed{
+		MailboxId: b.rec.GetId(), NewName: parent.rec.GetName() + string(delim) + leaf, Actor: s.user,
+		UidValidityHint: uint32(s.srv.cfg.Now().Unix()),
+		MaxMailboxes:    maxCount, MaxNameDepth: maxDepth,
+	}}))
+	if err != nil {
+		s.log.Info("imap rename failed", "mailbox", b.name, "err", err)
+	}
+	return replyFor(err)
+}
+
+// deleteShared is DELETE of another user's mailbox b: the user needs x on
+// it (RFC 4314 §4), which apply checks again.
+func (s *session) deleteShared(b *box) error {
+	if !b.rights.Has(acl.DeleteMailbox) {
+		return errNoPerm
+	}
+	_, err := s.propose(ev(&evlog.Event_MailboxDeleted{MailboxDeleted: &evlog.MailboxDeleted{
+		MailboxId: b.rec.GetId(), Actor: s.user,
+	}}))
+	if err != nil {
+		s.log.Info("imap delete failed", "mailbox", b.name, "err", err)
+	}
+	return replyFor(err)
+}
 
 // box is a mailbox a command names: one of the user's own, or one another
 // user shared with them.
@@ -95,7 +183,7 @@ func domainOf(address string) string {
 
 // selectedRights are the rights a command needs on the selected mailbox
 // (RFC 4314 §4; acl/commands.go). STORE checks its own per flag
-// (storeRestricted), CLOSE expunges only with e.
+// (Store: FlagsChanged.flag_rights), CLOSE expunges only with e.
 var selectedRights = map[string]acl.Rights{
 	"FETCH": acl.Read, "UID FETCH": acl.Read,
 	"SEARCH": acl.Read, "UID SEARCH": acl.Read,
@@ -200,125 +288,24 @@ func (s *session) allowedFlags(mb *evlog.MailboxRecord, flags []string) ([]strin
 	return acl.AllowedFlags(rights, flags), nil
 }
 
-// stripCopiedFlags takes from the copies COPY or MOVE put into another
-// user's mailbox the flags the user's rights there do not allow (RFC 4314
-// §4: COPY keeps only those). The copies carry their originals' flags
-// when they are made (Copied has no mask), so this is a second proposal:
-// until it commits, a disallowed flag shows on the copies.
-func (s *session) stripCopiedFlags(dst *evlog.MailboxRecord, uids []*evlog.UidRange) {
+// copyFlagRights is what COPY or MOVE into dst stamps as the copies'
+// flag_rights: the user's rights there when dst is another user's and
+// they do not cover every flag (RFC 4314 §4: the copies keep only the
+// flags the user may set), else 0 (all).
+func (s *session) copyFlagRights(dst *evlog.MailboxRecord) (uint32, error) {
 	if dst.GetAddress() == s.user {
-		return
+		return 0, nil
 	}
 	rights, err := s.srv.cfg.Store.Rights(s.user, dst.GetId())
-	if err != nil || rights.Has(acl.Seen|acl.Write|acl.DeleteMessage) {
-		return
-	}
-	var strip []string
-	for _, uid := range expandRanges(uids) {
-		m, err := s.srv.cfg.Store.Message(dst.GetId(), uid)
-		if err != nil {
-			continue
-		}
-		for _, f := range m.GetFlags() {
-			if !rights.Has(acl.FlagRight(f)) && !containsFold(strip, f) {
-				strip = append(strip, f)
-			}
-		}
-	}
-	if len(strip) == 0 {
-		return
-	}
-	_, err = s.propose(&evlog.Event{Kind: &evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
-		MailboxId: dst.GetId(), Uids: uids, Op: evlog.FlagOp_FLAG_OP_REMOVE, Flags: strip,
-	}}})
 	if err != nil {
-		s.log.Warn("imap: removing flags from copies into a shared mailbox failed", "mailbox", dst.GetName(), "err", err)
+		return 0, replyFor(err)
 	}
+	if rights.Has(acl.Seen | acl.Write | acl.DeleteMessage) {
+		return 0, nil
+	}
+	return uint32(rights), nil
 }
 
 func containsFold(list []string, s string) bool {
 	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
-}
-
-// storeRestricted is STORE (RFC 9051 §6.4.6) for a user who may not change
-// every flag of the selected mailbox: flags without their right
-// (acl.FlagRight) are ignored, as Dovecot does, and FLAGS (replace) sets
-// the allowed flags named and clears the allowed ones not named, leaving
-// the others as they are. Both go in one proposal.
-func (s *session) storeRestricted(w *fetchWriter, pairs []seqUID, isUID bool, op evlog.FlagOp, names []string, silent bool) error {
-	sel := s.sel
-	rights := sel.rights
-	allowed := acl.AllowedFlags(rights, names)
-	uids := uidRanges(uidsOf(pairs))
-	var events []*evlog.Event
-	flagEvent := func(op evlog.FlagOp, flags []string) {
-		events = append(events, &evlog.Event{Kind: &evlog.Event_FlagsChanged{FlagsChanged: &evlog.FlagsChanged{
-			MailboxId: sel.state.id, Uids: uids, Op: op, Flags: flags,
-		}}})
-	}
-	switch op {
-	case evlog.FlagOp_FLAG_OP_REPLACE:
-		var clear []string
-		cur, _ := sel.state.current()
-		for _, p := range pairs {
-			j := cur.index(p.uid)
-			if j < 0 {
-				continue
-			}
-			for _, f := range cur.msgs[j].flags {
-				if rights.Has(acl.FlagRight(f)) && !containsFold(names, f) && !containsFold(clear, f) {
-					clear = append(clear, f)
-				}
-			}
-		}
-		if len(allowed) > 0 {
-			flagEvent(evlog.FlagOp_FLAG_OP_ADD, allowed)
-		}
-		if len(clear) > 0 {
-			flagEvent(evlog.FlagOp_FLAG_OP_REMOVE, clear)
-		}
-	default:
-		if len(allowed) > 0 {
-			flagEvent(op, allowed)
-		}
-	}
-	if len(events) > 0 {
-		out, err := s.propose(events...)
-		if err != nil {
-			s.log.Info("imap store failed", "mailbox", sel.name, "err", err)
-			return replyFor(err)
-		}
-		sel.suppress = map[uint32]uint64{}
-		for _, res := range out.GetResults() {
-			for _, uid := range expandRanges(res.GetUids()) {
-				sel.suppress[uid] = max(sel.suppress[uid], res.GetModseq())
-			}
-		}
-		s.refreshSelected(sel.state.id)
-	}
-	if silent {
-		return nil
-	}
-	for _, p := range pairs {
-		m, err := s.srv.cfg.Store.Message(sel.state.id, p.uid)
-		if err != nil {
-			continue // expunged meanwhile
-		}
-		// As Store does: keywords not announced yet wait for the poll
-		// (keywords.go), \Recent for IMAP4rev1 sessions (recent.go).
-		fl, hidden := sel.visibleFlags(m.GetFlags())
-		if hidden {
-			sel.reportAgain(p.uid)
-			continue
-		}
-		rw := w.CreateMessage(p.seq)
-		if isUID {
-			rw.WriteUID(imap.UID(p.uid))
-		}
-		rw.WriteFlags(sel.withRecent(p.uid, fl))
-		if err := rw.Close(); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -121,6 +121,16 @@ func TestSharedFolders(t *testing.T) {
 		C: x STORE 1 FLAGS (\Answered)
 		S: * 1 FETCH (FLAGS (\Flagged \Recent))
 		S: x OK
+		# UNCHANGEDSINCE (RFC 7162 §3.1.3) holds for him too.
+		C: xa STORE 1 (UNCHANGEDSINCE 1) FLAGS (\Seen)
+		S: * OK [HIGHESTMODSEQ
+		S: xa OK [MODIFIED 1]
+		C: xb STORE 1 (UNCHANGEDSINCE 999999) +FLAGS (\Seen)
+		S: * 1 FETCH (UID 1 FLAGS (\Flagged \Seen \Recent) MODSEQ (
+		S: xb OK
+		C: xc STORE 1 (UNCHANGEDSINCE 999999) -FLAGS (\Seen \Flagged)
+		S: * 1 FETCH (UID 1 FLAGS (\Flagged \Recent) MODSEQ (
+		S: xc OK
 		C: y EXPUNGE
 		S: y NO [NOPERM]
 		C: z MOVE 1 INBOX
@@ -148,16 +158,16 @@ func TestSharedFolders(t *testing.T) {
 		S: d OK`)
 }
 
-// TestSharedRightsChange: a session showing a shared mailbox reads its
-// rights again when the owner changes the ACL (ACLChanged in the feed):
-// without r its FETCH is refused, and a mailbox taken away is gone from
-// LIST.
-func TestSharedRightsChange(t *testing.T) {
+// teamSelected makes users prefix+"alice" and prefix+"bob", alice's Team
+// with one message and "bob lrs" in its ACL, and a session of bob's that
+// selected it (tag a), closed at the test's end.
+func teamSelected(t *testing.T, prefix string) (addr, alice, bob, team string, rc *rawConn) {
+	t.Helper()
 	c := sharedCluster(t)
-	alice := c.NewUser(t, "rightsalice", password)
-	bob := c.NewUser(t, "rightsbob", password)
-	_, _, addr := c.serve(t, c.Nodes[0], nil)
-	team := `"Other Users/` + alice + `/Team"`
+	alice = c.NewUser(t, prefix+"alice", password)
+	bob = c.NewUser(t, prefix+"bob", password)
+	_, _, addr = c.serve(t, c.Nodes[0], nil)
+	team = `"Other Users/` + alice + `/Team"`
 	runScript(t, addr, alice, `
 		C: a CREATE Team
 		S: a OK
@@ -168,12 +178,22 @@ func TestSharedRightsChange(t *testing.T) {
 		S: b OK
 		C: c SETACL Team `+bob+` lrs
 		S: c OK`)
-	rc := dialRawTLS(t, addr, bob)
-	defer rc.conn.Close()
+	rc = dialRawTLS(t, addr, bob)
+	t.Cleanup(func() { rc.conn.Close() })
 	playScript(t, rc, `
 		C: a SELECT `+team+`
 		S: ...
-		S: a OK [READ-WRITE]
+		S: a OK [READ-WRITE]`)
+	return addr, alice, bob, team, rc
+}
+
+// TestSharedRightsChange: a session showing a shared mailbox reads its
+// rights again when the owner changes the ACL (ACLChanged in the feed):
+// without r its FETCH is refused, and a mailbox taken away is gone from
+// LIST.
+func TestSharedRightsChange(t *testing.T) {
+	addr, alice, bob, team, rc := teamSelected(t, "rights")
+	playScript(t, rc, `
 		C: b FETCH 1 FLAGS
 		S: * 1 FETCH (FLAGS (\Recent))
 		S: b OK`)
@@ -206,6 +226,105 @@ func TestSharedRightsChange(t *testing.T) {
 		S: d OK
 		C: e MYRIGHTS `+team+`
 		S: e NO [NONEXISTENT]`)
+}
+
+// TestSharedCreateDelete: with k on a shared mailbox another user creates
+// below it, and the new mailbox is shared as its parent is (so it shows in
+// their LIST); with x on a mailbox they delete it, and with k on the new
+// parent too, rename it (RFC 4314 §4). Without those rights, NO [NOPERM].
+func TestSharedCreateDelete(t *testing.T) {
+	c := sharedCluster(t)
+	alice := c.NewUser(t, "sharedcreatealice", password)
+	bob := c.NewUser(t, "sharedcreatebob", password)
+	_, _, addr := c.serve(t, c.Nodes[0], nil)
+	ns := "Other Users/" + alice + "/"
+	runScript(t, addr, alice, `
+		C: a CREATE Team
+		S: a OK
+		C: b SETACL Team `+bob+` lr
+		S: b OK`)
+	rc := dialRawTLS(t, addr, bob)
+	defer rc.conn.Close()
+	playScript(t, rc, `
+		C: a CREATE "`+ns+`Team/Bobs"
+		S: a NO [NOPERM]
+		C: b CREATE "`+ns+`Nowhere/Bobs"
+		S: b NO [NOPERM]
+		C: c CREATE "`+ns+`Bobs"
+		S: c NO [NOPERM]`)
+	runScript(t, addr, alice, `
+		C: a SETACL Team `+bob+` lrk
+		S: a OK`)
+	playScript(t, rc, `
+		C: d CREATE "`+ns+`Team/Bobs"
+		S: d OK
+		C: e CREATE "`+ns+`Team/Bobs"
+		S: e NO [ALREADYEXISTS]
+		C: f CREATE "`+ns+`Team/Used" (USE (\Archive))
+		S: f NO [USEATTR]
+		C: g LIST "" "`+ns+`Team/*"
+		S: * LIST (\HasNoChildren) "/" "`+ns+`Team/Bobs"
+		S: g OK
+		C: h MYRIGHTS "`+ns+`Team/Bobs"
+		S: * MYRIGHTS "`+ns+`Team/Bobs" lrk
+		S: h OK
+		C: i DELETE "`+ns+`Team/Bobs"
+		S: i NO [NOPERM]
+		C: j RENAME "`+ns+`Team/Bobs" Mine
+		S: j NO [NOPERM]`)
+	runScript(t, addr, alice, `
+		C: a LIST "" "Team/*"
+		S: * LIST (\HasNoChildren) "/" Team/Bobs
+		S: a OK
+		C: b SETACL Team/Bobs `+bob+` +x
+		S: b OK`)
+	playScript(t, rc, `
+		C: k RENAME "`+ns+`Team/Bobs" "`+ns+`Elsewhere/Bobs"
+		S: k NO [NOPERM]
+		C: l RENAME "`+ns+`Team/Bobs" "`+ns+`Team/Renamed"
+		S: l OK
+		C: m LIST "" "`+ns+`Team/*"
+		S: * LIST (\HasNoChildren) "/" "`+ns+`Team/Renamed"
+		S: m OK
+		C: n DELETE "`+ns+`Team/Renamed"
+		S: n OK
+		C: o LIST "" "`+ns+`Team/*"
+		S: o OK`)
+}
+
+// TestSharedRightsChangeWhileIdle: a user whose r right is taken hears
+// nothing more of the mailbox, idling or not (no EXISTS for a message
+// added meanwhile), and an idling session hears it again as soon as the
+// right comes back, without a further change (the hub wakes it on the
+// ACLChanged).
+func TestSharedRightsChangeWhileIdle(t *testing.T) {
+	addr, alice, bob, _, rc := teamSelected(t, "idlerights")
+	playScript(t, rc, `
+		C: b IDLE
+		S: + idling`)
+	runScript(t, addr, alice, `
+		C: a SETACL Team `+bob+` ls
+		S: a OK
+		C: b APPEND Team {15+}
+		C: Subject: t2
+		C:
+		C:
+		S: b OK`)
+	playScript(t, rc, `
+		C: DONE
+		S: b OK
+		C: c NOOP
+		S: c OK
+		C: d IDLE
+		S: + idling`)
+	runScript(t, addr, alice, `
+		C: a SETACL Team `+bob+` lrs
+		S: a OK`)
+	playScript(t, rc, `
+		S: * 2 EXISTS
+		S: ...
+		C: DONE
+		S: d OK`)
 }
 
 // TestSharedIdleAcrossNodes: bob idles on alice's shared mailbox on one

@@ -3,6 +3,7 @@ package imap
 import (
 	"errors"
 	"slices"
+	"time"
 
 	evlog "github.com/surat-mail/surat/log"
 	"github.com/surat-mail/surat/mailbox"
@@ -96,7 +97,19 @@ func readSnapshot(store Store, id uint64) (*snapshot, error) {
 // UIDs the snapshot holds (RFC 9051 §2.3.1.1: a client may assume no UID
 // below UIDNEXT will appear).
 func (m *mailboxState) apply(changes []mailbox.Change, whole bool) error {
-	base, _ := m.current()
+	base, wake := m.current()
+	if base == nil && !whole {
+		// The first acquire is reading the mailbox: changes it covers
+		// are skipped below, the rest applied to what it read. Past
+		// catchUpWait (a failed read), read it here.
+		timer := time.NewTimer(m.hub.catchUp)
+		select {
+		case <-wake:
+			base, _ = m.current()
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
 	if whole || base == nil || base.gone {
 		_, err := m.refresh(true)
 		return err

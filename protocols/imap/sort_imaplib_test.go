@@ -36,6 +36,7 @@ func TestImaplibSortThread(t *testing.T) {
 		"uid_sort_displayfrom":      `["OK",["2","5","3","4","1"]]`,
 		"thread_references":         `["OK",["(3 2 5)(1 4)"]]`,
 		"uid_thread_orderedsubject": `["OK",["(4 1)(3 2)(5)"]]`,
+		"thread_refs":               `["OK",["(4)(1)(3 2 5)"]]`,
 		"esort":                     `["OK",["MIN 4 MAX 5 COUNT 5"]]`,
 	} {
 		if b, _ := json.Marshal(got[key]); string(b) != want {

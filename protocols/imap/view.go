@@ -64,8 +64,13 @@ type selected struct {
 // EXISTS when messages were added. New UIDs are always above every UID the
 // view holds (UIDs are assigned in increasing order), so new messages only
 // ever extend the sequence.
+//
+// A user whose r right on a shared mailbox was taken (RFC 4314 §4; the
+// rights are read again before each command and each IDLE wake-up,
+// syncRights) hears nothing more of it: the view stays where it was, and
+// catches up if the right comes back.
 func (sel *selected) report(w updateWriter, cur *snapshot, allowExpunge bool) error {
-	if cur == sel.view && len(sel.again) == 0 {
+	if cur == sel.view && len(sel.again) == 0 || !sel.rights.Has(acl.Read) {
 		return nil
 	}
 	// Search contexts (searchctx.go): REMOVEFROM before the EXPUNGEs,

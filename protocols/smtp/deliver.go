@@ -356,7 +356,7 @@ func (s *Server) deliver(ctx context.Context, d delivery) (res delivered, err er
 			}
 		}
 		res.skipped = append(res.skipped, skipped...)
-		res.filed = append(res.filed, filedCopies(g, skipped, r.GetUids())...)
+		res.filed = append(res.filed, filedCopies(g, skipped, r.GetUids(), r.GetMailboxes())...)
 	}
 	return res, nil
 }

@@ -2,6 +2,7 @@ package smtp
 
 import (
 	evlog "github.com/surat-mail/surat/log"
+	"github.com/surat-mail/surat/mailbox"
 )
 
 // errMailboxFull refuses a recipient whose mailbox is full. RFC 5321
@@ -15,11 +16,11 @@ import (
 var errMailboxFull = reply(452, 4, 2, 2, "Mailbox full, try again later")
 
 // checkQuota refuses a local recipient at RCPT whose mailbox is full: its
-// used bytes already reach its quota, or the message, when MAIL gave its
-// size (RFC 1870 §4, SIZE=), would not fit. Apply checks again when the
-// delivery commits; a mailbox that fills in between is the rare case that
-// gets a DSN after the 250 (deliver.go). A failed read is not a refusal:
-// apply decides then.
+// used bytes or messages already reach its quota, or the message, when
+// MAIL gave its size (RFC 1870 §4, SIZE=), would not fit. Apply checks
+// again when the delivery commits; a mailbox that fills in between is the
+// rare case that gets a DSN after the 250 (deliver.go). A failed read is
+// not a refusal: apply decides then.
 func (s *session) checkQuota(user string) error {
 	u, err := s.srv.cfg.Directory.User(user)
 	if err != nil {
@@ -32,18 +33,16 @@ func (s *session) checkQuota(user string) error {
 		return nil
 	}
 	s.log.Info("smtp recipient refused: mailbox full", "from", s.from, "user", user,
-		"used_bytes", u.GetUsedBytes(), "quota_bytes", u.GetQuotaBytes(), "size", s.size)
+		"used_bytes", u.GetUsedBytes(), "quota_bytes", u.GetQuotaBytes(),
+		"used_messages", u.GetUsedMessages(), "quota_messages", u.GetQuotaMessages(), "size", s.size)
 	return errMailboxFull
 }
 
-// mailboxFull reports whether u cannot take a message of size bytes (0:
-// not known yet, so only a mailbox already at its quota is full). The
-// stored message is a little larger than the one announced (Received is
-// prepended), which apply's own check covers.
+// mailboxFull reports whether u cannot take one more message of size
+// bytes (0: not known yet, so only a mailbox already at its quota is
+// full: any message has a byte). The stored message is a little larger
+// than the one announced (Received is prepended), which apply's own check
+// covers.
 func mailboxFull(u *evlog.UserRecord, size int64) bool {
-	q, used := u.GetQuotaBytes(), u.GetUsedBytes()
-	if q == 0 {
-		return false
-	}
-	return used >= q || size > 0 && uint64(size) > q-used
+	return mailbox.OverQuota(u, uint64(max(size, 1)), 1)
 }

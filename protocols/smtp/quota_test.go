@@ -57,24 +57,40 @@ func TestRcptMailboxFull(t *testing.T) {
 	cl.must(250, "RSET")
 	cl.must(250, "MAIL FROM:<%s> SIZE=1000", sender)
 	cl.must(250, "RCPT TO:<%s>", roomy)
+
+	// A message limit (RFC 9208 §5.2) reached: roomy holds one message.
+	one := uint64(1)
+	c.mustSubmit(t, ev(&evlog.Event_QuotaSet{QuotaSet: &evlog.QuotaSet{Address: roomy, Bytes: 10_000, Messages: &one}}))
+	cl = dial(t, addr)
+	cl.hello()
+	cl.must(250, "MAIL FROM:<%s> SIZE=100", sender)
+	if code, msg := cl.cmd("RCPT TO:<%s>", roomy); code != 452 || !strings.HasPrefix(msg, "4.2.2") {
+		t.Fatalf("RCPT past the message limit: %d %s", code, msg)
+	}
 }
 
 func TestMailboxFull(t *testing.T) {
 	for _, tc := range []struct {
 		quota, used uint64
+		messages    uint64 // the message limit; 2 are used
 		size        int64
 		full        bool
 	}{
-		{0, 1 << 40, 1 << 30, false}, // no quota
-		{100, 99, 0, false},
-		{100, 100, 0, true},
-		{100, 150, 0, true},
-		{100, 50, 50, false},
-		{100, 50, 51, true},
+		{0, 1 << 40, 0, 1 << 30, false}, // no quota
+		{100, 99, 0, 0, false},
+		{100, 100, 0, 0, true},
+		{100, 150, 0, 0, true},
+		{100, 50, 0, 50, false},
+		{100, 50, 0, 51, true},
+		{0, 0, 3, 0, false},
+		{0, 0, 2, 0, true},
+		{0, 0, 1, 0, true},
+		{100, 50, 3, 50, false},
 	} {
-		u := &evlog.UserRecord{QuotaBytes: tc.quota, UsedBytes: tc.used}
+		u := &evlog.UserRecord{QuotaBytes: tc.quota, UsedBytes: tc.used,
+			QuotaMessages: tc.messages, UsedMessages: 2, UsedMessagesKnown: true}
 		if got := mailboxFull(u, tc.size); got != tc.full {
-			t.Errorf("quota %d used %d size %d: full %v, want %v", tc.quota, tc.used, tc.size, got, tc.full)
+			t.Errorf("quota %d used %d limit %d messages, size %d: full %v, want %v", tc.quota, tc.used, tc.messages, tc.size, got, tc.full)
 		}
 	}
 }

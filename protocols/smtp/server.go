@@ -319,6 +319,12 @@ type Server struct {
 	limits *connlimit.Limiter[*limitedConn]
 }
 
+// Sessions is the number of open sessions.
+func (s *Server) Sessions() int { return s.limits.Open() }
+
+// Kind is the listener the server serves.
+func (s *Server) Kind() Kind { return s.cfg.Kind }
+
 // New validates cfg and builds a Server; Serve starts it.
 func New(cfg Config) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {

@@ -245,10 +245,13 @@ func filingsOf(g copyGroup, i int) []pipeline.Filing {
 }
 
 // filedCopies pairs a group's copies that apply did not skip, in order,
-// with the UIDs it assigned them (one each, in the same order). Of a
-// user's copies, the skipped ones are the last: the user is gone (all
-// skipped) or over quota from one copy on (mailbox/doc.go).
-func filedCopies(g copyGroup, skipped []*evlog.SkippedRecipient, uids []*evlog.UidRange) []filed {
+// with the UIDs it assigned them (one each, in the same order) and the
+// mailboxes it filed them into (a filing to a mailbox that does not exist
+// lands in INBOX; an apply from before mailboxes were reported leaves the
+// name the filing asked for). Of a user's copies, the skipped ones are the
+// last: the user is gone (all skipped) or over quota from one copy on
+// (mailbox/doc.go).
+func filedCopies(g copyGroup, skipped []*evlog.SkippedRecipient, uids []*evlog.UidRange, mailboxes []string) []filed {
 	skips := map[string]int{}
 	for _, r := range skipped {
 		skips[r.GetAddress()]++
@@ -267,6 +270,9 @@ func filedCopies(g copyGroup, skipped []*evlog.SkippedRecipient, uids []*evlog.U
 			}
 			if n := len(out); n < len(uids) {
 				c.uid = uids[n].GetFirst()
+			}
+			if n := len(out); n < len(mailboxes) {
+				c.mailbox = mailboxes[n]
 			}
 			out = append(out, c)
 		}

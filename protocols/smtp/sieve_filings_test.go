@@ -47,10 +47,11 @@ func lastIn(t *testing.T, n *testNode, user, name string) (body []byte, flags []
 	return ms[len(ms)-1].Body, ms[len(ms)-1].Flags
 }
 
-// TestSieveFilings: a script's keep with a flag, fileinto an existing
-// mailbox and fileinto :create of a new one are three copies for one
-// user in one Delivered; another recipient is untouched; the log has a
-// line per copy with its mailbox.
+// TestSieveFilings: a script's fileinto a mailbox that does not exist,
+// keep with a flag, fileinto an existing mailbox and fileinto :create of a
+// new one are four copies for one user in one Delivered; another
+// recipient is untouched; the log has a line per copy with the mailbox it
+// went to (INBOX for the missing one, as apply reports).
 func TestSieveFilings(t *testing.T) {
 	c := sharedCluster(t)
 	n := c.Nodes[0]
@@ -59,6 +60,7 @@ func TestSieveFilings(t *testing.T) {
 	folder := fmt.Sprintf("Lists/Go%d", time.Now().UnixNano())
 	check := &recordingCheck{outcome: pipeline.Outcome{Recipients: map[string]pipeline.RecipientOutcome{
 		user: {Filings: []pipeline.Filing{
+			{Mailbox: "Nowhere"},
 			{Flags: []string{`\Flagged`}},
 			{Mailbox: "Archive", Flags: []string{"$Sorted"}},
 			{Mailbox: folder, Create: true},
@@ -68,14 +70,14 @@ func TestSieveFilings(t *testing.T) {
 	var logs logtest.Sink
 	aliceBefore := len(inbox(t, n, alice))
 	code, text := sendVia(t, c, withCheck(check, func(cfg *Config) { cfg.Proposer = rec; cfg.Logger = logs.Logger() }),
-		[]string{user, alice}, message("filed three times"))
+		[]string{user, alice}, message("filed four times"))
 	if code != 250 {
 		t.Fatalf("DATA: %d %s", code, text)
 	}
 	if blobs, copies, delivered := rec.kinds(); blobs != 1 || copies != 0 || delivered != 1 {
 		t.Fatalf("proposal: %d bodies (%d copies), %d Delivered; want 1 (0), 1", blobs, copies, delivered)
 	}
-	if b, flags := lastIn(t, n, user, "INBOX"); !bytes.Contains(b, []byte("Subject: filed three times")) || !slices.Equal(flags, []string{`\Flagged`}) {
+	if b, flags := lastIn(t, n, user, "INBOX"); !bytes.Contains(b, []byte("Subject: filed four times")) || !slices.Equal(flags, []string{`\Flagged`}) {
 		t.Fatalf("INBOX copy flags %v", flags)
 	}
 	if _, flags := lastIn(t, n, user, "Archive"); !slices.Equal(flags, []string{"$Sorted"}) {
@@ -95,7 +97,7 @@ func TestSieveFilings(t *testing.T) {
 			mailboxes = append(mailboxes, fmt.Sprint(l["mailbox"]))
 		}
 	}
-	if !slices.Equal(mailboxes, []string{"INBOX", "Archive", folder}) {
+	if !slices.Equal(mailboxes, []string{"INBOX", "INBOX", "Archive", folder}) {
 		t.Fatalf("delivery lines name %v", mailboxes)
 	}
 }

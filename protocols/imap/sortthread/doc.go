@@ -2,7 +2,8 @@
 // commands (RFC 5256) over messages a caller describes: the sort keys
 // ARRIVAL, CC, DATE, FROM, SIZE, SUBJECT and TO with REVERSE (RFC 5256
 // §3), DISPLAYFROM and DISPLAYTO (RFC 5957), and the threading algorithms
-// ORDEREDSUBJECT and REFERENCES (RFC 5256 §3, THREAD command).
+// ORDEREDSUBJECT and REFERENCES (RFC 5256 §3, THREAD command), and REFS
+// (draft-ietf-morg-inthread-01, as Dovecot serves it).
 //
 // It owns the rules of those RFCs: the base subject extraction (§2.1),
 // the sent date (§2.2), the first address of an address header, the

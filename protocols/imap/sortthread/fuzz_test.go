@@ -62,9 +62,10 @@ func FuzzParseFields(f *testing.F) {
 }
 
 // FuzzThreads builds messages whose identifiers, references, subjects and
-// dates come from the input, and checks that both algorithms answer every
-// message exactly once and that REFERENCES leaves no dummy with fewer than
-// two children.
+// dates come from the input, and checks that every algorithm answers
+// every message exactly once, that REFERENCES leaves no dummy with fewer
+// than two children and REFS none without one, and dummies only at the
+// top.
 func FuzzThreads(f *testing.F) {
 	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9})
 	f.Add([]byte{0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2})
@@ -81,13 +82,13 @@ func FuzzThreads(f *testing.F) {
 			msgs = append(msgs, Message{ID: uint32(len(msgs) + 1), Arrival: int64(misc % 5),
 				Summary: Summarize([]byte(h))})
 		}
-		for _, alg := range []Algorithm{References, OrderedSubject} {
+		for _, alg := range []Algorithm{References, OrderedSubject, Refs} {
 			seen := map[uint32]int{}
 			var walk func([]*Thread, bool)
 			walk = func(ts []*Thread, top bool) {
 				for _, th := range ts {
 					if th.ID == 0 {
-						if alg == OrderedSubject || len(th.Children) < 2 || !top {
+						if alg == OrderedSubject || !top || len(th.Children) == 0 || alg == References && len(th.Children) < 2 {
 							t.Errorf("%s: dummy with %d children (top %v)", alg, len(th.Children), top)
 						}
 					} else {

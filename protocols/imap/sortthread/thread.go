@@ -12,6 +12,10 @@ type Algorithm uint8
 const (
 	OrderedSubject Algorithm = iota + 1 // "poor man's threading"
 	References                          // after Jamie Zawinski's algorithm
+	// Refs is REFERENCES without gathering by subject, threads ordered by
+	// their latest message (THREAD=REFS, draft-ietf-morg-inthread-01,
+	// as Dovecot serves it); webmails such as Roundcube prefer it.
+	Refs
 )
 
 // ParseAlgorithm returns the Algorithm named name (case-insensitive).
@@ -21,6 +25,8 @@ func ParseAlgorithm(name string) (Algorithm, bool) {
 		return OrderedSubject, true
 	case "REFERENCES":
 		return References, true
+	case "REFS":
+		return Refs, true
 	}
 	return 0, false
 }
@@ -31,6 +37,8 @@ func (a Algorithm) String() string {
 		return "ORDEREDSUBJECT"
 	case References:
 		return "REFERENCES"
+	case Refs:
+		return "REFS"
 	}
 	return "?"
 }
@@ -46,8 +54,11 @@ type Thread struct {
 // Threads computes the THREAD answer for msgs (in mailbox order) with
 // the algorithm alg.
 func Threads(msgs []Message, alg Algorithm) []*Thread {
-	if alg == OrderedSubject {
+	switch alg {
+	case OrderedSubject:
 		return orderedSubject(msgs)
+	case Refs:
+		return refs(msgs)
 	}
 	return references(msgs)
 }
@@ -139,6 +150,73 @@ func (n *node) adopt(c *node) {
 
 // references is THREAD=REFERENCES (RFC 5256 §3), steps numbered as there.
 func references(msgs []Message) []*Thread {
+	root := link(msgs)
+	// (3) Prune dummies.
+	prune(root, true, false)
+	sent := sentDates(msgs)
+	// (4) Sort the root's children by sent date, a dummy by its first
+	// child once its children are sorted.
+	sortSiblings(root, sent, false)
+	// (5) Gather the threads with the same base subject.
+	mergeSubjects(root, msgs)
+	// (6) Sort every set of siblings, the deepest first.
+	sortSiblings(root, sent, true)
+	return export(root.children, msgs)
+}
+
+// refs is THREAD=REFS: REFERENCES' steps 1 to 3, with the dummies at
+// the top kept, each (a lone child's too: its uid sorts as 0); no
+// gathering by subject; every set of siblings sorted by sent date, and
+// the threads by the latest sent date among their messages, ties by the
+// top message's mailbox position (a dummy's first), as Dovecot orders
+// them.
+func refs(msgs []Message) []*Thread {
+	root := link(msgs)
+	prune(root, true, true)
+	sent := sentDates(msgs)
+	sortSiblings(root, sent, true)
+	type key struct {
+		latest int64
+		pos    int
+	}
+	keys := make(map[*node]key, len(root.children))
+	var latest func(n *node) int64
+	latest = func(n *node) int64 {
+		var l int64
+		if !n.dummy() {
+			l = sent[n.msg]
+		}
+		for _, c := range n.children {
+			l = max(l, latest(c))
+		}
+		return l
+	}
+	for _, n := range root.children {
+		keys[n] = key{latest(n), n.msg}
+	}
+	slices.SortStableFunc(root.children, func(a, b *node) int {
+		ka, kb := keys[a], keys[b]
+		if r := cmpInt(ka.latest, kb.latest); r != 0 {
+			return r
+		}
+		return ka.pos - kb.pos
+	})
+	return export(root.children, msgs)
+}
+
+// sentDates is every message's sent date (RFC 5256 §2.2), by position.
+func sentDates(msgs []Message) []int64 {
+	sent := make([]int64, len(msgs))
+	for i := range msgs {
+		sent[i] = msgs[i].sent()
+	}
+	return sent
+}
+
+// link is REFERENCES' steps 1 and 2 (RFC 5256 §3): the messages linked
+// by their references, under a root whose children are those without a
+// parent, dummies included.
+func link(msgs []Message) *node {
 	nodes := make([]*node, len(msgs))
 	all := make([]*node, 0, len(msgs))
 	byID := make(map[string]*node, len(msgs))
@@ -195,35 +273,23 @@ func references(msgs []Message) []*Thread {
 			root.children = append(root.children, n)
 		}
 	}
-	// (3) Prune dummies.
-	prune(root, true)
-	sent := make([]int64, len(msgs))
-	for i := range msgs {
-		sent[i] = msgs[i].sent()
-	}
-	// (4) Sort the root's children by sent date, a dummy by its first
-	// child once its children are sorted.
-	sortSiblings(root, sent, false)
-	// (5) Gather the threads with the same base subject.
-	mergeSubjects(root, msgs)
-	// (6) Sort every set of siblings, the deepest first.
-	sortSiblings(root, sent, true)
-	return export(root.children, msgs)
+	return root
 }
 
 // prune removes the dummies under n (RFC 5256 §3 step 3): one with no
 // children goes; one with children is replaced by them, unless that
-// would put several children at the root.
-func prune(n *node, isRoot bool) {
+// would put several children at the root, or it is at the root and
+// keepTop is set.
+func prune(n *node, isRoot, keepTop bool) {
 	var kept []*node
 	for _, c := range n.children {
-		prune(c, false)
+		prune(c, false, keepTop)
 		switch {
 		case !c.dummy():
 			kept = append(kept, c)
 		case len(c.children) == 0:
 			c.parent = nil
-		case !isRoot || len(c.children) == 1:
+		case !isRoot || len(c.children) == 1 && !keepTop:
 			for _, g := range c.children {
 				g.parent = n
 			}

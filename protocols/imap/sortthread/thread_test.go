@@ -133,3 +133,54 @@ func TestAppendThreads(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+// TestRefs: THREAD=REFS against REFERENCES on the same messages: no
+// gathering by subject, threads by their latest message, a dummy at the
+// top sorting before a message of the same date (Dovecot's order).
+func TestRefs(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		msgs             []Message
+		references, refs string
+	}{
+		{"threads by their latest message", []Message{
+			msg(1, 1, "Message-ID: <a@x>"),
+			msg(2, 2, "Message-ID: <b@x>"),
+			msg(3, 3, "Message-ID: <c@x>\r\nIn-Reply-To: <a@x>"),
+		}, "(1 3)(2)", "(2)(1 3)"},
+		{"no gathering by subject", []Message{
+			msg(1, 1, "Message-ID: <a@x>\r\nSubject: Re: hello"),
+			msg(2, 2, "Message-ID: <b@x>\r\nSubject: hello"),
+		}, "(2 1)", "(1)(2)"},
+		{"siblings by sent date, at every level", []Message{
+			msg(1, 1, "Message-ID: <a@x>"),
+			msg(2, 9, "Message-ID: <b@x>\r\nIn-Reply-To: <a@x>"),
+			msg(3, 5, "Message-ID: <c@x>\r\nIn-Reply-To: <a@x>"),
+			msg(4, 7, "Message-ID: <d@x>\r\nReferences: <a@x> <c@x>"),
+			msg(5, 6, "Message-ID: <e@x>\r\nReferences: <a@x> <c@x>"),
+		}, "(1 (3 (5)(4))(2))", "(1 (3 (5)(4))(2))"},
+		{"a dummy at the top sorts as uid 0", []Message{
+			msg(1, 5, "Message-ID: <d@x>"),
+			msg(2, 5, "Message-ID: <c@x>\r\nReferences: <gone@x>"),
+		}, "(1)(2)", "(2)(1)"},
+		{"dummy with two children", []Message{
+			msg(1, 4, "Message-ID: <c@x>\r\nReferences: <gone@x>"),
+			msg(2, 2, "Message-ID: <d@x>\r\nReferences: <gone@x>"),
+			msg(3, 3, "Message-ID: <e@x>"),
+		}, "((2)(1))(3)", "(3)((2)(1))"},
+		{"loop refused", []Message{
+			msg(1, 1, "Message-ID: <a@x>\r\nReferences: <b@x>"),
+			msg(2, 2, "Message-ID: <b@x>\r\nReferences: <a@x>"),
+		}, "(2 1)", "(2 1)"},
+	} {
+		if got := threadString(tc.msgs, References); got != tc.references {
+			t.Errorf("%s: REFERENCES %s, want %s", tc.name, got, tc.references)
+		}
+		if got := threadString(tc.msgs, Refs); got != tc.refs {
+			t.Errorf("%s: REFS %s, want %s", tc.name, got, tc.refs)
+		}
+	}
+	if a, ok := ParseAlgorithm("refs"); !ok || a != Refs || a.String() != "REFS" {
+		t.Errorf("ParseAlgorithm(refs) = %v, %v", a, ok)
+	}
+}

@@ -40,6 +40,8 @@ typ, dat = M.thread("REFERENCES", "UTF-8", "ALL")
 out["thread_references"] = [typ, [d.decode() for d in dat if d]]
 typ, dat = M.uid("THREAD", "ORDEREDSUBJECT", "UTF-8", "ALL")
 out["uid_thread_orderedsubject"] = [typ, [d.decode() for d in dat if d]]
+typ, dat = M.thread("REFS", "UTF-8", "ALL")
+out["thread_refs"] = [typ, [d.decode() for d in dat if d]]
 # ESORT: imaplib knows no RETURN option; send the command raw and take
 # the ESEARCH response it collected.
 typ, dat = M._simple_command("SORT", "RETURN", "(MIN MAX COUNT)", "(DATE)", "UTF-8", "ALL")
